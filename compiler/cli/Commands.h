@@ -1,0 +1,9 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace edgesplit::cli {
+// Each registers its subcommand on `app`; the callback runs it (throwing Error on bad input).
+void registerInspect(CLI::App &app);
+void registerReference(CLI::App &app);
+} // namespace edgesplit::cli

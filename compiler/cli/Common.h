@@ -1,0 +1,34 @@
+// Pieces every subcommand shares, so they report errors and write outputs the same way.
+#pragma once
+
+#include "frontend/OnnxImporter.h"
+#include "ir/Graph.h"
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace edgesplit::cli {
+
+// --input-shape NAME=1x3x32x32 (repeatable).
+void addInputShapeOption(CLI::App &command, std::vector<std::string> &specs);
+ImportOptions importOptionsFrom(const std::vector<std::string> &inputShapeSpecs);
+
+// Imports and normalises a model; unsupported ops are an error unless `allowUnsupported`.
+std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const ImportOptions &options,
+                                 bool allowUnsupported = false);
+
+// "NAME=PATH" -> {NAME, PATH}; UsageError otherwise.
+std::pair<std::string, std::string> splitAssignment(const std::string &text,
+                                                    std::string_view option);
+
+// Writes a directory atomically: `fill` populates a temporary sibling, which then replaces
+// `target`. On any error the temporary folder is removed and `target` is left as it was.
+void writeDirectoryAtomically(const std::filesystem::path &target,
+                              const std::function<void(const std::filesystem::path &)> &fill);
+
+} // namespace edgesplit::cli

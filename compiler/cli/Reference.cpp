@@ -1,0 +1,57 @@
+#include "cli/Commands.h"
+#include "cli/Common.h"
+#include "interp/Batching.h"
+#include "interp/Interpreter.h"
+#include "support/Error.h"
+#include "support/Npy.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace edgesplit::cli {
+
+void registerReference(CLI::App &app) {
+  struct Options {
+    std::string model;
+    std::vector<std::string> inputs;
+    std::string outputDir;
+    std::vector<std::string> inputShapes;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App *command =
+      app.add_subcommand("reference", "Run the float reference interpreter on .npy inputs");
+  command->add_option("model", options->model, "ONNX model file")->required();
+  command->add_option("--input", options->inputs, "NAME=FILE.npy for each model input")
+      ->required();
+  command->add_option("-o,--output", options->outputDir, "Folder for <output>.npy files")
+      ->required();
+  addInputShapeOption(*command, options->inputShapes);
+  command->callback([options] {
+    llvm::StringMap<std::string> inputFiles;
+    for (const std::string &spec : options->inputs) {
+      auto [name, file] = splitAssignment(spec, "--input");
+      if (!inputFiles.try_emplace(name, file).second)
+        failUsage("--input gives '{}' twice", name);
+    }
+    auto graph = loadModel(options->model, importOptionsFrom(options->inputShapes));
+    llvm::StringMap<Tensor> arrays;
+    for (const auto &entry : inputFiles) arrays[entry.getKey()] = readNpy(entry.getValue());
+
+    Interpreter interpreter(*graph);
+    std::vector<Tensor> outputs = runWithBatchRule(
+        *graph, arrays, [&](llvm::ArrayRef<Tensor> sample) { return interpreter.run(sample); });
+
+    std::set<std::string> fileNames;
+    for (const GraphOutput &output : graph->outputs)
+      if (!fileNames.insert(sanitizeFileName(output.name)).second)
+        fail("{}: two outputs map to the file name '{}.npy'; rename one of them",
+             graph->sourcePath, sanitizeFileName(output.name));
+    writeDirectoryAtomically(options->outputDir, [&](const std::filesystem::path &dir) {
+      for (size_t i = 0; i < outputs.size(); ++i)
+        writeNpy(dir / (sanitizeFileName(graph->outputs[i].name) + ".npy"), outputs[i]);
+    });
+  });
+}
+
+} // namespace edgesplit::cli

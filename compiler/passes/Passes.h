@@ -1,0 +1,30 @@
+// Normalisation passes. Each does one thing; normalizeGraph runs them in order and verifies the
+// graph after every one.
+#pragma once
+
+#include "ir/Graph.h"
+#include "ir/Verifier.h"
+
+namespace edgesplit {
+
+// Constant nodes become constant values (initialisers).
+void constantsToInitializers(Graph &graph);
+// Identity and inference-mode Dropout forward their input.
+void removeIdentities(Graph &graph);
+// Recomputes every value's dtype and static shape with the ops' own rules.
+void inferShapes(Graph &graph);
+// Evaluates nodes whose inputs are all constant (shape arithmetic: Shape/Gather/Concat/Reshape
+// chains...), and Shape/Size of statically shaped values. Quantize/Dequantize stay, so the
+// quantisation structure of QDQ models survives.
+void foldConstants(Graph &graph);
+// BatchNormalization after a Conv or Gemm with constant weights is folded into them.
+void foldBatchNorm(Graph &graph);
+// Drops nodes whose outputs nothing uses, and values left without a user.
+void removeDeadNodes(Graph &graph);
+
+struct NormalizeOptions {
+  VerifyOptions verify;
+};
+void normalizeGraph(Graph &graph, const NormalizeOptions &options = {});
+
+} // namespace edgesplit

@@ -1,0 +1,24 @@
+#include "passes/Passes.h"
+
+namespace edgesplit {
+
+void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
+  struct Step {
+    std::string_view name;
+    void (*run)(Graph &);
+  };
+  static constexpr Step kSteps[] = {
+      {"constants-to-initializers", constantsToInitializers},
+      {"remove-identities", removeIdentities},
+      {"infer-shapes", inferShapes},
+      {"fold-constants", foldConstants},
+      {"fold-batchnorm", foldBatchNorm},
+      {"remove-dead-nodes", removeDeadNodes},
+  };
+  for (const Step &step : kSteps) {
+    step.run(graph);
+    verifyGraph(graph, options.verify, step.name);
+  }
+}
+
+} // namespace edgesplit
