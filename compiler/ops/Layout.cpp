@@ -1,0 +1,70 @@
+#include "ops/Layout.h"
+
+#include <cstring>
+
+namespace edgesplit::ops {
+
+std::vector<int64_t> normalizeAxes(const NodeContext &ctx, llvm::ArrayRef<int64_t> axes,
+                                   int64_t rank, std::string_view what) {
+  std::vector<int64_t> normalized;
+  std::vector<bool> seen(static_cast<size_t>(rank), false);
+  for (int64_t axis : axes) {
+    const int64_t positive = ctx.normalizeAxis(axis, rank, what);
+    if (seen[static_cast<size_t>(positive)]) ctx.fail("{} names axis {} twice", what, positive);
+    seen[static_cast<size_t>(positive)] = true;
+    normalized.push_back(positive);
+  }
+  return normalized;
+}
+
+StridedLayout denseLayout(llvm::ArrayRef<int64_t> shape) { return {0, stridesOf(shape)}; }
+
+void copyStrided(const Tensor &source, const StridedLayout &from, Tensor &destination,
+                 const StridedLayout &to, llvm::ArrayRef<int64_t> extent) {
+  // An empty block may start past the end of its tensor (e.g. a slice at the very end), so it
+  // must not even form a pointer.
+  if (numElements(extent) == 0) return;
+  const int64_t elementSize = static_cast<int64_t>(dtypeSize(source.dtype()));
+  const uint8_t *sourceBytes = source.rawData();
+  uint8_t *destinationBytes = destination.rawData();
+  const int64_t rank = static_cast<int64_t>(extent.size());
+
+  // The innermost axis is copied row by row: one memcpy when both sides are contiguous there,
+  // which is the common case of Concat, Split and unit-step Slice.
+  const int64_t rowLength = rank == 0 ? 1 : extent.back();
+  const int64_t sourceStep = rank == 0 ? 0 : from.strides.back();
+  const int64_t destinationStep = rank == 0 ? 0 : to.strides.back();
+  const bool contiguousRows = sourceStep == 1 && destinationStep == 1;
+
+  Shape index(extent.size(), 0);
+  int64_t sourceOffset = from.offset, destinationOffset = to.offset;
+  while (true) {
+    if (contiguousRows) {
+      std::memcpy(destinationBytes + destinationOffset * elementSize,
+                  sourceBytes + sourceOffset * elementSize,
+                  static_cast<size_t>(rowLength * elementSize));
+    } else {
+      for (int64_t i = 0; i < rowLength; ++i)
+        std::memcpy(destinationBytes + (destinationOffset + i * destinationStep) * elementSize,
+                    sourceBytes + (sourceOffset + i * sourceStep) * elementSize,
+                    static_cast<size_t>(elementSize));
+    }
+    // Advance an odometer over the outer axes, keeping both offsets in step with it.
+    int64_t axis = rank - 2;
+    for (; axis >= 0; --axis) {
+      sourceOffset += from.strides[axis];
+      destinationOffset += to.strides[axis];
+      if (++index[axis] < extent[axis]) break;
+      sourceOffset -= from.strides[axis] * extent[axis];
+      destinationOffset -= to.strides[axis] * extent[axis];
+      index[axis] = 0;
+    }
+    if (axis < 0) return;
+  }
+}
+
+void runReshapeLike(KernelContext &ctx) {
+  ctx.output(0) = ctx.input(0).reshaped(ctx.output(0).shape());
+}
+
+} // namespace edgesplit::ops

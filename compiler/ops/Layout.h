@@ -1,0 +1,63 @@
+// Shared machinery of the shape and data-movement ops (Reshape, Flatten, Transpose, Squeeze,
+// Unsqueeze, Concat, Split, Slice, Gather, Shape, Pad): integer-list operands that moved from
+// attributes to inputs across opsets, axis lists, and element-type-agnostic copies.
+#pragma once
+
+#include "ops/OpKit.h"
+
+#include <optional>
+
+namespace edgesplit::ops {
+
+// An integer-list input (axes, pads, starts...) read the same way by an op's infer and its kernel,
+// so one template computes the op's parameters in both phases. Inference checks the element type
+// and throws NeedsRuntimeValue when the value is only known at run time; the kernel runs after a
+// successful inference and trusts it.
+inline std::vector<int64_t> intListInput(const InferContext &ctx, size_t index) {
+  return readInt64s(ctx, index);
+}
+inline std::vector<int64_t> intListInput(const KernelContext &ctx, size_t index) {
+  return ctx.input(index).toInt64Vector();
+}
+
+// An integer list that opsets before `firstInputOpset` carry as attribute `name` and later ones as
+// input `index`; nullopt when the model omits it. Giving it the other way is a model error.
+template <typename Context>
+std::optional<std::vector<int64_t>> attrOrInputInts(const Context &ctx, std::string_view name,
+                                                    size_t index, int firstInputOpset) {
+  if (ctx.opset() < firstInputOpset) {
+    if (ctx.hasInput(index))
+      ctx.fail("'{}' is an attribute before opset {}, not input {}", name, firstInputOpset, index);
+    if (!ctx.hasAttr(name)) return std::nullopt;
+    return ctx.attrInts(name);
+  }
+  if (ctx.hasAttr(name))
+    ctx.fail("'{}' is input {} from opset {} on, not an attribute", name, index, firstInputOpset);
+  if (!ctx.hasInput(index)) return std::nullopt;
+  return intListInput(ctx, index);
+}
+
+// Normalises possibly negative axes against `rank`, keeping their order; fails on repeats.
+std::vector<int64_t> normalizeAxes(const NodeContext &ctx, llvm::ArrayRef<int64_t> axes,
+                                   int64_t rank, std::string_view what = "axes");
+
+// Where element (i0, i1, ...) of an N-d block lives in a tensor: at offset + sum(i_k * strides[k]),
+// counted in elements. Strides may be negative (reversed slices) or permuted (transposes).
+struct StridedLayout {
+  int64_t offset = 0;
+  Shape strides;
+};
+
+// The dense row-major layout of a whole tensor of `shape`.
+StridedLayout denseLayout(llvm::ArrayRef<int64_t> shape);
+
+// Copies the block of `extent` elements laid out as `from` in `source` to the place laid out as
+// `to` in `destination` (same element type). Works on bytes, so it serves every dtype.
+void copyStrided(const Tensor &source, const StridedLayout &from, Tensor &destination,
+                 const StridedLayout &to, llvm::ArrayRef<int64_t> extent);
+
+// Kernel of the ops that only relabel the shape (Reshape, Flatten, Squeeze, Unsqueeze): the
+// elements stay in order, the output takes the shape inference gave it.
+void runReshapeLike(KernelContext &ctx);
+
+} // namespace edgesplit::ops

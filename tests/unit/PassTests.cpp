@@ -1,0 +1,212 @@
+#include "GraphBuilder.h"
+#include "interp/Interpreter.h"
+
+#include <catch.hpp>
+
+#include <cmath>
+
+using namespace edgesplit;
+using namespace edgesplit::testing;
+
+namespace {
+size_t countOps(const Graph &graph, std::string_view opType) {
+  return llvm::count_if(graph.nodes(), [&](const auto &n) { return n->opType == opType; });
+}
+
+std::vector<float> runFloat(const Graph &graph, std::vector<Tensor> inputs) {
+  auto out = Interpreter(graph).run(inputs)[0];
+  return {out.values<float>().begin(), out.values<float>().end()};
+}
+} // namespace
+
+TEST_CASE("constants-to-initializers turns Constant nodes into constant values", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {3});
+  b.node("Constant", {}, {"c"}, attrs({{"value_floats", std::vector<float>{1, 2, 3}}}));
+  b.node("Add", {x, b.value("c")}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+
+  constantsToInitializers(*graph);
+  verifyGraph(*graph);
+  CHECK(countOps(*graph, "Constant") == 0);
+  const Value *c = graph->findValue("c");
+  REQUIRE(c->isConstant());
+  CHECK(c->constant->values<float>() == llvm::ArrayRef<float>({1, 2, 3}));
+  CHECK(runFloat(*graph, {floats({3}, {1, 1, 1})}) == std::vector<float>{2, 3, 4});
+}
+
+TEST_CASE("remove-identities forwards inputs and keeps graph output names", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2});
+  b.node("Relu", {x}, {"r"});
+  b.node("Identity", {b.value("r")}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+
+  removeIdentities(*graph);
+  verifyGraph(*graph);
+  CHECK(countOps(*graph, "Identity") == 0);
+  REQUIRE(graph->outputs.size() == 1);
+  CHECK(graph->outputs[0].name == "y");
+  CHECK(graph->outputs[0].value->name == "r");
+}
+
+TEST_CASE("remove-identities replaces a used Dropout mask by constant true", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2, 2});
+  b.node("Dropout", {x}, {"y", "mask"});
+  b.output(b.value("y"));
+  b.output(b.value("mask"));
+  auto graph = b.finish();
+
+  removeIdentities(*graph);
+  verifyGraph(*graph);
+  CHECK(graph->nodes().empty());
+  const Value *mask = graph->outputs[1].value;
+  REQUIRE(mask->isConstant());
+  CHECK(mask->constant->dtype() == DType::Bool);
+  CHECK(llvm::all_of(mask->constant->values<bool>(), [](bool v) { return v; }));
+}
+
+TEST_CASE("remove-identities keeps a Dropout whose training mode is a run-time input",
+          "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2});
+  Value *ratio = b.constant("ratio", Tensor::scalar<float>(0.5f));
+  Value *training = b.input("training", DType::Bool, {});
+  b.node("Dropout", {x, ratio, training}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  removeIdentities(*graph);
+  CHECK(countOps(*graph, "Dropout") == 1);
+}
+
+TEST_CASE("infer-shapes records the op rule's dtype and shape", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2, 1});
+  Value *y = b.input("y", DType::Float32, {3});
+  b.node("Add", {x, y}, {"z"});
+  b.output(b.value("z"));
+  auto graph = b.finish(); // runs inferShapes
+  const Value *z = graph->findValue("z");
+  CHECK(z->dtype == DType::Float32);
+  REQUIRE(z->shape);
+  CHECK(*z->shape == Shape{2, 3});
+}
+
+TEST_CASE("fold-constants folds a Shape/Gather/Concat chain into Reshape's shape", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2, 3, 4});
+  Value *index = b.constant("index", Tensor::fromVector<int64_t>({1}, {0}));
+  Value *minusOne = b.constant("minus_one", Tensor::fromVector<int64_t>({1}, {-1}));
+  b.node("Shape", {x}, {"shape"});
+  b.node("Gather", {b.value("shape"), index}, {"batch"}, attrs({{"axis", int64_t{0}}}));
+  b.node("Concat", {b.value("batch"), minusOne}, {"target"}, attrs({{"axis", int64_t{0}}}));
+  b.node("Reshape", {x, b.value("target")}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+
+  foldConstants(*graph);
+  verifyGraph(*graph);
+  REQUIRE(graph->nodes().size() == 1);
+  CHECK(graph->nodes()[0]->opType == "Reshape");
+  const Value *target = graph->nodes()[0]->inputs[1];
+  REQUIRE(target->isConstant());
+  CHECK(target->constant->toInt64Vector() == std::vector<int64_t>{2, -1});
+  CHECK(*graph->findValue("y")->shape == Shape{2, 12});
+}
+
+TEST_CASE("fold-constants leaves Quantize/DequantizeLinear in place", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2});
+  Value *q = b.constant("q", Tensor::fromVector<uint8_t>({2}, {10, 20}));
+  Value *scale = b.constant("scale", Tensor::scalar<float>(0.5f));
+  Value *zero = b.constant("zero", Tensor::scalar<uint8_t>(0));
+  b.node("DequantizeLinear", {q, scale, zero}, {"w"});
+  b.node("Add", {x, b.value("w")}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  foldConstants(*graph);
+  CHECK(countOps(*graph, "DequantizeLinear") == 1);
+}
+
+TEST_CASE("fold-batchnorm folds into Conv and preserves results", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 2, 4});
+  Value *w = b.constant("w", floats({2, 2, 3}, {0.1f, -0.2f, 0.3f, 0.4f, 0.5f, -0.6f,
+                                                -0.7f, 0.8f, 0.9f, 1.0f, -1.1f, 1.2f}));
+  Value *bias = b.constant("b", floats({2}, {0.05f, -0.05f}));
+  b.node("Conv", {x, w, bias}, {"c"}, attrs({{"pads", std::vector<int64_t>{1, 1}}}));
+  b.node("BatchNormalization",
+         {b.value("c"), b.constant("gamma", floats({2}, {1.5f, 0.5f})),
+          b.constant("beta", floats({2}, {0.1f, 0.2f})),
+          b.constant("mean", floats({2}, {0.3f, -0.1f})),
+          b.constant("var", floats({2}, {2.0f, 0.25f}))},
+         {"y"}, attrs({{"epsilon", 1e-3f}}));
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  const Tensor input = floats({1, 2, 4}, {1, -2, 3, 0.5f, -1, 2, 0.25f, 4});
+  const std::vector<float> before = runFloat(*graph, {input});
+
+  foldBatchNorm(*graph);
+  verifyGraph(*graph);
+  CHECK(countOps(*graph, "BatchNormalization") == 0);
+  CHECK(graph->outputs[0].name == "y");
+  const std::vector<float> after = runFloat(*graph, {input});
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
+}
+
+TEST_CASE("fold-batchnorm folds into Gemm (transB) and preserves results", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2, 3});
+  Value *w = b.constant("w", floats({2, 3}, {0.1f, 0.2f, 0.3f, -0.4f, 0.5f, -0.6f}));
+  Value *c = b.constant("c", floats({2}, {0.5f, -0.5f}));
+  b.node("Gemm", {x, w, c}, {"g"},
+         attrs({{"transB", int64_t{1}}, {"alpha", 2.0f}, {"beta", 0.5f}}));
+  b.node("BatchNormalization",
+         {b.value("g"), b.constant("gamma", floats({2}, {2.0f, 0.5f})),
+          b.constant("beta", floats({2}, {0.1f, 0.2f})),
+          b.constant("mean", floats({2}, {0.3f, -0.1f})),
+          b.constant("var", floats({2}, {4.0f, 1.0f}))},
+         {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  const Tensor input = floats({2, 3}, {1, 2, 3, -1, 0.5f, 2});
+  const std::vector<float> before = runFloat(*graph, {input});
+
+  foldBatchNorm(*graph);
+  verifyGraph(*graph);
+  CHECK(countOps(*graph, "BatchNormalization") == 0);
+  const std::vector<float> after = runFloat(*graph, {input});
+  for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
+}
+
+TEST_CASE("fold-batchnorm keeps a BatchNormalization with no foldable producer", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 2, 2});
+  b.node("BatchNormalization",
+         {x, b.constant("gamma", floats({2}, {1, 1})), b.constant("beta", floats({2}, {0, 0})),
+          b.constant("mean", floats({2}, {0, 0})), b.constant("var", floats({2}, {1, 1}))},
+         {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  foldBatchNorm(*graph);
+  CHECK(countOps(*graph, "BatchNormalization") == 1);
+}
+
+TEST_CASE("remove-dead-nodes drops branches that reach no output", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2});
+  b.node("Relu", {x}, {"dead1"});
+  b.node("Relu", {b.value("dead1")}, {"dead2"});
+  b.node("Relu", {x}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  removeDeadNodes(*graph);
+  verifyGraph(*graph);
+  CHECK(graph->nodes().size() == 1);
+  CHECK(graph->findValue("dead1") == nullptr);
+  CHECK(graph->findValue("dead2") == nullptr);
+}

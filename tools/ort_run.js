@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Runs a model with onnxruntime-node (the independent executor tests compare against).
+// usage: node tools/ort_run.js MODEL.onnx OUTDIR NAME=FILE.npy...
+// Writes OUTDIR/<sanitized output name>.npy for each output. float32/int8/uint8/int32/int64 only.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const ort = require(path.join(__dirname, '..', 'build', 'ort', 'node_modules', 'onnxruntime-node'));
+
+const typeByDescr = {
+  '<f4': ['float32', Float32Array], '|i1': ['int8', Int8Array], '|u1': ['uint8', Uint8Array],
+  '<i4': ['int32', Int32Array], '<i8': ['int64', BigInt64Array],
+};
+
+function readNpy(file) {
+  const bytes = fs.readFileSync(file);
+  const headerLength = bytes.readUInt16LE(8);
+  const header = bytes.toString('latin1', 10, 10 + headerLength);
+  const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
+  const dims = /'shape':\s*\(([^)]*)\)/.exec(header)[1].split(',').map(s => s.trim())
+    .filter(s => s.length).map(Number);
+  const [type, ArrayType] = typeByDescr[descr];
+  const data = bytes.subarray(10 + headerLength);
+  const copy = new Uint8Array(data.length);
+  copy.set(data);
+  return new ort.Tensor(type, new ArrayType(copy.buffer), dims);
+}
+
+function writeNpy(file, tensor) {
+  const descr = Object.keys(typeByDescr).find(k => typeByDescr[k][0] === tensor.type);
+  const shape = tensor.dims.length === 1 ? `${tensor.dims[0]},` : tensor.dims.join(', ');
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape}), }`;
+  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+  const prefix = Buffer.alloc(10);
+  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(prefix);
+  prefix.writeUInt16LE(header.length, 8);
+  const data = Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+  fs.writeFileSync(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]));
+}
+
+async function main() {
+  const [model, outDir, ...assignments] = process.argv.slice(2);
+  const feeds = {};
+  for (const assignment of assignments) {
+    const [name, file] = assignment.split('=');
+    feeds[name] = readNpy(file);
+  }
+  const session = await ort.InferenceSession.create(model);
+  const results = await session.run(feeds);
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const name of session.outputNames)
+    writeNpy(path.join(outDir, name.replace(/[^A-Za-z0-9._-]/g, '_') + '.npy'), results[name]);
+}
+
+main().catch(error => { console.error(`ort_run: ${error.message}`); process.exit(1); });
