@@ -1,4 +1,4 @@
-// Runs the reference interpreter over ONNX's own node test cases (and the real models) and
+// Runs the reference interpreter over ONNX's own node test cases and
 // compares with the stored outputs. Prints one failing case per line, then
 // "conformance: N passed, M failed". Exit 0 when all pass (or --report-only), 1 otherwise,
 // 77 (ctest "skipped") when the shared data folder is absent.
@@ -102,10 +102,6 @@ std::vector<std::string> listCases(const fs::path &shared, const std::string &li
     std::ifstream file(shared / "onnx-node-tests" / "TIER1.txt");
     for (std::string line; std::getline(file, line);)
       if (!line.empty() && line[0] != '#') cases.push_back("onnx-node-tests/" + line);
-  } else if (list == "real-models") {
-    for (const auto &entry : fs::directory_iterator(shared / "real-models"))
-      if (fs::exists(entry.path() / "model.onnx"))
-        cases.push_back("real-models/" + entry.path().filename().string());
   } else {
     for (const auto &entry : fs::recursive_directory_iterator(shared / "onnx-node-tests"))
       if (entry.path().filename() == "model.onnx")
@@ -139,7 +135,7 @@ int main(int argc, char **argv) {
     else if (arg == "--report-only") reportOnly = true;
     else if (arg == "-v") verbose = true;
     else {
-      fmt::print(stderr, "usage: conformance --shared DIR [--list tier1|all|real-models] "
+      fmt::print(stderr, "usage: conformance --shared DIR [--list tier1|all] "
                          "[--filter TEXT] [--rtol X] [--atol Y] [--report-only] [-v]\n");
       return 2;
     }

@@ -53,7 +53,7 @@ onnx::ModelProto reluAddModel(int opset = 13) {
   auto *output = graph->add_output();
   output->set_name("y");
   output->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  output->mutable_type()->mutable_tensor_type()->mutable_shape();
+  *output->mutable_type()->mutable_tensor_type()->mutable_shape() = type->shape();
   return model;
 }
 

@@ -62,3 +62,17 @@ TEST_CASE("output file names keep only [A-Za-z0-9._-]", "[npy]") {
   CHECK(sanitizeFileName("ok.name-1_2") == "ok.name-1_2");
   CHECK(sanitizeFileName("a b\xc3\xa9") == "a_b__");
 }
+
+TEST_CASE(".npz archives (stored and compressed) read in archive order", "[npy]") {
+  // Fixtures written by numpy.savez / numpy.savez_compressed (x: 2x3 float32, labels: int64).
+  for (const char *path : {"data/two_arrays.npz", "data/two_arrays_compressed.npz"}) {
+    auto arrays = readNpz(path);
+    REQUIRE(arrays.size() == 2);
+    CHECK(arrays[0].first == "x");
+    CHECK(arrays[0].second == Tensor::fromVector<float>({2, 3}, {0, 1, 2, 3, 4, 5}));
+    CHECK(arrays[1].first == "labels");
+    CHECK(arrays[1].second == Tensor::fromVector<int64_t>({2}, {1, -2}));
+  }
+  CHECK_THROWS_WITH(readNpz("data/missing.npz"), Contains("cannot open"));
+  CHECK_THROWS_WITH(readNpz("unit/Main.cpp"), Contains("not a valid .npz"));
+}

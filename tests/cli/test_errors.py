@@ -1,0 +1,99 @@
+"""Every bad input gives one line naming what is wrong, the right exit code, and no output."""
+import numpy as np
+from onnx import TensorProto, helper
+
+from helpers import EXAMPLE, CliTestCase, run, single_op_model
+
+
+class ErrorTest(CliTestCase):
+    def setUp(self):
+        super().setUp()
+        self.out = self.tmp / "out"
+        self.model = self.save_model("relu.onnx", single_op_model("Relu"))
+        self.x = self.save_npy("x.npy", np.ones((1, 4), dtype=np.float32))
+
+    def reference(self, model, *inputs):
+        args = ["reference", model, "-o", self.out]
+        for spec in inputs:
+            args += ["--input", spec]
+        return run(*args)
+
+    def assert_no_output(self):
+        self.assertFalse(self.out.exists(), "a failed command left its output folder")
+        self.assertEqual([p.name for p in self.tmp.iterdir() if p.name.startswith(".out")], [])
+
+    def test_missing_model_file(self):
+        self.assert_fails(self.reference(self.tmp / "absent.onnx", f"x={self.x}"), 1,
+                          "absent.onnx", "no such file")
+        self.assert_no_output()
+
+    def test_corrupt_model(self):
+        path = self.tmp / "corrupt.onnx"
+        path.write_bytes(b"\x08\x07garbage that is not protobuf\xff\xff")
+        self.assert_fails(self.reference(path, f"x={self.x}"), 1, "corrupt.onnx",
+                          "not a valid ONNX model")
+        self.assert_no_output()
+
+    def test_truncated_model(self):
+        path = self.tmp / "truncated.onnx"
+        path.write_bytes((EXAMPLE / "model.onnx").read_bytes()[:1000])
+        self.assert_fails(self.reference(path, f"x={self.x}"), 1, "truncated.onnx")
+        self.assert_no_output()
+
+    def test_model_the_checker_rejects(self):
+        node = helper.make_node("Relu", ["undefined"], ["y"])
+        graph = helper.make_graph(
+            [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        path = self.save_model("bad.onnx", model)
+        self.assert_fails(self.reference(path, f"x={self.x}"), 1, "bad.onnx", "ONNX checker")
+        self.assert_no_output()
+
+    def test_unsupported_op(self):
+        path = self.save_model("softplus.onnx", single_op_model("Softplus"))
+        self.assert_fails(self.reference(path, f"x={self.x}"), 1, "softplus.onnx",
+                          "node 'the_node' (Softplus)", "opset 13", "edgesplit inspect")
+        self.assert_no_output()
+
+    def test_input_shape_mismatch(self):
+        x = self.save_npy("wrong.npy", np.ones((1, 5), dtype=np.float32))
+        self.assert_fails(self.reference(self.model, f"x={x}"), 1, "input 'x'", "[1, 5]",
+                          "[1, 4]")
+        self.assert_no_output()
+
+    def test_input_dtype_mismatch(self):
+        x = self.save_npy("f64.npy", np.ones((1, 4), dtype=np.float64))
+        self.assert_fails(self.reference(self.model, f"x={x}"), 1, "input 'x'", "float32",
+                          "float64", "astype")
+        self.assert_no_output()
+
+    def test_missing_input(self):
+        self.assert_fails(self.reference(self.model), 2, "--input")
+        wrist = EXAMPLE / "wrist_imu.npy"
+        self.assert_fails(self.reference(EXAMPLE / "model.onnx", f"wrist_imu={wrist}"), 1,
+                          "'ankle_imu'", "--input ankle_imu=FILE.npy")
+        self.assert_no_output()
+
+    def test_unknown_input_name(self):
+        self.assert_fails(self.reference(self.model, f"x={self.x}", f"z={self.x}"), 1,
+                          "'z' is not an input of the model", "inputs: x")
+        self.assert_no_output()
+
+    def test_missing_and_corrupt_npy(self):
+        self.assert_fails(self.reference(self.model, f"x={self.tmp / 'none.npy'}"), 1, "none.npy")
+        bad = self.tmp / "bad.npy"
+        bad.write_bytes(b"not numpy")
+        self.assert_fails(self.reference(self.model, f"x={bad}"), 1, "bad.npy", "not a .npy file")
+        self.assert_no_output()
+
+    def test_malformed_input_option_is_usage_error(self):
+        self.assert_fails(self.reference(self.model, "x"), 2, "NAME=VALUE")
+        self.assert_fails(self.reference(self.model, f"x={self.x}", f"x={self.x}"), 2, "twice")
+        self.assert_no_output()
+
+    def test_usage_errors(self):
+        self.assert_fails(run(), 2)
+        self.assert_fails(run("frobnicate"), 2)
+        self.assert_fails(run("inspect"), 2, "model")
+        self.assert_fails(run("reference", self.model, "--input", f"x={self.x}"), 2, "--output")
