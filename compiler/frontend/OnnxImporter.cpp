@@ -117,6 +117,25 @@ void applyDeclaredType(Value &value, const onnx::TypeProto &type) {
   value.shape = std::move(shape);
 }
 
+// ONNX's own shape inference divides by strides and dilations without checking them (a zero
+// crashes the process), so window attributes are validated before it runs.
+void checkWindowAttributes(const onnx::GraphProto &graph, const std::string &modelName) {
+  int index = 0;
+  for (const auto &node : graph.node()) {
+    for (const auto &attr : node.attribute()) {
+      if (attr.name() != "strides" && attr.name() != "dilations" && attr.name() != "kernel_shape")
+        continue;
+      for (int64_t value : attr.ints())
+        if (value <= 0)
+          fail("{}: node '{}' ({}): attribute '{}' holds {}; every entry must be at least 1",
+               modelName, node.name().empty() ? fmt::format("{}_{}", node.op_type(), index)
+                                              : node.name(),
+               node.op_type(), attr.name(), value);
+    }
+    ++index;
+  }
+}
+
 } // namespace
 
 Shape parseShapeText(llvm::StringRef text) {
@@ -154,6 +173,7 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
     fail("{}: the ONNX checker rejected the model: {}", modelName, firstLine(error.what()));
   }
   fixInputShapes(model, options, modelName);
+  checkWindowAttributes(model.graph(), modelName);
   try {
     onnx::shape_inference::InferShapes(model);
   } catch (const std::exception &error) {
@@ -164,6 +184,10 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
   const onnx::GraphProto &proto = model.graph();
   graph->name = proto.name();
   graph->sourcePath = modelName;
+  graph->opset = opset;
+  graph->producer = model.producer_version().empty()
+                        ? model.producer_name()
+                        : model.producer_name() + " " + model.producer_version();
 
   for (const auto &initializer : proto.initializer())
     graph->createConstant(initializer.name(),

@@ -56,6 +56,13 @@ class ErrorTest(CliTestCase):
                           "node 'the_node' (Softplus)", "opset 13", "edgesplit inspect")
         self.assert_no_output()
 
+    def test_zero_stride_is_rejected_before_onnx_shape_inference(self):
+        path = self.save_model("pool.onnx", single_op_model("MaxPool", input_shape=(1, 1, 4, 4),
+                                                            kernel_shape=[2, 2], strides=[0, 1]))
+        self.assert_fails(self.reference(path, f"x={self.x}"), 1, "pool.onnx",
+                          "node 'the_node' (MaxPool)", "'strides' holds 0")
+        self.assert_no_output()
+
     def test_input_shape_mismatch(self):
         x = self.save_npy("wrong.npy", np.ones((1, 5), dtype=np.float32))
         self.assert_fails(self.reference(self.model, f"x={x}"), 1, "input 'x'", "[1, 5]",
