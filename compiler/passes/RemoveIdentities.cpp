@@ -1,5 +1,7 @@
 #include "passes/Passes.h"
 
+#include <cstring>
+
 namespace edgesplit {
 
 namespace {
@@ -30,8 +32,13 @@ void removeIdentities(Graph &graph) {
     Value *input = node->inputs[0];
     if (node->outputs.size() > 1 && node->outputs[1]) {
       Value *mask = node->outputs[1];
-      Tensor ones(DType::Bool, *input->shape);
-      std::fill_n(ones.data<bool>(), ones.numElements(), true);
+      // The mask is bool from opset 10; before that it has the input's type.
+      const Tensor trueScalar = Tensor::scalar<bool>(true);
+      const DType maskType = node->opset >= 10 ? DType::Bool : input->dtype;
+      Tensor ones(maskType, *input->shape);
+      const Tensor one = trueScalar.castTo(maskType);
+      for (int64_t i = 0; i < ones.numElements(); ++i)
+        std::memcpy(ones.rawData() + i * one.byteSize(), one.rawData(), one.byteSize());
       Value *constant = graph.createConstant(graph.uniqueName(mask->name + "_ones"), std::move(ones));
       graph.replaceAllUsesWith(mask, constant);
     }

@@ -69,6 +69,22 @@ TEST_CASE("remove-identities replaces a used Dropout mask by constant true", "[p
   CHECK(llvm::all_of(mask->constant->values<bool>(), [](bool v) { return v; }));
 }
 
+TEST_CASE("remove-identities gives an opset-7 Dropout mask the input's type", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {3});
+  Node *dropout = b.node("Dropout", {x}, {"y", "mask"});
+  dropout->opset = 7;
+  b.output(b.value("y"));
+  b.output(b.value("mask"));
+  auto graph = b.finish();
+  removeIdentities(*graph);
+  verifyGraph(*graph);
+  const Value *mask = graph->outputs[1].value;
+  REQUIRE(mask->isConstant());
+  CHECK(mask->constant->dtype() == DType::Float32);
+  CHECK(mask->constant->values<float>() == llvm::ArrayRef<float>({1, 1, 1}));
+}
+
 TEST_CASE("remove-identities keeps a Dropout whose training mode is a run-time input",
           "[passes]") {
   GraphBuilder b;
