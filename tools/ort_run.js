@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs a model with onnxruntime-node (the independent executor tests compare against).
-// usage: node tools/ort_run.js MODEL.onnx OUTDIR NAME=FILE.npy...
+// usage: node tools/ort_run.js [--no-optimizations] MODEL.onnx OUTDIR NAME=FILE.npy...
 // Writes OUTDIR/<sanitized output name>.npy for each output. float32/int8/uint8/int32/int64 only.
+// --no-optimizations runs the graph as written: a QDQ model then keeps float semantics instead of
+// being fused into onnxruntime's integer kernels.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -39,13 +41,20 @@ function writeNpy(file, tensor) {
 }
 
 async function main() {
-  const [model, outDir, ...assignments] = process.argv.slice(2);
+  let args = process.argv.slice(2);
+  const options = {};
+  if (args[0] === '--no-optimizations') {
+    options.graphOptimizationLevel = 'disabled';
+    args = args.slice(1);
+  }
+  const [model, outDir, ...assignments] = args;
   const feeds = {};
   for (const assignment of assignments) {
-    const [name, file] = assignment.split('=');
+    const split = assignment.indexOf('=');
+    const [name, file] = [assignment.slice(0, split), assignment.slice(split + 1)];
     feeds[name] = readNpy(file);
   }
-  const session = await ort.InferenceSession.create(model);
+  const session = await ort.InferenceSession.create(model, options);
   const results = await session.run(feeds);
   fs.mkdirSync(outDir, { recursive: true });
   for (const name of session.outputNames)

@@ -23,6 +23,8 @@ nlohmann::ordered_json describeValue(const std::string &name, const Value &value
 nlohmann::ordered_json summarize(const Graph &graph) {
   nlohmann::ordered_json json;
   json["model"] = graph.sourcePath;
+  json["opset"] = graph.opset;
+  json["producer"] = graph.producer;
   json["inputs"] = nlohmann::ordered_json::array();
   for (const Value *input : graph.inputs) json["inputs"].push_back(describeValue(input->name, *input));
   json["outputs"] = nlohmann::ordered_json::array();
@@ -71,7 +73,10 @@ std::string shapeText(const nlohmann::ordered_json &shape) {
 }
 
 void printText(const nlohmann::ordered_json &json) {
-  fmt::print("model: {}\n", json["model"].get<std::string>());
+  fmt::print("model: {} (opset {}, produced by {})\n", json["model"].get<std::string>(),
+             json["opset"].get<int>(),
+             json["producer"].get<std::string>().empty() ? "unknown"
+                                                         : json["producer"].get<std::string>());
   for (const char *kind : {"inputs", "outputs"}) {
     fmt::print("{}:\n", kind);
     for (const auto &value : json[kind])

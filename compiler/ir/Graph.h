@@ -72,6 +72,8 @@ public:
 
   std::string name;
   std::string sourcePath; // the model file, for error messages
+  int opset = 0;          // the default-domain opset the model imports
+  std::string producer;   // producer_name and version from the model, for inspect
   llvm::SmallVector<Value *, 4> inputs;
   llvm::SmallVector<GraphOutput, 4> outputs;
 

@@ -26,7 +26,10 @@ void foldConstants(Graph &graph) {
   llvm::SmallVector<Node *, 8> folded;
   for (const auto &nodePtr : graph.nodes()) {
     Node &node = *nodePtr;
-    if (!node.op || keepsQuantisationStructure(node)) continue;
+    if (!node.op) continue;
+    // Inputs folded earlier in this sweep may pin down shapes that were data-dependent.
+    inferNodeShapes(node);
+    if (keepsQuantisationStructure(node)) continue;
     llvm::SmallVector<Tensor, 2> results;
     if (auto shapeQuery = foldShapeQuery(node)) {
       results.push_back(std::move(*shapeQuery));

@@ -4,26 +4,28 @@
 
 namespace edgesplit {
 
-void inferShapes(Graph &graph) {
-  for (const auto &node : graph.nodes()) {
-    if (!node->op) continue; // unsupported: keep what ONNX shape inference declared
-    llvm::SmallVector<InferInput, 4> inputs;
-    for (const Value *input : node->inputs) {
-      if (!input) {
-        inputs.push_back({});
-        continue;
-      }
-      inputs.push_back({true, input->dtype, input->shape ? &*input->shape : nullptr,
-                        input->constant.get()});
+void inferNodeShapes(Node &node) {
+  if (!node.op) return; // unsupported: keep what ONNX shape inference declared
+  llvm::SmallVector<InferInput, 4> inputs;
+  for (const Value *input : node.inputs) {
+    if (!input) {
+      inputs.push_back({});
+      continue;
     }
-    InferResult inferred = inferNode(*node, inputs);
-    for (size_t i = 0; i < node->outputs.size(); ++i) {
-      Value *output = node->outputs[i];
-      if (!output || !inferred.outputs[i].set) continue; // data-dependent: keep declared
-      output->dtype = inferred.outputs[i].dtype;
-      output->shape = inferred.outputs[i].shape;
-    }
+    inputs.push_back({true, input->dtype, input->shape ? &*input->shape : nullptr,
+                      input->constant.get()});
   }
+  InferResult inferred = inferNode(node, inputs);
+  for (size_t i = 0; i < node.outputs.size(); ++i) {
+    Value *output = node.outputs[i];
+    if (!output || !inferred.outputs[i].set) continue; // data-dependent: keep declared
+    output->dtype = inferred.outputs[i].dtype;
+    output->shape = inferred.outputs[i].shape;
+  }
+}
+
+void inferShapes(Graph &graph) {
+  for (const auto &node : graph.nodes()) inferNodeShapes(*node);
 }
 
 } // namespace edgesplit

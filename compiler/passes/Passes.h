@@ -13,6 +13,8 @@ void constantsToInitializers(Graph &graph);
 void removeIdentities(Graph &graph);
 // Recomputes every value's dtype and static shape with the ops' own rules.
 void inferShapes(Graph &graph);
+// The same for one node's outputs (for passes that change what a node's inputs are known to be).
+void inferNodeShapes(Node &node);
 // Evaluates nodes whose inputs are all constant (shape arithmetic: Shape/Gather/Concat/Reshape
 // chains...), and Shape/Size of statically shaped values. Quantize/Dequantize stay, so the
 // quantisation structure of QDQ models survives.

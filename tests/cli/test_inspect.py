@@ -8,6 +8,7 @@ class InspectTest(CliTestCase):
         result = run("inspect", EXAMPLE / "model.onnx")
         self.assertEqual(result.returncode, 0, result.stderr)
         out = result.stdout
+        self.assertIn("(opset 13, produced by edgesplit-examples)", out)
         self.assertRegex(out, r"wrist_imu\s+float32\s+\[1, 6, 64\]")
         self.assertRegex(out, r"activity\s+float32\s+\[1, 6\]")
         self.assertRegex(out, r"Conv\s+4")
