@@ -1,13 +1,17 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Unary.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) {
+  mapNumeric(
+      ctx.input(0), ctx.output(0), [](double x) { return std::fabs(x); },
+      [](auto x) {
+        if constexpr (std::is_signed_v<decltype(x)>) return x < 0 ? wrappingNegate(x) : x;
+        else return x;
+      });
+}
 } // namespace
 
-extern const OpDef kAbs{.name = "Abs", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kAbs{.name = "Abs", .infer = inferNumericUnary, .run = run};
 
 } // namespace edgesplit::ops

@@ -1,42 +1,73 @@
-// Shared machinery of the numpy-broadcasting binary arithmetic ops (Add, Sub, Mul, Div, ...).
+// Shared machinery of the numpy-broadcasting elementwise ops: the binary arithmetic ops (Add, Sub,
+// Mul, Div), PRelu, and the variadic Max and Min, which fold their inputs left with a binary op.
 #pragma once
 
 #include "ops/OpKit.h"
 
+#include <cstdint>
+
 namespace edgesplit::ops {
 
-// Both inputs of one type, output of that type with the broadcast shape.
+// Every input of one (non-bool) type; the output has that type and the broadcast shape.
 void inferBroadcastBinary(InferContext &ctx);
 
-// out = f(a, b) elementwise with broadcasting. Floats compute in double and round once; Half and
-// BFloat16 go through double too; integers use the op's own integer rule.
+// The shape that input `index` (of shape `shape`) broadcasts from when input 0 has rank
+// `firstRank`. Before opset 7, Add/Sub/Mul/Div with broadcast=1 aligned input 1 with input 0
+// starting at attribute `axis` rather than at the last dimension: appending ones makes numpy
+// broadcasting do the same.
+Shape broadcastOperandShape(const NodeContext &ctx, size_t index, llvm::ArrayRef<int64_t> shape,
+                            size_t firstRank);
+
+// Integer arithmetic modulo 2^bits, as numpy wraps. Computing in uint64 keeps it free of undefined
+// behaviour: no signed overflow, and no promotion of narrow unsigned types to (overflowing) int.
+template <typename T, typename Op> T wrapping(Op op, T a, T b) {
+  return static_cast<T>(op(static_cast<uint64_t>(a), static_cast<uint64_t>(b)));
+}
+
+namespace detail {
+// out = op(...op(op(in0, in1), in2)..., inN) elementwise, every input broadcast to out's shape.
+template <typename T, typename Op>
+void foldBroadcast(const NodeContext &ctx, llvm::ArrayRef<const Tensor *> inputs, Tensor &out,
+                   Op op) {
+  T *result = out.data<T>();
+  const size_t firstRank = inputs[0]->rank();
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const T *in = inputs[k]->data<T>();
+    const BroadcastIndexer index(broadcastOperandShape(ctx, k, inputs[k]->shape(), firstRank),
+                                 out.shape());
+    for (int64_t i = 0; i < out.numElements(); ++i)
+      result[i] = k == 0 ? in[index(i)] : op(result[i], in[index(i)]);
+  }
+}
+} // namespace detail
+
+// out = f(a, b) elementwise with broadcasting; with more inputs, f folds them from the left. Floats
+// compute in double and round once per step (Half and BFloat16 round once at the end); integers
+// use the op's own integer rule.
 template <typename FloatOp, typename IntOp>
 void runBroadcastBinary(KernelContext &ctx, FloatOp floatOp, IntOp intOp) {
-  const Tensor &a = ctx.input(0);
-  const Tensor &b = ctx.input(1);
+  llvm::SmallVector<const Tensor *, 4> inputs;
+  for (size_t k = 0; k < ctx.numInputs(); ++k) inputs.push_back(&ctx.input(k));
   Tensor &out = ctx.output(0);
-  BroadcastIndexer indexA(a.shape(), out.shape()), indexB(b.shape(), out.shape());
-  if (isFloatingPoint(a.dtype()) && a.dtype() != DType::Float32 && a.dtype() != DType::Float64) {
-    Tensor wideA = a.castTo(DType::Float64), wideB = b.castTo(DType::Float64);
+  const DType type = out.dtype();
+  if (isFloatingPoint(type) && type != DType::Float32 && type != DType::Float64) {
+    llvm::SmallVector<Tensor, 4> wide;
+    llvm::SmallVector<const Tensor *, 4> wideInputs;
+    for (const Tensor *input : inputs) wide.push_back(input->castTo(DType::Float64));
+    for (const Tensor &input : wide) wideInputs.push_back(&input);
     Tensor wideOut(DType::Float64, out.shape());
-    for (int64_t i = 0; i < out.numElements(); ++i)
-      wideOut.data<double>()[i] =
-          floatOp(wideA.data<double>()[indexA(i)], wideB.data<double>()[indexB(i)]);
-    out = wideOut.castTo(a.dtype());
+    detail::foldBroadcast<double>(ctx, wideInputs, wideOut, floatOp);
+    out = wideOut.castTo(type);
     return;
   }
-  dispatchArithmetic(a.dtype(), [&](auto tag) {
+  dispatchArithmetic(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T *pa = a.data<T>();
-    const T *pb = b.data<T>();
-    T *po = out.data<T>();
-    for (int64_t i = 0; i < out.numElements(); ++i) {
-      if constexpr (std::is_floating_point_v<T>)
-        po[i] = static_cast<T>(floatOp(static_cast<double>(pa[indexA(i)]),
-                                       static_cast<double>(pb[indexB(i)])));
-      else
-        po[i] = intOp(pa[indexA(i)], pb[indexB(i)]);
-    }
+    if constexpr (std::is_floating_point_v<T>)
+      detail::foldBroadcast<T>(ctx, inputs, out, [&](T a, T b) {
+        return static_cast<T>(floatOp(static_cast<double>(a), static_cast<double>(b)));
+      });
+    else
+      detail::foldBroadcast<T>(ctx, inputs, out, intOp);
   });
 }
 

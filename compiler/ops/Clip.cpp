@@ -1,13 +1,62 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Unary.h"
+
+#include <limits>
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+// Before opset 11 the bounds are float attributes; from 11 they are optional scalar inputs of the
+// input's type. A missing bound does not clip.
+bool boundsAreInputs(const NodeContext &ctx) { return ctx.opset() >= 11; }
+
+void infer(InferContext &ctx) {
+  if (!boundsAreInputs(ctx)) {
+    inferFloatUnary(ctx);
+    return;
+  }
+  inferNumericUnary(ctx);
+  for (size_t index : {1, 2}) {
+    if (!ctx.hasInput(index)) continue;
+    if (ctx.inputType(index) != ctx.inputType(0))
+      ctx.fail("bound input {} has type {}, expected {} like the input", index,
+               dtypeName(ctx.inputType(index)), dtypeName(ctx.inputType(0)));
+    const auto shape = ctx.inputShape(index);
+    if (numElements(shape) != 1)
+      ctx.fail("bound input {} must be a scalar, got shape {}", index, formatShape(shape));
+  }
+}
+
+// The bound at input `index` (or attribute `attribute` before opset 11), `fallback` when absent.
+template <typename T>
+T bound(const KernelContext &ctx, size_t index, std::string_view attribute, T fallback) {
+  if (!boundsAreInputs(ctx))
+    return ctx.hasAttr(attribute) ? static_cast<T>(ctx.attrFloat(attribute, 0.0f)) : fallback;
+  if (!ctx.hasInput(index)) return fallback;
+  const Tensor &value = ctx.input(index);
+  if constexpr (std::is_integral_v<T>) return value.data<T>()[0];
+  else return static_cast<T>(value.elementAsDouble(0));
+}
+
+void run(KernelContext &ctx) {
+  // numpy.clip semantics, min(max(x, low), high): low > high yields high everywhere, NaN stays.
+  const Tensor &input = ctx.input(0);
+  Tensor &output = ctx.output(0);
+  if (isFloatingPoint(input.dtype())) {
+    const double low = bound(ctx, 1, "min", -std::numeric_limits<double>::infinity());
+    const double high = bound(ctx, 2, "max", std::numeric_limits<double>::infinity());
+    mapFloat(input, output, [low, high](double x) { return std::min(std::max(x, low), high); });
+    return;
+  }
+  dispatchArithmetic(input.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T low = bound(ctx, 1, "min", std::numeric_limits<T>::lowest());
+    const T high = bound(ctx, 2, "max", std::numeric_limits<T>::max());
+    auto in = input.values<T>();
+    auto out = output.mutableValues<T>();
+    for (size_t i = 0; i < in.size(); ++i) out[i] = std::min(std::max(in[i], low), high);
+  });
+}
 } // namespace
 
-extern const OpDef kClip{.name = "Clip", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kClip{.name = "Clip", .maxInputs = 3, .infer = infer, .run = run};
 
 } // namespace edgesplit::ops

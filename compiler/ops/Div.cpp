@@ -1,13 +1,24 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Binary.h"
+
+#include <functional>
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) {
+  runBroadcastBinary(
+      ctx, [](double a, double b) { return a / b; },
+      [&ctx](auto a, auto b) {
+        using T = decltype(a);
+        if (b == 0) ctx.fail("integer division by zero");
+        // Truncates toward zero like C. The one overflowing quotient, INT_MIN / -1, wraps.
+        if constexpr (std::is_signed_v<T>)
+          if (b == -1) return wrapping(std::minus<>(), T(0), a);
+        return static_cast<T>(a / b);
+      });
+}
 } // namespace
 
-extern const OpDef kDiv{.name = "Div", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kDiv{.name = "Div", .minInputs = 2, .maxInputs = 2,
+                        .infer = inferBroadcastBinary, .run = run};
 
 } // namespace edgesplit::ops

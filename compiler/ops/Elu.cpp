@@ -1,13 +1,14 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Unary.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) {
+  const double alpha = ctx.attrFloat("alpha", 1.0f);
+  mapFloat(ctx.input(0), ctx.output(0),
+           [alpha](double x) { return x >= 0.0 ? x : alpha * (std::exp(x) - 1.0); });
+}
 } // namespace
 
-extern const OpDef kElu{.name = "Elu", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kElu{.name = "Elu", .infer = inferFloatUnary, .run = run};
 
 } // namespace edgesplit::ops

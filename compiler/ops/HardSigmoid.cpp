@@ -1,13 +1,15 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Unary.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) {
+  const double alpha = ctx.attrFloat("alpha", 0.2f);
+  const double beta = ctx.attrFloat("beta", 0.5f);
+  mapFloat(ctx.input(0), ctx.output(0),
+           [alpha, beta](double x) { return hardSigmoid(x, alpha, beta); });
+}
 } // namespace
 
-extern const OpDef kHardSigmoid{.name = "HardSigmoid", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kHardSigmoid{.name = "HardSigmoid", .infer = inferFloatUnary, .run = run};
 
 } // namespace edgesplit::ops

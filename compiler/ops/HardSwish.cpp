@@ -1,13 +1,13 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Unary.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) {
+  mapFloat(ctx.input(0), ctx.output(0),
+           [](double x) { return x * hardSigmoid(x, 1.0 / 6.0, 0.5); });
+}
 } // namespace
 
-extern const OpDef kHardSwish{.name = "HardSwish", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kHardSwish{.name = "HardSwish", .infer = inferFloatUnary, .run = run};
 
 } // namespace edgesplit::ops

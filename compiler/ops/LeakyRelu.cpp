@@ -1,13 +1,13 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Unary.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) {
+  const double alpha = ctx.attrFloat("alpha", 0.01f);
+  mapFloat(ctx.input(0), ctx.output(0), [alpha](double x) { return x >= 0.0 ? x : alpha * x; });
+}
 } // namespace
 
-extern const OpDef kLeakyRelu{.name = "LeakyRelu", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kLeakyRelu{.name = "LeakyRelu", .infer = inferFloatUnary, .run = run};
 
 } // namespace edgesplit::ops

@@ -1,13 +1,18 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Binary.h"
+
+#include <limits>
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) {
+  // A NaN operand gives NaN, as numpy.maximum does.
+  runBroadcastBinary(
+      ctx, [](double a, double b) { return a > b || std::isnan(a) ? a : b; },
+      [](auto a, auto b) { return std::max(a, b); });
+}
 } // namespace
 
-extern const OpDef kMax{.name = "Max", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kMax{.name = "Max", .maxInputs = std::numeric_limits<int>::max(),
+                        .infer = inferBroadcastBinary, .run = run};
 
 } // namespace edgesplit::ops

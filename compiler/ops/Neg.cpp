@@ -1,13 +1,14 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Unary.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) {
+  mapNumeric(
+      ctx.input(0), ctx.output(0), [](double x) { return -x; },
+      [](auto x) { return wrappingNegate(x); });
+}
 } // namespace
 
-extern const OpDef kNeg{.name = "Neg", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kNeg{.name = "Neg", .infer = inferSignedUnary, .run = run};
 
 } // namespace edgesplit::ops

@@ -1,13 +1,30 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Binary.h"
+
+#include <functional>
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+// Like the arithmetic ops, except the slope broadcasts one way only: the output has X's shape.
+void infer(InferContext &ctx) {
+  inferBroadcastBinary(ctx);
+  const auto inputShape = ctx.inputShape(0);
+  if (ctx.outputs()[0].shape != Shape(inputShape.begin(), inputShape.end()))
+    ctx.fail("slope of shape {} does not broadcast to the input's shape {}",
+             formatShape(ctx.inputShape(1)), formatShape(inputShape));
+}
+
+void run(KernelContext &ctx) {
+  runBroadcastBinary(
+      ctx, [](double x, double slope) { return x < 0.0 ? slope * x : x; },
+      [](auto x, auto slope) {
+        if constexpr (std::is_signed_v<decltype(x)>)
+          return x < 0 ? wrapping(std::multiplies<>(), slope, x) : x;
+        else return x;
+      });
+}
 } // namespace
 
-extern const OpDef kPRelu{.name = "PRelu", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kPRelu{.name = "PRelu", .minInputs = 2, .maxInputs = 2, .infer = infer,
+                          .run = run};
 
 } // namespace edgesplit::ops

@@ -1,13 +1,20 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Unary.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+// The spec's defaults: the self-normalising constants, as the nearest float32 values.
+constexpr float kDefaultAlpha = 1.67326319217681884765625f;
+constexpr float kDefaultGamma = 1.05070102214813232421875f;
+
+void run(KernelContext &ctx) {
+  const double alpha = ctx.attrFloat("alpha", kDefaultAlpha);
+  const double gamma = ctx.attrFloat("gamma", kDefaultGamma);
+  mapFloat(ctx.input(0), ctx.output(0), [alpha, gamma](double x) {
+    return gamma * (x > 0.0 ? x : alpha * (std::exp(x) - 1.0));
+  });
+}
 } // namespace
 
-extern const OpDef kSelu{.name = "Selu", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kSelu{.name = "Selu", .infer = inferFloatUnary, .run = run};
 
 } // namespace edgesplit::ops

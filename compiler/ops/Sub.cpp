@@ -1,13 +1,17 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Binary.h"
+
+#include <functional>
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) {
+  runBroadcastBinary(
+      ctx, [](double a, double b) { return a - b; },
+      [](auto a, auto b) { return wrapping(std::minus<>(), a, b); });
+}
 } // namespace
 
-extern const OpDef kSub{.name = "Sub", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kSub{.name = "Sub", .minInputs = 2, .maxInputs = 2,
+                        .infer = inferBroadcastBinary, .run = run};
 
 } // namespace edgesplit::ops

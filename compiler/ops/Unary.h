@@ -1,0 +1,46 @@
+// Shared machinery of the one-input elementwise ops (Abs, Neg, Exp, Sigmoid, Elu, Clip, ...).
+#pragma once
+
+#include "ops/OpKit.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace edgesplit::ops {
+
+// Output = input type and shape, for ops defined on floating-point types only.
+void inferFloatUnary(InferContext &ctx);
+// The same for ops defined on every numeric type (anything but bool).
+void inferNumericUnary(InferContext &ctx);
+// The same for ops defined on signed numbers (floats and signed integers).
+void inferSignedUnary(InferContext &ctx);
+
+// Applies an elementwise op to a numeric tensor: floating-point types through mapFloat with
+// `floatOp(double)`, integer types natively with `intOp(T)`.
+template <typename FloatOp, typename IntOp>
+void mapNumeric(const Tensor &input, Tensor &output, FloatOp floatOp, IntOp intOp) {
+  if (isFloatingPoint(input.dtype())) {
+    mapFloat(input, output, floatOp);
+    return;
+  }
+  dispatchArithmetic(input.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T>) {
+      auto in = input.values<T>();
+      auto out = output.mutableValues<T>();
+      for (size_t i = 0; i < in.size(); ++i) out[i] = intOp(in[i]);
+    }
+  });
+}
+
+// -value modulo 2^bits, as numpy wraps (so -INT_MIN == INT_MIN), without signed-overflow UB.
+template <typename T> T wrappingNegate(T value) {
+  return static_cast<T>(uint64_t{0} - static_cast<uint64_t>(value));
+}
+
+// max(0, min(1, alpha * x + beta)): HardSigmoid, and HardSwish's gate.
+inline double hardSigmoid(double x, double alpha, double beta) {
+  return std::clamp(alpha * x + beta, 0.0, 1.0);
+}
+
+} // namespace edgesplit::ops
