@@ -1,0 +1,91 @@
+#include "ops/MatMulCore.h"
+
+namespace edgesplit::ops {
+
+bool isMatMulType(DType type) {
+  return isFloatingPoint(type) || type == DType::Int32 || type == DType::Int64 ||
+         type == DType::UInt32 || type == DType::UInt64;
+}
+
+MatMulShape matMulShape(const NodeContext &ctx, llvm::ArrayRef<int64_t> a,
+                        llvm::ArrayRef<int64_t> b) {
+  if (a.empty() || b.empty())
+    ctx.fail("matmul operands must have rank >= 1, got shapes {} and {}", formatShape(a),
+             formatShape(b));
+  const Shape matrixA = a.size() == 1 ? Shape{1, a[0]} : Shape(a.begin(), a.end());
+  const Shape matrixB = b.size() == 1 ? Shape{b[0], 1} : Shape(b.begin(), b.end());
+  MatMulShape shape;
+  shape.rows = matrixA[matrixA.size() - 2];
+  shape.inner = matrixA.back();
+  shape.cols = matrixB.back();
+  if (matrixB[matrixB.size() - 2] != shape.inner)
+    ctx.fail("inner dimensions differ: a {} has {} columns but b {} has {} rows", formatShape(a),
+             shape.inner, formatShape(b), matrixB[matrixB.size() - 2]);
+  shape.batchA.assign(matrixA.begin(), matrixA.end() - 2);
+  shape.batchB.assign(matrixB.begin(), matrixB.end() - 2);
+  shape.batch = broadcastShapes(ctx, {shape.batchA, shape.batchB});
+  shape.output = shape.batch;
+  if (a.size() > 1) shape.output.push_back(shape.rows);
+  if (b.size() > 1) shape.output.push_back(shape.cols);
+  shape.matrixOutput = shape.batch;
+  shape.matrixOutput.append({shape.rows, shape.cols});
+  return shape;
+}
+
+int64_t matMulMacs(const Node &node) {
+  const Value *a = node.input(0);
+  const Value *output = node.outputs.empty() ? nullptr : node.outputs[0];
+  if (!a || !a->shape || a->shape->empty() || !output || !output->shape) return 0;
+  return numElements(*output->shape) * a->shape->back();
+}
+
+Shape quantParamShape(const NodeContext &ctx, std::string_view name, llvm::ArrayRef<int64_t> param,
+                      llvm::ArrayRef<int64_t> operand, QuantAxis axis) {
+  if (numElements(param) == 1) return {};
+  const bool perRow = axis == QuantAxis::Rows;
+  if (operand.size() >= 2) {
+    const size_t rank = operand.size();
+    if (param.size() == 1) {
+      const int64_t expected = operand[perRow ? rank - 2 : rank - 1];
+      if (param[0] != expected)
+        ctx.fail("{} has {} values but the operand of shape {} has {} {}", name, param[0],
+                 formatShape(operand), expected, perRow ? "rows" : "columns");
+      return perRow ? Shape{param[0], 1} : Shape{param[0]};
+    }
+    // An N-D parameter keeps one value along the other matrix dimension and broadcasts onto the
+    // operand's batch dimensions.
+    bool broadcasts = param.size() <= rank && param[param.size() - (perRow ? 1 : 2)] == 1;
+    for (size_t i = 0; broadcasts && i < param.size(); ++i) {
+      const int64_t dim = param[param.size() - 1 - i];
+      broadcasts = dim == 1 || dim == operand[rank - 1 - i];
+    }
+    if (broadcasts) return Shape(param.begin(), param.end());
+  }
+  ctx.fail("{} of shape {} is neither per-tensor nor per-{} for an operand of shape {}", name,
+           formatShape(param), perRow ? "row" : "column", formatShape(operand));
+}
+
+void checkZeroPoint(const InferContext &ctx, size_t index, size_t operandIndex, QuantAxis axis) {
+  if (!ctx.hasInput(index)) return;
+  if (ctx.inputType(index) != ctx.inputType(operandIndex))
+    ctx.fail("zero point (input {}) is {} but its operand (input {}) is {}", index,
+             dtypeName(ctx.inputType(index)), operandIndex, dtypeName(ctx.inputType(operandIndex)));
+  quantParamShape(ctx, fmt::format("zero point (input {})", index), ctx.inputShape(index),
+                  ctx.inputShape(operandIndex), axis);
+}
+
+Tensor subtractZeroPoint(const NodeContext &ctx, const Tensor &operand, const Tensor *zeroPoint,
+                         QuantAxis axis) {
+  Tensor centred = operand.castTo(DType::Int32);
+  if (!zeroPoint) return centred;
+  const Tensor zeroPoints =
+      zeroPoint->castTo(DType::Int32)
+          .reshaped(quantParamShape(ctx, "zero point", zeroPoint->shape(), operand.shape(), axis));
+  const BroadcastIndexer zeroPointOf(zeroPoints.shape(), operand.shape());
+  int32_t *values = centred.data<int32_t>();
+  const int32_t *offsets = zeroPoints.data<int32_t>();
+  for (int64_t i = 0; i < centred.numElements(); ++i) values[i] -= offsets[zeroPointOf(i)];
+  return centred;
+}
+
+} // namespace edgesplit::ops
