@@ -1,13 +1,11 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Pooling.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) { runGlobalPool(ctx, Reduction::Mean); }
 } // namespace
 
-extern const OpDef kGlobalAveragePool{.name = "GlobalAveragePool", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kGlobalAveragePool{
+    .name = "GlobalAveragePool", .infer = inferGlobalPool, .run = run};
 
 } // namespace edgesplit::ops

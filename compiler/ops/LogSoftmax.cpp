@@ -1,13 +1,10 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Reduction.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) { runSoftmax(ctx, /*logarithm=*/true); }
 } // namespace
 
-extern const OpDef kLogSoftmax{.name = "LogSoftmax", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kLogSoftmax{.name = "LogSoftmax", .infer = inferSoftmax, .run = run};
 
 } // namespace edgesplit::ops

@@ -1,13 +1,14 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Reduction.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+// Opset 18 moved the axes from an attribute to an optional input.
+constexpr int kAxesInputOpset = 18;
+
+void infer(InferContext &ctx) { inferReduceOp(ctx, kAxesInputOpset); }
+void run(KernelContext &ctx) { runReduceOp(ctx, kAxesInputOpset, Reduction::Max); }
 } // namespace
 
-extern const OpDef kReduceMax{.name = "ReduceMax", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kReduceMax{.name = "ReduceMax", .maxInputs = 2, .infer = infer, .run = run};
 
 } // namespace edgesplit::ops

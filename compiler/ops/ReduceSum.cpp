@@ -1,13 +1,14 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Reduction.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+// Opset 13 moved the axes from an attribute to an optional input.
+constexpr int kAxesInputOpset = 13;
+
+void infer(InferContext &ctx) { inferReduceOp(ctx, kAxesInputOpset); }
+void run(KernelContext &ctx) { runReduceOp(ctx, kAxesInputOpset, Reduction::Sum); }
 } // namespace
 
-extern const OpDef kReduceSum{.name = "ReduceSum", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kReduceSum{.name = "ReduceSum", .maxInputs = 2, .infer = infer, .run = run};
 
 } // namespace edgesplit::ops

@@ -1,13 +1,10 @@
-// STUB: to be implemented.
-#include "ops/OpKit.h"
+#include "ops/Reduction.h"
 
 namespace edgesplit::ops {
 namespace {
-void infer(InferContext &ctx) { ctx.fail("not implemented yet"); }
-void run(KernelContext &ctx) { ctx.fail("not implemented yet"); }
+void run(KernelContext &ctx) { runSoftmax(ctx, /*logarithm=*/false); }
 } // namespace
 
-extern const OpDef kSoftmax{.name = "Softmax", .minInputs = 0, .maxInputs = 16, .minOutputs = 0,
-                        .maxOutputs = 16, .infer = infer, .run = run};
+extern const OpDef kSoftmax{.name = "Softmax", .infer = inferSoftmax, .run = run};
 
 } // namespace edgesplit::ops

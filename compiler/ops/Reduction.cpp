@@ -1,0 +1,177 @@
+#include "ops/Reduction.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace edgesplit::ops {
+
+Shape reducedShape(llvm::ArrayRef<int64_t> inputShape, llvm::ArrayRef<bool> reduced,
+                   bool keepDims) {
+  Shape shape;
+  for (size_t axis = 0; axis < inputShape.size(); ++axis) {
+    if (!reduced[axis]) shape.push_back(inputShape[axis]);
+    else if (keepDims) shape.push_back(1);
+  }
+  return shape;
+}
+
+namespace {
+// Where reduce() accumulates an element type.
+template <typename T>
+using Accumulator = std::conditional_t<std::is_floating_point_v<T>, double,
+                                       std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>;
+
+template <typename T> Accumulator<T> lowestValue() {
+  if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<double>::infinity();
+  else return std::numeric_limits<T>::lowest();
+}
+
+template <typename Acc> Acc addWrapping(Acc a, Acc b) {
+  if constexpr (std::is_floating_point_v<Acc>) return a + b;
+  else return static_cast<Acc>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
+template <typename T>
+void reduceValues(llvm::ArrayRef<T> input, llvm::ArrayRef<int64_t> inputShape,
+                  llvm::ArrayRef<bool> reduced, Reduction kind, llvm::MutableArrayRef<T> output) {
+  using Acc = Accumulator<T>;
+  int64_t groupSize = 1;
+  for (size_t axis = 0; axis < inputShape.size(); ++axis)
+    if (reduced[axis]) groupSize *= inputShape[axis];
+  // Each input element accumulates into the output element it would be broadcast back from.
+  const BroadcastIndexer outputIndexOf(reducedShape(inputShape, reduced, /*keepDims=*/true),
+                                       inputShape);
+  std::vector<Acc> totals(output.size(), kind == Reduction::Max ? lowestValue<T>() : Acc(0));
+  for (size_t i = 0; i < input.size(); ++i) {
+    Acc &total = totals[outputIndexOf(static_cast<int64_t>(i))];
+    const Acc value = static_cast<Acc>(input[i]);
+    if (kind != Reduction::Max) total = addWrapping(total, value);
+    else if (ranksAbove(value, total)) total = value;
+  }
+  for (size_t o = 0; o < output.size(); ++o) {
+    Acc result = totals[o];
+    if (kind == Reduction::Mean) {
+      if constexpr (std::is_floating_point_v<Acc>) result /= static_cast<double>(groupSize);
+      else result = groupSize == 0 ? 0 : result / static_cast<Acc>(groupSize);
+    }
+    output[o] = static_cast<T>(result);
+  }
+}
+
+// The axes a Reduce* node collapses on a rank-`rank` input; `axesInput` is its input 1, empty
+// when absent.
+llvm::SmallVector<bool, 6> reductionAxes(const NodeContext &ctx, int64_t rank, int axesInputOpset,
+                                         llvm::ArrayRef<int64_t> axesInput) {
+  const std::vector<int64_t> axes = ctx.opset() >= axesInputOpset
+                                        ? std::vector<int64_t>(axesInput.begin(), axesInput.end())
+                                        : ctx.attrInts("axes");
+  if (rank == 0 && !axes.empty())
+    ctx.fail("a scalar input has no axes to reduce, got axes [{}]", fmt::join(axes, ", "));
+  const bool noopWithoutAxes = ctx.attrInt("noop_with_empty_axes", 0) != 0;
+  llvm::SmallVector<bool, 6> reduced(static_cast<size_t>(rank), axes.empty() && !noopWithoutAxes);
+  for (int64_t axis : axes) {
+    auto flag = reduced.begin() + ctx.normalizeAxis(axis, rank, "axes value");
+    if (*flag) ctx.fail("axes [{}] name axis {} twice", fmt::join(axes, ", "), axis);
+    *flag = true;
+  }
+  return reduced;
+}
+
+bool keepDims(const NodeContext &ctx) { return ctx.attrInt("keepdims", 1) != 0; }
+} // namespace
+
+void reduce(const Tensor &input, llvm::ArrayRef<bool> reduced, Reduction kind, Tensor &output) {
+  Tensor storage;
+  const Tensor &values = arithmeticView(input, storage);
+  Tensor result(values.dtype(), output.shape());
+  dispatchArithmetic(values.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    reduceValues<T>(values.values<T>(), values.shape(), reduced, kind, result.mutableValues<T>());
+  });
+  assignResult(output, std::move(result));
+}
+
+void inferReduceOp(InferContext &ctx, int axesInputOpset) {
+  const DType type = ctx.inputType(0);
+  if (type == DType::Bool) ctx.fail("bool input is not supported");
+  if (ctx.opset() >= axesInputOpset && ctx.hasAttr("axes"))
+    ctx.fail("from opset {} the axes are input 1, not an attribute", axesInputOpset);
+  if (ctx.opset() < axesInputOpset && ctx.hasInput(1))
+    ctx.fail("before opset {} the axes are the 'axes' attribute, not an input", axesInputOpset);
+  const llvm::ArrayRef<int64_t> shape = ctx.inputShape(0);
+  const std::vector<int64_t> axesInput =
+      ctx.hasInput(1) ? readInt64s(ctx, 1) : std::vector<int64_t>{};
+  const auto reduced =
+      reductionAxes(ctx, static_cast<int64_t>(shape.size()), axesInputOpset, axesInput);
+  ctx.setOutput(0, type, reducedShape(shape, reduced, keepDims(ctx)));
+}
+
+void runReduceOp(KernelContext &ctx, int axesInputOpset, Reduction kind) {
+  const Tensor &data = ctx.input(0);
+  const std::vector<int64_t> axesInput =
+      ctx.hasInput(1) ? ctx.input(1).toInt64Vector() : std::vector<int64_t>{};
+  const auto reduced =
+      reductionAxes(ctx, static_cast<int64_t>(data.rank()), axesInputOpset, axesInput);
+  reduce(data, reduced, kind, ctx.output(0));
+}
+
+AxisSplit splitAtAxis(llvm::ArrayRef<int64_t> shape, int64_t axis) {
+  const size_t index = static_cast<size_t>(axis);
+  return {numElements(shape.take_front(index)), shape[index],
+          numElements(shape.drop_front(index + 1))};
+}
+
+const Tensor &arithmeticView(const Tensor &input, Tensor &storage) {
+  if (input.dtype() != DType::Float16 && input.dtype() != DType::BFloat16) return input;
+  storage = input.castTo(DType::Float32);
+  return storage;
+}
+
+void assignResult(Tensor &output, Tensor result) {
+  output = result.dtype() == output.dtype() ? std::move(result) : result.castTo(output.dtype());
+}
+
+namespace {
+// The [outer, length, inner] view of `shape` whose middle part one softmax normalises.
+AxisSplit softmaxSplit(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape) {
+  const int64_t rank = static_cast<int64_t>(shape.size());
+  if (rank == 0) ctx.fail("input must have rank >= 1, got a scalar");
+  const bool coerceTo2D = ctx.opset() < 13;
+  const int64_t axis = ctx.normalizeAxis(ctx.attrInt("axis", coerceTo2D ? 1 : -1), rank);
+  if (!coerceTo2D) return splitAtAxis(shape, axis);
+  const size_t index = static_cast<size_t>(axis);
+  return {numElements(shape.take_front(index)), numElements(shape.drop_front(index)), 1};
+}
+} // namespace
+
+void inferSoftmax(InferContext &ctx) {
+  inferSameAsInput(ctx);
+  softmaxSplit(ctx, ctx.inputShape(0));
+}
+
+void runSoftmax(KernelContext &ctx, bool logarithm) {
+  const Tensor input = ctx.input(0).castTo(DType::Float64);
+  const AxisSplit split = softmaxSplit(ctx, input.shape());
+  Tensor result(DType::Float64, input.shape());
+  const double *x = input.data<double>();
+  double *y = result.data<double>();
+  for (int64_t outer = 0; outer < split.outer; ++outer)
+    for (int64_t inner = 0; inner < split.inner; ++inner) {
+      const int64_t first = outer * split.length * split.inner + inner;
+      auto at = [&](int64_t k) { return first + k * split.inner; };
+      // Shifting by the maximum keeps exp() from overflowing and leaves the result unchanged.
+      double largest = -std::numeric_limits<double>::infinity();
+      for (int64_t k = 0; k < split.length; ++k) largest = std::max(largest, x[at(k)]);
+      double sum = 0.0;
+      for (int64_t k = 0; k < split.length; ++k) sum += std::exp(x[at(k)] - largest);
+      const double logSum = std::log(sum);
+      for (int64_t k = 0; k < split.length; ++k)
+        y[at(k)] = logarithm ? x[at(k)] - largest - logSum : std::exp(x[at(k)] - largest) / sum;
+    }
+  assignResult(ctx.output(0), std::move(result));
+}
+
+} // namespace edgesplit::ops
