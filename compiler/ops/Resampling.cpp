@@ -11,8 +11,8 @@ InterpolationMode parseInterpolationMode(const NodeContext &ctx, bool allowCubic
   if (mode == "nearest") return InterpolationMode::Nearest;
   if (mode == "linear") return InterpolationMode::Linear;
   if (mode == "cubic" && allowCubic) return InterpolationMode::Cubic;
-  ctx.fail("mode '{}' is not supported; expected nearest or linear{}", mode,
-           allowCubic ? " or cubic" : "");
+  ctx.fail("mode '{}' is not supported; expected {}", mode,
+           allowCubic ? "nearest, linear or cubic" : "nearest or linear");
 }
 
 CoordinateTransformation parseCoordinateTransformation(const NodeContext &ctx) {
@@ -118,6 +118,9 @@ struct Taps {
 double sourceCoordinate(int64_t outputIndex, const ResampledAxis &axis,
                         CoordinateTransformation transformation) {
   const double x = static_cast<double>(outputIndex);
+  // An unscaled axis is left alone (as onnxruntime does) even by tf_half_pixel_for_nn, whose
+  // half-pixel shift would otherwise move ceil-rounded nearest samples; only a crop still moves it.
+  if (axis.scale == 1.0 && transformation != CoordinateTransformation::TfCropAndResize) return x;
   const double lastInput = static_cast<double>(axis.inputLength - 1);
   switch (transformation) {
   case CoordinateTransformation::HalfPixel: return (x + 0.5) / axis.scale - 0.5;

@@ -1,0 +1,323 @@
+#include "ops/Recurrent.h"
+
+#include <llvm/ADT/StringRef.h>
+
+#include <algorithm>
+#include <cmath>
+#include <variant>
+
+namespace edgesplit::ops {
+
+double Activation::operator()(double x) const {
+  switch (kind_) {
+  case Kind::Relu: return std::max(x, 0.0);
+  case Kind::Tanh: return std::tanh(x);
+  case Kind::Sigmoid: {
+    // Evaluated on the side where exp() cannot overflow.
+    if (x >= 0.0) return 1.0 / (1.0 + std::exp(-x));
+    const double e = std::exp(x);
+    return e / (1.0 + e);
+  }
+  case Kind::Affine: return alpha_ * x + beta_;
+  case Kind::LeakyRelu: return x >= 0.0 ? x : alpha_ * x;
+  case Kind::ThresholdedRelu: return x > alpha_ ? x : 0.0;
+  case Kind::ScaledTanh: return alpha_ * std::tanh(beta_ * x);
+  case Kind::HardSigmoid: return std::clamp(alpha_ * x + beta_, 0.0, 1.0);
+  case Kind::Elu: return x >= 0.0 ? x : alpha_ * (std::exp(x) - 1.0);
+  case Kind::Softsign: return x / (1.0 + std::abs(x));
+  case Kind::Softplus: return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+  }
+  return x;
+}
+
+bool RecurrentAttributes::isReversed(int64_t index) const {
+  return direction == Direction::Reverse || (direction == Direction::Bidirectional && index == 1);
+}
+
+double RecurrentAttributes::clipped(double x) const {
+  return clip ? std::clamp(x, -*clip, *clip) : x;
+}
+
+namespace {
+// An activation name, and the alpha/beta it takes with their defaults (those of the ONNX operator
+// of the same name).
+struct ActivationSpec {
+  std::string_view name;
+  Activation::Kind kind;
+  bool takesAlpha = false;
+  double defaultAlpha = 0.0;
+  bool takesBeta = false;
+  double defaultBeta = 0.0;
+};
+
+constexpr ActivationSpec kActivationSpecs[] = {
+    {"Relu", Activation::Kind::Relu},
+    {"Tanh", Activation::Kind::Tanh},
+    {"Sigmoid", Activation::Kind::Sigmoid},
+    {"Affine", Activation::Kind::Affine, true, 1.0, true, 0.0},
+    {"LeakyRelu", Activation::Kind::LeakyRelu, true, 0.01},
+    {"ThresholdedRelu", Activation::Kind::ThresholdedRelu, true, 1.0},
+    {"ScaledTanh", Activation::Kind::ScaledTanh, true, 1.0, true, 1.0},
+    {"HardSigmoid", Activation::Kind::HardSigmoid, true, 0.2, true, 0.5},
+    {"Elu", Activation::Kind::Elu, true, 1.0},
+    {"Softsign", Activation::Kind::Softsign},
+    {"Softplus", Activation::Kind::Softplus},
+};
+
+std::vector<std::string> activationNames(const NodeContext &ctx, const RecurrentOpTraits &traits,
+                                         int64_t numDirections) {
+  const size_t expected = traits.defaultActivations.size() * static_cast<size_t>(numDirections);
+  const AttributeValue *attribute = ctx.node().attributes.find("activations");
+  if (!attribute) {
+    std::vector<std::string> names;
+    for (int64_t direction = 0; direction < numDirections; ++direction)
+      for (std::string_view name : traits.defaultActivations) names.emplace_back(name);
+    return names;
+  }
+  const auto *names = std::get_if<std::vector<std::string>>(attribute);
+  if (!names) ctx.fail("attribute 'activations' must be a list of strings");
+  if (names->size() != expected)
+    ctx.fail("activations has {} entries, expected {} ({} per direction)", names->size(),
+             expected, traits.defaultActivations.size());
+  return *names;
+}
+
+// Each function that takes alpha (beta) consumes the next activation_alpha (activation_beta) value,
+// or its default once the list runs out.
+std::vector<Activation> parseActivations(const NodeContext &ctx, const RecurrentOpTraits &traits,
+                                         int64_t numDirections) {
+  const std::vector<float> alphas = ctx.attrFloats("activation_alpha");
+  const std::vector<float> betas = ctx.attrFloats("activation_beta");
+  size_t nextAlpha = 0, nextBeta = 0;
+  std::vector<Activation> activations;
+  for (const std::string &name : activationNames(ctx, traits, numDirections)) {
+    const ActivationSpec *spec = std::find_if(
+        std::begin(kActivationSpecs), std::end(kActivationSpecs),
+        [&](const ActivationSpec &candidate) {
+          return llvm::StringRef(name).equals_insensitive(candidate.name);
+        });
+    if (spec == std::end(kActivationSpecs))
+      ctx.fail("activation '{}' is not supported; expected Relu, Tanh, Sigmoid, Affine, LeakyRelu, "
+               "ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign or Softplus",
+               name);
+    double alpha = spec->defaultAlpha, beta = spec->defaultBeta;
+    if (spec->takesAlpha && nextAlpha < alphas.size()) alpha = alphas[nextAlpha++];
+    if (spec->takesBeta && nextBeta < betas.size()) beta = betas[nextBeta++];
+    activations.emplace_back(spec->kind, alpha, beta);
+  }
+  return activations;
+}
+} // namespace
+
+RecurrentAttributes parseRecurrentAttributes(const NodeContext &ctx,
+                                             const RecurrentOpTraits &traits) {
+  RecurrentAttributes attributes;
+  attributes.hiddenSize = ctx.requireAttrInt("hidden_size");
+  if (attributes.hiddenSize <= 0)
+    ctx.fail("hidden_size must be positive, got {}", attributes.hiddenSize);
+
+  const std::string direction = ctx.attrString("direction", "forward");
+  if (direction == "forward") attributes.direction = RecurrentAttributes::Direction::Forward;
+  else if (direction == "reverse") attributes.direction = RecurrentAttributes::Direction::Reverse;
+  else if (direction == "bidirectional")
+    attributes.direction = RecurrentAttributes::Direction::Bidirectional;
+  else
+    ctx.fail("direction '{}' is not supported; expected forward, reverse or bidirectional",
+             direction);
+  attributes.numDirections =
+      attributes.direction == RecurrentAttributes::Direction::Bidirectional ? 2 : 1;
+
+  const int64_t layout = ctx.attrInt("layout", 0);
+  if (layout != 0 && layout != 1) ctx.fail("layout must be 0 or 1, got {}", layout);
+  attributes.batchMajor = layout == 1;
+
+  if (ctx.hasAttr("clip")) {
+    const double clip = ctx.attrFloat("clip", 0.0f);
+    if (!(clip > 0.0)) ctx.fail("clip must be positive, got {}", clip);
+    attributes.clip = clip;
+  }
+  attributes.activations = parseActivations(ctx, traits, attributes.numDirections);
+  return attributes;
+}
+
+namespace {
+void expectShape(const InferContext &ctx, size_t index, std::string_view name,
+                 llvm::ArrayRef<int64_t> expected, std::string_view meaning) {
+  const llvm::ArrayRef<int64_t> shape = ctx.inputShape(index);
+  if (shape != expected)
+    ctx.fail("{} has shape {}, expected {} ({})", name, formatShape(shape), formatShape(expected),
+             meaning);
+}
+
+// The dimensions of X, whichever the layout.
+struct SequenceDims {
+  int64_t seqLength;
+  int64_t batchSize;
+  int64_t inputSize;
+};
+
+SequenceDims sequenceDims(llvm::ArrayRef<int64_t> shape, bool batchMajor) {
+  return {batchMajor ? shape[1] : shape[0], batchMajor ? shape[0] : shape[1], shape[2]};
+}
+
+Shape stateShape(const RecurrentAttributes &attributes, int64_t batchSize) {
+  if (attributes.batchMajor) return {batchSize, attributes.numDirections, attributes.hiddenSize};
+  return {attributes.numDirections, batchSize, attributes.hiddenSize};
+}
+} // namespace
+
+void inferRecurrent(InferContext &ctx, const RecurrentOpTraits &traits) {
+  const RecurrentAttributes attributes = parseRecurrentAttributes(ctx, traits);
+  const DType type = ctx.inputType(kSequence);
+  if (!isFloatingPoint(type)) ctx.fail("X must be a floating-point tensor, got {}", dtypeName(type));
+  for (size_t index : {kInputWeights, kRecurrentWeights, kBias, kInitialHidden, kInitialCell})
+    if (ctx.hasInput(index) && ctx.inputType(index) != type)
+      ctx.fail("input {} is {}, expected {} like X", index, dtypeName(ctx.inputType(index)),
+               dtypeName(type));
+
+  const llvm::ArrayRef<int64_t> xShape = ctx.inputShape(kSequence);
+  if (xShape.size() != 3) ctx.fail("X must be 3-D, got shape {}", formatShape(xShape));
+  const SequenceDims dims = sequenceDims(xShape, attributes.batchMajor);
+  const int64_t directions = attributes.numDirections, hidden = attributes.hiddenSize;
+  const int64_t gateRows = traits.gateCount * hidden;
+  const std::string gateRowsMeaning = fmt::format("{} * hidden_size", traits.gateCount);
+  expectShape(ctx, kInputWeights, "W", {directions, gateRows, dims.inputSize},
+              fmt::format("num_directions, {}, input_size", gateRowsMeaning));
+  expectShape(ctx, kRecurrentWeights, "R", {directions, gateRows, hidden},
+              fmt::format("num_directions, {}, hidden_size", gateRowsMeaning));
+  if (ctx.hasInput(kBias))
+    expectShape(ctx, kBias, "B", {directions, 2 * gateRows},
+                fmt::format("num_directions, 2 * {}", gateRowsMeaning));
+  if (ctx.hasInput(kSequenceLengths)) {
+    const DType lengthType = ctx.inputType(kSequenceLengths);
+    if (isFloatingPoint(lengthType) || lengthType == DType::Bool)
+      ctx.fail("sequence_lens must be an integer tensor, got {}", dtypeName(lengthType));
+    expectShape(ctx, kSequenceLengths, "sequence_lens", {dims.batchSize}, "batch_size");
+  }
+  const Shape states = stateShape(attributes, dims.batchSize);
+  const std::string_view stateMeaning = attributes.batchMajor
+                                            ? "batch_size, num_directions, hidden_size"
+                                            : "num_directions, batch_size, hidden_size";
+  if (ctx.hasInput(kInitialHidden))
+    expectShape(ctx, kInitialHidden, "initial_h", states, stateMeaning);
+  if (traits.hasCellState && ctx.hasInput(kInitialCell))
+    expectShape(ctx, kInitialCell, "initial_c", states, stateMeaning);
+
+  if (ctx.hasOutput(0)) {
+    const Shape y =
+        attributes.batchMajor
+            ? Shape{dims.batchSize, dims.seqLength, directions, hidden}
+            : Shape{dims.seqLength, directions, dims.batchSize, hidden};
+    ctx.setOutput(0, type, y);
+  }
+  if (ctx.hasOutput(1)) ctx.setOutput(1, type, states);
+  if (traits.hasCellState && ctx.hasOutput(2)) ctx.setOutput(2, type, states);
+}
+
+void runRecurrent(KernelContext &ctx, const RecurrentOpTraits &traits,
+                  const RecurrentAttributes &attributes, RecurrentCell cell) {
+  const DType type = ctx.input(kSequence).dtype();
+  const Tensor x = ctx.input(kSequence).castTo(DType::Float64);
+  const SequenceDims dims = sequenceDims(x.shape(), attributes.batchMajor);
+  const int64_t directions = attributes.numDirections, hidden = attributes.hiddenSize;
+  const int64_t gateRows = traits.gateCount * hidden;
+  const bool batchMajor = attributes.batchMajor;
+  auto doubleInput = [&](size_t index, llvm::ArrayRef<int64_t> shapeWhenOmitted) {
+    return ctx.hasInput(index) ? ctx.input(index).castTo(DType::Float64)
+                               : Tensor(DType::Float64, shapeWhenOmitted);
+  };
+  const Shape states = stateShape(attributes, dims.batchSize);
+  const Tensor inputWeights = ctx.input(kInputWeights).castTo(DType::Float64);
+  const Tensor recurrentWeights = ctx.input(kRecurrentWeights).castTo(DType::Float64);
+  const Tensor bias = doubleInput(kBias, {directions, 2 * gateRows});
+  const Tensor initialHidden = doubleInput(kInitialHidden, states);
+  const Tensor initialCell = traits.hasCellState ? doubleInput(kInitialCell, states) : Tensor();
+
+  std::vector<int64_t> lengths(static_cast<size_t>(dims.batchSize), dims.seqLength);
+  if (ctx.hasInput(kSequenceLengths)) lengths = ctx.input(kSequenceLengths).toInt64Vector();
+  for (int64_t length : lengths)
+    if (length < 0 || length > dims.seqLength)
+      ctx.fail("sequence_lens value {} is outside [0, {}]", length, dims.seqLength);
+
+  // Element offsets of one batch entry's vectors in X, Y and the state tensors, for either layout.
+  auto inputOffset = [&](int64_t t, int64_t b) {
+    return (batchMajor ? b * dims.seqLength + t : t * dims.batchSize + b) * dims.inputSize;
+  };
+  auto outputOffset = [&](int64_t t, int64_t direction, int64_t b) {
+    return (batchMajor ? (b * dims.seqLength + t) * directions + direction
+                       : (t * directions + direction) * dims.batchSize + b) *
+           hidden;
+  };
+  auto stateOffset = [&](int64_t direction, int64_t b) {
+    return (batchMajor ? b * directions + direction : direction * dims.batchSize + b) * hidden;
+  };
+
+  Tensor y(DType::Float64, batchMajor ? Shape{dims.batchSize, dims.seqLength, directions, hidden}
+                                      : Shape{dims.seqLength, directions, dims.batchSize, hidden});
+  Tensor finalHidden(DType::Float64, states), finalCell(DType::Float64, states);
+  const size_t perDirection = traits.defaultActivations.size();
+  for (int64_t direction = 0; direction < directions; ++direction) {
+    const DirectionWeights weights{
+        .inputWeights = inputWeights.data<double>() + direction * gateRows * dims.inputSize,
+        .recurrentWeights = recurrentWeights.data<double>() + direction * gateRows * hidden,
+        .inputBias = bias.data<double>() + direction * 2 * gateRows,
+        .recurrentBias = bias.data<double>() + direction * 2 * gateRows + gateRows,
+        .direction = direction,
+        .activations = llvm::ArrayRef<Activation>(attributes.activations)
+                           .slice(static_cast<size_t>(direction) * perDirection, perDirection)};
+    for (int64_t b = 0; b < dims.batchSize; ++b) {
+      const int64_t offset = stateOffset(direction, b);
+      RecurrentState state;
+      state.hidden.assign(initialHidden.data<double>() + offset,
+                          initialHidden.data<double>() + offset + hidden);
+      if (traits.hasCellState)
+        state.cell.assign(initialCell.data<double>() + offset,
+                          initialCell.data<double>() + offset + hidden);
+      const int64_t length = lengths[static_cast<size_t>(b)];
+      for (int64_t step = 0; step < length; ++step) {
+        // A reversed direction walks each entry's own valid prefix backwards.
+        const int64_t t = attributes.isReversed(direction) ? length - 1 - step : step;
+        cell(weights,
+             llvm::ArrayRef<double>(x.data<double>() + inputOffset(t, b),
+                                    static_cast<size_t>(dims.inputSize)),
+             state);
+        std::copy(state.hidden.begin(), state.hidden.end(),
+                  y.data<double>() + outputOffset(t, direction, b));
+      }
+      // onnxruntime reports zero final states for an empty sequence, not the initial ones.
+      if (length == 0) {
+        std::fill(state.hidden.begin(), state.hidden.end(), 0.0);
+        std::fill(state.cell.begin(), state.cell.end(), 0.0);
+      }
+      std::copy(state.hidden.begin(), state.hidden.end(), finalHidden.data<double>() + offset);
+      std::copy(state.cell.begin(), state.cell.end(), finalCell.data<double>() + offset);
+    }
+  }
+  if (ctx.hasOutput(0)) ctx.output(0) = y.castTo(type);
+  if (ctx.hasOutput(1)) ctx.output(1) = finalHidden.castTo(type);
+  if (traits.hasCellState && ctx.hasOutput(2)) ctx.output(2) = finalCell.castTo(type);
+}
+
+void applyAffine(const double *matrix, const double *bias, llvm::ArrayRef<double> vector,
+                 llvm::MutableArrayRef<double> result) {
+  const size_t columns = vector.size();
+  for (size_t row = 0; row < result.size(); ++row) {
+    const double *weights = matrix + row * columns;
+    double sum = bias[row];
+    for (size_t column = 0; column < columns; ++column) sum += weights[column] * vector[column];
+    result[row] = sum;
+  }
+}
+
+int64_t recurrentMacs(const Node &node) {
+  const Value *x = node.input(kSequence);
+  const Value *w = node.input(kInputWeights);
+  const Value *r = node.input(kRecurrentWeights);
+  if (!x || !w || !r || !x->shape || !w->shape || !r->shape || x->shape->size() != 3) return 0;
+  // seq_length * batch_size in either layout; each step multiplies its input by W and the hidden
+  // state by R, in every direction.
+  const int64_t steps = (*x->shape)[0] * (*x->shape)[1];
+  return steps * (numElements(*w->shape) + numElements(*r->shape));
+}
+
+} // namespace edgesplit::ops
