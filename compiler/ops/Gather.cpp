@@ -10,7 +10,8 @@ void infer(InferContext &ctx) {
   const DType indexType = ctx.inputType(1);
   if (indexType != DType::Int32 && indexType != DType::Int64)
     ctx.fail("indices must be int32 or int64, got {}", dtypeName(indexType));
-  const size_t axis = static_cast<size_t>(ctx.normalizeAxis(ctx.attrInt("axis", 0), ctx.inputRank(0)));
+  const size_t axis =
+      static_cast<size_t>(ctx.normalizeAxis(ctx.attrInt("axis", 0), ctx.inputRank(0)));
   // The indexed axis is replaced by the shape of the indices.
   Shape shape(dataShape.begin(), dataShape.begin() + axis);
   shape.append(ctx.inputShape(1).begin(), ctx.inputShape(1).end());
@@ -29,6 +30,7 @@ void run(KernelContext &ctx) {
       ctx.fail("index {} is out of range for axis {} of size {}", index, axis, axisLength);
     if (index < 0) index += axisLength;
   }
+  if (output.numElements() == 0) return; // an empty tensor may have no storage to point into
 
   // Each index picks one contiguous block (the axes after `axis`) per outer position.
   const int64_t outerCount = numElements(data.shape().take_front(axis));

@@ -46,13 +46,15 @@ SlicePlan planSlice(const Context &ctx, llvm::ArrayRef<int64_t> shape) {
       start = std::clamp<int64_t>(start, 0, dim);
       end = std::clamp<int64_t>(end, 0, dim);
     } else {
-      start = std::clamp<int64_t>(start, 0, dim - 1);
+      // Not std::clamp: on an empty axis the bounds cross, and the slice is empty anyway.
+      start = std::min<int64_t>(std::max<int64_t>(start, 0), dim - 1);
       end = std::clamp<int64_t>(end, -1, dim - 1);
     }
     // Whole steps, rounded up. Dividing by the step itself, not its magnitude, cannot overflow;
     // both positions are within [-1, dim], so neither can the span.
     const int64_t span = step > 0 ? end - start : start - end;
-    const int64_t count = span <= 0 ? 0 : (step > 0 ? (span - 1) / step : -((span - 1) / step)) + 1;
+    const int64_t count =
+        span <= 0 ? 0 : (step > 0 ? (span - 1) / step : -((span - 1) / step)) + 1;
     plan.starts[axis] = start;
     // A step only matters when taken twice; dropping huge unused ones keeps strides in range.
     plan.steps[axis] = count > 1 ? step : 1;
