@@ -76,7 +76,8 @@ Tensor tensorFromProto(const onnx::TensorProto &proto, const std::filesystem::pa
     if (raw->size() != tensor.byteSize())
       fail("{}: holds {} bytes, shape {} of {} needs {}", context, raw->size(),
            formatShape(shape), dtypeName(*dtype), tensor.byteSize());
-    std::memcpy(tensor.rawData(), raw->data(), raw->size()); // ONNX raw data is little-endian
+    if (!raw->empty()) // an empty tensor has no storage to copy into
+      std::memcpy(tensor.rawData(), raw->data(), raw->size()); // ONNX raw data is little-endian
     return tensor;
   }
   if (tensor.numElements() == 0) return tensor;

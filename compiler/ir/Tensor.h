@@ -30,7 +30,7 @@ public:
                                                  llvm::ArrayRef<T> values) {
     Tensor tensor(dtypeOf<T>(), shape);
     assert(static_cast<int64_t>(values.size()) == tensor.numElements());
-    std::memcpy(tensor.rawData(), values.data(), values.size() * sizeof(T));
+    if (!values.empty()) std::memcpy(tensor.rawData(), values.data(), values.size() * sizeof(T));
     return tensor;
   }
   template <typename T> static Tensor scalar(T value) {
