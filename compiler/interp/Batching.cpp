@@ -26,7 +26,8 @@ Tensor sliceSample(const Tensor &array, int64_t index) {
   Shape shape(array.shape().begin(), array.shape().end());
   shape[0] = 1;
   Tensor sample(array.dtype(), shape);
-  std::memcpy(sample.rawData(), array.rawData() + index * sample.byteSize(), sample.byteSize());
+  if (sample.byteSize() > 0)
+    std::memcpy(sample.rawData(), array.rawData() + index * sample.byteSize(), sample.byteSize());
   return sample;
 }
 
@@ -40,7 +41,8 @@ Tensor stackSamples(const std::vector<Tensor> &samples) {
     if (samples[i].shape() != first.shape())
       fail("output shapes differ between samples ({} vs {}); run samples separately",
            formatShape(first.shape()), formatShape(samples[i].shape()));
-    std::memcpy(stacked.rawData() + i * first.byteSize(), samples[i].rawData(), first.byteSize());
+    if (first.byteSize() > 0)
+      std::memcpy(stacked.rawData() + i * first.byteSize(), samples[i].rawData(), first.byteSize());
   }
   return stacked;
 }

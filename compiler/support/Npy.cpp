@@ -116,7 +116,7 @@ Tensor parseNpy(const std::string &bytes, const std::string &context) {
   if (bytes.size() - dataStart != tensor.byteSize())
     fail("{}: holds {} data bytes, shape {} of {} needs {}", context, bytes.size() - dataStart,
          formatShape(shape), dtypeName(*dtype), tensor.byteSize());
-  std::memcpy(tensor.rawData(), bytes.data() + dataStart, tensor.byteSize());
+  if (tensor.byteSize() > 0) std::memcpy(tensor.rawData(), bytes.data() + dataStart, tensor.byteSize());
   return tensor;
 }
 
