@@ -1,0 +1,32 @@
+/* edgesplit runtime: types and fixed-point primitives shared by every kernel.
+ * C99, no allocation, no floating point in the int8 path. The arithmetic is specified in
+ * docs/int8.md; the compiler's int8 reference and the generated code both call these kernels. */
+#ifndef ES_COMMON_H
+#define ES_COMMON_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A real factor M ~= multiplier * 2^(shift - 31), multiplier in [2^30, 2^31) (or 0). */
+typedef struct {
+  int32_t multiplier;
+  int32_t shift;
+} es_requant_t;
+
+/* docs/int8.md "Fixed-point rescaling": rounding_doubling_high_mul then rounding_divide_by_pot. */
+int32_t es_rounding_doubling_high_mul(int32_t a, int32_t b);
+int32_t es_rounding_divide_by_pot(int32_t x, int32_t exponent);
+int32_t es_requantize(int32_t x, es_requant_t m);
+
+static inline int32_t es_clamp_i32(int32_t x, int32_t lo, int32_t hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ES_COMMON_H */
