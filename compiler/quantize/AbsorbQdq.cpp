@@ -1,0 +1,92 @@
+#include "quantize/AbsorbQdq.h"
+
+#include "interp/Interpreter.h"
+#include "passes/Passes.h"
+
+namespace edgesplit {
+
+namespace {
+
+// Whether the node's quantised side is uint8: DequantizeLinear reads it, QuantizeLinear writes the
+// zero point's type (uint8 when the zero point is omitted).
+bool quantizedSideIsUnsigned(const Node &node) {
+  if (node.opType == "DequantizeLinear") return node.input(0) && node.input(0)->dtype == DType::UInt8;
+  return !node.input(2) || node.input(2)->dtype == DType::UInt8;
+}
+
+std::optional<QuantParams> constantQuantParams(const Node &node) {
+  const Value *scale = node.input(1);
+  const Value *zeroPoint = node.input(2);
+  if (!scale || !scale->isConstant() || (zeroPoint && !zeroPoint->isConstant())) return std::nullopt;
+  QuantParams params;
+  for (double s : scale->constant->toDoubleVector()) params.scales.push_back(static_cast<float>(s));
+  const bool isUnsigned = quantizedSideIsUnsigned(node);
+  const std::vector<int64_t> zeros =
+      zeroPoint ? zeroPoint->constant->toInt64Vector() : std::vector<int64_t>(1, 0);
+  for (int64_t z : zeros) params.zeroPoints.push_back(static_cast<int32_t>(isUnsigned ? z - 128 : z));
+  while (params.zeroPoints.size() < params.scales.size())
+    params.zeroPoints.push_back(params.zeroPoints.front());
+  if (params.scales.size() > 1) params.axis = node.attributes.getInt("axis").value_or(1);
+  return params;
+}
+
+bool sameParams(const QuantParams &a, const QuantParams &b) {
+  return a.scales == b.scales && a.zeroPoints == b.zeroPoints && a.axis == b.axis;
+}
+
+// DequantizeLinear(constant) -> annotated float constant.
+bool foldConstantDequantize(Node &node) {
+  const Value *quantized = node.input(0);
+  Value *output = node.outputs.empty() ? nullptr : node.outputs[0];
+  if (!output || !quantized || !quantized->isConstant()) return false;
+  auto params = constantQuantParams(node);
+  if (!params) return false;
+  llvm::SmallVector<const Tensor *, 3> inputs;
+  for (const Value *input : node.inputs) inputs.push_back(input ? input->constant.get() : nullptr);
+  Tensor dequantized = evaluateNode(node, inputs)[0];
+  output->producer = nullptr;
+  output->dtype = dequantized.dtype();
+  output->shape = Shape(dequantized.shape().begin(), dequantized.shape().end());
+  output->constant = std::make_shared<const Tensor>(std::move(dequantized));
+  output->quant = std::move(*params);
+  return true;
+}
+
+} // namespace
+
+void absorbQdq(Graph &graph) {
+  llvm::SmallVector<Node *, 16> removed;
+  for (const auto &node : graph.nodes())
+    if (node->opType == "DequantizeLinear" && foldConstantDequantize(*node))
+      removed.push_back(node.get());
+
+  for (const auto &nodePtr : graph.nodes()) {
+    Node &quantize = *nodePtr;
+    if (quantize.opType != "QuantizeLinear" || quantize.outputs.empty()) continue;
+    Value *real = quantize.input(0);
+    Value *quantized = quantize.outputs[0];
+    auto params = constantQuantParams(quantize);
+    if (!real || !params || graph.isGraphOutput(quantized)) continue;
+    auto users = graph.users(quantized);
+    const bool allMatchingDequantize =
+        !users.empty() && llvm::all_of(users, [&](const Node *user) {
+          auto userParams = constantQuantParams(*user);
+          return user->opType == "DequantizeLinear" && user->input(0) == quantized && userParams &&
+                 sameParams(*userParams, *params) &&
+                 user->outputs[0]->dtype == real->dtype;
+        });
+    if (!allMatchingDequantize) continue;
+    // A value quantised twice with different parameters needs a real requantisation: keep it.
+    if (real->quant && !sameParams(*real->quant, *params)) continue;
+    real->quant = *params;
+    for (Node *dequantize : users) {
+      graph.replaceAllUsesWith(dequantize->outputs[0], real);
+      removed.push_back(dequantize);
+    }
+    removed.push_back(&quantize);
+  }
+  for (Node *node : removed) graph.eraseNode(node);
+  graph.removeUnusedValues();
+}
+
+} // namespace edgesplit

@@ -1,0 +1,20 @@
+// Pre-quantised (QDQ) models carry their scales as QuantizeLinear/DequantizeLinear nodes. This
+// pass moves them onto the values (Value::quant) and removes the nodes, so calibrated and
+// pre-quantised models reach the int8 lowering in the same form: a float graph whose values say
+// how they are quantised.
+#pragma once
+
+#include "ir/Graph.h"
+
+namespace edgesplit {
+
+// - DequantizeLinear of a constant (weights, int32 bias) becomes a float constant holding the
+//   dequantised values, annotated with the model's scales and zero points.
+// - QuantizeLinear -> DequantizeLinear pairs with identical parameters around an activation are
+//   removed; the activation is annotated with those parameters (a graph output fed by such a
+//   pair keeps its name and is the annotated float value).
+// uint8 parameters map to int8 per docs/int8.md (zero point - 128). Q/DQ nodes that form no such
+// pattern (e.g. an int8 model output) stay.
+void absorbQdq(Graph &graph);
+
+} // namespace edgesplit
