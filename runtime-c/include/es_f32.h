@@ -1,0 +1,261 @@
+/* edgesplit runtime: float32 kernels.
+ * C99, no allocation. Tensors are dense, row major, in ONNX's NCHW layout; 1-D convolutions and
+ * pools are the 2-D kernels with H = 1. Every kernel takes its parameters (int32_t dimensions,
+ * all >= 1) then its data; outputs never alias inputs. Float arithmetic with float accumulators,
+ * as the generated code runs on FPU microcontrollers. These are plain reference loops; optimised
+ * versions keep the same signatures. */
+#ifndef ES_F32_H
+#define ES_F32_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Shapes of the layout kernels are given as 4-D: a lower-rank tensor is right-aligned, its
+ * missing leading dimensions being 1. */
+#define ES_F32_MAX_RANK 4
+
+/* ---- Convolution ------------------------------------------------------------------------- */
+
+/* Input [batch, in_channels, in_h, in_w], weights [out_channels, in_channels / groups, kernel_h,
+ * kernel_w], bias [out_channels] or NULL, output [batch, out_channels, out_h, out_w]. Padding
+ * at the bottom/right is whatever out_h/out_w imply; padded taps contribute nothing. */
+typedef struct {
+  int32_t batch;
+  int32_t in_channels;
+  int32_t in_h;
+  int32_t in_w;
+  int32_t out_channels;
+  int32_t out_h;
+  int32_t out_w;
+  int32_t kernel_h;
+  int32_t kernel_w;
+  int32_t stride_h;
+  int32_t stride_w;
+  int32_t dilation_h;
+  int32_t dilation_w;
+  int32_t pad_top;
+  int32_t pad_left;
+  int32_t groups; /* divides both channel counts; groups == in_channels is depthwise */
+  float act_min;  /* fused activation clamp; -INFINITY / INFINITY when none */
+  float act_max;
+} es_conv2d_f32_params_t;
+
+/* Grouped 2-D convolution (ONNX Conv) with optional bias and the fused activation clamp. */
+void es_conv2d_f32(const es_conv2d_f32_params_t *p, const float *input, const float *weights,
+                   const float *bias, float *output);
+
+/* ---- Fully connected and MatMul --------------------------------------------------------- */
+
+typedef struct {
+  int32_t batch;
+  int32_t in_features;
+  int32_t out_features;
+  float act_min;
+  float act_max;
+} es_fully_connected_f32_params_t;
+
+/* output[b][o] = clamp(bias[o] + sum_i input[b][i] * weights[o][i]): input [batch, in_features],
+ * weights [out_features, in_features] (Gemm's B with transB = 1), bias [out_features] or NULL. */
+void es_fully_connected_f32(const es_fully_connected_f32_params_t *p, const float *input,
+                            const float *weights, const float *bias, float *output);
+
+/* The product of [rows, inner] and [inner, cols] matrices, repeated over a 2-D batch
+ * [batch[0], batch[1]]. Matrix (i, j) of the output reads the A matrix starting at element
+ * i * a_batch_stride[0] + j * a_batch_stride[1], and B likewise: a stride of 0 broadcasts. */
+typedef struct {
+  int32_t batch[2];
+  int32_t a_batch_stride[2];
+  int32_t b_batch_stride[2];
+  int32_t rows;
+  int32_t inner;
+  int32_t cols;
+  float act_min;
+  float act_max;
+} es_batch_matmul_f32_params_t;
+
+/* ONNX MatMul with numpy batch broadcasting up to 4-D; output [batch[0], batch[1], rows, cols]. */
+void es_batch_matmul_f32(const es_batch_matmul_f32_params_t *p, const float *a, const float *b,
+                         float *output);
+
+/* ---- Pooling ----------------------------------------------------------------------------- */
+
+/* Input [batch, channels, in_h, in_w], output [batch, channels, out_h, out_w]. Every window
+ * must reach at least one input element (the compiler guarantees it). Results are clamped to
+ * [act_min, act_max] like the int8 pools' (-INFINITY / INFINITY when no activation is fused). */
+typedef struct {
+  int32_t batch;
+  int32_t channels;
+  int32_t in_h;
+  int32_t in_w;
+  int32_t out_h;
+  int32_t out_w;
+  int32_t kernel_h;
+  int32_t kernel_w;
+  int32_t stride_h;
+  int32_t stride_w;
+  int32_t dilation_h;
+  int32_t dilation_w;
+  int32_t pad_top;
+  int32_t pad_left;
+  /* The declared end padding. Only the count_include_pad divisor reads it: a ceil_mode window
+   * can run past it, and taps there never count. */
+  int32_t pad_bottom;
+  int32_t pad_right;
+  int32_t count_include_pad; /* average pool: padding taps count in the divisor when non-zero */
+  float act_min;
+  float act_max;
+} es_pool2d_f32_params_t;
+
+/* The largest input element in each window; NaN propagates. */
+void es_max_pool2d_f32(const es_pool2d_f32_params_t *p, const float *input, float *output);
+/* The mean of each window's input elements (plus its padding taps with count_include_pad). */
+void es_avg_pool2d_f32(const es_pool2d_f32_params_t *p, const float *input, float *output);
+
+/* Input [batch, channels, size] (size: the product of the spatial dimensions), output
+ * [batch, channels], clamped to [act_min, act_max]. */
+typedef struct {
+  int32_t batch;
+  int32_t channels;
+  int32_t size;
+  float act_min;
+  float act_max;
+} es_global_pool_f32_params_t;
+
+/* GlobalAveragePool: the mean of each channel's plane. */
+void es_global_avg_pool_f32(const es_global_pool_f32_params_t *p, const float *input,
+                            float *output);
+/* GlobalMaxPool: the largest element of each channel's plane; NaN propagates. */
+void es_global_max_pool_f32(const es_global_pool_f32_params_t *p, const float *input,
+                            float *output);
+
+/* ---- Element-wise ------------------------------------------------------------------------ */
+
+typedef enum {
+  ES_F32_ADD,
+  ES_F32_SUB,
+  ES_F32_MUL,
+  ES_F32_DIV /* IEEE semantics: x / 0 is ±inf or NaN */
+} es_binary_f32_op_t;
+
+/* Operand and output shapes as 4-D (see ES_F32_MAX_RANK); each operand dimension is either the
+ * output's or 1 (broadcast), as in numpy. */
+typedef struct {
+  es_binary_f32_op_t op;
+  int32_t a_shape[ES_F32_MAX_RANK];
+  int32_t b_shape[ES_F32_MAX_RANK];
+  int32_t out_shape[ES_F32_MAX_RANK];
+  float act_min;
+  float act_max;
+} es_binary_f32_params_t;
+
+/* output = clamp(a op b) with numpy broadcasting: ONNX Add, Sub, Mul, Div. */
+void es_binary_f32(const es_binary_f32_params_t *p, const float *a, const float *b,
+                   float *output);
+
+typedef struct {
+  int32_t size;
+  float min;
+  float max;
+} es_clip_f32_params_t;
+
+/* Clip to [min, max] (NaN passes through); Relu is {size, 0, INFINITY}. */
+void es_clip_f32(const es_clip_f32_params_t *p, const float *input, float *output);
+
+typedef enum {
+  ES_F32_SIGMOID,      /* 1 / (1 + e^-x) */
+  ES_F32_TANH,         /* tanh(x) */
+  ES_F32_HARD_SIGMOID, /* max(0, min(1, alpha * x + beta)) */
+  ES_F32_HARD_SWISH,   /* x * max(0, min(1, x / 6 + 1 / 2)) */
+  ES_F32_LEAKY_RELU,   /* x >= 0 ? x : alpha * x */
+  ES_F32_ELU           /* x >= 0 ? x : alpha * (e^x - 1) */
+} es_unary_f32_op_t;
+
+typedef struct {
+  es_unary_f32_op_t op;
+  int32_t size;
+  float alpha; /* read by the functions whose formula names it */
+  float beta;
+} es_unary_f32_params_t;
+
+/* output[i] = f(input[i]) for the activation function `op`. */
+void es_unary_f32(const es_unary_f32_params_t *p, const float *input, float *output);
+
+/* ---- Softmax ----------------------------------------------------------------------------- */
+
+/* The input seen as [outer, length, inner], normalised along the middle axis: ONNX's softmax
+ * axis (inner = 1 for the last axis, i.e. rows of `length`), or the flattened trailing block
+ * (opset < 13) with inner = 1. */
+typedef struct {
+  int32_t outer;
+  int32_t length;
+  int32_t inner;
+} es_softmax_f32_params_t;
+
+/* e^(x - max) / sum(e^(x - max)) along each line; subtracting the maximum keeps expf finite. */
+void es_softmax_f32(const es_softmax_f32_params_t *p, const float *input, float *output);
+/* x - max - log(sum(e^(x - max))) along each line. */
+void es_log_softmax_f32(const es_softmax_f32_params_t *p, const float *input, float *output);
+
+/* ---- Layout ------------------------------------------------------------------------------ */
+
+typedef struct {
+  int32_t outer;       /* product of the dimensions before the concatenation axis */
+  int32_t inner;       /* product of the dimensions after it */
+  int32_t input_count;
+  const int32_t *axis_sizes; /* input_count entries: each input's size along the axis */
+} es_concat_f32_params_t;
+
+/* Concat: inputs[k] is [outer, axis_sizes[k], inner]; output [outer, sum(axis_sizes), inner]. */
+void es_concat_f32(const es_concat_f32_params_t *p, const float *const *inputs, float *output);
+
+typedef enum {
+  ES_F32_PAD_CONSTANT,
+  ES_F32_PAD_EDGE,   /* repeats the border element */
+  ES_F32_PAD_REFLECT /* mirrors without repeating the border, periodically like numpy */
+} es_pad_f32_mode_t;
+
+/* Output dimension k is in_shape[k] + pads_begin[k] + pads_end[k]; a negative pad crops. */
+typedef struct {
+  es_pad_f32_mode_t mode;
+  int32_t in_shape[ES_F32_MAX_RANK];
+  int32_t pads_begin[ES_F32_MAX_RANK];
+  int32_t pads_end[ES_F32_MAX_RANK];
+  float value; /* constant mode's fill */
+} es_pad_f32_params_t;
+
+/* ONNX Pad in constant, edge or reflect mode. */
+void es_pad_f32(const es_pad_f32_params_t *p, const float *input, float *output);
+
+/* Output dimension k is input dimension perm[k]; perm is a permutation of 0..3. */
+typedef struct {
+  int32_t in_shape[ES_F32_MAX_RANK];
+  int32_t perm[ES_F32_MAX_RANK];
+} es_transpose_f32_params_t;
+
+/* ONNX Transpose: output[i0][i1][i2][i3] = input at index j with j[perm[k]] = ik. */
+void es_transpose_f32(const es_transpose_f32_params_t *p, const float *input, float *output);
+
+/* ---- Reduction --------------------------------------------------------------------------- */
+
+/* The input seen as [outer, reduce, inner]; the reduced axes must be one contiguous block (the
+ * compiler merges adjacent axes). Output [outer, inner]. */
+typedef struct {
+  int32_t outer;
+  int32_t reduce;
+  int32_t inner;
+  float act_min;
+  float act_max;
+} es_reduce_mean_f32_params_t;
+
+/* ReduceMean: clamp(mean) over each reduced block. */
+void es_reduce_mean_f32(const es_reduce_mean_f32_params_t *p, const float *input,
+                        float *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ES_F32_H */

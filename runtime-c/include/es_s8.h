@@ -1,0 +1,281 @@
+/* edgesplit runtime: int8 kernels.
+ * C99, no allocation, no floating point: the arithmetic is docs/int8.md, bit for bit. Tensors are
+ * dense, row major, in ONNX's NCHW layout; 1-D convolutions and pools are the 2-D kernels with
+ * H = 1. Every kernel takes its parameters (int32_t dimensions, all >= 1, tensors of fewer than
+ * 2^31 elements) then its data; outputs never alias inputs. act_min/act_max is the activation
+ * range of docs/int8.md ([-128, 127] narrowed by a fused Relu/Clip). Sums that the spec keeps in
+ * int32 are accumulated wider and saturated to int32, so a sum that would overflow int32 is
+ * defined instead of undefined behaviour. These are plain reference loops; optimised versions
+ * keep the same signatures. */
+#ifndef ES_S8_H
+#define ES_S8_H
+
+#include "es_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Shapes of the layout and broadcasting kernels are given as 4-D: a lower-rank tensor is
+ * right-aligned, its missing leading dimensions being 1. */
+#define ES_S8_MAX_RANK 4
+
+/* The fixed left shift of Add/Sub (docs/int8.md): operands are scaled by 2^20 before their
+ * rescaling, and output_requant = twice_max / (2^20 * Sy) is computed with the same constant. */
+#define ES_S8_ADD_LEFT_SHIFT 20
+
+/* ---- Convolution ------------------------------------------------------------------------- */
+
+/* Input [batch, in_channels, in_h, in_w], weights [out_channels, in_channels / groups, kernel_h,
+ * kernel_w], output [batch, out_channels, out_h, out_w]. Padding at the bottom/right is whatever
+ * out_h/out_w imply; padded taps contribute qx = input_zp, i.e. nothing. */
+typedef struct {
+  int32_t batch;
+  int32_t in_channels;
+  int32_t in_h;
+  int32_t in_w;
+  int32_t out_channels;
+  int32_t out_h;
+  int32_t out_w;
+  int32_t kernel_h;
+  int32_t kernel_w;
+  int32_t stride_h;
+  int32_t stride_w;
+  int32_t dilation_h;
+  int32_t dilation_w;
+  int32_t pad_top;
+  int32_t pad_left;
+  int32_t groups; /* divides both channel counts; groups == in_channels is depthwise */
+  int32_t input_zp;
+  int32_t output_zp;
+  int32_t act_min;
+  int32_t act_max;
+} es_conv2d_s8_params_t;
+
+/* Grouped 2-D convolution (ONNX Conv, depthwise included): acc = bias[m] + sum (qx - Zx) * qw,
+ * qy = clamp(requantize(acc, per_channel[m]) + Zy). bias [out_channels] or NULL (zero);
+ * per_channel [out_channels] holds Sx * Sw[m] / Sy. */
+void es_conv2d_s8(const es_conv2d_s8_params_t *p, const int8_t *input, const int8_t *weights,
+                  const int32_t *bias, const es_requant_t *per_channel, int8_t *output);
+
+/* ---- Fully connected and MatMul --------------------------------------------------------- */
+
+typedef struct {
+  int32_t batch;
+  int32_t in_features;
+  int32_t out_features;
+  int32_t input_zp;
+  int32_t output_zp;
+  int32_t act_min;
+  int32_t act_max;
+} es_fully_connected_s8_params_t;
+
+/* Gemm / MatMul with constant weights: y[n][m] = clamp(requantize(bias[m] + sum_k (x[n][k] - Zx)
+ * * w[m][k], per_channel[m]) + Zy). input [batch, in_features], weights [out_features,
+ * in_features] (transB = 1), bias [out_features] or NULL, per_channel [out_features]. */
+void es_fully_connected_s8(const es_fully_connected_s8_params_t *p, const int8_t *input,
+                           const int8_t *weights, const int32_t *bias,
+                           const es_requant_t *per_channel, int8_t *output);
+
+/* The product of [rows, inner] and [inner, cols] matrices, repeated over a 2-D batch
+ * [batch[0], batch[1]]. Matrix (i, j) of the output reads the A matrix starting at element
+ * i * a_batch_stride[0] + j * a_batch_stride[1], and B likewise: a stride of 0 broadcasts. */
+typedef struct {
+  int32_t batch[2];
+  int32_t a_batch_stride[2];
+  int32_t b_batch_stride[2];
+  int32_t rows;
+  int32_t inner;
+  int32_t cols;
+  int32_t a_zp;
+  int32_t b_zp;
+  int32_t output_zp;
+  es_requant_t requant; /* Sa * Sb / Sy */
+  int32_t act_min;
+  int32_t act_max;
+} es_batch_matmul_s8_params_t;
+
+/* MatMul of two activations with numpy batch broadcasting up to 4-D: acc = sum (qa - Za) *
+ * (qb - Zb); output [batch[0], batch[1], rows, cols]. */
+void es_batch_matmul_s8(const es_batch_matmul_s8_params_t *p, const int8_t *a, const int8_t *b,
+                        int8_t *output);
+
+/* ---- Pooling ----------------------------------------------------------------------------- */
+
+/* Input [batch, channels, in_h, in_w], output [batch, channels, out_h, out_w]. The output has the
+ * input's scale; max pool also keeps its zero point and reads neither zp. Every window must
+ * reach at least one input element (the compiler guarantees it). */
+typedef struct {
+  int32_t batch;
+  int32_t channels;
+  int32_t in_h;
+  int32_t in_w;
+  int32_t out_h;
+  int32_t out_w;
+  int32_t kernel_h;
+  int32_t kernel_w;
+  int32_t stride_h;
+  int32_t stride_w;
+  int32_t dilation_h;
+  int32_t dilation_w;
+  int32_t pad_top;
+  int32_t pad_left;
+  /* The declared end padding. Only the count_include_pad divisor reads it: a ceil_mode window
+   * can run past it, and taps there never count. */
+  int32_t pad_bottom;
+  int32_t pad_right;
+  int32_t count_include_pad; /* average pool: padding taps count in the divisor when non-zero */
+  int32_t input_zp;
+  int32_t output_zp;
+  int32_t act_min;
+  int32_t act_max;
+} es_pool2d_s8_params_t;
+
+/* The largest input element of each window, clamped to the activation range. */
+void es_max_pool2d_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_t *output);
+
+/* qy = clamp(requantize(sum (qx - Zx), per_count[n - 1]) + Zy) over the window's n counted
+ * elements; per_count [kernel_h * kernel_w] holds Sx / (n * Sy) for n = 1, 2, ... */
+void es_avg_pool2d_s8(const es_pool2d_s8_params_t *p, const es_requant_t *per_count,
+                      const int8_t *input, int8_t *output);
+
+/* Input [batch, channels, size] (size: the product of the spatial dimensions), output
+ * [batch, channels]. */
+typedef struct {
+  int32_t batch;
+  int32_t channels;
+  int32_t size;
+  int32_t input_zp;
+  int32_t output_zp;
+  es_requant_t requant; /* Sx / (size * Sy) */
+  int32_t act_min;
+  int32_t act_max;
+} es_global_avg_pool_s8_params_t;
+
+/* GlobalAveragePool: the average pool of each channel's whole plane. */
+void es_global_avg_pool_s8(const es_global_avg_pool_s8_params_t *p, const int8_t *input,
+                           int8_t *output);
+
+/* ---- Element-wise ------------------------------------------------------------------------ */
+
+typedef enum {
+  ES_S8_ADD, /* a = requantize((qa - Za) * 2^20, a_requant), b likewise, then a + b */
+  ES_S8_SUB, /* as Add, then a - b */
+  ES_S8_MUL  /* (qa - Za) * (qb - Zb); a_requant and b_requant are not read */
+} es_binary_s8_op_t;
+
+/* Operand and output shapes as 4-D (see ES_S8_MAX_RANK); each operand dimension is either the
+ * output's or 1 (broadcast), as in numpy. */
+typedef struct {
+  es_binary_s8_op_t op;
+  int32_t a_shape[ES_S8_MAX_RANK];
+  int32_t b_shape[ES_S8_MAX_RANK];
+  int32_t out_shape[ES_S8_MAX_RANK];
+  int32_t a_zp;
+  int32_t b_zp;
+  int32_t output_zp;
+  es_requant_t a_requant;      /* Add/Sub: Sa / twice_max */
+  es_requant_t b_requant;      /* Add/Sub: Sb / twice_max */
+  es_requant_t output_requant; /* Add/Sub: twice_max / (2^20 * Sy); Mul: Sa * Sb / Sy */
+  int32_t act_min;
+  int32_t act_max;
+} es_binary_s8_params_t;
+
+/* qy = clamp(requantize(combined, output_requant) + Zy) with numpy broadcasting: ONNX Add, Sub,
+ * Mul as docs/int8.md rescales them. */
+void es_binary_s8(const es_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *output);
+
+/* Any element-wise function of one input (Sigmoid, Tanh, LeakyRelu, ...): out[i] =
+ * table[in[i] + 128], the 256-entry table docs/int8.md has the compiler compute. */
+void es_lut_s8(const int8_t table[256], const int8_t *in, int8_t *out, int32_t n);
+
+/* ---- Softmax ----------------------------------------------------------------------------- */
+
+/* The input seen as [outer, length, inner], normalised along the middle axis: ONNX's softmax
+ * axis (inner = 1 for the last axis), or the flattened trailing block (opset < 13) with
+ * inner = 1. length <= 65535 keeps the uint32 sum exact. */
+typedef struct {
+  int32_t outer;
+  int32_t length;
+  int32_t inner;
+} es_softmax_s8_params_t;
+
+/* Softmax with the fixed output parameters Sy = 1/256, Zy = -128: with m the line's maximum and
+ * e = exp_table[qx - m + 255] (2^16 * exp(Sx * (d - 255)), from the compiler),
+ * qy = clamp((e * 256 + sum / 2) / sum - 128). */
+void es_softmax_s8(const es_softmax_s8_params_t *p, const uint32_t exp_table[256],
+                   const int8_t *input, int8_t *output);
+
+/* ---- Layout ------------------------------------------------------------------------------ */
+
+/* One input of a Concat: its extent along the axis and how it maps to the output's
+ * parameters. */
+typedef struct {
+  int32_t axis_size;
+  int32_t rescale;      /* 0: same scale and zero point as the output, copied unchanged */
+  int32_t input_zp;     /* read only when rescale */
+  es_requant_t requant; /* Sx / Sy, read only when rescale */
+} es_concat_s8_input_t;
+
+typedef struct {
+  int32_t outer; /* product of the dimensions before the concatenation axis */
+  int32_t inner; /* product of the dimensions after it */
+  int32_t input_count;
+  const es_concat_s8_input_t *inputs; /* input_count entries */
+  int32_t output_zp;
+} es_concat_s8_params_t;
+
+/* Concat: inputs[k] is [outer, axis_size_k, inner], output [outer, sum of axis_size_k, inner];
+ * rescaled inputs give qy = clamp(requantize(qx - Zx, requant) + Zy) within [-128, 127]. */
+void es_concat_s8(const es_concat_s8_params_t *p, const int8_t *const *inputs, int8_t *output);
+
+typedef enum {
+  ES_S8_PAD_CONSTANT,
+  ES_S8_PAD_EDGE,   /* repeats the border element */
+  ES_S8_PAD_REFLECT /* mirrors without repeating the border, periodically like numpy */
+} es_pad_s8_mode_t;
+
+/* Output dimension k is in_shape[k] + pads_begin[k] + pads_end[k]; a negative pad crops. */
+typedef struct {
+  es_pad_s8_mode_t mode;
+  int32_t in_shape[ES_S8_MAX_RANK];
+  int32_t pads_begin[ES_S8_MAX_RANK];
+  int32_t pads_end[ES_S8_MAX_RANK];
+  int32_t value; /* constant mode's fill: the input zero point (the output shares it) */
+} es_pad_s8_params_t;
+
+/* ONNX Pad in constant, edge or reflect mode; values are moved, never rescaled. */
+void es_pad_s8(const es_pad_s8_params_t *p, const int8_t *input, int8_t *output);
+
+/* Output dimension k is input dimension perm[k]; perm is a permutation of 0..3. */
+typedef struct {
+  int32_t in_shape[ES_S8_MAX_RANK];
+  int32_t perm[ES_S8_MAX_RANK];
+} es_transpose_s8_params_t;
+
+/* ONNX Transpose: output[i0][i1][i2][i3] = input at index j with j[perm[k]] = ik. */
+void es_transpose_s8(const es_transpose_s8_params_t *p, const int8_t *input, int8_t *output);
+
+/* ---- Reduction --------------------------------------------------------------------------- */
+
+/* The input seen as [outer, reduce, inner]; the reduced axes must be one contiguous block (the
+ * compiler merges adjacent axes). Output [outer, inner]. */
+typedef struct {
+  int32_t outer;
+  int32_t reduce;
+  int32_t inner;
+  int32_t input_zp;
+  int32_t output_zp;
+  es_requant_t requant; /* Sx / (reduce * Sy) */
+  int32_t act_min;
+  int32_t act_max;
+} es_reduce_mean_s8_params_t;
+
+/* ReduceMean: qy = clamp(requantize(sum (qx - Zx), requant) + Zy) over each reduced block. */
+void es_reduce_mean_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ES_S8_H */

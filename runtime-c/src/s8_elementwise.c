@@ -1,0 +1,35 @@
+/* Element-wise kernels: broadcasting Add/Sub/Mul (docs/int8.md "Add / Sub" and "Mul") and the
+ * table lookup of every one-input function. */
+#include "s8_internal.h"
+
+/* The int32 value that output_requant rescales for one pair of elements. */
+static int32_t combine(const es_binary_s8_params_t *p, int8_t qa, int8_t qb) {
+  const int32_t a = qa - p->a_zp;
+  const int32_t b = qb - p->b_zp;
+  if (p->op == ES_S8_MUL) return a * b;
+  /* |a|, |b| <= 255, so both the scaling by 2^20 and (after factors <= 1/2) the sum fit int32. */
+  const int32_t scale = (int32_t)1 << ES_S8_ADD_LEFT_SHIFT;
+  const int32_t a_rescaled = es_requantize(a * scale, p->a_requant);
+  const int32_t b_rescaled = es_requantize(b * scale, p->b_requant);
+  return p->op == ES_S8_ADD ? a_rescaled + b_rescaled : a_rescaled - b_rescaled;
+}
+
+void es_binary_s8(const es_binary_s8_params_t *p, const int8_t *a, const int8_t *b,
+                  int8_t *output) {
+  int32_t a_strides[ES_S8_MAX_RANK], b_strides[ES_S8_MAX_RANK];
+  es_s8_broadcast_strides(p->a_shape, a_strides);
+  es_s8_broadcast_strides(p->b_shape, b_strides);
+  int32_t index[ES_S8_MAX_RANK] = {0, 0, 0, 0};
+  const int32_t count = es_s8_element_count(p->out_shape);
+  for (int32_t i = 0; i < count; ++i) {
+    const int32_t combined =
+        combine(p, a[es_s8_offset(index, a_strides)], b[es_s8_offset(index, b_strides)]);
+    output[i] =
+        es_s8_requantize_output(combined, p->output_requant, p->output_zp, p->act_min, p->act_max);
+    es_s8_next_index(index, p->out_shape);
+  }
+}
+
+void es_lut_s8(const int8_t table[256], const int8_t *in, int8_t *out, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) out[i] = table[in[i] + 128];
+}
