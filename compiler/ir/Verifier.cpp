@@ -11,49 +11,51 @@ void verifyGraph(const Graph &graph, const VerifyOptions &options, std::string_v
   const std::string where = afterPass.empty()
                                 ? fmt::format("{}", graph.sourcePath)
                                 : fmt::format("{} (after pass {})", graph.sourcePath, afterPass);
-  auto check = [&](bool condition, std::string_view format, const auto &...args) {
-    if (!condition)
-      fail("{}: invalid graph: {}", where, fmt::vformat(format, fmt::make_format_args(args...)));
+  // Message arguments are evaluated only once a check failed: they may dereference what the
+  // check just found missing.
+  auto invalid = [&](std::string_view format, const auto &...args) {
+    fail("{}: invalid graph: {}", where, fmt::vformat(format, fmt::make_format_args(args...)));
   };
 
   llvm::DenseSet<const Value *> available;
   for (const auto &value : graph.values()) {
     if (!value->isConstant()) continue;
-    check(value->producer == nullptr, "constant '{}' also has a producer", value->name);
-    check(value->dtype == value->constant->dtype() && value->shape &&
-              llvm::ArrayRef<int64_t>(*value->shape) == value->constant->shape(),
-          "constant '{}' is declared {} {} but holds {} {}", value->name,
-          dtypeName(value->dtype), value->shape ? formatShape(*value->shape) : "[?]",
-          dtypeName(value->constant->dtype()), formatShape(value->constant->shape()));
+    if (value->producer != nullptr) invalid("constant '{}' also has a producer", value->name);
+    if (!(value->dtype == value->constant->dtype() && value->shape &&
+          llvm::ArrayRef<int64_t>(*value->shape) == value->constant->shape()))
+      invalid("constant '{}' is declared {} {} but holds {} {}", value->name,
+              dtypeName(value->dtype), value->shape ? formatShape(*value->shape) : "[?]",
+              dtypeName(value->constant->dtype()), formatShape(value->constant->shape()));
     available.insert(value.get());
   }
   for (const Value *input : graph.inputs) {
-    check(input->producer == nullptr && !input->isConstant(),
-          "graph input '{}' is produced or constant", input->name);
-    check(input->dtype != DType::Undefined, "graph input '{}' has no element type", input->name);
+    if (input->producer != nullptr || input->isConstant())
+      invalid("graph input '{}' is produced or constant", input->name);
+    if (input->dtype == DType::Undefined)
+      invalid("graph input '{}' has no element type", input->name);
     available.insert(input);
   }
 
   for (const auto &node : graph.nodes()) {
-    check(!options.requireSupportedOps || node->op != nullptr,
-          "{} uses an operator edgesplit does not support", node->describe());
+    if (options.requireSupportedOps && node->op == nullptr)
+      invalid("{} uses an operator edgesplit does not support", node->describe());
     for (const Value *input : node->inputs)
-      check(!input || available.contains(input),
-            "{} reads '{}' before anything produces it", node->describe(), input->name);
+      if (input && !available.contains(input))
+        invalid("{} reads '{}' before anything produces it", node->describe(), input->name);
     llvm::SmallVector<InferInput, 4> inferInputs;
     for (const Value *input : node->inputs) {
       if (!input) {
         inferInputs.push_back({});
         continue;
       }
-      inferInputs.push_back({true, input->dtype, input->shape ? &*input->shape : nullptr,
-                             input->constant.get()});
+      inferInputs.push_back(
+          {true, input->dtype, input->shape ? &*input->shape : nullptr, input->constant.get()});
     }
     for (const Value *output : node->outputs) {
       if (!output) continue;
-      check(output->producer == node.get(), "'{}' names the wrong producer", output->name);
-      check(!output->isConstant(), "'{}' is both computed and constant", output->name);
-      check(available.insert(output).second, "'{}' is produced twice", output->name);
+      if (output->producer != node.get()) invalid("'{}' names the wrong producer", output->name);
+      if (output->isConstant()) invalid("'{}' is both computed and constant", output->name);
+      if (!available.insert(output).second) invalid("'{}' is produced twice", output->name);
     }
     if (!node->op) continue;
     // The recorded types must be what the op's own rule gives (when statically known).
@@ -63,17 +65,17 @@ void verifyGraph(const Graph &graph, const VerifyOptions &options, std::string_v
       const Value *output = node->outputs[i];
       if (!output) continue;
       const auto &expected = inferred.outputs[i];
-      check(output->dtype == expected.dtype && output->shape &&
-                llvm::ArrayRef<int64_t>(*output->shape) == llvm::ArrayRef<int64_t>(expected.shape),
-            "{} output '{}' is recorded as {} {} but the op gives {} {}", node->describe(),
-            output->name, dtypeName(output->dtype),
-            output->shape ? formatShape(*output->shape) : "[?]", dtypeName(expected.dtype),
-            formatShape(expected.shape));
+      if (!(output->dtype == expected.dtype && output->shape &&
+            llvm::ArrayRef<int64_t>(*output->shape) == llvm::ArrayRef<int64_t>(expected.shape)))
+        invalid("{} output '{}' is recorded as {} {} but the op gives {} {}", node->describe(),
+                output->name, dtypeName(output->dtype),
+                output->shape ? formatShape(*output->shape) : "[?]", dtypeName(expected.dtype),
+                formatShape(expected.shape));
     }
   }
   for (const GraphOutput &output : graph.outputs)
-    check(output.value && available.contains(output.value), "graph output '{}' is never computed",
-          output.name);
+    if (!output.value || !available.contains(output.value))
+      invalid("graph output '{}' is never computed", output.name);
 }
 
 } // namespace edgesplit
