@@ -10,6 +10,17 @@
 extern "C" {
 #endif
 
+/* Element-wise kernels (broadcasting, pad, transpose) see tensors as 4-D, padded with leading 1s.
+ */
+#define ES_MAX_RANK 4
+
+/* How Pad fills the border. */
+typedef enum {
+  ES_PAD_CONSTANT,
+  ES_PAD_EDGE,   /* repeats the border element */
+  ES_PAD_REFLECT /* mirrors without repeating the border, periodically like numpy */
+} es_pad_mode_t;
+
 /* A real factor M ~= multiplier * 2^(shift - 31), multiplier in [2^30, 2^31) (or 0). */
 typedef struct {
   int32_t multiplier;

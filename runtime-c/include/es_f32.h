@@ -7,6 +7,8 @@
 #ifndef ES_F32_H
 #define ES_F32_H
 
+#include "es_common.h"
+
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -15,7 +17,6 @@ extern "C" {
 
 /* Shapes of the layout kernels are given as 4-D: a lower-rank tensor is right-aligned, its
  * missing leading dimensions being 1. */
-#define ES_F32_MAX_RANK 4
 
 /* ---- Convolution ------------------------------------------------------------------------- */
 
@@ -140,20 +141,19 @@ typedef enum {
   ES_F32_DIV /* IEEE semantics: x / 0 is ±inf or NaN */
 } es_binary_f32_op_t;
 
-/* Operand and output shapes as 4-D (see ES_F32_MAX_RANK); each operand dimension is either the
+/* Operand and output shapes as 4-D (see ES_MAX_RANK); each operand dimension is either the
  * output's or 1 (broadcast), as in numpy. */
 typedef struct {
   es_binary_f32_op_t op;
-  int32_t a_shape[ES_F32_MAX_RANK];
-  int32_t b_shape[ES_F32_MAX_RANK];
-  int32_t out_shape[ES_F32_MAX_RANK];
+  int32_t a_shape[ES_MAX_RANK];
+  int32_t b_shape[ES_MAX_RANK];
+  int32_t out_shape[ES_MAX_RANK];
   float act_min;
   float act_max;
 } es_binary_f32_params_t;
 
 /* output = clamp(a op b) with numpy broadcasting: ONNX Add, Sub, Mul, Div. */
-void es_binary_f32(const es_binary_f32_params_t *p, const float *a, const float *b,
-                   float *output);
+void es_binary_f32(const es_binary_f32_params_t *p, const float *a, const float *b, float *output);
 
 typedef struct {
   int32_t size;
@@ -202,8 +202,8 @@ void es_log_softmax_f32(const es_softmax_f32_params_t *p, const float *input, fl
 /* ---- Layout ------------------------------------------------------------------------------ */
 
 typedef struct {
-  int32_t outer;       /* product of the dimensions before the concatenation axis */
-  int32_t inner;       /* product of the dimensions after it */
+  int32_t outer; /* product of the dimensions before the concatenation axis */
+  int32_t inner; /* product of the dimensions after it */
   int32_t input_count;
   const int32_t *axis_sizes; /* input_count entries: each input's size along the axis */
 } es_concat_f32_params_t;
@@ -211,18 +211,12 @@ typedef struct {
 /* Concat: inputs[k] is [outer, axis_sizes[k], inner]; output [outer, sum(axis_sizes), inner]. */
 void es_concat_f32(const es_concat_f32_params_t *p, const float *const *inputs, float *output);
 
-typedef enum {
-  ES_F32_PAD_CONSTANT,
-  ES_F32_PAD_EDGE,   /* repeats the border element */
-  ES_F32_PAD_REFLECT /* mirrors without repeating the border, periodically like numpy */
-} es_pad_f32_mode_t;
-
 /* Output dimension k is in_shape[k] + pads_begin[k] + pads_end[k]; a negative pad crops. */
 typedef struct {
-  es_pad_f32_mode_t mode;
-  int32_t in_shape[ES_F32_MAX_RANK];
-  int32_t pads_begin[ES_F32_MAX_RANK];
-  int32_t pads_end[ES_F32_MAX_RANK];
+  es_pad_mode_t mode;
+  int32_t in_shape[ES_MAX_RANK];
+  int32_t pads_begin[ES_MAX_RANK];
+  int32_t pads_end[ES_MAX_RANK];
   float value; /* constant mode's fill */
 } es_pad_f32_params_t;
 
@@ -231,8 +225,8 @@ void es_pad_f32(const es_pad_f32_params_t *p, const float *input, float *output)
 
 /* Output dimension k is input dimension perm[k]; perm is a permutation of 0..3. */
 typedef struct {
-  int32_t in_shape[ES_F32_MAX_RANK];
-  int32_t perm[ES_F32_MAX_RANK];
+  int32_t in_shape[ES_MAX_RANK];
+  int32_t perm[ES_MAX_RANK];
 } es_transpose_f32_params_t;
 
 /* ONNX Transpose: output[i0][i1][i2][i3] = input at index j with j[perm[k]] = ik. */
@@ -251,8 +245,7 @@ typedef struct {
 } es_reduce_mean_f32_params_t;
 
 /* ReduceMean: clamp(mean) over each reduced block. */
-void es_reduce_mean_f32(const es_reduce_mean_f32_params_t *p, const float *input,
-                        float *output);
+void es_reduce_mean_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
 
 #ifdef __cplusplus
 }

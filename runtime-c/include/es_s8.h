@@ -18,7 +18,6 @@ extern "C" {
 
 /* Shapes of the layout and broadcasting kernels are given as 4-D: a lower-rank tensor is
  * right-aligned, its missing leading dimensions being 1. */
-#define ES_S8_MAX_RANK 4
 
 /* The fixed left shift of Add/Sub (docs/int8.md): operands are scaled by 2^20 before their
  * rescaling, and output_requant = twice_max / (2^20 * Sy) is computed with the same constant. */
@@ -164,13 +163,13 @@ typedef enum {
   ES_S8_MUL  /* (qa - Za) * (qb - Zb); a_requant and b_requant are not read */
 } es_binary_s8_op_t;
 
-/* Operand and output shapes as 4-D (see ES_S8_MAX_RANK); each operand dimension is either the
+/* Operand and output shapes as 4-D (see ES_MAX_RANK); each operand dimension is either the
  * output's or 1 (broadcast), as in numpy. */
 typedef struct {
   es_binary_s8_op_t op;
-  int32_t a_shape[ES_S8_MAX_RANK];
-  int32_t b_shape[ES_S8_MAX_RANK];
-  int32_t out_shape[ES_S8_MAX_RANK];
+  int32_t a_shape[ES_MAX_RANK];
+  int32_t b_shape[ES_MAX_RANK];
+  int32_t out_shape[ES_MAX_RANK];
   int32_t a_zp;
   int32_t b_zp;
   int32_t output_zp;
@@ -229,18 +228,12 @@ typedef struct {
  * rescaled inputs give qy = clamp(requantize(qx - Zx, requant) + Zy) within [-128, 127]. */
 void es_concat_s8(const es_concat_s8_params_t *p, const int8_t *const *inputs, int8_t *output);
 
-typedef enum {
-  ES_S8_PAD_CONSTANT,
-  ES_S8_PAD_EDGE,   /* repeats the border element */
-  ES_S8_PAD_REFLECT /* mirrors without repeating the border, periodically like numpy */
-} es_pad_s8_mode_t;
-
 /* Output dimension k is in_shape[k] + pads_begin[k] + pads_end[k]; a negative pad crops. */
 typedef struct {
-  es_pad_s8_mode_t mode;
-  int32_t in_shape[ES_S8_MAX_RANK];
-  int32_t pads_begin[ES_S8_MAX_RANK];
-  int32_t pads_end[ES_S8_MAX_RANK];
+  es_pad_mode_t mode;
+  int32_t in_shape[ES_MAX_RANK];
+  int32_t pads_begin[ES_MAX_RANK];
+  int32_t pads_end[ES_MAX_RANK];
   int32_t value; /* constant mode's fill: the input zero point (the output shares it) */
 } es_pad_s8_params_t;
 
@@ -249,8 +242,8 @@ void es_pad_s8(const es_pad_s8_params_t *p, const int8_t *input, int8_t *output)
 
 /* Output dimension k is input dimension perm[k]; perm is a permutation of 0..3. */
 typedef struct {
-  int32_t in_shape[ES_S8_MAX_RANK];
-  int32_t perm[ES_S8_MAX_RANK];
+  int32_t in_shape[ES_MAX_RANK];
+  int32_t perm[ES_MAX_RANK];
 } es_transpose_s8_params_t;
 
 /* ONNX Transpose: output[i0][i1][i2][i3] = input at index j with j[perm[k]] = ik. */

@@ -6,9 +6,8 @@
 /* One output element before bias: the dot product of the window at (out_y, out_x) over the
  * group's input channels, starting at first_in_channel, with one output channel's filter. Taps
  * in the padding are skipped. */
-static float window_dot(const es_conv2d_f32_params_t *p, const float *image,
-                        const float *filter, int32_t first_in_channel, int32_t out_y,
-                        int32_t out_x) {
+static float window_dot(const es_conv2d_f32_params_t *p, const float *image, const float *filter,
+                        int32_t first_in_channel, int32_t out_y, int32_t out_x) {
   const int32_t group_in_channels = p->in_channels / p->groups;
   const int32_t origin_y = out_y * p->stride_h - p->pad_top;
   const int32_t origin_x = out_x * p->stride_w - p->pad_left;

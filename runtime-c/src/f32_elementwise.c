@@ -5,27 +5,30 @@
 
 static float apply_binary(es_binary_f32_op_t op, float a, float b) {
   switch (op) {
-  case ES_F32_ADD: return a + b;
-  case ES_F32_SUB: return a - b;
-  case ES_F32_MUL: return a * b;
-  case ES_F32_DIV: return a / b;
+  case ES_F32_ADD:
+    return a + b;
+  case ES_F32_SUB:
+    return a - b;
+  case ES_F32_MUL:
+    return a * b;
+  case ES_F32_DIV:
+    return a / b;
   }
   return NAN; /* not an es_binary_f32_op_t */
 }
 
-void es_binary_f32(const es_binary_f32_params_t *p, const float *a, const float *b,
-                   float *output) {
-  int32_t a_strides[ES_F32_MAX_RANK];
-  int32_t b_strides[ES_F32_MAX_RANK];
-  int32_t index[ES_F32_MAX_RANK] = {0, 0, 0, 0};
-  es_f32_broadcast_strides(p->a_shape, a_strides);
-  es_f32_broadcast_strides(p->b_shape, b_strides);
-  const int32_t count = es_f32_element_count(p->out_shape);
+void es_binary_f32(const es_binary_f32_params_t *p, const float *a, const float *b, float *output) {
+  int32_t a_strides[ES_MAX_RANK];
+  int32_t b_strides[ES_MAX_RANK];
+  int32_t index[ES_MAX_RANK] = {0, 0, 0, 0};
+  es_broadcast_strides(p->a_shape, a_strides);
+  es_broadcast_strides(p->b_shape, b_strides);
+  const int32_t count = es_element_count(p->out_shape);
   for (int32_t i = 0; i < count; ++i) {
-    const float value = apply_binary(p->op, a[es_f32_offset(index, a_strides)],
-                                     b[es_f32_offset(index, b_strides)]);
+    const float value =
+        apply_binary(p->op, a[es_offset(index, a_strides)], b[es_offset(index, b_strides)]);
     output[i] = es_f32_clamp(value, p->act_min, p->act_max);
-    es_f32_next_index(index, p->out_shape);
+    es_next_index(index, p->out_shape);
   }
 }
 
@@ -39,13 +42,19 @@ static float hard_sigmoid(float x, float alpha, float beta) {
 
 static float apply_unary(const es_unary_f32_params_t *p, float x) {
   switch (p->op) {
-  case ES_F32_SIGMOID: return 1.0f / (1.0f + expf(-x)); /* expf(-x) = inf gives 0 */
-  case ES_F32_TANH: return tanhf(x);
-  case ES_F32_HARD_SIGMOID: return hard_sigmoid(x, p->alpha, p->beta);
-  case ES_F32_HARD_SWISH: return x * hard_sigmoid(x, 1.0f / 6.0f, 0.5f);
-  case ES_F32_LEAKY_RELU: return x >= 0.0f ? x : p->alpha * x;
+  case ES_F32_SIGMOID:
+    return 1.0f / (1.0f + expf(-x)); /* expf(-x) = inf gives 0 */
+  case ES_F32_TANH:
+    return tanhf(x);
+  case ES_F32_HARD_SIGMOID:
+    return hard_sigmoid(x, p->alpha, p->beta);
+  case ES_F32_HARD_SWISH:
+    return x * hard_sigmoid(x, 1.0f / 6.0f, 0.5f);
+  case ES_F32_LEAKY_RELU:
+    return x >= 0.0f ? x : p->alpha * x;
   /* expm1f keeps e^x - 1 accurate for x near 0, where expf(x) - 1.0f cancels. */
-  case ES_F32_ELU: return x >= 0.0f ? x : p->alpha * expm1f(x);
+  case ES_F32_ELU:
+    return x >= 0.0f ? x : p->alpha * expm1f(x);
   }
   return NAN; /* not an es_unary_f32_op_t */
 }

@@ -47,8 +47,8 @@ static float window_mean(const es_pool2d_f32_params_t *p, const float *plane,
     for (int32_t kx = window->cols.first; kx < window->cols.end; ++kx)
       sum += plane[(window->origin_y + ky * p->dilation_h) * p->in_w + window->origin_x +
                    kx * p->dilation_w];
-  int32_t divisor = (window->rows.end - window->rows.first) *
-                    (window->cols.end - window->cols.first);
+  int32_t divisor =
+      (window->rows.end - window->rows.first) * (window->cols.end - window->cols.first);
   if (p->count_include_pad) {
     /* The taps inside the input grown by its declared padding on both sides. */
     const tap_range_t padded_rows =

@@ -35,8 +35,7 @@ static void log_softmax_line(const float *input, float *output, int32_t length, 
   for (int32_t k = 0; k < length; ++k)
     if (k != top) rest += expf(input[k * stride] - largest);
   const float log_sum = log1pf(rest);
-  for (int32_t k = 0; k < length; ++k)
-    output[k * stride] = input[k * stride] - largest - log_sum;
+  for (int32_t k = 0; k < length; ++k) output[k * stride] = input[k * stride] - largest - log_sum;
 }
 
 static void normalise_lines(const es_softmax_f32_params_t *p, const float *input, float *output,

@@ -16,17 +16,17 @@ static int32_t combine(const es_binary_s8_params_t *p, int8_t qa, int8_t qb) {
 
 void es_binary_s8(const es_binary_s8_params_t *p, const int8_t *a, const int8_t *b,
                   int8_t *output) {
-  int32_t a_strides[ES_S8_MAX_RANK], b_strides[ES_S8_MAX_RANK];
-  es_s8_broadcast_strides(p->a_shape, a_strides);
-  es_s8_broadcast_strides(p->b_shape, b_strides);
-  int32_t index[ES_S8_MAX_RANK] = {0, 0, 0, 0};
-  const int32_t count = es_s8_element_count(p->out_shape);
+  int32_t a_strides[ES_MAX_RANK], b_strides[ES_MAX_RANK];
+  es_broadcast_strides(p->a_shape, a_strides);
+  es_broadcast_strides(p->b_shape, b_strides);
+  int32_t index[ES_MAX_RANK] = {0, 0, 0, 0};
+  const int32_t count = es_element_count(p->out_shape);
   for (int32_t i = 0; i < count; ++i) {
     const int32_t combined =
-        combine(p, a[es_s8_offset(index, a_strides)], b[es_s8_offset(index, b_strides)]);
+        combine(p, a[es_offset(index, a_strides)], b[es_offset(index, b_strides)]);
     output[i] =
         es_s8_requantize_output(combined, p->output_requant, p->output_zp, p->act_min, p->act_max);
-    es_s8_next_index(index, p->out_shape);
+    es_next_index(index, p->out_shape);
   }
 }
 

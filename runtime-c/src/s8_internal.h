@@ -2,6 +2,7 @@
 #ifndef ES_S8_INTERNAL_H
 #define ES_S8_INTERNAL_H
 
+#include "es_index_internal.h"
 #include "es_s8.h"
 
 #include <stddef.h>
@@ -29,39 +30,6 @@ static inline void es_s8_window_taps(int32_t start, int32_t dilation, int32_t ke
   *first = lowest;
   *end = past_highest < kernel ? past_highest : kernel;
   if (*end < *first) *end = *first;
-}
-
-/* Row-major strides of `shape`, 0 along its size-1 axes: indexing with an index of a larger
- * (broadcast) shape then reads the element numpy broadcasting would. */
-static inline void es_s8_broadcast_strides(const int32_t shape[ES_S8_MAX_RANK],
-                                           int32_t strides[ES_S8_MAX_RANK]) {
-  int32_t stride = 1;
-  for (int axis = ES_S8_MAX_RANK - 1; axis >= 0; --axis) {
-    strides[axis] = shape[axis] == 1 ? 0 : stride;
-    stride *= shape[axis];
-  }
-}
-
-static inline int32_t es_s8_element_count(const int32_t shape[ES_S8_MAX_RANK]) {
-  int32_t count = 1;
-  for (int axis = 0; axis < ES_S8_MAX_RANK; ++axis) count *= shape[axis];
-  return count;
-}
-
-static inline int32_t es_s8_offset(const int32_t index[ES_S8_MAX_RANK],
-                                   const int32_t strides[ES_S8_MAX_RANK]) {
-  int32_t offset = 0;
-  for (int axis = 0; axis < ES_S8_MAX_RANK; ++axis) offset += index[axis] * strides[axis];
-  return offset;
-}
-
-/* Steps a 4-D index through `shape` in row-major order (the last axis fastest). */
-static inline void es_s8_next_index(int32_t index[ES_S8_MAX_RANK],
-                                    const int32_t shape[ES_S8_MAX_RANK]) {
-  for (int axis = ES_S8_MAX_RANK - 1; axis >= 0; --axis) {
-    if (++index[axis] < shape[axis]) return;
-    index[axis] = 0;
-  }
 }
 
 #endif /* ES_S8_INTERNAL_H */

@@ -2,17 +2,17 @@
 #include "s8_internal.h"
 
 void es_transpose_s8(const es_transpose_s8_params_t *p, const int8_t *input, int8_t *output) {
-  int32_t in_strides[ES_S8_MAX_RANK], out_shape[ES_S8_MAX_RANK], strides[ES_S8_MAX_RANK];
-  es_s8_broadcast_strides(p->in_shape, in_strides);
+  int32_t in_strides[ES_MAX_RANK], out_shape[ES_MAX_RANK], strides[ES_MAX_RANK];
+  es_broadcast_strides(p->in_shape, in_strides);
   /* Walking the output in order, output axis k advances the input along axis perm[k]. */
-  for (int axis = 0; axis < ES_S8_MAX_RANK; ++axis) {
+  for (int axis = 0; axis < ES_MAX_RANK; ++axis) {
     out_shape[axis] = p->in_shape[p->perm[axis]];
     strides[axis] = in_strides[p->perm[axis]];
   }
-  int32_t index[ES_S8_MAX_RANK] = {0, 0, 0, 0};
-  const int32_t count = es_s8_element_count(out_shape);
+  int32_t index[ES_MAX_RANK] = {0, 0, 0, 0};
+  const int32_t count = es_element_count(out_shape);
   for (int32_t i = 0; i < count; ++i) {
-    output[i] = input[es_s8_offset(index, strides)];
-    es_s8_next_index(index, out_shape);
+    output[i] = input[es_offset(index, strides)];
+    es_next_index(index, out_shape);
   }
 }

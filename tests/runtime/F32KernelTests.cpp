@@ -887,7 +887,7 @@ std::vector<float> runPad(const es_pad_f32_params_t &p, const std::vector<float>
   return output;
 }
 
-es_pad_f32_params_t padParams(es_pad_f32_mode_t mode, const Shape4 &shape, const Shape4 &begin,
+es_pad_f32_params_t padParams(es_pad_mode_t mode, const Shape4 &shape, const Shape4 &begin,
                               const Shape4 &end, float value) {
   es_pad_f32_params_t p{.mode = mode, .in_shape = {}, .pads_begin = {}, .pads_end = {},
                         .value = value};
@@ -902,41 +902,41 @@ es_pad_f32_params_t padParams(es_pad_f32_mode_t mode, const Shape4 &shape, const
 TEST_CASE("pad f32: hand-computed constant, edge and reflect", "[f32][pad]") {
   const std::vector<float> row{1, 2, 3};
   const Shape4 shape{1, 1, 1, 3};
-  requireEqual(runPad(padParams(ES_F32_PAD_CONSTANT, shape, {0, 0, 0, 2}, {0, 0, 0, 2}, 9), row),
+  requireEqual(runPad(padParams(ES_PAD_CONSTANT, shape, {0, 0, 0, 2}, {0, 0, 0, 2}, 9), row),
                {9, 9, 1, 2, 3, 9, 9});
-  requireEqual(runPad(padParams(ES_F32_PAD_EDGE, shape, {0, 0, 0, 2}, {0, 0, 0, 2}, 9), row),
+  requireEqual(runPad(padParams(ES_PAD_EDGE, shape, {0, 0, 0, 2}, {0, 0, 0, 2}, 9), row),
                {1, 1, 1, 2, 3, 3, 3});
-  requireEqual(runPad(padParams(ES_F32_PAD_REFLECT, shape, {0, 0, 0, 2}, {0, 0, 0, 2}, 9), row),
+  requireEqual(runPad(padParams(ES_PAD_REFLECT, shape, {0, 0, 0, 2}, {0, 0, 0, 2}, 9), row),
                {3, 2, 1, 2, 3, 2, 1});
   // Reflecting further than the input is wide keeps going back and forth, as numpy does.
-  requireEqual(runPad(padParams(ES_F32_PAD_REFLECT, shape, {0, 0, 0, 5}, {0, 0, 0, 4}, 9), row),
+  requireEqual(runPad(padParams(ES_PAD_REFLECT, shape, {0, 0, 0, 5}, {0, 0, 0, 4}, 9), row),
                {2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3});
   // Negative pads crop.
-  requireEqual(runPad(padParams(ES_F32_PAD_CONSTANT, shape, {0, 0, 0, -1}, {0, 0, 0, 1}, 0), row),
+  requireEqual(runPad(padParams(ES_PAD_CONSTANT, shape, {0, 0, 0, -1}, {0, 0, 0, 1}, 0), row),
                {2, 3, 0});
   // 2-D: [[1, 2], [3, 4]] grown by one row on top and one column on the right.
   const Shape4 square{1, 1, 2, 2};
   const std::vector<float> image{1, 2, 3, 4};
-  requireEqual(runPad(padParams(ES_F32_PAD_CONSTANT, square, {0, 0, 1, 0}, {0, 0, 0, 1}, -1),
+  requireEqual(runPad(padParams(ES_PAD_CONSTANT, square, {0, 0, 1, 0}, {0, 0, 0, 1}, -1),
                       image),
                {-1, -1, -1, 1, 2, -1, 3, 4, -1});
-  requireEqual(runPad(padParams(ES_F32_PAD_EDGE, square, {0, 0, 1, 0}, {0, 0, 0, 1}, -1), image),
+  requireEqual(runPad(padParams(ES_PAD_EDGE, square, {0, 0, 1, 0}, {0, 0, 0, 1}, -1), image),
                {1, 2, 2, 1, 2, 2, 3, 4, 4});
-  requireEqual(runPad(padParams(ES_F32_PAD_REFLECT, square, {0, 0, 1, 0}, {0, 0, 0, 1}, -1),
+  requireEqual(runPad(padParams(ES_PAD_REFLECT, square, {0, 0, 1, 0}, {0, 0, 0, 1}, -1),
                       image),
                {3, 4, 3, 1, 2, 1, 3, 4, 3});
   // The outer (batch and channel) axes pad too.
-  requireEqual(runPad(padParams(ES_F32_PAD_EDGE, {2, 1, 1, 1}, {1, 0, 0, 0}, {0, 1, 0, 0}, 0),
+  requireEqual(runPad(padParams(ES_PAD_EDGE, {2, 1, 1, 1}, {1, 0, 0, 0}, {0, 1, 0, 0}, 0),
                       {5, 6}),
                {5, 5, 5, 5, 6, 6});
 }
 
 // Where output position `position` reads along an axis of `length`, or -1 for the constant:
 // reflect folds the position back into range one mirror at a time.
-int32_t referencePadSource(int32_t position, int32_t length, es_pad_f32_mode_t mode) {
+int32_t referencePadSource(int32_t position, int32_t length, es_pad_mode_t mode) {
   if (position >= 0 && position < length) return position;
-  if (mode == ES_F32_PAD_CONSTANT) return -1;
-  if (mode == ES_F32_PAD_EDGE || length == 1) return std::clamp(position, 0, length - 1);
+  if (mode == ES_PAD_CONSTANT) return -1;
+  if (mode == ES_PAD_EDGE || length == 1) return std::clamp(position, 0, length - 1);
   while (position < 0 || position >= length) {
     if (position < 0) position = -position;
     if (position >= length) position = 2 * (length - 1) - position;
@@ -946,9 +946,9 @@ int32_t referencePadSource(int32_t position, int32_t length, es_pad_f32_mode_t m
 
 TEST_CASE("pad f32: random shapes, pads and crops in every mode", "[f32][pad]") {
   Random random(23);
-  const es_pad_f32_mode_t modes[] = {ES_F32_PAD_CONSTANT, ES_F32_PAD_EDGE, ES_F32_PAD_REFLECT};
+  const es_pad_mode_t modes[] = {ES_PAD_CONSTANT, ES_PAD_EDGE, ES_PAD_REFLECT};
   for (int trial = 0; trial < 150; ++trial) {
-    const es_pad_f32_mode_t mode = modes[trial % 3];
+    const es_pad_mode_t mode = modes[trial % 3];
     Shape4 shape, begin, end, outShape;
     for (int axis = 0; axis < 4; ++axis) {
       shape[axis] = random.integer(1, 4);

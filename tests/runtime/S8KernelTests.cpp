@@ -1040,7 +1040,7 @@ TEST_CASE("concat: copies and rescaled inputs land in their slices", "[s8][conca
   }
 }
 
-es_pad_s8_params_t padParams(es_pad_s8_mode_t mode, std::array<int32_t, 4> shape,
+es_pad_s8_params_t padParams(es_pad_mode_t mode, std::array<int32_t, 4> shape,
                              std::array<int32_t, 4> begin, std::array<int32_t, 4> end,
                              int32_t value) {
   es_pad_s8_params_t p{};
@@ -1054,24 +1054,24 @@ es_pad_s8_params_t padParams(es_pad_s8_mode_t mode, std::array<int32_t, 4> shape
 
 TEST_CASE("pad: constant, edge and reflect, wide and negative pads", "[s8][pad]") {
   const std::vector<int8_t> x = int8s({1, 2, 3});
-  auto pad1d = [&](es_pad_s8_mode_t mode, int begin, int end) {
+  auto pad1d = [&](es_pad_mode_t mode, int begin, int end) {
     const es_pad_s8_params_t p = padParams(mode, {1, 1, 1, 3}, {0, 0, 0, begin}, {0, 0, 0, end}, 5);
     std::vector<int8_t> y(3 + begin + end);
     es_pad_s8(&p, x.data(), y.data());
     return ints(y);
   };
-  CHECK(pad1d(ES_S8_PAD_CONSTANT, 2, 2) == std::vector<int>{5, 5, 1, 2, 3, 5, 5});
-  CHECK(pad1d(ES_S8_PAD_EDGE, 2, 2) == std::vector<int>{1, 1, 1, 2, 3, 3, 3});
-  CHECK(pad1d(ES_S8_PAD_REFLECT, 2, 2) == std::vector<int>{3, 2, 1, 2, 3, 2, 1});
+  CHECK(pad1d(ES_PAD_CONSTANT, 2, 2) == std::vector<int>{5, 5, 1, 2, 3, 5, 5});
+  CHECK(pad1d(ES_PAD_EDGE, 2, 2) == std::vector<int>{1, 1, 1, 2, 3, 3, 3});
+  CHECK(pad1d(ES_PAD_REFLECT, 2, 2) == std::vector<int>{3, 2, 1, 2, 3, 2, 1});
   // Wider than the input: numpy reflects periodically.
-  CHECK(pad1d(ES_S8_PAD_REFLECT, 5, 0) == std::vector<int>{2, 1, 2, 3, 2, 1, 2, 3});
-  CHECK(pad1d(ES_S8_PAD_CONSTANT, -1, 1) == std::vector<int>{2, 3, 5});
-  CHECK(pad1d(ES_S8_PAD_REFLECT, -2, 0) == std::vector<int>{3});
+  CHECK(pad1d(ES_PAD_REFLECT, 5, 0) == std::vector<int>{2, 1, 2, 3, 2, 1, 2, 3});
+  CHECK(pad1d(ES_PAD_CONSTANT, -1, 1) == std::vector<int>{2, 3, 5});
+  CHECK(pad1d(ES_PAD_REFLECT, -2, 0) == std::vector<int>{3});
 
   // 2-D: a [2, 2] input padded by one all around in edge mode.
   const std::vector<int8_t> square = int8s({1, 2, 3, 4});
   const es_pad_s8_params_t p =
-      padParams(ES_S8_PAD_EDGE, {1, 1, 2, 2}, {0, 0, 1, 1}, {0, 0, 1, 1}, 0);
+      padParams(ES_PAD_EDGE, {1, 1, 2, 2}, {0, 0, 1, 1}, {0, 0, 1, 1}, 0);
   std::vector<int8_t> y(16);
   es_pad_s8(&p, square.data(), y.data());
   CHECK(ints(y) == std::vector<int>{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4});
@@ -1080,7 +1080,7 @@ TEST_CASE("pad: constant, edge and reflect, wide and negative pads", "[s8][pad]"
 TEST_CASE("pad: random shapes and pads match the reference", "[s8][pad]") {
   Random random(81);
   for (int trial = 0; trial < 300; ++trial) {
-    const es_pad_s8_mode_t mode = static_cast<es_pad_s8_mode_t>(random.between(0, 2));
+    const es_pad_mode_t mode = static_cast<es_pad_mode_t>(random.between(0, 2));
     std::array<int32_t, 4> shape{}, begin{}, end{}, out{};
     for (int axis = 0; axis < 4; ++axis) {
       shape[axis] = random.between(1, 3);
@@ -1098,8 +1098,8 @@ TEST_CASE("pad: random shapes and pads match the reference", "[s8][pad]") {
     // Reflect by bouncing off the ends until inside, rather than by the kernel's modulo.
     auto source = [&](int position, int length) {
       if (position >= 0 && position < length) return position;
-      if (mode == ES_S8_PAD_CONSTANT) return -1;
-      if (mode == ES_S8_PAD_EDGE) return std::clamp(position, 0, length - 1);
+      if (mode == ES_PAD_CONSTANT) return -1;
+      if (mode == ES_PAD_EDGE) return std::clamp(position, 0, length - 1);
       if (length == 1) return 0;
       while (position < 0 || position >= length)
         position = position < 0 ? -position : 2 * (length - 1) - position;

@@ -1,0 +1,62 @@
+/* 4-D index arithmetic shared by the int8 and float32 kernels; not part of the runtime's API. */
+#ifndef ES_INDEX_INTERNAL_H
+#define ES_INDEX_INTERNAL_H
+
+#include "es_common.h"
+
+static inline int32_t es_element_count(const int32_t shape[ES_MAX_RANK]) {
+  int32_t count = 1;
+  for (int axis = 0; axis < ES_MAX_RANK; ++axis) count *= shape[axis];
+  return count;
+}
+
+/* Row-major strides of `shape`, 0 along its size-1 axes: indexing with an index of a larger
+ * (broadcast) shape then reads the element numpy broadcasting would; a size-1 axis is only ever
+ * indexed at 0, so for the tensor's own indices these are just its strides. */
+static inline void es_broadcast_strides(const int32_t shape[ES_MAX_RANK],
+                                        int32_t strides[ES_MAX_RANK]) {
+  int32_t stride = 1;
+  for (int axis = ES_MAX_RANK - 1; axis >= 0; --axis) {
+    strides[axis] = shape[axis] == 1 ? 0 : stride;
+    stride *= shape[axis];
+  }
+}
+
+static inline int32_t es_offset(const int32_t index[ES_MAX_RANK],
+                                const int32_t strides[ES_MAX_RANK]) {
+  int32_t offset = 0;
+  for (int axis = 0; axis < ES_MAX_RANK; ++axis) offset += index[axis] * strides[axis];
+  return offset;
+}
+
+/* Steps a 4-D index through `shape` in row-major order (the last axis fastest). */
+static inline void es_next_index(int32_t index[ES_MAX_RANK], const int32_t shape[ES_MAX_RANK]) {
+  for (int axis = ES_MAX_RANK - 1; axis >= 0; --axis) {
+    if (++index[axis] < shape[axis]) return;
+    index[axis] = 0;
+  }
+}
+
+/* The input coordinate that Pad's output coordinate `position` (already shifted by the begin
+ * padding) reads along an axis of `length`, or -1 where the constant goes. Reflection repeats
+ * with period 2 * (length - 1), as numpy keeps reflecting when the padding is wider than the
+ * input. */
+static inline int32_t es_pad_source_position(int32_t position, int32_t length, es_pad_mode_t mode) {
+  if (position >= 0 && position < length) return position;
+  switch (mode) {
+  case ES_PAD_CONSTANT:
+    return -1;
+  case ES_PAD_EDGE:
+    return position < 0 ? 0 : length - 1;
+  case ES_PAD_REFLECT: {
+    if (length == 1) return 0;
+    const int32_t period = 2 * (length - 1);
+    int32_t phase = position % period;
+    if (phase < 0) phase += period;
+    return phase < length ? phase : period - phase;
+  }
+  }
+  return -1;
+}
+
+#endif /* ES_INDEX_INTERNAL_H */
