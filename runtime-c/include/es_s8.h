@@ -2,7 +2,9 @@
  * C99, no allocation, no floating point: the arithmetic is docs/int8.md, bit for bit. Tensors are
  * dense, row major, in ONNX's NCHW layout; 1-D convolutions and pools are the 2-D kernels with
  * H = 1. Every kernel takes its parameters (int32_t dimensions, all >= 1, tensors of fewer than
- * 2^31 elements) then its data; outputs never alias inputs. act_min/act_max is the activation
+ * 2^31 elements) then its data. Outputs do not alias inputs, except that the element-wise kernels
+ * (es_lut_s8, and es_binary_s8 with an operand of the output's full shape) may write over that
+ * input: the memory planner reuses a dying input's bytes. act_min/act_max is the activation
  * range of docs/int8.md ([-128, 127] narrowed by a fused Relu/Clip). Sums that the spec keeps in
  * int32 are accumulated wider and saturated to int32, so a sum that would overflow int32 is
  * defined instead of undefined behaviour. These are plain reference loops; optimised versions
