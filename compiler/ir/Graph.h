@@ -23,7 +23,8 @@ class Node;
 struct QuantParams {
   llvm::SmallVector<float, 1> scales;
   llvm::SmallVector<int32_t, 1> zeroPoints;
-  int64_t axis = -1; // -1 when per-tensor
+  int64_t axis = -1;            // -1 when per-tensor
+  DType storage = DType::Int8;  // Int32 for biases
 };
 
 class Value {

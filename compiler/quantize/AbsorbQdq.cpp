@@ -31,7 +31,8 @@ std::optional<QuantParams> constantQuantParams(const Node &node) {
 }
 
 bool sameParams(const QuantParams &a, const QuantParams &b) {
-  return a.scales == b.scales && a.zeroPoints == b.zeroPoints && a.axis == b.axis;
+  return a.scales == b.scales && a.zeroPoints == b.zeroPoints && a.axis == b.axis &&
+         a.storage == b.storage;
 }
 
 // DequantizeLinear(constant) -> annotated float constant.
@@ -49,6 +50,7 @@ bool foldConstantDequantize(Node &node) {
   output->shape = Shape(dequantized.shape().begin(), dequantized.shape().end());
   output->constant = std::make_shared<const Tensor>(std::move(dequantized));
   output->quant = std::move(*params);
+  if (quantized->dtype == DType::Int32) output->quant->storage = DType::Int32;
   return true;
 }
 

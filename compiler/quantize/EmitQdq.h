@@ -1,0 +1,16 @@
+// The inverse of absorb-qdq: every value annotated with quantisation parameters gets them back as
+// ONNX QuantizeLinear/DequantizeLinear nodes, so the model can be written out (--emit-qdq) and
+// run by onnxruntime exactly as edgesplit quantised it — an independent check of the int8 path.
+#pragma once
+
+#include "ir/Graph.h"
+
+namespace edgesplit {
+
+// Constants become their quantised storage (int8 weights, int32 biases) behind a
+// DequantizeLinear; activations get a QuantizeLinear -> DequantizeLinear pair that every
+// consumer (and a graph output, under its own name) reads instead. Parameters are written as
+// int8 zero points (docs/int8.md); opset 13 or newer is required for per-axis parameters.
+void insertQdq(Graph &graph);
+
+} // namespace edgesplit
