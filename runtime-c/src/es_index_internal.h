@@ -37,6 +37,20 @@ static inline void es_next_index(int32_t index[ES_MAX_RANK], const int32_t shape
   }
 }
 
+/* Transpose as a strided walk: the output shape, and per output axis the input stride it steps
+ * by (output axis k runs along input axis perm[k]), so copying in output order is
+ * out[i] = in[es_offset(index, strides)]. */
+static inline void es_transpose_walk(const int32_t in_shape[ES_MAX_RANK],
+                                     const int32_t perm[ES_MAX_RANK],
+                                     int32_t out_shape[ES_MAX_RANK], int32_t strides[ES_MAX_RANK]) {
+  int32_t in_strides[ES_MAX_RANK];
+  es_broadcast_strides(in_shape, in_strides);
+  for (int axis = 0; axis < ES_MAX_RANK; ++axis) {
+    out_shape[axis] = in_shape[perm[axis]];
+    strides[axis] = in_strides[perm[axis]];
+  }
+}
+
 /* The input coordinate that Pad's output coordinate `position` (already shifted by the begin
  * padding) reads along an axis of `length`, or -1 where the constant goes. Reflection repeats
  * with period 2 * (length - 1), as numpy keeps reflecting when the padding is wider than the

@@ -2,15 +2,8 @@
 #include "f32_internal.h"
 
 void es_transpose_f32(const es_transpose_f32_params_t *p, const float *input, float *output) {
-  int32_t in_strides[ES_MAX_RANK];
-  es_broadcast_strides(p->in_shape, in_strides);
-  /* Walking the output in order, output axis k steps through input axis perm[k]. */
-  int32_t out_shape[ES_MAX_RANK];
-  int32_t strides[ES_MAX_RANK];
-  for (int axis = 0; axis < ES_MAX_RANK; ++axis) {
-    out_shape[axis] = p->in_shape[p->perm[axis]];
-    strides[axis] = in_strides[p->perm[axis]];
-  }
+  int32_t out_shape[ES_MAX_RANK], strides[ES_MAX_RANK];
+  es_transpose_walk(p->in_shape, p->perm, out_shape, strides);
   int32_t index[ES_MAX_RANK] = {0, 0, 0, 0};
   const int32_t count = es_element_count(out_shape);
   for (int32_t i = 0; i < count; ++i) {
