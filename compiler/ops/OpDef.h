@@ -15,6 +15,9 @@
 
 namespace edgesplit {
 
+class LowerContext;
+class QuantizeContext;
+
 // Thrown by InferContext when an output shape depends on a value that is only known at run time
 // (e.g. a Reshape whose target shape is a graph input). Static inference leaves such shapes
 // unknown; the interpreter, which knows every value, never sees it.
@@ -120,6 +123,15 @@ struct OpDef {
   void (*run)(KernelContext &ctx) = nullptr;
   // Multiply-accumulates for one execution, from the node's static shapes; null means 0.
   int64_t (*macs)(const Node &node) = nullptr;
+  // int8 annotation rule (compiler/quantize/Annotate.h): how the output parameters follow from
+  // the inputs' and which constant inputs are per-channel weights or int32 biases. Null: every
+  // output takes the parameters of its calibrated range.
+  void (*quantize)(QuantizeContext &ctx) = nullptr;
+  // Adds the runtime-c call(s) of one node to the device program (compiler/codegen). Null: code
+  // generation does not support the op.
+  void (*lower)(LowerContext &ctx) = nullptr;
+  // The lowering clamps its output to a following Relu/Clip (codegen/FuseActivations.h).
+  bool fusesActivation = false;
 };
 
 // The registry: every op of compiler/ops/OpTable.def. nullptr for an op edgesplit lacks.

@@ -53,6 +53,22 @@ PerChannelWeights quantizeWeightsPerChannel(const Tensor &weights) {
   return result;
 }
 
+std::vector<double> symmetricChannelScales(const Tensor &weights, int64_t channelAxis) {
+  const Tensor wide = weights.castTo(DType::Float64);
+  const llvm::ArrayRef<int64_t> shape = weights.shape();
+  const int64_t channels = shape.empty() ? 1 : shape[channelAxis];
+  int64_t inner = 1;
+  for (size_t i = channelAxis + 1; i < shape.size(); ++i) inner *= shape[i];
+  std::vector<double> maxAbs(static_cast<size_t>(channels), 0.0);
+  const double *w = wide.data<double>();
+  for (int64_t i = 0; i < weights.numElements(); ++i) {
+    const size_t channel = static_cast<size_t>((i / inner) % channels);
+    maxAbs[channel] = std::max(maxAbs[channel], std::fabs(w[i]));
+  }
+  for (double &scale : maxAbs) scale = scale > 0.0 ? scale / 127.0 : 1.0;
+  return maxAbs;
+}
+
 Tensor quantizeBias(const Tensor &bias, double inputScale, llvm::ArrayRef<double> weightScales) {
   const Tensor wide = bias.castTo(DType::Float64);
   Tensor result(DType::Int32, bias.shape());

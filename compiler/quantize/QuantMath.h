@@ -32,6 +32,9 @@ struct PerChannelWeights {
 // Symmetric per-output-channel quantisation along axis 0 (Conv [M, C/g, k...], Gemm B^T [N, K]).
 PerChannelWeights quantizeWeightsPerChannel(const Tensor &weights);
 
+// Symmetric per-channel scales max|w| / 127 (1 for an all-zero channel) along `channelAxis`.
+std::vector<double> symmetricChannelScales(const Tensor &weights, int64_t channelAxis);
+
 // int32 bias with scale inputScale * weightScales[c].
 Tensor quantizeBias(const Tensor &bias, double inputScale, llvm::ArrayRef<double> weightScales);
 

@@ -1,0 +1,65 @@
+#include "codegen/Lowering.h"
+
+#include "codegen/LowerContext.h"
+
+namespace edgesplit {
+namespace {
+
+ProgramPort makePort(const Graph &graph, std::string name, const Value &value,
+                     Precision precision) {
+  if (!value.shape)
+    fail("{}: '{}' has no static shape; pass --input-shape {}=DIMS", graph.sourcePath, name,
+         name);
+  if (value.isConstant())
+    fail("{}: output '{}' is a constant; nothing to generate code for", graph.sourcePath, name);
+  ProgramPort port;
+  port.name = std::move(name);
+  port.value = &value;
+  port.shape = *value.shape;
+  if (precision == Precision::Int8) {
+    if (!value.quant || value.quant->scales.size() != 1)
+      fail("{}: '{}' has no int8 parameters: compile with --calibration, or give a quantised "
+           "model",
+           graph.sourcePath, port.name);
+    port.scale = value.quant->scales[0];
+    port.zeroPoint = value.quant->zeroPoints.empty() ? 0 : value.quant->zeroPoints[0];
+  }
+  return port;
+}
+
+} // namespace
+
+Program lowerGraph(const Graph &graph, Precision precision, llvm::ArrayRef<const Node *> order,
+                   const llvm::DenseMap<const Node *, ActivationClamp> &fused) {
+  Program program;
+  program.precision = precision;
+  for (const Value *input : graph.inputs)
+    program.inputs.push_back(makePort(graph, input->name, *input, precision));
+  for (const GraphOutput &output : graph.outputs)
+    program.outputs.push_back(makePort(graph, output.name, *output.value, precision));
+
+  for (const Node *node : order) {
+    const NodeContext nodeContext(*node);
+    if (!node->op || !node->op->lower)
+      nodeContext.fail("code generation does not support {} yet (supported by the reference "
+                       "interpreter only)",
+                       node->opType);
+    for (const Value *value : node->outputs) {
+      if (!value) continue;
+      if (!value->shape)
+        nodeContext.fail("output '{}' has no static shape; pass --input-shape", value->name);
+      if (value->dtype != DType::Float32)
+        nodeContext.fail("output '{}' is {} at run time; generated code computes float32 "
+                         "tensors (int8 when quantised) only",
+                         value->name, dtypeName(value->dtype));
+    }
+    auto clamp = fused.find(node);
+    LowerContext context(*node, program,
+                         clamp == fused.end() ? std::nullopt
+                                              : std::optional<ActivationClamp>(clamp->second));
+    node->op->lower(context);
+  }
+  return program;
+}
+
+} // namespace edgesplit

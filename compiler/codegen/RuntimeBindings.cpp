@@ -1,0 +1,162 @@
+#include "codegen/RuntimeBindings.h"
+
+namespace edgesplit {
+namespace {
+
+CInit field(int32_t value) { return CInit::integer(value); }
+CInit field(float value) { return CInit::real(value); }
+CInit field(const es_requant_t &value) { return describe(value); }
+CInit field(const void *) { return CInit::symbol("NULL"); }
+CInit field(const int32_t (&values)[ES_MAX_RANK]) {
+  std::vector<CInit> elements;
+  for (int32_t value : values) elements.push_back(CInit::integer(value));
+  return CInit::array(std::move(elements));
+}
+CInit field(const int32_t (&values)[2]) {
+  return CInit::array({CInit::integer(values[0]), CInit::integer(values[1])});
+}
+CInit field(es_pad_mode_t mode) {
+  switch (mode) {
+  case ES_PAD_CONSTANT: return CInit::symbol("ES_PAD_CONSTANT");
+  case ES_PAD_EDGE: return CInit::symbol("ES_PAD_EDGE");
+  case ES_PAD_REFLECT: return CInit::symbol("ES_PAD_REFLECT");
+  }
+  return CInit::integer(mode);
+}
+CInit field(es_binary_s8_op_t op) {
+  switch (op) {
+  case ES_S8_ADD: return CInit::symbol("ES_S8_ADD");
+  case ES_S8_SUB: return CInit::symbol("ES_S8_SUB");
+  case ES_S8_MUL: return CInit::symbol("ES_S8_MUL");
+  }
+  return CInit::integer(op);
+}
+CInit field(es_binary_f32_op_t op) {
+  switch (op) {
+  case ES_F32_ADD: return CInit::symbol("ES_F32_ADD");
+  case ES_F32_SUB: return CInit::symbol("ES_F32_SUB");
+  case ES_F32_MUL: return CInit::symbol("ES_F32_MUL");
+  case ES_F32_DIV: return CInit::symbol("ES_F32_DIV");
+  }
+  return CInit::integer(op);
+}
+CInit field(es_unary_f32_op_t op) {
+  switch (op) {
+  case ES_F32_SIGMOID: return CInit::symbol("ES_F32_SIGMOID");
+  case ES_F32_TANH: return CInit::symbol("ES_F32_TANH");
+  case ES_F32_HARD_SIGMOID: return CInit::symbol("ES_F32_HARD_SIGMOID");
+  case ES_F32_HARD_SWISH: return CInit::symbol("ES_F32_HARD_SWISH");
+  case ES_F32_LEAKY_RELU: return CInit::symbol("ES_F32_LEAKY_RELU");
+  case ES_F32_ELU: return CInit::symbol("ES_F32_ELU");
+  }
+  return CInit::integer(op);
+}
+
+} // namespace
+
+#define F(name) {#name, field(p.name)}
+
+CInit describe(const es_requant_t &p) { return CInit::fields({F(multiplier), F(shift)}); }
+
+CInit describe(const es_conv2d_s8_params_t &p) {
+  return CInit::fields({F(batch), F(in_channels), F(in_h), F(in_w), F(out_channels), F(out_h),
+                        F(out_w), F(kernel_h), F(kernel_w), F(stride_h), F(stride_w),
+                        F(dilation_h), F(dilation_w), F(pad_top), F(pad_left), F(groups),
+                        F(input_zp), F(output_zp), F(act_min), F(act_max)});
+}
+CInit describe(const es_fully_connected_s8_params_t &p) {
+  return CInit::fields({F(batch), F(in_features), F(out_features), F(input_zp), F(output_zp),
+                        F(act_min), F(act_max)});
+}
+CInit describe(const es_batch_matmul_s8_params_t &p) {
+  return CInit::fields({F(batch), F(a_batch_stride), F(b_batch_stride), F(rows), F(inner),
+                        F(cols), F(a_zp), F(b_zp), F(output_zp), F(requant), F(act_min),
+                        F(act_max)});
+}
+CInit describe(const es_pool2d_s8_params_t &p) {
+  return CInit::fields({F(batch), F(channels), F(in_h), F(in_w), F(out_h), F(out_w),
+                        F(kernel_h), F(kernel_w), F(stride_h), F(stride_w), F(dilation_h),
+                        F(dilation_w), F(pad_top), F(pad_left), F(pad_bottom), F(pad_right),
+                        F(count_include_pad), F(input_zp), F(output_zp), F(act_min),
+                        F(act_max)});
+}
+CInit describe(const es_global_avg_pool_s8_params_t &p) {
+  return CInit::fields({F(batch), F(channels), F(size), F(input_zp), F(output_zp), F(requant),
+                        F(act_min), F(act_max)});
+}
+CInit describe(const es_binary_s8_params_t &p) {
+  return CInit::fields({F(op), F(a_shape), F(b_shape), F(out_shape), F(a_zp), F(b_zp),
+                        F(output_zp), F(a_requant), F(b_requant), F(output_requant), F(act_min),
+                        F(act_max)});
+}
+CInit describe(const es_softmax_s8_params_t &p) {
+  return CInit::fields({F(outer), F(length), F(inner)});
+}
+CInit describe(const es_concat_s8_input_t &p) {
+  return CInit::fields({F(axis_size), F(rescale), F(input_zp), F(requant)});
+}
+CInit describe(const es_concat_s8_params_t &p) {
+  return CInit::fields({F(outer), F(inner), F(input_count), F(inputs), F(output_zp)});
+}
+CInit describe(const es_pad_s8_params_t &p) {
+  return CInit::fields({F(mode), F(in_shape), F(pads_begin), F(pads_end), F(value)});
+}
+CInit describe(const es_transpose_s8_params_t &p) {
+  return CInit::fields({F(in_shape), F(perm)});
+}
+CInit describe(const es_reduce_mean_s8_params_t &p) {
+  return CInit::fields({F(outer), F(reduce), F(inner), F(input_zp), F(output_zp), F(requant),
+                        F(act_min), F(act_max)});
+}
+
+CInit describe(const es_conv2d_f32_params_t &p) {
+  return CInit::fields({F(batch), F(in_channels), F(in_h), F(in_w), F(out_channels), F(out_h),
+                        F(out_w), F(kernel_h), F(kernel_w), F(stride_h), F(stride_w),
+                        F(dilation_h), F(dilation_w), F(pad_top), F(pad_left), F(groups),
+                        F(act_min), F(act_max)});
+}
+CInit describe(const es_fully_connected_f32_params_t &p) {
+  return CInit::fields({F(batch), F(in_features), F(out_features), F(act_min), F(act_max)});
+}
+CInit describe(const es_batch_matmul_f32_params_t &p) {
+  return CInit::fields({F(batch), F(a_batch_stride), F(b_batch_stride), F(rows), F(inner),
+                        F(cols), F(act_min), F(act_max)});
+}
+CInit describe(const es_pool2d_f32_params_t &p) {
+  return CInit::fields({F(batch), F(channels), F(in_h), F(in_w), F(out_h), F(out_w),
+                        F(kernel_h), F(kernel_w), F(stride_h), F(stride_w), F(dilation_h),
+                        F(dilation_w), F(pad_top), F(pad_left), F(pad_bottom), F(pad_right),
+                        F(count_include_pad), F(act_min), F(act_max)});
+}
+CInit describe(const es_global_pool_f32_params_t &p) {
+  return CInit::fields({F(batch), F(channels), F(size), F(act_min), F(act_max)});
+}
+CInit describe(const es_binary_f32_params_t &p) {
+  return CInit::fields(
+      {F(op), F(a_shape), F(b_shape), F(out_shape), F(act_min), F(act_max)});
+}
+CInit describe(const es_clip_f32_params_t &p) {
+  return CInit::fields({F(size), F(min), F(max)});
+}
+CInit describe(const es_unary_f32_params_t &p) {
+  return CInit::fields({F(op), F(size), F(alpha), F(beta)});
+}
+CInit describe(const es_softmax_f32_params_t &p) {
+  return CInit::fields({F(outer), F(length), F(inner)});
+}
+CInit describe(const es_concat_f32_params_t &p) {
+  return CInit::fields({F(outer), F(inner), F(input_count), F(axis_sizes)});
+}
+CInit describe(const es_pad_f32_params_t &p) {
+  return CInit::fields({F(mode), F(in_shape), F(pads_begin), F(pads_end), F(value)});
+}
+CInit describe(const es_transpose_f32_params_t &p) {
+  return CInit::fields({F(in_shape), F(perm)});
+}
+CInit describe(const es_reduce_mean_f32_params_t &p) {
+  return CInit::fields({F(outer), F(reduce), F(inner), F(act_min), F(act_max)});
+}
+
+#undef F
+
+} // namespace edgesplit

@@ -1,0 +1,46 @@
+// int8 annotation: every float activation gets per-tensor parameters and every weight/bias
+// constant its per-channel ones (Value::quant), following each op's rule (OpDef::quantize) and the
+// calibrated ranges. Values that already carry parameters (pre-quantised models, after
+// absorb-qdq) keep them, so both kinds of model reach lowering the same way.
+#pragma once
+
+#include "ops/OpDef.h"
+#include "quantize/Calibration.h"
+
+namespace edgesplit {
+
+using ValueRanges = llvm::DenseMap<const Value *, ValueRange>;
+
+class QuantizeContext : public NodeContext {
+public:
+  QuantizeContext(Node &node, const Graph &graph, const ValueRanges &ranges)
+      : NodeContext(node), mutableNode_(node), graph_(graph), ranges_(ranges) {}
+
+  bool hasInput(size_t index) const { return mutableNode_.input(index) != nullptr; }
+
+  // Output `index` from its calibrated range. When a Relu/Clip will fuse into this node
+  // (codegen/FuseActivations.h), the activation's range is used instead, so the fused clamp and
+  // the separate activation quantise alike.
+  void annotateOutputFromRange(size_t index);
+  // Output `index` takes input `input`'s parameters: ops that move values without changing them
+  // (max pool, reshape, transpose, pad...), so no rescaling is needed.
+  void annotateOutputSameAsInput(size_t index, size_t input);
+  // Fixed parameters (softmax, sigmoid: 1/256 and -128; tanh: 1/128 and 0).
+  void annotateOutputFixed(size_t index, double scale, int32_t zeroPoint);
+  // Constant input `input` as symmetric int8 weights, one scale per slice along `channelAxis`.
+  void annotateWeights(size_t input, int64_t channelAxis);
+  // Constant input `input` as an int32 bias of scale S(dataInput) * S(weightInput)[c].
+  void annotateBias(size_t input, size_t dataInput, size_t weightInput);
+
+private:
+  Value &outputValue(size_t index) const;
+  Node &mutableNode_;
+  const Graph &graph_;
+  const ValueRanges &ranges_;
+};
+
+// Annotates `graph` in execution order. Fails, naming the value, when an output needs a range
+// that calibration did not provide (a float model compiled to int8 without --calibration).
+void annotateQuantization(Graph &graph, const ValueRanges &ranges);
+
+} // namespace edgesplit
