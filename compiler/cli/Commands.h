@@ -6,4 +6,6 @@ namespace edgesplit::cli {
 // Each registers its subcommand on `app`; the callback runs it (throwing Error on bad input).
 void registerInspect(CLI::App &app);
 void registerReference(CLI::App &app);
+void registerCompile(CLI::App &app);
+void registerRun(CLI::App &app);
 } // namespace edgesplit::cli

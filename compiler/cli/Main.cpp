@@ -13,6 +13,8 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   edgesplit::cli::registerInspect(app);
   edgesplit::cli::registerReference(app);
+  edgesplit::cli::registerCompile(app);
+  edgesplit::cli::registerRun(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &help) {

@@ -1,6 +1,6 @@
 #include "codegen/CEmitter.h"
 
-#include "codegen/RuntimeSources.h"
+#include "support/EmbeddedFiles.h"
 #include "support/Error.h"
 
 #include <fmt/format.h>
@@ -51,7 +51,7 @@ std::string commentSafe(std::string text) {
 }
 
 const EmbeddedFile *runtimeFile(std::string_view path) {
-  for (size_t i = 0; i < kRuntimeSourceCount; ++i)
+  for (size_t i = 0; i < kRuntimeSourcesCount; ++i)
     if (kRuntimeSources[i].path == path) return &kRuntimeSources[i];
   return nullptr;
 }
@@ -59,7 +59,7 @@ const EmbeddedFile *runtimeFile(std::string_view path) {
 // The runtime .c file defining `function`, found by its definition at the start of a line.
 std::string_view sourceDefining(const std::string &function) {
   const std::string needle = "\nvoid " + function + "(";
-  for (size_t i = 0; i < kRuntimeSourceCount; ++i) {
+  for (size_t i = 0; i < kRuntimeSourcesCount; ++i) {
     const EmbeddedFile &file = kRuntimeSources[i];
     if (file.path.substr(0, 4) == "src/" && file.text.find(needle) != std::string_view::npos)
       return file.path;
@@ -253,8 +253,10 @@ private:
         switch (arg.kind) {
         case KernelArg::Kind::Params: {
           const std::string name = fmt::format("{}params_{}", p_, k);
-          CInit init = call.params->init;
-          out += fmt::format("static const {} {} = {};\n", call.params->type, name, init.str());
+          // Pointer fields name constants as "@symbol"; here they get the device prefix.
+          std::string init = call.params->init.str();
+          for (size_t at; (at = init.find('@')) != std::string::npos;) init.replace(at, 1, p_);
+          out += fmt::format("static const {} {} = {};\n", call.params->type, name, init);
           args.push_back("&" + name);
           break;
         }

@@ -2,6 +2,7 @@
 
 #include "support/Error.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace edgesplit {
@@ -49,8 +50,8 @@ Tensor stackSamples(const std::vector<Tensor> &samples) {
 
 } // namespace
 
-std::vector<Tensor> runWithBatchRule(const Graph &graph, const llvm::StringMap<Tensor> &arrays,
-                                     const SampleRunner &runSample) {
+std::vector<std::vector<Tensor>> splitSamples(const Graph &graph,
+                                              const llvm::StringMap<Tensor> &arrays) {
   for (const auto &entry : arrays)
     if (!llvm::any_of(graph.inputs, [&](const Value *v) { return v->name == entry.getKey(); })) {
       std::string names;
@@ -77,17 +78,29 @@ std::vector<Tensor> runWithBatchRule(const Graph &graph, const llvm::StringMap<T
     given.push_back(&it->second);
   }
 
-  if (samples == 0) {
-    std::vector<Tensor> inputs;
-    for (const Tensor *tensor : given) inputs.push_back(*tensor);
-    return runSample(inputs);
-  }
-  std::vector<std::vector<Tensor>> perOutput(graph.outputs.size());
-  for (int64_t s = 0; s < samples; ++s) {
+  std::vector<std::vector<Tensor>> result;
+  for (int64_t s = 0; s < std::max<int64_t>(samples, 1); ++s) {
     std::vector<Tensor> inputs;
     for (size_t i = 0; i < given.size(); ++i)
-      inputs.push_back(batchCount(*graph.inputs[i], *given[i]) ? sliceSample(*given[i], s)
-                                                                : *given[i]);
+      inputs.push_back(samples && batchCount(*graph.inputs[i], *given[i])
+                           ? sliceSample(*given[i], s)
+                           : *given[i]);
+    result.push_back(std::move(inputs));
+  }
+  return result;
+}
+
+std::vector<Tensor> runWithBatchRule(const Graph &graph, const llvm::StringMap<Tensor> &arrays,
+                                     const SampleRunner &runSample) {
+  const std::vector<std::vector<Tensor>> samples = splitSamples(graph, arrays);
+  // One unbatched sample keeps its outputs' shapes as they are.
+  const bool batched = llvm::any_of(graph.inputs, [&](const Value *input) {
+    auto it = arrays.find(input->name);
+    return batchCount(*input, it->second) != 0;
+  });
+  if (!batched) return runSample(samples.front());
+  std::vector<std::vector<Tensor>> perOutput(graph.outputs.size());
+  for (const std::vector<Tensor> &inputs : samples) {
     std::vector<Tensor> outputs = runSample(inputs);
     for (size_t o = 0; o < outputs.size(); ++o) perOutput[o].push_back(std::move(outputs[o]));
   }

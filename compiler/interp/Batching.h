@@ -13,6 +13,12 @@ namespace edgesplit {
 
 using SampleRunner = std::function<std::vector<Tensor>(llvm::ArrayRef<Tensor>)>;
 
+// The samples `arrays` holds: one tensor per graph input each, in graph.inputs order (an input
+// given as a single sample is repeated). Validates names, dtypes and shapes like
+// runWithBatchRule.
+std::vector<std::vector<Tensor>> splitSamples(const Graph &graph,
+                                              const llvm::StringMap<Tensor> &arrays);
+
 // `arrays` maps model input names to data; every graph input must be given, and no other name.
 // Returns one tensor per graph output.
 std::vector<Tensor> runWithBatchRule(const Graph &graph, const llvm::StringMap<Tensor> &arrays,

@@ -1,0 +1,204 @@
+#include "report/Report.h"
+
+#include "codegen/CEmitter.h"
+#include "support/Error.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstdio>
+#include <sstream>
+
+namespace edgesplit {
+namespace {
+
+// Runs `command` through the shell; its stdout, or nullopt when it fails.
+std::optional<std::string> capture(const std::string &command) {
+  FILE *pipe = popen((command + " 2>/dev/null").c_str(), "r");
+  if (!pipe) return std::nullopt;
+  std::string output;
+  std::array<char, 4096> buffer;
+  size_t count;
+  while ((count = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), count);
+  return pclose(pipe) == 0 ? std::optional<std::string>(output) : std::nullopt;
+}
+
+std::string quote(const std::string &text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// Code and constants a device folder adds to flash when it cannot be measured: weights and
+// parameters exactly, code as a per-kernel-file and per-call allowance.
+int64_t estimatedFlashBytes(const Program &program) {
+  int64_t bytes = program.constantBytes();
+  for (const KernelCall &call : program.calls) bytes += 96; // call site + parameter struct
+  return bytes + 4096;                                     // kernels, I/O wrappers
+}
+
+} // namespace
+
+std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &deviceDir,
+                                             const Target &target, const std::string &device,
+                                             Precision precision) {
+  if (target.gccFlags.empty() || !capture("arm-none-eabi-gcc --version")) return std::nullopt;
+  const std::string prefix = devicePrefix(device);
+  std::string command = "arm-none-eabi-gcc";
+  for (const std::string &flag : target.gccFlags) command += " " + quote(flag);
+  command += " -std=c99 -O2 -ffunction-sections -fdata-sections -nostartfiles"
+             " --specs=nano.specs -Wl,--gc-sections -Wl,-e," + prefix + "run";
+  for (const char *api : {"init", "input", "output", "set_input_f32", "get_output_f32"})
+    command += " -Wl,-u," + prefix + api;
+  command += " -I" + quote(deviceDir.string()) + " -I" + quote((deviceDir / "runtime/include").string());
+  for (const auto &entry : std::filesystem::recursive_directory_iterator(deviceDir))
+    if (entry.path().extension() == ".c") command += " " + quote(entry.path().string());
+  const std::filesystem::path elf = deviceDir.parent_path() / (".flash-" + device + ".elf");
+  command += " -o " + quote(elf.string());
+  if (precision == Precision::Float32) command += " -lm";
+  const bool linked = capture(command).has_value();
+  std::optional<std::string> size =
+      linked ? capture("arm-none-eabi-size --format=berkeley " + quote(elf.string())) : std::nullopt;
+  std::filesystem::remove(elf);
+  if (!size) return std::nullopt;
+  std::istringstream lines(*size);
+  std::string header;
+  std::getline(lines, header);
+  FlashMeasurement measured;
+  int64_t bss = 0;
+  if (!(lines >> measured.textBytes >> measured.dataBytes >> bss)) return std::nullopt;
+  return measured;
+}
+
+ReportJson deviceReport(const DeviceReportInput &input) {
+  const Program &program = *input.program;
+  const MemoryPlan &plan = *input.plan;
+  const Target &target = *input.target;
+  ReportJson layers = ReportJson::array();
+  double totalCycles = 0;
+  int64_t totalMacs = 0;
+  for (const KernelCall &call : program.calls) {
+    const Value *output = call.node->outputs[0];
+    auto slot = plan.values.find(output);
+    const bool aliased = call.isCopy && plan.values.find(call.args[0].value)->second.offset ==
+                                            slot->second.offset;
+    const double cycles = aliased ? 0.0 : estimateCycles(target, program.precision, call);
+    totalCycles += cycles;
+    totalMacs += call.macs;
+    ReportJson layer;
+    layer["node"] = call.node->name;
+    layer["op"] = call.node->opType;
+    layer["kernel"] = call.isCopy ? (aliased ? "view" : "memcpy") : call.function;
+    layer["output_shape"] = *output->shape;
+    layer["macs"] = call.macs;
+    layer["arena_offset"] = slot->second.offset;
+    layer["arena_bytes"] = slot->second.bytes;
+    layer["est_cycles"] = static_cast<int64_t>(std::llround(cycles));
+    layers.push_back(std::move(layer));
+  }
+  const double latencyUs = totalCycles / target.clockMhz;
+  auto ports = [&](const std::vector<ProgramPort> &list) {
+    ReportJson result = ReportJson::array();
+    for (const ProgramPort &port : list) {
+      ReportJson entry;
+      entry["name"] = port.name;
+      entry["shape"] = port.shape;
+      if (program.precision == Precision::Int8) {
+        entry["scale"] = port.scale;
+        entry["zero_point"] = port.zeroPoint;
+      }
+      result.push_back(std::move(entry));
+    }
+    return result;
+  };
+
+  ReportJson device;
+  device["name"] = input.device;
+  device["target"] = target.name;
+  device["precision"] = precisionName(program.precision);
+  device["folder"] = input.device;
+  if (input.flash) {
+    device["flash_bytes"] = input.flash->textBytes + input.flash->dataBytes;
+    device["flash_measured"] = true;
+    device["flash_method"] = "arm-none-eabi-size (text + data) of the linked folder";
+  } else {
+    device["flash_bytes"] = estimatedFlashBytes(program);
+    device["flash_measured"] = false;
+    device["flash_method"] = "estimate: constants + 96 B per call + 4 KiB of kernels";
+  }
+  device["weights_bytes"] = program.constantBytes();
+  device["ram_bytes"] = plan.arenaBytes + target.stackBytes;
+  device["arena_bytes"] = plan.arenaBytes;
+  device["arena_lower_bound_bytes"] = plan.lowerBoundBytes;
+  device["stack_bytes_estimate"] = target.stackBytes;
+  device["ram_limit_bytes"] = target.ramKib * 1024;
+  device["flash_limit_bytes"] = target.flashKib * 1024;
+  device["macs"] = totalMacs;
+  device["est_cycles"] = static_cast<int64_t>(std::llround(totalCycles));
+  device["est_latency_us"] = std::round(latencyUs * 10.0) / 10.0;
+  device["est_energy_uj"] = std::round(target.activeMw * latencyUs / 1000.0 * 1000.0) / 1000.0;
+  device["inputs"] = ports(program.inputs);
+  device["outputs"] = ports(program.outputs);
+  device["layers"] = std::move(layers);
+  return device;
+}
+
+void checkDeviceFits(const ReportJson &device, const std::string &modelPath) {
+  const std::string name = device["name"], target = device["target"];
+  const int64_t ram = device["ram_bytes"], ramLimit = device["ram_limit_bytes"];
+  const int64_t flash = device["flash_bytes"], flashLimit = device["flash_limit_bytes"];
+  if (ram > ramLimit)
+    fail("{}: does not fit device '{}' ({}): needs {} bytes of RAM (arena {} + stack {}) but it "
+         "has {}; use --precision int8, a larger target, or split the model over several devices",
+         modelPath, name, target, ram, device["arena_bytes"].get<int64_t>(),
+         device["stack_bytes_estimate"].get<int64_t>(), ramLimit);
+  if (flash > flashLimit)
+    fail("{}: does not fit device '{}' ({}): needs {} bytes of flash but it has {}; use "
+         "--precision int8, a larger target, or split the model over several devices",
+         modelPath, name, target, flash, flashLimit);
+}
+
+ReportJson compileReport(const std::string &modelName, Precision precision,
+                         std::vector<ReportJson> devices) {
+  ReportJson report;
+  report["schema"] = "edgesplit-report/1";
+  report["model"] = modelName;
+  report["precision"] = precisionName(precision);
+  report["devices"] = std::move(devices);
+  report["links"] = ReportJson::array();
+  return report;
+}
+
+std::string reportMarkdown(const ReportJson &report) {
+  std::string out = fmt::format("# edgesplit report: {}\n\nPrecision: {}\n",
+                                report["model"].get<std::string>(),
+                                report["precision"].get<std::string>());
+  for (const ReportJson &device : report["devices"]) {
+    out += fmt::format("\n## Device `{}` (target {})\n\n", device["name"].get<std::string>(),
+                       device["target"].get<std::string>());
+    out += "| | |\n|---|---|\n";
+    out += fmt::format("| flash | {} B{} (limit {} B) |\n", device["flash_bytes"].get<int64_t>(),
+                       device["flash_measured"].get<bool>() ? " (measured)" : " (estimated)",
+                       device["flash_limit_bytes"].get<int64_t>());
+    out += fmt::format("| RAM | {} B (limit {} B) |\n", device["ram_bytes"].get<int64_t>(),
+                       device["ram_limit_bytes"].get<int64_t>());
+    out += fmt::format("| arena | {} B (lower bound {} B) |\n",
+                       device["arena_bytes"].get<int64_t>(),
+                       device["arena_lower_bound_bytes"].get<int64_t>());
+    out += fmt::format("| weights | {} B |\n", device["weights_bytes"].get<int64_t>());
+    out += fmt::format("| MACs | {} |\n", device["macs"].get<int64_t>());
+    out += fmt::format("| latency (est.) | {} us |\n", device["est_latency_us"].get<double>());
+    out += fmt::format("| energy (est.) | {} uJ |\n", device["est_energy_uj"].get<double>());
+    out += "\n| node | op | kernel | output | MACs | arena offset | bytes | cycles (est.) |\n";
+    out += "|---|---|---|---|---:|---:|---:|---:|\n";
+    for (const ReportJson &layer : device["layers"])
+      out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                         layer["node"].get<std::string>(), layer["op"].get<std::string>(),
+                         layer["kernel"].get<std::string>(), layer["output_shape"].dump(),
+                         layer["macs"].get<int64_t>(), layer["arena_offset"].get<int64_t>(),
+                         layer["arena_bytes"].get<int64_t>(), layer["est_cycles"].get<int64_t>());
+  }
+  return out;
+}
+
+} // namespace edgesplit

@@ -1,0 +1,46 @@
+// The compile report (report.json, schema edgesplit-report/1, documented in docs/report.md) and
+// its human-readable twin report.md: per device RAM, flash, MACs, latency and energy estimates
+// and a per-layer table. Deterministic, so CI can diff two reports.
+#pragma once
+
+#include "codegen/Program.h"
+#include "memory/MemoryPlan.h"
+#include "report/Target.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <optional>
+
+namespace edgesplit {
+
+using ReportJson = nlohmann::ordered_json;
+
+// Flash of a generated device folder as arm-none-eabi-size reports it (text + data of the model
+// linked with only what its API reaches), when the target is an Arm core and the toolchain is
+// installed; nullopt otherwise.
+struct FlashMeasurement {
+  int64_t textBytes = 0;
+  int64_t dataBytes = 0;
+};
+std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &deviceDir,
+                                             const Target &target, const std::string &device,
+                                             Precision precision);
+
+struct DeviceReportInput {
+  std::string device;
+  const Target *target = nullptr;
+  const Program *program = nullptr;
+  const MemoryPlan *plan = nullptr;
+  std::optional<FlashMeasurement> flash;
+};
+
+ReportJson deviceReport(const DeviceReportInput &input);
+// Fails (naming the device, its needs and limits, and what to do) when a device's RAM or flash
+// exceeds its target's.
+void checkDeviceFits(const ReportJson &device, const std::string &modelPath);
+ReportJson compileReport(const std::string &modelName, Precision precision,
+                         std::vector<ReportJson> devices);
+std::string reportMarkdown(const ReportJson &report);
+
+} // namespace edgesplit

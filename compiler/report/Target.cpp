@@ -1,0 +1,136 @@
+#include "report/Target.h"
+
+#include "support/EmbeddedFiles.h"
+#include "support/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace edgesplit {
+namespace {
+
+using Json = nlohmann::json;
+
+class TargetReader {
+public:
+  TargetReader(const Json &root, std::string source) : root_(root), source_(std::move(source)) {}
+
+  const Json &field(const Json &object, const std::string &path, const std::string &key,
+                    Json::value_t type) const {
+    if (!object.contains(key))
+      fail("{}: {}/{} is missing; see targets/cortex-m4.json for the format", source_, path, key);
+    const Json &value = object.at(key);
+    const bool numeric = type == Json::value_t::number_float;
+    if (numeric ? !value.is_number() : value.type() != type)
+      fail("{}: {}/{} must be {}", source_, path, key,
+           numeric ? "a number" : Json(type).type_name());
+    return value;
+  }
+  double positive(const Json &object, const std::string &path, const std::string &key) const {
+    const double value = field(object, path, key, Json::value_t::number_float).get<double>();
+    if (!(value > 0)) fail("{}: {}/{} must be > 0", source_, path, key);
+    return value;
+  }
+  std::map<std::string, std::map<std::string, double>> table(const std::string &key) const {
+    std::map<std::string, std::map<std::string, double>> result;
+    const Json &byPrecision = field(root_, "", key, Json::value_t::object);
+    for (const std::string precision : {"int8", "float32"}) {
+      const Json &entries = field(byPrecision, "/" + key, precision, Json::value_t::object);
+      for (const auto &[kernel, value] : entries.items())
+        result[precision][kernel] = positive(entries, "/" + key + "/" + precision, kernel);
+    }
+    return result;
+  }
+
+  Target read() const {
+    if (!root_.is_object()) fail("{}: the target must be a JSON object", source_);
+    if (root_.value("schema", "") != "edgesplit-target/1")
+      fail("{}: /schema must be \"edgesplit-target/1\"", source_);
+    Target target;
+    target.source = source_;
+    target.name = field(root_, "", "name", Json::value_t::string).get<std::string>();
+    target.description = root_.value("description", "");
+    target.core = field(root_, "", "core", Json::value_t::string).get<std::string>();
+    for (const Json &flag : field(root_, "", "gcc_flags", Json::value_t::array)) {
+      if (!flag.is_string()) fail("{}: /gcc_flags must hold strings", source_);
+      target.gccFlags.push_back(flag.get<std::string>());
+    }
+    target.clockMhz = positive(root_, "", "clock_mhz");
+    target.ramKib = static_cast<int64_t>(positive(root_, "", "ram_kib"));
+    target.flashKib = static_cast<int64_t>(positive(root_, "", "flash_kib"));
+    target.activeMw = positive(root_, "", "active_mw");
+    target.stackBytes = static_cast<int64_t>(positive(root_, "", "stack_bytes"));
+    target.callOverheadCycles = positive(root_, "", "call_overhead_cycles");
+    target.cyclesPerMac = table("cycles_per_mac");
+    target.cyclesPerElement = table("cycles_per_element");
+    return target;
+  }
+
+private:
+  const Json &root_;
+  std::string source_;
+};
+
+Target parseTarget(std::string_view text, const std::string &source) {
+  Json root;
+  try {
+    root = Json::parse(text);
+  } catch (const Json::parse_error &error) {
+    fail("{}: invalid JSON: {}", source, error.what());
+  }
+  return TargetReader(root, source).read();
+}
+
+} // namespace
+
+std::vector<std::string> builtinTargetNames() {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kTargetFilesCount; ++i) {
+    std::string_view path = kTargetFiles[i].path;
+    names.emplace_back(path.substr(0, path.size() - 5));
+  }
+  return names;
+}
+
+Target loadTarget(const std::string &nameOrPath) {
+  const bool isPath = nameOrPath.find('/') != std::string::npos ||
+                      (nameOrPath.size() > 5 && nameOrPath.substr(nameOrPath.size() - 5) == ".json");
+  if (isPath) {
+    std::ifstream file(nameOrPath);
+    if (!file) fail("{}: cannot read the target file; check the path", nameOrPath);
+    std::stringstream text;
+    text << file.rdbuf();
+    return parseTarget(text.str(), nameOrPath);
+  }
+  for (size_t i = 0; i < kTargetFilesCount; ++i)
+    if (kTargetFiles[i].path == nameOrPath + ".json")
+      return parseTarget(kTargetFiles[i].text, "targets/" + nameOrPath + ".json");
+  std::string names;
+  for (const std::string &name : builtinTargetNames()) names += (names.empty() ? "" : ", ") + name;
+  failUsage("unknown target '{}' (built in: {}; or give a path to a target .json)", nameOrPath,
+            names);
+}
+
+double estimateCycles(const Target &target, Precision precision, const KernelCall &call) {
+  const std::string precisionKey(precisionName(precision));
+  auto lookup = [&](const std::map<std::string, std::map<std::string, double>> &table) {
+    auto byPrecision = table.find(precisionKey);
+    if (byPrecision == table.end()) return 0.0;
+    auto entry = byPrecision->second.find(call.kernelClass);
+    return entry == byPrecision->second.end() ? 0.0 : entry->second;
+  };
+  double work = 0;
+  if (call.macs > 0) {
+    work = static_cast<double>(call.macs) * lookup(target.cyclesPerMac);
+  } else {
+    int64_t elements = 0;
+    for (const Value *output : call.node->outputs)
+      if (output && output->shape) elements += numElements(*output->shape);
+    work = static_cast<double>(elements) * lookup(target.cyclesPerElement);
+  }
+  return work + target.callOverheadCycles;
+}
+
+} // namespace edgesplit

@@ -1,0 +1,39 @@
+// A target description (targets/<name>.json, schema edgesplit-target/1): the memory limits,
+// clock, power and cost tables the report's estimates and the fit check use.
+#pragma once
+
+#include "codegen/Program.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace edgesplit {
+
+struct Target {
+  std::string name;
+  std::string source; // where it was read from, for messages
+  std::string description;
+  std::string core;
+  std::vector<std::string> gccFlags; // arm-none-eabi-gcc flags; empty for the host
+  double clockMhz = 0;
+  int64_t ramKib = 0;
+  int64_t flashKib = 0;
+  double activeMw = 0;
+  int64_t stackBytes = 0;
+  double callOverheadCycles = 0;
+  // By precision name ("int8", "float32"), then by kernel class (KernelCall::kernelClass).
+  std::map<std::string, std::map<std::string, double>> cyclesPerMac;
+  std::map<std::string, std::map<std::string, double>> cyclesPerElement;
+};
+
+// `nameOrPath`: a built-in target name (targets/*.json compiled into edgesplit) or a path to a
+// .json file. Fails naming the file and JSON path of a bad or missing field.
+Target loadTarget(const std::string &nameOrPath);
+std::vector<std::string> builtinTargetNames();
+
+// Estimated cycles of one call: MACs (or output elements for MAC-free kernels) times the
+// target's figure for the call's kernel class, plus the per-call overhead.
+double estimateCycles(const Target &target, Precision precision, const KernelCall &call);
+
+} // namespace edgesplit
