@@ -101,8 +101,10 @@ void runCompile(const Options &options) {
       insertQdq(*exported);
       saveOnnxModel(*exported, options.emitQdq);
     }
-  } else if (!options.emitQdq.empty()) {
-    failUsage("--emit-qdq needs --precision int8");
+  } else {
+    if (!options.emitQdq.empty()) failUsage("--emit-qdq needs --precision int8");
+    // The quantisation of a QDQ model stays part of its float semantics (fake quantisation).
+    absorbQdq(*graph);
   }
 
   CompiledDevice device;

@@ -258,8 +258,28 @@ void LowerContext::copy() {
   add(std::move(kernel), "copy");
 }
 
+void LowerContext::fakeQuantize(const Value &value) {
+  const TensorQuant params = quant(value);
+  es_fake_quant_f32_params_t p{static_cast<int32_t>(numElements(*value.shape)),
+                               static_cast<float>(params.scale), params.zeroPoint};
+  KernelArg inOut;
+  inOut.kind = KernelArg::Kind::Input;
+  inOut.value = &value;
+  KernelArg out = inOut;
+  out.kind = KernelArg::Kind::Output;
+  call<es_fake_quant_f32_params_t>(
+      "es_fake_quant_f32", p, {inOut, out},
+      [](const es_fake_quant_f32_params_t &p, const KernelArgs &a) {
+        es_fake_quant_f32(&p, a.in<float>(1), a.out<float>(2));
+      },
+      "elementwise");
+  program_.calls.back().result = &value;
+  program_.calls.back().macs = 0;
+}
+
 void LowerContext::add(KernelCall kernel, std::string_view kernelClass) {
   kernel.node = &node();
+  kernel.result = node().outputs.empty() ? nullptr : node().outputs[0];
   kernel.kernelClass = std::string(kernelClass);
   kernel.macs = node().op && node().op->macs ? node().op->macs(node()) : 0;
   program_.calls.push_back(std::move(kernel));

@@ -95,6 +95,9 @@ public:
                  std::function<void(const KernelArgs &)> invoke, std::string_view kernelClass);
   // Output 0 is input 0's bytes (views): no code when the planner aliased them.
   void copy();
+  // Float programs of pre-quantised models: `value` (written earlier) is rounded in place to its
+  // int8 grid, as the model's QuantizeLinear -> DequantizeLinear pair does in float.
+  void fakeQuantize(const Value &value);
 
 private:
   void add(KernelCall call, std::string_view kernelClass);

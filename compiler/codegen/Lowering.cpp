@@ -2,6 +2,8 @@
 
 #include "codegen/LowerContext.h"
 
+#include <llvm/ADT/SmallPtrSet.h>
+
 namespace edgesplit {
 namespace {
 
@@ -38,6 +40,7 @@ Program lowerGraph(const Graph &graph, Precision precision, llvm::ArrayRef<const
   for (const GraphOutput &output : graph.outputs)
     program.outputs.push_back(makePort(graph, output.name, *output.value, precision));
 
+  llvm::SmallPtrSet<const Value *, 4> fakeQuantized;
   for (const Node *node : order) {
     const NodeContext nodeContext(*node);
     if (!node->op || !node->op->lower)
@@ -57,7 +60,16 @@ Program lowerGraph(const Graph &graph, Precision precision, llvm::ArrayRef<const
     LowerContext context(*node, program,
                          clamp == fused.end() ? std::nullopt
                                               : std::optional<ActivationClamp>(clamp->second));
+    // A pre-quantised model compiled to float keeps its quantisation as fake quantisation.
+    if (precision == Precision::Float32) {
+      for (const Value *input : node->inputs)
+        if (input && input->quant && graph.isGraphInput(input) && fakeQuantized.insert(input).second)
+          context.fakeQuantize(*input);
+    }
     node->op->lower(context);
+    if (precision == Precision::Float32)
+      for (const Value *output : node->outputs)
+        if (output && output->quant) context.fakeQuantize(*output);
   }
   return program;
 }

@@ -74,6 +74,7 @@ struct KernelParams {
 
 struct KernelCall {
   const Node *node = nullptr;
+  const Value *result = nullptr; // the value the call writes (the report's row)
   // A view (Reshape & co.) moves no data when the planner aliased its buffers; otherwise, and in
   // the executor's separate buffers, it is a byte copy from args[0] to args[1].
   bool isCopy = false;

@@ -138,6 +138,9 @@ CInit describe(const es_binary_f32_params_t &p) {
 CInit describe(const es_clip_f32_params_t &p) {
   return CInit::fields({F(size), F(min), F(max)});
 }
+CInit describe(const es_fake_quant_f32_params_t &p) {
+  return CInit::fields({F(size), F(scale), F(zero_point)});
+}
 CInit describe(const es_unary_f32_params_t &p) {
   return CInit::fields({F(op), F(size), F(alpha), F(beta)});
 }

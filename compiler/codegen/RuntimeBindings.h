@@ -35,6 +35,7 @@ template <typename T> struct CTypeName;
   X(es_global_pool_f32_params_t)                                                                   \
   X(es_binary_f32_params_t)                                                                        \
   X(es_clip_f32_params_t)                                                                          \
+  X(es_fake_quant_f32_params_t)                                                                    \
   X(es_unary_f32_params_t)                                                                         \
   X(es_softmax_f32_params_t)                                                                       \
   X(es_concat_f32_params_t)                                                                        \

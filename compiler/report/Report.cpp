@@ -78,7 +78,7 @@ ReportJson deviceReport(const DeviceReportInput &input) {
   double totalCycles = 0;
   int64_t totalMacs = 0;
   for (const KernelCall &call : program.calls) {
-    const Value *output = call.node->outputs[0];
+    const Value *output = call.result;
     auto slot = plan.values.find(output);
     const bool aliased = call.isCopy && plan.values.find(call.args[0].value)->second.offset ==
                                             slot->second.offset;

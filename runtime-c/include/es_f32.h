@@ -185,6 +185,18 @@ typedef struct {
 /* output[i] = f(input[i]) for the activation function `op`. */
 void es_unary_f32(const es_unary_f32_params_t *p, const float *input, float *output);
 
+/* Fake quantisation: a QuantizeLinear -> DequantizeLinear pair of a pre-quantised (QDQ) model
+ * computed in float, as the model's float semantics define it. */
+typedef struct {
+  int32_t size;
+  float scale;
+  int32_t zero_point; /* int8 storage: q is saturated to [-128, 127] */
+} es_fake_quant_f32_params_t;
+
+/* output[i] = (clamp(round_half_even(input[i] / scale) + zero_point) - zero_point) * scale; may
+ * run in place. */
+void es_fake_quant_f32(const es_fake_quant_f32_params_t *p, const float *input, float *output);
+
 /* ---- Softmax ----------------------------------------------------------------------------- */
 
 /* The input seen as [outer, length, inner], normalised along the middle axis: ONNX's softmax

@@ -36,6 +36,14 @@ void es_clip_f32(const es_clip_f32_params_t *p, const float *input, float *outpu
   for (int32_t i = 0; i < p->size; ++i) output[i] = es_f32_clamp(input[i], p->min, p->max);
 }
 
+void es_fake_quant_f32(const es_fake_quant_f32_params_t *p, const float *input, float *output) {
+  for (int32_t i = 0; i < p->size; ++i) {
+    /* rintf rounds half to even in the default rounding mode, as QuantizeLinear specifies. */
+    const float q = es_f32_clamp(rintf(input[i] / p->scale) + (float)p->zero_point, -128.0f, 127.0f);
+    output[i] = (q - (float)p->zero_point) * p->scale;
+  }
+}
+
 static float hard_sigmoid(float x, float alpha, float beta) {
   return es_f32_clamp(alpha * x + beta, 0.0f, 1.0f);
 }

@@ -60,3 +60,19 @@ def load_tensor_proto(path):
     tensor = onnx.TensorProto()
     tensor.ParseFromString(pathlib.Path(path).read_bytes())
     return numpy_helper.to_array(tensor)
+
+
+def run_onnxruntime(model, out_dir, *flags, **inputs):
+    subprocess.run(["node", SOURCE / "tools" / "ort_run.js", *flags, model, out_dir,
+                    *[f"{name}={path}" for name, path in inputs.items()]],
+                   check=True, capture_output=True, text=True)
+
+
+def output_lsb(model):
+    """The scale of the DequantizeLinear that produces the model's first output, if any."""
+    producer = {o: n for n in model.graph.node for o in n.output}
+    node = producer.get(model.graph.output[0].name)
+    if node is None or node.op_type != "DequantizeLinear":
+        return None
+    scale = next(i for i in model.graph.initializer if i.name == node.input[1])
+    return float(numpy_helper.to_array(scale).max())

@@ -6,13 +6,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from helpers import EXAMPLE, SHARED, SOURCE, CliTestCase, load_tensor_proto, run, single_op_model
-
-
-def run_onnxruntime(model, out_dir, *flags, **inputs):
-    subprocess.run(["node", SOURCE / "tools" / "ort_run.js", *flags, model, out_dir,
-                    *[f"{name}={path}" for name, path in inputs.items()]],
-                   check=True, capture_output=True, text=True)
+from helpers import (EXAMPLE, SHARED, CliTestCase, load_tensor_proto, output_lsb, run,
+                     run_onnxruntime, single_op_model)
 
 
 class ReferenceTest(CliTestCase):
@@ -66,16 +61,6 @@ class ReferenceTest(CliTestCase):
         x = self.save_npy("x.npy", np.ones((1, 4), dtype=np.float32))
         self.assertEqual(run("reference", model, "--input", f"x={x}", "-o", out).returncode, 0)
         self.assertEqual(sorted(p.name for p in out.iterdir()), ["y.npy"])
-
-
-def output_lsb(model):
-    """The scale of the DequantizeLinear that produces the model's first output, if any."""
-    producer = {o: n for n in model.graph.node for o in n.output}
-    node = producer.get(model.graph.output[0].name)
-    if node is None or node.op_type != "DequantizeLinear":
-        return None
-    scale = next(i for i in model.graph.initializer if i.name == node.input[1])
-    return float(numpy_helper.to_array(scale).max())
 
 
 @unittest.skipUnless((SHARED / "real-models").is_dir(),

@@ -1087,3 +1087,11 @@ TEST_CASE("reduce mean f32: random blocks against a double reference", "[f32][re
 }
 
 } // namespace
+
+TEST_CASE("fake quantisation f32: half to even, saturation, in place", "[f32][elementwise]") {
+  const es_fake_quant_f32_params_t p{6, 0.5f, -1};
+  // x / 0.5 = 0.5 -> 0 (even), 1.5 -> 2, -2.5 -> -2, 300 -> clamps to 127, -300 -> -128.
+  std::vector<float> values = {0.25f, 0.75f, -1.25f, 150.0f, -150.0f, 1.0f};
+  es_fake_quant_f32(&p, values.data(), values.data());
+  CHECK(values == std::vector<float>{0.0f, 1.0f, -1.0f, 64.0f, -63.5f, 1.0f});
+}
