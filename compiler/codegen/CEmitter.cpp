@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 
 namespace edgesplit {
@@ -56,33 +57,46 @@ const EmbeddedFile *runtimeFile(std::string_view path) {
   return nullptr;
 }
 
-// The runtime .c file defining `function`, found by its definition at the start of a line.
-std::string_view sourceDefining(const std::string &function) {
-  const std::string needle = "\nvoid " + function + "(";
+// The runtime .c file defining `function` (at the start of a line), if any.
+std::optional<std::string_view> sourceDefining(std::string_view function) {
+  const std::string needle = "\nvoid " + std::string(function) + "(";
   for (size_t i = 0; i < kRuntimeSourcesCount; ++i) {
     const EmbeddedFile &file = kRuntimeSources[i];
     if (file.path.substr(0, 4) == "src/" && file.text.find(needle) != std::string_view::npos)
       return file.path;
   }
-  fail("internal error: no runtime-c source defines {}", function);
+  return std::nullopt;
 }
 
-// The closure of runtime files `roots` include with #include "...".
-std::set<std::string> withIncludes(std::set<std::string> files) {
+// The runtime files `files` need: the headers they include and the sources defining the
+// runtime functions they call (a kernel may build on another, e.g. global pooling on the mean).
+std::set<std::string> withDependencies(std::set<std::string> files) {
   std::vector<std::string> pending(files.begin(), files.end());
+  auto add = [&](const std::string &path) {
+    if (files.insert(path).second) pending.push_back(path);
+  };
   while (!pending.empty()) {
     const std::string path = pending.back();
     pending.pop_back();
     const EmbeddedFile *file = runtimeFile(path);
     if (!file) fail("internal error: runtime-c file {} is not embedded", path);
-    size_t pos = 0;
-    while ((pos = file->text.find("#include \"", pos)) != std::string_view::npos) {
+    const std::string_view text = file->text;
+    for (size_t pos = 0; (pos = text.find("#include \"", pos)) != std::string_view::npos;) {
       pos += 10;
-      const size_t end = file->text.find('"', pos);
-      const std::string name(file->text.substr(pos, end - pos));
+      const std::string name(text.substr(pos, text.find('"', pos) - pos));
       for (const std::string dir : {"include/", "src/"})
-        if (runtimeFile(dir + name) && files.insert(dir + name).second)
-          pending.push_back(dir + name);
+        if (runtimeFile(dir + name)) add(dir + name);
+    }
+    for (size_t pos = 0; (pos = text.find("es_", pos)) != std::string_view::npos;) {
+      size_t end = pos;
+      while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                   text[end] == '_'))
+        ++end;
+      const bool isCall = end < text.size() && text[end] == '(' &&
+                          (pos == 0 || !std::isalnum(static_cast<unsigned char>(text[pos - 1])));
+      if (isCall)
+        if (auto source = sourceDefining(text.substr(pos, end - pos))) add(std::string(*source));
+      pos = end;
     }
   }
   return files;
@@ -102,9 +116,13 @@ public:
     files["weights.c"] = weights();
     std::set<std::string> runtime = {"src/common.c"};
     for (const KernelCall &call : program_.calls)
-      if (!call.isCopy) runtime.insert(std::string(sourceDefining(call.function)));
+      if (!call.isCopy) {
+        auto source = sourceDefining(call.function);
+        if (!source) fail("internal error: no runtime-c source defines {}", call.function);
+        runtime.insert(std::string(*source));
+      }
     runtime.insert(int8_ ? "include/es_s8.h" : "include/es_f32.h");
-    runtime = withIncludes(std::move(runtime));
+    runtime = withDependencies(std::move(runtime));
     std::vector<std::string> sources;
     for (const std::string &path : runtime) {
       files["runtime/" + path] = std::string(runtimeFile(path)->text);

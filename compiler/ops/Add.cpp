@@ -12,9 +12,12 @@ void run(KernelContext &ctx) {
         return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
       });
 }
+
+void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::Add); }
 } // namespace
 
 extern const OpDef kAdd{.name = "Add", .minInputs = 2, .maxInputs = 2,
-                        .infer = inferBroadcastBinary, .run = run};
+                        .infer = inferBroadcastBinary, .run = run, .lower = lower,
+                        .fusesActivation = true};
 
 } // namespace edgesplit::ops

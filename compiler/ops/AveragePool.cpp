@@ -1,5 +1,7 @@
 #include "ops/Pooling.h"
 
+#include "codegen/LowerContext.h"
+
 namespace edgesplit::ops {
 namespace {
 void infer(InferContext &ctx) {
@@ -52,8 +54,43 @@ void run(KernelContext &ctx) {
                 });
   assignResult(ctx.output(0), std::move(pooled));
 }
+
+void lower(LowerContext &ctx) {
+  const PoolGeometry geometry = resolvePoolGeometry(ctx, ctx.inputShape(0));
+  const int32_t countIncludePad = ctx.attrInt("count_include_pad", 0) != 0;
+  if (!ctx.isInt8()) {
+    auto p = pool2dParams<es_pool2d_f32_params_t>(ctx, geometry);
+    p.count_include_pad = countIncludePad;
+    std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
+    ctx.call<es_pool2d_f32_params_t>(
+        "es_avg_pool2d_f32", p, {ctx.input(0), ctx.output()},
+        [](const es_pool2d_f32_params_t &p, const KernelArgs &a) {
+          es_avg_pool2d_f32(&p, a.in<float>(1), a.out<float>(2));
+        },
+        "pool");
+    return;
+  }
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  auto p = pool2dParams<es_pool2d_s8_params_t>(ctx, geometry);
+  p.count_include_pad = countIncludePad;
+  p.input_zp = in.zeroPoint;
+  p.output_zp = out.zeroPoint;
+  std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
+  // Windows cut by padding average fewer elements: one factor per possible count.
+  std::vector<es_requant_t> perCount;
+  for (int32_t count = 1; count <= p.kernel_h * p.kernel_w; ++count)
+    perCount.push_back(ctx.requant(in.scale / (count * out.scale)));
+  ctx.call<es_pool2d_s8_params_t>(
+      "es_avg_pool2d_s8", p,
+      {ctx.constantArray("per_count", std::move(perCount)), ctx.input(0), ctx.output()},
+      [](const es_pool2d_s8_params_t &p, const KernelArgs &a) {
+        es_avg_pool2d_s8(&p, a.in<es_requant_t>(1), a.in<int8_t>(2), a.out<int8_t>(3));
+      },
+      "pool");
+}
 } // namespace
 
-extern const OpDef kAveragePool{.name = "AveragePool", .infer = infer, .run = run};
+extern const OpDef kAveragePool{.name = "AveragePool", .infer = infer, .run = run,
+                                .lower = lower, .fusesActivation = true};
 
 } // namespace edgesplit::ops

@@ -71,4 +71,13 @@ void runBroadcastBinary(KernelContext &ctx, FloatOp floatOp, IntOp intOp) {
   });
 }
 
+// --- Code generation ---
+
+enum class ArithmeticKind { Add, Sub, Mul, Div };
+
+// Add, Sub, Mul and Div (float32 only) as es_binary_f32 / es_binary_s8: numpy broadcasting within
+// the kernels' 4-D, the fused activation's clamp, constant operands as constant arrays (int8 in
+// their own parameters).
+void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind);
+
 } // namespace edgesplit::ops

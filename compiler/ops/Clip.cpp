@@ -1,5 +1,8 @@
 #include "ops/Unary.h"
 
+#include "codegen/FuseActivations.h"
+#include "quantize/Annotate.h"
+
 #include <limits>
 
 namespace edgesplit::ops {
@@ -55,8 +58,18 @@ void run(KernelContext &ctx) {
     for (size_t i = 0; i < in.size(); ++i) out[i] = std::min(std::max(in[i], low), high);
   });
 }
+
+// docs/int8.md: the output keeps the input's parameters, so fusing it into its producer is exact.
+void quantize(QuantizeContext &ctx) { ctx.annotateOutputSameAsInput(0, 0); }
+
+void lower(LowerContext &ctx) {
+  const std::optional<ActivationClamp> bounds = activationClampOf(ctx.node());
+  if (!bounds) ctx.fail("code generation needs constant scalar min and max inputs");
+  lowerClamp(ctx, bounds->lo, bounds->hi);
+}
 } // namespace
 
-extern const OpDef kClip{.name = "Clip", .maxInputs = 3, .infer = infer, .run = run};
+extern const OpDef kClip{.name = "Clip", .maxInputs = 3, .infer = infer, .run = run,
+                         .quantize = quantize, .lower = lower};
 
 } // namespace edgesplit::ops

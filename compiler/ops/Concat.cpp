@@ -1,5 +1,7 @@
 #include "ops/Layout.h"
 
+#include "codegen/LowerContext.h"
+
 #include <limits>
 
 namespace edgesplit::ops {
@@ -37,9 +39,75 @@ void run(KernelContext &ctx) {
     writing.offset += input.dim(axis) * writing.strides[axis];
   }
 }
+
+// The kernels see every input as [outer, axis size, inner]; the caller fills the rest.
+template <typename P> P concatParams(const LowerContext &ctx, int64_t axis) {
+  const llvm::ArrayRef<int64_t> shape = ctx.outputShape();
+  P p{};
+  p.outer = kernelInt(ctx, numElements(shape.take_front(static_cast<size_t>(axis))), "size");
+  p.inner = kernelInt(ctx, numElements(shape.drop_front(static_cast<size_t>(axis) + 1)), "size");
+  p.input_count = kernelInt(ctx, static_cast<int64_t>(ctx.numInputs()), "input count");
+  return p;
+}
+
+void lower(LowerContext &ctx) {
+  const int64_t axis =
+      ctx.normalizeAxis(ctx.attrInt("axis", 0), static_cast<int64_t>(ctx.outputShape().size()));
+  std::vector<size_t> indices;
+  for (size_t i = 0; i < ctx.numInputs(); ++i) {
+    if (ctx.inputIsConstant(i))
+      ctx.fail("input {} ('{}') is a constant; code generation does not support concatenating "
+               "constants yet",
+               i, ctx.inputValue(i).name);
+    indices.push_back(i);
+  }
+  auto axisSize = [&](size_t i) { return kernelInt(ctx, ctx.inputShape(i)[axis], "axis size"); };
+  if (!ctx.isInt8()) {
+    std::vector<int32_t> sizes;
+    for (size_t i : indices) sizes.push_back(axisSize(i));
+    const KernelArg table = ctx.constantArray("axis_sizes", std::move(sizes));
+    auto p = concatParams<es_concat_f32_params_t>(ctx, axis);
+    p.axis_sizes = static_cast<const int32_t *>(ctx.constantData(table));
+    CInit init = describe(p);
+    init.setField("axis_sizes", CInit::symbol("@" + ctx.constantSymbol(table)));
+    ctx.call<es_concat_f32_params_t>(
+        "es_concat_f32", p, {ctx.inputList(indices), ctx.output()},
+        [](const es_concat_f32_params_t &p, const KernelArgs &a) {
+          es_concat_f32(&p, a.list<float>(1), a.out<float>(2));
+        },
+        "concat", std::move(init));
+    return;
+  }
+  // docs/int8.md: inputs whose parameters differ from the output's are rescaled to them.
+  const TensorQuant out = ctx.outputQuant();
+  std::vector<es_concat_s8_input_t> inputs;
+  for (size_t i : indices) {
+    const TensorQuant in = ctx.inputQuant(i);
+    es_concat_s8_input_t entry{};
+    entry.axis_size = axisSize(i);
+    if (in.scale != out.scale || in.zeroPoint != out.zeroPoint) {
+      entry.rescale = 1;
+      entry.input_zp = in.zeroPoint;
+      entry.requant = ctx.requant(in.scale / out.scale);
+    }
+    inputs.push_back(entry);
+  }
+  const KernelArg table = ctx.constantArray("inputs", std::move(inputs));
+  auto p = concatParams<es_concat_s8_params_t>(ctx, axis);
+  p.inputs = static_cast<const es_concat_s8_input_t *>(ctx.constantData(table));
+  p.output_zp = out.zeroPoint;
+  CInit init = describe(p);
+  init.setField("inputs", CInit::symbol("@" + ctx.constantSymbol(table)));
+  ctx.call<es_concat_s8_params_t>(
+      "es_concat_s8", p, {ctx.inputList(indices), ctx.output()},
+      [](const es_concat_s8_params_t &p, const KernelArgs &a) {
+        es_concat_s8(&p, a.list<int8_t>(1), a.out<int8_t>(2));
+      },
+      "concat", std::move(init));
+}
 } // namespace
 
 extern const OpDef kConcat{.name = "Concat", .maxInputs = std::numeric_limits<int>::max(),
-                           .infer = infer, .run = run};
+                           .infer = infer, .run = run, .lower = lower};
 
 } // namespace edgesplit::ops

@@ -16,9 +16,12 @@ void run(KernelContext &ctx) {
         return static_cast<T>(a / b);
       });
 }
+
+void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::Div); }
 } // namespace
 
 extern const OpDef kDiv{.name = "Div", .minInputs = 2, .maxInputs = 2,
-                        .infer = inferBroadcastBinary, .run = run};
+                        .infer = inferBroadcastBinary, .run = run, .lower = lower,
+                        .fusesActivation = true};
 
 } // namespace edgesplit::ops

@@ -17,6 +17,7 @@ void infer(InferContext &ctx) {
 }
 } // namespace
 
-extern const OpDef kFlatten{.name = "Flatten", .infer = infer, .run = runReshapeLike};
+extern const OpDef kFlatten{.name = "Flatten", .infer = infer, .run = runReshapeLike,
+                            .quantize = annotateSameAsInput, .lower = lowerView};
 
 } // namespace edgesplit::ops

@@ -1,5 +1,8 @@
 #include "ops/MatMulCore.h"
 
+#include "codegen/LowerContext.h"
+#include "quantize/Annotate.h"
+
 namespace edgesplit::ops {
 namespace {
 enum Input { kA, kB, kC };
@@ -92,9 +95,46 @@ int64_t macs(const Node &node) {
       node.attributes.getInt("transA").value_or(0) ? (*a->shape)[0] : (*a->shape)[1];
   return numElements(*output->shape) * inner;
 }
+
+// B's output-channel (N) axis: B is [K, N], or [N, K] with transB.
+int64_t weightChannelAxis(const NodeContext &ctx) { return ctx.attrInt("transB", 0) != 0 ? 0 : 1; }
+
+void lower(LowerContext &ctx) {
+  if (ctx.attrInt("transA", 0) != 0)
+    ctx.fail("code generation does not support transA=1; transpose A before the Gemm");
+  const GemmShape shape = gemmShape(ctx, ctx.inputShape(kA), ctx.inputShape(kB));
+  FullyConnectedLayer layer{.batch = shape.rows,
+                            .inFeatures = shape.inner,
+                            .outFeatures = shape.cols,
+                            .weightInput = kB,
+                            .channelAxis = weightChannelAxis(ctx),
+                            .alpha = ctx.attrFloat("alpha", 1.0f),
+                            .beta = ctx.attrFloat("beta", 1.0f)};
+  if (ctx.hasInput(kC)) {
+    // The kernels add one bias value per output column.
+    const llvm::ArrayRef<int64_t> c = ctx.inputShape(kC);
+    const bool perColumn =
+        (c.size() == 1 && c[0] == shape.cols) || (c.size() == 2 && c[0] == 1 && c[1] == shape.cols);
+    if (!perColumn)
+      ctx.fail("code generation supports a bias C of shape [N] or [1, N] (N = {}), got {}",
+               shape.cols, formatShape(c));
+    layer.biasInput = kC;
+  }
+  lowerFullyConnected(ctx, layer);
+}
+
+void quantize(QuantizeContext &ctx) {
+  ctx.annotateOutputFromRange(0);
+  ctx.annotateWeights(kB, weightChannelAxis(ctx));
+  // Bias annotations are per axis 0, which only a 1-D C has; lowering quantises a [1, N] C from
+  // the same scales.
+  const Value *c = ctx.node().input(kC);
+  if (c && c->shape && c->shape->size() == 1) ctx.annotateBias(kC, kA, kB);
+}
 } // namespace
 
 extern const OpDef kGemm{.name = "Gemm", .minInputs = 2, .maxInputs = 3, .infer = infer,
-                         .run = run, .macs = macs};
+                         .run = run, .macs = macs, .quantize = quantize, .lower = lower,
+                         .fusesActivation = true};
 
 } // namespace edgesplit::ops

@@ -1,5 +1,7 @@
 #include "ops/Unary.h"
 
+#include "codegen/LowerContext.h"
+
 namespace edgesplit::ops {
 namespace {
 void run(KernelContext &ctx) {
@@ -8,8 +10,14 @@ void run(KernelContext &ctx) {
   mapFloat(ctx.input(0), ctx.output(0),
            [alpha, beta](double x) { return hardSigmoid(x, alpha, beta); });
 }
+
+void lower(LowerContext &ctx) {
+  lowerActivation(ctx, ES_F32_HARD_SIGMOID, ctx.attrFloat("alpha", 0.2f),
+                  ctx.attrFloat("beta", 0.5f));
+}
 } // namespace
 
-extern const OpDef kHardSigmoid{.name = "HardSigmoid", .infer = inferFloatUnary, .run = run};
+extern const OpDef kHardSigmoid{.name = "HardSigmoid", .infer = inferFloatUnary, .run = run,
+                                .lower = lower};
 
 } // namespace edgesplit::ops

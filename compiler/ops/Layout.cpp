@@ -1,6 +1,10 @@
 #include "ops/Layout.h"
 
+#include "codegen/LowerContext.h"
+#include "quantize/Annotate.h"
+
 #include <cstring>
+#include <limits>
 
 namespace edgesplit::ops {
 
@@ -65,6 +69,46 @@ void copyStrided(const Tensor &source, const StridedLayout &from, Tensor &destin
 
 void runReshapeLike(KernelContext &ctx) {
   ctx.output(0) = ctx.input(0).reshaped(ctx.output(0).shape());
+}
+
+std::vector<int64_t> intListInput(const LowerContext &ctx, size_t index) {
+  return ctx.constantInput(index).toInt64Vector();
+}
+
+int32_t kernelInt(const NodeContext &ctx, int64_t value, std::string_view what) {
+  if (value < std::numeric_limits<int32_t>::min() || value > std::numeric_limits<int32_t>::max())
+    ctx.fail("{} {} does not fit the kernels' int32_t", what, value);
+  return static_cast<int32_t>(value);
+}
+
+void kernelShape4D(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape,
+                   int32_t (&result)[ES_MAX_RANK]) {
+  if (shape.size() > ES_MAX_RANK)
+    ctx.fail("code generation supports tensors of up to {} dimensions, got shape {}", ES_MAX_RANK,
+             formatShape(shape));
+  const size_t leading = ES_MAX_RANK - shape.size();
+  for (size_t axis = 0; axis < ES_MAX_RANK; ++axis) {
+    const int64_t dim = axis < leading ? 1 : shape[axis - leading];
+    if (dim < 1)
+      ctx.fail("shape {} is empty; code generation needs every dimension >= 1", formatShape(shape));
+    result[axis] = kernelInt(ctx, dim, "dimension");
+  }
+}
+
+void annotateSameAsInput(QuantizeContext &ctx) { ctx.annotateOutputSameAsInput(0, 0); }
+
+void checkUnchangedQuant(const LowerContext &ctx) {
+  if (!ctx.isInt8()) return;
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  if (in.scale != out.scale || in.zeroPoint != out.zeroPoint)
+    ctx.fail("the output's int8 parameters (scale {}, zero point {}) differ from the input's "
+             "(scale {}, zero point {}); this op moves values without rescaling them",
+             out.scale, out.zeroPoint, in.scale, in.zeroPoint);
+}
+
+void lowerView(LowerContext &ctx) {
+  checkUnchangedQuant(ctx);
+  ctx.copy();
 }
 
 } // namespace edgesplit::ops

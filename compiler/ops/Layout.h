@@ -5,6 +5,8 @@
 
 #include "ops/OpKit.h"
 
+#include "es_common.h"
+
 #include <optional>
 
 namespace edgesplit::ops {
@@ -19,6 +21,8 @@ inline std::vector<int64_t> intListInput(const InferContext &ctx, size_t index) 
 inline std::vector<int64_t> intListInput(const KernelContext &ctx, size_t index) {
   return ctx.input(index).toInt64Vector();
 }
+// Code generation needs the list at compile time: the input must be a constant.
+std::vector<int64_t> intListInput(const LowerContext &ctx, size_t index);
 
 // An integer list that opsets before `firstInputOpset` carry as attribute `name` and later ones as
 // input `index`; nullopt when the model omits it. Giving it the other way is a model error.
@@ -59,5 +63,25 @@ void copyStrided(const Tensor &source, const StridedLayout &from, Tensor &destin
 // Kernel of the ops that only relabel the shape (Reshape, Flatten, Squeeze, Unsqueeze): the
 // elements stay in order, the output takes the shape inference gave it.
 void runReshapeLike(KernelContext &ctx);
+
+// --- Code generation ---
+
+// A dimension or count as the kernels' int32_t; fails naming `what` when it does not fit.
+int32_t kernelInt(const NodeContext &ctx, int64_t value, std::string_view what);
+
+// `shape` as the 4-D shape of the layout and broadcasting kernels: right-aligned, missing leading
+// dimensions 1. Fails above 4-D and on empty or too large dimensions.
+void kernelShape4D(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape,
+                   int32_t (&result)[ES_MAX_RANK]);
+
+// The ops that move int8 values without rescaling them (Pad, Transpose, the views): the output
+// takes the input's parameters.
+void annotateSameAsInput(QuantizeContext &ctx);
+// Fails when a pre-quantised model gives such an op output parameters other than its input's.
+void checkUnchangedQuant(const LowerContext &ctx);
+
+// Reshape, Flatten, Squeeze, Unsqueeze: the bytes stay as they are (no code when the planner
+// aliases the buffers).
+void lowerView(LowerContext &ctx);
 
 } // namespace edgesplit::ops

@@ -1,5 +1,7 @@
 #include "ops/MatMulCore.h"
 
+#include "codegen/LowerContext.h"
+
 namespace edgesplit::ops {
 
 bool isMatMulType(DType type) {
@@ -86,6 +88,59 @@ Tensor subtractZeroPoint(const NodeContext &ctx, const Tensor &operand, const Te
   const int32_t *offsets = zeroPoints.data<int32_t>();
   for (int64_t i = 0; i < centred.numElements(); ++i) values[i] -= offsets[zeroPointOf(i)];
   return centred;
+}
+
+void lowerFullyConnected(LowerContext &ctx, const FullyConnectedLayer &layer) {
+  const bool hasBias = layer.biasInput.has_value();
+  if (!ctx.isInt8()) {
+    std::vector<float> weights = ctx.floatWeights(layer.weightInput, layer.channelAxis);
+    for (float &w : weights) w *= layer.alpha;
+    std::vector<float> bias = hasBias ? ctx.floatConstant(*layer.biasInput) : std::vector<float>{};
+    for (float &b : bias) b *= layer.beta;
+    es_fully_connected_f32_params_t p{};
+    p.batch = static_cast<int32_t>(layer.batch);
+    p.in_features = static_cast<int32_t>(layer.inFeatures);
+    p.out_features = static_cast<int32_t>(layer.outFeatures);
+    std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
+    ctx.call<es_fully_connected_f32_params_t>(
+        "es_fully_connected_f32", p,
+        {ctx.input(0), ctx.constantArray("weights", std::move(weights)),
+         hasBias ? ctx.constantArray("bias", std::move(bias)) : LowerContext::null(), ctx.output()},
+        [](const es_fully_connected_f32_params_t &p, const KernelArgs &a) {
+          es_fully_connected_f32(&p, a.in<float>(1), a.in<float>(2), a.in<float>(3),
+                                 a.out<float>(4));
+        },
+        "fully_connected");
+    return;
+  }
+  if (layer.alpha != 1.0f)
+    ctx.fail("int8 code generation supports only alpha = 1, got {}", layer.alpha);
+  if (hasBias && layer.beta != 1.0f)
+    ctx.fail("int8 code generation supports only beta = 1 with a bias C, got {}", layer.beta);
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  LowerContext::Weights weights = ctx.int8Weights(layer.weightInput, layer.channelAxis);
+  es_fully_connected_s8_params_t p{};
+  p.batch = static_cast<int32_t>(layer.batch);
+  p.in_features = static_cast<int32_t>(layer.inFeatures);
+  p.out_features = static_cast<int32_t>(layer.outFeatures);
+  p.input_zp = in.zeroPoint;
+  p.output_zp = out.zeroPoint;
+  std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
+  std::vector<es_requant_t> perChannel;
+  for (double scale : weights.scales)
+    perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
+  ctx.call<es_fully_connected_s8_params_t>(
+      "es_fully_connected_s8", p,
+      {ctx.input(0), ctx.constantArray("weights", std::move(weights.values)),
+       hasBias
+           ? ctx.constantArray("bias", ctx.int32Bias(*layer.biasInput, in.scale, weights.scales))
+           : LowerContext::null(),
+       ctx.constantArray("requant", std::move(perChannel)), ctx.output()},
+      [](const es_fully_connected_s8_params_t &p, const KernelArgs &a) {
+        es_fully_connected_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3),
+                              a.in<es_requant_t>(4), a.out<int8_t>(5));
+      },
+      "fully_connected");
 }
 
 } // namespace edgesplit::ops

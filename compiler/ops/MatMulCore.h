@@ -5,6 +5,8 @@
 
 #include "ops/OpKit.h"
 
+#include <optional>
+
 namespace edgesplit::ops {
 
 // The element types MatMul and Gemm multiply: every float type and the 32/64-bit integers.
@@ -85,5 +87,23 @@ void checkZeroPoint(const InferContext &ctx, size_t index, size_t operandIndex, 
 // may be null (zero).
 Tensor subtractZeroPoint(const NodeContext &ctx, const Tensor &operand, const Tensor *zeroPoint,
                          QuantAxis axis);
+
+// --- Code generation ---
+
+// A product of input 0, seen as [batch, inFeatures], with constant weights: the runtime-c fully
+// connected kernels, which Gemm and MatMul with a constant B lower to.
+struct FullyConnectedLayer {
+  int64_t batch = 1;
+  int64_t inFeatures = 1;
+  int64_t outFeatures = 1;
+  size_t weightInput = 1;
+  int64_t channelAxis = 0; // the weights' output-channel (N) axis
+  std::optional<size_t> biasInput = std::nullopt;
+  // Gemm's factors of the product and of the bias. float32 folds them into the constants; int8
+  // supports only 1, as the weights and bias carry their own scales.
+  float alpha = 1.0f;
+  float beta = 1.0f;
+};
+void lowerFullyConnected(LowerContext &ctx, const FullyConnectedLayer &layer);
 
 } // namespace edgesplit::ops

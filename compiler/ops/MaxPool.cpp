@@ -1,5 +1,8 @@
 #include "ops/Pooling.h"
 
+#include "codegen/LowerContext.h"
+#include "quantize/Annotate.h"
+
 namespace edgesplit::ops {
 namespace {
 bool isPoolable(DType type) {
@@ -62,8 +65,28 @@ void run(KernelContext &ctx) {
   assignResult(ctx.output(0), std::move(pooled));
   if (ctx.hasOutput(1)) ctx.output(1) = std::move(indices);
 }
+
+void lower(LowerContext &ctx) {
+  if (ctx.hasOutput(1)) ctx.fail("code generation does not support the Indices output of MaxPool");
+  const PoolGeometry geometry = resolvePoolGeometry(ctx, ctx.inputShape(0));
+  if (ctx.isInt8()) {
+    lowerMaxPoolS8(ctx, pool2dParams<es_pool2d_s8_params_t>(ctx, geometry), "pool");
+    return;
+  }
+  auto p = pool2dParams<es_pool2d_f32_params_t>(ctx, geometry);
+  std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
+  ctx.call<es_pool2d_f32_params_t>(
+      "es_max_pool2d_f32", p, {ctx.input(0), ctx.output()},
+      [](const es_pool2d_f32_params_t &p, const KernelArgs &a) {
+        es_max_pool2d_f32(&p, a.in<float>(1), a.out<float>(2));
+      },
+      "pool");
+}
+
+void quantize(QuantizeContext &ctx) { ctx.annotateOutputSameAsInput(0, 0); }
 } // namespace
 
-extern const OpDef kMaxPool{.name = "MaxPool", .maxOutputs = 2, .infer = infer, .run = run};
+extern const OpDef kMaxPool{.name = "MaxPool", .maxOutputs = 2, .infer = infer, .run = run,
+                            .quantize = quantize, .lower = lower, .fusesActivation = true};
 
 } // namespace edgesplit::ops

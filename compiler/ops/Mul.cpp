@@ -9,9 +9,12 @@ void run(KernelContext &ctx) {
       ctx, [](double a, double b) { return a * b; },
       [](auto a, auto b) { return wrapping(std::multiplies<>(), a, b); });
 }
+
+void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::Mul); }
 } // namespace
 
 extern const OpDef kMul{.name = "Mul", .minInputs = 2, .maxInputs = 2,
-                        .infer = inferBroadcastBinary, .run = run};
+                        .infer = inferBroadcastBinary, .run = run, .lower = lower,
+                        .fusesActivation = true};
 
 } // namespace edgesplit::ops

@@ -1,5 +1,9 @@
 #include "ops/Layout.h"
 
+#include "codegen/LowerContext.h"
+#include "quantize/QuantMath.h"
+
+#include <algorithm>
 #include <cstring>
 
 namespace edgesplit::ops {
@@ -107,8 +111,63 @@ void run(KernelContext &ctx) {
     }
   }
 }
+
+// The fill of constant mode as a real number: the 'value' attribute before opset 11, the optional
+// constant_value input from then on.
+float constantFill(const LowerContext &ctx) {
+  if (ctx.opset() < 11) return ctx.attrFloat("value", 0.0f);
+  if (!ctx.hasInput(2)) return 0.0f;
+  return static_cast<float>(ctx.constantInput(2).elementAsDouble(0));
+}
+
+// Shape and pads right-aligned to the kernels' 4-D; the fill is the caller's.
+template <typename P> P padParams(const LowerContext &ctx) {
+  const llvm::ArrayRef<int64_t> shape = ctx.inputShape(0);
+  const std::vector<int64_t> pads = padAmounts(ctx, shape.size());
+  P p{};
+  switch (padMode(ctx)) {
+  case PadMode::Constant: p.mode = ES_PAD_CONSTANT; break;
+  case PadMode::Edge: p.mode = ES_PAD_EDGE; break;
+  case PadMode::Reflect: p.mode = ES_PAD_REFLECT; break;
+  }
+  kernelShape4D(ctx, shape, p.in_shape);
+  const size_t leading = ES_MAX_RANK - shape.size();
+  for (size_t axis = leading; axis < ES_MAX_RANK; ++axis) {
+    p.pads_begin[axis] = kernelInt(ctx, pads[axis - leading], "pad");
+    p.pads_end[axis] = kernelInt(ctx, pads[axis - leading + shape.size()], "pad");
+  }
+  return p;
+}
+
+void lower(LowerContext &ctx) {
+  const float fill = constantFill(ctx);
+  if (!ctx.isInt8()) {
+    auto p = padParams<es_pad_f32_params_t>(ctx);
+    p.value = fill;
+    ctx.call<es_pad_f32_params_t>(
+        "es_pad_f32", p, {ctx.input(0), ctx.output()},
+        [](const es_pad_f32_params_t &p, const KernelArgs &a) {
+          es_pad_f32(&p, a.in<float>(1), a.out<float>(2));
+        },
+        "pad");
+    return;
+  }
+  checkUnchangedQuant(ctx);
+  // The usual fill 0.0 is Zx; another fill is quantised in the input's parameters.
+  const TensorQuant in = ctx.inputQuant(0);
+  auto p = padParams<es_pad_s8_params_t>(ctx);
+  p.value = static_cast<int32_t>(
+      std::clamp<int64_t>(roundHalfAway(fill / in.scale, -256, 256) + in.zeroPoint, -128, 127));
+  ctx.call<es_pad_s8_params_t>(
+      "es_pad_s8", p, {ctx.input(0), ctx.output()},
+      [](const es_pad_s8_params_t &p, const KernelArgs &a) {
+        es_pad_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+      },
+      "pad");
+}
 } // namespace
 
-extern const OpDef kPad{.name = "Pad", .maxInputs = 3, .infer = infer, .run = run};
+extern const OpDef kPad{.name = "Pad", .maxInputs = 3, .infer = infer, .run = run,
+                        .quantize = annotateSameAsInput, .lower = lower};
 
 } // namespace edgesplit::ops

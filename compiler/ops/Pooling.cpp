@@ -1,5 +1,7 @@
 #include "ops/Pooling.h"
 
+#include "codegen/LowerContext.h"
+
 #include <algorithm>
 #include <tuple>
 
@@ -88,6 +90,28 @@ void inferGlobalPool(InferContext &ctx) {
 void runGlobalPool(KernelContext &ctx, Reduction kind) {
   const Tensor &input = ctx.input(0);
   reduce(input, spatialAxes(input.rank()), kind, ctx.output(0));
+}
+
+GlobalPoolPlanes globalPoolPlanes(llvm::ArrayRef<int64_t> inputShape) {
+  return {static_cast<int32_t>(inputShape[0]), static_cast<int32_t>(inputShape[1]),
+          static_cast<int32_t>(numElements(inputShape.drop_front(2)))};
+}
+
+void lowerMaxPoolS8(LowerContext &ctx, es_pool2d_s8_params_t window, std::string_view kernelClass) {
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  if (in.scale != out.scale || in.zeroPoint != out.zeroPoint)
+    ctx.fail("int8 max pooling moves values without rescaling them, so the output needs the "
+             "input's parameters (scale {}, zero point {}), got scale {}, zero point {}",
+             in.scale, in.zeroPoint, out.scale, out.zeroPoint);
+  window.input_zp = in.zeroPoint;
+  window.output_zp = out.zeroPoint;
+  std::tie(window.act_min, window.act_max) = ctx.int8ActivationRange(out);
+  ctx.call<es_pool2d_s8_params_t>(
+      "es_max_pool2d_s8", window, {ctx.input(0), ctx.output()},
+      [](const es_pool2d_s8_params_t &p, const KernelArgs &a) {
+        es_max_pool2d_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+      },
+      kernelClass);
 }
 
 } // namespace edgesplit::ops

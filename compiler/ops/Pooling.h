@@ -6,6 +6,8 @@
 #include "ops/ConvGeometry.h"
 #include "ops/Reduction.h"
 
+#include "es_s8.h"
+
 namespace edgesplit::ops {
 
 // One windowed pool over X [N, C, D1..Dn], attributes resolved: pads explicit, output known.
@@ -29,5 +31,52 @@ PoolGeometry resolvePoolGeometry(const NodeContext &ctx, llvm::ArrayRef<int64_t>
 // [N, C, 1...].
 void inferGlobalPool(InferContext &ctx);
 void runGlobalPool(KernelContext &ctx, Reduction kind);
+
+// --- Code generation ---
+
+// The geometry as runtime-c's 2-D pool kernels take it (P: es_pool2d_{s8,f32}_params_t), a 1-D
+// pool being the 2-D one with H = 1; the precision-specific fields are left to the caller. Fails
+// for 3-D and wider windows, which have no kernel.
+template <typename P> P pool2dParams(const NodeContext &ctx, const PoolGeometry &geometry) {
+  const ConvWindow &window = geometry.window;
+  const size_t rank = window.spatialRank();
+  if (rank < 1 || rank > 2) ctx.fail("code generation supports 1-D and 2-D pools, not {}-D", rank);
+  // `missing` is the value of the H axis that a 1-D pool lacks.
+  auto at = [&](llvm::ArrayRef<int64_t> values, size_t axis2d, int64_t missing) {
+    if (rank == 1) return static_cast<int32_t>(axis2d == 0 ? missing : values[0]);
+    return static_cast<int32_t>(values[axis2d]);
+  };
+  P p{};
+  p.batch = static_cast<int32_t>(geometry.batch);
+  p.channels = static_cast<int32_t>(geometry.channels);
+  p.in_h = at(geometry.inputSize, 0, 1);
+  p.in_w = at(geometry.inputSize, 1, 1);
+  p.out_h = at(geometry.outputSize, 0, 1);
+  p.out_w = at(geometry.outputSize, 1, 1);
+  p.kernel_h = at(window.kernel, 0, 1);
+  p.kernel_w = at(window.kernel, 1, 1);
+  p.stride_h = at(window.strides, 0, 1);
+  p.stride_w = at(window.strides, 1, 1);
+  p.dilation_h = at(window.dilations, 0, 1);
+  p.dilation_w = at(window.dilations, 1, 1);
+  p.pad_top = at(window.padsBegin, 0, 0);
+  p.pad_left = at(window.padsBegin, 1, 0);
+  p.pad_bottom = at(window.padsEnd, 0, 0);
+  p.pad_right = at(window.padsEnd, 1, 0);
+  return p;
+}
+
+// The global pools' X [N, C, D...] as runtime-c walks it: N * C planes of size = prod(D).
+struct GlobalPoolPlanes {
+  int32_t batch = 0;
+  int32_t channels = 0;
+  int32_t size = 0;
+};
+GlobalPoolPlanes globalPoolPlanes(llvm::ArrayRef<int64_t> inputShape);
+
+// The int8 max pool of `window` (zero points and activation range filled in here) from input 0
+// to output 0. Values are moved, never rescaled, so it fails unless the output has the input's
+// parameters (the MaxPool rule of docs/int8.md).
+void lowerMaxPoolS8(LowerContext &ctx, es_pool2d_s8_params_t window, std::string_view kernelClass);
 
 } // namespace edgesplit::ops

@@ -1,4 +1,6 @@
-#include "ops/OpKit.h"
+#include "ops/Unary.h"
+
+#include "quantize/Annotate.h"
 
 namespace edgesplit::ops {
 namespace {
@@ -20,8 +22,14 @@ void run(KernelContext &ctx) {
     for (size_t i = 0; i < in.size(); ++i) out[i] = in[i] > T(0) ? in[i] : T(0);
   });
 }
+
+// docs/int8.md: the output keeps the input's parameters, so fusing it into its producer is exact.
+void quantize(QuantizeContext &ctx) { ctx.annotateOutputSameAsInput(0, 0); }
+
+void lower(LowerContext &ctx) { lowerClamp(ctx, 0.0f, INFINITY); }
 } // namespace
 
-extern const OpDef kRelu{.name = "Relu", .infer = infer, .run = run};
+extern const OpDef kRelu{.name = "Relu", .infer = infer, .run = run, .quantize = quantize,
+                         .lower = lower};
 
 } // namespace edgesplit::ops

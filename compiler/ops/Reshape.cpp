@@ -50,6 +50,7 @@ void infer(InferContext &ctx) {
 } // namespace
 
 extern const OpDef kReshape{.name = "Reshape", .minInputs = 2, .maxInputs = 2,
-                            .infer = infer, .run = runReshapeLike};
+                            .infer = infer, .run = runReshapeLike,
+                            .quantize = annotateSameAsInput, .lower = lowerView};
 
 } // namespace edgesplit::ops

@@ -1,10 +1,85 @@
+#include "ops/Layout.h"
 #include "ops/Reduction.h"
+
+#include "codegen/LowerContext.h"
+#include "quantize/Annotate.h"
+#include "quantize/QuantMath.h"
+
+#include <cmath>
 
 namespace edgesplit::ops {
 namespace {
 void run(KernelContext &ctx) { runSoftmax(ctx, /*logarithm=*/false); }
+
+// The lines the reference kernel normalises, as [outer, length, inner]: before opset 13 the whole
+// trailing block from 'axis' (default 1), from 13 on the single 'axis' (default -1).
+AxisSplit softmaxLines(const LowerContext &ctx) {
+  const llvm::ArrayRef<int64_t> shape = ctx.inputShape(0);
+  const int64_t rank = static_cast<int64_t>(shape.size());
+  if (ctx.opset() >= 13)
+    return splitAtAxis(shape, ctx.normalizeAxis(ctx.attrInt("axis", -1), rank));
+  const size_t axis = static_cast<size_t>(ctx.normalizeAxis(ctx.attrInt("axis", 1), rank));
+  return {numElements(shape.take_front(axis)), numElements(shape.drop_front(axis)), 1};
+}
+
+template <typename P> P softmaxParams(const LowerContext &ctx) {
+  const AxisSplit lines = softmaxLines(ctx);
+  P p{};
+  p.outer = kernelInt(ctx, lines.outer, "size");
+  p.length = kernelInt(ctx, lines.length, "softmax length");
+  p.inner = kernelInt(ctx, lines.inner, "size");
+  return p;
+}
+
+void lower(LowerContext &ctx) {
+  if (!ctx.isInt8()) {
+    ctx.call<es_softmax_f32_params_t>(
+        "es_softmax_f32", softmaxParams<es_softmax_f32_params_t>(ctx), {ctx.input(0), ctx.output()},
+        [](const es_softmax_f32_params_t &p, const KernelArgs &a) {
+          es_softmax_f32(&p, a.in<float>(1), a.out<float>(2));
+        },
+        "softmax");
+    return;
+  }
+  const auto p = softmaxParams<es_softmax_s8_params_t>(ctx);
+  // A longer line could overflow the kernel's uint32 sum of entries up to 2^16.
+  if (p.length > 65535)
+    ctx.fail("int8 softmax normalises lines of at most 65535 elements, got {}", p.length);
+  const TensorQuant out = ctx.outputQuant();
+  // docs/int8.md: e[d] = 2^16 exp(Sx (d - 255)), d - 255 being qx minus the line's maximum.
+  const double inputScale = ctx.inputQuant(0).scale;
+  std::vector<uint32_t> table;
+  for (int d = 0; d < 256; ++d)
+    table.push_back(
+        static_cast<uint32_t>(roundHalfAway(65536.0 * std::exp(inputScale * (d - 255)), 0, 65536)));
+  ctx.call<es_softmax_s8_params_t>(
+      "es_softmax_s8", p, {ctx.constantArray("exp", std::move(table)), ctx.input(0), ctx.output()},
+      [](const es_softmax_s8_params_t &p, const KernelArgs &a) {
+        es_softmax_s8(&p, a.in<uint32_t>(1), a.in<int8_t>(2), a.out<int8_t>(3));
+      },
+      "softmax");
+  if (out.scale == 1.0 / 256.0 && out.zeroPoint == -128) return;
+  // A pre-quantised model may give other output parameters (onnxruntime's quantiser uses 1/255):
+  // the kernel's fixed-parameter result is requantised in place by a table.
+  std::vector<int8_t> requantise;
+  for (int q = -128; q < 128; ++q)
+    requantise.push_back(static_cast<int8_t>(
+        roundHalfAway((q + 128) / 256.0 / out.scale + out.zeroPoint, -128, 127)));
+  ctx.callPlain(
+      "es_lut_s8",
+      {ctx.constantArray("requantise", std::move(requantise)), ctx.output(), ctx.output(),
+       LowerContext::integer(static_cast<int32_t>(numElements(ctx.outputShape())))},
+      [n = static_cast<int32_t>(numElements(ctx.outputShape()))](const KernelArgs &a) {
+        es_lut_s8(a.in<int8_t>(0), a.out<int8_t>(1), a.out<int8_t>(2), n);
+      },
+      "lut");
+}
+
+// docs/int8.md: probabilities in fixed parameters, whatever the calibration saw.
+void quantize(QuantizeContext &ctx) { ctx.annotateOutputFixed(0, 1.0 / 256.0, -128); }
 } // namespace
 
-extern const OpDef kSoftmax{.name = "Softmax", .infer = inferSoftmax, .run = run};
+extern const OpDef kSoftmax{.name = "Softmax", .infer = inferSoftmax, .run = run,
+                            .quantize = quantize, .lower = lower};
 
 } // namespace edgesplit::ops

@@ -25,6 +25,7 @@ void infer(InferContext &ctx) {
 } // namespace
 
 extern const OpDef kSqueeze{.name = "Squeeze", .maxInputs = 2, .infer = infer,
-                            .run = runReshapeLike};
+                            .run = runReshapeLike, .quantize = annotateSameAsInput,
+                            .lower = lowerView};
 
 } // namespace edgesplit::ops

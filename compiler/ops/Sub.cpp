@@ -9,9 +9,12 @@ void run(KernelContext &ctx) {
       ctx, [](double a, double b) { return a - b; },
       [](auto a, auto b) { return wrapping(std::minus<>(), a, b); });
 }
+
+void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::Sub); }
 } // namespace
 
 extern const OpDef kSub{.name = "Sub", .minInputs = 2, .maxInputs = 2,
-                        .infer = inferBroadcastBinary, .run = run};
+                        .infer = inferBroadcastBinary, .run = run, .lower = lower,
+                        .fusesActivation = true};
 
 } // namespace edgesplit::ops

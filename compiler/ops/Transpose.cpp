@@ -1,5 +1,7 @@
 #include "ops/Layout.h"
 
+#include "codegen/LowerContext.h"
+
 #include <numeric>
 
 namespace edgesplit::ops {
@@ -38,8 +40,42 @@ void run(KernelContext &ctx) {
     reading.strides.push_back(inputStrides[static_cast<size_t>(axis)]);
   copyStrided(input, reading, output, denseLayout(output.shape()), output.shape());
 }
+
+// The kernels are 4-D: a lower rank gains leading size-1 axes that the permutation leaves alone.
+template <typename P> P transposeParams(const LowerContext &ctx) {
+  const llvm::ArrayRef<int64_t> shape = ctx.inputShape(0);
+  P p{};
+  kernelShape4D(ctx, shape, p.in_shape);
+  const std::vector<int64_t> perm = permutation(ctx, static_cast<int64_t>(shape.size()));
+  const size_t leading = ES_MAX_RANK - perm.size();
+  for (size_t axis = 0; axis < ES_MAX_RANK; ++axis)
+    p.perm[axis] = static_cast<int32_t>(axis < leading ? axis : perm[axis - leading] + leading);
+  return p;
+}
+
+void lower(LowerContext &ctx) {
+  if (!ctx.isInt8()) {
+    ctx.call<es_transpose_f32_params_t>(
+        "es_transpose_f32", transposeParams<es_transpose_f32_params_t>(ctx),
+        {ctx.input(0), ctx.output()},
+        [](const es_transpose_f32_params_t &p, const KernelArgs &a) {
+          es_transpose_f32(&p, a.in<float>(1), a.out<float>(2));
+        },
+        "transpose");
+    return;
+  }
+  checkUnchangedQuant(ctx);
+  ctx.call<es_transpose_s8_params_t>(
+      "es_transpose_s8", transposeParams<es_transpose_s8_params_t>(ctx),
+      {ctx.input(0), ctx.output()},
+      [](const es_transpose_s8_params_t &p, const KernelArgs &a) {
+        es_transpose_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+      },
+      "transpose");
+}
 } // namespace
 
-extern const OpDef kTranspose{.name = "Transpose", .infer = infer, .run = run};
+extern const OpDef kTranspose{.name = "Transpose", .infer = infer, .run = run,
+                              .quantize = annotateSameAsInput, .lower = lower};
 
 } // namespace edgesplit::ops

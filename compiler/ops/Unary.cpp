@@ -1,5 +1,10 @@
 #include "ops/Unary.h"
 
+#include "codegen/LowerContext.h"
+#include "interp/Interpreter.h"
+#include "ops/Layout.h"
+#include "quantize/QuantMath.h"
+
 namespace edgesplit::ops {
 namespace {
 bool isNumeric(DType type) { return type != DType::Bool; }
@@ -9,5 +14,65 @@ bool isSignedNumber(DType type) { return isFloatingPoint(type) || isSignedIntege
 void inferFloatUnary(InferContext &ctx) { inferSameAsInput(ctx, isFloatingPoint); }
 void inferNumericUnary(InferContext &ctx) { inferSameAsInput(ctx, isNumeric); }
 void inferSignedUnary(InferContext &ctx) { inferSameAsInput(ctx, isSignedNumber); }
+
+void lowerLookupTable(LowerContext &ctx) {
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  Tensor x(DType::Float32, {256});
+  float *values = x.data<float>();
+  for (int32_t q = -128; q < 128; ++q)
+    values[q + 128] = static_cast<float>(in.scale * (q - in.zeroPoint));
+  llvm::SmallVector<const Tensor *, 3> inputs{&x};
+  for (size_t i = 1; i < ctx.numInputs(); ++i)
+    inputs.push_back(ctx.hasInput(i) ? &ctx.constantInput(i) : nullptr);
+  const Tensor y = evaluateNode(ctx.node(), inputs)[0].castTo(DType::Float64);
+  std::vector<int8_t> table;
+  for (double fx : y.values<double>())
+    table.push_back(static_cast<int8_t>(
+        std::clamp<int64_t>(roundHalfAway(fx / out.scale, -256, 256) + out.zeroPoint, -128, 127)));
+  const int32_t count = kernelInt(ctx, numElements(ctx.outputShape()), "element count");
+  ctx.callPlain(
+      "es_lut_s8",
+      {ctx.constantArray("table", std::move(table)), ctx.input(0), ctx.output(),
+       LowerContext::integer(count)},
+      [count](const KernelArgs &a) {
+        es_lut_s8(a.in<int8_t>(0), a.in<int8_t>(1), a.out<int8_t>(2), count);
+      },
+      "lut");
+}
+
+void lowerActivation(LowerContext &ctx, es_unary_f32_op_t function, float alpha, float beta) {
+  if (ctx.isInt8()) {
+    lowerLookupTable(ctx);
+    return;
+  }
+  es_unary_f32_params_t p{};
+  p.op = function;
+  p.size = kernelInt(ctx, numElements(ctx.outputShape()), "element count");
+  p.alpha = alpha;
+  p.beta = beta;
+  ctx.call<es_unary_f32_params_t>(
+      "es_unary_f32", p, {ctx.input(0), ctx.output()},
+      [](const es_unary_f32_params_t &p, const KernelArgs &a) {
+        es_unary_f32(&p, a.in<float>(1), a.out<float>(2));
+      },
+      "elementwise");
+}
+
+void lowerClamp(LowerContext &ctx, float lo, float hi) {
+  if (ctx.isInt8()) {
+    lowerLookupTable(ctx);
+    return;
+  }
+  es_clip_f32_params_t p{};
+  p.size = kernelInt(ctx, numElements(ctx.outputShape()), "element count");
+  p.min = lo;
+  p.max = hi;
+  ctx.call<es_clip_f32_params_t>(
+      "es_clip_f32", p, {ctx.input(0), ctx.output()},
+      [](const es_clip_f32_params_t &p, const KernelArgs &a) {
+        es_clip_f32(&p, a.in<float>(1), a.out<float>(2));
+      },
+      "elementwise");
+}
 
 } // namespace edgesplit::ops

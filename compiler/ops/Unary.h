@@ -3,6 +3,8 @@
 
 #include "ops/OpKit.h"
 
+#include "es_f32.h"
+
 #include <algorithm>
 #include <cstdint>
 
@@ -42,5 +44,16 @@ template <typename T> T wrappingNegate(T value) {
 inline double hardSigmoid(double x, double alpha, double beta) {
   return std::clamp(alpha * x + beta, 0.0, 1.0);
 }
+
+// --- Code generation ---
+
+// int8: the op as a lookup table (es_lut_s8) that its own reference kernel fills from the 256
+// dequantised input values, its other inputs read as constants (docs/int8.md).
+void lowerLookupTable(LowerContext &ctx);
+// An es_unary_f32 activation in float32, a table in int8.
+void lowerActivation(LowerContext &ctx, es_unary_f32_op_t function, float alpha = 0.0f,
+                     float beta = 0.0f);
+// Relu and Clip: es_clip_f32 to [lo, hi] in float32, a table in int8.
+void lowerClamp(LowerContext &ctx, float lo, float hi);
 
 } // namespace edgesplit::ops

@@ -18,6 +18,7 @@ void infer(InferContext &ctx) {
 } // namespace
 
 extern const OpDef kUnsqueeze{.name = "Unsqueeze", .maxInputs = 2, .infer = infer,
-                              .run = runReshapeLike};
+                              .run = runReshapeLike, .quantize = annotateSameAsInput,
+                              .lower = lowerView};
 
 } // namespace edgesplit::ops

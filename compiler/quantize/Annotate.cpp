@@ -78,10 +78,28 @@ void QuantizeContext::annotateBias(size_t input, size_t dataInput, size_t weight
   bias->quant = params;
 }
 
+// A pre-quantised model may quantise an input only after a reshape-like op (tf2onnx puts a
+// Reshape first); such ops keep parameters unchanged, so the input takes its user's.
+static const QuantParams *paramsThroughView(const Graph &graph, const Value &value) {
+  const auto users = graph.users(&value);
+  if (users.size() != 1) return nullptr;
+  const Node &user = *users[0];
+  static constexpr std::string_view kViews[] = {"Reshape", "Flatten", "Squeeze", "Unsqueeze",
+                                                "Transpose"};
+  const bool isView = user.domain.empty() && user.input(0) == &value &&
+                      llvm::is_contained(kViews, user.opType);
+  if (!isView || !user.outputs[0] || !user.outputs[0]->quant) return nullptr;
+  return &*user.outputs[0]->quant;
+}
+
 void annotateQuantization(Graph &graph, const ValueRanges &ranges) {
   for (const Value *input : graph.inputs) {
     Value *value = const_cast<Value *>(input);
     if (value->quant || value->dtype != DType::Float32) continue;
+    if (const QuantParams *params = paramsThroughView(graph, *value)) {
+      value->quant = *params;
+      continue;
+    }
     auto range = ranges.find(value);
     if (range == ranges.end())
       fail("{}: input '{}' has no int8 parameters and no calibrated range: compile with "

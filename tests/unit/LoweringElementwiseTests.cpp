@@ -1,0 +1,451 @@
+#include "GraphBuilder.h"
+#include "LoweringHarness.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+namespace edgesplit::testing {
+namespace {
+
+using Catch::Matchers::Contains;
+
+Tensor randomTensor(llvm::ArrayRef<int64_t> shape, uint32_t seed, float lo = -1.0f,
+                    float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  Tensor tensor(DType::Float32, Shape(shape.begin(), shape.end()));
+  for (float &x : tensor.mutableValues<float>()) x = dist(rng);
+  return tensor;
+}
+
+Tensor int64s(std::initializer_list<int64_t> values) {
+  return Tensor::fromVector<int64_t>({static_cast<int64_t>(values.size())},
+                                     llvm::ArrayRef<int64_t>(values.begin(), values.end()));
+}
+
+// float32 lowering runs the reference's arithmetic in float: equal up to rounding, relatively so
+// for the exp-based functions.
+void checkFloat(const LoweredRun &run) {
+  REQUIRE(run.reference.size() == run.lowered.size());
+  for (size_t k = 0; k < run.reference.size(); ++k) {
+    const auto expected = run.reference[k].values<float>();
+    const auto actual = run.lowered[k].values<float>();
+    REQUIRE(expected.size() == actual.size());
+    for (size_t i = 0; i < expected.size(); ++i)
+      CHECK(actual[i] == Approx(expected[i]).margin(1e-5).epsilon(1e-6));
+  }
+}
+
+// int8 lowering: within 2 steps of each output's scale.
+void checkInt8(const LoweredRun &run) {
+  REQUIRE(run.reference.size() == run.lowered.size());
+  for (size_t k = 0; k < run.reference.size(); ++k) {
+    const auto expected = run.reference[k].values<float>();
+    const auto actual = run.lowered[k].values<float>();
+    REQUIRE(expected.size() == actual.size());
+    for (size_t i = 0; i < expected.size(); ++i)
+      CHECK(std::fabs(actual[i] - expected[i]) <= 2.0f * run.outputScales[k] + 1e-6f);
+  }
+}
+
+void check(const LoweredRun &run, Precision precision) {
+  if (precision == Precision::Float32)
+    checkFloat(run);
+  else
+    checkInt8(run);
+}
+
+// A graph of graph input "x" of `shape` and the node `makeNode` adds on it, whose output is the
+// graph's.
+using NodeBuilder = std::function<Node *(GraphBuilder &, Value *)>;
+std::function<std::unique_ptr<Graph>()> singleNode(llvm::ArrayRef<int64_t> shape,
+                                                   NodeBuilder makeNode) {
+  const Shape inputShape(shape.begin(), shape.end());
+  return [inputShape, makeNode] {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {});
+    x->shape = inputShape;
+    b.output(makeNode(b, x)->outputs[0]);
+    return b.finish();
+  };
+}
+
+TEST_CASE("binary ops broadcast two activations like numpy", "[lowering]") {
+  const std::string op = GENERATE(as<std::string>(), "Add", "Sub", "Mul", "Div");
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  if (op == "Div" && precision == Precision::Int8) return;
+  // One operand broadcast into the other; both broadcast; a scalar.
+  for (const auto &[a, b] : std::vector<std::pair<Shape, Shape>>{
+           {{2, 3, 4, 5}, {3, 1, 5}}, {{4, 1}, {1, 3, 1, 5}}, {{}, {2, 3}}, {{6}, {6}}}) {
+    CAPTURE(op, precisionName(precision), formatShape(a), formatShape(b));
+    auto build = [&, a = a, b = b] {
+      GraphBuilder g;
+      Value *x = g.input("x", DType::Float32, {});
+      x->shape = a;
+      Value *y = g.input("y", DType::Float32, {});
+      y->shape = b;
+      g.output(g.node(op, {x, y}, {"z"})->outputs[0]);
+      return g.finish();
+    };
+    // Keeps Div's denominators away from 0.
+    const float lo = op == "Div" ? 0.5f : -1.0f;
+    const LoweredRun run =
+        runLowered(build, {randomTensor(a, 1), randomTensor(b, 2, lo)}, precision);
+    CHECK(run.calls == 1);
+    check(run, precision);
+  }
+}
+
+TEST_CASE("binary ops take a constant operand on either side", "[lowering]") {
+  const std::string op = GENERATE(as<std::string>(), "Add", "Sub", "Mul", "Div");
+  const bool constantFirst = GENERATE(false, true);
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  if (op == "Div" && precision == Precision::Int8) return;
+  CAPTURE(op, constantFirst, precisionName(precision));
+  auto build = [&] {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {1, 4, 3});
+    Value *c = b.constant("c", randomTensor({4, 1}, 7, 0.5f, 2.0f));
+    Node *node = constantFirst ? b.node(op, {c, x}, {"y"}) : b.node(op, {x, c}, {"y"});
+    b.output(node->outputs[0]);
+    return b.finish();
+  };
+  const LoweredRun run = runLowered(build, {randomTensor({1, 4, 3}, 8, 0.5f, 1.5f)}, precision);
+  CHECK(run.calls == 1);
+  check(run, precision);
+}
+
+TEST_CASE("a Relu after Add fuses into the binary kernel", "[lowering]") {
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  CAPTURE(precisionName(precision));
+  auto build = [] {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 8});
+    Value *y = b.input("y", DType::Float32, {8});
+    Node *add = b.node("Add", {x, y}, {"sum"});
+    b.output(b.node("Relu", {add->outputs[0]}, {"z"})->outputs[0]);
+    return b.finish();
+  };
+  const LoweredRun run =
+      runLowered(build, {randomTensor({2, 8}, 3), randomTensor({8}, 4)}, precision);
+  CHECK(run.calls == 1);
+  check(run, precision);
+}
+
+TEST_CASE("binary ops above 4-D merge axes that broadcast alike", "[lowering]") {
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  CAPTURE(precisionName(precision));
+  // [2, 3, 2, 4, 5] + [1, 3, 1, 4, 5]: the last two axes merge into one of 20.
+  auto build = [] {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 3, 2, 4, 5});
+    Value *y = b.input("y", DType::Float32, {1, 3, 1, 4, 5});
+    b.output(b.node("Mul", {x, y}, {"z"})->outputs[0]);
+    return b.finish();
+  };
+  const LoweredRun run = runLowered(
+      build, {randomTensor({2, 3, 2, 4, 5}, 5), randomTensor({1, 3, 1, 4, 5}, 6)}, precision);
+  check(run, precision);
+}
+
+TEST_CASE("binary lowering fails clearly where the kernels cannot follow", "[lowering]") {
+  auto build = [](std::string op, Shape a, Shape b) {
+    return [op, a, b] {
+      GraphBuilder g;
+      Value *x = g.input("x", DType::Float32, {});
+      x->shape = a;
+      Value *y = g.input("y", DType::Float32, {});
+      y->shape = b;
+      g.output(g.node(op, {x, y}, {"z"})->outputs[0]);
+      return g.finish();
+    };
+  };
+  SECTION("int8 Div") {
+    CHECK_THROWS_WITH(runLowered(build("Div", {4}, {4}),
+                                 {randomTensor({4}, 1), randomTensor({4}, 2, 0.5f)},
+                                 Precision::Int8),
+                      Contains("does not support Div"));
+  }
+  SECTION("a broadcast that needs 5 kernel dimensions") {
+    CHECK_THROWS_WITH(
+        runLowered(build("Add", {2, 3, 2, 3, 2}, {2, 1, 2, 1, 2}),
+                   {randomTensor({2, 3, 2, 3, 2}, 1), randomTensor({2, 1, 2, 1, 2}, 2)},
+                   Precision::Float32),
+        Contains("needs 5 dimensions even with axes merged"));
+  }
+}
+
+struct Activation {
+  std::string name;
+  NodeBuilder make;
+};
+
+std::vector<Activation> activations() {
+  auto plain = [](std::string op, AttributeMap attributes = {}) {
+    return Activation{op, [op, attributes](GraphBuilder &b, Value *x) {
+                        return b.node(op, {x}, {"y"}, attributes);
+                      }};
+  };
+  return {
+      plain("Relu"),
+      plain("Sigmoid"),
+      plain("Tanh"),
+      plain("HardSwish"),
+      plain("LeakyRelu"),
+      plain("LeakyRelu", attrs({{"alpha", 0.3f}})),
+      plain("HardSigmoid"),
+      plain("HardSigmoid", attrs({{"alpha", 0.25f}, {"beta", 0.4f}})),
+      plain("Elu"),
+      plain("Elu", attrs({{"alpha", 0.5f}})),
+      {"Clip (inputs)",
+       [](GraphBuilder &b, Value *x) {
+         return b.node(
+             "Clip",
+             {x, b.constant("lo", Tensor::scalar(-0.5f)), b.constant("hi", Tensor::scalar(1.5f))},
+             {"y"});
+       }},
+      {"Clip (max only)",
+       [](GraphBuilder &b, Value *x) {
+         return b.node("Clip", {x, nullptr, b.constant("hi", Tensor::scalar(1.0f))}, {"y"});
+       }},
+      {"Clip (attributes)",
+       [](GraphBuilder &b, Value *x) {
+         Node *node = b.node("Clip", {x}, {"y"}, attrs({{"min", -1.0f}, {"max", 0.25f}}));
+         node->opset = 6;
+         return node;
+       }},
+  };
+}
+
+TEST_CASE("activation functions lower to es_unary_f32 / es_clip_f32 and int8 tables",
+          "[lowering]") {
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  for (const Activation &activation : activations()) {
+    CAPTURE(activation.name, precisionName(precision));
+    const LoweredRun run = runLowered(singleNode({2, 3, 7}, activation.make),
+                                      {randomTensor({2, 3, 7}, 11, -4.0f, 4.0f)}, precision);
+    CHECK(run.calls == 1);
+    check(run, precision);
+  }
+}
+
+TEST_CASE("int8 Sigmoid, Tanh and Softmax outputs use the fixed parameters", "[lowering]") {
+  for (const auto &[op, scale] : std::vector<std::pair<std::string, float>>{
+           {"Sigmoid", 1.0f / 256}, {"Tanh", 1.0f / 128}, {"Softmax", 1.0f / 256}}) {
+    CAPTURE(op);
+    const LoweredRun run = runLowered(
+        singleNode({4, 5}, [op = op](GraphBuilder &b, Value *x) { return b.node(op, {x}, {"y"}); }),
+        {randomTensor({4, 5}, 12, -3.0f, 3.0f)}, Precision::Int8);
+    CHECK(run.outputScales[0] == scale);
+  }
+}
+
+TEST_CASE("Clip with run-time bounds is rejected", "[lowering]") {
+  auto build = [] {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {4});
+    Value *lo = b.input("lo", DType::Float32, {});
+    b.output(b.node("Clip", {x, lo}, {"y"})->outputs[0]);
+    return b.finish();
+  };
+  CHECK_THROWS_WITH(
+      runLowered(build, {randomTensor({4}, 1), Tensor::scalar(0.0f)}, Precision::Float32),
+      Contains("constant scalar min and max"));
+}
+
+TEST_CASE("softmax normalises along the axis of its opset", "[lowering]") {
+  struct Case {
+    int opset;
+    std::optional<int64_t> axis;
+  };
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  for (const Case &c : {Case{13, std::nullopt}, Case{13, 1}, Case{13, 0}, Case{13, -2},
+                        Case{11, std::nullopt}, Case{11, 2}, Case{11, 0}}) {
+    CAPTURE(c.opset, c.axis ? std::to_string(*c.axis) : "default", precisionName(precision));
+    const LoweredRun run = runLowered(singleNode({2, 3, 4, 5},
+                                                 [c](GraphBuilder &b, Value *x) {
+                                                   AttributeMap attributes;
+                                                   if (c.axis) attributes.set("axis", *c.axis);
+                                                   Node *node =
+                                                       b.node("Softmax", {x}, {"y"}, attributes);
+                                                   node->opset = c.opset;
+                                                   return node;
+                                                 }),
+                                      {randomTensor({2, 3, 4, 5}, 13, -3.0f, 3.0f)}, precision);
+    CHECK(run.calls == 1);
+    check(run, precision);
+  }
+}
+
+TEST_CASE("int8 softmax rejects lines longer than its exact sum allows", "[lowering]") {
+  CHECK_THROWS_WITH(
+      runLowered(singleNode({1, 65536}, [](GraphBuilder &b,
+                                           Value *x) { return b.node("Softmax", {x}, {"y"}); }),
+                 {randomTensor({1, 65536}, 1)}, Precision::Int8),
+      Contains("at most 65535 elements"));
+}
+
+TEST_CASE("concat joins activations along any axis", "[lowering]") {
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  for (int64_t axis : {0, 1, 2, -1}) {
+    CAPTURE(axis, precisionName(precision));
+    // Different ranges give the int8 inputs different parameters, rescaled to the output's.
+    const Shape a{2, 3, 4};
+    Shape c = a;
+    c[axis < 0 ? 2 : axis] = 2;
+    auto build = [&] {
+      GraphBuilder g;
+      Value *x = g.input("x", DType::Float32, {});
+      x->shape = a;
+      Value *y = g.input("y", DType::Float32, {});
+      y->shape = a;
+      Value *z = g.input("z", DType::Float32, {});
+      z->shape = c;
+      g.output(g.node("Concat", {x, y, z}, {"out"}, attrs({{"axis", axis}}))->outputs[0]);
+      return g.finish();
+    };
+    const LoweredRun run = runLowered(
+        build,
+        {randomTensor(a, 1), randomTensor(a, 2, -4.0f, 0.5f), randomTensor(c, 3, 0.0f, 3.0f)},
+        precision);
+    CHECK(run.calls == 1);
+    check(run, precision);
+  }
+}
+
+// The output's bytes are the quantised input's: within half a step of the float values.
+void checkMovedUnchanged(const LoweredRun &run) {
+  const auto expected = run.reference[0].values<float>();
+  const auto actual = run.lowered[0].values<float>();
+  REQUIRE(expected.size() == actual.size());
+  for (size_t i = 0; i < expected.size(); ++i)
+    CHECK(std::fabs(actual[i] - expected[i]) <= 0.5f * run.outputScales[0] + 1e-6f);
+}
+
+TEST_CASE("int8 concat copies inputs that have the output's parameters", "[lowering]") {
+  // The Transpose keeps x's parameters, and the output's range is x's: nothing is rescaled.
+  auto build = [] {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {3, 3});
+    Value *t = b.node("Transpose", {x}, {"t"})->outputs[0];
+    b.output(b.node("Concat", {x, t}, {"y"}, attrs({{"axis", int64_t{0}}}))->outputs[0]);
+    return b.finish();
+  };
+  checkMovedUnchanged(runLowered(build, {randomTensor({3, 3}, 4)}, Precision::Int8));
+}
+
+TEST_CASE("concat of a constant is rejected", "[lowering]") {
+  auto build = [] {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 2});
+    Value *c = b.constant("c", randomTensor({2, 2}, 1));
+    b.output(b.node("Concat", {x, c}, {"y"}, attrs({{"axis", int64_t{0}}}))->outputs[0]);
+    return b.finish();
+  };
+  CHECK_THROWS_WITH(runLowered(build, {randomTensor({2, 2}, 2)}, Precision::Float32),
+                    Contains("does not support concatenating constants"));
+}
+
+TEST_CASE("pad lowers constant, edge and reflect modes up to 4-D", "[lowering]") {
+  struct Case {
+    std::string mode;
+    Shape shape;
+    std::vector<int64_t> pads;
+    float value;
+  };
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  const std::vector<Case> cases = {
+      {"constant", {3, 4}, {1, 2, 0, 1}, 0.0f},
+      {"constant", {2, 3, 4}, {0, 1, 1, 1, 0, 2}, 0.5f},
+      {"constant", {1, 2, 3, 4}, {0, 0, 1, -1, 0, 0, 2, 1}, 0.0f},
+      {"edge", {2, 3, 4}, {1, 0, 2, 0, 2, 1}, 0.0f},
+      {"reflect", {1, 2, 4, 5}, {0, 0, 2, 3, 0, 0, 3, 4}, 0.0f},
+      {"reflect", {5}, {3, 4}, 0.0f},
+  };
+  for (const Case &c : cases) {
+    for (int opset : {2, 13}) {
+      CAPTURE(c.mode, formatShape(c.shape), formatShape(c.pads), opset, precisionName(precision));
+      const LoweredRun run =
+          runLowered(singleNode(c.shape,
+                                [&c, opset](GraphBuilder &b, Value *x) {
+                                  AttributeMap attributes = attrs({{"mode", c.mode}});
+                                  Node *node;
+                                  if (opset < 11) {
+                                    attributes.set("pads", c.pads);
+                                    attributes.set("value", c.value);
+                                    node = b.node("Pad", {x}, {"y"}, attributes);
+                                  } else {
+                                    Value *pads = b.constant(
+                                        "pads", Tensor::fromVector<int64_t>(
+                                                    {static_cast<int64_t>(c.pads.size())}, c.pads));
+                                    Value *value = b.constant("value", Tensor::scalar(c.value));
+                                    node = b.node("Pad", {x, pads, value}, {"y"}, attributes);
+                                  }
+                                  node->opset = opset;
+                                  return node;
+                                }),
+                     {randomTensor(c.shape, 21)}, precision);
+      CHECK(run.calls == 1);
+      check(run, precision);
+    }
+  }
+}
+
+TEST_CASE("transpose lowers ranks 2 to 4 and rejects 5-D", "[lowering]") {
+  struct Case {
+    Shape shape;
+    std::optional<std::vector<int64_t>> perm;
+  };
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  const std::vector<Case> cases = {
+      {{3, 5}, std::nullopt},
+      {{2, 3, 4}, std::vector<int64_t>{1, 2, 0}},
+      {{2, 3, 4}, std::nullopt},
+      {{2, 3, 4, 5}, std::vector<int64_t>{0, 2, 3, 1}},
+      {{2, 3, 4, 5}, std::vector<int64_t>{3, 1, 0, 2}},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(formatShape(c.shape), precisionName(precision));
+    const LoweredRun run =
+        runLowered(singleNode(c.shape,
+                              [&c](GraphBuilder &b, Value *x) {
+                                AttributeMap attributes;
+                                if (c.perm) attributes.set("perm", *c.perm);
+                                return b.node("Transpose", {x}, {"y"}, attributes);
+                              }),
+                   {randomTensor(c.shape, 31)}, precision);
+    CHECK(run.calls == 1);
+    check(run, precision);
+  }
+  CHECK_THROWS_WITH(runLowered(singleNode({1, 2, 1, 2, 3},
+                                          [](GraphBuilder &b, Value *x) {
+                                            return b.node("Transpose", {x}, {"y"});
+                                          }),
+                               {randomTensor({1, 2, 1, 2, 3}, 32)}, precision),
+                    Contains("up to 4 dimensions"));
+}
+
+TEST_CASE("reshape, flatten, squeeze and unsqueeze move no data", "[lowering]") {
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  CAPTURE(precisionName(precision));
+  auto build = [] {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 3, 4});
+    Value *r = b.node("Reshape", {x, b.constant("shape", int64s({4, 1, 6}))}, {"r"})->outputs[0];
+    Value *s = b.node("Squeeze", {r, b.constant("axes", int64s({1}))}, {"s"})->outputs[0];
+    Value *u = b.node("Unsqueeze", {s, b.constant("uaxes", int64s({0, 3}))}, {"u"})->outputs[0];
+    b.output(b.node("Flatten", {u}, {"y"}, attrs({{"axis", int64_t{2}}}))->outputs[0]);
+    return b.finish();
+  };
+  const LoweredRun run = runLowered(build, {randomTensor({2, 3, 4}, 41)}, precision);
+  CHECK(run.calls == 4);
+  if (precision == Precision::Int8)
+    checkMovedUnchanged(run);
+  else
+    checkFloat(run);
+}
+
+} // namespace
+} // namespace edgesplit::testing
