@@ -4,6 +4,8 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <llvm/ADT/DenseMap.h>
+
 #include <fstream>
 #include <map>
 
@@ -77,29 +79,42 @@ onnx::ModelProto exportOnnxModel(const Graph &graph) {
 
   onnx::GraphProto &proto = *model.mutable_graph();
   proto.set_name(graph.name.empty() ? "edgesplit" : graph.name);
-  for (const Value *input : graph.inputs) fillValueInfo(input->name, *input, *proto.add_input());
+  // A value that passes moved off a graph output may still carry the output's name (e.g. the
+  // float result ahead of the output's inserted QuantizeLinear/DequantizeLinear): it is written
+  // under a fresh name, as ONNX defines each name once.
+  llvm::DenseMap<const Value *, std::string> renamed;
+  for (const GraphOutput &output : graph.outputs) {
+    const Value *holder = graph.findValue(output.name);
+    if (holder && holder != output.value && !renamed.count(holder))
+      renamed[holder] = graph.uniqueName(output.name + "_inner");
+  }
+  auto nameOf = [&](const Value *value) -> const std::string & {
+    auto it = renamed.find(value);
+    return it == renamed.end() ? value->name : it->second;
+  };
+  for (const Value *input : graph.inputs) fillValueInfo(nameOf(input), *input, *proto.add_input());
   for (const auto &value : graph.values())
-    if (value->isConstant()) fillTensorProto(value->name, *value->constant, *proto.add_initializer());
+    if (value->isConstant()) fillTensorProto(nameOf(value.get()), *value->constant, *proto.add_initializer());
   for (const auto &node : graph.nodes()) {
     onnx::NodeProto &nodeProto = *proto.add_node();
     nodeProto.set_name(node->name);
     nodeProto.set_op_type(node->opType);
     nodeProto.set_domain(node->domain);
-    for (const Value *input : node->inputs) nodeProto.add_input(input ? input->name : "");
-    for (const Value *output : node->outputs) nodeProto.add_output(output ? output->name : "");
+    for (const Value *input : node->inputs) nodeProto.add_input(input ? nameOf(input) : "");
+    for (const Value *output : node->outputs) nodeProto.add_output(output ? nameOf(output) : "");
     for (const auto &[name, value] : node->attributes) fillAttribute(name, value, *nodeProto.add_attribute());
     for (const Value *output : node->outputs)
       if (output && output->shape && !graph.isGraphOutput(output))
-        fillValueInfo(output->name, *output, *proto.add_value_info());
+        fillValueInfo(nameOf(output), *output, *proto.add_value_info());
   }
   // A graph output whose value passes had to rename (or that is another output or an input)
   // gets an Identity under its original name.
   for (const GraphOutput &output : graph.outputs) {
-    if (output.value->name != output.name) {
+    if (nameOf(output.value) != output.name) {
       onnx::NodeProto &identity = *proto.add_node();
       identity.set_name(output.name + "_identity");
       identity.set_op_type("Identity");
-      identity.add_input(output.value->name);
+      identity.add_input(nameOf(output.value));
       identity.add_output(output.name);
     }
     fillValueInfo(output.name, *output.value, *proto.add_output());
