@@ -4,6 +4,7 @@
 #include "interp/Batching.h"
 #include "support/Error.h"
 #include "support/Npy.h"
+#include "support/Shell.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -41,12 +42,6 @@ Shape shapeOf(const Json &json) {
   return Shape(dims.begin(), dims.end());
 }
 
-std::string quote(const std::string &text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 // Builds the device folder and the host driver with the host C compiler ($CC, else cc), once per
 // set of flags: OUTDIR/.build/<device>[-sanitize]/run.
 fs::path buildHostProgram(const fs::path &compiled, const std::string &device, bool sanitize) {
@@ -59,19 +54,15 @@ fs::path buildHostProgram(const fs::path &compiled, const std::string &device, b
                                     cc && *cc ? cc : "cc");
   if (sanitize)
     command += " -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer";
-  command += " -I" + quote(sources.string()) + " -I" + quote((sources / "runtime/include").string());
-  std::vector<std::string> files;
-  for (const auto &entry : fs::recursive_directory_iterator(sources))
-    if (entry.path().extension() == ".c") files.push_back(entry.path().string());
-  std::sort(files.begin(), files.end());
-  for (const std::string &file : files) command += " " + quote(file);
-  command += " " + quote(driver.string()) + " -o " + quote(binary.string()) + " -lm";
+  command += " -I" + shellQuote(sources.string()) + " -I" + shellQuote((sources / "runtime/include").string());
+  for (const std::string &file : cSourcesIn(sources)) command += " " + shellQuote(file);
+  command += " " + shellQuote(driver.string()) + " -o " + shellQuote(binary.string()) + " -lm";
 
   const fs::path stamp = build / "command.txt";
   if (fs::exists(binary) && fs::exists(stamp) && readText(stamp) == command) return binary;
   std::ofstream(driver, std::ios::binary) << emitHostDriver(device);
   const fs::path log = build / "build.log";
-  if (std::system((command + " > " + quote(log.string()) + " 2>&1").c_str()) != 0)
+  if (std::system((command + " > " + shellQuote(log.string()) + " 2>&1").c_str()) != 0)
     fail("{}: the generated C does not build with the host compiler (see {}): {}",
          sources.string(), log.string(), readText(log).substr(0, 400));
   std::ofstream(stamp, std::ios::binary) << command;
@@ -129,7 +120,7 @@ void runCompiled(const Options &options) {
   const fs::path io = binary.parent_path() / "io";
   fs::remove_all(io);
   fs::create_directories(io);
-  std::string command = quote(binary.string()) + (options.raw ? " raw " : " float ") +
+  std::string command = shellQuote(binary.string()) + (options.raw ? " raw " : " float ") +
                         std::to_string(samples.size());
   for (size_t i = 0; i < ports.inputs.size(); ++i) {
     const fs::path file = io / fmt::format("input{}.bin", i);
@@ -137,11 +128,11 @@ void runCompiled(const Options &options) {
     for (const std::vector<Tensor> &sample : samples)
       stream.write(reinterpret_cast<const char *>(sample[i].rawData()),
                    static_cast<std::streamsize>(sample[i].byteSize()));
-    command += " " + quote(file.string());
+    command += " " + shellQuote(file.string());
   }
   const Json &outputs = (*device)["outputs"];
   for (size_t i = 0; i < outputs.size(); ++i)
-    command += " " + quote((io / fmt::format("output{}.bin", i)).string());
+    command += " " + shellQuote((io / fmt::format("output{}.bin", i)).string());
   if (std::system(command.c_str()) != 0)
     fail("{}: the generated program failed on these inputs", compiled.string());
 

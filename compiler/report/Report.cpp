@@ -2,32 +2,14 @@
 
 #include "codegen/CEmitter.h"
 #include "support/Error.h"
+#include "support/Shell.h"
 
 #include <fmt/format.h>
 
-#include <array>
-#include <cstdio>
 #include <sstream>
 
 namespace edgesplit {
 namespace {
-
-// Runs `command` through the shell; its stdout, or nullopt when it fails.
-std::optional<std::string> capture(const std::string &command) {
-  FILE *pipe = popen((command + " 2>/dev/null").c_str(), "r");
-  if (!pipe) return std::nullopt;
-  std::string output;
-  std::array<char, 4096> buffer;
-  size_t count;
-  while ((count = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), count);
-  return pclose(pipe) == 0 ? std::optional<std::string>(output) : std::nullopt;
-}
-
-std::string quote(const std::string &text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
 
 // Code and constants a device folder adds to flash when it cannot be measured: weights and
 // parameters exactly, code as a per-kernel-file and per-call allowance.
@@ -42,23 +24,22 @@ int64_t estimatedFlashBytes(const Program &program) {
 std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &deviceDir,
                                              const Target &target, const std::string &device,
                                              Precision precision) {
-  if (target.gccFlags.empty() || !capture("arm-none-eabi-gcc --version")) return std::nullopt;
+  if (target.gccFlags.empty() || !captureCommand("arm-none-eabi-gcc --version")) return std::nullopt;
   const std::string prefix = devicePrefix(device);
   std::string command = "arm-none-eabi-gcc";
-  for (const std::string &flag : target.gccFlags) command += " " + quote(flag);
+  for (const std::string &flag : target.gccFlags) command += " " + shellQuote(flag);
   command += " -std=c99 -O2 -ffunction-sections -fdata-sections -nostartfiles"
              " --specs=nano.specs -Wl,--gc-sections -Wl,-e," + prefix + "run";
   for (const char *api : {"init", "input", "output", "set_input_f32", "get_output_f32"})
     command += " -Wl,-u," + prefix + api;
-  command += " -I" + quote(deviceDir.string()) + " -I" + quote((deviceDir / "runtime/include").string());
-  for (const auto &entry : std::filesystem::recursive_directory_iterator(deviceDir))
-    if (entry.path().extension() == ".c") command += " " + quote(entry.path().string());
+  command += " -I" + shellQuote(deviceDir.string()) + " -I" + shellQuote((deviceDir / "runtime/include").string());
+  for (const std::string &source : cSourcesIn(deviceDir)) command += " " + shellQuote(source);
   const std::filesystem::path elf = deviceDir.parent_path() / (".flash-" + device + ".elf");
-  command += " -o " + quote(elf.string());
+  command += " -o " + shellQuote(elf.string());
   if (precision == Precision::Float32) command += " -lm";
-  const bool linked = capture(command).has_value();
+  const bool linked = captureCommand(command).has_value();
   std::optional<std::string> size =
-      linked ? capture("arm-none-eabi-size --format=berkeley " + quote(elf.string())) : std::nullopt;
+      linked ? captureCommand("arm-none-eabi-size --format=berkeley " + shellQuote(elf.string())) : std::nullopt;
   std::filesystem::remove(elf);
   if (!size) return std::nullopt;
   std::istringstream lines(*size);

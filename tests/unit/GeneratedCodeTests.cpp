@@ -7,6 +7,7 @@
 #include "frontend/OnnxImporter.h"
 #include "frontend/TensorProto.h"
 #include "passes/Passes.h"
+#include "support/Shell.h"
 #include "quantize/Calibration.h"
 
 #include <catch2/catch.hpp>
@@ -33,8 +34,7 @@ std::vector<std::vector<uint8_t>> runGenerated(const SourceFiles &files, const f
   std::ofstream(dir / "driver.c") << emitHostDriver("main");
   std::string command = "cc -std=c99 -O2 -Wall -Wextra -Werror -pedantic -I" +
                         (dir / "main").string() + " -I" + (dir / "main/runtime/include").string();
-  for (const auto &entry : fs::recursive_directory_iterator(dir / "main"))
-    if (entry.path().extension() == ".c") command += " " + entry.path().string();
+  for (const std::string &source : cSourcesIn(dir / "main")) command += " " + source;
   command += " " + (dir / "driver.c").string() + " -lm -o " + (dir / "run").string();
   REQUIRE(std::system(command.c_str()) == 0);
   std::string run = (dir / "run").string() + " raw 1";
