@@ -91,4 +91,12 @@ void absorbQdq(Graph &graph) {
   graph.removeUnusedValues();
 }
 
+bool isPreQuantized(const Graph &graph) {
+  for (const auto &node : graph.nodes())
+    if (node->domain.empty() &&
+        (node->opType == "QuantizeLinear" || node->opType == "DequantizeLinear"))
+      return true;
+  return false;
+}
+
 } // namespace edgesplit

@@ -17,4 +17,7 @@ namespace edgesplit {
 // pattern (e.g. an int8 model output) stay.
 void absorbQdq(Graph &graph);
 
+// Whether the model carries its own quantisation (so int8 needs no calibration data).
+bool isPreQuantized(const Graph &graph);
+
 } // namespace edgesplit
