@@ -1,44 +1,60 @@
 #!/usr/bin/env bash
-# The main job on the bundled example, set-up included: describe the model, run the float
-# reference, compile it to int8 C for a Cortex-M4 (calibrated on the sample windows), then build
-# and run the generated code on the host and compare it with the reference.
+# The main job on the bundled example, set-up included: the HAR model (three IMU branches, a head
+# for every subset of sensors) compiled to int8 C for its fleet (three Cortex-M4 sensor nodes and
+# a Cortex-M7 hub, examples/har/topology.json), then the fleet simulated on the host: all devices
+# up, then with the ankle node down, then with lossy and corrupting links.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/tools/build.sh" >/dev/null
-example="$root/examples/two_imu"
+har="$root/examples/har"
 edgesplit="$root/build/edgesplit"
 demo="$root/build/demo"
+rm -rf "$demo"
 mkdir -p "$demo"
-inputs=(--input wrist_imu="$example/wrist_imu.npy" --input ankle_imu="$example/ankle_imu.npy")
+inputs=(--input wrist_imu="$har/wrist_imu.npy" --input ankle_imu="$har/ankle_imu.npy"
+        --input chest_imu="$har/chest_imu.npy")
 
-echo "== edgesplit inspect examples/two_imu/model.onnx"
-"$edgesplit" inspect "$example/model.onnx"
+echo "== edgesplit inspect examples/har/model.onnx"
+"$edgesplit" inspect "$har/model.onnx" | sed -n '1,20p'
 echo
-echo "== edgesplit reference (8 sample windows per sensor)"
-"$edgesplit" reference "$example/model.onnx" "${inputs[@]}" -o "$demo/reference"
+echo "== edgesplit compile --topology examples/har/topology.json (int8, calibrated)"
+"$edgesplit" compile "$har/model.onnx" --topology "$har/topology.json" \
+  --calibration "$har/calibration.npz" -o "$demo/fleet"
+echo "$demo/fleet: $(cd "$demo/fleet" && ls -d */ | tr '\n' ' ')report.json report.md"
 echo
-echo "== edgesplit compile --target cortex-m4 (int8, calibrated on the sample windows)"
-/usr/bin/python3 - "$example" "$demo/calibration.npz" <<'PY'
-import sys, numpy as np
-np.savez(sys.argv[2], wrist_imu=np.load(f"{sys.argv[1]}/wrist_imu.npy"),
-         ankle_imu=np.load(f"{sys.argv[1]}/ankle_imu.npy"))
-PY
-"$edgesplit" compile "$example/model.onnx" --target cortex-m4 \
-  --calibration "$demo/calibration.npz" -o "$demo/compiled"
-echo "$demo/compiled: $(cd "$demo/compiled" && find . -type f | sort | tr '\n' ' ')"
-echo
-echo "== edgesplit run (the generated C, built for the host)"
-"$edgesplit" run "$demo/compiled" "${inputs[@]}" -o "$demo/run"
-/usr/bin/python3 - "$demo" <<'PY'
+echo "== edgesplit run: the fleet on the host (all devices; ankle failed; 20% lossy links)"
+"$edgesplit" run "$demo/fleet" "${inputs[@]}" -o "$demo/all"
+"$edgesplit" run "$demo/fleet" "${inputs[@]}" -o "$demo/no-ankle" --fail ankle
+"$edgesplit" run "$demo/fleet" "${inputs[@]}" -o "$demo/lossy" --drop-rate 0.2 --corrupt-rate 0.2
+"$edgesplit" reference "$har/model.onnx" "${inputs[@]}" -o "$demo/reference"
+/usr/bin/python3 - "$demo" "$har" <<'PY'
 import json, sys, numpy as np
-demo = sys.argv[1]
-device = json.load(open(f"{demo}/compiled/report.json"))["devices"][0]
-print(f"device {device['name']} ({device['target']}): flash {device['flash_bytes']} B"
-      f"{' (measured)' if device['flash_measured'] else ' (estimated)'}, RAM {device['ram_bytes']} B"
-      f" (arena {device['arena_bytes']} B, lower bound {device['arena_lower_bound_bytes']} B),"
-      f" {device['macs']} MACs, ~{device['est_latency_us']} us, ~{device['est_energy_uj']} uJ")
-ref, ours = np.load(f"{demo}/reference/activity.npy"), np.load(f"{demo}/run/activity.npy")
-for i, (r, o) in enumerate(zip(ref, ours)):
-    print(f"  window {i}: reference class {r.argmax()} p={r.max():.3f} | int8 C class {o.argmax()} p={o.max():.3f}")
-print(f"max |int8 - float| = {np.abs(ours - ref).max():.4f}")
+demo, har = sys.argv[1], sys.argv[2]
+report = json.load(open(f"{demo}/fleet/report.json"))
+for d in report["devices"]:
+    print(f"{d['name']:6} {d['role']:10} {d['target']:9} flash {d['flash_bytes']:6} B  RAM {d['ram_bytes']:5} B"
+          f"  {d['macs']:6} MACs  ~{d['est_latency_us'] / 1000:.2f} ms compute")
+for link in report["links"]:
+    print(f"link {link['from']} -> {link['to']}: {link['bytes_per_inference']} B/inference "
+          f"({', '.join(t['name'] for t in link['tensors'])}), ~{link['est_transfer_ms']} ms")
+fleet = report["fleet"]
+print(f"bytes on air per inference: {fleet['chosen']['bytes_per_inference']} "
+      f"(raw sensor data would be {fleet['raw']['bytes_per_inference']})")
+labels = np.load(f"{har}/labels.npy")
+for run in ("all", "no-ankle", "lossy"):
+    info = json.load(open(f"{demo}/{run}/run.json"))
+    correct, ran = 0, 0
+    for sample in info["per_sample"]:
+        if sample["head"] is None:
+            continue
+        out = np.load(f"{demo}/{run}/{sample['head']}.npy")[sample["index"]]
+        correct += int(out.argmax() == labels[sample["index"]])
+        ran += 1
+    used = {k: v for k, v in info["heads_run"].items() if v}
+    rejected = sum(l["frames_rejected"] for l in info["links"])
+    print(f"{run:8}: heads run {used}; {correct}/{ran} windows classified correctly; "
+          f"{rejected} corrupted frames rejected")
+full = "activity_wrist_ankle_chest"
+ref, ours = np.load(f"{demo}/reference/{full}.npy"), np.load(f"{demo}/all/{full}.npy")
+print(f"full head, int8 fleet vs float reference: same class on {(ref.argmax(1) == ours.argmax(1)).sum()}/{len(ref)} windows")
 PY

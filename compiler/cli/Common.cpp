@@ -3,6 +3,7 @@
 #include "passes/Passes.h"
 #include "support/Error.h"
 
+#include <fstream>
 #include <unistd.h>
 
 namespace edgesplit::cli {
@@ -81,6 +82,13 @@ void writeDirectoryAtomically(const std::filesystem::path &target,
     fs::remove_all(staging, ec);
     throw;
   }
+}
+
+void writeTextFile(const std::filesystem::path &path, const std::string &text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream file(path, std::ios::binary);
+  file << text;
+  if (!file) fail("{}: cannot write", path.string());
 }
 
 } // namespace edgesplit::cli

@@ -31,4 +31,7 @@ std::pair<std::string, std::string> splitAssignment(const std::string &text,
 void writeDirectoryAtomically(const std::filesystem::path &target,
                               const std::function<void(const std::filesystem::path &)> &fill);
 
+// Writes `text` to `path`, creating its folder.
+void writeTextFile(const std::filesystem::path &path, const std::string &text);
+
 } // namespace edgesplit::cli

@@ -1,5 +1,6 @@
 #include "cli/Commands.h"
 #include "cli/Common.h"
+#include "cli/CompileFleet.h"
 #include "codegen/CEmitter.h"
 #include "codegen/DeviceCompiler.h"
 #include "frontend/OnnxExporter.h"
@@ -27,27 +28,32 @@ struct Options {
   double percentile = 99.99;
   std::string emitQdq;
   std::string outputDir;
+  std::string topology;
+  bool targetGiven = false;
   std::vector<std::string> inputShapes;
 };
 
-bool hasQdqNodes(const Graph &graph) {
-  for (const auto &node : graph.nodes())
-    if (node->domain.empty() &&
-        (node->opType == "QuantizeLinear" || node->opType == "DequantizeLinear"))
-      return true;
-  return false;
+std::vector<std::vector<Tensor>> readCalibrationSamples(const Graph &graph,
+                                                        const std::string &path) {
+  llvm::StringMap<Tensor> arrays;
+  for (auto &[name, tensor] : readNpz(path)) arrays[name] = std::move(tensor);
+  try {
+    return splitSamples(graph, arrays);
+  } catch (const Error &error) {
+    fail("{}: {}", path, error.what());
+  }
 }
 
-// Calibration ranges of `graph` over CALIB.npz, with a progress bar on stderr for large sets.
-ValueRanges calibrateFromFile(const Graph &graph, const Options &options) {
-  llvm::StringMap<Tensor> arrays;
-  for (auto &[name, tensor] : readNpz(options.calibration)) arrays[name] = std::move(tensor);
-  std::vector<std::vector<Tensor>> samples;
-  try {
-    samples = splitSamples(graph, arrays);
-  } catch (const Error &error) {
-    fail("{}: {}", options.calibration, error.what());
-  }
+std::string readBytes(const std::string &path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) fail("{}: cannot read", path);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+// Calibration ranges of `graph` over the samples, with a progress bar on stderr for large sets.
+ValueRanges calibrateFromSamples(const Graph &graph,
+                                 const std::vector<std::vector<Tensor>> &samples,
+                                 const Options &options) {
   ObserverOptions observer;
   observer.kind = options.observer == "percentile" ? ObserverOptions::Kind::Percentile
                                                    : ObserverOptions::Kind::MinMax;
@@ -63,25 +69,33 @@ ValueRanges calibrateFromFile(const Graph &graph, const Options &options) {
   return calibrate(graph, samples, observer, progress);
 }
 
-void writeText(const std::filesystem::path &path, const std::string &text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream file(path, std::ios::binary);
-  file << text;
-  if (!file) fail("{}: cannot write", path.string());
-}
-
 void runCompile(const Options &options) {
   const Precision precision =
       options.precision == "float32" ? Precision::Float32 : Precision::Int8;
-  const Target target = loadTarget(options.target);
+  std::optional<Topology> topology;
+  if (!options.topology.empty()) {
+    if (options.targetGiven)
+      failUsage("--target and --topology exclude each other: a topology names each device's "
+                "target");
+    topology = loadTopology(options.topology);
+  }
+  const Target target = topology ? Target{} : loadTarget(options.target);
   const ImportOptions importOptions = importOptionsFrom(options.inputShapes);
   std::unique_ptr<Graph> graph = loadModel(options.model, importOptions);
   const std::string source = graph->sourcePath;
+  if (topology) {
+    std::vector<std::string> inputs, outputs;
+    for (const Value *input : graph->inputs) inputs.push_back(input->name);
+    for (const GraphOutput &output : graph->outputs) outputs.push_back(output.name);
+    checkTopologyAgainstModel(*topology, inputs, outputs);
+  }
+  std::vector<std::vector<Tensor>> samples;
+  if (!options.calibration.empty()) samples = readCalibrationSamples(*graph, options.calibration);
 
   if (precision == Precision::Int8) {
     ValueRanges ranges;
-    if (!options.calibration.empty()) ranges = calibrateFromFile(*graph, options);
-    else if (!hasQdqNodes(*graph))
+    if (!options.calibration.empty()) ranges = calibrateFromSamples(*graph, samples, options);
+    else if (!isPreQuantized(*graph))
       fail("{}: is a float model; int8 needs calibration data: pass --calibration CALIB.npz "
            "(one array per model input, keyed by input name), or use --precision float32",
            source);
@@ -107,6 +121,21 @@ void runCompile(const Options &options) {
     absorbQdq(*graph);
   }
 
+  if (topology) {
+    FleetCompileRequest request;
+    request.graph = graph.get();
+    request.topology = &*topology;
+    request.precision = precision;
+    request.modelPath = source;
+    request.fingerprint = fleetFingerprint(
+        {readBytes(options.model), topology->canonical, options.precision,
+         options.calibration.empty() ? "" : readBytes(options.calibration), options.observer,
+         fmt::format("{}", options.percentile), EDGESPLIT_VERSION});
+    request.calibrationSamples = options.calibration.empty() ? nullptr : &samples;
+    request.outputDir = options.outputDir;
+    compileFleet(request);
+    return;
+  }
   CompiledDevice device;
   try {
     device = compileDevice(*graph, precision);
@@ -121,7 +150,7 @@ void runCompile(const Options &options) {
   const SourceFiles files = emitDevice(device.program, device.plan, emit);
 
   writeDirectoryAtomically(options.outputDir, [&](const std::filesystem::path &dir) {
-    for (const auto &[path, text] : files) writeText(dir / deviceName / path, text);
+    for (const auto &[path, text] : files) writeTextFile(dir / deviceName / path, text);
     DeviceReportInput input;
     input.device = deviceName;
     input.target = &target;
@@ -132,8 +161,8 @@ void runCompile(const Options &options) {
     checkDeviceFits(deviceJson, source);
     const ReportJson report = compileReport(std::filesystem::path(options.model).filename(),
                                             precision, {std::move(deviceJson)});
-    writeText(dir / "report.json", report.dump(2) + "\n");
-    writeText(dir / "report.md", reportMarkdown(report));
+    writeTextFile(dir / "report.json", report.dump(2) + "\n");
+    writeTextFile(dir / "report.md", reportMarkdown(report));
   });
 }
 
@@ -161,9 +190,14 @@ void registerCompile(CLI::App &app) {
       ->capture_default_str();
   command->add_option("--emit-qdq", options->emitQdq,
                       "Also write the model as quantised, as a QDQ ONNX file");
+  command->add_option("--topology", options->topology,
+                      "Topology JSON (docs/topology.md): compile for a fleet of devices");
   command->add_option("-o,--output", options->outputDir, "Output folder")->required();
   addInputShapeOption(*command, options->inputShapes);
-  command->callback([options] { runCompile(*options); });
+  command->callback([options, command] {
+    options->targetGiven = command->count("--target") > 0;
+    runCompile(*options);
+  });
 }
 
 } // namespace edgesplit::cli

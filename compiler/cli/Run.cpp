@@ -1,6 +1,7 @@
 #include "cli/Commands.h"
 #include "cli/Common.h"
 #include "codegen/CEmitter.h"
+#include "codegen/FleetEmitter.h"
 #include "interp/Batching.h"
 #include "support/Error.h"
 #include "support/Npy.h"
@@ -11,6 +12,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -27,6 +29,10 @@ struct Options {
   std::string device;
   bool raw = false;
   bool sanitize = false;
+  std::vector<std::string> failed;
+  double dropRate = 0.0;
+  double corruptRate = 0.0;
+  uint64_t seed = 1;
 };
 
 std::string readText(const fs::path &path) {
@@ -42,6 +48,27 @@ Shape shapeOf(const Json &json) {
   return Shape(dims.begin(), dims.end());
 }
 
+// $CC (else cc) with the generated code's strict flags, and the sanitizers when asked.
+std::string hostCompiler(bool sanitize) {
+  const char *cc = std::getenv("CC");
+  std::string command = fmt::format("{} -std=c99 -O2 -Wall -Wextra -Werror -pedantic",
+                                    cc && *cc ? cc : "cc");
+  if (sanitize)
+    command += " -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer";
+  return command;
+}
+
+// Runs `command` (its output to `log`) unless `binary` was built by the same command before.
+void buildOnce(const std::string &command, const fs::path &binary, const fs::path &what) {
+  const fs::path build = binary.parent_path();
+  const fs::path stamp = build / "command.txt", log = build / "build.log";
+  if (fs::exists(binary) && fs::exists(stamp) && readText(stamp) == command) return;
+  if (std::system((command + " > " + shellQuote(log.string()) + " 2>&1").c_str()) != 0)
+    fail("{}: the generated C does not build with the host compiler (see {}): {}",
+         what.string(), log.string(), readText(log).substr(0, 400));
+  std::ofstream(stamp, std::ios::binary) << command;
+}
+
 // Builds the device folder and the host driver with the host C compiler ($CC, else cc), once per
 // set of flags: OUTDIR/.build/<device>[-sanitize]/run.
 fs::path buildHostProgram(const fs::path &compiled, const std::string &device, bool sanitize) {
@@ -49,24 +76,258 @@ fs::path buildHostProgram(const fs::path &compiled, const std::string &device, b
   const fs::path build = compiled / ".build" / (device + (sanitize ? "-sanitize" : ""));
   fs::create_directories(build);
   const fs::path driver = build / "driver.c", binary = build / "run";
-  const char *cc = std::getenv("CC");
-  std::string command = fmt::format("{} -std=c99 -O2 -Wall -Wextra -Werror -pedantic",
-                                    cc && *cc ? cc : "cc");
-  if (sanitize)
-    command += " -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer";
+  std::string command = hostCompiler(sanitize);
   command += " -I" + shellQuote(sources.string()) + " -I" + shellQuote((sources / "runtime/include").string());
   for (const std::string &file : cSourcesIn(sources)) command += " " + shellQuote(file);
   command += " " + shellQuote(driver.string()) + " -o " + shellQuote(binary.string()) + " -lm";
 
-  const fs::path stamp = build / "command.txt";
-  if (fs::exists(binary) && fs::exists(stamp) && readText(stamp) == command) return binary;
   std::ofstream(driver, std::ios::binary) << emitHostDriver(device);
-  const fs::path log = build / "build.log";
-  if (std::system((command + " > " + shellQuote(log.string()) + " 2>&1").c_str()) != 0)
-    fail("{}: the generated C does not build with the host compiler (see {}): {}",
-         sources.string(), log.string(), readText(log).substr(0, 400));
-  std::ofstream(stamp, std::ios::binary) << command;
+  buildOnce(command, binary, sources);
   return binary;
+}
+
+llvm::StringMap<Tensor> readInputArrays(const Options &options) {
+  llvm::StringMap<Tensor> arrays;
+  for (const std::string &spec : options.inputs) {
+    auto [name, file] = splitAssignment(spec, "--input");
+    if (arrays.count(name)) failUsage("--input gives '{}' twice", name);
+    arrays[name] = readNpy(file);
+  }
+  return arrays;
+}
+
+// Output shape of `samples` stacked samples under the batch rule.
+Shape batchedShape(Shape shape, bool batched, size_t samples) {
+  if (!batched) return shape;
+  if (!shape.empty() && shape[0] == 1) shape[0] = static_cast<int64_t>(samples);
+  else shape.insert(shape.begin(), static_cast<int64_t>(samples));
+  return shape;
+}
+
+std::vector<std::string> groupNames(const Json &groups, uint64_t mask) {
+  std::vector<std::string> names;
+  for (size_t g = 0; g < groups.size(); ++g)
+    if (mask & (uint64_t(1) << g)) names.push_back(groups[g]);
+  return names;
+}
+
+// Links every device's folder and the simulator into one host program: each device's own
+// sources are compiled on their own (as on its MCU); the runtime files they share are compiled
+// once.
+fs::path buildFleetSimulator(const fs::path &compiled, const std::vector<FleetSimDevice> &sensors,
+                             const FleetSimDevice &aggregator, size_t links, bool sanitize) {
+  const fs::path build = compiled / ".build" / (sanitize ? "fleet-sanitize" : "fleet");
+  fs::create_directories(build);
+  std::string command = "set -e; cd " + shellQuote(build.string());
+  const std::string cc = hostCompiler(sanitize);
+  std::vector<std::string> objects;
+  std::map<std::string, std::string> runtimeSources; // file name -> contents seen first
+  std::vector<const FleetSimDevice *> devices;
+  for (const FleetSimDevice &sensor : sensors) devices.push_back(&sensor);
+  devices.push_back(&aggregator);
+  for (const FleetSimDevice *device : devices) {
+    const fs::path folder = fs::absolute(compiled / device->name);
+    const std::string includes = " -I" + shellQuote(folder.string()) + " -I" +
+                                 shellQuote((folder / "runtime/include").string());
+    for (const std::string &source : cSourcesIn(folder)) {
+      const fs::path path(source);
+      const bool runtime = path.parent_path().filename() == "src";
+      std::string object = (runtime ? "runtime_" : device->name + "_") + path.stem().string() + ".o";
+      if (runtime) {
+        const std::string text = readText(path);
+        auto [seen, inserted] = runtimeSources.emplace(path.filename().string(), text);
+        if (!inserted) {
+          if (seen->second != text)
+            fail("{}: its runtime file {} differs from another device's; recompile the fleet "
+                 "with one edgesplit",
+                 folder.string(), path.filename().string());
+          continue;
+        }
+      }
+      command += " && " + cc + includes + " -c " + shellQuote(source) + " -o " + object;
+      objects.push_back(object);
+    }
+  }
+  const fs::path driver = build / "sim.c", binary = build / "sim";
+  std::ofstream(driver, std::ios::binary) << emitFleetSimulator(sensors, aggregator, links);
+  const fs::path anyRuntime = fs::absolute(compiled / aggregator.name / "runtime/include");
+  command += " && " + cc + " -I" + shellQuote(fs::absolute(compiled).string()) + " -I" +
+             shellQuote(anyRuntime.string()) + " -c sim.c -o sim.o && " + cc + " sim.o";
+  for (const std::string &object : objects) command += " " + object;
+  command += " -o sim -lm";
+  buildOnce("sh -c " + shellQuote(command), binary, compiled);
+  return binary;
+}
+
+void runFleet(const Options &options, const Json &report) {
+  const fs::path compiled = options.compiled;
+  const Json &fleet = report["fleet"];
+  const std::string aggregatorName = fleet["aggregator"];
+  std::vector<FleetSimDevice> sensors;
+  FleetSimDevice aggregator;
+  // The model inputs, in the order the simulator reads them: sensors', then the aggregator's.
+  Graph ports;
+  ports.sourcePath = (compiled / "report.json").string();
+  std::vector<std::string> deviceNames;
+  bool int8 = true;
+  for (const Json &device : report["devices"]) {
+    deviceNames.push_back(device["name"]);
+    int8 = device["precision"] == "int8";
+  }
+  auto addPorts = [&](const Json &device) {
+    size_t count = 0;
+    for (const Json &name : device["sensor_inputs"])
+      for (const Json &input : device["inputs"])
+        if (input["name"] == name) {
+          Value *value = ports.createValue(name, DType::Float32);
+          value->shape = shapeOf(input["shape"]);
+          ports.inputs.push_back(value);
+          ++count;
+        }
+    return count;
+  };
+  for (const Json &device : report["devices"])
+    if (device["role"] == "sensor") sensors.push_back({device["name"], addPorts(device)});
+  for (const Json &device : report["devices"])
+    if (device["name"] == aggregatorName) aggregator = {aggregatorName, addPorts(device)};
+
+  uint64_t failedMask = 0;
+  for (const std::string &name : options.failed) {
+    if (name == aggregatorName)
+      failUsage("--fail {}: the aggregator runs the heads; fail sensor devices only", name);
+    auto it = std::find_if(sensors.begin(), sensors.end(),
+                           [&](const FleetSimDevice &d) { return d.name == name; });
+    if (it == sensors.end())
+      failUsage("--fail {}: no such device in {} (devices: {})", name, compiled.string(),
+                fmt::join(deviceNames, ", "));
+    failedMask |= uint64_t(1) << (it - sensors.begin());
+  }
+
+  const llvm::StringMap<Tensor> arrays = readInputArrays(options);
+  const std::vector<std::vector<Tensor>> samples = splitSamples(ports, arrays);
+  const bool batched = llvm::any_of(ports.inputs, [&](const Value *input) {
+    return llvm::ArrayRef<int64_t>(*input->shape) != arrays.lookup(input->name).shape();
+  });
+
+  const fs::path binary = buildFleetSimulator(compiled, sensors, aggregator,
+                                              fleet["link_count"].get<size_t>(), options.sanitize);
+  const fs::path io = binary.parent_path() / "io";
+  fs::remove_all(io);
+  fs::create_directories(io);
+  const fs::path statsPath = io / "stats.txt";
+  std::string command = fmt::format("{} {} {} {} {} {} {} {}", shellQuote(binary.string()),
+                                    options.raw ? "raw" : "float", samples.size(), options.seed,
+                                    options.dropRate, options.corruptRate, failedMask,
+                                    shellQuote(statsPath.string()));
+  for (size_t i = 0; i < ports.inputs.size(); ++i) {
+    const fs::path file = io / fmt::format("input{}.bin", i);
+    std::ofstream stream(file, std::ios::binary);
+    for (const std::vector<Tensor> &sample : samples)
+      stream.write(reinterpret_cast<const char *>(sample[i].rawData()),
+                   static_cast<std::streamsize>(sample[i].byteSize()));
+    command += " " + shellQuote(file.string());
+  }
+  const Json &heads = report["heads"];
+  for (size_t h = 0; h < heads.size(); ++h)
+    command += " " + shellQuote((io / fmt::format("head{}.bin", h)).string());
+  if (std::system(command.c_str()) != 0)
+    fail("{}: the fleet simulator failed on these inputs", compiled.string());
+
+  // Head outputs: shapes from the aggregator's ports (outputs in head order).
+  const Json *aggregatorJson = nullptr;
+  for (const Json &device : report["devices"])
+    if (device["name"] == aggregatorName) aggregatorJson = &device;
+  const DType outputType = options.raw && int8 ? DType::Int8 : DType::Float32;
+  Json runJson;
+  runJson["schema"] = "edgesplit-run/1";
+  runJson["compiled"] = compiled.filename().string();
+  runJson["mode"] = "host-fleet";
+  runJson["samples"] = samples.size();
+  runJson["raw"] = options.raw;
+  runJson["seed"] = options.seed;
+  runJson["drop_rate"] = options.dropRate;
+  runJson["corrupt_rate"] = options.corruptRate;
+  runJson["failed"] = options.failed;
+  runJson["outputs"] = Json::array();
+  std::vector<std::pair<std::string, Tensor>> results;
+  std::set<std::string> fileNames;
+  for (size_t h = 0; h < heads.size(); ++h) {
+    const Json &port = (*aggregatorJson)["outputs"][h];
+    const std::string name = port["name"];
+    Tensor tensor(outputType, batchedShape(shapeOf(port["shape"]), batched, samples.size()));
+    const std::string bytes = readText(io / fmt::format("head{}.bin", h));
+    if (bytes.size() != tensor.byteSize())
+      fail("{}: the simulator wrote {} bytes for '{}', expected {}", compiled.string(),
+           bytes.size(), name, tensor.byteSize());
+    std::memcpy(tensor.rawData(), bytes.data(), bytes.size());
+    const std::string file = sanitizeFileName(name) + ".npy";
+    if (!fileNames.insert(file).second)
+      fail("two outputs map to the file name '{}'; rename one of them", file);
+    Json entry;
+    entry["name"] = name;
+    entry["file"] = file;
+    entry["dtype"] = dtypeName(outputType);
+    entry["shape"] = tensor.shape();
+    if (int8) {
+      entry["scale"] = port["scale"];
+      entry["zero_point"] = port["zero_point"];
+    }
+    runJson["outputs"].push_back(std::move(entry));
+    results.emplace_back(file, std::move(tensor));
+  }
+
+  // The statistics the simulator printed (see emitFleetSimulator).
+  std::istringstream stats(readText(statsPath));
+  Json perSample = Json::array(), links = Json::array(), headsRun = Json::object();
+  for (const Json &head : heads) headsRun[head["output"].get<std::string>()] = 0;
+  headsRun["none"] = 0;
+  const Json &groups = fleet["sensor_groups"];
+  for (std::string line; std::getline(stats, line);) {
+    std::istringstream words(line);
+    std::string kind;
+    words >> kind;
+    if (kind == "sample") {
+      long index = 0;
+      int head = -1;
+      uint64_t arrived = 0, imputed = 0;
+      std::string key;
+      words >> index >> key >> head >> key >> arrived >> key >> imputed;
+      Json sample;
+      sample["index"] = index;
+      const std::string headName = head >= 0 ? heads[head]["output"].get<std::string>() : "";
+      sample["head"] = head >= 0 ? Json(headName) : Json(nullptr);
+      sample["arrived_groups"] = groupNames(groups, arrived);
+      sample["imputed_groups"] = groupNames(groups, imputed);
+      headsRun[head >= 0 ? headName : "none"] = headsRun[head >= 0 ? headName : "none"].get<int64_t>() + 1;
+      perSample.push_back(std::move(sample));
+    } else if (kind == "link") {
+      int64_t id = 0;
+      Json link;
+      std::string key;
+      words >> id;
+      for (const Json &reported : report["links"])
+        if (reported["link_id"] == id) {
+          link["from"] = reported["from"];
+          link["to"] = reported["to"];
+        }
+      if (!link.contains("from")) continue; // a link no tensor crosses
+      for (int64_t value; words >> key >> value;) link[key == "sent" ? "frames_sent" : key == "bytes" ? "bytes_sent" : "frames_" + key] = value;
+      link["bytes_per_inference"] = samples.empty() ? 0.0 : link["bytes_sent"].get<double>() / static_cast<double>(samples.size());
+      links.push_back(std::move(link));
+    } else if (kind == "receiver") {
+      Json counters;
+      std::string key;
+      for (int64_t value; words >> key >> value;) counters[key] = value;
+      runJson["receiver"] = std::move(counters);
+    }
+  }
+  runJson["heads_run"] = std::move(headsRun);
+  runJson["links"] = std::move(links);
+  runJson["per_sample"] = std::move(perSample);
+  writeDirectoryAtomically(options.outputDir, [&](const fs::path &dir) {
+    for (const auto &[file, tensor] : results) writeNpy(dir / file, tensor);
+    std::ofstream(dir / "run.json", std::ios::binary) << runJson.dump(2) << "\n";
+  });
 }
 
 void runCompiled(const Options &options) {
@@ -84,6 +345,12 @@ void runCompiled(const Options &options) {
   if (report.value("schema", "") != "edgesplit-report/1")
     fail("{}: /schema is not edgesplit-report/1; recompile with this edgesplit",
          reportPath.string());
+  const bool fleet = report.contains("fleet") && options.device.empty();
+  const bool faults = !options.failed.empty() || options.dropRate > 0 || options.corruptRate > 0;
+  if (faults && !fleet)
+    failUsage("--fail, --drop-rate and --corrupt-rate need a fleet (compiled with --topology) "
+              "run as a whole (no --device)");
+  if (fleet) return runFleet(options, report);
   const Json *device = nullptr;
   std::vector<std::string> names;
   for (const Json &candidate : report["devices"]) {
@@ -105,15 +372,10 @@ void runCompiled(const Options &options) {
     value->shape = shapeOf(input["shape"]);
     ports.inputs.push_back(value);
   }
-  llvm::StringMap<Tensor> arrays;
-  for (const std::string &spec : options.inputs) {
-    auto [name, file] = splitAssignment(spec, "--input");
-    if (arrays.count(name)) failUsage("--input gives '{}' twice", name);
-    arrays[name] = readNpy(file);
-  }
+  const llvm::StringMap<Tensor> arrays = readInputArrays(options);
   const std::vector<std::vector<Tensor>> samples = splitSamples(ports, arrays);
   const bool batched = llvm::any_of(ports.inputs, [&](const Value *input) {
-    return llvm::ArrayRef<int64_t>(*input->shape) != arrays[input->name].shape();
+    return llvm::ArrayRef<int64_t>(*input->shape) != arrays.lookup(input->name).shape();
   });
 
   const fs::path binary = buildHostProgram(compiled, deviceName, options.sanitize);
@@ -197,6 +459,15 @@ void registerRun(CLI::App &app) {
   command->add_flag("--raw", options->raw, "Write int8 outputs as stored, not dequantised");
   command->add_flag("--sanitize", options->sanitize,
                     "Build with AddressSanitizer and UndefinedBehaviorSanitizer");
+  command->add_option("--fail", options->failed,
+                      "Fleet: a sensor device that never sends (repeatable)");
+  command->add_option("--drop-rate", options->dropRate, "Fleet: probability a frame is lost")
+      ->check(CLI::Range(0.0, 1.0));
+  command->add_option("--corrupt-rate", options->corruptRate,
+                      "Fleet: probability a frame arrives with one byte altered")
+      ->check(CLI::Range(0.0, 1.0));
+  command->add_option("--seed", options->seed, "Fleet: seed of the fault injection")
+      ->capture_default_str();
   command->callback([options] { runCompiled(*options); });
 }
 

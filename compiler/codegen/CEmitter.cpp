@@ -22,14 +22,11 @@ std::string devicePrefix(const std::string &device) {
   return prefix + "_";
 }
 
-namespace {
-
-std::string upper(std::string text) {
+std::string upperCase(std::string text) {
   for (char &c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
 }
 
-// A macro-safe upper-case name for an ONNX tensor name.
 std::string macroName(const std::string &name) {
   std::string result;
   for (char c : name) {
@@ -41,14 +38,15 @@ std::string macroName(const std::string &name) {
   return result.empty() ? "T" : result;
 }
 
-std::string shapeText(llvm::ArrayRef<int64_t> shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
-}
-
-// Comments must not end early on a name containing "*/".
 std::string commentSafe(std::string text) {
   for (size_t pos; (pos = text.find("*/")) != std::string::npos;) text.replace(pos, 2, "* /");
   return text;
+}
+
+namespace {
+
+std::string shapeText(llvm::ArrayRef<int64_t> shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
 }
 
 const EmbeddedFile *runtimeFile(std::string_view path) {
@@ -57,13 +55,22 @@ const EmbeddedFile *runtimeFile(std::string_view path) {
   return nullptr;
 }
 
-// The runtime .c file defining `function` (at the start of a line), if any.
+// The runtime .c file defining `function` (a definition starts at column 0: "type name(...) {"),
+// if any.
 std::optional<std::string_view> sourceDefining(std::string_view function) {
-  const std::string needle = "\nvoid " + std::string(function) + "(";
+  const std::string needle = " " + std::string(function) + "(";
   for (size_t i = 0; i < kRuntimeSourcesCount; ++i) {
     const EmbeddedFile &file = kRuntimeSources[i];
-    if (file.path.substr(0, 4) == "src/" && file.text.find(needle) != std::string_view::npos)
-      return file.path;
+    if (file.path.substr(0, 4) != "src/") continue;
+    const std::string_view text = file.text;
+    for (size_t at = text.find(needle); at != std::string_view::npos;
+         at = text.find(needle, at + 1)) {
+      const size_t lineStart = text.rfind('\n', at) + 1; // npos + 1 == 0
+      const char first = text[lineStart];
+      if (first == ' ' || first == '\t' || first == '#' || first == '/' || first == '*') continue;
+      const size_t end = text.find_first_of(";{", at);
+      if (end != std::string_view::npos && text[end] == '{') return file.path;
+    }
   }
   return std::nullopt;
 }
@@ -106,7 +113,7 @@ class DeviceWriter {
 public:
   DeviceWriter(const Program &program, const MemoryPlan &plan, const EmitOptions &options)
       : program_(program), plan_(plan), options_(options), p_(devicePrefix(options.device)),
-        P_(upper(p_)), int8_(program.precision == Precision::Int8),
+        P_(upperCase(p_)), int8_(program.precision == Precision::Int8),
         element_(int8_ ? "int8_t" : "float") {}
 
   SourceFiles write() {
@@ -115,12 +122,15 @@ public:
     files["model.c"] = model();
     files["weights.c"] = weights();
     std::set<std::string> runtime = {"src/common.c"};
+    auto addDefining = [&](const std::string &function) {
+      auto source = sourceDefining(function);
+      if (!source) fail("internal error: no runtime-c source defines {}", function);
+      runtime.insert(std::string(*source));
+    };
     for (const KernelCall &call : program_.calls)
-      if (!call.isCopy) {
-        auto source = sourceDefining(call.function);
-        if (!source) fail("internal error: no runtime-c source defines {}", call.function);
-        runtime.insert(std::string(*source));
-      }
+      if (!call.isCopy) addDefining(call.function);
+    for (const std::string &function : options_.extraRuntimeFunctions) addDefining(function);
+    for (const auto &[path, text] : options_.extraFiles) files[path] = text;
     runtime.insert(int8_ ? "include/es_s8.h" : "include/es_f32.h");
     runtime = withDependencies(std::move(runtime));
     std::vector<std::string> sources;
@@ -178,6 +188,10 @@ private:
     out += fmt::format("/* Clears the arena. */\nvoid {}init(void);\n", p_);
     out += fmt::format("/* Runs the model once on the inputs in the arena. */\nvoid {}run(void);\n",
                        p_);
+    if (!options_.callMasks.empty())
+      out += fmt::format("/* Runs only what the heads in the mask (bit h: head h) need. */\n"
+                         "void {}run_heads(uint32_t heads);\n",
+                         p_);
     out += fmt::format("/* Input/output buffers and their element counts; NULL and 0 for an index "
                        "out of range. */\n{0}element_t *{0}input(int index);\n"
                        "const {0}element_t *{0}output(int index);\n"
@@ -225,16 +239,12 @@ private:
     std::string out = banner("Model");
     out += "#include \"model.h\"\n\n";
     out += int8_ ? "#include \"es_s8.h\"\n" : "#include \"es_f32.h\"\n";
-    bool needsMath = false, needsString = false;
-    for (const KernelCall &call : program_.calls) {
+    bool needsMath = false;
+    for (const KernelCall &call : program_.calls)
       if (call.params && call.params->init.usesMath()) needsMath = true;
-      if (call.isCopy && slotOf(call.args[0].value) != slotOf(call.args[1].value))
-        needsString = true;
-    }
     out += "\n#include <stddef.h>\n";
     if (needsMath) out += "#include <math.h>\n";
     out += "#include <string.h>\n";
-    (void)needsString;
     out += fmt::format("\n/* Every activation, placed by the static memory planner: {} bytes "
                        "(lower bound {} bytes). */\n",
                        plan_.arenaBytes, plan_.lowerBoundBytes);
@@ -248,6 +258,10 @@ private:
       out += "\n";
     }
     std::string body;
+    const bool masked = !options_.callMasks.empty();
+    if (masked && options_.callMasks.size() != program_.calls.size())
+      fail("internal error: {} call masks for {} calls", options_.callMasks.size(),
+           program_.calls.size());
     for (size_t k = 0; k < program_.calls.size(); ++k) {
       const KernelCall &call = program_.calls[k];
       std::vector<std::string> outputs;
@@ -260,8 +274,10 @@ private:
         if (slotOf(from) == slotOf(to)) {
           body += "  /* a view: shares its input's bytes */\n";
         } else {
-          body += fmt::format("  memcpy({}, {}, {});\n", pointer(to), pointer(from),
-                              plan_.values.find(to)->second.bytes);
+          body += fmt::format("  {}memcpy({}, {}, {});\n",
+                              masked ? fmt::format("if (heads & 0x{:x}u) ", options_.callMasks[k])
+                                     : "",
+                              pointer(to), pointer(from), plan_.values.find(to)->second.bytes);
         }
         continue;
       }
@@ -298,12 +314,22 @@ private:
       }
       const std::string callText =
           fmt::format("{}({});\n", call.function, fmt::join(args, ", "));
-      if (locals.empty()) body += "  " + callText;
-      else body += "  {\n" + locals + "    " + callText + "  }\n";
+      if (!masked) {
+        if (locals.empty()) body += "  " + callText;
+        else body += "  {\n" + locals + "    " + callText + "  }\n";
+      } else {
+        body += fmt::format("  if (heads & 0x{:x}u) {{\n{}    {}  }}\n", options_.callMasks[k],
+                            locals, callText);
+      }
     }
     out += "\n" + portTable("input", program_.inputs) + portTable("output", program_.outputs);
     out += fmt::format("\nvoid {0}init(void) {{ memset({0}arena, 0, sizeof {0}arena); }}\n", p_);
-    out += fmt::format("\nvoid {}run(void) {{\n{}}}\n", p_, body);
+    if (masked) {
+      out += fmt::format("\nvoid {}run_heads(uint32_t heads) {{\n{}}}\n", p_, body);
+      out += fmt::format("\nvoid {0}run(void) {{ {0}run_heads(0xffffffffu); }}\n", p_);
+    } else {
+      out += fmt::format("\nvoid {}run(void) {{\n{}}}\n", p_, body);
+    }
     out += accessors();
     return out;
   }
@@ -423,8 +449,15 @@ void {0}get_output_f32(int index, float *values) {{
     return out;
   }
 
-  std::string cmake(const std::vector<std::string> &sources) const {
+  std::vector<std::string> ownSources() const {
     std::vector<std::string> files = {"model.c", "weights.c"};
+    for (const auto &[path, text] : options_.extraFiles)
+      if (path.size() > 2 && path.substr(path.size() - 2) == ".c") files.push_back(path);
+    return files;
+  }
+
+  std::string cmake(const std::vector<std::string> &sources) const {
+    std::vector<std::string> files = ownSources();
     for (const std::string &source : sources) files.push_back("runtime/" + source);
     return fmt::format(
         "# Device '{0}' generated by edgesplit {1}: add_subdirectory() this folder and link\n"
@@ -439,7 +472,7 @@ void {0}get_output_f32(int index, float *values) {{
   }
 
   std::string makefile(const std::vector<std::string> &sources) const {
-    std::vector<std::string> files = {"model.c", "weights.c"};
+    std::vector<std::string> files = ownSources();
     for (const std::string &source : sources) files.push_back("runtime/" + source);
     std::vector<std::string> paths;
     for (const std::string &file : files) paths.push_back(fmt::format("$({}DIR){}", P_, file));
@@ -522,7 +555,7 @@ int main(int argc, char **argv) {{
   return 0;
 }}
 )",
-                     devicePrefix(device), upper(devicePrefix(device)), commentSafe(device));
+                     devicePrefix(device), upperCase(devicePrefix(device)), commentSafe(device));
 }
 
 } // namespace edgesplit

@@ -9,22 +9,35 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace edgesplit {
+
+// Relative path -> contents, sorted by path.
+using SourceFiles = std::map<std::string, std::string>;
 
 struct EmitOptions {
   std::string device;  // folder and symbol prefix
   std::string target;  // recorded in comments
   std::string version; // of edgesplit, recorded in comments
+  // Non-empty: bit h of callMasks[k] says call k is needed by entry h, and model.c gains
+  // <prefix>run_heads(mask) that runs only the calls of the entries in mask (an aggregator runs
+  // one head at a time).
+  std::vector<uint32_t> callMasks;
+  // More files of the folder (fleet.h, fleet.c) and the runtime functions they call.
+  SourceFiles extraFiles;
+  std::vector<std::string> extraRuntimeFunctions;
 };
-
-// Relative path -> contents, sorted by path.
-using SourceFiles = std::map<std::string, std::string>;
 
 SourceFiles emitDevice(const Program &program, const MemoryPlan &plan, const EmitOptions &options);
 
 // The C identifier prefix of a device's symbols ("main" -> "main_").
 std::string devicePrefix(const std::string &device);
+std::string upperCase(std::string text);
+// A macro-safe upper-case name for an ONNX tensor name ("dense/out:0" -> "DENSE_OUT_0").
+std::string macroName(const std::string &name);
+// `text` safe inside a C comment (a name containing "*/" must not end it early).
+std::string commentSafe(std::string text);
 
 // A host program that feeds `device`'s model samples from files (see `edgesplit run`):
 //   run raw|float SAMPLES INPUT_FILE... OUTPUT_FILE...

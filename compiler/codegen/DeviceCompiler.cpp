@@ -12,9 +12,15 @@ void prepareInt8(Graph &graph, const ValueRanges &ranges) {
 }
 
 CompiledDevice compileDevice(Graph &graph, Precision precision) {
-  CompiledDevice device;
-  device.fused = fuseActivations(graph);
+  auto fused = fuseActivations(graph);
   verifyGraph(graph);
+  return compileFusedDevice(graph, precision, std::move(fused));
+}
+
+CompiledDevice compileFusedDevice(Graph &graph, Precision precision,
+                                  llvm::DenseMap<const Node *, ActivationClamp> fused) {
+  CompiledDevice device;
+  device.fused = std::move(fused);
   MemoryPlanOptions options;
   options.valueBytes = bytesPerElement(elementBytes(precision));
   device.plan = planMemory(graph, options);

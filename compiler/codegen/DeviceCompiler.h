@@ -22,5 +22,8 @@ struct CompiledDevice {
 
 // Fuses activations into `graph`, plans its arena and lowers it.
 CompiledDevice compileDevice(Graph &graph, Precision precision);
+// The same for a graph whose activations were fused already (a device's share of a fleet).
+CompiledDevice compileFusedDevice(Graph &graph, Precision precision,
+                                  llvm::DenseMap<const Node *, ActivationClamp> fused);
 
 } // namespace edgesplit

@@ -23,7 +23,9 @@ int64_t estimatedFlashBytes(const Program &program) {
 
 std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &deviceDir,
                                              const Target &target, const std::string &device,
-                                             Precision precision) {
+                                             Precision precision,
+                                             const std::vector<std::string> &entryPoints,
+                                             const std::vector<std::string> &hooks) {
   if (target.gccFlags.empty() || !captureCommand("arm-none-eabi-gcc --version")) return std::nullopt;
   const std::string prefix = devicePrefix(device);
   std::string command = "arm-none-eabi-gcc";
@@ -32,6 +34,8 @@ std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &device
              " --specs=nano.specs -Wl,--gc-sections -Wl,-e," + prefix + "run";
   for (const char *api : {"init", "input", "output", "set_input_f32", "get_output_f32"})
     command += " -Wl,-u," + prefix + api;
+  for (const std::string &api : entryPoints) command += " -Wl,-u," + prefix + api;
+  for (const std::string &hook : hooks) command += " -Wl,--defsym," + prefix + hook + "=0";
   command += " -I" + shellQuote(deviceDir.string()) + " -I" + shellQuote((deviceDir / "runtime/include").string());
   for (const std::string &source : cSourcesIn(deviceDir)) command += " " + shellQuote(source);
   const std::filesystem::path elf = deviceDir.parent_path() / (".flash-" + device + ".elf");
@@ -108,10 +112,11 @@ ReportJson deviceReport(const DeviceReportInput &input) {
     device["flash_method"] = "estimate: constants + 96 B per call + 4 KiB of kernels";
   }
   device["weights_bytes"] = program.constantBytes();
-  device["ram_bytes"] = plan.arenaBytes + target.stackBytes;
+  device["ram_bytes"] = plan.arenaBytes + target.stackBytes + input.staticBytes;
   device["arena_bytes"] = plan.arenaBytes;
   device["arena_lower_bound_bytes"] = plan.lowerBoundBytes;
   device["stack_bytes_estimate"] = target.stackBytes;
+  device["static_buffers_bytes"] = input.staticBytes;
   device["ram_limit_bytes"] = target.ramKib * 1024;
   device["flash_limit_bytes"] = target.flashKib * 1024;
   device["macs"] = totalMacs;
@@ -129,10 +134,12 @@ void checkDeviceFits(const ReportJson &device, const std::string &modelPath) {
   const int64_t ram = device["ram_bytes"], ramLimit = device["ram_limit_bytes"];
   const int64_t flash = device["flash_bytes"], flashLimit = device["flash_limit_bytes"];
   if (ram > ramLimit)
-    fail("{}: does not fit device '{}' ({}): needs {} bytes of RAM (arena {} + stack {}) but it "
-         "has {}; use --precision int8, a larger target, or split the model over several devices",
+    fail("{}: does not fit device '{}' ({}): needs {} bytes of RAM (arena {} + stack {} + "
+         "buffers {}) but it has {}; use --precision int8, a larger target, or split the model "
+         "over several devices",
          modelPath, name, target, ram, device["arena_bytes"].get<int64_t>(),
-         device["stack_bytes_estimate"].get<int64_t>(), ramLimit);
+         device["stack_bytes_estimate"].get<int64_t>(),
+         device["static_buffers_bytes"].get<int64_t>(), ramLimit);
   if (flash > flashLimit)
     fail("{}: does not fit device '{}' ({}): needs {} bytes of flash but it has {}; use "
          "--precision int8, a larger target, or split the model over several devices",
@@ -178,6 +185,52 @@ std::string reportMarkdown(const ReportJson &report) {
                          layer["kernel"].get<std::string>(), layer["output_shape"].dump(),
                          layer["macs"].get<int64_t>(), layer["arena_offset"].get<int64_t>(),
                          layer["arena_bytes"].get<int64_t>(), layer["est_cycles"].get<int64_t>());
+  }
+  if (!report["links"].empty()) {
+    out += "\n## Links\n\n| from | to | tensors | payload B | bytes on air | frames | transfer (est.) | "
+           "energy (est.) |\n|---|---|---|---:|---:|---:|---:|---:|\n";
+    for (const ReportJson &link : report["links"]) {
+      std::vector<std::string> tensors;
+      for (const ReportJson &tensor : link["tensors"]) tensors.push_back(tensor["name"]);
+      out += fmt::format("| {} | {} | {} | {} | {} | {} | {} ms | {} uJ |\n",
+                         link["from"].get<std::string>(), link["to"].get<std::string>(),
+                         fmt::join(tensors, ", "), link["payload_bytes_per_inference"].get<int64_t>(),
+                         link["bytes_per_inference"].get<int64_t>(),
+                         link["frames_per_inference"].get<int64_t>(),
+                         link["est_transfer_ms"].get<double>(), link["est_energy_uj"].get<double>());
+    }
+  }
+  if (report.contains("heads")) {
+    out += "\n## Heads (in order of preference)\n\n| head | sensor groups | aggregator MACs |\n"
+           "|---|---|---:|\n";
+    for (const ReportJson &head : report["heads"])
+      out += fmt::format("| {} | {} | {} |\n", head["output"].get<std::string>(),
+                         fmt::join(head["groups"].get<std::vector<std::string>>(), ", "),
+                         head["aggregator_macs"].get<int64_t>());
+  }
+  if (report.contains("branches")) {
+    const ReportJson &fleet = report["fleet"];
+    out += fmt::format("\n## Cuts per branch\n\nBytes on air per inference: {} (raw sensor data: {}).\n",
+                       fleet["chosen"]["bytes_per_inference"].get<int64_t>(),
+                       fleet["raw"]["bytes_per_inference"].get<int64_t>());
+    for (const ReportJson &branch : report["branches"]) {
+      out += fmt::format("\n### `{}` on `{}`\n\n| option | sends | bytes on air | latency (est.) | "
+                         "energy (est.) | sensor RAM | fits | |\n|---|---|---:|---:|---:|---:|---|---|\n",
+                         branch["group"].get<std::string>(), branch["device"].get<std::string>());
+      for (const ReportJson &option : branch["options"]) {
+        std::string mark = option["chosen"].get<bool>() ? "**chosen**" : "";
+        if (option["pareto"].get<bool>()) mark += mark.empty() ? "Pareto" : ", Pareto";
+        if (option["raw"].get<bool>()) mark += mark.empty() ? "raw data" : ", raw data";
+        out += fmt::format("| {} | {} | {} | {} ms | {} uJ | {} B | {} | {} |\n",
+                           option["index"].get<int64_t>(),
+                           fmt::join(option["sends"].get<std::vector<std::string>>(), ", "),
+                           option["bytes_on_air"].get<int64_t>(),
+                           option["est_latency_ms"].get<double>(),
+                           option["est_energy_uj"].get<double>(),
+                           option["sensor_ram_bytes"].get<int64_t>(),
+                           option["fits"].get<bool>() ? "yes" : "no", mark);
+      }
+    }
   }
   return out;
 }

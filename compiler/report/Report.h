@@ -23,9 +23,14 @@ struct FlashMeasurement {
   int64_t textBytes = 0;
   int64_t dataBytes = 0;
 };
+// `entryPoints`: more API functions (without the device prefix) the link keeps, e.g. a fleet
+// device's step function; `hooks`: functions the application supplies (a sensor's send hook),
+// resolved to a dummy address for the measurement.
 std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &deviceDir,
                                              const Target &target, const std::string &device,
-                                             Precision precision);
+                                             Precision precision,
+                                             const std::vector<std::string> &entryPoints = {},
+                                             const std::vector<std::string> &hooks = {});
 
 struct DeviceReportInput {
   std::string device;
@@ -33,6 +38,7 @@ struct DeviceReportInput {
   const Program *program = nullptr;
   const MemoryPlan *plan = nullptr;
   std::optional<FlashMeasurement> flash;
+  int64_t staticBytes = 0; // RAM outside the arena: a fleet device's frame/reassembly buffers
 };
 
 ReportJson deviceReport(const DeviceReportInput &input);

@@ -1,0 +1,30 @@
+// `edgesplit compile --topology`: one model over a fleet of devices (docs/partition.md).
+#pragma once
+
+#include "codegen/Program.h"
+#include "ir/Graph.h"
+#include "partition/Topology.h"
+
+#include <string>
+#include <vector>
+
+namespace edgesplit::cli {
+
+struct FleetCompileRequest {
+  Graph *graph = nullptr; // int8-annotated (or float), activations not fused yet
+  const Topology *topology = nullptr;
+  Precision precision = Precision::Int8;
+  std::string modelPath;
+  uint32_t fingerprint = 0;
+  // Impute fallback: the calibration samples whose means replace a missing group's tensors.
+  const std::vector<std::vector<Tensor>> *calibrationSamples = nullptr;
+  std::string outputDir;
+};
+
+void compileFleet(const FleetCompileRequest &request);
+
+// FNV-1a (32-bit) over the pieces that determine the generated fleet: frames of another
+// compilation carry another fingerprint and are dropped.
+uint32_t fleetFingerprint(const std::vector<std::string> &parts);
+
+} // namespace edgesplit::cli

@@ -1,0 +1,79 @@
+// The fleet side of a device's generated folder (fleet.h, fleet.c): a sensor device's step
+// function that runs its share of the model and sends its tensors as framed messages
+// (docs/wire.md), and the aggregator's frame intake, arrival bookkeeping and head selection. Also
+// the host program `edgesplit run` links every device's folder into to simulate the fleet.
+#pragma once
+
+#include "codegen/CEmitter.h"
+#include "codegen/Program.h"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace edgesplit {
+
+struct WireIdentity {
+  std::string device;
+  uint8_t deviceId = 0;     // index in the topology's devices
+  uint32_t fingerprint = 0; // of the compiled fleet
+  std::optional<std::array<uint8_t, 16>> key;
+};
+
+struct SensorFleetSpec {
+  WireIdentity identity;
+  std::string aggregator;
+  uint8_t link = 0; // index in the topology's links, passed to the send hook
+  int64_t mtu = 0;
+};
+
+struct ReceivedTensor {
+  std::string name;
+  size_t programInput = 0;
+  std::string sourceDevice;
+  uint8_t source = 0;
+  uint8_t tensor = 0;
+  int64_t bytes = 0;
+  int64_t fragmentBytes = 0;
+  int64_t fragments = 0;
+  size_t group = 0;
+  std::vector<uint8_t> mean; // impute mode: the calibration mean, as the program stores it
+};
+
+struct AggregatorHead {
+  std::string output;
+  size_t programOutput = 0;
+  uint32_t groups = 0;
+};
+
+struct AggregatorFleetSpec {
+  WireIdentity identity;
+  std::vector<std::string> groups; // bit g of a mask: groups[g]
+  uint32_t ownGroups = 0;          // read by the aggregator itself: always present
+  std::vector<ReceivedTensor> received;
+  std::vector<AggregatorHead> heads; // in order of preference
+  bool impute = false;
+};
+
+SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program);
+SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec, const Program &program);
+
+// The runtime-c functions fleet.c calls (so the emitter bundles their sources).
+std::vector<std::string> fleetRuntimeFunctions();
+
+struct FleetSimDevice {
+  std::string name;
+  size_t inputs = 0; // program inputs, read from consecutive input files
+};
+
+// The host simulator: every sensor device steps on each sample, its frames pass through a
+// fault injector (seeded drop / corrupt) to the aggregator, which predicts. Usage:
+//   sim raw|float SAMPLES SEED DROP_RATE CORRUPT_RATE FAILED_MASK STATS IN... OUT...
+// IN: float32 (or raw elements) samples per device input, sensors in order then the
+// aggregator's own; OUT: one file per head, rows of heads that did not run hold NaN (zeros when
+// raw); STATS: a line per sample and per link (see Run.cpp).
+std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
+                               const FleetSimDevice &aggregator, size_t linkCount);
+
+} // namespace edgesplit

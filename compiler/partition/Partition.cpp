@@ -1,0 +1,369 @@
+#include "partition/Partition.h"
+
+#include "memory/MemoryPlan.h"
+#include "partition/Subgraph.h"
+#include "report/Target.h"
+#include "support/Error.h"
+
+#include <llvm/ADT/DenseSet.h>
+#include <llvm/ADT/STLExtras.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace edgesplit {
+namespace {
+
+// Bytes of frame header + CRC (+ SipHash tag): docs/wire.md.
+constexpr int64_t kHeaderBytes = 20, kCrcBytes = 4, kTagBytes = 8;
+// The framing code, the generated step function and the runtime's common helpers: a flat
+// allowance next to the weights while costing cuts; the final figure is measured.
+constexpr int64_t kCodeAllowanceBytes = 8 * 1024;
+// Branches with more legal cuts than this are costed on execution-order prefixes only.
+constexpr size_t kMaxEnumeratedCuts = 4096;
+// A frame's fragment index and count are 16-bit.
+constexpr int64_t kMaxFragments = 65535;
+
+int64_t overheadBytes(bool auth) { return kHeaderBytes + kCrcBytes + (auth ? kTagBytes : 0); }
+
+int popCount(GroupMask mask) { return __builtin_popcount(mask); }
+
+int64_t valueBytes(const Value &value, Precision precision) {
+  return value.shape ? numElements(*value.shape) * elementBytes(precision) : 0;
+}
+
+// Flash bytes of a node's weights as the kernels store them.
+int64_t weightBytes(const Node &node, Precision precision) {
+  int64_t bytes = 0;
+  for (const Value *input : node.inputs) {
+    if (!input || !input->isConstant() || !input->shape) continue;
+    int64_t element = 4;
+    if (precision == Precision::Int8 && input->quant)
+      element = input->quant->storage == DType::Int32 ? 4 : 1;
+    bytes += numElements(*input->shape) * element;
+  }
+  return bytes;
+}
+
+class Partitioner {
+public:
+  explicit Partitioner(const PartitionRequest &request)
+      : graph_(*request.graph), topology_(*request.topology), precision_(request.precision),
+        fused_(*request.fused), auth_(topology_.authKey.has_value()) {
+    for (const KernelCall &call : request.wholeProgram->calls) callsOf_[call.node].push_back(&call);
+    for (size_t i = 0; i < graph_.nodes().size(); ++i) nodeIndex_[graph_.nodes()[i].get()] = i;
+    for (size_t d = 0; d < topology_.devices.size(); ++d)
+      if (topology_.devices[d].aggregator) aggregator_ = d;
+  }
+
+  FleetPartition run() {
+    FleetPartition result;
+    result.tags = tagSensorGroups(graph_, topology_);
+    tags_ = &result.tags;
+    result.heads = resolveHeads();
+    markLive(result);
+    result.deviceOf.assign(graph_.nodes().size(), aggregator_);
+    for (size_t g = 0; g < topology_.groups.size(); ++g) {
+      const TopologyDevice *owner = topology_.owner(topology_.groups[g].name);
+      const size_t device = static_cast<size_t>(owner - topology_.devices.data());
+      if (device == aggregator_) continue;
+      BranchPlan branch = planBranch(g, device);
+      for (const Node *node : branch.options[branch.chosen].sensorNodes)
+        result.deviceOf[nodeIndex_.lookup(node)] = device;
+      result.branches.push_back(std::move(branch));
+    }
+    return result;
+  }
+
+private:
+  std::vector<HeadPlan> resolveHeads() const {
+    std::vector<HeadPlan> heads;
+    auto add = [&](const std::string &name, int64_t priority) {
+      for (const GraphOutput &output : graph_.outputs)
+        if (output.name == name) {
+          const GroupMask groups = tags_->values.lookup(output.value);
+          if (groups == 0)
+            fail("{}: head '{}' depends on no sensor group (a constant output); remove it from "
+                 "/heads",
+                 topology_.source, name);
+          heads.push_back({name, output.value, groups, priority});
+          return;
+        }
+      fail("{}: /heads: '{}' is not an output of {}", topology_.source, name, graph_.sourcePath);
+    };
+    if (topology_.heads) {
+      for (const TopologyHead &head : *topology_.heads) add(head.output, head.priority);
+    } else {
+      for (const GraphOutput &output : graph_.outputs) add(output.name, 0);
+    }
+    if (heads.size() > 32)
+      fail("{}: {} heads; the aggregator supports at most 32", topology_.source, heads.size());
+    // Most groups first, then priority; stable, so model output order breaks the last ties.
+    std::stable_sort(heads.begin(), heads.end(), [](const HeadPlan &a, const HeadPlan &b) {
+      if (popCount(a.groups) != popCount(b.groups)) return popCount(a.groups) > popCount(b.groups);
+      return a.priority > b.priority;
+    });
+    return heads;
+  }
+
+  void markLive(FleetPartition &result) {
+    llvm::SmallVector<const Value *, 16> pending;
+    for (const HeadPlan &head : result.heads) pending.push_back(head.value);
+    while (!pending.empty()) {
+      const Value *value = pending.pop_back_val();
+      const Node *producer = value->producer;
+      if (!producer || !live_.insert(producer).second) continue;
+      for (const Value *input : producer->inputs)
+        if (input && !input->isConstant()) pending.push_back(input);
+    }
+    for (const auto &node : graph_.nodes())
+      if (live_.count(node.get())) result.liveNodes.push_back(node.get());
+    for (const HeadPlan &head : result.heads) headValues_.insert(head.value);
+  }
+
+  double cycles(const Node *node, size_t device) const {
+    double total = 0;
+    auto calls = callsOf_.find(node);
+    if (calls == callsOf_.end()) return 0;
+    for (const KernelCall *call : calls->second)
+      total += estimateCycles(topology_.devices[device].target, precision_, *call);
+    return total;
+  }
+  double milliseconds(double cycles, size_t device) const {
+    return cycles / (topology_.devices[device].target.clockMhz * 1000.0);
+  }
+  double microjoules(double ms, size_t device) const {
+    return topology_.devices[device].target.activeMw * ms; // mW * ms = uJ
+  }
+
+  // Every set of branch nodes closed under predecessors in the branch (a legal sensor side),
+  // or the execution-order prefixes when there are too many.
+  std::vector<std::vector<const Node *>> legalCuts(const std::vector<const Node *> &branch,
+                                                   bool &exhaustive) const {
+    llvm::DenseMap<const Node *, size_t> position;
+    for (size_t i = 0; i < branch.size(); ++i) position[branch[i]] = i;
+    std::vector<llvm::SmallVector<size_t, 2>> predecessors(branch.size());
+    for (size_t i = 0; i < branch.size(); ++i)
+      for (const Value *input : branch[i]->inputs)
+        if (input && input->producer && position.count(input->producer))
+          predecessors[i].push_back(position.lookup(input->producer));
+
+    std::vector<std::vector<const Node *>> cuts;
+    std::vector<bool> chosen(branch.size(), false);
+    exhaustive = true;
+    std::function<void(size_t)> visit = [&](size_t i) {
+      if (!exhaustive) return;
+      if (i == branch.size()) {
+        if (cuts.size() >= kMaxEnumeratedCuts) {
+          exhaustive = false;
+          return;
+        }
+        std::vector<const Node *> cut;
+        for (size_t k = 0; k < branch.size(); ++k)
+          if (chosen[k]) cut.push_back(branch[k]);
+        cuts.push_back(std::move(cut));
+        return;
+      }
+      visit(i + 1); // node i stays on the aggregator
+      if (llvm::all_of(predecessors[i], [&](size_t p) { return chosen[p]; })) {
+        chosen[i] = true;
+        visit(i + 1);
+        chosen[i] = false;
+      }
+    };
+    visit(0);
+    if (!exhaustive) {
+      cuts.clear();
+      for (size_t length = 0; length <= branch.size(); ++length)
+        cuts.emplace_back(branch.begin(), branch.begin() + static_cast<std::ptrdiff_t>(length));
+    }
+    // The raw-data option first, then by how much runs on the sensor.
+    std::stable_sort(cuts.begin(), cuts.end(),
+                     [](const auto &a, const auto &b) { return a.size() < b.size(); });
+    return cuts;
+  }
+
+  BranchPlan planBranch(size_t group, size_t device) {
+    const SensorGroup &sensorGroup = topology_.groups[group];
+    const GroupMask bit = GroupMask(1) << group;
+    BranchPlan plan;
+    plan.group = group;
+    plan.device = device;
+    const TopologyDevice &sensor = topology_.devices[device];
+    const TopologyLink *link = topology_.link(sensor.name, topology_.devices[aggregator_].name);
+    plan.link = static_cast<size_t>(link - topology_.links.data());
+
+    std::vector<const Node *> branch;
+    for (const auto &node : graph_.nodes()) {
+      if (!live_.count(node.get()) || tags_->nodes.lookup(node.get()) != bit) continue;
+      // Heads run on the aggregator, which reports and selects them.
+      if (llvm::any_of(node->outputs, [&](const Value *out) {
+            return out && (headValues_.count(out) || graph_.isGraphOutput(out));
+          }))
+        continue;
+      branch.push_back(node.get());
+    }
+    std::vector<const Value *> groupInputs;
+    for (const Value *input : graph_.inputs)
+      if (llvm::is_contained(sensorGroup.inputs, input->name)) groupInputs.push_back(input);
+
+    for (auto &cut : legalCuts(branch, plan.exhaustive))
+      plan.options.push_back(evaluate(cut, branch, groupInputs, device, *link));
+    markPareto(plan.options);
+
+    std::optional<size_t> best;
+    for (size_t i = 0; i < plan.options.size(); ++i)
+      if (plan.options[i].fits && (!best || plan.options[i].cost < plan.options[*best].cost))
+        best = i;
+    if (!best) {
+      const CutOption &raw = plan.options.front();
+      fail("{}: sensor device '{}' (/devices/{}) cannot run any part of group '{}', not even "
+           "sending its raw data: {}; raise its ram_kib/flash_kib or lower costs.stack_bytes",
+           topology_.source, sensor.name, device, sensorGroup.name, raw.limit);
+    }
+    plan.chosen = *best;
+    return plan;
+  }
+
+  CutOption evaluate(const std::vector<const Node *> &cut, const std::vector<const Node *> &branch,
+                     const std::vector<const Value *> &groupInputs, size_t device,
+                     const TopologyLink &link) {
+    CutOption option;
+    option.sensorNodes.assign(cut.begin(), cut.end());
+    llvm::DenseSet<const Node *> onSensor(cut.begin(), cut.end());
+    auto consumedElsewhere = [&](const Value *value) {
+      for (const Node *user : graph_.users(value))
+        if (live_.count(user) && !onSensor.count(user)) return true;
+      return false;
+    };
+    for (const Value *input : groupInputs)
+      if (consumedElsewhere(input)) option.sent.push_back(input);
+    for (const Node *node : cut)
+      for (const Value *output : node->outputs)
+        if (output && consumedElsewhere(output)) option.sent.push_back(output);
+
+    double sensorCycles = 0, aggregatorCycles = 0;
+    int64_t weights = 0;
+    for (const Node *node : branch) {
+      if (onSensor.count(node)) {
+        sensorCycles += cycles(node, device);
+        weights += weightBytes(*node, precision_);
+        for (const auto *call : callsOf_.lookup(node)) option.sensorMacs += call->macs;
+      } else {
+        aggregatorCycles += cycles(node, aggregator_);
+      }
+    }
+    for (const Value *value : option.sent) {
+      const int64_t bytes = valueBytes(*value, precision_);
+      if (wireFrames(bytes, link.mtu, auth_) > kMaxFragments) {
+        option.fits = false;
+        option.limit = fmt::format("'{}' ({} bytes) needs more than {} frames on a {}-byte MTU",
+                                   value->name, bytes, kMaxFragments, link.mtu);
+      }
+      option.payloadBytes += bytes;
+      option.frames += wireFrames(bytes, link.mtu, auth_);
+      option.airBytes += wireAirBytes(bytes, link.mtu, auth_);
+    }
+    option.sensorMs = milliseconds(sensorCycles, device);
+    option.aggregatorMs = milliseconds(aggregatorCycles, aggregator_);
+    option.linkMs = option.sent.empty() ? 0.0
+                                        : static_cast<double>(option.airBytes) * 8.0 / link.kbps +
+                                              link.latencyMs;
+    option.latencyMs = option.sensorMs + option.linkMs + option.aggregatorMs;
+    option.energyUj = microjoules(option.sensorMs, device) +
+                      static_cast<double>(option.airBytes) * link.njPerByte / 1000.0 +
+                      microjoules(option.aggregatorMs, aggregator_);
+    const Objective &objective = topology_.objective;
+    option.cost = objective.latency * option.latencyMs + objective.energy * option.energyUj +
+                  objective.bytes * static_cast<double>(option.airBytes);
+
+    // The sensor's own arena for this cut, planned as its device program will be.
+    llvm::SmallVector<GraphOutput, 2> outputs;
+    for (const Value *value : option.sent) outputs.push_back({value->name, const_cast<Value *>(value)});
+    Subgraph sensorGraph = extractSubgraph(graph_, cut, groupInputs, outputs, fused_);
+    MemoryPlanOptions planOptions;
+    planOptions.valueBytes = bytesPerElement(elementBytes(precision_));
+    const int64_t arena = planMemory(*sensorGraph.graph, planOptions).arenaBytes;
+    const Target &target = topology_.devices[device].target;
+    option.sensorRamBytes = arena + target.stackBytes + link.mtu;
+    option.sensorFlashEstimate = weights + kCodeAllowanceBytes;
+    const int64_t ramLimit = target.ramKib * 1024, flashLimit = target.flashKib * 1024;
+    if (option.fits && option.sensorRamBytes > ramLimit) {
+      option.fits = false;
+      option.limit = fmt::format("needs {} bytes of RAM (arena {} + stack {} + frame buffer {}), "
+                                 "has {}",
+                                 option.sensorRamBytes, arena, target.stackBytes, link.mtu,
+                                 ramLimit);
+    } else if (option.fits && option.sensorFlashEstimate > flashLimit) {
+      option.fits = false;
+      option.limit = fmt::format("needs about {} bytes of flash (weights {} + code), has {}",
+                                 option.sensorFlashEstimate, weights, flashLimit);
+    }
+    return option;
+  }
+
+  static void markPareto(std::vector<CutOption> &options) {
+    for (CutOption &option : options) {
+      if (!option.fits) continue;
+      option.pareto = llvm::none_of(options, [&](const CutOption &other) {
+        if (!other.fits || &other == &option) return false;
+        const bool noWorse = other.latencyMs <= option.latencyMs &&
+                             other.energyUj <= option.energyUj &&
+                             other.airBytes <= option.airBytes;
+        const bool better = other.latencyMs < option.latencyMs ||
+                            other.energyUj < option.energyUj || other.airBytes < option.airBytes;
+        return noWorse && better;
+      });
+    }
+  }
+
+  const Graph &graph_;
+  const Topology &topology_;
+  Precision precision_;
+  const llvm::DenseMap<const Node *, ActivationClamp> &fused_;
+  bool auth_;
+  size_t aggregator_ = 0;
+  const GroupTags *tags_ = nullptr;
+  llvm::DenseMap<const Node *, std::vector<const KernelCall *>> callsOf_;
+  llvm::DenseMap<const Node *, size_t> nodeIndex_;
+  llvm::DenseSet<const Node *> live_;
+  llvm::DenseSet<const Value *> headValues_;
+};
+
+} // namespace
+
+GroupTags tagSensorGroups(const Graph &graph, const Topology &topology) {
+  if (topology.groups.size() > 32)
+    fail("{}: {} sensor groups; at most 32 are supported", topology.source, topology.groups.size());
+  GroupTags tags;
+  for (const Value *input : graph.inputs)
+    for (size_t g = 0; g < topology.groups.size(); ++g)
+      if (llvm::is_contained(topology.groups[g].inputs, input->name))
+        tags.values[input] = GroupMask(1) << g;
+  for (const auto &node : graph.nodes()) {
+    GroupMask mask = 0;
+    for (const Value *input : node->inputs)
+      if (input && !input->isConstant()) mask |= tags.values.lookup(input);
+    tags.nodes[node.get()] = mask;
+    for (const Value *output : node->outputs)
+      if (output) tags.values[output] = mask;
+  }
+  return tags;
+}
+
+int64_t wireFragmentBytes(int64_t mtu, bool auth) { return mtu - overheadBytes(auth); }
+
+int64_t wireFrames(int64_t payloadBytes, int64_t mtu, bool auth) {
+  const int64_t fragment = wireFragmentBytes(mtu, auth);
+  return std::max<int64_t>(1, (payloadBytes + fragment - 1) / fragment);
+}
+
+int64_t wireAirBytes(int64_t payloadBytes, int64_t mtu, bool auth) {
+  return payloadBytes + wireFrames(payloadBytes, mtu, auth) * overheadBytes(auth);
+}
+
+FleetPartition partitionFleet(const PartitionRequest &request) {
+  return Partitioner(request).run();
+}
+
+} // namespace edgesplit

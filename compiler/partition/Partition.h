@@ -1,0 +1,88 @@
+// Partitioning a model over a fleet (docs/partition.md). Every node is tagged with the sensor
+// groups it depends on; nodes of one group may run on the device owning that group, everything
+// else (merges and heads) runs on the aggregator. For each group's branch the cut — which of its
+// nodes run on the sensor device, the rest on the aggregator — is chosen by a cost model
+// (compute on each side, bytes on air, link latency and energy) under the sensor device's RAM
+// and flash limits.
+#pragma once
+
+#include "codegen/FuseActivations.h"
+#include "codegen/Program.h"
+#include "partition/Topology.h"
+
+#include <llvm/ADT/DenseMap.h>
+#include <llvm/ADT/SmallVector.h>
+
+#include <string>
+#include <vector>
+
+namespace edgesplit {
+
+// Bit g: the topology's sensor group g (Topology::groups order). At most 32 groups.
+using GroupMask = uint32_t;
+
+struct GroupTags {
+  llvm::DenseMap<const Value *, GroupMask> values; // non-constant values
+  llvm::DenseMap<const Node *, GroupMask> nodes;
+};
+GroupTags tagSensorGroups(const Graph &graph, const Topology &topology);
+
+struct HeadPlan {
+  std::string output;        // model output name
+  const Value *value = nullptr;
+  GroupMask groups = 0;      // the sensor groups the output depends on
+  int64_t priority = 0;
+};
+
+// Figures of one cut of one branch: what the sensor device runs and sends.
+struct CutOption {
+  llvm::SmallVector<const Node *, 8> sensorNodes; // execution order
+  llvm::SmallVector<const Value *, 2> sent;       // tensors crossing the link, in send order
+  int64_t sensorMacs = 0;
+  int64_t payloadBytes = 0; // tensor bytes
+  int64_t airBytes = 0;     // with every frame's header, tag and CRC
+  int64_t frames = 0;
+  double sensorMs = 0, linkMs = 0, aggregatorMs = 0; // compute, transfer, the branch's rest
+  double latencyMs = 0, energyUj = 0, cost = 0;
+  int64_t sensorRamBytes = 0;        // arena + stack + frame buffer
+  int64_t sensorFlashEstimate = 0;   // weights + code allowance
+  bool fits = true;
+  std::string limit; // why it does not fit
+  bool pareto = false;
+};
+
+struct BranchPlan {
+  size_t group = 0;  // Topology::groups index
+  size_t device = 0; // Topology::devices index of the owner
+  size_t link = 0;   // Topology::links index towards the aggregator
+  std::vector<CutOption> options; // options[0] sends the raw sensor data
+  size_t chosen = 0;
+  bool exhaustive = true; // false: the branch was too wide; only order prefixes were costed
+};
+
+struct FleetPartition {
+  GroupTags tags;
+  std::vector<HeadPlan> heads;        // in the aggregator's order of preference
+  std::vector<BranchPlan> branches;   // groups owned by sensor devices, topology order
+  std::vector<size_t> deviceOf;       // by the graph's node index: Topology::devices index
+  std::vector<const Node *> liveNodes; // nodes some head needs, execution order
+};
+
+struct PartitionRequest {
+  const Graph *graph = nullptr; // annotated (int8) and with activations fused
+  const Topology *topology = nullptr;
+  Precision precision = Precision::Int8;
+  const llvm::DenseMap<const Node *, ActivationClamp> *fused = nullptr;
+  // The whole graph lowered once: each call's kernel class and MACs give per-device costs.
+  const Program *wholeProgram = nullptr;
+};
+
+FleetPartition partitionFleet(const PartitionRequest &request);
+
+// Payload bytes per frame, frames and bytes on air of one tensor on a link (docs/wire.md; the
+// same formulas as es_wire_fragment_count / es_wire_frame_bytes in runtime-c).
+int64_t wireFragmentBytes(int64_t mtu, bool auth);
+int64_t wireFrames(int64_t payloadBytes, int64_t mtu, bool auth);
+int64_t wireAirBytes(int64_t payloadBytes, int64_t mtu, bool auth);
+
+} // namespace edgesplit
