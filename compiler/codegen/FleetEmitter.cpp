@@ -357,11 +357,11 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
   std::string ownReads;
   for (size_t i = 0; i < aggregator.inputs; ++i, ++inputFile)
     ownReads += fmt::format(
-        "    if (!read_sample(in[{0}], (size_t){1}input_size({2}) * sizeof(float), "
-        "input_buffer[0]))\n"
+        "    if (!read_sample(in[{0}], (size_t){1}input_size({3}INPUT_COUNT - {4} + {2}) * "
+        "sizeof(float), input_buffer[0]))\n"
         "      return fail(\"short input\", argv[8 + {0}]);\n"
-        "    {1}set_input_f32({2}, (const float *)input_buffer[0]);\n",
-        inputFile, a, i);
+        "    {1}set_input_f32({3}INPUT_COUNT - {4} + {2}, (const float *)input_buffer[0]);\n",
+        inputFile, a, i, A, aggregator.inputs);
   const size_t inputFiles = inputFile;
   std::string inits;
   for (const FleetSimDevice &sensor : sensors) inits += "  " + devicePrefix(sensor.name) + "init();\n";

@@ -64,7 +64,7 @@ std::vector<std::string> fleetRuntimeFunctions();
 
 struct FleetSimDevice {
   std::string name;
-  size_t inputs = 0; // program inputs, read from consecutive input files
+  size_t inputs = 0; // model inputs it reads (the aggregator's: its last program inputs)
 };
 
 // The host simulator: every sensor device steps on each sample, its frames pass through a

@@ -268,6 +268,20 @@ class FleetTest(CliTestCase):
         full = head_name(GROUPS)
         np.testing.assert_array_equal(np.load(res / f"{full}.npy"), np.load(mono / f"{full}.npy"))
 
+    def test_device_with_two_groups_and_an_aggregator_with_its_own_sensor(self):
+        doc = topology()
+        doc["devices"] = [d for d in doc["devices"] if d["name"] not in ("ankle", "chest")]
+        doc["devices"][0]["sensors"] = ["wrist", "ankle"]
+        doc["devices"][-1]["sensors"] = ["chest"]
+        doc["links"] = [link for link in doc["links"] if link["from"] == "wrist"]
+        compiled = self.compile_fleet("shared_groups", doc)
+        for failed, head in ((None, head_name(GROUPS)), ("wrist", "head_chest")):
+            res, run_json = self.run_fleet(compiled, f"shared_{failed}", "--raw",
+                                           *(["--fail", failed] if failed else []))
+            self.assertEqual(run_json["heads_run"][head], self.SAMPLES)
+            np.testing.assert_array_equal(np.load(res / f"{head}.npy"),
+                                          np.load(self.monolith() / f"{head}.npy"))
+
     def test_sensor_that_fits_nothing_is_a_clear_error(self):
         topo = self.write_topology("none.json", topology(ram_kib=(1, 32, 32)))
         result = run("compile", self.model, "--topology", topo, "--calibration", self.calib,
