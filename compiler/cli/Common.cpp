@@ -27,12 +27,17 @@ std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const Import
                                  bool allowUnsupported) {
   std::unique_ptr<Graph> graph = importOnnxModel(path, options);
   if (!allowUnsupported) {
-    for (const auto &node : graph->nodes())
+    for (const auto &node : graph->nodes()) {
+      if (node->opType == "DynamicQuantizeLinear" && node->domain.empty())
+        fail("{}: {}: dynamic quantisation is not supported; quantise statically (QDQ/QOperator) "
+             "or pass the float model with --calibration",
+             graph->sourcePath, node->describe());
       if (!node->op)
         fail("{}: {} uses operator '{}'{} (opset {}), which edgesplit does not support; run "
              "`edgesplit inspect` for the full list, or re-export the model without it",
              graph->sourcePath, node->describe(), node->opType,
              node->domain.empty() ? "" : " of domain " + node->domain, node->opset);
+    }
   }
   NormalizeOptions normalize;
   normalize.verify.requireSupportedOps = !allowUnsupported;

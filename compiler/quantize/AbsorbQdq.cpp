@@ -2,6 +2,7 @@
 
 #include "interp/Interpreter.h"
 #include "passes/Passes.h"
+#include "quantize/AbsorbQOperator.h"
 
 namespace edgesplit {
 
@@ -57,6 +58,7 @@ bool foldConstantDequantize(Node &node) {
 } // namespace
 
 void absorbQdq(Graph &graph) {
+  expandQOperators(graph);
   llvm::SmallVector<Node *, 16> removed;
   for (const auto &node : graph.nodes())
     if (node->opType == "DequantizeLinear" && foldConstantDequantize(*node))
@@ -93,8 +95,9 @@ void absorbQdq(Graph &graph) {
 
 bool isPreQuantized(const Graph &graph) {
   for (const auto &node : graph.nodes())
-    if (node->domain.empty() &&
-        (node->opType == "QuantizeLinear" || node->opType == "DequantizeLinear"))
+    if ((node->domain.empty() &&
+         (node->opType == "QuantizeLinear" || node->opType == "DequantizeLinear")) ||
+        isQOperator(*node))
       return true;
   return false;
 }

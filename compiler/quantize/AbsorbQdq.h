@@ -1,13 +1,15 @@
-// Pre-quantised (QDQ) models carry their scales as QuantizeLinear/DequantizeLinear nodes. This
-// pass moves them onto the values (Value::quant) and removes the nodes, so calibrated and
-// pre-quantised models reach the int8 lowering in the same form: a float graph whose values say
-// how they are quantised.
+// Pre-quantised (QDQ) models carry their scales as QuantizeLinear/DequantizeLinear nodes;
+// QOperator models (QLinearConv, ConvInteger, ...) are first rewritten into that form
+// (AbsorbQOperator.h). This pass moves the scales onto the values (Value::quant) and removes the
+// nodes, so calibrated and pre-quantised models reach the int8 lowering in the same form: a float
+// graph whose values say how they are quantised.
 #pragma once
 
 #include "ir/Graph.h"
 
 namespace edgesplit {
 
+// - QOperator nodes become Q/DQ around float ops (expandQOperators), then:
 // - DequantizeLinear of a constant (weights, int32 bias) becomes a float constant holding the
 //   dequantised values, annotated with the model's scales and zero points.
 // - QuantizeLinear -> DequantizeLinear pairs with identical parameters around an activation are

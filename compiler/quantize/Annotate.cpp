@@ -18,8 +18,9 @@ void QuantizeContext::annotateOutputFromRange(size_t index) {
     ranged = activation->outputs[0];
   auto range = ranges_.find(ranged);
   if (range == ranges_.end())
-    fail("'{}' has no int8 parameters and no calibrated range: compile with --calibration "
-         "CALIB.npz (one array per model input), or give a quantised model",
+    fail("'{}' has no int8 parameters: the model does not quantise it (no QuantizeLinear "
+         "follows it) and calibration gave it no range; compile with --calibration CALIB.npz "
+         "(one array per model input)",
          output.name);
   const ActivationParams params = chooseActivationParams(range->second.lo, range->second.hi);
   annotateOutputFixed(index, params.scale, params.zeroPoint);
