@@ -104,6 +104,52 @@ Shape batchedShape(Shape shape, bool batched, size_t samples) {
   return shape;
 }
 
+// The outputs a generated program wrote (one binary file each), gathered for DIR/<name>.npy and
+// run.json's "outputs".
+class OutputFiles {
+public:
+  OutputFiles(const fs::path &compiled, DType type, bool int8, bool batched, size_t samples)
+      : compiled_(compiled), type_(type), int8_(int8), batched_(batched), samples_(samples) {}
+
+  void add(const Json &port, const fs::path &written) {
+    const std::string name = port["name"];
+    Tensor tensor(type_, batchedShape(shapeOf(port["shape"]), batched_, samples_));
+    const std::string bytes = readText(written);
+    if (bytes.size() != tensor.byteSize())
+      fail("{}: the generated program wrote {} bytes for '{}', expected {}", compiled_.string(),
+           bytes.size(), name, tensor.byteSize());
+    std::memcpy(tensor.rawData(), bytes.data(), bytes.size());
+    const std::string file = sanitizeFileName(name) + ".npy";
+    if (!fileNames_.insert(file).second)
+      fail("two outputs map to the file name '{}'; rename one of them", file);
+    Json entry;
+    entry["name"] = name;
+    entry["file"] = file;
+    entry["dtype"] = dtypeName(type_);
+    entry["shape"] = tensor.shape();
+    if (int8_) {
+      entry["scale"] = port["scale"];
+      entry["zero_point"] = port["zero_point"];
+    }
+    entries_.push_back(std::move(entry));
+    results_.emplace_back(file, std::move(tensor));
+  }
+
+  const Json &entries() const { return entries_; }
+  void write(const fs::path &dir) const {
+    for (const auto &[file, tensor] : results_) writeNpy(dir / file, tensor);
+  }
+
+private:
+  fs::path compiled_;
+  DType type_;
+  bool int8_, batched_;
+  size_t samples_;
+  std::set<std::string> fileNames_;
+  Json entries_ = Json::array();
+  std::vector<std::pair<std::string, Tensor>> results_;
+};
+
 std::vector<std::string> groupNames(const Json &groups, uint64_t mask) {
   std::vector<std::string> names;
   for (size_t g = 0; g < groups.size(); ++g)
@@ -248,33 +294,10 @@ void runFleet(const Options &options, const Json &report) {
   runJson["drop_rate"] = options.dropRate;
   runJson["corrupt_rate"] = options.corruptRate;
   runJson["failed"] = options.failed;
-  runJson["outputs"] = Json::array();
-  std::vector<std::pair<std::string, Tensor>> results;
-  std::set<std::string> fileNames;
-  for (size_t h = 0; h < heads.size(); ++h) {
-    const Json &port = (*aggregatorJson)["outputs"][h];
-    const std::string name = port["name"];
-    Tensor tensor(outputType, batchedShape(shapeOf(port["shape"]), batched, samples.size()));
-    const std::string bytes = readText(io / fmt::format("head{}.bin", h));
-    if (bytes.size() != tensor.byteSize())
-      fail("{}: the simulator wrote {} bytes for '{}', expected {}", compiled.string(),
-           bytes.size(), name, tensor.byteSize());
-    std::memcpy(tensor.rawData(), bytes.data(), bytes.size());
-    const std::string file = sanitizeFileName(name) + ".npy";
-    if (!fileNames.insert(file).second)
-      fail("two outputs map to the file name '{}'; rename one of them", file);
-    Json entry;
-    entry["name"] = name;
-    entry["file"] = file;
-    entry["dtype"] = dtypeName(outputType);
-    entry["shape"] = tensor.shape();
-    if (int8) {
-      entry["scale"] = port["scale"];
-      entry["zero_point"] = port["zero_point"];
-    }
-    runJson["outputs"].push_back(std::move(entry));
-    results.emplace_back(file, std::move(tensor));
-  }
+  OutputFiles outputs(compiled, outputType, int8, batched, samples.size());
+  for (size_t h = 0; h < heads.size(); ++h)
+    outputs.add((*aggregatorJson)["outputs"][h], io / fmt::format("head{}.bin", h));
+  runJson["outputs"] = outputs.entries();
 
   // The statistics the simulator printed (see emitFleetSimulator).
   std::istringstream stats(readText(statsPath));
@@ -325,7 +348,7 @@ void runFleet(const Options &options, const Json &report) {
   runJson["links"] = std::move(links);
   runJson["per_sample"] = std::move(perSample);
   writeDirectoryAtomically(options.outputDir, [&](const fs::path &dir) {
-    for (const auto &[file, tensor] : results) writeNpy(dir / file, tensor);
+    outputs.write(dir);
     std::ofstream(dir / "run.json", std::ios::binary) << runJson.dump(2) << "\n";
   });
 }
@@ -399,7 +422,9 @@ void runCompiled(const Options &options) {
     fail("{}: the generated program failed on these inputs", compiled.string());
 
   const DType outputType = options.raw && int8 ? DType::Int8 : DType::Float32;
-  std::set<std::string> fileNames;
+  OutputFiles files(compiled, outputType, int8, batched, samples.size());
+  for (size_t i = 0; i < outputs.size(); ++i)
+    files.add(outputs[i], io / fmt::format("output{}.bin", i));
   Json runJson;
   runJson["schema"] = "edgesplit-run/1";
   runJson["compiled"] = compiled.filename().string();
@@ -407,38 +432,9 @@ void runCompiled(const Options &options) {
   runJson["mode"] = "host";
   runJson["samples"] = samples.size();
   runJson["raw"] = options.raw;
-  runJson["outputs"] = Json::array();
-  std::vector<std::pair<std::string, Tensor>> results;
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const std::string name = outputs[i]["name"];
-    Shape shape = shapeOf(outputs[i]["shape"]);
-    if (batched) {
-      if (!shape.empty() && shape[0] == 1) shape[0] = static_cast<int64_t>(samples.size());
-      else shape.insert(shape.begin(), static_cast<int64_t>(samples.size()));
-    }
-    Tensor tensor(outputType, shape);
-    const std::string bytes = readText(io / fmt::format("output{}.bin", i));
-    if (bytes.size() != tensor.byteSize())
-      fail("{}: the generated program wrote {} bytes for '{}', expected {}", compiled.string(),
-           bytes.size(), name, tensor.byteSize());
-    std::memcpy(tensor.rawData(), bytes.data(), bytes.size());
-    const std::string file = sanitizeFileName(name) + ".npy";
-    if (!fileNames.insert(file).second)
-      fail("two outputs map to the file name '{}'; rename one of them", file);
-    Json entry;
-    entry["name"] = name;
-    entry["file"] = file;
-    entry["dtype"] = dtypeName(outputType);
-    entry["shape"] = shape;
-    if (int8) {
-      entry["scale"] = outputs[i]["scale"];
-      entry["zero_point"] = outputs[i]["zero_point"];
-    }
-    runJson["outputs"].push_back(std::move(entry));
-    results.emplace_back(file, std::move(tensor));
-  }
+  runJson["outputs"] = files.entries();
   writeDirectoryAtomically(options.outputDir, [&](const fs::path &dir) {
-    for (const auto &[file, tensor] : results) writeNpy(dir / file, tensor);
+    files.write(dir);
     std::ofstream(dir / "run.json", std::ios::binary) << runJson.dump(2) << "\n";
   });
 }
