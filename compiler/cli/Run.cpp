@@ -1,5 +1,8 @@
 #include "cli/Commands.h"
 #include "cli/Common.h"
+#include "cli/HostBuild.h"
+#include "cli/Qemu.h"
+#include "cli/QemuFleet.h"
 #include "codegen/CEmitter.h"
 #include "codegen/FleetEmitter.h"
 #include "interp/Batching.h"
@@ -11,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <optional>
+#include <sys/wait.h>
 #include <fstream>
 #include <map>
 #include <set>
@@ -29,49 +34,22 @@ struct Options {
   std::string device;
   bool raw = false;
   bool sanitize = false;
+  bool qemu = false;
   std::vector<std::string> failed;
   double dropRate = 0.0;
   double corruptRate = 0.0;
   uint64_t seed = 1;
 };
 
-std::string readText(const fs::path &path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) fail("{}: cannot read", path.string());
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
 Shape shapeOf(const Json &json) {
   const auto dims = json.get<std::vector<int64_t>>();
   return Shape(dims.begin(), dims.end());
 }
 
-// $CC (else cc) with the generated code's strict flags, and the sanitizers when asked.
-std::string hostCompiler(bool sanitize) {
-  const char *cc = std::getenv("CC");
-  std::string command = fmt::format("{} -std=c99 -O2 -Wall -Wextra -Werror -pedantic",
-                                    cc && *cc ? cc : "cc");
-  if (sanitize)
-    command += " -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer";
-  return command;
-}
-
-// Runs `command` (its output to `log`) unless `binary` was built by the same command before.
-void buildOnce(const std::string &command, const fs::path &binary, const fs::path &what) {
-  const fs::path build = binary.parent_path();
-  const fs::path stamp = build / "command.txt", log = build / "build.log";
-  if (fs::exists(binary) && fs::exists(stamp) && readText(stamp) == command) return;
-  if (std::system((command + " > " + shellQuote(log.string()) + " 2>&1").c_str()) != 0)
-    fail("{}: the generated C does not build with the host compiler (see {}): {}",
-         what.string(), log.string(), readText(log).substr(0, 400));
-  std::ofstream(stamp, std::ios::binary) << command;
-}
-
-// Builds the device folder and the host driver with the host C compiler ($CC, else cc), once per
-// set of flags: OUTDIR/.build/<device>[-sanitize]/run.
-fs::path buildHostProgram(const fs::path &compiled, const std::string &device, bool sanitize) {
+// Builds the device folder and its driver with the host C compiler ($CC, else cc), once per set
+// of flags and driver: OUTDIR/.build/<device>[-sanitize]/run.
+fs::path buildHostProgram(const fs::path &compiled, const std::string &device, bool sanitize,
+                          size_t bufferFloats) {
   const fs::path sources = compiled / device;
   const fs::path build = compiled / ".build" / (device + (sanitize ? "-sanitize" : ""));
   fs::create_directories(build);
@@ -80,10 +58,23 @@ fs::path buildHostProgram(const fs::path &compiled, const std::string &device, b
   command += " -I" + shellQuote(sources.string()) + " -I" + shellQuote((sources / "runtime/include").string());
   for (const std::string &file : cSourcesIn(sources)) command += " " + shellQuote(file);
   command += " " + shellQuote(driver.string()) + " -o " + shellQuote(binary.string()) + " -lm";
+  command = fmt::format(": driver buffer {} && ", bufferFloats) + command; // the driver's only variable part
 
-  std::ofstream(driver, std::ios::binary) << emitHostDriver(device);
+  std::ofstream(driver, std::ios::binary) << emitRunDriver(device, bufferFloats);
   buildOnce(command, binary, sources);
   return binary;
+}
+
+// The largest element count among a device's ports: the driver's one float buffer.
+size_t largestPort(const Json &device) {
+  size_t largest = 0;
+  for (const char *side : {"inputs", "outputs"})
+    for (const Json &port : device[side]) {
+      size_t elements = 1;
+      for (const Json &dim : port["shape"]) elements *= dim.get<size_t>();
+      largest = std::max(largest, elements);
+    }
+  return largest;
 }
 
 llvm::StringMap<Tensor> readInputArrays(const Options &options) {
@@ -149,6 +140,82 @@ private:
   Json entries_ = Json::array();
   std::vector<std::pair<std::string, Tensor>> results_;
 };
+
+// The float32 samples of each input back to back in io/input<i>.bin, the files the drivers read.
+void writeSampleFiles(const fs::path &io, size_t inputs,
+                      const std::vector<std::vector<Tensor>> &samples) {
+  fs::remove_all(io);
+  fs::create_directories(io);
+  for (size_t i = 0; i < inputs; ++i) {
+    std::ofstream stream(io / fmt::format("input{}.bin", i), std::ios::binary);
+    for (const std::vector<Tensor> &sample : samples)
+      stream.write(reinterpret_cast<const char *>(sample[i].rawData()),
+                   static_cast<std::streamsize>(sample[i].byteSize()));
+  }
+}
+
+// Runs one QEMU instance in `io` (semihosting paths are relative to it), its messages in
+// io/qemu.log; a non-zero exit status is the program's failure or (128 + n) a fault.
+void runOnBoard(const Target &target, const std::string &device, const std::string &qemu,
+                const fs::path &io) {
+  const std::string command = "cd " + shellQuote(io.string()) + " && " + qemu + " > qemu.log 2>&1";
+  const int status = std::system(command.c_str());
+  if (status == 0) return;
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::string log = fs::exists(io / "qemu.log") ? readText(io / "qemu.log") : "";
+  std::replace(log.begin(), log.end(), '\n', ' ');
+  if (code > 128)
+    fail("device '{}' crashed on {} (exception {}); see {}", device, target.qemu->machine,
+         code - 128, (io / "qemu.log").string());
+  fail("device '{}' failed on {} (exit status {}): {}", device, target.qemu->machine, code,
+       log.substr(0, 300));
+}
+
+Json measurementJson(const std::string &device, const BoardMeasurement &measured) {
+  Json entry;
+  entry["name"] = device;
+  entry["target"] = measured.target;
+  entry["board"] = measured.board;
+  entry["instructions_per_inference"] = measured.instructionsPerInference;
+  if (measured.ioInstructionsPerSample)
+    entry["io_instructions_per_sample"] = *measured.ioInstructionsPerSample;
+  return entry;
+}
+
+// The single-device driver marks each sample four times: before quantising the inputs, before
+// the inference, after it, and after dequantising the outputs.
+BoardMeasurement measureInstructions(const Target &target, const fs::path &counts, size_t samples,
+                                     const std::string &device) {
+  const std::vector<uint64_t> marks = readMarkerCounts(counts);
+  if (marks.size() != 4 * samples)
+    fail("device '{}': the instruction-count plugin recorded {} markers for {} samples, "
+         "expected {}; see {}",
+         device, marks.size(), samples, 4 * samples, counts.string());
+  std::vector<uint64_t> io;
+  for (size_t s = 0; s < samples; ++s)
+    io.push_back((marks[4 * s + 1] - marks[4 * s]) + (marks[4 * s + 3] - marks[4 * s + 2]));
+  return {target.name, target.qemu->machine, median(markerWindows(marks, 4, 1, 2)), median(io),
+          samples};
+}
+
+// Adds each measured device's figures to report.json ("measured", beside the estimates), so
+// `edgesplit report` and `diff` show them. The file is replaced atomically.
+void recordMeasurements(const fs::path &reportPath, Json report,
+                        const std::map<std::string, BoardMeasurement> &measurements) {
+  for (Json &device : report["devices"]) {
+    auto it = measurements.find(device["name"].get<std::string>());
+    if (it == measurements.end()) continue;
+    device.erase("measured");
+    Json measured;
+    measured["board"] = it->second.board;
+    measured["instructions_per_inference"] = it->second.instructionsPerInference;
+    measured["samples"] = it->second.samples;
+    device["measured"] = std::move(measured);
+  }
+  const fs::path temporary = reportPath.string() + ".tmp";
+  std::ofstream(temporary, std::ios::binary) << report.dump(2) << "\n";
+  fs::rename(temporary, reportPath);
+}
 
 std::vector<std::string> groupNames(const Json &groups, uint64_t mask) {
   std::vector<std::string> names;
@@ -221,24 +288,36 @@ void runFleet(const Options &options, const Json &report) {
     int8 = device["precision"] == "int8";
   }
   auto addPorts = [&](const Json &device) {
-    size_t count = 0;
+    std::vector<size_t> elements;
     for (const Json &name : device["sensor_inputs"])
       for (const Json &input : device["inputs"])
         if (input["name"] == name) {
           Value *value = ports.createValue(name, DType::Float32);
           value->shape = shapeOf(input["shape"]);
           ports.inputs.push_back(value);
-          ++count;
+          elements.push_back(static_cast<size_t>(numElements(*value->shape)));
         }
-    return count;
+    return elements;
   };
   for (const Json &device : report["devices"])
     if (device["role"] == "sensor") sensors.push_back({device["name"], addPorts(device)});
   for (const Json &device : report["devices"])
     if (device["name"] == aggregatorName) aggregator = {aggregatorName, addPorts(device)};
 
-  uint64_t failedMask = 0;
-  for (const std::string &name : options.failed) {
+  // Per sensor, the first sample it no longer sends (-1: never).
+  std::vector<long> failFrom(sensors.size(), -1);
+  for (const std::string &spec : options.failed) {
+    const size_t at = spec.find('@');
+    const std::string name = spec.substr(0, at);
+    long from = 0;
+    if (at != std::string::npos) {
+      const std::string sample = spec.substr(at + 1);
+      char *end = nullptr;
+      from = std::strtol(sample.c_str(), &end, 10);
+      if (sample.empty() || *end || from < 0)
+        failUsage("--fail {}: expected DEVICE or DEVICE@SAMPLE with SAMPLE a sample index >= 0",
+                  spec);
+    }
     if (name == aggregatorName)
       failUsage("--fail {}: the aggregator runs the heads; fail sensor devices only", name);
     auto it = std::find_if(sensors.begin(), sensors.end(),
@@ -246,7 +325,7 @@ void runFleet(const Options &options, const Json &report) {
     if (it == sensors.end())
       failUsage("--fail {}: no such device in {} (devices: {})", name, compiled.string(),
                 fmt::join(deviceNames, ", "));
-    failedMask |= uint64_t(1) << (it - sensors.begin());
+    failFrom[it - sensors.begin()] = from;
   }
 
   const llvm::StringMap<Tensor> arrays = readInputArrays(options);
@@ -255,29 +334,36 @@ void runFleet(const Options &options, const Json &report) {
     return llvm::ArrayRef<int64_t>(*input->shape) != arrays.lookup(input->name).shape();
   });
 
-  const fs::path binary = buildFleetSimulator(compiled, sensors, aggregator,
-                                              fleet["link_count"].get<size_t>(), options.sanitize);
-  const fs::path io = binary.parent_path() / "io";
-  fs::remove_all(io);
-  fs::create_directories(io);
-  const fs::path statsPath = io / "stats.txt";
-  std::string command = fmt::format("{} {} {} {} {} {} {} {}", shellQuote(binary.string()),
-                                    options.raw ? "raw" : "float", samples.size(), options.seed,
-                                    options.dropRate, options.corruptRate, failedMask,
-                                    shellQuote(statsPath.string()));
-  for (size_t i = 0; i < ports.inputs.size(); ++i) {
-    const fs::path file = io / fmt::format("input{}.bin", i);
-    std::ofstream stream(file, std::ios::binary);
-    for (const std::vector<Tensor> &sample : samples)
-      stream.write(reinterpret_cast<const char *>(sample[i].rawData()),
-                   static_cast<std::streamsize>(sample[i].byteSize()));
-    command += " " + shellQuote(file.string());
-  }
   const Json &heads = report["heads"];
-  for (size_t h = 0; h < heads.size(); ++h)
-    command += " " + shellQuote((io / fmt::format("head{}.bin", h)).string());
-  if (std::system(command.c_str()) != 0)
-    fail("{}: the fleet simulator failed on these inputs", compiled.string());
+  const size_t links = fleet["link_count"].get<size_t>();
+  fs::path io;
+  std::string statsText;
+  std::map<std::string, BoardMeasurement> measured;
+  if (options.qemu) {
+    const FleetOnBoards run = runFleetOnBoards(
+        compiled, report, sensors, aggregator, failFrom, samples,
+        {options.raw, options.seed, options.dropRate, options.corruptRate});
+    io = run.io;
+    statsText = run.stats;
+    measured = run.measured;
+  } else {
+    const fs::path binary =
+        buildFleetSimulator(compiled, sensors, aggregator, links, options.sanitize);
+    io = binary.parent_path() / "io";
+    writeSampleFiles(io, ports.inputs.size(), samples);
+    const fs::path statsPath = io / "stats.txt";
+    std::string command = fmt::format("{} {} {} {} {} {} {} {}", shellQuote(binary.string()),
+                                      options.raw ? "raw" : "float", samples.size(), options.seed,
+                                      options.dropRate, options.corruptRate,
+                                      fmt::join(failFrom, ","), shellQuote(statsPath.string()));
+    for (size_t i = 0; i < ports.inputs.size(); ++i)
+      command += " " + shellQuote((io / fmt::format("input{}.bin", i)).string());
+    for (size_t h = 0; h < heads.size(); ++h)
+      command += " " + shellQuote((io / fmt::format("head{}.bin", h)).string());
+    if (std::system(command.c_str()) != 0)
+      fail("{}: the fleet simulator failed on these inputs", compiled.string());
+    statsText = readText(statsPath);
+  }
 
   // Head outputs: shapes from the aggregator's ports (outputs in head order).
   const Json *aggregatorJson = nullptr;
@@ -287,7 +373,7 @@ void runFleet(const Options &options, const Json &report) {
   Json runJson;
   runJson["schema"] = "edgesplit-run/1";
   runJson["compiled"] = compiled.filename().string();
-  runJson["mode"] = "host-fleet";
+  runJson["mode"] = options.qemu ? "qemu-fleet" : "host-fleet";
   runJson["samples"] = samples.size();
   runJson["raw"] = options.raw;
   runJson["seed"] = options.seed;
@@ -300,8 +386,8 @@ void runFleet(const Options &options, const Json &report) {
   runJson["outputs"] = outputs.entries();
 
   // The statistics the simulator printed (see emitFleetSimulator).
-  std::istringstream stats(readText(statsPath));
-  Json perSample = Json::array(), links = Json::array(), headsRun = Json::object();
+  std::istringstream stats(statsText);
+  Json perSample = Json::array(), linkStats = Json::array(), headsRun = Json::object();
   for (const Json &head : heads) headsRun[head["output"].get<std::string>()] = 0;
   headsRun["none"] = 0;
   const Json &groups = fleet["sensor_groups"];
@@ -336,7 +422,7 @@ void runFleet(const Options &options, const Json &report) {
       if (!link.contains("from")) continue; // a link no tensor crosses
       for (int64_t value; words >> key >> value;) link[key == "sent" ? "frames_sent" : key == "bytes" ? "bytes_sent" : "frames_" + key] = value;
       link["bytes_per_inference"] = samples.empty() ? 0.0 : link["bytes_sent"].get<double>() / static_cast<double>(samples.size());
-      links.push_back(std::move(link));
+      linkStats.push_back(std::move(link));
     } else if (kind == "receiver") {
       Json counters;
       std::string key;
@@ -345,8 +431,16 @@ void runFleet(const Options &options, const Json &report) {
     }
   }
   runJson["heads_run"] = std::move(headsRun);
-  runJson["links"] = std::move(links);
+  runJson["links"] = std::move(linkStats);
   runJson["per_sample"] = std::move(perSample);
+  if (!measured.empty()) {
+    Json devices = Json::array();
+    for (const Json &device : report["devices"])
+      if (auto it = measured.find(device["name"].get<std::string>()); it != measured.end())
+        devices.push_back(measurementJson(it->first, it->second));
+    runJson["devices"] = std::move(devices);
+    recordMeasurements(compiled / "report.json", report, measured);
+  }
   writeDirectoryAtomically(options.outputDir, [&](const fs::path &dir) {
     outputs.write(dir);
     std::ofstream(dir / "run.json", std::ios::binary) << runJson.dump(2) << "\n";
@@ -401,25 +495,34 @@ void runCompiled(const Options &options) {
     return llvm::ArrayRef<int64_t>(*input->shape) != arrays.lookup(input->name).shape();
   });
 
-  const fs::path binary = buildHostProgram(compiled, deviceName, options.sanitize);
-  const fs::path io = binary.parent_path() / "io";
-  fs::remove_all(io);
-  fs::create_directories(io);
-  std::string command = shellQuote(binary.string()) + (options.raw ? " raw " : " float ") +
-                        std::to_string(samples.size());
-  for (size_t i = 0; i < ports.inputs.size(); ++i) {
-    const fs::path file = io / fmt::format("input{}.bin", i);
-    std::ofstream stream(file, std::ios::binary);
-    for (const std::vector<Tensor> &sample : samples)
-      stream.write(reinterpret_cast<const char *>(sample[i].rawData()),
-                   static_cast<std::streamsize>(sample[i].byteSize()));
-    command += " " + shellQuote(file.string());
-  }
   const Json &outputs = (*device)["outputs"];
-  for (size_t i = 0; i < outputs.size(); ++i)
-    command += " " + shellQuote((io / fmt::format("output{}.bin", i)).string());
-  if (std::system(command.c_str()) != 0)
-    fail("{}: the generated program failed on these inputs", compiled.string());
+  const std::string driver = emitRunDriver(deviceName, largestPort(*device));
+  std::optional<BoardMeasurement> measured;
+  fs::path io;
+  if (options.qemu) {
+    const Target target = boardTarget((*device)["target"], deviceName);
+    const fs::path elf = buildBoardProgram(compiled, deviceName, target, {{"driver.c", driver}}, false);
+    io = elf.parent_path() / "io";
+    writeSampleFiles(io, ports.inputs.size(), samples);
+    std::vector<std::string> args = {"run", options.raw ? "raw" : "float", std::to_string(samples.size())};
+    for (size_t i = 0; i < ports.inputs.size(); ++i) args.push_back(fmt::format("input{}.bin", i));
+    for (size_t i = 0; i < outputs.size(); ++i) args.push_back(fmt::format("output{}.bin", i));
+    const fs::path plugin = buildInstructionPlugin(compiled);
+    runOnBoard(target, deviceName, qemuCommand(target, elf, args, plugin, io / "counts.txt"), io);
+    measured = measureInstructions(target, io / "counts.txt", samples.size(), deviceName);
+  } else {
+    const fs::path binary = buildHostProgram(compiled, deviceName, options.sanitize, largestPort(*device));
+    io = binary.parent_path() / "io";
+    writeSampleFiles(io, ports.inputs.size(), samples);
+    std::string command = shellQuote(binary.string()) + (options.raw ? " raw " : " float ") +
+                          std::to_string(samples.size());
+    for (size_t i = 0; i < ports.inputs.size(); ++i)
+      command += " " + shellQuote((io / fmt::format("input{}.bin", i)).string());
+    for (size_t i = 0; i < outputs.size(); ++i)
+      command += " " + shellQuote((io / fmt::format("output{}.bin", i)).string());
+    if (std::system(command.c_str()) != 0)
+      fail("{}: the generated program failed on these inputs", compiled.string());
+  }
 
   const DType outputType = options.raw && int8 ? DType::Int8 : DType::Float32;
   OutputFiles files(compiled, outputType, int8, batched, samples.size());
@@ -429,10 +532,14 @@ void runCompiled(const Options &options) {
   runJson["schema"] = "edgesplit-run/1";
   runJson["compiled"] = compiled.filename().string();
   runJson["device"] = deviceName;
-  runJson["mode"] = "host";
+  runJson["mode"] = options.qemu ? "qemu" : "host";
   runJson["samples"] = samples.size();
   runJson["raw"] = options.raw;
   runJson["outputs"] = files.entries();
+  if (measured) {
+    runJson["devices"] = Json::array({measurementJson(deviceName, *measured)});
+    recordMeasurements(reportPath, report, {{deviceName, *measured}});
+  }
   writeDirectoryAtomically(options.outputDir, [&](const fs::path &dir) {
     files.write(dir);
     std::ofstream(dir / "run.json", std::ios::binary) << runJson.dump(2) << "\n";
@@ -449,12 +556,16 @@ void registerRun(CLI::App &app) {
       ->required();
   command->add_option("--input", options->inputs, "NAME=FILE.npy for each model input")
       ->required();
-  command->add_option("-o,--output", options->outputDir, "Folder for <output>.npy and run.json")
-      ->required();
+  addOutputOption(*command, options->outputDir, "Folder for <output>.npy and run.json");
+  addMaxTensorBytesOption(*command);
   command->add_option("--device", options->device, "Device to run (default: the first)");
   command->add_flag("--raw", options->raw, "Write int8 outputs as stored, not dequantised");
   command->add_flag("--sanitize", options->sanitize,
                     "Build with AddressSanitizer and UndefinedBehaviorSanitizer");
+  command->add_flag("--qemu", options->qemu,
+                    "Cross-compile for each device's target board and run under QEMU, counting "
+                    "instructions")
+      ->excludes("--sanitize");
   command->add_option("--fail", options->failed,
                       "Fleet: a sensor device that never sends (repeatable)");
   command->add_option("--drop-rate", options->dropRate, "Fleet: probability a frame is lost")

@@ -502,13 +502,21 @@ SourceFiles emitDevice(const Program &program, const MemoryPlan &plan,
   return DeviceWriter(program, plan, options).write();
 }
 
-std::string emitHostDriver(const std::string &device) {
-  return fmt::format(R"(/* Host driver of `edgesplit run` for device '{2}'. */
+std::string emitRunDriver(const std::string &device, size_t bufferFloats) {
+  return fmt::format(R"(/* Driver of `edgesplit run` for device '{2}'. */
 #include "model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef ES_BOARD
+#include "board.h"
+#else
+#define ES_MARK() ((void)0)
+#endif
+
+static float buffer[{3}];
 
 static int fail(const char *message, const char *path) {{
   fprintf(stderr, "edgesplit run driver: %s: %s\n", message, path);
@@ -519,12 +527,9 @@ int main(int argc, char **argv) {{
   FILE *in[{1}INPUT_COUNT + 1], *out[{1}OUTPUT_COUNT + 1];
   long samples, s;
   int i, raw;
-  float *buffer;
   if (argc != 3 + {1}INPUT_COUNT + {1}OUTPUT_COUNT) return fail("usage", "run raw|float SAMPLES IN... OUT...");
   raw = strcmp(argv[1], "raw") == 0;
   samples = strtol(argv[2], NULL, 10);
-  buffer = (float *)malloc(sizeof(float) * 16777216);
-  if (!buffer) return fail("out of memory", argv[0]);
   for (i = 0; i < {1}INPUT_COUNT; ++i)
     if (!(in[i] = fopen(argv[3 + i], "rb"))) return fail("cannot read", argv[3 + i]);
   for (i = 0; i < {1}OUTPUT_COUNT; ++i)
@@ -532,12 +537,15 @@ int main(int argc, char **argv) {{
       return fail("cannot write", argv[3 + {1}INPUT_COUNT + i]);
   {0}init();
   for (s = 0; s < samples; ++s) {{
+    ES_MARK();
     for (i = 0; i < {1}INPUT_COUNT; ++i) {{
       size_t n = (size_t){0}input_size(i);
       if (fread(buffer, sizeof(float), n, in[i]) != n) return fail("short input", argv[3 + i]);
       {0}set_input_f32(i, buffer);
     }}
+    ES_MARK();
     {0}run();
+    ES_MARK();
     for (i = 0; i < {1}OUTPUT_COUNT; ++i) {{
       size_t n = (size_t){0}output_size(i);
       if (raw) {{
@@ -547,15 +555,16 @@ int main(int argc, char **argv) {{
         fwrite(buffer, sizeof(float), n, out[i]);
       }}
     }}
+    ES_MARK();
   }}
   for (i = 0; i < {1}INPUT_COUNT; ++i) fclose(in[i]);
   for (i = 0; i < {1}OUTPUT_COUNT; ++i)
     if (fclose(out[i]) != 0) return fail("cannot write", argv[3 + {1}INPUT_COUNT + i]);
-  free(buffer);
   return 0;
 }}
 )",
-                     devicePrefix(device), upperCase(devicePrefix(device)), commentSafe(device));
+                     devicePrefix(device), upperCase(devicePrefix(device)), commentSafe(device),
+                     std::max<size_t>(bufferFloats, 1));
 }
 
 } // namespace edgesplit

@@ -39,10 +39,14 @@ std::string macroName(const std::string &name);
 // `text` safe inside a C comment (a name containing "*/" must not end it early).
 std::string commentSafe(std::string text);
 
-// A host program that feeds `device`'s model samples from files (see `edgesplit run`):
+// The program `edgesplit run` builds around `device`'s folder, for the host or (with files read
+// by semihosting) a QEMU board:
 //   run raw|float SAMPLES INPUT_FILE... OUTPUT_FILE...
 // Inputs are float32 samples back to back (quantised by the model's own wrappers); outputs are
-// the raw elements ("raw") or the dequantised float32 ("float").
-std::string emitHostDriver(const std::string &device);
+// the raw elements ("raw") or the dequantised float32 ("float"). `bufferFloats` is the largest
+// input or output element count. Built with -DES_BOARD it includes the board's board.h, whose
+// ES_MARK() brackets each sample's quantisation, inference and dequantisation for the
+// instruction-count plugin.
+std::string emitRunDriver(const std::string &device, size_t bufferFloats);
 
 } // namespace edgesplit

@@ -327,13 +327,58 @@ const es_wire_counters_t *{0}wire_counters(void) {{ return &{0}receiver.counters
   return files;
 }
 
+namespace {
+
+// The C statements, shared by the host simulator and the board aggregator, that log a sample's
+// head choice to `stats` and write every head's row to out[h]: the head that ran writes its
+// output; the others NaN (zeros when raw), so the files stay aligned by sample.
+std::string recordSample(const std::string &a, const std::string &A) {
+  return fmt::format(R"(    fprintf(stats, "sample %ld head %d arrived %lu imputed %lu\n", s, head,
+            (unsigned long){a}arrived_groups(seq), (unsigned long){a}imputed_groups());
+    for (h = 0; h < {A}HEAD_COUNT; ++h) {{
+      const size_t n = (size_t){a}head_size(h);
+      size_t k;
+      if (h == head && raw) {{
+        fwrite({a}head_output(h), sizeof({a}element_t), n, out[h]);
+      }} else if (h == head) {{
+        {a}head_output_f32(h, values);
+        fwrite(values, sizeof(float), n, out[h]);
+      }} else if (raw) {{
+        memset(values, 0, n * sizeof({a}element_t));
+        fwrite(values, sizeof({a}element_t), n, out[h]);
+      }} else {{
+        for (k = 0; k < n; ++k) values[k] = NAN;
+        fwrite(values, sizeof(float), n, out[h]);
+      }}
+    }}
+)",
+                     fmt::arg("a", a), fmt::arg("A", A));
+}
+
+std::string receiverStats(const std::string &a) {
+  return fmt::format(R"(  {{
+    const es_wire_counters_t *c = {a}wire_counters();
+    fprintf(stats,
+            "receiver accepted %lu duplicate %lu bad_header %lu bad_crc %lu bad_auth %lu "
+            "bad_fingerprint %lu bad_length %lu unknown_tensor %lu stale %lu\n",
+            (unsigned long)c->accepted, (unsigned long)c->duplicate, (unsigned long)c->bad_header,
+            (unsigned long)c->bad_crc, (unsigned long)c->bad_auth,
+            (unsigned long)c->bad_fingerprint, (unsigned long)c->bad_length,
+            (unsigned long)c->unknown_tensor, (unsigned long)c->stale);
+  }}
+)",
+                     fmt::arg("a", a));
+}
+
+} // namespace
+
 std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
                                const FleetSimDevice &aggregator, size_t linkCount) {
   const std::string a = devicePrefix(aggregator.name), A = upperCase(a);
   for (const FleetSimDevice &sensor : sensors)
-    if (sensor.inputs > 16)
+    if (sensor.inputElements.size() > 16)
       fail("the fleet simulator supports up to 16 inputs per device; '{}' has {}", sensor.name,
-           sensor.inputs);
+           sensor.inputElements.size());
   std::string includes, hooks, steps;
   size_t inputFile = 0;
   for (size_t d = 0; d < sensors.size(); ++d) {
@@ -343,7 +388,7 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
                          "  transmit(link, frame, len);\n}}\n\n",
                          p);
     std::string reads, floatArgs;
-    for (size_t i = 0; i < sensors[d].inputs; ++i, ++inputFile) {
+    for (size_t i = 0; i < sensors[d].inputElements.size(); ++i, ++inputFile) {
       reads += fmt::format(
           "    if (!read_sample(in[{0}], (size_t){1}input_size({2}) * sizeof(float), "
           "input_buffer[{2}]))\n"
@@ -352,16 +397,18 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
       floatArgs += fmt::format(", (const float *)input_buffer[{}]", i);
     }
     steps += fmt::format("    /* device '{}' */\n{}", commentSafe(sensors[d].name), reads);
-    steps += fmt::format("    if (!(failed & (1ul << {0}))) {1}step(seq{2});\n", d, p, floatArgs);
+    steps += fmt::format("    if (fail_from[{0}] < 0 || s < fail_from[{0}]) {1}step(seq{2});\n", d, p,
+                         floatArgs);
   }
   std::string ownReads;
-  for (size_t i = 0; i < aggregator.inputs; ++i, ++inputFile)
+  const size_t ownInputs = aggregator.inputElements.size();
+  for (size_t i = 0; i < ownInputs; ++i, ++inputFile)
     ownReads += fmt::format(
         "    if (!read_sample(in[{0}], (size_t){1}input_size({3}INPUT_COUNT - {4} + {2}) * "
         "sizeof(float), input_buffer[0]))\n"
         "      return fail(\"short input\", argv[8 + {0}]);\n"
         "    {1}set_input_f32({3}INPUT_COUNT - {4} + {2}, (const float *)input_buffer[0]);\n",
-        inputFile, a, i, A, aggregator.inputs);
+        inputFile, a, i, A, ownInputs);
   const size_t inputFiles = inputFile;
   std::string inits;
   for (const FleetSimDevice &sensor : sensors) inits += "  " + devicePrefix(sensor.name) + "init();\n";
@@ -377,6 +424,7 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
 #include <string.h>
 
 #define INPUT_FILES {inputFiles}
+#define SENSORS {sensors}
 #define LINKS {links}
 #define MAX_SAMPLE_BYTES (1u << 24)
 
@@ -431,17 +479,17 @@ int main(int argc, char **argv) {{
   FILE *in[INPUT_FILES + 1], *out[{A}HEAD_COUNT], *stats;
   static unsigned char input_buffer[16][MAX_SAMPLE_BYTES / 16];
   static float values[MAX_SAMPLE_BYTES / 64];
-  long samples, s;
-  unsigned long failed;
+  long samples, s, fail_from[SENSORS + 1];
+  char *cursor;
   int raw, i, h;
   if (argc != 8 + INPUT_FILES + {A}HEAD_COUNT)
-    return fail("usage", "sim raw|float SAMPLES SEED DROP CORRUPT FAILED STATS IN... OUT...");
+    return fail("usage", "sim raw|float SAMPLES SEED DROP CORRUPT FAIL_FROM STATS IN... OUT...");
   raw = strcmp(argv[1], "raw") == 0;
   samples = strtol(argv[2], NULL, 10);
   rng_state = strtoull(argv[3], NULL, 10);
   drop_rate = strtod(argv[4], NULL);
   corrupt_rate = strtod(argv[5], NULL);
-  failed = strtoul(argv[6], NULL, 10);
+  for (cursor = argv[6], i = 0; i < SENSORS; ++i, cursor += *cursor == ',') fail_from[i] = strtol(cursor, &cursor, 10);
   if (!(stats = fopen(argv[7], "w"))) return fail("cannot write", argv[7]);
   for (i = 0; i < INPUT_FILES; ++i)
     if (!(in[i] = fopen(argv[8 + i], "rb"))) return fail("cannot read", argv[8 + i]);
@@ -453,39 +501,12 @@ int main(int argc, char **argv) {{
     const uint32_t seq = (uint32_t)s + 1u;
     int head;
 {steps}{ownReads}    head = {a}predict(seq);
-    fprintf(stats, "sample %ld head %d arrived %lu imputed %lu\n", s, head,
-            (unsigned long){a}arrived_groups(seq), (unsigned long){a}imputed_groups());
-    for (h = 0; h < {A}HEAD_COUNT; ++h) {{
-      const size_t n = (size_t){a}head_size(h);
-      size_t k;
-      if (h == head && raw) {{
-        fwrite({a}head_output(h), sizeof({a}element_t), n, out[h]);
-      }} else if (h == head) {{
-        {a}head_output_f32(h, values);
-        fwrite(values, sizeof(float), n, out[h]);
-      }} else if (raw) {{
-        memset(values, 0, n * sizeof({a}element_t));
-        fwrite(values, sizeof({a}element_t), n, out[h]);
-      }} else {{
-        for (k = 0; k < n; ++k) values[k] = NAN;
-        fwrite(values, sizeof(float), n, out[h]);
-      }}
-    }}
-  }}
+{record}  }}
   for (i = 0; i < LINKS; ++i)
     fprintf(stats, "link %d sent %lu bytes %lu dropped %lu corrupted %lu rejected %lu\n", i,
             frames_sent[i], bytes_sent[i], frames_dropped[i], frames_corrupted[i],
             frames_rejected[i]);
-  {{
-    const es_wire_counters_t *c = {a}wire_counters();
-    fprintf(stats,
-            "receiver accepted %lu duplicate %lu bad_header %lu bad_crc %lu bad_auth %lu "
-            "bad_fingerprint %lu bad_length %lu unknown_tensor %lu stale %lu\n",
-            (unsigned long)c->accepted, (unsigned long)c->duplicate, (unsigned long)c->bad_header,
-            (unsigned long)c->bad_crc, (unsigned long)c->bad_auth,
-            (unsigned long)c->bad_fingerprint, (unsigned long)c->bad_length,
-            (unsigned long)c->unknown_tensor, (unsigned long)c->stale);
-  }}
+{receiver}
   for (i = 0; i < INPUT_FILES; ++i) fclose(in[i]);
   for (h = 0; h < {A}HEAD_COUNT; ++h)
     if (fclose(out[h]) != 0) return fail("cannot write", argv[8 + INPUT_FILES + h]);
@@ -496,7 +517,158 @@ int main(int argc, char **argv) {{
                      fmt::arg("inputFiles", inputFiles), fmt::arg("links", linkCount),
                      fmt::arg("a", a), fmt::arg("A", A), fmt::arg("hooks", hooks),
                      fmt::arg("inits", inits), fmt::arg("steps", steps),
-                     fmt::arg("ownReads", ownReads));
+                     fmt::arg("ownReads", ownReads), fmt::arg("sensors", sensors.size()),
+                     fmt::arg("record", recordSample(a, A)), fmt::arg("receiver", receiverStats(a)));
+}
+
+std::string emitBoardSensorDriver(const FleetSimDevice &sensor) {
+  const std::string p = devicePrefix(sensor.name);
+  std::string buffers, opens, reads, args;
+  for (size_t i = 0; i < sensor.inputElements.size(); ++i) {
+    buffers += fmt::format("static float input{}[{}];\n", i, std::max<size_t>(sensor.inputElements[i], 1));
+    opens += fmt::format("  if (!(in[{0}] = fopen(argv[2 + {0}], \"rb\"))) return fail(\"cannot read\", argv[2 + {0}]);\n", i);
+    reads += fmt::format("    if (fread(input{0}, sizeof(float), {1}, in[{0}]) != {1}) return fail(\"short input\", argv[2 + {0}]);\n",
+                         i, sensor.inputElements[i]);
+    args += fmt::format(", input{}", i);
+  }
+  return fmt::format(R"(/* QEMU board driver of fleet sensor '{name}' (`edgesplit run --qemu`): steps on every sample
+ * and sends its frames to the hub over the UART. Generated by edgesplit. */
+#include "fleet.h"
+#include "board.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Frames of one step are collected and sent after it, so the instructions counted for the step
+ * do not depend on how fast the host drains the UART. */
+#define OUTBOX_BYTES 65536u
+
+{buffers}static uint8_t outbox[OUTBOX_BYTES];
+static size_t outbox_used;
+
+static void flush(void) {{
+  es_uart_write(outbox, outbox_used);
+  outbox_used = 0;
+}}
+
+static void post(uint8_t link, const uint8_t *payload, size_t len) {{
+  if (outbox_used + 3u + len > OUTBOX_BYTES) flush();
+  outbox[outbox_used++] = (uint8_t)(len & 0xFFu);
+  outbox[outbox_used++] = (uint8_t)(len >> 8);
+  outbox[outbox_used++] = link;
+  if (len) memcpy(outbox + outbox_used, payload, len);
+  outbox_used += len;
+}}
+
+void {p}send(uint8_t link, const uint8_t *frame, size_t len) {{ post(link, frame, len); }}
+
+static int fail(const char *message, const char *what) {{
+  fprintf(stderr, "edgesplit sensor driver: %s: %s\n", message, what);
+  return 1;
+}}
+
+int main(int argc, char **argv) {{
+  FILE *in[{count} + 1];
+  long samples, s;
+  if (argc != 2 + {count}) return fail("usage", "sensor SAMPLES IN...");
+  samples = strtol(argv[1], NULL, 10);
+{opens}  es_uart_init();
+  {p}init();
+  for (s = 0; s < samples; ++s) {{
+{reads}    ES_MARK();
+    {p}step((uint32_t)s + 1u{args});
+    ES_MARK();
+    post(0, NULL, 0);
+    flush();
+  }}
+  return 0;
+}}
+)",
+                     fmt::arg("name", commentSafe(sensor.name)), fmt::arg("p", p),
+                     fmt::arg("buffers", buffers), fmt::arg("opens", opens),
+                     fmt::arg("reads", reads), fmt::arg("args", args),
+                     fmt::arg("count", sensor.inputElements.size()));
+}
+
+std::string emitBoardAggregatorDriver(const FleetSimDevice &aggregator, size_t linkCount,
+                                      size_t largestHead) {
+  const std::string a = devicePrefix(aggregator.name), A = upperCase(a);
+  const size_t own = aggregator.inputElements.size();
+  size_t largest = std::max<size_t>(largestHead, 1);
+  for (size_t elements : aggregator.inputElements) largest = std::max(largest, elements);
+  std::string ownReads;
+  for (size_t i = 0; i < own; ++i)
+    ownReads += fmt::format(
+        "    if (fread(values, sizeof(float), {0}, in[{1}]) != {0}) return fail(\"short input\", argv[4 + {1}]);\n"
+        "    {2}set_input_f32({3}INPUT_COUNT - {4} + {1}, values);\n",
+        aggregator.inputElements[i], i, a, A, own);
+  return fmt::format(R"(/* QEMU board driver of fleet aggregator '{name}' (`edgesplit run --qemu`): feeds the frames the
+ * hub relays over the UART to {a}on_frame, predicts at each sample's end and writes outputs and
+ * statistics as the host simulator does. Generated by edgesplit. */
+#include "fleet.h"
+#include "board.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OWN_INPUTS {own}
+#define LINKS {links}
+
+static float values[{largest}];
+static uint8_t frame[65535];
+static unsigned long frames_rejected[LINKS + 1];
+
+static int fail(const char *message, const char *what) {{
+  fprintf(stderr, "edgesplit aggregator driver: %s: %s\n", message, what);
+  return 1;
+}}
+
+int main(int argc, char **argv) {{
+  FILE *in[OWN_INPUTS + 1], *out[{A}HEAD_COUNT], *stats;
+  long samples, s;
+  int raw, i, h;
+  if (argc != 4 + OWN_INPUTS + {A}HEAD_COUNT)
+    return fail("usage", "aggregator raw|float SAMPLES STATS IN... OUT...");
+  raw = strcmp(argv[1], "raw") == 0;
+  samples = strtol(argv[2], NULL, 10);
+  if (!(stats = fopen(argv[3], "w"))) return fail("cannot write", argv[3]);
+  for (i = 0; i < OWN_INPUTS; ++i)
+    if (!(in[i] = fopen(argv[4 + i], "rb"))) return fail("cannot read", argv[4 + i]);
+  for (h = 0; h < {A}HEAD_COUNT; ++h)
+    if (!(out[h] = fopen(argv[4 + OWN_INPUTS + h], "wb")))
+      return fail("cannot write", argv[4 + OWN_INPUTS + h]);
+  es_uart_init();
+  {a}fleet_init();
+  for (s = 0; s < samples; ++s) {{
+    const uint32_t seq = (uint32_t)s + 1u;
+    int head;
+    for (;;) {{
+      uint8_t header[3];
+      size_t len;
+      es_uart_read(header, sizeof header);
+      len = (size_t)header[0] | (size_t)header[1] << 8;
+      if (len == 0) break;
+      es_uart_read(frame, len);
+      if ({a}on_frame(frame, len) != ES_WIRE_ACCEPTED) ++frames_rejected[header[2] < LINKS ? header[2] : LINKS];
+    }}
+{ownReads}    ES_MARK();
+    head = {a}predict(seq);
+    ES_MARK();
+{record}  }}
+  for (i = 0; i < LINKS; ++i) fprintf(stats, "link %d rejected %lu\n", i, frames_rejected[i]);
+{receiver}  for (i = 0; i < OWN_INPUTS; ++i) fclose(in[i]);
+  for (h = 0; h < {A}HEAD_COUNT; ++h)
+    if (fclose(out[h]) != 0) return fail("cannot write", argv[4 + OWN_INPUTS + h]);
+  return fclose(stats) == 0 ? 0 : fail("cannot write", argv[3]);
+}}
+)",
+                     fmt::arg("name", commentSafe(aggregator.name)), fmt::arg("a", a),
+                     fmt::arg("A", A), fmt::arg("own", own), fmt::arg("links", linkCount),
+                     fmt::arg("largest", largest), fmt::arg("ownReads", ownReads),
+                     fmt::arg("record", recordSample(a, A)), fmt::arg("receiver", receiverStats(a)));
 }
 
 } // namespace edgesplit

@@ -64,16 +64,29 @@ std::vector<std::string> fleetRuntimeFunctions();
 
 struct FleetSimDevice {
   std::string name;
-  size_t inputs = 0; // model inputs it reads (the aggregator's: its last program inputs)
+  // Element count of each model input it reads (the aggregator's: its last program inputs).
+  std::vector<size_t> inputElements;
 };
 
 // The host simulator: every sensor device steps on each sample, its frames pass through a
 // fault injector (seeded drop / corrupt) to the aggregator, which predicts. Usage:
-//   sim raw|float SAMPLES SEED DROP_RATE CORRUPT_RATE FAILED_MASK STATS IN... OUT...
-// IN: float32 (or raw elements) samples per device input, sensors in order then the
-// aggregator's own; OUT: one file per head, rows of heads that did not run hold NaN (zeros when
-// raw); STATS: a line per sample and per link (see Run.cpp).
+//   sim raw|float SAMPLES SEED DROP_RATE CORRUPT_RATE FAIL_FROM STATS IN... OUT...
+// FAIL_FROM: per sensor, comma-separated, the first sample it no longer sends (-1: never).
+// IN: float32 samples per device input, sensors in order then the aggregator's own; OUT: one
+// file per head, rows of heads that did not run hold NaN (zeros when raw); STATS: a line per
+// sample and per link (see Run.cpp).
 std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
                                const FleetSimDevice &aggregator, size_t linkCount);
+
+// The same fleet as one program per device on QEMU boards, joined through their UARTs by the
+// hub of `edgesplit run --qemu`. Each message on a UART is a 3-byte header (payload length,
+// little-endian 16 bits; link id) and the frame; length 0 ends a sample.
+// A sensor: `sensor SAMPLES IN...` steps on every sample and sends its frames and an end.
+std::string emitBoardSensorDriver(const FleetSimDevice &sensor);
+// The aggregator: `aggregator raw|float SAMPLES STATS IN... OUT...` feeds the frames it
+// receives to <agg>_on_frame until a sample's end, predicts, and writes outputs and statistics
+// as the host simulator does. `largestHead`: the largest head output's element count.
+std::string emitBoardAggregatorDriver(const FleetSimDevice &aggregator, size_t linkCount,
+                                      size_t largestHead);
 
 } // namespace edgesplit

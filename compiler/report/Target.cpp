@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace edgesplit {
@@ -44,6 +46,22 @@ public:
     return result;
   }
 
+  QemuBoard qemuBoard() const {
+    const Json &qemu = field(root_, "", "qemu", Json::value_t::object);
+    QemuBoard board;
+    board.machine = field(qemu, "/qemu", "machine", Json::value_t::string).get<std::string>();
+    board.linkerScript =
+        field(qemu, "/qemu", "linker_script", Json::value_t::string).get<std::string>();
+    const std::string uart = field(qemu, "/qemu", "uart_base", Json::value_t::string);
+    char *end = nullptr;
+    const unsigned long base = std::strtoul(uart.c_str(), &end, 16);
+    if (uart.rfind("0x", 0) != 0 || *end || base > 0xFFFFFFFFul)
+      fail("{}: /qemu/uart_base must be a 32-bit hexadecimal address like \"0x40004000\"",
+           source_);
+    board.uartBase = static_cast<uint32_t>(base);
+    return board;
+  }
+
   Target read() const {
     if (!root_.is_object()) fail("{}: the target must be a JSON object", source_);
     if (root_.value("schema", "") != "edgesplit-target/1")
@@ -57,6 +75,15 @@ public:
       if (!flag.is_string()) fail("{}: /gcc_flags must hold strings", source_);
       target.gccFlags.push_back(flag.get<std::string>());
     }
+    for (const Json &feature : field(root_, "", "features", Json::value_t::array)) {
+      static const std::set<std::string> known = {"dsp", "fpu-sp", "fpu-dp", "mve-int",
+                                                  "mve-float"};
+      if (!feature.is_string() || !known.count(feature.get<std::string>()))
+        fail("{}: /features: {} is not one of dsp, fpu-sp, fpu-dp, mve-int, mve-float", source_,
+             feature.dump());
+      target.features.push_back(feature.get<std::string>());
+    }
+    if (root_.contains("qemu")) target.qemu = qemuBoard();
     target.clockMhz = positive(root_, "", "clock_mhz");
     target.ramKib = static_cast<int64_t>(positive(root_, "", "ram_kib"));
     target.flashKib = static_cast<int64_t>(positive(root_, "", "flash_kib"));
@@ -77,7 +104,7 @@ Target parseTarget(std::string_view text, const std::string &source) {
   Json root;
   try {
     root = Json::parse(text);
-  } catch (const Json::parse_error &error) {
+  } catch (const Json::exception &error) { // parse_error, or out_of_range for 1e999
     fail("{}: invalid JSON: {}", source, error.what());
   }
   return TargetReader(root, source).read();

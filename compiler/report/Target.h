@@ -5,10 +5,18 @@
 #include "codegen/Program.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace edgesplit {
+
+// How `edgesplit run --qemu` tests code for the target: the emulated board (targets/boards/).
+struct QemuBoard {
+  std::string machine;      // qemu-system-arm -M <machine>
+  std::string linkerScript; // targets/boards/<linkerScript>
+  uint32_t uartBase = 0;    // the CMSDK UART that joins a fleet's devices
+};
 
 struct Target {
   std::string name;
@@ -16,6 +24,9 @@ struct Target {
   std::string description;
   std::string core;
   std::vector<std::string> gccFlags; // arm-none-eabi-gcc flags; empty for the host
+  // ISA features the kernels may use: dsp (SIMD32), fpu-sp, fpu-dp, mve-int, mve-float.
+  std::vector<std::string> features;
+  std::optional<QemuBoard> qemu; // absent: no emulated board (the host)
   double clockMhz = 0;
   int64_t ramKib = 0;
   int64_t flashKib = 0;

@@ -1,6 +1,6 @@
 // Files compiled into the binary (cmake/EmbedFiles.cmake): the runtime-c sources copied into every
-// generated folder, and the target descriptions of targets/, so an installed edgesplit needs no
-// source tree.
+// generated folder, the target descriptions of targets/ and the QEMU board support of
+// targets/boards/, so an installed edgesplit needs no source tree.
 #pragma once
 
 #include <cstddef>
@@ -17,5 +17,7 @@ extern const EmbeddedFile kRuntimeSources[]; // runtime-c/
 extern const size_t kRuntimeSourcesCount;
 extern const EmbeddedFile kTargetFiles[]; // targets/*.json
 extern const size_t kTargetFilesCount;
+extern const EmbeddedFile kBoardFiles[]; // targets/boards/*
+extern const size_t kBoardFilesCount;
 
 } // namespace edgesplit

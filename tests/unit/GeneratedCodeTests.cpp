@@ -31,7 +31,11 @@ std::vector<std::vector<uint8_t>> runGenerated(const SourceFiles &files, const f
     fs::create_directories((dir / "main" / path).parent_path());
     std::ofstream(dir / "main" / path, std::ios::binary) << text;
   }
-  std::ofstream(dir / "driver.c") << emitHostDriver("main");
+  size_t bufferFloats = 0;
+  for (const auto *ports : {&program.inputs, &program.outputs})
+    for (const ProgramPort &port : *ports)
+      bufferFloats = std::max(bufferFloats, static_cast<size_t>(numElements(port.shape)));
+  std::ofstream(dir / "driver.c") << emitRunDriver("main", bufferFloats);
   std::string command = "cc -std=c99 -O2 -Wall -Wextra -Werror -pedantic -I" +
                         (dir / "main").string() + " -I" + (dir / "main/runtime/include").string();
   for (const std::string &source : cSourcesIn(dir / "main")) command += " " + source;

@@ -1,0 +1,58 @@
+// Running generated code on emulated boards (`edgesplit run --qemu`): a device's folder is
+// cross-compiled with its target's flags and the board support of targets/boards/, and run by
+// qemu-system-arm with semihosting for files and a TCG plugin that counts instructions.
+#pragma once
+
+#include "report/Target.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace edgesplit::cli {
+
+// A built-in target with a board, or a one-line error naming the device and what to do.
+Target boardTarget(const std::string &targetName, const std::string &device);
+
+// Cross-compiles OUTDIR/<device>/ plus `drivers` (file name, C text; ISO C99 like the generated
+// code) for `target`'s board into OUTDIR/.build/qemu-<device>/app.elf, with the UART driver when
+// `uart` (fleets). Rebuilds only when the sources or flags changed.
+std::filesystem::path buildBoardProgram(const std::filesystem::path &compiled,
+                                        const std::string &device, const Target &target,
+                                        const std::vector<std::pair<std::string, std::string>> &drivers,
+                                        bool uart);
+
+// The instruction-count plugin (targets/boards/qemu-insn-plugin.c) built for the host.
+std::filesystem::path buildInstructionPlugin(const std::filesystem::path &compiled);
+
+// The qemu-system-arm command line running `elf` on `target`'s board with the semihosting
+// command line `args` (files relative to the folder QEMU runs in), the plugin writing marker
+// counts to `counts`, and UART0 connected to the unix socket `uartSocket` when not empty.
+std::string qemuCommand(const Target &target, const std::filesystem::path &elf,
+                        const std::vector<std::string> &args, const std::filesystem::path &plugin,
+                        const std::filesystem::path &counts,
+                        const std::filesystem::path &uartSocket = {});
+
+// The instruction counts the plugin recorded at each marker, in order.
+std::vector<uint64_t> readMarkerCounts(const std::filesystem::path &counts);
+
+// Instructions counted on a board: the median per sample of the inference alone, and of the
+// float I/O around it where the driver marks it.
+struct BoardMeasurement {
+  std::string target, board;
+  uint64_t instructionsPerInference = 0;
+  std::optional<uint64_t> ioInstructionsPerSample;
+  size_t samples = 0;
+};
+
+// Per complete sample of `stride` markers, the instructions from marker `from` to marker `to`.
+std::vector<uint64_t> markerWindows(const std::vector<uint64_t> &marks, size_t stride,
+                                    size_t from, size_t to);
+
+// The upper median (deterministic for even counts); 0 for none.
+uint64_t median(std::vector<uint64_t> values);
+
+} // namespace edgesplit::cli

@@ -1,0 +1,40 @@
+// A compiled fleet on emulated boards: one QEMU instance per device, their UARTs joined by a hub
+// in this process that relays the generated frames through the same seeded fault injector as
+// the host simulator, and kills a device at the sample `--fail DEVICE@SAMPLE` names.
+#pragma once
+
+#include "cli/Qemu.h"
+#include "codegen/FleetEmitter.h"
+#include "ir/Tensor.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace edgesplit::cli {
+
+struct FleetFaults {
+  bool raw = false;
+  uint64_t seed = 1;
+  double dropRate = 0, corruptRate = 0;
+};
+
+struct FleetOnBoards {
+  std::filesystem::path io;                       // holds head<h>.bin, as the host simulator's
+  std::string stats;                              // in the host simulator's format
+  std::map<std::string, BoardMeasurement> measured; // by device name
+};
+
+// `samples[s]` holds the sensors' inputs in order, then the aggregator's own; `failFrom` per
+// sensor the first sample it no longer sends (-1: never).
+FleetOnBoards runFleetOnBoards(const std::filesystem::path &compiled,
+                               const nlohmann::ordered_json &report,
+                               const std::vector<FleetSimDevice> &sensors,
+                               const FleetSimDevice &aggregator, const std::vector<long> &failFrom,
+                               const std::vector<std::vector<Tensor>> &samples,
+                               const FleetFaults &faults);
+
+} // namespace edgesplit::cli

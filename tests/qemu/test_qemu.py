@@ -1,0 +1,234 @@
+"""On-target proof: generated code cross-compiled for each Cortex-M board and run under QEMU.
+
+The ctest `qemu` (label qemu) runs this file alone: `ctest -L qemu`.
+"""
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "cli"))
+from helpers import SHARED, SOURCE, CliTestCase, load_tensor_proto, run  # noqa: E402
+
+REAL = SHARED / "real-models"
+HAR = SOURCE / "examples" / "har"
+TWO_IMU = SOURCE / "examples" / "two_imu"
+# The boards every model is checked on; the M3 (no FPU, no DSP) only with the small examples, to
+# keep the QEMU suite short.
+BOARD_TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+
+
+def model_input(model_dir):
+    import onnx
+    model = onnx.load(model_dir / "model.onnx", load_external_data=False)
+    initialisers = {i.name for i in model.graph.initializer}
+    return next(i.name for i in model.graph.input if i.name not in initialisers)
+
+
+class QemuCase(CliTestCase):
+    def compile(self, out, model, *extra):
+        return run("compile", model, *extra, "-o", out)
+
+    def run_both(self, out, inputs, *extra):
+        """Runs a compiled folder on the host and under QEMU (raw int8); returns both runs."""
+        args = [f"{name}={path}" for name, path in inputs.items()]
+        flags = [a for arg in args for a in ("--input", arg)]
+        host, board = self.tmp / f"{out.name}_host", self.tmp / f"{out.name}_qemu"
+        result = run("run", out, *flags, "--raw", "-o", host, *extra)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        result = run("run", out, *flags, "--raw", "--qemu", "-o", board, *extra)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return host, board
+
+    def assert_same_outputs(self, host, board):
+        host_run = json.loads((host / "run.json").read_text())
+        board_run = json.loads((board / "run.json").read_text())
+        self.assertTrue(host_run["outputs"])
+        for entry in host_run["outputs"]:
+            ours, theirs = np.load(host / entry["file"]), np.load(board / entry["file"])
+            self.assertEqual(ours.dtype, np.int8)
+            np.testing.assert_array_equal(ours, theirs, entry["name"])
+        return host_run, board_run
+
+
+class SingleDeviceBitExactTest(QemuCase):
+    """int8 outputs under QEMU equal the host run exactly, for every example and real model
+    that fits each board's target."""
+
+    def check_model(self, name, model, inputs, compile_args, targets=BOARD_TARGETS):
+        compiled_any = False
+        for target in targets:
+            with self.subTest(model=name, target=target):
+                out = self.tmp / f"{name}_{target}"
+                result = self.compile(out, model, "--target", target, *compile_args)
+                if result.returncode != 0 and "does not fit" in result.stderr:
+                    continue  # too large for this target's RAM or flash: nothing to run
+                self.assertEqual(result.returncode, 0, result.stderr)
+                compiled_any = True
+                host, board = self.run_both(out, inputs)
+                _, board_run = self.assert_same_outputs(host, board)
+                self.assertEqual(board_run["mode"], "qemu")
+                device = board_run["devices"][0]
+                self.assertGreater(device["instructions_per_inference"], 0)
+                self.assertGreater(device["io_instructions_per_sample"], 0)
+                report = json.loads((out / "report.json").read_text())["devices"][0]
+                self.assertEqual(report["measured"]["instructions_per_inference"],
+                                 device["instructions_per_inference"])
+                self.assertEqual(report["measured"]["board"], device["board"])
+        self.assertTrue(compiled_any, f"{name} fits none of the boards")
+
+    def test_two_imu_example(self):
+        wrist, ankle = np.load(TWO_IMU / "wrist_imu.npy"), np.load(TWO_IMU / "ankle_imu.npy")
+        calib = self.tmp / "calib.npz"
+        np.savez(calib, wrist_imu=wrist, ankle_imu=ankle)
+        inputs = {"wrist_imu": self.save_npy("w.npy", wrist[:4]),
+                  "ankle_imu": self.save_npy("a.npy", ankle[:4])}
+        self.check_model("two_imu", TWO_IMU / "model.onnx", inputs, ["--calibration", calib],
+                         BOARD_TARGETS + ("cortex-m3",))
+
+    def test_har_example_as_one_device(self):
+        inputs = {g: self.save_npy(f"{g}.npy", np.load(HAR / f"{g}.npy")[:4])
+                  for g in ("wrist_imu", "ankle_imu", "chest_imu")}
+        self.check_model("har", HAR / "model.onnx", inputs,
+                         ["--calibration", HAR / "calibration.npz"])
+
+    @unittest.skipUnless(REAL.is_dir(), f"{REAL} is absent (a plain clone): real models skipped")
+    def test_real_models(self):
+        for name in sorted(p.name for p in REAL.iterdir() if p.is_dir()):
+            model_dir = REAL / name
+            input_name = model_input(model_dir)
+            x = load_tensor_proto(model_dir / "test_data_set_0" / "input_0.pb")
+            inputs = {input_name: self.save_npy(f"{name}.npy", x)}
+            args = []
+            if "qdq" not in name:
+                rng = np.random.default_rng(7)
+                copies = [x + rng.normal(0, 0.05 * x.std(), x.shape).astype(np.float32)
+                          for _ in range(4)]
+                calib = self.tmp / f"{name}.npz"
+                np.savez(calib, **{input_name: np.concatenate(copies)})
+                args = ["--calibration", calib]
+            self.check_model(name, model_dir / "model.onnx", inputs, args)
+
+
+def fully_connected(features_in, features_out):
+    rng = np.random.default_rng(features_in)
+    weight = numpy_helper.from_array(
+        rng.normal(0, 0.1, (features_out, features_in)).astype(np.float32), "w")
+    bias = numpy_helper.from_array(np.zeros(features_out, np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1, name="fc")], "fc",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, features_in])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, features_out])],
+        [weight, bias])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+class InstructionCountTest(QemuCase):
+    def instructions(self, features_in, runs=1):
+        model = self.save_model(f"fc{features_in}.onnx", fully_connected(features_in, 64))
+        x = np.random.default_rng(1).normal(size=(3, features_in)).astype(np.float32)
+        calib = self.tmp / f"fc{features_in}.npz"
+        np.savez(calib, x=x)
+        out = self.tmp / f"fc{features_in}"
+        result = self.compile(out, model, "--target", "cortex-m4", "--calibration", calib)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        counts = []
+        for attempt in range(runs):
+            ran = self.tmp / f"fc{features_in}_run{attempt}"
+            result = run("run", out, "--input", f"x={self.save_npy('x.npy', x)}", "--qemu",
+                         "-o", ran)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            counts.append(json.loads((ran / "run.json").read_text())["devices"][0]
+                          ["instructions_per_inference"])
+        return counts
+
+    def test_repeated_runs_count_the_same(self):
+        counts = self.instructions(128, runs=3)
+        self.assertEqual(len(set(counts)), 1, counts)
+
+    def test_count_grows_linearly_with_macs(self):
+        one, two, four = (self.instructions(n)[0] for n in (128, 256, 512))
+        self.assertLess(one, two)
+        self.assertLess(two, four)
+        # Fixed costs cancel in the differences: 2x -> 4x adds twice what 1x -> 2x adds.
+        self.assertAlmostEqual((four - two) / (two - one), 2.0, delta=0.05)
+
+
+class BoardSupportTest(unittest.TestCase):
+    """A fault exits QEMU with 128 + the exception number instead of hanging it."""
+
+    def test_a_fault_ends_the_run_with_its_exception_number(self):
+        boards = SOURCE / "targets" / "boards"
+        with tempfile.TemporaryDirectory() as tmp:
+            source = pathlib.Path(tmp) / "fault.c"
+            source.write_text("int main(void) { return *(volatile int *)0xFFFFFFF0u; }\n")
+            elf = pathlib.Path(tmp) / "fault.elf"
+            subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
+                            "-mfpu=fpv4-sp-d16", "-O2", "--specs=picolibc.specs",
+                            "--oslib=semihost", "-nostartfiles", f"-I{boards}", f"-L{boards}",
+                            "-Tmps2-an386.ld", str(boards / "cortex-m-startup.c"), str(source),
+                            "-o", str(elf)], check=True)
+            result = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic",
+                                     "-monitor", "none", "-serial", "null",
+                                     "-semihosting-config", "enable=on,target=native",
+                                     "-kernel", str(elf)], capture_output=True, timeout=60)
+            self.assertEqual(result.returncode, 128 + 3)  # HardFault (bus fault escalated)
+
+
+class FleetOnBoardsTest(QemuCase):
+    """The HAR fleet as four QEMU instances equals the host fleet, also when a device dies."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._shared = tempfile.TemporaryDirectory(prefix="edgesplit-qemu-fleet-")
+        shared = pathlib.Path(cls._shared.name)
+        cls.fleet = shared / "fleet"
+        result = run("compile", HAR / "model.onnx", "--topology", HAR / "topology.json",
+                     "--calibration", HAR / "calibration.npz", "-o", cls.fleet)
+        assert result.returncode == 0, result.stderr
+        cls.inputs = {}
+        for group in ("wrist_imu", "ankle_imu", "chest_imu"):
+            path = shared / f"{group}.npy"
+            np.save(path, np.load(HAR / f"{group}.npy")[:6])
+            cls.inputs[group] = path
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._shared.cleanup()
+
+    def check(self, *faults):
+        host, board = self.run_both(self.fleet, self.inputs, *faults)
+        host_run, board_run = self.assert_same_outputs(host, board)
+        self.assertEqual(board_run["mode"], "qemu-fleet")
+        for key in ("per_sample", "heads_run", "links", "receiver"):
+            self.assertEqual(host_run[key], board_run[key], key)
+        return board_run
+
+    def test_fleet_equals_host_fleet(self):
+        board_run = self.check()
+        self.assertEqual(board_run["heads_run"]["activity_wrist_ankle_chest"], 6)
+        names = {d["name"] for d in board_run["devices"]}
+        self.assertEqual(names, {"wrist", "ankle", "chest", "hub"})
+        report = json.loads((self.fleet / "report.json").read_text())
+        for device in report["devices"]:
+            self.assertGreater(device["measured"]["instructions_per_inference"], 0)
+
+    def test_killing_a_device_mid_run_falls_back_as_on_the_host(self):
+        board_run = self.check("--fail", "ankle@3")
+        heads = [s["head"] for s in board_run["per_sample"]]
+        self.assertEqual(heads[:3], ["activity_wrist_ankle_chest"] * 3)
+        self.assertEqual(heads[3:], ["activity_wrist_chest"] * 3)
+
+    def test_lossy_links_fault_the_same_frames_as_on_the_host(self):
+        board_run = self.check("--drop-rate", "0.2", "--corrupt-rate", "0.2", "--seed", "5")
+        self.assertGreater(sum(link["frames_dropped"] for link in board_run["links"]), 0)
+        self.assertGreater(board_run["receiver"]["bad_crc"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
