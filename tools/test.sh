@@ -1,7 +1,76 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: what CI runs.
+#   bash tools/test.sh [CTEST_ARGS...]           every stage below
+#   bash tools/test.sh --quick [CTEST_ARGS...]   the first stage only
+# 1. quick: build/ and its ctest (CTEST_ARGS are passed to it);
+# 2. sanitize: build-sanitize/ (-DEDGESPLIT_SANITIZE=ON): the unit, runtime and fuzz regression
+#    tests, and the fleet CLI tests (tests/cli/test_fleet.py) with the sanitized edgesplit, every
+#    AddressSanitizer or UndefinedBehaviorSanitizer report fatal;
+# 3. fuzz: every tools/fuzz.sh target for EDGESPLIT_FUZZ_SECONDS (default 30) seconds.
+# Every stage runs even when an earlier one failed; the script fails if any did.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$root/tools/build.sh"
-cd "$root/build"
-ctest --output-on-failure -j"$(nproc)" "$@"
+quick=0
+ctest_args=()
+for arg in "$@"; do
+  if [ "$arg" = --quick ]; then quick=1; else ctest_args+=("$arg"); fi
+done
+jobs="$(nproc)"
+failed=()
+step() { # NAME COMMAND...: runs the command, times it, records a failure
+  local name="$1" start=$SECONDS
+  shift
+  echo "== $name" >&2
+  if "$@"; then
+    echo "== $name: ok ($((SECONDS - start)) s)" >&2
+  else
+    echo "== $name: FAILED ($((SECONDS - start)) s)" >&2
+    failed+=("$name")
+  fi
+}
+
+quick_suite() {
+  bash "$root/tools/build.sh" && (cd "$root/build" && ctest --output-on-failure -j"$jobs" "${ctest_args[@]}")
+}
+step quick quick_suite
+if [ "$quick" = 1 ]; then
+  [ ${#failed[@]} -eq 0 ] || exit 1
+  exit 0
+fi
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+sanitize_build() {
+  cmake -S "$root" -B "$root/build-sanitize" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DEDGESPLIT_SANITIZE=ON >/dev/null &&
+    cmake --build "$root/build-sanitize" -j"$jobs" --target edgesplit unit_tests runtime_tests \
+      fuzz_onnx_replay fuzz_topology_replay fuzz_npy_replay fuzz_wire_replay
+}
+sanitize_tests() (
+  cd "$root/build-sanitize" &&
+    ctest --output-on-failure -j"$jobs" -R '^(unit|runtime|runtime_no_allocation|fuzz_regressions_.*)$'
+)
+sanitize_fleet() (
+  cd "$root" && EDGESPLIT="$root/build-sanitize/edgesplit" EDGESPLIT_SOURCE="$root" \
+    EDGESPLIT_SHARED="${EDGESPLIT_SHARED:-$root/../shared}" /usr/bin/python3 -m unittest discover \
+    -s tests/cli -t tests/cli -p 'test_fleet*'
+)
+step "sanitize: build" sanitize_build
+step "sanitize: unit, runtime and fuzz regression tests" sanitize_tests
+step "sanitize: fleet CLI tests" sanitize_fleet
+
+fuzz_build() {
+  CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGESPLIT_FUZZ=ON >/dev/null &&
+    cmake --build "$root/build-fuzz" -j"$jobs" --target fuzz_onnx fuzz_topology fuzz_npy fuzz_wire
+}
+step "fuzz: build" fuzz_build
+for target in onnx topology npy wire; do
+  step "fuzz: $target" env EDGESPLIT_FUZZ_BUILT=1 bash "$root/tools/fuzz.sh" "$target" \
+    "${EDGESPLIT_FUZZ_SECONDS:-30}"
+done
+
+if [ ${#failed[@]} -ne 0 ]; then
+  printf 'test.sh: failed: %s\n' "$(IFS=,; echo "${failed[*]}")" >&2
+  exit 1
+fi

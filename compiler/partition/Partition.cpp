@@ -98,10 +98,18 @@ private:
     }
     if (heads.size() > 32)
       fail("{}: {} heads; the aggregator supports at most 32", topology_.source, heads.size());
-    // Most groups first, then priority; stable, so model output order breaks the last ties.
-    std::stable_sort(heads.begin(), heads.end(), [](const HeadPlan &a, const HeadPlan &b) {
+    // Most groups first, then priority, then model output order (docs/partition.md); /heads may
+    // list the heads in any order, so the last tie is broken by the output's index, not by
+    // where the head was added.
+    auto outputIndex = [&](const HeadPlan &head) {
+      return std::find_if(graph_.outputs.begin(), graph_.outputs.end(),
+                          [&](const GraphOutput &output) { return output.name == head.output; }) -
+             graph_.outputs.begin();
+    };
+    std::sort(heads.begin(), heads.end(), [&](const HeadPlan &a, const HeadPlan &b) {
       if (popCount(a.groups) != popCount(b.groups)) return popCount(a.groups) > popCount(b.groups);
-      return a.priority > b.priority;
+      if (a.priority != b.priority) return a.priority > b.priority;
+      return outputIndex(a) < outputIndex(b);
     });
     return heads;
   }

@@ -101,8 +101,9 @@ public:
     Json root;
     try {
       root = Json::parse(text);
-    } catch (const Json::parse_error &error) {
-      // what() is "[json.exception.parse_error.N] parse error at line L, column C: ...".
+    } catch (const Json::exception &error) {
+      // what() is "[json.exception.parse_error.N] parse error at line L, column C: ...", or
+      // out_of_range.406 for a number beyond a double ("number overflow parsing '1e999'").
       std::string_view detail = error.what();
       if (size_t end = detail.find("] "); end != std::string_view::npos)
         detail.remove_prefix(end + 2);
