@@ -8,4 +8,6 @@ void registerInspect(CLI::App &app);
 void registerReference(CLI::App &app);
 void registerCompile(CLI::App &app);
 void registerRun(CLI::App &app);
+void registerReport(CLI::App &app);
+void registerDiff(CLI::App &app);
 } // namespace edgesplit::cli

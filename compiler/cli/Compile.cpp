@@ -7,6 +7,8 @@
 #include "interp/Batching.h"
 #include "quantize/AbsorbQdq.h"
 #include "quantize/EmitQdq.h"
+#include "report/MemoryPicture.h"
+#include "report/PartitionPicture.h"
 #include "report/Report.h"
 #include "support/Error.h"
 #include "support/Npy.h"
@@ -148,6 +150,21 @@ void runCompile(const Options &options) {
   emit.target = target.name;
   emit.version = EDGESPLIT_VERSION;
   const SourceFiles files = emitDevice(device.program, device.plan, emit);
+  const std::string modelFile = std::filesystem::path(options.model).filename();
+
+  // One device: the partition picture is the graph in one colour, still worth a look for its
+  // shape and which outputs it computes.
+  PartitionPictureInput picture;
+  picture.title = fmt::format("{} ({}) on one device", modelFile, precisionName(precision));
+  picture.graph = graph.get();
+  picture.nodes = device.plan.order;
+  for (const Node *node : picture.nodes) picture.deviceOf[node] = 0;
+  for (const Value *input : graph->inputs) picture.inputDevice[input] = 0;
+  picture.devices = {{deviceName, target.name, "", {}}};
+  for (const GraphOutput &output : graph->outputs)
+    picture.heads.push_back({output.name, output.value, {}});
+  picture.fused = &device.fused;
+  bool dotOnly = false;
 
   writeDirectoryAtomically(options.outputDir, [&](const std::filesystem::path &dir) {
     for (const auto &[path, text] : files) writeTextFile(dir / deviceName / path, text);
@@ -159,11 +176,14 @@ void runCompile(const Options &options) {
     input.flash = measureFlash(dir / deviceName, target, deviceName, precision);
     ReportJson deviceJson = deviceReport(input);
     checkDeviceFits(deviceJson, source);
-    const ReportJson report = compileReport(std::filesystem::path(options.model).filename(),
-                                            precision, {std::move(deviceJson)});
+    const ReportJson report = compileReport(modelFile, precision, {std::move(deviceJson)});
     writeTextFile(dir / "report.json", report.dump(2) + "\n");
-    writeTextFile(dir / "report.md", reportMarkdown(report));
+    writeTextFile(dir / "report.md", renderReport(report, TextFormat::Markdown));
+    writeTextFile(dir / deviceName / "memory.svg",
+                  memorySvg(*graph, device.plan, precision, deviceName));
+    dotOnly = writePartitionPicture(dir, partitionDot(picture)) == PictureFile::DotOnly;
   });
+  if (dotOnly) fmt::print(stderr, "edgesplit: note: {}\n", missingDotNote(options.outputDir));
 }
 
 } // namespace
@@ -192,8 +212,9 @@ void registerCompile(CLI::App &app) {
                       "Also write the model as quantised, as a QDQ ONNX file");
   command->add_option("--topology", options->topology,
                       "Topology JSON (docs/topology.md): compile for a fleet of devices");
-  command->add_option("-o,--output", options->outputDir, "Output folder")->required();
+  addOutputOption(*command, options->outputDir, "Output folder");
   addInputShapeOption(*command, options->inputShapes);
+  addMaxTensorBytesOption(*command);
   command->callback([options, command] {
     options->targetGiven = command->count("--target") > 0;
     runCompile(*options);

@@ -9,6 +9,8 @@
 #include "ir/Verifier.h"
 #include "partition/Partition.h"
 #include "partition/Subgraph.h"
+#include "report/MemoryPicture.h"
+#include "report/PartitionPicture.h"
 #include "report/Report.h"
 #include "support/Error.h"
 
@@ -107,6 +109,8 @@ public:
     buildAggregator(means);
 
     writeDirectoryAtomically(request_.outputDir, [&](const fs::path &dir) { write(dir); });
+    if (dotOnly_)
+      fmt::print(stderr, "edgesplit: note: {}\n", missingDotNote(request_.outputDir));
   }
 
 private:
@@ -446,6 +450,40 @@ private:
     return fleet;
   }
 
+  // The whole graph coloured by device, with what each sensor sends over its link.
+  PartitionPictureInput partitionPicture() const {
+    PartitionPictureInput picture;
+    picture.title = fmt::format("{} ({}) on a fleet of {} devices",
+                                fs::path(request_.modelPath).filename().string(),
+                                precisionName(precision_), topology_.devices.size());
+    picture.graph = &graph_;
+    picture.nodes = partition_.liveNodes;
+    for (size_t i = 0; i < graph_.nodes().size(); ++i)
+      picture.deviceOf[graph_.nodes()[i].get()] = partition_.deviceOf[i];
+    for (size_t d = 0; d < topology_.devices.size(); ++d) {
+      const TopologyDevice &device = topology_.devices[d];
+      picture.devices.push_back({device.name, device.target.name,
+                                 device.aggregator ? "aggregator" : "sensor", device.sensors});
+      for (const Value *input : modelInputsOf(groupsOf(d))) picture.inputDevice[input] = d;
+    }
+    for (const HeadPlan &head : partition_.heads) {
+      std::vector<std::string> groups;
+      for (size_t g = 0; g < topology_.groups.size(); ++g)
+        if (head.groups & (GroupMask(1) << g)) groups.push_back(topology_.groups[g].name);
+      picture.heads.push_back({head.output, head.value, std::move(groups)});
+    }
+    const std::string aggregator = topology_.devices[aggregatorIndex()].name;
+    for (const DeviceBuild &sensor : sensors_) {
+      const TopologyLink &link = *topology_.link(topology_.devices[sensor.device].name, aggregator);
+      for (const ProgramPort &port : sensor.compiled.program.outputs) {
+        const int64_t bytes = numElements(port.shape) * elementBytes(precision_);
+        picture.sent[port.name] = {bytes, wireAirBytes(bytes, link.mtu, auth_)};
+      }
+    }
+    picture.fused = &fused_;
+    return picture;
+  }
+
   void write(const fs::path &dir) {
     std::vector<ReportJson> devices(topology_.devices.size());
     auto emit = [&](const DeviceBuild &build) {
@@ -453,6 +491,8 @@ private:
       for (const auto &[path, text] : build.files) writeTextFile(dir / name / path, text);
       devices[build.device] = reportDevice(dir, build);
       checkDeviceFits(devices[build.device], request_.modelPath);
+      writeTextFile(dir / name / "memory.svg",
+                    memorySvg(*build.subgraph.graph, build.compiled.plan, precision_, name));
     };
     for (const DeviceBuild &sensor : sensors_) emit(sensor);
     emit(aggregator_);
@@ -464,7 +504,8 @@ private:
     report["heads"] = headsJson();
     report["branches"] = branchesJson();
     writeTextFile(dir / "report.json", report.dump(2) + "\n");
-    writeTextFile(dir / "report.md", reportMarkdown(report));
+    writeTextFile(dir / "report.md", renderReport(report, TextFormat::Markdown));
+    dotOnly_ = writePartitionPicture(dir, partitionDot(partitionPicture())) == PictureFile::DotOnly;
   }
 
   const FleetCompileRequest &request_;
@@ -477,6 +518,7 @@ private:
   std::vector<DeviceBuild> sensors_;
   DeviceBuild aggregator_;
   std::vector<uint32_t> headMasks_;
+  bool dotOnly_ = false; // partition.dot written for want of Graphviz
 };
 
 } // namespace

@@ -15,6 +15,8 @@ int main(int argc, char **argv) {
   edgesplit::cli::registerReference(app);
   edgesplit::cli::registerCompile(app);
   edgesplit::cli::registerRun(app);
+  edgesplit::cli::registerReport(app);
+  edgesplit::cli::registerDiff(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &help) {

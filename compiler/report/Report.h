@@ -1,11 +1,12 @@
-// The compile report (report.json, schema edgesplit-report/1, documented in docs/report.md) and
-// its human-readable twin report.md: per device RAM, flash, MACs, latency and energy estimates
-// and a per-layer table. Deterministic, so CI can diff two reports.
+// The compile report (report.json, schema edgesplit-report/1, documented in docs/report.md and
+// docs/report.schema.json) and its human-readable twin report.md: per device RAM, flash, MACs,
+// latency and energy estimates and a per-layer table. Deterministic, so CI can diff two reports.
 #pragma once
 
 #include "codegen/Program.h"
 #include "memory/MemoryPlan.h"
 #include "report/Target.h"
+#include "report/TextDocument.h"
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +48,8 @@ ReportJson deviceReport(const DeviceReportInput &input);
 void checkDeviceFits(const ReportJson &device, const std::string &modelPath);
 ReportJson compileReport(const std::string &modelName, Precision precision,
                          std::vector<ReportJson> devices);
-std::string reportMarkdown(const ReportJson &report);
+// The report as tables: markdown is report.md (and `edgesplit report --format md`, a PR comment),
+// text the same for a terminal. `report` must pass checkReport (report/ReportFile.h).
+std::string renderReport(const ReportJson &report, TextFormat format);
 
 } // namespace edgesplit
