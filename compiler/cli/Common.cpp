@@ -1,12 +1,95 @@
 #include "cli/Common.h"
 
+#include "ir/Limits.h"
 #include "passes/Passes.h"
 #include "support/Error.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <unistd.h>
 
 namespace edgesplit::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Set by --force. One edgesplit invocation runs one subcommand, so a process-wide flag reaches
+// every writer of an output folder, the fleet compiler's included.
+bool gReplaceOutput = false;
+
+// The folder `target` names, as (parent, name), whatever trailing slash it has.
+std::pair<fs::path, std::string> placeOf(const fs::path &target) {
+  const fs::path absolute = fs::absolute(target).lexically_normal();
+  const fs::path named = absolute.has_filename() ? absolute : absolute.parent_path();
+  if (!named.has_filename() || named == named.root_path())
+    failUsage("{}: cannot be an output folder; name a folder to create", target.string());
+  return {named.parent_path(), named.filename().string()};
+}
+
+void refuseToReplace(const fs::path &target) {
+  std::error_code error;
+  const fs::file_status status = fs::status(target, error);
+  if (!fs::exists(status)) return;
+  if (!fs::is_directory(status))
+    failUsage("{}: exists and is not a folder; choose another output path", target.string());
+  if (!gReplaceOutput && !fs::is_empty(target, error))
+    failUsage("{}: the output folder exists and is not empty; pass --force to replace it",
+              target.string());
+}
+
+// rename(2) replaces an absent or empty folder only, so a folder that filled up while we worked
+// is still refused without --force. With it, RENAME_EXCHANGE swaps the two folders in one step
+// (the old contents leave under the staging name); where the filesystem lacks it, the old folder
+// moves aside first.
+void moveIntoPlace(const fs::path &staging, const fs::path &destination, const fs::path &target) {
+  if (::rename(staging.c_str(), destination.c_str()) == 0) return;
+  const int error = errno;
+  if (error == ENOTDIR)
+    failUsage("{}: exists and is not a folder; choose another output path", target.string());
+  if (error != ENOTEMPTY && error != EEXIST)
+    fail("{}: cannot move the output into place: {}", target.string(), std::strerror(error));
+  if (!gReplaceOutput)
+    failUsage("{}: the output folder exists and is not empty; pass --force to replace it",
+              target.string());
+  std::error_code ignored;
+  if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, destination.c_str(), RENAME_EXCHANGE) == 0) {
+    fs::remove_all(staging, ignored);
+    return;
+  }
+  const fs::path aside = staging.parent_path() / (staging.filename().string() + "-old");
+  if (::rename(destination.c_str(), aside.c_str()) != 0)
+    fail("{}: cannot replace the output folder: {}", target.string(), std::strerror(errno));
+  if (::rename(staging.c_str(), destination.c_str()) != 0) {
+    const int moveError = errno;
+    ::rename(aside.c_str(), destination.c_str());
+    fail("{}: cannot replace the output folder: {}", target.string(), std::strerror(moveError));
+  }
+  fs::remove_all(aside, ignored);
+}
+
+} // namespace
+
+void addMaxTensorBytesOption(CLI::App &command) {
+  command
+      .add_option_function<int64_t>(
+          "--max-tensor-bytes", [](int64_t bytes) { setMaxTensorBytes(bytes); },
+          "Largest tensor a model or input file may make edgesplit allocate, e.g. 512MiB or 2GiB "
+          "(default 1GiB, at most 2GiB)")
+      ->transform(CLI::AsSizeValue(true))
+      ->check(CLI::Range(int64_t(1), kMaxTensorBytesCeiling));
+}
+
+void addOutputOption(CLI::App &command, std::string &folder, const std::string &description) {
+  command.add_option("-o,--output", folder, description)->required();
+  command.add_flag("--force", gReplaceOutput,
+                   "Replace the output folder if it exists and is not empty");
+  // Before any work: a refused folder should not cost a whole compile first.
+  command.parse_complete_callback([&folder] { refuseToReplace(folder); });
+}
 
 void addInputShapeOption(CLI::App &command, std::vector<std::string> &specs) {
   command.add_option("--input-shape", specs,
@@ -25,7 +108,15 @@ ImportOptions importOptionsFrom(const std::vector<std::string> &inputShapeSpecs)
 
 std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const ImportOptions &options,
                                  bool allowUnsupported) {
-  std::unique_ptr<Graph> graph = importOnnxModel(path, options);
+  std::unique_ptr<Graph> graph;
+  try {
+    graph = importOnnxModel(path, options);
+  } catch (const Error &error) {
+    // The importer names the model in its own checks; the IR's (a duplicate tensor name) do not.
+    const std::string message = error.what();
+    if (llvm::StringRef(message).startswith(path.string())) throw;
+    fail("{}: {}", path.string(), message);
+  }
   if (!allowUnsupported) {
     for (const auto &node : graph->nodes()) {
       if (node->opType == "DynamicQuantizeLinear" && node->domain.empty())
@@ -61,12 +152,8 @@ std::pair<std::string, std::string> splitAssignment(const std::string &text,
 
 void writeDirectoryAtomically(const std::filesystem::path &target,
                               const std::function<void(const std::filesystem::path &)> &fill) {
-  namespace fs = std::filesystem;
-  const fs::path absolute = fs::absolute(target).lexically_normal();
-  const fs::path parent = absolute.has_filename() ? absolute.parent_path()
-                                                  : absolute.parent_path().parent_path();
-  const std::string leaf = absolute.has_filename() ? absolute.filename().string()
-                                                   : absolute.parent_path().filename().string();
+  const auto [parent, leaf] = placeOf(target);
+  refuseToReplace(target);
   std::error_code ec;
   fs::create_directories(parent, ec);
   if (ec) fail("{}: cannot create the parent folder: {}", target.string(), ec.message());
@@ -76,13 +163,7 @@ void writeDirectoryAtomically(const std::filesystem::path &target,
   if (ec) fail("{}: cannot create a folder next to it: {}", target.string(), ec.message());
   try {
     fill(staging);
-    const fs::path finalPath = parent / leaf;
-    if (fs::exists(finalPath)) {
-      if (!fs::is_directory(finalPath))
-        fail("{}: exists and is not a folder; choose another output path", target.string());
-      fs::remove_all(finalPath);
-    }
-    fs::rename(staging, finalPath);
+    moveIntoPlace(staging, parent / leaf, target);
   } catch (...) {
     fs::remove_all(staging, ec);
     throw;

@@ -17,6 +17,13 @@ namespace edgesplit::cli {
 // --input-shape NAME=1x3x32x32 (repeatable).
 void addInputShapeOption(CLI::App &command, std::vector<std::string> &specs);
 ImportOptions importOptionsFrom(const std::vector<std::string> &inputShapeSpecs);
+// --max-tensor-bytes SIZE: the largest tensor a model or input file may make edgesplit allocate
+// (ir/Limits.h); 1GiB by default.
+void addMaxTensorBytesOption(CLI::App &command);
+// -o,--output DIR (required) and --force. Without --force an existing non-empty DIR is a usage
+// error, reported once the command line is parsed, before any work; writeDirectoryAtomically
+// applies the same rule when it writes.
+void addOutputOption(CLI::App &command, std::string &folder, const std::string &description);
 
 // Imports and normalises a model; unsupported ops are an error unless `allowUnsupported`.
 std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const ImportOptions &options,
@@ -26,8 +33,10 @@ std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const Import
 std::pair<std::string, std::string> splitAssignment(const std::string &text,
                                                     std::string_view option);
 
-// Writes a directory atomically: `fill` populates a temporary sibling, which then replaces
-// `target`. On any error the temporary folder is removed and `target` is left as it was.
+// Writes a directory atomically: `fill` populates a temporary sibling, which then takes the place
+// of `target`. A `target` that exists and is not empty is replaced (atomically) only when the
+// command was given --force. On any error the temporary folder is removed and `target` is left
+// as it was.
 void writeDirectoryAtomically(const std::filesystem::path &target,
                               const std::function<void(const std::filesystem::path &)> &fill);
 

@@ -121,6 +121,7 @@ void registerInspect(CLI::App &app) {
   command->add_option("model", options->model, "ONNX model file")->required();
   command->add_flag("--json", options->json, "Print JSON instead of text");
   addInputShapeOption(*command, options->inputShapes);
+  addMaxTensorBytesOption(*command);
   command->callback([options] {
     auto graph = loadModel(options->model, importOptionsFrom(options->inputShapes),
                            /*allowUnsupported=*/true);

@@ -24,9 +24,9 @@ void registerReference(CLI::App &app) {
   command->add_option("model", options->model, "ONNX model file")->required();
   command->add_option("--input", options->inputs, "NAME=FILE.npy for each model input")
       ->required();
-  command->add_option("-o,--output", options->outputDir, "Folder for <output>.npy files")
-      ->required();
+  addOutputOption(*command, options->outputDir, "Folder for <output>.npy files");
   addInputShapeOption(*command, options->inputShapes);
+  addMaxTensorBytesOption(*command);
   command->callback([options] {
     llvm::StringMap<std::string> inputFiles;
     for (const std::string &spec : options->inputs) {
@@ -39,8 +39,14 @@ void registerReference(CLI::App &app) {
     for (const auto &entry : inputFiles) arrays[entry.getKey()] = readNpy(entry.getValue());
 
     Interpreter interpreter(*graph);
-    std::vector<Tensor> outputs = runWithBatchRule(
-        *graph, arrays, [&](llvm::ArrayRef<Tensor> sample) { return interpreter.run(sample); });
+    std::vector<Tensor> outputs;
+    try {
+      outputs = runWithBatchRule(
+          *graph, arrays, [&](llvm::ArrayRef<Tensor> sample) { return interpreter.run(sample); });
+    } catch (const Error &error) {
+      // The batch rule and the kernels name the input or node; the model is the file they are in.
+      fail("{}: {}", graph->sourcePath, error.what());
+    }
 
     std::set<std::string> fileNames;
     for (const GraphOutput &output : graph->outputs)

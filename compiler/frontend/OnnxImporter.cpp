@@ -1,6 +1,7 @@
 #include "frontend/OnnxImporter.h"
 
 #include "frontend/TensorProto.h"
+#include "ir/Limits.h"
 #include "ops/OpDef.h"
 #include "support/Error.h"
 
@@ -9,8 +10,13 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <llvm/ADT/StringSet.h>
+#include <llvm/Support/ConvertUTF.h>
 
+#include <fmt/ranges.h>
+
+#include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace edgesplit {
@@ -28,11 +34,26 @@ std::string firstLine(const std::string &text) {
   return line;
 }
 
+// Protobuf refuses messages of 2 GiB and more; larger weights belong in external data.
+constexpr int64_t kMaxModelFileBytes = (int64_t(1) << 31) - 1;
+
 onnx::ModelProto readModel(const std::filesystem::path &path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (!fs::exists(status))
+    fail("{}: cannot open the model: no such file; check the path", path.string());
+  // A folder, FIFO or device would read as garbage or never end.
+  if (!fs::is_regular_file(status))
+    fail("{}: is not a regular file; give the path of an .onnx file", path.string());
+  const auto size = static_cast<int64_t>(fs::file_size(path, error));
+  if (size == 0) fail("{}: the file is empty; re-export the model", path.string());
+  if (size > kMaxModelFileBytes)
+    fail("{}: is {} bytes, more than the 2 GiB a protobuf file can hold; save the weights as "
+         "external data",
+         path.string(), size);
   std::ifstream stream(path, std::ios::binary);
-  if (!stream)
-    fail("{}: cannot open the model: {}; check the path", path.string(),
-         std::filesystem::exists(path) ? "permission denied" : "no such file");
+  if (!stream) fail("{}: cannot open the model: permission denied; check the path", path.string());
   std::stringstream buffer;
   buffer << stream.rdbuf();
   onnx::ModelProto model;
@@ -41,6 +62,123 @@ onnx::ModelProto readModel(const std::filesystem::path &path) {
          "file is not truncated",
          path.string());
   return model;
+}
+
+// A node's name as the IR will call it: unnamed nodes are "<op>_<index>".
+std::string nodeDisplayName(const onnx::NodeProto &node, int index) {
+  return node.name().empty() ? fmt::format("{}_{}", node.op_type(), index) : node.name();
+}
+
+std::string describeNode(const onnx::NodeProto &node, int index) {
+  return fmt::format("node '{}' ({})", nodeDisplayName(node, index), node.op_type());
+}
+
+// Bytes outside printable UTF-8 shown as \xNN, so the message naming them stays one clean line.
+std::string escapeName(std::string_view name) {
+  std::string escaped;
+  for (unsigned char c : name) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') escaped += static_cast<char>(c);
+    else escaped += fmt::format("\\x{:02x}", c);
+  }
+  return escaped;
+}
+
+bool isPrintableUtf8(std::string_view text) {
+  const auto *begin = reinterpret_cast<const llvm::UTF8 *>(text.data());
+  if (!llvm::isLegalUTF8String(&begin, begin + text.size())) return false;
+  return llvm::none_of(text, [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; });
+}
+
+// Names reach error messages, JSON reports and comments in the generated C: each must be UTF-8
+// text without control characters (a newline would split a one-line error in two).
+void checkNames(const onnx::ModelProto &model, const std::string &modelName) {
+  auto check = [&](std::string_view what, const std::string &name) {
+    if (!isPrintableUtf8(name))
+      fail("{}: {} '{}' is not printable UTF-8 text (invalid bytes or control characters); "
+           "rename it in the model",
+           modelName, what, escapeName(name));
+  };
+  check("producer name", model.producer_name());
+  check("producer version", model.producer_version());
+  for (const auto &import : model.opset_import()) check("opset domain", import.domain());
+  const onnx::GraphProto &graph = model.graph();
+  check("graph name", graph.name());
+  for (const auto &initializer : graph.initializer()) check("initializer name", initializer.name());
+  for (const auto *infos : {&graph.input(), &graph.output(), &graph.value_info()})
+    for (const auto &info : *infos) check("tensor name", info.name());
+  for (const auto &node : graph.node()) {
+    check("node name", node.name());
+    check("operator name", node.op_type());
+    check("operator domain", node.domain());
+    for (const auto &name : node.input()) check("tensor name", name);
+    for (const auto &name : node.output()) check("tensor name", name);
+    for (const auto &attr : node.attribute()) check("attribute name", attr.name());
+  }
+}
+
+// The checker only says that some input is not produced by an earlier node; a cycle is worth
+// naming node by node. Iterative, so a long chain of nodes cannot overflow the stack.
+void checkAcyclic(const onnx::GraphProto &graph, const std::string &modelName) {
+  const int count = graph.node_size();
+  llvm::StringMap<int> producer;
+  for (int n = 0; n < count; ++n)
+    for (const auto &output : graph.node(n).output())
+      if (!output.empty()) producer.try_emplace(output, n);
+  enum class Mark { New, Open, Done };
+  std::vector<Mark> marks(count, Mark::New);
+  // Each frame: a node and how many of its inputs were followed to their producers.
+  std::vector<std::pair<int, int>> stack;
+  for (int root = 0; root < count; ++root) {
+    if (marks[root] != Mark::New) continue;
+    stack.push_back({root, 0});
+    marks[root] = Mark::Open;
+    while (!stack.empty()) {
+      auto &[node, next] = stack.back();
+      if (next == graph.node(node).input_size()) {
+        marks[node] = Mark::Done;
+        stack.pop_back();
+        continue;
+      }
+      auto found = producer.find(graph.node(node).input(next++));
+      if (found == producer.end()) continue;
+      const int from = found->second;
+      if (marks[from] == Mark::New) {
+        marks[from] = Mark::Open;
+        stack.push_back({from, 0});
+      } else if (marks[from] == Mark::Open) {
+        // The open frames from `from` to the top form the cycle, each reading the next one's
+        // output; print it in the direction data flows.
+        std::vector<std::string> cycle;
+        for (auto frame = stack.rbegin(); frame != stack.rend(); ++frame) {
+          cycle.push_back(describeNode(graph.node(frame->first), frame->first));
+          if (frame->first == from) break;
+        }
+        cycle.push_back(cycle.front());
+        fail("{}: the graph has a cycle: {}; an ONNX graph must be acyclic, re-export the model",
+             modelName, fmt::join(cycle, " -> "));
+      }
+    }
+  }
+}
+
+// ONNX's checker and shape inference multiply dimensions without overflow checks, so every
+// initializer and tensor attribute is held to the limits before they run.
+void checkTensorProtoLimits(const onnx::GraphProto &graph, const std::string &modelName) {
+  auto check = [&](const onnx::TensorProto &tensor, const std::string &context) {
+    const auto dtype = dtypeFromOnnx(tensor.data_type());
+    if (!dtype) return; // tensorFromProto names the unsupported type
+    checkTensorLimits(*dtype, Shape(tensor.dims().begin(), tensor.dims().end()), context);
+  };
+  for (const auto &initializer : graph.initializer())
+    check(initializer, fmt::format("{}: initializer '{}'", modelName, initializer.name()));
+  int index = 0;
+  for (const auto &node : graph.node()) {
+    for (const auto &attr : node.attribute())
+      if (attr.type() == onnx::AttributeProto::TENSOR)
+        check(attr.t(), fmt::format("{}: {}: attribute '{}'", modelName, describeNode(node, index),
+                                    attr.name()));
+    ++index;
+  }
 }
 
 // Replaces external data references by inline bytes so the checker and our IR see one file.
@@ -119,22 +257,175 @@ void applyDeclaredType(Value &value, const onnx::TypeProto &type) {
   value.shape = std::move(shape);
 }
 
-// ONNX's own shape inference divides by strides and dilations without checking them (a zero
-// crashes the process), so window attributes are validated before it runs.
+// ONNX shape inference reads the declared type of a value as a dense tensor without checking it:
+// a graph input declared as a sparse tensor (or a sequence, map, optional) feeding a
+// ConvTranspose crashes libonnx. edgesplit takes dense tensors only, so the other kinds are
+// refused before it runs.
+void checkDenseTypes(const onnx::GraphProto &graph, const std::string &modelName) {
+  for (const auto *infos : {&graph.input(), &graph.value_info(), &graph.output()})
+    for (const auto &info : *infos)
+      if (info.has_type() && !info.type().has_tensor_type())
+        fail("{}: '{}' is declared as a sparse tensor, sequence, map or optional; edgesplit takes "
+             "dense tensors only",
+             modelName, info.name());
+}
+
+// Declared shapes, checked before ONNX shape inference computes with them. Unknown (symbolic)
+// dimensions count as 1, which gives a lower bound on the size. Types edgesplit does not know
+// are left to the errors about them.
+void checkDeclaredShape(const onnx::TypeProto &type, const std::string &context) {
+  if (!type.has_tensor_type() || !type.tensor_type().has_shape()) return;
+  const auto dtype = dtypeFromOnnx(type.tensor_type().elem_type());
+  if (!dtype) return;
+  Shape shape;
+  for (const auto &dim : type.tensor_type().shape().dim())
+    shape.push_back(dim.has_dim_value() ? dim.dim_value() : 1);
+  checkTensorLimits(*dtype, shape, context);
+}
+
+void checkDeclaredShapes(const onnx::GraphProto &graph, const std::string &modelName) {
+  llvm::StringMap<std::string> producers;
+  int index = 0;
+  for (const auto &node : graph.node()) {
+    for (const auto &output : node.output())
+      producers.try_emplace(output, describeNode(node, index));
+    ++index;
+  }
+  auto context = [&](const std::string &name) {
+    auto producer = producers.find(name);
+    return producer == producers.end()
+               ? fmt::format("{}: input '{}'", modelName, name)
+               : fmt::format("{}: {}: output '{}'", modelName, producer->second, name);
+  };
+  for (const auto *infos : {&graph.input(), &graph.value_info(), &graph.output()})
+    for (const auto &info : *infos) checkDeclaredShape(info.type(), context(info.name()));
+}
+
+// Pooling and convolution geometry. ONNX's shape inference divides by strides and dilations
+// without checking them (a zero crashes the process) and multiplies without overflow checks, so
+// the entries are bounded before it runs. No model for a microcontroller comes near the bound.
+constexpr int64_t kMaxWindowAttribute = int64_t(1) << 16;
+
 void checkWindowAttributes(const onnx::GraphProto &graph, const std::string &modelName) {
   int index = 0;
   for (const auto &node : graph.node()) {
     for (const auto &attr : node.attribute()) {
-      if (attr.name() != "strides" && attr.name() != "dilations" && attr.name() != "kernel_shape")
-        continue;
-      for (int64_t value : attr.ints())
-        if (value <= 0)
-          fail("{}: node '{}' ({}): attribute '{}' holds {}; every entry must be at least 1",
-               modelName, node.name().empty() ? fmt::format("{}_{}", node.op_type(), index)
-                                              : node.name(),
-               node.op_type(), attr.name(), value);
+      // DepthToSpace divides by blocksize squared: 2^32 wraps to a division by zero.
+      const bool positive = attr.name() == "strides" || attr.name() == "dilations" ||
+                            attr.name() == "kernel_shape" || attr.name() == "blocksize";
+      const bool offset = attr.name() == "pads" || attr.name() == "output_padding";
+      if (!positive && !offset && attr.name() != "output_shape") continue;
+      const std::vector<int64_t> values =
+          attr.type() == onnx::AttributeProto::INT
+              ? std::vector<int64_t>{attr.i()}
+              : std::vector<int64_t>(attr.ints().begin(), attr.ints().end());
+      for (int64_t value : values) {
+        auto bad = [&](std::string_view rule) {
+          fail("{}: {}: attribute '{}' holds {}; {}", modelName, describeNode(node, index),
+               attr.name(), value, rule);
+        };
+        if (positive && value <= 0) bad("every entry must be at least 1");
+        if (positive && value > kMaxWindowAttribute)
+          bad(fmt::format("every entry must be at most {}", kMaxWindowAttribute));
+        if (offset && (value < -kMaxWindowAttribute || value > kMaxWindowAttribute))
+          bad(fmt::format("every entry must lie in [{}, {}]", -kMaxWindowAttribute,
+                          kMaxWindowAttribute));
+        if (attr.name() == "output_shape" && (value < 0 || value > maxTensorBytes()))
+          bad(fmt::format("every entry must lie in [0, {}] (the tensor size limit)",
+                          maxTensorBytes()));
+      }
     }
     ++index;
+  }
+}
+
+// ONNX 1.12's shape inference of a convolution indexes the weight's dimensions by the input's
+// rank unchecked: a weight of another rank crashes it. Checked where the ranks are known before
+// inference (graph inputs and initializers); edgesplit's own Conv rules check the rest.
+void checkConvolutionRanks(const onnx::GraphProto &graph, const std::string &modelName) {
+  llvm::StringMap<int> ranks;
+  for (const auto &initializer : graph.initializer())
+    ranks[initializer.name()] = initializer.dims_size();
+  for (const auto &input : graph.input())
+    if (input.type().tensor_type().has_shape())
+      ranks.try_emplace(input.name(), input.type().tensor_type().shape().dim_size());
+  int index = 0;
+  for (const auto &node : graph.node()) {
+    const std::string where = fmt::format("{}: {}", modelName, describeNode(node, index++));
+    const int weightIndex = node.op_type() == "QLinearConv" ? 3 : 1;
+    if ((node.op_type() != "Conv" && node.op_type() != "ConvTranspose" &&
+         node.op_type() != "ConvInteger" && node.op_type() != "QLinearConv") ||
+        node.input_size() <= weightIndex)
+      continue;
+    auto weight = ranks.find(node.input(weightIndex));
+    if (weight == ranks.end()) continue;
+    if (weight->second < 3)
+      fail("{}: weight '{}' has rank {}; a convolution's weight is [M, C/group, kernel...], of "
+           "rank 3 or more",
+           where, weight->first(), weight->second);
+    auto data = ranks.find(node.input(0));
+    if (data != ranks.end() && data->second != weight->second)
+      fail("{}: input '{}' has rank {} but weight '{}' has rank {}; they must match", where,
+           data->first(), data->second, weight->first(), weight->second);
+  }
+}
+
+// Subgraphs (If, Loop, Scan bodies) are beyond edgesplit, and ONNX's inference of Scan trusts
+// its axis attributes unchecked: refused before it runs.
+void checkNoSubgraphs(const onnx::GraphProto &graph, const std::string &modelName) {
+  int index = 0;
+  for (const auto &node : graph.node()) {
+    for (const auto &attr : node.attribute())
+      if (attr.type() == onnx::AttributeProto::GRAPH || attr.type() == onnx::AttributeProto::GRAPHS)
+        fail("{}: {}: attribute '{}' holds a subgraph; edgesplit does not support control flow "
+             "(If, Loop, Scan), re-export the model without it",
+             modelName, describeNode(node, index), attr.name());
+    ++index;
+  }
+}
+
+// Constant inputs that ONNX shape inference turns into output dimensions (multiplying them
+// unchecked): a Reshape or Expand target, ConstantOfShape's shape, Tile's repeats, Resize's
+// sizes, Pad's pads.
+struct ShapeInput {
+  std::string_view op;
+  int index;
+};
+constexpr ShapeInput kShapeInputs[] = {{"Reshape", 1}, {"Expand", 1}, {"ConstantOfShape", 0},
+                                       {"Tile", 1},    {"Resize", 3}, {"Pad", 1}};
+
+void checkShapeInputs(const onnx::GraphProto &graph, const std::filesystem::path &baseDir,
+                      const std::string &modelName) {
+  llvm::StringMap<const onnx::TensorProto *> constants;
+  for (const auto &initializer : graph.initializer()) constants[initializer.name()] = &initializer;
+  for (const auto &node : graph.node())
+    if (node.op_type() == "Constant" && node.output_size() == 1)
+      for (const auto &attr : node.attribute())
+        if (attr.name() == "value" && attr.type() == onnx::AttributeProto::TENSOR)
+          constants[node.output(0)] = &attr.t();
+  int index = 0;
+  for (const auto &node : graph.node()) {
+    const std::string where = fmt::format("{}: {}", modelName, describeNode(node, index++));
+    for (const ShapeInput &entry : kShapeInputs) {
+      if (node.op_type() != entry.op || node.input_size() <= entry.index) continue;
+      auto constant = constants.find(node.input(entry.index));
+      if (constant == constants.end() || constant->second->data_type() != onnx::TensorProto::INT64)
+        continue;
+      const std::vector<int64_t> values =
+          tensorFromProto(*constant->second, baseDir, where).toInt64Vector();
+      // The sizes multiply into an element count (Pad's each widen one dimension); 0 and -1 are
+      // Reshape's "copy" and "infer", and a negative pad removes what a positive one adds.
+      std::optional<int64_t> elements = 1;
+      for (int64_t value : values) {
+        if (value < -maxTensorBytes() || value > maxTensorBytes()) elements = std::nullopt;
+        else if (elements && entry.op != "Pad")
+          elements = checkedMul(*elements, std::max<int64_t>(std::abs(value), 1));
+      }
+      if (!elements || *elements > maxTensorBytes())
+        fail("{}: input '{}' holds {}, which asks for more than the limit of {} elements "
+             "(--max-tensor-bytes); check the model",
+             where, node.input(entry.index), formatShape(values), maxTensorBytes());
+    }
   }
 }
 
@@ -158,29 +449,43 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
                                        const ImportOptions &options) {
   const std::string modelName = path.string();
   onnx::ModelProto model = readModel(path);
+  checkNames(model, modelName);
   inlineExternalData(model, path.parent_path(), modelName);
 
   int opset = 0;
   for (const auto &import : model.opset_import())
     if (import.domain().empty() || import.domain() == "ai.onnx") opset = import.version();
-  if (opset == 0) fail("{}: the model imports no version of the default ONNX opset", modelName);
+  if (opset == 0)
+    fail("{}: the model imports no version of the default ONNX opset; re-export it with an "
+         "opset_import for the default domain",
+         modelName);
   if (opset < kMinOpset || opset > kMaxOpset)
     fail("{}: opset {} is outside the supported range {}..{}; convert the model with "
          "onnx.version_converter",
          modelName, opset, kMinOpset, kMaxOpset);
 
+  checkAcyclic(model.graph(), modelName);
+  checkNoSubgraphs(model.graph(), modelName);
+  checkTensorProtoLimits(model.graph(), modelName);
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &error) {
     fail("{}: the ONNX checker rejected the model: {}", modelName, firstLine(error.what()));
   }
   fixInputShapes(model, options, modelName);
+  checkDenseTypes(model.graph(), modelName);
+  checkDeclaredShapes(model.graph(), modelName);
   checkWindowAttributes(model.graph(), modelName);
+  checkConvolutionRanks(model.graph(), modelName);
+  checkShapeInputs(model.graph(), path.parent_path(), modelName);
   try {
     onnx::shape_inference::InferShapes(model);
   } catch (const std::exception &error) {
     fail("{}: ONNX shape inference failed: {}", modelName, firstLine(error.what()));
   }
+  // What inference derived (an Expand to 2^40 elements, an Unsqueeze to rank 20) before any of
+  // it becomes a Tensor.
+  checkDeclaredShapes(model.graph(), modelName);
 
   auto graph = std::make_unique<Graph>();
   const onnx::GraphProto &proto = model.graph();
@@ -201,7 +506,9 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
     Value *value = graph->createValue(input.name());
     applyDeclaredType(*value, input.type());
     if (value->dtype == DType::Undefined)
-      fail("{}: input '{}' is not a tensor of a supported element type", modelName, input.name());
+      fail("{}: input '{}' is not a tensor of a supported element type; give it float, double, "
+           "float16 or an integer type",
+           modelName, input.name());
     graph->inputs.push_back(value);
   }
 
@@ -242,7 +549,9 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
     if (Value *value = graph->findValue(info.name())) applyDeclaredType(*value, info.type());
   for (const auto &output : proto.output()) {
     Value *value = graph->findValue(output.name());
-    if (!value) fail("{}: graph output '{}' is produced by no node", modelName, output.name());
+    if (!value)
+      fail("{}: graph output '{}' is produced by no node; re-export the model", modelName,
+           output.name());
     applyDeclaredType(*value, output.type());
     graph->outputs.push_back({output.name(), value});
   }

@@ -1,5 +1,8 @@
 #include "ir/Tensor.h"
 
+#include "ir/Limits.h"
+#include "support/Error.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -9,9 +12,11 @@
 namespace edgesplit {
 
 int64_t numElements(llvm::ArrayRef<int64_t> shape) {
-  int64_t count = 1;
-  for (int64_t dim : shape) count *= dim;
-  return count;
+  const auto count = checkedElementCount(shape);
+  if (!count)
+    fail("shape {} has a negative dimension or more elements than a 64-bit count holds",
+         formatShape(shape));
+  return *count;
 }
 
 std::string formatShape(llvm::ArrayRef<int64_t> shape) {
@@ -24,10 +29,14 @@ Shape stridesOf(llvm::ArrayRef<int64_t> shape) {
   return strides;
 }
 
+// Every tensor is allocated here, so this is where no shape can ask for more than the limit: the
+// checks with a file and node to name come earlier, this one catches whatever they miss.
 Tensor::Tensor(DType dtype, llvm::ArrayRef<int64_t> shape)
-    : dtype_(dtype), shape_(shape.begin(), shape.end()),
-      elementCount_(edgesplit::numElements(shape)),
-      bytes_(static_cast<size_t>(elementCount_) * dtypeSize(dtype)) {}
+    : dtype_(dtype), shape_(shape.begin(), shape.end()) {
+  checkTensorLimits(dtype, shape, "cannot allocate a tensor");
+  elementCount_ = edgesplit::numElements(shape);
+  bytes_.resize(static_cast<size_t>(elementCount_) * dtypeSize(dtype));
+}
 
 namespace {
 

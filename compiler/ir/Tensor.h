@@ -15,6 +15,7 @@ namespace edgesplit {
 
 using Shape = llvm::SmallVector<int64_t, 6>;
 
+// Throws Error on a negative dimension or a count beyond int64 (see ir/Limits.h).
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
 std::string formatShape(llvm::ArrayRef<int64_t> shape); // "[1, 3, 32, 32]"
 // Row-major strides in elements.

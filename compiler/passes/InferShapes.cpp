@@ -1,4 +1,5 @@
 #include "interp/Interpreter.h"
+#include "ir/Limits.h"
 #include "ops/OpDef.h"
 #include "passes/Passes.h"
 
@@ -19,6 +20,9 @@ void inferNodeShapes(Node &node) {
   for (size_t i = 0; i < node.outputs.size(); ++i) {
     Value *output = node.outputs[i];
     if (!output || !inferred.outputs[i].set) continue; // data-dependent: keep declared
+    // Constant folding allocates what is inferred here: refuse it with the node's name first.
+    checkTensorLimits(inferred.outputs[i].dtype, inferred.outputs[i].shape,
+                      fmt::format("{}: output '{}'", node.describe(), output->name));
     output->dtype = inferred.outputs[i].dtype;
     output->shape = inferred.outputs[i].shape;
   }

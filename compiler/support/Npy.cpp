@@ -1,5 +1,6 @@
 #include "support/Npy.h"
 
+#include "ir/Limits.h"
 #include "support/Error.h"
 
 #include <fmt/format.h>
@@ -57,7 +58,22 @@ std::string descrOf(DType type) {
   }
 }
 
+// numpy writes headers of a few hundred bytes and refuses to read ones above 10000 (its
+// max_header_size); the regexes below need not scan more.
+constexpr size_t kMaxHeaderBytes = 10000;
+
 std::string readFile(const std::filesystem::path &path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error))
+    fail("{}: cannot open the file; check the path", path.string());
+  // A folder, FIFO or device would read as garbage or never end.
+  if (!std::filesystem::is_regular_file(path, error))
+    fail("{}: is not a regular file; give the path of a .npy file", path.string());
+  if (std::filesystem::file_size(path, error) >
+      static_cast<uintmax_t>(maxTensorBytes()) + kMaxHeaderBytes + 12)
+    fail("{}: is larger than the limit of {} bytes per tensor; pass --max-tensor-bytes to raise "
+         "it if the size is intended",
+         path.string(), maxTensorBytes());
   std::ifstream stream(path, std::ios::binary);
   if (!stream) fail("{}: cannot open the file; check the path", path.string());
   std::stringstream buffer;
@@ -76,30 +92,38 @@ Tensor parseNpy(const std::string &bytes, const std::string &context) {
     headerLength = static_cast<uint8_t>(bytes[8]) | (static_cast<uint8_t>(bytes[9]) << 8);
     headerStart = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) fail("{}: truncated .npy header", context);
+    if (bytes.size() < 12)
+      fail("{}: truncated .npy header; save the array again with numpy.save", context);
     for (int i = 0; i < 4; ++i) headerLength |= size_t(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
     headerStart = 12;
   } else {
-    fail("{}: unsupported .npy format version {}", context, major);
+    fail("{}: unsupported .npy format version {}; save the array with numpy.save", context, major);
   }
-  if (headerStart + headerLength > bytes.size()) fail("{}: truncated .npy header", context);
+  if (headerLength > kMaxHeaderBytes)
+    fail("{}: .npy header of {} bytes is longer than {}; save the array with numpy.save", context,
+         headerLength, kMaxHeaderBytes);
+  if (headerStart + headerLength > bytes.size())
+    fail("{}: truncated .npy header; save the array again with numpy.save", context);
   const std::string header = bytes.substr(headerStart, headerLength);
 
   std::smatch match;
   static const std::regex descrRe(R"('descr'\s*:\s*'([^']*)')");
   static const std::regex orderRe(R"('fortran_order'\s*:\s*(True|False))");
   static const std::regex shapeRe(R"('shape'\s*:\s*\(([^)]*)\))");
-  if (!std::regex_search(header, match, descrRe)) fail("{}: .npy header has no descr", context);
+  if (!std::regex_search(header, match, descrRe))
+    fail("{}: .npy header has no descr; save the array with numpy.save", context);
   const std::string descr = match[1];
   const auto dtype = dtypeFromDescr(descr);
   if (!dtype)
     fail("{}: array type '{}' is not supported; use little-endian float32, float64, float16, bool "
          "or an integer type",
          context, descr);
-  if (!std::regex_search(header, match, orderRe)) fail("{}: .npy header has no fortran_order", context);
+  if (!std::regex_search(header, match, orderRe))
+    fail("{}: .npy header has no fortran_order; save the array with numpy.save", context);
   if (match[1] == "True")
     fail("{}: array is in Fortran order; save numpy.ascontiguousarray(a) instead", context);
-  if (!std::regex_search(header, match, shapeRe)) fail("{}: .npy header has no shape", context);
+  if (!std::regex_search(header, match, shapeRe))
+    fail("{}: .npy header has no shape; save the array with numpy.save", context);
   Shape shape;
   std::stringstream dims(match[1]);
   std::string dim;
@@ -108,15 +132,19 @@ Tensor parseNpy(const std::string &bytes, const std::string &context) {
     if (first == std::string::npos) continue;
     int64_t value = 0;
     if (llvm::StringRef(dim).trim().getAsInteger(10, value) || value < 0)
-      fail("{}: bad dimension '{}' in .npy shape", context, dim);
+      fail("{}: bad dimension '{}' in .npy shape; save the array with numpy.save", context, dim);
     shape.push_back(value);
   }
-  Tensor tensor(*dtype, shape);
+  // The header may promise far more than the file holds: compare before allocating.
+  checkTensorLimits(*dtype, shape, context);
+  const size_t needed = static_cast<size_t>(numElements(shape)) * dtypeSize(*dtype);
   const size_t dataStart = headerStart + headerLength;
-  if (bytes.size() - dataStart != tensor.byteSize())
-    fail("{}: holds {} data bytes, shape {} of {} needs {}", context, bytes.size() - dataStart,
-         formatShape(shape), dtypeName(*dtype), tensor.byteSize());
-  if (tensor.byteSize() > 0) std::memcpy(tensor.rawData(), bytes.data() + dataStart, tensor.byteSize());
+  if (bytes.size() - dataStart != needed)
+    fail("{}: holds {} data bytes, shape {} of {} needs {}; the file is cut short, save the "
+         "array again",
+         context, bytes.size() - dataStart, formatShape(shape), dtypeName(*dtype), needed);
+  Tensor tensor(*dtype, shape);
+  if (needed > 0) std::memcpy(tensor.rawData(), bytes.data() + dataStart, needed);
   return tensor;
 }
 
@@ -161,16 +189,26 @@ std::vector<std::pair<std::string, Tensor>> readNpz(const std::filesystem::path 
     const zip_int64_t count = zip_get_num_entries(archive, 0);
     for (zip_int64_t i = 0; i < count; ++i) {
       zip_stat_t stat;
-      if (zip_stat_index(archive, i, 0, &stat) != 0) fail("{}: unreadable entry {}", path.string(), i);
+      if (zip_stat_index(archive, i, 0, &stat) != 0 ||
+          (stat.valid & (ZIP_STAT_NAME | ZIP_STAT_SIZE)) != (ZIP_STAT_NAME | ZIP_STAT_SIZE))
+        fail("{}: unreadable entry {}; save the archive again with numpy.savez", path.string(), i);
       std::string name = stat.name;
       if (!llvm::StringRef(name).endswith(".npy")) continue;
+      // The size comes from the archive's directory: a few bytes can claim gigabytes.
+      if (stat.size > static_cast<zip_uint64_t>(maxTensorBytes()) + kMaxHeaderBytes + 12)
+        fail("{}: entry '{}' is {} bytes, larger than the limit of {} bytes per tensor; pass "
+             "--max-tensor-bytes to raise it if the size is intended",
+             path.string(), name, stat.size, maxTensorBytes());
       zip_file_t *file = zip_fopen_index(archive, i, 0);
-      if (!file) fail("{}: cannot read entry '{}'", path.string(), name);
+      if (!file)
+        fail("{}: cannot read entry '{}'; save the archive again with numpy.savez", path.string(),
+             name);
       std::string bytes(stat.size, '\0');
       const zip_int64_t read = zip_fread(file, bytes.data(), stat.size);
       zip_fclose(file);
       if (read != static_cast<zip_int64_t>(stat.size))
-        fail("{}: entry '{}' is truncated", path.string(), name);
+        fail("{}: entry '{}' is truncated; save the archive again with numpy.savez", path.string(),
+             name);
       name.resize(name.size() - 4);
       arrays.emplace_back(name, parseNpy(bytes, fmt::format("{}:{}", path.string(), name)));
     }

@@ -104,3 +104,81 @@ class ErrorTest(CliTestCase):
         self.assert_fails(run("frobnicate"), 2)
         self.assert_fails(run("inspect"), 2, "model")
         self.assert_fails(run("reference", self.model, "--input", f"x={self.x}"), 2, "--output")
+
+
+class OutputFolderTest(CliTestCase):
+    """An output folder is written whole or not at all, and replaced only with --force."""
+
+    def setUp(self):
+        super().setUp()
+        self.model = self.save_model("relu.onnx", single_op_model("Relu"))
+        self.x = self.save_npy("x.npy", np.array([[-1, 2, -3, 4]], dtype=np.float32))
+        self.out = self.tmp / "out"
+
+    def previous_output(self):
+        self.out.mkdir()
+        (self.out / "old.txt").write_text("previous good output")
+
+    def assert_no_staging_left(self):
+        self.assertEqual([p.name for p in self.tmp.iterdir() if p.name.startswith(".out")], [])
+
+    def reference(self, *extra):
+        return run("reference", self.model, "--input", f"x={self.x}", "-o", self.out, *extra)
+
+    def test_existing_folder_is_kept_without_force_and_replaced_with_it(self):
+        self.previous_output()
+        self.assert_fails(self.reference(), 2, str(self.out), "pass --force to replace it")
+        self.assertEqual(sorted(p.name for p in self.out.iterdir()), ["old.txt"])
+        result = self.reference("--force")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sorted(p.name for p in self.out.iterdir()), ["y.npy"])
+        np.testing.assert_array_equal(np.load(self.out / "y.npy"), [[0, 2, 0, 4]])
+        self.assert_no_staging_left()
+
+    def test_an_empty_folder_needs_no_force(self):
+        self.out.mkdir()
+        result = self.reference()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue((self.out / "y.npy").exists())
+
+    def test_a_failing_forced_command_keeps_the_previous_folder(self):
+        self.previous_output()
+        bad = self.save_npy("wrong.npy", np.ones((1, 5), dtype=np.float32))
+        result = run("reference", self.model, "--input", f"x={bad}", "-o", self.out, "--force")
+        self.assert_fails(result, 1, "[1, 5]")
+        self.assertEqual((self.out / "old.txt").read_text(), "previous good output")
+        self.assert_no_staging_left()
+
+    def test_a_file_is_never_replaced(self):
+        self.out.write_text("not a folder")
+        self.assert_fails(self.reference("--force"), 2, "exists and is not a folder")
+        self.assertEqual(self.out.read_text(), "not a folder")
+
+    def test_compile_and_run_refuse_then_replace(self):
+        compiled = self.tmp / "compiled"
+        compile_args = ["compile", self.model, "--precision", "float32", "--target", "host",
+                        "-o", compiled]
+        self.assertEqual(run(*compile_args).returncode, 0)
+        self.assert_fails(run(*compile_args), 2, "compiled", "pass --force to replace it")
+        result = run(*compile_args, "--force")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue((compiled / "report.json").exists())
+        run_args = ["run", compiled, "--input", f"x={self.x}", "-o", self.out]
+        self.assertEqual(run(*run_args).returncode, 0)
+        self.assert_fails(run(*run_args), 2, "pass --force to replace it")
+        result = run(*run_args, "--force")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        np.testing.assert_array_equal(np.load(self.out / "y.npy"), [[0, 2, 0, 4]])
+        self.assert_no_staging_left()
+
+
+class ResourceLimitTest(CliTestCase):
+    def test_max_tensor_bytes_bounds_inputs_and_accepts_sizes(self):
+        model = self.save_model("relu.onnx", single_op_model("Relu", input_shape=(1, 256)))
+        self.assert_fails(run("inspect", model, "--max-tensor-bytes", "1kB"), 1, "relu.onnx",
+                          "input 'x'", "float32 [1, 256] needs 1024 bytes",
+                          "more than the limit of 1000")
+        self.assertEqual(run("inspect", model, "--max-tensor-bytes", "1KiB").returncode, 0)
+        self.assertEqual(run("inspect", model, "--max-tensor-bytes", "1024").returncode, 0)
+        self.assert_fails(run("inspect", model, "--max-tensor-bytes", "3GiB"), 2,
+                          "--max-tensor-bytes")

@@ -53,13 +53,18 @@ class ReferenceTest(CliTestCase):
         self.assertEqual(sorted(p.name for p in (self.tmp / "out").iterdir()), ["probs_relu_0.npy"])
         np.testing.assert_array_equal(np.load(self.tmp / "out" / "probs_relu_0.npy"), [[0, 2, 0, 4]])
 
-    def test_existing_output_folder_is_replaced(self):
+    def test_existing_output_folder_is_kept_unless_forced(self):
         out = self.tmp / "out"
         out.mkdir()
         (out / "stale.txt").write_text("old")
         model = self.save_model("m.onnx", single_op_model("Relu"))
         x = self.save_npy("x.npy", np.ones((1, 4), dtype=np.float32))
-        self.assertEqual(run("reference", model, "--input", f"x={x}", "-o", out).returncode, 0)
+        result = run("reference", model, "--input", f"x={x}", "-o", out)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("--force", result.stderr)
+        self.assertEqual(sorted(p.name for p in out.iterdir()), ["stale.txt"])
+        result = run("reference", model, "--input", f"x={x}", "-o", out, "--force")
+        self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(sorted(p.name for p in out.iterdir()), ["y.npy"])
 
 

@@ -1,0 +1,75 @@
+"""docs/errors.md is true: every catalogued error is reachable and worded as documented.
+
+Each entry of the catalogue (a `### <id>` heading followed by a fenced message template) names at
+least one case of tests/bad-inputs/cases.json, and every case names an entry. Running the case
+must print the template's message, `<placeholders>` standing for any text.
+"""
+import pathlib
+import re
+import tempfile
+import unittest
+
+from helpers import SOURCE
+from test_bad_inputs import MANIFEST, prepare_output, run_case
+
+CATALOGUE = SOURCE / "docs" / "errors.md"
+ENTRY = re.compile(r"^### (?P<id>[a-z0-9-]+)\n+```text\n(?P<template>[^\n]+)\n```", re.MULTILINE)
+PLACEHOLDER = re.compile(r"(<[A-Za-z0-9 ,'_-]+\??>)")
+PREFIX = {1: "edgesplit: error: ", 2: "edgesplit: usage error: "}
+
+
+def template_regex(template):
+    """The template as a regex: literal text, each <placeholder> any non-empty text, each
+    <placeholder?> any text, possibly none."""
+    pattern = ""
+    for i, part in enumerate(PLACEHOLDER.split(template)):
+        if i % 2 == 0:
+            pattern += re.escape(part)
+        else:
+            pattern += ".*" if part.endswith("?>") else ".+"
+    return re.compile(pattern)
+
+
+def catalogue():
+    entries = {}
+    for match in ENTRY.finditer(CATALOGUE.read_text()):
+        assert match["id"] not in entries, f"{match['id']} is catalogued twice"
+        entries[match["id"]] = match["template"]
+    return entries
+
+
+class ErrorCatalogueTest(unittest.TestCase):
+    def test_catalogue_and_cases_name_each_other(self):
+        entries = catalogue()
+        self.assertGreaterEqual(len(entries), 30)
+        used = {case["error"] for case in MANIFEST["cases"]}
+        self.assertEqual(sorted(set(entries) - used), [], "catalogued errors no case triggers")
+        self.assertEqual(sorted(used - set(entries)), [], "cases of errors the catalogue lacks")
+
+    def test_every_case_prints_its_documented_message(self):
+        entries = catalogue()
+        for case in MANIFEST["cases"]:
+            with self.subTest(case=case["id"], error=case["error"]), \
+                    tempfile.TemporaryDirectory() as tmp:
+                out = pathlib.Path(tmp) / "out"
+                prepare_output(case, out)
+                result, _ = run_case(case, out)
+                message = result.stderr.strip()
+                prefix = PREFIX[case["exit"]]
+                self.assertTrue(message.startswith(prefix), message)
+                regex = template_regex(entries[case["error"]])
+                self.assertIsNotNone(regex.fullmatch(message[len(prefix):]),
+                                     f"{message!r} does not read as {entries[case['error']]!r}")
+
+    def test_template_placeholders_match_any_text_only_where_marked(self):
+        regex = template_regex("<model>: the file is empty; re-export the model")
+        self.assertTrue(regex.fullmatch("a/b.onnx: the file is empty; re-export the model"))
+        self.assertFalse(regex.fullmatch("a/b.onnx: the file is empty"))
+        self.assertFalse(regex.fullmatch(": the file is empty; re-export the model"))
+        optional = template_regex("uses '<op>'<of domain D?> (opset <n>)")
+        self.assertTrue(optional.fullmatch("uses 'Gelu' of domain x (opset 1)"))
+        self.assertTrue(optional.fullmatch("uses 'Gelu' (opset 1)"))
+
+
+if __name__ == "__main__":
+    unittest.main()
