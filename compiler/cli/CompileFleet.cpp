@@ -266,7 +266,7 @@ private:
 
     EmitOptions options = emitOptions(device);
     options.callMasks = headCallMasks(build);
-    options.extraFiles = emitAggregatorFleet(spec, build.compiled.program);
+    options.extraFiles = emitAggregatorFleet(spec);
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
     build.entryPoints = {"fleet_init", "on_frame", "predict", "head_output_f32", "head_output",
                          "wire_counters", "arrived_groups"};

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -39,6 +40,29 @@ void buildOnce(const std::string &command, const fs::path &binary, const fs::pat
     fail("{}: the generated C does not build (see {}): {}", what.string(), log.string(),
          readText(log).substr(0, 400));
   std::ofstream(stamp, std::ios::binary) << command;
+}
+
+void writeSampleFiles(const fs::path &io, const std::vector<std::vector<Tensor>> &samples,
+                      size_t first, size_t count) {
+  fs::remove_all(io);
+  fs::create_directories(io);
+  for (size_t i = 0; i < count; ++i) {
+    std::ofstream stream(io / fmt::format("input{}.bin", i), std::ios::binary);
+    for (const std::vector<Tensor> &sample : samples)
+      stream.write(reinterpret_cast<const char *>(sample[first + i].rawData()),
+                   static_cast<std::streamsize>(sample[first + i].byteSize()));
+  }
+}
+
+size_t largestPort(const nlohmann::ordered_json &device) {
+  size_t largest = 0;
+  for (const char *side : {"inputs", "outputs"})
+    for (const auto &port : device[side]) {
+      size_t elements = 1;
+      for (const auto &dim : port["shape"]) elements *= dim.get<size_t>();
+      largest = std::max(largest, elements);
+    }
+  return largest;
 }
 
 } // namespace edgesplit::cli

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/wait.h>
+
 namespace edgesplit::cli {
 
 namespace fs = std::filesystem;
@@ -142,6 +144,24 @@ std::string qemuCommand(const Target &target, const fs::path &elf,
     command += " -chardev " + shellQuote("socket,id=uart,path=" + uartSocket.string()) +
                " -serial chardev:uart";
   return command + " -kernel " + shellQuote(elf.string());
+}
+
+std::string qemuLog(const fs::path &io) {
+  const fs::path log = io / "qemu.log";
+  std::string text = fs::exists(log) ? readText(log) : "";
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text.substr(0, 300);
+}
+
+void checkBoardExit(const Target &target, const std::string &device, int waitStatus,
+                    const fs::path &io) {
+  const int code = WIFEXITED(waitStatus) ? WEXITSTATUS(waitStatus) : -1;
+  if (code > 128)
+    fail("device '{}' crashed on {} (exception {}); see {}", device, target.qemu->machine,
+         code - 128, (io / "qemu.log").string());
+  if (code != 0)
+    fail("device '{}' failed on {} (exit status {}): {}", device, target.qemu->machine, code,
+         qemuLog(io));
 }
 
 std::vector<uint64_t> readMarkerCounts(const fs::path &counts) {

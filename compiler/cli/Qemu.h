@@ -36,6 +36,14 @@ std::string qemuCommand(const Target &target, const std::filesystem::path &elf,
                         const std::filesystem::path &counts,
                         const std::filesystem::path &uartSocket = {});
 
+// The start of QEMU's messages in `io`/qemu.log on one line, for error messages.
+std::string qemuLog(const std::filesystem::path &io);
+
+// Fails naming the device and board unless the QEMU instance that ran in `io` ended with
+// status 0 (`waitStatus` as from waitpid/system): a program failure, or (128 + n) a fault.
+void checkBoardExit(const Target &target, const std::string &device, int waitStatus,
+                    const std::filesystem::path &io);
+
 // The instruction counts the plugin recorded at each marker, in order.
 std::vector<uint64_t> readMarkerCounts(const std::filesystem::path &counts);
 

@@ -104,13 +104,6 @@ void launch(Instance &instance, const std::string &qemu) {
   }
 }
 
-std::string logOf(const Instance &instance) {
-  const fs::path log = instance.io / "qemu.log";
-  std::string text = fs::exists(log) ? readText(log) : "";
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  return text.substr(0, 300);
-}
-
 // Waits for `fd` to become readable; fails naming the device when it stays silent.
 void awaitReadable(const Instance &instance, int fd) {
   pollfd entry{fd, POLLIN, 0};
@@ -126,7 +119,7 @@ void accept(Instance &instance) {
   awaitReadable(instance, instance.listening);
   instance.connection = ::accept4(instance.listening, nullptr, nullptr, SOCK_CLOEXEC);
   if (instance.connection < 0)
-    fail("device '{}' did not connect its UART: {}", instance.name, logOf(instance));
+    fail("device '{}' did not connect its UART: {}", instance.name, qemuLog(instance.io));
 }
 
 void readExactly(const Instance &instance, uint8_t *bytes, size_t length, long sample) {
@@ -135,7 +128,7 @@ void readExactly(const Instance &instance, uint8_t *bytes, size_t length, long s
     const ssize_t got = ::read(instance.connection, bytes, length);
     if (got <= 0)
       fail("device '{}' on {} stopped before the end of sample {}: {}", instance.name,
-           instance.target.qemu->machine, sample, logOf(instance));
+           instance.target.qemu->machine, sample, qemuLog(instance.io));
     bytes += got;
     length -= static_cast<size_t>(got);
   }
@@ -146,7 +139,7 @@ void writeAll(const Instance &instance, const uint8_t *bytes, size_t length) {
     const ssize_t put = ::send(instance.connection, bytes, length, MSG_NOSIGNAL);
     if (put <= 0)
       fail("device '{}' on {} stopped receiving: {}", instance.name,
-           instance.target.qemu->machine, logOf(instance));
+           instance.target.qemu->machine, qemuLog(instance.io));
     bytes += put;
     length -= static_cast<size_t>(put);
   }
@@ -164,13 +157,7 @@ void awaitExit(Instance &instance) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   instance.pid = -1;
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (code > 128)
-    fail("device '{}' crashed on {} (exception {}); see {}", instance.name,
-         instance.target.qemu->machine, code - 128, (instance.io / "qemu.log").string());
-  if (code != 0)
-    fail("device '{}' failed on {} (exit status {}): {}", instance.name,
-         instance.target.qemu->machine, code, logOf(instance));
+  checkBoardExit(instance.target, instance.name, status, instance.io);
 }
 
 const Json &deviceJson(const Json &report, const std::string &name) {
@@ -206,33 +193,21 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
     Instance instance;
     instance.name = device->name;
     instance.target = boardTarget(json["target"], device->name);
-    size_t largestHead = 1;
-    for (const Json &output : json["outputs"]) {
-      size_t elements = 1;
-      for (const Json &dim : output["shape"]) elements *= dim.get<size_t>();
-      largestHead = std::max(largestHead, elements);
-    }
     const std::string driver = isAggregator
-                                   ? emitBoardAggregatorDriver(aggregator, links, largestHead)
+                                   ? emitBoardAggregatorDriver(aggregator, links, largestPort(json))
                                    : emitBoardSensorDriver(*device);
     const fs::path elf =
         buildBoardProgram(compiled, device->name, instance.target, {{"driver.c", driver}}, true);
     instance.io = elf.parent_path() / "io";
-    fs::remove_all(instance.io);
-    fs::create_directories(instance.io);
+    writeSampleFiles(instance.io, samples, port, device->inputElements.size());
     std::vector<std::string> args;
     if (isAggregator)
       args = {"aggregator", faults.raw ? "raw" : "float", std::to_string(samples.size()),
               "stats.txt"};
     else
       args = {"sensor", std::to_string(samples.size())};
-    for (size_t i = 0; i < device->inputElements.size(); ++i, ++port) {
-      std::ofstream stream(instance.io / fmt::format("input{}.bin", i), std::ios::binary);
-      for (const std::vector<Tensor> &sample : samples)
-        stream.write(reinterpret_cast<const char *>(sample[port].rawData()),
-                     static_cast<std::streamsize>(sample[port].byteSize()));
+    for (size_t i = 0; i < device->inputElements.size(); ++i, ++port)
       args.push_back(fmt::format("input{}.bin", i));
-    }
     if (isAggregator)
       for (size_t h = 0; h < heads.size(); ++h) args.push_back(fmt::format("head{}.bin", h));
     instance.socket = fleet.socketDir / fmt::format("uart{}", fleet.instances.size());

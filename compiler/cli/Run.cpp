@@ -15,7 +15,6 @@
 
 #include <cstdlib>
 #include <optional>
-#include <sys/wait.h>
 #include <fstream>
 #include <map>
 #include <set>
@@ -63,18 +62,6 @@ fs::path buildHostProgram(const fs::path &compiled, const std::string &device, b
   std::ofstream(driver, std::ios::binary) << emitRunDriver(device, bufferFloats);
   buildOnce(command, binary, sources);
   return binary;
-}
-
-// The largest element count among a device's ports: the driver's one float buffer.
-size_t largestPort(const Json &device) {
-  size_t largest = 0;
-  for (const char *side : {"inputs", "outputs"})
-    for (const Json &port : device[side]) {
-      size_t elements = 1;
-      for (const Json &dim : port["shape"]) elements *= dim.get<size_t>();
-      largest = std::max(largest, elements);
-    }
-  return largest;
 }
 
 llvm::StringMap<Tensor> readInputArrays(const Options &options) {
@@ -141,34 +128,12 @@ private:
   std::vector<std::pair<std::string, Tensor>> results_;
 };
 
-// The float32 samples of each input back to back in io/input<i>.bin, the files the drivers read.
-void writeSampleFiles(const fs::path &io, size_t inputs,
-                      const std::vector<std::vector<Tensor>> &samples) {
-  fs::remove_all(io);
-  fs::create_directories(io);
-  for (size_t i = 0; i < inputs; ++i) {
-    std::ofstream stream(io / fmt::format("input{}.bin", i), std::ios::binary);
-    for (const std::vector<Tensor> &sample : samples)
-      stream.write(reinterpret_cast<const char *>(sample[i].rawData()),
-                   static_cast<std::streamsize>(sample[i].byteSize()));
-  }
-}
-
 // Runs one QEMU instance in `io` (semihosting paths are relative to it), its messages in
 // io/qemu.log; a non-zero exit status is the program's failure or (128 + n) a fault.
 void runOnBoard(const Target &target, const std::string &device, const std::string &qemu,
                 const fs::path &io) {
   const std::string command = "cd " + shellQuote(io.string()) + " && " + qemu + " > qemu.log 2>&1";
-  const int status = std::system(command.c_str());
-  if (status == 0) return;
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::string log = fs::exists(io / "qemu.log") ? readText(io / "qemu.log") : "";
-  std::replace(log.begin(), log.end(), '\n', ' ');
-  if (code > 128)
-    fail("device '{}' crashed on {} (exception {}); see {}", device, target.qemu->machine,
-         code - 128, (io / "qemu.log").string());
-  fail("device '{}' failed on {} (exit status {}): {}", device, target.qemu->machine, code,
-       log.substr(0, 300));
+  checkBoardExit(target, device, std::system(command.c_str()), io);
 }
 
 Json measurementJson(const std::string &device, const BoardMeasurement &measured) {
@@ -350,7 +315,7 @@ void runFleet(const Options &options, const Json &report) {
     const fs::path binary =
         buildFleetSimulator(compiled, sensors, aggregator, links, options.sanitize);
     io = binary.parent_path() / "io";
-    writeSampleFiles(io, ports.inputs.size(), samples);
+    writeSampleFiles(io, samples, 0, ports.inputs.size());
     const fs::path statsPath = io / "stats.txt";
     std::string command = fmt::format("{} {} {} {} {} {} {} {}", shellQuote(binary.string()),
                                       options.raw ? "raw" : "float", samples.size(), options.seed,
@@ -503,7 +468,7 @@ void runCompiled(const Options &options) {
     const Target target = boardTarget((*device)["target"], deviceName);
     const fs::path elf = buildBoardProgram(compiled, deviceName, target, {{"driver.c", driver}}, false);
     io = elf.parent_path() / "io";
-    writeSampleFiles(io, ports.inputs.size(), samples);
+    writeSampleFiles(io, samples, 0, ports.inputs.size());
     std::vector<std::string> args = {"run", options.raw ? "raw" : "float", std::to_string(samples.size())};
     for (size_t i = 0; i < ports.inputs.size(); ++i) args.push_back(fmt::format("input{}.bin", i));
     for (size_t i = 0; i < outputs.size(); ++i) args.push_back(fmt::format("output{}.bin", i));
@@ -513,7 +478,7 @@ void runCompiled(const Options &options) {
   } else {
     const fs::path binary = buildHostProgram(compiled, deviceName, options.sanitize, largestPort(*device));
     io = binary.parent_path() / "io";
-    writeSampleFiles(io, ports.inputs.size(), samples);
+    writeSampleFiles(io, samples, 0, ports.inputs.size());
     std::string command = shellQuote(binary.string()) + (options.raw ? " raw " : " float ") +
                           std::to_string(samples.size());
     for (size_t i = 0; i < ports.inputs.size(); ++i)

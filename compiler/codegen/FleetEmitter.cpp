@@ -50,6 +50,14 @@ std::string identityMacros(const WireIdentity &identity, const std::string &P) {
                      P, identity.deviceId, identity.fingerprint);
 }
 
+// The include guard, includes and C++ linkage every fleet.h opens with.
+std::string headerOpening(const std::string &P, const std::string &extraIncludes) {
+  return fmt::format("#ifndef {0}FLEET_H\n#define {0}FLEET_H\n\n#include \"model.h\"\n\n{1}"
+                     "#include <stddef.h>\n#include <stdint.h>\n\n"
+                     "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
+                     P, extraIncludes);
+}
+
 } // namespace
 
 std::vector<std::string> fleetRuntimeFunctions() {
@@ -67,10 +75,7 @@ SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program)
   }
   SourceFiles files;
   std::string h = banner(spec.identity, "Fleet API (sensor device)");
-  h += fmt::format("#ifndef {0}FLEET_H\n#define {0}FLEET_H\n\n#include \"model.h\"\n\n"
-                   "#include <stddef.h>\n#include <stdint.h>\n\n"
-                   "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
-                   P);
+  h += headerOpening(P, "");
   h += identityMacros(spec.identity, P);
   h += fmt::format("/* The link to the aggregator '{}', as passed to {}send(). */\n"
                    "#define {}LINK_TO_AGGREGATOR {}u\n"
@@ -129,17 +134,14 @@ SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program)
   return files;
 }
 
-SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec, const Program &program) {
+SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   const std::string p = devicePrefix(spec.identity.device), P = upperCase(p);
   const size_t slotCount = spec.received.size(), headCount = spec.heads.size();
   if (headCount == 0) fail("internal error: an aggregator without heads");
   SourceFiles files;
 
   std::string h = banner(spec.identity, "Fleet API (aggregator)");
-  h += fmt::format("#ifndef {0}FLEET_H\n#define {0}FLEET_H\n\n#include \"model.h\"\n\n"
-                   "#include \"es_wire.h\"\n\n#include <stddef.h>\n#include <stdint.h>\n\n"
-                   "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
-                   P);
+  h += headerOpening(P, "#include \"es_wire.h\"\n\n");
   h += identityMacros(spec.identity, P);
   h += fmt::format("\n/* Sensor groups: bit masks of {}arrived_groups() and {}head_groups(). */\n",
                    p, p);
@@ -592,11 +594,10 @@ int main(int argc, char **argv) {{
 }
 
 std::string emitBoardAggregatorDriver(const FleetSimDevice &aggregator, size_t linkCount,
-                                      size_t largestHead) {
+                                      size_t bufferFloats) {
   const std::string a = devicePrefix(aggregator.name), A = upperCase(a);
   const size_t own = aggregator.inputElements.size();
-  size_t largest = std::max<size_t>(largestHead, 1);
-  for (size_t elements : aggregator.inputElements) largest = std::max(largest, elements);
+  const size_t largest = std::max<size_t>(bufferFloats, 1);
   std::string ownReads;
   for (size_t i = 0; i < own; ++i)
     ownReads += fmt::format(

@@ -57,7 +57,7 @@ struct AggregatorFleetSpec {
 };
 
 SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program);
-SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec, const Program &program);
+SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec);
 
 // The runtime-c functions fleet.c calls (so the emitter bundles their sources).
 std::vector<std::string> fleetRuntimeFunctions();
@@ -85,8 +85,8 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
 std::string emitBoardSensorDriver(const FleetSimDevice &sensor);
 // The aggregator: `aggregator raw|float SAMPLES STATS IN... OUT...` feeds the frames it
 // receives to <agg>_on_frame until a sample's end, predicts, and writes outputs and statistics
-// as the host simulator does. `largestHead`: the largest head output's element count.
+// as the host simulator does. `bufferFloats`: the largest port's element count.
 std::string emitBoardAggregatorDriver(const FleetSimDevice &aggregator, size_t linkCount,
-                                      size_t largestHead);
+                                      size_t bufferFloats);
 
 } // namespace edgesplit
