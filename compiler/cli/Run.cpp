@@ -5,6 +5,7 @@
 #include "cli/QemuFleet.h"
 #include "codegen/CEmitter.h"
 #include "codegen/FleetEmitter.h"
+#include "report/ReportFile.h"
 #include "interp/Batching.h"
 #include "support/Error.h"
 #include "support/Npy.h"
@@ -418,15 +419,7 @@ void runCompiled(const Options &options) {
   if (!fs::exists(reportPath))
     fail("{}: not a compiled folder (no report.json); create it with `edgesplit compile`",
          compiled.string());
-  Json report;
-  try {
-    report = Json::parse(readText(reportPath));
-  } catch (const Json::exception &error) {
-    fail("{}: invalid report: {}", reportPath.string(), error.what());
-  }
-  if (report.value("schema", "") != "edgesplit-report/1")
-    fail("{}: /schema is not edgesplit-report/1; recompile with this edgesplit",
-         reportPath.string());
+  const Json report = loadReport(reportPath).json;
   const bool fleet = report.contains("fleet") && options.device.empty();
   const bool faults = !options.failed.empty() || options.dropRate > 0 || options.corruptRate > 0;
   if (faults && !fleet)

@@ -86,14 +86,13 @@ private:
 
 void checkReport(const ReportJson &report, const std::string &file) {
   if (!report.is_object())
-    fail("{}: is JSON {}, not a report object; pass a report.json edgesplit compile wrote", file,
+    fail("{}: is JSON {}, not a report object; use the report.json edgesplit compile writes", file,
          report.type_name());
   if (!report.contains("schema") || !report["schema"].is_string())
-    fail("{}: has no \"schema\" string; pass a report.json edgesplit compile wrote", file);
+    fail("{}: has no \"schema\" string; use the report.json edgesplit compile writes", file);
   const std::string schema = report["schema"];
   if (schema != kReportSchema)
-    fail("{}: schema is '{}', this edgesplit reads '{}'; compile both sides with the same "
-         "edgesplit version",
+    fail("{}: schema is '{}', this edgesplit reads '{}'; compile again with this edgesplit",
          file, schema, kReportSchema);
   const Checker check(file);
   check.fields(report, {"model", "precision"}, Kind::String, "");
@@ -170,7 +169,7 @@ LoadedReport loadReport(const std::filesystem::path &path) {
   try {
     loaded.json = ReportJson::parse(stream);
   } catch (const nlohmann::json::exception &error) {
-    fail("{}: is not JSON ({}); pass a report.json edgesplit compile wrote", loaded.path,
+    fail("{}: is not JSON ({}); use the report.json edgesplit compile writes", loaded.path,
          error.what());
   }
   checkReport(loaded.json, loaded.path);
