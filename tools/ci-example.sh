@@ -39,7 +39,7 @@ edgesplit_of() {
     rm -rf "$src"
     mkdir -p "$src"
     git -C "$root" archive "$commit" | tar -x -C "$src"
-    cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$src/build" --target edgesplit -j"$(nproc)" >/dev/null
   fi
   echo "$src/build/edgesplit"
@@ -60,7 +60,7 @@ if [ -n "$head_ref" ]; then
   head_bin="$(edgesplit_of "$head_ref")"
   head_src="$(dirname "$(dirname "$head_bin")")"
 else
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$build" --target edgesplit -j"$(nproc)" >/dev/null
   head_bin="$build/edgesplit"
   head_src="$root"

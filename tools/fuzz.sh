@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (build-fuzz/: clang, ASan + UBSan, tests/fuzz/) and runs one of them.
+# Builds the libFuzzer targets (build-sanitize/: clang, ASan + UBSan, tests/fuzz/) and runs one of them.
 #   bash tools/fuzz.sh TARGET SECONDS     TARGET: onnx, topology, npy or wire (or fuzz_<name>)
-# The corpus grows in build-fuzz/corpus/TARGET/. Seeds are gathered afresh each run from
+# The corpus grows in build-sanitize/corpus/TARGET/. Seeds are gathered afresh each run from
 # tests/fuzz/seeds/TARGET/, examples/ and ../shared/onnx-node-tests (when present). A crash input
 # is copied to tests/fuzz/regressions/TARGET/, which ctest replays (fuzz_regressions_TARGET), and
 # the script fails: fix the bug and keep the file. EDGESPLIT_FUZZ_BUILT=1 skips the build step.
@@ -21,9 +21,9 @@ onnx | topology | npy | wire) ;;
   ;;
 esac
 
-build="$root/build-fuzz"
+build="$root/build-sanitize"
 if [ "${EDGESPLIT_FUZZ_BUILT:-0}" != 1 ]; then
-  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DEDGESPLIT_FUZZ=ON >/dev/null
   cmake --build "$build" -j"$(nproc)" --target "fuzz_$target"
 fi

@@ -1,4 +1,5 @@
 """Shared plumbing for the command-line tests: running edgesplit, temp folders, tiny models."""
+import json
 import os
 import pathlib
 import subprocess
@@ -15,8 +16,34 @@ SHARED = pathlib.Path(os.environ.get("EDGESPLIT_SHARED", SOURCE.parent / "shared
 EXAMPLE = SOURCE / "examples" / "two_imu"
 
 
+_REPORT_VALIDATOR = None
+
+
+def validate_report(report_json):
+    """Checks a report.json against docs/report.schema.json (raises jsonschema's error)."""
+    global _REPORT_VALIDATOR
+    if _REPORT_VALIDATOR is None:
+        import jsonschema
+        schema = json.loads((SOURCE / "docs" / "report.schema.json").read_text())
+        _REPORT_VALIDATOR = jsonschema.Draft202012Validator(schema)
+    _REPORT_VALIDATOR.validate(json.loads(pathlib.Path(report_json).read_text()))
+
+
 def run(*args):
-    return subprocess.run([EDGESPLIT, *map(str, args)], capture_output=True, text=True)
+    """Runs edgesplit. Every report a successful `compile` (or `run --qemu`, which adds measured
+    figures) leaves behind is validated against the schema, so the whole suite checks it."""
+    result = subprocess.run([EDGESPLIT, *map(str, args)], capture_output=True, text=True)
+    words = list(map(str, args))
+    if result.returncode == 0 and words and (words[0] == "compile" or "--qemu" in words):
+        folder = None
+        if words[0] != "compile":
+            folder = words[1]
+        for flag in ("-o", "--output"):
+            if flag in words[:-1]:
+                folder = words[words.index(flag) + 1]
+        if folder is not None and (pathlib.Path(folder) / "report.json").exists():
+            validate_report(pathlib.Path(folder) / "report.json")
+    return result
 
 
 class CliTestCase(unittest.TestCase):

@@ -30,7 +30,9 @@
 #define FUZZ_WIRE_MALLOC_HOOKS 1
 #endif
 #ifdef FUZZ_WIRE_MALLOC_HOOKS
-#include <sanitizer/allocator_interface.h>
+// Both ASan runtimes (gcc's and clang's) define this hook; only clang ships the header declaring it.
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*mallocHook)(const volatile void *, size_t),
+                                                         void (*freeHook)(const volatile void *));
 #endif
 
 namespace {
