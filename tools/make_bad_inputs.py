@@ -184,6 +184,20 @@ def write_models():
                model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv")],
                      [tensor_info("x", [1, 4, 4])], [tensor_info("y", ["n", "c", "h"])],
                      [numpy_helper.from_array(np.zeros((4, 4, 1, 1), np.float32), "w")]))
+    # The data's rank is known only after inference (the output of a Relu), and the weight comes
+    # through a DequantizeLinear in the second: ONNX 1.14's inference of both crashed too.
+    save_model("conv_rank_mismatch_after_node.onnx",
+               model([helper.make_node("Relu", ["x"], ["r"], name="relu"),
+                      helper.make_node("Conv", ["r", "w"], ["y"], name="conv")],
+                     [tensor_info("x", [1, 3, 8])], [tensor_info("y", ["n", "c", "h", "w"])],
+                     [numpy_helper.from_array(np.zeros((4, 3, 3, 3), np.float32), "w")]))
+    save_model("conv_rank_mismatch_qdq_weight.onnx",
+               model([helper.make_node("Relu", ["x"], ["r"], name="relu"),
+                      helper.make_node("DequantizeLinear", ["wq", "ws"], ["w"], name="dq"),
+                      helper.make_node("Conv", ["r", "w"], ["y"], name="conv")],
+                     [tensor_info("x", [1, 3, 8])], [tensor_info("y", ["n", "c", "h", "w"])],
+                     [numpy_helper.from_array(np.zeros((4, 3, 3, 3), np.int8), "wq"),
+                      numpy_helper.from_array(np.array(0.5, np.float32), "ws")]))
     body = helper.make_graph([helper.make_node("Identity", ["cond_in"], ["cond_out"])], "body",
                              [tensor_info("i", [], TensorProto.INT64),
                               tensor_info("cond_in", [], TensorProto.BOOL)],

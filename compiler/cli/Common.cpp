@@ -170,6 +170,41 @@ void writeDirectoryAtomically(const std::filesystem::path &target,
   }
 }
 
+void refuseToReplaceFile(const fs::path &path) {
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (!fs::exists(status)) return;
+  if (fs::is_directory(status))
+    failUsage("{}: is a folder; name a file to write", path.string());
+  if (!gReplaceOutput)
+    failUsage("{}: the file exists; pass --force to replace it", path.string());
+}
+
+void writeFileAtomically(const fs::path &path, const std::string &bytes) {
+  refuseToReplaceFile(path);
+  const fs::path absolute = fs::absolute(path);
+  const fs::path staging = absolute.parent_path() /
+                           fmt::format(".{}.tmp-{}", absolute.filename().string(), ::getpid());
+  {
+    std::ofstream file(staging, std::ios::binary);
+    file << bytes;
+    if (!file.flush()) {
+      std::error_code ignored;
+      fs::remove(staging, ignored);
+      fail("{}: cannot write", path.string());
+    }
+  }
+  // Without --force the rename must not replace a file that appeared while we worked.
+  const unsigned flags = gReplaceOutput ? 0 : RENAME_NOREPLACE;
+  if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, absolute.c_str(), flags) != 0) {
+    const int error = errno;
+    std::error_code ignored;
+    fs::remove(staging, ignored);
+    if (error == EEXIST) failUsage("{}: the file exists; pass --force to replace it", path.string());
+    fail("{}: cannot write: {}", path.string(), std::strerror(error));
+  }
+}
+
 void writeTextFile(const std::filesystem::path &path, const std::string &text) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream file(path, std::ios::binary);

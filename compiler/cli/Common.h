@@ -40,6 +40,13 @@ std::pair<std::string, std::string> splitAssignment(const std::string &text,
 void writeDirectoryAtomically(const std::filesystem::path &target,
                               const std::function<void(const std::filesystem::path &)> &fill);
 
+// An output file written beside the output folder (compile --emit-qdq) follows the folder's rules:
+// refuseToReplaceFile, called before any work, makes an existing file a usage error unless the
+// command was given --force; writeFileAtomically writes it whole (a temporary sibling renamed
+// over it) or not at all.
+void refuseToReplaceFile(const std::filesystem::path &path);
+void writeFileAtomically(const std::filesystem::path &path, const std::string &bytes);
+
 // Writes `text` to `path`, creating its folder.
 void writeTextFile(const std::filesystem::path &path, const std::string &text);
 

@@ -40,7 +40,7 @@ std::vector<std::vector<Tensor>> readCalibrationSamples(const Graph &graph,
   llvm::StringMap<Tensor> arrays;
   for (auto &[name, tensor] : readNpz(path)) arrays[name] = std::move(tensor);
   try {
-    return splitSamples(graph, arrays);
+    return splitSamples(graph, arrays, SampleSource::CalibrationArchive);
   } catch (const Error &error) {
     fail("{}: {}", path, error.what());
   }
@@ -81,6 +81,7 @@ void runCompile(const Options &options) {
                 "target");
     topology = loadTopology(options.topology);
   }
+  if (!options.emitQdq.empty()) refuseToReplaceFile(options.emitQdq);
   const Target target = topology ? Target{} : loadTarget(options.target);
   const ImportOptions importOptions = importOptionsFrom(options.inputShapes);
   std::unique_ptr<Graph> graph = loadModel(options.model, importOptions);
@@ -94,6 +95,10 @@ void runCompile(const Options &options) {
   std::vector<std::vector<Tensor>> samples;
   if (!options.calibration.empty()) samples = readCalibrationSamples(*graph, options.calibration);
 
+  std::string qdqModel;
+  auto writeQdqModel = [&] {
+    if (!options.emitQdq.empty()) writeFileAtomically(options.emitQdq, qdqModel);
+  };
   if (precision == Precision::Int8) {
     ValueRanges ranges;
     if (!options.calibration.empty()) ranges = calibrateFromSamples(*graph, samples, options);
@@ -108,14 +113,15 @@ void runCompile(const Options &options) {
     }
     if (!options.emitQdq.empty()) {
       // insertQdq rewrites the graph, so the export works on a second copy that takes this
-      // graph's parameters by value name.
+      // graph's parameters by value name. Written once the output folder is, so that a failed
+      // compile leaves neither.
       std::unique_ptr<Graph> exported = loadModel(options.model, importOptions);
       absorbQdq(*exported);
       for (const auto &value : exported->values())
         if (const Value *annotated = graph->findValue(value->name))
           if (annotated->quant) value->quant = annotated->quant;
       insertQdq(*exported);
-      saveOnnxModel(*exported, options.emitQdq);
+      qdqModel = onnxModelBytes(*exported);
     }
   } else {
     if (!options.emitQdq.empty()) failUsage("--emit-qdq needs --precision int8");
@@ -136,6 +142,7 @@ void runCompile(const Options &options) {
     request.calibrationSamples = options.calibration.empty() ? nullptr : &samples;
     request.outputDir = options.outputDir;
     compileFleet(request);
+    writeQdqModel();
     return;
   }
   CompiledDevice device;
@@ -183,6 +190,7 @@ void runCompile(const Options &options) {
                   memorySvg(*graph, device.plan, precision, deviceName));
     dotOnly = writePartitionPicture(dir, partitionDot(picture)) == PictureFile::DotOnly;
   });
+  writeQdqModel();
   if (dotOnly) fmt::print(stderr, "edgesplit: note: {}\n", missingDotNote(options.outputDir));
 }
 

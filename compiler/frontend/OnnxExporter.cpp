@@ -122,11 +122,14 @@ onnx::ModelProto exportOnnxModel(const Graph &graph) {
   return model;
 }
 
+std::string onnxModelBytes(const Graph &graph) {
+  return exportOnnxModel(graph).SerializeAsString();
+}
+
 void saveOnnxModel(const Graph &graph, const std::filesystem::path &path) {
-  const onnx::ModelProto model = exportOnnxModel(graph);
   std::ofstream stream(path, std::ios::binary);
-  if (!stream || !model.SerializeToOstream(&stream))
-    fail("{}: cannot write the model file", path.string());
+  stream << onnxModelBytes(graph);
+  if (!stream) fail("{}: cannot write the model file", path.string());
 }
 
 } // namespace edgesplit

@@ -14,6 +14,8 @@ class ModelProto;
 namespace edgesplit {
 
 onnx::ModelProto exportOnnxModel(const Graph &graph);
+// exportOnnxModel(graph) serialised: the bytes of a .onnx file.
+std::string onnxModelBytes(const Graph &graph);
 // Serialises exportOnnxModel(graph); fails with a message naming `path` when it cannot write.
 void saveOnnxModel(const Graph &graph, const std::filesystem::path &path);
 

@@ -9,6 +9,7 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <llvm/ADT/STLExtras.h>
 #include <llvm/ADT/StringSet.h>
 #include <llvm/Support/ConvertUTF.h>
 
@@ -340,8 +341,9 @@ void checkWindowAttributes(const onnx::GraphProto &graph, const std::string &mod
 }
 
 // ONNX 1.12's shape inference of a convolution indexes the weight's dimensions by the input's
-// rank unchecked: a weight of another rank crashes it. Checked where the ranks are known before
-// inference (graph inputs and initializers); edgesplit's own Conv rules check the rest.
+// rank unchecked: a weight of another rank crashes it. Checked here where the ranks are known
+// before inference (graph inputs and initializers), with a clearer message than inference's;
+// makeKernelShapesExplicit makes inference itself safe where the data's rank is not known yet.
 void checkConvolutionRanks(const onnx::GraphProto &graph, const std::string &modelName) {
   llvm::StringMap<int> ranks;
   for (const auto &initializer : graph.initializer())
@@ -367,6 +369,46 @@ void checkConvolutionRanks(const onnx::GraphProto &graph, const std::string &mod
     if (data != ranks.end() && data->second != weight->second)
       fail("{}: input '{}' has rank {} but weight '{}' has rank {}; they must match", where,
            data->first(), data->second, weight->first(), weight->second);
+  }
+}
+
+// ONNX's Conv inference takes a missing kernel_shape from the weight's dimensions and then reads
+// that many spatial dimensions of the data unchecked: a weight of higher rank than data whose
+// rank is only known after inference (the output of another node) crashes libonnx. Spelling
+// kernel_shape out, as the operator's definition implies, makes inference check it instead.
+void makeKernelShapesExplicit(onnx::GraphProto &graph) {
+  llvm::StringMap<std::vector<int64_t>> constantShapes;
+  for (const auto &initializer : graph.initializer())
+    constantShapes[initializer.name()].assign(initializer.dims().begin(), initializer.dims().end());
+  for (auto &node : *graph.mutable_node()) {
+    const std::string &op = node.op_type();
+    if (op == "Constant" && node.output_size() == 1 && node.attribute_size() == 1 &&
+        node.attribute(0).has_t())
+      constantShapes[node.output(0)].assign(node.attribute(0).t().dims().begin(),
+                                            node.attribute(0).t().dims().end());
+    // QDQ weights reach the convolution through these.
+    const bool keepsShape = op == "DequantizeLinear" || op == "QuantizeLinear" ||
+                            op == "Identity" || op == "Cast";
+    if (keepsShape && node.input_size() > 0 && node.output_size() > 0) {
+      auto shape = constantShapes.find(node.input(0));
+      if (shape != constantShapes.end()) {
+        std::vector<int64_t> dims = shape->second;
+        constantShapes[node.output(0)] = std::move(dims);
+      }
+    }
+    const int weightIndex = op == "QLinearConv" ? 3 : 1;
+    if ((op != "Conv" && op != "ConvTranspose" && op != "ConvInteger" && op != "QLinearConv") ||
+        node.input_size() <= weightIndex)
+      continue;
+    auto weight = constantShapes.find(node.input(weightIndex));
+    if (weight == constantShapes.end() || weight->second.size() < 3 ||
+        llvm::any_of(node.attribute(), [](const auto &attr) { return attr.name() == "kernel_shape"; }))
+      continue;
+    onnx::AttributeProto *kernelShape = node.add_attribute();
+    kernelShape->set_name("kernel_shape");
+    kernelShape->set_type(onnx::AttributeProto::INTS);
+    for (size_t axis = 2; axis < weight->second.size(); ++axis)
+      kernelShape->add_ints(weight->second[axis]);
   }
 }
 
@@ -415,13 +457,18 @@ void checkShapeInputs(const onnx::GraphProto &graph, const std::filesystem::path
           tensorFromProto(*constant->second, baseDir, where).toInt64Vector();
       // The sizes multiply into an element count (Pad's each widen one dimension); 0 and -1 are
       // Reshape's "copy" and "infer", and a negative pad removes what a positive one adds.
-      std::optional<int64_t> elements = 1;
+      bool inRange = true;
+      int64_t elements = 1;
       for (int64_t value : values) {
-        if (value < -maxTensorBytes() || value > maxTensorBytes()) elements = std::nullopt;
-        else if (elements && entry.op != "Pad")
-          elements = checkedMul(*elements, std::max<int64_t>(std::abs(value), 1));
+        if (value < -maxTensorBytes() || value > maxTensorBytes()) inRange = false;
+        else if (inRange && entry.op != "Pad") {
+          const std::optional<int64_t> product =
+              checkedMul(elements, std::max<int64_t>(std::abs(value), 1));
+          if (product) elements = *product;
+          else inRange = false;
+        }
       }
-      if (!elements || *elements > maxTensorBytes())
+      if (!inRange || elements > maxTensorBytes())
         fail("{}: input '{}' holds {}, which asks for more than the limit of {} elements "
              "(--max-tensor-bytes); check the model",
              where, node.input(entry.index), formatShape(values), maxTensorBytes());
@@ -478,6 +525,7 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
   checkWindowAttributes(model.graph(), modelName);
   checkConvolutionRanks(model.graph(), modelName);
   checkShapeInputs(model.graph(), path.parent_path(), modelName);
+  makeKernelShapesExplicit(*model.mutable_graph());
   try {
     onnx::shape_inference::InferShapes(model);
   } catch (const std::exception &error) {

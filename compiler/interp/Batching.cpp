@@ -51,7 +51,8 @@ Tensor stackSamples(const std::vector<Tensor> &samples) {
 } // namespace
 
 std::vector<std::vector<Tensor>> splitSamples(const Graph &graph,
-                                              const llvm::StringMap<Tensor> &arrays) {
+                                              const llvm::StringMap<Tensor> &arrays,
+                                              SampleSource source) {
   for (const auto &entry : arrays)
     if (!llvm::any_of(graph.inputs, [&](const Value *v) { return v->name == entry.getKey(); })) {
       std::string names;
@@ -63,9 +64,12 @@ std::vector<std::vector<Tensor>> splitSamples(const Graph &graph,
   for (const Value *input : graph.inputs) {
     auto it = arrays.find(input->name);
     if (it == arrays.end())
-      fail("model input '{}' ({} {}) has no data; pass --input {}=FILE.npy", input->name,
-           dtypeName(input->dtype), input->shape ? formatShape(*input->shape) : "[?]",
-           input->name);
+      fail("model input '{}' ({} {}) has no data; {}", input->name, dtypeName(input->dtype),
+           input->shape ? formatShape(*input->shape) : "[?]",
+           source == SampleSource::InputOptions
+               ? fmt::format("pass --input {}=FILE.npy", input->name)
+               : fmt::format("add an array named '{}' of [N, ...] samples to the archive",
+                             input->name));
     if (it->second.dtype() != input->dtype)
       fail("input '{}': the model expects {} but the array is {}; convert it, e.g. "
            "numpy.save(path, a.astype(numpy.{}))",

@@ -147,6 +147,29 @@ class CompileTest(CliTestCase):
         self.assert_fails(result, 1, "does not fit", "RAM")
         self.assertFalse((self.tmp / "c").exists())
 
+    def test_emit_qdq_is_written_only_by_a_successful_compile(self):
+        target = json.loads((SOURCE / "targets" / "cortex-m4.json").read_text())
+        target["ram_kib"] = 1
+        small = self.tmp / "tiny.json"
+        small.write_text(json.dumps(target))
+        qdq = self.tmp / "q.onnx"
+        result = self.compile(self.tmp / "c", "--target", small, "--emit-qdq", qdq)
+        self.assert_fails(result, 1, "does not fit")
+        self.assertFalse(qdq.exists())
+        self.assertEqual(self.compile(self.tmp / "c", "--emit-qdq", qdq).returncode, 0)
+        onnx.checker.check_model(onnx.load(qdq))
+        self.assertEqual([f.name for f in self.tmp.iterdir() if f.name.startswith(".q.onnx")], [])
+
+    def test_emit_qdq_keeps_an_existing_file_unless_forced(self):
+        qdq = self.tmp / "q.onnx"
+        qdq.write_bytes(b"precious")
+        result = self.compile(self.tmp / "c", "--emit-qdq", qdq)
+        self.assert_fails(result, 2, "q.onnx", "--force")
+        self.assertEqual(qdq.read_bytes(), b"precious")
+        self.assertFalse((self.tmp / "c").exists())
+        self.assertEqual(self.compile(self.tmp / "c", "--emit-qdq", qdq, "--force").returncode, 0)
+        self.assertIn("QuantizeLinear", {n.op_type for n in onnx.load(qdq).graph.node})
+
     def test_op_without_code_generation_is_refused(self):
         model = self.save_model("floor.onnx", single_op_model("Floor", output_name="y"))
         result = run("compile", model, "--precision", "float32", "-o", self.tmp / "c")
