@@ -33,11 +33,12 @@ fs::path boardSupport(const fs::path &compiled) {
   return dir;
 }
 
-void requireTool(const std::string &tool, const std::string &package) {
-  if (!captureCommand("command -v " + tool))
-    fail("{} is not installed; `edgesplit run --qemu` needs it (Debian package {}; "
-         "tools/setup.sh installs it)",
-         tool, package);
+void requireTool(const std::string &tool, const std::vector<std::string> &packages) {
+  if (!captureCommand("command -v " + shellQuote(tool)))
+    fail("{} is not installed; `edgesplit run --qemu` needs it (Debian {} {}; "
+         "tools/setup.sh installs {})",
+         tool, packages.size() == 1 ? "package" : "packages", fmt::join(packages, ", "),
+         packages.size() == 1 ? "it" : "them");
 }
 
 } // namespace
@@ -64,7 +65,8 @@ fs::path buildBoardProgram(const fs::path &compiled, const std::string &device,
                            const Target &target,
                            const std::vector<std::pair<std::string, std::string>> &drivers,
                            bool uart) {
-  requireTool("arm-none-eabi-gcc", "gcc-arm-none-eabi and picolibc-arm-none-eabi");
+  const std::string gcc = target.toolchain.prefix + "gcc";
+  requireTool(gcc, target.toolchain.packages);
   const fs::path boards = fs::absolute(boardSupport(compiled));
   const fs::path sources = fs::absolute(compiled / device);
   const fs::path build = fs::absolute(compiled / ".build" / ("qemu-" + device));
@@ -74,7 +76,7 @@ fs::path buildBoardProgram(const fs::path &compiled, const std::string &device,
     if (!fs::exists(file) || readText(file) != text) std::ofstream(file, std::ios::binary) << text;
   }
 
-  std::string cc = "arm-none-eabi-gcc";
+  std::string cc = shellQuote(gcc);
   for (const std::string &flag : target.gccFlags) cc += " " + shellQuote(flag);
   cc += " -O2 -ffunction-sections -fdata-sections --specs=picolibc.specs -I" +
         shellQuote(boards.string());
@@ -94,8 +96,9 @@ fs::path buildBoardProgram(const fs::path &compiled, const std::string &device,
     command += " && " + compiler + " -c " + shellQuote(source.string()) + " -o " + object;
     objects.push_back(object);
   };
-  compile(boardCc, boards / "cortex-m-startup.c");
-  if (uart) compile(boardCc, boards / "cmsdk-uart.c");
+  compile(boardCc, boards / "board-startup.c");
+  compile(boardCc, boards / target.qemu->startup);
+  if (uart) compile(boardCc, boards / target.qemu->uartDriver);
   for (const std::string &source : cSourcesIn(sources)) compile(strictCc, source);
   for (const auto &[name, text] : drivers) compile(strictCc, build / name);
   command += " && " + cc + " --oslib=semihost -nostartfiles -L" + shellQuote(boards.string()) +
@@ -126,7 +129,7 @@ fs::path buildInstructionPlugin(const fs::path &compiled) {
 std::string qemuCommand(const Target &target, const fs::path &elf,
                         const std::vector<std::string> &args, const fs::path &plugin,
                         const fs::path &counts, const fs::path &uartSocket) {
-  requireTool("qemu-system-arm", "qemu-system-arm");
+  requireTool(target.qemu->system, {target.qemu->package});
   std::string semihosting = "enable=on,target=native";
   for (const std::string &arg : args) {
     // QEMU's option syntax would split an argument at a comma and the board's startup code
@@ -135,9 +138,10 @@ std::string qemuCommand(const Target &target, const fs::path &elf,
       fail("internal: semihosting argument '{}' holds a comma or space", arg);
     semihosting += ",arg=" + arg;
   }
-  std::string command = "qemu-system-arm -M " + target.qemu->machine +
-                        " -nographic -monitor none -semihosting-config " + shellQuote(semihosting) +
-                        " -plugin " + shellQuote(plugin.string() + ",out=" + counts.string());
+  std::string command = shellQuote(target.qemu->system) + " -M " + shellQuote(target.qemu->machine);
+  for (const std::string &option : target.qemu->options) command += " " + shellQuote(option);
+  command += " -nographic -monitor none -semihosting-config " + shellQuote(semihosting) +
+             " -plugin " + shellQuote(plugin.string() + ",out=" + counts.string());
   if (uartSocket.empty())
     command += " -serial null";
   else

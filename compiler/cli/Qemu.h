@@ -1,6 +1,7 @@
 // Running generated code on emulated boards (`edgesplit run --qemu`): a device's folder is
-// cross-compiled with its target's flags and the board support of targets/boards/, and run by
-// qemu-system-arm with semihosting for files and a TCG plugin that counts instructions.
+// cross-compiled with its target's toolchain and flags and the board support of targets/boards/,
+// and run by the board's QEMU with semihosting for files and a TCG plugin that counts
+// instructions.
 #pragma once
 
 #include "report/Target.h"
@@ -28,7 +29,7 @@ std::filesystem::path buildBoardProgram(const std::filesystem::path &compiled,
 // The instruction-count plugin (targets/boards/qemu-insn-plugin.c) built for the host.
 std::filesystem::path buildInstructionPlugin(const std::filesystem::path &compiled);
 
-// The qemu-system-arm command line running `elf` on `target`'s board with the semihosting
+// The QEMU command line running `elf` on `target`'s board with the semihosting
 // command line `args` (files relative to the folder QEMU runs in), the plugin writing marker
 // counts to `counts`, and UART0 connected to the unix socket `uartSocket` when not empty.
 std::string qemuCommand(const Target &target, const std::filesystem::path &elf,

@@ -14,9 +14,9 @@ namespace {
 // Code and constants a device folder adds to flash when it cannot be measured: weights and
 // parameters exactly, code as a per-kernel-file and per-call allowance.
 int64_t estimatedFlashBytes(const Program &program) {
-  int64_t bytes = program.constantBytes();
-  for (const KernelCall &call : program.calls) bytes += 96; // call site + parameter struct
-  return bytes + 4096;                                     // kernels, I/O wrappers
+  const int64_t perCall = 96;     // call site + parameter struct
+  const int64_t perDevice = 4096; // kernels, I/O wrappers
+  return program.constantBytes() + perCall * static_cast<int64_t>(program.calls.size()) + perDevice;
 }
 
 } // namespace
@@ -26,12 +26,14 @@ std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &device
                                              Precision precision,
                                              const std::vector<std::string> &entryPoints,
                                              const std::vector<std::string> &hooks) {
-  if (target.gccFlags.empty() || !captureCommand("arm-none-eabi-gcc --version")) return std::nullopt;
+  const std::string gcc = shellQuote(target.toolchain.prefix + "gcc");
+  if (target.gccFlags.empty() || !captureCommand(gcc + " --version")) return std::nullopt;
   const std::string prefix = devicePrefix(device);
-  std::string command = "arm-none-eabi-gcc";
+  std::string command = gcc;
   for (const std::string &flag : target.gccFlags) command += " " + shellQuote(flag);
-  command += " -std=c99 -O2 -ffunction-sections -fdata-sections -nostartfiles"
-             " --specs=nano.specs -Wl,--gc-sections -Wl,-e," + prefix + "run";
+  for (const std::string &flag : target.toolchain.flashLinkFlags) command += " " + shellQuote(flag);
+  command += " -std=c99 -O2 -ffunction-sections -fdata-sections -nostartfiles -Wl,--gc-sections"
+             " -Wl,-e," + prefix + "run";
   for (const char *api : {"init", "input", "output", "set_input_f32", "get_output_f32"})
     command += " -Wl,-u," + prefix + api;
   for (const std::string &api : entryPoints) command += " -Wl,-u," + prefix + api;
@@ -43,7 +45,9 @@ std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &device
   if (precision == Precision::Float32) command += " -lm";
   const bool linked = captureCommand(command).has_value();
   std::optional<std::string> size =
-      linked ? captureCommand("arm-none-eabi-size --format=berkeley " + shellQuote(elf.string())) : std::nullopt;
+      linked ? captureCommand(shellQuote(target.toolchain.prefix + "size") + " --format=berkeley " +
+                              shellQuote(elf.string()))
+             : std::nullopt;
   std::filesystem::remove(elf);
   if (!size) return std::nullopt;
   std::istringstream lines(*size);
@@ -105,7 +109,7 @@ ReportJson deviceReport(const DeviceReportInput &input) {
   if (input.flash) {
     device["flash_bytes"] = input.flash->textBytes + input.flash->dataBytes;
     device["flash_measured"] = true;
-    device["flash_method"] = "arm-none-eabi-size (text + data) of the linked folder";
+    device["flash_method"] = target.toolchain.prefix + "size (text + data) of the linked folder";
   } else {
     device["flash_bytes"] = estimatedFlashBytes(program);
     device["flash_measured"] = false;

@@ -17,9 +17,9 @@ namespace edgesplit {
 
 using ReportJson = nlohmann::ordered_json;
 
-// Flash of a generated device folder as arm-none-eabi-size reports it (text + data of the model
-// linked with only what its API reaches), when the target is an Arm core and the toolchain is
-// installed; nullopt otherwise.
+// Flash of a generated device folder as the target toolchain's size reports it (text + data of
+// the model linked with only what its API reaches), when the target has a cross toolchain and it
+// is installed; nullopt otherwise.
 struct FlashMeasurement {
   int64_t textBytes = 0;
   int64_t dataBytes = 0;

@@ -70,8 +70,8 @@ void devicesTable(TextDocument &doc, const ReportJson &report) {
   doc.heading(2, "Devices");
   doc.table(std::move(table));
   if (estimated)
-    doc.paragraph("~ flash estimated: arm-none-eabi-gcc was not installed or the target is not an "
-                  "Arm core.");
+    doc.paragraph("~ flash estimated: the target's cross compiler was not installed or the target "
+                  "has none.");
 }
 
 void linksTable(TextDocument &doc, const ReportJson &report) {

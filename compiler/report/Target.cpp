@@ -46,13 +46,50 @@ public:
     return result;
   }
 
+  std::string text(const Json &object, const std::string &path, const std::string &key) const {
+    return field(object, path, key, Json::value_t::string).get<std::string>();
+  }
+  std::vector<std::string> texts(const Json &object, const std::string &path,
+                                 const std::string &key) const {
+    std::vector<std::string> result;
+    for (const Json &item : field(object, path, key, Json::value_t::array)) {
+      if (!item.is_string()) fail("{}: {}/{} must hold strings", source_, path, key);
+      result.push_back(item.get<std::string>());
+    }
+    return result;
+  }
+  // A file of targets/boards/, which edgesplit carries.
+  std::string boardFile(const Json &object, const std::string &key) const {
+    const std::string name = text(object, "/qemu", key);
+    for (size_t i = 0; i < kBoardFilesCount; ++i)
+      if (kBoardFiles[i].path == name) return name;
+    fail("{}: /qemu/{}: '{}' is not a file of targets/boards/", source_, key, name);
+  }
+
+  // Absent in target files written before RISC-V: with gcc flags, they all meant the Arm GNU
+  // toolchain; without (the host), there is none.
+  Toolchain toolchain(bool crossCompiled) const {
+    if (!root_.contains("toolchain") && !crossCompiled) return {};
+    if (!root_.contains("toolchain"))
+      return {"arm-none-eabi-",
+              {"--specs=nano.specs"},
+              {"gcc-arm-none-eabi", "libnewlib-arm-none-eabi", "picolibc-arm-none-eabi"}};
+    const Json &json = field(root_, "", "toolchain", Json::value_t::object);
+    return {text(json, "/toolchain", "prefix"), texts(json, "/toolchain", "flash_link_flags"),
+            texts(json, "/toolchain", "packages")};
+  }
+
   QemuBoard qemuBoard() const {
     const Json &qemu = field(root_, "", "qemu", Json::value_t::object);
     QemuBoard board;
-    board.machine = field(qemu, "/qemu", "machine", Json::value_t::string).get<std::string>();
-    board.linkerScript =
-        field(qemu, "/qemu", "linker_script", Json::value_t::string).get<std::string>();
-    const std::string uart = field(qemu, "/qemu", "uart_base", Json::value_t::string);
+    board.system = text(qemu, "/qemu", "system");
+    board.package = text(qemu, "/qemu", "package");
+    board.machine = text(qemu, "/qemu", "machine");
+    if (qemu.contains("options")) board.options = texts(qemu, "/qemu", "options");
+    board.linkerScript = boardFile(qemu, "linker_script");
+    board.startup = boardFile(qemu, "startup");
+    board.uartDriver = boardFile(qemu, "uart_driver");
+    const std::string uart = text(qemu, "/qemu", "uart_base");
     char *end = nullptr;
     const unsigned long base = std::strtoul(uart.c_str(), &end, 16);
     if (uart.rfind("0x", 0) != 0 || *end || base > 0xFFFFFFFFul)
@@ -68,13 +105,11 @@ public:
       fail("{}: /schema must be \"edgesplit-target/1\"", source_);
     Target target;
     target.source = source_;
-    target.name = field(root_, "", "name", Json::value_t::string).get<std::string>();
+    target.name = text(root_, "", "name");
     target.description = root_.value("description", "");
-    target.core = field(root_, "", "core", Json::value_t::string).get<std::string>();
-    for (const Json &flag : field(root_, "", "gcc_flags", Json::value_t::array)) {
-      if (!flag.is_string()) fail("{}: /gcc_flags must hold strings", source_);
-      target.gccFlags.push_back(flag.get<std::string>());
-    }
+    target.core = text(root_, "", "core");
+    target.gccFlags = texts(root_, "", "gcc_flags");
+    target.toolchain = toolchain(!target.gccFlags.empty());
     for (const Json &feature : field(root_, "", "features", Json::value_t::array)) {
       static const std::set<std::string> known = {"dsp", "fpu-sp", "fpu-dp", "mve-int",
                                                   "mve-float"};

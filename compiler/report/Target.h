@@ -11,11 +11,24 @@
 
 namespace edgesplit {
 
+// The GNU cross toolchain that builds code for the target (flash measurement, QEMU boards).
+struct Toolchain {
+  std::string prefix; // <prefix>gcc, <prefix>size
+  // How the flash measurement links a folder: the C library and a memory map that holds it.
+  std::vector<std::string> flashLinkFlags;
+  std::vector<std::string> packages; // the Debian packages that install it, for messages
+};
+
 // How `edgesplit run --qemu` tests code for the target: the emulated board (targets/boards/).
 struct QemuBoard {
-  std::string machine;      // qemu-system-arm -M <machine>
-  std::string linkerScript; // targets/boards/<linkerScript>
-  uint32_t uartBase = 0;    // the CMSDK UART that joins a fleet's devices
+  std::string system;               // the QEMU binary, e.g. qemu-system-arm
+  std::string package;              // the Debian package that installs it, for messages
+  std::string machine;              // <system> -M <machine>
+  std::vector<std::string> options; // further QEMU options the board needs
+  std::string linkerScript;         // targets/boards/<linkerScript>
+  std::string startup;              // targets/boards/<startup>: reset and fault handling
+  std::string uartDriver;           // targets/boards/<uartDriver>: the UART of fleet runs
+  uint32_t uartBase = 0;            // the UART that joins a fleet's devices
 };
 
 struct Target {
@@ -23,7 +36,8 @@ struct Target {
   std::string source; // where it was read from, for messages
   std::string description;
   std::string core;
-  std::vector<std::string> gccFlags; // arm-none-eabi-gcc flags; empty for the host
+  std::vector<std::string> gccFlags; // <toolchain.prefix>gcc flags; empty for the host
+  Toolchain toolchain;
   // ISA features the kernels may use: dsp (SIMD32), fpu-sp, fpu-dp, mve-int, mve-float.
   std::vector<std::string> features;
   std::optional<QemuBoard> qemu; // absent: no emulated board (the host)

@@ -1,7 +1,8 @@
 /* A QEMU TCG plugin that counts executed guest instructions and, each time the program executes
- * the marker instruction of board.h (Thumb `mov r8, r8`), appends the count so far as a line to
- * the file given by its `out=` argument. The difference of two lines is the exact number of
- * instructions executed between two markers: the same binary gives the same count on every run.
+ * the marker instruction of board.h (Thumb `mov r8, r8` on Arm, `addi x0, x0, 1` on RISC-V),
+ * appends the count so far as a line to the file given by its `out=` argument. The difference
+ * of two lines is the exact number of instructions executed between two markers: the same binary
+ * gives the same count on every run.
  *
  * Blocks without a marker add their length once per execution (cheap); blocks with a marker
  * count instruction by instruction so the count at the marker is exact. */
@@ -15,9 +16,22 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 static uint64_t executed;
 static FILE *out;
 
+/* The marker's bytes as they appear in memory (little-endian) for the guest architecture; the
+ * size is compared too, since the same bytes could start a longer instruction. */
+struct marker {
+  const char *architecture;
+  size_t size;
+  uint8_t bytes[4];
+};
+static const struct marker markers[] = {
+    {"arm", 2, {0xc0, 0x46}},
+    {"riscv32", 4, {0x13, 0x00, 0x10, 0x00}},
+};
+static const struct marker *marker;
+
 static int is_marker(const struct qemu_plugin_insn *insn) {
-  const uint8_t *bytes = qemu_plugin_insn_data(insn);
-  return qemu_plugin_insn_size(insn) == 2 && bytes[0] == 0xc0 && bytes[1] == 0x46;
+  return qemu_plugin_insn_size(insn) == marker->size &&
+         memcmp(qemu_plugin_insn_data(insn), marker->bytes, marker->size) == 0;
 }
 
 static void record(unsigned int vcpu, void *userdata) {
@@ -52,7 +66,14 @@ static void finish(qemu_plugin_id_t id, void *userdata) {
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
                                            int argc, char **argv) {
-  (void)info;
+  size_t i;
+  for (i = 0; i < sizeof markers / sizeof markers[0]; ++i)
+    if (strcmp(info->target_name, markers[i].architecture) == 0) marker = &markers[i];
+  if (!marker) {
+    fprintf(stderr, "edgesplit insn plugin: no marker instruction known for %s\n",
+            info->target_name);
+    return -1;
+  }
   if (argc != 1 || strncmp(argv[0], "out=", 4) != 0) {
     fprintf(stderr, "edgesplit insn plugin: expected one argument out=FILE\n");
     return -1;

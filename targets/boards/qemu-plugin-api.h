@@ -4,13 +4,25 @@
 #ifndef EDGESPLIT_QEMU_PLUGIN_API_H
 #define EDGESPLIT_QEMU_PLUGIN_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define QEMU_PLUGIN_EXPORT __attribute__((visibility("default")))
 
 typedef uint64_t qemu_plugin_id_t;
-typedef struct qemu_info_t qemu_info_t;
+typedef struct qemu_info_t {
+  const char *target_name; /* the guest architecture: "arm", "riscv32", ... */
+  struct {
+    int min, cur;
+  } version;
+  bool system_emulation;
+  union { /* anonymous in QEMU's header; named here for ISO C99, same layout */
+    struct {
+      int smp_vcpus, max_vcpus;
+    } system;
+  } mode;
+} qemu_info_t;
 struct qemu_plugin_tb;
 struct qemu_plugin_insn;
 

@@ -1,4 +1,5 @@
-"""On-target proof: generated code cross-compiled for each Cortex-M board and run under QEMU.
+"""On-target proof: generated code cross-compiled for each Cortex-M and RISC-V board and run under
+QEMU.
 
 The ctest `qemu` (label qemu) runs this file alone: `ctest -L qemu`.
 """
@@ -82,14 +83,22 @@ class SingleDeviceBitExactTest(QemuCase):
                 self.assertEqual(report["measured"]["board"], device["board"])
         self.assertTrue(compiled_any, f"{name} fits none of the boards")
 
-    def test_two_imu_example(self):
+    def check_two_imu(self, targets):
         wrist, ankle = np.load(TWO_IMU / "wrist_imu.npy"), np.load(TWO_IMU / "ankle_imu.npy")
         calib = self.tmp / "calib.npz"
         np.savez(calib, wrist_imu=wrist, ankle_imu=ankle)
         inputs = {"wrist_imu": self.save_npy("w.npy", wrist[:4]),
                   "ankle_imu": self.save_npy("a.npy", ankle[:4])}
         self.check_model("two_imu", TWO_IMU / "model.onnx", inputs, ["--calibration", calib],
-                         BOARD_TARGETS + ("cortex-m3",))
+                         targets)
+
+    def test_two_imu_example(self):
+        self.check_two_imu(BOARD_TARGETS + ("cortex-m3",))
+
+    def test_two_imu_example_on_riscv32(self):
+        self.check_two_imu(("riscv32",))
+        run_json = json.loads((self.tmp / "two_imu_riscv32_qemu" / "run.json").read_text())
+        self.assertEqual(run_json["devices"][0]["board"], "virt")
 
     def test_har_example_as_one_device(self):
         inputs = {g: self.save_npy(f"{g}.npy", np.load(HAR / f"{g}.npy")[:4])
@@ -129,17 +138,17 @@ def fully_connected(features_in, features_out):
 
 
 class InstructionCountTest(QemuCase):
-    def instructions(self, features_in, runs=1):
+    def instructions(self, features_in, runs=1, target="cortex-m4"):
         model = self.save_model(f"fc{features_in}.onnx", fully_connected(features_in, 64))
         x = np.random.default_rng(1).normal(size=(3, features_in)).astype(np.float32)
         calib = self.tmp / f"fc{features_in}.npz"
         np.savez(calib, x=x)
-        out = self.tmp / f"fc{features_in}"
-        result = self.compile(out, model, "--target", "cortex-m4", "--calibration", calib)
+        out = self.tmp / f"fc{features_in}_{target}"
+        result = self.compile(out, model, "--target", target, "--calibration", calib)
         self.assertEqual(result.returncode, 0, result.stderr)
         counts = []
         for attempt in range(runs):
-            ran = self.tmp / f"fc{features_in}_run{attempt}"
+            ran = self.tmp / f"fc{features_in}_{target}_run{attempt}"
             result = run("run", out, "--input", f"x={self.save_npy('x.npy', x)}", "--qemu",
                          "-o", ran)
             self.assertEqual(result.returncode, 0, result.stderr)
@@ -151,6 +160,13 @@ class InstructionCountTest(QemuCase):
         counts = self.instructions(128, runs=3)
         self.assertEqual(len(set(counts)), 1, counts)
 
+    def test_repeated_runs_count_the_same_on_riscv32(self):
+        counts = self.instructions(128, runs=3, target="riscv32")
+        self.assertEqual(len(set(counts)), 1, counts)
+        # 8192 MACs at a few instructions each: the markers bracket the inference, not the run.
+        self.assertGreater(counts[0], 8192)
+        self.assertLess(counts[0], 8192 * 20)
+
     def test_count_grows_linearly_with_macs(self):
         one, two, four = (self.instructions(n)[0] for n in (128, 256, 512))
         self.assertLess(one, two)
@@ -160,24 +176,40 @@ class InstructionCountTest(QemuCase):
 
 
 class BoardSupportTest(unittest.TestCase):
-    """A fault exits QEMU with 128 + the exception number instead of hanging it."""
+    """A fault exits QEMU with 128 + the exception number (trap cause) instead of hanging it."""
 
-    def test_a_fault_ends_the_run_with_its_exception_number(self):
-        boards = SOURCE / "targets" / "boards"
+    BOARDS = SOURCE / "targets" / "boards"
+
+    def run_fault(self, gcc, linker_script, startup, qemu, main):
         with tempfile.TemporaryDirectory() as tmp:
             source = pathlib.Path(tmp) / "fault.c"
-            source.write_text("int main(void) { return *(volatile int *)0xFFFFFFF0u; }\n")
+            source.write_text(main)
             elf = pathlib.Path(tmp) / "fault.elf"
-            subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
-                            "-mfpu=fpv4-sp-d16", "-O2", "--specs=picolibc.specs",
-                            "--oslib=semihost", "-nostartfiles", f"-I{boards}", f"-L{boards}",
-                            "-Tmps2-an386.ld", str(boards / "cortex-m-startup.c"), str(source),
-                            "-o", str(elf)], check=True)
-            result = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic",
-                                     "-monitor", "none", "-serial", "null",
-                                     "-semihosting-config", "enable=on,target=native",
-                                     "-kernel", str(elf)], capture_output=True, timeout=60)
-            self.assertEqual(result.returncode, 128 + 3)  # HardFault (bus fault escalated)
+            subprocess.run([*gcc, "-O2", "--specs=picolibc.specs", "--oslib=semihost",
+                            "-nostartfiles", f"-I{self.BOARDS}", f"-L{self.BOARDS}",
+                            f"-T{linker_script}", str(self.BOARDS / "board-startup.c"),
+                            str(self.BOARDS / startup), str(source), "-o", str(elf)], check=True)
+            return subprocess.run([*qemu, "-nographic", "-monitor", "none", "-serial", "null",
+                                   "-semihosting-config", "enable=on,target=native",
+                                   "-kernel", str(elf)], capture_output=True, timeout=60)
+
+    def test_a_fault_ends_the_run_with_its_exception_number(self):
+        result = self.run_fault(
+            ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
+             "-mfpu=fpv4-sp-d16"], "mps2-an386.ld", "cortex-m-startup.c",
+            ["qemu-system-arm", "-M", "mps2-an386"],
+            "int main(void) { return *(volatile int *)0xFFFFFFF0u; }\n")
+        self.assertEqual(result.returncode, 128 + 3)  # HardFault (bus fault escalated)
+
+    def test_a_trap_ends_the_run_with_its_cause_on_riscv32(self):
+        gcc = ["riscv64-unknown-elf-gcc", "-march=rv32imac", "-mabi=ilp32"]
+        qemu = ["qemu-system-riscv32", "-M", "virt", "-bios", "none"]
+        for main, cause in (
+                ("int main(void) { return *(volatile int *)0xFFFFFFF0u; }\n", 5),  # load fault
+                ('int main(void) { __asm__ volatile(".word 0"); return 0; }\n', 2)):  # illegal
+            with self.subTest(cause=cause):
+                result = self.run_fault(gcc, "riscv-virt.ld", "riscv-startup.c", qemu, main)
+                self.assertEqual(result.returncode, 128 + cause, result.stderr)
 
 
 class FleetOnBoardsTest(QemuCase):
@@ -228,6 +260,28 @@ class FleetOnBoardsTest(QemuCase):
         board_run = self.check("--drop-rate", "0.2", "--corrupt-rate", "0.2", "--seed", "5")
         self.assertGreater(sum(link["frames_dropped"] for link in board_run["links"]), 0)
         self.assertGreater(board_run["receiver"]["bad_crc"], 0)
+
+    def test_fleet_with_riscv32_devices_equals_host_fleet(self):
+        """RISC-V sensors and hub (the NS16550A UART both ways) beside a Cortex-M4 sensor."""
+        topology = json.loads((HAR / "topology.json").read_text())
+        for device in topology["devices"]:
+            if device["name"] != "chest":
+                device["target"] = "riscv32"
+        path = self.tmp / "topology.json"
+        path.write_text(json.dumps(topology))
+        fleet = self.tmp / "riscv_fleet"
+        result = run("compile", HAR / "model.onnx", "--topology", path,
+                     "--calibration", HAR / "calibration.npz", "-o", fleet)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        host, board = self.run_both(fleet, self.inputs, "--fail", "ankle@4")
+        host_run, board_run = self.assert_same_outputs(host, board)
+        for key in ("per_sample", "heads_run", "links", "receiver"):
+            self.assertEqual(host_run[key], board_run[key], key)
+        boards = {d["name"]: (d["target"], d["board"]) for d in board_run["devices"]}
+        self.assertEqual(boards["hub"], ("riscv32", "virt"))
+        self.assertEqual(boards["chest"], ("cortex-m4", "mps2-an386"))
+        heads = [s["head"] for s in board_run["per_sample"]]
+        self.assertEqual(heads[4:], ["activity_wrist_chest"] * 2)
 
 
 if __name__ == "__main__":
