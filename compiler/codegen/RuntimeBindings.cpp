@@ -64,6 +64,15 @@ CInit describe(const es_conv2d_s8_params_t &p) {
                         F(dilation_h), F(dilation_w), F(pad_top), F(pad_left), F(groups),
                         F(input_zp), F(output_zp), F(act_min), F(act_max)});
 }
+CInit describe(const es_conv1d_s8_params_t &p) {
+  return CInit::fields({F(batch), F(in_channels), F(in_w), F(out_channels), F(out_w),
+                        F(kernel_w), F(stride), F(pad_left), F(input_zp), F(output_zp),
+                        F(act_min), F(act_max)});
+}
+CInit describe(const es_depthwise_conv3x3_s8_params_t &p) {
+  return CInit::fields({F(batch), F(channels), F(in_h), F(in_w), F(out_h), F(out_w), F(pad_top),
+                        F(pad_left), F(input_zp), F(output_zp), F(act_min), F(act_max)});
+}
 CInit describe(const es_fully_connected_s8_params_t &p) {
   return CInit::fields({F(batch), F(in_features), F(out_features), F(input_zp), F(output_zp),
                         F(act_min), F(act_max)});
@@ -161,5 +170,28 @@ CInit describe(const es_reduce_mean_f32_params_t &p) {
 }
 
 #undef F
+
+std::optional<std::vector<int32_t>> foldedFastKernelBias(llvm::ArrayRef<int8_t> weights,
+                                                         llvm::ArrayRef<int32_t> bias,
+                                                         llvm::ArrayRef<es_requant_t> perChannel,
+                                                         int32_t inputZeroPoint) {
+  const size_t channels = perChannel.size();
+  if (channels == 0 || weights.size() % channels != 0) return std::nullopt;
+  const size_t perChannelWeights = weights.size() / channels;
+  std::vector<int32_t> folded;
+  for (size_t m = 0; m < channels; ++m) {
+    if (perChannel[m].multiplier == 0 || perChannel[m].shift >= 0) return std::nullopt;
+    int64_t sum = 0, absSum = 0;
+    for (int8_t w : weights.slice(m * perChannelWeights, perChannelWeights)) {
+      sum += w;
+      absSum += w < 0 ? -w : w;
+    }
+    const int64_t channelBias = bias.empty() ? 0 : bias[m];
+    if ((channelBias < 0 ? -channelBias : channelBias) + 256 * absSum >= (int64_t{1} << 29))
+      return std::nullopt;
+    folded.push_back(static_cast<int32_t>(channelBias - inputZeroPoint * sum));
+  }
+  return folded;
+}
 
 } // namespace edgesplit

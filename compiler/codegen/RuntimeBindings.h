@@ -8,7 +8,11 @@
 #include "es_f32.h"
 #include "es_s8.h"
 
+#include <llvm/ADT/ArrayRef.h>
+
+#include <optional>
 #include <string_view>
+#include <vector>
 
 namespace edgesplit {
 
@@ -17,6 +21,8 @@ template <typename T> struct CTypeName;
 #define ES_RUNTIME_STRUCTS(X)                                                                      \
   X(es_requant_t)                                                                                  \
   X(es_conv2d_s8_params_t)                                                                         \
+  X(es_conv1d_s8_params_t)                                                                         \
+  X(es_depthwise_conv3x3_s8_params_t)                                                              \
   X(es_fully_connected_s8_params_t)                                                                \
   X(es_batch_matmul_s8_params_t)                                                                   \
   X(es_pool2d_s8_params_t)                                                                         \
@@ -52,5 +58,14 @@ ES_RUNTIME_STRUCTS(ES_DECLARE_BINDING)
 #undef ES_DECLARE_BINDING
 
 // Pointer fields (es_concat_*_params_t's tables) describe as NULL; lowering sets the symbol.
+
+// The bias of a specialised int8 kernel (es_s8.h "Specialised convolutions"), bias[m] -
+// input_zp * sum of channel m's weights, when the kernel may be used: every factor below 1/2
+// and |bias| + 256 * sum |w| < 2^29 for every channel, so its int32 accumulation equals the
+// reference's. `weights` is [channels][weights per channel]; an empty `bias` is zero.
+std::optional<std::vector<int32_t>> foldedFastKernelBias(llvm::ArrayRef<int8_t> weights,
+                                                         llvm::ArrayRef<int32_t> bias,
+                                                         llvm::ArrayRef<es_requant_t> perChannel,
+                                                         int32_t inputZeroPoint);
 
 } // namespace edgesplit

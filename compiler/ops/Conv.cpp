@@ -54,6 +54,100 @@ template <typename P> P windowParams(const LowerContext &ctx, const ConvGeometry
   return p;
 }
 
+// Two int16 weights in one word, the first in the low half (es_s8.h's weight words).
+int32_t int16Pair(int8_t low, int8_t high) {
+  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(low)) |
+                              (static_cast<uint32_t>(static_cast<uint16_t>(high)) << 16));
+}
+
+// The layer through a specialised kernel of es_s8.h ("Specialised convolutions") when it has
+// one's shape and the kernel's int32 accumulation is exact (foldedFastKernelBias); false leaves
+// it to es_conv2d_s8. Their weights are re-arranged here, once, for the SMLADs that read them.
+bool lowerSpecialised(LowerContext &ctx, const es_conv2d_s8_params_t &p,
+                      const std::vector<int8_t> &weights, const std::vector<int32_t> &bias,
+                      const std::vector<es_requant_t> &perChannel) {
+  const bool oneDimensional = p.in_h == 1 && p.kernel_h == 1 && p.out_h == 1 &&
+                              p.pad_top == 0 && p.groups == 1 && p.dilation_w == 1;
+  const int32_t padBottom = p.out_h + 2 - p.in_h - p.pad_top;
+  const int32_t padRight = p.out_w + 2 - p.in_w - p.pad_left;
+  auto zeroOrOne = [](int32_t pad) { return pad == 0 || pad == 1; };
+  const bool depthwise3x3 = p.groups == p.in_channels && p.out_channels == p.in_channels &&
+                            p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 &&
+                            p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1 &&
+                            zeroOrOne(p.pad_top) && zeroOrOne(p.pad_left) &&
+                            zeroOrOne(padBottom) && zeroOrOne(padRight);
+  if (!oneDimensional && !depthwise3x3) return false;
+  std::optional<std::vector<int32_t>> folded =
+      foldedFastKernelBias(weights, bias, perChannel, p.input_zp);
+  if (!folded) return false;
+  std::vector<int32_t> words;
+  if (oneDimensional) {
+    es_conv1d_s8_params_t q{};
+    q.batch = p.batch;
+    q.in_channels = p.in_channels;
+    q.in_w = p.in_w;
+    q.out_channels = p.out_channels;
+    q.out_w = p.out_w;
+    q.kernel_w = p.kernel_w;
+    q.stride = p.stride_w;
+    q.pad_left = p.pad_left;
+    q.input_zp = p.input_zp;
+    q.output_zp = p.output_zp;
+    q.act_min = p.act_min;
+    q.act_max = p.act_max;
+    const int32_t quads = p.kernel_w / 4;
+    for (size_t start = 0; start < weights.size(); start += p.kernel_w) {
+      const int8_t *w = weights.data() + start;
+      for (int32_t quad = 0; quad < quads; ++quad) {
+        words.push_back(int16Pair(w[4 * quad], w[4 * quad + 2]));
+        words.push_back(int16Pair(w[4 * quad + 1], w[4 * quad + 3]));
+      }
+      for (int32_t k = 4 * quads; k < p.kernel_w; ++k) words.push_back(w[k]);
+    }
+    ctx.call<es_conv1d_s8_params_t>(
+        "es_conv1d_s8", q,
+        {ctx.input(0), ctx.constantArray("weights", std::move(words)),
+         ctx.constantArray("bias_folded", std::move(*folded)),
+         ctx.constantArray("requant", perChannel), ctx.output()},
+        [](const es_conv1d_s8_params_t &q, const KernelArgs &a) {
+          es_conv1d_s8(&q, a.in<int8_t>(1), a.in<int32_t>(2), a.in<int32_t>(3),
+                       a.in<es_requant_t>(4), a.out<int8_t>(5));
+        },
+        "conv");
+    return true;
+  }
+  es_depthwise_conv3x3_s8_params_t q{};
+  q.batch = p.batch;
+  q.channels = p.in_channels;
+  q.in_h = p.in_h;
+  q.in_w = p.in_w;
+  q.out_h = p.out_h;
+  q.out_w = p.out_w;
+  q.pad_top = p.pad_top;
+  q.pad_left = p.pad_left;
+  q.input_zp = p.input_zp;
+  q.output_zp = p.output_zp;
+  q.act_min = p.act_min;
+  q.act_max = p.act_max;
+  for (size_t start = 0; start < weights.size(); start += 9) {
+    for (size_t row = start; row < start + 9; row += 3) {
+      words.push_back(int16Pair(weights[row], weights[row + 2]));
+      words.push_back(weights[row + 1]);
+    }
+  }
+  ctx.call<es_depthwise_conv3x3_s8_params_t>(
+      "es_depthwise_conv3x3_s8", q,
+      {ctx.input(0), ctx.constantArray("weights", std::move(words)),
+       ctx.constantArray("bias_folded", std::move(*folded)),
+       ctx.constantArray("requant", perChannel), ctx.output()},
+      [](const es_depthwise_conv3x3_s8_params_t &q, const KernelArgs &a) {
+        es_depthwise_conv3x3_s8(&q, a.in<int8_t>(1), a.in<int32_t>(2), a.in<int32_t>(3),
+                                a.in<es_requant_t>(4), a.out<int8_t>(5));
+      },
+      "conv");
+  return true;
+}
+
 void lower(LowerContext &ctx) {
   const ConvGeometry g = resolveConvGeometry(ctx, ctx.inputShape(0), ctx.inputShape(1));
   const bool hasBias = ctx.hasInput(2);
@@ -79,11 +173,13 @@ void lower(LowerContext &ctx) {
   std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
   std::vector<es_requant_t> perChannel;
   for (double scale : weights.scales) perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
+  std::vector<int32_t> bias =
+      hasBias ? ctx.int32Bias(2, in.scale, weights.scales) : std::vector<int32_t>{};
+  if (lowerSpecialised(ctx, p, weights.values, bias, perChannel)) return;
   ctx.call<es_conv2d_s8_params_t>(
       "es_conv2d_s8", p,
       {ctx.input(0), ctx.constantArray("weights", std::move(weights.values)),
-       hasBias ? ctx.constantArray("bias", ctx.int32Bias(2, in.scale, weights.scales))
-               : LowerContext::null(),
+       hasBias ? ctx.constantArray("bias", std::move(bias)) : LowerContext::null(),
        ctx.constantArray("requant", std::move(perChannel)), ctx.output()},
       [](const es_conv2d_s8_params_t &p, const KernelArgs &a) {
         es_conv2d_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3),

@@ -129,12 +129,29 @@ void lowerFullyConnected(LowerContext &ctx, const FullyConnectedLayer &layer) {
   std::vector<es_requant_t> perChannel;
   for (double scale : weights.scales)
     perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
+  std::vector<int32_t> bias = hasBias
+                                  ? ctx.int32Bias(*layer.biasInput, in.scale, weights.scales)
+                                  : std::vector<int32_t>{};
+  // With the input zero point folded into the bias, es_fully_connected_folded_s8 accumulates in
+  // int32 (SMLAD on DSP cores); it is exact only under foldedFastKernelBias's conditions.
+  if (std::optional<std::vector<int32_t>> folded =
+          foldedFastKernelBias(weights.values, bias, perChannel, p.input_zp)) {
+    ctx.call<es_fully_connected_s8_params_t>(
+        "es_fully_connected_folded_s8", p,
+        {ctx.input(0), ctx.constantArray("weights", std::move(weights.values)),
+         ctx.constantArray("bias_folded", std::move(*folded)),
+         ctx.constantArray("requant", std::move(perChannel)), ctx.output()},
+        [](const es_fully_connected_s8_params_t &p, const KernelArgs &a) {
+          es_fully_connected_folded_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3),
+                                       a.in<es_requant_t>(4), a.out<int8_t>(5));
+        },
+        "fully_connected");
+    return;
+  }
   ctx.call<es_fully_connected_s8_params_t>(
       "es_fully_connected_s8", p,
       {ctx.input(0), ctx.constantArray("weights", std::move(weights.values)),
-       hasBias
-           ? ctx.constantArray("bias", ctx.int32Bias(*layer.biasInput, in.scale, weights.scales))
-           : LowerContext::null(),
+       hasBias ? ctx.constantArray("bias", std::move(bias)) : LowerContext::null(),
        ctx.constantArray("requant", std::move(perChannel)), ctx.output()},
       [](const es_fully_connected_s8_params_t &p, const KernelArgs &a) {
         es_fully_connected_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3),

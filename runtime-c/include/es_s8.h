@@ -59,6 +59,67 @@ typedef struct {
 void es_conv2d_s8(const es_conv2d_s8_params_t *p, const int8_t *input, const int8_t *weights,
                   const int32_t *bias, const es_requant_t *per_channel, int8_t *output);
 
+/* ---- Specialised convolutions ------------------------------------------------------------ */
+
+/* Faster kernels for common layer kinds, with a plain C body and an ARMv7E-M DSP body chosen
+ * when the runtime is compiled (docs/performance.md). They return exactly what es_conv2d_s8 /
+ * es_fully_connected_s8 return, under conditions the compiler checks before it picks them:
+ * every per_channel factor is below 1/2 (shift < 0), and |bias| + 256 * sum |w| < 2^29 for
+ * every channel, so accumulating in int32 cannot overflow. They take the bias with the input
+ * zero point folded in, bias_folded[m] = bias[m] - input_zp * sum of channel m's weights, and
+ * read padded taps as input_zp (which then contributes nothing), and they take weights
+ * re-arranged as described per kernel: the compiler does both once. */
+
+/* 1-D convolution (ONNX Conv on [batch, in_channels, in_w], groups 1, dilation 1):
+ * input [batch, in_channels, in_w], output [batch, out_channels, out_w]. */
+typedef struct {
+  int32_t batch;
+  int32_t in_channels;
+  int32_t in_w;
+  int32_t out_channels;
+  int32_t out_w;
+  int32_t kernel_w;
+  int32_t stride;
+  int32_t pad_left;
+  int32_t input_zp;
+  int32_t output_zp;
+  int32_t act_min;
+  int32_t act_max;
+} es_conv1d_s8_params_t;
+
+/* The int32 words per (output channel, input channel) of es_conv1d_s8's weights: each full group
+ * of four taps k..k+3 is two words, (w[k], w[k+2]) and (w[k+1], w[k+3]) as int16 pairs (first
+ * in the low half), then each remaining tap is one word holding its value. */
+#define ES_CONV1D_S8_WORDS(kernel_w) (2 * ((kernel_w) / 4) + (kernel_w) % 4)
+
+/* weights [out_channels][in_channels][ES_CONV1D_S8_WORDS(kernel_w)]. */
+void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                  const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output);
+
+/* Depthwise 3x3 convolution, stride 1, dilation 1, one output channel per input channel, pads
+ * of 0 or 1 on each side: input [batch, channels, in_h, in_w], output [batch, channels, out_h,
+ * out_w]. */
+typedef struct {
+  int32_t batch;
+  int32_t channels;
+  int32_t in_h;
+  int32_t in_w;
+  int32_t out_h;
+  int32_t out_w;
+  int32_t pad_top;
+  int32_t pad_left;
+  int32_t input_zp;
+  int32_t output_zp;
+  int32_t act_min;
+  int32_t act_max;
+} es_depthwise_conv3x3_s8_params_t;
+
+/* weights [channels][3 rows][2 words]: per kernel row, (w[0], w[2]) as an int16 pair (w[0] in
+ * the low half), then w[1]'s value. */
+void es_depthwise_conv3x3_s8(const es_depthwise_conv3x3_s8_params_t *p, const int8_t *input,
+                             const int32_t *weights, const int32_t *bias_folded,
+                             const es_requant_t *per_channel, int8_t *output);
+
 /* ---- Fully connected and MatMul --------------------------------------------------------- */
 
 typedef struct {
@@ -77,6 +138,12 @@ typedef struct {
 void es_fully_connected_s8(const es_fully_connected_s8_params_t *p, const int8_t *input,
                            const int8_t *weights, const int32_t *bias,
                            const es_requant_t *per_channel, int8_t *output);
+
+/* es_fully_connected_s8 with the input zero point folded into bias_folded (see "Specialised
+ * convolutions" for the conditions); weights as es_fully_connected_s8's. */
+void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const int8_t *input,
+                                  const int8_t *weights, const int32_t *bias_folded,
+                                  const es_requant_t *per_channel, int8_t *output);
 
 /* The product of [rows, inner] and [inner, cols] matrices, repeated over a 2-D batch
  * [batch[0], batch[1]]. Matrix (i, j) of the output reads the A matrix starting at element

@@ -16,8 +16,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 static uint64_t executed;
 static FILE *out;
 
-/* The marker's bytes as they appear in memory (little-endian) for the guest architecture; the
- * size is compared too, since the same bytes could start a longer instruction. */
+/* The marker's bytes as they appear in memory (little-endian) for the guest architecture. Both
+ * markers announce their own length (a Thumb halfword 0x46c0 is a whole 16-bit instruction; a
+ * RISC-V word ending in binary 11 is a whole 32-bit one), so only the leading bytes are compared:
+ * when an instruction ends in the last bytes of a (1 KiB) page, QEMU's Thumb translator reads
+ * the next halfword to decide where the block ends and appends it to the instruction's plugin
+ * data, which then reports 4 bytes for the 2-byte marker. */
 struct marker {
   const char *architecture;
   size_t size;
@@ -30,7 +34,7 @@ static const struct marker markers[] = {
 static const struct marker *marker;
 
 static int is_marker(const struct qemu_plugin_insn *insn) {
-  return qemu_plugin_insn_size(insn) == marker->size &&
+  return qemu_plugin_insn_size(insn) >= marker->size &&
          memcmp(qemu_plugin_insn_data(insn), marker->bytes, marker->size) == 0;
 }
 

@@ -1,0 +1,168 @@
+/* 1-D int8 convolution, specialised (es_s8.h "Specialised convolutions"). */
+#include "s8_fast_internal.h"
+
+/* The weight of tap k among one (output, input) channel pair's words. */
+static int32_t tap_weight(const int32_t *words, int32_t k, int32_t quads) {
+  if (k >= 4 * quads) return words[2 * quads + (k - 4 * quads)];
+  const int32_t word = words[2 * (k / 4) + (k & 1)];
+  return (k & 2) ? es_s8_high_half(word) : es_s8_low_half(word);
+}
+
+/* Any window of output channel m, taps outside the row read as input_zp: the plain body's every
+ * output and the DSP body's windows that overlap the padding. */
+static int32_t accumulate_window(const es_conv1d_s8_params_t *p, const int8_t *input,
+                                 const int32_t *words, int32_t acc, int32_t start) {
+  const int32_t quads = p->kernel_w / 4;
+  const int32_t step = ES_CONV1D_S8_WORDS(p->kernel_w);
+  for (int32_t c = 0; c < p->in_channels; ++c, words += step) {
+    const int8_t *row = input + c * p->in_w;
+    for (int32_t k = 0; k < p->kernel_w; ++k) {
+      const int32_t at = start + k;
+      const int32_t x = at >= 0 && at < p->in_w ? row[at] : p->input_zp;
+      acc += x * tap_weight(words, k, quads);
+    }
+  }
+  return acc;
+}
+
+#if ES_S8_USE_DSP
+/* Two output channels over one window inside the row: each group of four input bytes is
+ * sign-extended once, into the even and the odd taps, and feeds four SMLADs. */
+static inline void accumulate_inside_pair(const es_conv1d_s8_params_t *p, const int8_t *window,
+                                          const int32_t *w0, const int32_t *w1, int32_t *acc0,
+                                          int32_t *acc1, const int32_t kernel_w) {
+  const int32_t quads = kernel_w / 4;
+  const int32_t tail = kernel_w % 4;
+  const int32_t in_channels = p->in_channels, in_w = p->in_w;
+  int32_t a0 = *acc0, a1 = *acc1;
+  for (int32_t c = 0; c < in_channels; ++c) {
+    const int8_t *x = window + c * in_w;
+    for (int32_t q = 0; q < quads; ++q, x += 4, w0 += 2, w1 += 2) {
+      const int32_t word = es_s8_load4(x);
+      const int32_t even = __sxtb16(word), odd = es_s8_sxtb16_odd(word);
+      a0 = __smlad(even, w0[0], a0);
+      a0 = __smlad(odd, w0[1], a0);
+      a1 = __smlad(even, w1[0], a1);
+      a1 = __smlad(odd, w1[1], a1);
+    }
+    for (int32_t t = 0; t < tail; ++t) {
+      a0 += x[t] * w0[t];
+      a1 += x[t] * w1[t];
+    }
+    w0 += tail;
+    w1 += tail;
+  }
+  *acc0 = a0;
+  *acc1 = a1;
+}
+
+/* Two output channels at two neighbouring outputs (stride 1), windows inside the row. Per group
+ * of four taps the words at the window and one byte on give (b0, b2), (b1, b3) and (b2, b4): the
+ * first output is (b0, b2).(w0, w2) + (b1, b3).(w1, w3), the second (b1, b3).(w0, w2) +
+ * (b2, b4).(w1, w3), so three sign-extensions feed eight SMLADs. */
+static inline void accumulate_inside_block(const es_conv1d_s8_params_t *p, const int8_t *window,
+                                           const int32_t *w0, const int32_t *w1, int32_t acc[4],
+                                           const int32_t kernel_w) {
+  const int32_t quads = kernel_w / 4;
+  const int32_t tail = kernel_w % 4;
+  const int32_t in_channels = p->in_channels, in_w = p->in_w;
+  int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
+  for (int32_t c = 0; c < in_channels; ++c) {
+    const int8_t *x = window + c * in_w;
+    for (int32_t q = 0; q < quads; ++q, x += 4, w0 += 2, w1 += 2) {
+      const int32_t here = es_s8_load4(x), next = es_s8_load4(x + 1);
+      const int32_t even = __sxtb16(here), odd = es_s8_sxtb16_odd(here);
+      const int32_t odd_next = es_s8_sxtb16_odd(next);
+      a0 = __smlad(even, w0[0], a0);
+      a0 = __smlad(odd, w0[1], a0);
+      a1 = __smlad(even, w1[0], a1);
+      a1 = __smlad(odd, w1[1], a1);
+      b0 = __smlad(odd, w0[0], b0);
+      b0 = __smlad(odd_next, w0[1], b0);
+      b1 = __smlad(odd, w1[0], b1);
+      b1 = __smlad(odd_next, w1[1], b1);
+    }
+    for (int32_t t = 0; t < tail; ++t) {
+      a0 += x[t] * w0[t];
+      a1 += x[t] * w1[t];
+      b0 += x[t + 1] * w0[t];
+      b1 += x[t + 1] * w1[t];
+    }
+    w0 += tail;
+    w1 += tail;
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = b0;
+  acc[3] = b1;
+}
+#endif
+
+void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                  const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
+  const int32_t channel_words = p->in_channels * ES_CONV1D_S8_WORDS(p->kernel_w);
+  /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
+  const int32_t out_w = p->out_w, stride = p->stride, pad_left = p->pad_left;
+  const int32_t output_zp = p->output_zp, act_min = p->act_min, act_max = p->act_max;
+  for (int32_t n = 0; n < p->batch; ++n) {
+    const int8_t *in = input + n * p->in_channels * p->in_w;
+    int8_t *out = output + n * p->out_channels * p->out_w;
+    int32_t m = 0;
+#if ES_S8_USE_DSP
+    /* Outputs [inside_first, inside_end) have their whole window inside the row. */
+    const int32_t inside_first = (pad_left + stride - 1) / stride;
+    int32_t inside_end =
+        p->in_w + pad_left >= p->kernel_w ? (p->in_w + pad_left - p->kernel_w) / stride + 1 : 0;
+    if (inside_end > out_w) inside_end = out_w;
+    for (; m + 1 < p->out_channels; m += 2) {
+      const int32_t *w0 = weights + m * channel_words, *w1 = w0 + channel_words;
+      const es_s8_rescale_t r0 = es_s8_rescale_of(per_channel[m]);
+      const es_s8_rescale_t r1 = es_s8_rescale_of(per_channel[m + 1]);
+      int8_t *out0 = out + m * out_w, *out1 = out0 + out_w;
+      for (int32_t x = 0; x < out_w; ++x) {
+        const int32_t start = x * stride - pad_left;
+        int32_t acc0 = bias_folded[m], acc1 = bias_folded[m + 1];
+        /* A constant window length lets the compiler unroll the taps of each channel. */
+        if (stride == 1 && x >= inside_first && x + 1 < inside_end) {
+          int32_t acc[4] = {acc0, acc1, acc0, acc1};
+          switch (p->kernel_w) {
+          case 3: accumulate_inside_block(p, in + start, w0, w1, acc, 3); break;
+          case 5: accumulate_inside_block(p, in + start, w0, w1, acc, 5); break;
+          case 7: accumulate_inside_block(p, in + start, w0, w1, acc, 7); break;
+          case 9: accumulate_inside_block(p, in + start, w0, w1, acc, 9); break;
+          default: accumulate_inside_block(p, in + start, w0, w1, acc, p->kernel_w);
+          }
+          out0[x] = es_s8_rescale_output(acc[0], r0, output_zp, act_min, act_max);
+          out1[x] = es_s8_rescale_output(acc[1], r1, output_zp, act_min, act_max);
+          out0[x + 1] = es_s8_rescale_output(acc[2], r0, output_zp, act_min, act_max);
+          out1[x + 1] = es_s8_rescale_output(acc[3], r1, output_zp, act_min, act_max);
+          ++x; /* the block made outputs x and x + 1 */
+          continue;
+        }
+        if (x >= inside_first && x < inside_end) {
+          switch (p->kernel_w) {
+          case 3: accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, 3); break;
+          case 5: accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, 5); break;
+          case 7: accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, 7); break;
+          case 9: accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, 9); break;
+          default: accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, p->kernel_w);
+          }
+        } else {
+          acc0 = accumulate_window(p, in, w0, acc0, start);
+          acc1 = accumulate_window(p, in, w1, acc1, start);
+        }
+        out0[x] = es_s8_rescale_output(acc0, r0, output_zp, act_min, act_max);
+        out1[x] = es_s8_rescale_output(acc1, r1, output_zp, act_min, act_max);
+      }
+    }
+#endif
+    for (; m < p->out_channels; ++m) {
+      const int32_t *w = weights + m * channel_words;
+      const es_s8_rescale_t r = es_s8_rescale_of(per_channel[m]);
+      for (int32_t x = 0; x < out_w; ++x) {
+        const int32_t acc = accumulate_window(p, in, w, bias_folded[m], x * stride - pad_left);
+        out[m * out_w + x] = es_s8_rescale_output(acc, r, output_zp, act_min, act_max);
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/* Helpers of the specialised int8 kernels (s8_conv1d.c, s8_depthwise_conv3x3.c,
+ * s8_fully_connected_folded.c); not part of the runtime's API.
+ *
+ * Each specialised kernel has one plain C body and one ARMv7E-M DSP body (SXTB16/SMLAD), chosen
+ * when the runtime is compiled: __ARM_FEATURE_SIMD32 is what gcc and clang define for the DSP
+ * extension (Cortex-M4/M7/M33/M55) and what guards arm_acle.h's SIMD32 intrinsics. Defining
+ * ES_REFERENCE_KERNELS forces the plain bodies, so one cross-compiled test can compare both. The
+ * compiler thus needs no knowledge of the target: a generated folder is valid everywhere. */
+#ifndef ES_S8_FAST_INTERNAL_H
+#define ES_S8_FAST_INTERNAL_H
+
+#include "s8_internal.h"
+
+#include <string.h>
+
+#if defined(__ARM_FEATURE_SIMD32) && !defined(ES_REFERENCE_KERNELS)
+#define ES_S8_USE_DSP 1
+#include <arm_acle.h>
+#else
+#define ES_S8_USE_DSP 0
+#endif
+
+/* A channel's rescaling factor, as the specialised kernels apply it. They are chosen only when
+ * every factor is below 1/2 (shift < 0, so no saturating left shift) and every accumulator,
+ * partial sums included, stays below 2^29 in magnitude: then the rounding below, done in int32
+ * without its range checks, equals docs/int8.md's requantize bit for bit. */
+typedef struct {
+  int32_t multiplier;
+  int32_t right; /* -shift, in [1, 31] */
+  int32_t half;  /* 2^(right - 1) */
+} es_s8_rescale_t;
+
+static inline es_s8_rescale_t es_s8_rescale_of(es_requant_t m) {
+  es_s8_rescale_t r;
+  r.multiplier = m.multiplier;
+  r.right = -m.shift;
+  r.half = (int32_t)1 << (r.right - 1);
+  return r;
+}
+
+/* rounding_doubling_high_mul is (p + nudge) / 2^31 truncated, which for either sign of p equals
+ * floor((p + 2^30) / 2^31); rounding_divide_by_pot rounds halves away from zero, which is
+ * floor((x + half - (x < 0)) / 2^right). Both shifts are arithmetic (as in common.c). */
+static inline int8_t es_s8_rescale_output(int32_t acc, es_s8_rescale_t r, int32_t output_zp,
+                                          int32_t act_min, int32_t act_max) {
+#if ES_S8_USE_DSP
+  /* floor((p + 2^30) / 2^31) is floor((2 * acc * multiplier + 2^31) / 2^32), one SMMULR, and
+   * 2 * acc fits int32 as |acc| < 2^29. ACLE has no intrinsic for it. */
+  int32_t high;
+  __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc * 2), "r"(r.multiplier));
+#else
+  const int32_t high = (int32_t)(((int64_t)acc * r.multiplier + ((int64_t)1 << 30)) >> 31);
+#endif
+  int32_t y = ((high + r.half - (high < 0)) >> r.right) + output_zp;
+  /* Two independent selections: gcc makes them conditional moves, not branches. */
+  y = y > act_min ? y : act_min;
+  y = y < act_max ? y : act_max;
+  return (int8_t)y;
+}
+
+/* Weight words of the specialised kernels hold two int16 weights, the first in the low half:
+ * SMLAD multiplies halves pairwise. */
+static inline int32_t es_s8_low_half(int32_t word) { return ((word & 0xffff) ^ 0x8000) - 0x8000; }
+static inline int32_t es_s8_high_half(int32_t word) {
+  return (((word >> 16) & 0xffff) ^ 0x8000) - 0x8000;
+}
+
+#if ES_S8_USE_DSP
+/* Four consecutive int8 at any alignment: Cortex-M LDR accepts unaligned addresses, memcpy says
+ * so to C without undefined behaviour and compiles to that one LDR. */
+static inline int32_t es_s8_load4(const int8_t *p) {
+  int32_t word;
+  memcpy(&word, p, sizeof word);
+  return word;
+}
+
+/* Bytes 1 and 3 sign-extended to two int16 (bytes 0 and 2 are __sxtb16). gcc 12's ACLE has no
+ * rotated form, hence the assembly. */
+static inline int32_t es_s8_sxtb16_odd(int32_t word) {
+  int32_t result;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(result) : "r"(word));
+  return result;
+}
+#endif
+
+#endif /* ES_S8_FAST_INTERNAL_H */

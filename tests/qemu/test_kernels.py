@@ -1,0 +1,76 @@
+"""The specialised int8 kernels on Cortex-M boards under QEMU: tests/runtime/fast_kernel_cases.c,
+cross-compiled with each target's flags, runs randomised cases through the reference kernels and
+the specialised ones (the ARMv7E-M DSP bodies on M4 and M55, and the plain bodies forced by
+ES_REFERENCE_KERNELS on M4) and compares them bit for bit. The host's plain bodies run the same
+cases in runtime_tests (FastKernelTests.cpp)."""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+SOURCE = pathlib.Path(os.environ.get("EDGESPLIT_SOURCE", pathlib.Path(__file__).resolve().parents[2]))
+BOARDS = SOURCE / "targets" / "boards"
+RUNTIME = SOURCE / "runtime-c"
+KERNELS = ["common.c", "s8_conv.c", "s8_fully_connected.c", "s8_conv1d.c",
+           "s8_depthwise_conv3x3.c", "s8_fully_connected_folded.c"]
+MAIN = """#include "fast_kernel_cases.c"
+int main(void) {
+  const int failures = fk_run_cases(20240607u, 1500);
+  printf("%d failures\\n", failures);
+  return failures != 0;
+}
+"""
+
+
+def have_tools():
+    return all(shutil.which(t) for t in ("arm-none-eabi-gcc", "qemu-system-arm"))
+
+
+@unittest.skipUnless(have_tools(), "arm-none-eabi-gcc or qemu-system-arm is missing")
+class KernelsOnBoards(unittest.TestCase):
+    def run_on(self, target, *defines):
+        config = json.loads((SOURCE / "targets" / f"{target}.json").read_text())
+        qemu = config["qemu"]
+        with tempfile.TemporaryDirectory(prefix="edgesplit-kernels-") as tmp_name:
+            tmp = pathlib.Path(tmp_name)
+            (tmp / "main.c").write_text(MAIN)
+            cc = ["arm-none-eabi-gcc", *config["gcc_flags"], "-O2", "-ffunction-sections",
+                  "-fdata-sections", "--specs=picolibc.specs", f"-I{BOARDS}"]
+            board = [BOARDS / "board-startup.c", BOARDS / qemu["startup"]]
+            objects = []
+            for source in board:
+                objects.append(tmp / f"board_{source.stem}.o")
+                subprocess.run([*cc, "-std=gnu99", "-c", source, "-o", objects[-1]], check=True)
+            elf = tmp / "kernels.elf"
+            subprocess.run([*cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                            *defines, f"-I{RUNTIME / 'include'}",
+                            f"-I{SOURCE / 'tests' / 'runtime'}", tmp / "main.c",
+                            *[RUNTIME / "src" / k for k in KERNELS], *objects,
+                            "--oslib=semihost", "-nostartfiles", f"-L{BOARDS}",
+                            f"-T{qemu['linker_script']}", "-Wl,--gc-sections", "-o", elf],
+                           check=True)
+            result = subprocess.run(
+                ["qemu-system-arm", "-M", qemu["machine"], "-nographic", "-monitor", "none",
+                 "-semihosting-config", "enable=on,target=native", "-serial", "null",
+                 "-kernel", elf], capture_output=True, text=True, timeout=60)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            self.assertIn("0 failures", result.stdout + result.stderr)
+
+    def test_cortex_m4_dsp(self):
+        self.run_on("cortex-m4")
+
+    def test_cortex_m4_plain(self):
+        self.run_on("cortex-m4", "-DES_REFERENCE_KERNELS")
+
+    def test_cortex_m7_dsp(self):
+        self.run_on("cortex-m7")
+
+    def test_cortex_m55(self):
+        self.run_on("cortex-m55")
+
+
+if __name__ == "__main__":
+    unittest.main()

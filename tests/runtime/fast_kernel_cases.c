@@ -1,0 +1,228 @@
+/* Randomised cases for the specialised int8 kernels (es_s8.h "Specialised convolutions"): each
+ * case runs the reference kernel (es_conv2d_s8, es_fully_connected_s8) and the specialised one
+ * on the same data, weights re-arranged and bias folded as the compiler does, and compares the
+ * outputs byte for byte. Shapes, strides, paddings, zero points, multipliers and activation
+ * ranges are drawn within the conditions under which the compiler picks the specialised kernels.
+ *
+ * One source for every platform: FastKernelTests.cpp includes it on the host (plain C bodies);
+ * tests/qemu/test_kernels.py builds it with a main for Cortex-M boards (DSP bodies, and with
+ * ES_REFERENCE_KERNELS the plain ones) and runs it under QEMU. It is C99 that is also C++. */
+#include "es_s8.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static uint32_t fk_state;
+
+static uint32_t fk_next(void) {
+  fk_state ^= fk_state << 13;
+  fk_state ^= fk_state >> 17;
+  fk_state ^= fk_state << 5;
+  return fk_state;
+}
+
+/* Uniform in [lo, hi]. */
+static int32_t fk_range(int32_t lo, int32_t hi) {
+  return lo + (int32_t)(fk_next() % (uint32_t)(hi - lo + 1));
+}
+
+static void fk_fill(int8_t *values, int32_t count, int32_t lo, int32_t hi) {
+  for (int32_t i = 0; i < count; ++i) values[i] = (int8_t)fk_range(lo, hi);
+}
+
+/* Zero points, multipliers and the activation range of one case; the shifts keep every factor
+ * below 1/2, as the compiler requires. */
+static void fk_quantisation(int32_t channels, es_requant_t *per_channel, int32_t *input_zp,
+                            int32_t *output_zp, int32_t *act_min, int32_t *act_max) {
+  *input_zp = fk_range(-128, 127);
+  *output_zp = fk_range(-128, 127);
+  *act_min = fk_range(0, 3) == 0 ? fk_range(-128, 127) : -128;
+  *act_max = fk_range(0, 3) == 0 ? fk_range(*act_min, 127) : 127;
+  for (int32_t m = 0; m < channels; ++m) {
+    per_channel[m].multiplier = (int32_t)(0x40000000u + (fk_next() & 0x3fffffffu));
+    per_channel[m].shift = fk_range(0, 7) == 0 ? fk_range(-31, -1) : fk_range(-14, -4);
+  }
+}
+
+/* A bias within the bound |bias| + 256 * sum |w| < 2^29, sometimes near it. */
+static int32_t fk_bias(int32_t abs_weight_sum) {
+  const int32_t room = (1 << 29) - 1 - 256 * abs_weight_sum;
+  return fk_range(0, 3) == 0 ? fk_range(-room, room) : fk_range(-20000, 20000);
+}
+
+static int32_t fk_abs_sum(const int8_t *w, int32_t count, int32_t *sum) {
+  int32_t abs_sum = 0;
+  *sum = 0;
+  for (int32_t i = 0; i < count; ++i) {
+    *sum += w[i];
+    abs_sum += w[i] < 0 ? -w[i] : w[i];
+  }
+  return abs_sum;
+}
+
+static int fk_compare(const char *kernel, int32_t index, const int8_t *expected,
+                      const int8_t *actual, int32_t count) {
+  if (memcmp(expected, actual, (size_t)count) == 0) return 0;
+  for (int32_t i = 0; i < count; ++i) {
+    if (expected[i] != actual[i]) {
+      printf("%s case %ld: output %ld is %d, the reference gives %d\n", kernel, (long)index,
+             (long)i, actual[i], expected[i]);
+      break;
+    }
+  }
+  return 1;
+}
+
+enum { FK_MAX = 4096 };
+static int8_t fk_input[FK_MAX], fk_weights[FK_MAX], fk_expected[FK_MAX], fk_actual[FK_MAX];
+static int32_t fk_words[FK_MAX], fk_bias_values[64], fk_folded[64];
+static es_requant_t fk_requant[64];
+
+static int fk_conv1d_case(int32_t index) {
+  es_conv1d_s8_params_t p;
+  p.batch = fk_range(1, 2);
+  p.in_channels = fk_range(1, 5);
+  p.in_w = fk_range(1, 40);
+  p.out_channels = fk_range(1, 7);
+  p.kernel_w = fk_range(1, 9);
+  p.stride = fk_range(1, 3);
+  p.pad_left = fk_range(0, 3);
+  const int32_t pad_right = fk_range(0, 3);
+  if (p.in_w + p.pad_left + pad_right < p.kernel_w) p.kernel_w = p.in_w + p.pad_left + pad_right;
+  p.out_w = (p.in_w + p.pad_left + pad_right - p.kernel_w) / p.stride + 1;
+  fk_quantisation(p.out_channels, fk_requant, &p.input_zp, &p.output_zp, &p.act_min,
+                  &p.act_max);
+  const int32_t taps = p.in_channels * p.kernel_w;
+  fk_fill(fk_input, p.batch * p.in_channels * p.in_w, -128, 127);
+  fk_fill(fk_weights, p.out_channels * taps, -127, 127);
+  const int32_t words = ES_CONV1D_S8_WORDS(p.kernel_w), quads = p.kernel_w / 4;
+  for (int32_t m = 0; m < p.out_channels; ++m) {
+    int32_t sum;
+    const int32_t abs_sum = fk_abs_sum(fk_weights + m * taps, taps, &sum);
+    fk_bias_values[m] = fk_bias(abs_sum);
+    fk_folded[m] = fk_bias_values[m] - p.input_zp * sum;
+    for (int32_t c = 0; c < p.in_channels; ++c) {
+      const int8_t *w = fk_weights + m * taps + c * p.kernel_w;
+      int32_t *out = fk_words + (m * p.in_channels + c) * words;
+      for (int32_t q = 0; q < quads; ++q) {
+        out[2 * q] = (int32_t)(((uint32_t)(uint16_t)w[4 * q]) |
+                               ((uint32_t)(uint16_t)w[4 * q + 2] << 16));
+        out[2 * q + 1] = (int32_t)(((uint32_t)(uint16_t)w[4 * q + 1]) |
+                                   ((uint32_t)(uint16_t)w[4 * q + 3] << 16));
+      }
+      for (int32_t t = 4 * quads; t < p.kernel_w; ++t) out[2 * quads + t - 4 * quads] = w[t];
+    }
+  }
+  es_conv2d_s8_params_t r;
+  r.batch = p.batch;
+  r.in_channels = p.in_channels;
+  r.in_h = 1;
+  r.in_w = p.in_w;
+  r.out_channels = p.out_channels;
+  r.out_h = 1;
+  r.out_w = p.out_w;
+  r.kernel_h = 1;
+  r.kernel_w = p.kernel_w;
+  r.stride_h = 1;
+  r.stride_w = p.stride;
+  r.dilation_h = 1;
+  r.dilation_w = 1;
+  r.pad_top = 0;
+  r.pad_left = p.pad_left;
+  r.groups = 1;
+  r.input_zp = p.input_zp;
+  r.output_zp = p.output_zp;
+  r.act_min = p.act_min;
+  r.act_max = p.act_max;
+  const int32_t count = p.batch * p.out_channels * p.out_w;
+  es_conv2d_s8(&r, fk_input, fk_weights, fk_bias_values, fk_requant, fk_expected);
+  es_conv1d_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual);
+  return fk_compare("es_conv1d_s8", index, fk_expected, fk_actual, count);
+}
+
+static int fk_depthwise_case(int32_t index) {
+  es_depthwise_conv3x3_s8_params_t p;
+  p.batch = fk_range(1, 2);
+  p.channels = fk_range(1, 6);
+  p.in_h = fk_range(1, 9);
+  p.in_w = fk_range(1, 12);
+  p.pad_top = fk_range(0, 1);
+  p.pad_left = fk_range(0, 1);
+  /* The end pads make room for at least one window. */
+  const int32_t pad_bottom = p.in_h + p.pad_top < 3 ? 3 - p.in_h - p.pad_top : fk_range(0, 1);
+  const int32_t pad_right = p.in_w + p.pad_left < 3 ? 3 - p.in_w - p.pad_left : fk_range(0, 1);
+  if (pad_bottom > 1 || pad_right > 1) return 0; /* a window larger than input and pads */
+  p.out_h = p.in_h + p.pad_top + pad_bottom - 2;
+  p.out_w = p.in_w + p.pad_left + pad_right - 2;
+  fk_quantisation(p.channels, fk_requant, &p.input_zp, &p.output_zp, &p.act_min, &p.act_max);
+  fk_fill(fk_input, p.batch * p.channels * p.in_h * p.in_w, -128, 127);
+  fk_fill(fk_weights, p.channels * 9, -127, 127);
+  for (int32_t c = 0; c < p.channels; ++c) {
+    const int8_t *w = fk_weights + c * 9;
+    int32_t sum;
+    fk_bias_values[c] = fk_bias(fk_abs_sum(w, 9, &sum));
+    fk_folded[c] = fk_bias_values[c] - p.input_zp * sum;
+    for (int32_t ky = 0; ky < 3; ++ky) {
+      fk_words[c * 6 + 2 * ky] = (int32_t)(((uint32_t)(uint16_t)w[3 * ky]) |
+                                           ((uint32_t)(uint16_t)w[3 * ky + 2] << 16));
+      fk_words[c * 6 + 2 * ky + 1] = w[3 * ky + 1];
+    }
+  }
+  es_conv2d_s8_params_t r;
+  r.batch = p.batch;
+  r.in_channels = p.channels;
+  r.in_h = p.in_h;
+  r.in_w = p.in_w;
+  r.out_channels = p.channels;
+  r.out_h = p.out_h;
+  r.out_w = p.out_w;
+  r.kernel_h = 3;
+  r.kernel_w = 3;
+  r.stride_h = 1;
+  r.stride_w = 1;
+  r.dilation_h = 1;
+  r.dilation_w = 1;
+  r.pad_top = p.pad_top;
+  r.pad_left = p.pad_left;
+  r.groups = p.channels;
+  r.input_zp = p.input_zp;
+  r.output_zp = p.output_zp;
+  r.act_min = p.act_min;
+  r.act_max = p.act_max;
+  const int32_t count = p.batch * p.channels * p.out_h * p.out_w;
+  es_conv2d_s8(&r, fk_input, fk_weights, fk_bias_values, fk_requant, fk_expected);
+  es_depthwise_conv3x3_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual);
+  return fk_compare("es_depthwise_conv3x3_s8", index, fk_expected, fk_actual, count);
+}
+
+static int fk_fully_connected_case(int32_t index) {
+  es_fully_connected_s8_params_t p;
+  p.batch = fk_range(1, 3);
+  p.in_features = fk_range(1, 70);
+  p.out_features = fk_range(1, 9);
+  fk_quantisation(p.out_features, fk_requant, &p.input_zp, &p.output_zp, &p.act_min,
+                  &p.act_max);
+  fk_fill(fk_input, p.batch * p.in_features, -128, 127);
+  fk_fill(fk_weights, p.out_features * p.in_features, -127, 127);
+  for (int32_t m = 0; m < p.out_features; ++m) {
+    int32_t sum;
+    fk_bias_values[m] = fk_bias(fk_abs_sum(fk_weights + m * p.in_features, p.in_features, &sum));
+    fk_folded[m] = fk_bias_values[m] - p.input_zp * sum;
+  }
+  const int32_t count = p.batch * p.out_features;
+  es_fully_connected_s8(&p, fk_input, fk_weights, fk_bias_values, fk_requant, fk_expected);
+  es_fully_connected_folded_s8(&p, fk_input, fk_weights, fk_folded, fk_requant, fk_actual);
+  return fk_compare("es_fully_connected_folded_s8", index, fk_expected, fk_actual, count);
+}
+
+/* Runs `cases` cases of every specialised kernel from `seed`; returns how many differ. */
+static int fk_run_cases(uint32_t seed, int32_t cases) {
+  int failures = 0;
+  fk_state = seed != 0 ? seed : 1;
+  for (int32_t i = 0; i < cases; ++i) {
+    failures += fk_conv1d_case(i);
+    failures += fk_depthwise_case(i);
+    failures += fk_fully_connected_case(i);
+  }
+  return failures;
+}
