@@ -147,7 +147,7 @@ void runCompile(const Options &options) {
   }
   CompiledDevice device;
   try {
-    device = compileDevice(*graph, precision);
+    device = compileDevice(*graph, precision, kernelIsaOf(target.features));
   } catch (const Error &error) {
     fail("{}: {}", source, error.what());
   }

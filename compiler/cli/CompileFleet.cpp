@@ -94,7 +94,8 @@ public:
     verifyGraph(graph_);
     std::vector<const Node *> order;
     for (const auto &node : graph_.nodes()) order.push_back(node.get());
-    const Program whole = lowerGraph(graph_, precision_, order, fused_);
+    // The partitioner reads each node's MACs and kernel class, the same for every instruction set.
+    const Program whole = lowerGraph(graph_, precision_, KernelIsa::Plain, order, fused_);
 
     PartitionRequest partitionRequest;
     partitionRequest.graph = &graph_;
@@ -178,7 +179,9 @@ private:
     build.subgraph = extractSubgraph(graph_, nodesOn(device), modelInputsOf(build.groups), outputs,
                                      fused_);
     try {
-      build.compiled = compileFusedDevice(*build.subgraph.graph, precision_, build.subgraph.fused);
+      build.compiled = compileFusedDevice(*build.subgraph.graph, precision_,
+                                          kernelIsaOf(topology_.devices[device].target.features),
+                                          build.subgraph.fused);
     } catch (const Error &error) {
       fail("{}: device '{}': {}", request_.modelPath, topology_.devices[device].name, error.what());
     }
@@ -229,7 +232,9 @@ private:
       outputs.push_back({head.output, const_cast<Value *>(head.value)});
     build.subgraph = extractSubgraph(graph_, nodesOn(device), inputs, outputs, fused_);
     try {
-      build.compiled = compileFusedDevice(*build.subgraph.graph, precision_, build.subgraph.fused);
+      build.compiled = compileFusedDevice(*build.subgraph.graph, precision_,
+                                          kernelIsaOf(topology_.devices[device].target.features),
+                                          build.subgraph.fused);
     } catch (const Error &error) {
       fail("{}: device '{}': {}", request_.modelPath, topology_.devices[device].name, error.what());
     }

@@ -161,6 +161,13 @@ private:
     return fmt::format("({}arena + {})", p_, offset);
   }
 
+  std::string scratchPointer(const Node *node) const {
+    auto slot = plan_.scratch.find(node);
+    if (slot == plan_.scratch.end()) fail("internal error: '{}' has no scratch slot", node->name);
+    return fmt::format("({}arena + {})", p_,
+                       slot->second.offset / elementBytes(program_.precision));
+  }
+
   std::string header() const {
     std::string out = banner("API");
     const std::string guard = P_ + "MODEL_H";
@@ -310,6 +317,7 @@ private:
         }
         case KernelArg::Kind::Null: args.push_back("NULL"); break;
         case KernelArg::Kind::Integer: args.push_back(std::to_string(arg.integer)); break;
+        case KernelArg::Kind::Scratch: args.push_back(scratchPointer(call.node)); break;
         }
       }
       const std::string callText =

@@ -11,20 +11,28 @@ void prepareInt8(Graph &graph, const ValueRanges &ranges) {
   annotateQuantization(graph, ranges);
 }
 
-CompiledDevice compileDevice(Graph &graph, Precision precision) {
+CompiledDevice compileDevice(Graph &graph, Precision precision, KernelIsa isa) {
   auto fused = fuseActivations(graph);
   verifyGraph(graph);
-  return compileFusedDevice(graph, precision, std::move(fused));
+  return compileFusedDevice(graph, precision, isa, std::move(fused));
 }
 
-CompiledDevice compileFusedDevice(Graph &graph, Precision precision,
+CompiledDevice compileFusedDevice(Graph &graph, Precision precision, KernelIsa isa,
                                   llvm::DenseMap<const Node *, ActivationClamp> fused) {
   CompiledDevice device;
   device.fused = std::move(fused);
+  // The kernels a lowering picks decide the scratch each node needs, which the plan must know
+  // and whose order the final lowering follows: lower once in graph order to learn it.
+  std::vector<const Node *> graphOrder;
+  for (const auto &node : graph.nodes()) graphOrder.push_back(node.get());
+  const llvm::DenseMap<const Node *, int64_t> scratch =
+      lowerGraph(graph, precision, isa, graphOrder, device.fused).scratchBytesByNode();
   MemoryPlanOptions options;
   options.valueBytes = bytesPerElement(elementBytes(precision));
+  if (!scratch.empty())
+    options.scratchBytes = [&scratch](const Node &node) { return scratch.lookup(&node); };
   device.plan = planMemory(graph, options);
-  device.program = lowerGraph(graph, precision, device.plan.order, device.fused);
+  device.program = lowerGraph(graph, precision, isa, device.plan.order, device.fused);
   return device;
 }
 

@@ -20,10 +20,10 @@ struct CompiledDevice {
   llvm::DenseMap<const Node *, ActivationClamp> fused;
 };
 
-// Fuses activations into `graph`, plans its arena and lowers it.
-CompiledDevice compileDevice(Graph &graph, Precision precision);
+// Fuses activations into `graph`, plans its arena and lowers it for kernels built for `isa`.
+CompiledDevice compileDevice(Graph &graph, Precision precision, KernelIsa isa);
 // The same for a graph whose activations were fused already (a device's share of a fleet).
-CompiledDevice compileFusedDevice(Graph &graph, Precision precision,
+CompiledDevice compileFusedDevice(Graph &graph, Precision precision, KernelIsa isa,
                                   llvm::DenseMap<const Node *, ActivationClamp> fused);
 
 } // namespace edgesplit

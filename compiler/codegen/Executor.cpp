@@ -49,6 +49,9 @@ Executor::runRaw(const std::vector<std::vector<uint8_t>> &inputs) {
     std::vector<void *> pointers;
     std::vector<std::vector<const void *>> lists;
     lists.reserve(call.args.size());
+    // int64 elements: aligned for any kernel's scratch.
+    std::vector<std::vector<int64_t>> scratch;
+    scratch.reserve(call.args.size());
     for (const KernelArg &arg : call.args) {
       switch (arg.kind) {
       case KernelArg::Kind::Params: pointers.push_back(nullptr); break; // the invoke holds it
@@ -63,6 +66,10 @@ Executor::runRaw(const std::vector<std::vector<uint8_t>> &inputs) {
         pointers.push_back(lists.back().data());
         break;
       }
+      case KernelArg::Kind::Scratch:
+        scratch.emplace_back(static_cast<size_t>((arg.integer + 7) / 8));
+        pointers.push_back(scratch.back().data());
+        break;
       case KernelArg::Kind::Null:
       case KernelArg::Kind::Integer: pointers.push_back(nullptr); break;
       }

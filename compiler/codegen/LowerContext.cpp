@@ -209,6 +209,13 @@ KernelArg LowerContext::integer(int64_t value) {
   return arg;
 }
 
+KernelArg LowerContext::scratch(int64_t bytes) {
+  KernelArg arg;
+  arg.kind = KernelArg::Kind::Scratch;
+  arg.integer = bytes;
+  return arg;
+}
+
 namespace {
 KernelArg constantArg(size_t index) {
   KernelArg arg;

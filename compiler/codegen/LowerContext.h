@@ -30,6 +30,7 @@ public:
 
   Precision precision() const { return program_.precision; }
   bool isInt8() const { return program_.precision == Precision::Int8; }
+  KernelIsa isa() const { return program_.isa; }
   const Value &inputValue(size_t index) const;
   const Value &outputValue(size_t index = 0) const;
   llvm::ArrayRef<int64_t> inputShape(size_t index) const;
@@ -75,6 +76,8 @@ public:
   KernelArg inputList(llvm::ArrayRef<size_t> indices) const;
   static KernelArg null();
   static KernelArg integer(int64_t value);
+  // `bytes` of the arena for the call alone, planned with the node (contents undefined).
+  static KernelArg scratch(int64_t bytes);
   KernelArg constantArray(const std::string &suffix, std::vector<int8_t> values);
   KernelArg constantArray(const std::string &suffix, std::vector<int32_t> values);
   KernelArg constantArray(const std::string &suffix, std::vector<uint32_t> values);

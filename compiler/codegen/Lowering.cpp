@@ -31,10 +31,12 @@ ProgramPort makePort(const Graph &graph, std::string name, const Value &value,
 
 } // namespace
 
-Program lowerGraph(const Graph &graph, Precision precision, llvm::ArrayRef<const Node *> order,
+Program lowerGraph(const Graph &graph, Precision precision, KernelIsa isa,
+                   llvm::ArrayRef<const Node *> order,
                    const llvm::DenseMap<const Node *, ActivationClamp> &fused) {
   Program program;
   program.precision = precision;
+  program.isa = isa;
   for (const Value *input : graph.inputs)
     program.inputs.push_back(makePort(graph, input->name, *input, precision));
   for (const GraphOutput &output : graph.outputs)

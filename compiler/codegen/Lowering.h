@@ -9,7 +9,8 @@ namespace edgesplit {
 
 // `order` holds every node of `graph` (the memory plan's). Fails naming the first node whose op
 // has no lowering or whose shapes are not static.
-Program lowerGraph(const Graph &graph, Precision precision, llvm::ArrayRef<const Node *> order,
+Program lowerGraph(const Graph &graph, Precision precision, KernelIsa isa,
+                   llvm::ArrayRef<const Node *> order,
                    const llvm::DenseMap<const Node *, ActivationClamp> &fused);
 
 } // namespace edgesplit

@@ -11,6 +11,24 @@ std::string_view precisionName(Precision precision) {
 
 int64_t elementBytes(Precision precision) { return precision == Precision::Int8 ? 1 : 4; }
 
+KernelIsa kernelIsaOf(llvm::ArrayRef<std::string> targetFeatures) {
+  auto has = [&](std::string_view feature) {
+    return std::find(targetFeatures.begin(), targetFeatures.end(), feature) != targetFeatures.end();
+  };
+  if (has("mve-int")) return KernelIsa::Mve;
+  if (has("dsp")) return KernelIsa::Dsp;
+  return KernelIsa::Plain;
+}
+
+llvm::DenseMap<const Node *, int64_t> Program::scratchBytesByNode() const {
+  llvm::DenseMap<const Node *, int64_t> bytes;
+  for (const KernelCall &call : calls)
+    for (const KernelArg &arg : call.args)
+      if (arg.kind == KernelArg::Kind::Scratch)
+        bytes[call.node] = std::max(bytes.lookup(call.node), arg.integer);
+  return bytes;
+}
+
 int64_t Program::constantBytes() const {
   int64_t total = 0;
   for (const ConstantArray &array : constants) total += static_cast<int64_t>(array.bytes);

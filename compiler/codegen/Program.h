@@ -8,6 +8,7 @@
 #include "ir/Graph.h"
 
 #include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/DenseMap.h>
 #include <llvm/ADT/SmallVector.h>
 
 #include <functional>
@@ -19,6 +20,17 @@ namespace edgesplit {
 
 enum class Precision { Int8, Float32 };
 std::string_view precisionName(Precision precision);
+
+// The instruction set the target's runtime-c kernels are built for, from its features: the
+// runtime picks each kernel's body by it anyway (docs/performance.md); the compiler consults it
+// only where one kernel suits an instruction set better than another.
+enum class KernelIsa {
+  Plain, // portable C (Cortex-M3, RISC-V, the host)
+  Dsp,   // ARMv7E-M DSP extension: SMLAD & co. (Cortex-M4, M7, M33)
+  Mve,   // Armv8.1-M MVE, Helium (Cortex-M55)
+};
+// "mve-int" wins over "dsp"; neither is Plain.
+KernelIsa kernelIsaOf(llvm::ArrayRef<std::string> targetFeatures);
 // Bytes of one activation element in the arena.
 int64_t elementBytes(Precision precision);
 
@@ -42,6 +54,7 @@ struct KernelArg {
     InputList,      // array of activation pointers (Concat)
     Null,           // an omitted optional pointer
     Integer,        // a plain int32 argument
+    Scratch,        // the call's node's scratch area in the arena (`integer` bytes)
   };
   Kind kind = Kind::Null;
   size_t constant = 0;
@@ -98,6 +111,7 @@ struct ProgramPort {
 class Program {
 public:
   Precision precision = Precision::Int8;
+  KernelIsa isa = KernelIsa::Plain;
   std::vector<ProgramPort> inputs;
   std::vector<ProgramPort> outputs;
   std::vector<ConstantArray> constants;
@@ -109,6 +123,9 @@ public:
                      std::function<std::string(const T &)> print);
   const ConstantArray &constant(size_t index) const { return constants[index]; }
   int64_t constantBytes() const;
+  // The scratch bytes each node's calls need (calls of one node run one after another and share
+  // one area); nodes without scratch are absent.
+  llvm::DenseMap<const Node *, int64_t> scratchBytesByNode() const;
   // A C identifier derived from `base`, unique among the program's symbols.
   std::string uniqueSymbol(const std::string &base);
 

@@ -54,34 +54,84 @@ template <typename P> P windowParams(const LowerContext &ctx, const ConvGeometry
   return p;
 }
 
+// The kernels of es_s8.h that can run an int8 Conv.
+enum class ConvKernel { Reference, Conv1d, Depthwise3x3, Gemm };
+
+ConvKernel chooseKernel(const es_conv2d_s8_params_t &p, KernelIsa isa) {
+  const int32_t padBottom = p.out_h + 2 - p.in_h - p.pad_top;
+  const int32_t padRight = p.out_w + 2 - p.in_w - p.pad_left;
+  auto zeroOrOne = [](int32_t pad) { return pad == 0 || pad == 1; };
+  if (p.groups == p.in_channels && p.out_channels == p.in_channels && p.kernel_h == 3 &&
+      p.kernel_w == 3 && p.stride_h == 1 && p.stride_w == 1 && p.dilation_h == 1 &&
+      p.dilation_w == 1 && zeroOrOne(p.pad_top) && zeroOrOne(p.pad_left) && zeroOrOne(padBottom) &&
+      zeroOrOne(padRight))
+    return ConvKernel::Depthwise3x3;
+  if (p.groups != 1) return ConvKernel::Reference;
+  // es_conv1d_s8 reads the input rows in place (no scratch) with SMLAD over pairs of taps, which
+  // beats a matrix product where SMLAD is the widest multiply; MVE's sixteen-lane VMLADAVA over
+  // gathered windows beats it.
+  const bool oneDimensional =
+      p.in_h == 1 && p.kernel_h == 1 && p.out_h == 1 && p.pad_top == 0 && p.dilation_w == 1;
+  if (oneDimensional && isa != KernelIsa::Mve) return ConvKernel::Conv1d;
+  return ConvKernel::Gemm;
+}
+
 // Two int16 weights in one word, the first in the low half (es_s8.h's weight words).
 int32_t int16Pair(int8_t low, int8_t high) {
   return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(low)) |
                               (static_cast<uint32_t>(static_cast<uint16_t>(high)) << 16));
 }
 
+// es_conv1d_s8's weight words: per (output, input) channel, pairs of taps (k, k + 2) and
+// (k + 1, k + 3) per group of four, then the remaining taps one per word.
+std::vector<int32_t> conv1dWords(llvm::ArrayRef<int8_t> weights, int32_t kernelW) {
+  std::vector<int32_t> words;
+  const int32_t quads = kernelW / 4;
+  for (size_t start = 0; start < weights.size(); start += kernelW) {
+    const int8_t *w = weights.data() + start;
+    for (int32_t quad = 0; quad < quads; ++quad) {
+      words.push_back(int16Pair(w[4 * quad], w[4 * quad + 2]));
+      words.push_back(int16Pair(w[4 * quad + 1], w[4 * quad + 3]));
+    }
+    for (int32_t k = 4 * quads; k < kernelW; ++k) words.push_back(w[k]);
+  }
+  return words;
+}
+
+// es_depthwise_conv3x3_s8's weight words: per channel and kernel row, (w0, w2) then w1.
+std::vector<int32_t> depthwiseWords(llvm::ArrayRef<int8_t> weights) {
+  std::vector<int32_t> words;
+  for (size_t row = 0; row < weights.size(); row += 3) {
+    words.push_back(int16Pair(weights[row], weights[row + 2]));
+    words.push_back(weights[row + 1]);
+  }
+  return words;
+}
+
+// es_conv2d_gemm_s8's weight rows: each channel's taps padded with zeros to `row`.
+std::vector<int8_t> gemmRows(llvm::ArrayRef<int8_t> weights, size_t channels, size_t row) {
+  const size_t taps = weights.size() / channels;
+  std::vector<int8_t> rows(channels * row, 0);
+  for (size_t m = 0; m < channels; ++m)
+    std::copy_n(weights.begin() + m * taps, taps, rows.begin() + m * row);
+  return rows;
+}
+
 // The layer through a specialised kernel of es_s8.h ("Specialised convolutions") when it has
 // one's shape and the kernel's int32 accumulation is exact (foldedFastKernelBias); false leaves
-// it to es_conv2d_s8. Their weights are re-arranged here, once, for the SMLADs that read them.
+// it to es_conv2d_s8. Weights are re-arranged here, once, as the kernel reads them.
 bool lowerSpecialised(LowerContext &ctx, const es_conv2d_s8_params_t &p,
                       const std::vector<int8_t> &weights, const std::vector<int32_t> &bias,
                       const std::vector<es_requant_t> &perChannel) {
-  const bool oneDimensional = p.in_h == 1 && p.kernel_h == 1 && p.out_h == 1 &&
-                              p.pad_top == 0 && p.groups == 1 && p.dilation_w == 1;
-  const int32_t padBottom = p.out_h + 2 - p.in_h - p.pad_top;
-  const int32_t padRight = p.out_w + 2 - p.in_w - p.pad_left;
-  auto zeroOrOne = [](int32_t pad) { return pad == 0 || pad == 1; };
-  const bool depthwise3x3 = p.groups == p.in_channels && p.out_channels == p.in_channels &&
-                            p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 &&
-                            p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1 &&
-                            zeroOrOne(p.pad_top) && zeroOrOne(p.pad_left) &&
-                            zeroOrOne(padBottom) && zeroOrOne(padRight);
-  if (!oneDimensional && !depthwise3x3) return false;
+  const ConvKernel kernel = chooseKernel(p, ctx.isa());
+  if (kernel == ConvKernel::Reference) return false;
   std::optional<std::vector<int32_t>> folded =
       foldedFastKernelBias(weights, bias, perChannel, p.input_zp);
   if (!folded) return false;
-  std::vector<int32_t> words;
-  if (oneDimensional) {
+  const KernelArg foldedArg = ctx.constantArray("bias_folded", std::move(*folded));
+  const KernelArg requantArg = ctx.constantArray("requant", perChannel);
+  switch (kernel) {
+  case ConvKernel::Conv1d: {
     es_conv1d_s8_params_t q{};
     q.batch = p.batch;
     q.in_channels = p.in_channels;
@@ -95,20 +145,10 @@ bool lowerSpecialised(LowerContext &ctx, const es_conv2d_s8_params_t &p,
     q.output_zp = p.output_zp;
     q.act_min = p.act_min;
     q.act_max = p.act_max;
-    const int32_t quads = p.kernel_w / 4;
-    for (size_t start = 0; start < weights.size(); start += p.kernel_w) {
-      const int8_t *w = weights.data() + start;
-      for (int32_t quad = 0; quad < quads; ++quad) {
-        words.push_back(int16Pair(w[4 * quad], w[4 * quad + 2]));
-        words.push_back(int16Pair(w[4 * quad + 1], w[4 * quad + 3]));
-      }
-      for (int32_t k = 4 * quads; k < p.kernel_w; ++k) words.push_back(w[k]);
-    }
     ctx.call<es_conv1d_s8_params_t>(
         "es_conv1d_s8", q,
-        {ctx.input(0), ctx.constantArray("weights", std::move(words)),
-         ctx.constantArray("bias_folded", std::move(*folded)),
-         ctx.constantArray("requant", perChannel), ctx.output()},
+        {ctx.input(0), ctx.constantArray("weights", conv1dWords(weights, p.kernel_w)), foldedArg,
+         requantArg, ctx.output()},
         [](const es_conv1d_s8_params_t &q, const KernelArgs &a) {
           es_conv1d_s8(&q, a.in<int8_t>(1), a.in<int32_t>(2), a.in<int32_t>(3),
                        a.in<es_requant_t>(4), a.out<int8_t>(5));
@@ -116,36 +156,49 @@ bool lowerSpecialised(LowerContext &ctx, const es_conv2d_s8_params_t &p,
         "conv");
     return true;
   }
-  es_depthwise_conv3x3_s8_params_t q{};
-  q.batch = p.batch;
-  q.channels = p.in_channels;
-  q.in_h = p.in_h;
-  q.in_w = p.in_w;
-  q.out_h = p.out_h;
-  q.out_w = p.out_w;
-  q.pad_top = p.pad_top;
-  q.pad_left = p.pad_left;
-  q.input_zp = p.input_zp;
-  q.output_zp = p.output_zp;
-  q.act_min = p.act_min;
-  q.act_max = p.act_max;
-  for (size_t start = 0; start < weights.size(); start += 9) {
-    for (size_t row = start; row < start + 9; row += 3) {
-      words.push_back(int16Pair(weights[row], weights[row + 2]));
-      words.push_back(weights[row + 1]);
-    }
+  case ConvKernel::Depthwise3x3: {
+    es_depthwise_conv3x3_s8_params_t q{};
+    q.batch = p.batch;
+    q.channels = p.in_channels;
+    q.in_h = p.in_h;
+    q.in_w = p.in_w;
+    q.out_h = p.out_h;
+    q.out_w = p.out_w;
+    q.pad_top = p.pad_top;
+    q.pad_left = p.pad_left;
+    q.input_zp = p.input_zp;
+    q.output_zp = p.output_zp;
+    q.act_min = p.act_min;
+    q.act_max = p.act_max;
+    ctx.call<es_depthwise_conv3x3_s8_params_t>(
+        "es_depthwise_conv3x3_s8", q,
+        {ctx.input(0), ctx.constantArray("weights", depthwiseWords(weights)), foldedArg, requantArg,
+         ctx.output()},
+        [](const es_depthwise_conv3x3_s8_params_t &q, const KernelArgs &a) {
+          es_depthwise_conv3x3_s8(&q, a.in<int8_t>(1), a.in<int32_t>(2), a.in<int32_t>(3),
+                                  a.in<es_requant_t>(4), a.out<int8_t>(5));
+        },
+        "conv");
+    return true;
   }
-  ctx.call<es_depthwise_conv3x3_s8_params_t>(
-      "es_depthwise_conv3x3_s8", q,
-      {ctx.input(0), ctx.constantArray("weights", std::move(words)),
-       ctx.constantArray("bias_folded", std::move(*folded)),
-       ctx.constantArray("requant", perChannel), ctx.output()},
-      [](const es_depthwise_conv3x3_s8_params_t &q, const KernelArgs &a) {
-        es_depthwise_conv3x3_s8(&q, a.in<int8_t>(1), a.in<int32_t>(2), a.in<int32_t>(3),
-                                a.in<es_requant_t>(4), a.out<int8_t>(5));
-      },
-      "conv");
-  return true;
+  case ConvKernel::Gemm:
+    ctx.call<es_conv2d_s8_params_t>(
+        "es_conv2d_gemm_s8", p,
+        {ctx.input(0),
+         ctx.constantArray("weights", gemmRows(weights, static_cast<size_t>(p.out_channels),
+                                               static_cast<size_t>(ES_CONV2D_GEMM_S8_ROW(&p)))),
+         foldedArg, requantArg, LowerContext::scratch(ES_CONV2D_GEMM_S8_SCRATCH_BYTES(&p)),
+         ctx.output()},
+        [](const es_conv2d_s8_params_t &p, const KernelArgs &a) {
+          es_conv2d_gemm_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3),
+                            a.in<es_requant_t>(4), a.out<int8_t>(5), a.out<int8_t>(6));
+        },
+        "conv");
+    return true;
+  case ConvKernel::Reference:
+    break;
+  }
+  return false;
 }
 
 void lower(LowerContext &ctx) {
@@ -172,7 +225,8 @@ void lower(LowerContext &ctx) {
   p.output_zp = out.zeroPoint;
   std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
   std::vector<es_requant_t> perChannel;
-  for (double scale : weights.scales) perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
+  for (double scale : weights.scales)
+    perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
   std::vector<int32_t> bias =
       hasBias ? ctx.int32Bias(2, in.scale, weights.scales) : std::vector<int32_t>{};
   if (lowerSpecialised(ctx, p, weights.values, bias, perChannel)) return;
@@ -182,8 +236,8 @@ void lower(LowerContext &ctx) {
        hasBias ? ctx.constantArray("bias", std::move(bias)) : LowerContext::null(),
        ctx.constantArray("requant", std::move(perChannel)), ctx.output()},
       [](const es_conv2d_s8_params_t &p, const KernelArgs &a) {
-        es_conv2d_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3),
-                     a.in<es_requant_t>(4), a.out<int8_t>(5));
+        es_conv2d_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3), a.in<es_requant_t>(4),
+                     a.out<int8_t>(5));
       },
       "conv");
 }
@@ -195,13 +249,15 @@ void quantize(QuantizeContext &ctx) {
 }
 } // namespace
 
-extern const OpDef kConv{.name = "Conv", .minInputs = 2, .maxInputs = 3, .infer = infer,
-                         .run = run,
-                         .macs = [](const Node &node) {
-                           return convolutionMacs(node.outputs[0], node.inputs[1]);
-                         },
-                         .quantize = quantize,
-                         .lower = lower,
-                         .fusesActivation = true};
+extern const OpDef kConv{
+    .name = "Conv",
+    .minInputs = 2,
+    .maxInputs = 3,
+    .infer = infer,
+    .run = run,
+    .macs = [](const Node &node) { return convolutionMacs(node.outputs[0], node.inputs[1]); },
+    .quantize = quantize,
+    .lower = lower,
+    .fusesActivation = true};
 
 } // namespace edgesplit::ops

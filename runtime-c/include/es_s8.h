@@ -70,6 +70,22 @@ void es_conv2d_s8(const es_conv2d_s8_params_t *p, const int8_t *input, const int
  * read padded taps as input_zp (which then contributes nothing), and they take weights
  * re-arranged as described per kernel: the compiler does both once. */
 
+/* Convolution with groups 1 and any kernel size, stride, dilation and padding (the 1x1 and 2-D
+ * layers the kernels below do not cover) as a matrix product: the window of each output pixel
+ * is gathered into a column of taps in the weights' own order (input channel, kernel row, kernel
+ * column), padded taps as input_zp, and multiplied by every output channel's weight row. The
+ * parameters are es_conv2d_s8's with groups 1. The scratch area holds the columns of the
+ * pixels in flight: ES_CONV2D_GEMM_S8_SCRATCH_BYTES(p) bytes at a 4-byte aligned address, its
+ * contents undefined on entry and on return. */
+#define ES_CONV2D_GEMM_S8_ROW(p) (((p)->in_channels * (p)->kernel_h * (p)->kernel_w + 15) / 16 * 16)
+#define ES_CONV2D_GEMM_S8_SCRATCH_BYTES(p) (16 * ES_CONV2D_GEMM_S8_ROW(p))
+
+/* weights [out_channels][ES_CONV2D_GEMM_S8_ROW(p)]: each channel's taps in ONNX's order,
+ * followed by zeros up to the next multiple of sixteen (a vector of MVE). */
+void es_conv2d_gemm_s8(const es_conv2d_s8_params_t *p, const int8_t *input, const int8_t *weights,
+                       const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *scratch,
+                       int8_t *output);
+
 /* 1-D convolution (ONNX Conv on [batch, in_channels, in_w], groups 1, dilation 1):
  * input [batch, in_channels, in_w], output [batch, out_channels, out_w]. */
 typedef struct {

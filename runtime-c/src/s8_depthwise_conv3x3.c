@@ -43,6 +43,190 @@ static int32_t accumulate_window(const row_window_t *rw, int32_t c0, int32_t in_
   return acc;
 }
 
+#if ES_S8_USE_MVE && defined(__GNUC__)
+/* The MVE body and the others each in a function of its own, called by es_depthwise_conv3x3_s8:
+ * gcc gives one function a frame for the locals and spills of all its paths, about the sum of
+ * theirs. */
+#define ES_DW_OWN_FRAME __attribute__((noinline))
+#else
+#define ES_DW_OWN_FRAME
+#endif
+
+#if ES_S8_USE_MVE
+/* The MVE body goes down each output column four outputs at a time. One byte gather reads a
+ * quad: rows b .. b + 3 of the three input columns the column's windows read, tap (row, kx) in
+ * lane 3 * row + kx, lanes 12 .. 15 repeating the first tap. It serves two windows, each one
+ * VMLADAV: the kernel in lanes 0 .. 8 (`upper`) is the window at row b, in lanes 3 .. 11
+ * (`lower`) the one at row b + 1. The windows at rows t .. t + 3 come from the quads at t and
+ * t + 2 and are rescaled as one vector, scattered down the column; the last four of a column
+ * overlap the previous four when in_h - 2 is not a multiple of 4, storing some outputs twice.
+ *
+ * Nothing in the padding is read. A tap left or right of the row reads the nearest byte of the
+ * row with a zero weight. The window above the first row (below the last) reads the first
+ * (last) quad with `top` (`bottom`), the kernel moved up (down) one row and its padded row
+ * dropped; the two are rescaled together. The input_zp share of the dropped taps is in the
+ * biases. */
+
+/* Output columns [begin, end) whose taps are the same bytes relative to their first one: the
+ * column beside each padding, and the columns whose windows lie inside the row. */
+typedef struct {
+  int32_t begin, end;
+  int32_t first;        /* the byte of the row where column `begin`'s taps are counted from */
+  mve_pred16_t columns; /* the lanes of the taps inside the row */
+  uint8x16_t taps;      /* byte offsets from `first` in the quad's first row */
+} quad_run_t;
+
+/* A channel's kernels for one run, and their biases. */
+typedef struct {
+  int8x16_t top, upper, lower, bottom;
+  int32_t bias;                  /* of `upper` and `lower` */
+  int32_t top_bias, bottom_bias; /* added to `bias` */
+} quad_kernel_t;
+
+typedef struct {
+  int32_t multiplier, shift, output_zp;
+  int32x4_t act_min, act_max;
+} quad_output_t;
+
+/* A quad's taps' kernel column and row; lanes 12 .. 15 read the byte of lane 0. */
+static const int8_t quad_columns[16] = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 0, 0, 0};
+static const uint8_t quad_rows[16] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 0, 0, 0, 0};
+
+/* Where weight (j / 3, j % 3) lies among a channel's 24 weight bytes (es_s8.h's words): the low
+ * byte of its int16 half or int32 word. Gathered from offsets 8 lower, the kernel lands one row
+ * further down the lanes (`lower`; `bottom` from 16 lower), from 8 higher one row up (`top`). */
+#if defined(__ARM_BIG_ENDIAN)
+#define ES_DW_LOW(byte) (3 - (byte))
+#else
+#define ES_DW_LOW(byte) (byte)
+#endif
+#define ES_DW_ROW(ky) 8 * (ky) + ES_DW_LOW(0), 8 * (ky) + 4 + ES_DW_LOW(0), 8 * (ky) + ES_DW_LOW(2)
+static const uint8_t quad_weight_bytes[16] = {
+    ES_DW_ROW(0), ES_DW_ROW(1), ES_DW_ROW(2), ES_DW_ROW(3), 0, 0, 0, 0};
+
+/* The run starting at output column x, whose windows start at input column c0. A predicate has
+ * one bit per byte lane: 0x249 are the lanes of kernel column 0. Offsets stay below 256 as
+ * 3 * in_w + 2 <= 255. */
+static quad_run_t quad_run(int32_t x, int32_t c0, int32_t in_w, int32_t inside_end) {
+  quad_run_t run;
+  run.begin = x;
+  run.end = c0 >= 0 && c0 + 2 < in_w ? inside_end : x + 1;
+  run.first = c0 > 0 ? c0 : 0;
+  run.columns = 0;
+  for (int32_t kx = 0; kx < 3; ++kx)
+    if (c0 + kx >= 0 && c0 + kx < in_w) run.columns |= (mve_pred16_t)(0x249u << kx);
+  int8x16_t column = vaddq_n_s8(vld1q_s8(quad_columns), (int8_t)c0);
+  column = vminq_s8(vmaxq_s8(column, vdupq_n_s8(0)), vdupq_n_s8((int8_t)(in_w - 1)));
+  column = vsubq_n_s8(column, (int8_t)run.first);
+  run.taps = vmlaq_n_u8(vreinterpretq_u8_s8(column), vld1q_u8(quad_rows), (uint8_t)in_w);
+  return run;
+}
+
+/* 0x1ff are the lanes of kernel rows 0 .. 2; masked-off lanes of a gather read nothing. */
+static void quad_kernel(const int8_t *weight_bytes, uint8x16_t bytes, mve_pred16_t columns,
+                        int32_t base, int32_t input_zp, quad_kernel_t *k) {
+  const int32_t all = vaddvq_s8(vldrbq_gather_offset_z_s8(weight_bytes, bytes, 0x1ff));
+  k->top = vldrbq_gather_offset_z_s8(weight_bytes, vaddq_n_u8(bytes, 8), columns & 0x03f);
+  k->upper = vldrbq_gather_offset_z_s8(weight_bytes, bytes, columns & 0x1ff);
+  k->lower = vldrbq_gather_offset_z_s8(weight_bytes, vsubq_n_u8(bytes, 8), columns & 0xff8);
+  k->bottom = vldrbq_gather_offset_z_s8(weight_bytes, vsubq_n_u8(bytes, 16), columns & 0xfc0);
+  const int32_t used = vaddvq_s8(k->upper);
+  k->bias = base + input_zp * (all - used);
+  k->top_bias = input_zp * (used - vaddvq_s8(k->top));
+  k->bottom_bias = input_zp * (used - vaddvq_s8(k->bottom));
+}
+
+/* Lane by lane: gcc 12 fills lane pairs (vcreateq_s32, VMOV Qd[2], Qd[0], Rt, Rt2) in the
+ * opposite order to QEMU's model of that instruction. */
+static inline int32x4_t quad_pack(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
+  int32x4_t v = vdupq_n_s32(a0);
+  v = vsetq_lane_s32(a1, v, 1);
+  v = vsetq_lane_s32(a2, v, 2);
+  return vsetq_lane_s32(a3, v, 3);
+}
+
+/* es_s8_rescale_output of four accumulators: VQRDMULH is rounding_doubling_high_mul (it
+ * saturates only for INT32_MIN squared), and VRSHL by -right rounds halves up, so subtracting 1
+ * from negative values first rounds them away from zero. */
+static inline int32x4_t quad_rescale(int32x4_t acc, const quad_output_t *q) {
+  int32x4_t y = vqrdmulhq_n_s32(acc, q->multiplier);
+  y = vrshlq_n_s32(vaddq_s32(y, vshrq_n_s32(y, 31)), q->shift);
+  y = vaddq_n_s32(y, q->output_zp);
+  return vminq_s32(vmaxq_s32(y, q->act_min), q->act_max);
+}
+
+/* The windows at rows t .. t + 3 of a column, `row` pointing at its row t. */
+static inline void quad_inner(const int8_t *row, int32_t in_w, uint8x16_t taps, int8x16_t upper,
+                              int8x16_t lower, int32_t bias, const quad_output_t *q,
+                              uint32x4_t rows, int8_t *out) {
+  int8x16_t quad = vldrbq_gather_offset_s8(row, taps);
+  const int32_t a0 = vmladavq_s8(quad, upper), a1 = vmladavq_s8(quad, lower);
+  quad = vldrbq_gather_offset_s8(row + 2 * in_w, taps);
+  const int32_t a2 = vmladavq_s8(quad, upper), a3 = vmladavq_s8(quad, lower);
+  const int32x4_t acc = vaddq_n_s32(quad_pack(a0, a1, a2, a3), bias);
+  vstrbq_scatter_offset_s32(out, rows, quad_rescale(acc, q));
+}
+
+/* Needs in_h >= 6, four windows inside the plane's rows, and 3 * in_w + 2 <= 255. The runs are
+ * the outer loop: each run's taps are worked out once, and one run's kernels are live at a time. */
+ES_DW_OWN_FRAME static void mve_planes(const es_depthwise_conv3x3_s8_params_t *p,
+                                       const int8_t *input, const int32_t *weights,
+                                       const int32_t *bias_folded, const es_requant_t *per_channel,
+                                       int8_t *output) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
+  const int32_t pad_top = p->pad_top, pad_left = p->pad_left, input_zp = p->input_zp;
+  const int32_t pad_bottom = out_h + 2 - in_h - pad_top, channels = p->channels;
+  const int32_t planes = p->batch * channels;
+  const int32_t in_size = in_h * in_w, out_size = out_h * out_w;
+  const int32_t inside_end = in_w - 2 + pad_left < out_w ? in_w - 2 + pad_left : out_w;
+  quad_output_t q;
+  q.output_zp = p->output_zp;
+  q.act_min = vdupq_n_s32(p->act_min);
+  q.act_max = vdupq_n_s32(p->act_max);
+  const uint32x4_t rows = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_w);
+  /* The windows in the padding, lanes 0 (top) and 1 (bottom); a predicate has 4 bits per lane. */
+  const uint32x4_t edge_rows = vsetq_lane_u32((uint32_t)((out_h - 1) * out_w), vdupq_n_u32(0), 1);
+  const mve_pred16_t edges = (mve_pred16_t)((pad_top ? 0x000f : 0) | (pad_bottom ? 0x00f0 : 0));
+  const int32_t bottom = (in_h - 4) * in_w;
+  /* The windows inside the plane: `groups` fours at rows 4i, then the last four. */
+  const int32_t groups = (in_h - 3) / 4, last = (in_h - 6) * in_w;
+  const int32_t out_first = pad_top * out_w, out_last = (in_h - 6 + pad_top) * out_w;
+  const uint8x16_t weight_bytes = vld1q_u8(quad_weight_bytes);
+  for (int32_t x0 = 0; x0 < out_w;) {
+    const quad_run_t run = quad_run(x0, x0 - pad_left, in_w, inside_end);
+    const uint8x16_t taps = run.taps;
+    x0 = run.end;
+    for (int32_t plane_index = 0, c = 0; plane_index < planes; ++plane_index) {
+      quad_kernel_t k;
+      quad_kernel((const int8_t *)(weights + c * 6), weight_bytes, run.columns, bias_folded[c],
+                  input_zp, &k);
+      q.multiplier = per_channel[c].multiplier;
+      q.shift = per_channel[c].shift;
+      c = c + 1 < channels ? c + 1 : 0;
+      /* Locals, not k.: the stores could alias it for all the compiler knows. */
+      const int8x16_t top = k.top, upper = k.upper, lower = k.lower, bottom_kernel = k.bottom;
+      const int32_t bias = k.bias, top_bias = k.top_bias, bottom_bias = k.bottom_bias;
+      const int8_t *at = input + plane_index * in_size + run.first;
+      int8_t *o = output + plane_index * out_size + run.begin;
+      for (int32_t x = run.end - run.begin; x > 0; --x, ++at, ++o) {
+        if (edges) {
+          const int32_t a0 = vmladavaq_s8(top_bias, vldrbq_gather_offset_s8(at, taps), top);
+          const int32_t a1 =
+              vmladavaq_s8(bottom_bias, vldrbq_gather_offset_s8(at + bottom, taps), bottom_kernel);
+          const int32x4_t acc = vaddq_n_s32(vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), bias);
+          vstrbq_scatter_offset_p_s32(o, edge_rows, quad_rescale(acc, &q), edges);
+        }
+        const int8_t *row = at;
+        int8_t *column = o + out_first;
+        for (int32_t n = groups; n > 0; --n, row += 4 * in_w, column += 4 * out_w)
+          quad_inner(row, in_w, taps, upper, lower, bias, &q, rows, column);
+        quad_inner(at + last, in_w, taps, upper, lower, bias, &q, rows, o + out_last);
+      }
+    }
+  }
+}
+#endif
+
 #if ES_S8_USE_DSP
 /* How a column of outputs reads its four input columns c0 .. c0 + 3 from every row: one load
  * at `offset`, shifted right then left by the given bits, the padding's input_zp bytes or-ed in
@@ -135,9 +319,11 @@ static inline void dsp_column(const es_depthwise_conv3x3_s8_params_t *p, const i
 #define ES_DW_TAPS2(r, c, wa, wb) ((r)[c] * (wa) + (r)[(c) + 1] * (wb))
 #define ES_DW_TAPS3(r, c, wa, wb, wc) (ES_DW_TAPS2(r, c, wa, wb) + (r)[(c) + 2] * (wc))
 
-void es_depthwise_conv3x3_s8(const es_depthwise_conv3x3_s8_params_t *p, const int8_t *input,
-                             const int32_t *weights, const int32_t *bias_folded,
-                             const es_requant_t *per_channel, int8_t *output) {
+/* The DSP and plain bodies. */
+ES_DW_OWN_FRAME static void dw_planes(const es_depthwise_conv3x3_s8_params_t *p,
+                                      const int8_t *input, const int32_t *weights,
+                                      const int32_t *bias_folded, const es_requant_t *per_channel,
+                                      int8_t *output) {
   /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
   const int32_t in_w = p->in_w, out_w = p->out_w, out_h = p->out_h, pad_left = p->pad_left;
   const int32_t input_zp = p->input_zp, output_zp = p->output_zp;
@@ -211,4 +397,16 @@ void es_depthwise_conv3x3_s8(const es_depthwise_conv3x3_s8_params_t *p, const in
       }
     }
   }
+}
+
+void es_depthwise_conv3x3_s8(const es_depthwise_conv3x3_s8_params_t *p, const int8_t *input,
+                             const int32_t *weights, const int32_t *bias_folded,
+                             const es_requant_t *per_channel, int8_t *output) {
+#if ES_S8_USE_MVE
+  if (p->in_h >= 6 && p->in_w <= 84) {
+    mve_planes(p, input, weights, bias_folded, per_channel, output);
+    return;
+  }
+#endif
+  dw_planes(p, input, weights, bias_folded, per_channel, output);
 }

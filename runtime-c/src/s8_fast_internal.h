@@ -1,11 +1,13 @@
 /* Helpers of the specialised int8 kernels (s8_conv1d.c, s8_depthwise_conv3x3.c,
  * s8_fully_connected_folded.c); not part of the runtime's API.
  *
- * Each specialised kernel has one plain C body and one ARMv7E-M DSP body (SXTB16/SMLAD), chosen
- * when the runtime is compiled: __ARM_FEATURE_SIMD32 is what gcc and clang define for the DSP
- * extension (Cortex-M4/M7/M33/M55) and what guards arm_acle.h's SIMD32 intrinsics. Defining
- * ES_REFERENCE_KERNELS forces the plain bodies, so one cross-compiled test can compare both. The
- * compiler thus needs no knowledge of the target: a generated folder is valid everywhere. */
+ * Each specialised kernel has one plain C body, one ARMv7E-M DSP body (SXTB16/SMLAD) and, for
+ * some, an Armv8.1-M MVE body, chosen when the runtime is compiled: __ARM_FEATURE_SIMD32 is what
+ * gcc and clang define for the DSP extension (Cortex-M4/M7/M33/M55) and what guards arm_acle.h's
+ * SIMD32 intrinsics, __ARM_FEATURE_MVE what they define for MVE (Cortex-M55). Defining
+ * ES_REFERENCE_KERNELS forces the plain bodies, so one cross-compiled test can compare both. A
+ * generated folder is thus valid everywhere; the compiler picks kernels by the target's features
+ * only where one kernel suits one instruction set better than another. */
 #ifndef ES_S8_FAST_INTERNAL_H
 #define ES_S8_FAST_INTERNAL_H
 
@@ -18,6 +20,23 @@
 #include <arm_acle.h>
 #else
 #define ES_S8_USE_DSP 0
+#endif
+
+/* Armv8.1-M MVE (Helium) integer instructions (Cortex-M55): the kernels that have an MVE body
+ * use it in place of their DSP body. gcc and clang set bit 0 of __ARM_FEATURE_MVE for them. */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(ES_REFERENCE_KERNELS)
+#define ES_S8_USE_MVE 1
+#include <arm_mve.h>
+#else
+#define ES_S8_USE_MVE 0
+#endif
+
+/* Keeps a hot loop's function apart from its caller, whose live values would otherwise crowd
+ * the loop's registers (Thumb-2 has 13). */
+#if defined(__GNUC__)
+#define ES_S8_NOINLINE __attribute__((noinline))
+#else
+#define ES_S8_NOINLINE
 #endif
 
 /* A channel's rescaling factor, as the specialised kernels apply it. They are chosen only when

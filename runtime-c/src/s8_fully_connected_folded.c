@@ -2,6 +2,60 @@
  * "Specialised convolutions"). */
 #include "s8_fast_internal.h"
 
+#if ES_S8_USE_MVE
+/* Four weight rows against one input row, sixteen inputs per VMLADAVA; the rows' last, partial
+ * group loads zeros past their end. The loop is written out as in s8_conv2d_gemm.c (gcc 12
+ * schedules the intrinsics' loads with extra pointer copies); "Te": VMLADAVA accumulates into
+ * even-numbered registers only. */
+static void mve_four_rows(const int8_t *x, const int8_t *w0, int32_t k_size, int32_t acc[4]) {
+  const int8_t *w1 = w0 + k_size, *w2 = w1 + k_size, *w3 = w2 + k_size;
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  for (uint32_t groups = (uint32_t)k_size / 16; groups != 0; --groups) {
+    __asm__("vldrb.u8 q0, [%[x]], #16\n\t"
+            "vldrb.u8 q1, [%[w0]], #16\n\t"
+            "vmlava.s8 %[a0], q1, q0\n\t"
+            "vldrb.u8 q1, [%[w1]], #16\n\t"
+            "vmlava.s8 %[a1], q1, q0\n\t"
+            "vldrb.u8 q1, [%[w2]], #16\n\t"
+            "vmlava.s8 %[a2], q1, q0\n\t"
+            "vldrb.u8 q1, [%[w3]], #16\n\t"
+            "vmlava.s8 %[a3], q1, q0"
+            : [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3),
+              [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3)
+            :
+            : "d0", "d1", "d2", "d3", "memory");
+  }
+  if (k_size % 16 != 0) {
+    const mve_pred16_t tail = vctp8q((uint32_t)(k_size % 16));
+    const int8x16_t in = vld1q_z_s8(x, tail);
+    a0 = vmladavaq_s8(a0, in, vld1q_z_s8(w0, tail));
+    a1 = vmladavaq_s8(a1, in, vld1q_z_s8(w1, tail));
+    a2 = vmladavaq_s8(a2, in, vld1q_z_s8(w2, tail));
+    a3 = vmladavaq_s8(a3, in, vld1q_z_s8(w3, tail));
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
+/* Outputs m .. m + 3 rescaled as one vector, each lane with its channel's factor: VQRDMULH is
+ * the spec's rounding doubling high multiply and VRSHL by the negative shift rounds halves up,
+ * so subtracting 1 from negative values first makes it round them away from zero. */
+static void mve_store_four(const int32_t acc[4], const es_requant_t *per_channel, int32_t output_zp,
+                           int32_t act_min, int32_t act_max, int8_t *out) {
+  /* The factors' multipliers and shifts, every other int32 of the four es_requant_t. */
+  const uint32x4_t multipliers = vidupq_n_u32(0, 2), shifts = vidupq_n_u32(1, 2);
+  const int32_t *fields = &per_channel->multiplier;
+  int32x4_t y = vld1q_s32(acc);
+  y = vqrdmulhq_s32(y, vldrwq_gather_shifted_offset_s32(fields, multipliers));
+  y = vrshlq_s32(vaddq_s32(y, vshrq_n_s32(y, 31)),
+                 vldrwq_gather_shifted_offset_s32(fields, shifts));
+  y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, output_zp), vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
+  vstrbq_s32(out, y);
+}
+#endif
+
 void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const int8_t *input,
                                   const int8_t *weights, const int32_t *bias_folded,
                                   const es_requant_t *per_channel, int8_t *output) {
@@ -13,7 +67,13 @@ void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const
     const int8_t *x = input + n * k_size;
     int8_t *out = output + n * out_features;
     int32_t m = 0;
-#if ES_S8_USE_DSP
+#if ES_S8_USE_MVE
+    for (; m + 3 < out_features; m += 4) {
+      int32_t acc[4] = {bias_folded[m], bias_folded[m + 1], bias_folded[m + 2], bias_folded[m + 3]};
+      mve_four_rows(x, weights + m * k_size, k_size, acc);
+      mve_store_four(acc, per_channel + m, output_zp, act_min, act_max, out + m);
+    }
+#elif ES_S8_USE_DSP
     /* Four weight rows per pass share each group of four inputs, sign-extended once into its
      * even and odd bytes. */
     for (; m + 3 < out_features; m += 4) {

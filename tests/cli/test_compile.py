@@ -91,11 +91,11 @@ class CompileTest(CliTestCase):
         self.assertEqual(device["ram_bytes"], device["arena_bytes"] + device["stack_bytes_estimate"])
         layer = device["layers"][0]
         self.assertEqual((layer["op"], layer["kernel"], layer["output_shape"]),
-                         ("Conv", "es_conv2d_s8", [1, 4, 8, 8]))
+                         ("Conv", "es_conv2d_gemm_s8", [1, 4, 8, 8]))
         if shutil.which("arm-none-eabi-gcc"):
             self.assertTrue(device["flash_measured"])
             self.assertGreater(device["flash_bytes"], device["weights_bytes"])
-        self.assertIn("es_conv2d_s8", (self.tmp / "c" / "report.md").read_text())
+        self.assertIn("es_conv2d_gemm_s8", (self.tmp / "c" / "report.md").read_text())
 
     def test_generated_code_builds_strictly_with_every_compiler(self):
         for precision in ("int8", "float32"):

@@ -76,6 +76,8 @@ static int fk_compare(const char *kernel, int32_t index, const int8_t *expected,
 enum { FK_MAX = 4096 };
 static int8_t fk_input[FK_MAX], fk_weights[FK_MAX], fk_expected[FK_MAX], fk_actual[FK_MAX];
 static int32_t fk_words[FK_MAX], fk_bias_values[64], fk_folded[64];
+static int32_t fk_scratch_words[FK_MAX / 4]; /* 4-byte aligned, as kernels require */
+static int8_t *const fk_scratch = (int8_t *)fk_scratch_words;
 static es_requant_t fk_requant[64];
 
 static int fk_conv1d_case(int32_t index) {
@@ -195,6 +197,49 @@ static int fk_depthwise_case(int32_t index) {
   return fk_compare("es_depthwise_conv3x3_s8", index, fk_expected, fk_actual, count);
 }
 
+static int fk_conv2d_gemm_case(int32_t index) {
+  es_conv2d_s8_params_t p;
+  p.batch = fk_range(1, 2);
+  p.in_channels = fk_range(1, 6);
+  p.in_h = fk_range(1, 9);
+  p.in_w = fk_range(1, 9);
+  p.out_channels = fk_range(1, 7);
+  p.kernel_h = fk_range(1, 4);
+  p.kernel_w = fk_range(1, 4);
+  p.stride_h = fk_range(1, 3);
+  p.stride_w = fk_range(1, 3);
+  p.dilation_h = fk_range(0, 3) == 0 ? 2 : 1;
+  p.dilation_w = fk_range(0, 3) == 0 ? 2 : 1;
+  p.pad_top = fk_range(0, 2);
+  p.pad_left = fk_range(0, 2);
+  p.groups = 1;
+  const int32_t pad_bottom = fk_range(0, 2), pad_right = fk_range(0, 2);
+  const int32_t span_h = (p.kernel_h - 1) * p.dilation_h + 1;
+  const int32_t span_w = (p.kernel_w - 1) * p.dilation_w + 1;
+  if (p.in_h + p.pad_top + pad_bottom < span_h || p.in_w + p.pad_left + pad_right < span_w)
+    return 0; /* no window fits */
+  p.out_h = (p.in_h + p.pad_top + pad_bottom - span_h) / p.stride_h + 1;
+  p.out_w = (p.in_w + p.pad_left + pad_right - span_w) / p.stride_w + 1;
+  fk_quantisation(p.out_channels, fk_requant, &p.input_zp, &p.output_zp, &p.act_min, &p.act_max);
+  const int32_t taps = p.in_channels * p.kernel_h * p.kernel_w, row = ES_CONV2D_GEMM_S8_ROW(&p);
+  if (p.out_channels * row > FK_MAX || ES_CONV2D_GEMM_S8_SCRATCH_BYTES(&p) > FK_MAX) return 0;
+  fk_fill(fk_input, p.batch * p.in_channels * p.in_h * p.in_w, -128, 127);
+  fk_fill(fk_weights, p.out_channels * taps, -127, 127);
+  int8_t *rows = (int8_t *)fk_words;
+  for (int32_t m = 0; m < p.out_channels; ++m) {
+    int32_t sum;
+    fk_bias_values[m] = fk_bias(fk_abs_sum(fk_weights + m * taps, taps, &sum));
+    fk_folded[m] = fk_bias_values[m] - p.input_zp * sum;
+    for (int32_t k = 0; k < row; ++k) rows[m * row + k] = k < taps ? fk_weights[m * taps + k] : 0;
+  }
+  /* Scratch contents are undefined on entry: start from garbage. */
+  fk_fill(fk_scratch, FK_MAX, -128, 127);
+  const int32_t count = p.batch * p.out_channels * p.out_h * p.out_w;
+  es_conv2d_s8(&p, fk_input, fk_weights, fk_bias_values, fk_requant, fk_expected);
+  es_conv2d_gemm_s8(&p, fk_input, rows, fk_folded, fk_requant, fk_scratch, fk_actual);
+  return fk_compare("es_conv2d_gemm_s8", index, fk_expected, fk_actual, count);
+}
+
 static int fk_fully_connected_case(int32_t index) {
   es_fully_connected_s8_params_t p;
   p.batch = fk_range(1, 3);
@@ -223,6 +268,7 @@ static int fk_run_cases(uint32_t seed, int32_t cases) {
     failures += fk_conv1d_case(i);
     failures += fk_depthwise_case(i);
     failures += fk_fully_connected_case(i);
+    failures += fk_conv2d_gemm_case(i);
   }
   return failures;
 }

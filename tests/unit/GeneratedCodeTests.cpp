@@ -92,7 +92,7 @@ void checkModel(const std::string &name, Precision precision) {
     }
     prepareInt8(*graph, ranges);
   }
-  CompiledDevice device = compileDevice(*graph, precision);
+  CompiledDevice device = compileDevice(*graph, precision, KernelIsa::Plain);
   INFO(name << " " << precisionName(precision));
   CHECK(device.plan.arenaBytes <= 1.05 * static_cast<double>(device.plan.lowerBoundBytes));
 

@@ -20,6 +20,12 @@ public:
     graph_->inputs.push_back(value);
     return value;
   }
+  Value *input(const std::string &name, DType dtype, llvm::ArrayRef<int64_t> shape) {
+    Value *value = graph_->createValue(name, dtype);
+    value->shape = Shape(shape.begin(), shape.end());
+    graph_->inputs.push_back(value);
+    return value;
+  }
   Value *constant(const std::string &name, Tensor tensor) {
     return graph_->createConstant(name, std::move(tensor));
   }
