@@ -18,6 +18,7 @@
 #include <llvm/ADT/StringMap.h>
 
 #include <cmath>
+#include <map>
 
 namespace edgesplit::cli {
 namespace {
@@ -94,8 +95,18 @@ public:
     verifyGraph(graph_);
     std::vector<const Node *> order;
     for (const auto &node : graph_.nodes()) order.push_back(node.get());
-    // The partitioner reads each node's MACs and kernel class, the same for every instruction set.
+    // The partitioner reads each node's MACs and kernel class, the same for every instruction set,
+    // and the scratch its kernels need on each device's, which differs: lowered once per set.
     const Program whole = lowerGraph(graph_, precision_, KernelIsa::Plain, order, fused_);
+    std::map<KernelIsa, llvm::StringMap<int64_t>> scratchByIsa;
+    for (const TopologyDevice &device : topology_.devices) {
+      const KernelIsa isa = kernelIsaOf(device.target.features);
+      if (scratchByIsa.count(isa)) continue;
+      llvm::StringMap<int64_t> &scratch = scratchByIsa[isa];
+      for (const auto &[node, bytes] :
+           lowerGraph(graph_, precision_, isa, order, fused_).scratchBytesByNode())
+        scratch[node->outputs[0]->name] = bytes;
+    }
 
     PartitionRequest partitionRequest;
     partitionRequest.graph = &graph_;
@@ -103,6 +114,11 @@ public:
     partitionRequest.precision = precision_;
     partitionRequest.fused = &fused_;
     partitionRequest.wholeProgram = &whole;
+    // Subgraph nodes are clones: their first output's name identifies them.
+    partitionRequest.scratchBytes = [&](const Node &node, size_t device) {
+      return scratchByIsa.at(kernelIsaOf(topology_.devices[device].target.features))
+          .lookup(node.outputs[0]->name);
+    };
     partition_ = partitionFleet(partitionRequest);
 
     for (size_t d = 0; d < topology_.devices.size(); ++d)

@@ -117,6 +117,20 @@ std::vector<int8_t> gemmRows(llvm::ArrayRef<int8_t> weights, size_t channels, si
   return rows;
 }
 
+// The fields a specialised kernel's parameters share with es_conv2d_s8's.
+template <typename Q> Q specialisedParams(const es_conv2d_s8_params_t &p) {
+  Q q{};
+  q.batch = p.batch;
+  q.in_w = p.in_w;
+  q.out_w = p.out_w;
+  q.pad_left = p.pad_left;
+  q.input_zp = p.input_zp;
+  q.output_zp = p.output_zp;
+  q.act_min = p.act_min;
+  q.act_max = p.act_max;
+  return q;
+}
+
 // The layer through a specialised kernel of es_s8.h ("Specialised convolutions") when it has
 // one's shape and the kernel's int32 accumulation is exact (foldedFastKernelBias); false leaves
 // it to es_conv2d_s8. Weights are re-arranged here, once, as the kernel reads them.
@@ -132,19 +146,11 @@ bool lowerSpecialised(LowerContext &ctx, const es_conv2d_s8_params_t &p,
   const KernelArg requantArg = ctx.constantArray("requant", perChannel);
   switch (kernel) {
   case ConvKernel::Conv1d: {
-    es_conv1d_s8_params_t q{};
-    q.batch = p.batch;
+    auto q = specialisedParams<es_conv1d_s8_params_t>(p);
     q.in_channels = p.in_channels;
-    q.in_w = p.in_w;
     q.out_channels = p.out_channels;
-    q.out_w = p.out_w;
     q.kernel_w = p.kernel_w;
     q.stride = p.stride_w;
-    q.pad_left = p.pad_left;
-    q.input_zp = p.input_zp;
-    q.output_zp = p.output_zp;
-    q.act_min = p.act_min;
-    q.act_max = p.act_max;
     ctx.call<es_conv1d_s8_params_t>(
         "es_conv1d_s8", q,
         {ctx.input(0), ctx.constantArray("weights", conv1dWords(weights, p.kernel_w)), foldedArg,
@@ -157,19 +163,11 @@ bool lowerSpecialised(LowerContext &ctx, const es_conv2d_s8_params_t &p,
     return true;
   }
   case ConvKernel::Depthwise3x3: {
-    es_depthwise_conv3x3_s8_params_t q{};
-    q.batch = p.batch;
+    auto q = specialisedParams<es_depthwise_conv3x3_s8_params_t>(p);
     q.channels = p.in_channels;
     q.in_h = p.in_h;
-    q.in_w = p.in_w;
     q.out_h = p.out_h;
-    q.out_w = p.out_w;
     q.pad_top = p.pad_top;
-    q.pad_left = p.pad_left;
-    q.input_zp = p.input_zp;
-    q.output_zp = p.output_zp;
-    q.act_min = p.act_min;
-    q.act_max = p.act_max;
     ctx.call<es_depthwise_conv3x3_s8_params_t>(
         "es_depthwise_conv3x3_s8", q,
         {ctx.input(0), ctx.constantArray("weights", depthwiseWords(weights)), foldedArg, requantArg,

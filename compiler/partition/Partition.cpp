@@ -49,7 +49,8 @@ class Partitioner {
 public:
   explicit Partitioner(const PartitionRequest &request)
       : graph_(*request.graph), topology_(*request.topology), precision_(request.precision),
-        fused_(*request.fused), auth_(topology_.authKey.has_value()) {
+        fused_(*request.fused), scratchBytes_(request.scratchBytes),
+        auth_(topology_.authKey.has_value()) {
     for (const KernelCall &call : request.wholeProgram->calls) callsOf_[call.node].push_back(&call);
     for (size_t i = 0; i < graph_.nodes().size(); ++i) nodeIndex_[graph_.nodes()[i].get()] = i;
     for (size_t d = 0; d < topology_.devices.size(); ++d)
@@ -291,6 +292,10 @@ private:
     Subgraph sensorGraph = extractSubgraph(graph_, cut, groupInputs, outputs, fused_);
     MemoryPlanOptions planOptions;
     planOptions.valueBytes = bytesPerElement(elementBytes(precision_));
+    if (scratchBytes_)
+      planOptions.scratchBytes = [this, device](const Node &node) {
+        return scratchBytes_(node, device);
+      };
     const int64_t arena = planMemory(*sensorGraph.graph, planOptions).arenaBytes;
     const Target &target = topology_.devices[device].target;
     option.sensorRamBytes = arena + target.stackBytes + link.mtu;
@@ -329,6 +334,7 @@ private:
   const Topology &topology_;
   Precision precision_;
   const llvm::DenseMap<const Node *, ActivationClamp> &fused_;
+  std::function<int64_t(const Node &, size_t)> scratchBytes_;
   bool auth_;
   size_t aggregator_ = 0;
   const GroupTags *tags_ = nullptr;

@@ -13,6 +13,7 @@
 #include <llvm/ADT/DenseMap.h>
 #include <llvm/ADT/SmallVector.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,9 @@ struct PartitionRequest {
   const llvm::DenseMap<const Node *, ActivationClamp> *fused = nullptr;
   // The whole graph lowered once: each call's kernel class and MACs give per-device costs.
   const Program *wholeProgram = nullptr;
+  // The scratch a node of `device` needs (its kernels depend on the device's instruction set);
+  // the node may be a clone in a device's subgraph. Empty: none.
+  std::function<int64_t(const Node &node, size_t device)> scratchBytes;
 };
 
 FleetPartition partitionFleet(const PartitionRequest &request);

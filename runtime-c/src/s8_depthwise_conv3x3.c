@@ -43,11 +43,11 @@ static int32_t accumulate_window(const row_window_t *rw, int32_t c0, int32_t in_
   return acc;
 }
 
-#if ES_S8_USE_MVE && defined(__GNUC__)
+#if ES_S8_USE_MVE
 /* The MVE body and the others each in a function of its own, called by es_depthwise_conv3x3_s8:
  * gcc gives one function a frame for the locals and spills of all its paths, about the sum of
  * theirs. */
-#define ES_DW_OWN_FRAME __attribute__((noinline))
+#define ES_DW_OWN_FRAME ES_S8_NOINLINE
 #else
 #define ES_DW_OWN_FRAME
 #endif

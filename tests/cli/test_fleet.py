@@ -268,6 +268,27 @@ class FleetTest(CliTestCase):
         full = head_name(GROUPS)
         np.testing.assert_array_equal(np.load(res / f"{full}.npy"), np.load(mono / f"{full}.npy"))
 
+    def test_partition_counts_the_ram_of_each_device_kernels(self):
+        # On Cortex-M55 sensors the 1-D convolutions take the matrix-product kernel, whose
+        # scratch area the partitioner must count as the compiled device's plan does.
+        doc = topology()
+        for device in doc["devices"][:3]:
+            device["target"] = "cortex-m55"
+        helium = self.compile_fleet("helium", doc)
+        self.assertIn("es_conv2d_gemm_s8", (helium / "wrist" / "model.c").read_text())
+        self.assertNotIn("es_conv2d_gemm_s8", (self.fleet / "wrist" / "model.c").read_text())
+        for compiled in (self.fleet, helium):
+            report = json.loads((compiled / "report.json").read_text())
+            for branch in report["branches"]:
+                chosen = next(o for o in branch["options"] if o["chosen"])
+                device = next(d for d in report["devices"] if d["name"] == branch["group"])
+                self.assertEqual(chosen["sensor_ram_bytes"], device["ram_bytes"], branch["group"])
+        # Other kernels, the same bytes.
+        res, _ = self.run_fleet(helium, "helium_res", "--raw")
+        full = head_name(GROUPS)
+        np.testing.assert_array_equal(np.load(res / f"{full}.npy"),
+                                      np.load(self.monolith() / f"{full}.npy"))
+
     def test_device_with_two_groups_and_an_aggregator_with_its_own_sensor(self):
         doc = topology()
         doc["devices"] = [d for d in doc["devices"] if d["name"] not in ("ankle", "chest")]
