@@ -82,6 +82,10 @@ ReportJson deviceReport(const DeviceReportInput &input) {
     layer["macs"] = call.macs;
     layer["arena_offset"] = slot->second.offset;
     layer["arena_bytes"] = slot->second.bytes;
+    if (auto scratch = plan.scratch.find(call.node); scratch != plan.scratch.end()) {
+      layer["scratch_offset"] = scratch->second.offset;
+      layer["scratch_bytes"] = scratch->second.bytes;
+    }
     layer["est_cycles"] = static_cast<int64_t>(std::llround(cycles));
     layers.push_back(std::move(layer));
   }

@@ -118,6 +118,8 @@ void checkReport(const ReportJson &report, const std::string &file) {
       check.field(layer, "output_shape", Kind::Array, where);
       check.fields(layer, {"macs", "arena_offset", "arena_bytes", "est_cycles"}, Kind::Integer,
                    where);
+      if (layer.contains("scratch_bytes") || layer.contains("scratch_offset"))
+        check.fields(layer, {"scratch_offset", "scratch_bytes"}, Kind::Integer, where);
     });
   });
   check.objects(report, "links", "", [&](const ReportJson &link, const std::string &at) {
