@@ -56,6 +56,51 @@ static void mve_store_four(const int32_t acc[4], const es_requant_t *per_channel
 }
 #endif
 
+#if ES_S8_USE_DSP && !ES_S8_USE_MVE
+/* One group of four inputs (sign-extended) against rows r and r + 2 at *w; *w moves on. */
+static inline void dsp_row_pair(const int8_t **w, int32_t k_size, int32_t even, int32_t odd,
+                                int32_t *acc, int32_t *acc2) {
+  int32_t word, half;
+  __asm__("ldr %[word], [%[w], %[k], lsl #1]\n\t"
+          "sxtb16 %[half], %[word]\n\t"
+          "smlad %[acc2], %[even], %[half], %[acc2]\n\t"
+          "sxtb16 %[half], %[word], ror #8\n\t"
+          "smlad %[acc2], %[odd], %[half], %[acc2]\n\t"
+          "ldr %[word], [%[w]], #4\n\t"
+          "sxtb16 %[half], %[word]\n\t"
+          "smlad %[acc], %[even], %[half], %[acc]\n\t"
+          "sxtb16 %[half], %[word], ror #8\n\t"
+          "smlad %[acc], %[odd], %[half], %[acc]"
+          : [w] "+r"(*w), [acc] "+r"(*acc), [acc2] "+r"(*acc2), [word] "=&r"(word),
+            [half] "=&r"(half)
+          : [k] "r"(k_size), [even] "r"(even), [odd] "r"(odd)
+          : "memory");
+}
+
+/* Four weight rows against the inputs' groups of four, each group sign-extended once into its
+ * even and odd bytes; returns how many inputs it took (a multiple of four). The rows' part is
+ * written out: gcc 12 spills pointers of the same loop in C to the stack. */
+static int32_t dsp_four_rows(const int8_t *x, const int8_t *w0, int32_t k_size, int32_t acc[4]) {
+  const int8_t *w1 = w0 + k_size;
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  const int32_t taken = k_size / 4 * 4;
+  for (int32_t groups = taken / 4; groups != 0; --groups) {
+    const int32_t in = es_s8_load4(x);
+    const int32_t even = __sxtb16(in), odd = es_s8_sxtb16_odd(in);
+    x += 4;
+    /* Rows r and r + 2, the latter at 2 * k_size past the former (a shifted register offset):
+     * fewer pointers, so the loop fits the registers (with a frame pointer reserved, too). */
+    dsp_row_pair(&w0, k_size, even, odd, &a0, &a2);
+    dsp_row_pair(&w1, k_size, even, odd, &a1, &a3);
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+  return taken;
+}
+#endif
+
 void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const int8_t *input,
                                   const int8_t *weights, const int32_t *bias_folded,
                                   const es_requant_t *per_channel, int8_t *output) {
@@ -74,42 +119,22 @@ void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const
       mve_store_four(acc, per_channel + m, output_zp, act_min, act_max, out + m);
     }
 #elif ES_S8_USE_DSP
-    /* Four weight rows per pass share each group of four inputs, sign-extended once into its
-     * even and odd bytes. */
+    /* Four weight rows per pass share each group of four inputs. */
     for (; m + 3 < out_features; m += 4) {
+      int32_t acc[4] = {bias_folded[m], bias_folded[m + 1], bias_folded[m + 2],
+                        bias_folded[m + 3]};
+      const int32_t k = dsp_four_rows(x, weights + m * k_size, k_size, acc);
       const int8_t *w0 = weights + m * k_size, *w1 = w0 + k_size, *w2 = w1 + k_size,
                    *w3 = w2 + k_size;
-      int32_t a0 = bias_folded[m], a1 = bias_folded[m + 1], a2 = bias_folded[m + 2],
-              a3 = bias_folded[m + 3];
-      int32_t k = 0;
-      for (; k + 4 <= k_size; k += 4) {
-        const int32_t in = es_s8_load4(x + k);
-        const int32_t in_even = __sxtb16(in), in_odd = es_s8_sxtb16_odd(in);
-        const int32_t row0 = es_s8_load4(w0 + k), row1 = es_s8_load4(w1 + k);
-        const int32_t row2 = es_s8_load4(w2 + k), row3 = es_s8_load4(w3 + k);
-        a0 = __smlad(in_even, __sxtb16(row0), a0);
-        a0 = __smlad(in_odd, es_s8_sxtb16_odd(row0), a0);
-        a1 = __smlad(in_even, __sxtb16(row1), a1);
-        a1 = __smlad(in_odd, es_s8_sxtb16_odd(row1), a1);
-        a2 = __smlad(in_even, __sxtb16(row2), a2);
-        a2 = __smlad(in_odd, es_s8_sxtb16_odd(row2), a2);
-        a3 = __smlad(in_even, __sxtb16(row3), a3);
-        a3 = __smlad(in_odd, es_s8_sxtb16_odd(row3), a3);
+      for (int32_t t = k; t < k_size; ++t) {
+        acc[0] += x[t] * w0[t];
+        acc[1] += x[t] * w1[t];
+        acc[2] += x[t] * w2[t];
+        acc[3] += x[t] * w3[t];
       }
-      for (; k < k_size; ++k) {
-        a0 += x[k] * w0[k];
-        a1 += x[k] * w1[k];
-        a2 += x[k] * w2[k];
-        a3 += x[k] * w3[k];
-      }
-      out[m] = es_s8_rescale_output(a0, es_s8_rescale_of(per_channel[m]), output_zp, act_min,
-                                    act_max);
-      out[m + 1] = es_s8_rescale_output(a1, es_s8_rescale_of(per_channel[m + 1]), output_zp,
-                                        act_min, act_max);
-      out[m + 2] = es_s8_rescale_output(a2, es_s8_rescale_of(per_channel[m + 2]), output_zp,
-                                        act_min, act_max);
-      out[m + 3] = es_s8_rescale_output(a3, es_s8_rescale_of(per_channel[m + 3]), output_zp,
-                                        act_min, act_max);
+      for (int32_t i = 0; i < 4; ++i)
+        out[m + i] = es_s8_rescale_output(acc[i], es_s8_rescale_of(per_channel[m + i]),
+                                          output_zp, act_min, act_max);
     }
 #endif
     for (; m < out_features; ++m) {

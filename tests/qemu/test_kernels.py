@@ -59,6 +59,30 @@ class KernelsOnBoards(unittest.TestCase):
             self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
             self.assertIn("0 failures", result.stdout + result.stderr)
 
+    def test_fast_kernels_build_at_every_optimisation_level(self):
+        """The DSP and MVE bodies' inline assembly needs registers: a debug build (-O0, or a
+        frame pointer kept) must still find them, with gcc and with clang."""
+        sources = [RUNTIME / "src" / k for k in KERNELS
+                   if "s8_fast_internal.h" in (RUNTIME / "src" / k).read_text()]
+        self.assertGreaterEqual(len(sources), 4)
+        picolibc = pathlib.Path("/usr/lib/picolibc/arm-none-eabi/include")
+        compilers = [["arm-none-eabi-gcc"]]
+        if shutil.which("clang") and picolibc.is_dir():
+            compilers.append(["clang", "--target=arm-none-eabi", "-isystem", str(picolibc)])
+        with tempfile.TemporaryDirectory(prefix="edgesplit-kernel-builds-") as tmp:
+            for target in ("cortex-m4", "cortex-m55"):
+                flags = json.loads((SOURCE / "targets" / f"{target}.json").read_text())["gcc_flags"]
+                for compiler in compilers:
+                    for level in (["-O0"], ["-Og"], ["-O2", "-fno-omit-frame-pointer"], ["-Os"]):
+                        for source in sources:
+                            result = subprocess.run(
+                                [*compiler, *flags, *level, "-std=c99", "-Wall", "-Wextra",
+                                 "-Werror", "-pedantic", f"-I{RUNTIME / 'include'}", "-c", source,
+                                 "-o", pathlib.Path(tmp) / "kernel.o"],
+                                capture_output=True, text=True)
+                            self.assertEqual(result.returncode, 0,
+                                             f"{compiler[0]} {target} {level}: {result.stderr}")
+
     def test_cortex_m4_dsp(self):
         self.run_on("cortex-m4")
 
