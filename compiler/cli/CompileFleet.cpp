@@ -95,18 +95,21 @@ public:
     verifyGraph(graph_);
     std::vector<const Node *> order;
     for (const auto &node : graph_.nodes()) order.push_back(node.get());
-    // The partitioner reads each node's MACs and kernel class, the same for every instruction set,
-    // and the scratch its kernels need on each device's, which differs: lowered once per set.
-    const Program whole = lowerGraph(graph_, precision_, KernelIsa::Plain, order, fused_);
+    // The whole graph lowered once per instruction set among the devices: the partitioner reads
+    // each node's MACs and kernel class (the same in every lowering) and the scratch its kernels
+    // need on each device (which differs).
+    std::map<KernelIsa, Program> lowered;
     std::map<KernelIsa, llvm::StringMap<int64_t>> scratchByIsa;
     for (const TopologyDevice &device : topology_.devices) {
       const KernelIsa isa = kernelIsaOf(device.target.features);
-      if (scratchByIsa.count(isa)) continue;
+      if (lowered.count(isa)) continue;
+      const Program &program =
+          lowered.emplace(isa, lowerGraph(graph_, precision_, isa, order, fused_)).first->second;
       llvm::StringMap<int64_t> &scratch = scratchByIsa[isa];
-      for (const auto &[node, bytes] :
-           lowerGraph(graph_, precision_, isa, order, fused_).scratchBytesByNode())
+      for (const auto &[node, bytes] : program.scratchBytesByNode())
         scratch[node->outputs[0]->name] = bytes;
     }
+    const Program &whole = lowered.begin()->second;
 
     PartitionRequest partitionRequest;
     partitionRequest.graph = &graph_;

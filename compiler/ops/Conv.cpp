@@ -73,7 +73,10 @@ ConvKernel chooseKernel(const es_conv2d_s8_params_t &p, KernelIsa isa) {
   const bool oneDimensional =
       p.in_h == 1 && p.kernel_h == 1 && p.out_h == 1 && p.pad_top == 0 && p.dilation_w == 1;
   if (oneDimensional && isa != KernelIsa::Mve) return ConvKernel::Conv1d;
-  return ConvKernel::Gemm;
+  // es_conv2d_gemm_s8 packs a tap's place in its window as (row << 16 | column).
+  const bool windowPacks = int64_t{p.kernel_h - 1} * p.dilation_h < (1 << 15) &&
+                           int64_t{p.kernel_w - 1} * p.dilation_w < (1 << 16);
+  return windowPacks ? ConvKernel::Gemm : ConvKernel::Reference;
 }
 
 // Two int16 weights in one word, the first in the low half (es_s8.h's weight words).
@@ -223,8 +226,7 @@ void lower(LowerContext &ctx) {
   p.output_zp = out.zeroPoint;
   std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
   std::vector<es_requant_t> perChannel;
-  for (double scale : weights.scales)
-    perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
+  for (double scale : weights.scales) perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
   std::vector<int32_t> bias =
       hasBias ? ctx.int32Bias(2, in.scale, weights.scales) : std::vector<int32_t>{};
   if (lowerSpecialised(ctx, p, weights.values, bias, perChannel)) return;
@@ -234,8 +236,8 @@ void lower(LowerContext &ctx) {
        hasBias ? ctx.constantArray("bias", std::move(bias)) : LowerContext::null(),
        ctx.constantArray("requant", std::move(perChannel)), ctx.output()},
       [](const es_conv2d_s8_params_t &p, const KernelArgs &a) {
-        es_conv2d_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3), a.in<es_requant_t>(4),
-                     a.out<int8_t>(5));
+        es_conv2d_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3),
+                     a.in<es_requant_t>(4), a.out<int8_t>(5));
       },
       "conv");
 }
@@ -247,15 +249,13 @@ void quantize(QuantizeContext &ctx) {
 }
 } // namespace
 
-extern const OpDef kConv{
-    .name = "Conv",
-    .minInputs = 2,
-    .maxInputs = 3,
-    .infer = infer,
-    .run = run,
-    .macs = [](const Node &node) { return convolutionMacs(node.outputs[0], node.inputs[1]); },
-    .quantize = quantize,
-    .lower = lower,
-    .fusesActivation = true};
+extern const OpDef kConv{.name = "Conv", .minInputs = 2, .maxInputs = 3, .infer = infer,
+                         .run = run,
+                         .macs = [](const Node &node) {
+                           return convolutionMacs(node.outputs[0], node.inputs[1]);
+                         },
+                         .quantize = quantize,
+                         .lower = lower,
+                         .fusesActivation = true};
 
 } // namespace edgesplit::ops

@@ -74,7 +74,8 @@ void es_conv2d_s8(const es_conv2d_s8_params_t *p, const int8_t *input, const int
  * layers the kernels below do not cover) as a matrix product: the window of each output pixel
  * is gathered into a column of taps in the weights' own order (input channel, kernel row, kernel
  * column), padded taps as input_zp, and multiplied by every output channel's weight row. The
- * parameters are es_conv2d_s8's with groups 1. The scratch area holds the columns of the
+ * parameters are es_conv2d_s8's with groups 1, a window spanning fewer than 2^15 rows and 2^16
+ * columns ((kernel - 1) * dilation). The scratch area holds tap tables and the windows of the
  * pixels in flight: ES_CONV2D_GEMM_S8_SCRATCH_BYTES(p) bytes at a 4-byte aligned address, its
  * contents undefined on entry and on return. */
 #define ES_CONV2D_GEMM_S8_ROW(p) (((p)->in_channels * (p)->kernel_h * (p)->kernel_w + 15) / 16 * 16)

@@ -20,14 +20,14 @@ enum { PIXELS = 4 };
 typedef struct {
   const es_conv2d_s8_params_t *p;
   int32_t row;
-  const int8_t *offsets, *spans; /* int32 entries */
+  int8_t *offsets, *spans; /* int32 entries */
   int8_t *block;
 } gemm_t;
 
 static void set_tap_tables(const gemm_t *g) {
   const es_conv2d_s8_params_t *p = g->p;
   const int32_t taps = p->in_channels * p->kernel_h * p->kernel_w;
-  int8_t *offsets = (int8_t *)g->offsets, *spans = (int8_t *)g->spans;
+  int8_t *offsets = g->offsets, *spans = g->spans;
   for (int32_t k = 0; k < g->row; ++k, offsets += 4, spans += 4) {
     int32_t offset = 0, span = 0;
     if (k < taps) {
@@ -220,22 +220,15 @@ static inline void dot_row(const int8_t *x, const int8_t *w, uint32_t row, int32
 #endif
 
 /* The four (or, last, fewer) outputs of one channel. */
-static inline void store_outputs(const int32_t acc[PIXELS], es_requant_t requant, int32_t output_zp,
-                                 int32_t act_min, int32_t act_max, int32_t count, int8_t *out) {
+static inline void store_outputs(const int32_t acc[PIXELS], const es_requant_t *requant,
+                                 int32_t output_zp, int32_t act_min, int32_t act_max, int32_t count,
+                                 int8_t *out) {
 #if ES_S8_USE_MVE
-  /* One rounding for the four lanes: VQRDMULH is the spec's rounding doubling high multiply
-   * (saturation included) and VRSHL by -right rounds halves up, so subtracting 1 from
-   * negative values first makes it round them away from zero. */
-  int32x4_t y = vdupq_n_s32(acc[0]);
-  y = vsetq_lane_s32(acc[1], y, 1);
-  y = vsetq_lane_s32(acc[2], y, 2);
-  y = vsetq_lane_s32(acc[3], y, 3);
-  y = vqrdmulhq_n_s32(y, requant.multiplier);
-  y = vrshlq_n_s32(vaddq_s32(y, vshrq_n_s32(y, 31)), requant.shift);
-  y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, output_zp), vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
+  const int32x4_t y = es_s8_rescale4(es_s8_vector4(acc[0], acc[1], acc[2], acc[3]), *requant,
+                                     output_zp, vdupq_n_s32(act_min), vdupq_n_s32(act_max));
   vstrbq_p_s32(out, y, vctp32q((uint32_t)count));
 #else
-  const es_s8_rescale_t r = es_s8_rescale_of(requant);
+  const es_s8_rescale_t r = es_s8_rescale_of(*requant);
   for (int32_t i = 0; i < count; ++i)
     out[i] = es_s8_rescale_output(acc[i], r, output_zp, act_min, act_max);
 #endif
@@ -255,7 +248,7 @@ static ES_S8_NOINLINE void block_channels(const gemm_t *g, const int8_t *w,
   for (int32_t m = 0; m < out_channels; ++m, w += row, out += pixels) {
     int32_t acc[PIXELS] = {bias_folded[m], bias_folded[m], bias_folded[m], bias_folded[m]};
     dot_row(block, w, (uint32_t)row, acc);
-    store_outputs(acc, per_channel[m], output_zp, act_min, act_max, count, out);
+    store_outputs(acc, per_channel + m, output_zp, act_min, act_max, count, out);
   }
 }
 

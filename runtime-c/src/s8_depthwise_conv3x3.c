@@ -84,7 +84,8 @@ typedef struct {
 } quad_kernel_t;
 
 typedef struct {
-  int32_t multiplier, shift, output_zp;
+  es_requant_t factor;
+  int32_t output_zp;
   int32x4_t act_min, act_max;
 } quad_output_t;
 
@@ -136,23 +137,8 @@ static void quad_kernel(const int8_t *weight_bytes, uint8x16_t bytes, mve_pred16
   k->bottom_bias = input_zp * (used - vaddvq_s8(k->bottom));
 }
 
-/* Lane by lane: gcc 12 fills lane pairs (vcreateq_s32, VMOV Qd[2], Qd[0], Rt, Rt2) in the
- * opposite order to QEMU's model of that instruction. */
-static inline int32x4_t quad_pack(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
-  int32x4_t v = vdupq_n_s32(a0);
-  v = vsetq_lane_s32(a1, v, 1);
-  v = vsetq_lane_s32(a2, v, 2);
-  return vsetq_lane_s32(a3, v, 3);
-}
-
-/* es_s8_rescale_output of four accumulators: VQRDMULH is rounding_doubling_high_mul (it
- * saturates only for INT32_MIN squared), and VRSHL by -right rounds halves up, so subtracting 1
- * from negative values first rounds them away from zero. */
 static inline int32x4_t quad_rescale(int32x4_t acc, const quad_output_t *q) {
-  int32x4_t y = vqrdmulhq_n_s32(acc, q->multiplier);
-  y = vrshlq_n_s32(vaddq_s32(y, vshrq_n_s32(y, 31)), q->shift);
-  y = vaddq_n_s32(y, q->output_zp);
-  return vminq_s32(vmaxq_s32(y, q->act_min), q->act_max);
+  return es_s8_rescale4(acc, q->factor, q->output_zp, q->act_min, q->act_max);
 }
 
 /* The windows at rows t .. t + 3 of a column, `row` pointing at its row t. */
@@ -163,7 +149,7 @@ static inline void quad_inner(const int8_t *row, int32_t in_w, uint8x16_t taps, 
   const int32_t a0 = vmladavq_s8(quad, upper), a1 = vmladavq_s8(quad, lower);
   quad = vldrbq_gather_offset_s8(row + 2 * in_w, taps);
   const int32_t a2 = vmladavq_s8(quad, upper), a3 = vmladavq_s8(quad, lower);
-  const int32x4_t acc = vaddq_n_s32(quad_pack(a0, a1, a2, a3), bias);
+  const int32x4_t acc = vaddq_n_s32(es_s8_vector4(a0, a1, a2, a3), bias);
   vstrbq_scatter_offset_s32(out, rows, quad_rescale(acc, q));
 }
 
@@ -200,8 +186,7 @@ ES_DW_OWN_FRAME static void mve_planes(const es_depthwise_conv3x3_s8_params_t *p
       quad_kernel_t k;
       quad_kernel((const int8_t *)(weights + c * 6), weight_bytes, run.columns, bias_folded[c],
                   input_zp, &k);
-      q.multiplier = per_channel[c].multiplier;
-      q.shift = per_channel[c].shift;
+      q.factor = per_channel[c];
       c = c + 1 < channels ? c + 1 : 0;
       /* Locals, not k.: the stores could alias it for all the compiler knows. */
       const int8x16_t top = k.top, upper = k.upper, lower = k.lower, bottom_kernel = k.bottom;

@@ -102,4 +102,26 @@ static inline int32_t es_s8_sxtb16_odd(int32_t word) {
 }
 #endif
 
+#if ES_S8_USE_MVE
+/* Four int32 in a vector, lane by lane: gcc 12 fills lane pairs (vcreateq_s32, VMOV Qd[2],
+ * Qd[0], Rt, Rt2) in the opposite order to QEMU's model of that instruction. */
+static inline int32x4_t es_s8_vector4(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
+  int32x4_t v = vdupq_n_s32(a0);
+  v = vsetq_lane_s32(a1, v, 1);
+  v = vsetq_lane_s32(a2, v, 2);
+  return vsetq_lane_s32(a3, v, 3);
+}
+
+/* es_s8_rescale_output of four accumulators of one channel: VQRDMULH is the spec's rounding
+ * doubling high multiply (it saturates only for INT32_MIN squared), and VRSHL by the negative
+ * shift rounds halves up, so subtracting 1 from negative values first rounds them away from
+ * zero. */
+static inline int32x4_t es_s8_rescale4(int32x4_t acc, es_requant_t factor, int32_t output_zp,
+                                       int32x4_t act_min, int32x4_t act_max) {
+  int32x4_t y = vqrdmulhq_n_s32(acc, factor.multiplier);
+  y = vrshlq_n_s32(vaddq_s32(y, vshrq_n_s32(y, 31)), factor.shift);
+  return vminq_s32(vmaxq_s32(vaddq_n_s32(y, output_zp), act_min), act_max);
+}
+#endif
+
 #endif /* ES_S8_FAST_INTERNAL_H */

@@ -39,18 +39,16 @@ static void mve_four_rows(const int8_t *x, const int8_t *w0, int32_t k_size, int
   acc[3] = a3;
 }
 
-/* Outputs m .. m + 3 rescaled as one vector, each lane with its channel's factor: VQRDMULH is
- * the spec's rounding doubling high multiply and VRSHL by the negative shift rounds halves up,
- * so subtracting 1 from negative values first makes it round them away from zero. */
+/* Outputs m .. m + 3 rescaled as one vector, each lane with its channel's factor: the rounding
+ * of es_s8_rescale4 with per-lane multipliers and shifts. */
 static void mve_store_four(const int32_t acc[4], const es_requant_t *per_channel, int32_t output_zp,
                            int32_t act_min, int32_t act_max, int8_t *out) {
-  /* The factors' multipliers and shifts, every other int32 of the four es_requant_t. */
-  const uint32x4_t multipliers = vidupq_n_u32(0, 2), shifts = vidupq_n_u32(1, 2);
+  /* The factors' multipliers and shifts: every other int32 of the four es_requant_t. */
   const int32_t *fields = &per_channel->multiplier;
-  int32x4_t y = vld1q_s32(acc);
-  y = vqrdmulhq_s32(y, vldrwq_gather_shifted_offset_s32(fields, multipliers));
-  y = vrshlq_s32(vaddq_s32(y, vshrq_n_s32(y, 31)),
-                 vldrwq_gather_shifted_offset_s32(fields, shifts));
+  const int32x4_t multiplier = vldrwq_gather_shifted_offset_s32(fields, vidupq_n_u32(0, 2));
+  const int32x4_t shift = vldrwq_gather_shifted_offset_s32(fields, vidupq_n_u32(1, 2));
+  int32x4_t y = vqrdmulhq_s32(vld1q_s32(acc), multiplier);
+  y = vrshlq_s32(vaddq_s32(y, vshrq_n_s32(y, 31)), shift);
   y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, output_zp), vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
   vstrbq_s32(out, y);
 }
@@ -61,20 +59,20 @@ static void mve_store_four(const int32_t acc[4], const es_requant_t *per_channel
 static inline void dsp_row_pair(const int8_t **w, int32_t k_size, int32_t even, int32_t odd,
                                 int32_t *acc, int32_t *acc2) {
   int32_t word, half;
-  __asm__("ldr %[word], [%[w], %[k], lsl #1]\n\t"
-          "sxtb16 %[half], %[word]\n\t"
-          "smlad %[acc2], %[even], %[half], %[acc2]\n\t"
-          "sxtb16 %[half], %[word], ror #8\n\t"
-          "smlad %[acc2], %[odd], %[half], %[acc2]\n\t"
-          "ldr %[word], [%[w]], #4\n\t"
-          "sxtb16 %[half], %[word]\n\t"
-          "smlad %[acc], %[even], %[half], %[acc]\n\t"
-          "sxtb16 %[half], %[word], ror #8\n\t"
-          "smlad %[acc], %[odd], %[half], %[acc]"
-          : [w] "+r"(*w), [acc] "+r"(*acc), [acc2] "+r"(*acc2), [word] "=&r"(word),
-            [half] "=&r"(half)
-          : [k] "r"(k_size), [even] "r"(even), [odd] "r"(odd)
-          : "memory");
+  __asm__(
+      "ldr %[word], [%[w], %[k], lsl #1]\n\t"
+      "sxtb16 %[half], %[word]\n\t"
+      "smlad %[acc2], %[even], %[half], %[acc2]\n\t"
+      "sxtb16 %[half], %[word], ror #8\n\t"
+      "smlad %[acc2], %[odd], %[half], %[acc2]\n\t"
+      "ldr %[word], [%[w]], #4\n\t"
+      "sxtb16 %[half], %[word]\n\t"
+      "smlad %[acc], %[even], %[half], %[acc]\n\t"
+      "sxtb16 %[half], %[word], ror #8\n\t"
+      "smlad %[acc], %[odd], %[half], %[acc]"
+      : [w] "+r"(*w), [acc] "+r"(*acc), [acc2] "+r"(*acc2), [word] "=&r"(word), [half] "=&r"(half)
+      : [k] "r"(k_size), [even] "r"(even), [odd] "r"(odd)
+      : "memory");
 }
 
 /* Four weight rows against the inputs' groups of four, each group sign-extended once into its
@@ -121,8 +119,7 @@ void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const
 #elif ES_S8_USE_DSP
     /* Four weight rows per pass share each group of four inputs. */
     for (; m + 3 < out_features; m += 4) {
-      int32_t acc[4] = {bias_folded[m], bias_folded[m + 1], bias_folded[m + 2],
-                        bias_folded[m + 3]};
+      int32_t acc[4] = {bias_folded[m], bias_folded[m + 1], bias_folded[m + 2], bias_folded[m + 3]};
       const int32_t k = dsp_four_rows(x, weights + m * k_size, k_size, acc);
       const int8_t *w0 = weights + m * k_size, *w1 = w0 + k_size, *w2 = w1 + k_size,
                    *w3 = w2 + k_size;
@@ -133,16 +130,16 @@ void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const
         acc[3] += x[t] * w3[t];
       }
       for (int32_t i = 0; i < 4; ++i)
-        out[m + i] = es_s8_rescale_output(acc[i], es_s8_rescale_of(per_channel[m + i]),
-                                          output_zp, act_min, act_max);
+        out[m + i] = es_s8_rescale_output(acc[i], es_s8_rescale_of(per_channel[m + i]), output_zp,
+                                          act_min, act_max);
     }
 #endif
     for (; m < out_features; ++m) {
       const int8_t *w = weights + m * k_size;
       int32_t acc = bias_folded[m];
       for (int32_t k = 0; k < k_size; ++k) acc += x[k] * w[k];
-      out[m] = es_s8_rescale_output(acc, es_s8_rescale_of(per_channel[m]), output_zp, act_min,
-                                    act_max);
+      out[m] =
+          es_s8_rescale_output(acc, es_s8_rescale_of(per_channel[m]), output_zp, act_min, act_max);
     }
   }
 }
