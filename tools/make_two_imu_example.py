@@ -76,6 +76,7 @@ def main():
 
     # Eight windows per sensor: a few sinusoids at class-dependent frequencies plus noise.
     t = np.arange(WINDOW) / 32.0
+    arrays = {}
     for s, sensor in enumerate(sensors):
         windows = []
         for i in range(8):
@@ -83,7 +84,10 @@ def main():
             phase = rng.uniform(0, 2 * np.pi, (CHANNELS, 1))
             signal = np.sin(2 * np.pi * freq * t + phase) + rng.normal(0, 0.1, (CHANNELS, WINDOW))
             windows.append(signal)
-        np.save(OUT / f"{sensor}.npy", np.asarray(windows, dtype=np.float32))
+        arrays[sensor] = np.asarray(windows, dtype=np.float32)
+        np.save(OUT / f"{sensor}.npy", arrays[sensor])
+    # The windows double as the int8 calibration set (examples/firmware-m4 compiles with it).
+    np.savez(OUT / "calibration.npz", **arrays)
 
 
 if __name__ == "__main__":

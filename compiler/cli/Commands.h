@@ -10,4 +10,6 @@ void registerCompile(CLI::App &app);
 void registerRun(CLI::App &app);
 void registerReport(CLI::App &app);
 void registerDiff(CLI::App &app);
+void registerTopologyInit(CLI::App &app);
+void registerTopologyCheck(CLI::App &app);
 } // namespace edgesplit::cli

@@ -91,6 +91,12 @@ void addOutputOption(CLI::App &command, std::string &folder, const std::string &
   command.parse_complete_callback([&folder] { refuseToReplace(folder); });
 }
 
+void addOutputFileOption(CLI::App &command, std::string &file, const std::string &description) {
+  command.add_option("-o,--output", file, description)->required();
+  command.add_flag("--force", gReplaceOutput, "Replace the output file if it exists");
+  command.parse_complete_callback([&file] { refuseToReplaceFile(file); });
+}
+
 void addInputShapeOption(CLI::App &command, std::vector<std::string> &specs) {
   command.add_option("--input-shape", specs,
                      "Fix a model input's shape, e.g. input=1x3x32x32 (repeatable); a symbolic "

@@ -25,6 +25,10 @@ void addMaxTensorBytesOption(CLI::App &command);
 // applies the same rule when it writes.
 void addOutputOption(CLI::App &command, std::string &folder, const std::string &description);
 
+// -o,--output FILE (required) and --force, for a command writing one file: refuseToReplaceFile
+// once the command line is parsed; write it with writeFileAtomically.
+void addOutputFileOption(CLI::App &command, std::string &file, const std::string &description);
+
 // Imports and normalises a model; unsupported ops are an error unless `allowUnsupported`.
 std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const ImportOptions &options,
                                  bool allowUnsupported = false);

@@ -7,22 +7,34 @@
 
 #include <cstdio>
 
+namespace edgesplit::cli {
+extern const char *const kGitCommit; // written at build time by cmake/GitCommit.cmake
+}
+
 int main(int argc, char **argv) {
   CLI::App app{"edgesplit: compile ONNX models into C for a fleet of microcontrollers"};
   app.name("edgesplit");
   app.require_subcommand(1);
+  app.set_version_flag("--version",
+                       fmt::format("edgesplit {} (commit {})", EDGESPLIT_VERSION,
+                                   edgesplit::cli::kGitCommit),
+                       "Print the version and the commit it was built from, then exit");
   edgesplit::cli::registerInspect(app);
   edgesplit::cli::registerReference(app);
   edgesplit::cli::registerCompile(app);
   edgesplit::cli::registerRun(app);
   edgesplit::cli::registerReport(app);
   edgesplit::cli::registerDiff(app);
+  edgesplit::cli::registerTopologyInit(app);
+  edgesplit::cli::registerTopologyCheck(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &help) {
     return app.exit(help);
   } catch (const CLI::CallForAllHelp &help) {
     return app.exit(help);
+  } catch (const CLI::CallForVersion &version) {
+    return app.exit(version);
   } catch (const CLI::ParseError &error) {
     fmt::print(stderr, "edgesplit: usage error: {}\n", error.what());
     return 2;

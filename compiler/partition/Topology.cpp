@@ -117,9 +117,16 @@ public:
     if (!schema->is_string() || schema->get<std::string>() != kSchema)
       error("/schema", "expected \"{}\", got {}; this reader only understands that schema", kSchema,
             describe(*schema));
-    checkKeys(
-        root, "",
-        {"schema", "devices", "sensor_groups", "links", "heads", "fallback", "objective", "auth"});
+    checkKeys(root, "",
+              {"schema", "devices", "sensor_groups", "links", "heads", "fallback", "objective",
+               "auth", "$schema"});
+    // "$schema" names the JSON Schema an editor validates the file with
+    // (docs/topology.schema.json); it says nothing about the fleet, so the canonical text (and
+    // the fingerprint) leaves it out.
+    if (const Json *editorSchema = find(root, "$schema")) {
+      expect(*editorSchema, "/$schema", Kind::String);
+      root.erase("$schema");
+    }
 
     Topology topology;
     topology.source = source_;

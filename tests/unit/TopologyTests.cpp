@@ -4,6 +4,7 @@
 #include <catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -48,8 +49,21 @@ std::string errorOf(const std::string &text) {
   return "(no error)";
 }
 
+// With EDGESPLIT_TOPOLOGY_CASES=FILE, every document requireError checks is appended to FILE
+// (one JSON object a line: the document and the pointer of its error), so that
+// tests/cli/test_topology_schema.py runs docs/topology.schema.json over them too.
+void recordCase(const Json &document, const std::string &pointer) {
+  const char *path = std::getenv("EDGESPLIT_TOPOLOGY_CASES");
+  if (!path) return;
+  Json entry;
+  entry["pointer"] = pointer;
+  entry["document"] = document;
+  std::ofstream(path, std::ios::app) << entry.dump() << "\n";
+}
+
 // Every topology error is one line: "<file>: <JSON pointer>: <what is wrong>...".
 void requireError(const Json &document, const std::string &pointer, const std::string &phrase) {
+  recordCase(document, pointer);
   const std::string message = errorOf(document.dump());
   REQUIRE_THAT(message,
                StartsWith("topo.json: " + pointer + ": ") && Contains(phrase) && !Contains("\n"));
