@@ -83,7 +83,14 @@ class InstallTest(unittest.TestCase):
         self.assertIsNotNone(match, version)
         if (SOURCE / ".git").exists():
             head = sh("git", "-C", SOURCE, "rev-parse", "--short=12", "HEAD").stdout.strip()
-            self.assertTrue(match.group(2).startswith(head) or head in match.group(2), version)
+            self.assertIn(head, match.group(2), f"{version} (rebuild after committing)")
+        # A build from an archive (no .git) says so instead of naming a commit.
+        archive = self.tmp / "archive"
+        archive.mkdir()
+        sh("cmake", f"-DSOURCE_DIR={archive}", f"-DOUTPUT={archive / 'GitCommit.cpp'}", "-P",
+           SOURCE / "cmake" / "GitCommit.cmake")
+        self.assertIn('kGitCommit = "unknown (built from a source tree without git history)"',
+                      (archive / "GitCommit.cpp").read_text())
 
     def configure_firmware(self, model, calibration):
         build = self.tmp / "firmware"
@@ -106,8 +113,10 @@ class InstallTest(unittest.TestCase):
         return int(match.group(1))
 
     def host_classes(self, model, calibration):
-        """The same compile run on the host by `edgesplit run`, one class per sample."""
-        sh(EDGESPLIT, "compile", model, "--calibration", calibration, "-o", self.tmp / "host")
+        """The model compiled for the host and run by `edgesplit run` (bit-exact with the M4's
+        kernels by design), one class per sample."""
+        sh(EDGESPLIT, "compile", model, "--calibration", calibration, "--target", "host", "-o",
+           self.tmp / "host")
         sh(EDGESPLIT, "run", self.tmp / "host", "--input", f"wrist_imu={TWO_IMU / 'wrist_imu.npy'}",
            "--input", f"ankle_imu={TWO_IMU / 'ankle_imu.npy'}", "-o", self.tmp / "host_out")
         return np.argmax(np.load(self.tmp / "host_out" / "activity.npy"), axis=1)
@@ -155,6 +164,61 @@ class InstallTest(unittest.TestCase):
         self.assertTrue({"libactivity.a", "firmware.elf"} <= rebuilt, sorted(rebuilt))
         self.assertTrue(any(o.startswith("CMakeFiles/activity.dir/") and "weights.c" in o
                             for o in rebuilt), sorted(rebuilt))
+
+    def test_fleet_libraries_and_the_report_gate(self):
+        """edgesplit_add_fleet and edgesplit_gate in a host project: a library per named device,
+        a configure error for a device the topology lacks, a gate that passes against its own
+        report and fails the build, every time, against a baseline with less RAM."""
+        project = self.tmp / "fleet_project"
+        project.mkdir()
+        # Host targets: no cross-compiler measuring flash, which the firmware test covers.
+        sh(EDGESPLIT, "topology-init", TWO_IMU / "model.onnx", "--sensor-target", "host",
+           "--aggregator-target", "host", "-o", project / "topology.json")
+        baseline = project / "baseline.json"
+        (project / "CMakeLists.txt").write_text(f"""
+cmake_minimum_required(VERSION 3.20)
+project(fleet_project C)
+find_package(edgesplit REQUIRED)
+edgesplit_add_fleet(imu MODEL {TWO_IMU / 'model.onnx'} TOPOLOGY topology.json
+                    CALIBRATION {TWO_IMU / 'calibration.npz'} DEVICES ${{DEVICES}})
+add_executable(hub_program hub.c)
+target_link_libraries(hub_program PRIVATE imu::hub)
+if(EXISTS ${{CMAKE_CURRENT_SOURCE_DIR}}/baseline.json)
+  edgesplit_gate(imu_gate REPORT_OF imu BASELINE baseline.json MAX_INCREASE ram=0%)
+endif()
+""")
+        (project / "hub.c").write_text(
+            '#include "fleet.h"\n#include "model.h"\nint main(void) { hub_init(); return 0; }\n')
+        build = project / "build"
+
+        def configure(devices, check=True):
+            args = ["cmake", "-S", project, "-B", build, "-G", "Ninja",
+                    f"-DCMAKE_PREFIX_PATH={self.prefix}", f"-DDEVICES={devices}"]
+            return sh(*args) if check else subprocess.run(args, capture_output=True, text=True)
+
+        wrong = configure("wrist_imu;knee", check=False)
+        self.assertNotEqual(wrong.returncode, 0)
+        self.assertIn("DEVICES names 'knee', which", wrong.stderr)
+        configure("wrist_imu;hub")
+        sh("ninja", "-C", build, "-j2")
+        for library in ("libimu_wrist_imu.a", "libimu_hub.a", "hub_program"):
+            self.assertTrue((build / library).exists(), library)
+        self.assertFalse((build / "libimu_ankle_imu.a").exists())
+        report = json.loads((build / "edgesplit" / "imu" / "report.json").read_text())
+
+        baseline.write_text(json.dumps(report))
+        configure("wrist_imu;hub")
+        sh("ninja", "-C", build, "-j2")
+        self.assertIn("no change", (build / "imu_gate.md").read_text())
+        for device in report["devices"]:
+            device["ram_bytes"] -= 64
+        baseline.write_text(json.dumps(report))
+        for _ in range(2):
+            failed = subprocess.run(["ninja", "-C", build], capture_output=True, text=True)
+            self.assertNotEqual(failed.returncode, 0, failed.stdout)
+            self.assertRegex(failed.stdout + failed.stderr,
+                             r"regressions? past the limits: device \w+ RAM \+64 B")
+            self.assertFalse((build / "imu_gate.passed").exists())
 
     def test_packages_hold_the_install_and_run_from_anywhere(self):
         packages = self.tmp / "packages"
