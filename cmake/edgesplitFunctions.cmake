@@ -2,8 +2,8 @@
 # docs/cmake.md describes them; in short:
 #
 #   edgesplit_add_model(<target> MODEL m.onnx [TARGET cortex-m4|FILE.json]
-#                       [CALIBRATION c.npz] [PRECISION int8|float32] [OUTPUT_DIR dir]
-#                       [OPTIONS <more compile flags>...])
+#                       [CALIBRATION c.npz] [PRECISION int8|float32] [NAME c_prefix]
+#                       [OUTPUT_DIR dir] [OPTIONS <more compile flags>...])
 #   edgesplit_add_fleet(<prefix> MODEL m.onnx TOPOLOGY t.json [CALIBRATION c.npz]
 #                       [PRECISION ...] [DEVICES wrist hub ...] [OUTPUT_DIR dir] [OPTIONS ...])
 #   edgesplit_gate(<name> REPORT_OF <target-or-prefix> BASELINE baseline.json
@@ -131,9 +131,20 @@ function(_edgesplit_compile_command folder subfolders files comment)
 endfunction()
 
 function(edgesplit_add_model name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "MODEL;TARGET;CALIBRATION;PRECISION;OUTPUT_DIR"
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "MODEL;TARGET;CALIBRATION;PRECISION;NAME;OUTPUT_DIR"
                         "OPTIONS")
   _edgesplit_common_arguments(${name})
+  # The device's name: its folder and the prefix of its C API (<name>_init, ...), so that
+  # several models link into one firmware.
+  set(device "${name}")
+  if(arg_NAME)
+    set(device "${arg_NAME}")
+  endif()
+  if(NOT device MATCHES "^[A-Za-z0-9_-]+$")
+    message(FATAL_ERROR "edgesplit_add_model(${name}): '${device}' cannot name the generated "
+                        "device (A-Z a-z 0-9 _ -); give NAME")
+  endif()
+  list(APPEND command --name "${device}")
   if(arg_TARGET)
     set(target "${arg_TARGET}")
     _edgesplit_is_target_file(is_file "${target}")
@@ -144,9 +155,9 @@ function(edgesplit_add_model name)
     list(APPEND command --target "${target}")
   endif()
   cmake_path(GET model FILENAME model_name)
-  _edgesplit_compile_command("${folder}" main "model.h;model.c;weights.c"
+  _edgesplit_compile_command("${folder}" "${device}" "model.h;model.c;weights.c"
                              "edgesplit: compiling ${model_name} for ${name}")
-  _edgesplit_device_library(${name} "${folder}/main" FALSE)
+  _edgesplit_device_library(${name} "${folder}/${device}" FALSE)
   set_target_properties(${name} PROPERTIES
     EDGESPLIT_REPORT "${folder}/report.json" EDGESPLIT_OUTPUT_DIR "${folder}")
   set_property(GLOBAL PROPERTY EDGESPLIT_REPORT_${name} "${folder}/report.json")

@@ -18,6 +18,9 @@
 #include <fstream>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace edgesplit::cli {
 namespace {
 
@@ -31,7 +34,9 @@ struct Options {
   std::string emitQdq;
   std::string outputDir;
   std::string topology;
+  std::string name = "main";
   bool targetGiven = false;
+  bool nameGiven = false;
   std::vector<std::string> inputShapes;
 };
 
@@ -79,6 +84,8 @@ void runCompile(const Options &options) {
     if (options.targetGiven)
       failUsage("--target and --topology exclude each other: a topology names each device's "
                 "target");
+    if (options.nameGiven)
+      failUsage("--name and --topology exclude each other: a topology names each device");
     topology = loadTopology(options.topology);
   }
   if (!options.emitQdq.empty()) refuseToReplaceFile(options.emitQdq);
@@ -151,7 +158,7 @@ void runCompile(const Options &options) {
   } catch (const Error &error) {
     fail("{}: {}", source, error.what());
   }
-  const std::string deviceName = "main";
+  const std::string &deviceName = options.name;
   EmitOptions emit;
   emit.device = deviceName;
   emit.target = target.name;
@@ -220,11 +227,26 @@ void registerCompile(CLI::App &app) {
                       "Also write the model as quantised, as a QDQ ONNX file");
   command->add_option("--topology", options->topology,
                       "Topology JSON (docs/topology.md): compile for a fleet of devices");
+  // Several models in one firmware need distinct symbols (the CMake module names each after
+  // its library target).
+  command->add_option("--name", options->name,
+                      "Device name of a single-device compile: its folder and the prefix of its "
+                      "C API (NAME_init, NAME_run, ...), lower-cased")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string &name) -> std::string {
+            const bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+            });
+            return ok ? "" : "'" + name + "': use a non-empty name of A-Z a-z 0-9 _ -";
+          },
+          "NAME"));
   addOutputOption(*command, options->outputDir, "Output folder");
   addInputShapeOption(*command, options->inputShapes);
   addMaxTensorBytesOption(*command);
   command->callback([options, command] {
     options->targetGiven = command->count("--target") > 0;
+    options->nameGiven = command->count("--name") > 0;
     runCompile(*options);
   });
 }

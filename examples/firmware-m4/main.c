@@ -49,26 +49,26 @@ int main(int argc, char **argv) {
   int input, best = 0, klass;
 
   es_uart_init();
-  if (argc < 1 + MAIN_INPUT_COUNT) {
+  if (argc < 1 + ACTIVITY_INPUT_COUNT) {
     print("usage: firmware WRIST.npy ANKLE.npy [SAMPLE]\n");
     return 1;
   }
-  main_init();
-  for (input = 0; input < MAIN_INPUT_COUNT; ++input) {
-    const size_t count = (size_t)main_input_size(input);
+  activity_init();
+  for (input = 0; input < ACTIVITY_INPUT_COUNT; ++input) {
+    const size_t count = (size_t)activity_input_size(input);
     if (count > MAX_INPUT_FLOATS || !read_window(argv[1 + input], sample, window, count)) {
       print("cannot read a window of ");
       print(argv[1 + input]);
       print("\n");
       return 1;
     }
-    main_set_input_f32(input, window);
+    activity_set_input_f32(input, window);
   }
-  main_run();
-  if (main_output_size(0) > MAX_CLASSES) return 1;
-  main_get_output_f32(0, scores);
+  activity_run();
+  if (activity_output_size(0) > MAX_CLASSES) return 1;
+  activity_get_output_f32(0, scores);
   /* The first of equal scores wins, as numpy's argmax. */
-  for (klass = 1; klass < main_output_size(0); ++klass)
+  for (klass = 1; klass < activity_output_size(0); ++klass)
     if (scores[klass] > scores[best]) best = klass;
   snprintf(line, sizeof line, "class %d\n", best);
   print(line);

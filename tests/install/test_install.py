@@ -143,7 +143,7 @@ class InstallTest(unittest.TestCase):
         os.utime(model)
         sh("ninja", "-C", build, "-j2")
         rerun = built_since(build, before)
-        self.assertIn("edgesplit/activity/main/model.c", rerun)
+        self.assertIn("edgesplit/activity/activity/model.c", rerun)
         self.assertTrue(all(o.startswith("edgesplit/activity/") for o in rerun), sorted(rerun))
 
         # A changed weight: only the model's library and the link. The runtime, the board
