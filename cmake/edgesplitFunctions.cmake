@@ -105,11 +105,14 @@ endmacro()
 # generated sources and the report are copied to `folder` only where their contents changed.
 # Ninja (and make) then see an untouched file as up to date: a model saved again with the same
 # contents recompiles nothing, and a changed weight recompiles weights.c and not the firmware
-# sources that include model.h. Uses the caller's `command`, `depends` and `arg_OPTIONS`.
-function(_edgesplit_compile_command folder subfolders files comment)
+# sources that include model.h. The custom target `driver` runs it; the libraries and the gate
+# depend on that target, so that no generator (make included) runs one compile twice in a
+# parallel build. Uses the caller's `command`, `depends` and `arg_OPTIONS`.
+function(_edgesplit_compile_command driver folder subfolders files comment)
   set(staging "${folder}.compile")
   set(outputs "${folder}/report.json" "${folder}/report.md")
-  set(copies COMMAND "${CMAKE_COMMAND}" -E copy_if_different "${staging}/report.json"
+  set(copies COMMAND "${CMAKE_COMMAND}" -E make_directory "${folder}"
+             COMMAND "${CMAKE_COMMAND}" -E copy_if_different "${staging}/report.json"
                      "${staging}/report.md" "${folder}")
   foreach(subfolder IN LISTS subfolders)
     set(sources)
@@ -128,6 +131,7 @@ function(_edgesplit_compile_command folder subfolders files comment)
     DEPENDS ${depends}
     COMMENT "${comment}"
     VERBATIM)
+  add_custom_target(${driver} DEPENDS ${outputs})
 endfunction()
 
 function(edgesplit_add_model name)
@@ -155,9 +159,10 @@ function(edgesplit_add_model name)
     list(APPEND command --target "${target}")
   endif()
   cmake_path(GET model FILENAME model_name)
-  _edgesplit_compile_command("${folder}" "${device}" "model.h;model.c;weights.c"
+  _edgesplit_compile_command(${name}_edgesplit "${folder}" "${device}" "model.h;model.c;weights.c"
                              "edgesplit: compiling ${model_name} for ${name}")
   _edgesplit_device_library(${name} "${folder}/${device}" FALSE)
+  add_dependencies(${name} ${name}_edgesplit)
   set_target_properties(${name} PROPERTIES
     EDGESPLIT_REPORT "${folder}/report.json" EDGESPLIT_OUTPUT_DIR "${folder}")
   set_property(GLOBAL PROPERTY EDGESPLIT_REPORT_${name} "${folder}/report.json")
@@ -215,10 +220,12 @@ function(edgesplit_add_fleet prefix)
   endforeach()
 
   cmake_path(GET model FILENAME model_name)
-  _edgesplit_compile_command("${folder}" "${devices}" "model.h;model.c;weights.c;fleet.h;fleet.c"
+  _edgesplit_compile_command(${prefix}_edgesplit "${folder}" "${devices}"
+                             "model.h;model.c;weights.c;fleet.h;fleet.c"
                              "edgesplit: compiling ${model_name} for the fleet ${prefix}")
   foreach(device IN LISTS devices)
     _edgesplit_device_library(${prefix}_${device} "${folder}/${device}" TRUE)
+    add_dependencies(${prefix}_${device} ${prefix}_edgesplit)
     add_library(${prefix}::${device} ALIAS ${prefix}_${device})
     set_target_properties(${prefix}_${device} PROPERTIES
       EDGESPLIT_REPORT "${folder}/report.json" EDGESPLIT_OUTPUT_DIR "${folder}")
@@ -260,4 +267,5 @@ function(edgesplit_gate name)
     COMMENT "edgesplit: checking ${arg_REPORT_OF}'s report against ${arg_BASELINE}"
     VERBATIM)
   add_custom_target(${name} ALL DEPENDS "${stamp}")
+  add_dependencies(${name} ${arg_REPORT_OF}_edgesplit)
 endfunction()

@@ -11,6 +11,7 @@ packages=(
   qemu-system-arm gcc-arm-none-eabi picolibc-arm-none-eabi libnewlib-arm-none-eabi
   qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf # the riscv32 board
   python3-onnx python3-numpy python3-jsonschema graphviz
+  dpkg-dev file # cpack's .deb: dpkg-shlibdeps names the packages of the linked libraries
   clang libclang-rt-14-dev # the fuzz targets (libFuzzer) of tools/fuzz.sh
 )
 command -v node >/dev/null || packages+=(nodejs)

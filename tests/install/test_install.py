@@ -253,6 +253,11 @@ endif()
         self.assertEqual(devices, ["ankle", "chest", "hub", "wrist"])
         for device in devices:
             self.assertTrue((elsewhere / "fleet" / device / "fleet.c").exists(), device)
+        # topology-init points editors at the schema installed beside the binary.
+        sh(root / "usr" / "bin" / "edgesplit", "topology-init", HAR / "model.onnx", "-o",
+           "topology.json", cwd=elsewhere)
+        schema = json.loads((elsewhere / "topology.json").read_text())["$schema"]
+        self.assertEqual(schema, f"file://{root}/usr/share/doc/edgesplit/topology.schema.json")
 
 
 if __name__ == "__main__":
