@@ -158,6 +158,16 @@ TEST_CASE("topology: the example parses with every field as given", "[topology]"
   CHECK(topology.groupOfInput("x") == nullptr);
 }
 
+TEST_CASE("topology: \"$schema\" is for editors and left out of the fingerprint", "[topology]") {
+  Json document = example();
+  document["$schema"] = "../docs/topology.schema.json";
+  const Topology topology = parseTopology(document.dump(), "topo.json");
+  CHECK(topology.canonical == parseTopology(kExample, "topo.json").canonical);
+  CHECK(topology.devices.size() == 4);
+  document["$schema"] = 3;
+  requireError(document, "/$schema", "expected a string, got 3");
+}
+
 TEST_CASE("topology: optional keys take their defaults", "[topology]") {
   Json document = example();
   for (const char *key : {"heads", "fallback", "objective", "auth"}) document.erase(key);
