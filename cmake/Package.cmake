@@ -2,7 +2,10 @@
 # cmake/Install.cmake installs.
 set(CPACK_PACKAGE_NAME edgesplit)
 set(CPACK_PACKAGE_VENDOR "edgesplit developers")
-set(CPACK_PACKAGE_CONTACT "edgesplit developers <edgesplit@users.noreply.github.com>")
+# The Debian Maintainer field: whoever publishes the package sets it to "Name <email>".
+set(EDGESPLIT_PACKAGE_MAINTAINER "edgesplit developers" CACHE STRING
+  "Maintainer of the .deb, as \"Name <email>\"")
+set(CPACK_PACKAGE_CONTACT "${EDGESPLIT_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
   "compiles ONNX models into self-contained C99 for a fleet of microcontrollers")
 set(CPACK_PACKAGE_DESCRIPTION
