@@ -17,6 +17,8 @@
 #include <fstream>
 #include <random>
 
+#include <unistd.h>
+
 namespace edgesplit {
 namespace {
 
@@ -58,6 +60,7 @@ std::vector<std::vector<uint8_t>> runGenerated(const SourceFiles &files, const f
     std::ifstream file(dir / ("out" + std::to_string(i)), std::ios::binary);
     outputs.emplace_back(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
   }
+  fs::remove_all(dir);
   return outputs;
 }
 
@@ -99,7 +102,8 @@ void checkModel(const std::string &name, Precision precision) {
   Executor executor(device.program);
   const auto expected = executor.runRaw(executor.quantizeInputs({input}));
   const SourceFiles files = emitDevice(device.program, device.plan, {"main", "host", "test"});
-  const auto actual = runGenerated(files, fs::temp_directory_path() / ("edgesplit-gen-" + name),
+  const auto actual = runGenerated(files, fs::temp_directory_path() /
+                                       fmt::format("edgesplit-gen-{}-{}", name, ::getpid()),
                                    {input}, device.program);
   REQUIRE(actual.size() == expected.size());
   for (size_t i = 0; i < actual.size(); ++i) CHECK(actual[i] == expected[i]);
