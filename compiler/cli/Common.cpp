@@ -2,6 +2,7 @@
 
 #include "ir/Limits.h"
 #include "passes/Passes.h"
+#include "quantize/AbsorbQOperator.h"
 #include "support/Error.h"
 
 #include <cerrno>
@@ -116,6 +117,11 @@ std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const Import
     const std::string message = error.what();
     if (llvm::StringRef(message).startswith(path.string())) throw;
     fail("{}: {}", path.string(), message);
+  }
+  try {
+    expandContribQOperators(*graph);
+  } catch (const Error &error) {
+    fail("{}: {}", graph->sourcePath, error.what());
   }
   if (!allowUnsupported) {
     for (const auto &node : graph->nodes()) {

@@ -1,5 +1,6 @@
 #include "quantize/AbsorbQdq.h"
 
+#include "codegen/FuseActivations.h"
 #include "interp/Interpreter.h"
 #include "passes/Passes.h"
 #include "quantize/AbsorbQOperator.h"
@@ -55,6 +56,52 @@ bool foldConstantDequantize(Node &node) {
   return true;
 }
 
+// Whether the model gives `value` int8 parameters, directly or through the Relu/Clip that fuses
+// into its producer.
+bool quantisedDownstream(const Graph &graph, const Value &value) {
+  if (value.quant) return true;
+  const auto users = graph.users(&value);
+  return users.size() == 1 && !graph.isGraphOutput(&value) && activationClampOf(*users[0]) &&
+         users[0]->outputs[0] && users[0]->outputs[0]->quant;
+}
+
+// DQ -> MatMul -> Add(constant bias) -> Q, as tf2onnx writes a TFLite fully connected layer and
+// PyTorch a Linear on 2-D data, leaves the product between the two ops without parameters: the
+// pair becomes one Gemm, whose int32 bias joins the accumulator as in a Gemm the model had.
+void foldQuantisedDenseBias(Graph &graph) {
+  llvm::SmallVector<Node *, 4> folded;
+  for (const auto &nodePtr : graph.nodes()) {
+    Node &matmul = *nodePtr;
+    if (matmul.opType != "MatMul" || !matmul.domain.empty() || matmul.outputs.size() != 1) continue;
+    Value *a = matmul.input(0), *b = matmul.input(1), *product = matmul.outputs[0];
+    if (!a || !b || !product || product->quant || !a->shape || a->shape->size() != 2 ||
+        !b->isConstant() || b->constant->rank() != 2 || graph.isGraphOutput(product))
+      continue;
+    const auto users = graph.users(product);
+    Node *add = users.size() == 1 ? users[0] : nullptr;
+    if (!add || add->opType != "Add" || !add->domain.empty() || add->inputs.size() != 2) continue;
+    Value *bias = add->input(0) == product ? add->input(1) : add->input(0);
+    const int64_t columns = b->constant->dim(1);
+    if (!bias || bias == product || !bias->isConstant() || bias->constant->numElements() != columns ||
+        (bias->constant->rank() == 2 && bias->constant->dim(0) != 1) || bias->constant->rank() > 2 ||
+        !quantisedDownstream(graph, *add->outputs[0]))
+      continue;
+    if (bias->constant->rank() != 1) {
+      // Gemm's C of one value per column: the same values as a vector.
+      Value *vector = graph.createConstant(graph.uniqueName(bias->name + "_vector"),
+                                           bias->constant->reshaped({columns}));
+      vector->quant = bias->quant;
+      bias = vector;
+    }
+    add->opType = "Gemm";
+    add->op = findOp("", "Gemm");
+    add->inputs = {a, b, bias};
+    add->attributes = {};
+    folded.push_back(&matmul);
+  }
+  for (Node *node : folded) graph.eraseNode(node);
+}
+
 } // namespace
 
 void absorbQdq(Graph &graph) {
@@ -90,6 +137,7 @@ void absorbQdq(Graph &graph) {
     removed.push_back(&quantize);
   }
   for (Node *node : removed) graph.eraseNode(node);
+  foldQuantisedDenseBias(graph);
   graph.removeUnusedValues();
 }
 
