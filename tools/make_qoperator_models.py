@@ -117,7 +117,9 @@ def qlinear_concat(seed, act_type):
 # QDQ with an activation between the op and its QuantizeLinear: tf2onnx writes a TFLite conv's
 # fused Relu/Relu6 this way, PyTorch's quantisation export its ConvReLU/LinearReLU modules.
 
-def qdq_conv_activation(seed, act_type, activation, output_range=(0, 6), **attributes):
+def qdq_conv_activation(seed, act_type, activation, output_range=(0, 6), pool=False,
+                        **attributes):
+    """Q -> DQ -> Conv -> activation [-> MaxPool] -> Q: the model quantises only the end."""
     b = Builder(seed, act_type)
     xp = b.activation("x", -4, 4)
     x = b.qdq("x", xp, "x")
@@ -133,17 +135,25 @@ def qdq_conv_activation(seed, act_type, activation, output_range=(0, 6), **attri
         yp = (b.const("a_scale", np.float32(1 / 256)), b.const("a_zp", act_type(-128)), 1 / 256)
     else:
         yp = b.activation("a", *output_range)
+    shape = (4, 8, 8)
+    if pool:
+        act, shape = b.node("MaxPool", [act], "p", kernel_shape=[2, 2], strides=[2, 2]), (4, 4, 4)
     b.node("QuantizeLinear", [act, yp[0], yp[1]], "aq")
-    return b.finish("aq", yp, (4, 8, 8), opset=14 if activation == "HardSwish" else 13)
+    return b.finish("aq", yp, shape, opset=14 if activation == "HardSwish" else 13)
 
 
-def qdq_dense_relu(seed, act_type, as_gemm):
-    """Flatten -> Q -> DQ -> Gemm (or MatMul + Add) -> Relu -> Q."""
+def qdq_dense_relu(seed, act_type, as_gemm, rows=False):
+    """Flatten -> Q -> DQ -> Gemm (or MatMul + Add) -> Relu -> Q; with `rows`, the MatMul reads
+    [N, 3, 64] as PyTorch's Linear on a sequence does."""
     b = Builder(seed, act_type)
-    flat = b.node("Flatten", ["x"], "flat", axis=1)
+    if rows:
+        flat = b.node("Reshape", ["x", b.const("rows", np.array([0, 3, 64], np.int64))], "flat")
+        inner, shape = 64, (3, 16)
+    else:
+        flat, inner, shape = b.node("Flatten", ["x"], "flat", axis=1), 192, (16,)
     xp = b.activation("x", -4, 4)
     x = b.qdq(flat, xp, "x")
-    w, w_scales = b.dequantised_weights("w", (192, 16), 1, 0.1)
+    w, w_scales = b.dequantised_weights("w", (inner, 16), 1, 0.1)
     bias = b.dequantised_bias("b", xp[2], w_scales)
     if as_gemm:
         dense = b.node("Gemm", [x, w, bias], "d")
@@ -152,7 +162,7 @@ def qdq_dense_relu(seed, act_type, as_gemm):
     act = b.node("Relu", [dense], "a")
     yp = b.activation("a", 0, 4)
     b.node("QuantizeLinear", [act, yp[0], yp[1]], "aq")
-    return b.finish("aq", yp, (16,))
+    return b.finish("aq", yp, shape)
 
 
 def qdq_requantised_move(seed, act_type, op_type):
@@ -220,13 +230,14 @@ MODELS = {
         lambda: qlinear_unary(50, np.int8, "QLinearLeakyRelu", (-0.5, 4), alpha=0.1),
     "qlinear_concat_uint8": lambda: qlinear_concat(52, np.uint8),
     "qdq_conv_relu_int8": lambda: qdq_conv_activation(60, np.int8, "Relu"),
-    "qdq_conv_clip6_uint8": lambda: qdq_conv_activation(61, np.uint8, "Clip"),
+    "qdq_conv_clip6_maxpool_uint8": lambda: qdq_conv_activation(61, np.uint8, "Clip", pool=True),
     "qdq_conv_sigmoid_int8": lambda: qdq_conv_activation(67, np.int8, "Sigmoid", None),
     "qdq_conv_hardswish_uint8": lambda: qdq_conv_activation(69, np.uint8, "HardSwish", (-0.4, 5)),
     "qdq_conv_leakyrelu_int8":
         lambda: qdq_conv_activation(70, np.int8, "LeakyRelu", (-0.6, 5), alpha=0.1),
     "qdq_gemm_relu_int8": lambda: qdq_dense_relu(62, np.int8, as_gemm=True),
     "qdq_matmul_add_relu_uint8": lambda: qdq_dense_relu(63, np.uint8, as_gemm=False),
+    "qdq_matmul_add_relu_rows_int8": lambda: qdq_dense_relu(71, np.int8, False, rows=True),
     "qdq_maxpool_requantise_int8": lambda: qdq_requantised_move(64, np.int8, "MaxPool"),
     "qdq_reshape_requantise_uint8": lambda: qdq_requantised_move(65, np.uint8, "Reshape"),
     "integer_reshaped_weights_uint8": lambda: integer_reshaped_weights(66, np.uint8),

@@ -3,6 +3,7 @@
 #include "codegen/FuseActivations.h"
 #include "interp/Interpreter.h"
 #include "quantize/AbsorbQOperator.h"
+#include "quantize/AbsorbQdq.h"
 #include "quantize/QuantMath.h"
 
 namespace edgesplit {
@@ -61,36 +62,25 @@ Value &QuantizeContext::outputValue(size_t index) const {
 void QuantizeContext::annotateOutputFromRange(size_t index) {
   Value &output = outputValue(index);
   if (output.quant || output.dtype != DType::Float32) return;
-  const Value *ranged = &output;
-  if (const Node *activation = fusableActivation(graph_, mutableNode_)) {
-    // A pre-quantised model that quantises only after the activation (DQ -> Conv -> Relu -> Q, as
-    // tf2onnx and PyTorch write it): the producer takes the activation's parameters and fuses it.
-    if (const auto &given = activation->outputs[0]->quant) {
-      output.quant = given;
-      return;
-    }
-    ranged = activation->outputs[0];
-  }
-  // Likewise before an op that only moves values (DQ -> Conv -> MaxPool -> Q): quantising with
-  // the parameters that op keeps commutes with it, so they are exact here too.
-  const auto users = graph_.users(&output);
-  if (users.size() == 1 && !graph_.isGraphOutput(&output) && movesValuesOnly(*users[0]) &&
-      users[0]->input(0) == &output && users[0]->outputs.size() == 1 && users[0]->outputs[0] &&
-      users[0]->outputs[0]->quant) {
-    output.quant = users[0]->outputs[0]->quant;
+  if (auto given = givenParamsDownstream(graph_, output)) {
+    output.quant = std::move(given);
     return;
   }
+  const Value *ranged = &output;
+  if (const Node *activation = fusableActivation(graph_, mutableNode_))
+    ranged = activation->outputs[0];
   // Before a table activation whose output alone the model quantises (DQ -> Conv -> Sigmoid -> Q)
   // and without a calibrated range: the inputs that reach the output's unsaturated levels.
-  if (users.size() == 1 && !graph_.isGraphOutput(&output) && users[0]->domain.empty() &&
-      llvm::is_contained(kLookupTableActivations, users[0]->opType) &&
-      users[0]->input(0) == &output && users[0]->outputs[0] && users[0]->outputs[0]->quant &&
-      users[0]->outputs[0]->quant->scales.size() == 1 && !ranges_.count(&output))
-    if (auto range = unsaturatedInputRange(*users[0], *users[0]->outputs[0]->quant)) {
-      const ActivationParams params = chooseActivationParams(range->first, range->second);
-      annotateOutputFixed(index, params.scale, params.zeroPoint);
-      return;
-    }
+  const Node *reader = soleReader(graph_, output);
+  if (reader && reader->domain.empty() &&
+      llvm::is_contained(kLookupTableActivations, reader->opType) && !ranges_.count(&output))
+    if (auto given = givenParamsDownstream(graph_, *reader->outputs[0]);
+        given && given->scales.size() == 1)
+      if (auto range = unsaturatedInputRange(*reader, *given)) {
+        const ActivationParams params = chooseActivationParams(range->first, range->second);
+        annotateOutputFixed(index, params.scale, params.zeroPoint);
+        return;
+      }
   auto range = ranges_.find(ranged);
   if (range == ranges_.end())
     fail("'{}' has no int8 parameters: the model does not quantise it (no QuantizeLinear "
