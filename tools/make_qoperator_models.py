@@ -3,7 +3,8 @@
 onnxruntime's quantiser (QOperator and QDQ formats), tf2onnx (TFLite models) and PyTorch's
 quantisation export write, for tests/cli/test_prequantised.py. Built by hand with onnx.helper
 following their documented output (no onnxruntime Python quantiser is available here); every model
-reads x [N, 3, 8, 8] and writes y, the DequantizeLinear of an int8/uint8 tensor.
+reads x [N, 3, 8, 8] and writes y, the DequantizeLinear of an int8/uint8 tensor, and each file
+holds several models side by side as <model>_x -> <model>_y.
 
 usage: /usr/bin/python3 tools/make_qoperator_models.py [OUTDIR]"""
 import pathlib
@@ -244,12 +245,43 @@ MODELS = {
 }
 
 
+# The committed files: each joins its models side by side (inputs and outputs prefixed with the
+# model's name) so that a test compiles and runs each file once.
+FILES = {
+    "qlinear_ops": [name for name in MODELS if name.startswith("qlinear_")],
+    "qdq_activations": [name for name in MODELS if name.startswith("qdq_conv_")],
+    "qdq_dense": [name for name in MODELS if name.startswith(("qdq_gemm", "qdq_matmul"))],
+    "requantise_and_integer": [name for name in MODELS
+                               if name.endswith("requantise_int8") or
+                               name.endswith("requantise_uint8") or name.startswith("integer_")],
+}
+
+
+def side_by_side(names):
+    graphs, opsets = [], {}
+    for name in names:
+        model = onnx.compose.add_prefix(MODELS[name](), f"{name}_")
+        graphs.append(model.graph)
+        for opset in model.opset_import:
+            opsets[opset.domain] = max(opsets.get(opset.domain, 0), opset.version)
+    graph = helper.make_graph(
+        [node for g in graphs for node in g.node], "prequantised",
+        [value for g in graphs for value in g.input], [value for g in graphs for value in g.output],
+        [tensor for g in graphs for tensor in g.initializer])
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid(d, v) for d, v in sorted(opsets.items())],
+        producer_name="onnx.quantize")
+    onnx.checker.check_model(model)
+    return model
+
+
 def main():
     out = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE / "tests/data/qoperator"
     out.mkdir(parents=True, exist_ok=True)
-    for name, make in MODELS.items():
-        onnx.save(make(), out / f"{name}.onnx")
-    print(f"wrote {len(MODELS)} models to {out}")
+    assert sorted(n for names in FILES.values() for n in names) == sorted(MODELS)
+    for file, names in FILES.items():
+        onnx.save(side_by_side(names), out / f"{file}.onnx")
+    print(f"wrote {len(MODELS)} models in {len(FILES)} files to {out}")
 
 
 if __name__ == "__main__":

@@ -118,23 +118,23 @@ std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const Import
     if (llvm::StringRef(message).startswith(path.string())) throw;
     fail("{}: {}", path.string(), message);
   }
-  try {
-    expandContribQOperators(*graph);
-  } catch (const Error &error) {
-    fail("{}: {}", graph->sourcePath, error.what());
-  }
   if (!allowUnsupported) {
     for (const auto &node : graph->nodes()) {
       if (node->opType == "DynamicQuantizeLinear" && node->domain.empty())
         fail("{}: {}: dynamic quantisation is not supported; quantise statically (QDQ/QOperator) "
              "or pass the float model with --calibration",
              graph->sourcePath, node->describe());
-      if (!node->op)
+      if (!node->op && !isContribQOperator(*node))
         fail("{}: {} uses operator '{}'{} (opset {}), which edgesplit does not support; run "
              "`edgesplit inspect` for the full list, or re-export the model without it",
              graph->sourcePath, node->describe(), node->opType,
              node->domain.empty() ? "" : " of domain " + node->domain, node->opset);
     }
+  }
+  try {
+    expandContribQOperators(*graph);
+  } catch (const Error &error) {
+    fail("{}: {}", graph->sourcePath, error.what());
   }
   NormalizeOptions normalize;
   normalize.verify.requireSupportedOps = !allowUnsupported;

@@ -604,9 +604,16 @@ void expandContribQOperators(Graph &graph) {
   for (const auto &node : graph.nodes())
     if (const ContribQOperator *op = findContribQOperator(*node)) found.push_back({node.get(), op});
   for (auto [node, op] : found) ContribQOperatorExpander(graph, *node, *op).run();
-  // What follows a com.microsoft node had no shapes from the importer's inference either.
-  if (!found.empty()) inferShapes(graph);
+  // What follows a com.microsoft node had no shapes from the importer's inference either; what
+  // follows an op edgesplit lacks keeps none (the caller names that op).
+  if (found.empty()) return;
+  for (const auto &node : graph.nodes())
+    if (llvm::all_of(node->inputs,
+                     [](const Value *input) { return !input || input->dtype != DType::Undefined; }))
+      inferNodeShapes(*node);
 }
+
+bool isContribQOperator(const Node &node) { return findContribQOperator(node) != nullptr; }
 
 bool movesValuesOnly(const Node &node) {
   return node.domain.empty() && llvm::is_contained(kValueMovingOps, node.opType);

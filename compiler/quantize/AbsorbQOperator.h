@@ -32,6 +32,9 @@ void expandQOperators(Graph &graph);
 // the QDQ pairs as for any QDQ model. Fails naming the node when its inputs do not fit the op.
 void expandContribQOperators(Graph &graph);
 
+// Whether `node` is one of the com.microsoft ops expandContribQOperators rewrites.
+bool isContribQOperator(const Node &node);
+
 // Whether `node` only moves or compares values (MaxPool, Reshape, Transpose, ...), so that its
 // int8 outputs keep its first input's parameters (docs/int8.md).
 bool movesValuesOnly(const Node &node);
