@@ -199,13 +199,12 @@ static void insertRequantisations(Graph &graph) {
       copy->outputs = {output};
       copy->attributes.set("axis", int64_t{0});
       copy->op = findOp("", "Concat");
-      const Node *next = node;
       output = moved;
       moved->producer = node;
-      // After `node`: the node following it in graph order.
+      // After `node`: before the node following it in graph order.
       const auto &nodes = graph.nodes();
       auto it = std::find_if(nodes.begin(), nodes.end(),
-                             [&](const auto &candidate) { return candidate.get() == next; });
+                             [&](const auto &candidate) { return candidate.get() == node; });
       if (++it == nodes.end()) graph.appendNode(std::move(copy));
       else graph.insertNodeBefore(it->get(), std::move(copy));
     }
