@@ -2,6 +2,7 @@
 
 #include "ir/Limits.h"
 #include "passes/Passes.h"
+#include "quantize/AbsorbQOperator.h"
 #include "support/Error.h"
 
 #include <cerrno>
@@ -129,12 +130,17 @@ std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const Import
         fail("{}: {}: dynamic quantisation is not supported; quantise statically (QDQ/QOperator) "
              "or pass the float model with --calibration",
              graph->sourcePath, node->describe());
-      if (!node->op)
+      if (!node->op && !isContribQOperator(*node))
         fail("{}: {} uses operator '{}'{} (opset {}), which edgesplit does not support; run "
              "`edgesplit inspect` for the full list, or re-export the model without it",
              graph->sourcePath, node->describe(), node->opType,
              node->domain.empty() ? "" : " of domain " + node->domain, node->opset);
     }
+  }
+  try {
+    expandContribQOperators(*graph);
+  } catch (const Error &error) {
+    fail("{}: {}", graph->sourcePath, error.what());
   }
   NormalizeOptions normalize;
   normalize.verify.requireSupportedOps = !allowUnsupported;

@@ -2,6 +2,7 @@
 
 #include "interp/Interpreter.h"
 #include "ops/OpDef.h"
+#include "passes/Passes.h"
 
 #include <llvm/ADT/DenseMap.h>
 #include <llvm/ADT/SmallPtrSet.h>
@@ -132,11 +133,196 @@ Tensor zeroPointTensor(DType dtype, llvm::ArrayRef<int64_t> zeroPoints) {
   return Tensor::fromVector<int64_t>(paramShape(zeroPoints.size()), zeroPoints).castTo(dtype);
 }
 
+std::unique_ptr<Node> makeNode(const Node &position, std::string opType, std::string name,
+                               llvm::ArrayRef<Value *> inputs, llvm::ArrayRef<Value *> outputs,
+                               AttributeMap attributes = {}, int opset = 0) {
+  auto node = std::make_unique<Node>();
+  node->opType = std::move(opType);
+  node->name = std::move(name);
+  node->opset = std::max(opset, position.opset);
+  node->inputs.assign(inputs.begin(), inputs.end());
+  node->outputs.assign(outputs.begin(), outputs.end());
+  node->attributes = std::move(attributes);
+  node->op = findOp("", node->opType);
+  return node;
+}
+
+// onnxruntime's QOperator ops of domain com.microsoft (its ContribOperators.md, version 1): each
+// computes DequantizeLinear -> `floatOp` -> QuantizeLinear, and onnxruntime's kernels differ from
+// that only in rounding (the element-wise ones run a 256-entry table built exactly so).
+enum class ContribLayout {
+  Unary,  // X, X_scale, X_zero_point?, Y_scale, Y_zero_point?
+  Binary, // A, A_scale, A_zero_point?, B, B_scale, B_zero_point?, C_scale, C_zero_point?
+  Concat, // Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) for each input
+};
+
+struct ContribQOperator {
+  std::string_view name;
+  std::string_view floatOp;
+  ContribLayout layout;
+};
+
+constexpr std::string_view kMicrosoftDomain = "com.microsoft";
+
+constexpr ContribQOperator kContribQOperators[] = {
+    {"QLinearAdd", "Add", ContribLayout::Binary},
+    {"QLinearMul", "Mul", ContribLayout::Binary},
+    {"QLinearAveragePool", "AveragePool", ContribLayout::Unary},
+    {"QLinearGlobalAveragePool", "GlobalAveragePool", ContribLayout::Unary},
+    {"QLinearSoftmax", "Softmax", ContribLayout::Unary},
+    {"QLinearSigmoid", "Sigmoid", ContribLayout::Unary},
+    {"QLinearLeakyRelu", "LeakyRelu", ContribLayout::Unary},
+    {"QLinearConcat", "Concat", ContribLayout::Concat},
+};
+
+const ContribQOperator *findContribQOperator(const Node &node) {
+  if (node.domain != kMicrosoftDomain) return nullptr;
+  for (const ContribQOperator &op : kContribQOperators)
+    if (op.name == node.opType) return &op;
+  return nullptr;
+}
+
+class ContribQOperatorExpander {
+public:
+  ContribQOperatorExpander(Graph &graph, Node &node, const ContribQOperator &op)
+      : graph_(graph), node_(node), op_(op) {}
+
+  void run() {
+    // Where the (tensor, scale, zero point) triples and the output's (scale, zero point) are.
+    llvm::SmallVector<size_t, 4> triples;
+    size_t outputParams = 0;
+    const size_t count = node_.inputs.size();
+    switch (op_.layout) {
+    case ContribLayout::Unary: triples = {0}, outputParams = 3; break;
+    case ContribLayout::Binary: triples = {0, 3}, outputParams = 6; break;
+    case ContribLayout::Concat:
+      if (count < 5 || (count - 2) % 3 != 0)
+        fail("{}: has {} inputs; QLinearConcat takes Y_scale, Y_zero_point and then a (tensor, "
+             "scale, zero point) triple per input",
+             node_.describe(), count);
+      for (size_t i = 2; i < count; i += 3) triples.push_back(i);
+      break;
+    }
+    for (size_t triple : triples) requireInputs(triple, 2);
+    requireInputs(outputParams, 1);
+    if (node_.outputs.empty() || !node_.outputs[0])
+      fail("{}: has no output", node_.describe());
+
+    AttributeMap attributes = node_.attributes;
+    int opset = graph_.opset;
+    if (op_.floatOp == "Softmax") {
+      // The Softmax semantics the node follows: before opset 13 it flattens to 2-D at `axis`.
+      const std::optional<int64_t> softmaxOpset = attributes.getInt("opset");
+      if (!softmaxOpset)
+        fail("{}: has no 'opset' attribute, which QLinearSoftmax requires (the Softmax version "
+             "it follows); re-quantise the model",
+             node_.describe());
+      opset = static_cast<int>(*softmaxOpset);
+      attributes.erase("opset");
+    }
+    const bool channelsLast = attributes.getInt("channels_last").value_or(0) != 0;
+    attributes.erase("channels_last");
+
+    llvm::SmallVector<Value *, 4> reals;
+    for (size_t triple : triples) {
+      Value *real = dequantize(node_.input(triple), node_.input(triple + 1),
+                               node_.input(triple + 2));
+      reals.push_back(channelsLast ? transpose(real, channelsFirst(real)) : real);
+    }
+    Value *output = node_.outputs[0];
+    Value *real = newValue(output->name + "_real", DType::Float32);
+    Value *result = channelsLast ? newValue(output->name + "_channels_first", DType::Float32) : real;
+    insertNode(makeNode(node_, std::string(op_.floatOp), node_.name, reals, {result},
+                        std::move(attributes), opset));
+    if (channelsLast) {
+      llvm::SmallVector<int64_t, 6> permutation = channelsFirst(node_.input(triples[0]));
+      llvm::SmallVector<int64_t, 6> inverse(permutation.size());
+      for (size_t i = 0; i < permutation.size(); ++i) inverse[permutation[i]] = i;
+      insert("Transpose", node_.name + "_to_channels_last", {result}, {real},
+             permutationAttribute(inverse));
+    }
+    // An omitted zero point is 0 of the op's type T, which QuantizeLinear would take as uint8.
+    Value *zeroPoint = node_.input(outputParams + 1);
+    if (!zeroPoint) {
+      const DType type = node_.input(triples[0])->dtype;
+      zeroPoint = graph_.createConstant(graph_.uniqueName(output->name + "_zero_point"),
+                                        Tensor::fromVector<int64_t>({}, {0}).castTo(type));
+    }
+    insert("QuantizeLinear", node_.name + "_quantize", {real, node_.input(outputParams), zeroPoint},
+           {output});
+    graph_.eraseNode(&node_);
+  }
+
+private:
+  void requireInputs(size_t first, size_t count) const {
+    for (size_t i = first; i < first + count; ++i)
+      if (!node_.input(i))
+        fail("{}: input {} (a tensor or its scale) is missing; {} needs it", node_.describe(), i,
+             node_.opType);
+  }
+
+  Value *newValue(const std::string &base, DType dtype) {
+    return graph_.createValue(graph_.uniqueName(base), dtype);
+  }
+
+  // Later nodes' shapes follow from this one's, which the importer could not infer for the
+  // com.microsoft node.
+  void insertNode(std::unique_ptr<Node> node) {
+    inferNodeShapes(*graph_.insertNodeBefore(&node_, std::move(node)));
+  }
+
+  void insert(std::string opType, std::string name, llvm::ArrayRef<Value *> inputs,
+              llvm::ArrayRef<Value *> outputs, AttributeMap attributes = {}) {
+    insertNode(makeNode(node_, std::move(opType), std::move(name), inputs, outputs,
+                        std::move(attributes), graph_.opset));
+  }
+
+  Value *dequantize(Value *quantized, Value *scale, Value *zeroPoint) {
+    Value *real = newValue(quantized->name + "_dequantized", DType::Float32);
+    llvm::SmallVector<Value *, 3> inputs{quantized, scale};
+    if (zeroPoint) inputs.push_back(zeroPoint);
+    insert("DequantizeLinear", node_.name + "_dequantize_" + quantized->name, inputs, {real});
+    return real;
+  }
+
+  // channels_last=1 puts channels on the last axis (N, H, W, C): the float op wants them second.
+  llvm::SmallVector<int64_t, 6> channelsFirst(const Value *value) const {
+    size_t rank = 0;
+    if (value->shape) rank = value->shape->size();
+    else if (auto kernel = node_.attributes.getInts("kernel_shape")) rank = kernel->size() + 2;
+    if (rank < 3)
+      fail("{}: channels_last=1 needs the rank of input '{}', which is unknown; pass "
+           "--input-shape",
+           node_.describe(), value->name);
+    llvm::SmallVector<int64_t, 6> permutation{0, static_cast<int64_t>(rank) - 1};
+    for (size_t axis = 1; axis + 1 < rank; ++axis) permutation.push_back(axis);
+    return permutation;
+  }
+
+  static AttributeMap permutationAttribute(llvm::ArrayRef<int64_t> permutation) {
+    AttributeMap attributes;
+    attributes.set("perm", std::vector<int64_t>(permutation.begin(), permutation.end()));
+    return attributes;
+  }
+
+  Value *transpose(Value *value, llvm::ArrayRef<int64_t> permutation) {
+    Value *result = newValue(value->name + "_channels_first", DType::Float32);
+    insert("Transpose", node_.name + "_to_channels_first_" + value->name, {value}, {result},
+           permutationAttribute(permutation));
+    return result;
+  }
+
+  Graph &graph_;
+  Node &node_;
+  const ContribQOperator &op_;
+};
+
 class QOperatorExpander {
 public:
   explicit QOperatorExpander(Graph &graph) : graph_(graph) {}
 
   void run() {
+    foldQuantizedWeights();
     llvm::SmallVector<Node *, 32> order;
     for (const auto &node : graph_.nodes()) order.push_back(node.get());
     for (Node *node : order) {
@@ -162,6 +348,30 @@ public:
   }
 
 private:
+  // Weights a quantiser left as QuantizeLinear(constant) (after constant folding, the Reshape or
+  // Transpose of an initialiser) become the int8 constants the QOperator ops read.
+  void foldQuantizedWeights() {
+    llvm::SmallVector<Node *, 4> folded;
+    for (const auto &nodePtr : graph_.nodes()) {
+      Node &node = *nodePtr;
+      Value *output = node.outputs.empty() ? nullptr : node.outputs[0];
+      if (node.opType != "QuantizeLinear" || !node.domain.empty() || !output ||
+          graph_.isGraphOutput(output))
+        continue;
+      const bool constantInputs =
+          llvm::all_of(node.inputs, [](const Value *v) { return !v || v->isConstant(); });
+      const auto users = graph_.users(output);
+      const bool onlyQOperators =
+          !users.empty() && llvm::all_of(users, [](const Node *user) { return isQOperator(*user); });
+      if (!constantInputs || !onlyQOperators) continue;
+      llvm::SmallVector<const Tensor *, 3> inputs;
+      for (const Value *input : node.inputs) inputs.push_back(input ? input->constant.get() : nullptr);
+      output->constant = std::make_shared<const Tensor>(evaluateNode(node, inputs)[0]);
+      folded.push_back(&node);
+    }
+    for (Node *node : folded) graph_.eraseNode(node);
+  }
+
   void recordQuantize(const Node &node) {
     const Value *scale = node.input(1);
     const Value *zeroPoint = node.input(2);
@@ -169,20 +379,6 @@ private:
         scale->constant->numElements() != 1 || (zeroPoint && !zeroPoint->isConstant()))
       return;
     quantized_[node.outputs[0]] = {node.input(1), node.input(2)};
-  }
-
-  std::unique_ptr<Node> makeNode(const Node &position, std::string opType, std::string name,
-                                 llvm::ArrayRef<Value *> inputs, llvm::ArrayRef<Value *> outputs,
-                                 AttributeMap attributes = {}, int opset = 0) const {
-    auto node = std::make_unique<Node>();
-    node->opType = std::move(opType);
-    node->name = std::move(name);
-    node->opset = std::max(opset, position.opset);
-    node->inputs.assign(inputs.begin(), inputs.end());
-    node->outputs.assign(outputs.begin(), outputs.end());
-    node->attributes = std::move(attributes);
-    node->op = findOp("", node->opType);
-    return node;
   }
 
   // Before `position`, the node runs before everything `position` fed.
@@ -402,6 +598,26 @@ private:
 } // namespace
 
 void expandQOperators(Graph &graph) { QOperatorExpander(graph).run(); }
+
+void expandContribQOperators(Graph &graph) {
+  llvm::SmallVector<std::pair<Node *, const ContribQOperator *>, 16> found;
+  for (const auto &node : graph.nodes())
+    if (const ContribQOperator *op = findContribQOperator(*node)) found.push_back({node.get(), op});
+  for (auto [node, op] : found) ContribQOperatorExpander(graph, *node, *op).run();
+  // What follows a com.microsoft node had no shapes from the importer's inference either; what
+  // follows an op edgesplit lacks keeps none (the caller names that op).
+  if (found.empty()) return;
+  for (const auto &node : graph.nodes())
+    if (llvm::all_of(node->inputs,
+                     [](const Value *input) { return !input || input->dtype != DType::Undefined; }))
+      inferNodeShapes(*node);
+}
+
+bool isContribQOperator(const Node &node) { return findContribQOperator(node) != nullptr; }
+
+bool movesValuesOnly(const Node &node) {
+  return node.domain.empty() && llvm::is_contained(kValueMovingOps, node.opType);
+}
 
 bool isQOperator(const Node &node) {
   return node.domain.empty() && llvm::is_contained(kQOperatorOps, node.opType);

@@ -24,6 +24,21 @@ namespace edgesplit {
 // rewrite.
 void expandQOperators(Graph &graph);
 
+// Rewrites onnxruntime's QOperator ops of domain com.microsoft (QLinearAdd, QLinearMul,
+// QLinearAveragePool, QLinearGlobalAveragePool, QLinearSoftmax, QLinearSigmoid, QLinearLeakyRelu,
+// QLinearConcat) into DequantizeLinear -> the float op -> QuantizeLinear (with Transposes around
+// the float op for channels_last=1), which is what they compute up to rounding. Runs when a model
+// is loaded, so the interpreter, inspect and compile all see standard ops; absorbQdq then absorbs
+// the QDQ pairs as for any QDQ model. Fails naming the node when its inputs do not fit the op.
+void expandContribQOperators(Graph &graph);
+
+// Whether `node` is one of the com.microsoft ops expandContribQOperators rewrites.
+bool isContribQOperator(const Node &node);
+
+// Whether `node` only moves or compares values (MaxPool, Reshape, Transpose, ...), so that its
+// int8 outputs keep its first input's parameters (docs/int8.md).
+bool movesValuesOnly(const Node &node);
+
 // Whether `node` is one of the QOperator ops expandQOperators rewrites.
 bool isQOperator(const Node &node);
 

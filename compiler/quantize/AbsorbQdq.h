@@ -19,6 +19,17 @@ namespace edgesplit {
 // pattern (e.g. an int8 model output) stay.
 void absorbQdq(Graph &graph);
 
+// The node that alone reads `value`, as its first input, and has one output, when `value` is no
+// graph output; nullptr otherwise.
+const Node *soleReader(const Graph &graph, const Value &value);
+
+// The parameters a pre-quantised model gives `value` further on, when it quantises only after a
+// Relu/Clip or an op that only moves values (DQ -> Conv -> Relu -> Q, as tf2onnx and PyTorch write
+// it; DQ -> Conv -> MaxPool -> Q): quantisation is monotonic, so quantising before them with the
+// parameters they keep is exact, and a Relu/Clip then fuses into the producer as a clamp.
+// `value`'s own parameters when it has them; nullopt when the model gives none this way.
+std::optional<QuantParams> givenParamsDownstream(const Graph &graph, const Value &value);
+
 // Whether the model carries its own quantisation (so int8 needs no calibration data).
 bool isPreQuantized(const Graph &graph);
 

@@ -1,9 +1,58 @@
 #include "quantize/Annotate.h"
 
 #include "codegen/FuseActivations.h"
+#include "interp/Interpreter.h"
+#include "quantize/AbsorbQOperator.h"
+#include "quantize/AbsorbQdq.h"
 #include "quantize/QuantMath.h"
 
 namespace edgesplit {
+
+// The activations code generation computes as a 256-entry table (docs/int8.md).
+constexpr std::string_view kLookupTableActivations[] = {"Sigmoid",   "Tanh",      "HardSigmoid",
+                                                        "HardSwish", "LeakyRelu", "Elu", "Selu"};
+
+// The inputs of `activation` whose int8 output under `output` is not one of the two constant
+// levels it takes far out on either side: [lo, hi] such that the quantised output is the same
+// for every x <= lo, and for every x >= hi. An input quantised over exactly that range loses
+// nothing to clamping. nullopt when the output is one level everywhere.
+static std::optional<std::pair<double, double>>
+unsaturatedInputRange(const Node &activation, const QuantParams &output) {
+  const double scale = output.scales[0];
+  const int32_t zero = output.zeroPoints[0];
+  auto levels = [&](llvm::ArrayRef<float> xs) {
+    const Tensor input = Tensor::fromVector<float>({static_cast<int64_t>(xs.size())}, xs);
+    llvm::SmallVector<const Tensor *, 3> inputs{&input};
+    for (size_t i = 1; i < activation.inputs.size(); ++i)
+      inputs.push_back(activation.inputs[i] ? activation.inputs[i]->constant.get() : nullptr);
+    llvm::SmallVector<int32_t, 0> result;
+    for (double y : evaluateNode(activation, inputs)[0].toDoubleVector())
+      result.push_back(static_cast<int32_t>(
+          std::clamp<double>(std::round(y / scale) + zero, -128.0, 127.0)));
+    return result;
+  };
+  // A grid from -2^20 to 2^20, geometric away from 0, then bisection at each end.
+  llvm::SmallVector<float, 0> grid;
+  for (int k = 320; k >= -64; --k) grid.push_back(-std::exp2f(static_cast<float>(k) / 16));
+  grid.push_back(0.0f);
+  for (int k = -64; k <= 320; ++k) grid.push_back(std::exp2f(static_cast<float>(k) / 16));
+  const auto q = levels(grid);
+  size_t first = 0, last = q.size() - 1;
+  while (first + 1 < q.size() && q[first + 1] == q.front()) ++first;
+  while (last > 0 && q[last - 1] == q.back()) --last;
+  if (first >= last) return std::nullopt;
+  // The last x of `level` between `same` (at that level) and `differs` (not).
+  auto edge = [&](float same, float differs, int32_t level) {
+    for (int step = 0; step < 64; ++step) {
+      const float middle = same + (differs - same) / 2;
+      if (middle == same || middle == differs) break;
+      (levels({middle})[0] == level ? same : differs) = middle;
+    }
+    return static_cast<double>(same);
+  };
+  return std::pair{edge(grid[first], grid[first + 1], q.front()),
+                   edge(grid[last], grid[last - 1], q.back())};
+}
 
 Value &QuantizeContext::outputValue(size_t index) const {
   if (!hasOutput(index)) fail("output {} is missing", index);
@@ -13,9 +62,25 @@ Value &QuantizeContext::outputValue(size_t index) const {
 void QuantizeContext::annotateOutputFromRange(size_t index) {
   Value &output = outputValue(index);
   if (output.quant || output.dtype != DType::Float32) return;
+  if (auto given = givenParamsDownstream(graph_, output)) {
+    output.quant = std::move(given);
+    return;
+  }
   const Value *ranged = &output;
   if (const Node *activation = fusableActivation(graph_, mutableNode_))
     ranged = activation->outputs[0];
+  // Before a table activation whose output alone the model quantises (DQ -> Conv -> Sigmoid -> Q)
+  // and without a calibrated range: the inputs that reach the output's unsaturated levels.
+  const Node *reader = soleReader(graph_, output);
+  if (reader && reader->domain.empty() &&
+      llvm::is_contained(kLookupTableActivations, reader->opType) && !ranges_.count(&output))
+    if (auto given = givenParamsDownstream(graph_, *reader->outputs[0]);
+        given && given->scales.size() == 1)
+      if (auto range = unsaturatedInputRange(*reader, *given)) {
+        const ActivationParams params = chooseActivationParams(range->first, range->second);
+        annotateOutputFixed(index, params.scale, params.zeroPoint);
+        return;
+      }
   auto range = ranges_.find(ranged);
   if (range == ranges_.end())
     fail("'{}' has no int8 parameters: the model does not quantise it (no QuantizeLinear "
@@ -93,6 +158,59 @@ static const QuantParams *paramsThroughView(const Graph &graph, const Value &val
   return &*user.outputs[0]->quant;
 }
 
+static bool sameQuantParams(const QuantParams &a, const QuantParams &b) {
+  return a.scales == b.scales && a.zeroPoints == b.zeroPoints;
+}
+
+// A pre-quantised model may give an op that only moves values (MaxPool, Reshape, ...) other
+// output parameters than its input's, or calibration may have chosen the input's: the op then
+// writes its input's parameters and a requantising copy, a one-input Concat (the copy that
+// rescales in code generation, docs/int8.md), writes the given ones.
+static void insertRequantisations(Graph &graph) {
+  llvm::SmallVector<Node *, 8> conflicting;
+  for (const auto &node : graph.nodes()) {
+    const Value *input = node->input(0);
+    if (!movesValuesOnly(*node) || !input || !input->quant) continue;
+    for (const Value *output : node->outputs)
+      if (output && output->quant && output->dtype == DType::Float32 &&
+          !sameQuantParams(*output->quant, *input->quant)) {
+        conflicting.push_back(node.get());
+        break;
+      }
+  }
+  for (Node *node : conflicting) {
+    for (Value *&output : node->outputs) {
+      const QuantParams inputParams = *node->input(0)->quant;
+      if (!output || !output->quant || sameQuantParams(*output->quant, inputParams)) continue;
+      if (!output->shape || output->shape->empty())
+        fail("{}: output '{}' needs a requantisation to its given int8 parameters, which "
+             "edgesplit cannot insert for a tensor of unknown or scalar shape; pass "
+             "--input-shape, or give the output its input's parameters",
+             node->describe(), output->name);
+      Value *moved = graph.createValue(graph.uniqueName(output->name + "_before_requantise"),
+                                       output->dtype);
+      moved->shape = output->shape;
+      moved->quant = inputParams;
+      auto copy = std::make_unique<Node>();
+      copy->opType = "Concat";
+      copy->name = graph.uniqueName(node->name + "_requantise");
+      copy->opset = node->opset;
+      copy->inputs = {moved};
+      copy->outputs = {output};
+      copy->attributes.set("axis", int64_t{0});
+      copy->op = findOp("", "Concat");
+      output = moved;
+      moved->producer = node;
+      // After `node`: before the node following it in graph order.
+      const auto &nodes = graph.nodes();
+      auto it = std::find_if(nodes.begin(), nodes.end(),
+                             [&](const auto &candidate) { return candidate.get() == node; });
+      if (++it == nodes.end()) graph.appendNode(std::move(copy));
+      else graph.insertNodeBefore(it->get(), std::move(copy));
+    }
+  }
+}
+
 void annotateQuantization(Graph &graph, const ValueRanges &ranges) {
   for (const Value *input : graph.inputs) {
     Value *value = const_cast<Value *>(input);
@@ -121,6 +239,7 @@ void annotateQuantization(Graph &graph, const ValueRanges &ranges) {
     for (size_t i = 0; i < node->outputs.size(); ++i)
       if (node->outputs[i]) context.annotateOutputFromRange(i);
   }
+  insertRequantisations(graph);
 }
 
 } // namespace edgesplit
