@@ -45,7 +45,7 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 # ASan and UBSan anyway, and a second full build would cost the 2-core CI machine ten minutes.
 sanitize_build() {
   CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-sanitize" -G Ninja \
-    -DCMAKE_BUILD_TYPE=Release -DEDGESPLIT_FUZZ=ON >/dev/null &&
+    -DCMAKE_BUILD_TYPE=Release -DEDGESPLIT_FUZZ=ON $(bash "$root/tools/ccache-flags.sh") >/dev/null &&
     cmake --build "$root/build-sanitize" -j"$jobs"
 }
 sanitize_tests() (
