@@ -22,8 +22,9 @@ void registerReference(CLI::App &app) {
   CLI::App *command =
       app.add_subcommand("reference", "Run the float reference interpreter on .npy inputs");
   command->add_option("model", options->model, "ONNX model file")->required();
-  command->add_option("--input", options->inputs, "NAME=FILE.npy for each model input")
-      ->required();
+  // Not required: a model without inputs needs none, and a missing one is named by the check
+  // of the inputs against the model.
+  command->add_option("--input", options->inputs, "NAME=FILE.npy for each model input");
   addOutputOption(*command, options->outputDir, "Folder for <output>.npy files");
   addInputShapeOption(*command, options->inputShapes);
   addMaxTensorBytesOption(*command);
