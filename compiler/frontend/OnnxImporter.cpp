@@ -120,10 +120,22 @@ void checkNames(const onnx::ModelProto &model, const std::string &modelName) {
 
 // ONNX's version converter: the adapters rewrite what changed between opsets (attributes that
 // became inputs, Upsample into Resize, Softmax's axis...). Checked again after.
-onnx::ModelProto upgradeOpset(const onnx::ModelProto &model, int target, int opset,
+onnx::ModelProto upgradeOpset(onnx::ModelProto model, int target, int opset,
                               const std::string &modelName) {
+  // Some adapters need what they change spelt out: Softmax's (12 -> 13) the input's shape, Pad's
+  // (10 -> 11) the padding value, which the ONNX 1.12 adapter reads without its default.
+  for (auto &node : *model.mutable_graph()->mutable_node()) {
+    const bool hasValue = llvm::any_of(node.attribute(), [](const auto &a) { return a.name() == "value"; });
+    if (node.op_type() == "Pad" && node.domain().empty() && opset < 11 && !hasValue) {
+      auto *value = node.add_attribute();
+      value->set_name("value");
+      value->set_type(onnx::AttributeProto::FLOAT);
+      value->set_f(0.0f);
+    }
+  }
   onnx::ModelProto converted;
   try {
+    onnx::shape_inference::InferShapes(model);
     converted = onnx::version_conversion::ConvertVersion(model, target);
     onnx::checker::check_model(converted);
   } catch (const std::exception &error) {
