@@ -38,9 +38,9 @@ class ReferenceTest(CliTestCase):
         result = run("reference", model, "-o", self.tmp / "out")
         self.assertEqual(result.returncode, 0, result.stderr)
         np.testing.assert_array_equal(np.load(self.tmp / "out" / "y.npy"), [[0.0, 2.0, 0.0]])
-        # A model with inputs still names the one not given.
-        self.assert_fails(run("reference", EXAMPLE / "model.onnx", "-o", self.tmp / "x"), 1,
-                          "model input 'wrist_imu'", "--input wrist_imu=FILE.npy")
+        # A model with inputs still needs --input, named.
+        self.assert_fails(run("reference", EXAMPLE / "model.onnx", "-o", self.tmp / "x"), 2,
+                          "--input is required", "--input wrist_imu=FILE.npy")
 
     def test_batch_rule_runs_each_sample_and_stacks(self):
         out = self.tmp / "batch"
