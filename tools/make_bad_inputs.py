@@ -108,6 +108,18 @@ def write_models():
                      [numpy_helper.from_array(np.float32(0.05), "x_scale"),
                       numpy_helper.from_array(np.int8(0), "x_zero"),
                       numpy_helper.from_array(np.ones((4, 2), np.int8), "w")]))
+    save_model("matmul_integer_runtime_weights.onnx",
+               model([helper.make_node("QuantizeLinear", ["x", "x_scale", "x_zero"], ["xq"],
+                                       name="quantize"),
+                      helper.make_node("MatMulInteger", ["xq", "w", "x_zero"], ["acc"],
+                                       name="matmul"),
+                      helper.make_node("Cast", ["acc"], ["accf"], name="cast", to=TensorProto.FLOAT),
+                      helper.make_node("Mul", ["accf", "scale"], ["y"], name="rescale")],
+                     [tensor_info("x", [1, 4]), tensor_info("w", [4, 2], TensorProto.INT8)],
+                     [tensor_info("y", [1, 2])],
+                     [numpy_helper.from_array(np.float32(0.05), "x_scale"),
+                      numpy_helper.from_array(np.int8(0), "x_zero"),
+                      numpy_helper.from_array(np.float32(0.01), "scale")]))
     fleet = model([helper.make_node("Relu", ["wrist"], ["rw"], name="relu_wrist"),
                    helper.make_node("Relu", ["ankle"], ["ra"], name="relu_ankle"),
                    helper.make_node("Add", ["rw", "ra"], ["activity"], name="merge")],
