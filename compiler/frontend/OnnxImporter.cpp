@@ -125,7 +125,8 @@ onnx::ModelProto upgradeOpset(onnx::ModelProto model, int target, int opset,
   // Some adapters need what they change spelt out: Softmax's (12 -> 13) the input's shape, Pad's
   // (10 -> 11) the padding value, which the ONNX 1.12 adapter reads without its default.
   for (auto &node : *model.mutable_graph()->mutable_node()) {
-    const bool hasValue = llvm::any_of(node.attribute(), [](const auto &a) { return a.name() == "value"; });
+    const bool hasValue =
+        llvm::any_of(node.attribute(), [](const auto &a) { return a.name() == "value"; });
     if (node.op_type() == "Pad" && node.domain().empty() && opset < 11 && !hasValue) {
       auto *value = node.add_attribute();
       value->set_name("value");
@@ -139,9 +140,9 @@ onnx::ModelProto upgradeOpset(onnx::ModelProto model, int target, int opset,
     converted = onnx::version_conversion::ConvertVersion(model, target);
     onnx::checker::check_model(converted);
   } catch (const std::exception &error) {
-    fail("{}: ONNX's version converter cannot bring the model from opset {} to {}: {}; convert it "
-         "with another tool (e.g. onnx.version_converter after simplifying it)",
-         modelName, opset, target, firstLine(error.what()));
+    fail("{}: ONNX's version converter cannot bring the model from opset {} to {}: {}; export "
+         "the model at opset {} or newer, or compile it without --emit-qdq",
+         modelName, opset, target, firstLine(error.what()), target);
   }
   return converted;
 }
