@@ -104,6 +104,14 @@ void runCompile(const Options &options) {
       checkModelCodegen(options.model, importOptions, precision, isa,
                         /*calibrated=*/!options.calibration.empty());
   if (!check.ok()) fail("{}", inModel(source, check.errors.front()));
+  // The --emit-qdq copy is loaded (and converted to opset 13, the first with per-axis QDQ
+  // parameters) before calibration too, so that a conversion that fails does so at once.
+  std::unique_ptr<Graph> exported;
+  if (!options.emitQdq.empty() && precision == Precision::Int8) {
+    ImportOptions exportOptions = importOptions;
+    exportOptions.upgradeToOpset = 13;
+    exported = loadModel(options.model, exportOptions);
+  }
 
   std::vector<std::vector<Tensor>> samples;
   if (!options.calibration.empty()) samples = readCalibrationSamples(*graph, options.calibration);
@@ -124,10 +132,6 @@ void runCompile(const Options &options) {
       // insertQdq rewrites the graph, so the export works on a second copy that takes this
       // graph's parameters by value name. Written once the output folder is, so that a failed
       // compile leaves neither.
-      // The file is written at opset 13 at least, the first with per-axis QDQ parameters.
-      ImportOptions exportOptions = importOptions;
-      exportOptions.upgradeToOpset = 13;
-      std::unique_ptr<Graph> exported = loadModel(options.model, exportOptions);
       absorbQdq(*exported);
       for (const auto &value : exported->values())
         if (const Value *annotated = graph->findValue(value->name))
