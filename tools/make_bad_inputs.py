@@ -20,6 +20,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "bad-inputs"
 MODELS, ARRAYS, TOPOLOGIES = ROOT / "models", ROOT / "arrays", ROOT / "topologies"
+TARGETS = ROOT / "targets"
 COMPILED = ROOT / "compiled"
 
 
@@ -85,6 +86,40 @@ def renamed(proto, old, new):
 def write_models():
     good = relu_model()
     save_model("relu.onnx", good)
+    # Loads and runs in the reference, but code generation refuses it.
+    save_model("argmax_codegen.onnx",
+               model([helper.make_node("ArgMax", ["x"], ["i"], name="argmax", axis=1),
+                      helper.make_node("Cast", ["i"], ["y"], name="cast", to=TensorProto.FLOAT)],
+                     [tensor_info("x", [1, 4])], [tensor_info("y", [1, 1])]))
+    save_model("int64_add.onnx",
+               model([helper.make_node("Add", ["x", "one"], ["y"], name="add")],
+                     [tensor_info("x", [1, 4], TensorProto.INT64)],
+                     [tensor_info("y", [1, 4], TensorProto.INT64)],
+                     [numpy_helper.from_array(np.ones((1, 4), np.int64), "one")]))
+    save_model("pool_3d.onnx",
+               model([helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2, 2, 2])],
+                     [tensor_info("x", [1, 2, 4, 4, 4])], [tensor_info("y", [1, 2, 3, 3, 3])]))
+    save_model("matmul_integer_alone.onnx",
+               model([helper.make_node("QuantizeLinear", ["x", "x_scale", "x_zero"], ["xq"],
+                                       name="quantize"),
+                      helper.make_node("MatMulInteger", ["xq", "w", "x_zero"], ["y"],
+                                       name="matmul")],
+                     [tensor_info("x", [1, 4])], [tensor_info("y", [1, 2], TensorProto.INT32)],
+                     [numpy_helper.from_array(np.float32(0.05), "x_scale"),
+                      numpy_helper.from_array(np.int8(0), "x_zero"),
+                      numpy_helper.from_array(np.ones((4, 2), np.int8), "w")]))
+    save_model("matmul_integer_runtime_weights.onnx",
+               model([helper.make_node("QuantizeLinear", ["x", "x_scale", "x_zero"], ["xq"],
+                                       name="quantize"),
+                      helper.make_node("MatMulInteger", ["xq", "w", "x_zero"], ["acc"],
+                                       name="matmul"),
+                      helper.make_node("Cast", ["acc"], ["accf"], name="cast", to=TensorProto.FLOAT),
+                      helper.make_node("Mul", ["accf", "scale"], ["y"], name="rescale")],
+                     [tensor_info("x", [1, 4]), tensor_info("w", [4, 2], TensorProto.INT8)],
+                     [tensor_info("y", [1, 2])],
+                     [numpy_helper.from_array(np.float32(0.05), "x_scale"),
+                      numpy_helper.from_array(np.int8(0), "x_zero"),
+                      numpy_helper.from_array(np.float32(0.01), "scale")]))
     fleet = model([helper.make_node("Relu", ["wrist"], ["rw"], name="relu_wrist"),
                    helper.make_node("Relu", ["ankle"], ["ra"], name="relu_ankle"),
                    helper.make_node("Add", ["rw", "ra"], ["activity"], name="merge")],
@@ -331,6 +366,13 @@ def write_topologies():
         '{"schema": "edgesplit-topology/1", "devices": [,]}\n')
 
 
+def write_targets():
+    """A target too small for any model: 1 KiB of RAM."""
+    target = json.loads((ROOT.parents[1] / "targets" / "cortex-m4.json").read_text())
+    target.update(name="tiny-ram", ram_kib=1)
+    (TARGETS / "tiny_ram.json").write_text(json.dumps(target, indent=2) + "\n")
+
+
 def write_compiled():
     """Folders that `edgesplit run` must refuse before building anything."""
     for name in ("no_report", "bad_report", "old_schema"):
@@ -342,11 +384,12 @@ def write_compiled():
 
 
 def main():
-    for folder in (MODELS, ARRAYS, TOPOLOGIES, COMPILED):
+    for folder in (MODELS, ARRAYS, TOPOLOGIES, TARGETS, COMPILED):
         folder.mkdir(parents=True, exist_ok=True)
     write_models()
     write_arrays()
     write_topologies()
+    write_targets()
     write_compiled()
 
 

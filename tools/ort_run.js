@@ -4,6 +4,8 @@
 // Writes OUTDIR/<sanitized output name>.npy for each output. float32/int8/uint8/int32/int64 only.
 // --no-optimizations runs the graph as written: a QDQ model then keeps float semantics instead of
 // being fused into onnxruntime's integer kernels.
+// --per-sample runs a model of batch 1 on inputs of N samples: one run per slice [i:i+1] of axis 0,
+// the outputs concatenated along axis 0 (as `edgesplit run` treats such inputs).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -40,11 +42,27 @@ function writeNpy(file, tensor) {
   fs.writeFileSync(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]));
 }
 
+function sliceSample(tensor, index) {
+  const size = tensor.data.length / tensor.dims[0];
+  const data = tensor.data.slice(index * size, (index + 1) * size);
+  return new ort.Tensor(tensor.type, data, [1, ...tensor.dims.slice(1)]);
+}
+
+function concatSamples(tensors) {
+  const first = tensors[0];
+  const data = new first.data.constructor(first.data.length * tensors.length);
+  tensors.forEach((t, i) => data.set(t.data, i * first.data.length));
+  return new ort.Tensor(first.type, data, [tensors.length * first.dims[0], ...first.dims.slice(1)]);
+}
+
 async function main() {
   let args = process.argv.slice(2);
   const options = {};
-  if (args[0] === '--no-optimizations') {
-    options.graphOptimizationLevel = 'disabled';
+  let perSample = false;
+  for (;;) {
+    if (args[0] === '--no-optimizations') options.graphOptimizationLevel = 'disabled';
+    else if (args[0] === '--per-sample') perSample = true;
+    else break;
     args = args.slice(1);
   }
   const [model, outDir, ...assignments] = args;
@@ -55,7 +73,20 @@ async function main() {
     feeds[name] = readNpy(file);
   }
   const session = await ort.InferenceSession.create(model, options);
-  const results = await session.run(feeds);
+  let results;
+  if (perSample) {
+    const samples = Object.values(feeds)[0].dims[0];
+    const runs = [];
+    for (let i = 0; i < samples; ++i) {
+      const sampleFeeds = {};
+      for (const name of Object.keys(feeds)) sampleFeeds[name] = sliceSample(feeds[name], i);
+      runs.push(await session.run(sampleFeeds));
+    }
+    results = {};
+    for (const name of session.outputNames) results[name] = concatSamples(runs.map(r => r[name]));
+  } else {
+    results = await session.run(feeds);
+  }
   fs.mkdirSync(outDir, { recursive: true });
   for (const name of session.outputNames)
     writeNpy(path.join(outDir, name.replace(/[^A-Za-z0-9._-]/g, '_') + '.npy'), results[name]);

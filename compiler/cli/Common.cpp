@@ -113,6 +113,31 @@ ImportOptions importOptionsFrom(const std::vector<std::string> &inputShapeSpecs)
   return options;
 }
 
+std::string inModel(const std::string &source, const std::string &message) {
+  if (llvm::StringRef(message).startswith(source + ": ")) return message;
+  return fmt::format("{}: {}", source, message);
+}
+
+CodegenCheck checkModelCodegen(const std::filesystem::path &model, const ImportOptions &options,
+                               Precision precision, KernelIsa isa, bool calibrated) {
+  std::unique_ptr<Graph> graph = loadModel(model, options);
+  return checkCodegen(*graph, precision, isa, calibrated);
+}
+
+std::optional<std::string> unsupportedNodeReason(const Graph &graph, const Node &node) {
+  if (node.opType == "DynamicQuantizeLinear" && node.domain.empty())
+    return fmt::format("{}: {}: dynamic quantisation is not supported; quantise statically "
+                       "(QDQ/QOperator) or pass the float model with --calibration",
+                       graph.sourcePath, node.describe());
+  if (!node.op && !isContribQOperator(node))
+    return fmt::format("{}: {} uses operator '{}'{} (opset {}), which edgesplit does not support; "
+                       "run `edgesplit inspect` for the full list, or re-export the model "
+                       "without it",
+                       graph.sourcePath, node.describe(), node.opType,
+                       node.domain.empty() ? "" : " of domain " + node.domain, node.opset);
+  return std::nullopt;
+}
+
 std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const ImportOptions &options,
                                  bool allowUnsupported) {
   std::unique_ptr<Graph> graph;
@@ -124,19 +149,9 @@ std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const Import
     if (llvm::StringRef(message).startswith(path.string())) throw;
     fail("{}: {}", path.string(), message);
   }
-  if (!allowUnsupported) {
-    for (const auto &node : graph->nodes()) {
-      if (node->opType == "DynamicQuantizeLinear" && node->domain.empty())
-        fail("{}: {}: dynamic quantisation is not supported; quantise statically (QDQ/QOperator) "
-             "or pass the float model with --calibration",
-             graph->sourcePath, node->describe());
-      if (!node->op && !isContribQOperator(*node))
-        fail("{}: {} uses operator '{}'{} (opset {}), which edgesplit does not support; run "
-             "`edgesplit inspect` for the full list, or re-export the model without it",
-             graph->sourcePath, node->describe(), node->opType,
-             node->domain.empty() ? "" : " of domain " + node->domain, node->opset);
-    }
-  }
+  if (!allowUnsupported)
+    for (const auto &node : graph->nodes())
+      if (auto reason = unsupportedNodeReason(*graph, *node)) fail("{}", *reason);
   try {
     expandContribQOperators(*graph);
   } catch (const Error &error) {

@@ -1,6 +1,7 @@
 // Pieces every subcommand shares, so they report errors and write outputs the same way.
 #pragma once
 
+#include "codegen/CodegenCheck.h"
 #include "frontend/OnnxImporter.h"
 #include "ir/Graph.h"
 
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,9 +31,20 @@ void addOutputOption(CLI::App &command, std::string &folder, const std::string &
 // once the command line is parsed; write it with writeFileAtomically.
 void addOutputFileOption(CLI::App &command, std::string &file, const std::string &description);
 
+// Why loadModel refuses `node` of `graph` (an op edgesplit does not implement), if it does.
+std::optional<std::string> unsupportedNodeReason(const Graph &graph, const Node &node);
+
 // Imports and normalises a model; unsupported ops are an error unless `allowUnsupported`.
 std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const ImportOptions &options,
                                  bool allowUnsupported = false);
+
+// `message` of an error about the model `source`, prefixed with its path unless it names it.
+std::string inModel(const std::string &source, const std::string &message);
+
+// The code-generation check (codegen/CodegenCheck.h) of `model` as `compile` runs it, on a copy
+// loaded for the check alone.
+CodegenCheck checkModelCodegen(const std::filesystem::path &model, const ImportOptions &options,
+                               Precision precision, KernelIsa isa, bool calibrated);
 
 // "NAME=PATH" -> {NAME, PATH}; UsageError otherwise.
 std::pair<std::string, std::string> splitAssignment(const std::string &text,

@@ -2,6 +2,7 @@
 #include "cli/Common.h"
 #include "cli/CompileFleet.h"
 #include "codegen/CEmitter.h"
+#include "codegen/CodegenCheck.h"
 #include "codegen/DeviceCompiler.h"
 #include "frontend/OnnxExporter.h"
 #include "interp/Batching.h"
@@ -99,6 +100,26 @@ void runCompile(const Options &options) {
     for (const GraphOutput &output : graph->outputs) outputs.push_back(output.name);
     checkTopologyAgainstModel(*topology, inputs, outputs);
   }
+  if (precision == Precision::Int8 && options.calibration.empty() && !isPreQuantized(*graph))
+    fail("{}: is a float model; int8 needs calibration data: pass --calibration CALIB.npz "
+         "(one array per model input, keyed by input name), or use --precision float32",
+         source);
+  // Whether the model can be generated at all, before minutes of calibration, in the words the
+  // lowering would use.
+  const KernelIsa isa = topology ? KernelIsa::Plain : kernelIsaOf(target.features);
+  const CodegenCheck check =
+      checkModelCodegen(options.model, importOptions, precision, isa,
+                        /*calibrated=*/!options.calibration.empty());
+  if (!check.ok()) fail("{}", inModel(source, check.errors.front()));
+  // The --emit-qdq copy is loaded (and converted to opset 13, the first with per-axis QDQ
+  // parameters) before calibration too, so that a conversion that fails does so at once.
+  std::unique_ptr<Graph> exported;
+  if (!options.emitQdq.empty() && precision == Precision::Int8) {
+    ImportOptions exportOptions = importOptions;
+    exportOptions.upgradeToOpset = 13;
+    exported = loadModel(options.model, exportOptions);
+  }
+
   std::vector<std::vector<Tensor>> samples;
   if (!options.calibration.empty()) samples = readCalibrationSamples(*graph, options.calibration);
 
@@ -109,20 +130,15 @@ void runCompile(const Options &options) {
   if (precision == Precision::Int8) {
     ValueRanges ranges;
     if (!options.calibration.empty()) ranges = calibrateFromSamples(*graph, samples, options);
-    else if (!isPreQuantized(*graph))
-      fail("{}: is a float model; int8 needs calibration data: pass --calibration CALIB.npz "
-           "(one array per model input, keyed by input name), or use --precision float32",
-           source);
     try {
       prepareInt8(*graph, ranges);
     } catch (const Error &error) {
-      fail("{}: {}", source, error.what());
+      fail("{}", inModel(source, error.what()));
     }
     if (!options.emitQdq.empty()) {
       // insertQdq rewrites the graph, so the export works on a second copy that takes this
       // graph's parameters by value name. Written once the output folder is, so that a failed
       // compile leaves neither.
-      std::unique_ptr<Graph> exported = loadModel(options.model, importOptions);
       absorbQdq(*exported);
       for (const auto &value : exported->values())
         if (const Value *annotated = graph->findValue(value->name))
@@ -154,7 +170,7 @@ void runCompile(const Options &options) {
   }
   CompiledDevice device;
   try {
-    device = compileDevice(*graph, precision, kernelIsaOf(target.features));
+    device = compileDevice(*graph, precision, isa);
   } catch (const Error &error) {
     fail("{}: {}", source, error.what());
   }

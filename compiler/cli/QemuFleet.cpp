@@ -283,8 +283,12 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
   }
   for (size_t d = 0; d < fleet.instances.size(); ++d) {
     const Instance &instance = fleet.instances[d];
-    const std::vector<uint64_t> steps =
-        markerWindows(readMarkerCounts(instance.io / "counts.txt"), 2, 0, 1);
+    const fs::path counts = instance.io / "counts.txt";
+    // A sensor killed at its first sample may be gone before its plugin opened the file.
+    const bool killed = d < sensors.size() && failFrom[d] >= 0 &&
+                        failFrom[d] < static_cast<long>(samples.size());
+    if (killed && !fs::exists(counts)) continue;
+    const std::vector<uint64_t> steps = markerWindows(readMarkerCounts(counts), 2, 0, 1);
     if (steps.empty()) continue; // failed before its first sample
     result.measured[instance.name] = {instance.target.name, instance.target.qemu->machine,
                                       median(steps), std::nullopt, steps.size()};

@@ -22,8 +22,8 @@ void registerReference(CLI::App &app) {
   CLI::App *command =
       app.add_subcommand("reference", "Run the float reference interpreter on .npy inputs");
   command->add_option("model", options->model, "ONNX model file")->required();
-  command->add_option("--input", options->inputs, "NAME=FILE.npy for each model input")
-      ->required();
+  // Required only by a model with inputs (checked once the model is loaded).
+  command->add_option("--input", options->inputs, "NAME=FILE.npy for each model input");
   addOutputOption(*command, options->outputDir, "Folder for <output>.npy files");
   addInputShapeOption(*command, options->inputShapes);
   addMaxTensorBytesOption(*command);
@@ -35,6 +35,10 @@ void registerReference(CLI::App &app) {
         failUsage("--input gives '{}' twice", name);
     }
     auto graph = loadModel(options->model, importOptionsFrom(options->inputShapes));
+    if (options->inputs.empty() && !graph->inputs.empty())
+      failUsage("--input is required: the model has input '{}'; pass --input {}=FILE.npy for "
+                "each model input",
+                graph->inputs.front()->name, graph->inputs.front()->name);
     llvm::StringMap<Tensor> arrays;
     for (const auto &entry : inputFiles) arrays[entry.getKey()] = readNpy(entry.getValue());
 

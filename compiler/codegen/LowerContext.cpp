@@ -76,11 +76,9 @@ TensorQuant LowerContext::quant(const Value &value) const {
     return {params.scales[0], params.zeroPoints.empty() ? 0 : params.zeroPoints[0]};
   }
   if (value.isConstant()) {
-    // A constant operand of an element-wise op: its own range decides.
-    const std::vector<double> data = value.constant->castTo(DType::Float64).toDoubleVector();
-    double lo = 0.0, hi = 0.0;
-    for (double x : data) lo = std::min(lo, x), hi = std::max(hi, x);
-    const ActivationParams params = chooseActivationParams(lo, hi);
+    // A constant operand of an element-wise op without a rule that annotates it: its own range
+    // decides, as annotateConstantOperand would have chosen.
+    const ActivationParams params = chooseConstantOperandParams(*value.constant);
     return {params.scale, params.zeroPoint};
   }
   fail("'{}' has no int8 parameters: compile with --calibration, or give a quantised model",

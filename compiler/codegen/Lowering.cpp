@@ -31,48 +31,56 @@ ProgramPort makePort(const Graph &graph, std::string name, const Value &value,
 
 } // namespace
 
+void lowerPorts(const Graph &graph, Program &program) {
+  for (const Value *input : graph.inputs)
+    program.inputs.push_back(makePort(graph, input->name, *input, program.precision));
+  for (const GraphOutput &output : graph.outputs)
+    program.outputs.push_back(makePort(graph, output.name, *output.value, program.precision));
+}
+
+void lowerNode(const Graph &graph, const Node &node, Program &program,
+               const llvm::DenseMap<const Node *, ActivationClamp> &fused,
+               llvm::SmallPtrSetImpl<const Value *> &fakeQuantized) {
+  const NodeContext nodeContext(node);
+  if (!node.op || !node.op->lower)
+    nodeContext.fail("code generation does not support {} yet (supported by the reference "
+                     "interpreter only)",
+                     node.opType);
+  for (const Value *value : node.outputs) {
+    if (!value) continue;
+    if (!value->shape)
+      nodeContext.fail("output '{}' has no static shape; pass --input-shape", value->name);
+    if (value->dtype != DType::Float32)
+      nodeContext.fail("output '{}' is {} at run time; generated code computes float32 "
+                       "tensors (int8 when quantised) only",
+                       value->name, dtypeName(value->dtype));
+  }
+  auto clamp = fused.find(&node);
+  LowerContext context(node, program,
+                       clamp == fused.end() ? std::nullopt
+                                            : std::optional<ActivationClamp>(clamp->second));
+  // A pre-quantised model compiled to float keeps its quantisation as fake quantisation.
+  const Precision precision = program.precision;
+  if (precision == Precision::Float32) {
+    for (const Value *input : node.inputs)
+      if (input && input->quant && graph.isGraphInput(input) && fakeQuantized.insert(input).second)
+        context.fakeQuantize(*input);
+  }
+  node.op->lower(context);
+  if (precision == Precision::Float32)
+    for (const Value *output : node.outputs)
+      if (output && output->quant) context.fakeQuantize(*output);
+}
+
 Program lowerGraph(const Graph &graph, Precision precision, KernelIsa isa,
                    llvm::ArrayRef<const Node *> order,
                    const llvm::DenseMap<const Node *, ActivationClamp> &fused) {
   Program program;
   program.precision = precision;
   program.isa = isa;
-  for (const Value *input : graph.inputs)
-    program.inputs.push_back(makePort(graph, input->name, *input, precision));
-  for (const GraphOutput &output : graph.outputs)
-    program.outputs.push_back(makePort(graph, output.name, *output.value, precision));
-
+  lowerPorts(graph, program);
   llvm::SmallPtrSet<const Value *, 4> fakeQuantized;
-  for (const Node *node : order) {
-    const NodeContext nodeContext(*node);
-    if (!node->op || !node->op->lower)
-      nodeContext.fail("code generation does not support {} yet (supported by the reference "
-                       "interpreter only)",
-                       node->opType);
-    for (const Value *value : node->outputs) {
-      if (!value) continue;
-      if (!value->shape)
-        nodeContext.fail("output '{}' has no static shape; pass --input-shape", value->name);
-      if (value->dtype != DType::Float32)
-        nodeContext.fail("output '{}' is {} at run time; generated code computes float32 "
-                         "tensors (int8 when quantised) only",
-                         value->name, dtypeName(value->dtype));
-    }
-    auto clamp = fused.find(node);
-    LowerContext context(*node, program,
-                         clamp == fused.end() ? std::nullopt
-                                              : std::optional<ActivationClamp>(clamp->second));
-    // A pre-quantised model compiled to float keeps its quantisation as fake quantisation.
-    if (precision == Precision::Float32) {
-      for (const Value *input : node->inputs)
-        if (input && input->quant && graph.isGraphInput(input) && fakeQuantized.insert(input).second)
-          context.fakeQuantize(*input);
-    }
-    node->op->lower(context);
-    if (precision == Precision::Float32)
-      for (const Value *output : node->outputs)
-        if (output && output->quant) context.fakeQuantize(*output);
-  }
+  for (const Node *node : order) lowerNode(graph, *node, program, fused, fakeQuantized);
   return program;
 }
 

@@ -5,6 +5,8 @@
 #include "codegen/FuseActivations.h"
 #include "codegen/Program.h"
 
+#include <llvm/ADT/SmallPtrSet.h>
+
 namespace edgesplit {
 
 // `order` holds every node of `graph` (the memory plan's). Fails naming the first node whose op
@@ -12,5 +14,13 @@ namespace edgesplit {
 Program lowerGraph(const Graph &graph, Precision precision, KernelIsa isa,
                    llvm::ArrayRef<const Node *> order,
                    const llvm::DenseMap<const Node *, ActivationClamp> &fused);
+
+// lowerGraph's steps, for a caller that goes on past a failing node (codegen/CodegenCheck.h):
+// the input/output ports of `program` (whose precision and isa are set), then each node in order.
+// `fakeQuantized` collects the graph inputs a float32 lowering has fake-quantised already.
+void lowerPorts(const Graph &graph, Program &program);
+void lowerNode(const Graph &graph, const Node &node, Program &program,
+               const llvm::DenseMap<const Node *, ActivationClamp> &fused,
+               llvm::SmallPtrSetImpl<const Value *> &fakeQuantized);
 
 } // namespace edgesplit

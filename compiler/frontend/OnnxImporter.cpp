@@ -8,6 +8,7 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
+#include <onnx/version_converter/convert.h>
 
 #include <llvm/ADT/STLExtras.h>
 #include <llvm/ADT/StringSet.h>
@@ -115,6 +116,44 @@ void checkNames(const onnx::ModelProto &model, const std::string &modelName) {
     for (const auto &name : node.output()) check("tensor name", name);
     for (const auto &attr : node.attribute()) check("attribute name", attr.name());
   }
+}
+
+// ONNX's version converter: the adapters rewrite what changed between opsets (attributes that
+// became inputs, Upsample into Resize, Softmax's axis...). Checked again after.
+onnx::ModelProto upgradeOpset(onnx::ModelProto model, int target, int opset,
+                              const std::string &modelName) {
+  // Some adapters need what they change spelt out: Softmax's (12 -> 13) the input's shape, Pad's
+  // (10 -> 11) the padding value, which the ONNX 1.12 adapter reads without its default.
+  for (auto &node : *model.mutable_graph()->mutable_node()) {
+    const bool hasValue =
+        llvm::any_of(node.attribute(), [](const auto &a) { return a.name() == "value"; });
+    if (node.op_type() == "Pad" && node.domain().empty() && opset < 11 && !hasValue) {
+      auto *value = node.add_attribute();
+      value->set_name("value");
+      value->set_type(onnx::AttributeProto::FLOAT);
+      value->set_f(0.0f);
+    }
+  }
+  onnx::ModelProto converted;
+  try {
+    onnx::shape_inference::InferShapes(model);
+    converted = onnx::version_conversion::ConvertVersion(model, target);
+    onnx::checker::check_model(converted);
+  } catch (const std::exception &error) {
+    fail("{}: ONNX's version converter cannot bring the model from opset {} to {}: {}; export "
+         "the model at opset {} or newer, or compile it without --emit-qdq",
+         modelName, opset, target, firstLine(error.what()), target);
+  }
+  return converted;
+}
+
+// "ai.onnx" is another name of the default domain (onnxruntime accepts either spelling), but the
+// checker and the schema registry know only "": rename it everywhere before they look.
+void spellDefaultDomainEmpty(onnx::ModelProto &model) {
+  for (auto &import : *model.mutable_opset_import())
+    if (import.domain() == "ai.onnx") import.clear_domain();
+  for (auto &node : *model.mutable_graph()->mutable_node())
+    if (node.domain() == "ai.onnx") node.clear_domain();
 }
 
 // The checker only says that some input is not produced by an earlier node; a cycle is worth
@@ -499,9 +538,10 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
   checkNames(model, modelName);
   inlineExternalData(model, path.parent_path(), modelName);
 
+  spellDefaultDomainEmpty(model);
   int opset = 0;
   for (const auto &import : model.opset_import())
-    if (import.domain().empty() || import.domain() == "ai.onnx") opset = import.version();
+    if (import.domain().empty()) opset = import.version();
   if (opset == 0)
     fail("{}: the model imports no version of the default ONNX opset; re-export it with an "
          "opset_import for the default domain",
@@ -518,6 +558,10 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
     onnx::checker::check_model(model);
   } catch (const std::exception &error) {
     fail("{}: the ONNX checker rejected the model: {}", modelName, firstLine(error.what()));
+  }
+  if (options.upgradeToOpset > opset) {
+    model = upgradeOpset(model, options.upgradeToOpset, opset, modelName);
+    opset = options.upgradeToOpset;
   }
   fixInputShapes(model, options, modelName);
   checkDenseTypes(model.graph(), modelName);
@@ -569,7 +613,7 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
   for (const auto &nodeProto : proto.node()) {
     auto node = std::make_unique<Node>();
     node->opType = nodeProto.op_type();
-    node->domain = nodeProto.domain() == "ai.onnx" ? "" : nodeProto.domain();
+    node->domain = nodeProto.domain();
     node->name = nodeProto.name().empty() ? fmt::format("{}_{}", node->opType, nodeIndex)
                                           : nodeProto.name();
     ++nodeIndex;

@@ -15,6 +15,9 @@ namespace edgesplit {
 struct ImportOptions {
   // --input-shape NAME=1x3x32x32: replaces the declared shape of a model input.
   llvm::StringMap<Shape> inputShapes;
+  // When above the model's opset: the model is converted to it first (compile --emit-qdq writes
+  // opset 13, the first with per-axis QuantizeLinear/DequantizeLinear).
+  int upgradeToOpset = 0;
 };
 
 std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,

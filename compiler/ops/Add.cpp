@@ -17,7 +17,8 @@ void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::Add); }
 } // namespace
 
 extern const OpDef kAdd{.name = "Add", .minInputs = 2, .maxInputs = 2,
-                        .infer = inferBroadcastBinary, .run = run, .lower = lower,
+                        .infer = inferBroadcastBinary, .run = run,
+                        .quantize = quantizeArithmetic, .lower = lower,
                         .fusesActivation = true};
 
 } // namespace edgesplit::ops

@@ -2,6 +2,7 @@
 
 #include "codegen/LowerContext.h"
 #include "ops/Layout.h"
+#include "quantize/Annotate.h"
 
 #include <algorithm>
 #include <array>
@@ -100,6 +101,11 @@ es_binary_f32_op_t floatOp(ArithmeticKind kind) {
   return ES_F32_ADD;
 }
 } // namespace
+
+void quantizeArithmetic(QuantizeContext &ctx) {
+  ctx.annotateOutputFromRange(0);
+  for (size_t i = 0; i < ctx.numInputs(); ++i) ctx.annotateConstantOperand(i);
+}
 
 void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
   if (!ctx.isInt8()) {

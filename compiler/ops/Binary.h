@@ -79,5 +79,7 @@ enum class ArithmeticKind { Add, Sub, Mul, Div };
 // the kernels' 4-D, the fused activation's clamp, constant operands as constant arrays (int8 in
 // their own parameters).
 void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind);
+// int8 rule of Add, Sub and Mul: the output from its range, a constant operand in its own.
+void quantizeArithmetic(QuantizeContext &ctx);
 
 } // namespace edgesplit::ops

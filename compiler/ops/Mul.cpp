@@ -14,7 +14,8 @@ void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::Mul); }
 } // namespace
 
 extern const OpDef kMul{.name = "Mul", .minInputs = 2, .maxInputs = 2,
-                        .infer = inferBroadcastBinary, .run = run, .lower = lower,
+                        .infer = inferBroadcastBinary, .run = run,
+                        .quantize = quantizeArithmetic, .lower = lower,
                         .fusesActivation = true};
 
 } // namespace edgesplit::ops

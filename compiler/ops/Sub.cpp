@@ -14,7 +14,8 @@ void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::Sub); }
 } // namespace
 
 extern const OpDef kSub{.name = "Sub", .minInputs = 2, .maxInputs = 2,
-                        .infer = inferBroadcastBinary, .run = run, .lower = lower,
+                        .infer = inferBroadcastBinary, .run = run,
+                        .quantize = quantizeArithmetic, .lower = lower,
                         .fusesActivation = true};
 
 } // namespace edgesplit::ops

@@ -7,6 +7,10 @@ namespace edgesplit {
 
 void inferNodeShapes(Node &node) {
   if (!node.op) return; // unsupported: keep what ONNX shape inference declared
+  // An input of unknown type comes from an unsupported op that ONNX could not type either (only
+  // `inspect` loads such models): nothing to infer from, and no error that would be this node's.
+  if (llvm::any_of(node.inputs, [](const Value *v) { return v && v->dtype == DType::Undefined; }))
+    return;
   llvm::SmallVector<InferInput, 4> inputs;
   for (const Value *input : node.inputs) {
     if (!input) {

@@ -41,8 +41,8 @@ struct ChannelParams {
 const Tensor &requireConstant(const Node &node, size_t index, std::string_view what) {
   const Value *value = node.input(index);
   if (!value || !value->isConstant())
-    fail("{}: {} is computed at run time; edgesplit needs the scales, zero points and weights of "
-         "a quantised op as constants (initialisers)",
+    fail("{}: computed at run time, not a constant: {}; edgesplit needs the scales, zero points "
+         "and weights of a quantised op as constants (initialisers)",
          node.describe(), what);
   return *value->constant;
 }

@@ -144,6 +144,17 @@ void QuantizeContext::annotateBias(size_t input, size_t dataInput, size_t weight
   bias->quant = params;
 }
 
+void QuantizeContext::annotateConstantOperand(size_t input) {
+  Value *operand = mutableNode_.input(input);
+  if (!operand || operand->quant || !operand->isConstant() || operand->dtype != DType::Float32)
+    return;
+  const ActivationParams params = chooseConstantOperandParams(*operand->constant);
+  QuantParams quant;
+  quant.scales = {static_cast<float>(params.scale)};
+  quant.zeroPoints = {params.zeroPoint};
+  operand->quant = quant;
+}
+
 // A pre-quantised model may quantise an input only after a reshape-like op (tf2onnx puts a
 // Reshape first); such ops keep parameters unchanged, so the input takes its user's.
 static const QuantParams *paramsThroughView(const Graph &graph, const Value &value) {
@@ -166,7 +177,7 @@ static bool sameQuantParams(const QuantParams &a, const QuantParams &b) {
 // output parameters than its input's, or calibration may have chosen the input's: the op then
 // writes its input's parameters and a requantising copy, a one-input Concat (the copy that
 // rescales in code generation, docs/int8.md), writes the given ones.
-static void insertRequantisations(Graph &graph) {
+void insertRequantisations(Graph &graph) {
   llvm::SmallVector<Node *, 8> conflicting;
   for (const auto &node : graph.nodes()) {
     const Value *input = node->input(0);
@@ -211,7 +222,7 @@ static void insertRequantisations(Graph &graph) {
   }
 }
 
-void annotateQuantization(Graph &graph, const ValueRanges &ranges) {
+void annotateGraphInputs(Graph &graph, const ValueRanges &ranges) {
   for (const Value *input : graph.inputs) {
     Value *value = const_cast<Value *>(input);
     if (value->quant || value->dtype != DType::Float32) continue;
@@ -230,15 +241,21 @@ void annotateQuantization(Graph &graph, const ValueRanges &ranges) {
     quant.zeroPoints = {params.zeroPoint};
     value->quant = quant;
   }
-  for (const auto &node : graph.nodes()) {
-    QuantizeContext context(*node, graph, ranges);
-    if (node->op && node->op->quantize) {
-      node->op->quantize(context);
-      continue;
-    }
-    for (size_t i = 0; i < node->outputs.size(); ++i)
-      if (node->outputs[i]) context.annotateOutputFromRange(i);
+}
+
+void annotateNode(Graph &graph, Node &node, const ValueRanges &ranges) {
+  QuantizeContext context(node, graph, ranges);
+  if (node.op && node.op->quantize) {
+    node.op->quantize(context);
+    return;
   }
+  for (size_t i = 0; i < node.outputs.size(); ++i)
+    if (node.outputs[i]) context.annotateOutputFromRange(i);
+}
+
+void annotateQuantization(Graph &graph, const ValueRanges &ranges) {
+  annotateGraphInputs(graph, ranges);
+  for (const auto &node : graph.nodes()) annotateNode(graph, *node, ranges);
   insertRequantisations(graph);
 }
 

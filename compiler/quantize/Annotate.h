@@ -31,6 +31,9 @@ public:
   void annotateWeights(size_t input, int64_t channelAxis);
   // Constant input `input` as an int32 bias of scale S(dataInput) * S(weightInput)[c].
   void annotateBias(size_t input, size_t dataInput, size_t weightInput);
+  // Constant input `input`, an operand of an element-wise op, per tensor in its own range: on the
+  // value, so --emit-qdq writes the int8 values the kernel reads.
+  void annotateConstantOperand(size_t input);
 
 private:
   Value &outputValue(size_t index) const;
@@ -42,5 +45,11 @@ private:
 // Annotates `graph` in execution order. Fails, naming the value, when an output needs a range
 // that calibration did not provide (a float model compiled to int8 without --calibration).
 void annotateQuantization(Graph &graph, const ValueRanges &ranges);
+// Its three steps, for a caller that goes on past a failing node (codegen/CodegenCheck.h): the
+// graph inputs, each node in execution order, then the requantising copies after value-moving
+// ops whose given output parameters differ from their input's.
+void annotateGraphInputs(Graph &graph, const ValueRanges &ranges);
+void annotateNode(Graph &graph, Node &node, const ValueRanges &ranges);
+void insertRequantisations(Graph &graph);
 
 } // namespace edgesplit

@@ -74,9 +74,9 @@ void insertQdq(Graph &graph) {
     if (value->quant && isFloatingPoint(value->dtype)) annotated.push_back(value.get());
   if (graph.opset < 13 &&
       llvm::any_of(annotated, [](const Value *v) { return v->quant->scales.size() > 1; }))
-    fail("{}: per-channel quantisation needs opset 13 or newer to be written as QDQ; convert the "
-         "model to opset 13",
-         graph.sourcePath);
+    fail("internal error: {}: per-channel QDQ parameters written at opset {} (13 is the first "
+         "with them)",
+         graph.sourcePath, graph.opset);
 
   for (Value *value : annotated) {
     const QuantParams params = *value->quant;

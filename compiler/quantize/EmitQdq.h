@@ -10,7 +10,8 @@ namespace edgesplit {
 // Constants become their quantised storage (int8 weights, int32 biases) behind a
 // DequantizeLinear; activations get a QuantizeLinear -> DequantizeLinear pair that every
 // consumer (and a graph output, under its own name) reads instead. Parameters are written as
-// int8 zero points (docs/int8.md); opset 13 or newer is required for per-axis parameters.
+// int8 zero points (docs/int8.md). Per-axis parameters need opset 13 or newer: the caller
+// imports the model converted to it (ImportOptions::upgradeToOpset).
 void insertQdq(Graph &graph);
 
 } // namespace edgesplit

@@ -22,6 +22,13 @@ ActivationParams chooseActivationParams(double lo, double hi) {
   return params;
 }
 
+ActivationParams chooseConstantOperandParams(const Tensor &constant) {
+  double lo = 0.0, hi = 0.0;
+  for (double x : constant.castTo(DType::Float64).toDoubleVector())
+    lo = std::min(lo, x), hi = std::max(hi, x);
+  return chooseActivationParams(lo, hi);
+}
+
 FixedPointFactor quantizeMultiplier(double factor) {
   if (!(factor > 0.0)) return {};
   int exponent = 0;

@@ -17,6 +17,8 @@ struct ActivationParams {
 };
 // The range is widened to contain 0; a zero-width range uses scale 1/255.
 ActivationParams chooseActivationParams(double lo, double hi);
+// A constant operand of an element-wise op, per tensor in its own range.
+ActivationParams chooseConstantOperandParams(const Tensor &constant);
 
 // M ~= multiplier * 2^(shift - 31), multiplier in [2^30, 2^31); a factor below 2^-32 becomes 0.
 struct FixedPointFactor {

@@ -141,17 +141,21 @@ void checkDeviceFits(const ReportJson &device, const std::string &modelPath) {
   const std::string name = device["name"], target = device["target"];
   const int64_t ram = device["ram_bytes"], ramLimit = device["ram_limit_bytes"];
   const int64_t flash = device["flash_bytes"], flashLimit = device["flash_limit_bytes"];
+  // int8 is the smaller precision: advised only to a float32 compile.
+  const std::string remedies = device["precision"] == "float32"
+                                   ? "use --precision int8, a larger target, or split the model "
+                                     "over several devices"
+                                   : "use a larger target, or split the model over several "
+                                     "devices";
   if (ram > ramLimit)
     fail("{}: does not fit device '{}' ({}): needs {} bytes of RAM (arena {} + stack {} + "
-         "buffers {}) but it has {}; use --precision int8, a larger target, or split the model "
-         "over several devices",
+         "buffers {}) but it has {}; {}",
          modelPath, name, target, ram, device["arena_bytes"].get<int64_t>(),
          device["stack_bytes_estimate"].get<int64_t>(),
-         device["static_buffers_bytes"].get<int64_t>(), ramLimit);
+         device["static_buffers_bytes"].get<int64_t>(), ramLimit, remedies);
   if (flash > flashLimit)
-    fail("{}: does not fit device '{}' ({}): needs {} bytes of flash but it has {}; use "
-         "--precision int8, a larger target, or split the model over several devices",
-         modelPath, name, target, flash, flashLimit);
+    fail("{}: does not fit device '{}' ({}): needs {} bytes of flash but it has {}; {}",
+         modelPath, name, target, flash, flashLimit, remedies);
 }
 
 ReportJson compileReport(const std::string &modelName, Precision precision,

@@ -2,7 +2,8 @@
 
 Each entry of the catalogue (a `### <id>` heading followed by a fenced message template) names at
 least one case of tests/bad-inputs/cases.json, and every case names an entry. Running the case
-must print the template's message, `<placeholders>` standing for any text.
+must print the template's message, `<placeholders>` standing for any text. And every template's
+wording is in the sources' string literals, so an entry cannot drift from a reworded message.
 """
 import pathlib
 import re
@@ -28,6 +29,42 @@ def template_regex(template):
         else:
             pattern += ".*" if part.endswith("?>") else ".+"
     return re.compile(pattern)
+
+
+def source_messages():
+    """Every string literal of compiler/ (adjacent literals joined, as C++ joins them), with
+    fmt's `{}` fields as NUL: the text the messages are made of, one literal a line."""
+    literals = re.compile(r'(?:"(?:[^"\\\n]|\\.)*"\s*)+')
+    one = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+    texts = []
+    for path in sorted((SOURCE / "compiler").rglob("*")):
+        if path.suffix not in (".cpp", ".h"):
+            continue
+        for match in literals.finditer(path.read_text()):
+            text = "".join(one.findall(match.group(0))).replace('\\"', '"')
+            texts.append(re.sub(r"\{[^{}]*\}", "\0", text))
+    return "\n".join(texts)
+
+
+ARGUMENT_WORD = re.compile(r"[-/=.\d]|^\W*[A-Z][a-z]+[A-Z]")
+
+
+def template_pieces(template):
+    """The literal runs of a template's words, placeholders and words that sources pass as
+    arguments (numbers, options, paths, op names) cut out, trimmed of punctuation: each run of
+    20 characters or more should be in some message's source."""
+    for i, part in enumerate(PLACEHOLDER.split(template)):
+        if i % 2:
+            continue
+        run = []
+        for word in part.split(" ") + ["-"]:
+            if not ARGUMENT_WORD.search(word):
+                run.append(word)
+                continue
+            piece = " ".join(run).strip(" '\"():;,")
+            if len(piece) >= 20:
+                yield piece
+            run = []
 
 
 def catalogue():
@@ -60,6 +97,18 @@ class ErrorCatalogueTest(unittest.TestCase):
                 regex = template_regex(entries[case["error"]])
                 self.assertIsNotNone(regex.fullmatch(message[len(prefix):]),
                                      f"{message!r} does not read as {entries[case['error']]!r}")
+
+    def test_every_template_is_worded_as_in_the_sources(self):
+        """A catalogued message whose wording drifted from the code that prints it (a case runs
+        one path per entry; this reads every entry against every message's source)."""
+        sources = source_messages()
+        self.assertIn("code generation does not support \0 yet", sources)
+        stale = [(entry, piece) for entry, template in catalogue().items()
+                 for piece in template_pieces(template) if piece not in sources]
+        self.assertEqual(stale, [], "catalogue text that no source message contains")
+        self.assertEqual(list(template_pieces("<model>: node '<n>' (<op>): code generation does "
+                                              "not support <op> yet; see --help")),
+                         ["code generation does not support"])
 
     def test_template_placeholders_match_any_text_only_where_marked(self):
         regex = template_regex("<model>: the file is empty; re-export the model")

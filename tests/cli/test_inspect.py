@@ -1,6 +1,12 @@
 import json
 
-from helpers import EXAMPLE, CliTestCase, run, single_op_model
+import numpy as np
+from onnx import TensorProto, helper
+
+from helpers import EXAMPLE, SHARED, SOURCE, CliTestCase, run, single_op_model
+from test_qoperator import ModelBuilder, integer_model, qlinear_model
+
+REAL = SHARED / "real-models"
 
 
 class InspectTest(CliTestCase):
@@ -49,3 +55,147 @@ class InspectTest(CliTestCase):
                           2, "1xfoo")
         self.assert_fails(run("inspect", EXAMPLE / "model.onnx", "--input-shape", "nope=1x2"),
                           1, "'nope', which is not a model input")
+
+
+def argmax_model():
+    """x -> Relu -> ArgMax: the reference runs it; code generation refuses the int64 result in
+    either precision, whichever kernels exist."""
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+         helper.make_node("ArgMax", ["r"], ["y"], name="argmax", axis=1, keepdims=0)], "argmax",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.INT64, [1])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def qlinear_add_model():
+    """onnxruntime's QOperator form with a com.microsoft QLinearAdd that edgesplit does not have,
+    feeding a QLinearConv: the reference cannot load it, inspect must still describe it."""
+    b = ModelBuilder(5, np.int8)
+    xs, xz, _ = b.activation("x", -4, 4)
+    b.node("QuantizeLinear", ["x", xs, xz], "xq")
+    b.nodes.append(helper.make_node("QLinearAdd", ["xq", xs, xz, "xq", xs, xz, xs, xz], ["aq"],
+                                    name="qlinear_add", domain="com.microsoft"))
+    w, ws, wz, _ = b.weights("w", (4, 3, 3, 3), 0, 0.5)
+    cs, cz, _ = b.activation("c", -6, 6)
+    b.node("QLinearConv", ["aq", xs, xz, w, ws, wz, cs, cz], "cq", pads=[1, 1, 1, 1])
+    b.node("DequantizeLinear", ["cq", cs, cz], "y")
+    model = b.model((3, 8, 8), "y", (4, 8, 8))
+    model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return model
+
+
+class InspectPredictsCompileTest(CliTestCase):
+    """inspect --json says, per precision, whether compile succeeds and with which message, and
+    blames the node the message names; checked by compiling every model both ways."""
+
+    def models(self):
+        yield "two_imu", EXAMPLE / "model.onnx", []
+        yield "har", SOURCE / "examples" / "har" / "model.onnx", []
+        if REAL.is_dir():
+            for model_dir in sorted(p for p in REAL.iterdir() if (p / "model.onnx").exists()):
+                yield model_dir.name, model_dir / "model.onnx", []
+        yield "argmax", self.save_model("argmax.onnx", argmax_model()), []
+        yield "softplus", self.save_model("softplus.onnx", single_op_model("Softplus")), []
+        qlinear = self.save_model("qlinear.onnx", qlinear_model(1, np.uint8, np.int8, True, True))
+        yield "qlinear_dynamic_batch", qlinear, []
+        yield "qlinear", qlinear, ["--input-shape", "x=1x3x8x8"]
+        integer = self.save_model("integer.onnx", integer_model(2, np.uint8))
+        yield "integer", integer, ["--input-shape", "x=1x3x8x8"]
+        yield "qlinear_add", self.save_model("qlinear_add.onnx", qlinear_add_model()), \
+            ["--input-shape", "x=1x3x8x8"]
+        for folder in ("bad-inputs/models", "fuzz/seeds/onnx"):
+            for path in sorted((SOURCE / "tests" / folder).glob("*.onnx")):
+                yield f"{folder.split('/')[0]}_{path.stem}", path, []
+
+    def calibration(self, name, summary):
+        path = self.tmp / f"{name}_calib.npz"
+        rng = np.random.default_rng(0)
+        arrays = {}
+        for value in summary["inputs"]:
+            shape = [d if isinstance(d, int) and d > 0 else 1 for d in value["shape"] or [1]]
+            dtype = np.float32 if value["dtype"] == "float32" else np.int64
+            arrays[value["name"]] = rng.standard_normal([2, *shape[1:]]).astype(dtype)
+        np.savez(path, **arrays)
+        return path
+
+    def test_inspect_predicts_what_compile_does(self):
+        verdicts = set()
+        for name, model, extra in self.models():
+            result = run("inspect", model, "--json", "--target", "host", *extra)
+            if result.returncode != 0:
+                # Only a model that cannot even be parsed (the broken files of bad-inputs and
+                # fuzz seeds): the reference refuses it alike, with the same message.
+                self.assertTrue(name.startswith(("bad-inputs", "fuzz")), result.stderr)
+                reference = run("reference", model, "-o", self.tmp / "never")
+                self.assertEqual(reference.returncode, result.returncode, name)
+                self.assertEqual(reference.stderr, result.stderr, name)
+                continue
+            summary = json.loads(result.stdout)
+            support = summary["support"]
+            for precision in ("float32", "int8"):
+                with self.subTest(model=name, precision=precision):
+                    flags = []
+                    if precision == "int8" and support["int8"]["needs_calibration"]:
+                        flags = ["--calibration", self.calibration(name, summary)]
+                    out = self.tmp / f"{name}_{precision}"
+                    compiled = run("compile", model, "--target", "host", "--precision", precision,
+                                   *flags, *extra, "-o", out)
+                    predicted = support[precision]
+                    verdicts.add(predicted["supported"])
+                    if predicted["supported"]:
+                        self.assertEqual(compiled.returncode, 0, compiled.stderr)
+                        self.assertTrue(all(n[precision]["supported"] is True
+                                            for n in summary["nodes"]))
+                        continue
+                    self.assertEqual(compiled.returncode, 1, compiled.stderr)
+                    self.assertEqual(compiled.stderr.strip(),
+                                     "edgesplit: error: " + predicted["error"])
+                    # The node the message names is the one inspect marks.
+                    blamed = [n for n in summary["nodes"] if not n[precision]["supported"]]
+                    named = [n for n in blamed if f"'{n['name']}'" in predicted["error"]]
+                    if "node '" in predicted["error"]:
+                        self.assertTrue(named, f"{predicted['error']} blames none of {blamed}")
+        self.assertEqual(verdicts, {True, False}, "the models must cover both verdicts")
+
+    def test_per_node_verdicts_and_text(self):
+        model = self.save_model("argmax.onnx", argmax_model())
+        summary = json.loads(run("inspect", model, "--json").stdout)
+        nodes = {n["name"]: n for n in summary["nodes"]}
+        self.assertEqual(nodes["relu"]["float32"], {"supported": True})
+        self.assertTrue(nodes["argmax"]["reference"]["supported"])
+        for precision in ("float32", "int8"):
+            self.assertFalse(nodes["argmax"][precision]["supported"])
+            self.assertIn("node 'argmax' (ArgMax)", nodes["argmax"][precision]["error"])
+        self.assertTrue(summary["support"]["reference"]["supported"])
+        self.assertTrue(summary["support"]["int8"]["needs_calibration"])
+        text = run("inspect", model).stdout
+        self.assertRegex(text, r"argmax\s+ArgMax.*yes\s+NO\s+NO")
+        self.assertIn("float32 code generation: no: ", text)
+        self.assertIn("  reference interpreter: yes", text)
+
+    def test_qoperator_model_with_an_unknown_op_is_described(self):
+        model = self.save_model("qlinear_add.onnx", qlinear_add_model())
+        result = run("inspect", model, "--json", "--input-shape", "x=1x3x8x8")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        summary = json.loads(result.stdout)
+        nodes = {n["name"]: n for n in summary["nodes"]}
+        self.assertFalse(nodes["qlinear_add"]["reference"]["supported"])
+        self.assertIn("QLinearAdd' of domain com.microsoft", nodes["qlinear_add"]["int8"]["error"])
+        self.assertTrue(nodes["cq_node"]["reference"]["supported"])
+        # Refused as a whole before its nodes: the QLinearConv was not checked, so not "yes".
+        self.assertIsNone(nodes["cq_node"]["int8"]["supported"])
+        self.assertFalse(summary["support"]["reference"]["supported"])
+        self.assertEqual(summary["support"]["int8"]["error"], summary["support"]["reference"]["error"])
+        self.assertFalse(summary["support"]["int8"]["needs_calibration"])
+
+    def test_absorbed_and_fused_nodes_count_as_supported(self):
+        model = self.save_model("qlinear.onnx", qlinear_model(1, np.uint8, np.int8, True, True))
+        summary = json.loads(run("inspect", model, "--json", "--input-shape", "x=1x3x8x8").stdout)
+        self.assertTrue(summary["support"]["int8"]["supported"], summary["support"])
+        self.assertFalse(summary["support"]["int8"]["needs_calibration"])
+        quantize = [n for n in summary["nodes"] if n["op"] == "QuantizeLinear"]
+        self.assertTrue(quantize)
+        for node in quantize:
+            self.assertTrue(node["int8"]["supported"])
+            self.assertIn("absorbed", node["int8"]["note"])

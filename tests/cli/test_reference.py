@@ -26,6 +26,22 @@ class ReferenceTest(CliTestCase):
         self.assertEqual(ours.shape, (1, 6))
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
+    def test_model_without_inputs_runs_without_input_options(self):
+        from onnx import TensorProto, helper
+        values = numpy_helper.from_array(np.array([[-1.0, 2.0, -3.0]], np.float32), "c")
+        graph = helper.make_graph(
+            [helper.make_node("Constant", [], ["c"], value=values),
+             helper.make_node("Relu", ["c"], ["y"])], "no_inputs", [],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])])
+        model = self.save_model("no_inputs.onnx", helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", 13)]))
+        result = run("reference", model, "-o", self.tmp / "out")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        np.testing.assert_array_equal(np.load(self.tmp / "out" / "y.npy"), [[0.0, 2.0, 0.0]])
+        # A model with inputs still needs --input, named.
+        self.assert_fails(run("reference", EXAMPLE / "model.onnx", "-o", self.tmp / "x"), 2,
+                          "--input is required", "--input wrist_imu=FILE.npy")
+
     def test_batch_rule_runs_each_sample_and_stacks(self):
         out = self.tmp / "batch"
         result = self.run_example(out, EXAMPLE / "wrist_imu.npy", EXAMPLE / "ankle_imu.npy")

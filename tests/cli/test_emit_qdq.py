@@ -1,0 +1,192 @@
+"""compile --emit-qdq writes what the generated C computes: onnxruntime on the written file against
+`run --raw` on the compiled folder, for the examples, real models and models of older opsets (the
+file is written at opset 13, converted by the compile)."""
+import json
+import unittest
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from helpers import SHARED, SOURCE, CliTestCase, load_tensor_proto, run, run_onnxruntime
+
+ORT = SOURCE / "build" / "ort" / "node_modules" / "onnxruntime-node"
+REAL = SHARED / "real-models"
+EXAMPLES = SOURCE / "examples"
+
+
+class Builder:
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.nodes, self.initializers = [], []
+
+    def const(self, name, array):
+        self.initializers.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def weights(self, name, *shape, gain=0.3):
+        return self.const(name, (self.rng.standard_normal(shape) * gain).astype(np.float32))
+
+    def node(self, op_type, inputs, output, **attributes):
+        self.nodes.append(helper.make_node(op_type, inputs, [output], name=f"{output}_node",
+                                           **attributes))
+        return output
+
+    def model(self, opset, input_shape, output_shape, more_outputs=()):
+        outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+                   for name, shape in (("y", output_shape), *more_outputs)]
+        graph = helper.make_graph(
+            self.nodes, f"opset{opset}",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)], outputs,
+            self.initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        model.ir_version = 6
+        return model
+
+
+def legacy_model(opset):
+    """Ops whose form changed between opset 7 and 13: Clip and Pad (attributes, inputs from 11),
+    Squeeze/Unsqueeze (axes input from 13), Dropout (ratio input from 12), Softmax (2-D
+    coercion before 13), BatchNormalization, MaxPool, Flatten, Gemm."""
+    b = Builder(opset)
+    b.node("Conv", ["x", b.weights("w", 4, 3, 3, 3), b.weights("b", 4, gain=0.1)], "c",
+           pads=[1, 1, 1, 1])
+    b.node("BatchNormalization",
+           ["c", b.const("gamma", np.linspace(0.8, 1.2, 4, dtype=np.float32)),
+            b.weights("beta", 4, gain=0.1), b.weights("mean", 4, gain=0.1),
+            b.const("var", np.linspace(0.5, 1.5, 4, dtype=np.float32))], "bn")
+    if opset < 11:
+        b.node("Clip", ["bn"], "clip", min=0.0, max=6.0)
+        b.node("Pad", ["clip"], "pad", pads=[0, 0, 1, 1, 0, 0, 1, 1])
+    else:
+        b.node("Clip", ["bn", b.const("lo", np.float32(0)), b.const("hi", np.float32(6))], "clip")
+        b.node("Pad", ["clip", b.const("pads", np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64))],
+               "pad")
+    b.node("MaxPool", ["pad"], "pool", kernel_shape=[2, 2], strides=[2, 2])
+    b.node("MaxPool", ["pool"], "column", kernel_shape=[1, 5])
+    b.node("Squeeze", ["column"], "squeezed", axes=[3])
+    b.node("Unsqueeze", ["squeezed"], "unsqueezed", axes=[3])
+    b.node("Dropout", ["unsqueezed"], "dropped")
+    b.node("Flatten", ["dropped"], "flat", axis=1)
+    b.node("Gemm", ["flat", b.weights("gw", 20, 6), b.weights("gb", 6, gain=0.1)], "logits")
+    b.node("Softmax", ["logits"], "y", axis=1)
+    return b.model(opset, [1, 3, 8, 8], [1, 6], [("logits", [1, 6])])
+
+
+def matmul_add_model():
+    b = Builder(1)
+    b.node("MatMul", ["x", b.weights("w", 16, 8)], "m")
+    b.node("Add", ["m", b.weights("b", 8, gain=1.0)], "y")
+    return b.model(13, [1, 16], [1, 8])
+
+
+def conv_add_model():
+    b = Builder(2)
+    b.node("Conv", ["x", b.weights("w", 4, 3, 3, 3)], "c", pads=[1, 1, 1, 1])
+    b.node("Add", ["c", b.weights("b", 1, 4, 1, 1, gain=1.0)], "y")
+    return b.model(11, [1, 3, 8, 8], [1, 4, 8, 8])
+
+
+@unittest.skipUnless(ORT.is_dir(), f"{ORT} is absent: run tools/setup.sh")
+class EmitQdqTest(CliTestCase):
+    def compare(self, name, model, inputs, calibration=None, single_layer=False, check=True):
+        """Compiles `model` to int8 with --emit-qdq, runs both on `inputs` (name -> [N, ...]) and
+        checks the stored int8 outputs against onnxruntime's, requantised to the same grid: all
+        within 1 LSB, and on single layers at least 99 % exact. Returns the LSB differences by
+        output name."""
+        paths = {k: self.save_npy(f"{name}_{k}.npy", v) for k, v in inputs.items()}
+        flags = []
+        if calibration is not None:
+            flags = ["--calibration", self.tmp / f"{name}_calib.npz"]
+            np.savez(flags[1], **calibration)
+        qdq, out = self.tmp / f"{name}_qdq.onnx", self.tmp / f"{name}_int8"
+        result = run("compile", model, "--target", "host", *flags, "--emit-qdq", qdq, "-o", out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertGreaterEqual(
+            next(o.version for o in onnx.load(qdq).opset_import if o.domain == ""), 13)
+        raw = self.tmp / f"{name}_raw"
+        feeds = [a for k, p in paths.items() for a in ("--input", f"{k}={p}")]
+        result = run("run", out, *feeds, "--raw", "-o", raw)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        ort = self.tmp / f"{name}_ort"
+        run_onnxruntime(qdq, ort, "--per-sample", **paths)
+        ports = json.loads((out / "report.json").read_text())["devices"][0]["outputs"]
+        worst, least_exact, messages, differences = 0, 1.0, [], {}
+        for port in ports:
+            safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in port["name"])
+            ours = np.load(raw / f"{safe}.npy").astype(np.int32)
+            theirs = np.load(ort / f"{safe}.npy")
+            self.assertEqual(ours.shape, theirs.shape)
+            grid = np.clip(np.round(theirs / port["scale"]) + port["zero_point"], -128, 127)
+            lsb = np.abs(ours - grid.astype(np.int32))
+            differences[port["name"]] = lsb
+            worst, least_exact = max(worst, lsb.max()), min(least_exact, (lsb == 0).mean())
+            messages.append(f"{port['name']}: {lsb.max()} LSB, {(lsb == 0).mean():.1%} exact")
+        if check:
+            self.assertLessEqual(worst, 1, f"{name}: {'; '.join(messages)}")
+        if single_layer:
+            self.assertGreaterEqual(least_exact, 0.99, f"{name}: {'; '.join(messages)}")
+        return differences
+
+    def test_single_layers_with_a_constant_addend_are_exact(self):
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((64, 16)).astype(np.float32)
+        self.compare("matmul_add", self.save_model("matmul_add.onnx", matmul_add_model()),
+                     {"x": x}, {"x": x[:16]}, single_layer=True)
+        x = rng.standard_normal((16, 3, 8, 8)).astype(np.float32)
+        self.compare("conv_add", self.save_model("conv_add.onnx", conv_add_model()),
+                     {"x": x}, {"x": x[:8]}, single_layer=True)
+
+    def test_models_of_older_opsets_are_written_at_opset_13(self):
+        x = np.random.default_rng(1).standard_normal((8, 3, 8, 8)).astype(np.float32)
+        # Opset 8 goes through every adapter (Pad and Clip 10 -> 11, Dropout 11 -> 12, Squeeze,
+        # Unsqueeze and Softmax 12 -> 13), opset 11 through those of its inputs-form ops.
+        for opset in (8, 11):
+            with self.subTest(opset=opset):
+                model = legacy_model(opset)
+                onnx.checker.check_model(model)
+                lsb = self.compare(f"legacy{opset}", self.save_model(f"legacy{opset}.onnx", model),
+                                   {"x": x}, {"x": x}, check=False)
+                self.assertLessEqual(lsb["logits"].max(), 1)
+                # A logit 1 LSB off moves the softmax by more than its 1/256 step: compared
+                # where the logits (its whole row) agree.
+                agreed = (lsb["logits"] == 0).all(axis=1)
+                self.assertGreater(agreed.mean(), 0.5)
+                self.assertLessEqual(lsb["y"][agreed].max(), 1)
+
+    def test_two_imu_example(self):
+        two_imu = EXAMPLES / "two_imu"
+        inputs = {k: np.load(two_imu / f"{k}.npy")[:8] for k in ("wrist_imu", "ankle_imu")}
+        self.compare("two_imu", two_imu / "model.onnx", inputs, inputs)
+
+    # Known: the int8 global average pool (and ReduceMean) requantises its small sum with a
+    # right shift after a rounded high multiply (docs/int8.md), a double rounding that differs
+    # from round(mean / scale) in about one output of eight; the heads after it magnify that to
+    # up to 4 LSB. The kernel must scale the sum up first; until then this check fails.
+    @unittest.expectedFailure
+    def test_har_example(self):
+        har = EXAMPLES / "har"
+        inputs = {k: np.load(har / f"{k}.npy")[:8] for k in ("wrist_imu", "ankle_imu", "chest_imu")}
+        self.compare("har", har / "model.onnx", inputs, dict(np.load(har / "calibration.npz")))
+
+    @unittest.skipUnless(REAL.is_dir(), f"{REAL} is absent (a plain clone)")
+    def test_real_models(self):
+        """mnist-8 (opset 8) and the pre-quantised kws; test_compile checks the calibrated kws and
+        mobilenet exports the same way."""
+        for model_dir in (REAL / "mnist-8", REAL / "kws_micro_m_qdq"):
+            with self.subTest(model=model_dir.name):
+                model = onnx.load(model_dir / "model.onnx")
+                initializers = {i.name for i in model.graph.initializer}
+                name = next(i.name for i in model.graph.input if i.name not in initializers)
+                x = load_tensor_proto(model_dir / "test_data_set_0" / "input_0.pb")
+                rng = np.random.default_rng(7)
+                samples = np.concatenate(
+                    [x] + [x + rng.normal(0, 0.05 * x.std(), x.shape).astype(np.float32)
+                           for _ in range(3)])
+                quantised = any(n.op_type == "QuantizeLinear" for n in model.graph.node)
+                self.compare(model_dir.name, model_dir / "model.onnx", {name: samples},
+                             None if quantised else {name: samples})
+
+
+if __name__ == "__main__":
+    unittest.main()
