@@ -68,9 +68,8 @@ void lowerFloat(LowerContext &ctx, const RecurrentLowering &lowering) {
   p.linear_before_reset = parseLinearBeforeReset(ctx);
   ctx.call<es_recurrent_f32_params_t>(
       "es_gru_f32", p,
-      {ctx.input(kSequence), ctx.constantArray("w", ctx.floatConstant(kInputWeights)),
-       ctx.constantArray("r", ctx.floatConstant(kRecurrentWeights)),
-       optionalFloatArgument(ctx, kBias, "bias"),
+      {ctx.input(kSequence), optionalFloatArgument(ctx, kInputWeights, "w"),
+       optionalFloatArgument(ctx, kRecurrentWeights, "r"), optionalFloatArgument(ctx, kBias, "bias"),
        optionalFloatArgument(ctx, kInitialHidden, "initial_h"),
        LowerContext::scratch(ES_RECURRENT_F32_SCRATCH_BYTES(&p)), optionalOutput(ctx, 0),
        optionalOutput(ctx, 1)},

@@ -84,7 +84,7 @@ void run(KernelContext &ctx) {
                });
 }
 
-// ONNX's Wb + Rb per direction: the kernels add one bias per gate row.
+// ONNX's Wb + Rb per direction: the int8 kernel adds one bias per gate row.
 std::vector<float> combinedBias(const LowerContext &ctx, const RecurrentAttributes &attributes) {
   const std::vector<float> bias = ctx.floatConstant(kBias);
   const size_t rows = static_cast<size_t>(4 * attributes.hiddenSize);
@@ -101,11 +101,9 @@ void lowerFloat(LowerContext &ctx, const RecurrentLowering &lowering) {
   const es_recurrent_f32_params_t p = recurrentF32Params(lowering);
   ctx.call<es_recurrent_f32_params_t>(
       "es_lstm_f32", p,
-      {ctx.input(kSequence), ctx.constantArray("w", ctx.floatConstant(kInputWeights)),
-       ctx.constantArray("r", ctx.floatConstant(kRecurrentWeights)),
-       ctx.hasInput(kBias) ? ctx.constantArray("bias", combinedBias(ctx, lowering.attributes))
-                           : LowerContext::null(),
-       optionalFloatArgument(ctx, kInitialHidden, "initial_h"),
+      {ctx.input(kSequence), optionalFloatArgument(ctx, kInputWeights, "w"),
+       optionalFloatArgument(ctx, kRecurrentWeights, "r"),
+       optionalFloatArgument(ctx, kBias, "bias"), optionalFloatArgument(ctx, kInitialHidden, "initial_h"),
        optionalFloatArgument(ctx, kInitialCell, "initial_c"),
        LowerContext::scratch(ES_RECURRENT_F32_SCRATCH_BYTES(&p)), optionalOutput(ctx, 0),
        optionalOutput(ctx, 1), optionalOutput(ctx, 2)},

@@ -339,9 +339,6 @@ RecurrentLowering checkRecurrentLowering(LowerContext &ctx, const RecurrentOpTra
                  "got {}; pad the sequences to full length",
                  dims.seqLength, length);
   }
-  for (size_t index : {kInputWeights, kRecurrentWeights})
-    ctx.constantInput(index); // fails naming the input when computed at run time
-  if (ctx.hasInput(kBias)) ctx.constantInput(kBias);
   return lowering;
 }
 

@@ -108,14 +108,15 @@ struct RecurrentLowering {
 };
 
 // Checks what the runtime-c kernels support (default activations, no sequence_lens other than
-// the full length, every present output) and reads the dimensions; fails naming the node.
+// the full length) and reads the dimensions; fails naming the node. int8 also needs constant
+// weights (quantizeRows fails naming the input otherwise).
 RecurrentLowering checkRecurrentLowering(LowerContext &ctx, const RecurrentOpTraits &traits);
 
 // The float32 kernels' parameters.
 es_recurrent_f32_params_t recurrentF32Params(const RecurrentLowering &lowering);
 
-// Input `index` as a float32 kernel argument: the activation, a constant array, or NULL when the
-// node omits it.
+// Input `index` as a float32 kernel argument: a constant array, the activation (float32 takes
+// weights computed at run time too), or NULL when the node omits it.
 KernelArg optionalFloatArgument(LowerContext &ctx, size_t index, const std::string &suffix);
 
 // Output `index`, or NULL when the node does not produce it.

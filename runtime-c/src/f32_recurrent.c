@@ -38,13 +38,13 @@ static void store_state(const float *state, int32_t hidden, float *out) {
   for (j = 0; j < hidden; ++j) out[j] = state[j];
 }
 
-/* rows[i] = bias[i] (or 0) + w[i] . x + r[i] . h for `count` rows. */
-static void gate_rows(const float *w, const float *r, const float *bias, const float *x,
-                      const float *h, int32_t count, int32_t input_size, int32_t hidden,
-                      float *rows) {
+/* rows[i] = wb[i] + rb[i] (or 0) + w[i] . x + r[i] . h for `count` rows. */
+static void gate_rows(const float *w, const float *r, const float *wb, const float *rb,
+                      const float *x, const float *h, int32_t count, int32_t input_size,
+                      int32_t hidden, float *rows) {
   int32_t i;
   for (i = 0; i < count; ++i)
-    rows[i] = (bias ? bias[i] : 0.0f) + dot(w + i * input_size, x, input_size) +
+    rows[i] = (wb ? wb[i] + rb[i] : 0.0f) + dot(w + i * input_size, x, input_size) +
               dot(r + i * hidden, h, hidden);
 }
 
@@ -57,15 +57,15 @@ void es_lstm_f32(const es_recurrent_f32_params_t *p, const float *x, const float
   int32_t d, b, step, j;
   for (d = 0; d < p->directions; ++d) {
     const float *wd = w + d * rows * p->input_size, *rd = r + d * rows * hidden;
-    const float *bd = bias ? bias + d * rows : 0;
+    const float *wb = bias ? bias + d * 2 * rows : 0, *rb = bias ? wb + rows : 0;
     for (b = 0; b < p->batch; ++b) {
       const int32_t state = es_recurrent_state_index(&l, d, b) * hidden;
       load_state(initial_h, state, hidden, h);
       load_state(initial_c, state, hidden, c);
       for (step = 0; step < p->seq_length; ++step) {
         const int32_t t = es_recurrent_time(&l, p->reverse, d, step);
-        gate_rows(wd, rd, bd, x + es_recurrent_input_index(&l, t, b) * p->input_size, h, rows,
-                  p->input_size, hidden, gates);
+        gate_rows(wd, rd, wb, rb, x + es_recurrent_input_index(&l, t, b) * p->input_size, h,
+                  rows, p->input_size, hidden, gates);
         for (j = 0; j < hidden; ++j) {
           const float input_gate = sigmoid(clipped(p, gates[j]));
           const float output_gate = sigmoid(clipped(p, gates[hidden + j]));
@@ -101,9 +101,7 @@ void es_gru_f32(const es_recurrent_f32_params_t *p, const float *x, const float 
       for (step = 0; step < p->seq_length; ++step) {
         const int32_t t = es_recurrent_time(&l, p->reverse, d, step);
         const float *xt = x + es_recurrent_input_index(&l, t, b) * p->input_size;
-        for (j = 0; j < 2 * hidden; ++j)
-          gates[j] = (wb ? wb[j] + rb[j] : 0.0f) + dot(wd + j * p->input_size, xt, p->input_size) +
-                     dot(rd + j * hidden, h, hidden);
+        gate_rows(wd, rd, wb, rb, xt, h, 2 * hidden, p->input_size, hidden, gates);
         for (j = 0; j < hidden; ++j) {
           gates[2 * hidden + j] = (wb ? wb[2 * hidden + j] : 0.0f) +
                                   dot(w_hidden + j * p->input_size, xt, p->input_size);
