@@ -77,7 +77,7 @@ void lowerFloat(LowerContext &ctx, const RecurrentLowering &lowering) {
         es_gru_f32(&p, a.in<float>(1), a.in<float>(2), a.in<float>(3), a.in<float>(4),
                    a.in<float>(5), a.out<float>(6), a.out<float>(7), a.out<float>(8));
       },
-      "recurrent");
+      kRecurrentKernelClass);
 }
 
 // docs/int8.md's GRU bias per direction: 3 * hidden rows at Sx * Sw[row] (update and reset:
@@ -132,7 +132,7 @@ void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
                   a.in<es_requant_t>(5), a.in<es_requant_t>(6), a.in<int32_t>(7),
                   a.in<int8_t>(8), a.out<int8_t>(9), a.out<int8_t>(10), a.out<int8_t>(11));
       },
-      "recurrent");
+      kRecurrentKernelClass);
 }
 
 void lower(LowerContext &ctx) {

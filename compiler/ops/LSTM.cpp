@@ -112,7 +112,7 @@ void lowerFloat(LowerContext &ctx, const RecurrentLowering &lowering) {
                     a.in<float>(5), a.in<float>(6), a.out<float>(7), a.out<float>(8),
                     a.out<float>(9), a.out<float>(10));
       },
-      "recurrent");
+      kRecurrentKernelClass);
 }
 
 void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
@@ -158,7 +158,7 @@ void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
                    a.in<int8_t>(8), a.in<int8_t>(9), a.out<int8_t>(10), a.out<int8_t>(11),
                    a.out<int8_t>(12), a.out<int8_t>(13));
       },
-      "recurrent");
+      kRecurrentKernelClass);
 }
 
 void lower(LowerContext &ctx) {
