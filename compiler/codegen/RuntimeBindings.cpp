@@ -172,7 +172,8 @@ CInit describe(const es_recurrent_s8_params_t &p) {
   return CInit::fields({F(seq_length), F(batch), F(input_size), F(hidden_size), F(directions),
                         F(reverse), F(batch_major), F(linear_before_reset), F(input_zp),
                         F(gate_clip), F(cell_shift), F(initial_h_zp), F(initial_h_requant),
-                        F(initial_c_zp), F(initial_c_requant), F(y_c_zp), F(y_c_requant)});
+                        F(initial_c_zp), F(initial_c_requant), F(y_zp), F(y_requant), F(y_h_zp),
+                        F(y_h_requant), F(y_c_zp), F(y_c_requant)});
 }
 CInit describe(const es_recurrent_f32_params_t &p) {
   return CInit::fields({F(seq_length), F(batch), F(input_size), F(hidden_size), F(directions),

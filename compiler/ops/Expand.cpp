@@ -32,7 +32,7 @@ void run(KernelContext &ctx) {
 }
 } // namespace
 
-extern const OpDef kExpand{.name = "Expand", .minInputs = 2, .maxInputs = 2, .infer = infer,
-                           .run = run};
+extern const OpDef kExpand{
+    .name = "Expand", .minInputs = 2, .maxInputs = 2, .infer = infer, .run = run};
 
 } // namespace edgesplit::ops

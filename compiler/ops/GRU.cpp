@@ -69,7 +69,8 @@ void lowerFloat(LowerContext &ctx, const RecurrentLowering &lowering) {
   ctx.call<es_recurrent_f32_params_t>(
       "es_gru_f32", p,
       {ctx.input(kSequence), optionalFloatArgument(ctx, kInputWeights, "w"),
-       optionalFloatArgument(ctx, kRecurrentWeights, "r"), optionalFloatArgument(ctx, kBias, "bias"),
+       optionalFloatArgument(ctx, kRecurrentWeights, "r"),
+       optionalFloatArgument(ctx, kBias, "bias"),
        optionalFloatArgument(ctx, kInitialHidden, "initial_h"),
        LowerContext::scratch(ES_RECURRENT_F32_SCRATCH_BYTES(&p)), optionalOutput(ctx, 0),
        optionalOutput(ctx, 1)},
@@ -98,15 +99,13 @@ std::vector<int32_t> quantisedBias(const LowerContext &ctx, const RecurrentLower
     }
     for (int64_t j = 0; j < hidden; ++j) {
       const int64_t row = kHiddenGate * hidden + j;
-      quantised.push_back(
-          quantizeBiasValue(recurrentBias[row], r.scales[d * rows + row] / 128.0));
+      quantised.push_back(quantizeBiasValue(recurrentBias[row], r.scales[d * rows + row] / 128.0));
     }
   }
   return quantised;
 }
 
 void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
-  checkHiddenOutputQuant(ctx);
   RowQuantizedWeights w = quantizeRows(ctx, kInputWeights);
   RowQuantizedWeights r = quantizeRows(ctx, kRecurrentWeights);
   std::vector<int32_t> bias = quantisedBias(ctx, lowering, w, r);
@@ -129,8 +128,8 @@ void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
        optionalOutput(ctx, 1)},
       [](const es_recurrent_s8_params_t &p, const KernelArgs &a) {
         es_gru_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int8_t>(3), a.in<int32_t>(4),
-                  a.in<es_requant_t>(5), a.in<es_requant_t>(6), a.in<int32_t>(7),
-                  a.in<int8_t>(8), a.out<int8_t>(9), a.out<int8_t>(10), a.out<int8_t>(11));
+                  a.in<es_requant_t>(5), a.in<es_requant_t>(6), a.in<int32_t>(7), a.in<int8_t>(8),
+                  a.out<int8_t>(9), a.out<int8_t>(10), a.out<int8_t>(11));
       },
       kRecurrentKernelClass);
 }
@@ -157,17 +156,17 @@ RecurrentS8Outputs referenceGruS8(const RecurrentS8Operands &operands, llvm::Arr
     for (int64_t b = 0; b < p.batch; ++b) {
       const int64_t offset = layer.stateOffset(d, b);
       const int32_t *bias = operands.bias.data() + d * 4 * hidden;
-      std::vector<int32_t> h = layer.initialState(initialHidden, offset, p.initial_h_zp,
-                                                  p.initial_h_requant, -128, 127);
+      std::vector<int32_t> h =
+          layer.initialState(initialHidden, offset, p.initial_h_zp, p.initial_h_requant, -128, 127);
       for (int64_t step = 0; step < p.seq_length; ++step) {
         const int64_t t = layer.timeOf(d, step);
         std::vector<int32_t> update(hidden), reset(hidden), resetHidden(hidden);
         for (int64_t j = 0; j < hidden; ++j) {
           for (Gate gate : {kUpdateGate, kResetGate}) {
             const int64_t row = gate * hidden + j;
-            const int32_t value = layer.sigmoid(layer.preActivation(
-                d, row, layer.inputAccumulator(d, row, t, b, bias[row]),
-                layer.recurrentAccumulator(d, row, h, 0)));
+            const int32_t value = layer.sigmoid(
+                layer.preActivation(d, row, layer.inputAccumulator(d, row, t, b, bias[row]),
+                                    layer.recurrentAccumulator(d, row, h, 0)));
             (gate == kUpdateGate ? update : reset)[j] = value;
           }
           resetHidden[j] =
@@ -176,8 +175,8 @@ RecurrentS8Outputs referenceGruS8(const RecurrentS8Operands &operands, llvm::Arr
         std::vector<int32_t> next(hidden);
         for (int64_t j = 0; j < hidden; ++j) {
           const int64_t row = kHiddenGate * hidden + j;
-          const int64_t inputPart = es_requantize(
-              layer.inputAccumulator(d, row, t, b, bias[row]), layer.inputFactor(d, row));
+          const int64_t inputPart = es_requantize(layer.inputAccumulator(d, row, t, b, bias[row]),
+                                                  layer.inputFactor(d, row));
           int64_t recurrentPart;
           if (p.linear_before_reset) {
             const int64_t product = S8ReferenceLayer::saturate(
@@ -192,22 +191,32 @@ RecurrentS8Outputs referenceGruS8(const RecurrentS8Operands &operands, llvm::Arr
           }
           const int64_t candidate = layer.tanh(layer.clipGate(inputPart + recurrentPart));
           next[j] = S8ReferenceLayer::saturate(
-              S8ReferenceLayer::roundShift((32768 - update[j]) * candidate +
-                                               int64_t{update[j]} * h[j] * 256,
-                                           23),
+              S8ReferenceLayer::roundShift(
+                  (32768 - update[j]) * candidate + int64_t{update[j]} * h[j] * 256, 23),
               -128, 127);
         }
         h = next;
         if (wantY)
-          std::copy(h.begin(), h.end(), out.y.begin() + layer.outputOffset(t, d, b));
+          for (int64_t j = 0; j < hidden; ++j)
+            out.y[layer.outputOffset(t, d, b) + j] =
+                S8ReferenceLayer::hiddenOutput(h[j], p.y_requant, p.y_zp);
       }
-      if (wantHidden) std::copy(h.begin(), h.end(), out.hidden.begin() + offset);
+      if (wantHidden)
+        for (int64_t j = 0; j < hidden; ++j)
+          out.hidden[offset + j] = S8ReferenceLayer::hiddenOutput(h[j], p.y_h_requant, p.y_h_zp);
     }
   return out;
 }
 
-extern const OpDef kGRU{.name = "GRU", .minInputs = 3, .maxInputs = 6, .minOutputs = 0,
-                        .maxOutputs = 2, .infer = infer, .run = run, .macs = recurrentMacs,
-                        .quantize = quantize, .lower = lower};
+extern const OpDef kGRU{.name = "GRU",
+                        .minInputs = 3,
+                        .maxInputs = 6,
+                        .minOutputs = 0,
+                        .maxOutputs = 2,
+                        .infer = infer,
+                        .run = run,
+                        .macs = recurrentMacs,
+                        .quantize = quantize,
+                        .lower = lower};
 
 } // namespace edgesplit::ops

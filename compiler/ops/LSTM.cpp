@@ -103,7 +103,8 @@ void lowerFloat(LowerContext &ctx, const RecurrentLowering &lowering) {
       "es_lstm_f32", p,
       {ctx.input(kSequence), optionalFloatArgument(ctx, kInputWeights, "w"),
        optionalFloatArgument(ctx, kRecurrentWeights, "r"),
-       optionalFloatArgument(ctx, kBias, "bias"), optionalFloatArgument(ctx, kInitialHidden, "initial_h"),
+       optionalFloatArgument(ctx, kBias, "bias"),
+       optionalFloatArgument(ctx, kInitialHidden, "initial_h"),
        optionalFloatArgument(ctx, kInitialCell, "initial_c"),
        LowerContext::scratch(ES_RECURRENT_F32_SCRATCH_BYTES(&p)), optionalOutput(ctx, 0),
        optionalOutput(ctx, 1), optionalOutput(ctx, 2)},
@@ -116,13 +117,11 @@ void lowerFloat(LowerContext &ctx, const RecurrentLowering &lowering) {
 }
 
 void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
-  checkHiddenOutputQuant(ctx);
   RowQuantizedWeights w = quantizeRows(ctx, kInputWeights);
   RowQuantizedWeights r = quantizeRows(ctx, kRecurrentWeights);
   const double inputScale = ctx.inputQuant(kSequence).scale;
-  const std::vector<float> bias = ctx.hasInput(kBias)
-                                      ? combinedBias(ctx, lowering.attributes)
-                                      : std::vector<float>(w.scales.size(), 0.0f);
+  const std::vector<float> bias = ctx.hasInput(kBias) ? combinedBias(ctx, lowering.attributes)
+                                                      : std::vector<float>(w.scales.size(), 0.0f);
   std::vector<int32_t> quantisedBias;
   for (size_t row = 0; row < bias.size(); ++row)
     quantisedBias.push_back(quantizeBiasValue(bias[row], inputScale * w.scales[row]));
@@ -149,14 +148,14 @@ void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
        ctx.constantArray("bias", std::move(operands.bias)),
        ctx.constantArray("input_requant", std::move(operands.inputRequant)),
        ctx.constantArray("recurrent_requant", std::move(operands.recurrentRequant)),
-       ctx.constantArray("tables", std::move(operands.tables)), initialHidden.arg,
-       initialCell.arg, LowerContext::scratch(ES_RECURRENT_S8_SCRATCH_BYTES(&p)),
-       optionalOutput(ctx, 0), optionalOutput(ctx, 1), optionalOutput(ctx, 2)},
+       ctx.constantArray("tables", std::move(operands.tables)), initialHidden.arg, initialCell.arg,
+       LowerContext::scratch(ES_RECURRENT_S8_SCRATCH_BYTES(&p)), optionalOutput(ctx, 0),
+       optionalOutput(ctx, 1), optionalOutput(ctx, 2)},
       [](const es_recurrent_s8_params_t &p, const KernelArgs &a) {
         es_lstm_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int8_t>(3), a.in<int32_t>(4),
-                   a.in<es_requant_t>(5), a.in<es_requant_t>(6), a.in<int32_t>(7),
-                   a.in<int8_t>(8), a.in<int8_t>(9), a.out<int8_t>(10), a.out<int8_t>(11),
-                   a.out<int8_t>(12), a.out<int8_t>(13));
+                   a.in<es_requant_t>(5), a.in<es_requant_t>(6), a.in<int32_t>(7), a.in<int8_t>(8),
+                   a.in<int8_t>(9), a.out<int8_t>(10), a.out<int8_t>(11), a.out<int8_t>(12),
+                   a.out<int8_t>(13));
       },
       kRecurrentKernelClass);
 }
@@ -188,8 +187,8 @@ RecurrentS8Outputs referenceLstmS8(const RecurrentS8Operands &operands, llvm::Ar
   for (int64_t d = 0; d < p.directions; ++d)
     for (int64_t b = 0; b < p.batch; ++b) {
       const int64_t offset = layer.stateOffset(d, b);
-      std::vector<int32_t> h = layer.initialState(initialHidden, offset, p.initial_h_zp,
-                                                  p.initial_h_requant, -128, 127);
+      std::vector<int32_t> h =
+          layer.initialState(initialHidden, offset, p.initial_h_zp, p.initial_h_requant, -128, 127);
       std::vector<int32_t> c = layer.initialState(initialCell, offset, p.initial_c_zp,
                                                   p.initial_c_requant, INT16_MIN, INT16_MAX);
       for (int64_t step = 0; step < p.seq_length; ++step) {
@@ -197,17 +196,17 @@ RecurrentS8Outputs referenceLstmS8(const RecurrentS8Operands &operands, llvm::Ar
         std::vector<int32_t> pre(static_cast<size_t>(4 * hidden));
         for (int64_t row = 0; row < 4 * hidden; ++row)
           pre[row] = layer.preActivation(
-              d, row,
-              layer.inputAccumulator(d, row, t, b, operands.bias[d * 4 * hidden + row]),
+              d, row, layer.inputAccumulator(d, row, t, b, operands.bias[d * 4 * hidden + row]),
               layer.recurrentAccumulator(d, row, h, 0));
         for (int64_t j = 0; j < hidden; ++j) {
           const int64_t i = layer.sigmoid(pre[kInputGate * hidden + j]);
           const int64_t o = layer.sigmoid(pre[kOutputGate * hidden + j]);
           const int64_t f = layer.sigmoid(pre[kForgetGate * hidden + j]);
           const int64_t g = layer.tanh(pre[kCellGate * hidden + j]);
-          c[j] = S8ReferenceLayer::saturate(S8ReferenceLayer::roundShift(f * c[j], 15) +
-                                                S8ReferenceLayer::roundShift(i * g, 30 - p.cell_shift),
-                                            INT16_MIN, INT16_MAX);
+          c[j] =
+              S8ReferenceLayer::saturate(S8ReferenceLayer::roundShift(f * c[j], 15) +
+                                             S8ReferenceLayer::roundShift(i * g, 30 - p.cell_shift),
+                                         INT16_MIN, INT16_MAX);
           const int32_t tanhInput =
               p.cell_shift >= 12
                   ? static_cast<int32_t>(S8ReferenceLayer::roundShift(c[j], p.cell_shift - 12))
@@ -217,9 +216,13 @@ RecurrentS8Outputs referenceLstmS8(const RecurrentS8Operands &operands, llvm::Ar
               S8ReferenceLayer::roundShift(o * layer.tanh(tanhInput), 23), -128, 127);
         }
         if (wantY)
-          std::copy(h.begin(), h.end(), out.y.begin() + layer.outputOffset(t, d, b));
+          for (int64_t j = 0; j < hidden; ++j)
+            out.y[layer.outputOffset(t, d, b) + j] =
+                S8ReferenceLayer::hiddenOutput(h[j], p.y_requant, p.y_zp);
       }
-      if (wantHidden) std::copy(h.begin(), h.end(), out.hidden.begin() + offset);
+      if (wantHidden)
+        for (int64_t j = 0; j < hidden; ++j)
+          out.hidden[offset + j] = S8ReferenceLayer::hiddenOutput(h[j], p.y_h_requant, p.y_h_zp);
       if (wantCell)
         for (int64_t j = 0; j < hidden; ++j)
           out.cell[offset + j] = static_cast<int8_t>(S8ReferenceLayer::saturate(
@@ -228,8 +231,15 @@ RecurrentS8Outputs referenceLstmS8(const RecurrentS8Operands &operands, llvm::Ar
   return out;
 }
 
-extern const OpDef kLSTM{.name = "LSTM", .minInputs = 3, .maxInputs = 8, .minOutputs = 0,
-                         .maxOutputs = 3, .infer = infer, .run = run, .macs = recurrentMacs,
-                         .quantize = quantize, .lower = lower};
+extern const OpDef kLSTM{.name = "LSTM",
+                         .minInputs = 3,
+                         .maxInputs = 8,
+                         .minOutputs = 0,
+                         .maxOutputs = 3,
+                         .infer = infer,
+                         .run = run,
+                         .macs = recurrentMacs,
+                         .quantize = quantize,
+                         .lower = lower};
 
 } // namespace edgesplit::ops

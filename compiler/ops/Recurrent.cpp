@@ -323,8 +323,7 @@ RecurrentLowering checkRecurrentLowering(LowerContext &ctx, const RecurrentOpTra
   if (!lowering.attributes.defaultActivations)
     ctx.fail("code generation supports only the default activations (Sigmoid for the gates, Tanh "
              "elsewhere); export the layer without the activations attribute");
-  const SequenceDims dims =
-      sequenceDims(ctx.inputShape(kSequence), lowering.attributes.batchMajor);
+  const SequenceDims dims = sequenceDims(ctx.inputShape(kSequence), lowering.attributes.batchMajor);
   lowering.seqLength = dims.seqLength;
   lowering.batchSize = dims.batchSize;
   lowering.inputSize = dims.inputSize;
@@ -369,7 +368,8 @@ KernelArg optionalOutput(LowerContext &ctx, size_t index) {
 RowQuantizedWeights quantizeRows(const LowerContext &ctx, size_t index) {
   const Tensor &weights = ctx.constantInput(index);
   const llvm::ArrayRef<int64_t> shape = weights.shape();
-  PerChannelWeights rows = quantizeWeightsPerChannel(weights.reshaped({shape[0] * shape[1], shape[2]}));
+  PerChannelWeights rows =
+      quantizeWeightsPerChannel(weights.reshaped({shape[0] * shape[1], shape[2]}));
   return {rows.values.values<int8_t>().vec(), std::move(rows.scales)};
 }
 
@@ -382,11 +382,11 @@ constexpr int kMaxCellRangeLog2 = 4; // the cell state saturates at +-16
 
 std::vector<int32_t> recurrentGateTables() {
   std::vector<int32_t> tables;
-  for (const Activation &f : {Activation(Activation::Kind::Sigmoid, 0, 0),
-                              Activation(Activation::Kind::Tanh, 0, 0)})
+  for (const Activation &f :
+       {Activation(Activation::Kind::Sigmoid, 0, 0), Activation(Activation::Kind::Tanh, 0, 0)})
     for (int i = 0; i < ES_RECURRENT_TABLE_SIZE; ++i)
-      tables.push_back(static_cast<int32_t>(
-          roundHalfAway(32768.0 * f(-8.0 + i / 16.0), INT16_MIN, INT16_MAX)));
+      tables.push_back(
+          static_cast<int32_t>(roundHalfAway(32768.0 * f(-8.0 + i / 16.0), INT16_MIN, INT16_MAX)));
   return tables;
 }
 
@@ -413,8 +413,8 @@ QuantizedState quantizedState(LowerContext &ctx, size_t index, const std::string
   state.arg = ctx.input(index);
   state.zeroPoint = quant.zeroPoint;
   state.scale = quant.scale;
-  state.maxMagnitude = quant.scale * std::max(std::abs(-128 - quant.zeroPoint),
-                                              std::abs(127 - quant.zeroPoint));
+  state.maxMagnitude =
+      quant.scale * std::max(std::abs(-128 - quant.zeroPoint), std::abs(127 - quant.zeroPoint));
   return state;
 }
 
@@ -440,11 +440,19 @@ RecurrentS8Operands recurrentS8Operands(LowerContext &ctx, const RecurrentLoweri
   for (double scale : inputWeights.scales)
     operands.inputRequant.push_back(ctx.requant(input.scale * scale / kPreActivationScale));
   for (double scale : recurrentWeights.scales)
-    operands.recurrentRequant.push_back(
-        ctx.requant(kHiddenScale * scale / kPreActivationScale));
+    operands.recurrentRequant.push_back(ctx.requant(kHiddenScale * scale / kPreActivationScale));
   operands.w = std::move(inputWeights.values);
   operands.r = std::move(recurrentWeights.values);
   operands.tables = recurrentGateTables();
+  // Y and Y_h rescale the hidden state; by exactly 1 (an identity) for their default parameters.
+  const std::pair<int32_t *, es_requant_t *> hiddenOutputs[] = {{&p.y_zp, &p.y_requant},
+                                                                {&p.y_h_zp, &p.y_h_requant}};
+  for (size_t index : {0, 1}) {
+    const TensorQuant quant =
+        ctx.hasOutput(index) ? ctx.outputQuant(index) : TensorQuant{kHiddenScale, 0};
+    *hiddenOutputs[index].first = quant.zeroPoint;
+    *hiddenOutputs[index].second = ctx.requant(kHiddenScale / quant.scale);
+  }
   return operands;
 }
 
@@ -454,32 +462,20 @@ void quantizeRecurrent(QuantizeContext &ctx, const RecurrentOpTraits &traits) {
   if (traits.hasCellState && ctx.hasOutput(2)) ctx.annotateOutputFromRange(2);
 }
 
-void checkHiddenOutputQuant(const LowerContext &ctx) {
-  for (size_t index : {0, 1}) {
-    if (!ctx.hasOutput(index)) continue;
-    const TensorQuant quant = ctx.outputQuant(index);
-    if (quant.scale != static_cast<float>(kHiddenScale) || quant.zeroPoint != 0)
-      ctx.fail("int8 code generation needs output {} ('{}') at scale 1/128 and zero point 0 (the "
-               "hidden state's), got scale {} and zero point {}; requantise it after the layer",
-               index, ctx.outputValue(index).name, quant.scale, quant.zeroPoint);
-  }
-}
-
 int32_t cellShift(int64_t seqLength, double initialCellBound) {
   const double bound = static_cast<double>(seqLength) + initialCellBound;
-  const int rangeLog2 = std::clamp(static_cast<int>(std::ceil(std::log2(bound))), 0,
-                                   kMaxCellRangeLog2);
+  const int rangeLog2 =
+      std::clamp(static_cast<int>(std::ceil(std::log2(bound))), 0, kMaxCellRangeLog2);
   return 15 - rangeLog2;
 }
 
-S8ReferenceLayer::S8ReferenceLayer(const RecurrentS8Operands &operands,
-                                   llvm::ArrayRef<int8_t> x, int64_t gates)
+S8ReferenceLayer::S8ReferenceLayer(const RecurrentS8Operands &operands, llvm::ArrayRef<int8_t> x,
+                                   int64_t gates)
     : operands_(operands), p_(operands.params), x_(x), gates_(gates) {}
 
 int64_t S8ReferenceLayer::outputOffset(int64_t t, int64_t direction, int64_t b) const {
-  const int64_t vector =
-      p_.batch_major ? (b * p_.seq_length + t) * p_.directions + direction
-                     : (t * p_.directions + direction) * p_.batch + b;
+  const int64_t vector = p_.batch_major ? (b * p_.seq_length + t) * p_.directions + direction
+                                        : (t * p_.directions + direction) * p_.batch + b;
   return vector * p_.hidden_size;
 }
 
@@ -537,6 +533,10 @@ int32_t S8ReferenceLayer::preActivation(int64_t direction, int64_t row, int32_t 
                                         int32_t recurrentAcc) const {
   return clipGate(int64_t{es_requantize(inputAcc, inputFactor(direction, row))} +
                   es_requantize(recurrentAcc, recurrentFactor(direction, row)));
+}
+
+int8_t S8ReferenceLayer::hiddenOutput(int32_t h, es_requant_t factor, int32_t zeroPoint) {
+  return static_cast<int8_t>(saturate(int64_t{es_requantize(h, factor)} + zeroPoint, -128, 127));
 }
 
 int32_t S8ReferenceLayer::lookup(int table, int32_t z) const {

@@ -151,8 +151,8 @@ struct RowQuantizedWeights {
 };
 RowQuantizedWeights quantizeRows(const LowerContext &ctx, size_t index);
 
-// The operands shared by both ops: dimensions, zero points, factors, tables and the weights
-// (moved in). The caller sets the bias, the states' fields and the cell shift.
+// The operands shared by both ops: dimensions, zero points, factors (Y's and Y_h's too), tables
+// and the weights (moved in). The caller sets the bias, the states' fields and the cell shift.
 RecurrentS8Operands recurrentS8Operands(LowerContext &ctx, const RecurrentLowering &lowering,
                                         RowQuantizedWeights &inputWeights,
                                         RowQuantizedWeights &recurrentWeights);
@@ -176,9 +176,9 @@ int32_t cellShift(int64_t seqLength, double initialCellBound);
 // int32 bias values b / scale, docs/int8.md's rounding and saturation.
 int32_t quantizeBiasValue(double value, double scale);
 
-// Outputs Y and Y_h hold the int8 hidden state itself: fixed scale 2^-7, zero point 0.
+// Outputs Y and Y_h take the int8 hidden state's parameters (scale 2^-7, zero point 0) unless the
+// model gives them others; Y_c its calibrated range.
 void quantizeRecurrent(QuantizeContext &ctx, const RecurrentOpTraits &traits);
-void checkHiddenOutputQuant(const LowerContext &ctx);
 
 // The steps both integer references share, in docs/int8.md's terms.
 class S8ReferenceLayer {
@@ -193,14 +193,18 @@ public:
   int64_t stateOffset(int64_t direction, int64_t b) const;
   int64_t timeOf(int64_t direction, int64_t step) const;
   // acc_x + bias and acc_h + bias of gate row `row` (within the direction), saturated to int32.
-  int32_t inputAccumulator(int64_t direction, int64_t row, int64_t t, int64_t b, int32_t bias) const;
+  int32_t inputAccumulator(int64_t direction, int64_t row, int64_t t, int64_t b,
+                           int32_t bias) const;
   int32_t recurrentAccumulator(int64_t direction, int64_t row, llvm::ArrayRef<int32_t> state,
                                int32_t bias) const;
   es_requant_t inputFactor(int64_t direction, int64_t row) const;
   es_requant_t recurrentFactor(int64_t direction, int64_t row) const;
   // pre of docs/int8.md: both parts rescaled, summed, saturated to int16 and clipped.
-  int32_t preActivation(int64_t direction, int64_t row, int32_t inputAcc, int32_t recurrentAcc) const;
+  int32_t preActivation(int64_t direction, int64_t row, int32_t inputAcc,
+                        int32_t recurrentAcc) const;
   int32_t clipGate(int64_t z) const;
+  // A hidden-state value (2^-7) in an output's parameters.
+  static int8_t hiddenOutput(int32_t h, es_requant_t factor, int32_t zeroPoint);
   int32_t sigmoid(int32_t z) const { return lookup(0, z); }
   int32_t tanh(int32_t z) const { return lookup(1, z); }
   // An initial state rescaled by `factor` after removing `zeroPoint`, or zeros.

@@ -291,9 +291,9 @@ typedef struct {
 #define ES_RECURRENT_F32_SCRATCH_BYTES(p) (6 * (p)->hidden_size * (int32_t)sizeof(float))
 
 /* bias [directions, 8 * hidden]: ONNX's B (Wb then Rb), or NULL (zero). */
-void es_lstm_f32(const es_recurrent_f32_params_t *p, const float *x, const float *w,
-                 const float *r, const float *bias, const float *initial_h,
-                 const float *initial_c, float *scratch, float *y, float *y_h, float *y_c);
+void es_lstm_f32(const es_recurrent_f32_params_t *p, const float *x, const float *w, const float *r,
+                 const float *bias, const float *initial_h, const float *initial_c, float *scratch,
+                 float *y, float *y_h, float *y_c);
 
 /* bias [directions, 6 * hidden]: ONNX's B (Wb then Rb), or NULL (zero). */
 void es_gru_f32(const es_recurrent_f32_params_t *p, const float *x, const float *w, const float *r,

@@ -356,8 +356,8 @@ void es_reduce_mean_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input,
 /* ---- Recurrent layers (ONNX LSTM and GRU) ------------------------------------------------ */
 
 /* docs/int8.md "LSTM and GRU". Shapes and layouts are those of es_f32.h "Recurrent layers"; x,
- * y (hidden state: scale 2^-7, zero point 0), y_h (the same) and y_c are int8; w and r int8 with
- * one scale per gate row. Gate pre-activations are int16 Q3.12, gate values int16 Q0.15 read
+ * y, y_h and y_c are int8 (y and y_h rescaled from the int8 hidden state at 2^-7); w and r int8
+ * with one scale per gate row. Gate pre-activations are int16 Q3.12, gate values int16 Q0.15 read
  * from interpolated tables, the cell state int16 with scale 2^-cell_shift. */
 typedef struct {
   int32_t seq_length;
@@ -375,6 +375,10 @@ typedef struct {
   es_requant_t initial_h_requant; /* S_h0 * 2^7 */
   int32_t initial_c_zp;
   es_requant_t initial_c_requant; /* S_c0 * 2^cell_shift */
+  int32_t y_zp;
+  es_requant_t y_requant; /* 2^-7 / S_y */
+  int32_t y_h_zp;
+  es_requant_t y_h_requant; /* 2^-7 / S_yh */
   int32_t y_c_zp;
   es_requant_t y_c_requant; /* 2^-cell_shift / S_yc */
 } es_recurrent_s8_params_t;

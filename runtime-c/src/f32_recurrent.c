@@ -48,9 +48,9 @@ static void gate_rows(const float *w, const float *r, const float *wb, const flo
               dot(r + i * hidden, h, hidden);
 }
 
-void es_lstm_f32(const es_recurrent_f32_params_t *p, const float *x, const float *w,
-                 const float *r, const float *bias, const float *initial_h,
-                 const float *initial_c, float *scratch, float *y, float *y_h, float *y_c) {
+void es_lstm_f32(const es_recurrent_f32_params_t *p, const float *x, const float *w, const float *r,
+                 const float *bias, const float *initial_h, const float *initial_c, float *scratch,
+                 float *y, float *y_h, float *y_c) {
   const int32_t hidden = p->hidden_size, rows = 4 * hidden;
   const es_recurrent_layout_t l = layout_of(p);
   float *gates = scratch, *h = scratch + rows, *c = h + hidden;
@@ -64,8 +64,8 @@ void es_lstm_f32(const es_recurrent_f32_params_t *p, const float *x, const float
       load_state(initial_c, state, hidden, c);
       for (step = 0; step < p->seq_length; ++step) {
         const int32_t t = es_recurrent_time(&l, p->reverse, d, step);
-        gate_rows(wd, rd, wb, rb, x + es_recurrent_input_index(&l, t, b) * p->input_size, h,
-                  rows, p->input_size, hidden, gates);
+        gate_rows(wd, rd, wb, rb, x + es_recurrent_input_index(&l, t, b) * p->input_size, h, rows,
+                  p->input_size, hidden, gates);
         for (j = 0; j < hidden; ++j) {
           const float input_gate = sigmoid(clipped(p, gates[j]));
           const float output_gate = sigmoid(clipped(p, gates[hidden + j]));

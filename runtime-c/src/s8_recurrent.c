@@ -82,7 +82,13 @@ static void load_hidden(const es_recurrent_s8_params_t *p, const int8_t *initial
                             : 0);
 }
 
-static void store_hidden(const int8_t *h, int32_t n, int8_t *out) { memcpy(out, h, (size_t)n); }
+/* The hidden state (2^-7) in an output's parameters. */
+static void store_hidden(const int8_t *h, int32_t n, es_requant_t requant, int32_t zp,
+                         int8_t *out) {
+  int32_t j;
+  for (j = 0; j < n; ++j)
+    out[j] = (int8_t)es_clamp_i32(es_requantize(h[j], requant) + zp, -128, 127);
+}
 
 /* o * tanh(c) (Q0.15 times Q0.15) as int8 at 2^-7. */
 static int32_t hidden_value(const int32_t *tanh_table, int32_t output_gate, int32_t cell,
@@ -90,8 +96,8 @@ static int32_t hidden_value(const int32_t *tanh_table, int32_t output_gate, int3
   const int32_t tanh_input = cell_shift >= 12
                                  ? es_rounding_divide_by_pot(cell, cell_shift - 12)
                                  : saturate_i16((int64_t)cell * (1 << (12 - cell_shift)));
-  return es_clamp_i32(
-      es_rounding_divide_by_pot(output_gate * lookup(tanh_table, tanh_input), 23), -128, 127);
+  return es_clamp_i32(es_rounding_divide_by_pot(output_gate * lookup(tanh_table, tanh_input), 23),
+                      -128, 127);
 }
 
 void es_lstm_s8(const es_recurrent_s8_params_t *p, const int8_t *x, const int8_t *w,
@@ -129,15 +135,17 @@ void es_lstm_s8(const es_recurrent_s8_params_t *p, const int8_t *x, const int8_t
           const int32_t output_gate = lookup(sigmoid_table, load16(gates, hidden + j));
           const int32_t forget_gate = lookup(sigmoid_table, load16(gates, 2 * hidden + j));
           const int32_t candidate = lookup(tanh_table, load16(gates, 3 * hidden + j));
-          const int32_t cell = saturate_i16(
-              (int64_t)es_rounding_divide_by_pot(forget_gate * load16(c, j), 15) +
-              es_rounding_divide_by_pot(input_gate * candidate, 30 - p->cell_shift));
+          const int32_t cell =
+              saturate_i16((int64_t)es_rounding_divide_by_pot(forget_gate * load16(c, j), 15) +
+                           es_rounding_divide_by_pot(input_gate * candidate, 30 - p->cell_shift));
           store16(c, j, cell);
           h[j] = (int8_t)hidden_value(tanh_table, output_gate, cell, p->cell_shift);
         }
-        if (y) store_hidden(h, hidden, y + es_recurrent_output_index(&l, t, d, b) * hidden);
+        if (y)
+          store_hidden(h, hidden, p->y_requant, p->y_zp,
+                       y + es_recurrent_output_index(&l, t, d, b) * hidden);
       }
-      if (y_h) store_hidden(h, hidden, y_h + state);
+      if (y_h) store_hidden(h, hidden, p->y_h_requant, p->y_h_zp, y_h + state);
       if (y_c)
         for (j = 0; j < hidden; ++j)
           y_c[state + j] = (int8_t)es_clamp_i32(
@@ -188,8 +196,8 @@ void es_gru_s8(const es_recurrent_s8_params_t *p, const int8_t *x, const int8_t 
                 -65536, 65536);
             recurrent_part = es_rounding_divide_by_pot(load16(gates, hidden + j) * product, 15);
           } else {
-            recurrent_part = es_requantize(
-                dot_state(rd + row * hidden, reset_h, hidden, bd[rows + j]), mh[row]);
+            recurrent_part =
+                es_requantize(dot_state(rd + row * hidden, reset_h, hidden, bd[rows + j]), mh[row]);
           }
           store16(gates, row, clip_gate(p, (int64_t)input_part + recurrent_part));
         }
@@ -197,13 +205,14 @@ void es_gru_s8(const es_recurrent_s8_params_t *p, const int8_t *x, const int8_t 
           const int32_t update = load16(gates, j);
           const int32_t candidate = lookup(tanh_table, load16(gates, 2 * hidden + j));
           h[j] = (int8_t)es_clamp_i32(
-              es_rounding_divide_by_pot((Q15_ONE - update) * candidate + update * (h[j] * 256),
-                                        23),
+              es_rounding_divide_by_pot((Q15_ONE - update) * candidate + update * (h[j] * 256), 23),
               -128, 127);
         }
-        if (y) store_hidden(h, hidden, y + es_recurrent_output_index(&l, t, d, b) * hidden);
+        if (y)
+          store_hidden(h, hidden, p->y_requant, p->y_zp,
+                       y + es_recurrent_output_index(&l, t, d, b) * hidden);
       }
-      if (y_h) store_hidden(h, hidden, y_h + state);
+      if (y_h) store_hidden(h, hidden, p->y_h_requant, p->y_h_zp, y_h + state);
     }
   }
 }

@@ -216,5 +216,39 @@ class RecurrentRefusalTest(CliTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
 
 
+class PrequantisedRecurrentTest(CliTestCase):
+    def test_qdq_lstm_with_its_own_output_parameters(self):
+        """A QDQ model gives Y parameters other than the hidden state's: the kernel rescales."""
+        rng = np.random.default_rng(3)
+        hidden, steps = 5, 6
+        initializers = [
+            numpy_helper.from_array(rng.uniform(-0.5, 0.5, (1, 4 * hidden, 3)).astype(np.float32), "W"),
+            numpy_helper.from_array(rng.uniform(-0.5, 0.5, (1, 4 * hidden, hidden)).astype(np.float32), "R"),
+            numpy_helper.from_array(np.float32(0.02), "sx"), numpy_helper.from_array(np.int8(3), "zx"),
+            numpy_helper.from_array(np.float32(0.006), "sy"), numpy_helper.from_array(np.int8(-5), "zy")]
+        nodes = [helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+                 helper.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
+                 helper.make_node("LSTM", ["xd", "W", "R"], ["h"], name="qdq_lstm", hidden_size=hidden),
+                 helper.make_node("QuantizeLinear", ["h", "sy", "zy"], ["hq"]),
+                 helper.make_node("DequantizeLinear", ["hq", "sy", "zy"], ["y"])]
+        graph = helper.make_graph(
+            nodes, "qdq_lstm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [steps, 1, 3])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [steps, 1, 1, hidden])], initializers)
+        model = self.save_model("qdq_lstm.onnx", helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", 13)]))
+        x = self.save_npy("x.npy", rng.normal(0, 1, (steps, 1, 3)).astype(np.float32))
+        result = run("compile", model, "--precision", "int8", "-o", self.tmp / "c")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        report = json.loads((self.tmp / "c" / "report.json").read_text())["devices"][0]
+        self.assertEqual((report["outputs"][0]["scale"], report["outputs"][0]["zero_point"]),
+                         (np.float32(0.006), -5))
+        result = run("run", self.tmp / "c", "--input", f"x={x}", "-o", self.tmp / "r")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        run_onnxruntime(model, self.tmp / "ort", x=x)
+        ours, theirs = np.load(self.tmp / "r" / "y.npy"), np.load(self.tmp / "ort" / "y.npy")
+        # The hidden state (2^-7) rescaled to 0.006: within two output steps of float.
+        self.assertLessEqual(np.abs(ours - theirs).max(), 2 * 0.006 + 1e-6)
+
+
 if __name__ == "__main__":
     unittest.main()

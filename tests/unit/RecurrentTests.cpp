@@ -42,6 +42,11 @@ RandomLayer randomLayer(std::mt19937 &rng, int64_t gates) {
   p.initial_h_requant = factor(0.1, 4.0);
   p.initial_c_zp = uniform(-20, 20);
   p.initial_c_requant = factor(1.0, 5000.0);
+  // Y and Y_h: the identity (the hidden state's own parameters) or another scale.
+  p.y_zp = uniform(0, 1) ? 0 : uniform(-20, 20);
+  p.y_requant = p.y_zp == 0 ? es_requant_t{1 << 30, 1} : factor(0.2, 3.0);
+  p.y_h_zp = uniform(-20, 20);
+  p.y_h_requant = factor(0.2, 3.0);
   p.y_c_zp = uniform(-20, 20);
   p.y_c_requant = factor(1e-4, 0.1);
   const int64_t rows = p.directions * gates * p.hidden_size;
@@ -124,10 +129,10 @@ TEST_CASE("es_gru_s8 matches the integer reference bit for bit", "[recurrent][s8
 TEST_CASE("the gate tables sample sigmoid and tanh in Q0.15", "[recurrent][s8]") {
   const std::vector<int32_t> tables = recurrentGateTables();
   REQUIRE(tables.size() == 2 * ES_RECURRENT_TABLE_SIZE);
-  CHECK(tables[128] == 16384);                           // sigmoid(0) = 1/2
-  CHECK(tables[ES_RECURRENT_TABLE_SIZE + 128] == 0);     // tanh(0)
-  CHECK(tables[ES_RECURRENT_TABLE_SIZE] == -32768);      // tanh(-8) rounds to -1
-  CHECK(tables[ES_RECURRENT_TABLE_SIZE - 1] == 32757);   // sigmoid(8)
+  CHECK(tables[128] == 16384);                                     // sigmoid(0) = 1/2
+  CHECK(tables[ES_RECURRENT_TABLE_SIZE + 128] == 0);               // tanh(0)
+  CHECK(tables[ES_RECURRENT_TABLE_SIZE] == -32768);                // tanh(-8) rounds to -1
+  CHECK(tables[ES_RECURRENT_TABLE_SIZE - 1] == 32757);             // sigmoid(8)
   CHECK(tables[144] == std::lround(32768 / (1 + std::exp(-1.0)))); // sigmoid(1)
 }
 
