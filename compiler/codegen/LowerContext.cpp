@@ -284,7 +284,9 @@ void LowerContext::fakeQuantize(const Value &value) {
 
 void LowerContext::add(KernelCall kernel, std::string_view kernelClass) {
   kernel.node = &node();
-  kernel.result = node().outputs.empty() ? nullptr : node().outputs[0];
+  // The first output the node produces: a recurrent layer may leave out Y and keep Y_h.
+  const auto produced = llvm::find_if(node().outputs, [](const Value *v) { return v != nullptr; });
+  kernel.result = produced == node().outputs.end() ? nullptr : *produced;
   kernel.kernelClass = std::string(kernelClass);
   kernel.macs = node().op && node().op->macs ? node().op->macs(node()) : 0;
   program_.calls.push_back(std::move(kernel));

@@ -168,6 +168,17 @@ CInit describe(const es_transpose_f32_params_t &p) {
 CInit describe(const es_reduce_mean_f32_params_t &p) {
   return CInit::fields({F(outer), F(reduce), F(inner), F(act_min), F(act_max)});
 }
+CInit describe(const es_recurrent_s8_params_t &p) {
+  return CInit::fields({F(seq_length), F(batch), F(input_size), F(hidden_size), F(directions),
+                        F(reverse), F(batch_major), F(linear_before_reset), F(input_zp),
+                        F(gate_clip), F(cell_shift), F(initial_h_zp), F(initial_h_requant),
+                        F(initial_c_zp), F(initial_c_requant), F(y_zp), F(y_requant), F(y_h_zp),
+                        F(y_h_requant), F(y_c_zp), F(y_c_requant)});
+}
+CInit describe(const es_recurrent_f32_params_t &p) {
+  return CInit::fields({F(seq_length), F(batch), F(input_size), F(hidden_size), F(directions),
+                        F(reverse), F(batch_major), F(linear_before_reset), F(clip)});
+}
 
 #undef F
 

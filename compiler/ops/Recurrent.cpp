@@ -1,5 +1,8 @@
 #include "ops/Recurrent.h"
 
+#include "quantize/Annotate.h"
+#include "quantize/QuantMath.h"
+
 #include <llvm/ADT/StringRef.h>
 
 #include <algorithm>
@@ -90,7 +93,8 @@ std::vector<Activation> parseActivations(const NodeContext &ctx, const Recurrent
   const std::vector<float> betas = ctx.attrFloats("activation_beta");
   size_t nextAlpha = 0, nextBeta = 0;
   std::vector<Activation> activations;
-  for (const std::string &name : activationNames(ctx, traits, numDirections)) {
+  const std::vector<std::string> names = activationNames(ctx, traits, numDirections);
+  for (const std::string &name : names) {
     const ActivationSpec *spec = std::find_if(
         std::begin(kActivationSpecs), std::end(kActivationSpecs),
         [&](const ActivationSpec &candidate) {
@@ -137,6 +141,10 @@ RecurrentAttributes parseRecurrentAttributes(const NodeContext &ctx,
     attributes.clip = clip;
   }
   attributes.activations = parseActivations(ctx, traits, attributes.numDirections);
+  const std::vector<std::string> names = activationNames(ctx, traits, attributes.numDirections);
+  for (size_t i = 0; i < names.size(); ++i)
+    attributes.defaultActivations &= llvm::StringRef(names[i]).equals_insensitive(
+        traits.defaultActivations[i % traits.defaultActivations.size()]);
   return attributes;
 }
 
@@ -307,6 +315,246 @@ void applyAffine(const double *matrix, const double *bias, llvm::ArrayRef<double
     for (size_t column = 0; column < columns; ++column) sum += weights[column] * vector[column];
     result[row] = sum;
   }
+}
+
+RecurrentLowering checkRecurrentLowering(LowerContext &ctx, const RecurrentOpTraits &traits) {
+  RecurrentLowering lowering;
+  lowering.attributes = parseRecurrentAttributes(ctx, traits);
+  if (!lowering.attributes.defaultActivations)
+    ctx.fail("code generation supports only the default activations (Sigmoid for the gates, Tanh "
+             "elsewhere); export the layer without the activations attribute");
+  const SequenceDims dims = sequenceDims(ctx.inputShape(kSequence), lowering.attributes.batchMajor);
+  lowering.seqLength = dims.seqLength;
+  lowering.batchSize = dims.batchSize;
+  lowering.inputSize = dims.inputSize;
+  if (ctx.hasInput(kSequenceLengths)) {
+    // Exporters that pass sequence_lens for fixed-length input give every entry the full length.
+    if (!ctx.inputIsConstant(kSequenceLengths))
+      ctx.fail("code generation needs a constant sequence_lens (the full sequence length); "
+               "remove the input or make it a constant");
+    for (int64_t length : ctx.constantInput(kSequenceLengths).toInt64Vector())
+      if (length != dims.seqLength)
+        ctx.fail("code generation supports sequence_lens only equal to the sequence length {}, "
+                 "got {}; pad the sequences to full length",
+                 dims.seqLength, length);
+  }
+  return lowering;
+}
+
+es_recurrent_f32_params_t recurrentF32Params(const RecurrentLowering &lowering) {
+  const RecurrentAttributes &attributes = lowering.attributes;
+  es_recurrent_f32_params_t p{};
+  p.seq_length = static_cast<int32_t>(lowering.seqLength);
+  p.batch = static_cast<int32_t>(lowering.batchSize);
+  p.input_size = static_cast<int32_t>(lowering.inputSize);
+  p.hidden_size = static_cast<int32_t>(attributes.hiddenSize);
+  p.directions = static_cast<int32_t>(attributes.numDirections);
+  p.reverse = attributes.direction == RecurrentAttributes::Direction::Reverse;
+  p.batch_major = attributes.batchMajor;
+  p.clip = attributes.clip ? static_cast<float>(*attributes.clip) : INFINITY;
+  return p;
+}
+
+KernelArg optionalFloatArgument(LowerContext &ctx, size_t index, const std::string &suffix) {
+  if (!ctx.hasInput(index)) return LowerContext::null();
+  if (ctx.inputIsConstant(index)) return ctx.constantArray(suffix, ctx.floatConstant(index));
+  return ctx.input(index);
+}
+
+KernelArg optionalOutput(LowerContext &ctx, size_t index) {
+  return ctx.hasOutput(index) ? ctx.output(index) : LowerContext::null();
+}
+
+RowQuantizedWeights quantizeRows(const LowerContext &ctx, size_t index) {
+  const Tensor &weights = ctx.constantInput(index);
+  const llvm::ArrayRef<int64_t> shape = weights.shape();
+  PerChannelWeights rows =
+      quantizeWeightsPerChannel(weights.reshaped({shape[0] * shape[1], shape[2]}));
+  return {rows.values.values<int8_t>().vec(), std::move(rows.scales)};
+}
+
+namespace {
+// Gate formats of docs/int8.md: pre-activations Q3.12, gate values Q0.15, hidden state 2^-7.
+constexpr double kPreActivationScale = 1.0 / 4096.0;
+constexpr double kHiddenScale = 1.0 / 128.0;
+constexpr int kMaxCellRangeLog2 = 4; // the cell state saturates at +-16
+} // namespace
+
+std::vector<int32_t> recurrentGateTables() {
+  std::vector<int32_t> tables;
+  for (const Activation &f :
+       {Activation(Activation::Kind::Sigmoid, 0, 0), Activation(Activation::Kind::Tanh, 0, 0)})
+    for (int i = 0; i < ES_RECURRENT_TABLE_SIZE; ++i)
+      tables.push_back(
+          static_cast<int32_t>(roundHalfAway(32768.0 * f(-8.0 + i / 16.0), INT16_MIN, INT16_MAX)));
+  return tables;
+}
+
+int32_t quantizeBiasValue(double value, double scale) {
+  return static_cast<int32_t>(roundHalfAway(value / scale, INT32_MIN, INT32_MAX));
+}
+
+QuantizedState quantizedState(LowerContext &ctx, size_t index, const std::string &suffix) {
+  QuantizedState state{LowerContext::null()};
+  if (!ctx.hasInput(index)) return state;
+  if (ctx.inputIsConstant(index)) {
+    const std::vector<float> values = ctx.floatConstant(index);
+    double maxAbs = 0.0;
+    for (float v : values) maxAbs = std::max(maxAbs, std::fabs(static_cast<double>(v)));
+    state.scale = maxAbs > 0.0 ? maxAbs / 127.0 : 1.0;
+    std::vector<int8_t> quantised;
+    for (float v : values)
+      quantised.push_back(static_cast<int8_t>(roundHalfAway(v / state.scale, -127, 127)));
+    state.arg = ctx.constantArray(suffix, std::move(quantised));
+    state.maxMagnitude = maxAbs;
+    return state;
+  }
+  const TensorQuant quant = ctx.inputQuant(index);
+  state.arg = ctx.input(index);
+  state.zeroPoint = quant.zeroPoint;
+  state.scale = quant.scale;
+  state.maxMagnitude =
+      quant.scale * std::max(std::abs(-128 - quant.zeroPoint), std::abs(127 - quant.zeroPoint));
+  return state;
+}
+
+RecurrentS8Operands recurrentS8Operands(LowerContext &ctx, const RecurrentLowering &lowering,
+                                        RowQuantizedWeights &inputWeights,
+                                        RowQuantizedWeights &recurrentWeights) {
+  const RecurrentAttributes &attributes = lowering.attributes;
+  const TensorQuant input = ctx.inputQuant(kSequence);
+  RecurrentS8Operands operands;
+  es_recurrent_s8_params_t &p = operands.params;
+  p.seq_length = static_cast<int32_t>(lowering.seqLength);
+  p.batch = static_cast<int32_t>(lowering.batchSize);
+  p.input_size = static_cast<int32_t>(lowering.inputSize);
+  p.hidden_size = static_cast<int32_t>(attributes.hiddenSize);
+  p.directions = static_cast<int32_t>(attributes.numDirections);
+  p.reverse = attributes.direction == RecurrentAttributes::Direction::Reverse;
+  p.batch_major = attributes.batchMajor;
+  p.input_zp = input.zeroPoint;
+  p.gate_clip = attributes.clip ? static_cast<int32_t>(roundHalfAway(
+                                      *attributes.clip / kPreActivationScale, 0, INT16_MAX))
+                                : INT16_MAX;
+  p.cell_shift = 15;
+  for (double scale : inputWeights.scales)
+    operands.inputRequant.push_back(ctx.requant(input.scale * scale / kPreActivationScale));
+  for (double scale : recurrentWeights.scales)
+    operands.recurrentRequant.push_back(ctx.requant(kHiddenScale * scale / kPreActivationScale));
+  operands.w = std::move(inputWeights.values);
+  operands.r = std::move(recurrentWeights.values);
+  operands.tables = recurrentGateTables();
+  // Y and Y_h rescale the hidden state; by exactly 1 (an identity) for their default parameters.
+  const std::pair<int32_t *, es_requant_t *> hiddenOutputs[] = {{&p.y_zp, &p.y_requant},
+                                                                {&p.y_h_zp, &p.y_h_requant}};
+  for (size_t index : {0, 1}) {
+    const TensorQuant quant =
+        ctx.hasOutput(index) ? ctx.outputQuant(index) : TensorQuant{kHiddenScale, 0};
+    *hiddenOutputs[index].first = quant.zeroPoint;
+    *hiddenOutputs[index].second = ctx.requant(kHiddenScale / quant.scale);
+  }
+  return operands;
+}
+
+void quantizeRecurrent(QuantizeContext &ctx, const RecurrentOpTraits &traits) {
+  for (size_t index : {0, 1})
+    if (ctx.hasOutput(index)) ctx.annotateOutputFixed(index, kHiddenScale, 0);
+  if (traits.hasCellState && ctx.hasOutput(2)) ctx.annotateOutputFromRange(2);
+}
+
+int32_t cellShift(int64_t seqLength, double initialCellBound) {
+  const double bound = static_cast<double>(seqLength) + initialCellBound;
+  const int rangeLog2 =
+      std::clamp(static_cast<int>(std::ceil(std::log2(bound))), 0, kMaxCellRangeLog2);
+  return 15 - rangeLog2;
+}
+
+S8ReferenceLayer::S8ReferenceLayer(const RecurrentS8Operands &operands, llvm::ArrayRef<int8_t> x,
+                                   int64_t gates)
+    : operands_(operands), p_(operands.params), x_(x), gates_(gates) {}
+
+int64_t S8ReferenceLayer::outputOffset(int64_t t, int64_t direction, int64_t b) const {
+  const int64_t vector = p_.batch_major ? (b * p_.seq_length + t) * p_.directions + direction
+                                        : (t * p_.directions + direction) * p_.batch + b;
+  return vector * p_.hidden_size;
+}
+
+int64_t S8ReferenceLayer::stateOffset(int64_t direction, int64_t b) const {
+  return (p_.batch_major ? b * p_.directions + direction : direction * p_.batch + b) *
+         p_.hidden_size;
+}
+
+int64_t S8ReferenceLayer::timeOf(int64_t direction, int64_t step) const {
+  return p_.reverse || direction == 1 ? p_.seq_length - 1 - step : step;
+}
+
+int32_t S8ReferenceLayer::saturate(int64_t x, int64_t lo, int64_t hi) {
+  return static_cast<int32_t>(std::clamp(x, lo, hi));
+}
+
+int64_t S8ReferenceLayer::roundShift(int64_t x, int n) {
+  if (n == 0) return x;
+  const int64_t magnitude = (std::abs(x) + (int64_t{1} << (n - 1))) >> n;
+  return x < 0 ? -magnitude : magnitude;
+}
+
+int32_t S8ReferenceLayer::inputAccumulator(int64_t direction, int64_t row, int64_t t, int64_t b,
+                                           int32_t bias) const {
+  const int64_t in = p_.input_size;
+  const int64_t vector = p_.batch_major ? b * p_.seq_length + t : t * p_.batch + b;
+  const int8_t *weights = operands_.w.data() + (direction * gates_ * p_.hidden_size + row) * in;
+  int64_t sum = bias;
+  for (int64_t k = 0; k < in; ++k) sum += (int64_t{x_[vector * in + k]} - p_.input_zp) * weights[k];
+  return saturate(sum, INT32_MIN, INT32_MAX);
+}
+
+int32_t S8ReferenceLayer::recurrentAccumulator(int64_t direction, int64_t row,
+                                               llvm::ArrayRef<int32_t> state, int32_t bias) const {
+  const int64_t hidden = p_.hidden_size;
+  const int8_t *weights = operands_.r.data() + (direction * gates_ * hidden + row) * hidden;
+  int64_t sum = bias;
+  for (int64_t k = 0; k < hidden; ++k) sum += int64_t{state[k]} * weights[k];
+  return saturate(sum, INT32_MIN, INT32_MAX);
+}
+
+es_requant_t S8ReferenceLayer::inputFactor(int64_t direction, int64_t row) const {
+  return operands_.inputRequant[direction * gates_ * p_.hidden_size + row];
+}
+
+es_requant_t S8ReferenceLayer::recurrentFactor(int64_t direction, int64_t row) const {
+  return operands_.recurrentRequant[direction * gates_ * p_.hidden_size + row];
+}
+
+int32_t S8ReferenceLayer::clipGate(int64_t z) const {
+  return saturate(saturate(z, INT16_MIN, INT16_MAX), -p_.gate_clip, p_.gate_clip);
+}
+
+int32_t S8ReferenceLayer::preActivation(int64_t direction, int64_t row, int32_t inputAcc,
+                                        int32_t recurrentAcc) const {
+  return clipGate(int64_t{es_requantize(inputAcc, inputFactor(direction, row))} +
+                  es_requantize(recurrentAcc, recurrentFactor(direction, row)));
+}
+
+int8_t S8ReferenceLayer::hiddenOutput(int32_t h, es_requant_t factor, int32_t zeroPoint) {
+  return static_cast<int8_t>(saturate(int64_t{es_requantize(h, factor)} + zeroPoint, -128, 127));
+}
+
+int32_t S8ReferenceLayer::lookup(int table, int32_t z) const {
+  const int32_t *entries = operands_.tables.data() + table * ES_RECURRENT_TABLE_SIZE;
+  const int32_t position = z + 32768; // 256 positions per table step
+  const int32_t i = position / 256, fraction = position % 256;
+  return entries[i] +
+         static_cast<int32_t>(roundShift(int64_t{entries[i + 1] - entries[i]} * fraction, 8));
+}
+
+std::vector<int32_t> S8ReferenceLayer::initialState(const int8_t *state, int64_t offset,
+                                                    int32_t zeroPoint, es_requant_t factor,
+                                                    int32_t lo, int32_t hi) const {
+  std::vector<int32_t> values(static_cast<size_t>(p_.hidden_size), 0);
+  if (!state) return values;
+  for (int64_t j = 0; j < p_.hidden_size; ++j)
+    values[j] = saturate(es_requantize(state[offset + j] - zeroPoint, factor), lo, hi);
+  return values;
 }
 
 int64_t recurrentMacs(const Node &node) {

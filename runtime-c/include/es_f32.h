@@ -261,6 +261,44 @@ typedef struct {
 /* ReduceMean: clamp(mean) over each reduced block. */
 void es_reduce_mean_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
 
+/* ---- Recurrent layers (ONNX LSTM and GRU) ------------------------------------------------ */
+
+/* One layer over a whole sequence. Shapes (ONNX's, for either layout):
+ *   x         [seq_length, batch, input_size]       batch_major: [batch, seq_length, input_size]
+ *   w         [directions, gates * hidden_size, input_size]
+ *   r         [directions, gates * hidden_size, hidden_size]
+ *   y         [seq_length, directions, batch, hidden] batch_major: [batch, seq_length, directions,
+ *                                                     hidden]
+ *   states    [directions, batch, hidden_size]      batch_major: [batch, directions, hidden_size]
+ * with gates = 4 (LSTM: input, output, forget, cell) or 3 (GRU: update, reset, hidden), the
+ * default activations (sigmoid for the gates, tanh elsewhere), every sequence of full length, and
+ * the second direction of a bidirectional layer walking the sequence backwards. y, y_h, y_c and
+ * the initial states may be NULL (initial states then zero). scratch holds the gates and the
+ * states: ES_RECURRENT_F32_SCRATCH_BYTES(p) bytes at a 4-byte aligned address, contents undefined
+ * on entry and on return. */
+typedef struct {
+  int32_t seq_length;
+  int32_t batch;
+  int32_t input_size;
+  int32_t hidden_size;
+  int32_t directions;          /* 1, or 2 for bidirectional */
+  int32_t reverse;             /* a single direction walks the sequence backwards */
+  int32_t batch_major;         /* ONNX layout = 1 */
+  int32_t linear_before_reset; /* GRU: the reset gate scales R_h * h + Rb_h instead of h */
+  float clip;                  /* gate pre-activations clamped to [-clip, clip]; INFINITY: none */
+} es_recurrent_f32_params_t;
+
+#define ES_RECURRENT_F32_SCRATCH_BYTES(p) (6 * (p)->hidden_size * (int32_t)sizeof(float))
+
+/* bias [directions, 8 * hidden]: ONNX's B (Wb then Rb), or NULL (zero). */
+void es_lstm_f32(const es_recurrent_f32_params_t *p, const float *x, const float *w, const float *r,
+                 const float *bias, const float *initial_h, const float *initial_c, float *scratch,
+                 float *y, float *y_h, float *y_c);
+
+/* bias [directions, 6 * hidden]: ONNX's B (Wb then Rb), or NULL (zero). */
+void es_gru_f32(const es_recurrent_f32_params_t *p, const float *x, const float *w, const float *r,
+                const float *bias, const float *initial_h, float *scratch, float *y, float *y_h);
+
 #ifdef __cplusplus
 }
 #endif

@@ -353,6 +353,57 @@ typedef struct {
 /* ReduceMean: qy = clamp(requantize(sum (qx - Zx), requant) + Zy) over each reduced block. */
 void es_reduce_mean_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
 
+/* ---- Recurrent layers (ONNX LSTM and GRU) ------------------------------------------------ */
+
+/* docs/int8.md "LSTM and GRU". Shapes and layouts are those of es_f32.h "Recurrent layers"; x,
+ * y, y_h and y_c are int8 (y and y_h rescaled from the int8 hidden state at 2^-7); w and r int8
+ * with one scale per gate row. Gate pre-activations are int16 Q3.12, gate values int16 Q0.15 read
+ * from interpolated tables, the cell state int16 with scale 2^-cell_shift. */
+typedef struct {
+  int32_t seq_length;
+  int32_t batch;
+  int32_t input_size;
+  int32_t hidden_size;
+  int32_t directions;
+  int32_t reverse;
+  int32_t batch_major;
+  int32_t linear_before_reset; /* GRU */
+  int32_t input_zp;
+  int32_t gate_clip;  /* |pre-activation| limit in Q3.12 (ONNX clip); 32767 when none */
+  int32_t cell_shift; /* LSTM: cell state scale 2^-cell_shift, 11 to 15 */
+  int32_t initial_h_zp;
+  es_requant_t initial_h_requant; /* S_h0 * 2^7 */
+  int32_t initial_c_zp;
+  es_requant_t initial_c_requant; /* S_c0 * 2^cell_shift */
+  int32_t y_zp;
+  es_requant_t y_requant; /* 2^-7 / S_y */
+  int32_t y_h_zp;
+  es_requant_t y_h_requant; /* 2^-7 / S_yh */
+  int32_t y_c_zp;
+  es_requant_t y_c_requant; /* 2^-cell_shift / S_yc */
+} es_recurrent_s8_params_t;
+
+/* Entries of one function's table: f(-8 + i / 16) in Q0.15 for i in [0, 256]. */
+#define ES_RECURRENT_TABLE_SIZE 257
+/* Gates and cell state (int16, stored bytewise) and the int8 hidden state; contents undefined on
+ * entry and on return. */
+#define ES_RECURRENT_S8_SCRATCH_BYTES(p) (12 * (p)->hidden_size)
+
+/* bias [directions, 4 * hidden] int32 (LSTM: Wb + Rb at S_x * S_w[row]; GRU: the update and
+ * reset rows' Wb + Rb and the hidden row's Wb at S_x * S_w[row], then the hidden rows' Rb at
+ * 2^-7 * S_r[2 * hidden + j]); input_requant[directions * gates * hidden] S_x * S_w[row] / 2^-12,
+ * recurrent_requant likewise 2^-7 * S_r[row] / 2^-12; tables [2][ES_RECURRENT_TABLE_SIZE]:
+ * sigmoid then tanh. initial_h, initial_c, y, y_h and y_c may be NULL. */
+void es_lstm_s8(const es_recurrent_s8_params_t *p, const int8_t *x, const int8_t *w,
+                const int8_t *r, const int32_t *bias, const es_requant_t *input_requant,
+                const es_requant_t *recurrent_requant, const int32_t *tables,
+                const int8_t *initial_h, const int8_t *initial_c, int8_t *scratch, int8_t *y,
+                int8_t *y_h, int8_t *y_c);
+void es_gru_s8(const es_recurrent_s8_params_t *p, const int8_t *x, const int8_t *w, const int8_t *r,
+               const int32_t *bias, const es_requant_t *input_requant,
+               const es_requant_t *recurrent_requant, const int32_t *tables,
+               const int8_t *initial_h, int8_t *scratch, int8_t *y, int8_t *y_h);
+
 #ifdef __cplusplus
 }
 #endif

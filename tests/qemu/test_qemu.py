@@ -106,6 +106,16 @@ class SingleDeviceBitExactTest(QemuCase):
         self.check_model("har", HAR / "model.onnx", inputs,
                          ["--calibration", HAR / "calibration.npz"])
 
+    def test_recurrent_layers_on_cortex_m4(self):
+        # The onnx.helper LSTM (bidirectional with clip, reverse) and GRU (reset before R_h) layers.
+        data = SOURCE / "tests" / "data" / "rnn"
+        for name in ("helper_variants",):
+            arrays = np.load(data / f"{name}_inputs.npz")
+            inputs = {key: self.save_npy(f"{name}_{key}.npy", arrays[key]) for key in arrays.files}
+            self.check_model(name, data / f"{name}.onnx", inputs,
+                             ["--calibration", data / f"{name}_calibration.npz"],
+                             targets=("cortex-m4",))
+
     @unittest.skipUnless(REAL.is_dir(), f"{REAL} is absent (a plain clone): real models skipped")
     def test_real_models(self):
         for name in sorted(p.name for p in REAL.iterdir() if p.is_dir()):
