@@ -224,6 +224,12 @@ void es_max_pool2d_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_
 void es_avg_pool2d_s8(const es_pool2d_s8_params_t *p, const es_requant_t *per_count,
                       const int8_t *input, int8_t *output);
 
+/* The average pool of an input and output with the same scale and zero point, as TFLite's
+ * AVERAGE_POOL_2D computes it: qy = clamp(round_half_away(sum qx / n)) over the window's n
+ * counted elements, padded ones (count_include_pad) reading Zx. */
+void es_avg_pool2d_same_scale_s8(const es_pool2d_s8_params_t *p, const int8_t *input,
+                                 int8_t *output);
+
 /* Input [batch, channels, size] (size: the product of the spatial dimensions), output
  * [batch, channels]. */
 typedef struct {
