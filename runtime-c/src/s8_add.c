@@ -23,7 +23,7 @@ typedef struct {
 /* An operand's factor (at most 1/2) applied to (q - Z) * 2^20: no left shift, and right >= 1.
  * The factor 1/2 itself, (2^30, shift 0), is applied as (2^31 - 1, right 1): the high multiply
  * by 2^31 - 1 returns any |x| <= 2^30 unchanged, and x, a multiple of 2^20, halves exactly, as
- * the multiply by 2^30 halves it. */
+ * the multiply by 2^30 halves it. A factor that underflowed, (0, shift 0), stays 0. */
 typedef struct {
   int32_t multiplier;
   int32_t right;
@@ -38,7 +38,8 @@ typedef struct {
 
 static add_operand_rescale_t add_operand_rescale_of(es_requant_t m) {
   add_operand_rescale_t r;
-  r.multiplier = m.shift == 0 ? INT32_MAX : m.multiplier;
+  const int32_t is_half = m.shift == 0 && m.multiplier != 0;
+  r.multiplier = is_half ? INT32_MAX : m.multiplier;
   r.right = m.shift == 0 ? 1 : -m.shift;
   r.half = (int32_t)1 << (r.right - 1);
   return r;
