@@ -31,6 +31,14 @@ CInit field(es_binary_s8_op_t op) {
   }
   return CInit::integer(op);
 }
+CInit field(es_add_s8_layout_t layout) {
+  switch (layout) {
+  case ES_ADD_S8_SAME: return CInit::symbol("ES_ADD_S8_SAME");
+  case ES_ADD_S8_SCALAR: return CInit::symbol("ES_ADD_S8_SCALAR");
+  case ES_ADD_S8_PER_CHANNEL: return CInit::symbol("ES_ADD_S8_PER_CHANNEL");
+  }
+  return CInit::integer(layout);
+}
 CInit field(es_binary_f32_op_t op) {
   switch (op) {
   case ES_F32_ADD: return CInit::symbol("ES_F32_ADD");
@@ -97,6 +105,11 @@ CInit describe(const es_binary_s8_params_t &p) {
   return CInit::fields({F(op), F(a_shape), F(b_shape), F(out_shape), F(a_zp), F(b_zp),
                         F(output_zp), F(a_requant), F(b_requant), F(output_requant), F(act_min),
                         F(act_max)});
+}
+CInit describe(const es_add_s8_params_t &p) {
+  return CInit::fields({F(outer), F(channels), F(inner), F(b_layout), F(subtract), F(a_zp),
+                        F(b_zp), F(output_zp), F(a_requant), F(b_requant), F(output_requant),
+                        F(act_min), F(act_max)});
 }
 CInit describe(const es_softmax_s8_params_t &p) {
   return CInit::fields({F(outer), F(length), F(inner)});

@@ -28,6 +28,7 @@ template <typename T> struct CTypeName;
   X(es_pool2d_s8_params_t)                                                                         \
   X(es_global_avg_pool_s8_params_t)                                                                \
   X(es_binary_s8_params_t)                                                                         \
+  X(es_add_s8_params_t)                                                                            \
   X(es_softmax_s8_params_t)                                                                        \
   X(es_concat_s8_input_t)                                                                          \
   X(es_concat_s8_params_t)                                                                         \

@@ -76,6 +76,18 @@ void lower(LowerContext &ctx) {
   p.input_zp = in.zeroPoint;
   p.output_zp = out.zeroPoint;
   std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
+  // With one scale and zero point (TFLite's AVERAGE_POOL_2D requires them) the mean is TFLite's
+  // rounded integer division; the int32 sum holds any window below 2^23 taps.
+  if (in.scale == out.scale && in.zeroPoint == out.zeroPoint &&
+      int64_t{p.kernel_h} * p.kernel_w < (int64_t{1} << 23)) {
+    ctx.call<es_pool2d_s8_params_t>(
+        "es_avg_pool2d_same_scale_s8", p, {ctx.input(0), ctx.output()},
+        [](const es_pool2d_s8_params_t &p, const KernelArgs &a) {
+          es_avg_pool2d_same_scale_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+        },
+        "pool");
+    return;
+  }
   // Windows cut by padding average fewer elements: one factor per possible count.
   std::vector<es_requant_t> perCount;
   for (int32_t count = 1; count <= p.kernel_h * p.kernel_w; ++count)

@@ -91,6 +91,76 @@ KernelArg operand(LowerContext &ctx, size_t index) {
   return ctx.constantArray(suffix, ctx.floatConstant(index));
 }
 
+// How es_add_s8 sees an Add or Sub: `full` is the operand with the output's shape, the other
+// one value, the output's shape, or a contiguous run of the output's axes (its channels).
+struct AddLayout {
+  size_t full; // 0 (a) or 1 (b); b only for Add, which commutes
+  es_add_s8_layout_t layout;
+  int64_t outer, channels, inner;
+};
+
+std::optional<AddLayout> addLayout(const std::array<Shape, 3> &shapes, bool commutes) {
+  const Shape &out = shapes[2];
+  for (size_t full : {size_t{0}, size_t{1}}) {
+    if (shapes[full] != out || (full == 1 && !commutes)) continue;
+    const Shape &other = shapes[1 - full];
+    const int64_t count = numElements(out);
+    if (numElements(other) == 1) return AddLayout{full, ES_ADD_S8_SCALAR, 1, 1, count};
+    if (other == out) return AddLayout{full, ES_ADD_S8_SAME, 1, 1, count};
+    size_t first = out.size(), last = 0;
+    for (size_t axis = 0; axis < out.size(); ++axis)
+      if (other[axis] != 1) first = std::min(first, axis), last = axis;
+    bool spans = true;
+    for (size_t axis = first; axis <= last; ++axis) spans = spans && other[axis] == out[axis];
+    if (!spans) continue;
+    const auto product = [&](size_t begin, size_t end) {
+      return numElements(llvm::ArrayRef<int64_t>(out).slice(begin, end - begin));
+    };
+    return AddLayout{full, ES_ADD_S8_PER_CHANNEL, product(0, first), product(first, last + 1),
+                     product(last + 1, out.size())};
+  }
+  return std::nullopt;
+}
+
+// es_add_s8's int32 arithmetic is exact when both operand factors are at most 1/2 and the output
+// factor's left shift at most 1 (es_s8.h).
+bool addFactorsFit(const es_binary_s8_params_t &p) {
+  const auto atMostHalf = [](es_requant_t m) {
+    return m.shift < 0 || (m.shift == 0 && m.multiplier <= (int32_t{1} << 30));
+  };
+  return atMostHalf(p.a_requant) && atMostHalf(p.b_requant) && p.output_requant.shift <= 1;
+}
+
+// Add and Sub without general broadcasting go to es_add_s8; false when they need es_binary_s8.
+bool lowerAddWithoutBroadcast(LowerContext &ctx, const es_binary_s8_params_t &binary) {
+  if (!addFactorsFit(binary)) return false;
+  const auto layout = addLayout(kernelBroadcastShapes(ctx), binary.op == ES_S8_ADD);
+  if (!layout || layout->inner > INT32_MAX / std::max<int64_t>(layout->outer * layout->channels, 1))
+    return false;
+  const bool swap = layout->full == 1;
+  es_add_s8_params_t p{};
+  p.outer = static_cast<int32_t>(layout->outer);
+  p.channels = static_cast<int32_t>(layout->channels);
+  p.inner = static_cast<int32_t>(layout->inner);
+  p.b_layout = layout->layout;
+  p.subtract = binary.op == ES_S8_SUB;
+  p.a_zp = swap ? binary.b_zp : binary.a_zp;
+  p.b_zp = swap ? binary.a_zp : binary.b_zp;
+  p.a_requant = swap ? binary.b_requant : binary.a_requant;
+  p.b_requant = swap ? binary.a_requant : binary.b_requant;
+  p.output_zp = binary.output_zp;
+  p.output_requant = binary.output_requant;
+  p.act_min = binary.act_min;
+  p.act_max = binary.act_max;
+  ctx.call<es_add_s8_params_t>(
+      "es_add_s8", p, {operand(ctx, swap ? 1 : 0), operand(ctx, swap ? 0 : 1), ctx.output()},
+      [](const es_add_s8_params_t &p, const KernelArgs &a) {
+        es_add_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.out<int8_t>(3));
+      },
+      "add");
+  return true;
+}
+
 es_binary_f32_op_t floatOp(ArithmeticKind kind) {
   switch (kind) {
   case ArithmeticKind::Add: return ES_F32_ADD;
@@ -140,6 +210,7 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
     p.b_requant = ctx.requant(b.scale / twiceMax);
     p.output_requant =
         ctx.requant(twiceMax / (static_cast<double>(1 << ES_S8_ADD_LEFT_SHIFT) * y.scale));
+    if (lowerAddWithoutBroadcast(ctx, p)) return;
   }
   ctx.call<es_binary_s8_params_t>(
       "es_binary_s8", p, {operand(ctx, 0), operand(ctx, 1), ctx.output()},

@@ -21,6 +21,9 @@ void inferNodeShapes(Node &node);
 void foldConstants(Graph &graph);
 // BatchNormalization after a Conv or Gemm with constant weights is folded into them.
 void foldBatchNorm(Graph &graph);
+// An Add, Sub or Mul of a constant (one value, or one per output channel) after a Conv,
+// ConvTranspose, Gemm or 2-D MatMul with constant weights is folded into its weights and bias.
+void foldChannelAffine(Graph &graph);
 // Drops nodes whose outputs nothing uses, and values left without a user.
 void removeDeadNodes(Graph &graph);
 

@@ -13,6 +13,7 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"infer-shapes", inferShapes},
       {"fold-constants", foldConstants},
       {"fold-batchnorm", foldBatchNorm},
+      {"fold-channel-affine", foldChannelAffine},
       {"remove-dead-nodes", removeDeadNodes},
   };
   for (const Step &step : kSteps) {

@@ -224,6 +224,12 @@ void es_max_pool2d_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_
 void es_avg_pool2d_s8(const es_pool2d_s8_params_t *p, const es_requant_t *per_count,
                       const int8_t *input, int8_t *output);
 
+/* The average pool of an input and output with the same scale and zero point, as TFLite's
+ * AVERAGE_POOL_2D computes it: qy = clamp(round_half_away(sum qx / n)) over the window's n
+ * counted elements, padded ones (count_include_pad) reading Zx. */
+void es_avg_pool2d_same_scale_s8(const es_pool2d_s8_params_t *p, const int8_t *input,
+                                 int8_t *output);
+
 /* Input [batch, channels, size] (size: the product of the spatial dimensions), output
  * [batch, channels]. */
 typedef struct {
@@ -269,6 +275,36 @@ typedef struct {
 /* qy = clamp(requantize(combined, output_requant) + Zy) with numpy broadcasting: ONNX Add, Sub,
  * Mul as docs/int8.md rescales them. */
 void es_binary_s8(const es_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *output);
+
+/* How the second operand of es_add_s8 lines up with the first (and the output). */
+typedef enum {
+  ES_ADD_S8_SAME,       /* b has a's shape */
+  ES_ADD_S8_SCALAR,     /* b is one value */
+  ES_ADD_S8_PER_CHANNEL /* b holds `channels` values, one per channel */
+} es_add_s8_layout_t;
+
+/* a and the output are [outer, channels, inner]. The rescaling factors are es_binary_s8's;
+ * the compiler chooses this kernel only when a_requant and b_requant are at most 1/2 (shift <= 0)
+ * and output_requant's shift is at most 1, so that no intermediate value leaves int32. */
+typedef struct {
+  int32_t outer;
+  int32_t channels;
+  int32_t inner;
+  es_add_s8_layout_t b_layout;
+  int32_t subtract; /* non-zero: a - b */
+  int32_t a_zp;
+  int32_t b_zp;
+  int32_t output_zp;
+  es_requant_t a_requant;
+  es_requant_t b_requant;
+  es_requant_t output_requant;
+  int32_t act_min;
+  int32_t act_max;
+} es_add_s8_params_t;
+
+/* Add or Sub of int8 tensors without general broadcasting, bit-exact with es_binary_s8 (which
+ * stays the reference): each operand is rescaled once where it repeats. */
+void es_add_s8(const es_add_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *output);
 
 /* Any element-wise function of one input (Sigmoid, Tanh, LeakyRelu, ...): out[i] =
  * table[in[i] + 128], the 256-entry table docs/int8.md has the compiler compute. */

@@ -60,16 +60,21 @@ static inline es_s8_rescale_t es_s8_rescale_of(es_requant_t m) {
 /* rounding_doubling_high_mul is (p + nudge) / 2^31 truncated, which for either sign of p equals
  * floor((p + 2^30) / 2^31); rounding_divide_by_pot rounds halves away from zero, which is
  * floor((x + half - (x < 0)) / 2^right). Both shifts are arithmetic (as in common.c). */
-static inline int8_t es_s8_rescale_output(int32_t acc, es_s8_rescale_t r, int32_t output_zp,
-                                          int32_t act_min, int32_t act_max) {
+static inline int32_t es_s8_high_mul(int32_t acc, int32_t multiplier) {
 #if ES_S8_USE_DSP
   /* floor((p + 2^30) / 2^31) is floor((2 * acc * multiplier + 2^31) / 2^32), one SMMULR, and
    * 2 * acc fits int32 as |acc| < 2^29. ACLE has no intrinsic for it. */
   int32_t high;
-  __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc * 2), "r"(r.multiplier));
+  __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc * 2), "r"(multiplier));
+  return high;
 #else
-  const int32_t high = (int32_t)(((int64_t)acc * r.multiplier + ((int64_t)1 << 30)) >> 31);
+  return (int32_t)(((int64_t)acc * multiplier + ((int64_t)1 << 30)) >> 31);
 #endif
+}
+
+static inline int8_t es_s8_rescale_output(int32_t acc, es_s8_rescale_t r, int32_t output_zp,
+                                          int32_t act_min, int32_t act_max) {
+  const int32_t high = es_s8_high_mul(acc, r.multiplier);
   int32_t y = ((high + r.half - (high < 0)) >> r.right) + output_zp;
   /* Two independent selections: gcc makes them conditional moves, not branches. */
   y = y > act_min ? y : act_min;

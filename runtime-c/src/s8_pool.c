@@ -76,6 +76,28 @@ void es_avg_pool2d_s8(const es_pool2d_s8_params_t *p, const es_requant_t *per_co
   }
 }
 
+void es_avg_pool2d_same_scale_s8(const es_pool2d_s8_params_t *p, const int8_t *input,
+                                 int8_t *output) {
+  for (int32_t plane_index = 0; plane_index < p->batch * p->channels; ++plane_index) {
+    const int8_t *plane = input + plane_index * p->in_h * p->in_w;
+    for (int32_t oy = 0; oy < p->out_h; ++oy) {
+      for (int32_t ox = 0; ox < p->out_w; ++ox) {
+        const window_t w = window_at(p, oy, ox);
+        const int32_t inside = (w.ky_end - w.ky_first) * (w.kx_end - w.kx_first);
+        const int32_t count = counted_elements(p, &w);
+        int32_t sum = (count - inside) * p->input_zp;
+        for (int32_t ky = w.ky_first; ky < w.ky_end; ++ky)
+          for (int32_t kx = w.kx_first; kx < w.kx_end; ++kx)
+            sum += window_element(p, plane, &w, ky, kx);
+        /* TFLite's rounded integer division: halves away from zero. */
+        int32_t average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+        average = average < p->act_min ? p->act_min : average;
+        *output++ = (int8_t)(average > p->act_max ? p->act_max : average);
+      }
+    }
+  }
+}
+
 void es_global_avg_pool_s8(const es_global_avg_pool_s8_params_t *p, const int8_t *input,
                            int8_t *output) {
   const es_reduce_mean_s8_params_t mean = {.outer = p->batch * p->channels,

@@ -15,7 +15,8 @@ SOURCE = pathlib.Path(os.environ.get("EDGESPLIT_SOURCE", pathlib.Path(__file__).
 BOARDS = SOURCE / "targets" / "boards"
 RUNTIME = SOURCE / "runtime-c"
 KERNELS = ["common.c", "s8_conv.c", "s8_fully_connected.c", "s8_conv1d.c",
-           "s8_depthwise_conv3x3.c", "s8_fully_connected_folded.c", "s8_conv2d_gemm.c"]
+           "s8_depthwise_conv3x3.c", "s8_fully_connected_folded.c", "s8_conv2d_gemm.c",
+           "s8_elementwise.c", "s8_add.c"]
 MAIN = """#include "fast_kernel_cases.c"
 int main(void) {
   const int failures = fk_run_cases(20240607u, 1500);

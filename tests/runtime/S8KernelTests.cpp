@@ -586,6 +586,21 @@ TEST_CASE("max_pool2d: hand-computed windows, padding ignored, activation clamp"
   }
 }
 
+TEST_CASE("avg_pool2d with one scale rounds the sum's division as TFLite does", "[s8][pool]") {
+  // 1x4 input, kernel 2, stride 2: sums -255 and 17 over 2; -127.5 rounds to -128 (a fixed-point
+  // rescaling of sum - n * Zx with Zx = -128 would give 0.5 -> 1 - 128 = -127), 8.5 to 9.
+  es_pool2d_s8_params_t p = poolParams(1, 4, 2, 2, 1, 2);
+  p.kernel_h = 1;
+  p.input_zp = p.output_zp = -128;
+  const std::vector<int8_t> x = int8s({-128, -127, 8, 9});
+  std::vector<int8_t> y(2);
+  es_avg_pool2d_same_scale_s8(&p, x.data(), y.data());
+  CHECK(ints(y) == std::vector<int>{-128, 9});
+  p.act_max = 5;
+  es_avg_pool2d_same_scale_s8(&p, x.data(), y.data());
+  CHECK(ints(y) == std::vector<int>{-128, 5});
+}
+
 TEST_CASE("avg_pool2d: divisors with and without padding, ceil_mode windows", "[s8][pool]") {
   // 3x3 input, 2x2 kernel, stride 1, pad 1: 4x4 windows holding 1 (corners), 2 (edges) or 4
   // elements. Zero point 2: x - zx = 1..9 * 6.
@@ -624,6 +639,8 @@ TEST_CASE("avg_pool2d: divisors with and without padding, ceil_mode windows", "[
 
 // Pools every window the long way: each tap checked against the input and, for the
 // count_include_pad divisor, against the declared padding.
+// perCount null: max pool; perCount empty: TFLite's same-scale average (rounded division of the
+// sum of qx, padded taps reading Zx); else the fixed-point average.
 std::vector<int> referencePool(const es_pool2d_s8_params_t &p, const std::vector<int8_t> &x,
                                const std::vector<es_requant_t> *perCount) {
   std::vector<int> y;
@@ -649,6 +666,11 @@ std::vector<int> referencePool(const es_pool2d_s8_params_t &p, const std::vector
           continue;
         }
         const int n = p.count_include_pad ? padded : inside;
+        if (perCount->empty()) {
+          const double mean = (sum + n * p.input_zp) / n;
+          y.push_back(std::clamp(static_cast<int>(std::round(mean)), p.act_min, p.act_max));
+          continue;
+        }
         y.push_back(referenceOutput(sum, (*perCount)[n - 1], p.output_zp, p.act_min, p.act_max));
       }
   return y;
@@ -718,6 +740,9 @@ TEST_CASE("max/avg_pool2d: random geometries match the reference exactly", "[s8]
     CHECK(ints(y) == referencePool(p, x, nullptr));
     es_avg_pool2d_s8(&p, perCount.data(), x.data(), y.data());
     CHECK(ints(y) == referencePool(p, x, &perCount));
+    es_avg_pool2d_same_scale_s8(&p, x.data(), y.data());
+    const std::vector<es_requant_t> sameScale;
+    CHECK(ints(y) == referencePool(p, x, &sameScale));
   }
   CHECK(ceilCases > 50);
 }

@@ -1,8 +1,9 @@
-/* Randomised cases for the specialised int8 kernels (es_s8.h "Specialised convolutions"): each
- * case runs the reference kernel (es_conv2d_s8, es_fully_connected_s8) and the specialised one
- * on the same data, weights re-arranged and bias folded as the compiler does, and compares the
- * outputs byte for byte. Shapes, strides, paddings, zero points, multipliers and activation
- * ranges are drawn within the conditions under which the compiler picks the specialised kernels.
+/* Randomised cases for the specialised int8 kernels (es_s8.h "Specialised convolutions", and
+ * es_add_s8): each case runs the reference kernel (es_conv2d_s8, es_fully_connected_s8,
+ * es_binary_s8) and the specialised one on the same data, weights re-arranged and bias folded
+ * as the compiler does, and compares the outputs byte for byte. Shapes, strides, paddings, zero
+ * points, multipliers and activation ranges are drawn within the conditions under which the
+ * compiler picks the specialised kernels.
  *
  * One source for every platform: FastKernelTests.cpp includes it on the host (plain C bodies);
  * tests/qemu/test_kernels.py builds it with a main for Cortex-M boards (DSP bodies, and with
@@ -260,6 +261,65 @@ static int fk_fully_connected_case(int32_t index) {
   return fk_compare("es_fully_connected_folded_s8", index, fk_expected, fk_actual, count);
 }
 
+/* A factor at most 1/2 (shift <= 0), often exactly 1/2 as the larger operand's is, sometimes
+ * one that underflowed to (0, 0). */
+static es_requant_t fk_add_operand_factor(void) {
+  es_requant_t m;
+  if (fk_range(0, 15) == 0) {
+    m.multiplier = 0;
+    m.shift = 0;
+  } else if (fk_range(0, 2) == 0) {
+    m.multiplier = 0x40000000;
+    m.shift = 0;
+  } else {
+    m.multiplier = (int32_t)(0x40000000u + (fk_next() & 0x3fffffffu));
+    m.shift = fk_range(-12, -1);
+  }
+  return m;
+}
+
+/* es_add_s8 in each layout against es_binary_s8 with the shapes broadcast spelled out. */
+static int fk_add_case(int32_t index) {
+  es_add_s8_params_t p;
+  p.outer = fk_range(1, 3);
+  p.channels = fk_range(1, 9);
+  p.inner = fk_range(1, 40);
+  p.b_layout = (es_add_s8_layout_t)fk_range(0, 2);
+  p.subtract = fk_range(0, 1);
+  fk_quantisation(0, fk_requant, &p.a_zp, &p.output_zp, &p.act_min, &p.act_max);
+  p.b_zp = fk_range(-128, 127);
+  p.a_requant = fk_add_operand_factor();
+  p.b_requant = fk_add_operand_factor();
+  p.output_requant.multiplier = (int32_t)(0x40000000u + (fk_next() & 0x3fffffffu));
+  p.output_requant.shift = fk_range(-14, 1);
+  const int32_t count = p.outer * p.channels * p.inner;
+  const int32_t b_count = p.b_layout == ES_ADD_S8_SAME      ? count
+                          : p.b_layout == ES_ADD_S8_SCALAR ? 1
+                                                           : p.channels;
+  fk_fill(fk_input, count, -128, 127);
+  fk_fill(fk_weights, b_count, -128, 127);
+
+  es_binary_s8_params_t r;
+  r.op = p.subtract ? ES_S8_SUB : ES_S8_ADD;
+  const int32_t shape[ES_MAX_RANK] = {p.outer, p.channels, p.inner, 1};
+  for (int32_t k = 0; k < ES_MAX_RANK; ++k) {
+    r.a_shape[k] = r.out_shape[k] = shape[k];
+    r.b_shape[k] = p.b_layout == ES_ADD_S8_SAME ? shape[k] : 1;
+  }
+  if (p.b_layout == ES_ADD_S8_PER_CHANNEL) r.b_shape[1] = p.channels;
+  r.a_zp = p.a_zp;
+  r.b_zp = p.b_zp;
+  r.output_zp = p.output_zp;
+  r.a_requant = p.a_requant;
+  r.b_requant = p.b_requant;
+  r.output_requant = p.output_requant;
+  r.act_min = p.act_min;
+  r.act_max = p.act_max;
+  es_binary_s8(&r, fk_input, fk_weights, fk_expected);
+  es_add_s8(&p, fk_input, fk_weights, fk_actual);
+  return fk_compare("es_add_s8", index, fk_expected, fk_actual, count);
+}
+
 /* Runs `cases` cases of every specialised kernel from `seed`; returns how many differ. */
 static int fk_run_cases(uint32_t seed, int32_t cases) {
   int failures = 0;
@@ -269,6 +329,7 @@ static int fk_run_cases(uint32_t seed, int32_t cases) {
     failures += fk_depthwise_case(i);
     failures += fk_fully_connected_case(i);
     failures += fk_conv2d_gemm_case(i);
+    failures += fk_add_case(i);
   }
   return failures;
 }

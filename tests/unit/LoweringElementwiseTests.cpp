@@ -117,6 +117,47 @@ TEST_CASE("binary ops take a constant operand on either side", "[lowering]") {
   check(run, precision);
 }
 
+TEST_CASE("int8 Add and Sub without general broadcasting take es_add_s8", "[lowering]") {
+  struct AddCase {
+    Shape a, b;
+    bool constantB;
+    const char *add, *sub; // the kernel each op takes
+  };
+  // Same shape, a scalar, per channel (either side for Add: it commutes), a run of axes, and
+  // broadcasts es_add_s8 does not take.
+  const std::vector<AddCase> cases = {
+      {{2, 3, 4}, {2, 3, 4}, false, "es_add_s8", "es_add_s8"},
+      {{1, 6, 5}, {}, true, "es_add_s8", "es_add_s8"},
+      {{1, 6, 4, 3}, {6, 1, 1}, true, "es_add_s8", "es_add_s8"},
+      {{6, 1, 1}, {1, 6, 4, 3}, false, "es_add_s8", "es_binary_s8"},
+      {{2, 5, 7}, {7}, false, "es_add_s8", "es_add_s8"},
+      {{2, 3, 4, 5}, {3, 4, 1}, true, "es_add_s8", "es_add_s8"},
+      {{2, 3, 4, 5}, {3, 1, 5}, false, "es_binary_s8", "es_binary_s8"},
+      {{4, 1}, {1, 3}, false, "es_binary_s8", "es_binary_s8"},
+  };
+  for (const std::string op : {"Add", "Sub"}) {
+    for (const AddCase &c : cases) {
+      CAPTURE(op, formatShape(c.a), formatShape(c.b), c.constantB);
+      auto build = [&] {
+        GraphBuilder g;
+        Value *x = g.input("x", DType::Float32, {});
+        x->shape = c.a;
+        Value *y = c.constantB ? g.constant("c", randomTensor(c.b, 5, -3.0f, 2.0f))
+                               : g.input("y", DType::Float32, {});
+        if (!c.constantB) y->shape = c.b;
+        g.output(g.node(op, {x, y}, {"z"})->outputs[0]);
+        return g.finish();
+      };
+      std::vector<Tensor> inputs = {randomTensor(c.a, 1)};
+      if (!c.constantB) inputs.push_back(randomTensor(c.b, 2, -4.0f, 0.5f));
+      const LoweredRun run = runLowered(build, inputs, Precision::Int8);
+      REQUIRE(run.functions.size() == 1);
+      CHECK(run.functions[0] == (op == "Add" ? c.add : c.sub));
+      checkInt8(run);
+    }
+  }
+}
+
 TEST_CASE("a Relu after Add fuses into the binary kernel", "[lowering]") {
   const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
   CAPTURE(precisionName(precision));

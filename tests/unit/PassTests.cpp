@@ -212,6 +212,131 @@ TEST_CASE("fold-batchnorm keeps a BatchNormalization with no foldable producer",
   CHECK(countOps(*graph, "BatchNormalization") == 1);
 }
 
+namespace {
+// Values stepping through [-1, 1) by `step`: varied, repeatable test data.
+Tensor ramp(llvm::ArrayRef<int64_t> shape, float step) {
+  Tensor tensor(DType::Float32, shape);
+  float value = -1.0f;
+  for (float &element : tensor.mutableValues<float>()) {
+    element = value;
+    value += step;
+    if (value >= 1.0f) value -= 2.0f;
+  }
+  return tensor;
+}
+
+void checkSameResults(Graph &graph, const Tensor &input, void (*pass)(Graph &)) {
+  const std::vector<float> before = runFloat(graph, {input});
+  pass(graph);
+  verifyGraph(graph);
+  const std::vector<float> after = runFloat(graph, {input});
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < before.size(); ++i)
+    CHECK(after[i] == Approx(before[i]).epsilon(1e-5).margin(1e-6));
+}
+} // namespace
+
+TEST_CASE("fold-channel-affine folds Mul, Sub and Add chains into a Conv", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 2, 5, 5});
+  Value *w = b.constant("w", ramp({3, 2, 3, 3}, 0.37f));
+  b.node("Conv", {x, w}, {"c"}, attrs({{"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
+  b.node("Mul", {b.constant("s", floats({3, 1, 1}, {2.0f, -0.5f, 0.25f})), b.value("c")}, {"m"});
+  b.node("Sub", {b.value("m"), b.constant("k", floats({}, {0.75f}))}, {"d"});
+  b.node("Add", {b.value("d"), b.constant("t", floats({1, 3, 1, 1}, {0.1f, 0.2f, -0.3f}))},
+         {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  checkSameResults(*graph, ramp({1, 2, 5, 5}, 0.13f), foldChannelAffine);
+  REQUIRE(graph->nodes().size() == 1);
+  CHECK(graph->nodes()[0]->opType == "Conv");
+  CHECK(graph->outputs[0].name == "y");
+}
+
+TEST_CASE("fold-channel-affine turns a 2-D MatMul and its bias Add into a Gemm", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 4});
+  b.node("MatMul", {x, b.constant("w", ramp({4, 3}, 0.29f))}, {"m"});
+  b.node("Add", {b.value("m"), b.constant("bias", floats({3}, {0.5f, -0.25f, 1.0f}))}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  checkSameResults(*graph, floats({1, 4}, {0.5f, -1.0f, 2.0f, 0.25f}), foldChannelAffine);
+  REQUIRE(graph->nodes().size() == 1);
+  CHECK(graph->nodes()[0]->opType == "Gemm");
+  CHECK(graph->nodes()[0]->op == findOp("", "Gemm"));
+}
+
+TEST_CASE("fold-channel-affine folds into Gemm (transB, beta) and grouped ConvTranspose",
+          "[passes]") {
+  {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 3});
+    b.node("Gemm", {x, b.constant("w", ramp({2, 3}, 0.41f)), b.constant("c", floats({2}, {1, 2}))},
+           {"g"}, attrs({{"transB", int64_t{1}}, {"beta", 0.5f}}));
+    b.node("Mul", {b.value("g"), b.constant("s", floats({1, 2}, {3.0f, -2.0f}))}, {"y"});
+    b.output(b.value("y"));
+    auto graph = b.finish();
+    checkSameResults(*graph, floats({2, 3}, {1, 2, 3, -1, 0.5f, 2}), foldChannelAffine);
+    CHECK(graph->nodes().size() == 1);
+  }
+  {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {1, 4, 3, 3});
+    b.node("ConvTranspose", {x, b.constant("w", ramp({4, 3, 2, 2}, 0.23f))}, {"c"},
+           attrs({{"group", int64_t{2}}, {"strides", std::vector<int64_t>{2, 2}}}));
+    b.node("Mul", {b.value("c"),
+                   b.constant("s", floats({6, 1, 1}, {1.0f, 2.0f, 3.0f, -1.0f, -2.0f, 0.5f}))},
+           {"m"});
+    b.node("Add", {b.value("m"),
+                   b.constant("t", floats({6, 1, 1}, {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}))},
+           {"y"});
+    b.output(b.value("y"));
+    auto graph = b.finish();
+    checkSameResults(*graph, ramp({1, 4, 3, 3}, 0.17f), foldChannelAffine);
+    CHECK(graph->nodes().size() == 1);
+  }
+}
+
+TEST_CASE("fold-channel-affine keeps what it cannot fold", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 2, 3, 3});
+  b.node("Conv", {x, b.constant("w", ramp({2, 2, 1, 1}, 0.3f))}, {"c1"});
+  // varies along the width: not one value per channel
+  b.node("Add", {b.value("c1"), b.constant("row", floats({3}, {1, 2, 3}))}, {"a1"});
+  b.node("Conv", {b.value("a1"), b.constant("w2", ramp({2, 2, 1, 1}, 0.7f))}, {"c2"});
+  // constant - x
+  b.node("Sub", {b.constant("k", floats({}, {1.0f})), b.value("c2")}, {"a2"});
+  b.node("Conv", {b.value("a2"), b.constant("w3", ramp({2, 2, 1, 1}, 0.9f))}, {"c3"});
+  // the Conv's result has another user
+  b.node("Add", {b.value("c3"), b.constant("t", floats({2, 1, 1}, {1, 2}))}, {"a3"});
+  b.node("Add", {b.value("a3"), b.value("c3")}, {"y"});
+  // grows the shape
+  b.node("Conv", {b.value("y"), b.constant("w4", ramp({2, 2, 1, 1}, 0.5f))}, {"c4"});
+  b.node("Add", {b.value("c4"), b.constant("big", ramp({2, 2, 3, 3}, 0.1f))}, {"z"});
+  b.output(b.value("z"));
+  auto graph = b.finish();
+  checkSameResults(*graph, ramp({1, 2, 3, 3}, 0.19f), foldChannelAffine);
+  CHECK(countOps(*graph, "Add") == 4);
+  CHECK(countOps(*graph, "Sub") == 1);
+}
+
+TEST_CASE("fold-batchnorm folds into a 2-D MatMul, which becomes a Gemm", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2, 3});
+  b.node("MatMul", {x, b.constant("w", ramp({3, 2}, 0.33f))}, {"m"});
+  b.node("BatchNormalization",
+         {b.value("m"), b.constant("gamma", floats({2}, {2.0f, 0.5f})),
+          b.constant("beta", floats({2}, {0.1f, 0.2f})),
+          b.constant("mean", floats({2}, {0.3f, -0.1f})),
+          b.constant("var", floats({2}, {4.0f, 1.0f}))},
+         {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  checkSameResults(*graph, floats({2, 3}, {1, 2, 3, -1, 0.5f, 2}), foldBatchNorm);
+  REQUIRE(graph->nodes().size() == 1);
+  CHECK(graph->nodes()[0]->opType == "Gemm");
+}
+
 TEST_CASE("remove-dead-nodes drops branches that reach no output", "[passes]") {
   GraphBuilder b;
   Value *x = b.input("x", DType::Float32, {2});
