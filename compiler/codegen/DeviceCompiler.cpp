@@ -2,11 +2,13 @@
 
 #include "ir/Verifier.h"
 #include "quantize/AbsorbQdq.h"
+#include "quantize/FoldRequantChains.h"
 
 namespace edgesplit {
 
 void prepareInt8(Graph &graph, const ValueRanges &ranges) {
   absorbQdq(graph);
+  foldRequantChains(graph);
   verifyGraph(graph);
   annotateQuantization(graph, ranges);
 }

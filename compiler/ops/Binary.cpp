@@ -2,6 +2,7 @@
 
 #include "codegen/LowerContext.h"
 #include "ops/Layout.h"
+#include "ops/Unary.h"
 
 #include <algorithm>
 #include <array>
@@ -114,9 +115,16 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
         "elementwise");
     return;
   }
-  if (kind == ArithmeticKind::Div)
-    ctx.fail("int8 code generation does not support Div (there is no int8 division kernel); "
-             "compile the model for float32");
+  if (kind == ArithmeticKind::Div) {
+    // By a constant scalar it is a function of one int8 input: a table (docs/int8.md).
+    if (ctx.inputIsConstant(1) && ctx.constantInput(1).numElements() == 1 &&
+        !ctx.inputIsConstant(0)) {
+      lowerLookupTable(ctx);
+      return;
+    }
+    ctx.fail("int8 code generation supports Div only by a constant scalar (there is no int8 "
+             "division kernel); compile the model for float32");
+  }
   const TensorQuant a = ctx.inputQuant(0), b = ctx.inputQuant(1), y = ctx.outputQuant();
   auto p = binaryParams<es_binary_s8_params_t>(ctx);
   p.a_zp = a.zeroPoint;

@@ -19,8 +19,22 @@ void inferNodeShapes(Node &node);
 // chains...), and Shape/Size of statically shaped values. Quantize/Dequantize stay, so the
 // quantisation structure of QDQ models survives.
 void foldConstants(Graph &graph);
-// BatchNormalization after a Conv or Gemm with constant weights is folded into them.
+// BatchNormalization after a Conv, Gemm or 2-D MatMul with constant weights is folded into them
+// (the MatMul becomes a Gemm); any other inference-mode BatchNormalization with constant
+// statistics on 2-D to 4-D data becomes a depthwise 1x1 Conv (weights: the per-channel scale,
+// bias: the shift).
 void foldBatchNorm(Graph &graph);
+// The same fold for any per-output-channel y = x * scale[c] + shift[c] (one entry: every channel)
+// after `producer`; false (graph unchanged) when `producer` cannot take it.
+bool foldChannelAffine(Graph &graph, Node &producer, std::vector<double> scale,
+                       std::vector<double> shift);
+// Transposes above the kernels' rank (pixel shuffle's 6-D one) become Reshape -> Transpose steps
+// of at most 4 dimensions each.
+void splitWideTransposes(Graph &graph);
+// Cast(float -> integer) -> Cast(float) of values known to be whole numbers within the integer
+// type (after Floor and Clip: the requantisation of integer-deployable graphs) gives the value
+// back: its users read the value itself.
+void removeCastRoundTrips(Graph &graph);
 // Drops nodes whose outputs nothing uses, and values left without a user.
 void removeDeadNodes(Graph &graph);
 

@@ -13,6 +13,8 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"infer-shapes", inferShapes},
       {"fold-constants", foldConstants},
       {"fold-batchnorm", foldBatchNorm},
+      {"split-wide-transposes", splitWideTransposes},
+      {"remove-cast-round-trips", removeCastRoundTrips},
       {"remove-dead-nodes", removeDeadNodes},
   };
   for (const Step &step : kSteps) {

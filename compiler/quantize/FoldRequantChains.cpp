@@ -1,0 +1,125 @@
+#include "quantize/FoldRequantChains.h"
+
+#include "codegen/FuseActivations.h"
+#include "passes/Passes.h"
+
+#include <cmath>
+
+namespace edgesplit {
+
+namespace {
+
+// The sole user of `value`, reading it as input 0 (or either operand of a Mul), or nullptr.
+Node *soleUser(const Graph &graph, const Value *value) {
+  if (graph.isGraphOutput(value)) return nullptr;
+  const auto users = graph.users(value);
+  if (users.size() != 1 || !users[0]->domain.empty()) return nullptr;
+  return users[0];
+}
+
+// The positive scalar constant operand of a Mul/Div whose other operand is `value`.
+std::optional<double> scalarFactor(const Node &node, const Value *value) {
+  if (node.inputs.size() != 2) return std::nullopt;
+  const bool commutes = node.opType == "Mul";
+  const Value *other = node.input(0) == value ? node.input(1)
+                       : commutes && node.input(1) == value ? node.input(0)
+                                                            : nullptr;
+  if (!other || !other->isConstant() || other->constant->numElements() != 1 ||
+      other->dtype != DType::Float32 || other->quant)
+    return std::nullopt;
+  const double factor = other->constant->elementAsDouble(0);
+  if (!std::isfinite(factor) || factor <= 0.0) return std::nullopt;
+  return node.opType == "Mul" ? factor : 1.0 / factor;
+}
+
+struct Chain {
+  Node *layer = nullptr;
+  llvm::SmallVector<Node *, 4> steps; // Mul, Div, Floor: removed
+  Node *clip = nullptr;
+  double factor = 1.0;
+  bool floors = false;
+};
+
+std::optional<Chain> chainAfter(const Graph &graph, Node &layer) {
+  if (!layer.domain.empty() || layer.outputs.size() != 1 || !layer.outputs[0] ||
+      (layer.opType != "Conv" && layer.opType != "Gemm" && layer.opType != "MatMul"))
+    return std::nullopt;
+  Chain chain;
+  chain.layer = &layer;
+  const Value *value = layer.outputs[0];
+  for (Node *user = soleUser(graph, value); user; user = soleUser(graph, value)) {
+    if ((user->opType == "Mul" || user->opType == "Div") && !chain.floors) {
+      const std::optional<double> factor = scalarFactor(*user, value);
+      if (!factor) return std::nullopt;
+      chain.factor *= *factor;
+    } else if (user->opType == "Floor" && !chain.floors) {
+      chain.floors = true;
+    } else if (user->opType == "Clip" && user->input(0) == value) {
+      chain.clip = user;
+      break;
+    } else {
+      return std::nullopt;
+    }
+    chain.steps.push_back(user);
+    value = user->outputs[0];
+  }
+  if (!chain.clip || !chain.floors) return std::nullopt;
+  return chain;
+}
+
+// Whether the layer's weights are whole numbers in [-127, 127], as an integer-deployable graph's
+// are: int8 then holds them exactly.
+bool hasIntegerWeights(const Node &layer) {
+  const Value *weights = layer.input(1);
+  if (!weights || !weights->isConstant()) return false;
+  const std::vector<double> values = weights->constant->toDoubleVector();
+  return llvm::all_of(values, [](double w) { return std::floor(w) == w && std::abs(w) <= 127.0; });
+}
+
+} // namespace
+
+void foldRequantChains(Graph &graph) {
+  llvm::SmallVector<Chain, 4> chains;
+  for (const auto &node : graph.nodes())
+    if (auto chain = chainAfter(graph, *node)) chains.push_back(*chain);
+  for (Chain &chain : chains) {
+    // The clamp must leave at most 256 whole numbers, which int8 holds exactly with scale 1.
+    const std::optional<ActivationClamp> clamp = activationClampOf(*chain.clip);
+    if (!clamp || !std::isfinite(clamp->lo) || !std::isfinite(clamp->hi) ||
+        std::floor(clamp->lo) != clamp->lo || std::floor(clamp->hi) != clamp->hi ||
+        clamp->hi - clamp->lo > 255.0 || clamp->hi < clamp->lo)
+      continue;
+    Value *clipped = chain.clip->outputs[0];
+    if (!clipped || clipped->quant) continue;
+    // floor(t) = round_half_away(t - 0.5 + e) for every t whose fraction is not in (1 - e, 1);
+    // e = 2^-10 moves whole t off the halfway point, where rounding away from zero would give
+    // t - 1 for negative t.
+    constexpr double kNudge = 1.0 / 1024.0;
+    const bool integerWeights = hasIntegerWeights(*chain.layer);
+    if (!foldChannelAffine(graph, *chain.layer, {chain.factor}, {-0.5 + kNudge})) continue;
+    if (integerWeights) {
+      // The folded weights are w * f: scale f keeps the int8 values the model's whole numbers.
+      QuantParams weightParams;
+      weightParams.scales = {static_cast<float>(chain.factor)};
+      weightParams.zeroPoints = {0};
+      chain.layer->inputs[1]->quant = weightParams;
+    }
+    // The layer now computes the Clip's input before rounding: a new value, so that the name of
+    // its old output (the raw product, in the model) never carries these parameters.
+    Value *old = chain.layer->outputs[0];
+    Value *scaled = graph.createValue(graph.uniqueName(old->name + "_requantised"), old->dtype);
+    scaled->shape = old->shape;
+    scaled->producer = chain.layer;
+    chain.layer->outputs[0] = scaled;
+    chain.clip->inputs[0] = scaled;
+    QuantParams grid;
+    grid.scales = {1.0f};
+    grid.zeroPoints = {static_cast<int32_t>(-128.0 - clamp->lo)};
+    scaled->quant = grid;
+    clipped->quant = grid;
+    for (Node *step : llvm::reverse(chain.steps)) graph.eraseNode(step);
+  }
+  if (!chains.empty()) graph.removeUnusedValues();
+}
+
+} // namespace edgesplit
