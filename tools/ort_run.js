@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Runs a model with onnxruntime-node (the independent executor tests compare against).
-// usage: node tools/ort_run.js [--no-optimizations] MODEL.onnx OUTDIR NAME=FILE.npy...
+// usage: node tools/ort_run.js [--no-optimizations] [--per-sample] MODEL.onnx OUTDIR NAME=FILE.npy...
 // Writes OUTDIR/<sanitized output name>.npy for each output. float32/int8/uint8/int32/int64 only.
 // --no-optimizations runs the graph as written: a QDQ model then keeps float semantics instead of
 // being fused into onnxruntime's integer kernels.
+// --per-sample runs a model whose batch is fixed at 1 (as edgesplit's --emit-qdq writes it) once
+// per row of the inputs' first axis, and concatenates the outputs along it.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -40,11 +42,41 @@ function writeNpy(file, tensor) {
   fs.writeFileSync(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]));
 }
 
+// Row `i` of a tensor's first axis, keeping that axis (size 1).
+function row(tensor, i) {
+  const size = tensor.data.length / tensor.dims[0];
+  return new ort.Tensor(tensor.type, tensor.data.slice(i * size, (i + 1) * size),
+                        [1, ...tensor.dims.slice(1)]);
+}
+
+async function runPerSample(session, feeds) {
+  const samples = Object.values(feeds)[0].dims[0];
+  const parts = {};
+  for (let i = 0; i < samples; ++i) {
+    const rowFeeds = {};
+    for (const [name, tensor] of Object.entries(feeds)) rowFeeds[name] = row(tensor, i);
+    const results = await session.run(rowFeeds);
+    for (const name of session.outputNames) (parts[name] = parts[name] || []).push(results[name]);
+  }
+  const joined = {};
+  for (const [name, tensors] of Object.entries(parts)) {
+    const first = tensors[0];
+    const data = new first.data.constructor(first.data.length * tensors.length);
+    tensors.forEach((tensor, i) => data.set(tensor.data, i * first.data.length));
+    joined[name] = new ort.Tensor(first.type, data, [first.dims[0] * tensors.length,
+                                                     ...first.dims.slice(1)]);
+  }
+  return joined;
+}
+
 async function main() {
   let args = process.argv.slice(2);
   const options = {};
-  if (args[0] === '--no-optimizations') {
-    options.graphOptimizationLevel = 'disabled';
+  let perSample = false;
+  for (;;) {
+    if (args[0] === '--no-optimizations') options.graphOptimizationLevel = 'disabled';
+    else if (args[0] === '--per-sample') perSample = true;
+    else break;
     args = args.slice(1);
   }
   const [model, outDir, ...assignments] = args;
@@ -55,7 +87,7 @@ async function main() {
     feeds[name] = readNpy(file);
   }
   const session = await ort.InferenceSession.create(model, options);
-  const results = await session.run(feeds);
+  const results = perSample ? await runPerSample(session, feeds) : await session.run(feeds);
   fs.mkdirSync(outDir, { recursive: true });
   for (const name of session.outputNames)
     writeNpy(path.join(outDir, name.replace(/[^A-Za-z0-9._-]/g, '_') + '.npy'), results[name]);
