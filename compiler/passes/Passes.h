@@ -35,6 +35,9 @@ void splitWideTransposes(Graph &graph);
 // type (after Floor and Clip: the requantisation of integer-deployable graphs) gives the value
 // back: its users read the value itself.
 void removeCastRoundTrips(Graph &graph);
+// Tile of an activation by constant repeats (up to 64 along an axis) becomes one Concat of copies
+// per repeated axis, which code generation has (constant Tiles are folded before).
+void tilesToConcats(Graph &graph);
 // Drops nodes whose outputs nothing uses, and values left without a user.
 void removeDeadNodes(Graph &graph);
 

@@ -15,6 +15,7 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"fold-batchnorm", foldBatchNorm},
       {"split-wide-transposes", splitWideTransposes},
       {"remove-cast-round-trips", removeCastRoundTrips},
+      {"tiles-to-concats", tilesToConcats},
       {"remove-dead-nodes", removeDeadNodes},
   };
   for (const Step &step : kSteps) {

@@ -6,8 +6,9 @@ import unittest
 
 import numpy as np
 import onnx
+from onnx import numpy_helper
 
-from helpers import SOURCE, CliTestCase, run, run_onnxruntime
+from helpers import SOURCE, CliTestCase, run, run_onnxruntime, single_op_model
 
 MODELS = SOURCE / "tests" / "data" / "ops"
 
@@ -127,10 +128,18 @@ class OpCodegenTest(CliTestCase):
         # --emit-qdq work): about 8% of the results then differ by 1 LSB.
         self.check_int8("tile_const", min_exact=0.9)
 
-    def test_tile_of_an_activation_is_refused_naming_the_node(self):
-        result = run("compile", MODELS / "tile_act.onnx", "--target", "host", "--precision",
-                     "float32", "-o", self.tmp / "c")
-        self.assert_fails(result, 1, "node 'tile_x' (Tile)", "code generation does not support")
+    def test_tile_of_an_activation_becomes_concats(self):
+        self.check_float32("tile_act", tolerance=0)
+        self.check_int8("tile_act")
+
+    def test_tile_of_an_activation_with_many_copies_is_refused_naming_the_node(self):
+        model = single_op_model("Tile", (1, 2, 3))
+        model.graph.node[0].input.append("reps")
+        model.graph.initializer.append(numpy_helper.from_array(np.array([1, 65, 1], np.int64), "reps"))
+        model.graph.output[0].type.tensor_type.shape.dim[1].dim_value = 130
+        result = run("compile", self.save_model("tile65.onnx", model), "--target", "host",
+                     "--precision", "float32", "-o", self.tmp / "c")
+        self.assert_fails(result, 1, "node 'the_node' (Tile)", "code generation does not support")
         self.assertFalse((self.tmp / "c").exists())
 
     def test_integer_requantisation_chain(self):

@@ -328,6 +328,24 @@ TEST_CASE("remove-cast-round-trips drops Cast pairs of whole numbers that fit th
   CHECK(build(127.5f, kInt32, true) == 2);  // a fractional bound
 }
 
+TEST_CASE("tiles-to-concats copies along each repeated axis, same results", "[passes]") {
+  const std::vector<std::vector<int64_t>> cases = {{1, 2, 3}, {3, 1, 1}, {1, 1, 1}, {2, 2, 2}};
+  for (const std::vector<int64_t> &repeats : cases) {
+    INFO("repeats " << formatShape(repeats));
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 1, 3});
+    b.node("Tile", {x, b.constant("r", Tensor::fromVector<int64_t>({3}, repeats))}, {"y"});
+    b.output(b.value("y"));
+    auto graph = b.finish();
+    const std::vector<float> before = runFloat(*graph, {ramp({2, 1, 3})});
+    tilesToConcats(*graph);
+    verifyGraph(*graph);
+    CHECK(countOps(*graph, "Tile") == 0);
+    CHECK(graph->outputs[0].name == "y");
+    CHECK(runFloat(*graph, {ramp({2, 1, 3})}) == before);
+  }
+}
+
 TEST_CASE("remove-dead-nodes drops branches that reach no output", "[passes]") {
   GraphBuilder b;
   Value *x = b.input("x", DType::Float32, {2});
