@@ -66,7 +66,9 @@ def torch_model(name, module, shape, opset, seed):
 
 
 def torch_models():
+    import torch
     import torch.nn as nn
+    torch.manual_seed(0)  # the modules' initial weights
     torch_model("selu_mlp", nn.Sequential(nn.Linear(8, 16), nn.SELU(), nn.Linear(16, 4)),
                 (1, 8), 9, 1)
     torch_model("linear_bn", nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(),
@@ -139,8 +141,10 @@ def helper_models():
         {"x": floats(rng, SAMPLES, 3, 2)})
 
     # NEMO/DORY integer-deployable layer: the requantisation between two layers is
-    # Mul(M) -> Div(2^d) -> Floor -> Clip(0, 255) -> Cast(int32) -> Cast(float).
-    nodes = [helper.make_node("MatMul", ["x", "w1"], ["acc"], name="fc1"),
+    # Mul(M) -> Div(2^d) -> Floor -> Clip(0, 255) -> Cast(int32) -> Cast(float); exporters also
+    # write Casts to the type a value already has.
+    nodes = [helper.make_node("Cast", ["x"], ["x_float"], name="no_op_cast", to=TensorProto.FLOAT),
+             helper.make_node("MatMul", ["x_float", "w1"], ["acc"], name="fc1"),
              helper.make_node("Mul", ["acc", "m"], ["scaled"], name="requant_mul"),
              helper.make_node("Div", ["scaled", "d"], ["shifted"], name="requant_div"),
              helper.make_node("Floor", ["shifted"], ["floored"], name="requant_floor"),

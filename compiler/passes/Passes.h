@@ -33,7 +33,7 @@ bool foldChannelAffine(Graph &graph, Node &producer, std::vector<double> scale,
 void splitWideTransposes(Graph &graph);
 // Cast(float -> integer) -> Cast(float) of values known to be whole numbers within the integer
 // type (after Floor and Clip: the requantisation of integer-deployable graphs) gives the value
-// back: its users read the value itself.
+// back: its users read the value itself. So do the users of a Cast to its input's own type.
 void removeCastRoundTrips(Graph &graph);
 // Tile of an activation by constant repeats (up to 64 along an axis) becomes one Concat of copies
 // per repeated axis, which code generation has (constant Tiles are folded before).

@@ -74,7 +74,15 @@ void removeCastRoundTrips(Graph &graph) {
     if (node->opType != "Cast" || !node->domain.empty() || node->outputs.size() != 1) continue;
     Value *source = node->input(0);
     Value *integer = node->outputs[0];
-    if (!source || !integer || source->dtype != DType::Float32 || !isInteger(integer->dtype) ||
+    if (!source || !integer) continue;
+    // A Cast to the type its input has is the identity (exporters write them).
+    // (Kept when it copies a model input to a model output: generated code needs a node there.)
+    if (source->dtype == integer->dtype && source->dtype != DType::Undefined &&
+        !(graph.isGraphInput(source) && graph.isGraphOutput(integer))) {
+      graph.replaceAllUsesWith(integer, source);
+      continue;
+    }
+    if (source->dtype != DType::Float32 || !isInteger(integer->dtype) ||
         graph.isGraphOutput(integer))
       continue;
     const std::optional<IntegerRange> range = integerRangeOf(source);

@@ -326,6 +326,16 @@ TEST_CASE("remove-cast-round-trips drops Cast pairs of whole numbers that fit th
   CHECK(build(256.0f, kUInt8, true) == 2);  // 256 does not fit
   CHECK(build(255.0f, kInt32, false) == 2); // Relu leaves fractions
   CHECK(build(127.5f, kInt32, true) == 2);  // a fractional bound
+
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {4});
+  b.node("Cast", {x}, {"same"}, attrs({{"to", kFloat}}));
+  b.node("Relu", {b.value("same")}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  removeCastRoundTrips(*graph);
+  removeDeadNodes(*graph);
+  CHECK(countOps(*graph, "Cast") == 0);
 }
 
 TEST_CASE("tiles-to-concats copies along each repeated axis, same results", "[passes]") {
