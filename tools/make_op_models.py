@@ -153,12 +153,22 @@ def helper_models():
              helper.make_node("Cast", ["as_int"], ["as_float"], name="to_float",
                               to=TensorProto.FLOAT),
              helper.make_node("MatMul", ["as_float", "w2"], ["y"], name="fc2")]
-    helper_model("requant_chain", nodes, ["x"], ["y"],
+    # The same chain on a model input (no layer to fold into), to signed 8 bits.
+    nodes += [helper.make_node("Mul", ["v", "m"], ["v_scaled"], name="input_mul"),
+              helper.make_node("Div", ["v_scaled", "d2"], ["v_shifted"], name="input_div"),
+              helper.make_node("Floor", ["v_shifted"], ["v_floored"], name="input_floor"),
+              helper.make_node("Clip", ["v_floored", "lo2", "hi2"], ["v_clipped"], name="input_clip"),
+              helper.make_node("Cast", ["v_clipped"], ["v_int"], name="v_to_int", to=TensorProto.INT8),
+              helper.make_node("Cast", ["v_int"], ["z"], name="v_to_float", to=TensorProto.FLOAT)]
+    helper_model("requant_chain", nodes, ["x", "v"], ["y", "z"],
                  {"w1": rng.integers(-8, 9, (8, 12)).astype(np.float32),
                   "m": np.array(45, np.float32), "d": np.array(256, np.float32),
                   "lo": np.array(0, np.float32), "hi": np.array(255, np.float32),
-                  "w2": rng.integers(-8, 9, (12, 4)).astype(np.float32)}, 13,
-                 {"x": rng.integers(0, 64, (SAMPLES, 8)).astype(np.float32)})
+                  "w2": rng.integers(-8, 9, (12, 4)).astype(np.float32),
+                  "d2": np.array(16, np.float32), "lo2": np.array(-128, np.float32),
+                  "hi2": np.array(127, np.float32)}, 13,
+                 {"x": rng.integers(0, 64, (SAMPLES, 8)).astype(np.float32),
+                  "v": rng.integers(-64, 64, (SAMPLES, 10)).astype(np.float32)})
 
 
 def main():

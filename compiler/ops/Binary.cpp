@@ -3,6 +3,9 @@
 #include "codegen/LowerContext.h"
 #include "ops/Layout.h"
 #include "ops/Unary.h"
+#include "quantize/Annotate.h"
+
+#include <cmath>
 
 #include <algorithm>
 #include <array>
@@ -101,6 +104,24 @@ es_binary_f32_op_t floatOp(ArithmeticKind kind) {
   return ES_F32_ADD;
 }
 } // namespace
+
+void annotateScalarScaling(QuantizeContext &ctx, ArithmeticKind kind) {
+  const Node &node = ctx.node();
+  const Value *data = node.input(0), *factor = node.input(1);
+  if (kind == ArithmeticKind::Mul && data && data->isConstant()) std::swap(data, factor);
+  const bool scales = data && data->quant && data->quant->scales.size() == 1 && factor &&
+                      factor->isConstant() && factor->constant->numElements() == 1 &&
+                      factor->constant->elementAsDouble(0) > 0.0 &&
+                      std::isfinite(factor->constant->elementAsDouble(0));
+  if (!scales) {
+    ctx.annotateOutputFromRange(0);
+    return;
+  }
+  const double value = factor->constant->elementAsDouble(0);
+  const double scale = kind == ArithmeticKind::Mul ? data->quant->scales[0] * value
+                                                   : data->quant->scales[0] / value;
+  ctx.annotateOutputFixed(0, scale, data->quant->zeroPoints.empty() ? 0 : data->quant->zeroPoints[0]);
+}
 
 void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
   if (!ctx.isInt8()) {

@@ -67,6 +67,20 @@ std::optional<Chain> chainAfter(const Graph &graph, Node &layer) {
   return chain;
 }
 
+// The int8 parameters on which the whole numbers of a Clip's [lo, hi] are exact (scale 1), when
+// its bounds are whole and at most 255 apart.
+std::optional<QuantParams> integerGrid(const Node &clip) {
+  const std::optional<ActivationClamp> clamp = activationClampOf(clip);
+  if (!clamp || !std::isfinite(clamp->lo) || !std::isfinite(clamp->hi) ||
+      std::floor(clamp->lo) != clamp->lo || std::floor(clamp->hi) != clamp->hi ||
+      clamp->hi - clamp->lo > 255.0 || clamp->hi < clamp->lo)
+    return std::nullopt;
+  QuantParams grid;
+  grid.scales = {1.0f};
+  grid.zeroPoints = {static_cast<int32_t>(-128.0 - clamp->lo)};
+  return grid;
+}
+
 // Whether the layer's weights are whole numbers in [-127, 127], as an integer-deployable graph's
 // are: int8 then holds them exactly.
 bool hasIntegerWeights(const Node &layer) {
@@ -84,11 +98,8 @@ void foldRequantChains(Graph &graph) {
     if (auto chain = chainAfter(graph, *node)) chains.push_back(*chain);
   for (Chain &chain : chains) {
     // The clamp must leave at most 256 whole numbers, which int8 holds exactly with scale 1.
-    const std::optional<ActivationClamp> clamp = activationClampOf(*chain.clip);
-    if (!clamp || !std::isfinite(clamp->lo) || !std::isfinite(clamp->hi) ||
-        std::floor(clamp->lo) != clamp->lo || std::floor(clamp->hi) != clamp->hi ||
-        clamp->hi - clamp->lo > 255.0 || clamp->hi < clamp->lo)
-      continue;
+    const std::optional<QuantParams> grid = integerGrid(*chain.clip);
+    if (!grid) continue;
     Value *clipped = chain.clip->outputs[0];
     if (!clipped || clipped->quant) continue;
     // floor(t) = round_half_away(t - 0.5 + e) for every t whose fraction is not in (1 - e, 1);
@@ -112,14 +123,25 @@ void foldRequantChains(Graph &graph) {
     scaled->producer = chain.layer;
     chain.layer->outputs[0] = scaled;
     chain.clip->inputs[0] = scaled;
-    QuantParams grid;
-    grid.scales = {1.0f};
-    grid.zeroPoints = {static_cast<int32_t>(-128.0 - clamp->lo)};
     scaled->quant = grid;
     clipped->quant = grid;
     for (Node *step : llvm::reverse(chain.steps)) graph.eraseNode(step);
   }
   if (!chains.empty()) graph.removeUnusedValues();
+  // Chains with no layer to fold into run step by step, each exact: Mul and Div by scalars keep
+  // the int8 values (their rule), and Floor -> Clip write the integer grid the Clip allows.
+  for (const auto &node : graph.nodes()) {
+    if (node->opType != "Floor" || !node->domain.empty() || node->outputs.size() != 1) continue;
+    Value *floored = node->outputs[0];
+    Node *clip = floored ? soleUser(graph, floored) : nullptr;
+    if (!clip || clip->opType != "Clip" || clip->input(0) != floored || !clip->outputs[0] ||
+        floored->quant || clip->outputs[0]->quant)
+      continue;
+    if (const std::optional<QuantParams> grid = integerGrid(*clip)) {
+      floored->quant = grid;
+      clip->outputs[0]->quant = grid;
+    }
+  }
 }
 
 } // namespace edgesplit

@@ -9,7 +9,8 @@
 namespace edgesplit {
 
 // Rewrites every such chain; the Clip's output keeps its name and value (calibrated ranges stay
-// valid). Chains that do not fit the pattern are left to the per-op lowerings.
+// valid). A Floor -> Clip with no layer to fold into gets the integer grid as its parameters, so
+// that it and the scalar Mul/Div before it (their own rule) lose nothing.
 void foldRequantChains(Graph &graph);
 
 } // namespace edgesplit
