@@ -3,13 +3,14 @@
 #include "codegen/FuseActivations.h"
 #include "passes/Passes.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace edgesplit {
 
 namespace {
 
-// The sole user of `value`, reading it as input 0 (or either operand of a Mul), or nullptr.
+// The one default-domain node that reads `value`, which is no graph output; nullptr otherwise.
 Node *soleUser(const Graph &graph, const Value *value) {
   if (graph.isGraphOutput(value)) return nullptr;
   const auto users = graph.users(value);
@@ -67,17 +68,20 @@ std::optional<Chain> chainAfter(const Graph &graph, Node &layer) {
   return chain;
 }
 
-// The int8 parameters on which the whole numbers of a Clip's [lo, hi] are exact (scale 1), when
-// its bounds are whole and at most 255 apart.
+// The int8 parameters on which the whole numbers of a Clip's [lo, hi] are exact (scale 1, the
+// zero point putting lo at -128 or as near as it goes), when its bounds are whole and int8 spans
+// them.
 std::optional<QuantParams> integerGrid(const Node &clip) {
   const std::optional<ActivationClamp> clamp = activationClampOf(clip);
   if (!clamp || !std::isfinite(clamp->lo) || !std::isfinite(clamp->hi) ||
       std::floor(clamp->lo) != clamp->lo || std::floor(clamp->hi) != clamp->hi ||
-      clamp->hi - clamp->lo > 255.0 || clamp->hi < clamp->lo)
+      clamp->hi < clamp->lo)
     return std::nullopt;
+  const double zeroPoint = std::clamp(-128.0 - clamp->lo, -128.0, 127.0);
+  if (clamp->lo < -128.0 - zeroPoint || clamp->hi > 127.0 - zeroPoint) return std::nullopt;
   QuantParams grid;
   grid.scales = {1.0f};
-  grid.zeroPoints = {static_cast<int32_t>(-128.0 - clamp->lo)};
+  grid.zeroPoints = {static_cast<int32_t>(zeroPoint)};
   return grid;
 }
 
