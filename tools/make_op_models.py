@@ -78,6 +78,9 @@ def torch_models():
     # Opset 9 writes PixelShuffle as Reshape(6-D) -> Transpose -> Reshape (11 uses DepthToSpace).
     torch_model("pixel_shuffle", nn.Sequential(nn.Conv2d(2, 8, 3, padding=1), nn.PixelShuffle(2)),
                 (1, 2, 5, 5), 9, 4)
+    # From opset 11 it is DepthToSpace in CRD mode.
+    torch_model("pixel_shuffle_13", nn.Sequential(nn.Conv2d(2, 8, 3, padding=1), nn.PixelShuffle(2)),
+                (1, 2, 5, 5), 13, 5)
 
 
 def helper_models():
@@ -122,11 +125,14 @@ def helper_models():
         helper.make_node("Reshape", ["x", "s6"], ["a"], name="to6d"),
         helper.make_node("Transpose", ["a"], ["b"], name="shuffle", perm=[0, 1, 4, 2, 5, 3]),
         helper.make_node("Reshape", ["b", "s4"], ["shuffled"], name="to4d"),
-        helper.make_node("Transpose", ["z"], ["transposed"], name="t6", perm=[0, 5, 3, 1, 4, 2])],
-        ["x", "z"], ["shuffled", "transposed"],
+        helper.make_node("Transpose", ["z"], ["transposed"], name="t6", perm=[0, 5, 3, 1, 4, 2]),
+        helper.make_node("DepthToSpace", ["d"], ["d2s"], name="d2s", blocksize=2, mode="DCR")],
+        ["x", "z", "d"], ["shuffled", "transposed", "d2s"],
         {"s6": np.array([-1, c, r, r, h, w], np.int64),
          "s4": np.array([-1, c, h * r, w * r], np.int64)}, 13,
-        {"x": floats(rng, SAMPLES, c * r * r, h, w), "z": floats(rng, SAMPLES, 2, 3, 2, 3, 2)})
+        {"x": floats(rng, SAMPLES, c * r * r, h, w), "z": floats(rng, SAMPLES, 2, 3, 2, 3, 2),
+         # Its own generator: the models after this one keep their data.
+         "d": floats(np.random.default_rng(16), SAMPLES, 8, 2, 3)})
 
     # Tile of a constant (folded at compile time) added to an activation, and Tile of an
     # activation.

@@ -1,6 +1,5 @@
+#include "passes/InsertNode.h"
 #include "passes/Passes.h"
-
-#include "ops/OpDef.h"
 
 #include <cmath>
 
@@ -136,15 +135,9 @@ bool lowerToDepthwiseConv(Graph &graph, Node &bn, const BatchNormScale &affine) 
   int added = 0; // numbers the nodes' names
   auto add = [&](std::string opType, llvm::ArrayRef<Value *> inputs, Value *output,
                  AttributeMap attributes, int minOpset) {
-    auto node = std::make_unique<Node>();
-    node->name = fmt::format("{}_{}{}", bn.name, llvm::StringRef(opType).lower(), added++);
-    node->opType = std::move(opType);
-    node->opset = std::max(bn.opset, minOpset);
-    node->inputs.assign(inputs.begin(), inputs.end());
-    node->outputs = {output};
-    node->attributes = std::move(attributes);
-    node->op = findOp("", node->opType);
-    graph.insertNodeBefore(&bn, std::move(node));
+    std::string name = fmt::format("{}_{}{}", bn.name, llvm::StringRef(opType).lower(), added++);
+    insertNodeBefore(graph, bn, std::move(name), std::move(opType), minOpset, inputs, output,
+                     std::move(attributes));
   };
   auto value = [&](const std::string &what, const Shape &shape) {
     Value *result = graph.createValue(graph.uniqueName(bn.name + "_" + what), DType::Float32);
@@ -163,8 +156,8 @@ bool lowerToDepthwiseConv(Graph &graph, Node &bn, const BatchNormScale &affine) 
   if (rank == 2) {
     // Reshape reads its target from an input from opset 5 on.
     convInput = value("as_3d", convShape);
-    add("Reshape", {input, constant("shape_3d", Tensor::fromVector<int64_t>({3}, convShape))},
-        convInput, {}, 5);
+    add("Reshape", {input, shapeConstant(graph, bn.name + "_shape_3d", convShape)}, convInput, {},
+        5);
     convOutput = value("conv", convShape);
   }
   Shape weightShape(convShape.size(), 1);
@@ -180,8 +173,8 @@ bool lowerToDepthwiseConv(Graph &graph, Node &bn, const BatchNormScale &affine) 
   add("Conv", {convInput, constant("scale", std::move(weights)), constant("shift", std::move(bias))},
       convOutput, std::move(attributes), 1);
   if (rank == 2)
-    add("Reshape", {convOutput, constant("shape_2d", Tensor::fromVector<int64_t>({2}, inputShape))},
-        output, {}, 5);
+    add("Reshape", {convOutput, shapeConstant(graph, bn.name + "_shape_2d", inputShape)}, output,
+        {}, 5);
   return true;
 }
 

@@ -28,6 +28,9 @@ void foldBatchNorm(Graph &graph);
 // after `producer`; false (graph unchanged) when `producer` cannot take it.
 bool foldChannelAffine(Graph &graph, Node &producer, std::vector<double> scale,
                        std::vector<double> shift);
+// DepthToSpace (PyTorch's PixelShuffle from opset 11) becomes the Reshape -> Transpose -> Reshape
+// that defines it.
+void expandDepthToSpace(Graph &graph);
 // Transposes above the kernels' rank (pixel shuffle's 6-D one) become Reshape -> Transpose steps
 // of at most 4 dimensions each.
 void splitWideTransposes(Graph &graph);

@@ -13,6 +13,7 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"infer-shapes", inferShapes},
       {"fold-constants", foldConstants},
       {"fold-batchnorm", foldBatchNorm},
+      {"expand-depth-to-space", expandDepthToSpace},
       {"split-wide-transposes", splitWideTransposes},
       {"remove-cast-round-trips", removeCastRoundTrips},
       {"tiles-to-concats", tilesToConcats},

@@ -1,7 +1,7 @@
+#include "passes/InsertNode.h"
 #include "passes/Passes.h"
 
 #include "es_common.h"
-#include "ops/OpDef.h"
 
 #include <numeric>
 
@@ -109,9 +109,7 @@ private:
   }
 
   Value *shapeConstant(llvm::ArrayRef<int64_t> shape) {
-    return graph_.createConstant(
-        graph_.uniqueName(transpose_.name + "_shape"),
-        Tensor::fromVector<int64_t>({static_cast<int64_t>(shape.size())}, shape));
+    return edgesplit::shapeConstant(graph_, transpose_.name + "_shape", shape);
   }
 
   Value *newValue(const std::string &what, llvm::ArrayRef<int64_t> shape, DType dtype) {
@@ -120,18 +118,13 @@ private:
     return value;
   }
 
+  // Reshape reads its shape from an input from opset 5 on.
   void add(std::string opType, llvm::ArrayRef<Value *> inputs, Value *output,
            AttributeMap attributes) {
-    auto node = std::make_unique<Node>();
-    node->name = fmt::format("{}_{}{}", transpose_.name, llvm::StringRef(opType).lower(), added_++);
-    node->opType = std::move(opType);
-    // Reshape reads its shape from an input from opset 5 on.
-    node->opset = std::max(transpose_.opset, 5);
-    node->inputs.assign(inputs.begin(), inputs.end());
-    node->outputs = {output};
-    node->attributes = std::move(attributes);
-    node->op = findOp("", node->opType);
-    graph_.insertNodeBefore(&transpose_, std::move(node));
+    std::string name =
+        fmt::format("{}_{}{}", transpose_.name, llvm::StringRef(opType).lower(), added_++);
+    insertNodeBefore(graph_, transpose_, std::move(name), std::move(opType), 5, inputs, output,
+                     std::move(attributes));
   }
 
   Graph &graph_;

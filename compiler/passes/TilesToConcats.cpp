@@ -1,6 +1,5 @@
+#include "passes/InsertNode.h"
 #include "passes/Passes.h"
-
-#include "ops/OpDef.h"
 
 namespace edgesplit {
 
@@ -48,15 +47,12 @@ void tilesToConcats(Graph &graph) {
         joined = graph.createValue(graph.uniqueName(tile->name + "_tiled"), current->dtype);
         joined->shape = shape;
       }
-      auto concat = std::make_unique<Node>();
-      concat->name = fmt::format("{}_concat{}", tile->name, axis);
-      concat->opType = "Concat";
-      concat->opset = std::max(tile->opset, 4); // axis required from opset 4
-      concat->inputs.assign(static_cast<size_t>(repeats[axis]), current);
-      concat->outputs = {joined};
-      concat->attributes.set("axis", static_cast<int64_t>(axis));
-      concat->op = findOp("", "Concat");
-      graph.insertNodeBefore(tile, std::move(concat));
+      AttributeMap attributes;
+      attributes.set("axis", static_cast<int64_t>(axis));
+      // Concat's axis is required from opset 4 on.
+      insertNodeBefore(graph, *tile, fmt::format("{}_concat{}", tile->name, axis), "Concat", 4,
+                       llvm::SmallVector<Value *, 8>(static_cast<size_t>(repeats[axis]), current),
+                       joined, std::move(attributes));
       current = joined;
       if (final) break;
     }

@@ -115,8 +115,8 @@ class OpCodegenTest(CliTestCase):
         self.assertEqual(sorted(layer["op"] for layer in layers if layer["op"] != "Reshape"),
                          ["Conv", "Conv", "Gemm"])
 
-    def test_rank_5_and_6_transposes(self):
-        for name in ("pixel_shuffle", "transposes_6d"):
+    def test_rank_5_and_6_transposes_and_depth_to_space(self):
+        for name in ("pixel_shuffle", "pixel_shuffle_13", "transposes_6d"):
             with self.subTest(name):
                 # Pure data movement by hand is exact; PyTorch's has a Conv first.
                 self.check_float32(name, tolerance=0 if name == "transposes_6d" else 1e-5)
