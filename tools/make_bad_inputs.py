@@ -126,6 +126,11 @@ def write_models():
                   [tensor_info("wrist", [1, 4]), tensor_info("ankle", [1, 4])],
                   [tensor_info("activity", [1, 4])])
     save_model("fleet.onnx", fleet)
+    # int8 divides only by a constant scalar (a table): one activation by another is refused.
+    save_model("div_activations.onnx",
+               model([helper.make_node("Div", ["wrist", "ankle"], ["activity"], name="divide")],
+                     [tensor_info("wrist", [1, 4]), tensor_info("ankle", [1, 4])],
+                     [tensor_info("activity", [1, 4])]))
     serialized = good.SerializeToString()
 
     (MODELS / "empty.onnx").write_bytes(b"")
@@ -315,6 +320,8 @@ def write_arrays():
     write_zip(ARRAYS / "calibration_wrong_shape.npz",
               [("x.npy", npy_bytes(np.zeros((8, 5), np.float32)))])
     write_zip(ARRAYS / "calibration_bad_entry.npz", [("x.npy", b"not numpy at all")])
+    write_zip(ARRAYS / "calibration_wrist_ankle.npz",
+              [("wrist.npy", npy_bytes(wrist - 1)), ("ankle.npy", npy_bytes(wrist + 2))])
     (ARRAYS / "not_a_zip.npz").write_bytes(npy_bytes(wrist))
     # A directory entry claiming 4 GiB for a few stored bytes (as a zip bomb would).
     good = io.BytesIO()

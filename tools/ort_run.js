@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Runs a model with onnxruntime-node (the independent executor tests compare against).
-// usage: node tools/ort_run.js [--no-optimizations] MODEL.onnx OUTDIR NAME=FILE.npy...
+// usage: node tools/ort_run.js [--no-optimizations] [--per-sample] MODEL.onnx OUTDIR NAME=FILE.npy...
 // Writes OUTDIR/<sanitized output name>.npy for each output. float32/int8/uint8/int32/int64 only.
 // --no-optimizations runs the graph as written: a QDQ model then keeps float semantics instead of
 // being fused into onnxruntime's integer kernels.
-// --per-sample runs a model of batch 1 on inputs of N samples: one run per slice [i:i+1] of axis 0,
-// the outputs concatenated along axis 0 (as `edgesplit run` treats such inputs).
+// --per-sample runs a model whose batch is fixed at 1 (as edgesplit's --emit-qdq writes it) once
+// per row of the inputs' first axis, and concatenates the outputs along it.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -42,17 +42,31 @@ function writeNpy(file, tensor) {
   fs.writeFileSync(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]));
 }
 
-function sliceSample(tensor, index) {
+// Row `i` of a tensor's first axis, keeping that axis (size 1).
+function row(tensor, i) {
   const size = tensor.data.length / tensor.dims[0];
-  const data = tensor.data.slice(index * size, (index + 1) * size);
-  return new ort.Tensor(tensor.type, data, [1, ...tensor.dims.slice(1)]);
+  return new ort.Tensor(tensor.type, tensor.data.slice(i * size, (i + 1) * size),
+                        [1, ...tensor.dims.slice(1)]);
 }
 
-function concatSamples(tensors) {
-  const first = tensors[0];
-  const data = new first.data.constructor(first.data.length * tensors.length);
-  tensors.forEach((t, i) => data.set(t.data, i * first.data.length));
-  return new ort.Tensor(first.type, data, [tensors.length * first.dims[0], ...first.dims.slice(1)]);
+async function runPerSample(session, feeds) {
+  const samples = Object.values(feeds)[0].dims[0];
+  const parts = {};
+  for (let i = 0; i < samples; ++i) {
+    const rowFeeds = {};
+    for (const [name, tensor] of Object.entries(feeds)) rowFeeds[name] = row(tensor, i);
+    const results = await session.run(rowFeeds);
+    for (const name of session.outputNames) (parts[name] = parts[name] || []).push(results[name]);
+  }
+  const joined = {};
+  for (const [name, tensors] of Object.entries(parts)) {
+    const first = tensors[0];
+    const data = new first.data.constructor(first.data.length * tensors.length);
+    tensors.forEach((tensor, i) => data.set(tensor.data, i * first.data.length));
+    joined[name] = new ort.Tensor(first.type, data, [first.dims[0] * tensors.length,
+                                                     ...first.dims.slice(1)]);
+  }
+  return joined;
 }
 
 async function main() {
@@ -73,20 +87,7 @@ async function main() {
     feeds[name] = readNpy(file);
   }
   const session = await ort.InferenceSession.create(model, options);
-  let results;
-  if (perSample) {
-    const samples = Object.values(feeds)[0].dims[0];
-    const runs = [];
-    for (let i = 0; i < samples; ++i) {
-      const sampleFeeds = {};
-      for (const name of Object.keys(feeds)) sampleFeeds[name] = sliceSample(feeds[name], i);
-      runs.push(await session.run(sampleFeeds));
-    }
-    results = {};
-    for (const name of session.outputNames) results[name] = concatSamples(runs.map(r => r[name]));
-  } else {
-    results = await session.run(feeds);
-  }
+  const results = perSample ? await runPerSample(session, feeds) : await session.run(feeds);
   fs.mkdirSync(outDir, { recursive: true });
   for (const name of session.outputNames)
     writeNpy(path.join(outDir, name.replace(/[^A-Za-z0-9._-]/g, '_') + '.npy'), results[name]);

@@ -3,12 +3,14 @@
 #include "ir/Verifier.h"
 #include "quantize/AbsorbQdq.h"
 #include "quantize/FoldQuantizedBias.h"
+#include "quantize/FoldRequantChains.h"
 
 namespace edgesplit {
 
 void prepareInt8(Graph &graph, const ValueRanges &ranges) {
   absorbQdq(graph);
   foldQuantizedBias(graph);
+  foldRequantChains(graph);
   verifyGraph(graph);
   annotateQuantization(graph, ranges);
 }

@@ -56,6 +56,9 @@ CInit field(es_unary_f32_op_t op) {
   case ES_F32_HARD_SWISH: return CInit::symbol("ES_F32_HARD_SWISH");
   case ES_F32_LEAKY_RELU: return CInit::symbol("ES_F32_LEAKY_RELU");
   case ES_F32_ELU: return CInit::symbol("ES_F32_ELU");
+  case ES_F32_SELU: return CInit::symbol("ES_F32_SELU");
+  case ES_F32_EXP: return CInit::symbol("ES_F32_EXP");
+  case ES_F32_FLOOR: return CInit::symbol("ES_F32_FLOOR");
   }
   return CInit::integer(op);
 }

@@ -2,7 +2,10 @@
 
 #include "codegen/LowerContext.h"
 #include "ops/Layout.h"
+#include "ops/Unary.h"
 #include "quantize/Annotate.h"
+
+#include <cmath>
 
 #include <algorithm>
 #include <array>
@@ -177,6 +180,29 @@ void quantizeArithmetic(QuantizeContext &ctx) {
   for (size_t i = 0; i < ctx.numInputs(); ++i) ctx.annotateConstantOperand(i);
 }
 
+void annotateScalarScaling(QuantizeContext &ctx, ArithmeticKind kind) {
+  const Node &node = ctx.node();
+  const Value *data = node.input(0), *factor = node.input(1);
+  if (kind == ArithmeticKind::Mul && data && data->isConstant()) std::swap(data, factor);
+  const bool scales = data && data->quant && data->quant->scales.size() == 1 && factor &&
+                      factor->isConstant() && factor->constant->numElements() == 1 &&
+                      factor->constant->elementAsDouble(0) > 0.0 &&
+                      std::isfinite(factor->constant->elementAsDouble(0));
+  if (!scales) {
+    ctx.annotateOutputFromRange(0);
+  } else {
+    const double value = factor->constant->elementAsDouble(0);
+    const double scale = kind == ArithmeticKind::Mul ? data->quant->scales[0] * value
+                                                     : data->quant->scales[0] / value;
+    ctx.annotateOutputFixed(0, scale,
+                           data->quant->zeroPoints.empty() ? 0 : data->quant->zeroPoints[0]);
+  }
+  // The int8 Mul kernel reads a constant operand in its own parameters; Div by a scalar is a
+  // table of the other operand and reads none.
+  if (kind == ArithmeticKind::Mul)
+    for (size_t i = 0; i < ctx.numInputs(); ++i) ctx.annotateConstantOperand(i);
+}
+
 void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
   if (!ctx.isInt8()) {
     auto p = binaryParams<es_binary_f32_params_t>(ctx);
@@ -190,9 +216,16 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
         "elementwise");
     return;
   }
-  if (kind == ArithmeticKind::Div)
-    ctx.fail("int8 code generation does not support Div (there is no int8 division kernel); "
-             "compile the model for float32");
+  if (kind == ArithmeticKind::Div) {
+    // By a constant scalar it is a function of one int8 input: a table (docs/int8.md).
+    if (ctx.inputIsConstant(1) && ctx.constantInput(1).numElements() == 1 &&
+        !ctx.inputIsConstant(0)) {
+      lowerLookupTable(ctx);
+      return;
+    }
+    ctx.fail("int8 code generation supports Div only by a constant scalar (there is no int8 "
+             "division kernel); compile the model for float32");
+  }
   const TensorQuant a = ctx.inputQuant(0), b = ctx.inputQuant(1), y = ctx.outputQuant();
   auto p = binaryParams<es_binary_s8_params_t>(ctx);
   p.a_zp = a.zeroPoint;

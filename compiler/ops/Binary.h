@@ -81,5 +81,9 @@ enum class ArithmeticKind { Add, Sub, Mul, Div };
 void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind);
 // int8 rule of Add, Sub and Mul: the output from its range, a constant operand in its own.
 void quantizeArithmetic(QuantizeContext &ctx);
+// int8 rule of Mul and Div: by a positive constant scalar the output keeps the input's int8
+// values and zero point, its scale multiplied (divided) by the constant, so the rescaling is exact
+// (docs/int8.md); otherwise the output's calibrated range.
+void annotateScalarScaling(QuantizeContext &ctx, ArithmeticKind kind);
 
 } // namespace edgesplit::ops

@@ -18,10 +18,12 @@ void run(KernelContext &ctx) {
 }
 
 void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::Div); }
+void quantize(QuantizeContext &ctx) { annotateScalarScaling(ctx, ArithmeticKind::Div); }
 } // namespace
 
 extern const OpDef kDiv{.name = "Div", .minInputs = 2, .maxInputs = 2,
-                        .infer = inferBroadcastBinary, .run = run, .lower = lower,
+                        .infer = inferBroadcastBinary, .run = run, .quantize = quantize,
+                        .lower = lower,
                         .fusesActivation = true};
 
 } // namespace edgesplit::ops

@@ -11,11 +11,12 @@ void run(KernelContext &ctx) {
 }
 
 void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::Mul); }
+void quantize(QuantizeContext &ctx) { annotateScalarScaling(ctx, ArithmeticKind::Mul); }
 } // namespace
 
 extern const OpDef kMul{.name = "Mul", .minInputs = 2, .maxInputs = 2,
-                        .infer = inferBroadcastBinary, .run = run,
-                        .quantize = quantizeArithmetic, .lower = lower,
+                        .infer = inferBroadcastBinary, .run = run, .quantize = quantize,
+                        .lower = lower,
                         .fusesActivation = true};
 
 } // namespace edgesplit::ops

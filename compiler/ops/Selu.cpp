@@ -1,5 +1,7 @@
 #include "ops/Unary.h"
 
+#include "codegen/LowerContext.h"
+
 namespace edgesplit::ops {
 namespace {
 // The spec's defaults: the self-normalising constants, as the nearest float32 values.
@@ -13,8 +15,13 @@ void run(KernelContext &ctx) {
     return gamma * (x > 0.0 ? x : alpha * (std::exp(x) - 1.0));
   });
 }
+
+void lower(LowerContext &ctx) {
+  lowerActivation(ctx, ES_F32_SELU, ctx.attrFloat("alpha", kDefaultAlpha),
+                  ctx.attrFloat("gamma", kDefaultGamma));
+}
 } // namespace
 
-extern const OpDef kSelu{.name = "Selu", .infer = inferFloatUnary, .run = run};
+extern const OpDef kSelu{.name = "Selu", .infer = inferFloatUnary, .run = run, .lower = lower};
 
 } // namespace edgesplit::ops

@@ -19,11 +19,27 @@ void inferNodeShapes(Node &node);
 // chains...), and Shape/Size of statically shaped values. Quantize/Dequantize stay, so the
 // quantisation structure of QDQ models survives.
 void foldConstants(Graph &graph);
-// BatchNormalization after a Conv or Gemm with constant weights is folded into them.
+// BatchNormalization after a Conv, ConvTranspose, Gemm or 2-D MatMul with constant weights is
+// folded into them (the MatMul becomes a Gemm); any other inference-mode BatchNormalization with
+// constant statistics on 2-D to 4-D data becomes a depthwise 1x1 Conv (weights: the per-channel
+// scale, bias: the shift).
 void foldBatchNorm(Graph &graph);
 // An Add, Sub or Mul of a constant (one value, or one per output channel) after a Conv,
 // ConvTranspose, Gemm or 2-D MatMul with constant weights is folded into its weights and bias.
 void foldChannelAffine(Graph &graph);
+// DepthToSpace (PyTorch's PixelShuffle from opset 11) becomes the Reshape -> Transpose -> Reshape
+// that defines it.
+void expandDepthToSpace(Graph &graph);
+// Transposes above the kernels' rank (pixel shuffle's 6-D one) become Reshape -> Transpose steps
+// of at most 4 dimensions each.
+void splitWideTransposes(Graph &graph);
+// Cast(float -> integer) -> Cast(float) of values known to be whole numbers within the integer
+// type (after Floor and Clip: the requantisation of integer-deployable graphs) gives the value
+// back: its users read the value itself. So do the users of a Cast to its input's own type.
+void removeCastRoundTrips(Graph &graph);
+// Tile of an activation by constant repeats (up to 64 along an axis) becomes one Concat of copies
+// per repeated axis, which code generation has (constant Tiles are folded before).
+void tilesToConcats(Graph &graph);
 // Drops nodes whose outputs nothing uses, and values left without a user.
 void removeDeadNodes(Graph &graph);
 

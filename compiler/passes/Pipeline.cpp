@@ -14,6 +14,10 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"fold-constants", foldConstants},
       {"fold-batchnorm", foldBatchNorm},
       {"fold-channel-affine", foldChannelAffine},
+      {"expand-depth-to-space", expandDepthToSpace},
+      {"split-wide-transposes", splitWideTransposes},
+      {"remove-cast-round-trips", removeCastRoundTrips},
+      {"tiles-to-concats", tilesToConcats},
       {"remove-dead-nodes", removeDeadNodes},
   };
   for (const Step &step : kSteps) {

@@ -172,7 +172,10 @@ typedef enum {
   ES_F32_HARD_SIGMOID, /* max(0, min(1, alpha * x + beta)) */
   ES_F32_HARD_SWISH,   /* x * max(0, min(1, x / 6 + 1 / 2)) */
   ES_F32_LEAKY_RELU,   /* x >= 0 ? x : alpha * x */
-  ES_F32_ELU           /* x >= 0 ? x : alpha * (e^x - 1) */
+  ES_F32_ELU,          /* x >= 0 ? x : alpha * (e^x - 1) */
+  ES_F32_SELU,         /* beta * (x > 0 ? x : alpha * (e^x - 1)) (ONNX's gamma is beta) */
+  ES_F32_EXP,          /* e^x */
+  ES_F32_FLOOR         /* floor(x) */
 } es_unary_f32_op_t;
 
 typedef struct {

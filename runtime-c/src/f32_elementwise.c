@@ -63,6 +63,12 @@ static float apply_unary(const es_unary_f32_params_t *p, float x) {
   /* expm1f keeps e^x - 1 accurate for x near 0, where expf(x) - 1.0f cancels. */
   case ES_F32_ELU:
     return x >= 0.0f ? x : p->alpha * expm1f(x);
+  case ES_F32_SELU:
+    return p->beta * (x > 0.0f ? x : p->alpha * expm1f(x));
+  case ES_F32_EXP:
+    return expf(x);
+  case ES_F32_FLOOR:
+    return floorf(x);
   }
   return NAN; /* not an es_unary_f32_op_t */
 }

@@ -175,9 +175,9 @@ class CompileTest(CliTestCase):
         self.assertIn("QuantizeLinear", {n.op_type for n in onnx.load(qdq).graph.node})
 
     def test_op_without_code_generation_is_refused(self):
-        model = self.save_model("floor.onnx", single_op_model("Floor", output_name="y"))
+        model = self.save_model("neg.onnx", single_op_model("Neg", output_name="y"))
         result = run("compile", model, "--precision", "float32", "-o", self.tmp / "c")
-        self.assert_fails(result, 1, "floor.onnx", "Floor", "code generation")
+        self.assert_fails(result, 1, "neg.onnx", "Neg", "code generation")
         self.assertFalse((self.tmp / "c").exists())
 
     def test_model_that_cannot_be_generated_is_refused_before_calibration(self):

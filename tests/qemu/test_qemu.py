@@ -133,6 +133,17 @@ class SingleDeviceBitExactTest(QemuCase):
                 args = ["--calibration", calib]
             self.check_model(name, model_dir / "model.onnx", inputs, args)
 
+    def test_issue_15_op_models(self):
+        # The op patterns of tests/data/ops that reach new kernel calls (tables, the folded
+        # requantisation, split transposes), on one board to stay short; BatchNormalization and
+        # Tile become Conv and Concat, which the other models cover.
+        models = SOURCE / "tests" / "data" / "ops"
+        for name in ("activations", "requant_chain", "transposes_6d"):
+            data = np.load(models / f"{name}.npz")
+            inputs = {k: self.save_npy(f"{name}_{k}.npy", data[k][:4]) for k in data.files}
+            self.check_model(name, models / f"{name}.onnx", inputs,
+                             ["--calibration", models / f"{name}.npz"], ("cortex-m4",))
+
 
 def fully_connected(features_in, features_out):
     rng = np.random.default_rng(features_in)

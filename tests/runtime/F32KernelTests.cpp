@@ -728,6 +728,9 @@ TEST_CASE("unary f32: hand-computed values of each function", "[f32][elementwise
                {0, 0, 0, 1.125f, 3, 5});
   requireEqual(runUnary(ES_F32_LEAKY_RELU, 0.5f, 0, {-2, 0, 3}), {-1, 0, 3});
   requireEqual(runUnary(ES_F32_ELU, 2.0f, 0, {-kInf, 0, 1.5f}), {-2, 0, 1.5f});
+  requireEqual(runUnary(ES_F32_SELU, 2.0f, 3.0f, {-kInf, 0, 1.5f}), {-6, 0, 4.5f});
+  requireEqual(runUnary(ES_F32_EXP, 0, 0, {-kInf, 0, kInf}), {0, 1, kInf});
+  requireEqual(runUnary(ES_F32_FLOOR, 0, 0, {-1.5f, -0.0f, 0.5f, 2, kInf}), {-2, -0.0f, 0, 2, kInf});
   // The far tail keeps its relative precision: e^-80 / (1 + e^-80) ~= 1.8e-35.
   requireClose(runUnary(ES_F32_SIGMOID, 0, 0, {-80}), {exact(std::exp(-80.0))});
 }
@@ -748,6 +751,9 @@ Expected referenceUnary(es_unary_f32_op_t op, double alpha, double beta, double 
     return {x * hardSigmoid(x, 1.0 / 6.0, 0.5), std::abs(x) * (std::abs(x / 6.0) + 0.5)};
   case ES_F32_LEAKY_RELU: return exact(x >= 0.0 ? x : alpha * x);
   case ES_F32_ELU: return exact(x >= 0.0 ? x : alpha * (std::exp(x) - 1.0));
+  case ES_F32_SELU: return exact(beta * (x > 0.0 ? x : alpha * (std::exp(x) - 1.0)));
+  case ES_F32_EXP: return exact(std::exp(x));
+  case ES_F32_FLOOR: return exact(std::floor(x));
   }
   return exact(std::nan(""));
 }
@@ -755,7 +761,8 @@ Expected referenceUnary(es_unary_f32_op_t op, double alpha, double beta, double 
 TEST_CASE("unary f32: random inputs against a double reference", "[f32][elementwise]") {
   Random random(11);
   const es_unary_f32_op_t ops[] = {ES_F32_SIGMOID,    ES_F32_TANH,       ES_F32_HARD_SIGMOID,
-                                   ES_F32_HARD_SWISH, ES_F32_LEAKY_RELU, ES_F32_ELU};
+                                   ES_F32_HARD_SWISH, ES_F32_LEAKY_RELU, ES_F32_ELU,
+                                   ES_F32_SELU,       ES_F32_EXP,        ES_F32_FLOOR};
   for (es_unary_f32_op_t op : ops) {
     const float alpha = random.real(0.05f, 2.0f), beta = random.real(0.0f, 1.0f);
     std::vector<float> input = random.reals(500, -10.0f, 10.0f);

@@ -158,6 +158,20 @@ TEST_CASE("int8 Add and Sub without general broadcasting take es_add_s8", "[lowe
   }
 }
 
+TEST_CASE("int8 Div by a constant scalar is a table", "[lowering]") {
+  const float divisor = GENERATE(0.37f, -4.0f);
+  CAPTURE(divisor);
+  auto build = [divisor] {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 5});
+    b.output(b.node("Div", {x, b.constant("d", Tensor::scalar(divisor))}, {"y"})->outputs[0]);
+    return b.finish();
+  };
+  const LoweredRun run = runLowered(build, {randomTensor({2, 5}, 9, -3.0f, 3.0f)}, Precision::Int8);
+  CHECK(run.calls == 1);
+  check(run, Precision::Int8);
+}
+
 TEST_CASE("a Relu after Add fuses into the binary kernel", "[lowering]") {
   const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
   CAPTURE(precisionName(precision));
@@ -207,7 +221,7 @@ TEST_CASE("binary lowering fails clearly where the kernels cannot follow", "[low
     CHECK_THROWS_WITH(runLowered(build("Div", {4}, {4}),
                                  {randomTensor({4}, 1), randomTensor({4}, 2, 0.5f)},
                                  Precision::Int8),
-                      Contains("does not support Div"));
+                      Contains("supports Div only by a constant scalar"));
   }
   SECTION("a broadcast that needs 5 kernel dimensions") {
     CHECK_THROWS_WITH(
@@ -240,6 +254,9 @@ std::vector<Activation> activations() {
       plain("HardSigmoid", attrs({{"alpha", 0.25f}, {"beta", 0.4f}})),
       plain("Elu"),
       plain("Elu", attrs({{"alpha", 0.5f}})),
+      plain("Selu"),
+      plain("Selu", attrs({{"alpha", 1.2f}, {"gamma", 0.9f}})),
+      plain("Floor"),
       {"Clip (inputs)",
        [](GraphBuilder &b, Value *x) {
          return b.node(
@@ -270,6 +287,18 @@ TEST_CASE("activation functions lower to es_unary_f32 / es_clip_f32 and int8 tab
     CHECK(run.calls == 1);
     check(run, precision);
   }
+}
+
+TEST_CASE("Exp lowers to es_unary_f32 and an int8 table", "[lowering]") {
+  // An int8 table passes on the input's rounding times the slope: over an input range of width
+  // w, Exp's error reaches w / 2 output LSBs, so the range stays narrow for the 2-LSB check.
+  const Precision precision = GENERATE(Precision::Float32, Precision::Int8);
+  CAPTURE(precisionName(precision));
+  const LoweredRun run = runLowered(
+      singleNode({2, 3, 7}, [](GraphBuilder &b, Value *x) { return b.node("Exp", {x}, {"y"}); }),
+      {randomTensor({2, 3, 7}, 12, -1.5f, 1.0f)}, precision);
+  CHECK(run.calls == 1);
+  check(run, precision);
 }
 
 TEST_CASE("int8 Sigmoid, Tanh and Softmax outputs use the fixed parameters", "[lowering]") {

@@ -3,7 +3,9 @@
 
 #include <catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 using namespace edgesplit;
 using namespace edgesplit::testing;
@@ -199,14 +201,72 @@ TEST_CASE("fold-batchnorm folds into Gemm (transB) and preserves results", "[pas
   for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
 }
 
-TEST_CASE("fold-batchnorm keeps a BatchNormalization with no foldable producer", "[passes]") {
-  GraphBuilder b;
-  Value *x = b.input("x", DType::Float32, {1, 2, 2});
+namespace {
+Value *batchNormStatistics(GraphBuilder &b, Value *x, int64_t channels) {
+  std::vector<float> gamma, beta, mean, var;
+  for (int64_t c = 0; c < channels; ++c) {
+    gamma.push_back(0.5f + 0.25f * static_cast<float>(c));
+    beta.push_back(0.1f * static_cast<float>(c) - 0.2f);
+    mean.push_back(0.3f - 0.15f * static_cast<float>(c));
+    var.push_back(0.5f + 0.5f * static_cast<float>(c));
+  }
+  auto vector = [&](const std::vector<float> &values) {
+    return Tensor::fromVector<float>({channels}, values);
+  };
   b.node("BatchNormalization",
-         {x, b.constant("gamma", floats({2}, {1, 1})), b.constant("beta", floats({2}, {0, 0})),
-          b.constant("mean", floats({2}, {0, 0})), b.constant("var", floats({2}, {1, 1}))},
-         {"y"});
+         {x, b.constant("gamma", vector(gamma)), b.constant("beta", vector(beta)),
+          b.constant("mean", vector(mean)), b.constant("var", vector(var))},
+         {"y"}, attrs({{"epsilon", 1e-3f}}));
   b.output(b.value("y"));
+  return b.value("y");
+}
+
+Tensor ramp(Shape shape) {
+  Tensor tensor(DType::Float32, shape);
+  float *values = tensor.data<float>();
+  for (int64_t i = 0; i < tensor.numElements(); ++i)
+    values[i] = static_cast<float>((i * 7) % 13) * 0.25f - 1.5f;
+  return tensor;
+}
+
+void checkSameResults(const std::vector<float> &before, const std::vector<float> &after) {
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
+}
+} // namespace
+
+TEST_CASE("fold-batchnorm turns a 2-D MatMul into a Gemm that holds the statistics", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2, 3});
+  b.node("MatMul", {x, b.constant("w", ramp({3, 4}))}, {"m"});
+  batchNormStatistics(b, b.value("m"), 4);
+  auto graph = b.finish();
+  const std::vector<float> before = runFloat(*graph, {ramp({2, 3})});
+  foldBatchNorm(*graph);
+  verifyGraph(*graph);
+  CHECK(countOps(*graph, "BatchNormalization") == 0);
+  CHECK(countOps(*graph, "MatMul") == 0);
+  CHECK(countOps(*graph, "Gemm") == 1);
+  checkSameResults(before, runFloat(*graph, {ramp({2, 3})}));
+}
+
+TEST_CASE("fold-batchnorm makes a lone BatchNormalization a depthwise 1x1 Conv", "[passes]") {
+  for (Shape shape : {Shape{2, 3}, Shape{1, 3, 5}, Shape{1, 3, 2, 2}}) {
+    INFO("input shape " << formatShape(shape));
+    GraphBuilder b;
+    batchNormStatistics(b, b.input("x", DType::Float32, shape), 3);
+    auto graph = b.finish();
+    const std::vector<float> before = runFloat(*graph, {ramp(shape)});
+    foldBatchNorm(*graph);
+    verifyGraph(*graph);
+    CHECK(countOps(*graph, "BatchNormalization") == 0);
+    CHECK(countOps(*graph, "Conv") == 1);
+    CHECK(graph->outputs[0].name == "y");
+    checkSameResults(before, runFloat(*graph, {ramp(shape)}));
+  }
+  // Rank 5 has no depthwise kernel: it stays.
+  GraphBuilder b;
+  batchNormStatistics(b, b.input("x", DType::Float32, {1, 2, 2, 2, 2}), 2);
   auto graph = b.finish();
   foldBatchNorm(*graph);
   CHECK(countOps(*graph, "BatchNormalization") == 1);
@@ -335,6 +395,88 @@ TEST_CASE("fold-batchnorm folds into a 2-D MatMul, which becomes a Gemm", "[pass
   checkSameResults(*graph, floats({2, 3}, {1, 2, 3, -1, 0.5f, 2}), foldBatchNorm);
   REQUIRE(graph->nodes().size() == 1);
   CHECK(graph->nodes()[0]->opType == "Gemm");
+TEST_CASE("split-wide-transposes leaves transposes of at most 4 dimensions, same results",
+          "[passes]") {
+  // Every permutation of a rank-5 tensor (one axis of size 1), and a sample of rank 6.
+  const std::vector<std::pair<Shape, int>> cases = {{{2, 3, 1, 4, 2}, 1}, {{2, 1, 3, 2, 3, 2}, 7}};
+  for (const auto &[shape, stride] : cases) {
+    std::vector<int64_t> perm(shape.size());
+    std::iota(perm.begin(), perm.end(), 0);
+    int index = 0;
+    do {
+      if (index++ % stride != 0) continue;
+      INFO("shape " << formatShape(shape) << " perm " << formatShape(perm));
+      GraphBuilder b;
+      Value *x = b.input("x", DType::Float32, llvm::ArrayRef<int64_t>(shape));
+      b.node("Transpose", {x}, {"y"}, attrs({{"perm", perm}}));
+      b.output(b.value("y"));
+      auto graph = b.finish();
+      const Shape outputShape = *graph->outputs[0].value->shape;
+      const std::vector<float> before = runFloat(*graph, {ramp(shape)});
+      splitWideTransposes(*graph);
+      verifyGraph(*graph);
+      for (const auto &node : graph->nodes())
+        if (node->opType == "Transpose") CHECK(node->inputs[0]->shape->size() <= 4);
+      CHECK(graph->outputs[0].name == "y");
+      CHECK(*graph->outputs[0].value->shape == outputShape);
+      CHECK(runFloat(*graph, {ramp(shape)}) == before);
+    } while (std::next_permutation(perm.begin(), perm.end()));
+  }
+}
+
+TEST_CASE("remove-cast-round-trips drops Cast pairs of whole numbers that fit the type",
+          "[passes]") {
+  // ONNX element type codes.
+  constexpr int64_t kFloat = 1, kUInt8 = 2, kInt32 = 6;
+  auto build = [&](float hi, int64_t integer, bool floors) {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {4});
+    b.node(floors ? "Floor" : "Relu", {x}, {"f"});
+    b.node("Clip", {b.value("f"), b.constant("lo", Tensor::scalar(0.0f)),
+                    b.constant("hi", Tensor::scalar(hi))},
+           {"c"});
+    b.node("Cast", {b.value("c")}, {"i"}, attrs({{"to", integer}}));
+    b.node("Cast", {b.value("i")}, {"y"}, attrs({{"to", kFloat}}));
+    b.output(b.value("y"));
+    auto graph = b.finish();
+    removeCastRoundTrips(*graph);
+    removeDeadNodes(*graph);
+    verifyGraph(*graph);
+    return countOps(*graph, "Cast");
+  };
+  CHECK(build(255.0f, kInt32, true) == 0);
+  CHECK(build(255.0f, kUInt8, true) == 0);
+  CHECK(build(256.0f, kUInt8, true) == 2);  // 256 does not fit
+  CHECK(build(255.0f, kInt32, false) == 2); // Relu leaves fractions
+  CHECK(build(127.5f, kInt32, true) == 2);  // a fractional bound
+
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {4});
+  b.node("Cast", {x}, {"same"}, attrs({{"to", kFloat}}));
+  b.node("Relu", {b.value("same")}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  removeCastRoundTrips(*graph);
+  removeDeadNodes(*graph);
+  CHECK(countOps(*graph, "Cast") == 0);
+}
+
+TEST_CASE("tiles-to-concats copies along each repeated axis, same results", "[passes]") {
+  const std::vector<std::vector<int64_t>> cases = {{1, 2, 3}, {3, 1, 1}, {1, 1, 1}, {2, 2, 2}};
+  for (const std::vector<int64_t> &repeats : cases) {
+    INFO("repeats " << formatShape(repeats));
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 1, 3});
+    b.node("Tile", {x, b.constant("r", Tensor::fromVector<int64_t>({3}, repeats))}, {"y"});
+    b.output(b.value("y"));
+    auto graph = b.finish();
+    const std::vector<float> before = runFloat(*graph, {ramp({2, 1, 3})});
+    tilesToConcats(*graph);
+    verifyGraph(*graph);
+    CHECK(countOps(*graph, "Tile") == 0);
+    CHECK(graph->outputs[0].name == "y");
+    CHECK(runFloat(*graph, {ramp({2, 1, 3})}) == before);
+  }
 }
 
 TEST_CASE("remove-dead-nodes drops branches that reach no output", "[passes]") {

@@ -1,5 +1,7 @@
 #include "GraphBuilder.h"
+#include "ir/Verifier.h"
 #include "quantize/Calibration.h"
+#include "quantize/FoldRequantChains.h"
 #include "quantize/QuantMath.h"
 
 #include <catch.hpp>
@@ -97,4 +99,49 @@ TEST_CASE("calibration rejects an empty set and a bad percentile", "[quantize]")
   CHECK_THROWS_AS(calibrate(*graph, {}, {}), Error);
   ObserverOptions bad{ObserverOptions::Kind::Percentile, 20.0};
   CHECK_THROWS_AS(calibrate(*graph, {{floats({1}, {1})}}, bad), UsageError);
+}
+
+TEST_CASE("requantisation chains fold into the layer on the integer grid the Clip allows",
+          "[quantize]") {
+  struct Case {
+    float lo, hi;
+    bool folds;
+    int32_t zeroPoint;
+  };
+  for (const Case &c : {Case{0, 255, true, -128}, Case{1, 200, true, -128},
+                        Case{-200, -100, true, 72}, Case{-300, -100, false, 0},
+                        Case{0, 256, false, 0}, Case{0.5f, 100, false, 0}}) {
+    INFO("Clip(" << c.lo << ", " << c.hi << ")");
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {1, 3});
+    b.node("MatMul", {x, b.constant("w", Tensor::fromVector<float>({3, 2}, {1, -2, 3, 4, -5, 6}))},
+           {"acc"});
+    b.node("Mul", {b.value("acc"), b.constant("m", Tensor::scalar(45.0f))}, {"scaled"});
+    b.node("Div", {b.value("scaled"), b.constant("d", Tensor::scalar(256.0f))}, {"shifted"});
+    b.node("Floor", {b.value("shifted")}, {"floored"});
+    b.node("Clip", {b.value("floored"), b.constant("lo", Tensor::scalar(c.lo)),
+                    b.constant("hi", Tensor::scalar(c.hi))},
+           {"y"});
+    b.output(b.value("y"));
+    auto graph = b.finish();
+    foldRequantChains(*graph);
+    verifyGraph(*graph);
+    const Value *y = graph->findValue("y");
+    REQUIRE(y);
+    if (!c.folds) {
+      CHECK(graph->nodes().size() == 5);
+      CHECK(!y->quant);
+      continue;
+    }
+    // Gemm (the MatMul with the chain's factor and the floor's bias) -> Clip.
+    REQUIRE(graph->nodes().size() == 2);
+    CHECK(graph->nodes()[0]->opType == "Gemm");
+    REQUIRE(y->quant);
+    CHECK(y->quant->scales[0] == 1.0f);
+    CHECK(y->quant->zeroPoints[0] == c.zeroPoint);
+    // Whole weights keep their values as int8: scale 45 / 256.
+    const Value *weights = graph->nodes()[0]->inputs[1];
+    REQUIRE(weights->quant);
+    CHECK(weights->quant->scales[0] == Approx(45.0 / 256.0));
+  }
 }
