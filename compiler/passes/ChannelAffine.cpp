@@ -2,6 +2,8 @@
 
 #include "ops/OpDef.h"
 
+#include <cmath>
+
 namespace edgesplit {
 
 namespace {
@@ -81,6 +83,13 @@ std::optional<OutputChannels> foldableOutputChannels(const Node &layer) {
     return OutputChannels{1, w.dim(1)};
   }
   return std::nullopt;
+}
+
+bool hasWholeInt8Weights(const Node &layer) {
+  const Value *weights = layer.input(1);
+  if (!weights || !weights->isConstant()) return false;
+  const std::vector<double> values = weights->constant->toDoubleVector();
+  return llvm::all_of(values, [](double w) { return std::floor(w) == w && std::abs(w) <= 127.0; });
 }
 
 void foldChannelAffine(Graph &graph, Node &layer, const ChannelAffine &affine) {

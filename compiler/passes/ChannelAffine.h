@@ -30,6 +30,10 @@ struct OutputChannels {
 };
 std::optional<OutputChannels> foldableOutputChannels(const Node &layer);
 
+// Whether `layer`'s weights are whole numbers in [-127, 127], as an integer-deployable graph's
+// are: int8 holds them exactly, which scaling them would undo.
+bool hasWholeInt8Weights(const Node &layer);
+
 // Rewrites `layer` so that it computes affine(layer(x)): weights scaled per output channel, bias
 // scale * bias + shift (created when absent). A MatMul becomes a Gemm with that bias. Requires
 // foldableOutputChannels(layer) and affine of its channel count.

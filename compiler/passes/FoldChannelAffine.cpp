@@ -42,6 +42,10 @@ void foldChannelAffine(Graph &graph) {
       if (!channels || *input->shape != *node->outputs[0]->shape) continue;
       const auto affine = constantAffine(*node, input, *input->shape, *channels);
       if (!affine) continue;
+      // Scaled, an integer-deployable layer's whole-number weights would lose their exact int8
+      // form; the requantisation that follows them folds in int8 instead (FoldRequantChains).
+      const bool scales = llvm::any_of(affine->scale, [](double s) { return s != 1.0; });
+      if (scales && hasWholeInt8Weights(*layer)) continue;
       foldChannelAffine(graph, *layer, *affine);
       graph.replaceAllUsesWith(node->outputs[0], input);
       graph.eraseNode(node);

@@ -86,15 +86,6 @@ std::optional<QuantParams> integerGrid(const Node &clip) {
   return grid;
 }
 
-// Whether the layer's weights are whole numbers in [-127, 127], as an integer-deployable graph's
-// are: int8 then holds them exactly.
-bool hasIntegerWeights(const Node &layer) {
-  const Value *weights = layer.input(1);
-  if (!weights || !weights->isConstant()) return false;
-  const std::vector<double> values = weights->constant->toDoubleVector();
-  return llvm::all_of(values, [](double w) { return std::floor(w) == w && std::abs(w) <= 127.0; });
-}
-
 } // namespace
 
 void foldRequantChains(Graph &graph) {
@@ -111,7 +102,7 @@ void foldRequantChains(Graph &graph) {
     // e = 2^-10 moves whole t off the halfway point, where rounding away from zero would give
     // t - 1 for negative t.
     constexpr double kNudge = 1.0 / 1024.0;
-    const bool integerWeights = hasIntegerWeights(*chain.layer);
+    const bool integerWeights = hasWholeInt8Weights(*chain.layer);
     const auto channels = foldableOutputChannels(*chain.layer);
     const Value *bias = chain.layer->input(2);
     if (!channels || chain.layer->input(1)->quant || (bias && bias->quant)) continue;

@@ -68,14 +68,16 @@ def argmax_model():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
-def qlinear_add_model():
-    """onnxruntime's QOperator form with a com.microsoft QLinearAdd that edgesplit does not have,
-    feeding a QLinearConv: the reference cannot load it, inspect must still describe it."""
+def unknown_qoperator_model():
+    """onnxruntime's QOperator form with a com.microsoft QLinearReduceMean (over the batch axis, so
+    shapes stay) that edgesplit does not have, feeding a QLinearConv: the reference cannot load it,
+    inspect must still describe it."""
     b = ModelBuilder(5, np.int8)
     xs, xz, _ = b.activation("x", -4, 4)
     b.node("QuantizeLinear", ["x", xs, xz], "xq")
-    b.nodes.append(helper.make_node("QLinearAdd", ["xq", xs, xz, "xq", xs, xz, xs, xz], ["aq"],
-                                    name="qlinear_add", domain="com.microsoft"))
+    b.nodes.append(helper.make_node("QLinearReduceMean", ["xq", xs, xz, xs, xz], ["aq"],
+                                    name="qlinear_reduce", domain="com.microsoft", axes=[0],
+                                    keepdims=1))
     w, ws, wz, _ = b.weights("w", (4, 3, 3, 3), 0, 0.5)
     cs, cz, _ = b.activation("c", -6, 6)
     b.node("QLinearConv", ["aq", xs, xz, w, ws, wz, cs, cz], "cq", pads=[1, 1, 1, 1])
@@ -102,7 +104,8 @@ class InspectPredictsCompileTest(CliTestCase):
         yield "qlinear", qlinear, ["--input-shape", "x=1x3x8x8"]
         integer = self.save_model("integer.onnx", integer_model(2, np.uint8))
         yield "integer", integer, ["--input-shape", "x=1x3x8x8"]
-        yield "qlinear_add", self.save_model("qlinear_add.onnx", qlinear_add_model()), \
+        yield "unknown_qoperator", self.save_model("unknown_qoperator.onnx",
+                                                   unknown_qoperator_model()), \
             ["--input-shape", "x=1x3x8x8"]
         for folder in ("bad-inputs/models", "fuzz/seeds/onnx"):
             for path in sorted((SOURCE / "tests" / folder).glob("*.onnx")):
@@ -175,13 +178,14 @@ class InspectPredictsCompileTest(CliTestCase):
         self.assertIn("  reference interpreter: yes", text)
 
     def test_qoperator_model_with_an_unknown_op_is_described(self):
-        model = self.save_model("qlinear_add.onnx", qlinear_add_model())
+        model = self.save_model("unknown_qoperator.onnx", unknown_qoperator_model())
         result = run("inspect", model, "--json", "--input-shape", "x=1x3x8x8")
         self.assertEqual(result.returncode, 0, result.stderr)
         summary = json.loads(result.stdout)
         nodes = {n["name"]: n for n in summary["nodes"]}
-        self.assertFalse(nodes["qlinear_add"]["reference"]["supported"])
-        self.assertIn("QLinearAdd' of domain com.microsoft", nodes["qlinear_add"]["int8"]["error"])
+        self.assertFalse(nodes["qlinear_reduce"]["reference"]["supported"])
+        self.assertIn("QLinearReduceMean' of domain com.microsoft",
+                      nodes["qlinear_reduce"]["int8"]["error"])
         self.assertTrue(nodes["cq_node"]["reference"]["supported"])
         # Refused as a whole before its nodes: the QLinearConv was not checked, so not "yes".
         self.assertIsNone(nodes["cq_node"]["int8"]["supported"])

@@ -298,6 +298,22 @@ TEST_CASE("fold-channel-affine folds Mul, Sub and Add chains into a Conv", "[pas
   CHECK(graph->outputs[0].name == "y");
 }
 
+TEST_CASE("fold-channel-affine leaves a scaling of whole-number int8 weights, folds their bias",
+          "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 4});
+  b.node("MatMul", {x, b.constant("w", floats({4, 2}, {3, -7, 0, 127, -127, 5, 1, 2}))}, {"m"});
+  b.node("Mul", {b.value("m"), b.constant("k", floats({}, {45.0f}))}, {"s"});
+  b.node("Add", {b.value("s"), b.constant("t", floats({2}, {0.5f, -1.0f}))}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  checkSameResults(*graph, floats({1, 4}, {0.5f, -1.0f, 2.0f, 0.25f}), foldChannelAffine);
+  // The Mul would make the weights 45 * w, which int8 no longer holds exactly; it stays, and the
+  // Add after it is no channel affine of a layer.
+  CHECK(countOps(*graph, "Mul") == 1);
+  CHECK(countOps(*graph, "MatMul") == 1);
+}
+
 TEST_CASE("fold-channel-affine turns a 2-D MatMul and its bias Add into a Gemm", "[passes]") {
   GraphBuilder b;
   Value *x = b.input("x", DType::Float32, {1, 4});
