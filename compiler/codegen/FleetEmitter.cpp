@@ -26,15 +26,53 @@ std::string byteList(const uint8_t *bytes, size_t count) {
   return out;
 }
 
-std::string keyDefinition(const WireIdentity &identity, const std::string &p) {
-  if (!identity.key) return "";
-  return fmt::format("/* SipHash-2-4 key of the fleet (topology /auth/key_hex). */\n"
-                     "static const uint8_t {}wire_key[16] = {{{}\n}};\n\n",
-                     p, byteList(identity.key->data(), 16));
+const char *modeMacro(LinkMode mode) {
+  switch (mode) {
+  case LinkMode::Plain: return "ES_WIRE_PLAIN";
+  case LinkMode::Auth: return "ES_WIRE_AUTH";
+  case LinkMode::Aead: break;
+  }
+  return "ES_WIRE_AEAD";
 }
 
-std::string keyReference(const WireIdentity &identity, const std::string &p) {
-  return identity.key ? p + "wire_key" : "NULL";
+bool keyed(const LinkSecurity &link) { return link.mode != LinkMode::Plain; }
+
+// The key array of a keyed link: its bytes (provisioning "embed"), or storage <p>load_key() fills
+// at init ("hook"). Only this device's links: a captured device gives away its own links only.
+std::string linkKeyDefinition(const LinkSecurity &link, const std::string &name,
+                              const std::string &self) {
+  if (!keyed(link)) return "";
+  const std::string what = fmt::format("link {} ('{}' - '{}')", link.link, commentSafe(self),
+                                        commentSafe(link.peer));
+  if (!link.key)
+    return fmt::format("/* Key of {}, loaded at init (key provisioning \"hook\"). */\n"
+                       "static uint8_t {}[32];\n",
+                       what, name);
+  return fmt::format("/* ChaCha20-Poly1305 key of {}, derived from the fleet's master key (HKDF-SHA256,\n"
+                     " * docs/security.md). Keep this file as secret as the device's flash. */\n"
+                     "static const uint8_t {}[32] = {{{}\n}};\n",
+                     what, name, byteList(link.key->data(), link.key->size()));
+}
+
+// The statement of fleet_init that loads a hooked link key.
+std::string keyLoad(const LinkSecurity &link, const std::string &name, const std::string &p) {
+  return keyed(link) && !link.key ? fmt::format("  {}load_key({}u, {});\n", p, link.link, name) : "";
+}
+
+// The hooks a device with keyed links declares in its fleet.h.
+std::string keyHooks(bool hooked, bool epoch, const std::string &p, const std::string &initName) {
+  std::string h;
+  if (hooked)
+    h += fmt::format("/* Supplied by the application (key provisioning \"hook\"): copy the 32-byte key of\n"
+                     " * topology link `link` from the device's secure storage. Called by {}{}(). */\n"
+                     "void {}load_key(uint8_t link, uint8_t key[32]);\n",
+                     p, initName, p);
+  if (epoch)
+    h += fmt::format("/* Supplied by the application: a number this device never returned before, e.g. a\n"
+                     " * boot counter kept in flash (docs/security.md \"Epochs\"). Called by {}{}(). */\n"
+                     "uint32_t {}next_epoch(void);\n",
+                     p, initName, p);
+  return h.empty() ? h : h + "\n";
 }
 
 std::string banner(const WireIdentity &identity, const char *what) {
@@ -77,17 +115,22 @@ SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program)
   std::string h = banner(spec.identity, "Fleet API (sensor device)");
   h += headerOpening(P, "");
   h += identityMacros(spec.identity, P);
+  const LinkSecurity &link = spec.toAggregator;
   h += fmt::format("/* The link to the aggregator '{}', as passed to {}send(). */\n"
                    "#define {}LINK_TO_AGGREGATOR {}u\n"
                    "#define {}MTU {}u\n\n",
-                   commentSafe(spec.aggregator), p, P, spec.link, P, spec.mtu);
+                   commentSafe(link.peer), p, P, link.link, P, spec.mtu);
+  h += keyHooks(keyed(link) && !link.key, keyed(link), p, "fleet_init");
   h += fmt::format(
       "/* Supplied by the application: transmit one frame (len <= {P}MTU bytes) on `link`.\n"
       " * Called from {p}step(); the frame buffer is reused once it returns. */\n"
       "void {p}send(uint8_t link, const uint8_t *frame, size_t len);\n\n"
+      "/* Call once at start (and after every restart): initialises the model and the link. */\n"
+      "void {p}fleet_init(void);\n"
       "/* One inference of this device's share of the model on its sensor inputs ({elem}\n"
-      " * values as in model.h): runs it and sends its tensors for sequence number `seq` (one\n"
-      " * per inference, increasing). Call {p}init() once first. Returns the frames sent. */\n"
+      " * values as in model.h): runs it and sends its tensors for round `seq` (one per\n"
+      " * inference, increasing: a round not newer than the last sends nothing). Returns the frames\n"
+      " * sent. */\n"
       "uint32_t {p}step(uint32_t seq{fp});\n"
       "/* The same with inputs already as the model stores them ({raw}). */\n"
       "uint32_t {p}step_raw(uint32_t seq{rp});\n",
@@ -100,19 +143,28 @@ SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program)
 
   std::string c = banner(spec.identity, "Fleet step (sensor device)");
   c += "#include \"fleet.h\"\n\n#include \"es_wire.h\"\n\n#include <string.h>\n\n";
-  c += keyDefinition(spec.identity, p);
+  const std::string keyName = p + "link_key";
+  c += linkKeyDefinition(link, keyName, spec.identity.device);
   c += fmt::format("static uint8_t {0}frame[{1}];\n\n"
-                   "static const es_wire_sender_t {0}sender = {{{2}FINGERPRINT, {2}DEVICE_ID, "
-                   "{2}LINK_TO_AGGREGATOR, {2}MTU, {3}, {0}frame, {0}send}};\n\n",
-                   p, spec.mtu, P, keyReference(spec.identity, p));
+                   "static es_wire_sender_t {0}sender = {{{2}FINGERPRINT, {2}DEVICE_ID, "
+                   "{2}LINK_TO_AGGREGATOR, {2}MTU, {3}, {4}, 0, {0}frame, {0}send, 0, 0, 0, 0}};\n\n",
+                   p, spec.mtu, P, modeMacro(link.mode), keyed(link) ? keyName : "NULL");
+  c += fmt::format("void {0}fleet_init(void) {{\n"
+                   "  {0}init();\n{1}{2}"
+                   "  /* A restart begins its rounds afresh, under a new sender epoch. */\n"
+                   "  {0}sender.in_round = 0;\n}}\n\n",
+                   p, keyLoad(link, keyName, p),
+                   keyed(link) ? fmt::format("  {0}sender.sender_epoch = (uint16_t){0}next_epoch();\n", p)
+                               : "");
   std::string sends;
   for (size_t i = 0; i < program.outputs.size(); ++i)
-    sends += fmt::format("  frames += es_wire_send_tensor(&{0}sender, seq, {1}, {0}output({1}), "
+    sends += fmt::format("  frames += es_wire_send_tensor(&{0}sender, {1}, {0}output({1}), "
                          "(size_t){0}output_size({1}) * sizeof({0}element_t));\n",
                          p, i);
   c += fmt::format("/* Tensor i of the frames is output i of model.h. */\n"
                    "static uint32_t {0}send_outputs(uint32_t seq) {{\n"
-                   "  uint32_t frames = 0;\n{1}  return frames;\n}}\n\n",
+                   "  uint32_t frames = 0;\n"
+                   "  if (!es_wire_begin_round(&{0}sender, 0u, seq)) return 0;\n{1}  return frames;\n}}\n\n",
                    p, sends);
   std::string setFloat, setRaw;
   for (size_t i = 0; i < program.inputs.size(); ++i) {
@@ -157,8 +209,11 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   for (size_t k = 0; k < headCount; ++k)
     h += fmt::format("#define {}HEAD_{} {} /* output '{}' */\n", P, macroName(spec.heads[k].output),
                      k, commentSafe(spec.heads[k].output));
+  bool hooked = false;
+  for (const ReceivedLink &link : spec.links) hooked |= keyed(link.security) && !link.security.key;
+  h += "\n" + keyHooks(hooked, false, p, "fleet_init");
   h += fmt::format(
-      "\n/* Call once: clears the arena and what has been received. */\n"
+      "/* Call once: clears the arena and what has been received. */\n"
       "void {p}fleet_init(void);\n"
       "/* Feed one received frame; returns ES_WIRE_ACCEPTED or why it was dropped (es_wire.h).\n"
       " * Frames of a newer sequence number discard what was partly received before. */\n"
@@ -186,7 +241,19 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
 
   std::string c = banner(spec.identity, "Frame intake and head selection (aggregator)");
   c += "#include \"fleet.h\"\n\n#include <string.h>\n\n";
-  c += keyDefinition(spec.identity, p);
+  std::string sources, keyLoads;
+  for (size_t k = 0; k < spec.links.size(); ++k) {
+    const ReceivedLink &link = spec.links[k];
+    const std::string keyName = fmt::format("{}link_key_{}", p, k);
+    c += linkKeyDefinition(link.security, keyName, spec.identity.device);
+    keyLoads += keyLoad(link.security, keyName, p);
+    sources += fmt::format("{}{{{}u, {}, {}}}", k ? ",\n  " : "\n  ", link.source,
+                           modeMacro(link.security.mode), keyed(link.security) ? keyName : "NULL");
+  }
+  const size_t sourceArray = std::max<size_t>(spec.links.size(), 1);
+  c += fmt::format("/* How the frames of each sensor are checked: its link's mode and key. */\n"
+                   "static const es_wire_source_t {}sources[{}] = {{{}}};\n\n",
+                   p, sourceArray, spec.links.empty() ? "{0, ES_WIRE_PLAIN, NULL}" : sources + "\n");
   uint32_t sensorGroups = 0;
   std::vector<std::string> slots, slotInputs, slotGroups, means;
   for (size_t i = 0; i < slotCount; ++i) {
@@ -196,8 +263,8 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
                      commentSafe(tensor.name), commentSafe(tensor.sourceDevice), tensor.tensor,
                      tensor.bytes, tensor.fragments, p, i, tensor.bytes, p, i,
                      (tensor.fragments + 7) / 8);
-    slots.push_back(fmt::format("{{{}u, {}u, {}u, {}u, {}u, {}rx_{}, {}rx_{}_seen, 0}}",
-                                tensor.source, tensor.tensor, tensor.fragments,
+    slots.push_back(fmt::format("{{{}u, {}u, {}u, {}u, {}u, {}u, {}rx_{}, {}rx_{}_seen, 0}}",
+                                tensor.source, tensor.tensor, tensor.firstFrame, tensor.fragments,
                                 tensor.fragmentBytes, tensor.bytes, p, i, p, i));
     slotInputs.push_back(std::to_string(tensor.programInput));
     slotGroups.push_back(fmt::format("1u << {}", tensor.group));
@@ -215,7 +282,7 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   };
   const size_t slotArray = std::max<size_t>(slotCount, 1);
   c += fmt::format("\nstatic es_wire_slot_t {}slots[{}] = {{{}}};\n", p, slotArray,
-                   slots.empty() ? "{0, 0, 0, 0, 0, NULL, NULL, 0}"
+                   slots.empty() ? "{0, 0, 0, 0, 0, 0, NULL, NULL, 0}"
                                  : fmt::format("\n  {}\n", fmt::join(slots, ",\n  ")));
   c += fmt::format("/* Slot i fills model input {}slot_input[i] and belongs to group "
                    "{}slot_group[i]. */\n",
@@ -226,9 +293,9 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   if (spec.impute)
     c += fmt::format("static const uint8_t *const {}slot_mean[{}] = {{{}}};\n", p, slotArray,
                      list(means));
-  c += fmt::format("static es_wire_receiver_t {}receiver = {{{}FINGERPRINT, {}, {}slots, {}u, 0, "
-                   "0, {{0, 0, 0, 0, 0, 0, 0, 0, 0}}}};\n",
-                   p, P, keyReference(spec.identity, p), p, slotCount);
+  c += fmt::format("static es_wire_receiver_t {0}receiver = {{{1}FINGERPRINT, {0}sources, {2}u, "
+                   "{0}slots, {3}u, 0, 0, 0, {{0, 0, 0, 0, 0, 0, 0, 0, 0}}}};\n",
+                   p, P, spec.links.size(), slotCount);
   c += fmt::format("#define {}SLOT_COUNT {}\n#define {}OWN_GROUPS 0x{:x}u\n"
                    "#define {}SENSOR_GROUPS 0x{:x}u\n\n",
                    P, slotCount, P, spec.ownGroups, P, sensorGroups);
@@ -273,7 +340,7 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   }
   c += fmt::format(R"(void {0}fleet_init(void) {{
   {0}init();
-  es_wire_receiver_reset(&{0}receiver);
+{3}  es_wire_receiver_reset(&{0}receiver);
   {0}imputed = 0;
 }}
 
@@ -285,7 +352,7 @@ uint32_t {0}arrived_groups(uint32_t seq) {{
   uint32_t complete = 0, incomplete = 0;
   int i;
   for (i = 0; i < {1}SLOT_COUNT; ++i) {{
-    if (es_wire_slot_complete(&{0}receiver, &{0}slots[i], seq)) complete |= {0}slot_group[i];
+    if (es_wire_slot_complete(&{0}receiver, &{0}slots[i], 0u, seq)) complete |= {0}slot_group[i];
     else incomplete |= {0}slot_group[i];
   }}
   /* A group arrived when every one of its tensors did. */
@@ -324,7 +391,7 @@ void {0}head_output_f32(int head, float *values) {{
 
 const es_wire_counters_t *{0}wire_counters(void) {{ return &{0}receiver.counters; }}
 )",
-                   p, P, selection);
+                   p, P, selection, keyLoads);
   files["fleet.c"] = c;
   return files;
 }
@@ -357,6 +424,15 @@ std::string recordSample(const std::string &a, const std::string &A) {
                      fmt::arg("a", a), fmt::arg("A", A));
 }
 
+// The epoch hook of a sensor of the simulators: a boot counter, kept across the simulated
+// restarts as flash would keep it (unused, and harmless, on an unkeyed link).
+std::string epochHook(const std::string &p) {
+  return fmt::format("uint32_t {0}next_epoch(void) {{\n"
+                     "  static uint32_t boots;\n"
+                     "  return ++boots;\n}}\n\n",
+                     p);
+}
+
 std::string receiverStats(const std::string &a) {
   return fmt::format(R"(  {{
     const es_wire_counters_t *c = {a}wire_counters();
@@ -386,9 +462,9 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
   for (size_t d = 0; d < sensors.size(); ++d) {
     const std::string p = devicePrefix(sensors[d].name), P = upperCase(p);
     includes += fmt::format("#include \"{}/fleet.h\"\n", sensors[d].name);
-    hooks += fmt::format("void {}send(uint8_t link, const uint8_t *frame, size_t len) {{\n"
-                         "  transmit(link, frame, len);\n}}\n\n",
-                         p);
+    hooks += fmt::format("void {0}send(uint8_t link, const uint8_t *frame, size_t len) {{\n"
+                         "  transmit(link, frame, len);\n}}\n\n{1}",
+                         p, epochHook(p));
     std::string reads, floatArgs;
     for (size_t i = 0; i < sensors[d].inputElements.size(); ++i, ++inputFile) {
       reads += fmt::format(
@@ -413,7 +489,8 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
         inputFile, a, i, A, ownInputs);
   const size_t inputFiles = inputFile;
   std::string inits;
-  for (const FleetSimDevice &sensor : sensors) inits += "  " + devicePrefix(sensor.name) + "init();\n";
+  for (const FleetSimDevice &sensor : sensors)
+    inits += "  " + devicePrefix(sensor.name) + "fleet_init();\n";
 
   return fmt::format(R"(/* Host fleet simulator of `edgesplit run`: every device's generated folder linked into one
  * program; frames pass from the sensors' send hooks through a seeded fault injector to the
@@ -565,6 +642,7 @@ static void post(uint8_t link, const uint8_t *payload, size_t len) {{
 
 void {p}send(uint8_t link, const uint8_t *frame, size_t len) {{ post(link, frame, len); }}
 
+{epoch}
 static int fail(const char *message, const char *what) {{
   fprintf(stderr, "edgesplit sensor driver: %s: %s\n", message, what);
   return 1;
@@ -576,7 +654,7 @@ int main(int argc, char **argv) {{
   if (argc != 2 + {count}) return fail("usage", "sensor SAMPLES IN...");
   samples = strtol(argv[1], NULL, 10);
 {opens}  es_uart_init();
-  {p}init();
+  {p}fleet_init();
   for (s = 0; s < samples; ++s) {{
 {reads}    ES_MARK();
     {p}step((uint32_t)s + 1u{args});
@@ -588,6 +666,7 @@ int main(int argc, char **argv) {{
 }}
 )",
                      fmt::arg("name", commentSafe(sensor.name)), fmt::arg("p", p),
+                     fmt::arg("epoch", epochHook(p)),
                      fmt::arg("buffers", buffers), fmt::arg("opens", opens),
                      fmt::arg("reads", reads), fmt::arg("args", args),
                      fmt::arg("count", sensor.inputElements.size()));

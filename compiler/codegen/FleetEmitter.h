@@ -18,14 +18,30 @@ struct WireIdentity {
   std::string device;
   uint8_t deviceId = 0;     // index in the topology's devices
   uint32_t fingerprint = 0; // of the compiled fleet
-  std::optional<std::array<uint8_t, 16>> key;
+};
+
+// How one link protects its frames (docs/security.md).
+enum class LinkMode { Plain, Auth, Aead };
+
+struct LinkSecurity {
+  uint8_t link = 0; // index in the topology's links
+  std::string peer; // the device at the other end
+  LinkMode mode = LinkMode::Plain;
+  // Keyed links: the link's key written into fleet.c (provisioning "embed"), or none: the device
+  // loads it at init through <device>_load_key() (provisioning "hook").
+  std::optional<std::array<uint8_t, 32>> key;
 };
 
 struct SensorFleetSpec {
   WireIdentity identity;
-  std::string aggregator;
-  uint8_t link = 0; // index in the topology's links, passed to the send hook
+  LinkSecurity toAggregator; // peer: the aggregator
   int64_t mtu = 0;
+};
+
+// One sensor's link as the aggregator checks it (peer: the sensor).
+struct ReceivedLink {
+  uint8_t source = 0; // device id of the sensor
+  LinkSecurity security;
 };
 
 struct ReceivedTensor {
@@ -34,6 +50,7 @@ struct ReceivedTensor {
   std::string sourceDevice;
   uint8_t source = 0;
   uint8_t tensor = 0;
+  int64_t firstFrame = 0; // the sender's frame number of fragment 0 in a round
   int64_t bytes = 0;
   int64_t fragmentBytes = 0;
   int64_t fragments = 0;
@@ -51,6 +68,7 @@ struct AggregatorFleetSpec {
   WireIdentity identity;
   std::vector<std::string> groups; // bit g of a mask: groups[g]
   uint32_t ownGroups = 0;          // read by the aggregator itself: always present
+  std::vector<ReceivedLink> links; // one per sending device
   std::vector<ReceivedTensor> received;
   std::vector<AggregatorHead> heads; // in order of preference
   bool impute = false;

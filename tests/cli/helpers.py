@@ -46,6 +46,13 @@ def run(*args):
     return result
 
 
+def write_keys(path):
+    """A keys file holding a fresh random master key (docs/security.md); returns its path."""
+    path = pathlib.Path(path)
+    path.write_text(json.dumps({"schema": "edgesplit-keys/1", "master_key_hex": os.urandom(32).hex()}))
+    return path
+
+
 class CliTestCase(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory(prefix="edgesplit-cli-")

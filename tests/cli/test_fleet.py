@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from helpers import SOURCE, CliTestCase, run
+from helpers import SOURCE, CliTestCase, run, write_keys
 
 GROUPS = ["wrist", "ankle", "chest"]
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
@@ -60,7 +60,7 @@ def multi_head_model():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
-def topology(ram_kib=(32, 32, 32), stack=None, fallback="heads", auth=False):
+def topology(ram_kib=(32, 32, 32), stack=None, fallback="heads"):
     devices = []
     for g, ram in zip(GROUPS, ram_kib):
         device = {"name": g, "target": "cortex-m4", "clock_mhz": 64, "ram_kib": ram,
@@ -78,8 +78,6 @@ def topology(ram_kib=(32, 32, 32), stack=None, fallback="heads", auth=False):
                    "nj_per_byte": 80} for g in GROUPS],
         "fallback": fallback,
     }
-    if auth:
-        doc["auth"] = {"key_hex": "000102030405060708090a0b0c0d0e0f"}
     return doc
 
 
@@ -228,7 +226,11 @@ class FleetTest(CliTestCase):
         self.check_faults(compiled, 0.3, 12, False)
 
     def test_authenticated_fleet_rejects_corrupted_frames(self):
-        compiled = self.compile_fleet("fleet_auth", topology(auth=True))
+        compiled = self.compile_fleet("fleet_auth", topology(), "--keys",
+                                      write_keys(self.tmp / "keys.json"))
+        report = json.loads((compiled / "report.json").read_text())
+        self.assertTrue(report["fleet"]["authenticated"])
+        self.assertEqual({link["protection"] for link in report["links"]}, {"aead"})
         self.check_faults(compiled, 0.3, 13, True)
 
     def test_report_bytes_per_link_equal_the_simulation(self):

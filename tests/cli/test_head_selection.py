@@ -13,7 +13,7 @@ import subprocess
 
 import onnx
 
-from helpers import SOURCE, CliTestCase, run
+from helpers import SOURCE, CliTestCase, run, write_keys
 
 HAR = SOURCE / "examples" / "har"
 STRICT = ["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-pedantic"]
@@ -70,6 +70,9 @@ static void capture(const uint8_t *frame, size_t len) {
 
 @HOOKS@
 static void step(int device, uint32_t seq) {
+  static uint32_t stepped[SENSORS];
+  if (stepped[device] == seq) return; /* sent early: a sender never sends a round twice */
+  stepped[device] = seq;
   stepping = device;
   frame_count[device] = 0;
   switch (device) {
@@ -81,7 +84,7 @@ int main(int argc, char **argv) {
   static uint8_t corrupted[MAX_FRAME_BYTES];
   static int arrived[SENSORS][MAX_FRAMES], early[SENSORS][MAX_FRAMES];
   const long rounds = argc > 2 ? strtol(argv[1], NULL, 10) : 0;
-  uint32_t seq = 0xFFFFFFF0u; /* the rounds cross the wrap of the sequence numbers */
+  uint32_t seq = 1000;
   long round;
   int d, k, i;
   if (argc != 3) return 2;
@@ -178,10 +181,11 @@ def expected_head(arrived, heads):
 
 
 class HeadSelectionTest(CliTestCase):
-    def compile_fleet(self, topology_path):
+    def compile_fleet(self, topology_path, keyed):
         out = self.tmp / "fleet"
+        keys = ["--keys", write_keys(self.tmp / "keys.json")] if keyed else []
         result = run("compile", HAR / "model.onnx", "--topology", topology_path, "--calibration",
-                     HAR / "calibration.npz", "-o", out)
+                     HAR / "calibration.npz", *keys, "-o", out)
         self.assertEqual(result.returncode, 0, result.stderr)
         return out
 
@@ -194,11 +198,12 @@ class HeadSelectionTest(CliTestCase):
             inputs = int(re.search(r"#define \w+_INPUT_COUNT (\d+)",
                                    (fleet / name / "model.h").read_text()).group(1))
             hooks += (f"void {name}_send(uint8_t link, const uint8_t *frame, size_t len) {{\n"
-                      f"  (void)link;\n  capture(frame, len);\n}}\n")
+                      f"  (void)link;\n  capture(frame, len);\n}}\n"
+                      f"uint32_t {name}_next_epoch(void) {{ return 1; }}\n")
             checks = "".join(f"    if ({name}_input_size({i}) > MAX_INPUT) die(\"input too large\", -1, 0);\n"
                              for i in range(inputs))
             steps += f"  case {index}:\n{checks}    {name}_step(seq{', input' * inputs});\n    break;\n"
-            inits += f"  {name}_init();\n"
+            inits += f"  {name}_fleet_init();\n"
         includes = "".join(f'#include "{name}/fleet.h"\n' for name in sensors + [aggregator["name"]])
         source = includes + DRIVER
         for key, value in (("SENSORS", str(len(sensors))), ("HOOKS", hooks), ("STEPS", steps),
@@ -228,10 +233,10 @@ class HeadSelectionTest(CliTestCase):
         result = subprocess.run(["cc", *STRICT, *map(str, args)], capture_output=True, text=True)
         self.assertEqual(result.returncode, 0, result.stderr)
 
-    def check_selection(self, topology, expected_order_checks):
+    def check_selection(self, topology, expected_order_checks, keyed=False):
         path = self.tmp / "topology.json"
         path.write_text(json.dumps(topology))
-        fleet = self.compile_fleet(path)
+        fleet = self.compile_fleet(path, keyed)
         driver, sensors = self.build_driver(fleet, topology)
 
         # The rule's inputs, each from its source: groups per head from the compiler's report
@@ -294,7 +299,7 @@ class HeadSelectionTest(CliTestCase):
 
     def test_priorities_then_model_output_order(self):
         """Heads listed out of model order with priorities that decide between heads of as many
-        groups; chest sends its raw data in 9 authenticated fragments, so devices arrive partly."""
+        groups; chest sends its raw data in 9 encrypted fragments, so devices arrive partly."""
         topology = json.loads((HAR / "topology.json").read_text())
         chest = next(d for d in topology["devices"] if d["name"] == "chest")
         # RAM for the raw input, a frame and this stack, not for the branch's activations.
@@ -308,13 +313,12 @@ class HeadSelectionTest(CliTestCase):
             {"output": "activity_wrist_ankle", "priority": 1},
             {"output": "activity_ankle_chest", "priority": 2},
         ]
-        topology["auth"] = {"key_hex": "00112233445566778899aabbccddeeff"}
         self.check_selection(topology, [
             (["wrist", "ankle", "chest"], "activity_ankle_chest"),  # priority 2 over 1
             (["wrist", "chest"], "activity_wrist"),  # equal priority: model output order
             (["ankle", "chest"], "activity_ankle_chest"),
             (["wrist", "ankle"], "activity_wrist_ankle"),
-        ])
+        ], keyed=True)
         report = json.loads((self.tmp / "fleet" / "report.json").read_text())
         chest_link = next(link for link in report["links"] if link["from"] == "chest")
         self.assertGreater(chest_link["frames_per_inference"], 1)
