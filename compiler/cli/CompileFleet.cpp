@@ -238,11 +238,12 @@ private:
     SensorFleetSpec spec;
     spec.identity = identity(device);
     spec.toAggregator = linkSecurity(device, aggregatorIndex(), aggregatorIndex());
+    spec.aggregatorId = static_cast<uint8_t>(aggregatorIndex());
     spec.mtu = link->mtu;
     EmitOptions options = emitOptions(device);
     options.extraFiles = emitSensorFleet(spec, build.compiled.program);
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
-    build.entryPoints = {"fleet_init", "step", "step_raw"};
+    build.entryPoints = {"fleet_init", "on_beacon", "step", "step_raw"};
     build.hooks = {"send"};
     for (const std::string &hook : keyHooks({spec.toAggregator}, true)) build.hooks.push_back(hook);
     build.staticBytes = link->mtu;
@@ -291,13 +292,16 @@ private:
     spec.identity = identity(device);
     std::vector<LinkSecurity> securities;
     for (const DeviceBuild &sensor : sensors_) {
+      const TopologyLink *link =
+          topology_.link(topology_.devices[sensor.device].name, topology_.devices[device].name);
       spec.links.push_back({static_cast<uint8_t>(sensor.device),
-                            linkSecurity(sensor.device, device, sensor.device)});
+                            linkSecurity(sensor.device, device, sensor.device), link->duplex});
       securities.push_back(spec.links.back().security);
     }
     for (const SensorGroup &group : topology_.groups) spec.groups.push_back(group.name);
     spec.ownGroups = build.groups;
     spec.impute = topology_.fallback == FallbackMode::Impute;
+    spec.roundTimeoutMs = topology_.roundTimeoutMs;
     std::map<size_t, int64_t> framesSoFar; // per sensor: frames of a round before this tensor
     for (size_t i = 0; i < received.size(); ++i) {
       const Received &tensor = received[i];
@@ -325,7 +329,7 @@ private:
           fail("internal error: no calibration mean of '{}'", tensor.value->name);
         entry.mean = storedMean(*tensor.value, mean->second, precision_);
       }
-      build.staticBytes += entry.bytes + (entry.fragments + 7) / 8;
+      build.staticBytes += ES_WIRE_ROUNDS_IN_FLIGHT * (entry.bytes + (entry.fragments + 7) / 8);
       spec.received.push_back(std::move(entry));
     }
     for (size_t h = 0; h < partition_.heads.size(); ++h)
@@ -335,9 +339,12 @@ private:
     options.callMasks = headCallMasks(build);
     options.extraFiles = emitAggregatorFleet(spec);
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
-    build.entryPoints = {"fleet_init", "on_frame", "predict", "head_output_f32", "head_output",
-                         "wire_counters", "arrived_groups"};
+    build.entryPoints = {"fleet_init", "begin_round", "on_frame", "predict", "head_output_f32",
+                         "head_output", "wire_counters", "arrived_groups"};
     build.hooks = keyHooks(securities, false);
+    build.hooks.push_back("send");
+    build.hooks.push_back("next_epoch");
+    build.hooks.push_back("now_ms");
     aggregator_ = std::move(build);
   }
 
@@ -439,12 +446,14 @@ private:
       const TopologyLink &link = *topology_.link(from, aggregator);
       ReportJson entry, tensors = ReportJson::array();
       int64_t payload = 0, air = 0, frames = 0;
+      bool raw = false;
       for (const ProgramPort &port : sensor.compiled.program.outputs) {
         const int64_t bytes = numElements(port.shape) * elementBytes(precision_);
         ReportJson tensor;
         tensor["name"] = port.name;
         tensor["bytes"] = bytes;
         tensor["frames"] = wireFrames(bytes, link.mtu, auth_);
+        raw |= llvm::any_of(graph_.inputs, [&](const Value *input) { return input->name == port.name; });
         tensors.push_back(std::move(tensor));
         payload += bytes;
         air += wireAirBytes(bytes, link.mtu, auth_);
@@ -455,6 +464,7 @@ private:
       entry["link_id"] = static_cast<int64_t>(&link - topology_.links.data());
       entry["mtu"] = link.mtu;
       entry["protection"] = modeName(linkSecurity(sensor.device, aggregatorIndex(), 0).mode);
+      entry["raw"] = raw;
       entry["tensors"] = std::move(tensors);
       entry["payload_bytes_per_inference"] = payload;
       entry["bytes_per_inference"] = air;

@@ -35,6 +35,7 @@ struct LinkSecurity {
 struct SensorFleetSpec {
   WireIdentity identity;
   LinkSecurity toAggregator; // peer: the aggregator
+  uint8_t aggregatorId = 0;
   int64_t mtu = 0;
 };
 
@@ -42,6 +43,7 @@ struct SensorFleetSpec {
 struct ReceivedLink {
   uint8_t source = 0; // device id of the sensor
   LinkSecurity security;
+  bool duplex = true; // the aggregator sends the sensor its beacons over it
 };
 
 struct ReceivedTensor {
@@ -72,6 +74,7 @@ struct AggregatorFleetSpec {
   std::vector<ReceivedTensor> received;
   std::vector<AggregatorHead> heads; // in order of preference
   bool impute = false;
+  int64_t roundTimeoutMs = 1000;
 };
 
 SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program);
@@ -82,14 +85,17 @@ std::vector<std::string> fleetRuntimeFunctions();
 
 struct FleetSimDevice {
   std::string name;
+  int link = -1; // a sensor's link to the aggregator (topology index), where its beacons go
   // Element count of each model input it reads (the aggregator's: its last program inputs).
   std::vector<size_t> inputElements;
 };
 
-// The host simulator: every sensor device steps on each sample, its frames pass through a
-// fault injector (seeded drop / corrupt) to the aggregator, which predicts. Usage:
-//   sim raw|float SAMPLES SEED DROP_RATE CORRUPT_RATE FAIL_FROM STATS IN... OUT...
+// The host simulator: per sample the aggregator opens a round (its beacons reach the sensors),
+// every sensor device steps, its frames pass through a fault injector (seeded drop / corrupt /
+// replay of recorded frames) to the aggregator, which predicts. Usage:
+//   sim raw|float SAMPLES SEED DROP_RATE CORRUPT_RATE FAIL_FROM STATS IN... OUT... REPLAY REBOOT_AT
 // FAIL_FROM: per sensor, comma-separated, the first sample it no longer sends (-1: never).
+// REBOOT_AT: per sensor and then the aggregator, the sample before which it restarts (-1: never).
 // IN: float32 samples per device input, sensors in order then the aggregator's own; OUT: one
 // file per head, rows of heads that did not run hold NaN (zeros when raw); STATS: a line per
 // sample and per link (see Run.cpp).

@@ -224,15 +224,33 @@ private:
       plan.options.push_back(evaluate(cut, branch, groupInputs, device, *link));
     markPareto(plan.options);
 
-    std::optional<size_t> best;
-    for (size_t i = 0; i < plan.options.size(); ++i)
-      if (plan.options[i].fits && (!best || plan.options[i].cost < plan.options[*best].cost))
-        best = i;
+    std::optional<size_t> best, bestCooked;
+    for (size_t i = 0; i < plan.options.size(); ++i) {
+      const CutOption &option = plan.options[i];
+      if (!option.fits) continue;
+      if (!best || option.cost < plan.options[*best].cost) best = i;
+      if (!sendsRaw(option) && (!bestCooked || option.cost < plan.options[*bestCooked].cost))
+        bestCooked = i;
+    }
     if (!best) {
       const CutOption &raw = plan.options.front();
       fail("{}: sensor device '{}' (/devices/{}) cannot run any part of group '{}', not even "
            "sending its raw data: {}; raise its ram_kib/flash_kib or lower costs.stack_bytes",
            topology_.source, sensor.name, device, sensorGroup.name, raw.limit);
+    }
+    if (topology_.forbidRaw) {
+      if (!bestCooked) {
+        const CutOption *smallest = nullptr; // the cheapest cut that sends no raw data
+        for (const CutOption &option : plan.options)
+          if (!sendsRaw(option) && (!smallest || option.sensorRamBytes < smallest->sensorRamBytes))
+            smallest = &option;
+        fail("{}: /privacy/raw: \"forbid\", but sensor device '{}' (/devices/{}) can only send "
+             "group '{}' raw{}; raise its ram_kib/flash_kib, lower costs.stack_bytes, or allow "
+             "raw data",
+             topology_.source, sensor.name, device, sensorGroup.name,
+             smallest ? " (the smallest other cut " + smallest->limit + ")" : "");
+      }
+      best = bestCooked;
     }
     plan.chosen = *best;
     return plan;
@@ -317,6 +335,12 @@ private:
                                  option.sensorFlashEstimate, weights, flashLimit);
     }
     return option;
+  }
+
+  // Whether the option sends one of the model's inputs (raw sensor data) over the link.
+  bool sendsRaw(const CutOption &option) const {
+    return llvm::any_of(option.sent,
+                        [&](const Value *value) { return llvm::is_contained(graph_.inputs, value); });
   }
 
   static void markPareto(std::vector<CutOption> &options) {

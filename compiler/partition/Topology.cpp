@@ -119,7 +119,8 @@ public:
             describe(*schema));
     checkKeys(
         root, "",
-        {"schema", "devices", "sensor_groups", "links", "heads", "fallback", "objective", "auth"});
+        {"schema", "devices", "sensor_groups", "links", "heads", "fallback", "objective", "privacy",
+         "round_timeout_ms", "auth"});
 
     Topology topology;
     topology.source = source_;
@@ -132,6 +133,13 @@ public:
               topology);
     if (const Json *heads = find(root, "heads")) topology.heads = readHeads(*heads);
     if (const Json *fallback = find(root, "fallback")) topology.fallback = readFallback(*fallback);
+    if (const Json *privacy = find(root, "privacy")) topology.forbidRaw = readPrivacy(*privacy);
+    if (const Json *timeout = find(root, "round_timeout_ms")) {
+      topology.roundTimeoutMs = integer(*timeout, "/round_timeout_ms");
+      if (topology.roundTimeoutMs < 1 || topology.roundTimeoutMs > 3600000)
+        error("/round_timeout_ms", "{} is out of range; expected an integer in [1, 3600000] (ms)",
+              topology.roundTimeoutMs);
+    }
     if (const Json *objective = find(root, "objective"))
       topology.objective = readObjective(*objective);
     if (find(root, "auth"))
@@ -424,7 +432,7 @@ private:
       const std::string pointer = fmt::format("/links/{}", i);
       const Json &value = expect(links[i], pointer, Kind::Object);
       checkKeys(value, pointer,
-                {"from", "to", "kbps", "latency_ms", "mtu", "nj_per_byte", "encrypt"});
+                {"from", "to", "kbps", "latency_ms", "mtu", "nj_per_byte", "encrypt", "duplex"});
       TopologyLink link;
       link.from = device(value, pointer, "from");
       link.to = device(value, pointer, "to");
@@ -452,6 +460,11 @@ private:
         if (!encrypt->is_boolean())
           error(pointer + "/encrypt", "expected true or false, got {}", describe(*encrypt));
         link.encrypt = encrypt->get<bool>();
+      }
+      if (const Json *duplex = find(value, "duplex")) {
+        if (!duplex->is_boolean())
+          error(pointer + "/duplex", "expected true or false, got {}", describe(*duplex));
+        link.duplex = duplex->get<bool>();
       }
       for (size_t j = 0; j < topology.links.size(); ++j)
         if (topology.links[j].from == link.from && topology.links[j].to == link.to)
@@ -496,6 +509,18 @@ private:
       result.push_back(std::move(head));
     }
     return result;
+  }
+
+  // true when raw sensor data may not cross a link.
+  bool readPrivacy(const Json &value) const {
+    expect(value, "/privacy", Kind::Object);
+    checkKeys(value, "/privacy", {"raw"});
+    const std::string raw = require(value, "/privacy", "raw", Kind::String,
+                                    "give \"allow\" or \"forbid\"")
+                                .get<std::string>();
+    if (raw != "allow" && raw != "forbid")
+      error("/privacy/raw", "expected \"allow\" or \"forbid\", got \"{}\"", raw);
+    return raw == "forbid";
   }
 
   FallbackMode readFallback(const Json &value) const {

@@ -29,6 +29,7 @@ struct TopologyLink {
   int64_t mtu = 0;
   double njPerByte = 0;
   bool encrypt = true; // on a keyed fleet: AEAD; false: tag only, payload in clear
+  bool duplex = true;  // the aggregator sends its beacons back over it
 };
 
 struct TopologyHead {
@@ -56,6 +57,8 @@ struct Topology {
   std::optional<std::vector<TopologyHead>> heads;
   FallbackMode fallback = FallbackMode::Heads;
   Objective objective;
+  bool forbidRaw = false; // "privacy": {"raw": "forbid"}: no link carries a model input
+  int64_t roundTimeoutMs = 1000; // the aggregator abandons a round this long after opening it
   // Whether the links carry tags: not part of the file (keys never are, docs/security.md) but set
   // by the compile from --keys or --key-provisioning hook, as the partitioner counts tag bytes.
   bool keyed = false;

@@ -39,12 +39,19 @@ enum {
 #define ES_WIRE_OVERHEAD_BYTES(mode)                                                               \
   (ES_WIRE_HEADER_BYTES +                                                                          \
    ((mode) != ES_WIRE_PLAIN ? ES_WIRE_TAG_BYTES : ES_WIRE_FINGERPRINT_BYTES + ES_WIRE_CRC_BYTES))
-/* Flags: bit 0 a tag ends the frame, bit 1 the payload is encrypted (needs bit 0). The other bits
- * are reserved and must be 0. */
+/* Flags: bit 0 a tag ends the frame, bit 1 the payload is encrypted (needs bit 0), bit 2 the frame
+ * is a beacon (the aggregator opening a round). The other bits are reserved and must be 0. */
 #define ES_WIRE_FLAG_TAG 0x01u
 #define ES_WIRE_FLAG_ENCRYPTED 0x02u
-/* The largest frame number of a sender's round (65535 is never used by a data frame). */
+#define ES_WIRE_FLAG_BEACON 0x04u
+/* The largest frame number of a sender's round; 65535 is the beacon's. */
 #define ES_WIRE_MAX_FRAME 65534u
+#define ES_WIRE_BEACON_FRAME 65535u
+/* Bytes of a beacon: a header and a tag (keyed) or fingerprint and CRC, no payload. */
+#define ES_WIRE_BEACON_BYTES(mode) ES_WIRE_OVERHEAD_BYTES(mode)
+/* Rounds the receiver reassembles at once: a late sender still completes the previous round
+ * while the next one fills. */
+#define ES_WIRE_ROUNDS_IN_FLIGHT 2u
 
 /* IEEE 802.3 CRC-32 (reflected polynomial 0xEDB88320, init and xorout 0xFFFFFFFF):
  * "123456789" gives 0xCBF43926. A 16-entry nibble table: 64 bytes of flash instead of 1 KiB. It
@@ -99,8 +106,9 @@ typedef struct {
   const uint8_t *key; /* 32-byte link key (keyed modes) */
 } es_wire_source_t;
 
-/* Where the receiver reassembles one tensor of one sender. The compiler fills the geometry from
- * the sender's mtu and mode; the receiver keeps `received` and `received_count`. */
+/* Where the receiver reassembles one tensor of one sender, once per round in flight ("lane"). The
+ * compiler fills the geometry from the sender's mtu and mode; the receiver keeps `received` and
+ * `received_count`. */
 typedef struct {
   uint8_t source;          /* expected sender device id */
   uint8_t tensor;          /* tensor id */
@@ -108,10 +116,16 @@ typedef struct {
   uint16_t fragment_count; /* fragments of the whole tensor */
   uint16_t fragment_bytes; /* payload of every fragment but the last (sender's mtu - overhead) */
   uint32_t bytes;          /* payload bytes of the whole tensor */
-  uint8_t *data;           /* where the tensor is reassembled, `bytes` long */
-  uint8_t *received;       /* bitmap of arrived fragments, (fragment_count + 7) / 8 bytes */
-  uint16_t received_count; /* distinct fragments arrived for the receiver's current round */
+  uint8_t *data;           /* ES_WIRE_ROUNDS_IN_FLIGHT * bytes: lane l's tensor at l * bytes */
+  uint8_t *received;       /* ES_WIRE_ROUNDS_IN_FLIGHT bitmaps of (fragment_count + 7) / 8 bytes */
+  uint16_t received_count[ES_WIRE_ROUNDS_IN_FLIGHT]; /* distinct fragments arrived, per lane */
 } es_wire_slot_t;
+
+/* A round the receiver accepts frames for: opened by the aggregator (es_wire_open_round). */
+typedef struct {
+  uint32_t epoch, round;
+  uint8_t open;
+} es_wire_lane_t;
 
 /* One count per outcome of es_wire_receive, so a field test can tell noise (bad_crc) from a
  * neighbouring fleet (bad_fingerprint) from an attack (bad_auth) without a debugger. */
@@ -124,20 +138,20 @@ typedef struct {
   uint32_t bad_fingerprint; /* another model's frames (unkeyed links; keyed: bad_auth) */
   uint32_t bad_length;      /* frame number or payload length inconsistent with the slot */
   uint32_t unknown_tensor;  /* no source or no slot for (source, tensor) */
-  uint32_t stale;           /* round older than the current one */
+  uint32_t stale;           /* a round that is not open: older, abandoned, or not opened yet */
 } es_wire_counters_t;
 
-/* One round for all slots: a round is complete when every slot it needs is complete for the same
- * (epoch, round), and a newer round abandons whatever the old one left unfinished. Start with
- * has_round 0 and zeroed bitmaps (or call es_wire_receiver_reset). */
+/* The aggregator's receiver: it accepts data frames only for the rounds it opened, at most
+ * ES_WIRE_ROUNDS_IN_FLIGHT at once, each reassembled in its own lane; no frame, however far ahead
+ * its round, moves anything. Start with every lane closed (static storage, or
+ * es_wire_receiver_reset). */
 typedef struct {
   uint32_t fingerprint;
   const es_wire_source_t *sources;
   uint16_t source_count;
   es_wire_slot_t *slots;
   uint16_t slot_count;
-  uint32_t epoch, round; /* current round, valid when has_round */
-  uint8_t has_round;     /* 0 until the first accepted frame, and after a reset */
+  es_wire_lane_t lanes[ES_WIRE_ROUNDS_IN_FLIGHT];
   es_wire_counters_t counters;
 } es_wire_receiver_t;
 
@@ -154,17 +168,49 @@ enum {
   ES_WIRE_STALE
 };
 
-/* Validates one frame and stores its payload (decrypted on an AEAD link); returns an ES_WIRE_
- * code and counts it. Never reads outside frame[0..len) and never writes outside a slot's
- * data/received arrays. Checks, in order (docs/wire.md "Rejection order"): header, source, mode,
- * CRC and fingerprint or tag, slot, slot geometry, round, duplicate. Only a frame that passed
- * every check may move the round. */
+/* Opens round (epoch, round) for reassembly: it must be newer than every open round (else 0 and
+ * nothing changes). When every lane is in use, the oldest open round is abandoned for it. */
+int es_wire_open_round(es_wire_receiver_t *receiver, uint32_t epoch, uint32_t round);
+/* Abandons an open round (its deadline passed): its frames are stale from now on. */
+void es_wire_close_round(es_wire_receiver_t *receiver, uint32_t epoch, uint32_t round);
+
+/* Validates one frame and stores its payload (decrypted on an AEAD link) in the lane of its round;
+ * returns an ES_WIRE_ code and counts it. Never reads outside frame[0..len) and never writes
+ * outside a slot's data/received arrays. Checks, in order (docs/wire.md "Rejection order"):
+ * header, source, mode, CRC and fingerprint or tag, slot, slot geometry, round open, duplicate. */
 int es_wire_receive(es_wire_receiver_t *receiver, const uint8_t *frame, size_t len);
-/* 1 when every fragment of the slot arrived for the receiver's current round (epoch, round). */
+/* 1 when every fragment of the slot arrived for round (epoch, round), which is open. */
 int es_wire_slot_complete(const es_wire_receiver_t *receiver, const es_wire_slot_t *slot,
                           uint32_t epoch, uint32_t round);
-/* Forgets the round and every arrived fragment (counters kept). */
+/* The slot's tensor for open round (epoch, round), or NULL when the round is not open. */
+const uint8_t *es_wire_slot_data(const es_wire_receiver_t *receiver, const es_wire_slot_t *slot,
+                                 uint32_t epoch, uint32_t round);
+/* Closes every round and forgets every arrived fragment (counters kept). */
 void es_wire_receiver_reset(es_wire_receiver_t *receiver);
+
+/* ---- Beacons: the aggregator opens each round by telling every sensor its (epoch, round) ----- */
+
+/* Builds the beacon of round (epoch, round) from device `source` on a link of `mode` and key into
+ * frame (at least ES_WIRE_BEACON_BYTES(mode) bytes); returns its length, 0 when a keyed mode has
+ * no key. One beacon per round and link: its nonce uses frame number ES_WIRE_BEACON_FRAME, which
+ * no data frame does. */
+size_t es_wire_build_beacon(uint8_t *frame, uint32_t fingerprint, uint8_t source, int mode,
+                            const uint8_t *key, uint32_t epoch, uint32_t round);
+
+/* A sensor's view of the aggregator's rounds: the newest beacon it accepted. Start zeroed. */
+typedef struct {
+  uint32_t fingerprint;
+  uint8_t aggregator; /* device id of the aggregator */
+  uint8_t mode;       /* of the link to it */
+  const uint8_t *key; /* the link's key (keyed modes) */
+  uint32_t epoch, round;
+  uint8_t has_round;
+} es_wire_beacon_receiver_t;
+
+/* Checks a beacon (layout, CRC and fingerprint or tag under the link key) and takes its round
+ * when newer than the last one taken: ES_WIRE_ACCEPTED; an old or replayed beacon is
+ * ES_WIRE_STALE; anything else the code of the first check that failed. */
+int es_wire_receive_beacon(es_wire_beacon_receiver_t *beacons, const uint8_t *frame, size_t len);
 
 #ifdef __cplusplus
 }

@@ -239,13 +239,57 @@ static int payload_fits_slot(const es_wire_slot_t *slot, uint16_t index, size_t 
   return payload == expected && expected <= slot->bytes - offset;
 }
 
-static void forget_arrivals(es_wire_receiver_t *receiver) {
+static size_t bitmap_bytes(const es_wire_slot_t *slot) {
+  return ((size_t)slot->fragment_count + 7u) / 8u;
+}
+
+/* Forgets what arrived in lane `lane` of every slot. */
+static void forget_lane(es_wire_receiver_t *receiver, unsigned lane) {
   uint16_t i;
   for (i = 0; i < receiver->slot_count; ++i) {
     es_wire_slot_t *slot = &receiver->slots[i];
-    if (slot->received != NULL) memset(slot->received, 0, ((size_t)slot->fragment_count + 7u) / 8u);
-    slot->received_count = 0;
+    if (slot->received != NULL) memset(slot->received + lane * bitmap_bytes(slot), 0, bitmap_bytes(slot));
+    slot->received_count[lane] = 0;
   }
+}
+
+/* (a_epoch, a_round) < (b_epoch, b_round) as 64-bit round numbers. */
+static int older(uint32_t a_epoch, uint32_t a_round, uint32_t b_epoch, uint32_t b_round) {
+  return a_epoch < b_epoch || (a_epoch == b_epoch && a_round < b_round);
+}
+
+/* The lane of open round (epoch, round), or -1. */
+static int lane_of(const es_wire_receiver_t *receiver, uint32_t epoch, uint32_t round) {
+  unsigned lane;
+  for (lane = 0; lane < ES_WIRE_ROUNDS_IN_FLIGHT; ++lane)
+    if (receiver->lanes[lane].open && receiver->lanes[lane].epoch == epoch &&
+        receiver->lanes[lane].round == round)
+      return (int)lane;
+  return -1;
+}
+
+int es_wire_open_round(es_wire_receiver_t *receiver, uint32_t epoch, uint32_t round) {
+  unsigned lane, chosen = 0;
+  for (lane = 0; lane < ES_WIRE_ROUNDS_IN_FLIGHT; ++lane) {
+    const es_wire_lane_t *l = &receiver->lanes[lane];
+    if (l->open && !older(l->epoch, l->round, epoch, round)) return 0;
+  }
+  /* A closed lane, else the oldest open round's. */
+  for (lane = 1; lane < ES_WIRE_ROUNDS_IN_FLIGHT; ++lane) {
+    const es_wire_lane_t *l = &receiver->lanes[lane], *c = &receiver->lanes[chosen];
+    if (!c->open) break;
+    if (!l->open || older(l->epoch, l->round, c->epoch, c->round)) chosen = lane;
+  }
+  forget_lane(receiver, chosen);
+  receiver->lanes[chosen].epoch = epoch;
+  receiver->lanes[chosen].round = round;
+  receiver->lanes[chosen].open = 1;
+  return 1;
+}
+
+void es_wire_close_round(es_wire_receiver_t *receiver, uint32_t epoch, uint32_t round) {
+  const int lane = lane_of(receiver, epoch, round);
+  if (lane >= 0) receiver->lanes[lane].open = 0;
 }
 
 /* The flags a frame of a link in `mode` carries. */
@@ -259,9 +303,10 @@ int es_wire_receive(es_wire_receiver_t *receiver, const uint8_t *frame, size_t l
   const es_wire_source_t *source;
   size_t overhead, payload;
   uint16_t number, index;
-  uint32_t epoch, round;
   es_wire_slot_t *slot;
+  uint8_t *received;
   uint8_t mask;
+  int lane;
 
   /* The header must be there before any field of it is read. */
   if (len < ES_WIRE_OVERHEAD_BYTES(ES_WIRE_PLAIN) || frame[MAGIC_AT] != ES_WIRE_MAGIC ||
@@ -299,28 +344,16 @@ int es_wire_receive(es_wire_receiver_t *receiver, const uint8_t *frame, size_t l
       !payload_fits_slot(slot, index, payload))
     return outcome(receiver, ES_WIRE_BAD_LENGTH);
 
-  /* Rounds are 64-bit (epoch, round) numbers compared as such: they never wrap. */
-  epoch = get_u32(frame + EPOCH_AT);
-  round = get_u32(frame + ROUND_AT);
-  if (receiver->has_round) {
-    if (epoch < receiver->epoch || (epoch == receiver->epoch && round < receiver->round))
-      return outcome(receiver, ES_WIRE_STALE);
-    if (epoch != receiver->epoch || round != receiver->round) {
-      receiver->epoch = epoch;
-      receiver->round = round;
-      forget_arrivals(receiver);
-    }
-  } else {
-    receiver->epoch = epoch;
-    receiver->round = round;
-    receiver->has_round = 1;
-    forget_arrivals(receiver);
-  }
+  /* Only the rounds the aggregator opened take frames: however far ahead a frame's round is, it
+   * moves nothing. */
+  lane = lane_of(receiver, get_u32(frame + EPOCH_AT), get_u32(frame + ROUND_AT));
+  if (lane < 0) return outcome(receiver, ES_WIRE_STALE);
 
+  received = slot->received + (size_t)lane * bitmap_bytes(slot);
   mask = (uint8_t)(1u << (index & 7u));
-  if (slot->received[index >> 3] & mask) return outcome(receiver, ES_WIRE_DUPLICATE);
+  if (received[index >> 3] & mask) return outcome(receiver, ES_WIRE_DUPLICATE);
   if (payload > 0) {
-    uint8_t *to = slot->data + (size_t)index * slot->fragment_bytes;
+    uint8_t *to = slot->data + (size_t)lane * slot->bytes + (size_t)index * slot->fragment_bytes;
     if (source->mode == ES_WIRE_AEAD) {
       uint8_t nonce[ES_AEAD_NONCE_BYTES];
       nonce_of(frame, nonce);
@@ -329,20 +362,82 @@ int es_wire_receive(es_wire_receiver_t *receiver, const uint8_t *frame, size_t l
       memcpy(to, frame + ES_WIRE_HEADER_BYTES, payload);
     }
   }
-  slot->received[index >> 3] |= mask;
-  ++slot->received_count;
+  received[index >> 3] |= mask;
+  ++slot->received_count[lane];
   return outcome(receiver, ES_WIRE_ACCEPTED);
 }
 
 int es_wire_slot_complete(const es_wire_receiver_t *receiver, const es_wire_slot_t *slot,
                           uint32_t epoch, uint32_t round) {
-  return receiver->has_round && receiver->epoch == epoch && receiver->round == round &&
-         slot->fragment_count > 0 && slot->received_count == slot->fragment_count;
+  const int lane = lane_of(receiver, epoch, round);
+  return lane >= 0 && slot->fragment_count > 0 &&
+         slot->received_count[lane] == slot->fragment_count;
+}
+
+const uint8_t *es_wire_slot_data(const es_wire_receiver_t *receiver, const es_wire_slot_t *slot,
+                                 uint32_t epoch, uint32_t round) {
+  const int lane = lane_of(receiver, epoch, round);
+  return lane < 0 || slot->data == NULL ? NULL : slot->data + (size_t)lane * slot->bytes;
 }
 
 void es_wire_receiver_reset(es_wire_receiver_t *receiver) {
-  receiver->epoch = 0;
-  receiver->round = 0;
-  receiver->has_round = 0;
-  forget_arrivals(receiver);
+  unsigned lane;
+  for (lane = 0; lane < ES_WIRE_ROUNDS_IN_FLIGHT; ++lane) {
+    receiver->lanes[lane].open = 0;
+    forget_lane(receiver, lane);
+  }
+}
+
+/* ---- Beacons ------------------------------------------------------------------------------- */
+
+size_t es_wire_build_beacon(uint8_t *frame, uint32_t fingerprint, uint8_t source, int mode,
+                            const uint8_t *key, uint32_t epoch, uint32_t round) {
+  size_t at = ES_WIRE_HEADER_BYTES;
+  if (mode != ES_WIRE_PLAIN && key == NULL) return 0;
+  frame[MAGIC_AT] = ES_WIRE_MAGIC;
+  frame[FLAGS_AT] = (uint8_t)(ES_WIRE_FLAG_BEACON | (mode != ES_WIRE_PLAIN ? ES_WIRE_FLAG_TAG : 0u));
+  frame[SOURCE_AT] = source;
+  frame[TENSOR_AT] = 0;
+  put_u16(frame + FRAME_AT, (uint16_t)ES_WIRE_BEACON_FRAME);
+  put_u16(frame + SENDER_EPOCH_AT, 0);
+  put_u32(frame + EPOCH_AT, epoch);
+  put_u32(frame + ROUND_AT, round);
+  if (mode == ES_WIRE_PLAIN) {
+    put_u32(frame + at, fingerprint);
+    at += ES_WIRE_FINGERPRINT_BYTES;
+    put_u32(frame + at, es_crc32(frame, at));
+    return at + ES_WIRE_CRC_BYTES;
+  }
+  frame_tag(key, fingerprint, frame, 0, 0, frame + at);
+  return at + ES_WIRE_TAG_BYTES;
+}
+
+int es_wire_receive_beacon(es_wire_beacon_receiver_t *beacons, const uint8_t *frame, size_t len) {
+  const int keyed = beacons->mode != ES_WIRE_PLAIN;
+  uint32_t epoch, round;
+  if (len != ES_WIRE_BEACON_BYTES(beacons->mode) || frame[MAGIC_AT] != ES_WIRE_MAGIC ||
+      frame[FLAGS_AT] != (uint8_t)(ES_WIRE_FLAG_BEACON | (keyed ? ES_WIRE_FLAG_TAG : 0u)) ||
+      frame[SOURCE_AT] != beacons->aggregator || frame[TENSOR_AT] != 0 ||
+      get_u16(frame + FRAME_AT) != ES_WIRE_BEACON_FRAME || get_u16(frame + SENDER_EPOCH_AT) != 0)
+    return ES_WIRE_BAD_HEADER;
+  if (keyed) {
+    uint8_t expected[ES_WIRE_TAG_BYTES];
+    if (beacons->key == NULL) return ES_WIRE_BAD_AUTH;
+    frame_tag(beacons->key, beacons->fingerprint, frame, 0, 0, expected);
+    if (!es_equal_constant_time(expected, frame + ES_WIRE_HEADER_BYTES, ES_WIRE_TAG_BYTES))
+      return ES_WIRE_BAD_AUTH;
+  } else {
+    if (get_u32(frame + len - ES_WIRE_CRC_BYTES) != es_crc32(frame, len - ES_WIRE_CRC_BYTES))
+      return ES_WIRE_BAD_CRC;
+    if (get_u32(frame + ES_WIRE_HEADER_BYTES) != beacons->fingerprint) return ES_WIRE_BAD_FINGERPRINT;
+  }
+  epoch = get_u32(frame + EPOCH_AT);
+  round = get_u32(frame + ROUND_AT);
+  /* A replayed or reordered beacon must not send the sensor back to an old round. */
+  if (beacons->has_round && !older(beacons->epoch, beacons->round, epoch, round))
+    return ES_WIRE_STALE;
+  beacons->epoch = epoch;
+  beacons->round = round;
+  beacons->has_round = 1;
+  return ES_WIRE_ACCEPTED;
 }

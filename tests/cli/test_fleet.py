@@ -233,6 +233,30 @@ class FleetTest(CliTestCase):
         self.assertEqual({link["protection"] for link in report["links"]}, {"aead"})
         self.check_faults(compiled, 0.3, 13, True)
 
+    def test_reboots_and_replays_keep_the_full_head(self):
+        """A sensor and then the aggregator restart mid-run while an attacker re-sends recorded
+        frames: every sample still runs the full head on the right inputs, and no replay is
+        taken."""
+        compiled = self.compile_fleet("fleet_keys", topology(), "--keys",
+                                      write_keys(self.tmp / "keys.json"))
+        res, run_json = self.run_fleet(compiled, "reboots", "--reboot", "wrist@3", "--reboot",
+                                       "hub@6", "--replay", "0.5", "--seed", "5", "--sanitize",
+                                       "--raw")
+        full = head_name(GROUPS)
+        self.assertEqual(run_json["heads_run"][full], self.SAMPLES)
+        np.testing.assert_array_equal(np.load(res / f"{full}.npy"),
+                                      np.load(self.monolith() / f"{full}.npy"))
+        replayed = sum(link["frames_replayed"] for link in run_json["links"])
+        self.assertGreater(replayed, 0)
+        self.assertEqual(sum(link["frames_replayed_accepted"] for link in run_json["links"]), 0)
+        # Each replay is refused as stale (its round is closed) or a duplicate (still open).
+        receiver = run_json["receiver"]
+        self.assertEqual(receiver["stale"] + receiver["duplicate"], replayed)
+        self.assertEqual(run_json["reboots"], ["wrist@3", "hub@6"])
+        for bad in (["--reboot", "wrist"], ["--reboot", "nobody@2"], ["--reboot", "wrist@-1"]):
+            result = run("run", compiled, *self.inputs, "-o", self.tmp / "bad", *bad)
+            self.assert_fails(result, 2, "--reboot")
+
     def test_report_bytes_per_link_equal_the_simulation(self):
         compiled = self.compile_fleet("fleet")
         _, run_json = self.run_fleet(compiled, "res")

@@ -227,34 +227,72 @@ struct SlotGeometry {
   uint32_t bytes;
 };
 
-// What the receiver must hold: per slot, the fragments arrived this round and their bytes.
+constexpr unsigned kLanes = ES_WIRE_ROUNDS_IN_FLIGHT;
+
+// What the receiver must hold: per slot and lane, the fragments arrived and their bytes.
 struct ModelSlot {
   SlotGeometry geometry;
-  std::vector<bool> arrived;
-  Bytes data;
-  size_t arrivedCount = 0;
+  std::array<std::vector<bool>, kLanes> arrived;
+  std::array<Bytes, kLanes> data;
+  std::array<size_t, kLanes> arrivedCount{};
 };
 
 uint64_t roundOf(uint32_t epoch, uint32_t round) { return uint64_t(epoch) << 32 | round; }
+
+struct ModelLane {
+  uint64_t round = 0;
+  bool open = false;
+};
 
 class Model {
 public:
   Model(const std::vector<SlotGeometry> &geometry, int mode) : mode_(mode) {
     for (const SlotGeometry &g : geometry) {
-      slots_.push_back({g, std::vector<bool>(g.fragmentCount, false), Bytes(g.bytes, 0), 0});
+      ModelSlot slot;
+      slot.geometry = g;
+      for (unsigned l = 0; l < kLanes; ++l) {
+        slot.arrived[l].assign(g.fragmentCount, false);
+        slot.data[l].assign(g.bytes, 0);
+      }
+      slots_.push_back(slot);
       sources_.insert(g.source);
     }
   }
 
-  bool hasRound() const { return hasRound_; }
-  uint64_t round() const { return round_; }
+  const std::array<ModelLane, kLanes> &lanes() const { return lanes_; }
   const std::vector<ModelSlot> &slots() const { return slots_; }
   const std::array<uint32_t, ES_WIRE_STALE + 1> &counts() const { return counts_; }
 
   void reset() {
-    hasRound_ = false;
-    round_ = 0;
-    forget();
+    for (unsigned l = 0; l < kLanes; ++l) {
+      lanes_[l].open = false;
+      forget(l);
+    }
+  }
+
+  // docs/wire.md: a round newer than every open one takes a closed lane, else the oldest's.
+  bool open(uint64_t round) {
+    for (const ModelLane &lane : lanes_)
+      if (lane.open && lane.round >= round) return false;
+    unsigned chosen = 0;
+    for (unsigned l = 1; l < kLanes; ++l) {
+      if (!lanes_[chosen].open) break;
+      if (!lanes_[l].open || lanes_[l].round < lanes_[chosen].round) chosen = l;
+    }
+    forget(chosen);
+    lanes_[chosen] = {round, true};
+    return true;
+  }
+
+  void close(uint64_t round) {
+    const int l = laneOf(round);
+    if (l >= 0) lanes_[l].open = false;
+  }
+
+  int laneOf(uint64_t round) const {
+    for (unsigned l = 0; l < kLanes; ++l)
+      if (lanes_[l].open && lanes_[l].round == round) return int(l);
+    return -1;
   }
 
   // The docs' checks in their order; on acceptance the model's state moves as the receiver's must.
@@ -265,8 +303,9 @@ public:
   }
 
   bool complete(const ModelSlot &slot, uint64_t round) const {
-    return hasRound_ && round_ == round && slot.geometry.fragmentCount > 0 &&
-           slot.arrivedCount == slot.geometry.fragmentCount;
+    const int l = laneOf(round);
+    return l >= 0 && slot.geometry.fragmentCount > 0 &&
+           slot.arrivedCount[l] == slot.geometry.fragmentCount;
   }
 
 private:
@@ -311,35 +350,24 @@ private:
     const uint64_t expected = index + 1 < g.fragmentCount ? g.fragmentBytes : g.bytes - offset;
     if (payload != expected || offset + payload > g.bytes)
       return why = "slot payload length", ES_WIRE_BAD_LENGTH;
-    const uint64_t round = roundOf(le(&f[8], 4), le(&f[12], 4));
-    if (hasRound_) {
-      if (round < round_) return why = "older round", ES_WIRE_STALE;
-      if (round != round_) {
-        round_ = round;
-        forget();
-      }
-    } else {
-      hasRound_ = true;
-      round_ = round;
-      forget();
-    }
-    if (slot->arrived[index]) return why = "fragment already stored", ES_WIRE_DUPLICATE;
-    slot->arrived[index] = true;
-    ++slot->arrivedCount;
-    std::copy(plain.begin(), plain.end(), slot->data.begin() + long(offset));
+    const int l = laneOf(roundOf(le(&f[8], 4), le(&f[12], 4)));
+    if (l < 0) return why = "round not open", ES_WIRE_STALE;
+    if (slot->arrived[l][index]) return why = "fragment already stored", ES_WIRE_DUPLICATE;
+    slot->arrived[l][index] = true;
+    ++slot->arrivedCount[l];
+    std::copy(plain.begin(), plain.end(), slot->data[l].begin() + long(offset));
     return why = "valid", ES_WIRE_ACCEPTED;
   }
 
-  void forget() {
+  void forget(unsigned l) {
     for (ModelSlot &slot : slots_) {
-      std::fill(slot.arrived.begin(), slot.arrived.end(), false);
-      slot.arrivedCount = 0;
+      std::fill(slot.arrived[l].begin(), slot.arrived[l].end(), false);
+      slot.arrivedCount[l] = 0;
     }
   }
 
   int mode_;
-  bool hasRound_ = false;
-  uint64_t round_ = 0;
+  std::array<ModelLane, kLanes> lanes_{};
   std::vector<ModelSlot> slots_;
   std::set<uint8_t> sources_;
   std::array<uint32_t, ES_WIRE_STALE + 1> counts_{};
@@ -361,8 +389,8 @@ struct Harness {
       : geometry(g), mode(linkMode), model(g, linkMode) {
     std::set<uint8_t> seen;
     for (const SlotGeometry &s : geometry) {
-      data.emplace_back(s.bytes);
-      bitmaps.emplace_back((size_t(s.fragmentCount) + 7) / 8);
+      data.emplace_back(kLanes * size_t(s.bytes));
+      bitmaps.emplace_back(kLanes * ((size_t(s.fragmentCount) + 7) / 8));
       if (seen.insert(s.source).second)
         sources.push_back({s.source, uint8_t(mode), mode == ES_WIRE_PLAIN ? nullptr : keyOf(s.source)});
     }
@@ -370,7 +398,7 @@ struct Harness {
       const SlotGeometry &s = geometry[i];
       slots.push_back({s.source, s.tensor, s.firstFrame, s.fragmentCount, s.fragmentBytes, s.bytes,
                        data[i].empty() ? nullptr : data[i].data(),
-                       bitmaps[i].empty() ? nullptr : bitmaps[i].data(), 0});
+                       bitmaps[i].empty() ? nullptr : bitmaps[i].data(), {0, 0}});
     }
     receiver.fingerprint = kFingerprint;
     receiver.sources = sources.data();
@@ -411,21 +439,18 @@ struct Harness {
         c.accepted, c.duplicate,       c.bad_header, c.bad_crc, c.bad_auth,
         c.bad_fingerprint, c.bad_length, c.unknown_tensor, c.stale};
     if (counts != model.counts()) finding("the counters disagree with the verdicts");
-    if (bool(receiver.has_round) != model.hasRound() ||
-        (model.hasRound() && roundOf(receiver.epoch, receiver.round) != model.round()))
-      finding("the current round is not the newest accepted one");
+    for (unsigned l = 0; l < kLanes; ++l) {
+      const ModelLane &lane = model.lanes()[l];
+      if (bool(receiver.lanes[l].open) != lane.open ||
+          (lane.open && roundOf(receiver.lanes[l].epoch, receiver.lanes[l].round) != lane.round))
+        finding("the open rounds are not the ones opened");
+    }
     for (size_t i = 0; i < slots.size(); ++i) {
       const ModelSlot &expected = model.slots()[i];
-      if (slots[i].received_count != expected.arrivedCount)
-        finding("slot " + std::to_string(i) + " counts the wrong number of fragments");
-      int complete;
-      {
-        RuntimeCall call;
-        complete = es_wire_slot_complete(&receiver, &slots[i], uint32_t(model.round() >> 32),
-                                         uint32_t(model.round()));
-      }
-      if (bool(complete) != model.complete(expected, model.round()))
-        finding("slot " + std::to_string(i) + " completeness disagrees with the fragments");
+      for (unsigned l = 0; l < kLanes; ++l)
+        if (slots[i].received_count[l] != expected.arrivedCount[l])
+          finding("slot " + std::to_string(i) + " counts the wrong number of fragments");
+      for (const ModelLane &lane : model.lanes()) checkCompleteFor(lane.round);
     }
   }
 
@@ -437,24 +462,45 @@ struct Harness {
         complete = es_wire_slot_complete(&receiver, &slots[i], uint32_t(round >> 32), uint32_t(round));
       }
       if (bool(complete) != model.complete(model.slots()[i], round))
-        finding("es_wire_slot_complete answers for a round other than the current one");
+        finding("es_wire_slot_complete disagrees with the fragments and the open rounds");
     }
   }
 
-  // Every fragment the model holds is in the slot, decrypted.
+  // Every fragment the model holds is in its lane of the slot, decrypted.
   void checkData() {
     for (size_t i = 0; i < slots.size(); ++i) {
       const ModelSlot &expected = model.slots()[i];
       const SlotGeometry &g = geometry[i];
-      for (size_t k = 0; k < g.fragmentCount; ++k) {
-        if (!expected.arrived[k]) continue;
-        const size_t offset = k * g.fragmentBytes;
-        const size_t end = k + 1 < g.fragmentCount ? offset + g.fragmentBytes : g.bytes;
-        if (!std::equal(data[i].begin() + long(offset), data[i].begin() + long(end),
-                        expected.data.begin() + long(offset)))
-          finding("slot " + std::to_string(i) + " holds bytes no accepted fragment carried");
-      }
+      for (unsigned l = 0; l < kLanes; ++l)
+        for (size_t k = 0; k < g.fragmentCount; ++k) {
+          if (!expected.arrived[l][k]) continue;
+          const size_t offset = k * g.fragmentBytes;
+          const size_t end = k + 1 < g.fragmentCount ? offset + g.fragmentBytes : g.bytes;
+          const auto lane = data[i].begin() + long(l * size_t(g.bytes));
+          if (!std::equal(lane + long(offset), lane + long(end), expected.data[l].begin() + long(offset)))
+            finding("slot " + std::to_string(i) + " holds bytes no accepted fragment carried");
+        }
     }
+  }
+
+  void open(uint32_t epoch, uint32_t round) {
+    int opened;
+    {
+      RuntimeCall call;
+      opened = es_wire_open_round(&receiver, epoch, round);
+    }
+    if (bool(opened) != model.open(roundOf(epoch, round)))
+      finding("es_wire_open_round disagrees on whether the round is newer than every open one");
+    checkState();
+  }
+
+  void close(uint32_t epoch, uint32_t round) {
+    {
+      RuntimeCall call;
+      es_wire_close_round(&receiver, epoch, round);
+    }
+    model.close(roundOf(epoch, round));
+    checkState();
   }
 
   void reset() {
@@ -511,7 +557,7 @@ void capture(uint8_t, const uint8_t *frame, size_t len) {
   inRuntime = outer;
 }
 
-// A round near the current one, or any.
+// A round near an open one, or any.
 void chooseRound(Script &script, const Harness &h, uint32_t &epoch, uint32_t &round) {
   const uint8_t pick = script.u8();
   if (pick == 0x7F) {
@@ -519,7 +565,8 @@ void chooseRound(Script &script, const Harness &h, uint32_t &epoch, uint32_t &ro
     round = script.u32();
     return;
   }
-  const uint64_t chosen = h.model.round() + static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(pick)));
+  const uint64_t base = h.model.lanes()[pick & 1].round;
+  const uint64_t chosen = base + static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(pick) >> 1));
   epoch = uint32_t(chosen >> 32);
   round = uint32_t(chosen);
 }
@@ -610,7 +657,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 3:
       if (!h.history.empty()) h.deliver(Bytes(h.history[script.u8() % h.history.size()]));
       break;
-    case 4: h.reset(); break;
+    case 4: {
+      const uint8_t what = script.u8();
+      uint32_t epoch, round;
+      chooseRound(script, h, epoch, round);
+      if (what % 4 == 0) h.reset();
+      else if (what % 4 == 3) h.close(epoch, round);
+      else h.open(epoch, round);
+      break;
+    }
     case 5: {
       // A sender's round as es_wire_send_tensor cuts it, delivered rotated and maybe reversed.
       const SlotGeometry &g = h.geometry[script.u8() % h.geometry.size()];

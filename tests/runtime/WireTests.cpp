@@ -180,13 +180,13 @@ public:
       const uint16_t fragmentBytes = uint16_t(specs[i].mtu - ES_WIRE_OVERHEAD_BYTES(mode));
       const uint32_t count =
           specs[i].bytes == 0 ? 1 : (specs[i].bytes + fragmentBytes - 1) / fragmentBytes;
-      data_[i].assign(specs[i].bytes + 2 * kGuardBytes, kGuardByte);
-      bitmaps_[i].assign((count + 7u) / 8u + 2 * kGuardBytes, kGuardByte);
+      data_[i].assign(ES_WIRE_ROUNDS_IN_FLIGHT * specs[i].bytes + 2 * kGuardBytes, kGuardByte);
+      bitmaps_[i].assign(ES_WIRE_ROUNDS_IN_FLIGHT * ((count + 7u) / 8u) + 2 * kGuardBytes, kGuardByte);
       std::fill(bitmaps_[i].begin() + kGuardBytes, bitmaps_[i].end() - kGuardBytes, 0);
       std::fill(data_[i].begin() + kGuardBytes, data_[i].end() - kGuardBytes, 0);
       slots_[i] = {specs[i].source, specs[i].tensor, specs[i].firstFrame, uint16_t(count),
                    fragmentBytes, specs[i].bytes, data_[i].data() + kGuardBytes,
-                   bitmaps_[i].data() + kGuardBytes, 0};
+                   bitmaps_[i].data() + kGuardBytes, {0, 0}};
       if (sources.insert(specs[i].source).second)
         sources_.push_back({specs[i].source, uint8_t(mode),
                             mode == ES_WIRE_PLAIN ? nullptr : keyOf(specs[i].source)});
@@ -204,8 +204,20 @@ public:
     return es_wire_receive(&receiver, exact.empty() ? nullptr : exact.data(), exact.size());
   }
   es_wire_slot_t &slot(size_t i) { return slots_[i]; }
-  Bytes tensor(size_t i) const {
-    return Bytes(data_[i].begin() + kGuardBytes, data_[i].end() - kGuardBytes);
+  // Opens a round (and checks the receiver agreed).
+  void open(uint32_t epoch, uint32_t round) {
+    REQUIRE(es_wire_open_round(&receiver, epoch, round) == 1);
+  }
+  // The slot's tensor for an open round, or empty.
+  Bytes tensor(size_t i, uint32_t epoch = 0, uint32_t round = 1) const {
+    const uint8_t *data = es_wire_slot_data(&receiver, &slots_[i], epoch, round);
+    return data ? Bytes(data, data + slots_[i].bytes) : Bytes();
+  }
+  // Fragments arrived in every lane.
+  uint32_t arrivals(size_t i) const {
+    uint32_t total = 0;
+    for (uint16_t count : slots_[i].received_count) total += count;
+    return total;
   }
   bool complete(size_t i, uint32_t epoch, uint32_t round) const {
     return es_wire_slot_complete(&receiver, &slots_[i], epoch, round) != 0;
@@ -244,21 +256,22 @@ uint32_t totalCounted(const es_wire_counters_t &c) {
 void expectRejected(Fleet &fleet, const Bytes &frame, int code) {
   const es_wire_counters_t before = fleet.receiver.counters;
   const es_wire_receiver_t state = fleet.receiver;
-  std::vector<uint16_t> countsBefore;
+  std::vector<uint32_t> countsBefore;
   std::vector<Bytes> dataBefore;
   for (uint16_t i = 0; i < fleet.receiver.slot_count; ++i) {
-    countsBefore.push_back(fleet.slot(i).received_count);
-    dataBefore.push_back(fleet.tensor(i));
+    countsBefore.push_back(fleet.arrivals(i));
+    for (const es_wire_lane_t &lane : state.lanes)
+      dataBefore.push_back(fleet.tensor(i, lane.epoch, lane.round));
   }
   CHECK(fleet.receive(frame) == code);
   CHECK(counterOf(fleet.receiver.counters, code) == counterOf(before, code) + 1);
   CHECK(totalCounted(fleet.receiver.counters) == totalCounted(before) + 1);
-  CHECK(fleet.receiver.has_round == state.has_round);
-  CHECK(fleet.receiver.epoch == state.epoch);
-  CHECK(fleet.receiver.round == state.round);
+  CHECK(std::memcmp(fleet.receiver.lanes, state.lanes, sizeof state.lanes) == 0);
+  size_t k = 0;
   for (uint16_t i = 0; i < fleet.receiver.slot_count; ++i) {
-    CHECK(fleet.slot(i).received_count == countsBefore[i]);
-    CHECK(fleet.tensor(i) == dataBefore[i]);
+    CHECK(fleet.arrivals(i) == countsBefore[i]);
+    for (const es_wire_lane_t &lane : state.lanes)
+      CHECK(fleet.tensor(i, lane.epoch, lane.round) == dataBefore[k++]);
   }
 }
 
@@ -414,11 +427,12 @@ TEST_CASE("random tensors survive out-of-order and duplicated delivery in every 
       const uint16_t firstOfB = uint16_t(frames.size());
       for (const Bytes &f : sender.send(1, b)) frames.push_back(f);
       Fleet fleet(mode, {{2, 0, uint32_t(a.size()), mtu, 0}, {2, 1, uint32_t(b.size()), mtu, firstOfB}});
+      fleet.open(1, uint32_t(trial + 1));
       std::shuffle(frames.begin(), frames.end(), rng);
       for (const Bytes &f : frames) REQUIRE(fleet.receive(f) == ES_WIRE_ACCEPTED);
       for (const Bytes &f : frames) REQUIRE(fleet.receive(f) == ES_WIRE_DUPLICATE);
-      CHECK(fleet.tensor(0) == a);
-      CHECK(fleet.tensor(1) == b);
+      CHECK(fleet.tensor(0, 1, uint32_t(trial + 1)) == a);
+      CHECK(fleet.tensor(1, 1, uint32_t(trial + 1)) == b);
       CHECK(fleet.complete(0, 1, uint32_t(trial + 1)));
       CHECK(fleet.complete(1, 1, uint32_t(trial + 1)));
       CHECK_FALSE(fleet.complete(0, 0, uint32_t(trial + 1)));
@@ -437,15 +451,17 @@ TEST_CASE("every single-byte change of a frame is rejected in every mode", "[wir
     for (size_t at = 0; at < frame.size(); ++at) {
       for (uint8_t flip : {uint8_t(0x01), uint8_t(0x80), uint8_t(0xFF)}) {
         Fleet fleet(mode, {{1, 0, 60, 64}});
+        fleet.open(0, 1);
         Bytes altered = frame;
         altered[at] ^= flip;
         const int code = fleet.receive(altered);
         REQUIRE(code != ES_WIRE_ACCEPTED);
-        CHECK(fleet.slot(0).received_count == 0);
+        CHECK(fleet.arrivals(0) == 0);
         CHECK(fleet.tensor(0) == Bytes(60, 0));
       }
     }
     Fleet fleet(mode, {{1, 0, 60, 64}});
+    fleet.open(0, 1);
     CHECK(fleet.receive(frame) == ES_WIRE_ACCEPTED);
   }
 }
@@ -456,6 +472,7 @@ TEST_CASE("foreign, malformed and inconsistent frames get their own code", "[wir
     INFO(modeName(mode));
     const uint8_t *key = keyOf(1);
     Fleet fleet(mode, {{1, 0, 64, 64}}); // 2 fragments of 32 (keyed) or 40 + 24 (plain)
+    fleet.open(0, 1);
     const uint16_t f0 = uint16_t(64 - ES_WIRE_OVERHEAD_BYTES(mode));
     const Bytes first(f0, 0x5A);
     Header h;
@@ -498,12 +515,15 @@ TEST_CASE("foreign, malformed and inconsistent frames get their own code", "[wir
     CHECK(fleet.receive(encode(h, first, mode, key)) == ES_WIRE_ACCEPTED);
     CHECK(fleet.receive(encode(last, Bytes(64 - f0, 0x5A), mode, key)) == ES_WIRE_ACCEPTED);
     CHECK(fleet.complete(0, 0, 1));
+    // A beacon is not a data frame.
+    uint8_t beacon[32];
+    const size_t beaconBytes = es_wire_build_beacon(beacon, kFingerprint, 1, mode, key, 0, 2);
+    expectRejected(fleet, Bytes(beacon, beacon + beaconBytes), ES_WIRE_BAD_HEADER);
     CHECK(fleet.guardsIntact());
   }
 }
 
-TEST_CASE("rounds are 64-bit: older ones are stale, a newer one abandons partial arrivals",
-          "[wire]") {
+TEST_CASE("only opened rounds take frames, two at once, 64-bit and never wrapping", "[wire]") {
   for (int mode : kModes) {
     INFO(modeName(mode));
     const Bytes tensor(100, 7);
@@ -512,24 +532,82 @@ TEST_CASE("rounds are 64-bit: older ones are stale, a newer one abandons partial
       Sender sender(1, 64, mode, epoch, round);
       return sender.send(0, tensor);
     };
+    // Nothing is open yet: a frame of any round is refused and moves nothing.
+    expectRejected(fleet, frames(1, 5)[0], ES_WIRE_STALE);
+    fleet.open(1, 0xFFFFFFFFu);
+    CHECK(es_wire_open_round(&fleet.receiver, 1, 0xFFFFFFFFu) == 0); // not newer
+    CHECK(es_wire_open_round(&fleet.receiver, 0, 7) == 0);
     const std::vector<Bytes> current = frames(1, 0xFFFFFFFFu);
     REQUIRE(fleet.receive(current[0]) == ES_WIRE_ACCEPTED);
-    // Round 0 of epoch 1 and anything of epoch 0 are older: no serial-number wrap.
+    // Older rounds and rounds far ahead (a captured key's, or a faulty sensor's) are refused.
     expectRejected(fleet, frames(1, 0)[0], ES_WIRE_STALE);
     expectRejected(fleet, frames(0, 0xFFFFFFFFu)[0], ES_WIRE_STALE);
+    expectRejected(fleet, frames(0xFFFFFFFFu, 0xFFFFFFFFu)[0], ES_WIRE_STALE);
     CHECK(fleet.receive(current[0]) == ES_WIRE_DUPLICATE);
-    // The next epoch is newer: partial arrivals of the old round are forgotten.
+    // The next round (here: the next epoch) opens beside it: the first is not abandoned.
+    fleet.open(2, 0);
     const std::vector<Bytes> next = frames(2, 0);
     REQUIRE(fleet.receive(next[1]) == ES_WIRE_ACCEPTED);
-    CHECK(fleet.slot(0).received_count == 1);
+    for (size_t i = 1; i < current.size(); ++i) CHECK(fleet.receive(current[i]) == ES_WIRE_ACCEPTED);
+    CHECK(fleet.complete(0, 1, 0xFFFFFFFFu));
+    CHECK(fleet.tensor(0, 1, 0xFFFFFFFFu) == tensor);
+    CHECK_FALSE(fleet.complete(0, 2, 0));
+    // A third round abandons the oldest.
+    fleet.open(2, 1);
+    CHECK_FALSE(fleet.complete(0, 1, 0xFFFFFFFFu));
     for (const Bytes &f : current) CHECK(fleet.receive(f) == ES_WIRE_STALE);
     for (size_t i = 0; i < next.size(); ++i)
       CHECK(fleet.receive(next[i]) == (i == 1 ? ES_WIRE_DUPLICATE : ES_WIRE_ACCEPTED));
     CHECK(fleet.complete(0, 2, 0));
-    CHECK_FALSE(fleet.complete(0, 1, 0xFFFFFFFFu));
-    es_wire_receiver_reset(&fleet.receiver);
+    // Closing a round (its deadline passed) and resetting refuse its frames from then on.
+    es_wire_close_round(&fleet.receiver, 2, 0);
     CHECK_FALSE(fleet.complete(0, 2, 0));
-    CHECK(fleet.receive(current[0]) == ES_WIRE_ACCEPTED); // a reset receiver takes any round
+    CHECK(fleet.receive(next[0]) == ES_WIRE_STALE);
+    es_wire_receiver_reset(&fleet.receiver);
+    CHECK(fleet.receive(frames(2, 1)[0]) == ES_WIRE_STALE);
+    CHECK(fleet.guardsIntact());
+  }
+}
+
+TEST_CASE("beacons: built and checked per link, newer rounds only", "[wire]") {
+  for (int mode : kModes) {
+    INFO(modeName(mode));
+    const uint8_t *key = mode == ES_WIRE_PLAIN ? nullptr : keyOf(3);
+    uint8_t frame[32];
+    const size_t len = es_wire_build_beacon(frame, kFingerprint, 3, mode, key, 4, 9);
+    REQUIRE(len == ES_WIRE_BEACON_BYTES(mode));
+    Header h;
+    h.source = 3;
+    h.frame = ES_WIRE_BEACON_FRAME;
+    h.epoch = 4;
+    h.round = 9;
+    const int flags = ES_WIRE_FLAG_BEACON | (mode == ES_WIRE_PLAIN ? 0 : ES_WIRE_FLAG_TAG);
+    CHECK(Bytes(frame, frame + len) ==
+          encode(h, {}, mode == ES_WIRE_PLAIN ? ES_WIRE_PLAIN : ES_WIRE_AUTH, key, flags));
+    es_wire_beacon_receiver_t beacons{kFingerprint, 3, uint8_t(mode), key, 0, 0, 0};
+    CHECK(es_wire_receive_beacon(&beacons, frame, len) == ES_WIRE_ACCEPTED);
+    CHECK((beacons.epoch == 4 && beacons.round == 9 && beacons.has_round));
+    CHECK(es_wire_receive_beacon(&beacons, frame, len) == ES_WIRE_STALE); // a replay
+    uint8_t older[32];
+    es_wire_build_beacon(older, kFingerprint, 3, mode, key, 3, 0xFFFFFFFFu);
+    CHECK(es_wire_receive_beacon(&beacons, older, len) == ES_WIRE_STALE);
+    uint8_t newer[32];
+    es_wire_build_beacon(newer, kFingerprint, 3, mode, key, 5, 0);
+    // Every single-byte change is refused and leaves the round as it was.
+    for (size_t at = 0; at < len; ++at) {
+      Bytes altered(newer, newer + len);
+      altered[at] ^= 0x10;
+      CHECK(es_wire_receive_beacon(&beacons, altered.data(), len) != ES_WIRE_ACCEPTED);
+    }
+    CHECK(beacons.round == 9);
+    if (mode != ES_WIRE_PLAIN) { // another link's key: a captured sensor cannot open rounds
+      uint8_t forged[32];
+      es_wire_build_beacon(forged, kFingerprint, 3, mode, keyOf(2), 5, 0);
+      CHECK(es_wire_receive_beacon(&beacons, forged, len) == ES_WIRE_BAD_AUTH);
+      CHECK(es_wire_build_beacon(forged, kFingerprint, 3, mode, nullptr, 5, 0) == 0);
+    }
+    CHECK(es_wire_receive_beacon(&beacons, newer, len) == ES_WIRE_ACCEPTED);
+    CHECK((beacons.epoch == 5 && beacons.round == 0));
   }
 }
 
@@ -555,6 +633,7 @@ TEST_CASE("an AEAD link sends no plaintext byte and never the same ciphertext tw
   CHECK(equalBytes * 32 < total);
   // The receiver decrypts what it accepted.
   Fleet fleet(ES_WIRE_AEAD, {{1, 0, 200, 64}});
+  fleet.open(0, 2);
   for (const Bytes &f : round2) REQUIRE(fleet.receive(f) == ES_WIRE_ACCEPTED);
-  CHECK(fleet.tensor(0) == tensor);
+  CHECK(fleet.tensor(0, 0, 2) == tensor);
 }

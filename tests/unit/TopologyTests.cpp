@@ -282,7 +282,7 @@ TEST_CASE("topology: unknown keys are named by their pointer", "[topology]") {
   document["extra"] = 1;
   requireError(document, "/extra",
                "unknown key; expected one of schema, devices, sensor_groups, links, heads, "
-               "fallback, objective, auth");
+               "fallback, objective, privacy, round_timeout_ms, auth");
   document = example();
   document["a/b~c"] = 1;
   requireError(document, "/a~1b~0c", "unknown key");
@@ -488,6 +488,34 @@ TEST_CASE("topology: no key in the topology; links encrypt unless told not to", 
   CHECK_FALSE(topology.links[1].encrypt);
   document["links"][1]["encrypt"] = "no";
   requireError(document, "/links/1/encrypt", "expected true or false, got \"no\"");
+  document = example();
+  document["links"][2]["duplex"] = false;
+  CHECK_FALSE(parseTopology(document.dump(), "topo.json").links[2].duplex);
+  CHECK(parseTopology(document.dump(), "topo.json").links[1].duplex);
+}
+
+TEST_CASE("topology: round deadline", "[topology]") {
+  Json document = example();
+  CHECK(parseTopology(document.dump(), "topo.json").roundTimeoutMs == 1000);
+  document["round_timeout_ms"] = 250;
+  CHECK(parseTopology(document.dump(), "topo.json").roundTimeoutMs == 250);
+  document["round_timeout_ms"] = 0;
+  requireError(document, "/round_timeout_ms", "0 is out of range; expected an integer in [1, 3600000]");
+  document["round_timeout_ms"] = 2.5;
+  requireError(document, "/round_timeout_ms", "expected an integer");
+}
+
+TEST_CASE("topology: privacy", "[topology]") {
+  Json document = example();
+  CHECK_FALSE(parseTopology(document.dump(), "topo.json").forbidRaw);
+  document["privacy"] = {{"raw", "forbid"}};
+  CHECK(parseTopology(document.dump(), "topo.json").forbidRaw);
+  document["privacy"] = {{"raw", "allow"}};
+  CHECK_FALSE(parseTopology(document.dump(), "topo.json").forbidRaw);
+  document["privacy"] = {{"raw", "never"}};
+  requireError(document, "/privacy/raw", "expected \"allow\" or \"forbid\", got \"never\"");
+  document["privacy"] = {{"features", "forbid"}};
+  requireError(document, "/privacy/features", "unknown key; expected one of raw");
 }
 
 TEST_CASE("topology: heads", "[topology]") {
