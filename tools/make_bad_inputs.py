@@ -21,6 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "bad-inputs"
 MODELS, ARRAYS, TOPOLOGIES = ROOT / "models", ROOT / "arrays", ROOT / "topologies"
 TARGETS = ROOT / "targets"
+KEYS = ROOT / "keys"
 COMPILED = ROOT / "compiled"
 
 
@@ -369,6 +370,7 @@ def write_topologies():
     write("number_as_string", lambda t: t["devices"][0].update(ram_kib="32"))
     write("two_aggregators", lambda t: t["devices"][0].update(role="aggregator"))
     write("no_link_to_aggregator", lambda t: t.update(links=[]))
+    write("key_in_topology", lambda t: t.update(auth={"key_hex": "000102030405060708090a0b0c0d0e0f"}))
     (TOPOLOGIES / "not_json.json").write_text(
         '{"schema": "edgesplit-topology/1", "devices": [,]}\n')
 
@@ -378,6 +380,19 @@ def write_targets():
     target = json.loads((ROOT.parents[1] / "targets" / "cortex-m4.json").read_text())
     target.update(name="tiny-ram", ram_kib=1)
     (TARGETS / "tiny_ram.json").write_text(json.dumps(target, indent=2) + "\n")
+
+
+def write_keys():
+    """Keys files `compile --keys` must refuse before writing anything (docs/security.md)."""
+    def write(name, text):
+        (KEYS / f"{name}.json").write_text(text)
+
+    write("weak_all_zero", json.dumps({"schema": "edgesplit-keys/1", "master_key_hex": "00" * 32}) + "\n")
+    write("weak_documented", json.dumps({"schema": "edgesplit-keys/1", "master_key_hex":
+                                         bytes(range(32)).hex()}) + "\n")
+    write("short_key", json.dumps({"schema": "edgesplit-keys/1", "master_key_hex": "ab12" * 8}) + "\n")
+    write("wrong_schema", json.dumps({"schema": "edgesplit-keys/2", "master_key_hex": "ab" * 32}) + "\n")
+    write("not_json", '{"schema": "edgesplit-keys/1", "master_key_hex": 7f3a\n')
 
 
 def write_compiled():
@@ -391,12 +406,13 @@ def write_compiled():
 
 
 def main():
-    for folder in (MODELS, ARRAYS, TOPOLOGIES, TARGETS, COMPILED):
+    for folder in (MODELS, ARRAYS, TOPOLOGIES, TARGETS, KEYS, COMPILED):
         folder.mkdir(parents=True, exist_ok=True)
     write_models()
     write_arrays()
     write_topologies()
     write_targets()
+    write_keys()
     write_compiled()
 
 

@@ -7,7 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(
   cmake ninja-build g++ pkg-config
   libonnx-dev libprotobuf-dev protobuf-compiler llvm-dev libfmt-dev libcli11-dev
-  nlohmann-json3-dev catch2 libzip-dev
+  nlohmann-json3-dev catch2 libzip-dev libssl-dev
   qemu-system-arm gcc-arm-none-eabi picolibc-arm-none-eabi libnewlib-arm-none-eabi
   qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf # the riscv32 board
   python3-onnx python3-numpy python3-jsonschema graphviz

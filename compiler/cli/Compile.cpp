@@ -36,6 +36,8 @@ struct Options {
   std::string outputDir;
   std::string topology;
   std::string name = "main";
+  std::string keys;
+  std::string keyProvisioning = "embed";
   bool targetGiven = false;
   bool nameGiven = false;
   std::vector<std::string> inputShapes;
@@ -88,6 +90,15 @@ void runCompile(const Options &options) {
     if (options.nameGiven)
       failUsage("--name and --topology exclude each other: a topology names each device");
     topology = loadTopology(options.topology);
+  } else if (!options.keys.empty()) {
+    failUsage("--keys needs --topology: keys protect the links of a fleet");
+  }
+  // The master key is read (and a weak one refused) before anything is written.
+  std::optional<MasterKey> masterKey;
+  if (!options.keys.empty()) masterKey = loadKeysFile(options.keys);
+  const bool hookKeys = options.keyProvisioning == "hook";
+  if (topology) {
+    topology->keyed = masterKey.has_value() || hookKeys;
   }
   if (!options.emitQdq.empty()) refuseToReplaceFile(options.emitQdq);
   const Target target = topology ? Target{} : loadTarget(options.target);
@@ -156,16 +167,25 @@ void runCompile(const Options &options) {
     FleetCompileRequest request;
     request.graph = graph.get();
     request.topology = &*topology;
+    request.masterKey = masterKey;
+    request.keyHook = hookKeys;
     request.precision = precision;
     request.modelPath = source;
     request.fingerprint = fleetFingerprint(
         {readBytes(options.model), topology->canonical, options.precision,
          options.calibration.empty() ? "" : readBytes(options.calibration), options.observer,
-         fmt::format("{}", options.percentile), EDGESPLIT_VERSION});
+         fmt::format("{}", options.percentile), EDGESPLIT_VERSION,
+         // How the links are keyed, never the key: the fingerprint is public.
+         topology->keyed ? "keyed:" + options.keyProvisioning : "unkeyed"});
     request.calibrationSamples = options.calibration.empty() ? nullptr : &samples;
     request.outputDir = options.outputDir;
     compileFleet(request);
     writeQdqModel();
+    if (!topology->keyed)
+      fmt::print(stderr, "edgesplit: warning: {}: the fleet's links are not authenticated (anyone "
+                         "in radio range can inject frames or read features); pass --keys "
+                         "KEYS.json (docs/security.md)\n",
+                 options.topology);
     return;
   }
   CompiledDevice device;
@@ -257,6 +277,14 @@ void registerCompile(CLI::App &app) {
             return ok ? "" : "'" + name + "': use a non-empty name of A-Z a-z 0-9 _ -";
           },
           "NAME"));
+  command->add_option("--keys", options->keys,
+                      "Keys file of the fleet's master key (docs/security.md): per-link keys, "
+                      "encrypted and authenticated frames");
+  command->add_option("--key-provisioning", options->keyProvisioning,
+                      "embed: each device's link keys in its fleet.c; hook: the generated code "
+                      "calls <device>_load_key() at init")
+      ->check(CLI::IsMember({"embed", "hook"}))
+      ->capture_default_str();
   addOutputOption(*command, options->outputDir, "Output folder");
   addInputShapeOption(*command, options->inputShapes);
   addMaxTensorBytesOption(*command);

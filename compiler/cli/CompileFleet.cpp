@@ -14,6 +14,8 @@
 #include "report/Report.h"
 #include "support/Error.h"
 
+#include "es_wire.h"
+
 #include <llvm/ADT/DenseSet.h>
 #include <llvm/ADT/StringMap.h>
 
@@ -80,7 +82,7 @@ class FleetCompiler {
 public:
   explicit FleetCompiler(const FleetCompileRequest &request)
       : request_(request), graph_(*request.graph), topology_(*request.topology),
-        precision_(request.precision), auth_(topology_.authKey.has_value()) {}
+        precision_(request.precision), auth_(topology_.keyed) {}
 
   void run() {
     llvm::StringMap<std::vector<double>> means;
@@ -182,8 +184,35 @@ private:
     id.device = topology_.devices[device].name;
     id.deviceId = static_cast<uint8_t>(device);
     id.fingerprint = request_.fingerprint;
-    id.key = topology_.authKey;
     return id;
+  }
+
+  // The protection of the link from `from` to `to` and, when the keys are embedded, its key,
+  // derived from the master key and the two device ids: only the devices at its ends get it.
+  LinkSecurity linkSecurity(size_t from, size_t to, size_t peer) const {
+    const TopologyLink *link = topology_.link(topology_.devices[from].name, topology_.devices[to].name);
+    LinkSecurity security;
+    security.link = static_cast<uint8_t>(link - topology_.links.data());
+    security.peer = topology_.devices[peer].name;
+    if (!auth_) return security;
+    security.mode = link->encrypt ? LinkMode::Aead : LinkMode::Auth;
+    if (request_.masterKey && !request_.keyHook)
+      security.key = deriveLinkKey(*request_.masterKey, static_cast<uint8_t>(from),
+                                   static_cast<uint8_t>(to));
+    return security;
+  }
+
+  // The functions the application supplies to a device with these links.
+  std::vector<std::string> keyHooks(const std::vector<LinkSecurity> &links, bool sends) const {
+    std::vector<std::string> hooks;
+    const bool keyed = auth_ && !links.empty();
+    if (keyed && request_.keyHook) hooks.push_back("load_key");
+    if (keyed && sends) hooks.push_back("next_epoch");
+    return hooks;
+  }
+
+  static const char *modeName(LinkMode mode) {
+    return mode == LinkMode::Aead ? "aead" : mode == LinkMode::Auth ? "auth" : "plain";
   }
 
   void buildSensor(size_t device) {
@@ -208,14 +237,15 @@ private:
         topology_.link(topology_.devices[device].name, topology_.devices[aggregatorIndex()].name);
     SensorFleetSpec spec;
     spec.identity = identity(device);
-    spec.aggregator = topology_.devices[aggregatorIndex()].name;
-    spec.link = static_cast<uint8_t>(link - topology_.links.data());
+    spec.toAggregator = linkSecurity(device, aggregatorIndex(), aggregatorIndex());
+    spec.aggregatorId = static_cast<uint8_t>(aggregatorIndex());
     spec.mtu = link->mtu;
     EmitOptions options = emitOptions(device);
     options.extraFiles = emitSensorFleet(spec, build.compiled.program);
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
-    build.entryPoints = {"step", "step_raw"};
+    build.entryPoints = {"fleet_init", "on_beacon", "step", "step_raw"};
     build.hooks = {"send"};
+    for (const std::string &hook : keyHooks({spec.toAggregator}, true)) build.hooks.push_back(hook);
     build.staticBytes = link->mtu;
     sensors_.push_back(std::move(build));
   }
@@ -260,9 +290,19 @@ private:
 
     AggregatorFleetSpec spec;
     spec.identity = identity(device);
+    std::vector<LinkSecurity> securities;
+    for (const DeviceBuild &sensor : sensors_) {
+      const TopologyLink *link =
+          topology_.link(topology_.devices[sensor.device].name, topology_.devices[device].name);
+      spec.links.push_back({static_cast<uint8_t>(sensor.device),
+                            linkSecurity(sensor.device, device, sensor.device), link->duplex});
+      securities.push_back(spec.links.back().security);
+    }
     for (const SensorGroup &group : topology_.groups) spec.groups.push_back(group.name);
     spec.ownGroups = build.groups;
     spec.impute = topology_.fallback == FallbackMode::Impute;
+    spec.roundTimeoutMs = topology_.roundTimeoutMs;
+    std::map<size_t, int64_t> framesSoFar; // per sensor: frames of a round before this tensor
     for (size_t i = 0; i < received.size(); ++i) {
       const Received &tensor = received[i];
       const TopologyLink &link = topology_.links[tensor.link];
@@ -275,6 +315,13 @@ private:
       entry.bytes = numElements(*tensor.value->shape) * elementBytes(precision_);
       entry.fragmentBytes = wireFragmentBytes(link.mtu, auth_);
       entry.fragments = wireFrames(entry.bytes, link.mtu, auth_);
+      entry.firstFrame = framesSoFar[tensor.source];
+      framesSoFar[tensor.source] += entry.fragments;
+      if (framesSoFar[tensor.source] > ES_WIRE_MAX_FRAME + 1)
+        fail("{}: '{}' sends {} frames per inference; a round holds at most {} (raise the link's "
+             "mtu)",
+             request_.modelPath, entry.sourceDevice, framesSoFar[tensor.source],
+             ES_WIRE_MAX_FRAME + 1);
       entry.group = static_cast<size_t>(__builtin_ctz(partition_.tags.values.lookup(tensor.value)));
       if (spec.impute) {
         auto mean = means.find(tensor.value->name);
@@ -282,7 +329,7 @@ private:
           fail("internal error: no calibration mean of '{}'", tensor.value->name);
         entry.mean = storedMean(*tensor.value, mean->second, precision_);
       }
-      build.staticBytes += entry.bytes + (entry.fragments + 7) / 8;
+      build.staticBytes += ES_WIRE_ROUNDS_IN_FLIGHT * (entry.bytes + (entry.fragments + 7) / 8);
       spec.received.push_back(std::move(entry));
     }
     for (size_t h = 0; h < partition_.heads.size(); ++h)
@@ -292,8 +339,12 @@ private:
     options.callMasks = headCallMasks(build);
     options.extraFiles = emitAggregatorFleet(spec);
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
-    build.entryPoints = {"fleet_init", "on_frame", "predict", "head_output_f32", "head_output",
-                         "wire_counters", "arrived_groups"};
+    build.entryPoints = {"fleet_init", "begin_round", "on_frame", "predict", "head_output_f32",
+                         "head_output", "wire_counters", "arrived_groups"};
+    build.hooks = keyHooks(securities, false);
+    build.hooks.push_back("send");
+    build.hooks.push_back("next_epoch");
+    build.hooks.push_back("now_ms");
     aggregator_ = std::move(build);
   }
 
@@ -395,12 +446,14 @@ private:
       const TopologyLink &link = *topology_.link(from, aggregator);
       ReportJson entry, tensors = ReportJson::array();
       int64_t payload = 0, air = 0, frames = 0;
+      bool raw = false;
       for (const ProgramPort &port : sensor.compiled.program.outputs) {
         const int64_t bytes = numElements(port.shape) * elementBytes(precision_);
         ReportJson tensor;
         tensor["name"] = port.name;
         tensor["bytes"] = bytes;
         tensor["frames"] = wireFrames(bytes, link.mtu, auth_);
+        raw |= llvm::any_of(graph_.inputs, [&](const Value *input) { return input->name == port.name; });
         tensors.push_back(std::move(tensor));
         payload += bytes;
         air += wireAirBytes(bytes, link.mtu, auth_);
@@ -410,6 +463,8 @@ private:
       entry["to"] = aggregator;
       entry["link_id"] = static_cast<int64_t>(&link - topology_.links.data());
       entry["mtu"] = link.mtu;
+      entry["protection"] = modeName(linkSecurity(sensor.device, aggregatorIndex(), 0).mode);
+      entry["raw"] = raw;
       entry["tensors"] = std::move(tensors);
       entry["payload_bytes_per_inference"] = payload;
       entry["bytes_per_inference"] = air;
@@ -464,6 +519,7 @@ private:
     fleet["fingerprint"] = fmt::format("0x{:08x}", request_.fingerprint);
     fleet["fallback"] = topology_.fallback == FallbackMode::Impute ? "impute" : "heads";
     fleet["authenticated"] = auth_;
+    fleet["key_provisioning"] = !auth_ ? "none" : request_.keyHook ? "hook" : "embed";
     fleet["aggregator"] = topology_.devices[aggregatorIndex()].name;
     ReportJson groups = ReportJson::array();
     for (const SensorGroup &group : topology_.groups) groups.push_back(group.name);

@@ -3,8 +3,10 @@
 
 #include "codegen/Program.h"
 #include "ir/Graph.h"
+#include "partition/FleetKeys.h"
 #include "partition/Topology.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,10 @@ struct FleetCompileRequest {
   Precision precision = Precision::Int8;
   std::string modelPath;
   uint32_t fingerprint = 0;
+  // Keyed links (topology->keyed): link keys derived from the master key and written into each
+  // device's fleet.c, or (keyHook) loaded by the device at init; the master key is written nowhere.
+  std::optional<MasterKey> masterKey;
+  bool keyHook = false;
   // Impute fallback: the calibration samples whose means replace a missing group's tensors.
   const std::vector<std::vector<Tensor>> *calibrationSamples = nullptr;
   std::string outputDir;

@@ -36,6 +36,8 @@ struct Options {
   bool sanitize = false;
   bool qemu = false;
   std::vector<std::string> failed;
+  std::vector<std::string> reboots;
+  double replayRate = 0.0;
   double dropRate = 0.0;
   double corruptRate = 0.0;
   uint64_t seed = 1;
@@ -265,10 +267,21 @@ void runFleet(const Options &options, const Json &report) {
         }
     return elements;
   };
+  if (fleet.value("key_provisioning", "") == "hook")
+    failUsage("{}: compiled with --key-provisioning hook: its keys are in the devices' storage, not "
+              "in the folder, so it cannot be simulated; compile with --key-provisioning embed to "
+              "run it",
+              compiled.string());
+  auto linkOf = [&](const std::string &sensor) {
+    for (const Json &link : report["links"])
+      if (link["from"] == sensor) return link["link_id"].get<int>();
+    return -1;
+  };
   for (const Json &device : report["devices"])
-    if (device["role"] == "sensor") sensors.push_back({device["name"], addPorts(device)});
+    if (device["role"] == "sensor")
+      sensors.push_back({device["name"], linkOf(device["name"]), addPorts(device)});
   for (const Json &device : report["devices"])
-    if (device["name"] == aggregatorName) aggregator = {aggregatorName, addPorts(device)};
+    if (device["name"] == aggregatorName) aggregator = {aggregatorName, -1, addPorts(device)};
 
   // Per sensor, the first sample it no longer sends (-1: never).
   std::vector<long> failFrom(sensors.size(), -1);
@@ -293,6 +306,25 @@ void runFleet(const Options &options, const Json &report) {
                 fmt::join(deviceNames, ", "));
     failFrom[it - sensors.begin()] = from;
   }
+  // Per device, sensors then the aggregator: the sample before which it restarts (-1: never).
+  std::vector<long> rebootAt(sensors.size() + 1, -1);
+  for (const std::string &spec : options.reboots) {
+    const size_t at = spec.find('@');
+    const std::string name = spec.substr(0, at);
+    const std::string sample = at == std::string::npos ? "" : spec.substr(at + 1);
+    char *end = nullptr;
+    const long from = std::strtol(sample.c_str(), &end, 10);
+    if (sample.empty() || *end || from < 0)
+      failUsage("--reboot {}: expected DEVICE@SAMPLE with SAMPLE a sample index >= 0", spec);
+    auto it = std::find_if(sensors.begin(), sensors.end(),
+                           [&](const FleetSimDevice &d) { return d.name == name; });
+    if (it == sensors.end() && name != aggregatorName)
+      failUsage("--reboot {}: no such device in {} (devices: {})", name, compiled.string(),
+                fmt::join(deviceNames, ", "));
+    rebootAt[it == sensors.end() ? sensors.size() : size_t(it - sensors.begin())] = from;
+  }
+  if (options.qemu && (!options.reboots.empty() || options.replayRate > 0))
+    failUsage("--reboot and --replay run on the host simulator only (not with --qemu)");
 
   const llvm::StringMap<Tensor> arrays = readInputArrays(options);
   const std::vector<std::vector<Tensor>> samples = splitSamples(ports, arrays);
@@ -326,6 +358,7 @@ void runFleet(const Options &options, const Json &report) {
       command += " " + shellQuote((io / fmt::format("input{}.bin", i)).string());
     for (size_t h = 0; h < heads.size(); ++h)
       command += " " + shellQuote((io / fmt::format("head{}.bin", h)).string());
+    command += fmt::format(" {} {}", options.replayRate, fmt::join(rebootAt, ","));
     if (std::system(command.c_str()) != 0)
       fail("{}: the fleet simulator failed on these inputs", compiled.string());
     statsText = readText(statsPath);
@@ -346,6 +379,8 @@ void runFleet(const Options &options, const Json &report) {
   runJson["drop_rate"] = options.dropRate;
   runJson["corrupt_rate"] = options.corruptRate;
   runJson["failed"] = options.failed;
+  if (!options.reboots.empty()) runJson["reboots"] = options.reboots;
+  if (options.replayRate > 0) runJson["replay_rate"] = options.replayRate;
   OutputFiles outputs(compiled, outputType, int8, batched, samples.size());
   for (size_t h = 0; h < heads.size(); ++h)
     outputs.add((*aggregatorJson)["outputs"][h], io / fmt::format("head{}.bin", h));
@@ -421,10 +456,11 @@ void runCompiled(const Options &options) {
          compiled.string());
   const Json report = loadReport(reportPath).json;
   const bool fleet = report.contains("fleet") && options.device.empty();
-  const bool faults = !options.failed.empty() || options.dropRate > 0 || options.corruptRate > 0;
+  const bool faults = !options.failed.empty() || options.dropRate > 0 || options.corruptRate > 0 ||
+                      !options.reboots.empty() || options.replayRate > 0;
   if (faults && !fleet)
-    failUsage("--fail, --drop-rate and --corrupt-rate need a fleet (compiled with --topology) "
-              "run as a whole (no --device)");
+    failUsage("--fail, --reboot, --drop-rate, --corrupt-rate and --replay need a fleet (compiled "
+              "with --topology) run as a whole (no --device)");
   if (fleet) return runFleet(options, report);
   const Json *device = nullptr;
   std::vector<std::string> names;
@@ -526,6 +562,13 @@ void registerRun(CLI::App &app) {
       ->excludes("--sanitize");
   command->add_option("--fail", options->failed,
                       "Fleet: a sensor device that never sends (repeatable)");
+  command->add_option("--reboot", options->reboots,
+                      "Fleet: DEVICE@SAMPLE, the device (the aggregator too) restarts before that "
+                      "sample, losing its RAM state (repeatable)");
+  command->add_option("--replay", options->replayRate,
+                      "Fleet: probability that, before each frame, an attacker re-sends a frame "
+                      "recorded earlier")
+      ->check(CLI::Range(0.0, 1.0));
   command->add_option("--drop-rate", options->dropRate, "Fleet: probability a frame is lost")
       ->check(CLI::Range(0.0, 1.0));
   command->add_option("--corrupt-rate", options->corruptRate,

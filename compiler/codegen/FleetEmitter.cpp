@@ -26,15 +26,53 @@ std::string byteList(const uint8_t *bytes, size_t count) {
   return out;
 }
 
-std::string keyDefinition(const WireIdentity &identity, const std::string &p) {
-  if (!identity.key) return "";
-  return fmt::format("/* SipHash-2-4 key of the fleet (topology /auth/key_hex). */\n"
-                     "static const uint8_t {}wire_key[16] = {{{}\n}};\n\n",
-                     p, byteList(identity.key->data(), 16));
+const char *modeMacro(LinkMode mode) {
+  switch (mode) {
+  case LinkMode::Plain: return "ES_WIRE_PLAIN";
+  case LinkMode::Auth: return "ES_WIRE_AUTH";
+  case LinkMode::Aead: break;
+  }
+  return "ES_WIRE_AEAD";
 }
 
-std::string keyReference(const WireIdentity &identity, const std::string &p) {
-  return identity.key ? p + "wire_key" : "NULL";
+bool keyed(const LinkSecurity &link) { return link.mode != LinkMode::Plain; }
+
+// The key array of a keyed link: its bytes (provisioning "embed"), or storage <p>load_key() fills
+// at init ("hook"). Only this device's links: a captured device gives away its own links only.
+std::string linkKeyDefinition(const LinkSecurity &link, const std::string &name,
+                              const std::string &self) {
+  if (!keyed(link)) return "";
+  const std::string what = fmt::format("link {} ('{}' - '{}')", link.link, commentSafe(self),
+                                        commentSafe(link.peer));
+  if (!link.key)
+    return fmt::format("/* Key of {}, loaded at init (key provisioning \"hook\"). */\n"
+                       "static uint8_t {}[32];\n",
+                       what, name);
+  return fmt::format("/* ChaCha20-Poly1305 key of {}, derived from the fleet's master key (HKDF-SHA256,\n"
+                     " * docs/security.md). Keep this file as secret as the device's flash. */\n"
+                     "static const uint8_t {}[32] = {{{}\n}};\n",
+                     what, name, byteList(link.key->data(), link.key->size()));
+}
+
+// The statement of fleet_init that loads a hooked link key.
+std::string keyLoad(const LinkSecurity &link, const std::string &name, const std::string &p) {
+  return keyed(link) && !link.key ? fmt::format("  {}load_key({}u, {});\n", p, link.link, name) : "";
+}
+
+// The hooks a device with keyed links declares in its fleet.h.
+std::string keyHooks(bool hooked, bool epoch, const std::string &p, const std::string &initName) {
+  std::string h;
+  if (hooked)
+    h += fmt::format("/* Supplied by the application (key provisioning \"hook\"): copy the 32-byte key of\n"
+                     " * topology link `link` from the device's secure storage. Called by {}{}(). */\n"
+                     "void {}load_key(uint8_t link, uint8_t key[32]);\n",
+                     p, initName, p);
+  if (epoch)
+    h += fmt::format("/* Supplied by the application: a number this device never returned before, e.g. a\n"
+                     " * boot counter kept in flash (docs/security.md \"Epochs\"). Called by {}{}(). */\n"
+                     "uint32_t {}next_epoch(void);\n",
+                     p, initName, p);
+  return h.empty() ? h : h + "\n";
 }
 
 std::string banner(const WireIdentity &identity, const char *what) {
@@ -77,17 +115,27 @@ SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program)
   std::string h = banner(spec.identity, "Fleet API (sensor device)");
   h += headerOpening(P, "");
   h += identityMacros(spec.identity, P);
+  const LinkSecurity &link = spec.toAggregator;
   h += fmt::format("/* The link to the aggregator '{}', as passed to {}send(). */\n"
                    "#define {}LINK_TO_AGGREGATOR {}u\n"
                    "#define {}MTU {}u\n\n",
-                   commentSafe(spec.aggregator), p, P, spec.link, P, spec.mtu);
+                   commentSafe(link.peer), p, P, link.link, P, spec.mtu);
+  h += keyHooks(keyed(link) && !link.key, keyed(link), p, "fleet_init");
   h += fmt::format(
       "/* Supplied by the application: transmit one frame (len <= {P}MTU bytes) on `link`.\n"
       " * Called from {p}step(); the frame buffer is reused once it returns. */\n"
       "void {p}send(uint8_t link, const uint8_t *frame, size_t len);\n\n"
+      "/* Call once at start (and after every restart): initialises the model and the link. */\n"
+      "void {p}fleet_init(void);\n"
+      "/* Feed a beacon received from the aggregator: ES_WIRE_ACCEPTED when it opens a newer round\n"
+      " * (then {p}round() returns it), else why it was dropped (es_wire.h). */\n"
+      "int {p}on_beacon(const uint8_t *frame, size_t len);\n"
+      "/* The round of the last beacon accepted (0 before any). */\n"
+      "uint32_t {p}round(void);\n"
       "/* One inference of this device's share of the model on its sensor inputs ({elem}\n"
-      " * values as in model.h): runs it and sends its tensors for sequence number `seq` (one\n"
-      " * per inference, increasing). Call {p}init() once first. Returns the frames sent. */\n"
+      " * values as in model.h): runs it and sends its tensors for round `seq` of the epoch the\n"
+      " * last beacon announced (pass {p}round(); a round not newer than the last one answered\n"
+      " * sends nothing). Returns the frames sent. */\n"
       "uint32_t {p}step(uint32_t seq{fp});\n"
       "/* The same with inputs already as the model stores them ({raw}). */\n"
       "uint32_t {p}step_raw(uint32_t seq{rp});\n",
@@ -100,19 +148,39 @@ SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program)
 
   std::string c = banner(spec.identity, "Fleet step (sensor device)");
   c += "#include \"fleet.h\"\n\n#include \"es_wire.h\"\n\n#include <string.h>\n\n";
-  c += keyDefinition(spec.identity, p);
+  const std::string keyName = p + "link_key";
+  c += linkKeyDefinition(link, keyName, spec.identity.device);
   c += fmt::format("static uint8_t {0}frame[{1}];\n\n"
-                   "static const es_wire_sender_t {0}sender = {{{2}FINGERPRINT, {2}DEVICE_ID, "
-                   "{2}LINK_TO_AGGREGATOR, {2}MTU, {3}, {0}frame, {0}send}};\n\n",
-                   p, spec.mtu, P, keyReference(spec.identity, p));
+                   "static es_wire_sender_t {0}sender = {{{2}FINGERPRINT, {2}DEVICE_ID, "
+                   "{2}LINK_TO_AGGREGATOR, {2}MTU, {3}, {4}, 0, {0}frame, {0}send, 0, 0, 0, 0}};\n\n",
+                   p, spec.mtu, P, modeMacro(link.mode), keyed(link) ? keyName : "NULL");
+  c += fmt::format("/* The aggregator's rounds, as its beacons announce them. */\n"
+                   "static es_wire_beacon_receiver_t {0}beacons = {{{1}FINGERPRINT, {2}u, {3}, {4}, 0, 0, 0}};\n\n",
+                   p, P, spec.aggregatorId, modeMacro(link.mode), keyed(link) ? keyName : "NULL");
+  c += fmt::format("void {0}fleet_init(void) {{\n"
+                   "  {0}init();\n{1}{2}"
+                   "  /* A restart begins its rounds afresh, under a new sender epoch, and waits for\n"
+                   "   * the next beacon. */\n"
+                   "  {0}sender.in_round = 0;\n"
+                   "  {0}beacons.epoch = 0;\n"
+                   "  {0}beacons.round = 0;\n"
+                   "  {0}beacons.has_round = 0;\n}}\n\n"
+                   "int {0}on_beacon(const uint8_t *frame, size_t len) {{\n"
+                   "  return es_wire_receive_beacon(&{0}beacons, frame, len);\n}}\n\n"
+                   "uint32_t {0}round(void) {{ return {0}beacons.round; }}\n\n",
+                   p, keyLoad(link, keyName, p),
+                   keyed(link) ? fmt::format("  {0}sender.sender_epoch = (uint16_t){0}next_epoch();\n", p)
+                               : "");
   std::string sends;
   for (size_t i = 0; i < program.outputs.size(); ++i)
-    sends += fmt::format("  frames += es_wire_send_tensor(&{0}sender, seq, {1}, {0}output({1}), "
+    sends += fmt::format("  frames += es_wire_send_tensor(&{0}sender, {1}, {0}output({1}), "
                          "(size_t){0}output_size({1}) * sizeof({0}element_t));\n",
                          p, i);
   c += fmt::format("/* Tensor i of the frames is output i of model.h. */\n"
                    "static uint32_t {0}send_outputs(uint32_t seq) {{\n"
-                   "  uint32_t frames = 0;\n{1}  return frames;\n}}\n\n",
+                   "  uint32_t frames = 0;\n"
+                   "  if (!es_wire_begin_round(&{0}sender, {0}beacons.epoch, seq)) return 0;\n{1}"
+                   "  return frames;\n}}\n\n",
                    p, sends);
   std::string setFloat, setRaw;
   for (size_t i = 0; i < program.inputs.size(); ++i) {
@@ -157,18 +225,35 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   for (size_t k = 0; k < headCount; ++k)
     h += fmt::format("#define {}HEAD_{} {} /* output '{}' */\n", P, macroName(spec.heads[k].output),
                      k, commentSafe(spec.heads[k].output));
+  bool hooked = false;
+  for (const ReceivedLink &link : spec.links) hooked |= keyed(link.security) && !link.security.key;
+  h += "\n" + keyHooks(hooked, true, p, "fleet_init");
   h += fmt::format(
-      "\n/* Call once: clears the arena and what has been received. */\n"
+      "/* Supplied by the application: transmit a beacon (len <= 32 bytes) to the sensor at the\n"
+      " * other end of topology link `link`. Called from {p}begin_round(). */\n"
+      "void {p}send(uint8_t link, const uint8_t *frame, size_t len);\n"
+      "/* Supplied by the application: a millisecond clock (wrapping at 2^32 is fine). A round is\n"
+      " * abandoned {P}ROUND_TIMEOUT_MS after it opened. */\n"
+      "uint32_t {p}now_ms(void);\n"
+      "#define {P}ROUND_TIMEOUT_MS {timeout}u\n\n"
+      "/* Call at start and after every restart: clears the arena and what has been received, and\n"
+      " * starts a new epoch ({p}next_epoch()), so no round of an earlier run is accepted again. */\n"
       "void {p}fleet_init(void);\n"
+      "/* Opens the next round: sends its beacon (epoch, round) to every sensor and returns the\n"
+      " * round. Up to ES_WIRE_ROUNDS_IN_FLIGHT rounds fill at once; opening one more abandons the\n"
+      " * oldest. */\n"
+      "uint32_t {p}begin_round(void);\n"
+      "/* The current epoch. */\n"
+      "uint32_t {p}epoch(void);\n"
       "/* Feed one received frame; returns ES_WIRE_ACCEPTED or why it was dropped (es_wire.h).\n"
-      " * Frames of a newer sequence number discard what was partly received before. */\n"
+      " * Only frames of the open rounds of the current epoch are taken. */\n"
       "int {p}on_frame(const uint8_t *frame, size_t len);\n"
-      "/* The groups whose tensors all arrived for `seq` (plus the groups this device reads\n"
+      "/* The groups whose tensors all arrived for round `seq` (plus the groups this device reads\n"
       " * itself). */\n"
       "uint32_t {p}arrived_groups(uint32_t seq);\n"
-      "/* Runs the best head for what arrived for `seq` and returns its index, or {P}NO_HEAD\n"
-      " * when none can run. Inputs this device reads itself must be set (model.h) before. The\n"
-      " * head's output stays valid until the next call. */\n"
+      "/* Runs the best head for what arrived for round `seq` and returns its index, or\n"
+      " * {P}NO_HEAD when none can run. Inputs this device reads itself must be set (model.h)\n"
+      " * before. The head's output stays valid until the next call. */\n"
       "int {p}predict(uint32_t seq);\n"
       "/* Groups replaced by their calibration mean in the last {p}predict() (impute mode). */\n"
       "uint32_t {p}imputed_groups(void);\n"
@@ -180,24 +265,48 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
       "void {p}head_output_f32(int head, float *values);\n"
       "/* Frames accepted and dropped, by reason. */\n"
       "const es_wire_counters_t *{p}wire_counters(void);\n",
-      fmt::arg("p", p), fmt::arg("P", P));
+      fmt::arg("p", p), fmt::arg("P", P), fmt::arg("timeout", spec.roundTimeoutMs));
   h += "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   files["fleet.h"] = h;
 
   std::string c = banner(spec.identity, "Frame intake and head selection (aggregator)");
   c += "#include \"fleet.h\"\n\n#include <string.h>\n\n";
-  c += keyDefinition(spec.identity, p);
+  std::string sources, keyLoads;
+  for (size_t k = 0; k < spec.links.size(); ++k) {
+    const ReceivedLink &link = spec.links[k];
+    const std::string keyName = fmt::format("{}link_key_{}", p, k);
+    c += linkKeyDefinition(link.security, keyName, spec.identity.device);
+    keyLoads += keyLoad(link.security, keyName, p);
+    sources += fmt::format("{}{{{}u, {}, {}}}", k ? ",\n  " : "\n  ", link.source,
+                           modeMacro(link.security.mode), keyed(link.security) ? keyName : "NULL");
+  }
+  std::string beacons;
+  for (size_t k = 0; k < spec.links.size(); ++k) {
+    const ReceivedLink &link = spec.links[k];
+    if (!link.duplex) continue;
+    beacons += fmt::format("  len = es_wire_build_beacon(beacon, {0}FINGERPRINT, {0}DEVICE_ID, {1}, {2}, "
+                           "{3}current_epoch, {3}current_round);\n"
+                           "  if (len) {3}send({4}u, beacon, len); /* to '{5}' */\n",
+                           P, modeMacro(link.security.mode),
+                           keyed(link.security) ? fmt::format("{}link_key_{}", p, k) : "NULL", p,
+                           link.security.link, commentSafe(link.security.peer));
+  }
+  const size_t sourceArray = std::max<size_t>(spec.links.size(), 1);
+  c += fmt::format("/* How the frames of each sensor are checked: its link's mode and key. */\n"
+                   "static const es_wire_source_t {}sources[{}] = {{{}}};\n\n",
+                   p, sourceArray, spec.links.empty() ? "{0, ES_WIRE_PLAIN, NULL}" : sources + "\n");
   uint32_t sensorGroups = 0;
   std::vector<std::string> slots, slotInputs, slotGroups, means;
   for (size_t i = 0; i < slotCount; ++i) {
     const ReceivedTensor &tensor = spec.received[i];
     c += fmt::format("/* '{}' from '{}' (tensor {}): {} bytes in {} fragments. */\n"
-                     "static uint8_t {}rx_{}[{}];\nstatic uint8_t {}rx_{}_seen[{}];\n",
+                     "static uint8_t {}rx_{}[ES_WIRE_ROUNDS_IN_FLIGHT * {}];\n"
+                     "static uint8_t {}rx_{}_seen[ES_WIRE_ROUNDS_IN_FLIGHT * {}];\n",
                      commentSafe(tensor.name), commentSafe(tensor.sourceDevice), tensor.tensor,
-                     tensor.bytes, tensor.fragments, p, i, tensor.bytes, p, i,
+                     tensor.bytes, tensor.fragments, p, i, std::max<int64_t>(tensor.bytes, 1), p, i,
                      (tensor.fragments + 7) / 8);
-    slots.push_back(fmt::format("{{{}u, {}u, {}u, {}u, {}u, {}rx_{}, {}rx_{}_seen, 0}}",
-                                tensor.source, tensor.tensor, tensor.fragments,
+    slots.push_back(fmt::format("{{{}u, {}u, {}u, {}u, {}u, {}u, {}rx_{}, {}rx_{}_seen, {{0, 0}}}}",
+                                tensor.source, tensor.tensor, tensor.firstFrame, tensor.fragments,
                                 tensor.fragmentBytes, tensor.bytes, p, i, p, i));
     slotInputs.push_back(std::to_string(tensor.programInput));
     slotGroups.push_back(fmt::format("1u << {}", tensor.group));
@@ -215,7 +324,7 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   };
   const size_t slotArray = std::max<size_t>(slotCount, 1);
   c += fmt::format("\nstatic es_wire_slot_t {}slots[{}] = {{{}}};\n", p, slotArray,
-                   slots.empty() ? "{0, 0, 0, 0, 0, NULL, NULL, 0}"
+                   slots.empty() ? "{0, 0, 0, 0, 0, 0, NULL, NULL, {0, 0}}"
                                  : fmt::format("\n  {}\n", fmt::join(slots, ",\n  ")));
   c += fmt::format("/* Slot i fills model input {}slot_input[i] and belongs to group "
                    "{}slot_group[i]. */\n",
@@ -226,9 +335,15 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   if (spec.impute)
     c += fmt::format("static const uint8_t *const {}slot_mean[{}] = {{{}}};\n", p, slotArray,
                      list(means));
-  c += fmt::format("static es_wire_receiver_t {}receiver = {{{}FINGERPRINT, {}, {}slots, {}u, 0, "
-                   "0, {{0, 0, 0, 0, 0, 0, 0, 0, 0}}}};\n",
-                   p, P, keyReference(spec.identity, p), p, slotCount);
+  c += fmt::format("static es_wire_receiver_t {0}receiver = {{{1}FINGERPRINT, {0}sources, {2}u, "
+                   "{0}slots, {3}u, {{{{0, 0, 0}}, {{0, 0, 0}}}}, {{0, 0, 0, 0, 0, 0, 0, 0, 0}}}};\n"
+                   "/* The current epoch and the last round opened in it. */\n"
+                   "static uint32_t {0}current_epoch, {0}current_round;\n"
+                   "/* The rounds in flight and when they opened, for their deadline. */\n"
+                   "static uint32_t {0}open_epoch[ES_WIRE_ROUNDS_IN_FLIGHT], "
+                   "{0}open_round[ES_WIRE_ROUNDS_IN_FLIGHT], {0}opened_ms[ES_WIRE_ROUNDS_IN_FLIGHT];\n"
+                   "static uint8_t {0}open_count, {0}oldest;\n",
+                   p, P, spec.links.size(), slotCount);
   c += fmt::format("#define {}SLOT_COUNT {}\n#define {}OWN_GROUPS 0x{:x}u\n"
                    "#define {}SENSOR_GROUPS 0x{:x}u\n\n",
                    P, slotCount, P, spec.ownGroups, P, sensorGroups);
@@ -256,7 +371,9 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
         "  head = 0;\n"
         "  for (i = 0; i < {0}SLOT_COUNT; ++i) {{\n"
         "    const int present = (arrived & {1}slot_group[i]) != 0;\n"
-        "    memcpy({1}input({1}slot_input[i]), present ? {1}slots[i].data : {1}slot_mean[i],\n"
+        "    memcpy({1}input({1}slot_input[i]),\n"
+        "           present ? es_wire_slot_data(&{1}receiver, &{1}slots[i], {1}current_epoch, seq)\n"
+        "                   : {1}slot_mean[i],\n"
         "           {1}slots[i].bytes);\n"
         "    if (!present) {1}imputed |= {1}slot_group[i];\n"
         "  }}\n",
@@ -268,16 +385,63 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
         "  if (head == {0}HEAD_COUNT) return {0}NO_HEAD;\n"
         "  for (i = 0; i < {0}SLOT_COUNT; ++i)\n"
         "    if ({1}slot_group[i] & {1}head_group_masks[head])\n"
-        "      memcpy({1}input({1}slot_input[i]), {1}slots[i].data, {1}slots[i].bytes);\n",
+        "      memcpy({1}input({1}slot_input[i]),\n"
+        "             es_wire_slot_data(&{1}receiver, &{1}slots[i], {1}current_epoch, seq),\n"
+        "             {1}slots[i].bytes);\n",
         P, p);
   }
-  c += fmt::format(R"(void {0}fleet_init(void) {{
+  c += fmt::format(R"(/* Abandons the rounds whose deadline passed (unsigned differences: the clock may wrap). */
+static void {0}expire(void) {{
+  const uint32_t now = {0}now_ms();
+  while ({0}open_count > 0 && now - {0}opened_ms[{0}oldest] >= {1}ROUND_TIMEOUT_MS) {{
+    es_wire_close_round(&{0}receiver, {0}open_epoch[{0}oldest], {0}open_round[{0}oldest]);
+    {0}oldest = (uint8_t)(({0}oldest + 1u) % ES_WIRE_ROUNDS_IN_FLIGHT);
+    --{0}open_count;
+  }}
+}}
+
+void {0}fleet_init(void) {{
   {0}init();
-  es_wire_receiver_reset(&{0}receiver);
+{3}  es_wire_receiver_reset(&{0}receiver);
+  {0}current_epoch = {0}next_epoch();
+  {0}current_round = 0;
+  {0}open_count = 0;
+  {0}oldest = 0;
   {0}imputed = 0;
 }}
 
+uint32_t {0}begin_round(void) {{
+  uint8_t beacon[ES_WIRE_BEACON_BYTES(ES_WIRE_AEAD)];
+  size_t len;
+  /* Rounds never wrap: past the last round of an epoch comes a new epoch. */
+  if ({0}current_round == 0xFFFFFFFFu) {{
+    {0}current_epoch = {0}next_epoch();
+    {0}current_round = 0;
+  }}
+  ++{0}current_round;
+  {0}expire();
+  es_wire_open_round(&{0}receiver, {0}current_epoch, {0}current_round);
+  /* Remember it for its deadline; a full table drops the oldest, as the receiver just did. */
+  if ({0}open_count == ES_WIRE_ROUNDS_IN_FLIGHT) {{
+    {0}oldest = (uint8_t)(({0}oldest + 1u) % ES_WIRE_ROUNDS_IN_FLIGHT);
+    --{0}open_count;
+  }}
+  {{
+    const unsigned at = ({0}oldest + {0}open_count) % ES_WIRE_ROUNDS_IN_FLIGHT;
+    {0}open_epoch[at] = {0}current_epoch;
+    {0}open_round[at] = {0}current_round;
+    {0}opened_ms[at] = {0}now_ms();
+    ++{0}open_count;
+  }}
+{4}  (void)beacon;
+  (void)len;
+  return {0}current_round;
+}}
+
+uint32_t {0}epoch(void) {{ return {0}current_epoch; }}
+
 int {0}on_frame(const uint8_t *frame, size_t len) {{
+  {0}expire();
   return es_wire_receive(&{0}receiver, frame, len);
 }}
 
@@ -285,7 +449,8 @@ uint32_t {0}arrived_groups(uint32_t seq) {{
   uint32_t complete = 0, incomplete = 0;
   int i;
   for (i = 0; i < {1}SLOT_COUNT; ++i) {{
-    if (es_wire_slot_complete(&{0}receiver, &{0}slots[i], seq)) complete |= {0}slot_group[i];
+    if (es_wire_slot_complete(&{0}receiver, &{0}slots[i], {0}current_epoch, seq))
+      complete |= {0}slot_group[i];
     else incomplete |= {0}slot_group[i];
   }}
   /* A group arrived when every one of its tensors did. */
@@ -324,7 +489,7 @@ void {0}head_output_f32(int head, float *values) {{
 
 const es_wire_counters_t *{0}wire_counters(void) {{ return &{0}receiver.counters; }}
 )",
-                   p, P, selection);
+                   p, P, selection, keyLoads, beacons);
   files["fleet.c"] = c;
   return files;
 }
@@ -357,6 +522,15 @@ std::string recordSample(const std::string &a, const std::string &A) {
                      fmt::arg("a", a), fmt::arg("A", A));
 }
 
+// The epoch hook of a sensor of the simulators: a boot counter, kept across the simulated
+// restarts as flash would keep it (unused, and harmless, on an unkeyed link).
+std::string epochHook(const std::string &p) {
+  return fmt::format("uint32_t {0}next_epoch(void) {{\n"
+                     "  static uint32_t boots;\n"
+                     "  return ++boots;\n}}\n\n",
+                     p);
+}
+
 std::string receiverStats(const std::string &a) {
   return fmt::format(R"(  {{
     const es_wire_counters_t *c = {a}wire_counters();
@@ -381,14 +555,14 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
     if (sensor.inputElements.size() > 16)
       fail("the fleet simulator supports up to 16 inputs per device; '{}' has {}", sensor.name,
            sensor.inputElements.size());
-  std::string includes, hooks, steps;
+  std::string includes, hooks, steps, reboots, beaconCases;
   size_t inputFile = 0;
   for (size_t d = 0; d < sensors.size(); ++d) {
     const std::string p = devicePrefix(sensors[d].name), P = upperCase(p);
     includes += fmt::format("#include \"{}/fleet.h\"\n", sensors[d].name);
-    hooks += fmt::format("void {}send(uint8_t link, const uint8_t *frame, size_t len) {{\n"
-                         "  transmit(link, frame, len);\n}}\n\n",
-                         p);
+    hooks += fmt::format("void {0}send(uint8_t link, const uint8_t *frame, size_t len) {{\n"
+                         "  transmit(link, frame, len);\n}}\n\n{1}",
+                         p, epochHook(p));
     std::string reads, floatArgs;
     for (size_t i = 0; i < sensors[d].inputElements.size(); ++i, ++inputFile) {
       reads += fmt::format(
@@ -399,9 +573,25 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
       floatArgs += fmt::format(", (const float *)input_buffer[{}]", i);
     }
     steps += fmt::format("    /* device '{}' */\n{}", commentSafe(sensors[d].name), reads);
-    steps += fmt::format("    if (fail_from[{0}] < 0 || s < fail_from[{0}]) {1}step(seq{2});\n", d, p,
-                         floatArgs);
+    steps += fmt::format("    if (fail_from[{0}] < 0 || s < fail_from[{0}]) {1}step(seq{2});\n",
+                         d, p, floatArgs);
+    reboots += fmt::format("    if (s == reboot_at[{}]) {}fleet_init();\n", d, p);
+    if (sensors[d].link >= 0)
+      beaconCases += fmt::format("  case {}: {}on_beacon(frame, len); break;\n", sensors[d].link, p);
   }
+  hooks += fmt::format("/* The aggregator's beacons reach the sensor at the other end of the link (the fault\n"
+                       " * injector acts on the data frames only). */\n"
+                       "void {0}send(uint8_t link, const uint8_t *frame, size_t len) {{\n"
+                       "  switch (link) {{\n{1}  default: break;\n  }}\n}}\n\n"
+                       "/* Its epoch store, kept across simulated restarts as flash keeps it. */\n"
+                       "uint32_t {0}next_epoch(void) {{\n"
+                       "  static uint32_t boots;\n"
+                       "  return boots++;\n}}\n\n"
+                       "/* Simulated time stands still within a sample: no round outlives its deadline\n"
+                       " * before it is predicted. */\n"
+                       "uint32_t {0}now_ms(void) {{ return 0; }}\n\n",
+                       a, beaconCases);
+  reboots += fmt::format("    if (s == reboot_at[SENSORS]) {}fleet_init();\n", a);
   std::string ownReads;
   const size_t ownInputs = aggregator.inputElements.size();
   for (size_t i = 0; i < ownInputs; ++i, ++inputFile)
@@ -413,7 +603,8 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
         inputFile, a, i, A, ownInputs);
   const size_t inputFiles = inputFile;
   std::string inits;
-  for (const FleetSimDevice &sensor : sensors) inits += "  " + devicePrefix(sensor.name) + "init();\n";
+  for (const FleetSimDevice &sensor : sensors)
+    inits += "  " + devicePrefix(sensor.name) + "fleet_init();\n";
 
   return fmt::format(R"(/* Host fleet simulator of `edgesplit run`: every device's generated folder linked into one
  * program; frames pass from the sensors' send hooks through a seeded fault injector to the
@@ -430,11 +621,19 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
 #define LINKS {links}
 #define MAX_SAMPLE_BYTES (1u << 24)
 
+#define CAPTURED 64
+
 static unsigned long long rng_state;
-static double drop_rate, corrupt_rate;
+static double drop_rate, corrupt_rate, replay_rate;
 static unsigned long frames_sent[LINKS + 1], bytes_sent[LINKS + 1], frames_dropped[LINKS + 1],
-    frames_corrupted[LINKS + 1], frames_rejected[LINKS + 1];
+    frames_corrupted[LINKS + 1], frames_rejected[LINKS + 1], frames_replayed[LINKS + 1],
+    replays_accepted[LINKS + 1];
 static uint8_t corrupted[65536];
+/* What an attacker recorded: the last CAPTURED frames on air, re-sent at random (--replay). */
+static uint8_t captured[CAPTURED][1024];
+static size_t captured_len[CAPTURED];
+static uint8_t captured_link[CAPTURED];
+static unsigned long captured_count;
 
 /* splitmix64: the same seed gives the same faults on every machine. */
 static unsigned long long next_random(void) {{
@@ -446,10 +645,32 @@ static unsigned long long next_random(void) {{
 
 static double uniform(void) {{ return (double)(next_random() >> 11) * (1.0 / 9007199254740992.0); }}
 
+/* An attacker re-sends a recorded frame: it must never be accepted a second time. The random
+ * stream is drawn from only when replays are asked for, so the other faults stay the same. */
+static void replay(void) {{
+  unsigned long pick;
+  uint8_t link;
+  if (replay_rate <= 0 || captured_count == 0 || uniform() >= replay_rate) return;
+  pick = (unsigned long)(next_random() % (captured_count < CAPTURED ? captured_count : CAPTURED));
+  link = captured_link[pick];
+  ++frames_replayed[link];
+  if ({a}on_frame(captured[pick], captured_len[pick]) == ES_WIRE_ACCEPTED) ++replays_accepted[link];
+}}
+
+static void capture(uint8_t link, const uint8_t *frame, size_t len) {{
+  const unsigned long at = captured_count++ % CAPTURED;
+  if (replay_rate <= 0 || len > sizeof captured[0]) return;
+  memcpy(captured[at], frame, len);
+  captured_len[at] = len;
+  captured_link[at] = link;
+}}
+
 static void transmit(uint8_t link, const uint8_t *frame, size_t len) {{
   const uint8_t *delivered = frame;
   int corrupt;
   if (link >= LINKS) link = LINKS;
+  replay();
+  capture(link, frame, len);
   ++frames_sent[link];
   bytes_sent[link] += (unsigned long)len;
   if (uniform() < drop_rate) {{
@@ -481,17 +702,22 @@ int main(int argc, char **argv) {{
   FILE *in[INPUT_FILES + 1], *out[{A}HEAD_COUNT], *stats;
   static unsigned char input_buffer[16][MAX_SAMPLE_BYTES / 16];
   static float values[MAX_SAMPLE_BYTES / 64];
-  long samples, s, fail_from[SENSORS + 1];
+  long samples, s, fail_from[SENSORS + 1], reboot_at[SENSORS + 1];
   char *cursor;
   int raw, i, h;
-  if (argc != 8 + INPUT_FILES + {A}HEAD_COUNT)
-    return fail("usage", "sim raw|float SAMPLES SEED DROP CORRUPT FAIL_FROM STATS IN... OUT...");
+  if (argc != 10 + INPUT_FILES + {A}HEAD_COUNT)
+    return fail("usage", "sim raw|float SAMPLES SEED DROP CORRUPT FAIL_FROM STATS IN... OUT... "
+                         "REPLAY REBOOT_AT");
   raw = strcmp(argv[1], "raw") == 0;
   samples = strtol(argv[2], NULL, 10);
   rng_state = strtoull(argv[3], NULL, 10);
   drop_rate = strtod(argv[4], NULL);
   corrupt_rate = strtod(argv[5], NULL);
   for (cursor = argv[6], i = 0; i < SENSORS; ++i, cursor += *cursor == ',') fail_from[i] = strtol(cursor, &cursor, 10);
+  replay_rate = strtod(argv[8 + INPUT_FILES + {A}HEAD_COUNT], NULL);
+  /* Per device, sensors then the aggregator: the sample before which it restarts (-1: never). */
+  for (cursor = argv[9 + INPUT_FILES + {A}HEAD_COUNT], i = 0; i <= SENSORS; ++i, cursor += *cursor == ',')
+    reboot_at[i] = strtol(cursor, &cursor, 10);
   if (!(stats = fopen(argv[7], "w"))) return fail("cannot write", argv[7]);
   for (i = 0; i < INPUT_FILES; ++i)
     if (!(in[i] = fopen(argv[8 + i], "rb"))) return fail("cannot read", argv[8 + i]);
@@ -500,14 +726,20 @@ int main(int argc, char **argv) {{
       return fail("cannot write", argv[8 + INPUT_FILES + h]);
 {inits}  {a}fleet_init();
   for (s = 0; s < samples; ++s) {{
-    const uint32_t seq = (uint32_t)s + 1u;
+    uint32_t seq;
     int head;
+    /* A restart loses the device's RAM state: the generated init starts over. */
+{reboots}    seq = {a}begin_round();
 {steps}{ownReads}    head = {a}predict(seq);
 {record}  }}
-  for (i = 0; i < LINKS; ++i)
-    fprintf(stats, "link %d sent %lu bytes %lu dropped %lu corrupted %lu rejected %lu\n", i,
+  for (i = 0; i < LINKS; ++i) {{
+    fprintf(stats, "link %d sent %lu bytes %lu dropped %lu corrupted %lu rejected %lu", i,
             frames_sent[i], bytes_sent[i], frames_dropped[i], frames_corrupted[i],
             frames_rejected[i]);
+    if (replay_rate > 0)
+      fprintf(stats, " replayed %lu replayed_accepted %lu", frames_replayed[i], replays_accepted[i]);
+    fprintf(stats, "\n");
+  }}
 {receiver}
   for (i = 0; i < INPUT_FILES; ++i) fclose(in[i]);
   for (h = 0; h < {A}HEAD_COUNT; ++h)
@@ -519,6 +751,7 @@ int main(int argc, char **argv) {{
                      fmt::arg("inputFiles", inputFiles), fmt::arg("links", linkCount),
                      fmt::arg("a", a), fmt::arg("A", A), fmt::arg("hooks", hooks),
                      fmt::arg("inits", inits), fmt::arg("steps", steps),
+                     fmt::arg("reboots", reboots),
                      fmt::arg("ownReads", ownReads), fmt::arg("sensors", sensors.size()),
                      fmt::arg("record", recordSample(a, A)), fmt::arg("receiver", receiverStats(a)));
 }
@@ -565,6 +798,7 @@ static void post(uint8_t link, const uint8_t *payload, size_t len) {{
 
 void {p}send(uint8_t link, const uint8_t *frame, size_t len) {{ post(link, frame, len); }}
 
+{epoch}
 static int fail(const char *message, const char *what) {{
   fprintf(stderr, "edgesplit sensor driver: %s: %s\n", message, what);
   return 1;
@@ -576,7 +810,7 @@ int main(int argc, char **argv) {{
   if (argc != 2 + {count}) return fail("usage", "sensor SAMPLES IN...");
   samples = strtol(argv[1], NULL, 10);
 {opens}  es_uart_init();
-  {p}init();
+  {p}fleet_init();
   for (s = 0; s < samples; ++s) {{
 {reads}    ES_MARK();
     {p}step((uint32_t)s + 1u{args});
@@ -588,6 +822,7 @@ int main(int argc, char **argv) {{
 }}
 )",
                      fmt::arg("name", commentSafe(sensor.name)), fmt::arg("p", p),
+                     fmt::arg("epoch", epochHook(p)),
                      fmt::arg("buffers", buffers), fmt::arg("opens", opens),
                      fmt::arg("reads", reads), fmt::arg("args", args),
                      fmt::arg("count", sensor.inputElements.size()));
@@ -622,6 +857,21 @@ static float values[{largest}];
 static uint8_t frame[65535];
 static unsigned long frames_rejected[LINKS + 1];
 
+/* On the boards the hub relays the sensors' frames only: beacons stay here, and the sensors
+ * answer rounds 1, 2, ... of epoch 0, the rounds this aggregator opens. */
+void {a}send(uint8_t link, const uint8_t *frame, size_t len) {{
+  (void)link;
+  (void)frame;
+  (void)len;
+}}
+
+uint32_t {a}next_epoch(void) {{
+  static uint32_t boots;
+  return boots++;
+}}
+
+uint32_t {a}now_ms(void) {{ return 0; }}
+
 static int fail(const char *message, const char *what) {{
   fprintf(stderr, "edgesplit aggregator driver: %s: %s\n", message, what);
   return 1;
@@ -644,7 +894,7 @@ int main(int argc, char **argv) {{
   es_uart_init();
   {a}fleet_init();
   for (s = 0; s < samples; ++s) {{
-    const uint32_t seq = (uint32_t)s + 1u;
+    const uint32_t seq = {a}begin_round();
     int head;
     for (;;) {{
       uint8_t header[3];

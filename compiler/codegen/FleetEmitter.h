@@ -18,14 +18,32 @@ struct WireIdentity {
   std::string device;
   uint8_t deviceId = 0;     // index in the topology's devices
   uint32_t fingerprint = 0; // of the compiled fleet
-  std::optional<std::array<uint8_t, 16>> key;
+};
+
+// How one link protects its frames (docs/security.md).
+enum class LinkMode { Plain, Auth, Aead };
+
+struct LinkSecurity {
+  uint8_t link = 0; // index in the topology's links
+  std::string peer; // the device at the other end
+  LinkMode mode = LinkMode::Plain;
+  // Keyed links: the link's key written into fleet.c (provisioning "embed"), or none: the device
+  // loads it at init through <device>_load_key() (provisioning "hook").
+  std::optional<std::array<uint8_t, 32>> key;
 };
 
 struct SensorFleetSpec {
   WireIdentity identity;
-  std::string aggregator;
-  uint8_t link = 0; // index in the topology's links, passed to the send hook
+  LinkSecurity toAggregator; // peer: the aggregator
+  uint8_t aggregatorId = 0;
   int64_t mtu = 0;
+};
+
+// One sensor's link as the aggregator checks it (peer: the sensor).
+struct ReceivedLink {
+  uint8_t source = 0; // device id of the sensor
+  LinkSecurity security;
+  bool duplex = true; // the aggregator sends the sensor its beacons over it
 };
 
 struct ReceivedTensor {
@@ -34,6 +52,7 @@ struct ReceivedTensor {
   std::string sourceDevice;
   uint8_t source = 0;
   uint8_t tensor = 0;
+  int64_t firstFrame = 0; // the sender's frame number of fragment 0 in a round
   int64_t bytes = 0;
   int64_t fragmentBytes = 0;
   int64_t fragments = 0;
@@ -51,9 +70,11 @@ struct AggregatorFleetSpec {
   WireIdentity identity;
   std::vector<std::string> groups; // bit g of a mask: groups[g]
   uint32_t ownGroups = 0;          // read by the aggregator itself: always present
+  std::vector<ReceivedLink> links; // one per sending device
   std::vector<ReceivedTensor> received;
   std::vector<AggregatorHead> heads; // in order of preference
   bool impute = false;
+  int64_t roundTimeoutMs = 1000;
 };
 
 SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program);
@@ -64,14 +85,17 @@ std::vector<std::string> fleetRuntimeFunctions();
 
 struct FleetSimDevice {
   std::string name;
+  int link = -1; // a sensor's link to the aggregator (topology index), where its beacons go
   // Element count of each model input it reads (the aggregator's: its last program inputs).
   std::vector<size_t> inputElements;
 };
 
-// The host simulator: every sensor device steps on each sample, its frames pass through a
-// fault injector (seeded drop / corrupt) to the aggregator, which predicts. Usage:
-//   sim raw|float SAMPLES SEED DROP_RATE CORRUPT_RATE FAIL_FROM STATS IN... OUT...
+// The host simulator: per sample the aggregator opens a round (its beacons reach the sensors),
+// every sensor device steps, its frames pass through a fault injector (seeded drop / corrupt /
+// replay of recorded frames) to the aggregator, which predicts. Usage:
+//   sim raw|float SAMPLES SEED DROP_RATE CORRUPT_RATE FAIL_FROM STATS IN... OUT... REPLAY REBOOT_AT
 // FAIL_FROM: per sensor, comma-separated, the first sample it no longer sends (-1: never).
+// REBOOT_AT: per sensor and then the aggregator, the sample before which it restarts (-1: never).
 // IN: float32 samples per device input, sensors in order then the aggregator's own; OUT: one
 // file per head, rows of heads that did not run hold NaN (zeros when raw); STATS: a line per
 // sample and per link (see Run.cpp).

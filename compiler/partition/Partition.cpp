@@ -5,6 +5,8 @@
 #include "report/Target.h"
 #include "support/Error.h"
 
+#include "es_wire.h"
+
 #include <llvm/ADT/DenseSet.h>
 #include <llvm/ADT/STLExtras.h>
 
@@ -14,17 +16,19 @@
 namespace edgesplit {
 namespace {
 
-// Bytes of frame header + CRC (+ SipHash tag): docs/wire.md.
-constexpr int64_t kHeaderBytes = 20, kCrcBytes = 4, kTagBytes = 8;
 // The framing code, the generated step function and the runtime's common helpers: a flat
 // allowance next to the weights while costing cuts; the final figure is measured.
 constexpr int64_t kCodeAllowanceBytes = 8 * 1024;
 // Branches with more legal cuts than this are costed on execution-order prefixes only.
 constexpr size_t kMaxEnumeratedCuts = 4096;
-// A frame's fragment index and count are 16-bit.
-constexpr int64_t kMaxFragments = 65535;
+// A sender numbers the frames of a round in 16 bits (docs/wire.md).
+constexpr int64_t kMaxFragments = ES_WIRE_MAX_FRAME + 1;
 
-int64_t overheadBytes(bool auth) { return kHeaderBytes + kCrcBytes + (auth ? kTagBytes : 0); }
+// Bytes a frame adds to its payload, as the runtime's wire format defines them: header and
+// fingerprint + CRC-32 on an unkeyed link, header and tag on a keyed one (either mode).
+int64_t overheadBytes(bool auth) {
+  return auth ? ES_WIRE_OVERHEAD_BYTES(ES_WIRE_AEAD) : ES_WIRE_OVERHEAD_BYTES(ES_WIRE_PLAIN);
+}
 
 int popCount(GroupMask mask) { return __builtin_popcount(mask); }
 
@@ -50,7 +54,7 @@ public:
   explicit Partitioner(const PartitionRequest &request)
       : graph_(*request.graph), topology_(*request.topology), precision_(request.precision),
         fused_(*request.fused), scratchBytes_(request.scratchBytes),
-        auth_(topology_.authKey.has_value()) {
+        auth_(topology_.keyed) {
     for (const KernelCall &call : request.wholeProgram->calls) callsOf_[call.node].push_back(&call);
     for (size_t i = 0; i < graph_.nodes().size(); ++i) nodeIndex_[graph_.nodes()[i].get()] = i;
     for (size_t d = 0; d < topology_.devices.size(); ++d)
@@ -220,15 +224,33 @@ private:
       plan.options.push_back(evaluate(cut, branch, groupInputs, device, *link));
     markPareto(plan.options);
 
-    std::optional<size_t> best;
-    for (size_t i = 0; i < plan.options.size(); ++i)
-      if (plan.options[i].fits && (!best || plan.options[i].cost < plan.options[*best].cost))
-        best = i;
+    std::optional<size_t> best, bestCooked;
+    for (size_t i = 0; i < plan.options.size(); ++i) {
+      const CutOption &option = plan.options[i];
+      if (!option.fits) continue;
+      if (!best || option.cost < plan.options[*best].cost) best = i;
+      if (!sendsRaw(option) && (!bestCooked || option.cost < plan.options[*bestCooked].cost))
+        bestCooked = i;
+    }
     if (!best) {
       const CutOption &raw = plan.options.front();
       fail("{}: sensor device '{}' (/devices/{}) cannot run any part of group '{}', not even "
            "sending its raw data: {}; raise its ram_kib/flash_kib or lower costs.stack_bytes",
            topology_.source, sensor.name, device, sensorGroup.name, raw.limit);
+    }
+    if (topology_.forbidRaw) {
+      if (!bestCooked) {
+        const CutOption *smallest = nullptr; // the cheapest cut that sends no raw data
+        for (const CutOption &option : plan.options)
+          if (!sendsRaw(option) && (!smallest || option.sensorRamBytes < smallest->sensorRamBytes))
+            smallest = &option;
+        fail("{}: /privacy/raw: \"forbid\", but sensor device '{}' (/devices/{}) can only send "
+             "group '{}' raw{}; raise its ram_kib/flash_kib, lower costs.stack_bytes, or allow "
+             "raw data",
+             topology_.source, sensor.name, device, sensorGroup.name,
+             smallest ? " (the smallest other cut " + smallest->limit + ")" : "");
+      }
+      best = bestCooked;
     }
     plan.chosen = *best;
     return plan;
@@ -313,6 +335,12 @@ private:
                                  option.sensorFlashEstimate, weights, flashLimit);
     }
     return option;
+  }
+
+  // Whether the option sends one of the model's inputs (raw sensor data) over the link.
+  bool sendsRaw(const CutOption &option) const {
+    return llvm::any_of(option.sent,
+                        [&](const Value *value) { return llvm::is_contained(graph_.inputs, value); });
   }
 
   static void markPareto(std::vector<CutOption> &options) {

@@ -119,7 +119,7 @@ public:
             describe(*schema));
     checkKeys(root, "",
               {"schema", "devices", "sensor_groups", "links", "heads", "fallback", "objective",
-               "auth", "$schema"});
+               "privacy", "round_timeout_ms", "auth", "$schema"});
     // "$schema" names the JSON Schema an editor validates the file with
     // (docs/topology.schema.json); it says nothing about the fleet, so the canonical text (and
     // the fingerprint) leaves it out.
@@ -139,9 +139,19 @@ public:
               topology);
     if (const Json *heads = find(root, "heads")) topology.heads = readHeads(*heads);
     if (const Json *fallback = find(root, "fallback")) topology.fallback = readFallback(*fallback);
+    if (const Json *privacy = find(root, "privacy")) topology.forbidRaw = readPrivacy(*privacy);
+    if (const Json *timeout = find(root, "round_timeout_ms")) {
+      topology.roundTimeoutMs = integer(*timeout, "/round_timeout_ms");
+      if (topology.roundTimeoutMs < 1 || topology.roundTimeoutMs > 3600000)
+        error("/round_timeout_ms", "{} is out of range; expected an integer in [1, 3600000] (ms)",
+              topology.roundTimeoutMs);
+    }
     if (const Json *objective = find(root, "objective"))
       topology.objective = readObjective(*objective);
-    if (const Json *auth = find(root, "auth")) topology.authKey = readAuth(*auth);
+    if (find(root, "auth"))
+      error("/auth", "keys are not part of the topology (it is shared, committed and hashed into "
+                     "the public fingerprint); remove /auth and pass the master key in a keys file "
+                     "with --keys KEYS.json (docs/security.md)");
     topology.canonical = root.dump();
     return topology;
   }
@@ -427,7 +437,8 @@ private:
     for (size_t i = 0; i < links.size(); ++i) {
       const std::string pointer = fmt::format("/links/{}", i);
       const Json &value = expect(links[i], pointer, Kind::Object);
-      checkKeys(value, pointer, {"from", "to", "kbps", "latency_ms", "mtu", "nj_per_byte"});
+      checkKeys(value, pointer,
+                {"from", "to", "kbps", "latency_ms", "mtu", "nj_per_byte", "encrypt", "duplex"});
       TopologyLink link;
       link.from = device(value, pointer, "from");
       link.to = device(value, pointer, "to");
@@ -451,6 +462,16 @@ private:
       link.njPerByte = nonNegative(require(value, pointer, "nj_per_byte", Kind::Number,
                                            "give the radio energy per byte in nJ"),
                                    pointer + "/nj_per_byte");
+      if (const Json *encrypt = find(value, "encrypt")) {
+        if (!encrypt->is_boolean())
+          error(pointer + "/encrypt", "expected true or false, got {}", describe(*encrypt));
+        link.encrypt = encrypt->get<bool>();
+      }
+      if (const Json *duplex = find(value, "duplex")) {
+        if (!duplex->is_boolean())
+          error(pointer + "/duplex", "expected true or false, got {}", describe(*duplex));
+        link.duplex = duplex->get<bool>();
+      }
       for (size_t j = 0; j < topology.links.size(); ++j)
         if (topology.links[j].from == link.from && topology.links[j].to == link.to)
           error(pointer, "a second link from '{}' to '{}' (also /links/{}); keep one", link.from,
@@ -496,6 +517,18 @@ private:
     return result;
   }
 
+  // true when raw sensor data may not cross a link.
+  bool readPrivacy(const Json &value) const {
+    expect(value, "/privacy", Kind::Object);
+    checkKeys(value, "/privacy", {"raw"});
+    const std::string raw = require(value, "/privacy", "raw", Kind::String,
+                                    "give \"allow\" or \"forbid\"")
+                                .get<std::string>();
+    if (raw != "allow" && raw != "forbid")
+      error("/privacy/raw", "expected \"allow\" or \"forbid\", got \"{}\"", raw);
+    return raw == "forbid";
+  }
+
   FallbackMode readFallback(const Json &value) const {
     if (value == "heads") return FallbackMode::Heads;
     if (value == "impute") return FallbackMode::Impute;
@@ -516,28 +549,6 @@ private:
       error("/objective", "all weights are 0 (latency and energy default to 1); give latency, "
                           "energy or bytes a positive weight");
     return objective;
-  }
-
-  std::array<uint8_t, 16> readAuth(const Json &value) const {
-    expect(value, "/auth", Kind::Object);
-    checkKeys(value, "/auth", {"key_hex"});
-    const std::string hex =
-        require(value, "/auth", "key_hex", Kind::String, "give the 16-byte key as 32 hex digits")
-            .get<std::string>();
-    if (hex.size() != 32)
-      error("/auth/key_hex", "expected 32 hex digits (a 16-byte SipHash key), got {} characters",
-            hex.size());
-    auto digit = [&](size_t i) -> uint8_t {
-      const char c = hex[i];
-      if (c >= '0' && c <= '9') return static_cast<uint8_t>(c - '0');
-      if (c >= 'a' && c <= 'f') return static_cast<uint8_t>(c - 'a' + 10);
-      if (c >= 'A' && c <= 'F') return static_cast<uint8_t>(c - 'A' + 10);
-      error("/auth/key_hex", "'{}' at offset {} is not a hex digit; use 0-9 a-f A-F", c, i);
-    };
-    std::array<uint8_t, 16> key{};
-    for (size_t i = 0; i < key.size(); ++i)
-      key[i] = static_cast<uint8_t>(digit(2 * i) << 4 | digit(2 * i + 1));
-    return key;
   }
 
   std::string source_;

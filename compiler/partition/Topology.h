@@ -28,6 +28,8 @@ struct TopologyLink {
   double kbps = 0, latencyMs = 0;
   int64_t mtu = 0;
   double njPerByte = 0;
+  bool encrypt = true; // on a keyed fleet: AEAD; false: tag only, payload in clear
+  bool duplex = true;  // the aggregator sends its beacons back over it
 };
 
 struct TopologyHead {
@@ -55,7 +57,11 @@ struct Topology {
   std::optional<std::vector<TopologyHead>> heads;
   FallbackMode fallback = FallbackMode::Heads;
   Objective objective;
-  std::optional<std::array<uint8_t, 16>> authKey; // SipHash-2-4 key of the frame tags
+  bool forbidRaw = false; // "privacy": {"raw": "forbid"}: no link carries a model input
+  int64_t roundTimeoutMs = 1000; // the aggregator abandons a round this long after opening it
+  // Whether the links carry tags: not part of the file (keys never are, docs/security.md) but set
+  // by the compile from --keys or --key-provisioning hook, as the partitioner counts tag bytes.
+  bool keyed = false;
   // The parsed document re-serialised (keys in file order), for the model fingerprint.
   std::string canonical;
 

@@ -1,29 +1,28 @@
-/* The wire format of docs/wire.md: CRC-32, SipHash-2-4, fragmentation and reassembly.
- * Every multi-byte field is encoded and decoded byte by byte, so the frames are the same on any
- * endianness and no pointer is ever cast to a wider type (frames arrive at any alignment). The
- * receiver treats every byte of a frame as hostile: each length is checked before it is used as
- * an offset, and nothing is stored until the frame has passed every check. */
+/* The wire format of docs/wire.md: CRC-32, ChaCha20-Poly1305 tags and encryption (aead.c),
+ * fragmentation and reassembly. Every multi-byte field is encoded and decoded byte by byte, so the
+ * frames are the same on any endianness and no pointer is ever cast to a wider type (frames arrive
+ * at any alignment). The receiver treats every byte of a frame as hostile: each length is checked
+ * before it is used as an offset, and nothing is stored (or decrypted) until the frame has passed
+ * every check. */
 #include "es_wire.h"
+
+#include "es_aead.h"
 
 #include <string.h>
 
 /* Offsets of the header fields (docs/wire.md "Frame layout"). */
 enum {
   MAGIC_AT = 0,
-  VERSION_AT = 2,
-  FLAGS_AT = 3,
-  FINGERPRINT_AT = 4,
-  SEQUENCE_AT = 8,
-  SOURCE_AT = 12,
-  TENSOR_AT = 13,
-  FRAGMENT_INDEX_AT = 14,
-  FRAGMENT_COUNT_AT = 16,
-  PAYLOAD_LENGTH_AT = 18
+  FLAGS_AT = 1,
+  SOURCE_AT = 2,
+  TENSOR_AT = 3,
+  FRAME_AT = 4,
+  SENDER_EPOCH_AT = 6,
+  EPOCH_AT = 8,
+  ROUND_AT = 12
 };
 
-#define MAGIC_0 0x45u /* 'E' in ASCII, whatever the compiler's character set */
-#define MAGIC_1 0x53u /* 'S' */
-#define MAX_FRAGMENTS 65535u
+#define KNOWN_FLAGS (ES_WIRE_FLAG_TAG | ES_WIRE_FLAG_ENCRYPTED)
 
 /* ---- Little-endian fields ---------------------------------------------------------------- */
 
@@ -39,20 +38,11 @@ static void put_u32(uint8_t *at, uint32_t value) {
   at[3] = (uint8_t)(value >> 24);
 }
 
-static void put_u64(uint8_t *at, uint64_t value) {
-  put_u32(at, (uint32_t)value);
-  put_u32(at + 4, (uint32_t)(value >> 32));
-}
-
 static uint16_t get_u16(const uint8_t *at) { return (uint16_t)(at[0] | (at[1] << 8)); }
 
 static uint32_t get_u32(const uint8_t *at) {
   return (uint32_t)at[0] | ((uint32_t)at[1] << 8) | ((uint32_t)at[2] << 16) |
          ((uint32_t)at[3] << 24);
-}
-
-static uint64_t get_u64(const uint8_t *at) {
-  return (uint64_t)get_u32(at) | ((uint64_t)get_u32(at + 4) << 32);
 }
 
 /* ---- CRC-32 -------------------------------------------------------------------------------- */
@@ -74,117 +64,109 @@ uint32_t es_crc32(const uint8_t *data, size_t len) {
   return crc ^ 0xFFFFFFFFu;
 }
 
-/* ---- SipHash-2-4 --------------------------------------------------------------------------- */
+/* ---- Nonces and tags ------------------------------------------------------------------------ */
 
-#define ROTL64(x, bits) (((x) << (bits)) | ((x) >> (64 - (bits))))
-
-typedef struct {
-  uint64_t v0, v1, v2, v3;
-} sip_state_t;
-
-static void sip_round(sip_state_t *s) {
-  s->v0 += s->v1;
-  s->v1 = ROTL64(s->v1, 13);
-  s->v1 ^= s->v0;
-  s->v0 = ROTL64(s->v0, 32);
-  s->v2 += s->v3;
-  s->v3 = ROTL64(s->v3, 16);
-  s->v3 ^= s->v2;
-  s->v0 += s->v3;
-  s->v3 = ROTL64(s->v3, 21);
-  s->v3 ^= s->v0;
-  s->v2 += s->v1;
-  s->v1 = ROTL64(s->v1, 17);
-  s->v1 ^= s->v2;
-  s->v2 = ROTL64(s->v2, 32);
+/* The nonce of a frame (docs/wire.md "Nonces"): epoch | round | sender epoch | frame number,
+ * little-endian, taken from the header the tag authenticates. A sender never repeats (epoch,
+ * round) within a boot (es_wire_begin_round) nor a frame number within a round, and a new boot
+ * has a new sender epoch, so no two frames under one link key share a nonce. */
+static void nonce_of(const uint8_t *header, uint8_t nonce[ES_AEAD_NONCE_BYTES]) {
+  memcpy(nonce, header + EPOCH_AT, 8);         /* epoch, round */
+  memcpy(nonce + 8, header + SENDER_EPOCH_AT, 2);
+  memcpy(nonce + 10, header + FRAME_AT, 2);
 }
 
-/* Two compression rounds per 8-byte word: the "2" of SipHash-2-4. */
-static void sip_absorb(sip_state_t *s, uint64_t word) {
-  s->v3 ^= word;
-  sip_round(s);
-  sip_round(s);
-  s->v0 ^= word;
-}
-
-uint64_t es_siphash24(const uint8_t key[16], const uint8_t *data, size_t len) {
-  const uint64_t k0 = get_u64(key);
-  const uint64_t k1 = get_u64(key + 8);
-  sip_state_t s;
-  const size_t whole_words = len / 8u;
-  const size_t tail_bytes = len % 8u;
-  /* The last word holds the remaining bytes and, in its top byte, len mod 256. */
-  uint64_t last = (uint64_t)(len & 0xFFu) << 56;
-  size_t w;
-  size_t i;
-  s.v0 = k0 ^ 0x736f6d6570736575u; /* "somepseudorandomlygeneratedbytes" */
-  s.v1 = k1 ^ 0x646f72616e646f6du;
-  s.v2 = k0 ^ 0x6c7967656e657261u;
-  s.v3 = k1 ^ 0x7465646279746573u;
-  for (w = 0; w < whole_words; ++w) sip_absorb(&s, get_u64(data + 8u * w));
-  for (i = 0; i < tail_bytes; ++i) last |= (uint64_t)data[8u * whole_words + i] << (8u * i);
-  sip_absorb(&s, last);
-  /* Four finalisation rounds: the "4". */
-  s.v2 ^= 0xFFu;
-  sip_round(&s);
-  sip_round(&s);
-  sip_round(&s);
-  sip_round(&s);
-  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+/* The tag of a keyed frame of `payload` bytes: the associated data is the fingerprint (never
+ * sent: a frame of another compilation fails its tag) and the header, plus the payload on a
+ * tag-only link; on an AEAD link the payload (already encrypted) is the ciphertext. */
+static void frame_tag(const uint8_t key[32], uint32_t fingerprint, const uint8_t *frame,
+                      size_t payload, int encrypted, uint8_t tag[ES_WIRE_TAG_BYTES]) {
+  uint8_t nonce[ES_AEAD_NONCE_BYTES], prefix[ES_WIRE_FINGERPRINT_BYTES];
+  const uint8_t *body = frame + ES_WIRE_HEADER_BYTES;
+  put_u32(prefix, fingerprint);
+  nonce_of(frame, nonce);
+  if (encrypted)
+    es_aead_tag(key, nonce, prefix, sizeof prefix, frame, ES_WIRE_HEADER_BYTES, body, payload, tag);
+  else
+    es_aead_tag(key, nonce, prefix, sizeof prefix, frame, ES_WIRE_HEADER_BYTES + payload, NULL, 0,
+                tag);
 }
 
 /* ---- Fragmentation ------------------------------------------------------------------------- */
 
-uint32_t es_wire_fragment_count(size_t len, uint16_t mtu, int auth) {
-  const uint32_t overhead = ES_WIRE_OVERHEAD_BYTES(auth);
+uint32_t es_wire_fragment_count(size_t len, uint16_t mtu, int mode) {
+  const uint32_t overhead = ES_WIRE_OVERHEAD_BYTES(mode);
   size_t fragment_bytes;
   size_t count;
   if (mtu <= overhead) return 0;
   fragment_bytes = (size_t)mtu - overhead;
   /* ceil(len / fragment_bytes) without len + fragment_bytes - 1, which could wrap. */
   count = len == 0 ? 1u : (len - 1u) / fragment_bytes + 1u;
-  return count > MAX_FRAGMENTS ? 0u : (uint32_t)count;
+  return count > ES_WIRE_MAX_FRAME + 1u ? 0u : (uint32_t)count;
 }
 
-uint32_t es_wire_frame_bytes(size_t len, uint16_t mtu, int auth) {
-  const uint32_t count = es_wire_fragment_count(len, mtu, auth);
+uint32_t es_wire_frame_bytes(size_t len, uint16_t mtu, int mode) {
+  const uint32_t count = es_wire_fragment_count(len, mtu, mode);
   /* count != 0 bounds len by 65535 * (mtu - overhead), so the sum is at most 65535 * mtu. */
-  return count == 0 ? 0u : (uint32_t)len + count * ES_WIRE_OVERHEAD_BYTES(auth);
+  return count == 0 ? 0u : (uint32_t)len + count * ES_WIRE_OVERHEAD_BYTES(mode);
 }
 
-uint32_t es_wire_send_tensor(const es_wire_sender_t *sender, uint32_t seq, uint8_t tensor,
-                             const void *data, size_t len) {
-  const int auth = sender->key != NULL;
-  const uint32_t count = es_wire_fragment_count(len, sender->mtu, auth);
+int es_wire_begin_round(es_wire_sender_t *sender, uint32_t epoch, uint32_t round) {
+  if (sender->in_round &&
+      (epoch < sender->epoch || (epoch == sender->epoch && round <= sender->round)))
+    return 0;
+  sender->epoch = epoch;
+  sender->round = round;
+  sender->next_frame = 0;
+  sender->in_round = 1;
+  return 1;
+}
+
+uint32_t es_wire_send_tensor(es_wire_sender_t *sender, uint8_t tensor, const void *data,
+                             size_t len) {
+  const int mode = sender->mode;
+  const uint32_t count = es_wire_fragment_count(len, sender->mtu, mode);
   const uint8_t *bytes = (const uint8_t *)data;
   uint8_t *frame = sender->frame;
   size_t fragment_bytes;
   uint32_t index;
-  if (count == 0 || frame == NULL || sender->send == NULL) return 0;
-  fragment_bytes = (size_t)sender->mtu - ES_WIRE_OVERHEAD_BYTES(auth);
+  if (count == 0 || frame == NULL || sender->send == NULL || !sender->in_round ||
+      (mode != ES_WIRE_PLAIN && sender->key == NULL) ||
+      (uint32_t)sender->next_frame + count - 1u > ES_WIRE_MAX_FRAME)
+    return 0;
+  fragment_bytes = (size_t)sender->mtu - ES_WIRE_OVERHEAD_BYTES(mode);
   for (index = 0; index < count; ++index) {
     const size_t offset = (size_t)index * fragment_bytes;
     const size_t payload = len - offset < fragment_bytes ? len - offset : fragment_bytes;
-    size_t at = ES_WIRE_HEADER_BYTES;
-    frame[MAGIC_AT] = MAGIC_0;
-    frame[MAGIC_AT + 1] = MAGIC_1;
-    frame[VERSION_AT] = ES_WIRE_VERSION;
-    frame[FLAGS_AT] = auth ? ES_WIRE_FLAG_AUTH : 0u;
-    put_u32(frame + FINGERPRINT_AT, sender->fingerprint);
-    put_u32(frame + SEQUENCE_AT, seq);
+    uint8_t *body = frame + ES_WIRE_HEADER_BYTES;
+    size_t at = ES_WIRE_HEADER_BYTES + payload;
+    frame[MAGIC_AT] = ES_WIRE_MAGIC;
+    frame[FLAGS_AT] = mode == ES_WIRE_AEAD   ? ES_WIRE_FLAG_TAG | ES_WIRE_FLAG_ENCRYPTED
+                      : mode == ES_WIRE_AUTH ? ES_WIRE_FLAG_TAG
+                                             : 0u;
     frame[SOURCE_AT] = sender->source;
     frame[TENSOR_AT] = tensor;
-    put_u16(frame + FRAGMENT_INDEX_AT, (uint16_t)index);
-    put_u16(frame + FRAGMENT_COUNT_AT, (uint16_t)count);
-    put_u16(frame + PAYLOAD_LENGTH_AT, (uint16_t)payload);
-    if (payload > 0) memcpy(frame + at, bytes + offset, payload);
-    at += payload;
-    if (auth) {
-      put_u64(frame + at, es_siphash24(sender->key, frame, at));
+    put_u16(frame + FRAME_AT, sender->next_frame);
+    put_u16(frame + SENDER_EPOCH_AT, sender->sender_epoch);
+    put_u32(frame + EPOCH_AT, sender->epoch);
+    put_u32(frame + ROUND_AT, sender->round);
+    if (payload > 0) memcpy(body, bytes + offset, payload);
+    if (mode == ES_WIRE_PLAIN) {
+      put_u32(frame + at, sender->fingerprint);
+      at += ES_WIRE_FINGERPRINT_BYTES;
+      put_u32(frame + at, es_crc32(frame, at));
+      at += ES_WIRE_CRC_BYTES;
+    } else {
+      if (mode == ES_WIRE_AEAD && payload > 0) {
+        uint8_t nonce[ES_AEAD_NONCE_BYTES];
+        nonce_of(frame, nonce);
+        es_chacha20_xor(sender->key, 1, nonce, body, body, payload);
+      }
+      frame_tag(sender->key, sender->fingerprint, frame, payload, mode == ES_WIRE_AEAD,
+                frame + at);
       at += ES_WIRE_TAG_BYTES;
     }
-    put_u32(frame + at, es_crc32(frame, at));
-    at += ES_WIRE_CRC_BYTES;
+    ++sender->next_frame;
     sender->send(sender->link, frame, at);
   }
   return count;
@@ -227,16 +209,11 @@ static int outcome(es_wire_receiver_t *receiver, int code) {
   return code;
 }
 
-/* 1 when the tag in frame[tag_at..tag_at + 8) is SipHash-2-4 of frame[0..tag_at). The bytes are
- * compared without an early exit, so the time taken does not tell an attacker how many leading
- * bytes of a forged tag were right. */
-static int tag_matches(const uint8_t key[16], const uint8_t *frame, size_t tag_at) {
-  uint8_t expected[ES_WIRE_TAG_BYTES];
-  uint8_t difference = 0;
-  size_t i;
-  put_u64(expected, es_siphash24(key, frame, tag_at));
-  for (i = 0; i < ES_WIRE_TAG_BYTES; ++i) difference |= (uint8_t)(expected[i] ^ frame[tag_at + i]);
-  return difference == 0;
+static const es_wire_source_t *find_source(const es_wire_receiver_t *receiver, uint8_t source) {
+  uint16_t i;
+  for (i = 0; i < receiver->source_count; ++i)
+    if (receiver->sources[i].source == source) return &receiver->sources[i];
+  return NULL;
 }
 
 static es_wire_slot_t *find_slot(const es_wire_receiver_t *receiver, uint8_t source,
@@ -253,7 +230,7 @@ static es_wire_slot_t *find_slot(const es_wire_receiver_t *receiver, uint8_t sou
  * fragment_bytes for all but the last, the rest of the tensor for the last. The explicit bound
  * keeps a slot whose geometry is inconsistent (bytes too small for its count) from being written
  * past its end. */
-static int payload_fits_slot(const es_wire_slot_t *slot, uint16_t index, uint16_t payload) {
+static int payload_fits_slot(const es_wire_slot_t *slot, uint16_t index, size_t payload) {
   const uint32_t offset = (uint32_t)index * slot->fragment_bytes; /* < 2^32: both are u16 */
   uint32_t expected;
   if (offset > slot->bytes) return 0;
@@ -262,97 +239,205 @@ static int payload_fits_slot(const es_wire_slot_t *slot, uint16_t index, uint16_
   return payload == expected && expected <= slot->bytes - offset;
 }
 
-static void forget_arrivals(es_wire_receiver_t *receiver) {
+static size_t bitmap_bytes(const es_wire_slot_t *slot) {
+  return ((size_t)slot->fragment_count + 7u) / 8u;
+}
+
+/* Forgets what arrived in lane `lane` of every slot. */
+static void forget_lane(es_wire_receiver_t *receiver, unsigned lane) {
   uint16_t i;
   for (i = 0; i < receiver->slot_count; ++i) {
     es_wire_slot_t *slot = &receiver->slots[i];
-    if (slot->received != NULL) memset(slot->received, 0, ((size_t)slot->fragment_count + 7u) / 8u);
-    slot->received_count = 0;
+    if (slot->received != NULL) memset(slot->received + lane * bitmap_bytes(slot), 0, bitmap_bytes(slot));
+    slot->received_count[lane] = 0;
   }
 }
 
+/* (a_epoch, a_round) < (b_epoch, b_round) as 64-bit round numbers. */
+static int older(uint32_t a_epoch, uint32_t a_round, uint32_t b_epoch, uint32_t b_round) {
+  return a_epoch < b_epoch || (a_epoch == b_epoch && a_round < b_round);
+}
+
+/* The lane of open round (epoch, round), or -1. */
+static int lane_of(const es_wire_receiver_t *receiver, uint32_t epoch, uint32_t round) {
+  unsigned lane;
+  for (lane = 0; lane < ES_WIRE_ROUNDS_IN_FLIGHT; ++lane)
+    if (receiver->lanes[lane].open && receiver->lanes[lane].epoch == epoch &&
+        receiver->lanes[lane].round == round)
+      return (int)lane;
+  return -1;
+}
+
+int es_wire_open_round(es_wire_receiver_t *receiver, uint32_t epoch, uint32_t round) {
+  unsigned lane, chosen = 0;
+  for (lane = 0; lane < ES_WIRE_ROUNDS_IN_FLIGHT; ++lane) {
+    const es_wire_lane_t *l = &receiver->lanes[lane];
+    if (l->open && !older(l->epoch, l->round, epoch, round)) return 0;
+  }
+  /* A closed lane, else the oldest open round's. */
+  for (lane = 1; lane < ES_WIRE_ROUNDS_IN_FLIGHT; ++lane) {
+    const es_wire_lane_t *l = &receiver->lanes[lane], *c = &receiver->lanes[chosen];
+    if (!c->open) break;
+    if (!l->open || older(l->epoch, l->round, c->epoch, c->round)) chosen = lane;
+  }
+  forget_lane(receiver, chosen);
+  receiver->lanes[chosen].epoch = epoch;
+  receiver->lanes[chosen].round = round;
+  receiver->lanes[chosen].open = 1;
+  return 1;
+}
+
+void es_wire_close_round(es_wire_receiver_t *receiver, uint32_t epoch, uint32_t round) {
+  const int lane = lane_of(receiver, epoch, round);
+  if (lane >= 0) receiver->lanes[lane].open = 0;
+}
+
+/* The flags a frame of a link in `mode` carries. */
+static uint8_t flags_of(uint8_t mode) {
+  return mode == ES_WIRE_AEAD   ? ES_WIRE_FLAG_TAG | ES_WIRE_FLAG_ENCRYPTED
+         : mode == ES_WIRE_AUTH ? ES_WIRE_FLAG_TAG
+                                : 0u;
+}
+
 int es_wire_receive(es_wire_receiver_t *receiver, const uint8_t *frame, size_t len) {
-  size_t crc_at;
-  size_t tag_bytes;
-  uint16_t index;
-  uint16_t count;
-  uint16_t payload;
-  uint32_t seq;
+  const es_wire_source_t *source;
+  size_t overhead, payload;
+  uint16_t number, index;
   es_wire_slot_t *slot;
+  uint8_t *received;
   uint8_t mask;
+  int lane;
 
   /* The header must be there before any field of it is read. */
-  if (len < ES_WIRE_OVERHEAD_BYTES(0) || frame[MAGIC_AT] != MAGIC_0 ||
-      frame[MAGIC_AT + 1] != MAGIC_1 || frame[VERSION_AT] != ES_WIRE_VERSION ||
-      (frame[FLAGS_AT] & ~ES_WIRE_FLAG_AUTH) != 0)
+  if (len < ES_WIRE_OVERHEAD_BYTES(ES_WIRE_PLAIN) || frame[MAGIC_AT] != ES_WIRE_MAGIC ||
+      (frame[FLAGS_AT] & ~KNOWN_FLAGS) != 0)
     return outcome(receiver, ES_WIRE_BAD_HEADER);
 
-  crc_at = len - ES_WIRE_CRC_BYTES;
-  if (get_u32(frame + crc_at) != es_crc32(frame, crc_at)) return outcome(receiver, ES_WIRE_BAD_CRC);
-
-  /* The tag sits just before the CRC and covers everything before it. A flagged frame too short to
-   * hold one is a missing tag. */
-  tag_bytes = (frame[FLAGS_AT] & ES_WIRE_FLAG_AUTH) ? ES_WIRE_TAG_BYTES : 0u;
-  if (receiver->key != NULL) {
-    if (tag_bytes == 0 || len < ES_WIRE_OVERHEAD_BYTES(1) ||
-        !tag_matches(receiver->key, frame, crc_at - ES_WIRE_TAG_BYTES))
-      return outcome(receiver, ES_WIRE_BAD_AUTH);
-  } else if (tag_bytes != 0) {
-    /* Accepting it would let a keyless receiver be fed frames it cannot check, from a fleet that
-     * believes its frames are authenticated: a configuration mismatch, not something to ignore. */
+  source = find_source(receiver, frame[SOURCE_AT]);
+  if (source == NULL) return outcome(receiver, ES_WIRE_UNKNOWN_TENSOR);
+  /* A frame of another mode than its link's is refused before anything else: neither a downgrade
+   * to clear text nor an unkeyed frame on a keyed link gets further. */
+  overhead = ES_WIRE_OVERHEAD_BYTES(source->mode);
+  if (frame[FLAGS_AT] != flags_of(source->mode) || len < overhead ||
+      (source->mode != ES_WIRE_PLAIN && source->key == NULL))
     return outcome(receiver, ES_WIRE_BAD_AUTH);
+  payload = len - overhead;
+
+  if (source->mode == ES_WIRE_PLAIN) {
+    const size_t crc_at = len - ES_WIRE_CRC_BYTES;
+    if (get_u32(frame + crc_at) != es_crc32(frame, crc_at)) return outcome(receiver, ES_WIRE_BAD_CRC);
+    if (get_u32(frame + crc_at - ES_WIRE_FINGERPRINT_BYTES) != receiver->fingerprint)
+      return outcome(receiver, ES_WIRE_BAD_FINGERPRINT);
+  } else {
+    uint8_t expected[ES_WIRE_TAG_BYTES];
+    frame_tag(source->key, receiver->fingerprint, frame, payload, source->mode == ES_WIRE_AEAD,
+              expected);
+    if (!es_equal_constant_time(expected, frame + len - ES_WIRE_TAG_BYTES, ES_WIRE_TAG_BYTES))
+      return outcome(receiver, ES_WIRE_BAD_AUTH);
   }
-
-  if (get_u32(frame + FINGERPRINT_AT) != receiver->fingerprint)
-    return outcome(receiver, ES_WIRE_BAD_FINGERPRINT);
-
-  index = get_u16(frame + FRAGMENT_INDEX_AT);
-  count = get_u16(frame + FRAGMENT_COUNT_AT);
-  payload = get_u16(frame + PAYLOAD_LENGTH_AT);
-  if (len != ES_WIRE_HEADER_BYTES + (size_t)payload + tag_bytes + ES_WIRE_CRC_BYTES || count == 0 ||
-      index >= count)
-    return outcome(receiver, ES_WIRE_BAD_LENGTH);
 
   slot = find_slot(receiver, frame[SOURCE_AT], frame[TENSOR_AT]);
   if (slot == NULL) return outcome(receiver, ES_WIRE_UNKNOWN_TENSOR);
-  if (count != slot->fragment_count || !payload_fits_slot(slot, index, payload))
+  number = get_u16(frame + FRAME_AT);
+  index = (uint16_t)(number - slot->first_frame);
+  if (number < slot->first_frame || index >= slot->fragment_count ||
+      !payload_fits_slot(slot, index, payload))
     return outcome(receiver, ES_WIRE_BAD_LENGTH);
 
-  /* Serial-number arithmetic (RFC 1982 style): seq is newer when it is less than 2^31 ahead, so
-   * the counter may wrap. The unsigned difference avoids converting to int32_t, which C99 leaves
-   * implementation-defined for values above INT32_MAX. */
-  seq = get_u32(frame + SEQUENCE_AT);
-  if (receiver->has_seq) {
-    const uint32_t ahead = seq - receiver->seq;
-    if (ahead & 0x80000000u) return outcome(receiver, ES_WIRE_STALE);
-    if (ahead != 0) {
-      receiver->seq = seq;
-      forget_arrivals(receiver);
-    }
-  } else {
-    receiver->seq = seq;
-    receiver->has_seq = 1;
-    forget_arrivals(receiver);
-  }
+  /* Only the rounds the aggregator opened take frames: however far ahead a frame's round is, it
+   * moves nothing. */
+  lane = lane_of(receiver, get_u32(frame + EPOCH_AT), get_u32(frame + ROUND_AT));
+  if (lane < 0) return outcome(receiver, ES_WIRE_STALE);
 
+  received = slot->received + (size_t)lane * bitmap_bytes(slot);
   mask = (uint8_t)(1u << (index & 7u));
-  if (slot->received[index >> 3] & mask) return outcome(receiver, ES_WIRE_DUPLICATE);
-  if (payload > 0)
-    memcpy(slot->data + (size_t)index * slot->fragment_bytes, frame + ES_WIRE_HEADER_BYTES,
-           payload);
-  slot->received[index >> 3] |= mask;
-  ++slot->received_count;
+  if (received[index >> 3] & mask) return outcome(receiver, ES_WIRE_DUPLICATE);
+  if (payload > 0) {
+    uint8_t *to = slot->data + (size_t)lane * slot->bytes + (size_t)index * slot->fragment_bytes;
+    if (source->mode == ES_WIRE_AEAD) {
+      uint8_t nonce[ES_AEAD_NONCE_BYTES];
+      nonce_of(frame, nonce);
+      es_chacha20_xor(source->key, 1, nonce, frame + ES_WIRE_HEADER_BYTES, to, payload);
+    } else {
+      memcpy(to, frame + ES_WIRE_HEADER_BYTES, payload);
+    }
+  }
+  received[index >> 3] |= mask;
+  ++slot->received_count[lane];
   return outcome(receiver, ES_WIRE_ACCEPTED);
 }
 
 int es_wire_slot_complete(const es_wire_receiver_t *receiver, const es_wire_slot_t *slot,
-                          uint32_t seq) {
-  return receiver->has_seq && receiver->seq == seq && slot->fragment_count > 0 &&
-         slot->received_count == slot->fragment_count;
+                          uint32_t epoch, uint32_t round) {
+  const int lane = lane_of(receiver, epoch, round);
+  return lane >= 0 && slot->fragment_count > 0 &&
+         slot->received_count[lane] == slot->fragment_count;
+}
+
+const uint8_t *es_wire_slot_data(const es_wire_receiver_t *receiver, const es_wire_slot_t *slot,
+                                 uint32_t epoch, uint32_t round) {
+  const int lane = lane_of(receiver, epoch, round);
+  return lane < 0 || slot->data == NULL ? NULL : slot->data + (size_t)lane * slot->bytes;
 }
 
 void es_wire_receiver_reset(es_wire_receiver_t *receiver) {
-  receiver->seq = 0;
-  receiver->has_seq = 0;
-  forget_arrivals(receiver);
+  unsigned lane;
+  for (lane = 0; lane < ES_WIRE_ROUNDS_IN_FLIGHT; ++lane) {
+    receiver->lanes[lane].open = 0;
+    forget_lane(receiver, lane);
+  }
+}
+
+/* ---- Beacons ------------------------------------------------------------------------------- */
+
+size_t es_wire_build_beacon(uint8_t *frame, uint32_t fingerprint, uint8_t source, int mode,
+                            const uint8_t *key, uint32_t epoch, uint32_t round) {
+  size_t at = ES_WIRE_HEADER_BYTES;
+  if (mode != ES_WIRE_PLAIN && key == NULL) return 0;
+  frame[MAGIC_AT] = ES_WIRE_MAGIC;
+  frame[FLAGS_AT] = (uint8_t)(ES_WIRE_FLAG_BEACON | (mode != ES_WIRE_PLAIN ? ES_WIRE_FLAG_TAG : 0u));
+  frame[SOURCE_AT] = source;
+  frame[TENSOR_AT] = 0;
+  put_u16(frame + FRAME_AT, (uint16_t)ES_WIRE_BEACON_FRAME);
+  put_u16(frame + SENDER_EPOCH_AT, 0);
+  put_u32(frame + EPOCH_AT, epoch);
+  put_u32(frame + ROUND_AT, round);
+  if (mode == ES_WIRE_PLAIN) {
+    put_u32(frame + at, fingerprint);
+    at += ES_WIRE_FINGERPRINT_BYTES;
+    put_u32(frame + at, es_crc32(frame, at));
+    return at + ES_WIRE_CRC_BYTES;
+  }
+  frame_tag(key, fingerprint, frame, 0, 0, frame + at);
+  return at + ES_WIRE_TAG_BYTES;
+}
+
+int es_wire_receive_beacon(es_wire_beacon_receiver_t *beacons, const uint8_t *frame, size_t len) {
+  const int keyed = beacons->mode != ES_WIRE_PLAIN;
+  uint32_t epoch, round;
+  if (len != ES_WIRE_BEACON_BYTES(beacons->mode) || frame[MAGIC_AT] != ES_WIRE_MAGIC ||
+      frame[FLAGS_AT] != (uint8_t)(ES_WIRE_FLAG_BEACON | (keyed ? ES_WIRE_FLAG_TAG : 0u)) ||
+      frame[SOURCE_AT] != beacons->aggregator || frame[TENSOR_AT] != 0 ||
+      get_u16(frame + FRAME_AT) != ES_WIRE_BEACON_FRAME || get_u16(frame + SENDER_EPOCH_AT) != 0)
+    return ES_WIRE_BAD_HEADER;
+  if (keyed) {
+    uint8_t expected[ES_WIRE_TAG_BYTES];
+    if (beacons->key == NULL) return ES_WIRE_BAD_AUTH;
+    frame_tag(beacons->key, beacons->fingerprint, frame, 0, 0, expected);
+    if (!es_equal_constant_time(expected, frame + ES_WIRE_HEADER_BYTES, ES_WIRE_TAG_BYTES))
+      return ES_WIRE_BAD_AUTH;
+  } else {
+    if (get_u32(frame + len - ES_WIRE_CRC_BYTES) != es_crc32(frame, len - ES_WIRE_CRC_BYTES))
+      return ES_WIRE_BAD_CRC;
+    if (get_u32(frame + ES_WIRE_HEADER_BYTES) != beacons->fingerprint) return ES_WIRE_BAD_FINGERPRINT;
+  }
+  epoch = get_u32(frame + EPOCH_AT);
+  round = get_u32(frame + ROUND_AT);
+  /* A replayed or reordered beacon must not send the sensor back to an old round. */
+  if (beacons->has_round && !older(beacons->epoch, beacons->round, epoch, round))
+    return ES_WIRE_STALE;
+  beacons->epoch = epoch;
+  beacons->round = round;
+  beacons->has_round = 1;
+  return ES_WIRE_ACCEPTED;
 }

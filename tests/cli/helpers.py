@@ -46,6 +46,41 @@ def run(*args):
     return result
 
 
+def build_fleet_program(fleet, devices, driver, build, flags):
+    """Links a C driver with a compiled fleet's device folders, as the fleet simulator does: each
+    device's own sources compiled on their own, the runtime files they share once. Returns the
+    program's path; raises CalledProcessError with the compiler's message."""
+    build.mkdir(parents=True, exist_ok=True)
+    (build / "driver.c").write_text(driver)
+
+    def cc(args):
+        result = subprocess.run(["cc", *flags, *map(str, args)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise AssertionError(result.stderr)
+
+    objects, seen = [], set()
+    for device in devices:
+        folder = fleet / device
+        for c_file in sorted(folder.rglob("*.c")):
+            runtime = c_file.parent.name == "src"
+            if runtime and c_file.name in seen:
+                continue
+            seen.add(c_file.name)
+            obj = build / (("runtime_" if runtime else device + "_") + c_file.stem + ".o")
+            cc(["-I", folder, "-I", folder / "runtime/include", "-c", c_file, "-o", obj])
+            objects.append(obj)
+    cc(["-I", fleet, "-I", fleet / devices[-1] / "runtime/include", build / "driver.c", *objects,
+        "-o", build / "driver", "-lm"])
+    return build / "driver"
+
+
+def write_keys(path):
+    """A keys file holding a fresh random master key (docs/security.md); returns its path."""
+    path = pathlib.Path(path)
+    path.write_text(json.dumps({"schema": "edgesplit-keys/1", "master_key_hex": os.urandom(32).hex()}))
+    return path
+
+
 class CliTestCase(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory(prefix="edgesplit-cli-")

@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from helpers import SOURCE, CliTestCase, run
+from helpers import SOURCE, CliTestCase, run, write_keys
 
 GROUPS = ["wrist", "ankle", "chest"]
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
@@ -60,7 +60,7 @@ def multi_head_model():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
-def topology(ram_kib=(32, 32, 32), stack=None, fallback="heads", auth=False):
+def topology(ram_kib=(32, 32, 32), stack=None, fallback="heads"):
     devices = []
     for g, ram in zip(GROUPS, ram_kib):
         device = {"name": g, "target": "cortex-m4", "clock_mhz": 64, "ram_kib": ram,
@@ -78,8 +78,6 @@ def topology(ram_kib=(32, 32, 32), stack=None, fallback="heads", auth=False):
                    "nj_per_byte": 80} for g in GROUPS],
         "fallback": fallback,
     }
-    if auth:
-        doc["auth"] = {"key_hex": "000102030405060708090a0b0c0d0e0f"}
     return doc
 
 
@@ -228,8 +226,36 @@ class FleetTest(CliTestCase):
         self.check_faults(compiled, 0.3, 12, False)
 
     def test_authenticated_fleet_rejects_corrupted_frames(self):
-        compiled = self.compile_fleet("fleet_auth", topology(auth=True))
+        compiled = self.compile_fleet("fleet_auth", topology(), "--keys",
+                                      write_keys(self.tmp / "keys.json"))
+        report = json.loads((compiled / "report.json").read_text())
+        self.assertTrue(report["fleet"]["authenticated"])
+        self.assertEqual({link["protection"] for link in report["links"]}, {"aead"})
         self.check_faults(compiled, 0.3, 13, True)
+
+    def test_reboots_and_replays_keep_the_full_head(self):
+        """A sensor and then the aggregator restart mid-run while an attacker re-sends recorded
+        frames: every sample still runs the full head on the right inputs, and no replay is
+        taken."""
+        compiled = self.compile_fleet("fleet_keys", topology(), "--keys",
+                                      write_keys(self.tmp / "keys.json"))
+        res, run_json = self.run_fleet(compiled, "reboots", "--reboot", "wrist@3", "--reboot",
+                                       "hub@6", "--replay", "0.5", "--seed", "5", "--sanitize",
+                                       "--raw")
+        full = head_name(GROUPS)
+        self.assertEqual(run_json["heads_run"][full], self.SAMPLES)
+        np.testing.assert_array_equal(np.load(res / f"{full}.npy"),
+                                      np.load(self.monolith() / f"{full}.npy"))
+        replayed = sum(link["frames_replayed"] for link in run_json["links"])
+        self.assertGreater(replayed, 0)
+        self.assertEqual(sum(link["frames_replayed_accepted"] for link in run_json["links"]), 0)
+        # Each replay is refused as stale (its round is closed) or a duplicate (still open).
+        receiver = run_json["receiver"]
+        self.assertEqual(receiver["stale"] + receiver["duplicate"], replayed)
+        self.assertEqual(run_json["reboots"], ["wrist@3", "hub@6"])
+        for bad in (["--reboot", "wrist"], ["--reboot", "nobody@2"], ["--reboot", "wrist@-1"]):
+            result = run("run", compiled, *self.inputs, "-o", self.tmp / "bad", *bad)
+            self.assert_fails(result, 2, "--reboot")
 
     def test_report_bytes_per_link_equal_the_simulation(self):
         compiled = self.compile_fleet("fleet")

@@ -13,7 +13,7 @@ import jsonschema
 import numpy as np
 import onnx
 
-from helpers import EXAMPLE, SOURCE, CliTestCase, run
+from helpers import EXAMPLE, SOURCE, CliTestCase, run, write_keys
 from test_fleet import multi_head_model, topology
 
 HAR = SOURCE / "examples" / "har"
@@ -66,7 +66,7 @@ class Compiled:
             multi_calib = d / "multi_calib.npz"
             np.savez(multi_calib, **{f"{g}_imu": rng.standard_normal((16, 3, 16)).astype(np.float32)
                                      for g in ("wrist", "ankle", "chest")})
-            variants = {"auth_impute": topology(fallback="impute", auth=True),
+            variants = {"auth_impute": topology(fallback="impute"),
                         "tight": topology(ram_kib=(1, 32, 32), stack=860)}
             for name, doc in variants.items():
                 (d / f"{name}.json").write_text(json.dumps(doc))
@@ -76,7 +76,7 @@ class Compiled:
                 "har": [HAR / "model.onnx", "--topology", HAR / "topology.json",
                         "--calibration", HAR / "calibration.npz"],
                 "auth_impute": [multi, "--topology", d / "auth_impute.json",
-                                "--calibration", multi_calib],
+                                "--calibration", multi_calib, "--keys", write_keys(d / "keys.json")],
                 "tight": [multi, "--topology", d / "tight.json", "--calibration", multi_calib],
             }
             for name, args in jobs.items():
@@ -252,12 +252,11 @@ class DiffTest(ReportTestCase):
                           "ankle → hub")
 
     def test_a_real_recompile_with_authenticated_links(self):
-        # A SipHash tag on every frame: more bytes on air over every link.
-        doc = json.loads((HAR / "topology.json").read_text())
-        doc["auth"] = {"key_hex": "000102030405060708090a0b0c0d0e0f"}
-        (self.tmp / "topology.json").write_text(json.dumps(doc))
-        result = run("compile", HAR / "model.onnx", "--topology", self.tmp / "topology.json",
-                     "--calibration", HAR / "calibration.npz", "-o", self.tmp / "auth")
+        # A ChaCha20-Poly1305 tag instead of fingerprint and CRC on every frame: 8 more bytes per
+        # frame on air over every link.
+        result = run("compile", HAR / "model.onnx", "--topology", HAR / "topology.json",
+                     "--calibration", HAR / "calibration.npz", "--keys",
+                     write_keys(self.tmp / "keys.json"), "-o", self.tmp / "auth")
         self.assertEqual(result.returncode, 0, result.stderr)
         result = run("diff", self.out("har"), self.tmp / "auth", "--format", "json")
         self.assertEqual(result.returncode, 1, result.stderr)

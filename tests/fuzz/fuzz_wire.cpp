@@ -1,14 +1,16 @@
 // fuzz_wire: the receiver of runtime-c/src/wire.c (and its sender) against a second
 // implementation of docs/wire.md written here. An input is a script: its first byte picks the
-// configuration (a receiver with or without a key; the compiler's slot geometry or one made of
-// input bytes, consistent or not), every following op feeds frames or queries the receiver:
-// arbitrary bytes, well-formed fragments altered in chosen ways (flipped bytes with or without
-// a recomputed CRC or tag, truncated, extended, tagged under another key, tag added or removed),
-// frames built field by field, replays of earlier frames, whole tensors from es_wire_send_tensor
-// delivered in a shuffled order, and resets. After every frame the result code, the counters,
-// the current sequence and each slot's state must be what the model predicts; a frame accepted
-// against it (bad CRC, fingerprint, length, tag or sequence, or a replay) aborts with the reason.
+// configuration (the links' mode: plain, tag only or AEAD, each source under its own key; the
+// compiler's slot geometry or one made of input bytes, consistent or not), every following op
+// feeds frames or queries the receiver: arbitrary bytes, well-formed fragments altered in chosen
+// ways (flipped bytes with or without a recomputed CRC or tag, truncated, extended, tagged under
+// another source's key, another mode), frames built field by field, replays of earlier frames,
+// whole tensors from es_wire_send_tensor delivered in a shuffled order, and resets. After every
+// frame the result code, the counters, the current round and each slot's state (decrypted
+// bytes included) must be what the model predicts; a frame accepted against it (bad CRC,
+// fingerprint, length, tag or round, or a replay) aborts with the reason.
 // The runtime's promise of no allocation is checked too, by malloc hooks when ASan is present.
+#include "es_aead.h"
 #include "es_wire.h"
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,12 +43,20 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 
 constexpr uint32_t kFingerprint = 0x5eed1234u;
-constexpr uint8_t kKey[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
-                              0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
-constexpr uint8_t kOtherKey[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
-                                   0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xfe};
-constexpr size_t kHeader = 20, kTag = 8, kCrc = 4;
+constexpr size_t kHeader = 16, kTag = 16, kCrc = 4, kFingerprintBytes = 4;
 constexpr size_t kMaxOps = 512, kHistory = 32;
+
+// The link key of a source: distinct per source, as the compiler's HKDF makes them.
+const uint8_t *keyOf(uint8_t source) {
+  static uint8_t keys[256][32];
+  static bool made = false;
+  if (!made) {
+    for (int s = 0; s < 256; ++s)
+      for (int i = 0; i < 32; ++i) keys[s][i] = static_cast<uint8_t>(s * 131 + i * 29 + 7);
+    made = true;
+  }
+  return keys[source];
+}
 
 [[noreturn]] void finding(const std::string &what) {
   std::fprintf(stderr, "fuzz_wire: %s\n", what.c_str());
@@ -124,33 +135,63 @@ void putAt(Bytes &out, size_t at, uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out[at + i] = static_cast<uint8_t>(value >> (8 * i));
 }
 
-// SipHash is checked against the reference vectors by tests/runtime/WireTests.cpp; the model uses
-// it as a primitive and checks everything built on it.
-uint64_t tagOf(const uint8_t *key, const uint8_t *data, size_t len) {
+// ChaCha20-Poly1305 is checked against RFC 8439 and OpenSSL by tests/runtime/AeadTests.cpp; the
+// model uses it as a primitive and checks everything built on it.
+void tagOf(const uint8_t *key, const uint8_t nonce[12], const Bytes &aad, const uint8_t *cipher,
+           size_t len, uint8_t tag[16]) {
   RuntimeCall call;
-  return es_siphash24(key, data, len);
+  es_aead_tag(key, nonce, aad.data(), aad.size(), nullptr, 0, cipher, len, tag);
+}
+
+void xorStream(const uint8_t *key, const uint8_t nonce[12], const uint8_t *in, uint8_t *out,
+               size_t len) {
+  RuntimeCall call;
+  es_chacha20_xor(key, 1, nonce, in, out, len);
 }
 
 struct Fields {
-  uint8_t magic0 = 'E', magic1 = 'S', version = 1, flags = 0;
-  uint32_t fingerprint = kFingerprint, seq = 0;
-  uint8_t source = 0, tensor = 0;
-  uint16_t index = 0, count = 1, payloadLength = 0;
+  uint8_t magic = 0xE2, flags = 0, source = 0, tensor = 0;
+  uint16_t frame = 0, senderEpoch = 0;
+  uint32_t epoch = 0, round = 0;
 };
 
-// Header and payload, then a tag under `key` when it is not null, then the CRC.
-Bytes encode(const Fields &f, const Bytes &payload, const uint8_t *key) {
-  Bytes out{f.magic0, f.magic1, f.version, f.flags};
-  putLE(out, f.fingerprint, 4);
-  putLE(out, f.seq, 4);
-  out.push_back(f.source);
-  out.push_back(f.tensor);
-  putLE(out, f.index, 2);
-  putLE(out, f.count, 2);
-  putLE(out, f.payloadLength, 2);
-  out.insert(out.end(), payload.begin(), payload.end());
-  if (key != nullptr) putLE(out, tagOf(key, out.data(), out.size()), 8);
-  putLE(out, crc32(out.data(), out.size()), 4);
+uint8_t flagsOf(int mode) {
+  return mode == ES_WIRE_AEAD ? 3 : mode == ES_WIRE_AUTH ? 1 : 0;
+}
+
+void nonceOf(const uint8_t *header, uint8_t nonce[12]) {
+  std::memcpy(nonce, header + 8, 8);
+  std::memcpy(nonce + 8, header + 6, 2);
+  std::memcpy(nonce + 10, header + 4, 2);
+}
+
+// Header and payload, then fingerprint and CRC (mode plain), or the tag under `key` with the
+// payload encrypted (AEAD) or in clear (tag only). The flags are the frame's own.
+Bytes encode(const Fields &f, const Bytes &payload, int mode, const uint8_t *key,
+             uint32_t fingerprint = kFingerprint) {
+  Bytes out{f.magic, f.flags, f.source, f.tensor};
+  putLE(out, f.frame, 2);
+  putLE(out, f.senderEpoch, 2);
+  putLE(out, f.epoch, 4);
+  putLE(out, f.round, 4);
+  if (mode == ES_WIRE_PLAIN) {
+    out.insert(out.end(), payload.begin(), payload.end());
+    putLE(out, fingerprint, 4);
+    putLE(out, crc32(out.data(), out.size()), 4);
+    return out;
+  }
+  uint8_t nonce[12], tag[16];
+  nonceOf(out.data(), nonce);
+  Bytes aad;
+  putLE(aad, fingerprint, 4);
+  aad.insert(aad.end(), out.begin(), out.end());
+  Bytes body = payload;
+  if (mode == ES_WIRE_AEAD && !body.empty()) xorStream(key, nonce, body.data(), body.data(), body.size());
+  if (mode == ES_WIRE_AUTH) aad.insert(aad.end(), body.begin(), body.end());
+  tagOf(key, nonce, aad, mode == ES_WIRE_AEAD ? body.data() : nullptr,
+        mode == ES_WIRE_AEAD ? body.size() : 0, tag);
+  out.insert(out.end(), body.begin(), body.end());
+  out.insert(out.end(), tag, tag + 16);
   return out;
 }
 
@@ -159,11 +200,18 @@ void resealCrc(Bytes &frame) {
   putAt(frame, frame.size() - kCrc, crc32(frame.data(), frame.size() - kCrc), 4);
 }
 
-void resealTag(Bytes &frame, const uint8_t *key) {
-  if (frame.size() < kHeader + kTag + kCrc) return;
-  const size_t tagAt = frame.size() - kCrc - kTag;
-  putAt(frame, tagAt, tagOf(key, frame.data(), tagAt), 8);
-  resealCrc(frame);
+// The tag of an edited keyed frame recomputed under `key` (an insider holding that key).
+void resealTag(Bytes &frame, int mode, const uint8_t *key) {
+  if (frame.size() < kHeader + kTag) return;
+  const size_t payload = frame.size() - kHeader - kTag;
+  uint8_t nonce[12], tag[16];
+  nonceOf(frame.data(), nonce);
+  Bytes aad;
+  putLE(aad, kFingerprint, 4);
+  aad.insert(aad.end(), frame.begin(), frame.begin() + long(kHeader + (mode == ES_WIRE_AEAD ? 0 : payload)));
+  tagOf(key, nonce, aad, mode == ES_WIRE_AEAD ? frame.data() + kHeader : nullptr,
+        mode == ES_WIRE_AEAD ? payload : 0, tag);
+  std::copy(tag, tag + 16, frame.end() - 16);
 }
 
 const char *codeName(int code) {
@@ -175,34 +223,76 @@ const char *codeName(int code) {
 
 struct SlotGeometry {
   uint8_t source, tensor;
-  uint16_t fragmentCount, fragmentBytes;
+  uint16_t firstFrame, fragmentCount, fragmentBytes;
   uint32_t bytes;
 };
 
-// What the receiver must hold: per slot, the fragments arrived this round and their bytes.
+constexpr unsigned kLanes = ES_WIRE_ROUNDS_IN_FLIGHT;
+
+// What the receiver must hold: per slot and lane, the fragments arrived and their bytes.
 struct ModelSlot {
   SlotGeometry geometry;
-  std::vector<bool> arrived;
-  Bytes data;
-  size_t arrivedCount = 0;
+  std::array<std::vector<bool>, kLanes> arrived;
+  std::array<Bytes, kLanes> data;
+  std::array<size_t, kLanes> arrivedCount{};
+};
+
+uint64_t roundOf(uint32_t epoch, uint32_t round) { return uint64_t(epoch) << 32 | round; }
+
+struct ModelLane {
+  uint64_t round = 0;
+  bool open = false;
 };
 
 class Model {
 public:
-  Model(const std::vector<SlotGeometry> &geometry, bool keyed) : keyed_(keyed) {
-    for (const SlotGeometry &g : geometry)
-      slots_.push_back({g, std::vector<bool>(g.fragmentCount, false), Bytes(g.bytes, 0), 0});
+  Model(const std::vector<SlotGeometry> &geometry, int mode) : mode_(mode) {
+    for (const SlotGeometry &g : geometry) {
+      ModelSlot slot;
+      slot.geometry = g;
+      for (unsigned l = 0; l < kLanes; ++l) {
+        slot.arrived[l].assign(g.fragmentCount, false);
+        slot.data[l].assign(g.bytes, 0);
+      }
+      slots_.push_back(slot);
+      sources_.insert(g.source);
+    }
   }
 
-  bool hasSeq() const { return hasSeq_; }
-  uint32_t seq() const { return seq_; }
+  const std::array<ModelLane, kLanes> &lanes() const { return lanes_; }
   const std::vector<ModelSlot> &slots() const { return slots_; }
   const std::array<uint32_t, ES_WIRE_STALE + 1> &counts() const { return counts_; }
 
   void reset() {
-    hasSeq_ = false;
-    seq_ = 0;
-    forget();
+    for (unsigned l = 0; l < kLanes; ++l) {
+      lanes_[l].open = false;
+      forget(l);
+    }
+  }
+
+  // docs/wire.md: a round newer than every open one takes a closed lane, else the oldest's.
+  bool open(uint64_t round) {
+    for (const ModelLane &lane : lanes_)
+      if (lane.open && lane.round >= round) return false;
+    unsigned chosen = 0;
+    for (unsigned l = 1; l < kLanes; ++l) {
+      if (!lanes_[chosen].open) break;
+      if (!lanes_[l].open || lanes_[l].round < lanes_[chosen].round) chosen = l;
+    }
+    forget(chosen);
+    lanes_[chosen] = {round, true};
+    return true;
+  }
+
+  void close(uint64_t round) {
+    const int l = laneOf(round);
+    if (l >= 0) lanes_[l].open = false;
+  }
+
+  int laneOf(uint64_t round) const {
+    for (unsigned l = 0; l < kLanes; ++l)
+      if (lanes_[l].open && lanes_[l].round == round) return int(l);
+    return -1;
   }
 
   // The docs' checks in their order; on acceptance the model's state moves as the receiver's must.
@@ -212,34 +302,37 @@ public:
     return code;
   }
 
-  bool complete(const ModelSlot &slot, uint32_t seq) const {
-    return hasSeq_ && seq_ == seq && slot.geometry.fragmentCount > 0 &&
-           slot.arrivedCount == slot.geometry.fragmentCount;
+  bool complete(const ModelSlot &slot, uint64_t round) const {
+    const int l = laneOf(round);
+    return l >= 0 && slot.geometry.fragmentCount > 0 &&
+           slot.arrivedCount[l] == slot.geometry.fragmentCount;
   }
 
 private:
   int judge(const Bytes &f, std::string &why) {
     const size_t len = f.size();
-    if (len < kHeader + kCrc || f[0] != 'E' || f[1] != 'S' || f[2] != 1 || (f[3] & 0xFEu) != 0)
+    if (len < kHeader + kFingerprintBytes + kCrc || f[0] != 0xE2 || (f[1] & ~3u) != 0)
       return why = "header", ES_WIRE_BAD_HEADER;
-    if (le(&f[len - kCrc], 4) != crc32(f.data(), len - kCrc)) return why = "crc", ES_WIRE_BAD_CRC;
-    const bool tagged = (f[3] & 1u) != 0;
-    if (keyed_) {
-      if (!tagged || len < kHeader + kTag + kCrc)
-        return why = "missing tag", ES_WIRE_BAD_AUTH;
-      const size_t tagAt = len - kCrc - kTag;
-      uint64_t tag = 0;
-      for (int i = 0; i < 8; ++i) tag |= uint64_t(f[tagAt + i]) << (8 * i);
-      if (tag != tagOf(kKey, f.data(), tagAt)) return why = "wrong tag", ES_WIRE_BAD_AUTH;
-    } else if (tagged) {
-      return why = "tag without a key", ES_WIRE_BAD_AUTH;
+    const uint8_t source = f[2], tensor = f[3];
+    if (!sources_.count(source)) return why = "no such source", ES_WIRE_UNKNOWN_TENSOR;
+    const size_t overhead = mode_ == ES_WIRE_PLAIN ? kHeader + kFingerprintBytes + kCrc : kHeader + kTag;
+    if (f[1] != flagsOf(mode_) || len < overhead) return why = "another mode", ES_WIRE_BAD_AUTH;
+    const size_t payload = len - overhead;
+    Bytes plain(f.begin() + kHeader, f.begin() + long(kHeader + payload));
+    if (mode_ == ES_WIRE_PLAIN) {
+      if (le(&f[len - kCrc], 4) != crc32(f.data(), len - kCrc)) return why = "crc", ES_WIRE_BAD_CRC;
+      if (le(&f[len - kCrc - 4], 4) != kFingerprint) return why = "fingerprint", ES_WIRE_BAD_FINGERPRINT;
+    } else {
+      // Re-encode the payload as its source would have under its key: the tags must agree.
+      Fields fields{f[0], f[1], source, tensor, uint16_t(le(&f[4], 2)), uint16_t(le(&f[6], 2)),
+                    le(&f[8], 4), le(&f[12], 4)};
+      if (mode_ == ES_WIRE_AEAD) {
+        uint8_t nonce[12];
+        nonceOf(f.data(), nonce);
+        if (!plain.empty()) xorStream(keyOf(source), nonce, plain.data(), plain.data(), plain.size());
+      }
+      if (encode(fields, plain, mode_, keyOf(source)) != f) return why = "wrong tag", ES_WIRE_BAD_AUTH;
     }
-    if (le(&f[4], 4) != kFingerprint) return why = "fingerprint", ES_WIRE_BAD_FINGERPRINT;
-    const uint32_t seq = le(&f[8], 4);
-    const uint8_t source = f[12], tensor = f[13];
-    const uint32_t index = le(&f[14], 2), count = le(&f[16], 2), payload = le(&f[18], 2);
-    if (len != kHeader + payload + (tagged ? kTag : 0) + kCrc || count == 0 || index >= count)
-      return why = "frame length/index/count", ES_WIRE_BAD_LENGTH;
     ModelSlot *slot = nullptr;
     for (ModelSlot &candidate : slots_)
       if (candidate.geometry.source == source && candidate.geometry.tensor == tensor) {
@@ -248,42 +341,35 @@ private:
       }
     if (slot == nullptr) return why = "no slot", ES_WIRE_UNKNOWN_TENSOR;
     const SlotGeometry &g = slot->geometry;
+    const uint32_t number = le(&f[4], 2);
+    if (number < g.firstFrame || number - g.firstFrame >= g.fragmentCount)
+      return why = "frame number", ES_WIRE_BAD_LENGTH;
+    const uint32_t index = number - g.firstFrame;
     const uint64_t offset = uint64_t(index) * g.fragmentBytes;
-    if (count != g.fragmentCount || offset > g.bytes)
-      return why = "slot count/offset", ES_WIRE_BAD_LENGTH;
+    if (offset > g.bytes) return why = "slot offset", ES_WIRE_BAD_LENGTH;
     const uint64_t expected = index + 1 < g.fragmentCount ? g.fragmentBytes : g.bytes - offset;
     if (payload != expected || offset + payload > g.bytes)
       return why = "slot payload length", ES_WIRE_BAD_LENGTH;
-    if (hasSeq_) {
-      const uint32_t ahead = seq - seq_;
-      if (ahead >= 0x80000000u) return why = "older sequence", ES_WIRE_STALE;
-      if (ahead != 0) {
-        seq_ = seq;
-        forget();
-      }
-    } else {
-      hasSeq_ = true;
-      seq_ = seq;
-      forget();
-    }
-    if (slot->arrived[index]) return why = "fragment already stored", ES_WIRE_DUPLICATE;
-    slot->arrived[index] = true;
-    ++slot->arrivedCount;
-    std::copy(f.begin() + kHeader, f.begin() + kHeader + payload, slot->data.begin() + offset);
+    const int l = laneOf(roundOf(le(&f[8], 4), le(&f[12], 4)));
+    if (l < 0) return why = "round not open", ES_WIRE_STALE;
+    if (slot->arrived[l][index]) return why = "fragment already stored", ES_WIRE_DUPLICATE;
+    slot->arrived[l][index] = true;
+    ++slot->arrivedCount[l];
+    std::copy(plain.begin(), plain.end(), slot->data[l].begin() + long(offset));
     return why = "valid", ES_WIRE_ACCEPTED;
   }
 
-  void forget() {
+  void forget(unsigned l) {
     for (ModelSlot &slot : slots_) {
-      std::fill(slot.arrived.begin(), slot.arrived.end(), false);
-      slot.arrivedCount = 0;
+      std::fill(slot.arrived[l].begin(), slot.arrived[l].end(), false);
+      slot.arrivedCount[l] = 0;
     }
   }
 
-  bool keyed_;
-  bool hasSeq_ = false;
-  uint32_t seq_ = 0;
+  int mode_;
+  std::array<ModelLane, kLanes> lanes_{};
   std::vector<ModelSlot> slots_;
+  std::set<uint8_t> sources_;
   std::array<uint32_t, ES_WIRE_STALE + 1> counts_{};
 };
 
@@ -293,25 +379,30 @@ struct Harness {
   std::vector<SlotGeometry> geometry;
   std::vector<Bytes> data, bitmaps;
   std::vector<es_wire_slot_t> slots;
+  std::vector<es_wire_source_t> sources;
   es_wire_receiver_t receiver{};
-  bool keyed = false;
+  int mode;
   Model model;
   std::deque<Bytes> history;
 
-  Harness(const std::vector<SlotGeometry> &g, bool withKey)
-      : geometry(g), keyed(withKey), model(g, withKey) {
+  Harness(const std::vector<SlotGeometry> &g, int linkMode)
+      : geometry(g), mode(linkMode), model(g, linkMode) {
+    std::set<uint8_t> seen;
     for (const SlotGeometry &s : geometry) {
-      data.emplace_back(s.bytes);
-      bitmaps.emplace_back((size_t(s.fragmentCount) + 7) / 8);
+      data.emplace_back(kLanes * size_t(s.bytes));
+      bitmaps.emplace_back(kLanes * ((size_t(s.fragmentCount) + 7) / 8));
+      if (seen.insert(s.source).second)
+        sources.push_back({s.source, uint8_t(mode), mode == ES_WIRE_PLAIN ? nullptr : keyOf(s.source)});
     }
     for (size_t i = 0; i < geometry.size(); ++i) {
       const SlotGeometry &s = geometry[i];
-      slots.push_back({s.source, s.tensor, s.fragmentCount, s.fragmentBytes, s.bytes,
+      slots.push_back({s.source, s.tensor, s.firstFrame, s.fragmentCount, s.fragmentBytes, s.bytes,
                        data[i].empty() ? nullptr : data[i].data(),
-                       bitmaps[i].empty() ? nullptr : bitmaps[i].data(), 0});
+                       bitmaps[i].empty() ? nullptr : bitmaps[i].data(), {0, 0}});
     }
     receiver.fingerprint = kFingerprint;
-    receiver.key = withKey ? kKey : nullptr;
+    receiver.sources = sources.data();
+    receiver.source_count = static_cast<uint16_t>(sources.size());
     receiver.slots = slots.data();
     receiver.slot_count = static_cast<uint16_t>(slots.size());
   }
@@ -336,20 +427,10 @@ struct Harness {
               ": got " + codeName(got) + ", docs/wire.md says " + codeName(expected) + " (" +
               why + "); " + std::to_string(frame.size()) + " bytes: " + hex);
     }
-    if (got == ES_WIRE_ACCEPTED) {
-      const uint32_t source = frame[12], tensor = frame[13], index = le(&frame[14], 2);
-      for (size_t i = 0; i < slots.size(); ++i)
-        if (geometry[i].source == source && geometry[i].tensor == tensor) {
-          const size_t offset = size_t(index) * geometry[i].fragmentBytes;
-          const size_t payload = le(&frame[18], 2);
-          if (payload > 0 && std::memcmp(data[i].data() + offset, &frame[kHeader], payload) != 0)
-            finding("an accepted payload was not stored where its fragment belongs");
-          break;
-        }
-    }
     if (history.size() == kHistory) history.pop_front();
     history.push_back(frame);
     checkState();
+    checkData();
   }
 
   void checkState() {
@@ -358,47 +439,68 @@ struct Harness {
         c.accepted, c.duplicate,       c.bad_header, c.bad_crc, c.bad_auth,
         c.bad_fingerprint, c.bad_length, c.unknown_tensor, c.stale};
     if (counts != model.counts()) finding("the counters disagree with the verdicts");
-    if (bool(receiver.has_seq) != model.hasSeq() || (model.hasSeq() && receiver.seq != model.seq()))
-      finding("the current sequence is not the newest accepted one");
+    for (unsigned l = 0; l < kLanes; ++l) {
+      const ModelLane &lane = model.lanes()[l];
+      if (bool(receiver.lanes[l].open) != lane.open ||
+          (lane.open && roundOf(receiver.lanes[l].epoch, receiver.lanes[l].round) != lane.round))
+        finding("the open rounds are not the ones opened");
+    }
     for (size_t i = 0; i < slots.size(); ++i) {
       const ModelSlot &expected = model.slots()[i];
-      if (slots[i].received_count != expected.arrivedCount)
-        finding("slot " + std::to_string(i) + " counts the wrong number of fragments");
-      int complete;
-      {
-        RuntimeCall call;
-        complete = es_wire_slot_complete(&receiver, &slots[i], model.seq());
-      }
-      if (bool(complete) != model.complete(expected, model.seq()))
-        finding("slot " + std::to_string(i) + " completeness disagrees with the fragments");
+      for (unsigned l = 0; l < kLanes; ++l)
+        if (slots[i].received_count[l] != expected.arrivedCount[l])
+          finding("slot " + std::to_string(i) + " counts the wrong number of fragments");
+      for (const ModelLane &lane : model.lanes()) checkCompleteFor(lane.round);
     }
   }
 
-  void checkCompleteFor(uint32_t seq) {
+  void checkCompleteFor(uint64_t round) {
     for (size_t i = 0; i < slots.size(); ++i) {
       int complete;
       {
         RuntimeCall call;
-        complete = es_wire_slot_complete(&receiver, &slots[i], seq);
+        complete = es_wire_slot_complete(&receiver, &slots[i], uint32_t(round >> 32), uint32_t(round));
       }
-      if (bool(complete) != model.complete(model.slots()[i], seq))
-        finding("es_wire_slot_complete answers for a sequence other than the current one");
+      if (bool(complete) != model.complete(model.slots()[i], round))
+        finding("es_wire_slot_complete disagrees with the fragments and the open rounds");
     }
   }
 
+  // Every fragment the model holds is in its lane of the slot, decrypted.
   void checkData() {
     for (size_t i = 0; i < slots.size(); ++i) {
       const ModelSlot &expected = model.slots()[i];
       const SlotGeometry &g = geometry[i];
-      for (size_t k = 0; k < g.fragmentCount; ++k) {
-        if (!expected.arrived[k]) continue;
-        const size_t offset = k * g.fragmentBytes;
-        const size_t end = k + 1 < g.fragmentCount ? offset + g.fragmentBytes : g.bytes;
-        if (!std::equal(data[i].begin() + offset, data[i].begin() + end,
-                        expected.data.begin() + offset))
-          finding("slot " + std::to_string(i) + " holds bytes no accepted fragment carried");
-      }
+      for (unsigned l = 0; l < kLanes; ++l)
+        for (size_t k = 0; k < g.fragmentCount; ++k) {
+          if (!expected.arrived[l][k]) continue;
+          const size_t offset = k * g.fragmentBytes;
+          const size_t end = k + 1 < g.fragmentCount ? offset + g.fragmentBytes : g.bytes;
+          const auto lane = data[i].begin() + long(l * size_t(g.bytes));
+          if (!std::equal(lane + long(offset), lane + long(end), expected.data[l].begin() + long(offset)))
+            finding("slot " + std::to_string(i) + " holds bytes no accepted fragment carried");
+        }
     }
+  }
+
+  void open(uint32_t epoch, uint32_t round) {
+    int opened;
+    {
+      RuntimeCall call;
+      opened = es_wire_open_round(&receiver, epoch, round);
+    }
+    if (bool(opened) != model.open(roundOf(epoch, round)))
+      finding("es_wire_open_round disagrees on whether the round is newer than every open one");
+    checkState();
+  }
+
+  void close(uint32_t epoch, uint32_t round) {
+    {
+      RuntimeCall call;
+      es_wire_close_round(&receiver, epoch, round);
+    }
+    model.close(roundOf(epoch, round));
+    checkState();
   }
 
   void reset() {
@@ -411,9 +513,10 @@ struct Harness {
   }
 };
 
-// The compiler's geometry (fragment sizes from each sender's mtu and key), or one read from the
-// input: a receiver must stay in bounds even with slots no compiler would emit.
-std::vector<SlotGeometry> chooseGeometry(Script &script, bool fromInput, bool keyed) {
+// The compiler's geometry (fragment sizes from each sender's mtu and mode, frame numbers running
+// on over a sender's tensors), or one read from the input: a receiver must stay in bounds even
+// with slots no compiler would emit.
+std::vector<SlotGeometry> chooseGeometry(Script &script, bool fromInput, int mode) {
   if (!fromInput) {
     struct Sender {
       uint8_t source, tensor;
@@ -423,10 +526,13 @@ std::vector<SlotGeometry> chooseGeometry(Script &script, bool fromInput, bool ke
     // Several fragments, one fragment, an empty tensor, and a bitmap of several bytes.
     const Sender senders[] = {{1, 0, 64, 100}, {1, 1, 64, 7}, {2, 0, 64, 0}, {3, 5, 40, 300}};
     std::vector<SlotGeometry> result;
+    uint16_t next[256] = {};
     for (const Sender &s : senders) {
-      const uint16_t fragmentBytes = static_cast<uint16_t>(s.mtu - (keyed ? 32 : 24));
+      const uint16_t fragmentBytes = static_cast<uint16_t>(s.mtu - ES_WIRE_OVERHEAD_BYTES(mode));
       const uint32_t count = s.bytes == 0 ? 1 : (s.bytes + fragmentBytes - 1) / fragmentBytes;
-      result.push_back({s.source, s.tensor, static_cast<uint16_t>(count), fragmentBytes, s.bytes});
+      result.push_back({s.source, s.tensor, next[s.source], static_cast<uint16_t>(count),
+                        fragmentBytes, s.bytes});
+      next[s.source] = static_cast<uint16_t>(next[s.source] + count);
     }
     return result;
   }
@@ -434,6 +540,7 @@ std::vector<SlotGeometry> chooseGeometry(Script &script, bool fromInput, bool ke
   for (SlotGeometry &g : result) {
     g.source = script.u8() % 4;
     g.tensor = script.u8() % 4;
+    g.firstFrame = script.u8();
     g.fragmentCount = script.u16() % 600;
     g.fragmentBytes = script.u16();
     g.bytes = script.u16() % 8192;
@@ -450,10 +557,18 @@ void capture(uint8_t, const uint8_t *frame, size_t len) {
   inRuntime = outer;
 }
 
-uint32_t chooseSeq(Script &script, const Harness &h) {
+// A round near an open one, or any.
+void chooseRound(Script &script, const Harness &h, uint32_t &epoch, uint32_t &round) {
   const uint8_t pick = script.u8();
-  if (pick == 0x7F) return script.u32();
-  return h.model.seq() + static_cast<uint32_t>(static_cast<int8_t>(pick));
+  if (pick == 0x7F) {
+    epoch = script.u32();
+    round = script.u32();
+    return;
+  }
+  const uint64_t base = h.model.lanes()[pick & 1].round;
+  const uint64_t chosen = base + static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(pick) >> 1));
+  epoch = uint32_t(chosen >> 32);
+  round = uint32_t(chosen);
 }
 
 // Payload of fragment `index` of a slot as its sender would cut it.
@@ -463,29 +578,32 @@ size_t payloadOf(const SlotGeometry &g, uint32_t index) {
   return index + 1u < g.fragmentCount ? g.fragmentBytes : static_cast<size_t>(g.bytes - offset);
 }
 
+int otherMode(int mode, uint8_t pick) { return (mode + 1 + pick % 2) % 3; }
+
 // A fragment of a known slot, then altered as the script says.
 Bytes fragment(Script &script, Harness &h) {
   const SlotGeometry &g = h.geometry[script.u8() % h.geometry.size()];
   Fields f;
-  f.seq = chooseSeq(script, h);
+  chooseRound(script, h, f.epoch, f.round);
   f.source = g.source;
   f.tensor = g.tensor;
+  f.senderEpoch = script.u16();
   const uint8_t pick = script.u8();
-  f.index = pick < 0xF0 && g.fragmentCount > 0 ? pick % g.fragmentCount : script.u16();
-  f.count = g.fragmentCount;
-  const size_t payload = std::min<size_t>(payloadOf(g, f.index), 1024);
-  f.payloadLength = static_cast<uint16_t>(payload);
-  f.flags = h.keyed ? 1 : 0;
+  const uint32_t index = pick < 0xF0 && g.fragmentCount > 0 ? pick % g.fragmentCount : script.u16();
+  f.frame = static_cast<uint16_t>(g.firstFrame + index);
+  const size_t payload = std::min<size_t>(payloadOf(g, index), 1024);
+  f.flags = flagsOf(h.mode);
   const Bytes content = script.take(payload);
   const uint8_t alteration = script.u8();
-  Bytes frame = encode(f, content, h.keyed ? kKey : nullptr);
+  const uint8_t *key = keyOf(g.source);
+  Bytes frame = encode(f, content, h.mode, key);
   const size_t at = script.u16() % frame.size();
   const uint8_t flip = static_cast<uint8_t>(script.u8() | 1u);
   switch (alteration % 8) {
   case 0: break;
   case 1: frame[at] ^= flip; break; // noise
   case 2: frame[at] ^= flip; resealCrc(frame); break; // an outsider fixing the CRC
-  case 3: frame[at] ^= flip; resealTag(frame, kKey); break; // an insider holding the key
+  case 3: frame[at] ^= flip; if (h.mode != ES_WIRE_PLAIN) resealTag(frame, h.mode, key); break; // an insider
   case 4: frame.resize(frame.size() - std::min<size_t>(frame.size(), 1 + at % 16)); resealCrc(frame); break;
   case 5: {
     const Bytes extra = script.take(1 + at % 16);
@@ -493,29 +611,34 @@ Bytes fragment(Script &script, Harness &h) {
     resealCrc(frame);
     break;
   }
-  case 6: f.flags = 1; frame = encode(f, content, kOtherKey); break; // forged with another key
-  default: f.flags ^= 1; frame = encode(f, content, f.flags ? kKey : nullptr); break;
+  case 6: frame = encode(f, content, h.mode == ES_WIRE_PLAIN ? ES_WIRE_AEAD : h.mode, keyOf(uint8_t(g.source + 1))); break; // another source's key
+  default: {
+    const int other = otherMode(h.mode, flip);
+    f.flags = flagsOf(other);
+    frame = encode(f, content, other, key); // a downgrade, or a mode the link does not use
+    break;
+  }
   }
   return frame;
 }
 
-// Every header field from the input, the CRC (and the tag when flagged) right: reaches the checks
-// behind the CRC with values no sender would write.
+// Every header field from the input, the CRC or tag right for the flags it carries: reaches the
+// checks behind them with values no sender would write.
 Bytes fieldByField(Script &script) {
   Fields f;
   const uint8_t wrong = script.u8();
-  if (wrong & 1) f.magic0 = script.u8();
-  if (wrong & 2) f.version = script.u8();
-  if (wrong & 4) f.fingerprint = script.u32();
-  f.flags = script.u8() & ((wrong & 8) ? 0xFF : 0x01);
-  f.seq = script.u32();
+  if (wrong & 1) f.magic = script.u8();
+  f.flags = script.u8() & ((wrong & 8) ? 0xFF : 0x03);
   f.source = script.u8() % 4;
   f.tensor = script.u8() % 8;
-  f.index = script.u16();
-  f.count = script.u16();
-  f.payloadLength = script.u16();
-  const size_t actual = (wrong & 16) ? script.u16() % 1100 : std::min<size_t>(f.payloadLength, 1100);
-  return encode(f, script.take(actual), (f.flags & 1) ? kKey : nullptr);
+  f.frame = script.u16();
+  f.senderEpoch = script.u16();
+  f.epoch = (wrong & 2) ? script.u32() : 0;
+  f.round = script.u32();
+  const size_t actual = script.u16() % 1100;
+  const int mode = (f.flags & 3) == 3 ? ES_WIRE_AEAD : (f.flags & 1) ? ES_WIRE_AUTH : ES_WIRE_PLAIN;
+  return encode(f, script.take(actual), mode, keyOf(f.source),
+                (wrong & 4) ? script.u32() : kFingerprint);
 }
 
 } // namespace
@@ -523,8 +646,8 @@ Bytes fieldByField(Script &script) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Script script(data, size);
   const uint8_t config = script.u8();
-  const bool keyed = config & 1;
-  Harness h(chooseGeometry(script, config & 2, keyed), keyed);
+  const int mode = config % 3;
+  Harness h(chooseGeometry(script, (config / 3) & 1, mode), mode);
   h.checkState();
   for (size_t op = 0; op < kMaxOps && !script.done(); ++op) {
     switch (script.u8() % 8) {
@@ -534,26 +657,43 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 3:
       if (!h.history.empty()) h.deliver(Bytes(h.history[script.u8() % h.history.size()]));
       break;
-    case 4: h.reset(); break;
+    case 4: {
+      const uint8_t what = script.u8();
+      uint32_t epoch, round;
+      chooseRound(script, h, epoch, round);
+      if (what % 4 == 0) h.reset();
+      else if (what % 4 == 3) h.close(epoch, round);
+      else h.open(epoch, round);
+      break;
+    }
     case 5: {
-      // A whole tensor as es_wire_send_tensor cuts it, delivered rotated and maybe reversed.
+      // A sender's round as es_wire_send_tensor cuts it, delivered rotated and maybe reversed.
       const SlotGeometry &g = h.geometry[script.u8() % h.geometry.size()];
-      const uint32_t seq = chooseSeq(script, h);
+      uint32_t epoch, round;
+      chooseRound(script, h, epoch, round);
       const Bytes tensor = script.take(g.bytes);
-      const size_t overhead = h.keyed ? 32 : 24;
+      const size_t overhead = ES_WIRE_OVERHEAD_BYTES(h.mode);
       // A bound on the frames keeps each input fast; a tensor of thousands of fragments adds
       // nothing a few dozen do not.
       if (g.fragmentBytes + overhead > 0xFFFF || g.bytes > 64u * g.fragmentBytes) break;
       Bytes scratch(g.fragmentBytes + overhead);
-      const es_wire_sender_t sender = {kFingerprint, g.source, 0,
-                                       static_cast<uint16_t>(scratch.size()),
-                                       h.keyed ? kKey : nullptr, scratch.data(), capture};
+      es_wire_sender_t sender{};
+      sender.fingerprint = kFingerprint;
+      sender.source = g.source;
+      sender.mtu = static_cast<uint16_t>(scratch.size());
+      sender.mode = static_cast<uint8_t>(h.mode);
+      sender.key = h.mode == ES_WIRE_PLAIN ? nullptr : keyOf(g.source);
+      sender.sender_epoch = script.u16();
+      sender.frame = scratch.data();
+      sender.send = capture;
       std::vector<Bytes> frames;
       captured = &frames;
       uint32_t sent;
       {
         RuntimeCall call;
-        sent = es_wire_send_tensor(&sender, seq, g.tensor, tensor.data(), tensor.size());
+        es_wire_begin_round(&sender, epoch, round);
+        sender.next_frame = g.firstFrame;
+        sent = es_wire_send_tensor(&sender, g.tensor, tensor.data(), tensor.size());
       }
       captured = nullptr;
       if (sent != frames.size()) finding("es_wire_send_tensor miscounts the frames it sent");
@@ -564,7 +704,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       for (const Bytes &frame : frames) h.deliver(frame);
       break;
     }
-    case 6: h.checkCompleteFor(chooseSeq(script, h)); break;
+    case 6: {
+      uint32_t epoch, round;
+      chooseRound(script, h, epoch, round);
+      h.checkCompleteFor(roundOf(epoch, round));
+      break;
+    }
     default: h.deliver(fieldByField(script)); break;
     }
   }

@@ -34,8 +34,7 @@ const char *const kExample = R"({
   ],
   "heads": [{"output": "activity_all", "priority": 10}, {"output": "activity_wrist", "priority": 1}],
   "fallback": "heads",
-  "objective": {"latency": 1.0, "energy": 1.0, "bytes": 0.0},
-  "auth": {"key_hex": "000102030405060708090a0b0c0d0e0f"}
+  "objective": {"latency": 1.0, "energy": 1.0, "bytes": 0.0}
 })";
 
 Json example() { return Json::parse(kExample); }
@@ -140,8 +139,8 @@ TEST_CASE("topology: the example parses with every field as given", "[topology]"
   CHECK(topology.objective.latency == 1.0);
   CHECK(topology.objective.energy == 1.0);
   CHECK(topology.objective.bytes == 0.0);
-  REQUIRE(topology.authKey);
-  for (size_t i = 0; i < 16; ++i) CHECK((*topology.authKey)[i] == i);
+  CHECK_FALSE(topology.keyed); // only --keys or --key-provisioning hook key a fleet
+  CHECK(topology.links[0].encrypt);
 
   CHECK(topology.canonical == example().dump());
   CHECK_THAT(topology.canonical, StartsWith(R"({"schema":"edgesplit-topology/1","devices":)"));
@@ -170,14 +169,13 @@ TEST_CASE("topology: \"$schema\" is for editors and left out of the fingerprint"
 
 TEST_CASE("topology: optional keys take their defaults", "[topology]") {
   Json document = example();
-  for (const char *key : {"heads", "fallback", "objective", "auth"}) document.erase(key);
+  for (const char *key : {"heads", "fallback", "objective"}) document.erase(key);
   const Topology topology = parseTopology(document.dump(), "topo.json");
   CHECK_FALSE(topology.heads);
   CHECK(topology.fallback == FallbackMode::Heads);
   CHECK(topology.objective.latency == 1.0);
   CHECK(topology.objective.energy == 1.0);
   CHECK(topology.objective.bytes == 0.0);
-  CHECK_FALSE(topology.authKey);
 
   document["heads"] = Json::parse(R"([{"output": "activity_all"}])");
   document["fallback"] = "impute";
@@ -308,7 +306,7 @@ TEST_CASE("topology: unknown keys are named by their pointer", "[topology]") {
   document["extra"] = 1;
   requireError(document, "/extra",
                "unknown key; expected one of schema, devices, sensor_groups, links, heads, "
-               "fallback, objective, auth");
+               "fallback, objective, privacy, round_timeout_ms, auth");
   document = example();
   document["a/b~c"] = 1;
   requireError(document, "/a~1b~0c", "unknown key");
@@ -325,9 +323,6 @@ TEST_CASE("topology: unknown keys are named by their pointer", "[topology]") {
   document = example();
   document["heads"][0]["weight"] = 1;
   requireError(document, "/heads/0/weight", "unknown key; expected one of output, priority");
-  document = example();
-  document["auth"]["key"] = "x";
-  requireError(document, "/auth/key", "unknown key; expected one of key_hex");
   document = example();
   document["devices"][3]["costs"]["mips"] = 1;
   requireError(document, "/devices/3/costs/mips", "unknown key; expected one of active_mw");
@@ -503,16 +498,48 @@ TEST_CASE("topology: an objective with every weight 0", "[topology]") {
   CHECK(errorOf(document.dump()) == "(no error)");
 }
 
-TEST_CASE("topology: a bad auth key", "[topology]") {
+TEST_CASE("topology: no key in the topology; links encrypt unless told not to", "[topology]") {
   Json document = example();
-  document["auth"]["key_hex"] = "000102030405060708090a0b0c0d0e";
-  requireError(document, "/auth/key_hex", "expected 32 hex digits (a 16-byte SipHash key), got 30");
-  document["auth"]["key_hex"] = "00010g030405060708090a0b0c0d0e0f";
-  requireError(document, "/auth/key_hex", "'g' at offset 5 is not a hex digit");
-  document["auth"] = Json::object();
-  requireError(document, "/auth/key_hex", "missing");
-  document["auth"]["key_hex"] = "000102030405060708090A0B0C0D0E0F";
-  CHECK((*parseTopology(document.dump(), "topo.json").authKey)[15] == 15);
+  document["auth"]["key_hex"] = "000102030405060708090a0b0c0d0e0f";
+  requireError(document, "/auth",
+               "keys are not part of the topology (it is shared, committed and hashed into the "
+               "public fingerprint); remove /auth and pass the master key in a keys file with "
+               "--keys KEYS.json");
+  document = example();
+  document["links"][1]["encrypt"] = false;
+  const Topology topology = parseTopology(document.dump(), "topo.json");
+  CHECK(topology.links[0].encrypt);
+  CHECK_FALSE(topology.links[1].encrypt);
+  document["links"][1]["encrypt"] = "no";
+  requireError(document, "/links/1/encrypt", "expected true or false, got \"no\"");
+  document = example();
+  document["links"][2]["duplex"] = false;
+  CHECK_FALSE(parseTopology(document.dump(), "topo.json").links[2].duplex);
+  CHECK(parseTopology(document.dump(), "topo.json").links[1].duplex);
+}
+
+TEST_CASE("topology: round deadline", "[topology]") {
+  Json document = example();
+  CHECK(parseTopology(document.dump(), "topo.json").roundTimeoutMs == 1000);
+  document["round_timeout_ms"] = 250;
+  CHECK(parseTopology(document.dump(), "topo.json").roundTimeoutMs == 250);
+  document["round_timeout_ms"] = 0;
+  requireError(document, "/round_timeout_ms", "0 is out of range; expected an integer in [1, 3600000]");
+  document["round_timeout_ms"] = 2.5;
+  requireError(document, "/round_timeout_ms", "expected an integer");
+}
+
+TEST_CASE("topology: privacy", "[topology]") {
+  Json document = example();
+  CHECK_FALSE(parseTopology(document.dump(), "topo.json").forbidRaw);
+  document["privacy"] = {{"raw", "forbid"}};
+  CHECK(parseTopology(document.dump(), "topo.json").forbidRaw);
+  document["privacy"] = {{"raw", "allow"}};
+  CHECK_FALSE(parseTopology(document.dump(), "topo.json").forbidRaw);
+  document["privacy"] = {{"raw", "never"}};
+  requireError(document, "/privacy/raw", "expected \"allow\" or \"forbid\", got \"never\"");
+  document["privacy"] = {{"features", "forbid"}};
+  requireError(document, "/privacy/features", "unknown key; expected one of raw");
 }
 
 TEST_CASE("topology: heads", "[topology]") {
