@@ -33,7 +33,8 @@ def template_regex(template):
 
 def source_messages():
     """Every string literal of compiler/ (adjacent literals joined, as C++ joins them), with
-    fmt's `{}` fields as NUL: the text the messages are made of, one literal a line."""
+    fmt's `{}` fields as NUL and its `{{`/`}}` as braces: the text the messages are made of, one
+    literal a line."""
     literals = re.compile(r'(?:"(?:[^"\\\n]|\\.)*"\s*)+')
     one = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
     texts = []
@@ -42,7 +43,10 @@ def source_messages():
             continue
         for match in literals.finditer(path.read_text()):
             text = "".join(one.findall(match.group(0))).replace('\\"', '"')
-            texts.append(re.sub(r"\{[^{}]*\}", "\0", text))
+            # fmt's escaped braces stand for themselves once the fields are cut out.
+            text = text.replace("{{", "\1").replace("}}", "\2")
+            text = re.sub(r"\{[^{}]*\}", "\0", text)
+            texts.append(text.replace("\1", "{").replace("\2", "}"))
     return "\n".join(texts)
 
 
