@@ -123,7 +123,6 @@ class TopologySchemaTest(CliTestCase):
         text = (SOURCE / "docs" / "topology.md").read_text()
         example = json.loads(re.search(r"```json\n(.*?)```", text, re.S).group(1))
         documents = {"docs.json": example, "fleet.json": fleet_topology(),
-                     "fleet_auth.json": fleet_topology(auth=True),
                      "fleet_impute.json": fleet_topology(fallback="impute"),
                      "fleet_stack.json": fleet_topology(ram_kib=(1, 32, 32), stack=860)}
         for name, document in documents.items():
