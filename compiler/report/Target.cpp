@@ -15,6 +15,10 @@ namespace {
 
 using Json = nlohmann::json;
 
+// Target files without interrupt_stack_bytes: a Cortex-M exception frame with the FPU's
+// registers (26 words = 104 B, plus 4 B of alignment) and a short handler's frame.
+constexpr int64_t kDefaultInterruptStackBytes = 128;
+
 class TargetReader {
 public:
   TargetReader(const Json &root, std::string source) : root_(root), source_(std::move(source)) {}
@@ -124,6 +128,10 @@ public:
     target.flashKib = static_cast<int64_t>(positive(root_, "", "flash_kib"));
     target.activeMw = positive(root_, "", "active_mw");
     target.stackBytes = static_cast<int64_t>(positive(root_, "", "stack_bytes"));
+    target.interruptStackBytes =
+        root_.contains("interrupt_stack_bytes")
+            ? static_cast<int64_t>(positive(root_, "", "interrupt_stack_bytes"))
+            : kDefaultInterruptStackBytes;
     target.callOverheadCycles = positive(root_, "", "call_overhead_cycles");
     target.cyclesPerMac = table("cycles_per_mac");
     target.cyclesPerElement = table("cycles_per_element");

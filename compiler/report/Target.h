@@ -45,7 +45,10 @@ struct Target {
   int64_t ramKib = 0;
   int64_t flashKib = 0;
   double activeMw = 0;
-  int64_t stackBytes = 0;
+  int64_t stackBytes = 0; // the stack allowance when the generated code cannot be analysed
+  // Added to the stack computed from the code: what an interrupt taken at the deepest point
+  // pushes (exception frame and a short handler's own frame).
+  int64_t interruptStackBytes = 0;
   double callOverheadCycles = 0;
   // By precision name ("int8", "float32"), then by kernel class (KernelCall::kernelClass).
   std::map<std::string, std::map<std::string, double>> cyclesPerMac;
