@@ -219,6 +219,46 @@ class StackTest(QemuCase):
                          target="riscv32")
 
 
+class PerLayerCostTest(QemuCase):
+    """run --qemu --per-layer counts each layer, and the report's per-layer estimates, from the
+    targets' measured kernel_costs (tools/calibrate-costs), follow those counts."""
+
+    def test_har_example_on_cortex_m4(self):
+        inputs = {g: self.save_npy(f"{g}.npy", np.load(HAR / f"{g}.npy")[:1])
+                  for g in ("wrist_imu", "ankle_imu", "chest_imu")}
+        flags = [a for n, p in inputs.items() for a in ("--input", f"{n}={p}")]
+        for precision in ("int8", "float32"):
+            with self.subTest(precision=precision):
+                out = self.tmp / f"har_layers_{precision}"
+                args = (["--calibration", HAR / "calibration.npz"] if precision == "int8"
+                        else ["--precision", "float32"])
+                result = self.compile(out, HAR / "model.onnx", "--target", "cortex-m4", *args)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                result = run("run", out, *flags, "--qemu", "--per-layer", "-o",
+                             self.tmp / f"har_layers_{precision}_run")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                measured = json.loads((self.tmp / f"har_layers_{precision}_run" / "run.json")
+                                      .read_text())["devices"][0]
+                layers = json.loads((out / "report.json").read_text())["devices"][0]["layers"]
+                counts = measured["layer_instructions"]
+                self.assertEqual(len(counts), len(layers))
+                # The layers make up the inference: the per-layer markers add one instruction each.
+                self.assertAlmostEqual(sum(counts), measured["instructions_per_inference"],
+                                       delta=len(layers) + 1)
+                errors = [abs(layer["est_cycles"] - count) / count
+                          for layer, count in zip(layers, counts)
+                          if layer["kernel"] not in ("view", "memcpy")]
+                # docs/performance.md "Per-layer estimates" has the spread; the goal is 15 %.
+                self.assertLessEqual(float(np.median(errors)), 0.15, errors)
+                self.assertLessEqual(max(errors), 0.35, errors)
+
+    def test_per_layer_needs_qemu(self):
+        result = run("run", self.tmp / "absent", "--input", "x=x.npy", "--per-layer", "-o",
+                     self.tmp / "out")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--per-layer requires --qemu", result.stderr)
+
+
 class BoardSupportTest(unittest.TestCase):
     """A fault exits QEMU with 128 + the exception number (trap cause) instead of hanging it."""
 
