@@ -1,4 +1,10 @@
 #include "report/StackUsage.h"
+#include "report/Target.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
 
 #include <catch.hpp>
 
@@ -107,4 +113,53 @@ node: { title: "k" label: "k\nc.c:1:1\n48 bytes (dynamic,bounded)" }
   reason.clear();
   CHECK(bounded.worstCase({"k", "absent"}, reason).callGraphBytes == 48);
   CHECK(reason.empty());
+}
+
+// The targets' measured kernel costs (tools/calibrate-costs) price the calls they name.
+TEST_CASE("targets: kernel_costs price the kernels they name, the class tables the rest") {
+  const Target m4 = loadTarget("cortex-m4");
+  REQUIRE(m4.kernelCosts.count("es_conv2d_gemm_s8"));
+  Graph graph;
+  Value *input = graph.createValue("x", DType::Int8);
+  input->shape = Shape{1, 8, 10, 10};
+  Value *output = graph.createValue("y", DType::Int8);
+  output->shape = Shape{1, 16, 10, 10};
+  auto conv = std::make_unique<Node>();
+  conv->name = "conv";
+  conv->opType = "Conv";
+  Node *node = graph.appendNode(std::move(conv));
+  node->inputs.push_back(input);
+  node->outputs.push_back(output);
+  KernelCall call;
+  call.node = node;
+  call.result = output;
+  call.macs = 16 * 100 * 8 * 9;
+  call.kernelClass = "conv";
+  call.function = "es_conv2d_gemm_s8";
+  const Target::KernelCost &cost = m4.kernelCosts.at("es_conv2d_gemm_s8");
+  CHECK(estimateCycles(m4, Precision::Int8, call) ==
+        Approx(cost.perMac * call.macs + cost.perElement * 1600 + cost.fixed));
+  call.function = "es_not_calibrated_s8";
+  CHECK(estimateCycles(m4, Precision::Int8, call) ==
+        Approx(call.macs * m4.cyclesPerMac.at("int8").at("conv") + m4.callOverheadCycles));
+}
+
+TEST_CASE("targets: a negative kernel cost names its JSON path") {
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / "edgesplit-negative-cost.json";
+  nlohmann::json json = {{"schema", "edgesplit-target/1"}};
+  json["name"] = "t";
+  json["core"] = "c";
+  json["gcc_flags"] = nlohmann::json::array();
+  json["features"] = nlohmann::json::array();
+  for (const char *key : {"clock_mhz", "ram_kib", "flash_kib", "active_mw", "stack_bytes",
+                          "call_overhead_cycles"})
+    json[key] = 1;
+  json["cycles_per_mac"] = {{"int8", nlohmann::json::object()}, {"float32", nlohmann::json::object()}};
+  json["cycles_per_element"] = json["cycles_per_mac"];
+  json["kernel_costs"]["es_conv1d_s8"] = {{"per_mac", -1.0}, {"per_element", 0.0}, {"fixed", 0.0}};
+  std::ofstream(file) << json.dump();
+  CHECK_THROWS_WITH(loadTarget(file.string()),
+                    Catch::Matchers::Contains("/kernel_costs/es_conv1d_s8/per_mac must be >= 0"));
+  std::filesystem::remove(file);
 }
