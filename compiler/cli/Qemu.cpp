@@ -64,7 +64,7 @@ Target boardTarget(const std::string &targetName, const std::string &device) {
 fs::path buildBoardProgram(const fs::path &compiled, const std::string &device,
                            const Target &target,
                            const std::vector<std::pair<std::string, std::string>> &drivers,
-                           bool uart) {
+                           bool uart, bool layerMarks) {
   const std::string gcc = target.toolchain.prefix + "gcc";
   requireTool(gcc, target.toolchain.packages);
   const fs::path boards = fs::absolute(boardSupport(compiled));
@@ -86,7 +86,8 @@ fs::path buildBoardProgram(const fs::path &compiled, const std::string &device,
                               fmt::format("-DES_UART_BASE=0x{:08X}u", target.qemu->uartBase);
   const std::string strictCc = cc + " -std=c99 -Wall -Wextra -Werror -pedantic -DES_BOARD -I" +
                                shellQuote(sources.string()) + " -I" +
-                               shellQuote((sources / "runtime/include").string());
+                               shellQuote((sources / "runtime/include").string()) +
+                               (layerMarks ? " -DES_LAYER_MARKS" : "");
   std::string command = "set -e; cd " + shellQuote(build.string());
   std::vector<std::string> objects;
   auto compile = [&](const std::string &compiler, const fs::path &source) {

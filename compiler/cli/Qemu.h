@@ -20,11 +20,12 @@ Target boardTarget(const std::string &targetName, const std::string &device);
 
 // Cross-compiles OUTDIR/<device>/ plus `drivers` (file name, C text; ISO C99 like the generated
 // code) for `target`'s board into OUTDIR/.build/qemu-<device>/app.elf, with the UART driver when
-// `uart` (fleets). Rebuilds only when the sources or flags changed.
+// `uart` (fleets), with a marker after each layer when `layerMarks` (ES_LAYER_MARKS). Rebuilds
+// only when the sources or flags changed.
 std::filesystem::path buildBoardProgram(const std::filesystem::path &compiled,
                                         const std::string &device, const Target &target,
                                         const std::vector<std::pair<std::string, std::string>> &drivers,
-                                        bool uart);
+                                        bool uart, bool layerMarks = false);
 
 // The instruction-count plugin (targets/boards/qemu-insn-plugin.c) built for the host.
 std::filesystem::path buildInstructionPlugin(const std::filesystem::path &compiled);
@@ -55,6 +56,10 @@ struct BoardMeasurement {
   uint64_t instructionsPerInference = 0;
   std::optional<uint64_t> ioInstructionsPerSample;
   size_t samples = 0;
+  // The deepest stack an inference took, painted by the board (single-device runs).
+  std::optional<uint64_t> stackPeakBytes;
+  // With --per-layer: the median instructions of each layer (report.json's layers, in order).
+  std::vector<uint64_t> layerInstructions;
 };
 
 // Per complete sample of `stride` markers, the instructions from marker `from` to marker `to`.

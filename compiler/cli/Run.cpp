@@ -35,6 +35,7 @@ struct Options {
   bool raw = false;
   bool sanitize = false;
   bool qemu = false;
+  bool perLayer = false;
   std::vector<std::string> failed;
   std::vector<std::string> reboots;
   double replayRate = 0.0;
@@ -147,23 +148,46 @@ Json measurementJson(const std::string &device, const BoardMeasurement &measured
   entry["instructions_per_inference"] = measured.instructionsPerInference;
   if (measured.ioInstructionsPerSample)
     entry["io_instructions_per_sample"] = *measured.ioInstructionsPerSample;
+  if (measured.stackPeakBytes) entry["stack_peak_bytes"] = *measured.stackPeakBytes;
+  if (!measured.layerInstructions.empty()) entry["layer_instructions"] = measured.layerInstructions;
   return entry;
 }
 
-// The single-device driver marks each sample four times: before quantising the inputs, before
-// the inference, after it, and after dequantising the outputs.
+// The single-device driver marks each sample six times: before quantising the inputs, before
+// painting the stack, before the inference, after it, after recording the stack's depth, and
+// after dequantising the outputs; the painting and recording are counted in neither figure.
+// With --per-layer the model marks the end of each of its `layers` layers too (the last one's
+// is the inference's end, less the marker itself).
 BoardMeasurement measureInstructions(const Target &target, const fs::path &counts, size_t samples,
-                                     const std::string &device) {
+                                     const std::string &device, size_t layers) {
+  // With per-layer markers, one more after each of the `layers` layers, between the inference's.
+  const size_t marksPerSample = 6 + layers;
   const std::vector<uint64_t> marks = readMarkerCounts(counts);
-  if (marks.size() != 4 * samples)
+  if (marks.size() != marksPerSample * samples)
     fail("device '{}': the instruction-count plugin recorded {} markers for {} samples, "
          "expected {}; see {}",
-         device, marks.size(), samples, 4 * samples, counts.string());
+         device, marks.size(), samples, marksPerSample * samples, counts.string());
   std::vector<uint64_t> io;
-  for (size_t s = 0; s < samples; ++s)
-    io.push_back((marks[4 * s + 1] - marks[4 * s]) + (marks[4 * s + 3] - marks[4 * s + 2]));
-  return {target.name, target.qemu->machine, median(markerWindows(marks, 4, 1, 2)), median(io),
-          samples};
+  for (size_t s = 0; s < samples; ++s) {
+    const uint64_t *m = &marks[marksPerSample * s];
+    io.push_back((m[1] - m[0]) + (m[marksPerSample - 1] - m[marksPerSample - 2]));
+  }
+  BoardMeasurement measured{target.name, target.qemu->machine,
+                            median(markerWindows(marks, marksPerSample, 2, 3 + layers)),
+                            median(io), samples};
+  for (size_t layer = 0; layer < layers; ++layer)
+    measured.layerInstructions.push_back(
+        median(markerWindows(marks, marksPerSample, 2 + layer, 3 + layer)));
+  return measured;
+}
+
+// The deepest stack of an inference the board's painting saw (io/stack.txt), or nullopt when
+// the board wrote none.
+std::optional<uint64_t> readStackPeak(const fs::path &io) {
+  std::ifstream file(io / "stack.txt");
+  uint64_t bytes = 0;
+  if (file >> bytes) return bytes;
+  return std::nullopt;
 }
 
 // Adds each measured device's figures to report.json ("measured", beside the estimates), so
@@ -178,6 +202,7 @@ void recordMeasurements(const fs::path &reportPath, Json report,
     measured["board"] = it->second.board;
     measured["instructions_per_inference"] = it->second.instructionsPerInference;
     measured["samples"] = it->second.samples;
+    if (it->second.stackPeakBytes) measured["stack_peak_bytes"] = *it->second.stackPeakBytes;
     device["measured"] = std::move(measured);
   }
   const fs::path temporary = reportPath.string() + ".tmp";
@@ -461,6 +486,9 @@ void runCompiled(const Options &options) {
   if (faults && !fleet)
     failUsage("--fail, --reboot, --drop-rate, --corrupt-rate and --replay need a fleet (compiled "
               "with --topology) run as a whole (no --device)");
+  if (options.perLayer && report.contains("fleet"))
+    failUsage("--per-layer measures single-device compiles only; compile the model without "
+              "--topology to measure its layers");
   if (fleet) return runFleet(options, report);
   const Json *device = nullptr;
   std::vector<std::string> names;
@@ -495,15 +523,19 @@ void runCompiled(const Options &options) {
   fs::path io;
   if (options.qemu) {
     const Target target = boardTarget((*device)["target"], deviceName);
-    const fs::path elf = buildBoardProgram(compiled, deviceName, target, {{"driver.c", driver}}, false);
+    const fs::path elf = buildBoardProgram(compiled, deviceName, target, {{"driver.c", driver}},
+                                           false, options.perLayer);
     io = elf.parent_path() / "io";
     writeSampleFiles(io, samples, 0, ports.inputs.size());
     std::vector<std::string> args = {"run", options.raw ? "raw" : "float", std::to_string(samples.size())};
     for (size_t i = 0; i < ports.inputs.size(); ++i) args.push_back(fmt::format("input{}.bin", i));
     for (size_t i = 0; i < outputs.size(); ++i) args.push_back(fmt::format("output{}.bin", i));
     const fs::path plugin = buildInstructionPlugin(compiled);
+    fs::remove(io / "stack.txt");
     runOnBoard(target, deviceName, qemuCommand(target, elf, args, plugin, io / "counts.txt"), io);
-    measured = measureInstructions(target, io / "counts.txt", samples.size(), deviceName);
+    measured = measureInstructions(target, io / "counts.txt", samples.size(), deviceName,
+                                   options.perLayer ? (*device)["layers"].size() : 0);
+    measured->stackPeakBytes = readStackPeak(io);
   } else {
     const fs::path binary = buildHostProgram(compiled, deviceName, options.sanitize, largestPort(*device));
     io = binary.parent_path() / "io";
@@ -560,6 +592,10 @@ void registerRun(CLI::App &app) {
                     "Cross-compile for each device's target board and run under QEMU, counting "
                     "instructions")
       ->excludes("--sanitize");
+  command->add_flag("--per-layer", options->perLayer,
+                    "With --qemu: also count each layer's instructions (run.json's "
+                    "layer_instructions; the model is built with a marker after each layer)")
+      ->needs("--qemu");
   command->add_option("--fail", options->failed,
                       "Fleet: a sensor device that never sends (repeatable)");
   command->add_option("--reboot", options->reboots,

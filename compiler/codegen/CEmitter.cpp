@@ -252,6 +252,10 @@ private:
     out += "\n#include <stddef.h>\n";
     if (needsMath) out += "#include <math.h>\n";
     out += "#include <string.h>\n";
+    if (options_.callMasks.empty())
+      out += "\n#if defined(ES_BOARD) && defined(ES_LAYER_MARKS)\n#include \"board.h\"\n"
+             "#define ES_LAYER_MARK() ES_MARK()\n#else\n#define ES_LAYER_MARK() ((void)0)\n"
+             "#endif\n";
     out += fmt::format("\n/* Every activation, placed by the static memory planner: {} bytes "
                        "(lower bound {} bytes). */\n",
                        plan_.arenaBytes, plan_.lowerBoundBytes);
@@ -269,7 +273,10 @@ private:
     if (masked && options_.callMasks.size() != program_.calls.size())
       fail("internal error: {} call masks for {} calls", options_.callMasks.size(),
            program_.calls.size());
-    for (size_t k = 0; k < program_.calls.size(); ++k) {
+    // After each layer of a single-device program, a marker that `edgesplit run --qemu
+    // --per-layer` turns into the board's instruction-count marker; nothing otherwise.
+    const std::string layerMark = masked ? "" : "  ES_LAYER_MARK();\n";
+    for (size_t k = 0; k < program_.calls.size(); ++k, body += layerMark) {
       const KernelCall &call = program_.calls[k];
       std::vector<std::string> outputs;
       for (const Value *value : call.node->outputs)
@@ -522,6 +529,8 @@ std::string emitRunDriver(const std::string &device, size_t bufferFloats) {
 #include "board.h"
 #else
 #define ES_MARK() ((void)0)
+#define es_stack_paint() ((void)0)
+#define es_stack_record() ((void)0)
 #endif
 
 static float buffer[{3}];
@@ -552,7 +561,11 @@ int main(int argc, char **argv) {{
       {0}set_input_f32(i, buffer);
     }}
     ES_MARK();
+    es_stack_paint();
+    ES_MARK();
     {0}run();
+    ES_MARK();
+    es_stack_record();
     ES_MARK();
     for (i = 0; i < {1}OUTPUT_COUNT; ++i) {{
       size_t n = (size_t){0}output_size(i);

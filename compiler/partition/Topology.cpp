@@ -396,6 +396,9 @@ private:
       mergeTable(*value, pointer + "/cycles_per_mac", target.cyclesPerMac, target.name);
     if (const Json *value = find(costs, "cycles_per_element"))
       mergeTable(*value, pointer + "/cycles_per_element", target.cyclesPerElement, target.name);
+    // Figures the user measured on the device replace the target's QEMU calibration.
+    if (find(costs, "cycles_per_mac") || find(costs, "cycles_per_element"))
+      target.kernelCosts.clear();
   }
 
   // Only kernel classes the target already prices: a misspelt class would otherwise be

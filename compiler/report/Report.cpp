@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <sstream>
 
 namespace edgesplit {
@@ -42,13 +43,33 @@ std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &device
   for (const std::string &source : cSourcesIn(deviceDir)) command += " " + shellQuote(source);
   const std::filesystem::path elf = deviceDir.parent_path() / (".flash-" + device + ".elf");
   command += " -o " + shellQuote(elf.string());
+  // Per-function frames and call graphs, one file per source, in a folder of their own.
+  const std::filesystem::path stackDir = deviceDir.parent_path() / (".stack-" + device);
+  std::filesystem::remove_all(stackDir);
+  std::filesystem::create_directories(stackDir);
+  command += " -fstack-usage -fcallgraph-info=su -dumpdir " + shellQuote(stackDir.string() + "/");
   if (precision == Precision::Float32) command += " -lm";
   const bool linked = captureCommand(command).has_value();
   std::optional<std::string> size =
       linked ? captureCommand(shellQuote(target.toolchain.prefix + "size") + " --format=berkeley " +
                               shellQuote(elf.string()))
              : std::nullopt;
+  CallGraph graph;
+  if (size) {
+    for (const auto &entry : std::filesystem::directory_iterator(stackDir))
+      if (entry.path().extension() == ".ci") {
+        std::ifstream file(entry.path());
+        std::stringstream text;
+        text << file.rdbuf();
+        graph.addTranslationUnit(text.str());
+      }
+    if (std::optional<std::string> disassembly =
+            captureCommand(shellQuote(target.toolchain.prefix + "objdump") +
+                           " -d --no-show-raw-insn " + shellQuote(elf.string())))
+      graph.addMachineCalls(*disassembly);
+  }
   std::filesystem::remove(elf);
+  std::filesystem::remove_all(stackDir);
   if (!size) return std::nullopt;
   std::istringstream lines(*size);
   std::string header;
@@ -56,7 +77,37 @@ std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &device
   FlashMeasurement measured;
   int64_t bss = 0;
   if (!(lines >> measured.textBytes >> measured.dataBytes >> bss)) return std::nullopt;
+  // Every function the application may call: the deepest of their chains bounds the stack.
+  std::vector<std::string> roots = {prefix + "run"};
+  for (const char *api : {"init", "set_input_f32", "get_output_f32"}) roots.push_back(prefix + api);
+  for (const std::string &api : entryPoints) roots.push_back(prefix + api);
+  std::string unbounded;
+  StackEstimate stack = graph.worstCase(roots, unbounded);
+  if (unbounded.empty())
+    measured.stack = std::move(stack);
+  else
+    measured.stackUnbounded = unbounded;
   return measured;
+}
+
+int64_t deviceStackBytes(const Target &target, const std::optional<FlashMeasurement> &flash,
+                         std::string &method) {
+  if (flash && flash->stack) {
+    const StackEstimate &stack = *flash->stack;
+    method = fmt::format("call graph of the linked folder ({}): {} B + {} B interrupt margin",
+                         fmt::join(stack.deepestChain, " > "), stack.callGraphBytes,
+                         target.interruptStackBytes);
+    return stack.callGraphBytes + target.interruptStackBytes;
+  }
+  if (flash)
+    method = "the target's stack_bytes allowance: the call graph gives no bound (" +
+             flash->stackUnbounded + ")";
+  else if (target.gccFlags.empty())
+    method = "the target's stack_bytes allowance";
+  else
+    method = "the target's stack_bytes allowance: " + target.toolchain.prefix +
+             "gcc is not installed, so the code was not analysed";
+  return target.stackBytes;
 }
 
 ReportJson deviceReport(const DeviceReportInput &input) {
@@ -120,10 +171,13 @@ ReportJson deviceReport(const DeviceReportInput &input) {
     device["flash_method"] = "estimate: constants + 96 B per call + 4 KiB of kernels";
   }
   device["weights_bytes"] = program.constantBytes();
-  device["ram_bytes"] = plan.arenaBytes + target.stackBytes + input.staticBytes;
+  std::string stackMethod;
+  const int64_t stackBytes = deviceStackBytes(target, input.flash, stackMethod);
+  device["ram_bytes"] = plan.arenaBytes + stackBytes + input.staticBytes;
   device["arena_bytes"] = plan.arenaBytes;
   device["arena_lower_bound_bytes"] = plan.lowerBoundBytes;
-  device["stack_bytes_estimate"] = target.stackBytes;
+  device["stack_bytes_estimate"] = stackBytes;
+  device["stack_method"] = stackMethod;
   device["static_buffers_bytes"] = input.staticBytes;
   device["ram_limit_bytes"] = target.ramKib * 1024;
   device["flash_limit_bytes"] = target.flashKib * 1024;

@@ -5,6 +5,7 @@
 
 #include "codegen/Program.h"
 #include "memory/MemoryPlan.h"
+#include "report/StackUsage.h"
 #include "report/Target.h"
 #include "report/TextDocument.h"
 
@@ -20,9 +21,13 @@ using ReportJson = nlohmann::ordered_json;
 // Flash of a generated device folder as the target toolchain's size reports it (text + data of
 // the model linked with only what its API reaches), when the target has a cross toolchain and it
 // is installed; nullopt otherwise.
+// The same link, compiled with -fstack-usage -fcallgraph-info=su, also gives the deepest chain
+// of stack frames from the device's entry points (StackUsage.h), or why there is no bound.
 struct FlashMeasurement {
   int64_t textBytes = 0;
   int64_t dataBytes = 0;
+  std::optional<StackEstimate> stack;
+  std::string stackUnbounded; // why `stack` is absent
 };
 // `entryPoints`: more API functions (without the device prefix) the link keeps, e.g. a fleet
 // device's step function; `hooks`: functions the application supplies (a sensor's send hook),
@@ -43,6 +48,11 @@ struct DeviceReportInput {
 };
 
 ReportJson deviceReport(const DeviceReportInput &input);
+// A device's worst-case stack: the call graph's deepest chain (library functions included) + the
+// target's interrupt_stack_bytes when the folder was measured, else the target's stack_bytes
+// allowance; `method` says which, for the report.
+int64_t deviceStackBytes(const Target &target, const std::optional<FlashMeasurement> &flash,
+                         std::string &method);
 // Fails (naming the device, its needs and limits, and what to do) when a device's RAM or flash
 // exceeds its target's.
 void checkDeviceFits(const ReportJson &device, const std::string &modelPath);

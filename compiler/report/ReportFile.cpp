@@ -104,6 +104,7 @@ void checkReport(const ReportJson &report, const std::string &file) {
                   "ram_limit_bytes", "flash_limit_bytes", "macs", "est_cycles"},
                  Kind::Integer, at);
     check.field(device, "flash_measured", Kind::Boolean, at);
+    if (device.contains("stack_method")) check.field(device, "stack_method", Kind::String, at);
     check.fields(device, {"est_latency_us", "est_energy_uj"}, Kind::Number, at);
     if (device.contains("role")) check.field(device, "role", Kind::String, at);
     if (device.contains("sensor_groups")) check.strings(device, "sensor_groups", at);
@@ -112,6 +113,8 @@ void checkReport(const ReportJson &report, const std::string &file) {
       check.field(device["measured"], "board", Kind::String, at + ".measured");
       check.fields(device["measured"], {"instructions_per_inference", "samples"}, Kind::Integer,
                    at + ".measured");
+      if (device["measured"].contains("stack_peak_bytes"))
+        check.field(device["measured"], "stack_peak_bytes", Kind::Integer, at + ".measured");
     }
     check.objects(device, "layers", at, [&](const ReportJson &layer, const std::string &where) {
       check.fields(layer, {"node", "op", "kernel"}, Kind::String, where);

@@ -129,6 +129,14 @@ void deviceDetails(TextDocument &doc, const ReportJson &device) {
       {"energy (est.)", fmt::format("{} uJ", number(device, "est_energy_uj"))},
       {"instructions (measured)", measuredInstructions(device)},
   };
+  if (device.contains("stack_method"))
+    summary.rows.push_back({"stack", fmt::format("{} B: {}", integer(device, "stack_bytes_estimate"),
+                                                 text(device, "stack_method"))});
+  if (device.contains("measured") && device["measured"].contains("stack_peak_bytes"))
+    summary.rows.push_back(
+        {"stack (measured)", fmt::format("{} B painted peak of one inference ({})",
+                                         integer(device["measured"], "stack_peak_bytes"),
+                                         text(device["measured"], "board"))});
   doc.table(std::move(summary));
   TextTable layers;
   layers.header = {"node", "op", "kernel", "output", "MACs", "arena offset", "bytes",

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -14,6 +15,10 @@ namespace edgesplit {
 namespace {
 
 using Json = nlohmann::json;
+
+// Target files without interrupt_stack_bytes: a Cortex-M exception frame with the FPU's
+// registers (26 words = 104 B, plus 4 B of alignment) and a short handler's frame.
+constexpr int64_t kDefaultInterruptStackBytes = 128;
 
 class TargetReader {
 public:
@@ -124,9 +129,28 @@ public:
     target.flashKib = static_cast<int64_t>(positive(root_, "", "flash_kib"));
     target.activeMw = positive(root_, "", "active_mw");
     target.stackBytes = static_cast<int64_t>(positive(root_, "", "stack_bytes"));
+    target.interruptStackBytes =
+        root_.contains("interrupt_stack_bytes")
+            ? static_cast<int64_t>(positive(root_, "", "interrupt_stack_bytes"))
+            : kDefaultInterruptStackBytes;
     target.callOverheadCycles = positive(root_, "", "call_overhead_cycles");
     target.cyclesPerMac = table("cycles_per_mac");
     target.cyclesPerElement = table("cycles_per_element");
+    if (root_.contains("kernel_costs")) {
+      const Json &costs = field(root_, "", "kernel_costs", Json::value_t::object);
+      for (const auto &[kernel, fit] : costs.items()) {
+        const std::string at = "/kernel_costs/" + kernel;
+        if (!fit.is_object()) fail("{}: {} must be an object", source_, at);
+        Target::KernelCost cost;
+        for (auto [key, slot] : {std::pair{"per_mac", &cost.perMac},
+                                 std::pair{"per_element", &cost.perElement},
+                                 std::pair{"fixed", &cost.fixed}}) {
+          *slot = field(fit, at, key, Json::value_t::number_float).get<double>();
+          if (*slot < 0) fail("{}: {}/{} must be >= 0", source_, at, key);
+        }
+        target.kernelCosts[kernel] = cost;
+      }
+    }
     return target;
   }
 
@@ -184,13 +208,26 @@ double estimateCycles(const Target &target, Precision precision, const KernelCal
     return entry == byPrecision->second.end() ? 0.0 : entry->second;
   };
   double work = 0;
-  if (call.macs > 0) {
-    work = static_cast<double>(call.macs) * lookup(target.cyclesPerMac);
-  } else {
+  auto outputElements = [&] {
     int64_t elements = 0;
     for (const Value *output : call.node->outputs)
       if (output && output->shape) elements += numElements(*output->shape);
-    work = static_cast<double>(elements) * lookup(target.cyclesPerElement);
+    return static_cast<double>(elements);
+  };
+  if (auto measured = target.kernelCosts.find(call.function);
+      !call.isCopy && measured != target.kernelCosts.end()) {
+    const Value *first = call.node->input(0);
+    const double elements =
+        std::max(outputElements(), first && first->shape
+                                       ? static_cast<double>(numElements(*first->shape))
+                                       : 0.0);
+    const Target::KernelCost &cost = measured->second;
+    return cost.perMac * static_cast<double>(call.macs) + cost.perElement * elements + cost.fixed;
+  }
+  if (call.macs > 0) {
+    work = static_cast<double>(call.macs) * lookup(target.cyclesPerMac);
+  } else {
+    work = outputElements() * lookup(target.cyclesPerElement);
   }
   return work + target.callOverheadCycles;
 }

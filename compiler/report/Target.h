@@ -45,11 +45,23 @@ struct Target {
   int64_t ramKib = 0;
   int64_t flashKib = 0;
   double activeMw = 0;
-  int64_t stackBytes = 0;
+  int64_t stackBytes = 0; // the stack allowance when the generated code cannot be analysed
+  // Added to the stack computed from the code: what an interrupt taken at the deepest point
+  // pushes (exception frame and a short handler's own frame).
+  int64_t interruptStackBytes = 0;
   double callOverheadCycles = 0;
   // By precision name ("int8", "float32"), then by kernel class (KernelCall::kernelClass).
   std::map<std::string, std::map<std::string, double>> cyclesPerMac;
   std::map<std::string, std::map<std::string, double>> cyclesPerElement;
+  // Measured per kernel function (tools/calibrate-costs): cycles = perMac x MACs + perElement x
+  // elements + fixed, elements being the larger of the first input's and the outputs' element
+  // counts. Preferred over the class tables, which serve kernels not calibrated.
+  struct KernelCost {
+    double perMac = 0;
+    double perElement = 0;
+    double fixed = 0;
+  };
+  std::map<std::string, KernelCost> kernelCosts;
 };
 
 // `nameOrPath`: a built-in target name (targets/*.json compiled into edgesplit) or a path to a
@@ -57,8 +69,10 @@ struct Target {
 Target loadTarget(const std::string &nameOrPath);
 std::vector<std::string> builtinTargetNames();
 
-// Estimated cycles of one call: MACs (or output elements for MAC-free kernels) times the
-// target's figure for the call's kernel class, plus the per-call overhead.
+// Estimated cycles of one call: the target's measured kernel_costs for the call's kernel
+// function applied to its MACs and elements; for kernels without a
+// measurement, the work times the target's figure for the call's kernel class plus the per-call
+// overhead.
 double estimateCycles(const Target &target, Precision precision, const KernelCall &call);
 
 } // namespace edgesplit

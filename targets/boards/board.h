@@ -22,6 +22,11 @@
 #error "board.h: no instruction-count marker for this architecture"
 #endif
 
+/* Stack measurement by painting (board-startup.c): paint before a call, record after it; the
+ * deepest call recorded is written to stack.txt when the program exits. */
+void es_stack_paint(void);
+void es_stack_record(void);
+
 /* Blocking UART byte I/O. Receiving waits with WFI, so an idle instance costs the host no CPU. */
 void es_uart_init(void);
 void es_uart_write(const uint8_t *bytes, size_t length);

@@ -196,6 +196,90 @@ class InstructionCountTest(QemuCase):
         self.assertAlmostEqual((four - two) / (two - one), 2.0, delta=0.05)
 
 
+class StackTest(QemuCase):
+    """The report's stack, computed from the generated code's call graph, bounds the stack the
+    board paints during an inference and stays within 25 % of it plus the interrupt margin."""
+
+    def check_stack(self, name, model, inputs, compile_args, target="cortex-m4"):
+        out = self.tmp / f"{name}_{target}_stack"
+        result = self.compile(out, model, "--target", target, *compile_args)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        flags = [a for n, p in inputs.items() for a in ("--input", f"{n}={p}")]
+        result = run("run", out, *flags, "--qemu", "-o", self.tmp / f"{name}_{target}_run")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        device = json.loads((out / "report.json").read_text())["devices"][0]
+        run_json = json.loads((self.tmp / f"{name}_{target}_run" / "run.json").read_text())
+        peak = device["measured"]["stack_peak_bytes"]
+        self.assertEqual(run_json["devices"][0]["stack_peak_bytes"], peak)
+        margin = json.loads((SOURCE / "targets" / f"{target}.json").read_text())[
+            "interrupt_stack_bytes"]
+        estimate = device["stack_bytes_estimate"]
+        self.assertIn("call graph of the linked folder", device["stack_method"])
+        self.assertGreater(peak, 64)  # at least the run function's frame and a kernel's
+        self.assertGreaterEqual(estimate - margin, peak, device["stack_method"])
+        self.assertLessEqual(estimate - margin, 1.25 * peak, device["stack_method"])
+        self.assertEqual(device["ram_bytes"], device["arena_bytes"] + estimate)
+        shown = run("report", out, "--format", "md")
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        self.assertIn(f"{peak} B painted peak", shown.stdout)
+
+    def test_har_example(self):
+        inputs = {g: self.save_npy(f"{g}.npy", np.load(HAR / f"{g}.npy")[:2])
+                  for g in ("wrist_imu", "ankle_imu", "chest_imu")}
+        self.check_stack("har", HAR / "model.onnx", inputs,
+                         ["--calibration", HAR / "calibration.npz"])
+        self.check_stack("har_f32", HAR / "model.onnx", inputs, ["--precision", "float32"])
+
+    @unittest.skipUnless(REAL.is_dir(), f"{REAL} is absent (a plain clone): real models skipped")
+    def test_mnist(self):
+        model_dir = REAL / "mnist-8"
+        x = load_tensor_proto(model_dir / "test_data_set_0" / "input_0.pb")
+        inputs = {model_input(model_dir): self.save_npy("mnist.npy", x)}
+        self.check_stack("mnist", model_dir / "model.onnx", inputs, ["--precision", "float32"])
+        self.check_stack("mnist", model_dir / "model.onnx", inputs, ["--precision", "float32"],
+                         target="riscv32")
+
+
+class PerLayerCostTest(QemuCase):
+    """run --qemu --per-layer counts each layer, and the report's per-layer estimates, from the
+    targets' measured kernel_costs (tools/calibrate-costs), follow those counts."""
+
+    def test_har_example_on_cortex_m4(self):
+        inputs = {g: self.save_npy(f"{g}.npy", np.load(HAR / f"{g}.npy")[:1])
+                  for g in ("wrist_imu", "ankle_imu", "chest_imu")}
+        flags = [a for n, p in inputs.items() for a in ("--input", f"{n}={p}")]
+        for precision in ("int8", "float32"):
+            with self.subTest(precision=precision):
+                out = self.tmp / f"har_layers_{precision}"
+                args = (["--calibration", HAR / "calibration.npz"] if precision == "int8"
+                        else ["--precision", "float32"])
+                result = self.compile(out, HAR / "model.onnx", "--target", "cortex-m4", *args)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                result = run("run", out, *flags, "--qemu", "--per-layer", "-o",
+                             self.tmp / f"har_layers_{precision}_run")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                measured = json.loads((self.tmp / f"har_layers_{precision}_run" / "run.json")
+                                      .read_text())["devices"][0]
+                layers = json.loads((out / "report.json").read_text())["devices"][0]["layers"]
+                counts = measured["layer_instructions"]
+                self.assertEqual(len(counts), len(layers))
+                # The layers make up the inference: the per-layer markers add one instruction each.
+                self.assertAlmostEqual(sum(counts), measured["instructions_per_inference"],
+                                       delta=len(layers) + 1)
+                errors = [abs(layer["est_cycles"] - count) / count
+                          for layer, count in zip(layers, counts)
+                          if layer["kernel"] not in ("view", "memcpy")]
+                # docs/performance.md "Per-layer estimates" has the spread; the goal is 15 %.
+                self.assertLessEqual(float(np.median(errors)), 0.15, errors)
+                self.assertLessEqual(max(errors), 0.35, errors)
+
+    def test_per_layer_needs_qemu(self):
+        result = run("run", self.tmp / "absent", "--input", "x=x.npy", "--per-layer", "-o",
+                     self.tmp / "out")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--per-layer requires --qemu", result.stderr)
+
+
 class BoardSupportTest(unittest.TestCase):
     """A fault exits QEMU with 128 + the exception number (trap cause) instead of hanging it."""
 
