@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -50,15 +51,18 @@ private:
 };
 
 struct LinkCounters {
-  uint64_t sent = 0, bytes = 0, dropped = 0, corrupted = 0;
+  uint64_t sent = 0, bytes = 0, dropped = 0, corrupted = 0, replayed = 0;
 };
 
 struct Instance {
   std::string name;
   Target target;
-  fs::path io, socket;
+  fs::path io, socket, elf;
   int listening = -1, connection = -1;
   pid_t pid = -1;
+  // The driver's arguments for a boot (0 first) starting at a sample.
+  std::function<std::vector<std::string>(size_t boot, long first)> arguments;
+  std::vector<fs::path> counts; // the instruction-count plugin's file of each boot so far
 };
 
 // Owns the QEMU processes, sockets and socket folder: whatever happens, nothing outlives the run.
@@ -160,6 +164,28 @@ void awaitExit(Instance &instance) {
   checkBoardExit(instance.target, instance.name, status, instance.io);
 }
 
+// Starts the device's next boot at sample `first`; its earlier boots are its epoch store.
+void boot(Instance &instance, long first, const fs::path &plugin) {
+  const size_t boots = instance.counts.size();
+  const fs::path counts =
+      instance.io / (boots == 0 ? std::string("counts.txt") : fmt::format("counts.boot{}.txt", boots));
+  instance.counts.push_back(counts);
+  launch(instance, qemuCommand(instance.target, instance.elf, instance.arguments(boots, first),
+                               plugin, counts, instance.socket));
+}
+
+// `edgesplit run --reboot`: the hub stops the device where it waits for its next sample (so its
+// files are complete) and starts it afresh from that sample, with nothing kept in RAM.
+void reboot(Instance &instance, long sample, const fs::path &plugin) {
+  const uint8_t stop[3] = {0, 0, kBoardStopLink};
+  writeAll(instance, stop, sizeof stop);
+  awaitExit(instance);
+  ::close(instance.connection);
+  instance.connection = -1;
+  boot(instance, sample, plugin);
+  accept(instance);
+}
+
 const Json &deviceJson(const Json &report, const std::string &name) {
   for (const Json &device : report["devices"])
     if (device["name"] == name) return device;
@@ -171,10 +197,13 @@ const Json &deviceJson(const Json &report, const std::string &name) {
 FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
                                const std::vector<FleetSimDevice> &sensors,
                                const FleetSimDevice &aggregator, const std::vector<long> &failFrom,
+                               const std::vector<long> &rebootAt,
                                const std::vector<std::vector<Tensor>> &samples,
                                const FleetFaults &faults) {
   const size_t links = report["fleet"]["link_count"].get<size_t>();
+  if (links >= 0x80) fail("the QEMU fleet hub supports up to 127 links; {} has {}", compiled.string(), links);
   const Json &heads = report["heads"];
+  const long sampleCount = static_cast<long>(samples.size());
   Fleet fleet;
   char socketTemplate[] = "/tmp/edgesplit-uart-XXXXXX"; // unix socket paths must stay short
   if (!::mkdtemp(socketTemplate)) fail("cannot create a folder for the UART sockets in /tmp");
@@ -186,7 +215,6 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
   std::vector<const FleetSimDevice *> devices;
   for (const FleetSimDevice &sensor : sensors) devices.push_back(&sensor);
   devices.push_back(&aggregator);
-  std::vector<std::string> commands;
   for (const FleetSimDevice *device : devices) {
     const bool isAggregator = device == &aggregator;
     const Json &json = deviceJson(report, device->name);
@@ -196,68 +224,124 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
     const std::string driver = isAggregator
                                    ? emitBoardAggregatorDriver(aggregator, links, largestPort(json))
                                    : emitBoardSensorDriver(*device);
-    const fs::path elf =
+    instance.elf =
         buildBoardProgram(compiled, device->name, instance.target, {{"driver.c", driver}}, true);
-    instance.io = elf.parent_path() / "io";
+    instance.io = instance.elf.parent_path() / "io";
     writeSampleFiles(instance.io, samples, port, device->inputElements.size());
-    std::vector<std::string> args;
-    if (isAggregator)
-      args = {"aggregator", faults.raw ? "raw" : "float", std::to_string(samples.size()),
-              "stats.txt"};
-    else
-      args = {"sensor", std::to_string(samples.size())};
+    std::vector<std::string> inputs;
     for (size_t i = 0; i < device->inputElements.size(); ++i, ++port)
-      args.push_back(fmt::format("input{}.bin", i));
+      inputs.push_back(fmt::format("input{}.bin", i));
+    const std::string count = std::to_string(samples.size());
     if (isAggregator)
-      for (size_t h = 0; h < heads.size(); ++h) args.push_back(fmt::format("head{}.bin", h));
+      instance.arguments = [inputs, count, raw = faults.raw,
+                            headCount = heads.size()](size_t boot, long first) {
+        std::vector<std::string> args = {"aggregator", raw ? "raw" : "float", count,
+                                         std::to_string(first), std::to_string(boot),
+                                         fmt::format("stats.boot{}.txt", boot)};
+        args.insert(args.end(), inputs.begin(), inputs.end());
+        for (size_t h = 0; h < headCount; ++h) args.push_back(fmt::format("head{}.boot{}.bin", h, boot));
+        return args;
+      };
+    else
+      instance.arguments = [inputs, count](size_t boot, long first) {
+        std::vector<std::string> args = {"sensor", count, std::to_string(first), std::to_string(boot)};
+        args.insert(args.end(), inputs.begin(), inputs.end());
+        return args;
+      };
     instance.socket = fleet.socketDir / fmt::format("uart{}", fleet.instances.size());
-    commands.push_back(qemuCommand(instance.target, elf, args, plugin,
-                                   instance.io / "counts.txt", instance.socket));
     fleet.instances.push_back(std::move(instance));
   }
-  for (size_t d = 0; d < fleet.instances.size(); ++d) {
-    listenOn(fleet.instances[d]);
-    launch(fleet.instances[d], commands[d]);
+  for (Instance &instance : fleet.instances) {
+    listenOn(instance);
+    boot(instance, 0, plugin);
   }
   for (Instance &instance : fleet.instances) accept(instance);
 
-  // The hub: per sample, each live sensor's frames in device order through the fault injector
-  // to the aggregator, then the sample's end.
+  // The hub, per sample: restarts, the aggregator's round (its beacons to their sensors, the
+  // round to every sensor), each live sensor's frames in device order through the fault injector
+  // (and an attacker's replays of recorded frames) to the aggregator, then the sample's end; the
+  // random stream is drawn from as the host simulator draws from it.
   Instance &hub = fleet.instances.back();
   FaultInjector injector(faults);
   std::vector<LinkCounters> counters(links + 1);
   std::vector<uint8_t> payload(65536);
-  for (long s = 0; s < static_cast<long>(samples.size()); ++s) {
+  constexpr size_t kCaptured = 64, kCapturedBytes = 1024;
+  struct Captured {
+    std::vector<uint8_t> bytes;
+    uint8_t link = 0;
+  };
+  std::vector<Captured> captured(kCaptured);
+  uint64_t capturedCount = 0;
+  auto relay = [&](uint8_t link, const uint8_t *frame, size_t length) {
+    const uint8_t header[3] = {static_cast<uint8_t>(length & 0xFF), static_cast<uint8_t>(length >> 8), link};
+    writeAll(hub, header, sizeof header);
+    writeAll(hub, frame, length);
+  };
+  auto transmit = [&](uint8_t link, size_t length) {
+    if (faults.replayRate > 0 && capturedCount > 0 && injector.uniform() < faults.replayRate) {
+      const Captured &replay = captured[injector.next() % std::min<uint64_t>(capturedCount, kCaptured)];
+      ++counters[replay.link].replayed;
+      if (!replay.bytes.empty()) relay(replay.link | 0x80, replay.bytes.data(), replay.bytes.size());
+    }
+    Captured &record = captured[capturedCount++ % kCaptured];
+    if (faults.replayRate > 0 && length <= kCapturedBytes) {
+      record.bytes.assign(payload.begin(), payload.begin() + static_cast<long>(length));
+      record.link = link;
+    }
+    LinkCounters &counter = counters[link];
+    ++counter.sent;
+    counter.bytes += length;
+    if (injector.uniform() < faults.dropRate) {
+      ++counter.dropped;
+      return;
+    }
+    if (injector.uniform() < faults.corruptRate) {
+      const size_t at = injector.next() % length;
+      payload[at] ^= static_cast<uint8_t>(1u + injector.next() % 255u);
+      ++counter.corrupted;
+    }
+    relay(link, payload.data(), length);
+  };
+  for (long s = 0; s < sampleCount; ++s) {
     for (size_t d = 0; d < sensors.size(); ++d) {
       Instance &sensor = fleet.instances[d];
-      if (failFrom[d] >= 0 && s >= failFrom[d]) {
-        if (sensor.pid > 0) { // killed mid-run, whatever it had queued is lost with it
-          ::kill(sensor.pid, SIGKILL);
-          ::waitpid(sensor.pid, nullptr, 0);
-          sensor.pid = -1;
-        }
-        continue;
+      if (failFrom[d] >= 0 && s >= failFrom[d] && sensor.pid > 0) {
+        // killed mid-run, whatever it had queued is lost with it
+        ::kill(sensor.pid, SIGKILL);
+        ::waitpid(sensor.pid, nullptr, 0);
+        sensor.pid = -1;
       }
+    }
+    for (size_t d = 0; d < fleet.instances.size(); ++d)
+      if (rebootAt[d] == s && fleet.instances[d].pid > 0) reboot(fleet.instances[d], s, plugin);
+
+    const uint8_t start[3] = {0, 0, 0};
+    writeAll(hub, start, sizeof start);
+    for (;;) {
+      uint8_t header[3];
+      readExactly(hub, header, sizeof header, s);
+      const size_t length = header[0] | size_t(header[1]) << 8;
+      readExactly(hub, payload.data(), length, s);
+      for (size_t d = 0; d < sensors.size(); ++d) {
+        Instance &sensor = fleet.instances[d];
+        if (sensor.pid <= 0 ||
+            (header[2] != kBoardRoundLink && sensors[d].link != static_cast<int>(header[2])))
+          continue;
+        writeAll(sensor, header, sizeof header);
+        writeAll(sensor, payload.data(), length);
+      }
+      if (header[2] == kBoardRoundLink) break;
+    }
+    for (size_t d = 0; d < sensors.size(); ++d) {
+      Instance &sensor = fleet.instances[d];
+      if (sensor.pid <= 0) continue;
       for (;;) {
         uint8_t header[3];
         readExactly(sensor, header, sizeof header, s);
         const size_t length = header[0] | size_t(header[1]) << 8;
         if (length == 0) break;
         readExactly(sensor, payload.data(), length, s);
-        LinkCounters &link = counters[std::min<size_t>(header[2], links)];
-        ++link.sent;
-        link.bytes += length;
-        if (injector.uniform() < faults.dropRate) {
-          ++link.dropped;
-          continue;
-        }
-        if (injector.uniform() < faults.corruptRate) {
-          const size_t at = injector.next() % length;
-          payload[at] ^= static_cast<uint8_t>(1u + injector.next() % 255u);
-          ++link.corrupted;
-        }
-        writeAll(hub, header, sizeof header);
-        writeAll(hub, payload.data(), length);
+        transmit(static_cast<uint8_t>(std::min<size_t>(header[2], links)), length);
       }
     }
     const uint8_t end[3] = {0, 0, 0};
@@ -266,29 +350,67 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
   for (Instance &instance : fleet.instances)
     if (instance.pid > 0) awaitExit(instance);
 
-  // Statistics as the host simulator prints them: the aggregator's lines, with each link's
-  // line completed by the hub's counts.
+  // Statistics as the host simulator prints them: the aggregator's sample lines of every boot;
+  // each link's line from the hub's counts and the aggregator's, summed over its boots, as are
+  // the receiver's counters (kept across restarts on the host).
   FleetOnBoards result;
   result.io = hub.io;
-  std::istringstream lines(readText(hub.io / "stats.txt"));
-  for (std::string line; std::getline(lines, line);) {
-    size_t link = 0;
-    unsigned long rejected = 0;
-    if (std::sscanf(line.c_str(), "link %zu rejected %lu", &link, &rejected) == 2 && link < links) {
-      const LinkCounters &c = counters[link];
-      line = fmt::format("link {} sent {} bytes {} dropped {} corrupted {} rejected {}", link,
-                         c.sent, c.bytes, c.dropped, c.corrupted, rejected);
+  std::vector<uint64_t> rejected(links, 0), replaysAccepted(links, 0);
+  std::vector<std::pair<std::string, uint64_t>> receiver;
+  for (size_t b = 0; b < hub.counts.size(); ++b) {
+    std::istringstream lines(readText(hub.io / fmt::format("stats.boot{}.txt", b)));
+    for (std::string line; std::getline(lines, line);) {
+      size_t link = 0;
+      unsigned long linkRejected = 0, linkReplays = 0;
+      if (std::sscanf(line.c_str(), "link %zu rejected %lu replayed_accepted %lu", &link,
+                      &linkRejected, &linkReplays) == 3) {
+        if (link < links) {
+          rejected[link] += linkRejected;
+          replaysAccepted[link] += linkReplays;
+        }
+      } else if (line.rfind("receiver ", 0) == 0) {
+        std::istringstream words(line.substr(9));
+        std::string key;
+        uint64_t value = 0;
+        for (size_t k = 0; words >> key >> value; ++k) {
+          if (k == receiver.size()) receiver.emplace_back(key, 0);
+          receiver[k].second += value;
+        }
+      } else {
+        result.stats += line + "\n";
+      }
     }
-    result.stats += line + "\n";
+  }
+  for (size_t link = 0; link < links; ++link) {
+    const LinkCounters &c = counters[link];
+    result.stats += fmt::format("link {} sent {} bytes {} dropped {} corrupted {} rejected {}", link,
+                                c.sent, c.bytes, c.dropped, c.corrupted, rejected[link]);
+    if (faults.replayRate > 0)
+      result.stats += fmt::format(" replayed {} replayed_accepted {}", c.replayed, replaysAccepted[link]);
+    result.stats += "\n";
+  }
+  if (!receiver.empty()) {
+    result.stats += "receiver";
+    for (const auto &[key, value] : receiver) result.stats += fmt::format(" {} {}", key, value);
+    result.stats += "\n";
+  }
+  // Each head's rows: those of every boot, in order.
+  for (size_t h = 0; h < heads.size(); ++h) {
+    std::string rows;
+    for (size_t b = 0; b < hub.counts.size(); ++b)
+      rows += readText(hub.io / fmt::format("head{}.boot{}.bin", h, b));
+    std::ofstream(hub.io / fmt::format("head{}.bin", h), std::ios::binary) << rows;
   }
   for (size_t d = 0; d < fleet.instances.size(); ++d) {
     const Instance &instance = fleet.instances[d];
-    const fs::path counts = instance.io / "counts.txt";
     // A sensor killed at its first sample may be gone before its plugin opened the file.
-    const bool killed = d < sensors.size() && failFrom[d] >= 0 &&
-                        failFrom[d] < static_cast<long>(samples.size());
-    if (killed && !fs::exists(counts)) continue;
-    const std::vector<uint64_t> steps = markerWindows(readMarkerCounts(counts), 2, 0, 1);
+    const bool killed = d < sensors.size() && failFrom[d] >= 0 && failFrom[d] < sampleCount;
+    std::vector<uint64_t> steps;
+    for (const fs::path &counts : instance.counts) {
+      if (killed && !fs::exists(counts)) continue;
+      const std::vector<uint64_t> boot = markerWindows(readMarkerCounts(counts), 2, 0, 1);
+      steps.insert(steps.end(), boot.begin(), boot.end());
+    }
     if (steps.empty()) continue; // failed before its first sample
     result.measured[instance.name] = {instance.target.name, instance.target.qemu->machine,
                                       median(steps), std::nullopt, steps.size()};

@@ -1,6 +1,8 @@
 // A compiled fleet on emulated boards: one QEMU instance per device, their UARTs joined by a hub
 // in this process that relays the generated frames through the same seeded fault injector as
-// the host simulator, and kills a device at the sample `--fail DEVICE@SAMPLE` names.
+// the host simulator (drops, corruption, replays of recorded frames), relays the aggregator's
+// beacons to the sensors, kills a device at the sample `--fail DEVICE@SAMPLE` names and
+// restarts one at the sample `--reboot DEVICE@SAMPLE` names.
 #pragma once
 
 #include "cli/Qemu.h"
@@ -19,7 +21,7 @@ namespace edgesplit::cli {
 struct FleetFaults {
   bool raw = false;
   uint64_t seed = 1;
-  double dropRate = 0, corruptRate = 0;
+  double dropRate = 0, corruptRate = 0, replayRate = 0;
 };
 
 struct FleetOnBoards {
@@ -29,11 +31,13 @@ struct FleetOnBoards {
 };
 
 // `samples[s]` holds the sensors' inputs in order, then the aggregator's own; `failFrom` per
-// sensor the first sample it no longer sends (-1: never).
+// sensor the first sample it no longer sends (-1: never); `rebootAt` per device, sensors then
+// the aggregator, the sample before which its QEMU instance restarts (-1: never).
 FleetOnBoards runFleetOnBoards(const std::filesystem::path &compiled,
                                const nlohmann::ordered_json &report,
                                const std::vector<FleetSimDevice> &sensors,
                                const FleetSimDevice &aggregator, const std::vector<long> &failFrom,
+                               const std::vector<long> &rebootAt,
                                const std::vector<std::vector<Tensor>> &samples,
                                const FleetFaults &faults);
 

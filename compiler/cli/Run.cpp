@@ -348,8 +348,6 @@ void runFleet(const Options &options, const Json &report) {
                 fmt::join(deviceNames, ", "));
     rebootAt[it == sensors.end() ? sensors.size() : size_t(it - sensors.begin())] = from;
   }
-  if (options.qemu && (!options.reboots.empty() || options.replayRate > 0))
-    failUsage("--reboot and --replay run on the host simulator only (not with --qemu)");
 
   const llvm::StringMap<Tensor> arrays = readInputArrays(options);
   const std::vector<std::vector<Tensor>> samples = splitSamples(ports, arrays);
@@ -364,8 +362,8 @@ void runFleet(const Options &options, const Json &report) {
   std::map<std::string, BoardMeasurement> measured;
   if (options.qemu) {
     const FleetOnBoards run = runFleetOnBoards(
-        compiled, report, sensors, aggregator, failFrom, samples,
-        {options.raw, options.seed, options.dropRate, options.corruptRate});
+        compiled, report, sensors, aggregator, failFrom, rebootAt, samples,
+        {options.raw, options.seed, options.dropRate, options.corruptRate, options.replayRate});
     io = run.io;
     statsText = run.stats;
     measured = run.measured;

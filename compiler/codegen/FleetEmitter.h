@@ -104,12 +104,21 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
 
 // The same fleet as one program per device on QEMU boards, joined through their UARTs by the
 // hub of `edgesplit run --qemu`. Each message on a UART is a 3-byte header (payload length,
-// little-endian 16 bits; link id) and the frame; length 0 ends a sample.
-// A sensor: `sensor SAMPLES IN...` steps on every sample and sends its frames and an end.
+// little-endian 16 bits; link id) and the payload. Per sample the hub starts the aggregator
+// (length 0), which opens a round: its beacons (to a link's sensor), then the round number
+// (link kBoardRoundLink, 4 bytes little-endian); the hub relays both to the sensors, relays
+// their frames to the aggregator (replayed ones with link | 0x80) and ends the sample
+// (length 0). kBoardStopLink, in place of a sample's start, stops a device for a restart.
+constexpr unsigned kBoardRoundLink = 0xFF, kBoardStopLink = 0xFE;
+// A sensor: `sensor SAMPLES FIRST BOOTS IN...` reads every sample and, from sample FIRST on,
+// steps on the round it is sent and sends its frames and an end. BOOTS: its earlier boots (the
+// epoch store its flash would keep).
 std::string emitBoardSensorDriver(const FleetSimDevice &sensor);
-// The aggregator: `aggregator raw|float SAMPLES STATS IN... OUT...` feeds the frames it
-// receives to <agg>_on_frame until a sample's end, predicts, and writes outputs and statistics
-// as the host simulator does. `bufferFloats`: the largest port's element count.
+// The aggregator: `aggregator raw|float SAMPLES FIRST BOOTS STATS IN... OUT...` from sample
+// FIRST on feeds the frames it receives to <agg>_on_frame until a sample's end, predicts, and
+// writes outputs and statistics as the host simulator does (its link lines: rejected and
+// replayed_accepted counts only, the hub completes them). `bufferFloats`: the largest port's
+// element count.
 std::string emitBoardAggregatorDriver(const FleetSimDevice &aggregator, size_t linkCount,
                                       size_t bufferFloats);
 

@@ -14,7 +14,7 @@ import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "cli"))
-from helpers import SHARED, SOURCE, CliTestCase, load_tensor_proto, run  # noqa: E402
+from helpers import SHARED, SOURCE, CliTestCase, load_tensor_proto, run, write_keys  # noqa: E402
 
 REAL = SHARED / "real-models"
 HAR = SOURCE / "examples" / "har"
@@ -318,7 +318,9 @@ class BoardSupportTest(unittest.TestCase):
 
 
 class FleetOnBoardsTest(QemuCase):
-    """The HAR fleet as four QEMU instances equals the host fleet, also when a device dies."""
+    """The HAR fleet, compiled with a fresh master key, as four QEMU instances (the hub relaying
+    the aggregator's beacons) equals the host fleet, also when a device dies, reboots, or an
+    attacker replays frames."""
 
     @classmethod
     def setUpClass(cls):
@@ -326,20 +328,22 @@ class FleetOnBoardsTest(QemuCase):
         shared = pathlib.Path(cls._shared.name)
         cls.fleet = shared / "fleet"
         result = run("compile", HAR / "model.onnx", "--topology", HAR / "topology.json",
-                     "--calibration", HAR / "calibration.npz", "-o", cls.fleet)
+                     "--calibration", HAR / "calibration.npz",
+                     "--keys", write_keys(shared / "keys.json"), "-o", cls.fleet)
         assert result.returncode == 0, result.stderr
-        cls.inputs = {}
+        cls.inputs, cls.long_inputs = {}, {}
         for group in ("wrist_imu", "ankle_imu", "chest_imu"):
-            path = shared / f"{group}.npy"
-            np.save(path, np.load(HAR / f"{group}.npy")[:6])
-            cls.inputs[group] = path
+            for inputs, count in ((cls.inputs, 6), (cls.long_inputs, 10)):
+                path = shared / f"{group}_{count}.npy"
+                np.save(path, np.load(HAR / f"{group}.npy")[:count])
+                inputs[group] = path
 
     @classmethod
     def tearDownClass(cls):
         cls._shared.cleanup()
 
-    def check(self, *faults):
-        host, board = self.run_both(self.fleet, self.inputs, *faults)
+    def check(self, *faults, inputs=None):
+        host, board = self.run_both(self.fleet, inputs or self.inputs, *faults)
         host_run, board_run = self.assert_same_outputs(host, board)
         self.assertEqual(board_run["mode"], "qemu-fleet")
         for key in ("per_sample", "heads_run", "links", "receiver"):
@@ -373,7 +377,27 @@ class FleetOnBoardsTest(QemuCase):
     def test_lossy_links_fault_the_same_frames_as_on_the_host(self):
         board_run = self.check("--drop-rate", "0.2", "--corrupt-rate", "0.2", "--seed", "5")
         self.assertGreater(sum(link["frames_dropped"] for link in board_run["links"]), 0)
-        self.assertGreater(board_run["receiver"]["bad_crc"], 0)
+        self.assertGreater(board_run["receiver"]["bad_auth"], 0)  # keyed links: the tag catches it
+
+    def test_a_rebooted_sensor_rejoins_as_on_the_host(self):
+        """Issue 17: the wrist's QEMU restarts before sample 5 (its RAM lost) and takes the next
+        beacon: the full head runs on every sample from index 7 on."""
+        board_run = self.check("--reboot", "wrist@5", inputs=self.long_inputs)
+        self.assertEqual(board_run["reboots"], ["wrist@5"])
+        heads = [s["head"] for s in board_run["per_sample"]]
+        self.assertEqual(len(heads), 10)
+        self.assertEqual(heads[7:], ["activity_wrist_ankle_chest"] * 3)
+
+    def test_a_rebooted_aggregator_and_replayed_frames_count_as_on_the_host(self):
+        """The hub restarts at sample 3 under a new epoch (its flash's boot count); the frames an
+        attacker re-sends are counted per link, and the replays of rounds already received are
+        rejected by both the host and the boards."""
+        board_run = self.check("--reboot", "hub@3", "--reboot", "ankle@2", "--replay", "0.3",
+                               "--seed", "3")
+        self.assertGreater(sum(link["frames_replayed"] for link in board_run["links"]), 0)
+        self.assertGreater(board_run["receiver"]["stale"] + board_run["receiver"]["duplicate"], 0)
+        heads = [s["head"] for s in board_run["per_sample"]]
+        self.assertEqual(heads[3:], ["activity_wrist_ankle_chest"] * 3)
 
     def test_fleet_with_riscv32_devices_equals_host_fleet(self):
         """RISC-V sensors and hub (the NS16550A UART both ways) beside a Cortex-M4 sensor."""
