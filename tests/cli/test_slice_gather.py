@@ -18,7 +18,8 @@ class SliceGatherTest(OpCodegenCase):
         self.check_int8(name, min_exact=1.0, float_lsb=0.5)
 
     def test_slice_with_opset_9_attributes(self):
-        self.check("slice_9")
+        # int8 runs the same kernel (below); opset 9 has no --emit-qdq file to compare with.
+        self.check_float32("slice_9", tolerance=1e-6)
 
     def test_slice_and_gather_with_constant_inputs(self):
         # Slice: negative steps, clamped ends; Gather: scalar, vector and 2-D indices.
