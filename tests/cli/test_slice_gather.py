@@ -52,7 +52,8 @@ class SliceGatherTest(OpCodegenCase):
         model = onnx.load(MODELS / "slice_gather_13.onnx")
         picks = next(t for t in model.graph.initializer if t.name == "picks")
         model.graph.initializer.remove(picks)
-        model.graph.input.append(helper.make_tensor_value_info("picks", onnx.TensorProto.INT64, [8]))
+        model.graph.input.append(
+            helper.make_tensor_value_info("picks", onnx.TensorProto.INT64, [8]))
         result = self.compile_float32(model, "runtime_indices")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("Gather_4", result.stderr)

@@ -104,7 +104,8 @@ std::string runCase(const fs::path &caseDir, const Tolerance &tol, bool codegen)
       if (!parameter) continue;
       input->constant = std::make_shared<const Tensor>(inputs[0][i]);
       graph->inputs.erase(graph->inputs.begin() + static_cast<std::ptrdiff_t>(i));
-      for (std::vector<Tensor> &set : inputs) set.erase(set.begin() + static_cast<std::ptrdiff_t>(i));
+      for (std::vector<Tensor> &set : inputs)
+        set.erase(set.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
   normalizeGraph(*graph);

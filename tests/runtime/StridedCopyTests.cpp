@@ -48,7 +48,8 @@ template <typename T> void checkRandomSlices() {
     strides[3] = 1;
     for (int axis = 2; axis >= 0; --axis) strides[axis] = strides[axis + 1] * shape[axis + 1];
     std::vector<T> input(static_cast<size_t>(strides[0] * shape[0]));
-    for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<T>(static_cast<int>(i % 251) - 125);
+    for (size_t i = 0; i < input.size(); ++i)
+      input[i] = static_cast<T>(static_cast<int>(i % 251) - 125);
 
     std::array<std::vector<int32_t>, 4> positions;
     es_strided_copy_params_t p{};
