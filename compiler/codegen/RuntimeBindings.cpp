@@ -123,6 +123,10 @@ CInit describe(const es_concat_s8_input_t &p) {
 CInit describe(const es_concat_s8_params_t &p) {
   return CInit::fields({F(outer), F(inner), F(input_count), F(inputs), F(output_zp)});
 }
+CInit describe(const es_strided_copy_params_t &p) {
+  return CInit::fields(
+      {F(shape), F(in_offset), F(in_strides), F(out_offset), F(out_strides)});
+}
 CInit describe(const es_pad_s8_params_t &p) {
   return CInit::fields({F(mode), F(in_shape), F(pads_begin), F(pads_end), F(value)});
 }

@@ -20,6 +20,7 @@ template <typename T> struct CTypeName;
 
 #define ES_RUNTIME_STRUCTS(X)                                                                      \
   X(es_requant_t)                                                                                  \
+  X(es_strided_copy_params_t)                                                                      \
   X(es_conv2d_s8_params_t)                                                                         \
   X(es_conv1d_s8_params_t)                                                                         \
   X(es_depthwise_conv3x3_s8_params_t)                                                              \

@@ -95,6 +95,39 @@ void kernelShape4D(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape,
   }
 }
 
+void lowerStridedCopy(LowerContext &ctx, llvm::ArrayRef<int64_t> extent, const StridedLayout &from,
+                      const StridedLayout &to) {
+  // Offsets and strides are bounded by the tensors' element counts, so these bound every
+  // position the kernel computes.
+  kernelInt(ctx, numElements(ctx.inputShape(0)), "element count");
+  kernelInt(ctx, numElements(ctx.outputShape()), "element count");
+  es_strided_copy_params_t p{};
+  kernelShape4D(ctx, extent, p.shape);
+  const size_t leading = ES_MAX_RANK - extent.size();
+  for (size_t axis = leading; axis < ES_MAX_RANK; ++axis) {
+    p.in_strides[axis] = kernelInt(ctx, from.strides[axis - leading], "stride");
+    p.out_strides[axis] = kernelInt(ctx, to.strides[axis - leading], "stride");
+  }
+  p.in_offset = kernelInt(ctx, from.offset, "offset");
+  p.out_offset = kernelInt(ctx, to.offset, "offset");
+  if (!ctx.isInt8()) {
+    ctx.call<es_strided_copy_params_t>(
+        "es_strided_copy_f32", p, {ctx.input(0), ctx.output()},
+        [](const es_strided_copy_params_t &p, const KernelArgs &a) {
+          es_strided_copy_f32(&p, a.in<float>(1), a.out<float>(2));
+        },
+        "transpose");
+    return;
+  }
+  checkUnchangedQuant(ctx);
+  ctx.call<es_strided_copy_params_t>(
+      "es_strided_copy_s8", p, {ctx.input(0), ctx.output()},
+      [](const es_strided_copy_params_t &p, const KernelArgs &a) {
+        es_strided_copy_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+      },
+      "transpose");
+}
+
 void annotateSameAsInput(QuantizeContext &ctx) { ctx.annotateOutputSameAsInput(0, 0); }
 
 void checkUnchangedQuant(const LowerContext &ctx) {

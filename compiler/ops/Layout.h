@@ -74,6 +74,12 @@ int32_t kernelInt(const NodeContext &ctx, int64_t value, std::string_view what);
 void kernelShape4D(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape,
                    int32_t (&result)[ES_MAX_RANK]);
 
+// Adds one es_strided_copy_f32/_s8 call (int8: the output keeps input 0's parameters) that
+// moves the block of `extent` laid out as `from` in input 0 to `to` in output 0: the same copy
+// copyStrided makes in the reference kernel. Blocks of up to 4-D (Slice, Gather).
+void lowerStridedCopy(LowerContext &ctx, llvm::ArrayRef<int64_t> extent, const StridedLayout &from,
+                      const StridedLayout &to);
+
 // The ops that move int8 values without rescaling them (Pad, Transpose, the views): the output
 // takes the input's parameters.
 void annotateSameAsInput(QuantizeContext &ctx);

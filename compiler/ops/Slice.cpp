@@ -1,5 +1,7 @@
 #include "ops/Layout.h"
 
+#include "codegen/LowerContext.h"
+
 #include <algorithm>
 #include <numeric>
 
@@ -67,20 +69,32 @@ void infer(InferContext &ctx) {
   ctx.setOutput(0, ctx.inputType(0), planSlice(ctx, ctx.inputShape(0)).counts);
 }
 
+// Walking the output in order reads the input from the first taken element along the steps.
+StridedLayout reading(const SlicePlan &plan, llvm::ArrayRef<int64_t> inputShape) {
+  const Shape inputStrides = stridesOf(inputShape);
+  StridedLayout layout;
+  for (size_t axis = 0; axis < inputShape.size(); ++axis) {
+    layout.offset += plan.starts[axis] * inputStrides[axis];
+    layout.strides.push_back(plan.steps[axis] * inputStrides[axis]);
+  }
+  return layout;
+}
+
 void run(KernelContext &ctx) {
   const Tensor &input = ctx.input(0);
   Tensor &output = ctx.output(0);
   const SlicePlan plan = planSlice(ctx, input.shape());
-  const Shape inputStrides = stridesOf(input.shape());
-  StridedLayout reading;
-  for (size_t axis = 0; axis < input.rank(); ++axis) {
-    reading.offset += plan.starts[axis] * inputStrides[axis];
-    reading.strides.push_back(plan.steps[axis] * inputStrides[axis]);
-  }
-  copyStrided(input, reading, output, denseLayout(output.shape()), output.shape());
+  copyStrided(input, reading(plan, input.shape()), output, denseLayout(output.shape()),
+              output.shape());
+}
+
+void lower(LowerContext &ctx) {
+  const SlicePlan plan = planSlice(ctx, ctx.inputShape(0));
+  lowerStridedCopy(ctx, plan.counts, reading(plan, ctx.inputShape(0)), denseLayout(plan.counts));
 }
 } // namespace
 
-extern const OpDef kSlice{.name = "Slice", .maxInputs = 5, .infer = infer, .run = run};
+extern const OpDef kSlice{.name = "Slice", .maxInputs = 5, .infer = infer, .run = run,
+                          .quantize = annotateSameAsInput, .lower = lower};
 
 } // namespace edgesplit::ops

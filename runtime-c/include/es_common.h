@@ -21,6 +21,19 @@ typedef enum {
   ES_PAD_REFLECT /* mirrors without repeating the border, periodically like numpy */
 } es_pad_mode_t;
 
+/* A block of up to 4-D (right-aligned, leading dimensions 1) copied between two layouts: element
+ * (i0, i1, i2, i3) of the block is read at in_offset + sum(ik * in_strides[k]) and written at
+ * out_offset + sum(ik * out_strides[k]), in elements. Strides may be negative (reversed slices) or
+ * 0 (a repeated index); every position the block reaches must lie inside its tensor. Slice and
+ * Gather (es_strided_copy_f32/_s8) are such copies. */
+typedef struct {
+  int32_t shape[ES_MAX_RANK];
+  int32_t in_offset;
+  int32_t in_strides[ES_MAX_RANK];
+  int32_t out_offset;
+  int32_t out_strides[ES_MAX_RANK];
+} es_strided_copy_params_t;
+
 /* A real factor M ~= multiplier * 2^(shift - 31), multiplier in [2^30, 2^31) (or 0). */
 typedef struct {
   int32_t multiplier;

@@ -249,6 +249,9 @@ typedef struct {
 /* ONNX Transpose: output[i0][i1][i2][i3] = input at index j with j[perm[k]] = ik. */
 void es_transpose_f32(const es_transpose_f32_params_t *p, const float *input, float *output);
 
+/* Slice and Gather: the block of es_strided_copy_params_t (es_common.h), values unchanged. */
+void es_strided_copy_f32(const es_strided_copy_params_t *p, const float *input, float *output);
+
 /* ---- Reduction --------------------------------------------------------------------------- */
 
 /* The input seen as [outer, reduce, inner]; the reduced axes must be one contiguous block (the

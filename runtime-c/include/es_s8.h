@@ -371,6 +371,10 @@ typedef struct {
 /* ONNX Transpose: output[i0][i1][i2][i3] = input at index j with j[perm[k]] = ik. */
 void es_transpose_s8(const es_transpose_s8_params_t *p, const int8_t *input, int8_t *output);
 
+/* Slice and Gather: the block of es_strided_copy_params_t (es_common.h); values are moved, never
+ * rescaled (docs/int8.md). */
+void es_strided_copy_s8(const es_strided_copy_params_t *p, const int8_t *input, int8_t *output);
+
 /* ---- Reduction --------------------------------------------------------------------------- */
 
 /* The input seen as [outer, reduce, inner]; the reduced axes must be one contiguous block (the

@@ -13,7 +13,9 @@ from helpers import SOURCE, CliTestCase, run, run_onnxruntime, single_op_model
 MODELS = SOURCE / "tests" / "data" / "ops"
 
 
-class OpCodegenTest(CliTestCase):
+class OpCodegenCase(CliTestCase):
+    """The checks, shared with the other modules of tests/data/ops/ models."""
+
     def prepare(self, name):
         """The model path and its input arrays saved as .npy files (name=path flags)."""
         data = np.load(MODELS / f"{name}.npz")
@@ -84,6 +86,8 @@ class OpCodegenTest(CliTestCase):
             self.assertLessEqual(vs_float, float_lsb, output)
             self.assertGreater(len(np.unique(q)), 4, f"{output}: the output should vary")
 
+
+class OpCodegenTest(OpCodegenCase):
     def test_smooth_activations_as_kernels_and_tables(self):
         # Selu, Exp and Floor had no lowering; the others are checked alongside.
         self.check_float32("activations")

@@ -39,6 +39,20 @@ TEST_CASE("verifier rejects a recorded shape the op's rule disagrees with", "[ve
                           Contains("op gives float32 [2, 3]"));
 }
 
+TEST_CASE("verifier accepts an output whose shape the importer left open", "[verifier]") {
+  // ONNX's inference may leave dimensions open that infer-shapes fills later (an opset 9 Slice
+  // on a batch-symbolic input): nothing recorded, nothing wrong; the type is still checked.
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {2, 3});
+  b.node("Relu", {x}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  graph->findValue("y")->shape.reset();
+  REQUIRE_NOTHROW(verifyGraph(*graph, {}, "some-pass"));
+  graph->findValue("y")->dtype = DType::Int8;
+  REQUIRE_THROWS_WITH(verifyGraph(*graph, {}, "some-pass"), Contains("recorded as int8 [?]"));
+}
+
 TEST_CASE("verifier rejects unsupported ops only when asked to", "[verifier]") {
   GraphBuilder b;
   Value *x = b.input("x", DType::Float32, {2});
