@@ -87,6 +87,20 @@ def conv_add_model():
     return b.model(11, [1, 3, 8, 8], [1, 4, 8, 8])
 
 
+def mean_model(mean_op):
+    """A mean over the whole 6x6 map of the input: GlobalAveragePool or ReduceMean, and an
+    AveragePool whose output parameters are its own (its 2x2 windows average 4 of the 36)."""
+    b = Builder(3)
+    if mean_op == "ReduceMean":
+        b.node("ReduceMean", ["x"], "y", axes=[2, 3])
+    elif mean_op == "AveragePool":
+        b.node("AveragePool", ["x"], "y", kernel_shape=[2, 2], strides=[2, 2])
+        return b.model(13, [1, 8, 6, 6], [1, 8, 3, 3])
+    else:
+        b.node("GlobalAveragePool", ["x"], "y")
+    return b.model(13, [1, 8, 6, 6], [1, 8, 1, 1])
+
+
 @unittest.skipUnless(ORT.is_dir(), f"{ORT} is absent: run tools/setup.sh")
 class EmitQdqTest(CliTestCase):
     def compare(self, name, model, inputs, calibration=None, single_layer=False, check=True):
@@ -136,6 +150,15 @@ class EmitQdqTest(CliTestCase):
         x = rng.standard_normal((16, 3, 8, 8)).astype(np.float32)
         self.compare("conv_add", self.save_model("conv_add.onnx", conv_add_model()),
                      {"x": x}, {"x": x[:8]}, single_layer=True)
+
+    def test_means_round_once_as_onnxruntime_does(self):
+        """The int8 means rescale their sum with one rounding, as DQ -> float mean -> Q does; a
+        fixed-point multiply then a shift (two roundings) left 15 % of these 1 LSB off."""
+        x = np.random.default_rng(3).standard_normal((64, 8, 6, 6)).astype(np.float32)
+        for op in ("GlobalAveragePool", "ReduceMean", "AveragePool"):
+            with self.subTest(op=op):
+                self.compare(op, self.save_model(f"{op}.onnx", mean_model(op)), {"x": x},
+                             {"x": x[:16]}, single_layer=True)
 
     def test_models_of_older_opsets_are_written_at_opset_13(self):
         x = np.random.default_rng(1).standard_normal((8, 3, 8, 8)).astype(np.float32)
