@@ -182,10 +182,12 @@ class EmitQdqTest(CliTestCase):
         inputs = {k: np.load(two_imu / f"{k}.npy")[:8] for k in ("wrist_imu", "ankle_imu")}
         self.compare("two_imu", two_imu / "model.onnx", inputs, inputs)
 
-    # Known: the int8 global average pool (and ReduceMean) requantises its small sum with a
-    # right shift after a rounded high multiply (docs/int8.md), a double rounding that differs
-    # from round(mean / scale) in about one output of eight; the heads after it magnify that to
-    # up to 4 LSB. The kernel must scale the sum up first; until then this check fails.
+    # Known: 332 of the 336 outputs are within 1 LSB (85-98 % exact per head), four 2 LSB off.
+    # The means and Concat now round once as onnxruntime does (test_means_round_once_...), but the
+    # convolutions and Gemms keep TFLite's two roundings (docs/int8.md "Fixed-point rescaling",
+    # which test_tflm_parity needs bit for bit), so about 0.1 % of the first layer's values are
+    # 1 LSB off; the pools and heads carry them on and the last Gemm of a head magnifies one to
+    # 2 LSB. Rounding every layer once would not fix it either (tried: still four 2 LSB off).
     @unittest.expectedFailure
     def test_har_example(self):
         har = EXAMPLES / "har"
