@@ -219,8 +219,9 @@ typedef struct {
 /* The largest input element of each window, clamped to the activation range. */
 void es_max_pool2d_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_t *output);
 
-/* qy = clamp(requantize(sum (qx - Zx), per_count[n - 1]) + Zy) over the window's n counted
- * elements; per_count [kernel_h * kernel_w] holds Sx / (n * Sy) for n = 1, 2, ... */
+/* qy = clamp(rescale_once(sum (qx - Zx), per_count[n - 1]) + Zy) over the window's n counted
+ * elements (docs/int8.md "Rescaling once": one rounding, ties to even); per_count [kernel_h *
+ * kernel_w] holds Sx / (n * Sy) for n = 1, 2, ... */
 void es_avg_pool2d_s8(const es_pool2d_s8_params_t *p, const es_requant_t *per_count,
                       const int8_t *input, int8_t *output);
 
@@ -347,7 +348,7 @@ typedef struct {
 } es_concat_s8_params_t;
 
 /* Concat: inputs[k] is [outer, axis_size_k, inner], output [outer, sum of axis_size_k, inner];
- * rescaled inputs give qy = clamp(requantize(qx - Zx, requant) + Zy) within [-128, 127]. */
+ * rescaled inputs give qy = clamp(rescale_once(qx - Zx, requant) + Zy) within [-128, 127]. */
 void es_concat_s8(const es_concat_s8_params_t *p, const int8_t *const *inputs, int8_t *output);
 
 /* Output dimension k is in_shape[k] + pads_begin[k] + pads_end[k]; a negative pad crops. */
@@ -390,7 +391,8 @@ typedef struct {
   int32_t act_max;
 } es_reduce_mean_s8_params_t;
 
-/* ReduceMean: qy = clamp(requantize(sum (qx - Zx), requant) + Zy) over each reduced block. */
+/* ReduceMean: qy = clamp(rescale_once(sum (qx - Zx), requant) + Zy) over each reduced block
+ * (docs/int8.md "Rescaling once"); GlobalAveragePool is the same mean. */
 void es_reduce_mean_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
 
 /* ---- Recurrent layers (ONNX LSTM and GRU) ------------------------------------------------ */

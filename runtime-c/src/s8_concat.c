@@ -20,8 +20,8 @@ void es_concat_s8(const es_concat_s8_params_t *p, const int8_t *const *inputs, i
         continue;
       }
       for (int32_t j = 0; j < block; ++j)
-        destination[j] = es_s8_requantize_output(source[j] - in->input_zp, in->requant,
-                                                 p->output_zp, INT8_MIN, INT8_MAX);
+        destination[j] = es_s8_rescale_once_output(source[j] - in->input_zp, in->requant,
+                                                   p->output_zp, INT8_MIN, INT8_MAX);
     }
     block_offset += block;
   }

@@ -69,8 +69,8 @@ void es_avg_pool2d_s8(const es_pool2d_s8_params_t *p, const es_requant_t *per_co
         for (int32_t ky = w.ky_first; ky < w.ky_end; ++ky)
           for (int32_t kx = w.kx_first; kx < w.kx_end; ++kx)
             sum += window_element(p, plane, &w, ky, kx) - p->input_zp;
-        *output++ = es_s8_requantize_output(sum, per_count[counted_elements(p, &w) - 1],
-                                            p->output_zp, p->act_min, p->act_max);
+        *output++ = es_s8_rescale_once_output(sum, per_count[counted_elements(p, &w) - 1],
+                                              p->output_zp, p->act_min, p->act_max);
       }
     }
   }

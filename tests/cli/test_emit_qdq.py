@@ -87,6 +87,20 @@ def conv_add_model():
     return b.model(11, [1, 3, 8, 8], [1, 4, 8, 8])
 
 
+def mean_model(mean_op):
+    """A mean over the whole 6x6 map of the input: GlobalAveragePool or ReduceMean, and an
+    AveragePool whose output parameters are its own (3x3 windows, padded ones averaging 4 or 6)."""
+    b = Builder(3)
+    if mean_op == "ReduceMean":
+        b.node("ReduceMean", ["x"], "y", axes=[2, 3])
+    elif mean_op == "AveragePool":
+        b.node("AveragePool", ["x"], "y", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+        return b.model(13, [1, 8, 6, 6], [1, 8, 3, 3])
+    else:
+        b.node("GlobalAveragePool", ["x"], "y")
+    return b.model(13, [1, 8, 6, 6], [1, 8, 1, 1])
+
+
 @unittest.skipUnless(ORT.is_dir(), f"{ORT} is absent: run tools/setup.sh")
 class EmitQdqTest(CliTestCase):
     def compare(self, name, model, inputs, calibration=None, single_layer=False, check=True):
@@ -137,6 +151,15 @@ class EmitQdqTest(CliTestCase):
         self.compare("conv_add", self.save_model("conv_add.onnx", conv_add_model()),
                      {"x": x}, {"x": x[:8]}, single_layer=True)
 
+    def test_means_round_once_as_onnxruntime_does(self):
+        """The int8 means rescale their sum with one rounding, as DQ -> float mean -> Q does; a
+        fixed-point multiply then a shift (two roundings) left 11-23 % of these 1 LSB off."""
+        x = np.random.default_rng(3).standard_normal((64, 8, 6, 6)).astype(np.float32)
+        for op in ("GlobalAveragePool", "ReduceMean", "AveragePool"):
+            with self.subTest(op=op):
+                self.compare(op, self.save_model(f"{op}.onnx", mean_model(op)), {"x": x},
+                             {"x": x[:16]}, single_layer=True)
+
     def test_models_of_older_opsets_are_written_at_opset_13(self):
         x = np.random.default_rng(1).standard_normal((8, 3, 8, 8)).astype(np.float32)
         # Opset 8 goes through every adapter (Pad and Clip 10 -> 11, Dropout 11 -> 12, Squeeze,
@@ -159,10 +182,12 @@ class EmitQdqTest(CliTestCase):
         inputs = {k: np.load(two_imu / f"{k}.npy")[:8] for k in ("wrist_imu", "ankle_imu")}
         self.compare("two_imu", two_imu / "model.onnx", inputs, inputs)
 
-    # Known: the int8 global average pool (and ReduceMean) requantises its small sum with a
-    # right shift after a rounded high multiply (docs/int8.md), a double rounding that differs
-    # from round(mean / scale) in about one output of eight; the heads after it magnify that to
-    # up to 4 LSB. The kernel must scale the sum up first; until then this check fails.
+    # Known: 332 of the 336 outputs are within 1 LSB (85-98 % exact per head), four 2 LSB off.
+    # The means and Concat now round once as onnxruntime does (test_means_round_once_...), but the
+    # convolutions and Gemms keep TFLite's two roundings (docs/int8.md "Fixed-point rescaling",
+    # which test_tflm_parity needs bit for bit), so about 0.1 % of the first layer's values are
+    # 1 LSB off; the pools and heads carry them on and the last Gemm of a head magnifies one to
+    # 2 LSB. Rounding every layer once would not fix it either (tried: still four 2 LSB off).
     @unittest.expectedFailure
     def test_har_example(self):
         har = EXAMPLES / "har"
