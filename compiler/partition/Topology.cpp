@@ -390,8 +390,10 @@ private:
       target.activeMw = positive(*value, pointer + "/active_mw");
     if (const Json *value = find(costs, "call_overhead_cycles"))
       target.callOverheadCycles = positive(*value, pointer + "/call_overhead_cycles");
-    if (const Json *value = find(costs, "stack_bytes"))
+    if (const Json *value = find(costs, "stack_bytes")) {
       target.stackBytes = positiveInteger(*value, pointer + "/stack_bytes");
+      target.stackBytesGiven = true;
+    }
     if (const Json *value = find(costs, "cycles_per_mac"))
       mergeTable(*value, pointer + "/cycles_per_mac", target.cyclesPerMac, target.name);
     if (const Json *value = find(costs, "cycles_per_element"))

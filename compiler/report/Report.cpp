@@ -92,6 +92,10 @@ std::optional<FlashMeasurement> measureFlash(const std::filesystem::path &device
 
 int64_t deviceStackBytes(const Target &target, const std::optional<FlashMeasurement> &flash,
                          std::string &method) {
+  if (target.stackBytesGiven) {
+    method = "the topology's stack_bytes for this device (the stack it reserves)";
+    return target.stackBytes;
+  }
   if (flash && flash->stack) {
     const StackEstimate &stack = *flash->stack;
     method = fmt::format("call graph of the linked folder ({}): {} B + {} B interrupt margin",

@@ -46,6 +46,9 @@ struct Target {
   int64_t flashKib = 0;
   double activeMw = 0;
   int64_t stackBytes = 0; // the stack allowance when the generated code cannot be analysed
+  // A topology's `costs.stack_bytes`: the stack the device reserves, which then counts instead
+  // of the stack computed from the code.
+  bool stackBytesGiven = false;
   // Added to the stack computed from the code: what an interrupt taken at the deepest point
   // pushes (exception frame and a short handler's own frame).
   int64_t interruptStackBytes = 0;
