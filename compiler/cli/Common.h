@@ -4,6 +4,7 @@
 #include "codegen/CodegenCheck.h"
 #include "frontend/OnnxImporter.h"
 #include "ir/Graph.h"
+#include "support/OutputFolder.h"
 
 #include <CLI/CLI.hpp>
 
@@ -49,22 +50,5 @@ CodegenCheck checkModelCodegen(const std::filesystem::path &model, const ImportO
 // "NAME=PATH" -> {NAME, PATH}; UsageError otherwise.
 std::pair<std::string, std::string> splitAssignment(const std::string &text,
                                                     std::string_view option);
-
-// Writes a directory atomically: `fill` populates a temporary sibling, which then takes the place
-// of `target`. A `target` that exists and is not empty is replaced (atomically) only when the
-// command was given --force. On any error the temporary folder is removed and `target` is left
-// as it was.
-void writeDirectoryAtomically(const std::filesystem::path &target,
-                              const std::function<void(const std::filesystem::path &)> &fill);
-
-// An output file written beside the output folder (compile --emit-qdq) follows the folder's rules:
-// refuseToReplaceFile, called before any work, makes an existing file a usage error unless the
-// command was given --force; writeFileAtomically writes it whole (a temporary sibling renamed
-// over it) or not at all.
-void refuseToReplaceFile(const std::filesystem::path &path);
-void writeFileAtomically(const std::filesystem::path &path, const std::string &bytes);
-
-// Writes `text` to `path`, creating its folder.
-void writeTextFile(const std::filesystem::path &path, const std::string &text);
 
 } // namespace edgesplit::cli

@@ -1,6 +1,6 @@
 #include "cli/Commands.h"
 #include "cli/Common.h"
-#include "cli/CompileFleet.h"
+#include "fleet/FleetCompiler.h"
 #include "codegen/CEmitter.h"
 #include "codegen/CodegenCheck.h"
 #include "codegen/DeviceCompiler.h"

@@ -2,7 +2,7 @@
 #include "cli/Common.h"
 #include "ops/OpDef.h"
 #include "quantize/AbsorbQdq.h"
-#include "report/Target.h"
+#include "target/Target.h"
 #include "support/Error.h"
 
 #include <fmt/format.h>

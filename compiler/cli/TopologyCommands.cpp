@@ -3,7 +3,7 @@
 #include "cli/Commands.h"
 #include "cli/Common.h"
 #include "partition/Topology.h"
-#include "report/Target.h"
+#include "target/Target.h"
 #include "support/Error.h"
 
 #include <fmt/format.h>

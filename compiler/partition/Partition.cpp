@@ -2,7 +2,7 @@
 
 #include "memory/MemoryPlan.h"
 #include "partition/Subgraph.h"
-#include "report/Target.h"
+#include "target/Target.h"
 #include "support/Error.h"
 
 #include "es_wire.h"

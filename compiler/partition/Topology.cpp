@@ -302,9 +302,10 @@ private:
               group.name);
     for (size_t i = 0; i < topology.devices.size(); ++i) {
       const TopologyDevice &device = topology.devices[i];
-      if (!device.aggregator && device.sensors.empty())
+      if (!device.aggregator && !device.worker && device.sensors.empty())
         error(fmt::format("/devices/{}", i),
-              "'{}' owns no sensor group and is not the aggregator; give it sensors or remove it",
+              "'{}' owns no sensor group and is not the aggregator; give it sensors, make it "
+              "\"role\": \"worker\" (it then runs what the partitioner places on it) or remove it",
               device.name);
     }
   }
@@ -334,11 +335,18 @@ private:
     if (const Json *sensors = find(value, "sensors"))
       device.sensors = readSensors(*sensors, pointer + "/sensors", topology);
     if (const Json *role = find(value, "role")) {
-      if (!role->is_string() || role->get<std::string>() != "aggregator")
+      const std::string name = role->is_string() ? role->get<std::string>() : "";
+      if (name != "aggregator" && name != "worker" && name != "sensor")
         error(pointer + "/role",
-              "unknown role {}; the only role is \"aggregator\" (omit role on sensor devices)",
+              "unknown role {}; expected \"aggregator\", \"worker\" or \"sensor\" (the "
+              "default)",
               describe(*role));
-      device.aggregator = true;
+      device.aggregator = name == "aggregator";
+      device.worker = name == "worker";
+      if (device.worker && !device.sensors.empty())
+        error(pointer + "/sensors",
+              "'{}' is a worker, which owns no sensors; remove its sensors or its \"role\"",
+              device.name);
     }
     if (const Json *costs = find(value, "costs"))
       applyCosts(*costs, pointer + "/costs", device.target);
@@ -484,13 +492,26 @@ private:
       topology.links.push_back(std::move(link));
     }
 
-    const TopologyDevice &aggregator = topology.aggregator();
+    // Links are directed and may join any two devices; what a fleet needs is paths: every device
+    // reaches the aggregator, and every worker is reached by a device that has data to give it.
+    const size_t aggregator = topology.aggregatorIndex();
     for (size_t i = 0; i < topology.devices.size(); ++i) {
       const TopologyDevice &member = topology.devices[i];
-      if (!member.aggregator && !topology.link(member.name, aggregator.name))
+      if (i != aggregator && !topology.reaches(i, aggregator))
         error(fmt::format("/devices/{}", i),
-              "no link from '{}' to the aggregator '{}'; add one to /links", member.name,
-              aggregator.name);
+              "no path of /links from '{}' to the aggregator '{}'; add a link from '{}' to the "
+              "aggregator or to a device that reaches it",
+              member.name, topology.devices[aggregator].name, member.name);
+      if (member.worker) {
+        bool fed = false;
+        for (size_t j = 0; j < topology.devices.size(); ++j)
+          fed |= !topology.devices[j].worker && topology.reaches(j, i);
+        if (!fed)
+          error(fmt::format("/devices/{}", i),
+                "worker '{}' is reached by no path of /links from a sensor device or the "
+                "aggregator, so nothing can be placed on it; add a link to it or remove it",
+                member.name);
+      }
     }
   }
 
@@ -566,6 +587,36 @@ const TopologyDevice &Topology::aggregator() const {
   for (const TopologyDevice &device : devices)
     if (device.aggregator) return device;
   fail("{}: no device has \"role\": \"aggregator\"", source);
+}
+
+size_t Topology::aggregatorIndex() const {
+  return static_cast<size_t>(&aggregator() - devices.data());
+}
+
+size_t Topology::deviceIndex(const std::string &name) const {
+  for (size_t d = 0; d < devices.size(); ++d)
+    if (devices[d].name == name) return d;
+  fail("{}: internal error: no device '{}'", source, name);
+}
+
+bool Topology::reaches(size_t from, size_t to) const {
+  std::vector<bool> seen(devices.size(), false);
+  std::vector<size_t> pending{from};
+  seen[from] = true;
+  while (!pending.empty()) {
+    const size_t device = pending.back();
+    pending.pop_back();
+    if (device == to) return true;
+    for (const TopologyLink &link : links)
+      if (link.from == devices[device].name) {
+        const size_t next = deviceIndex(link.to);
+        if (!seen[next]) {
+          seen[next] = true;
+          pending.push_back(next);
+        }
+      }
+  }
+  return false;
 }
 
 const TopologyDevice *Topology::owner(const std::string &group) const {

@@ -3,7 +3,7 @@
 // and how to fall back when a group is missing, and what the partitioner minimises.
 #pragma once
 
-#include "report/Target.h"
+#include "target/Target.h"
 
 #include <llvm/ADT/ArrayRef.h>
 
@@ -21,6 +21,7 @@ struct TopologyDevice {
   Target target; // loaded, with the device's clock/ram/flash and cost overrides applied
   std::vector<std::string> sensors; // names of the sensor groups it owns, file order
   bool aggregator = false;
+  bool worker = false; // "role": "worker": owns no sensors, runs what the partitioner places on it
 };
 
 struct TopologyLink {
@@ -66,6 +67,10 @@ struct Topology {
   std::string canonical;
 
   const TopologyDevice &aggregator() const;
+  size_t aggregatorIndex() const;
+  size_t deviceIndex(const std::string &name) const; // of a device the topology has
+  // Whether a directed path of links leads from device `from` to device `to` (indices).
+  bool reaches(size_t from, size_t to) const;
   const TopologyDevice *owner(const std::string &group) const;
   const TopologyLink *link(const std::string &from, const std::string &to) const;
   const SensorGroup *groupOfInput(const std::string &input) const;

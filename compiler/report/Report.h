@@ -6,7 +6,7 @@
 #include "codegen/Program.h"
 #include "memory/MemoryPlan.h"
 #include "report/StackUsage.h"
-#include "report/Target.h"
+#include "target/Target.h"
 #include "report/TextDocument.h"
 
 #include <nlohmann/json.hpp>

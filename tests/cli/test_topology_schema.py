@@ -26,7 +26,8 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 # to files and target tables outside it).
 CROSS_REFERENCE_RULES = (
     "duplicate device name", "unknown sensor group", "unknown device", "is owned by both",
-    "no device owns group", "links to itself", "a second link", "no link from",
+    "no device owns group", "links to itself", "a second link", "no path of /links from",
+    "is reached by no path of /links",
     "is listed twice", "is already listed at", "more than one aggregator",
     "owns no sensor group and is not the aggregator", "unknown kernel class",
 )

@@ -1,5 +1,5 @@
 #include "report/StackUsage.h"
-#include "report/Target.h"
+#include "target/Target.h"
 
 #include <nlohmann/json.hpp>
 

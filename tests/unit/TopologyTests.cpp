@@ -425,7 +425,7 @@ TEST_CASE("topology: an unknown role", "[topology]") {
   Json document = example();
   document["devices"][3]["role"] = "hub";
   requireError(document, "/devices/3/role",
-               "unknown role \"hub\"; the only role is \"aggregator\"");
+               "unknown role \"hub\"; expected \"aggregator\", \"worker\" or \"sensor\"");
 }
 
 TEST_CASE("topology: a device with nothing to do", "[topology]") {
@@ -437,7 +437,54 @@ TEST_CASE("topology: a device with nothing to do", "[topology]") {
                                  {"flash_kib", 256}});
   requireError(
       document, "/devices/4",
-      "'spare' owns no sensor group and is not the aggregator; give it sensors or remove it");
+      "'spare' owns no sensor group and is not the aggregator; give it sensors, make it \"role\": "
+      "\"worker\"");
+}
+
+// A sensor device, a worker relaying and computing, the aggregator; links only along the chain.
+Json chain() {
+  Json document = example();
+  document["devices"] = Json::parse(R"([
+    {"name": "wrist", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 32, "flash_kib": 256, "sensors": ["wrist", "ankle", "chest"]},
+    {"name": "w1", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 64, "flash_kib": 256, "role": "worker"},
+    {"name": "hub", "target": "cortex-m7", "clock_mhz": 216, "ram_kib": 512, "flash_kib": 2048, "role": "aggregator"}
+  ])");
+  document["links"] = Json::parse(R"([
+    {"from": "wrist", "to": "w1", "kbps": 1000, "latency_ms": 2, "mtu": 244, "nj_per_byte": 80},
+    {"from": "w1", "to": "hub", "kbps": 250, "latency_ms": 5, "mtu": 128, "nj_per_byte": 40}
+  ])");
+  return document;
+}
+
+TEST_CASE("topology: workers and paths instead of direct links", "[topology]") {
+  const Topology topology = parseTopology(chain().dump(), "topo.json");
+  CHECK(topology.devices[1].worker);
+  CHECK_FALSE(topology.devices[1].aggregator);
+  CHECK(topology.reaches(0, 2));
+  CHECK_FALSE(topology.reaches(2, 0));
+
+  Json document = chain();
+  document["devices"][1]["sensors"] = {"wrist"};
+  document["devices"][0]["sensors"] = {"ankle", "chest"};
+  requireError(document, "/devices/1/sensors",
+               "'w1' is a worker, which owns no sensors; remove its sensors or its \"role\"");
+
+  document = chain();
+  document["links"].erase(1);
+  requireError(document, "/devices/0", "no path of /links from 'wrist' to the aggregator 'hub'");
+
+  // A worker only the aggregator's own path leaves from, and one nobody links to.
+  document = chain();
+  document["devices"].push_back({{"name", "w2"}, {"target", "cortex-m4"}, {"clock_mhz", 64},
+                                 {"ram_kib", 64}, {"flash_kib", 256}, {"role", "worker"}});
+  document["links"].push_back({{"from", "w2"}, {"to", "hub"}, {"kbps", 1000},
+                               {"latency_ms", 1}, {"mtu", 244}, {"nj_per_byte", 80}});
+  requireError(document, "/devices/3",
+               "worker 'w2' is reached by no path of /links from a sensor device or the "
+               "aggregator");
+  document["links"].push_back({{"from", "hub"}, {"to", "w2"}, {"kbps", 1000},
+                               {"latency_ms", 1}, {"mtu", 244}, {"nj_per_byte", 80}});
+  CHECK(errorOf(document.dump()) == "(no error)");
 }
 
 TEST_CASE("topology: a link to an unknown device", "[topology]") {
@@ -477,11 +524,12 @@ TEST_CASE("topology: a device without a link to the aggregator", "[topology]") {
   Json document = example();
   document["links"].erase(1);
   CHECK(errorOf(document.dump()) ==
-        "topo.json: /devices/1: no link from 'ankle' to the aggregator 'hub'; add one to /links");
+        "topo.json: /devices/1: no path of /links from 'ankle' to the aggregator 'hub'; add a link "
+        "from 'ankle' to the aggregator or to a device that reaches it");
   document = example();
   document["links"][1] = {{"from", "hub"},     {"to", "ankle"}, {"kbps", 1000},
                           {"latency_ms", 7.5}, {"mtu", 244},    {"nj_per_byte", 80}};
-  requireError(document, "/devices/1", "no link from 'ankle' to the aggregator 'hub'");
+  requireError(document, "/devices/1", "no path of /links from 'ankle' to the aggregator 'hub'");
 }
 
 TEST_CASE("topology: a bad fallback", "[topology]") {

@@ -4,7 +4,7 @@
 // instructions.
 #pragma once
 
-#include "report/Target.h"
+#include "target/Target.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-namespace edgesplit::cli {
+namespace edgesplit {
 
 // A built-in target with a board, or a one-line error naming the device and what to do.
 Target boardTarget(const std::string &targetName, const std::string &device);
@@ -69,4 +69,4 @@ std::vector<uint64_t> markerWindows(const std::vector<uint64_t> &marks, size_t s
 // The upper median (deterministic for even counts); 0 for none.
 uint64_t median(std::vector<uint64_t> values);
 
-} // namespace edgesplit::cli
+} // namespace edgesplit

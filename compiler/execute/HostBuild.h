@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace edgesplit::cli {
+namespace edgesplit {
 
 std::string readText(const std::filesystem::path &path);
 
@@ -30,4 +30,4 @@ void writeSampleFiles(const std::filesystem::path &io,
 // The largest element count among a report device's inputs and outputs: a driver's buffer.
 size_t largestPort(const nlohmann::ordered_json &device);
 
-} // namespace edgesplit::cli
+} // namespace edgesplit

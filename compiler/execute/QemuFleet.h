@@ -5,7 +5,7 @@
 // restarts one at the sample `--reboot DEVICE@SAMPLE` names.
 #pragma once
 
-#include "cli/Qemu.h"
+#include "execute/Qemu.h"
 #include "codegen/FleetEmitter.h"
 #include "ir/Tensor.h"
 
@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace edgesplit::cli {
+namespace edgesplit {
 
 struct FleetFaults {
   bool raw = false;
@@ -41,4 +41,4 @@ FleetOnBoards runFleetOnBoards(const std::filesystem::path &compiled,
                                const std::vector<std::vector<Tensor>> &samples,
                                const FleetFaults &faults);
 
-} // namespace edgesplit::cli
+} // namespace edgesplit

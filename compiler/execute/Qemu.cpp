@@ -1,6 +1,6 @@
-#include "cli/Qemu.h"
+#include "execute/Qemu.h"
 
-#include "cli/HostBuild.h"
+#include "execute/HostBuild.h"
 #include "support/EmbeddedFiles.h"
 #include "support/Error.h"
 #include "support/Shell.h"
@@ -13,7 +13,7 @@
 
 #include <sys/wait.h>
 
-namespace edgesplit::cli {
+namespace edgesplit {
 
 namespace fs = std::filesystem;
 
@@ -192,4 +192,4 @@ uint64_t median(std::vector<uint64_t> values) {
   return values[values.size() / 2];
 }
 
-} // namespace edgesplit::cli
+} // namespace edgesplit

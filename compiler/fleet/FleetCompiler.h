@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace edgesplit::cli {
+namespace edgesplit {
 
 struct FleetCompileRequest {
   Graph *graph = nullptr; // int8-annotated (or float), activations not fused yet
@@ -33,4 +33,4 @@ void compileFleet(const FleetCompileRequest &request);
 // compilation carry another fingerprint and are dropped.
 uint32_t fleetFingerprint(const std::vector<std::string> &parts);
 
-} // namespace edgesplit::cli
+} // namespace edgesplit

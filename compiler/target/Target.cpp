@@ -1,4 +1,4 @@
-#include "report/Target.h"
+#include "target/Target.h"
 
 #include "support/EmbeddedFiles.h"
 #include "support/Error.h"

@@ -1,4 +1,4 @@
-#include "cli/HostBuild.h"
+#include "execute/HostBuild.h"
 
 #include "support/Error.h"
 #include "support/Shell.h"
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace edgesplit::cli {
+namespace edgesplit {
 
 namespace fs = std::filesystem;
 
@@ -65,4 +65,4 @@ size_t largestPort(const nlohmann::ordered_json &device) {
   return largest;
 }
 
-} // namespace edgesplit::cli
+} // namespace edgesplit

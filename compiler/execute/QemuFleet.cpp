@@ -1,6 +1,6 @@
-#include "cli/QemuFleet.h"
+#include "execute/QemuFleet.h"
 
-#include "cli/HostBuild.h"
+#include "execute/HostBuild.h"
 #include "support/Error.h"
 
 #include <fmt/format.h>
@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace edgesplit::cli {
+namespace edgesplit {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
@@ -418,4 +418,4 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
   return result;
 }
 
-} // namespace edgesplit::cli
+} // namespace edgesplit

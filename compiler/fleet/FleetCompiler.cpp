@@ -1,6 +1,6 @@
-#include "cli/CompileFleet.h"
+#include "fleet/FleetCompiler.h"
 
-#include "cli/Common.h"
+#include "support/OutputFolder.h"
 #include "codegen/CEmitter.h"
 #include "codegen/DeviceCompiler.h"
 #include "codegen/Executor.h"
@@ -22,7 +22,7 @@
 #include <cmath>
 #include <map>
 
-namespace edgesplit::cli {
+namespace edgesplit {
 namespace {
 
 namespace fs = std::filesystem;
@@ -614,4 +614,4 @@ uint32_t fleetFingerprint(const std::vector<std::string> &parts) {
 
 void compileFleet(const FleetCompileRequest &request) { FleetCompiler(request).run(); }
 
-} // namespace edgesplit::cli
+} // namespace edgesplit
