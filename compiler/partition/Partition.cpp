@@ -404,8 +404,51 @@ int64_t wireAirBytes(int64_t payloadBytes, int64_t mtu, bool auth) {
   return payloadBytes + wireFrames(payloadBytes, mtu, auth) * overheadBytes(auth);
 }
 
+size_t producerDevice(const Graph &graph, const Topology &topology, const GroupTags &tags,
+                      const std::vector<size_t> &deviceOf, const Value &value) {
+  if (value.producer) {
+    const auto &nodes = graph.nodes();
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i].get() == value.producer) return deviceOf[i];
+    fail("internal error: '{}' has a producer outside the graph", value.name);
+  }
+  const GroupMask groups = tags.values.lookup(&value);
+  if (groups == 0) fail("internal error: model input '{}' is in no sensor group", value.name);
+  const TopologyDevice *owner =
+      topology.owner(topology.groups[static_cast<size_t>(__builtin_ctz(groups))].name);
+  return static_cast<size_t>(owner - topology.devices.data());
+}
+
+std::vector<Transfer> planTransfers(const Graph &graph, const Topology &topology,
+                                    const FleetPartition &partition, Precision precision) {
+  llvm::DenseMap<const Node *, size_t> index;
+  for (size_t i = 0; i < graph.nodes().size(); ++i) index[graph.nodes()[i].get()] = i;
+  // (reader, value) pairs in the reader's order of first use; the heads last, on the aggregator.
+  std::vector<std::vector<const Value *>> read(topology.devices.size());
+  auto need = [&](size_t reader, const Value *value) {
+    if (!llvm::is_contained(read[reader], value)) read[reader].push_back(value);
+  };
+  for (const Node *node : partition.liveNodes)
+    for (const Value *input : node->inputs)
+      if (input && !input->isConstant()) need(partition.deviceOf[index.lookup(node)], input);
+  for (const HeadPlan &head : partition.heads) need(topology.aggregatorIndex(), head.value);
+  std::vector<Transfer> transfers;
+  for (size_t reader = 0; reader < read.size(); ++reader)
+    for (const Value *value : read[reader]) {
+      const size_t producer =
+          producerDevice(graph, topology, partition.tags, partition.deviceOf, *value);
+      if (producer == reader) continue;
+      transfers.push_back(
+          {value, cheapestRoute(topology, producer, reader, valueBytes(*value, precision))});
+    }
+  return transfers;
+}
+
 FleetPartition partitionFleet(const PartitionRequest &request) {
-  return Partitioner(request).run();
+  FleetPartition partition = Partitioner(request).run();
+  partition.transfers =
+      planTransfers(*request.graph, *request.topology, partition, request.precision);
+  return partition;
 }
 
 } // namespace edgesplit

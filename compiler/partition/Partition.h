@@ -8,6 +8,7 @@
 
 #include "codegen/FuseActivations.h"
 #include "codegen/Program.h"
+#include "partition/Routes.h"
 #include "partition/Topology.h"
 
 #include <llvm/ADT/DenseMap.h>
@@ -61,13 +62,34 @@ struct BranchPlan {
   bool exhaustive = true; // false: the branch was too wide; only order prefixes were costed
 };
 
+// A tensor that one device computes (or, for a model input, reads from its sensors) and another
+// reads: it travels once per inference along `route` (route.from: the producer's device,
+// route.to: the reader's).
+struct Transfer {
+  const Value *value = nullptr;
+  Route route;
+};
+
 struct FleetPartition {
   GroupTags tags;
   std::vector<HeadPlan> heads;        // in the aggregator's order of preference
   std::vector<BranchPlan> branches;   // groups owned by sensor devices, topology order
   std::vector<size_t> deviceOf;       // by the graph's node index: Topology::devices index
   std::vector<const Node *> liveNodes; // nodes some head needs, execution order
+  // Every (value, reading device) pair whose producer runs elsewhere, by reading device (topology
+  // order), then in the order the reader first needs them (planTransfers).
+  std::vector<Transfer> transfers;
 };
+
+// The device that produces `value` under `deviceOf` (by node index): its producer's device, or,
+// for a model input, the device owning its sensor group.
+size_t producerDevice(const Graph &graph, const Topology &topology, const GroupTags &tags,
+                      const std::vector<size_t> &deviceOf, const Value &value);
+
+// The transfers that `deviceOf` implies for `liveNodes` and the heads (whose values the aggregator
+// reads), each over the cheapest route for its bytes.
+std::vector<Transfer> planTransfers(const Graph &graph, const Topology &topology,
+                                    const FleetPartition &partition, Precision precision);
 
 struct PartitionRequest {
   const Graph *graph = nullptr; // annotated (int8) and with activations fused
