@@ -119,7 +119,7 @@ public:
             describe(*schema));
     checkKeys(root, "",
               {"schema", "devices", "sensor_groups", "links", "heads", "fallback", "objective",
-               "privacy", "round_timeout_ms", "auth", "$schema"});
+               "privacy", "round_timeout_ms", "auth", "placement", "$schema"});
     // "$schema" names the JSON Schema an editor validates the file with
     // (docs/topology.schema.json); it says nothing about the fleet, so the canonical text (and
     // the fingerprint) leaves it out.
@@ -148,6 +148,8 @@ public:
     }
     if (const Json *objective = find(root, "objective"))
       topology.objective = readObjective(*objective);
+    if (const Json *placement = find(root, "placement"))
+      topology.pins = readPlacement(*placement, topology);
     if (find(root, "auth"))
       error("/auth", "keys are not part of the topology (it is shared, committed and hashed into "
                      "the public fingerprint); remove /auth and pass the master key in a keys file "
@@ -544,6 +546,23 @@ private:
   }
 
   // true when raw sensor data may not cross a link.
+  // "placement": {"<node name>": "<device name>"}: nodes the user pins to a device.
+  std::map<std::string, size_t> readPlacement(const Json &value, const Topology &topology) const {
+    expect(value, "/placement", Kind::Object);
+    std::map<std::string, size_t> pins;
+    const std::vector<std::string> devices = deviceNames(topology);
+    for (const auto &[node, device] : value.items()) {
+      const std::string pointer = "/placement" + pointerStep(node);
+      expect(device, pointer, Kind::String);
+      const auto named = std::find(devices.begin(), devices.end(), device.get<std::string>());
+      if (named == devices.end())
+        error(pointer, "unknown device '{}' (devices: {})", device.get<std::string>(),
+              join(devices));
+      pins[node] = static_cast<size_t>(named - devices.begin());
+    }
+    return pins;
+  }
+
   bool readPrivacy(const Json &value) const {
     expect(value, "/privacy", Kind::Object);
     checkKeys(value, "/privacy", {"raw"});

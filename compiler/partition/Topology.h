@@ -8,6 +8,7 @@
 #include <llvm/ADT/ArrayRef.h>
 
 #include <array>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,6 +59,8 @@ struct Topology {
   std::optional<std::vector<TopologyHead>> heads;
   FallbackMode fallback = FallbackMode::Heads;
   Objective objective;
+  // "placement": node name -> device index: nodes the partitioner must place on that device.
+  std::map<std::string, size_t> pins;
   bool forbidRaw = false; // "privacy": {"raw": "forbid"}: no link carries a model input
   int64_t roundTimeoutMs = 1000; // the aggregator abandons a round this long after opening it
   // Whether the links carry tags: not part of the file (keys never are, docs/security.md) but set

@@ -632,3 +632,16 @@ TEST_CASE("topology: checked against the model", "[topology]") {
                                    "of the model (model outputs: activity_all)"));
   }
 }
+
+TEST_CASE("topology: placement pins nodes to devices", "[topology]") {
+  Json document = chain();
+  document["placement"] = {{"conv_3", "w1"}, {"gemm_0", "hub"}};
+  const Topology topology = parseTopology(document.dump(), "topo.json");
+  REQUIRE(topology.pins.size() == 2);
+  CHECK(topology.pins.at("conv_3") == 1);
+  CHECK(topology.pins.at("gemm_0") == 2);
+  document["placement"]["gemm_0"] = "w9";
+  requireError(document, "/placement/gemm_0", "unknown device 'w9' (devices: wrist, w1, hub)");
+  document["placement"] = Json::array();
+  requireError(document, "/placement", "expected an object");
+}
