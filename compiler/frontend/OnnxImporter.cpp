@@ -630,7 +630,8 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
     for (const auto &output : nodeProto.output()) {
       Value *value = valueFor(output);
       if (value && value->producer)
-        fail("{}: output '{}' is already produced by another node", context, output);
+        fail("{}: output '{}' is already produced by another node; re-export the model", context,
+             output);
       node->outputs.push_back(value);
     }
     node->op = findOp(node->domain, node->opType);

@@ -77,7 +77,10 @@ std::vector<std::vector<Tensor>> splitSamples(const Graph &graph,
            dtypeName(input->dtype));
     const int64_t count = batchCount(*input, it->second);
     if (count && samples && count != samples)
-      fail("input '{}' holds {} samples but another input holds {}", input->name, count, samples);
+      fail("input '{}' holds {} samples but another input holds {}; give every input the same "
+           "number "
+           "of samples",
+           input->name, count, samples);
     if (count) samples = count;
     given.push_back(&it->second);
   }
