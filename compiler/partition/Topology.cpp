@@ -565,7 +565,7 @@ private:
 const TopologyDevice &Topology::aggregator() const {
   for (const TopologyDevice &device : devices)
     if (device.aggregator) return device;
-  fail("{}: no device has \"role\": \"aggregator\"; give one device that role", source);
+  fail("internal error: {}: no device has \"role\": \"aggregator\"", source);
 }
 
 const TopologyDevice *Topology::owner(const std::string &group) const {

@@ -98,11 +98,42 @@ def joined_literals(code, pos):
     return "".join(parts) if parts else None
 
 
+# The readers' helpers that put a location before their message: Topology's and FleetKeys'
+# error(pointer, format, ...) after the file, Verifier's invalid(format, ...) after "invalid graph".
+LOCATED_CALL = re.compile(r"(?<![\w.>])(?P<call>error|invalid)\s*\(")
+FORMAT_CALL = re.compile(r"\s*(?:fmt::format\s*\(\s*)?")
+
+
+def after_first_argument(code, pos):
+    """The position after the first argument of a call whose arguments start at pos, or None
+    when it has just one."""
+    depth = 0
+    while pos < len(code):
+        c = code[pos]
+        if c == '"':
+            pos = LITERAL.match(code, pos).end() - 1
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth == 0:
+                return None
+            depth -= 1
+        elif c == "," and depth == 0:
+            return pos + 1
+        pos += 1
+    return None
+
+
 def cpp_messages(path, code):
     code = blank_comments_and_raw_strings(code)
-    for match in CPP_CALL.finditer(code):
-        literal = joined_literals(code, match.end())
-        if literal is not None:  # fail(message) forwarding a built message
+    calls = [(match, match.end()) for match in CPP_CALL.finditer(code)]
+    for match in LOCATED_CALL.finditer(code):
+        start = match.end() if match["call"] == "invalid" else after_first_argument(code, match.end())
+        if start is not None:
+            calls.append((match, FORMAT_CALL.match(code, start).end()))
+    for match, start in sorted(calls, key=lambda call: call[0].start()):
+        literal = joined_literals(code, start)
+        if literal is not None:  # not fail(message) forwarding a built message
             yield SourceMessage(path, code.count("\n", 0, match.start()) + 1, match["call"],
                                 fmt_text(literal))
 
@@ -132,11 +163,13 @@ def is_internal(message):
 
 def message_regex(message):
     """The message as a regex over template text: its fields match any text (placeholders
-    included). A node's message (ctx.fail) follows the model and node; a plain fail() may be a
+    included). A node's message (ctx.fail) follows the model and node, a reader's (error,
+    invalid) its file and location; a plain fail() may be a
     node context's own (NodeContext and LowerContext prefix the node) or be wrapped in the file
     it concerns, so it may follow some location too."""
     pattern = ".+".join(re.escape(piece) for piece in message.text.split(FIELD))
-    location = ".+: " if message.call.endswith(".fail") else "(?:.+: )?"
+    located = message.call.endswith(".fail") or message.call in ("error", "invalid")
+    location = ".+: " if located else "(?:.+: )?"
     return re.compile(location + pattern)
 
 
@@ -163,20 +196,22 @@ ARGUMENT_WORD = re.compile(r"[-/=.\d]|^\W*[A-Z][a-z]+[A-Z]")
 
 def template_pieces(template):
     """The literal runs of a template's words, placeholders and words that sources pass as
-    arguments (numbers, options, paths, op names) cut out, trimmed of punctuation: each run of
-    20 characters or more should be in some message's source."""
+    arguments (numbers, options, paths, op names) cut out, trimmed of punctuation, and split
+    after a colon (where a wrapper's words end and the message it wraps begins): each run of 20
+    characters or more should be in some message's source."""
     for i, part in enumerate(PLACEHOLDER.split(template)):
         if i % 2:
             continue
         run = []
         for word in part.split(" ") + ["-"]:
-            if not ARGUMENT_WORD.search(word):
+            argument = ARGUMENT_WORD.search(word)
+            if not argument:
                 run.append(word)
-                continue
-            piece = " ".join(run).strip(" '\"():;,")
-            if len(piece) >= 20:
-                yield piece
-            run = []
+            if argument or word.endswith(":"):
+                piece = " ".join(run).strip(" '\"():;,")
+                if len(piece) >= 20:
+                    yield piece
+                run = []
 
 
 def catalogue():
@@ -252,16 +287,23 @@ class ErrorCatalogueTest(unittest.TestCase):
             fail("internal error: {} has no slot", name);
             code += fmt::format(R"(return fail("usage", argv[0]);)");
             throw UsageError(fmt::format("--frob {}: expected a number", text));
+            error(pointer + pointerStep(f(a, b)), "unknown key; expected one of {}", keys);
+            error("/x", fmt::format("expected \\"{}\\"", kSchema));
         '''
         messages = list(cpp_messages(pathlib.Path("x.cpp"), code))
-        self.assertEqual([m.line for m in messages], [3, 5, 6, 7, 9])
+        self.assertEqual([m.line for m in messages], [3, 5, 6, 7, 9, 10, 11])
+        self.assertEqual([m.text for m in messages[-2:]],
+                         ["unknown key; expected one of \0", 'expected "\0"'])
         self.assertEqual(messages[0].text, "\0: the widget is \0 long; shorten it to \0")
         self.assertEqual(messages[2].text, "a message no entry lists: {x}")
         templates = ["<file>: the widget is <n> long; shorten it to <m>",
                      "<model>: node '<n>' (<op>): attribute '<name>' must be <kind>",
                      "--frob 12: expected a number"]
+        templates += ["<topology>: /devices/0/x: unknown key; expected one of <keys>",
+                      '<keys>: /schema: expected "edgesplit-keys/1"']
         self.assertEqual([m.line for m in uncatalogued(messages, templates)], [6])
         self.assertEqual([m.line for m in uncatalogued(messages, templates[1:])], [3, 6])
+        self.assertEqual([m.line for m in uncatalogued(messages, templates[:-1])], [6, 11])
         # A node's message is not covered by the same words without the node before them.
         self.assertEqual([m.line for m in uncatalogued(messages[1:2], ["attribute 'a' must be "
                                                                        "an int"])], [5])
