@@ -14,10 +14,7 @@ const RecurrentOpTraits kTraits{
 // linear_before_reset applies the reset gate after the hidden gate's recurrent product instead of
 // before it (the cuDNN formulation).
 bool parseLinearBeforeReset(const NodeContext &ctx) {
-  const int64_t linearBeforeReset = ctx.attrInt("linear_before_reset", 0);
-  if (linearBeforeReset != 0 && linearBeforeReset != 1)
-    ctx.fail("linear_before_reset must be 0 or 1, got {}", linearBeforeReset);
-  return linearBeforeReset == 1;
+  return parseFlagAttribute(ctx, "linear_before_reset");
 }
 
 void infer(InferContext &ctx) {

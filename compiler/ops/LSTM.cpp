@@ -16,12 +16,7 @@ const RecurrentOpTraits kTraits{
     .gateCount = 4, .defaultActivations = kDefaultActivations, .hasCellState = true};
 
 // input_forget couples the forget gate to the input gate (f = 1 - i).
-bool parseInputForget(const NodeContext &ctx) {
-  const int64_t inputForget = ctx.attrInt("input_forget", 0);
-  if (inputForget != 0 && inputForget != 1)
-    ctx.fail("input_forget must be 0 or 1, got {}", inputForget);
-  return inputForget == 1;
-}
+bool parseInputForget(const NodeContext &ctx) { return parseFlagAttribute(ctx, "input_forget"); }
 
 void infer(InferContext &ctx) {
   inferRecurrent(ctx, kTraits);

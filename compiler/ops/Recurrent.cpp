@@ -113,6 +113,12 @@ std::vector<Activation> parseActivations(const NodeContext &ctx, const Recurrent
 }
 } // namespace
 
+bool parseFlagAttribute(const NodeContext &ctx, std::string_view name) {
+  const int64_t value = ctx.attrInt(name, 0);
+  if (value != 0 && value != 1) ctx.fail("{} must be 0 or 1, got {}", name, value);
+  return value == 1;
+}
+
 RecurrentAttributes parseRecurrentAttributes(const NodeContext &ctx,
                                              const RecurrentOpTraits &traits) {
   RecurrentAttributes attributes;
@@ -131,9 +137,7 @@ RecurrentAttributes parseRecurrentAttributes(const NodeContext &ctx,
   attributes.numDirections =
       attributes.direction == RecurrentAttributes::Direction::Bidirectional ? 2 : 1;
 
-  const int64_t layout = ctx.attrInt("layout", 0);
-  if (layout != 0 && layout != 1) ctx.fail("layout must be 0 or 1, got {}", layout);
-  attributes.batchMajor = layout == 1;
+  attributes.batchMajor = parseFlagAttribute(ctx, "layout");
 
   if (ctx.hasAttr("clip")) {
     const double clip = ctx.attrFloat("clip", 0.0f);

@@ -63,6 +63,9 @@ struct RecurrentAttributes {
   double clipped(double x) const;
 };
 
+// An attribute that is 0 (the default) or 1, as a bool; fails naming it otherwise.
+bool parseFlagAttribute(const NodeContext &ctx, std::string_view name);
+
 RecurrentAttributes parseRecurrentAttributes(const NodeContext &ctx,
                                              const RecurrentOpTraits &traits);
 
