@@ -49,8 +49,7 @@ private:
 llvm::DenseMap<const Value *, ValueRange>
 calibrate(const Graph &graph, const std::vector<std::vector<Tensor>> &samples,
           const ObserverOptions &options, const std::function<void(size_t, size_t)> &progress) {
-  if (samples.empty())
-    fail("the calibration set holds no samples; give every array at least one ([N, ...], N >= 1)");
+  if (samples.empty()) fail("internal error: calibrate() without samples");
   if (options.kind == ObserverOptions::Kind::Percentile &&
       !(options.percentile > 50.0 && options.percentile <= 100.0))
     failUsage("--percentile {} must lie in (50, 100], e.g. 99.99", options.percentile);
