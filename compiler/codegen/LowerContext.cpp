@@ -125,7 +125,7 @@ LowerContext::Weights LowerContext::int8Weights(size_t index, int64_t channelAxi
     for (int32_t zp : params.zeroPoints)
       if (zp != 0)
         fail("weights '{}' have zero point {}; edgesplit needs symmetric int8 weights (zero "
-             "point 0); requantise the model with symmetric weights",
+             "point 0); quantise the model again with symmetric weights",
              value.name, zp);
     for (int64_t c = 0; c < channels; ++c)
       weights.scales.push_back(params.scales[perAxis ? c : 0]);

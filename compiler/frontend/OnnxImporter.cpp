@@ -276,7 +276,8 @@ AttributeValue convertAttribute(const onnx::AttributeProto &attr, const std::str
     return tensorFromProto(attr.t(), baseDir, fmt::format("{}: attribute '{}'", context, attr.name()));
   default:
     fail("{}: attribute '{}' has a kind edgesplit does not support (graphs, sparse tensors and "
-         "type protos are not accepted)",
+         "type protos are not accepted); "
+         "re-export the model without it",
          context, attr.name());
   }
 }
@@ -306,7 +307,7 @@ void checkDenseTypes(const onnx::GraphProto &graph, const std::string &modelName
     for (const auto &info : *infos)
       if (info.has_type() && !info.type().has_tensor_type())
         fail("{}: '{}' is declared as a sparse tensor, sequence, map or optional; edgesplit takes "
-             "dense tensors only",
+             "dense tensors only; re-export the model with tensors there",
              modelName, info.name());
 }
 

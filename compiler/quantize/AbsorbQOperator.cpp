@@ -216,7 +216,7 @@ public:
       const std::optional<int64_t> softmaxOpset = attributes.getInt("opset");
       if (!softmaxOpset)
         fail("{}: has no 'opset' attribute, which QLinearSoftmax requires (the Softmax version "
-             "it follows); re-quantise the model",
+             "it follows); quantise the model again",
              node_.describe());
       opset = static_cast<int>(*softmaxOpset);
       attributes.erase("opset");
