@@ -55,7 +55,8 @@ onnx::ModelProto readModel(const std::filesystem::path &path) {
          "external data",
          path.string(), size);
   std::ifstream stream(path, std::ios::binary);
-  if (!stream) fail("{}: cannot open the model: permission denied; check the path", path.string());
+  if (!stream)
+    fail("{}: cannot open the model: permission denied; make the file readable", path.string());
   std::stringstream buffer;
   buffer << stream.rdbuf();
   onnx::ModelProto model;

@@ -7,9 +7,10 @@ standing for any text).
 
 Sources -> catalogue: every message the tool can print is catalogued. A message is the format
 string of a `fail(...)`, `failUsage(...)`, `ctx.fail(...)` (a node's message, after the model and
-node) or `throw Error(...)` in compiler/, string literals split across lines joined, and of a
-`message(FATAL_ERROR ...)` of the CMake package (cmake/*.cmake); its `{}` fields (and CMake's
-`${...}`) match any text of a template, placeholders included. A message beginning
+node), `throw Error(...)`, or of the readers' `error(pointer, ...)` (topology and keys files) and
+`invalid(...)` (the graph verifier) in compiler/, string literals split across lines joined,
+and of a `message(FATAL_ERROR ...)` of the CMake package (cmake/*.cmake); its `{}` fields (and
+CMake's `${...}`) match any text of a template, placeholders included. A message beginning
 `internal error: ` (after its location, if any) reports a broken invariant of edgesplit, not bad
 input, and is not catalogued (docs/errors.md says so).
 """
@@ -128,7 +129,8 @@ def cpp_messages(path, code):
     code = blank_comments_and_raw_strings(code)
     calls = [(match, match.end()) for match in CPP_CALL.finditer(code)]
     for match in LOCATED_CALL.finditer(code):
-        start = match.end() if match["call"] == "invalid" else after_first_argument(code, match.end())
+        start = (match.end() if match["call"] == "invalid"
+                 else after_first_argument(code, match.end()))
         if start is not None:
             calls.append((match, FORMAT_CALL.match(code, start).end()))
     for match, start in sorted(calls, key=lambda call: call[0].start()):
