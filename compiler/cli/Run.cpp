@@ -72,7 +72,10 @@ llvm::StringMap<Tensor> readInputArrays(const Options &options) {
   llvm::StringMap<Tensor> arrays;
   for (const std::string &spec : options.inputs) {
     auto [name, file] = splitAssignment(spec, "--input");
-    if (arrays.count(name)) failUsage("--input gives '{}' twice", name);
+    if (arrays.count(name))
+      failUsage("--input gives '{}' twice; give each input once (several samples go in one [N, "
+                "...] array)",
+                name);
     arrays[name] = readNpy(file);
   }
   return arrays;

@@ -258,8 +258,9 @@ void fixInputShapes(onnx::ModelProto &model, const ImportOptions &options,
   }
   for (const auto &entry : options.inputShapes)
     if (!seen.count(entry.getKey()))
-      fail("{}: --input-shape names '{}', which is not a model input", modelName,
-           entry.getKey().str());
+      fail("{}: --input-shape names '{}', which is not a model input; `edgesplit inspect` "
+           "lists the inputs",
+           modelName, entry.getKey().str());
 }
 
 AttributeValue convertAttribute(const onnx::AttributeProto &attr, const std::string &context,

@@ -94,7 +94,8 @@ private:
           heads.push_back({name, output.value, groups, priority});
           return;
         }
-      fail("{}: /heads: '{}' is not an output of {}", topology_.source, name, graph_.sourcePath);
+      fail("{}: /heads: '{}' is not an output of {}; fix the name or remove the head",
+           topology_.source, name, graph_.sourcePath);
     };
     if (topology_.heads) {
       for (const TopologyHead &head : *topology_.heads) add(head.output, head.priority);
