@@ -292,6 +292,7 @@ def write_arrays():
     (ARRAYS / "text.npy").write_bytes(b"1.0 2.0 3.0 4.0\n")
     (ARRAYS / "float64.npy").write_bytes(npy_bytes(x.astype(np.float64)))
     (ARRAYS / "shape_1x5.npy").write_bytes(npy_bytes(np.zeros((1, 5), np.float32)))
+    (ARRAYS / "no_samples.npy").write_bytes(npy_bytes(np.zeros((0, 4), np.float32)))
     (ARRAYS / "big_endian.npy").write_bytes(npy_bytes(x.astype(">f4")))
     (ARRAYS / "fortran_order.npy").write_bytes(
         npy_with_header("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 4), }",

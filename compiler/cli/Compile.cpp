@@ -56,7 +56,7 @@ std::vector<std::vector<Tensor>> readCalibrationSamples(const Graph &graph,
 
 std::string readBytes(const std::string &path) {
   std::ifstream file(path, std::ios::binary);
-  if (!file) fail("{}: cannot read", path);
+  if (!file) fail("{}: cannot read; check the path and its permissions", path);
   return std::string(std::istreambuf_iterator<char>(file), {});
 }
 

@@ -28,6 +28,12 @@ int main(int argc, char **argv) {
   edgesplit::cli::registerTopologyInit(app);
   edgesplit::cli::registerTopologyCheck(app);
   try {
+    // CLI11 reads an unknown first word as a missing subcommand; name the word instead.
+    const std::string first = argc > 1 ? argv[1] : "";
+    if (!first.empty() && first[0] != '-' &&
+        app.get_subcommands([&](const CLI::App *command) { return command->check_name(first); })
+            .empty())
+      edgesplit::failUsage("unknown subcommand '{}'; `edgesplit --help` lists them", first);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &help) {
     return app.exit(help);

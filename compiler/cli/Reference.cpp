@@ -32,7 +32,9 @@ void registerReference(CLI::App &app) {
     for (const std::string &spec : options->inputs) {
       auto [name, file] = splitAssignment(spec, "--input");
       if (!inputFiles.try_emplace(name, file).second)
-        failUsage("--input gives '{}' twice", name);
+        failUsage("--input gives '{}' twice; give each input once (several samples go in one [N, "
+                  "...] array)",
+                  name);
     }
     auto graph = loadModel(options->model, importOptionsFrom(options->inputShapes));
     if (options->inputs.empty() && !graph->inputs.empty())

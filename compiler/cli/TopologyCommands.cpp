@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <set>
 
 namespace edgesplit::cli {
@@ -200,10 +201,11 @@ void registerTopologyInit(CLI::App &app) {
       "Write a starting topology for a model: one sensor group per model input, one device per "
       "group (or --devices N) and an aggregator, default links; edit it, then compile with it");
   command->add_option("model", options->model, "ONNX model file")->required();
-  command->add_option("--devices", options->devices,
-                      "Number of sensor devices the groups are spread over (default: one per "
-                      "model input; 0: every group on the aggregator)")
-      ->check(CLI::NonNegativeNumber);
+  command
+      ->add_option("--devices", options->devices,
+                   "Number of sensor devices the groups are spread over (default: one per "
+                   "model input; 0: every group on the aggregator)")
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   command->add_option("--sensor-target", options->sensorTarget,
                       "Target of the sensor devices (a built-in target or a target .json)")
       ->capture_default_str();

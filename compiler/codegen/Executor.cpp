@@ -36,8 +36,8 @@ Executor::runRaw(const std::vector<std::vector<uint8_t>> &inputs) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     std::vector<uint8_t> &bytes = buffer(program_.inputs[i].value);
     if (inputs[i].size() != bytes.size())
-      fail("input '{}' has {} bytes, expected {}", program_.inputs[i].name, inputs[i].size(),
-           bytes.size());
+      fail("internal error: input '{}' has {} bytes, expected {}", program_.inputs[i].name,
+           inputs[i].size(), bytes.size());
     bytes = inputs[i];
   }
   for (const KernelCall &call : program_.calls) {

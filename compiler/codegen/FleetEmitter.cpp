@@ -553,8 +553,9 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
   const std::string a = devicePrefix(aggregator.name), A = upperCase(a);
   for (const FleetSimDevice &sensor : sensors)
     if (sensor.inputElements.size() > 16)
-      fail("the fleet simulator supports up to 16 inputs per device; '{}' has {}", sensor.name,
-           sensor.inputElements.size());
+      fail("the fleet simulator feeds at most 16 inputs to a device, but '{}' has {}; run its "
+           "folder alone with --device {}",
+           sensor.name, sensor.inputElements.size(), sensor.name);
   std::string includes, hooks, steps, reboots, beaconCases;
   size_t inputFile = 0;
   for (size_t d = 0; d < sensors.size(); ++d) {

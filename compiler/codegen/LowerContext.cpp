@@ -72,7 +72,9 @@ TensorQuant LowerContext::quant(const Value &value) const {
   if (value.quant) {
     const QuantParams &params = *value.quant;
     if (params.scales.size() != 1)
-      fail("'{}' is quantised per channel, which this op supports only for weights", value.name);
+      fail("'{}' is quantised per channel, which this op supports only for weights; "
+           "quantise it per tensor",
+           value.name);
     return {params.scales[0], params.zeroPoints.empty() ? 0 : params.zeroPoints[0]};
   }
   if (value.isConstant()) {
@@ -117,12 +119,13 @@ LowerContext::Weights LowerContext::int8Weights(size_t index, int64_t channelAxi
     const QuantParams &params = *value.quant;
     const bool perAxis = params.scales.size() > 1;
     if (perAxis && params.axis != channelAxis)
-      fail("weights '{}' are quantised along axis {}, expected the output-channel axis {}",
+      fail("weights '{}' are quantised along axis {}, expected the output-channel axis {}; "
+           "quantise them per output channel",
            value.name, params.axis, channelAxis);
     for (int32_t zp : params.zeroPoints)
       if (zp != 0)
         fail("weights '{}' have zero point {}; edgesplit needs symmetric int8 weights (zero "
-             "point 0) - requantise the model with symmetric weights",
+             "point 0); quantise the model again with symmetric weights",
              value.name, zp);
     for (int64_t c = 0; c < channels; ++c)
       weights.scales.push_back(params.scales[perAxis ? c : 0]);
@@ -142,8 +145,8 @@ std::vector<int32_t> LowerContext::int32Bias(size_t index, double inputScale,
                                              llvm::ArrayRef<double> weightScales) const {
   const Tensor &bias = constantInput(index);
   if (static_cast<size_t>(bias.numElements()) != weightScales.size())
-    fail("bias '{}' has {} elements for {} output channels", inputValue(index).name,
-         bias.numElements(), weightScales.size());
+    fail("bias '{}' has {} elements for {} output channels; give it one per output channel",
+         inputValue(index).name, bias.numElements(), weightScales.size());
   const Tensor quantised = quantizeBias(bias, inputScale, weightScales);
   return quantised.values<int32_t>().vec();
 }

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 std::string readText(const fs::path &path) {
   std::ifstream file(path, std::ios::binary);
-  if (!file) fail("{}: cannot read", path.string());
+  if (!file) fail("{}: cannot read; check the path and its permissions", path.string());
   std::stringstream text;
   text << file.rdbuf();
   return text.str();

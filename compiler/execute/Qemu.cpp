@@ -136,7 +136,7 @@ std::string qemuCommand(const Target &target, const fs::path &elf,
     // QEMU's option syntax would split an argument at a comma and the board's startup code
     // splits the command line at spaces.
     if (arg.find_first_of(", ") != std::string::npos)
-      fail("internal: semihosting argument '{}' holds a comma or space", arg);
+      fail("internal error: semihosting argument '{}' holds a comma or space", arg);
     semihosting += ",arg=" + arg;
   }
   std::string command = shellQuote(target.qemu->system) + " -M " + shellQuote(target.qemu->machine);

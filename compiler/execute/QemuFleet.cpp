@@ -88,7 +88,7 @@ void listenOn(Instance &instance) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   const std::string path = instance.socket.string();
-  if (path.size() >= sizeof address.sun_path) fail("internal: socket path {} too long", path);
+  if (path.size() >= sizeof address.sun_path) fail("internal error: socket path {} too long", path);
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
   instance.listening = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (instance.listening < 0 ||
@@ -101,7 +101,9 @@ void launch(Instance &instance, const std::string &qemu) {
   const std::string command =
       "cd '" + instance.io.string() + "' && exec " + qemu + " > qemu.log 2>&1";
   instance.pid = ::fork();
-  if (instance.pid < 0) fail("cannot start QEMU for device '{}'", instance.name);
+  if (instance.pid < 0)
+    fail("cannot start QEMU for device '{}'; check the QEMU install (tools/setup.sh)",
+         instance.name);
   if (instance.pid == 0) {
     ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char *>(nullptr));
     ::_exit(127);
@@ -189,7 +191,7 @@ void reboot(Instance &instance, long sample, const fs::path &plugin) {
 const Json &deviceJson(const Json &report, const std::string &name) {
   for (const Json &device : report["devices"])
     if (device["name"] == name) return device;
-  fail("internal: device '{}' missing from the report", name);
+  fail("internal error: device '{}' missing from the report", name);
 }
 
 } // namespace
@@ -206,7 +208,8 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
   const long sampleCount = static_cast<long>(samples.size());
   Fleet fleet;
   char socketTemplate[] = "/tmp/edgesplit-uart-XXXXXX"; // unix socket paths must stay short
-  if (!::mkdtemp(socketTemplate)) fail("cannot create a folder for the UART sockets in /tmp");
+  if (!::mkdtemp(socketTemplate))
+    fail("cannot create a folder for the UART sockets in /tmp; check that /tmp is writable");
   fleet.socketDir = socketTemplate;
   const fs::path plugin = buildInstructionPlugin(compiled);
 

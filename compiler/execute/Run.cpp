@@ -56,7 +56,10 @@ fs::path buildHostProgram(const fs::path &compiled, const std::string &device, b
 llvm::StringMap<Tensor> readInputArrays(const RunOptions &options) {
   llvm::StringMap<Tensor> arrays;
   for (const auto &[name, file] : options.inputs) {
-    if (arrays.count(name)) failUsage("--input gives '{}' twice", name);
+    if (arrays.count(name))
+      failUsage("--input gives '{}' twice; give each input once (several samples go in one [N, "
+                "...] array)",
+                name);
     arrays[name] = readNpy(file);
   }
   return arrays;
@@ -82,8 +85,9 @@ public:
     Tensor tensor(type_, batchedShape(shapeOf(port["shape"]), batched_, samples_));
     const std::string bytes = readText(written);
     if (bytes.size() != tensor.byteSize())
-      fail("{}: the generated program wrote {} bytes for '{}', expected {}", compiled_.string(),
-           bytes.size(), name, tensor.byteSize());
+      fail("{}: the generated program wrote {} bytes for '{}', expected {}; compile the folder "
+           "again with this edgesplit",
+           compiled_.string(), bytes.size(), name, tensor.byteSize());
     std::memcpy(tensor.rawData(), bytes.data(), bytes.size());
     const std::string file = sanitizeFileName(name) + ".npy";
     if (!fileNames_.insert(file).second)
@@ -367,7 +371,8 @@ void runFleet(const RunOptions &options, const Json &report) {
       command += " " + shellQuote((io / fmt::format("head{}.bin", h)).string());
     command += fmt::format(" {} {}", options.replayRate, fmt::join(rebootAt, ","));
     if (std::system(command.c_str()) != 0)
-      fail("{}: the fleet simulator failed on these inputs", compiled.string());
+      fail("{}: the fleet simulator failed on these inputs; run it with --sanitize to find where",
+           compiled.string());
     statsText = readText(statsPath);
   }
 
@@ -531,7 +536,8 @@ void runCompiled(const RunOptions &options) {
     for (size_t i = 0; i < outputs.size(); ++i)
       command += " " + shellQuote((io / fmt::format("output{}.bin", i)).string());
     if (std::system(command.c_str()) != 0)
-      fail("{}: the generated program failed on these inputs", compiled.string());
+      fail("{}: the generated program failed on these inputs; run it with --sanitize to find where",
+           compiled.string());
   }
 
   const DType outputType = options.raw && int8 ? DType::Int8 : DType::Float32;

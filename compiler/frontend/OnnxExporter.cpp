@@ -129,7 +129,8 @@ std::string onnxModelBytes(const Graph &graph) {
 void saveOnnxModel(const Graph &graph, const std::filesystem::path &path) {
   std::ofstream stream(path, std::ios::binary);
   stream << onnxModelBytes(graph);
-  if (!stream) fail("{}: cannot write the model file", path.string());
+  if (!stream)
+    fail("{}: cannot write; check the folder's permissions and free space", path.string());
 }
 
 } // namespace edgesplit

@@ -55,7 +55,8 @@ onnx::ModelProto readModel(const std::filesystem::path &path) {
          "external data",
          path.string(), size);
   std::ifstream stream(path, std::ios::binary);
-  if (!stream) fail("{}: cannot open the model: permission denied; check the path", path.string());
+  if (!stream)
+    fail("{}: cannot open the model: permission denied; make the file readable", path.string());
   std::stringstream buffer;
   buffer << stream.rdbuf();
   onnx::ModelProto model;
@@ -257,8 +258,9 @@ void fixInputShapes(onnx::ModelProto &model, const ImportOptions &options,
   }
   for (const auto &entry : options.inputShapes)
     if (!seen.count(entry.getKey()))
-      fail("{}: --input-shape names '{}', which is not a model input", modelName,
-           entry.getKey().str());
+      fail("{}: --input-shape names '{}', which is not a model input; `edgesplit inspect` "
+           "lists the inputs",
+           modelName, entry.getKey().str());
 }
 
 AttributeValue convertAttribute(const onnx::AttributeProto &attr, const std::string &context,
@@ -276,7 +278,8 @@ AttributeValue convertAttribute(const onnx::AttributeProto &attr, const std::str
     return tensorFromProto(attr.t(), baseDir, fmt::format("{}: attribute '{}'", context, attr.name()));
   default:
     fail("{}: attribute '{}' has a kind edgesplit does not support (graphs, sparse tensors and "
-         "type protos are not accepted)",
+         "type protos are not accepted); "
+         "re-export the model without it",
          context, attr.name());
   }
 }
@@ -306,7 +309,7 @@ void checkDenseTypes(const onnx::GraphProto &graph, const std::string &modelName
     for (const auto &info : *infos)
       if (info.has_type() && !info.type().has_tensor_type())
         fail("{}: '{}' is declared as a sparse tensor, sequence, map or optional; edgesplit takes "
-             "dense tensors only",
+             "dense tensors only; re-export the model with tensors there",
              modelName, info.name());
 }
 
@@ -630,7 +633,8 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
     for (const auto &output : nodeProto.output()) {
       Value *value = valueFor(output);
       if (value && value->producer)
-        fail("{}: output '{}' is already produced by another node", context, output);
+        fail("{}: output '{}' is already produced by another node; re-export the model", context,
+             output);
       node->outputs.push_back(value);
     }
     node->op = findOp(node->domain, node->opType);

@@ -57,12 +57,14 @@ std::string readExternalData(const onnx::TensorProto &proto, const std::filesyst
     fail("{}: external data holds {} bytes, the tensor's shape needs {}; re-export the model",
          context, length, expectedBytes);
   std::ifstream stream(file, std::ios::binary);
-  if (!stream) fail("{}: cannot read external data file '{}'", context, file.string());
+  if (!stream)
+    fail("{}: cannot read external data file '{}'; check its permissions", context, file.string());
   std::string bytes(static_cast<size_t>(length), '\0');
   stream.seekg(offset);
   stream.read(bytes.data(), length);
   if (stream.gcount() != length)
-    fail("{}: external data file '{}' ended early", context, file.string());
+    fail("{}: external data file '{}' ended early; copy it again, it is truncated", context,
+         file.string());
   return bytes;
 }
 

@@ -9,7 +9,8 @@ namespace edgesplit {
 
 namespace {
 
-// How many samples `array` holds for `input`, or 0 if it is one sample as it stands.
+// How many samples `array` holds for `input` (at least one), or 0 if it is one sample as it
+// stands.
 int64_t batchCount(const Value &input, const Tensor &array) {
   if (!input.shape) return 0;
   const Shape &shape = *input.shape;
@@ -20,6 +21,9 @@ int64_t batchCount(const Value &input, const Tensor &array) {
     fail("input '{}': array shape {} does not match the model's {} (nor [N, ...] of it); reshape "
          "the array or use --input-shape",
          input.name, formatShape(array.shape()), formatShape(shape));
+  if (array.dim(0) == 0)
+    fail("input '{}': array shape {} holds no samples; give at least one ([N, ...] with N >= 1)",
+         input.name, formatShape(array.shape()));
   return array.dim(0);
 }
 
@@ -77,7 +81,9 @@ std::vector<std::vector<Tensor>> splitSamples(const Graph &graph,
            dtypeName(input->dtype));
     const int64_t count = batchCount(*input, it->second);
     if (count && samples && count != samples)
-      fail("input '{}' holds {} samples but another input holds {}", input->name, count, samples);
+      fail("input '{}' holds {} samples but another input holds {}; give every input the same "
+           "number of samples",
+           input->name, count, samples);
     if (count) samples = count;
     given.push_back(&it->second);
   }

@@ -13,12 +13,12 @@ InferResult inferNode(const Node &node, llvm::ArrayRef<InferInput> inputs) {
   int presentInputs = static_cast<int>(node.inputs.size());
   while (presentInputs > 0 && !node.inputs[presentInputs - 1]) --presentInputs;
   if (presentInputs < op->minInputs || presentInputs > op->maxInputs)
-    fail("{}: has {} inputs, the op takes {} to {}", node.describe(), presentInputs,
-         op->minInputs, op->maxInputs);
+    fail("{}: has {} inputs, but the operator takes {} to {}; re-export the model", node.describe(),
+         presentInputs, op->minInputs, op->maxInputs);
   const int outputCount = static_cast<int>(node.outputs.size());
   if (outputCount < op->minOutputs || outputCount > op->maxOutputs)
-    fail("{}: has {} outputs, the op produces {} to {}", node.describe(), outputCount,
-         op->minOutputs, op->maxOutputs);
+    fail("{}: has {} outputs, but the operator produces {} to {}; re-export the model",
+         node.describe(), outputCount, op->minOutputs, op->maxOutputs);
 
   InferContext ctx(node, inputs);
   InferResult result;
@@ -57,7 +57,7 @@ llvm::SmallVector<Tensor, 2> evaluateNode(const Node &node, llvm::ArrayRef<const
 
 std::vector<Tensor> Interpreter::run(llvm::ArrayRef<Tensor> inputs) const {
   if (inputs.size() != graph_.inputs.size())
-    fail("model takes {} inputs, got {}", graph_.inputs.size(), inputs.size());
+    fail("internal error: model takes {} inputs, got {}", graph_.inputs.size(), inputs.size());
 
   llvm::DenseMap<const Value *, const Tensor *> known;
   std::vector<std::unique_ptr<Tensor>> produced; // owns intermediate results
@@ -66,11 +66,11 @@ std::vector<Tensor> Interpreter::run(llvm::ArrayRef<Tensor> inputs) const {
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Value *input = graph_.inputs[i];
     if (inputs[i].dtype() != input->dtype)
-      fail("input '{}': expected {} data, got {}", input->name, dtypeName(input->dtype),
-           dtypeName(inputs[i].dtype()));
+      fail("internal error: input '{}': expected {} data, got {}", input->name,
+           dtypeName(input->dtype), dtypeName(inputs[i].dtype()));
     if (input->shape && llvm::ArrayRef<int64_t>(*input->shape) != inputs[i].shape())
-      fail("input '{}': expected shape {}, got {}", input->name, formatShape(*input->shape),
-           formatShape(inputs[i].shape()));
+      fail("internal error: input '{}': expected shape {}, got {}", input->name,
+           formatShape(*input->shape), formatShape(inputs[i].shape()));
     known[input] = &inputs[i];
   }
 
@@ -79,7 +79,8 @@ std::vector<Tensor> Interpreter::run(llvm::ArrayRef<Tensor> inputs) const {
     for (const Value *value : node->inputs) {
       const Tensor *tensor = value ? known.lookup(value) : nullptr;
       if (value && !tensor)
-        fail("{}: input '{}' is used before it is computed", node->describe(), value->name);
+        fail("internal error: {}: input '{}' is used before it is computed", node->describe(),
+             value->name);
       nodeInputs.push_back(tensor);
     }
     llvm::SmallVector<Tensor, 2> outputs = evaluateNode(*node, nodeInputs);
@@ -95,7 +96,7 @@ std::vector<Tensor> Interpreter::run(llvm::ArrayRef<Tensor> inputs) const {
   std::vector<Tensor> results;
   for (const GraphOutput &output : graph_.outputs) {
     const Tensor *tensor = known.lookup(output.value);
-    if (!tensor) fail("output '{}' is never computed", output.name);
+    if (!tensor) fail("internal error: output '{}' is never computed", output.name);
     results.push_back(*tensor);
   }
   return results;

@@ -15,7 +15,8 @@ std::string Node::describe() const {
 }
 
 Value *Graph::createValue(std::string valueName, DType dtype) {
-  if (valuesByName_.count(valueName)) fail("duplicate tensor name '{}'", valueName);
+  if (valuesByName_.count(valueName))
+    fail("two tensors are named '{}'; rename one of them in the model", valueName);
   auto value = std::make_unique<Value>();
   value->name = std::move(valueName);
   value->dtype = dtype;

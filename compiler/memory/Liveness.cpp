@@ -12,15 +12,16 @@ void checkExecutionOrder(const Graph &graph, llvm::ArrayRef<const Node *> order)
   llvm::DenseMap<const Node *, size_t> stepOf;
   for (size_t step = 0; step < order.size(); ++step)
     if (!stepOf.try_emplace(order[step], step).second)
-      fail("execution order lists {} twice", order[step]->describe());
+      fail("internal error: execution order lists {} twice", order[step]->describe());
   for (const auto &node : graph.nodes())
-    if (!stepOf.count(node.get())) fail("execution order misses {}", node->describe());
+    if (!stepOf.count(node.get()))
+      fail("internal error: execution order misses {}", node->describe());
   if (stepOf.size() != graph.nodes().size())
-    fail("execution order holds nodes that are not in graph '{}'", graph.name);
+    fail("internal error: execution order holds nodes that are not in graph '{}'", graph.name);
   for (size_t step = 0; step < order.size(); ++step)
     for (const Value *input : order[step]->inputs)
       if (input && input->producer && stepOf.lookup(input->producer) >= step)
-        fail("execution order runs {} before {}, which computes its input '{}'",
+        fail("internal error: execution order runs {} before {}, which computes its input '{}'",
              order[step]->describe(), input->producer->describe(), input->name);
 }
 
@@ -65,7 +66,7 @@ private:
 
   void addValue(const Value &value, int firstStep) {
     const int64_t bytes = valueBytes_(value);
-    if (bytes < 0) fail("value '{}': negative arena size {}", value.name, bytes);
+    if (bytes < 0) fail("internal error: value '{}': negative arena size {}", value.name, bytes);
     const int lastStep = std::max(firstStep, lastUse_.lookup(&value));
     liveness_.bufferOfValue[&value] = liveness_.buffers.size();
     liveness_.buffers.push_back({value.name, bytes, firstStep, lastStep, std::nullopt, alignment_});
@@ -74,8 +75,8 @@ private:
 
   void requireInArena(const Value *input, const Node &user) const {
     if (input && !input->isConstant() && !liveness_.bufferOfValue.count(input))
-      fail("{} reads '{}', which is neither computed nor a graph input", user.describe(),
-           input->name);
+      fail("internal error: {} reads '{}', which is neither computed nor a graph input",
+           user.describe(), input->name);
   }
 
   size_t rootOf(const Value *value) const {
@@ -116,7 +117,7 @@ private:
     for (size_t step = 0; step < order_.size(); ++step) {
       const Node &node = *order_[step];
       const int64_t bytes = scratchBytes(node);
-      if (bytes < 0) fail("{}: negative scratch size {}", node.describe(), bytes);
+      if (bytes < 0) fail("internal error: {}: negative scratch size {}", node.describe(), bytes);
       if (bytes == 0) continue;
       liveness_.scratchOfNode[&node] = liveness_.buffers.size();
       const int at = static_cast<int>(step);
@@ -139,7 +140,8 @@ private:
 
 ValueBytesFn bytesPerElement(int64_t elementBytes) {
   return [elementBytes](const Value &value) {
-    if (!value.shape) fail("value '{}' has no static shape, so no arena size", value.name);
+    if (!value.shape)
+      fail("internal error: value '{}' has no static shape, so no arena size", value.name);
     return numElements(*value.shape) * elementBytes;
   };
 }

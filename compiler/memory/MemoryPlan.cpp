@@ -6,7 +6,7 @@
 namespace edgesplit {
 
 MemoryPlan planMemory(const Graph &graph, const MemoryPlanOptions &options) {
-  if (!options.valueBytes) fail("planMemory: no valueBytes function given");
+  if (!options.valueBytes) fail("internal error: planMemory: no valueBytes function given");
   ExecutionOrder order =
       chooseExecutionOrder(graph, options.valueBytes, options.scratchBytes, options.orderSearch);
   const Liveness liveness = computeLiveness(graph, order.nodes, options.valueBytes,

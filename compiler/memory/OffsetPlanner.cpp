@@ -28,18 +28,22 @@ struct Blocks {
 };
 
 void checkBuffer(const Buffer &buffer, size_t bufferCount) {
-  if (buffer.bytes < 0) fail("buffer '{}': negative size {}", buffer.name, buffer.bytes);
+  if (buffer.bytes < 0)
+    fail("internal error: buffer '{}': negative size {}", buffer.name, buffer.bytes);
   if (buffer.lastStep < buffer.firstStep)
-    fail("buffer '{}': last step {} is before first step {}", buffer.name, buffer.lastStep,
-         buffer.firstStep);
-  if (buffer.alignment < 1) fail("buffer '{}': alignment {} < 1", buffer.name, buffer.alignment);
+    fail("internal error: buffer '{}': last step {} is before first step {}", buffer.name,
+         buffer.lastStep, buffer.firstStep);
+  if (buffer.alignment < 1)
+    fail("internal error: buffer '{}': alignment {} < 1", buffer.name, buffer.alignment);
   if (buffer.aliasOf && *buffer.aliasOf >= bufferCount)
-    fail("buffer '{}': aliases buffer {} of {}", buffer.name, *buffer.aliasOf, bufferCount);
+    fail("internal error: buffer '{}': aliases buffer {} of {}", buffer.name, *buffer.aliasOf,
+         bufferCount);
 }
 
 size_t aliasRoot(llvm::ArrayRef<Buffer> buffers, size_t index) {
   for (size_t hops = 0; buffers[index].aliasOf; ++hops) {
-    if (hops == buffers.size()) fail("buffer '{}': cyclic aliases", buffers[index].name);
+    if (hops == buffers.size())
+      fail("internal error: buffer '{}': cyclic aliases", buffers[index].name);
     index = *buffers[index].aliasOf;
   }
   return index;

@@ -49,7 +49,8 @@ void infer(InferContext &ctx) {
   if (ctx.opset() >= 14 && ctx.numOutputs() > 3)
     ctx.fail("has {} outputs; from opset 14 there are at most 3", ctx.numOutputs());
   if (!isTraining(ctx) && (ctx.hasOutput(kRunningMean) || ctx.hasOutput(kRunningVar)))
-    ctx.fail("running_mean/running_var outputs need training_mode=1");
+    ctx.fail("running_mean/running_var outputs need training_mode=1; export the model in "
+             "inference mode");
   ctx.setOutput(kY, type, x);
   ctx.setOutput(kRunningMean, ctx.inputType(kMean), ctx.inputShape(kMean));
   ctx.setOutput(kRunningVar, ctx.inputType(kVar), ctx.inputShape(kVar));

@@ -64,7 +64,9 @@ void quantize(QuantizeContext &ctx) { ctx.annotateOutputSameAsInput(0, 0); }
 
 void lower(LowerContext &ctx) {
   const std::optional<ActivationClamp> bounds = activationClampOf(ctx.node());
-  if (!bounds) ctx.fail("code generation needs constant scalar min and max inputs");
+  if (!bounds)
+    ctx.fail("code generation needs constant scalar min and max inputs; make them "
+             "initialisers");
   lowerClamp(ctx, bounds->lo, bounds->hi);
 }
 } // namespace

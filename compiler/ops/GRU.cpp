@@ -14,10 +14,7 @@ const RecurrentOpTraits kTraits{
 // linear_before_reset applies the reset gate after the hidden gate's recurrent product instead of
 // before it (the cuDNN formulation).
 bool parseLinearBeforeReset(const NodeContext &ctx) {
-  const int64_t linearBeforeReset = ctx.attrInt("linear_before_reset", 0);
-  if (linearBeforeReset != 0 && linearBeforeReset != 1)
-    ctx.fail("linear_before_reset must be 0 or 1, got {}", linearBeforeReset);
-  return linearBeforeReset == 1;
+  return parseFlagAttribute(ctx, "linear_before_reset");
 }
 
 void infer(InferContext &ctx) {
@@ -148,10 +145,7 @@ RecurrentS8Outputs referenceGruS8(const RecurrentS8Operands &operands, llvm::Arr
   const S8ReferenceLayer layer(operands, x, 3);
   const es_recurrent_s8_params_t &p = layer.params();
   const int64_t hidden = layer.hidden();
-  const int64_t states = int64_t{p.directions} * p.batch * hidden;
-  RecurrentS8Outputs out;
-  if (wantY) out.y.assign(static_cast<size_t>(p.seq_length * states), 0);
-  if (wantHidden) out.hidden.assign(static_cast<size_t>(states), 0);
+  RecurrentS8Outputs out = layer.hiddenOutputs(wantY, wantHidden);
   for (int64_t d = 0; d < p.directions; ++d)
     for (int64_t b = 0; b < p.batch; ++b) {
       const int64_t offset = layer.stateOffset(d, b);
@@ -196,14 +190,9 @@ RecurrentS8Outputs referenceGruS8(const RecurrentS8Operands &operands, llvm::Arr
               -128, 127);
         }
         h = next;
-        if (wantY)
-          for (int64_t j = 0; j < hidden; ++j)
-            out.y[layer.outputOffset(t, d, b) + j] =
-                S8ReferenceLayer::hiddenOutput(h[j], p.y_requant, p.y_zp);
+        layer.storeStep(out, h, t, d, b);
       }
-      if (wantHidden)
-        for (int64_t j = 0; j < hidden; ++j)
-          out.hidden[offset + j] = S8ReferenceLayer::hiddenOutput(h[j], p.y_h_requant, p.y_h_zp);
+      layer.storeLast(out, h, d, b);
     }
   return out;
 }

@@ -116,7 +116,8 @@ void lower(LowerContext &ctx) {
     const bool perColumn =
         (c.size() == 1 && c[0] == shape.cols) || (c.size() == 2 && c[0] == 1 && c[1] == shape.cols);
     if (!perColumn)
-      ctx.fail("code generation supports a bias C of shape [N] or [1, N] (N = {}), got {}",
+      ctx.fail("code generation supports a bias C of shape [N] or [1, N] (N = {}), got {}; "
+               "give the Gemm one bias per output column",
                shape.cols, formatShape(c));
     layer.biasInput = kC;
   }

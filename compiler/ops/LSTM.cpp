@@ -16,12 +16,7 @@ const RecurrentOpTraits kTraits{
     .gateCount = 4, .defaultActivations = kDefaultActivations, .hasCellState = true};
 
 // input_forget couples the forget gate to the input gate (f = 1 - i).
-bool parseInputForget(const NodeContext &ctx) {
-  const int64_t inputForget = ctx.attrInt("input_forget", 0);
-  if (inputForget != 0 && inputForget != 1)
-    ctx.fail("input_forget must be 0 or 1, got {}", inputForget);
-  return inputForget == 1;
-}
+bool parseInputForget(const NodeContext &ctx) { return parseFlagAttribute(ctx, "input_forget"); }
 
 void infer(InferContext &ctx) {
   inferRecurrent(ctx, kTraits);
@@ -179,11 +174,8 @@ RecurrentS8Outputs referenceLstmS8(const RecurrentS8Operands &operands, llvm::Ar
   const S8ReferenceLayer layer(operands, x, 4);
   const es_recurrent_s8_params_t &p = layer.params();
   const int64_t hidden = layer.hidden();
-  const int64_t states = int64_t{p.directions} * p.batch * hidden;
-  RecurrentS8Outputs out;
-  if (wantY) out.y.assign(static_cast<size_t>(p.seq_length * states), 0);
-  if (wantHidden) out.hidden.assign(static_cast<size_t>(states), 0);
-  if (wantCell) out.cell.assign(static_cast<size_t>(states), 0);
+  RecurrentS8Outputs out = layer.hiddenOutputs(wantY, wantHidden);
+  if (wantCell) out.cell.assign(static_cast<size_t>(layer.stateElements()), 0);
   for (int64_t d = 0; d < p.directions; ++d)
     for (int64_t b = 0; b < p.batch; ++b) {
       const int64_t offset = layer.stateOffset(d, b);
@@ -215,14 +207,9 @@ RecurrentS8Outputs referenceLstmS8(const RecurrentS8Operands &operands, llvm::Ar
           h[j] = S8ReferenceLayer::saturate(
               S8ReferenceLayer::roundShift(o * layer.tanh(tanhInput), 23), -128, 127);
         }
-        if (wantY)
-          for (int64_t j = 0; j < hidden; ++j)
-            out.y[layer.outputOffset(t, d, b) + j] =
-                S8ReferenceLayer::hiddenOutput(h[j], p.y_requant, p.y_zp);
+        layer.storeStep(out, h, t, d, b);
       }
-      if (wantHidden)
-        for (int64_t j = 0; j < hidden; ++j)
-          out.hidden[offset + j] = S8ReferenceLayer::hiddenOutput(h[j], p.y_h_requant, p.y_h_zp);
+      layer.storeLast(out, h, d, b);
       if (wantCell)
         for (int64_t j = 0; j < hidden; ++j)
           out.cell[offset + j] = static_cast<int8_t>(S8ReferenceLayer::saturate(

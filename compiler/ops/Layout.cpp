@@ -84,8 +84,9 @@ int32_t kernelInt(const NodeContext &ctx, int64_t value, std::string_view what) 
 void kernelShape4D(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape,
                    int32_t (&result)[ES_MAX_RANK]) {
   if (shape.size() > ES_MAX_RANK)
-    ctx.fail("code generation supports tensors of up to {} dimensions, got shape {}", ES_MAX_RANK,
-             formatShape(shape));
+    ctx.fail("code generation supports tensors of up to {} dimensions, got shape {}; reshape "
+             "the tensor to fewer dimensions in the model",
+             ES_MAX_RANK, formatShape(shape));
   const size_t leading = ES_MAX_RANK - shape.size();
   for (size_t axis = 0; axis < ES_MAX_RANK; ++axis) {
     const int64_t dim = axis < leading ? 1 : shape[axis - leading];
@@ -135,7 +136,8 @@ void checkUnchangedQuant(const LowerContext &ctx) {
   const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
   if (in.scale != out.scale || in.zeroPoint != out.zeroPoint)
     ctx.fail("the output's int8 parameters (scale {}, zero point {}) differ from the input's "
-             "(scale {}, zero point {}); this op moves values without rescaling them",
+             "(scale {}, zero point {}); this op moves values without rescaling them, "
+             "quantise the model again so that they match",
              out.scale, out.zeroPoint, in.scale, in.zeroPoint);
 }
 

@@ -114,9 +114,13 @@ void lowerFullyConnected(LowerContext &ctx, const FullyConnectedLayer &layer) {
     return;
   }
   if (layer.alpha != 1.0f)
-    ctx.fail("int8 code generation supports only alpha = 1, got {}", layer.alpha);
+    ctx.fail("int8 code generation supports only alpha = 1, got {}; fold alpha into the "
+             "weights, or compile for float32",
+             layer.alpha);
   if (hasBias && layer.beta != 1.0f)
-    ctx.fail("int8 code generation supports only beta = 1 with a bias C, got {}", layer.beta);
+    ctx.fail("int8 code generation supports only beta = 1 with a bias C, got {}; fold "
+             "beta into the bias, or compile for float32",
+             layer.beta);
   const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
   LowerContext::Weights weights = ctx.int8Weights(layer.weightInput, layer.channelAxis);
   es_fully_connected_s8_params_t p{};

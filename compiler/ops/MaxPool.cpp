@@ -67,7 +67,9 @@ void run(KernelContext &ctx) {
 }
 
 void lower(LowerContext &ctx) {
-  if (ctx.hasOutput(1)) ctx.fail("code generation does not support the Indices output of MaxPool");
+  if (ctx.hasOutput(1))
+    ctx.fail("code generation does not support the Indices output of MaxPool; export "
+             "the MaxPool without it");
   const PoolGeometry geometry = resolvePoolGeometry(ctx, ctx.inputShape(0));
   if (ctx.isInt8()) {
     lowerMaxPoolS8(ctx, pool2dParams<es_pool2d_s8_params_t>(ctx, geometry), "pool");

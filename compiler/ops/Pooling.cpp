@@ -101,7 +101,8 @@ void lowerMaxPoolS8(LowerContext &ctx, es_pool2d_s8_params_t window, std::string
   const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
   if (in.scale != out.scale || in.zeroPoint != out.zeroPoint)
     ctx.fail("int8 max pooling moves values without rescaling them, so the output needs the "
-             "input's parameters (scale {}, zero point {}), got scale {}, zero point {}",
+             "input's parameters (scale {}, zero point {}), got scale {}, zero point {}; "
+             "quantise the model again so that they match",
              in.scale, in.zeroPoint, out.scale, out.zeroPoint);
   window.input_zp = in.zeroPoint;
   window.output_zp = out.zeroPoint;

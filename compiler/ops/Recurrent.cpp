@@ -113,6 +113,12 @@ std::vector<Activation> parseActivations(const NodeContext &ctx, const Recurrent
 }
 } // namespace
 
+bool parseFlagAttribute(const NodeContext &ctx, std::string_view name) {
+  const int64_t value = ctx.attrInt(name, 0);
+  if (value != 0 && value != 1) ctx.fail("{} must be 0 or 1, got {}", name, value);
+  return value == 1;
+}
+
 RecurrentAttributes parseRecurrentAttributes(const NodeContext &ctx,
                                              const RecurrentOpTraits &traits) {
   RecurrentAttributes attributes;
@@ -131,9 +137,7 @@ RecurrentAttributes parseRecurrentAttributes(const NodeContext &ctx,
   attributes.numDirections =
       attributes.direction == RecurrentAttributes::Direction::Bidirectional ? 2 : 1;
 
-  const int64_t layout = ctx.attrInt("layout", 0);
-  if (layout != 0 && layout != 1) ctx.fail("layout must be 0 or 1, got {}", layout);
-  attributes.batchMajor = layout == 1;
+  attributes.batchMajor = parseFlagAttribute(ctx, "layout");
 
   if (ctx.hasAttr("clip")) {
     const double clip = ctx.attrFloat("clip", 0.0f);
@@ -341,9 +345,12 @@ RecurrentLowering checkRecurrentLowering(LowerContext &ctx, const RecurrentOpTra
   return lowering;
 }
 
-es_recurrent_f32_params_t recurrentF32Params(const RecurrentLowering &lowering) {
+namespace {
+// The dimension and direction fields that es_recurrent_f32_params_t and
+// es_recurrent_s8_params_t share.
+template <typename KernelParams>
+void setRecurrentShape(KernelParams &p, const RecurrentLowering &lowering) {
   const RecurrentAttributes &attributes = lowering.attributes;
-  es_recurrent_f32_params_t p{};
   p.seq_length = static_cast<int32_t>(lowering.seqLength);
   p.batch = static_cast<int32_t>(lowering.batchSize);
   p.input_size = static_cast<int32_t>(lowering.inputSize);
@@ -351,7 +358,13 @@ es_recurrent_f32_params_t recurrentF32Params(const RecurrentLowering &lowering) 
   p.directions = static_cast<int32_t>(attributes.numDirections);
   p.reverse = attributes.direction == RecurrentAttributes::Direction::Reverse;
   p.batch_major = attributes.batchMajor;
-  p.clip = attributes.clip ? static_cast<float>(*attributes.clip) : INFINITY;
+}
+} // namespace
+
+es_recurrent_f32_params_t recurrentF32Params(const RecurrentLowering &lowering) {
+  es_recurrent_f32_params_t p{};
+  setRecurrentShape(p, lowering);
+  p.clip = lowering.attributes.clip ? static_cast<float>(*lowering.attributes.clip) : INFINITY;
   return p;
 }
 
@@ -425,13 +438,7 @@ RecurrentS8Operands recurrentS8Operands(LowerContext &ctx, const RecurrentLoweri
   const TensorQuant input = ctx.inputQuant(kSequence);
   RecurrentS8Operands operands;
   es_recurrent_s8_params_t &p = operands.params;
-  p.seq_length = static_cast<int32_t>(lowering.seqLength);
-  p.batch = static_cast<int32_t>(lowering.batchSize);
-  p.input_size = static_cast<int32_t>(lowering.inputSize);
-  p.hidden_size = static_cast<int32_t>(attributes.hiddenSize);
-  p.directions = static_cast<int32_t>(attributes.numDirections);
-  p.reverse = attributes.direction == RecurrentAttributes::Direction::Reverse;
-  p.batch_major = attributes.batchMajor;
+  setRecurrentShape(p, lowering);
   p.input_zp = input.zeroPoint;
   p.gate_clip = attributes.clip ? static_cast<int32_t>(roundHalfAway(
                                       *attributes.clip / kPreActivationScale, 0, INT16_MAX))
@@ -537,6 +544,33 @@ int32_t S8ReferenceLayer::preActivation(int64_t direction, int64_t row, int32_t 
 
 int8_t S8ReferenceLayer::hiddenOutput(int32_t h, es_requant_t factor, int32_t zeroPoint) {
   return static_cast<int8_t>(saturate(int64_t{es_requantize(h, factor)} + zeroPoint, -128, 127));
+}
+
+int64_t S8ReferenceLayer::stateElements() const {
+  return int64_t{p_.directions} * p_.batch * p_.hidden_size;
+}
+
+RecurrentS8Outputs S8ReferenceLayer::hiddenOutputs(bool wantY, bool wantHidden) const {
+  RecurrentS8Outputs out;
+  if (wantY) out.y.assign(static_cast<size_t>(p_.seq_length * stateElements()), 0);
+  if (wantHidden) out.hidden.assign(static_cast<size_t>(stateElements()), 0);
+  return out;
+}
+
+void S8ReferenceLayer::storeStep(RecurrentS8Outputs &out, llvm::ArrayRef<int32_t> h, int64_t t,
+                                 int64_t direction, int64_t b) const {
+  if (out.y.empty()) return;
+  const int64_t offset = outputOffset(t, direction, b);
+  for (int64_t j = 0; j < p_.hidden_size; ++j)
+    out.y[offset + j] = hiddenOutput(h[j], p_.y_requant, p_.y_zp);
+}
+
+void S8ReferenceLayer::storeLast(RecurrentS8Outputs &out, llvm::ArrayRef<int32_t> h,
+                                 int64_t direction, int64_t b) const {
+  if (out.hidden.empty()) return;
+  const int64_t offset = stateOffset(direction, b);
+  for (int64_t j = 0; j < p_.hidden_size; ++j)
+    out.hidden[offset + j] = hiddenOutput(h[j], p_.y_h_requant, p_.y_h_zp);
 }
 
 int32_t S8ReferenceLayer::lookup(int table, int32_t z) const {

@@ -63,6 +63,9 @@ struct RecurrentAttributes {
   double clipped(double x) const;
 };
 
+// An attribute that is 0 (the default) or 1, as a bool; fails naming it otherwise.
+bool parseFlagAttribute(const NodeContext &ctx, std::string_view name);
+
 RecurrentAttributes parseRecurrentAttributes(const NodeContext &ctx,
                                              const RecurrentOpTraits &traits);
 
@@ -205,6 +208,16 @@ public:
   int32_t clipGate(int64_t z) const;
   // A hidden-state value (2^-7) in an output's parameters.
   static int8_t hiddenOutput(int32_t h, es_requant_t factor, int32_t zeroPoint);
+  // Elements of one state output ([directions, batch, hidden]).
+  int64_t stateElements() const;
+  // Y and Y_h sized for what was asked, zero-filled (Y_c is the LSTM's own).
+  RecurrentS8Outputs hiddenOutputs(bool wantY, bool wantHidden) const;
+  // The hidden state after step t into Y, and after the last step into Y_h, each in its
+  // output's parameters; outputs not asked for (empty) are skipped.
+  void storeStep(RecurrentS8Outputs &out, llvm::ArrayRef<int32_t> h, int64_t t, int64_t direction,
+                 int64_t b) const;
+  void storeLast(RecurrentS8Outputs &out, llvm::ArrayRef<int32_t> h, int64_t direction,
+                 int64_t b) const;
   int32_t sigmoid(int32_t z) const { return lookup(0, z); }
   int32_t tanh(int32_t z) const { return lookup(1, z); }
   // An initial state rescaled by `factor` after removing `zeroPoint`, or zeros.

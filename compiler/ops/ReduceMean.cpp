@@ -46,7 +46,7 @@ ReduceSplit reduceSplit(const LowerContext &ctx, llvm::ArrayRef<int64_t> shape,
         for (size_t i = 0; i < reduced.size(); ++i)
           if (reduced[i]) axes.push_back(i);
         ctx.fail("code generation needs the reduced axes to be adjacent (axes of size 1 aside); "
-                 "axes [{}] of shape {} are not",
+                 "axes [{}] of shape {} are not; transpose them next to each other first",
                  fmt::join(axes, ", "), formatShape(shape));
       }
       part = Part::Reduced;

@@ -44,7 +44,9 @@ void lower(LowerContext &ctx) {
   const auto p = softmaxParams<es_softmax_s8_params_t>(ctx);
   // A longer line could overflow the kernel's uint32 sum of entries up to 2^16.
   if (p.length > 65535)
-    ctx.fail("int8 softmax normalises lines of at most 65535 elements, got {}", p.length);
+    ctx.fail("int8 softmax normalises lines of at most 65535 elements, got {}; compile "
+             "the model for float32",
+             p.length);
   const TensorQuant out = ctx.outputQuant();
   // docs/int8.md: e[d] = 2^16 exp(Sx (d - 255)), d - 255 being qx minus the line's maximum.
   const double inputScale = ctx.inputQuant(0).scale;

@@ -94,7 +94,8 @@ private:
           heads.push_back({name, output.value, groups, priority});
           return;
         }
-      fail("{}: /heads: '{}' is not an output of {}", topology_.source, name, graph_.sourcePath);
+      fail("{}: /heads: '{}' is not an output of {}; fix the name or remove the head",
+           topology_.source, name, graph_.sourcePath);
     };
     if (topology_.heads) {
       for (const TopologyHead &head : *topology_.heads) add(head.output, head.priority);
@@ -102,7 +103,8 @@ private:
       for (const GraphOutput &output : graph_.outputs) add(output.name, 0);
     }
     if (heads.size() > 32)
-      fail("{}: {} heads; the aggregator supports at most 32", topology_.source, heads.size());
+      fail("{}: /heads: {} heads, but the aggregator supports at most 32; list fewer heads",
+           topology_.source, heads.size());
     // Most groups first, then priority, then model output order (docs/partition.md); /heads may
     // list the heads in any order, so the last tie is broken by the output's index, not by
     // where the head was added.
@@ -376,7 +378,8 @@ private:
 
 GroupTags tagSensorGroups(const Graph &graph, const Topology &topology) {
   if (topology.groups.size() > 32)
-    fail("{}: {} sensor groups; at most 32 are supported", topology.source, topology.groups.size());
+    fail("{}: /sensor_groups: {} sensor groups, but at most 32 are supported; merge some groups",
+         topology.source, topology.groups.size());
   GroupTags tags;
   for (const Value *input : graph.inputs)
     for (size_t g = 0; g < topology.groups.size(); ++g)

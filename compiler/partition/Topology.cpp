@@ -605,7 +605,7 @@ private:
 const TopologyDevice &Topology::aggregator() const {
   for (const TopologyDevice &device : devices)
     if (device.aggregator) return device;
-  fail("{}: no device has \"role\": \"aggregator\"", source);
+  fail("internal error: {}: no device has \"role\": \"aggregator\"", source);
 }
 
 size_t Topology::aggregatorIndex() const {

@@ -50,8 +50,9 @@ const Tensor &requireConstant(const Node &node, size_t index, std::string_view w
 TensorParams activationParams(const Node &node, size_t scale, size_t zeroPoint,
                               std::string_view what) {
   if (requireConstant(node, scale, what).numElements() != 1)
-    fail("{}: {} has {} elements; edgesplit quantises activations per tensor", node.describe(),
-         what, node.input(scale)->constant->numElements());
+    fail("{}: {} has {} elements, but edgesplit quantises activations per tensor; quantise the "
+         "model again with per-tensor activations",
+         node.describe(), what, node.input(scale)->constant->numElements());
   if (node.input(zeroPoint)) requireConstant(node, zeroPoint, "its zero point");
   return {node.input(scale), node.input(zeroPoint)};
 }
@@ -206,7 +207,7 @@ public:
     for (size_t triple : triples) requireInputs(triple, 2);
     requireInputs(outputParams, 1);
     if (node_.outputs.empty() || !node_.outputs[0])
-      fail("{}: has no output", node_.describe());
+      fail("{}: has no output; re-export the model", node_.describe());
 
     AttributeMap attributes = node_.attributes;
     int opset = graph_.opset;
@@ -215,7 +216,7 @@ public:
       const std::optional<int64_t> softmaxOpset = attributes.getInt("opset");
       if (!softmaxOpset)
         fail("{}: has no 'opset' attribute, which QLinearSoftmax requires (the Softmax version "
-             "it follows); re-quantise the model",
+             "it follows); quantise the model again",
              node_.describe());
       opset = static_cast<int>(*softmaxOpset);
       attributes.erase("opset");
@@ -329,8 +330,8 @@ public:
       if (replaced_.contains(node) || !node->domain.empty()) continue;
       const std::string &op = node->opType;
       if (op == "DynamicQuantizeLinear")
-        fail("{}: dynamic quantisation (DynamicQuantizeLinear) is not supported; quantise "
-             "statically (QDQ/QOperator) or pass a float model with --calibration",
+        fail("{}: dynamic quantisation is not supported; quantise "
+             "statically (QDQ/QOperator) or pass the float model with --calibration",
              node->describe());
       if (op == "QuantizeLinear")
         recordQuantize(*node);

@@ -49,10 +49,10 @@ private:
 llvm::DenseMap<const Value *, ValueRange>
 calibrate(const Graph &graph, const std::vector<std::vector<Tensor>> &samples,
           const ObserverOptions &options, const std::function<void(size_t, size_t)> &progress) {
-  if (samples.empty()) fail("the calibration set holds no samples");
+  if (samples.empty()) fail("internal error: calibrate() without samples");
   if (options.kind == ObserverOptions::Kind::Percentile &&
       !(options.percentile > 50.0 && options.percentile <= 100.0))
-    failUsage("percentile {} must lie in (50, 100]", options.percentile);
+    failUsage("--percentile {} must lie in (50, 100], e.g. 99.99", options.percentile);
 
   llvm::DenseMap<const Value *, std::unique_ptr<RangeObserver>> observers;
   auto observerFor = [&](const Value &value) -> RangeObserver & {

@@ -187,7 +187,8 @@ PictureFile writePartitionPicture(const std::filesystem::path &dir, const std::s
   {
     std::ofstream file(source, std::ios::binary);
     file << dot;
-    if (!file) fail("{}: cannot write", source.string());
+    if (!file)
+      fail("{}: cannot write; check the folder's permissions and free space", source.string());
   }
   if (captureCommand("dot -Tsvg " + shellQuote(source.string()) + " -o " +
                      shellQuote(svg.string()))) {

@@ -44,7 +44,7 @@ void CallGraph::addTranslationUnit(std::string_view vcg) {
     begin = end + 1;
     if (line.rfind("node:", 0) == 0) {
       const auto title = quoted(line, "title"), label = quoted(line, "label");
-      if (!title || !label) fail("internal: unreadable call graph node '{}'", line);
+      if (!title || !label) fail("internal error: unreadable call graph node '{}'", line);
       if (*title == "__indirect_call") continue;
       Function &function = functions_[*title];
       std::smatch match;
@@ -57,7 +57,7 @@ void CallGraph::addTranslationUnit(std::string_view vcg) {
       }
     } else if (line.rfind("edge:", 0) == 0) {
       const auto source = quoted(line, "sourcename"), target = quoted(line, "targetname");
-      if (!source || !target) fail("internal: unreadable call graph edge '{}'", line);
+      if (!source || !target) fail("internal error: unreadable call graph edge '{}'", line);
       const std::string callee = *target == "__indirect_call" ? indirect : *target;
       functions_[*source].callees.insert(callee);
       functions_[callee];

@@ -54,7 +54,8 @@ std::string descrOf(DType type) {
   case DType::UInt32: return "<u4";
   case DType::UInt64: return "<u8";
   case DType::Bool: return "|b1";
-  default: fail("cannot write {} data to .npy", dtypeName(type));
+  default:
+    fail("internal error: cannot write {} data to .npy", dtypeName(type));
   }
 }
 
@@ -174,7 +175,8 @@ void writeNpy(const std::filesystem::path &path, const Tensor &tensor) {
   std::ofstream stream(path, std::ios::binary);
   const std::string bytes = serializeNpy(tensor);
   stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!stream) fail("{}: cannot write the file", path.string());
+  if (!stream)
+    fail("{}: cannot write; check the folder's permissions and free space", path.string());
 }
 
 std::vector<std::pair<std::string, Tensor>> readNpz(const std::filesystem::path &path) {

@@ -56,7 +56,8 @@ void moveIntoPlace(const fs::path &staging, const fs::path &destination, const f
   if (error == ENOTDIR)
     failUsage("{}: exists and is not a folder; choose another output path", target.string());
   if (error != ENOTEMPTY && error != EEXIST)
-    fail("{}: cannot move the output into place: {}", target.string(), std::strerror(error));
+    fail("{}: cannot move the output into place: {}; check the parent folder's permissions",
+         target.string(), std::strerror(error));
   if (!gReplaceOutput)
     failUsage("{}: the output folder exists and is not empty; pass --force to replace it",
               target.string());
@@ -67,11 +68,13 @@ void moveIntoPlace(const fs::path &staging, const fs::path &destination, const f
   }
   const fs::path aside = staging.parent_path() / (staging.filename().string() + "-old");
   if (::rename(destination.c_str(), aside.c_str()) != 0)
-    fail("{}: cannot replace the output folder: {}", target.string(), std::strerror(errno));
+    fail("{}: cannot replace the output folder: {}; check the parent folder's permissions",
+         target.string(), std::strerror(errno));
   if (::rename(staging.c_str(), destination.c_str()) != 0) {
     const int moveError = errno;
     ::rename(aside.c_str(), destination.c_str());
-    fail("{}: cannot replace the output folder: {}", target.string(), std::strerror(moveError));
+    fail("{}: cannot replace the output folder: {}; check the parent folder's permissions",
+         target.string(), std::strerror(moveError));
   }
   fs::remove_all(aside, ignored);
 }
@@ -86,11 +89,15 @@ void writeDirectoryAtomically(const std::filesystem::path &target,
   refuseToReplaceFolder(target);
   std::error_code ec;
   fs::create_directories(parent, ec);
-  if (ec) fail("{}: cannot create the parent folder: {}", target.string(), ec.message());
+  if (ec)
+    fail("{}: cannot create the parent folder: {}; check the path and its permissions",
+         target.string(), ec.message());
   const fs::path staging = parent / fmt::format(".{}.tmp-{}", leaf, ::getpid());
   fs::remove_all(staging, ec);
   fs::create_directory(staging, ec);
-  if (ec) fail("{}: cannot create a folder next to it: {}", target.string(), ec.message());
+  if (ec)
+    fail("{}: cannot create a folder next to it: {}; check the parent folder's permissions",
+         target.string(), ec.message());
   try {
     fill(staging);
     moveIntoPlace(staging, parent / leaf, target);
@@ -121,7 +128,7 @@ void writeFileAtomically(const fs::path &path, const std::string &bytes) {
     if (!file.flush()) {
       std::error_code ignored;
       fs::remove(staging, ignored);
-      fail("{}: cannot write", path.string());
+      fail("{}: cannot write; check the folder's permissions and free space", path.string());
     }
   }
   // Without --force the rename must not replace a file that appeared while we worked.
@@ -131,7 +138,8 @@ void writeFileAtomically(const fs::path &path, const std::string &bytes) {
     std::error_code ignored;
     fs::remove(staging, ignored);
     if (error == EEXIST) failUsage("{}: the file exists; pass --force to replace it", path.string());
-    fail("{}: cannot write: {}", path.string(), std::strerror(error));
+    fail("{}: cannot write: {}; check the folder's permissions and free space", path.string(),
+         std::strerror(error));
   }
 }
 
@@ -139,7 +147,7 @@ void writeTextFile(const std::filesystem::path &path, const std::string &text) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream file(path, std::ios::binary);
   file << text;
-  if (!file) fail("{}: cannot write", path.string());
+  if (!file) fail("{}: cannot write; check the folder's permissions and free space", path.string());
 }
 
 } // namespace edgesplit

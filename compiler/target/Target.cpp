@@ -31,13 +31,14 @@ public:
     const Json &value = object.at(key);
     const bool numeric = type == Json::value_t::number_float;
     if (numeric ? !value.is_number() : value.type() != type)
-      fail("{}: {}/{} must be {}", source_, path, key,
+      fail("{}: {}/{} must be {}; see targets/cortex-m4.json for the format", source_, path, key,
            numeric ? "a number" : Json(type).type_name());
     return value;
   }
   double positive(const Json &object, const std::string &path, const std::string &key) const {
     const double value = field(object, path, key, Json::value_t::number_float).get<double>();
-    if (!(value > 0)) fail("{}: {}/{} must be > 0", source_, path, key);
+    if (!(value > 0))
+      fail("{}: {}/{} must be > 0; see targets/cortex-m4.json for the format", source_, path, key);
     return value;
   }
   std::map<std::string, std::map<std::string, double>> table(const std::string &key) const {
@@ -58,7 +59,9 @@ public:
                                  const std::string &key) const {
     std::vector<std::string> result;
     for (const Json &item : field(object, path, key, Json::value_t::array)) {
-      if (!item.is_string()) fail("{}: {}/{} must hold strings", source_, path, key);
+      if (!item.is_string())
+        fail("{}: {}/{} must hold strings; see targets/cortex-m4.json for the format", source_,
+             path, key);
       result.push_back(item.get<std::string>());
     }
     return result;
@@ -105,7 +108,9 @@ public:
   }
 
   Target read() const {
-    if (!root_.is_object()) fail("{}: the target must be a JSON object", source_);
+    if (!root_.is_object())
+      fail("{}: the target must be a JSON object; see targets/cortex-m4.json for the format",
+           source_);
     if (root_.value("schema", "") != "edgesplit-target/1")
       fail("{}: /schema must be \"edgesplit-target/1\"", source_);
     Target target;
@@ -140,13 +145,16 @@ public:
       const Json &costs = field(root_, "", "kernel_costs", Json::value_t::object);
       for (const auto &[kernel, fit] : costs.items()) {
         const std::string at = "/kernel_costs/" + kernel;
-        if (!fit.is_object()) fail("{}: {} must be an object", source_, at);
+        if (!fit.is_object())
+          fail("{}: {} must be an object; see targets/cortex-m4.json for the format", source_, at);
         Target::KernelCost cost;
         for (auto [key, slot] : {std::pair{"per_mac", &cost.perMac},
                                  std::pair{"per_element", &cost.perElement},
                                  std::pair{"fixed", &cost.fixed}}) {
           *slot = field(fit, at, key, Json::value_t::number_float).get<double>();
-          if (*slot < 0) fail("{}: {}/{} must be >= 0", source_, at, key);
+          if (*slot < 0)
+            fail("{}: {}/{} must be >= 0; see targets/cortex-m4.json for the format", source_, at,
+                 key);
         }
         target.kernelCosts[kernel] = cost;
       }

@@ -17,15 +17,6 @@ static float clipped(const es_recurrent_f32_params_t *p, float x) {
   return es_f32_clamp(x, -p->clip, p->clip);
 }
 
-static es_recurrent_layout_t layout_of(const es_recurrent_f32_params_t *p) {
-  es_recurrent_layout_t l;
-  l.seq_length = p->seq_length;
-  l.batch = p->batch;
-  l.directions = p->directions;
-  l.batch_major = p->batch_major;
-  return l;
-}
-
 /* The initial state of one batch entry and direction, or zeros. */
 static void load_state(const float *initial, int32_t offset, int32_t hidden, float *state) {
   int32_t j;
@@ -52,7 +43,7 @@ void es_lstm_f32(const es_recurrent_f32_params_t *p, const float *x, const float
                  const float *bias, const float *initial_h, const float *initial_c, float *scratch,
                  float *y, float *y_h, float *y_c) {
   const int32_t hidden = p->hidden_size, rows = 4 * hidden;
-  const es_recurrent_layout_t l = layout_of(p);
+  const es_recurrent_layout_t l = ES_RECURRENT_LAYOUT_OF(p);
   float *gates = scratch, *h = scratch + rows, *c = h + hidden;
   int32_t d, b, step, j;
   for (d = 0; d < p->directions; ++d) {
@@ -85,7 +76,7 @@ void es_lstm_f32(const es_recurrent_f32_params_t *p, const float *x, const float
 void es_gru_f32(const es_recurrent_f32_params_t *p, const float *x, const float *w, const float *r,
                 const float *bias, const float *initial_h, float *scratch, float *y, float *y_h) {
   const int32_t hidden = p->hidden_size, rows = 3 * hidden;
-  const es_recurrent_layout_t l = layout_of(p);
+  const es_recurrent_layout_t l = ES_RECURRENT_LAYOUT_OF(p);
   /* gates: update and reset pre-activations, then the hidden gate's input part; recurrent: the
    * hidden gate's recurrent part; reset_h: r * h_{t-1}. */
   float *gates = scratch, *recurrent = gates + rows, *reset_h = recurrent + hidden;

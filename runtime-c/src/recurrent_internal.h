@@ -13,6 +13,21 @@ typedef struct {
   int32_t batch_major;
 } es_recurrent_layout_t;
 
+/* The layout of a kernel's parameters (es_recurrent_f32_params_t or es_recurrent_s8_params_t,
+ * whose fields of these names agree). */
+#define ES_RECURRENT_LAYOUT_OF(p)                                                                  \
+  es_recurrent_layout((p)->seq_length, (p)->batch, (p)->directions, (p)->batch_major)
+
+static inline es_recurrent_layout_t es_recurrent_layout(int32_t seq_length, int32_t batch,
+                                                        int32_t directions, int32_t batch_major) {
+  es_recurrent_layout_t l;
+  l.seq_length = seq_length;
+  l.batch = batch;
+  l.directions = directions;
+  l.batch_major = batch_major;
+  return l;
+}
+
 /* x[t][b] (or x[b][t]). */
 static inline int32_t es_recurrent_input_index(const es_recurrent_layout_t *l, int32_t t,
                                                int32_t b) {

@@ -62,15 +62,6 @@ static void store16(int8_t *area, int32_t i, int32_t value) {
   memcpy(area + 2 * i, &narrowed, sizeof narrowed);
 }
 
-static es_recurrent_layout_t layout_of(const es_recurrent_s8_params_t *p) {
-  es_recurrent_layout_t l;
-  l.seq_length = p->seq_length;
-  l.batch = p->batch;
-  l.directions = p->directions;
-  l.batch_major = p->batch_major;
-  return l;
-}
-
 /* An initial state rescaled into the kernel's format (h: int8 at 2^-7, c: int16), or zeros. */
 static void load_hidden(const es_recurrent_s8_params_t *p, const int8_t *initial, int32_t offset,
                         int8_t *h) {
@@ -107,7 +98,7 @@ void es_lstm_s8(const es_recurrent_s8_params_t *p, const int8_t *x, const int8_t
                 int8_t *y_h, int8_t *y_c) {
   const int32_t hidden = p->hidden_size, rows = 4 * hidden, in = p->input_size;
   const int32_t *sigmoid_table = tables, *tanh_table = tables + ES_RECURRENT_TABLE_SIZE;
-  const es_recurrent_layout_t l = layout_of(p);
+  const es_recurrent_layout_t l = ES_RECURRENT_LAYOUT_OF(p);
   /* int16 gates (rows) and cell state (hidden), then the int8 hidden state. */
   int8_t *gates = scratch, *c = gates + 2 * rows, *h = c + 2 * hidden;
   int32_t d, b, step, j;
@@ -160,7 +151,7 @@ void es_gru_s8(const es_recurrent_s8_params_t *p, const int8_t *x, const int8_t 
                const int8_t *initial_h, int8_t *scratch, int8_t *y, int8_t *y_h) {
   const int32_t hidden = p->hidden_size, rows = 3 * hidden, in = p->input_size;
   const int32_t *sigmoid_table = tables, *tanh_table = tables + ES_RECURRENT_TABLE_SIZE;
-  const es_recurrent_layout_t l = layout_of(p);
+  const es_recurrent_layout_t l = ES_RECURRENT_LAYOUT_OF(p);
   /* int16 gates: update and reset values (Q0.15), then the hidden gate's pre-activation
    * (Q3.12); int8 reset_h (r * h_{t-1} at 2^-7) and hidden state. */
   int8_t *gates = scratch, *reset_h = gates + 2 * rows, *h = reset_h + hidden;

@@ -19,6 +19,56 @@ std::vector<float> runFloat(const Graph &graph, std::vector<Tensor> inputs) {
   auto out = Interpreter(graph).run(inputs)[0];
   return {out.values<float>().begin(), out.values<float>().end()};
 }
+
+Value *batchNormStatistics(GraphBuilder &b, Value *x, int64_t channels) {
+  std::vector<float> gamma, beta, mean, var;
+  for (int64_t c = 0; c < channels; ++c) {
+    gamma.push_back(0.5f + 0.25f * static_cast<float>(c));
+    beta.push_back(0.1f * static_cast<float>(c) - 0.2f);
+    mean.push_back(0.3f - 0.15f * static_cast<float>(c));
+    var.push_back(0.5f + 0.5f * static_cast<float>(c));
+  }
+  auto vector = [&](const std::vector<float> &values) {
+    return Tensor::fromVector<float>({channels}, values);
+  };
+  b.node("BatchNormalization",
+         {x, b.constant("gamma", vector(gamma)), b.constant("beta", vector(beta)),
+          b.constant("mean", vector(mean)), b.constant("var", vector(var))},
+         {"y"}, attrs({{"epsilon", 1e-3f}}));
+  b.output(b.value("y"));
+  return b.value("y");
+}
+
+Tensor ramp(Shape shape) {
+  Tensor tensor(DType::Float32, shape);
+  float *values = tensor.data<float>();
+  for (int64_t i = 0; i < tensor.numElements(); ++i)
+    values[i] = static_cast<float>((i * 7) % 13) * 0.25f - 1.5f;
+  return tensor;
+}
+
+// Values stepping through [-1, 1) by `step`: varied, repeatable test data.
+Tensor ramp(llvm::ArrayRef<int64_t> shape, float step) {
+  Tensor tensor(DType::Float32, shape);
+  float value = -1.0f;
+  for (float &element : tensor.mutableValues<float>()) {
+    element = value;
+    value += step;
+    if (value >= 1.0f) value -= 2.0f;
+  }
+  return tensor;
+}
+
+// Runs `pass` on the graph, which must stay valid and compute the same for `input`.
+void checkSameResults(Graph &graph, const Tensor &input, void (*pass)(Graph &)) {
+  const std::vector<float> before = runFloat(graph, {input});
+  pass(graph);
+  verifyGraph(graph);
+  const std::vector<float> after = runFloat(graph, {input});
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < before.size(); ++i)
+    CHECK(after[i] == Approx(before[i]).epsilon(1e-5).margin(1e-6));
+}
 } // namespace
 
 TEST_CASE("constants-to-initializers turns Constant nodes into constant values", "[passes]") {
@@ -156,24 +206,11 @@ TEST_CASE("fold-batchnorm folds into Conv and preserves results", "[passes]") {
                                                 -0.7f, 0.8f, 0.9f, 1.0f, -1.1f, 1.2f}));
   Value *bias = b.constant("b", floats({2}, {0.05f, -0.05f}));
   b.node("Conv", {x, w, bias}, {"c"}, attrs({{"pads", std::vector<int64_t>{1, 1}}}));
-  b.node("BatchNormalization",
-         {b.value("c"), b.constant("gamma", floats({2}, {1.5f, 0.5f})),
-          b.constant("beta", floats({2}, {0.1f, 0.2f})),
-          b.constant("mean", floats({2}, {0.3f, -0.1f})),
-          b.constant("var", floats({2}, {2.0f, 0.25f}))},
-         {"y"}, attrs({{"epsilon", 1e-3f}}));
-  b.output(b.value("y"));
+  batchNormStatistics(b, b.value("c"), 2);
   auto graph = b.finish();
-  const Tensor input = floats({1, 2, 4}, {1, -2, 3, 0.5f, -1, 2, 0.25f, 4});
-  const std::vector<float> before = runFloat(*graph, {input});
-
-  foldBatchNorm(*graph);
-  verifyGraph(*graph);
+  checkSameResults(*graph, floats({1, 2, 4}, {1, -2, 3, 0.5f, -1, 2, 0.25f, 4}), foldBatchNorm);
   CHECK(countOps(*graph, "BatchNormalization") == 0);
   CHECK(graph->outputs[0].name == "y");
-  const std::vector<float> after = runFloat(*graph, {input});
-  REQUIRE(after.size() == before.size());
-  for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
 }
 
 TEST_CASE("fold-batchnorm folds into Gemm (transB) and preserves results", "[passes]") {
@@ -183,57 +220,11 @@ TEST_CASE("fold-batchnorm folds into Gemm (transB) and preserves results", "[pas
   Value *c = b.constant("c", floats({2}, {0.5f, -0.5f}));
   b.node("Gemm", {x, w, c}, {"g"},
          attrs({{"transB", int64_t{1}}, {"alpha", 2.0f}, {"beta", 0.5f}}));
-  b.node("BatchNormalization",
-         {b.value("g"), b.constant("gamma", floats({2}, {2.0f, 0.5f})),
-          b.constant("beta", floats({2}, {0.1f, 0.2f})),
-          b.constant("mean", floats({2}, {0.3f, -0.1f})),
-          b.constant("var", floats({2}, {4.0f, 1.0f}))},
-         {"y"});
-  b.output(b.value("y"));
+  batchNormStatistics(b, b.value("g"), 2);
   auto graph = b.finish();
-  const Tensor input = floats({2, 3}, {1, 2, 3, -1, 0.5f, 2});
-  const std::vector<float> before = runFloat(*graph, {input});
-
-  foldBatchNorm(*graph);
-  verifyGraph(*graph);
+  checkSameResults(*graph, floats({2, 3}, {1, 2, 3, -1, 0.5f, 2}), foldBatchNorm);
   CHECK(countOps(*graph, "BatchNormalization") == 0);
-  const std::vector<float> after = runFloat(*graph, {input});
-  for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
 }
-
-namespace {
-Value *batchNormStatistics(GraphBuilder &b, Value *x, int64_t channels) {
-  std::vector<float> gamma, beta, mean, var;
-  for (int64_t c = 0; c < channels; ++c) {
-    gamma.push_back(0.5f + 0.25f * static_cast<float>(c));
-    beta.push_back(0.1f * static_cast<float>(c) - 0.2f);
-    mean.push_back(0.3f - 0.15f * static_cast<float>(c));
-    var.push_back(0.5f + 0.5f * static_cast<float>(c));
-  }
-  auto vector = [&](const std::vector<float> &values) {
-    return Tensor::fromVector<float>({channels}, values);
-  };
-  b.node("BatchNormalization",
-         {x, b.constant("gamma", vector(gamma)), b.constant("beta", vector(beta)),
-          b.constant("mean", vector(mean)), b.constant("var", vector(var))},
-         {"y"}, attrs({{"epsilon", 1e-3f}}));
-  b.output(b.value("y"));
-  return b.value("y");
-}
-
-Tensor ramp(Shape shape) {
-  Tensor tensor(DType::Float32, shape);
-  float *values = tensor.data<float>();
-  for (int64_t i = 0; i < tensor.numElements(); ++i)
-    values[i] = static_cast<float>((i * 7) % 13) * 0.25f - 1.5f;
-  return tensor;
-}
-
-void checkSameResults(const std::vector<float> &before, const std::vector<float> &after) {
-  REQUIRE(after.size() == before.size());
-  for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
-}
-} // namespace
 
 TEST_CASE("fold-batchnorm makes a lone BatchNormalization a depthwise 1x1 Conv", "[passes]") {
   for (Shape shape : {Shape{2, 3}, Shape{1, 3, 5}, Shape{1, 3, 2, 2}}) {
@@ -241,13 +232,10 @@ TEST_CASE("fold-batchnorm makes a lone BatchNormalization a depthwise 1x1 Conv",
     GraphBuilder b;
     batchNormStatistics(b, b.input("x", DType::Float32, shape), 3);
     auto graph = b.finish();
-    const std::vector<float> before = runFloat(*graph, {ramp(shape)});
-    foldBatchNorm(*graph);
-    verifyGraph(*graph);
+    checkSameResults(*graph, ramp(shape), foldBatchNorm);
     CHECK(countOps(*graph, "BatchNormalization") == 0);
     CHECK(countOps(*graph, "Conv") == 1);
     CHECK(graph->outputs[0].name == "y");
-    checkSameResults(before, runFloat(*graph, {ramp(shape)}));
   }
   // Rank 5 has no depthwise kernel: it stays.
   GraphBuilder b;
@@ -256,30 +244,6 @@ TEST_CASE("fold-batchnorm makes a lone BatchNormalization a depthwise 1x1 Conv",
   foldBatchNorm(*graph);
   CHECK(countOps(*graph, "BatchNormalization") == 1);
 }
-
-namespace {
-// Values stepping through [-1, 1) by `step`: varied, repeatable test data.
-Tensor ramp(llvm::ArrayRef<int64_t> shape, float step) {
-  Tensor tensor(DType::Float32, shape);
-  float value = -1.0f;
-  for (float &element : tensor.mutableValues<float>()) {
-    element = value;
-    value += step;
-    if (value >= 1.0f) value -= 2.0f;
-  }
-  return tensor;
-}
-
-void checkSameResults(Graph &graph, const Tensor &input, void (*pass)(Graph &)) {
-  const std::vector<float> before = runFloat(graph, {input});
-  pass(graph);
-  verifyGraph(graph);
-  const std::vector<float> after = runFloat(graph, {input});
-  REQUIRE(after.size() == before.size());
-  for (size_t i = 0; i < before.size(); ++i)
-    CHECK(after[i] == Approx(before[i]).epsilon(1e-5).margin(1e-6));
-}
-} // namespace
 
 TEST_CASE("fold-channel-affine folds Mul, Sub and Add chains into a Conv", "[passes]") {
   GraphBuilder b;
@@ -385,13 +349,7 @@ TEST_CASE("fold-batchnorm folds into a 2-D MatMul, which becomes a Gemm", "[pass
   GraphBuilder b;
   Value *x = b.input("x", DType::Float32, {2, 3});
   b.node("MatMul", {x, b.constant("w", ramp({3, 2}, 0.33f))}, {"m"});
-  b.node("BatchNormalization",
-         {b.value("m"), b.constant("gamma", floats({2}, {2.0f, 0.5f})),
-          b.constant("beta", floats({2}, {0.1f, 0.2f})),
-          b.constant("mean", floats({2}, {0.3f, -0.1f})),
-          b.constant("var", floats({2}, {4.0f, 1.0f}))},
-         {"y"});
-  b.output(b.value("y"));
+  batchNormStatistics(b, b.value("m"), 2);
   auto graph = b.finish();
   checkSameResults(*graph, floats({2, 3}, {1, 2, 3, -1, 0.5f, 2}), foldBatchNorm);
   REQUIRE(graph->nodes().size() == 1);
