@@ -5,6 +5,7 @@
 #include "codegen/DeviceCompiler.h"
 #include "codegen/Executor.h"
 #include "codegen/FleetEmitter.h"
+#include "fleet/ChannelSlicing.h"
 #include "interp/Interpreter.h"
 #include "ir/Verifier.h"
 #include "partition/Partition.h"
@@ -93,6 +94,8 @@ public:
              topology_.source);
       means = calibrationMeans(graph_, *request_.calibrationSamples);
     }
+    // Layers no device holds whole become channel slices before anything is costed.
+    const ChannelSlicePlan slices = sliceOversizedLayers(graph_, topology_, precision_);
     fused_ = fuseActivations(graph_);
     verifyGraph(graph_);
     std::vector<const Node *> order;
@@ -119,6 +122,7 @@ public:
     partitionRequest.precision = precision_;
     partitionRequest.fused = &fused_;
     partitionRequest.wholeProgram = &whole;
+    partitionRequest.separate = slices.separate;
     // Subgraph nodes are clones: their first output's name identifies them.
     partitionRequest.scratchBytes = [&](const Node &node, size_t device) {
       return scratchByIsa.at(kernelIsaOf(topology_.devices[device].target.features))
