@@ -1,9 +1,12 @@
 #include "fleet/ChannelSlicing.h"
 
+#include "codegen/FuseActivations.h"
 #include "ir/Verifier.h"
 #include "ops/OpDef.h"
 #include "passes/Passes.h"
 #include "support/Error.h"
+
+#include "es_wire.h"
 
 #include <llvm/ADT/STLExtras.h>
 
@@ -319,14 +322,31 @@ bool sinkChannelFollower(Graph &graph, SlicedLayer &sliced) {
   return true;
 }
 
-SliceNeed sliceNeed(const Node &layer, int64_t axis, int64_t channels, Precision precision) {
+SliceNeed sliceNeed(const Graph &graph, const Node &layer, int64_t channels,
+                    Precision precision) {
+  const int64_t axis = *sliceableChannelAxis(layer);
   const int64_t element = elementBytes(precision);
-  const Value &output = *layer.outputs[0];
-  const int64_t whole = (*output.shape)[static_cast<size_t>(axis)];
+  const int64_t whole = (*layer.outputs[0]->shape)[static_cast<size_t>(axis)];
+  auto share = [&](const Value &value) {
+    return numElements(*value.shape) / whole * channels * element;
+  };
   SliceNeed need;
+  int64_t inputs = 0;
   for (const Value *input : layer.inputs)
-    if (input && !input->isConstant()) need.ramBytes += numElements(*input->shape) * element;
-  need.ramBytes += numElements(*output.shape) / whole * channels * element;
+    if (input && !input->isConstant()) inputs += numElements(*input->shape) * element;
+  need.receiveBytes = ES_WIRE_ROUNDS_IN_FLIGHT * inputs;
+  // The chain the slice would run: the layer, then each follower that would sink. An activation
+  // that fuses into the node before it writes that node's buffer and adds no step.
+  const Node *producer = &layer;
+  const Value *value = layer.outputs[0];
+  need.ramBytes = inputs + share(*value);
+  while (const Node *next = soleReader(graph, *value)) {
+    if (!worthSinking(graph, *next, *value, axis)) break;
+    if (fusableActivation(graph, *producer) != next)
+      need.ramBytes = std::max(need.ramBytes, share(*value) + share(*next->outputs[0]));
+    producer = next;
+    value = next->outputs[0];
+  }
   // As the kernels store them: int8 weights and int32 bias, or float32 for both.
   const bool int8 = precision == Precision::Int8;
   need.flashBytes += layer.inputs[1]->constant->numElements() / whole * channels * (int8 ? 1 : 4);
@@ -343,21 +363,31 @@ ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
     int64_t ram, flash;
   };
   std::vector<Budget> budgets;
-  for (const TopologyDevice &device : topology.devices)
-    budgets.push_back({device.target.ramKib * 1024 - device.target.stackBytes,
+  for (const TopologyDevice &device : topology.devices) {
+    int64_t frame = 0; // the buffer a device cuts its frames in: its largest outgoing MTU
+    for (const TopologyLink &link : topology.links)
+      if (link.from == device.name) frame = std::max(frame, link.mtu);
+    budgets.push_back({device.target.ramKib * 1024 - device.target.stackBytes - frame,
                        device.target.flashKib * 1024 - kCodeAllowanceBytes});
-  auto fits = [](const SliceNeed &need, const Budget &budget) {
+  }
+  // A layer runs whole where its producer's device may be (nothing received), a slice on a
+  // device that receives the layer's inputs.
+  auto holdsWhole = [](const SliceNeed &need, const Budget &budget) {
     return need.ramBytes <= budget.ram && need.flashBytes <= budget.flash;
+  };
+  auto holdsSlice = [](const SliceNeed &need, const Budget &budget) {
+    return need.ramBytes + need.receiveBytes <= budget.ram && need.flashBytes <= budget.flash;
   };
   const size_t aggregator = topology.aggregatorIndex();
 
   std::vector<Node *> oversized;
   for (const auto &node : graph.nodes()) {
     const std::optional<int64_t> axis = sliceableChannelAxis(*node);
-    if (!axis) continue;
+    // A layer the topology pins to a device stays whole there (its fit is checked as placed).
+    if (!axis || topology.pins.count(node->name)) continue;
     const int64_t channels = (*node->outputs[0]->shape)[static_cast<size_t>(*axis)];
-    const SliceNeed whole = sliceNeed(*node, *axis, channels, precision);
-    if (llvm::none_of(budgets, [&](const Budget &budget) { return fits(whole, budget); }))
+    const SliceNeed whole = sliceNeed(graph, *node, channels, precision);
+    if (llvm::none_of(budgets, [&](const Budget &budget) { return holdsWhole(whole, budget); }))
       oversized.push_back(node.get());
   }
 
@@ -367,15 +397,15 @@ ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
     const int64_t channels = (*layer->outputs[0]->shape)[static_cast<size_t>(axis)];
     std::optional<int64_t> chosen;
     for (int64_t k = 2; k <= channels && !chosen; ++k) {
-      const SliceNeed need = sliceNeed(*layer, axis, (channels + k - 1) / k, precision);
+      const SliceNeed need = sliceNeed(graph, *layer, (channels + k - 1) / k, precision);
       int64_t takers = 0;
       for (size_t d = 0; d < budgets.size(); ++d)
-        if (d != aggregator && fits(need, budgets[d])) ++takers;
+        if (d != aggregator && holdsSlice(need, budgets[d])) ++takers;
       if (takers >= k) chosen = k;
     }
     if (!chosen) {
-      const SliceNeed whole = sliceNeed(*layer, axis, channels, precision);
-      const SliceNeed one = sliceNeed(*layer, axis, 1, precision);
+      const SliceNeed whole = sliceNeed(graph, *layer, channels, precision);
+      const SliceNeed one = sliceNeed(graph, *layer, 1, precision);
       // The device with the most RAM for it, the aggregator only when it is the only device.
       size_t largest = aggregator;
       for (size_t d = 0; d < budgets.size(); ++d)
@@ -383,14 +413,14 @@ ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
           largest = d;
       const TopologyDevice &device = topology.devices[largest];
       fail("{}: layer '{}' ({}) fits no device: it needs {} bytes of weights and {} bytes of "
-           "activations (inputs and output); the largest device of {} besides the aggregator, "
-           "'{}', has {} bytes of flash and {} bytes of RAM for it; k slices of its {} output "
-           "channels need k such devices that each hold one (a one-channel slice needs {} bytes "
-           "of RAM and {} of flash), and no k works; add workers or give devices more RAM and "
-           "flash",
+           "activations; the largest device of {} besides the aggregator, '{}', has {} bytes of "
+           "flash and {} bytes of RAM for it; k slices of its {} output channels need k such "
+           "devices that each hold one (a one-channel slice needs {} bytes of RAM, {} of them "
+           "receiving its inputs, and {} of flash), and no k works; add workers or give devices "
+           "more RAM and flash",
            graph.sourcePath, layer->name, layer->opType, whole.flashBytes, whole.ramBytes,
            topology.source, device.name, budgets[largest].flash, budgets[largest].ram, channels,
-           one.ramBytes, one.flashBytes);
+           one.ramBytes + one.receiveBytes, one.receiveBytes, one.flashBytes);
     }
     SlicedLayer sliced = sliceByOutputChannels(graph, *layer, *chosen);
     while (sinkChannelFollower(graph, sliced)) {

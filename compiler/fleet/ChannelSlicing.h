@@ -57,20 +57,28 @@ SlicedLayer sliceByOutputChannels(Graph &graph, Node &layer, int64_t k);
 // it did; verifies the graph.
 bool sinkChannelFollower(Graph &graph, SlicedLayer &sliced);
 
-// What one slice of a layer needs on a device.
+// What a slice of `channels` of `layer`'s output channels needs on a device, estimated before
+// placement. RAM: the peak of the chain it would run (the layer's inputs and its share of the
+// output, then each pair of consecutive outputs of the followers that would sink into it; a
+// fused activation adds nothing), and, apart, the buffers receiving the layer's inputs for the
+// rounds in flight (docs/wire.md). Flash: its share of the weights and bias as the kernels store
+// them.
 struct SliceNeed {
-  int64_t ramBytes = 0;   // the layer's non-constant inputs and the slice's share of the output
-  int64_t flashBytes = 0; // the slice's share of the weights and bias, as the kernels store them
+  int64_t ramBytes = 0;
+  int64_t receiveBytes = 0;
+  int64_t flashBytes = 0;
 };
-SliceNeed sliceNeed(const Node &layer, int64_t axis, int64_t channels, Precision precision);
+SliceNeed sliceNeed(const Graph &graph, const Node &layer, int64_t channels, Precision precision);
 
-// Every sliceable layer that fits no device of `topology` whole (its weights exceed every
-// device's flash budget, or its inputs and output every device's RAM budget) is split into the
-// smallest k (2 <= k <= its channels) such that at least k devices other than the aggregator can
-// each take a slice of ceil(channels / k) channels, and its channel-local followers are sunk into
-// the slices. The budgets: ram_kib minus stack_bytes, flash_kib minus the partitioner's 8 KiB code
-// allowance. Fails, naming the layer, its needs and the largest device, when no k fits.
-// `separate` lists, per sliced layer, its slices: they must run on pairwise different devices.
+// Every sliceable layer that fits no device of `topology` whole is split into the smallest k
+// (2 <= k <= its channels) such that at least k devices other than the aggregator can each take
+// a slice of ceil(channels / k) channels, and its channel-local followers are sunk into the
+// slices. A device's budget: ram_kib less stack_bytes and a frame buffer of its largest outgoing
+// MTU, flash_kib less the partitioner's 8 KiB code allowance. A whole layer needs its chain's
+// RAM (it may run where its input is made); a slice also its receive buffers. A layer the
+// topology's "placement" pins stays whole. Fails, naming the layer, its needs and the largest
+// device, when no k fits. `separate` lists, per sliced layer, its slices: they must run on
+// pairwise different devices.
 struct ChannelSlicePlan {
   std::vector<SlicedLayer> layers;
   std::vector<std::vector<const Node *>> separate;

@@ -351,7 +351,8 @@ TEST_CASE("sliced Conv, Gemm and MatMul equal the whole layer exactly", "[slicin
 namespace {
 
 // A camera device, `workers` workers of `workerKib` KiB of RAM and an aggregator of `hubKib`.
-Topology fleet(int workers, int workerKib, int hubKib) {
+// `extra`: more top-level members (", \"placement\": {...}").
+Topology fleet(int workers, int workerKib, int hubKib, const std::string &extra = "") {
   std::string devices = R"({"name": "cam", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 8,
                             "flash_kib": 256, "sensors": ["cam"]},)";
   std::string links = R"({"from": "cam", "to": "hub", "kbps": 1000, "latency_ms": 1, "mtu": 244,
@@ -370,8 +371,8 @@ Topology fleet(int workers, int workerKib, int hubKib) {
                              "ram_kib": {}, "flash_kib": 256, "role": "aggregator"}})",
                          hubKib);
   return parseTopology(fmt::format(R"({{"schema": "edgesplit-topology/1", "devices": [{}],
-                                        "sensor_groups": {{"cam": ["x"]}}, "links": [{}]}})",
-                                   devices, links),
+                                        "sensor_groups": {{"cam": ["x"]}}, "links": [{}]{}}})",
+                                   devices, links, extra),
                        "fleet.json");
 }
 
@@ -394,7 +395,9 @@ std::unique_ptr<Graph> wideConvModel() {
 } // namespace
 
 TEST_CASE("sliceOversizedLayers: the smallest k that enough devices take", "[slicing]") {
-  // A slice needs the 8 KiB input and its share of the 32 KiB output, plus the 1 KiB stack.
+  // int8: the 8 KiB input and 1 KiB of output per channel (the Relu fuses, the pool's quarter
+  // is smaller); a slice also receives its input for two rounds in flight (16 KiB). A worker's
+  // budget is its RAM less the 1 KiB stack and a 244-byte frame buffer.
   SECTION("a layer some device holds whole is not sliced") {
     auto graph = wideConvModel();
     annotate(*graph);
@@ -402,11 +405,16 @@ TEST_CASE("sliceOversizedLayers: the smallest k that enough devices take", "[sli
     CHECK(plan.layers.empty());
     CHECK(countOps(*graph, "Conv") == 1);
   }
-  SECTION("24 KiB workers: half the channels fit (8 + 16 KiB = 24 KiB plus the stack does not), "
-          "k = 3 does") {
+  SECTION("40 KiB workers: 39692 - 16384 - 8192 bytes hold 14 channels, so k = 3") {
     auto graph = wideConvModel();
     annotate(*graph);
-    const ChannelSlicePlan plan = sliceOversizedLayers(*graph, fleet(4, 24, 24), Precision::Int8);
+    const Node &layer = nodeNamed(*graph, "layer");
+    const SliceNeed need = sliceNeed(*graph, layer, 11, Precision::Int8);
+    CHECK(need.ramBytes == 8192 + 11 * 1024);
+    CHECK(need.receiveBytes == 2 * 8192);
+    CHECK(need.flashBytes == 11 * 8 + 11 * 4);
+    CHECK(sliceNeed(*graph, layer, 32, Precision::Int8).ramBytes == 8192 + 32768);
+    const ChannelSlicePlan plan = sliceOversizedLayers(*graph, fleet(4, 40, 40), Precision::Int8);
     REQUIRE(plan.layers.size() == 1);
     CHECK(plan.layers[0].count == std::vector<int64_t>{11, 11, 10});
     REQUIRE(plan.separate.size() == 1);
@@ -418,22 +426,32 @@ TEST_CASE("sliceOversizedLayers: the smallest k that enough devices take", "[sli
     auto graph = wideConvModel();
     annotate(*graph);
     CHECK_THROWS_WITH(
-        sliceOversizedLayers(*graph, fleet(2, 24, 24), Precision::Int8),
+        sliceOversizedLayers(*graph, fleet(2, 40, 40), Precision::Int8),
         Catch::Contains("layer 'layer' (Conv) fits no device: it needs 384 bytes of weights "
                         "and 40960 bytes of activations") &&
-            Catch::Contains("'w0', has 253952 bytes of flash and 23552 bytes of RAM") &&
+            Catch::Contains("'w0', has 253952 bytes of flash and 39692 bytes of RAM") &&
             Catch::Contains("add workers"));
+  }
+  SECTION("a layer the topology pins to a device stays whole") {
+    auto graph = wideConvModel();
+    annotate(*graph);
+    const ChannelSlicePlan plan = sliceOversizedLayers(
+        *graph, fleet(4, 40, 40, R"(, "placement": {"layer": "w0"})"), Precision::Int8);
+    CHECK(plan.layers.empty());
+    CHECK(countOps(*graph, "Conv") == 1);
   }
   SECTION("an input no device holds: slicing cannot help") {
     auto graph = wideConvModel();
     annotate(*graph);
     CHECK_THROWS_WITH(sliceOversizedLayers(*graph, fleet(8, 8, 8), Precision::Int8),
-                      Catch::Contains("a one-channel slice needs 9216 bytes of RAM"));
+                      Catch::Contains("a one-channel slice needs 25600 bytes of RAM, 16384 of "
+                                      "them receiving its inputs"));
   }
   SECTION("float32: four times the bytes, more slices") {
     auto graph = wideConvModel();
-    const ChannelSlicePlan plan = sliceOversizedLayers(*graph, fleet(8, 64, 64), Precision::Float32);
-    // 32 KiB of input and 128 KiB of output: (63 KiB - 32 KiB) / 4 KiB per channel = 7 channels.
+    const ChannelSlicePlan plan =
+        sliceOversizedLayers(*graph, fleet(8, 128, 128), Precision::Float32);
+    // 129804 - 65536 bytes left after receiving, 32768 of them for the input: 7 channels.
     REQUIRE(plan.layers.size() == 1);
     CHECK(plan.layers[0].slices.size() == 5);
   }
