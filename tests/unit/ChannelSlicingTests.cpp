@@ -6,13 +6,17 @@
 #include "codegen/DeviceCompiler.h"
 #include "codegen/Executor.h"
 #include "fleet/ChannelSlicing.h"
+#include "frontend/OnnxImporter.h"
 #include "interp/Interpreter.h"
 #include "ir/Verifier.h"
 #include "support/Error.h"
 
 #include <catch.hpp>
+#include <fmt/ranges.h>
 
+#include <filesystem>
 #include <functional>
+#include <tuple>
 
 using namespace edgesplit;
 using namespace edgesplit::testing;
@@ -454,5 +458,55 @@ TEST_CASE("sliceOversizedLayers: the smallest k that enough devices take", "[sli
     // 129804 - 65536 bytes left after receiving, 32768 of them for the input: 7 channels.
     REQUIRE(plan.layers.size() == 1);
     CHECK(plan.layers[0].slices.size() == 5);
+  }
+}
+
+// The examples' fleets (examples/mobilenet-fleet, examples/kws-fleet) over the shared real
+// models: which layers no device holds, into how many slices, and the sliced graph verified.
+TEST_CASE("sliceOversizedLayers on the examples' real models", "[slicing][real-models]") {
+  const std::filesystem::path models = std::filesystem::path(EDGESPLIT_SHARED_DIR) / "real-models";
+  if (!std::filesystem::exists(models)) {
+    WARN("no " << models << "; skipping");
+    return;
+  }
+  // What the rule of sliceOversizedLayers gives (docs/partition.md works the first through):
+  // the layer (its name's end), the slices' channels and the chain each slice runs.
+  struct Example {
+    std::string model, topology;
+    std::vector<std::tuple<std::string, std::vector<int64_t>, std::string>> slices;
+  };
+  const std::string source = EDGESPLIT_SOURCE_DIR;
+  const Example examples[] = {
+      {"kws_micro_m_fp32",
+       source + "/examples/kws-fleet/topology.json",
+       {{"conv2d/BiasAdd/ReadVariableOp", {6, 5, 5}, "Conv -> Relu -> MaxPool"}}},
+      {"st_mobilenet_v2_0.5_128_float",
+       source + "/examples/mobilenet-fleet/topology.json",
+       {{"LAYER_8/Conv2D", {7, 7, 7, 7, 7, 7, 6}, "Conv -> Clip -> Pad -> Conv -> Clip"},
+        {"LAYER_16/Conv2D", {40, 40}, "Conv -> Clip -> Conv -> Clip"},
+        {"LAYER_25/Conv2D", {32, 32, 32}, "Conv -> Clip -> Pad -> Conv -> Clip"}}},
+  };
+  for (const Example &example : examples) {
+    INFO(example.model);
+    auto graph = importOnnxModel(models / example.model / "model.onnx");
+    normalizeGraph(*graph);
+    const ChannelSlicePlan plan =
+        sliceOversizedLayers(*graph, loadTopology(example.topology), Precision::Int8);
+    CHECK_NOTHROW(verifyGraph(*graph));
+    REQUIRE(plan.layers.size() == example.slices.size());
+    for (size_t i = 0; i < plan.layers.size(); ++i) {
+      const SlicedLayer &layer = plan.layers[i];
+      std::string chain = layer.slices[0]->opType;
+      for (const Node *node = layer.tails[0]; node != layer.slices[0];
+           node = node->inputs[0]->producer)
+        chain.insert(layer.slices[0]->opType.size(), " -> " + node->opType);
+      fmt::print("{}: {} -> {} slices {}, each {}\n", example.model, layer.layer,
+                 layer.slices.size(), fmt::join(layer.count, "/"), chain);
+      const auto &[suffix, counts, wanted] = example.slices[i];
+      CHECK(llvm::StringRef(layer.layer).endswith(suffix));
+      CHECK(layer.count == counts);
+      CHECK(chain == wanted);
+      CHECK(plan.separate[i].size() == counts.size());
+    }
   }
 }
