@@ -73,11 +73,12 @@ Value *sliceConstant(Graph &graph, Value *constant, std::optional<int64_t> axis,
   if (constant->quant) {
     QuantParams quant = *constant->quant;
     if (quant.scales.size() > 1) {
-      auto take = [&](auto &values) {
-        values.assign(values.begin() + begin, values.begin() + begin + count);
+      auto share = [&](const auto &values) { // a new vector: assign() may not read itself
+        return std::decay_t<decltype(values)>(values.begin() + begin,
+                                              values.begin() + begin + count);
       };
-      take(quant.scales);
-      if (quant.zeroPoints.size() > 1) take(quant.zeroPoints);
+      quant.scales = share(quant.scales);
+      if (quant.zeroPoints.size() > 1) quant.zeroPoints = share(quant.zeroPoints);
     }
     sliced->quant = std::move(quant);
   }
@@ -235,9 +236,12 @@ std::optional<int64_t> sliceableChannelAxis(const Node &layer) {
   const int64_t channels = (*layer.outputs[0]->shape)[static_cast<size_t>(*axis)];
   if (channels < 2 || !perChannelAlong(*weights, weightChannelAxis(layer))) return std::nullopt;
   if (const Value *bias = layer.input(2)) {
+    // One value, or one per channel along its last axis ([N] or [1, N]; a Gemm's [M, N] bias is
+    // per row and column).
     if (!bias->isConstant() || bias->constant->rank() < 1) return std::nullopt;
+    const int64_t values = bias->constant->numElements();
     const int64_t last = bias->constant->dim(bias->constant->rank() - 1);
-    if (last != channels && bias->constant->numElements() != 1) return std::nullopt;
+    if (values != 1 && (values != channels || last != channels)) return std::nullopt;
   }
   return axis;
 }

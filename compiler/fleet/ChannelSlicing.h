@@ -37,8 +37,8 @@ struct SlicedLayer {
 };
 
 // The output axis holding `layer`'s output channels when it can be sliced: a Conv with group 1,
-// a Gemm (transA = 0) or a MatMul with constant two-dimensional weights, with static shapes and a
-// bias (if any) that holds one value or one per output channel.
+// a Gemm (transA = 0) or a MatMul with constant two-dimensional weights, with static shapes, at
+// least two output channels and a bias (if any) that holds one value or one per output channel.
 std::optional<int64_t> sliceableChannelAxis(const Node &layer);
 
 // The channel count of each of k slices of `channels`: as equal as possible, the first

@@ -86,6 +86,9 @@ public:
         precision_(request.precision), auth_(topology_.keyed) {}
 
   void run() {
+    // Layers no device holds whole become channel slices before anything is costed (and before
+    // the impute means, which a slice's output may need).
+    const ChannelSlicePlan slices = sliceOversizedLayers(graph_, topology_, precision_);
     llvm::StringMap<std::vector<double>> means;
     if (topology_.fallback == FallbackMode::Impute) {
       if (!request_.calibrationSamples)
@@ -94,8 +97,6 @@ public:
              topology_.source);
       means = calibrationMeans(graph_, *request_.calibrationSamples);
     }
-    // Layers no device holds whole become channel slices before anything is costed.
-    const ChannelSlicePlan slices = sliceOversizedLayers(graph_, topology_, precision_);
     fused_ = fuseActivations(graph_);
     verifyGraph(graph_);
     std::vector<const Node *> order;

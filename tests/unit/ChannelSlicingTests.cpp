@@ -321,8 +321,16 @@ TEST_CASE("what cannot be sliced by output channels", "[slicing]") {
                                       b.constant("v", pseudoRandom({4, 3}, 2))},
                              {"gt"}, attrs({{"transA", int64_t{1}}}));
   Node *gemm = b.node("Gemm", {a, b.constant("u", pseudoRandom({4, 3}, 3))}, {"gemm"});
-  for (const char *name : {"g", "mm", "gt", "gemm"}) b.output(b.value(name));
+  Node *rowBias = b.node("Gemm", {a, b.constant("r", pseudoRandom({4, 3}, 4)),
+                                  b.constant("rb", pseudoRandom({2, 3}, 5))},
+                         {"rows"});
+  Node *columnBias = b.node("Gemm", {a, b.constant("c", pseudoRandom({4, 3}, 6)),
+                                     b.constant("cb", pseudoRandom({1, 3}, 7))},
+                            {"columns"});
+  for (const char *name : {"g", "mm", "gt", "gemm", "rows", "columns"}) b.output(b.value(name));
   auto graph = b.finish();
+  CHECK_FALSE(sliceableChannelAxis(*rowBias)); // a bias per row and column
+  CHECK(sliceableChannelAxis(*columnBias) == 1);
   CHECK_FALSE(sliceableChannelAxis(*grouped));
   CHECK_FALSE(sliceableChannelAxis(*activations));
   CHECK_FALSE(sliceableChannelAxis(*transposedA));
