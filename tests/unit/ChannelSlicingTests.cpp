@@ -97,6 +97,22 @@ std::unique_ptr<Graph> matMulModel(int64_t n) {
   return b.finish();
 }
 
+// x [1, 3, 6, 6] -> Conv 1x1 'layer' (7 out) -> Add (one shift per channel) -> Sigmoid (a table
+// in int8) -> MaxPool 2x2 -> GlobalAveragePool -> y: every follower sinks.
+std::unique_ptr<Graph> affineTableModel() {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 3, 6, 6});
+  b.node("Conv", {x, b.constant("w", pseudoRandom({7, 3, 1, 1}, 11))}, {"conv"})->name = "layer";
+  b.node("Add", {b.value("conv"), b.constant("shift", pseudoRandom({7, 1, 1}, 12))}, {"add"});
+  b.node("Sigmoid", {b.value("add")}, {"sigmoid"});
+  b.node("MaxPool", {b.value("sigmoid")}, {"pool"},
+         attrs({{"kernel_shape", std::vector<int64_t>{2, 2}},
+                {"strides", std::vector<int64_t>{2, 2}}}));
+  b.node("GlobalAveragePool", {b.value("pool")}, {"y"});
+  b.output(b.value("y"));
+  return b.finish();
+}
+
 std::vector<std::vector<Tensor>> samplesFor(const Graph &graph) {
   std::vector<std::vector<Tensor>> samples;
   for (uint32_t s = 0; s < 4; ++s) {
@@ -351,6 +367,11 @@ TEST_CASE("sliced Conv, Gemm and MatMul equal the whole layer exactly", "[slicin
   SECTION("Conv with its depthwise followers sunk") {
     for (int64_t k : {2, 3})
       checkEquivalent([] { return convModel({.channels = 8, .depthwiseFollower = true}); }, k);
+  }
+  SECTION("Conv with a per-channel Add, a table activation and pools sunk") {
+    auto graph = slicedModel(affineTableModel, 3, true);
+    CHECK(countOps(*graph, "GlobalAveragePool") == 3);
+    for (int64_t k : {2, 3}) checkEquivalent(affineTableModel, k);
   }
   SECTION("Gemm") {
     for (int64_t k : {2, 3, 4}) checkEquivalent([] { return gemmModel(10); }, k);
