@@ -1,8 +1,9 @@
 """Channel slices (docs/partition.md "Channel slices"): a model compiled for one device with
 `--slice-channels LAYER=K` runs its layer as K slices of output channels joined by a Concat, as a
 fleet does with a layer no device holds. Its outputs from `edgesplit run` (the generated C, built
-for the host) equal those of the whole model bit for bit, in int8 and float32. (Every layer kind,
-k and weight-parameter form is checked in-process, tests/unit/ChannelSlicingTests.cpp.)"""
+for the host) equal those of the whole model bit for bit, in int8 and float32, with per-channel
+weights (calibrated) and per-tensor ones (a QDQ model). (Every layer kind, k and weight-parameter
+form is checked in-process, tests/unit/ChannelSlicingTests.cpp.)"""
 import json
 import unittest
 
@@ -49,15 +50,44 @@ def chain_model(channels=10, features=9, outputs=7):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
+def qdq_conv_model(channels=8):
+    """A pre-quantised (QDQ) x [1, 3, 8, 8] -> Conv 3x3 'layer' -> y with one weight scale for
+    the whole tensor (per-tensor weights, as some quantisers write them) and an int32 bias."""
+    rng = np.random.default_rng(RNG_SEED)
+    sx, sw, sy = 0.02, 0.01, 0.05
+    inits = [
+        numpy_helper.from_array(np.float32(sx), "sx"), numpy_helper.from_array(np.int8(0), "zx"),
+        numpy_helper.from_array(np.float32(sw), "sw"), numpy_helper.from_array(np.int8(0), "zw"),
+        numpy_helper.from_array(np.float32(sx * sw), "sb"),
+        numpy_helper.from_array(np.int32(0), "zb"),
+        numpy_helper.from_array(np.float32(sy), "sy"), numpy_helper.from_array(np.int8(3), "zy"),
+        numpy_helper.from_array(rng.integers(-127, 128, (channels, 3, 3, 3)).astype(np.int8), "wq"),
+        numpy_helper.from_array(rng.integers(-2000, 2000, channels).astype(np.int32), "bq"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"], name="qx"),
+        helper.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"], name="dqx"),
+        helper.make_node("DequantizeLinear", ["wq", "sw", "zw"], ["wd"], name="dqw"),
+        helper.make_node("DequantizeLinear", ["bq", "sb", "zb"], ["bd"], name="dqb"),
+        helper.make_node("Conv", ["xd", "wd", "bd"], ["c"], name="layer", pads=[1, 1, 1, 1]),
+        helper.make_node("QuantizeLinear", ["c", "sy", "zy"], ["cq"], name="qc"),
+        helper.make_node("DequantizeLinear", ["cq", "sy", "zy"], ["y"], name="dqc"),
+    ]
+    graph = helper.make_graph(
+        nodes, "qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, channels, 8, 8])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
 class ChannelSliceEquivalenceTest(CliTestCase):
-    def outputs(self, model, x, precision, *flags):
+    def outputs(self, model, x, precision, *flags, calibrate=True):
         """`edgesplit run` of `model` compiled for the host: the raw output array and the
         compiled folder."""
-        out = self.tmp / f"{precision}_{len(flags)}"
+        out = self.tmp / f"{model.stem}_{precision}_{len(flags)}"
         calibration = self.tmp / "calib.npz"
         np.savez(calibration, x=x)
         result = run("compile", model, "--target", "host", "--precision", precision,
-                     "--calibration", calibration, *flags, "-o", out)
+                     *(["--calibration", calibration] if calibrate else []), *flags, "-o", out)
         self.assertEqual(result.returncode, 0, result.stderr)
         ran = self.tmp / f"{out.name}_run"
         result = run("run", out, "--input", f"x={self.save_npy('x.npy', x)}", "-o", ran, "--raw")
@@ -87,6 +117,14 @@ class ChannelSliceEquivalenceTest(CliTestCase):
                 # The depthwise convolution (and its Relu, fused) run in slices too.
                 self.assertEqual(len([n for n in names if n.startswith("depthwise/slice")]), 3)
                 print(f"{precision}: {parts.size} outputs bit-exact with slices {slices}")
+
+    def test_per_tensor_weights_of_a_quantised_model(self):
+        model = self.save_model("qdq.onnx", qdq_conv_model(channels=8))
+        x = np.random.default_rng(9).uniform(-2, 2, (3, 3, 8, 8)).astype(np.float32)
+        whole, _ = self.outputs(model, x, "int8", calibrate=False)
+        self.assertGreater(len(np.unique(whole)), 32, "the output should vary")
+        parts, _ = self.outputs(model, x, "int8", "--slice-channels", "layer=3", calibrate=False)
+        np.testing.assert_array_equal(parts, whole)
 
 
 class ChannelSliceBadInputTest(CliTestCase):
