@@ -26,7 +26,8 @@ namespace edgesplit {
 
 // One layer split by output channels. Slice i computes the channels
 // [first[i], first[i] + count[i]) of the layer; tails[i] is the last node of slice i's chain
-// (the slice itself, or the last follower sunk into it), whose output the Concat reads.
+// (the slice itself, or the last follower sunk into it), whose output the Concat reads. The
+// pointers are those of the rewrite: activation fusion, which runs later, erases fused tails.
 struct SlicedLayer {
   std::string layer; // the original layer's name (its node is gone)
   std::vector<Node *> slices;
