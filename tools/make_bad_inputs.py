@@ -127,6 +127,13 @@ def write_models():
                   [tensor_info("wrist", [1, 4]), tensor_info("ankle", [1, 4])],
                   [tensor_info("activity", [1, 4])])
     save_model("fleet.onnx", fleet)
+    # A 1x1 Conv widening a 16 KiB image to 128 KiB (float32): no device of
+    # topologies/layer_fits_nowhere.json holds it, nor a channel slice of it on its one worker.
+    save_model("wide_conv.onnx",
+               model([helper.make_node("Conv", ["x", "w"], ["c"], name="wide"),
+                      helper.make_node("Relu", ["c"], ["y"], name="relu")],
+                     [tensor_info("x", [1, 1, 64, 64])], [tensor_info("y", [1, 8, 64, 64])],
+                     [numpy_helper.from_array(np.ones((8, 1, 1, 1), np.float32), "w")]))
     # int8 divides only by a constant scalar (a table): one activation by another is refused.
     save_model("div_activations.onnx",
                model([helper.make_node("Div", ["wrist", "ankle"], ["activity"], name="divide")],
@@ -372,6 +379,19 @@ def write_topologies():
     write("two_aggregators", lambda t: t["devices"][0].update(role="aggregator"))
     write("no_link_to_aggregator", lambda t: t.update(links=[]))
     write("key_in_topology", lambda t: t.update(auth={"key_hex": "000102030405060708090a0b0c0d0e0f"}))
+    # For models/wide_conv.onnx: a camera and an aggregator of 64 KiB each.
+    (TOPOLOGIES / "layer_fits_nowhere.json").write_text(json.dumps({
+        "schema": "edgesplit-topology/1",
+        "devices": [
+            {"name": "cam", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 64,
+             "flash_kib": 256, "sensors": ["cam"]},
+            {"name": "hub", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 64,
+             "flash_kib": 256, "role": "aggregator"},
+        ],
+        "sensor_groups": {"cam": ["x"]},
+        "links": [{"from": "cam", "to": "hub", "kbps": 1000, "latency_ms": 1, "mtu": 244,
+                   "nj_per_byte": 80}],
+    }, indent=2) + "\n")
     (TOPOLOGIES / "not_json.json").write_text(
         '{"schema": "edgesplit-topology/1", "devices": [,]}\n')
 

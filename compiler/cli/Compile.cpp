@@ -1,5 +1,6 @@
 #include "cli/Commands.h"
 #include "cli/Common.h"
+#include "fleet/ChannelSlicing.h"
 #include "fleet/FleetCompiler.h"
 #include "codegen/CEmitter.h"
 #include "codegen/CodegenCheck.h"
@@ -41,6 +42,7 @@ struct Options {
   bool targetGiven = false;
   bool nameGiven = false;
   std::vector<std::string> inputShapes;
+  std::vector<std::string> sliceChannels; // LAYER=K
 };
 
 std::vector<std::vector<Tensor>> readCalibrationSamples(const Graph &graph,
@@ -79,9 +81,48 @@ ValueRanges calibrateFromSamples(const Graph &graph,
   return calibrate(graph, samples, observer, progress);
 }
 
+// --slice-channels LAYER=K: the layer becomes K channel slices on this one device (with its
+// channel-local followers), as a fleet compile splits a layer no device holds: the same program
+// in pieces, for checking that the split is exact and what each piece needs.
+void sliceOnRequest(Graph &graph, const std::string &request) {
+  const size_t equals = request.rfind('=');
+  int64_t slices = 0;
+  const std::string layerName = request.substr(0, equals == std::string::npos ? 0 : equals);
+  const std::string count = equals == std::string::npos ? "" : request.substr(equals + 1);
+  if (layerName.empty() || count.empty() ||
+      !std::all_of(count.begin(), count.end(), [](char c) { return std::isdigit(c); }) ||
+      count.size() > 9)
+    failUsage("--slice-channels '{}': expected LAYER=K, a node name (edgesplit inspect lists "
+              "them) and a number of slices",
+              request);
+  slices = std::stoll(count);
+  Node *layer = nullptr;
+  for (const auto &node : graph.nodes())
+    if (node->name == layerName) layer = node.get();
+  if (!layer)
+    fail("{}: --slice-channels: no node '{}' (edgesplit inspect lists the nodes; a layer sliced "
+         "by an earlier --slice-channels is gone)",
+         graph.sourcePath, layerName);
+  const std::optional<int64_t> axis = sliceableChannelAxis(*layer);
+  if (!axis)
+    fail("{}: --slice-channels: {} cannot be sliced by output channels (only a Conv with group "
+         "1, a Gemm with transA 0 or a MatMul with constant 2-D weights can)",
+         graph.sourcePath, layer->describe());
+  const int64_t channels = (*layer->outputs[0]->shape)[static_cast<size_t>(*axis)];
+  if (slices < 2 || slices > channels)
+    fail("{}: --slice-channels: {} has {} output channels: K must be in [2, {}]", graph.sourcePath,
+         layer->describe(), channels, channels);
+  SlicedLayer sliced = sliceByOutputChannels(graph, *layer, slices);
+  while (sinkChannelFollower(graph, sliced)) {
+  }
+}
+
 void runCompile(const Options &options) {
   const Precision precision =
       options.precision == "float32" ? Precision::Float32 : Precision::Int8;
+  if (!options.topology.empty() && !options.sliceChannels.empty())
+    failUsage("--slice-channels and --topology exclude each other: a fleet compile slices the "
+              "layers no device holds whole by itself (docs/partition.md, \"Channel slices\")");
   std::optional<Topology> topology;
   if (!options.topology.empty()) {
     if (options.targetGiven)
@@ -93,6 +134,7 @@ void runCompile(const Options &options) {
   } else if (!options.keys.empty()) {
     failUsage("--keys needs --topology: keys protect the links of a fleet");
   }
+
   // The master key is read (and a weak one refused) before anything is written.
   std::optional<MasterKey> masterKey;
   if (!options.keys.empty()) masterKey = loadKeysFile(options.keys);
@@ -188,6 +230,7 @@ void runCompile(const Options &options) {
                  options.topology);
     return;
   }
+  for (const std::string &request : options.sliceChannels) sliceOnRequest(*graph, request);
   CompiledDevice device;
   try {
     device = compileDevice(*graph, precision, isa);
@@ -285,6 +328,10 @@ void registerCompile(CLI::App &app) {
                       "calls <device>_load_key() at init")
       ->check(CLI::IsMember({"embed", "hook"}))
       ->capture_default_str();
+  command->add_option("--slice-channels", options->sliceChannels,
+                      "LAYER=K: compute that Conv, Gemm or MatMul as K slices of its output "
+                      "channels joined by a Concat, as a fleet does with a layer no device "
+                      "holds (one device; repeatable)");
   addOutputOption(*command, options->outputDir, "Output folder");
   addInputShapeOption(*command, options->inputShapes);
   addMaxTensorBytesOption(*command);

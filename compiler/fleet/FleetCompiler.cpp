@@ -5,6 +5,7 @@
 #include "codegen/DeviceCompiler.h"
 #include "codegen/Executor.h"
 #include "codegen/FleetEmitter.h"
+#include "fleet/ChannelSlicing.h"
 #include "interp/Interpreter.h"
 #include "ir/Verifier.h"
 #include "partition/Partition.h"
@@ -85,6 +86,9 @@ public:
         precision_(request.precision), auth_(topology_.keyed) {}
 
   void run() {
+    // Layers no device holds whole become channel slices before anything is costed (and before
+    // the impute means, which a slice's output may need).
+    const ChannelSlicePlan slices = sliceOversizedLayers(graph_, topology_, precision_);
     llvm::StringMap<std::vector<double>> means;
     if (topology_.fallback == FallbackMode::Impute) {
       if (!request_.calibrationSamples)
@@ -119,6 +123,7 @@ public:
     partitionRequest.precision = precision_;
     partitionRequest.fused = &fused_;
     partitionRequest.wholeProgram = &whole;
+    partitionRequest.separate = slices.separate;
     // Subgraph nodes are clones: their first output's name identifies them.
     partitionRequest.scratchBytes = [&](const Node &node, size_t device) {
       return scratchByIsa.at(kernelIsaOf(topology_.devices[device].target.features))

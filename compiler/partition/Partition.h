@@ -101,6 +101,9 @@ struct PartitionRequest {
   // The scratch a node of `device` needs (its kernels depend on the device's instruction set);
   // the node may be a clone in a device's subgraph. Empty: none.
   std::function<int64_t(const Node &node, size_t device)> scratchBytes;
+  // Groups of nodes that must run on pairwise different devices: the slices of one layer split by
+  // output channels (fleet/ChannelSlicing.h), which exist because no one device holds two.
+  std::vector<std::vector<const Node *>> separate;
 };
 
 FleetPartition partitionFleet(const PartitionRequest &request);
