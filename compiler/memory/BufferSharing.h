@@ -34,8 +34,10 @@ inline constexpr SharingRule kSharingRules[] = {
     {"Unsqueeze", Sharing::View, 1},
     // Elementwise unary ops. Clip's min/max inputs are scalars and never shared.
     {"Abs", Sharing::InPlace, 1},
+    {"Cast", Sharing::InPlace, 1},
     {"Clip", Sharing::InPlace, 1},
     {"Elu", Sharing::InPlace, 1},
+    {"Erf", Sharing::InPlace, 1},
     {"Exp", Sharing::InPlace, 1},
     {"Floor", Sharing::InPlace, 1},
     {"HardSigmoid", Sharing::InPlace, 1},

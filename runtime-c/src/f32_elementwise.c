@@ -69,6 +69,10 @@ static float apply_unary(const es_unary_f32_params_t *p, float x) {
     return expf(x);
   case ES_F32_FLOOR:
     return floorf(x);
+  case ES_F32_ERF:
+    return erff(x);
+  case ES_F32_TRUNC:
+    return x != x ? 0.0f : es_f32_clamp(truncf(x), p->alpha, p->beta);
   }
   return NAN; /* not an es_unary_f32_op_t */
 }
