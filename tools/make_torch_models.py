@@ -5,7 +5,7 @@ and 17, for tests/cli/test_torch_exports.py. These are the graphs edgesplit has 
 designed around: the exporter's own shape arithmetic (Shape, Gather, Unsqueeze, Concat,
 ConstantOfShape, Reshape with a computed shape), its spellings of ReLU6, Hardswish, SiLU and
 GELU at each opset, recurrent layers whose zero initial state is built at run time, and a Cast to
-int32 and back that truncates, expand(-1, ...) and torch.arange (Equal, Where, Range).
+int32 and back that truncates, expand(-1, ...) and torch.arange (Equal, Where, Range), and torch.cat with a learned token.
 
     /usr/bin/python3 tools/make_torch_models.py
 
@@ -140,6 +140,22 @@ class ExpandArange(nn.Module):
         return self.fc(torch.relu(h).mean(1))
 
 
+class ClassToken(nn.Module):
+    """A learned class token expanded over the batch and put before the sequence (torch.cat with
+    a constant once the shapes fold), then positions added: a transformer's input stage."""
+
+    def __init__(self):
+        super().__init__()
+        self.token = nn.Parameter(torch.randn(1, 1, 8))
+        self.positions = nn.Parameter(torch.randn(1, 10, 8))
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        h = torch.cat([self.token.expand(x.size(0), -1, -1), x], 1)
+        h = h + self.positions[:, torch.arange(h.size(1))]
+        return self.fc(torch.relu(h).mean(1))
+
+
 # name, module, input shape (batch 1), opset
 MODELS = [
     ("conv_gru_9", ConvGru, (1, 3, 32), 9),
@@ -152,6 +168,7 @@ MODELS = [
     ("activations_17", Activations, (1, 12), 17),
     ("truncate_13", Truncate, (1, 8), 13),
     ("expand_arange_13", ExpandArange, (1, 6, 8), 13),
+    ("class_token_13", ClassToken, (1, 5, 8), 13),
 ]
 
 

@@ -9,6 +9,10 @@
 
 #include <optional>
 
+namespace edgesplit {
+struct KernelArg;
+}
+
 namespace edgesplit::ops {
 
 // An integer-list input (axes, pads, starts...) read the same way by an op's infer and its kernel,
@@ -79,6 +83,11 @@ void kernelShape4D(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape,
 // copy copyStrided makes in the reference kernel. Blocks of up to 4-D (Slice, Gather, Split).
 void lowerStridedCopy(LowerContext &ctx, llvm::ArrayRef<int64_t> extent, const StridedLayout &from,
                       const StridedLayout &to, size_t output = 0);
+// The same copy from `source`, `sourceElements` long: an activation, or a constant array (float32
+// programs; int8 ones quantise the constant to the output's parameters themselves).
+void lowerStridedCopyOf(LowerContext &ctx, const KernelArg &source, int64_t sourceElements,
+                        llvm::ArrayRef<int64_t> extent, const StridedLayout &from,
+                        const StridedLayout &to, size_t output);
 
 // The ops that move int8 values without rescaling them (Pad, Transpose, the views): the output
 // takes the input's parameters.

@@ -28,7 +28,7 @@ class TorchExportTest(OpCodegenCase):
 
     def test_models_are_the_generators(self):
         names = sorted(p.stem for p in TORCH_MODELS.glob("*.onnx"))
-        self.assertEqual(len(names), 10)
+        self.assertEqual(len(names), 11)
         for name in names:
             model = onnx.load(TORCH_MODELS / f"{name}.onnx")
             self.assertEqual(model.producer_name, "make_torch_models", name)
@@ -73,6 +73,15 @@ class TorchExportTest(OpCodegenCase):
         ops = {n.op_type for n in onnx.load(TORCH_MODELS / "expand_arange_13.onnx").graph.node}
         self.assertTrue({"Equal", "Where", "Range"} <= ops)
         self.check("expand_arange_13")
+
+    def test_class_token_concat_in_float32_and_refused_in_int8(self):
+        # torch.cat([token.expand(n, -1, -1), x]): a Concat whose first input folds to a constant.
+        self.check_float32("class_token_13", tolerance=1e-6)
+        result = run("compile", TORCH_MODELS / "class_token_13.onnx", "--target", "host",
+                     "--calibration", TORCH_MODELS / "class_token_13.npz", "-o", self.tmp / "c8")
+        self.assert_fails(result, 1, "(Concat): input 0 ('/Expand_output_0') is a constant; int8 "
+                          "code generation does not support concatenating constants")
+        self.assertFalse((self.tmp / "c8").exists())
 
     def test_truncating_cast_in_float32_and_refused_in_int8(self):
         self.check_float32("truncate_13", tolerance=1e-6)
