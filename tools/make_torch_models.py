@@ -5,7 +5,7 @@ and 17, for tests/cli/test_torch_exports.py. These are the graphs edgesplit has 
 designed around: the exporter's own shape arithmetic (Shape, Gather, Unsqueeze, Concat,
 ConstantOfShape, Reshape with a computed shape), its spellings of ReLU6, Hardswish, SiLU and
 GELU at each opset, recurrent layers whose zero initial state is built at run time, and a Cast to
-int32 and back that truncates, expand(-1, ...) and torch.arange (Equal, Where, Range), and torch.cat with a learned token.
+int32 and back that truncates, expand(-1, ...) and torch.arange (Equal, Where, Range), torch.cat with a learned token, and LayerNorm.
 
     /usr/bin/python3 tools/make_torch_models.py
 
@@ -156,6 +156,20 @@ class ClassToken(nn.Module):
         return self.fc(torch.relu(h).mean(1))
 
 
+class LayerNorm(nn.Module):
+    """Linear, LayerNorm, Linear: before opset 17 the exporter writes LayerNorm as ReduceMean,
+    Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 16)
+        self.norm = nn.LayerNorm(16)
+        self.out = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.out(self.norm(self.fc(x)))
+
+
 # name, module, input shape (batch 1), opset
 MODELS = [
     ("conv_gru_9", ConvGru, (1, 3, 32), 9),
@@ -169,6 +183,7 @@ MODELS = [
     ("truncate_13", Truncate, (1, 8), 13),
     ("expand_arange_13", ExpandArange, (1, 6, 8), 13),
     ("class_token_13", ClassToken, (1, 5, 8), 13),
+    ("layer_norm_13", LayerNorm, (1, 8), 13),
 ]
 
 

@@ -44,6 +44,7 @@ inline constexpr SharingRule kSharingRules[] = {
     {"HardSwish", Sharing::InPlace, 1},
     {"LeakyRelu", Sharing::InPlace, 1},
     {"Neg", Sharing::InPlace, 1},
+    {"Pow", Sharing::InPlace, 1},
     {"Relu", Sharing::InPlace, 1},
     {"Selu", Sharing::InPlace, 1},
     {"Sigmoid", Sharing::InPlace, 1},

@@ -177,8 +177,10 @@ typedef enum {
   ES_F32_EXP,          /* e^x */
   ES_F32_FLOOR,        /* floor(x) */
   ES_F32_ERF,          /* erf(x) (GELU's exact form) */
-  ES_F32_TRUNC         /* a float -> integer -> float Cast round trip: x truncated toward zero,
+  ES_F32_TRUNC,        /* a float -> integer -> float Cast round trip: x truncated toward zero,
                         * saturated to [alpha, beta] (the integer type's range), NaN -> 0 */
+  ES_F32_SQRT,         /* sqrt(x) */
+  ES_F32_POW           /* x^alpha (Pow by a constant exponent) */
 } es_unary_f32_op_t;
 
 typedef struct {

@@ -28,7 +28,7 @@ class TorchExportTest(OpCodegenCase):
 
     def test_models_are_the_generators(self):
         names = sorted(p.stem for p in TORCH_MODELS.glob("*.onnx"))
-        self.assertEqual(len(names), 11)
+        self.assertEqual(len(names), 12)
         for name in names:
             model = onnx.load(TORCH_MODELS / f"{name}.onnx")
             self.assertEqual(model.producer_name, "make_torch_models", name)
@@ -82,6 +82,15 @@ class TorchExportTest(OpCodegenCase):
         self.assert_fails(result, 1, "(Concat): input 0 ('/Expand_output_0') is a constant; int8 "
                           "code generation does not support concatenating constants")
         self.assertFalse((self.tmp / "c8").exists())
+
+    def test_layer_norm_in_float32_and_refused_in_int8(self):
+        # ReduceMean, Sub, Pow(2), ReduceMean, Add, Sqrt, Div by the activation: int8 has no
+        # division kernel, and says so.
+        self.check_float32("layer_norm_13", tolerance=1e-6)
+        result = run("compile", TORCH_MODELS / "layer_norm_13.onnx", "--target", "host",
+                     "--calibration", TORCH_MODELS / "layer_norm_13.npz", "-o", self.tmp / "n8")
+        self.assert_fails(result, 1, "(Div): int8 code generation supports Div only by a constant")
+        self.assertFalse((self.tmp / "n8").exists())
 
     def test_truncating_cast_in_float32_and_refused_in_int8(self):
         self.check_float32("truncate_13", tolerance=1e-6)
