@@ -158,7 +158,7 @@ class ClassToken(nn.Module):
 
 class LayerNorm(nn.Module):
     """Linear, LayerNorm, Linear: before opset 17 the exporter writes LayerNorm as ReduceMean,
-    Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add."""
+    Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add; from 17 as LayerNormalization."""
 
     def __init__(self):
         super().__init__()
@@ -184,6 +184,7 @@ MODELS = [
     ("expand_arange_13", ExpandArange, (1, 6, 8), 13),
     ("class_token_13", ClassToken, (1, 5, 8), 13),
     ("layer_norm_13", LayerNorm, (1, 8), 13),
+    ("layer_norm_17", LayerNorm, (1, 8), 17),
 ]
 
 
