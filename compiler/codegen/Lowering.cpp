@@ -29,6 +29,23 @@ ProgramPort makePort(const Graph &graph, std::string name, const Value &value,
   return port;
 }
 
+// A whole-number tensor that generated code keeps as float32: made by a Cast from float32 to an
+// integer type and read only by Casts back to float32 (a truncation PyTorch and integer-deployable
+// exports write). Float32 holds every value such a Cast of a float32 can give, so nothing is
+// lost; integer arithmetic on it would wrap where float does not, hence only Casts may read it.
+bool isCastRoundTripValue(const Graph &graph, const Value &value) {
+  const Node *producer = value.producer;
+  if (!producer || producer->opType != "Cast" || !producer->domain.empty() ||
+      !producer->input(0) || producer->input(0)->dtype != DType::Float32 ||
+      graph.isGraphOutput(&value))
+    return false;
+  const auto users = graph.users(&value);
+  return !users.empty() && llvm::all_of(users, [](const Node *user) {
+    return user->opType == "Cast" && user->domain.empty() && user->outputs.size() == 1 &&
+           user->outputs[0] && user->outputs[0]->dtype == DType::Float32;
+  });
+}
+
 } // namespace
 
 void lowerPorts(const Graph &graph, Program &program) {
@@ -50,7 +67,7 @@ void lowerNode(const Graph &graph, const Node &node, Program &program,
     if (!value) continue;
     if (!value->shape)
       nodeContext.fail("output '{}' has no static shape; pass --input-shape", value->name);
-    if (value->dtype != DType::Float32)
+    if (value->dtype != DType::Float32 && !isCastRoundTripValue(graph, *value))
       nodeContext.fail("output '{}' is {} at run time; generated code computes float32 "
                        "tensors (int8 when quantised) only",
                        value->name, dtypeName(value->dtype));

@@ -59,6 +59,10 @@ CInit field(es_unary_f32_op_t op) {
   case ES_F32_SELU: return CInit::symbol("ES_F32_SELU");
   case ES_F32_EXP: return CInit::symbol("ES_F32_EXP");
   case ES_F32_FLOOR: return CInit::symbol("ES_F32_FLOOR");
+  case ES_F32_ERF: return CInit::symbol("ES_F32_ERF");
+  case ES_F32_TRUNC: return CInit::symbol("ES_F32_TRUNC");
+  case ES_F32_SQRT: return CInit::symbol("ES_F32_SQRT");
+  case ES_F32_POW: return CInit::symbol("ES_F32_POW");
   }
   return CInit::integer(op);
 }

@@ -50,15 +50,37 @@ template <typename P> P concatParams(const LowerContext &ctx, int64_t axis) {
   return p;
 }
 
+// A constant among the inputs (a learned token put before a sequence): float32 copies each input
+// into its stretch of the output, the constant from a constant array, as the reference kernel
+// does. int8 would have to quantise the constant in the output's parameters and rescale the
+// activations to them, which the copies do not; it is refused.
+void lowerWithConstants(LowerContext &ctx, int64_t axis) {
+  for (size_t i = 0; i < ctx.numInputs(); ++i)
+    if (ctx.isInt8() && ctx.inputIsConstant(i))
+      ctx.fail("input {} ('{}') is a constant; int8 code generation does not support "
+               "concatenating constants; compile the model for float32",
+               i, ctx.inputValue(i).name);
+  StridedLayout writing = denseLayout(ctx.outputShape());
+  for (size_t i = 0; i < ctx.numInputs(); ++i) {
+    const llvm::ArrayRef<int64_t> shape = ctx.inputShape(i);
+    const KernelArg source = ctx.inputIsConstant(i)
+                                 ? ctx.constantArray("input" + std::to_string(i),
+                                                     ctx.floatConstant(i))
+                                 : ctx.input(i);
+    lowerStridedCopyOf(ctx, source, numElements(shape), shape, denseLayout(shape), writing, 0);
+    writing.offset += shape[axis] * writing.strides[axis];
+  }
+}
+
 void lower(LowerContext &ctx) {
   const int64_t axis =
       ctx.normalizeAxis(ctx.attrInt("axis", 0), static_cast<int64_t>(ctx.outputShape().size()));
   std::vector<size_t> indices;
   for (size_t i = 0; i < ctx.numInputs(); ++i) {
-    if (ctx.inputIsConstant(i))
-      ctx.fail("input {} ('{}') is a constant; code generation does not support concatenating "
-               "constants yet",
-               i, ctx.inputValue(i).name);
+    if (ctx.inputIsConstant(i)) {
+      lowerWithConstants(ctx, axis);
+      return;
+    }
     indices.push_back(i);
   }
   auto axisSize = [&](size_t i) { return kernelInt(ctx, ctx.inputShape(i)[axis], "axis size"); };

@@ -97,11 +97,18 @@ void kernelShape4D(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape,
 }
 
 void lowerStridedCopy(LowerContext &ctx, llvm::ArrayRef<int64_t> extent, const StridedLayout &from,
-                      const StridedLayout &to) {
+                      const StridedLayout &to, size_t output) {
+  checkUnchangedQuant(ctx, output);
+  lowerStridedCopyOf(ctx, ctx.input(0), numElements(ctx.inputShape(0)), extent, from, to, output);
+}
+
+void lowerStridedCopyOf(LowerContext &ctx, const KernelArg &source, int64_t sourceElements,
+                        llvm::ArrayRef<int64_t> extent, const StridedLayout &from,
+                        const StridedLayout &to, size_t output) {
   // Offsets and strides are bounded by the tensors' element counts, so these bound every
   // position the kernel computes.
-  kernelInt(ctx, numElements(ctx.inputShape(0)), "element count");
-  kernelInt(ctx, numElements(ctx.outputShape()), "element count");
+  kernelInt(ctx, sourceElements, "element count");
+  kernelInt(ctx, numElements(ctx.outputShape(output)), "element count");
   es_strided_copy_params_t p{};
   kernelShape4D(ctx, extent, p.shape);
   const size_t leading = ES_MAX_RANK - extent.size();
@@ -113,16 +120,15 @@ void lowerStridedCopy(LowerContext &ctx, llvm::ArrayRef<int64_t> extent, const S
   p.out_offset = kernelInt(ctx, to.offset, "offset");
   if (!ctx.isInt8()) {
     ctx.call<es_strided_copy_params_t>(
-        "es_strided_copy_f32", p, {ctx.input(0), ctx.output()},
+        "es_strided_copy_f32", p, {source, ctx.output(output)},
         [](const es_strided_copy_params_t &p, const KernelArgs &a) {
           es_strided_copy_f32(&p, a.in<float>(1), a.out<float>(2));
         },
         "transpose");
     return;
   }
-  checkUnchangedQuant(ctx);
   ctx.call<es_strided_copy_params_t>(
-      "es_strided_copy_s8", p, {ctx.input(0), ctx.output()},
+      "es_strided_copy_s8", p, {source, ctx.output(output)},
       [](const es_strided_copy_params_t &p, const KernelArgs &a) {
         es_strided_copy_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
       },
@@ -131,9 +137,9 @@ void lowerStridedCopy(LowerContext &ctx, llvm::ArrayRef<int64_t> extent, const S
 
 void annotateSameAsInput(QuantizeContext &ctx) { ctx.annotateOutputSameAsInput(0, 0); }
 
-void checkUnchangedQuant(const LowerContext &ctx) {
+void checkUnchangedQuant(const LowerContext &ctx, size_t output) {
   if (!ctx.isInt8()) return;
-  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant(output);
   if (in.scale != out.scale || in.zeroPoint != out.zeroPoint)
     ctx.fail("the output's int8 parameters (scale {}, zero point {}) differ from the input's "
              "(scale {}, zero point {}); this op moves values without rescaling them, "

@@ -9,6 +9,10 @@
 
 #include <optional>
 
+namespace edgesplit {
+struct KernelArg;
+}
+
 namespace edgesplit::ops {
 
 // An integer-list input (axes, pads, starts...) read the same way by an op's infer and its kernel,
@@ -75,16 +79,21 @@ void kernelShape4D(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape,
                    int32_t (&result)[ES_MAX_RANK]);
 
 // Adds one es_strided_copy_f32/_s8 call (int8: the output keeps input 0's parameters) that
-// moves the block of `extent` laid out as `from` in input 0 to `to` in output 0: the same copy
-// copyStrided makes in the reference kernel. Blocks of up to 4-D (Slice, Gather).
+// moves the block of `extent` laid out as `from` in input 0 to `to` in output `output`: the same
+// copy copyStrided makes in the reference kernel. Blocks of up to 4-D (Slice, Gather, Split).
 void lowerStridedCopy(LowerContext &ctx, llvm::ArrayRef<int64_t> extent, const StridedLayout &from,
-                      const StridedLayout &to);
+                      const StridedLayout &to, size_t output = 0);
+// The same copy from `source`, `sourceElements` long: an activation, or a constant array (float32
+// programs; int8 ones quantise the constant to the output's parameters themselves).
+void lowerStridedCopyOf(LowerContext &ctx, const KernelArg &source, int64_t sourceElements,
+                        llvm::ArrayRef<int64_t> extent, const StridedLayout &from,
+                        const StridedLayout &to, size_t output);
 
 // The ops that move int8 values without rescaling them (Pad, Transpose, the views): the output
 // takes the input's parameters.
 void annotateSameAsInput(QuantizeContext &ctx);
 // Fails when a pre-quantised model gives such an op output parameters other than its input's.
-void checkUnchangedQuant(const LowerContext &ctx);
+void checkUnchangedQuant(const LowerContext &ctx, size_t output = 0);
 
 // Reshape, Flatten, Squeeze, Unsqueeze: the bytes stay as they are (no code when the planner
 // aliases the buffers).

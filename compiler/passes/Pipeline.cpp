@@ -15,6 +15,7 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"fold-batchnorm", foldBatchNorm},
       {"fold-channel-affine", foldChannelAffine},
       {"expand-depth-to-space", expandDepthToSpace},
+      {"expand-layer-normalization", expandLayerNormalization},
       {"split-wide-transposes", splitWideTransposes},
       {"remove-cast-round-trips", removeCastRoundTrips},
       {"tiles-to-concats", tilesToConcats},

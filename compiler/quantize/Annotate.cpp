@@ -111,24 +111,54 @@ void QuantizeContext::annotateOutputFixed(size_t index, double scale, int32_t ze
   output.quant = params;
 }
 
+static bool sameQuantParams(const QuantParams &a, const QuantParams &b) {
+  return a.scales == b.scales && a.zeroPoints == b.zeroPoints;
+}
+
+// A constant several nodes read may need other parameters in each: a bias shared by a Gemm (int32,
+// at its input's scale times the weights') and a MatMul's Add (an int8 operand), or by two layers
+// whose inputs have different scales. The first node's rule annotates the value; a later one whose
+// rule wants another role (storage, channel axis) or, for an int32 bias, other scales reads its own
+// copy of the constant (same data), annotated for it. Otherwise the parameters the value has are
+// kept: int8 weights and operands take theirs from the constant alone, and a pre-quantised model's
+// are given.
+void QuantizeContext::setConstantParams(size_t input, QuantParams params) {
+  Value *value = mutableNode_.input(input);
+  if (!value->quant) {
+    value->quant = std::move(params);
+    return;
+  }
+  const bool sameRole = value->quant->storage == params.storage && value->quant->axis == params.axis;
+  const bool fits = sameRole && (params.storage != DType::Int32 ||
+                                 sameQuantParams(*value->quant, params));
+  if (fits || graph_.users(value).size() < 2) return;
+  Value *own = graph_.createValue(graph_.uniqueName(value->name + "_" + mutableNode_.name),
+                                  value->dtype);
+  own->shape = value->shape;
+  own->constant = value->constant;
+  own->quant = std::move(params);
+  mutableNode_.inputs[input] = own;
+}
+
 void QuantizeContext::annotateWeights(size_t input, int64_t channelAxis) {
   Value *weights = mutableNode_.input(input);
-  if (!weights || weights->quant || !weights->isConstant()) return;
+  if (!weights || !weights->isConstant() || (weights->quant && graph_.users(weights).size() < 2))
+    return;
   QuantParams params;
   for (double scale : symmetricChannelScales(*weights->constant, channelAxis)) {
     params.scales.push_back(static_cast<float>(scale));
     params.zeroPoints.push_back(0);
   }
   params.axis = channelAxis;
-  weights->quant = params;
+  setConstantParams(input, std::move(params));
 }
 
 void QuantizeContext::annotateBias(size_t input, size_t dataInput, size_t weightInput) {
   Value *bias = mutableNode_.input(input);
   const Value *data = mutableNode_.input(dataInput);
   const Value *weights = mutableNode_.input(weightInput);
-  if (!bias || bias->quant || !bias->isConstant() || !data || !data->quant || !weights ||
-      !weights->quant)
+  if (!bias || !bias->isConstant() || (bias->quant && graph_.users(bias).size() < 2) || !data ||
+      !data->quant || !weights || !weights->quant)
     return;
   QuantParams params;
   params.storage = DType::Int32;
@@ -141,18 +171,19 @@ void QuantizeContext::annotateBias(size_t input, size_t dataInput, size_t weight
   }
   params.axis = channels > 1 ? 0 : -1;
   if (params.axis == -1) params.scales.resize(1), params.zeroPoints.resize(1);
-  bias->quant = params;
+  setConstantParams(input, std::move(params));
 }
 
 void QuantizeContext::annotateConstantOperand(size_t input) {
   Value *operand = mutableNode_.input(input);
-  if (!operand || operand->quant || !operand->isConstant() || operand->dtype != DType::Float32)
+  if (!operand || !operand->isConstant() || operand->dtype != DType::Float32 ||
+      (operand->quant && graph_.users(operand).size() < 2))
     return;
   const ActivationParams params = chooseConstantOperandParams(*operand->constant);
   QuantParams quant;
   quant.scales = {static_cast<float>(params.scale)};
   quant.zeroPoints = {params.zeroPoint};
-  operand->quant = quant;
+  setConstantParams(input, std::move(quant));
 }
 
 // A pre-quantised model may quantise an input only after a reshape-like op (tf2onnx puts a
@@ -167,10 +198,6 @@ static const QuantParams *paramsThroughView(const Graph &graph, const Value &val
                       llvm::is_contained(kViews, user.opType);
   if (!isView || !user.outputs[0] || !user.outputs[0]->quant) return nullptr;
   return &*user.outputs[0]->quant;
-}
-
-static bool sameQuantParams(const QuantParams &a, const QuantParams &b) {
-  return a.scales == b.scales && a.zeroPoints == b.zeroPoints;
 }
 
 // A pre-quantised model may give an op that only moves values (MaxPool, Reshape, ...) other

@@ -13,7 +13,7 @@ using ValueRanges = llvm::DenseMap<const Value *, ValueRange>;
 
 class QuantizeContext : public NodeContext {
 public:
-  QuantizeContext(Node &node, const Graph &graph, const ValueRanges &ranges)
+  QuantizeContext(Node &node, Graph &graph, const ValueRanges &ranges)
       : NodeContext(node), mutableNode_(node), graph_(graph), ranges_(ranges) {}
 
   bool hasInput(size_t index) const { return mutableNode_.input(index) != nullptr; }
@@ -37,8 +37,10 @@ public:
 
 private:
   Value &outputValue(size_t index) const;
+  // Gives constant input `input` the parameters `params` its role here needs (see the .cpp).
+  void setConstantParams(size_t input, QuantParams params);
   Node &mutableNode_;
-  const Graph &graph_;
+  Graph &graph_;
   const ValueRanges &ranges_;
 };
 

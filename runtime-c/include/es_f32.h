@@ -175,7 +175,12 @@ typedef enum {
   ES_F32_ELU,          /* x >= 0 ? x : alpha * (e^x - 1) */
   ES_F32_SELU,         /* beta * (x > 0 ? x : alpha * (e^x - 1)) (ONNX's gamma is beta) */
   ES_F32_EXP,          /* e^x */
-  ES_F32_FLOOR         /* floor(x) */
+  ES_F32_FLOOR,        /* floor(x) */
+  ES_F32_ERF,          /* erf(x) (GELU's exact form) */
+  ES_F32_TRUNC,        /* a float -> integer -> float Cast round trip: x truncated toward zero,
+                        * saturated to [alpha, beta] (the integer type's range), NaN -> 0 */
+  ES_F32_SQRT,         /* sqrt(x) */
+  ES_F32_POW           /* x^alpha (Pow by a constant exponent) */
 } es_unary_f32_op_t;
 
 typedef struct {

@@ -69,6 +69,15 @@ static float apply_unary(const es_unary_f32_params_t *p, float x) {
     return expf(x);
   case ES_F32_FLOOR:
     return floorf(x);
+  case ES_F32_ERF:
+    return erff(x);
+  case ES_F32_TRUNC:
+    return x != x ? 0.0f : es_f32_clamp(truncf(x), p->alpha, p->beta);
+  case ES_F32_SQRT:
+    return sqrtf(x);
+  case ES_F32_POW:
+    /* x * x exactly as onnxruntime computes a square (LayerNorm's variance) */
+    return p->alpha == 2.0f ? x * x : powf(x, p->alpha);
   }
   return NAN; /* not an es_unary_f32_op_t */
 }

@@ -101,6 +101,37 @@ def mean_model(mean_op):
     return b.model(13, [1, 8, 6, 6], [1, 8, 1, 1])
 
 
+def conv1_accumulators(constant, sensor, x):
+    """The HAR example's first layer (Conv1d, kernel 5, stride 2, padding 2) from the emitted
+    file's integers: int32 accumulators [N, O, L'] and the real factors Sx * Sw[c] / Sy."""
+    scale, zero = constant[f"{sensor}_imu_scale"], constant[f"{sensor}_imu_zero_point"]
+    q = np.clip(np.rint(x / scale) + zero, -128, 127).astype(np.int64) - zero
+    weights = constant[f"{sensor}.conv1.weight_quantized"].astype(np.int64)
+    bias = constant[f"{sensor}.conv1.bias_quantized"].astype(np.int64)
+    padded = np.pad(q, ((0, 0), (0, 0), (2, 2)))
+    kernel = weights.shape[2]
+    steps = (padded.shape[2] - kernel) // 2 + 1
+    acc = np.stack([np.einsum("nck,ock->no", padded[:, :, 2 * t:2 * t + kernel], weights)
+                    for t in range(steps)], axis=2) + bias[None, :, None]
+    factor = (np.float64(scale) * constant[f"{sensor}.conv1.weight_scale"].astype(np.float64) /
+              np.float64(constant[f"{sensor}_conv1_scale"]))[None, :, None]
+    return acc, np.broadcast_to(factor, acc.shape)
+
+
+def requantize(acc, factor):
+    """docs/int8.md "Fixed-point rescaling" in numpy int64: TFLite's two roundings."""
+    mantissa, exponent = np.frexp(factor)
+    multiplier = np.floor(mantissa * 2.0**31 + 0.5).astype(np.int64)
+    exponent = np.where(multiplier == 2**31, exponent + 1, exponent)
+    multiplier = np.where(multiplier == 2**31, 2**30, multiplier)
+    left, right = np.maximum(exponent, 0), np.maximum(-exponent, 0)
+    product = np.clip(acc << left, -2**31, 2**31 - 1) * multiplier
+    nudged = product + np.where(product >= 0, 2**30, 1 - 2**30)
+    high = np.where(nudged >= 0, nudged // 2**31, -((-nudged) // 2**31))  # toward zero
+    mask = (np.int64(1) << right) - 1
+    return (high >> right) + ((high & mask) > (mask >> 1) + (high < 0))
+
+
 @unittest.skipUnless(ORT.is_dir(), f"{ORT} is absent: run tools/setup.sh")
 class EmitQdqTest(CliTestCase):
     def compare(self, name, model, inputs, calibration=None, single_layer=False, check=True):
@@ -182,17 +213,52 @@ class EmitQdqTest(CliTestCase):
         inputs = {k: np.load(two_imu / f"{k}.npy")[:8] for k in ("wrist_imu", "ankle_imu")}
         self.compare("two_imu", two_imu / "model.onnx", inputs, inputs)
 
-    # Known: 332 of the 336 outputs are within 1 LSB (85-98 % exact per head), four 2 LSB off.
-    # The means and Concat now round once as onnxruntime does (test_means_round_once_...), but the
-    # convolutions and Gemms keep TFLite's two roundings (docs/int8.md "Fixed-point rescaling",
-    # which test_tflm_parity needs bit for bit), so about 0.1 % of the first layer's values are
-    # 1 LSB off; the pools and heads carry them on and the last Gemm of a head magnifies one to
-    # 2 LSB. Rounding every layer once would not fix it either (tried: still four 2 LSB off).
-    @unittest.expectedFailure
     def test_har_example(self):
+        """The bound that holds where exact agreement cannot (docs/int8.md, "The emitted file").
+        The convolutions and Gemms requantise with TFLite's two roundings (test_tflm_parity needs
+        them bit for bit); onnxruntime's QLinearConv/QLinearGemm round once, in float32. The
+        first layer shows why they differ: wherever onnxruntime on the file and the C's rule
+        (recomputed here from the file's own integers) disagree, the real value acc * M lies
+        within the double rounding's window of a half, 2^-right of the layer's shift; the pools
+        and heads carry such 1 LSB differences on, and a head's last Gemm magnifies a few to 2."""
         har = EXAMPLES / "har"
-        inputs = {k: np.load(har / f"{k}.npy")[:8] for k in ("wrist_imu", "ankle_imu", "chest_imu")}
-        self.compare("har", har / "model.onnx", inputs, dict(np.load(har / "calibration.npz")))
+        sensors = ("wrist", "ankle", "chest")
+        inputs = {f"{k}_imu": np.load(har / f"{k}_imu.npy")[:8] for k in sensors}
+        lsb = self.compare("har", har / "model.onnx", inputs, dict(np.load(har / "calibration.npz")),
+                           check=False)
+        everything = np.concatenate([d.ravel() for d in lsb.values()])
+        print(f"\nhar: {(everything == 0).mean():.1%} exact, {(everything <= 1).mean():.1%} "
+              f"within 1 LSB, max {everything.max()} LSB over {everything.size} outputs")
+        self.assertLessEqual(everything.max(), 2)
+        self.assertGreaterEqual((everything <= 1).mean(), 0.985)
+        for name, d in lsb.items():
+            self.assertGreaterEqual((d == 0).mean(), 0.8, name)
+
+        # The first layer: the file's int8 values of each sensor's conv1 (fused Relu) from
+        # onnxruntime, against docs/int8.md's requantize() of the file's accumulators.
+        model = onnx.load(self.tmp / "har_qdq.onnx")
+        constant = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+        for sensor in sensors:
+            model.graph.output.append(helper.make_tensor_value_info(
+                f"{sensor}_relu1_quantized", TensorProto.INT8, None))
+        onnx.save(model, self.tmp / "har_layer1.onnx")
+        run_onnxruntime(self.tmp / "har_layer1.onnx", self.tmp / "har_layer1", "--per-sample",
+                        **{k: self.tmp / f"har_{k}.npy" for k in inputs})
+        differing = 0
+        for sensor in sensors:
+            acc, factor = conv1_accumulators(constant, sensor, inputs[f"{sensor}_imu"])
+            zero = int(constant[f"{sensor}_conv1_zero_point"])
+            ours = np.clip(requantize(acc, factor) + zero, zero, 127)
+            theirs = np.load(self.tmp / "har_layer1" / f"{sensor}_relu1_quantized.npy")
+            differ = ours != theirs
+            differing += differ.sum()
+            self.assertLessEqual(differ.mean(), 0.005, sensor)
+            self.assertLessEqual(np.abs(ours - theirs).max(), 1, sensor)
+            real = acc * factor
+            from_half = np.abs(real - np.floor(real) - 0.5)
+            window = np.broadcast_to(2.0 ** np.minimum(np.frexp(factor)[1], 0), real.shape)
+            self.assertTrue((from_half[differ] <= window[differ]).all(), sensor)
+        self.assertGreater(differing, 0)  # else the bound above could be tightened
 
     @unittest.skipUnless(REAL.is_dir(), f"{REAL} is absent (a plain clone)")
     def test_real_models(self):

@@ -731,6 +731,13 @@ TEST_CASE("unary f32: hand-computed values of each function", "[f32][elementwise
   requireEqual(runUnary(ES_F32_SELU, 2.0f, 3.0f, {-kInf, 0, 1.5f}), {-6, 0, 4.5f});
   requireEqual(runUnary(ES_F32_EXP, 0, 0, {-kInf, 0, kInf}), {0, 1, kInf});
   requireEqual(runUnary(ES_F32_FLOOR, 0, 0, {-1.5f, -0.0f, 0.5f, 2, kInf}), {-2, -0.0f, 0, 2, kInf});
+  requireEqual(runUnary(ES_F32_ERF, 0, 0, {0, kInf, -kInf, 10}), {0, 1, -1, 1});
+  requireEqual(runUnary(ES_F32_SQRT, 0, 0, {0, 4, 2.25f, kInf}), {0, 2, 1.5f, kInf});
+  requireEqual(runUnary(ES_F32_POW, 2, 0, {-3, 0.5f, kInf}), {9, 0.25f, kInf});
+  requireEqual(runUnary(ES_F32_POW, 0.5f, 0, {4, 0, 2.25f}), {2, 0, 1.5f});
+  // An int8 round trip: toward zero, saturated, NaN to 0.
+  requireEqual(runUnary(ES_F32_TRUNC, -128, 127, {-1.5f, 2.9f, -0.5f, 300, -kInf, kNaN}),
+               {-1, 2, -0.0f, 127, -128, 0});
   // The far tail keeps its relative precision: e^-80 / (1 + e^-80) ~= 1.8e-35.
   requireClose(runUnary(ES_F32_SIGMOID, 0, 0, {-80}), {exact(std::exp(-80.0))});
 }
@@ -754,6 +761,10 @@ Expected referenceUnary(es_unary_f32_op_t op, double alpha, double beta, double 
   case ES_F32_SELU: return exact(beta * (x > 0.0 ? x : alpha * (std::exp(x) - 1.0)));
   case ES_F32_EXP: return exact(std::exp(x));
   case ES_F32_FLOOR: return exact(std::floor(x));
+  case ES_F32_ERF: return exact(std::erf(x));
+  case ES_F32_TRUNC: return exact(std::clamp(std::trunc(x), alpha, beta));
+  case ES_F32_SQRT: return exact(std::sqrt(x));
+  case ES_F32_POW: return exact(std::pow(x, alpha));
   }
   return exact(std::nan(""));
 }
@@ -762,12 +773,19 @@ TEST_CASE("unary f32: random inputs against a double reference", "[f32][elementw
   Random random(11);
   const es_unary_f32_op_t ops[] = {ES_F32_SIGMOID,    ES_F32_TANH,       ES_F32_HARD_SIGMOID,
                                    ES_F32_HARD_SWISH, ES_F32_LEAKY_RELU, ES_F32_ELU,
-                                   ES_F32_SELU,       ES_F32_EXP,        ES_F32_FLOOR};
+                                   ES_F32_SELU,       ES_F32_EXP,        ES_F32_FLOOR,
+                                   ES_F32_ERF,        ES_F32_TRUNC,      ES_F32_SQRT,
+                                   ES_F32_POW};
   for (es_unary_f32_op_t op : ops) {
-    const float alpha = random.real(0.05f, 2.0f), beta = random.real(0.0f, 1.0f);
+    float alpha = random.real(0.05f, 2.0f), beta = random.real(0.0f, 1.0f);
+    // TRUNC's bounds are an integer type's range, within which most inputs fall.
+    if (op == ES_F32_TRUNC) alpha = -8.0f, beta = 7.0f;
     std::vector<float> input = random.reals(500, -10.0f, 10.0f);
     // Near 0, where e^x - 1 and the kinks of the hard functions are delicate.
     for (float value : random.reals(100, -1e-3f, 1e-3f)) input.push_back(value);
+    // Square roots and real powers of non-negative numbers.
+    if (op == ES_F32_SQRT || op == ES_F32_POW)
+      for (float &x : input) x = std::abs(x);
     std::vector<Expected> want;
     for (float x : input) want.push_back(referenceUnary(op, alpha, beta, x));
     INFO("op " << op << " alpha " << alpha << " beta " << beta);

@@ -454,3 +454,36 @@ TEST_CASE("remove-dead-nodes drops branches that reach no output", "[passes]") {
   CHECK(graph->findValue("dead1") == nullptr);
   CHECK(graph->findValue("dead2") == nullptr);
 }
+
+TEST_CASE("expand-layer-normalization writes the primitives that give the same values",
+          "[passes]") {
+  // Normalised over the last two axes of [2, 3, 4], scale and bias broadcast from [4].
+  auto build = [](bool statisticsUsed) {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 3, 4});
+    Value *scale = b.constant("scale", floats({4}, {0.5f, 1, 1.5f, 2}));
+    Value *bias = b.constant("bias", floats({4}, {0, -1, 1, 0.25f}));
+    Node *norm = b.node("LayerNormalization", {x, scale, bias}, {"y", "mean"},
+                        attrs({{"axis", int64_t{1}}, {"epsilon", 0.01f}}));
+    norm->opset = 17;
+    b.output(norm->outputs[0]);
+    if (statisticsUsed) b.output(norm->outputs[1]);
+    return b.finish();
+  };
+  std::vector<float> data(24);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = std::sin(static_cast<float>(i)) * 3;
+  const Tensor x = Tensor::fromVector<float>({2, 3, 4}, data);
+  auto graph = build(false);
+  const std::vector<float> before = runFloat(*graph, {x});
+  expandLayerNormalization(*graph);
+  verifyGraph(*graph);
+  CHECK(countOps(*graph, "LayerNormalization") == 0);
+  CHECK(countOps(*graph, "ReduceMean") == 2);
+  CHECK(countOps(*graph, "Sqrt") == 1);
+  const std::vector<float> after = runFloat(*graph, {x});
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
+  auto used = build(true);
+  expandLayerNormalization(*used);
+  CHECK(countOps(*used, "LayerNormalization") == 1);
+}
