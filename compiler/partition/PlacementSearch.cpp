@@ -1,0 +1,218 @@
+#include "partition/PlacementSearch.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <tuple>
+
+namespace edgesplit {
+namespace {
+
+// Fitting first, then less overflow, then cheaper.
+std::tuple<size_t, int64_t, double> rank(const PlacementCost &cost, double bound) {
+  return {cost.violations, cost.excessBytes, bound};
+}
+
+class BranchAndBound {
+public:
+  BranchAndBound(const PlacementCostModel &model, size_t budget, const PlacementResult *incumbent)
+      : model_(model), budget_(budget) {
+    if (incumbent && incumbent->found) {
+      best_ = incumbent->deviceOf;
+      bestCost_ = incumbent->cost.cost;
+      found_ = true;
+    }
+  }
+
+  PlacementResult run() {
+    const PlacementCost root = model_.evaluate({});
+    ++evaluations_;
+    if (root.fits) visit(root, model_.lowerBound({}, root));
+    PlacementResult result;
+    result.found = found_;
+    result.evaluations = evaluations_;
+    result.method = exhausted_ ? "greedy+local" : "exact";
+    if (found_) {
+      result.deviceOf = best_;
+      result.cost = model_.evaluate(best_);
+    }
+    result.lowerBound = exhausted_ ? std::min(unresolved_, bestCost_) : bestCost_;
+    return result;
+  }
+
+private:
+  struct Child {
+    double bound;
+    size_t device;
+    PlacementCost cost;
+  };
+
+  void visit(const PlacementCost &cost, double bound) {
+    const size_t units = model_.problem().units.size();
+    if (prefix_.size() == units) {
+      if (cost.fits && cost.cost < bestCost_) {
+        best_ = prefix_;
+        bestCost_ = cost.cost;
+        found_ = true;
+      }
+      return;
+    }
+    const size_t unit = prefix_.size();
+    std::vector<Child> children;
+    for (size_t d = 0; d < model_.deviceCount(); ++d) {
+      if (!model_.allowed(unit, d)) continue;
+      if (evaluations_ >= budget_) {
+        stop(bound);
+        return;
+      }
+      prefix_.push_back(d);
+      PlacementCost child = model_.evaluate(prefix_);
+      ++evaluations_;
+      if (child.fits) {
+        const double childBound = model_.lowerBound(prefix_, child);
+        if (childBound < bestCost_) children.push_back({childBound, d, std::move(child)});
+      }
+      prefix_.pop_back();
+    }
+    std::stable_sort(children.begin(), children.end(),
+                     [](const Child &a, const Child &b) { return a.bound < b.bound; });
+    for (const Child &child : children) {
+      if (child.bound >= bestCost_) continue; // a cheaper placement was found meanwhile
+      if (exhausted_) {
+        unresolved_ = std::min(unresolved_, child.bound);
+        continue;
+      }
+      prefix_.push_back(child.device);
+      visit(child.cost, child.bound);
+      prefix_.pop_back();
+    }
+  }
+
+  void stop(double bound) {
+    exhausted_ = true;
+    unresolved_ = std::min(unresolved_, bound);
+  }
+
+  const PlacementCostModel &model_;
+  size_t budget_;
+  std::vector<size_t> prefix_, best_;
+  double bestCost_ = std::numeric_limits<double>::infinity();
+  double unresolved_ = std::numeric_limits<double>::infinity(); // bounds of unexplored subtrees
+  bool found_ = false, exhausted_ = false;
+  size_t evaluations_ = 0;
+};
+
+} // namespace
+
+PlacementResult placeExactly(const PlacementCostModel &model, size_t budget,
+                             const PlacementResult *incumbent) {
+  return BranchAndBound(model, budget, incumbent).run();
+}
+
+PlacementResult placeGreedily(const PlacementCostModel &model) {
+  const size_t units = model.problem().units.size();
+  PlacementResult result;
+  result.method = "greedy+local";
+  for (size_t u = 0; u < units; ++u) {
+    std::optional<std::tuple<size_t, int64_t, double>> best;
+    size_t bestDevice = 0;
+    result.deviceOf.push_back(0);
+    for (size_t d = 0; d < model.deviceCount(); ++d) {
+      if (!model.allowed(u, d)) continue;
+      result.deviceOf.back() = d;
+      const PlacementCost cost = model.evaluate(result.deviceOf);
+      ++result.evaluations;
+      const auto key = rank(cost, model.lowerBound(result.deviceOf, cost));
+      if (!best || key < *best) {
+        best = key;
+        bestDevice = d;
+      }
+    }
+    result.deviceOf.back() = bestDevice;
+  }
+  // Single-unit moves, first improvement, until a sweep changes nothing.
+  PlacementCost current = model.evaluate(result.deviceOf);
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (size_t u = 0; u < units; ++u)
+      for (size_t d = 0; d < model.deviceCount(); ++d) {
+        if (d == result.deviceOf[u] || !model.allowed(u, d)) continue;
+        const size_t was = result.deviceOf[u];
+        result.deviceOf[u] = d;
+        PlacementCost cost = model.evaluate(result.deviceOf);
+        ++result.evaluations;
+        if (rank(cost, cost.cost) < rank(current, current.cost)) {
+          current = std::move(cost);
+          moved = true;
+        } else {
+          result.deviceOf[u] = was;
+        }
+      }
+  }
+  result.cost = std::move(current);
+  result.found = result.cost.fits;
+  result.lowerBound = model.lowerBound({}, model.evaluate({}));
+  return result;
+}
+
+PlacementResult solvePlacement(const PlacementCostModel &model, size_t budget) {
+  PlacementResult heuristic = placeGreedily(model);
+  PlacementResult exact = placeExactly(model, budget, &heuristic);
+  exact.evaluations += heuristic.evaluations;
+  if (exact.method == "exact") return exact;
+  // The search ran out of budget: its best (the heuristic's or better) under the heuristic's
+  // name, with the better of the two lower bounds.
+  if (!exact.found) {
+    heuristic.lowerBound = std::max(heuristic.lowerBound, exact.lowerBound);
+    heuristic.evaluations = exact.evaluations;
+    return heuristic;
+  }
+  exact.lowerBound = std::max(exact.lowerBound, heuristic.lowerBound);
+  return exact;
+}
+
+std::string explainNothingFits(const PlacementCostModel &model, const PlacementResult &best) {
+  const PlacementProblem &problem = model.problem();
+  const Topology &topology = *problem.topology;
+  for (size_t u = 0; u < problem.units.size(); ++u) {
+    const PlacementUnit &unit = problem.units[u];
+    int64_t tensors = 0;
+    for (size_t t : unit.inputs) tensors += problem.tensors[t].bytes;
+    for (size_t t : unit.outputs) tensors += problem.tensors[t].bytes;
+    std::optional<size_t> largest;
+    int64_t activations = std::numeric_limits<int64_t>::max();
+    bool fitsSomewhere = false;
+    for (size_t d = 0; d < model.deviceCount(); ++d) {
+      if (!model.allowed(u, d)) continue;
+      const Target &target = topology.devices[d].target;
+      const int64_t needed = tensors + unit.scratchBytes[d];
+      activations = std::min(activations, needed);
+      if (needed + target.stackBytes <= target.ramKib * 1024 &&
+          unit.weightBytes + problem.codeAllowanceBytes <= target.flashKib * 1024)
+        fitsSomewhere = true;
+      if (!largest || std::make_pair(target.ramKib, target.flashKib) >
+                          std::make_pair(topology.devices[*largest].target.ramKib,
+                                         topology.devices[*largest].target.flashKib))
+        largest = d;
+    }
+    if (fitsSomewhere || !largest) continue;
+    const Target &target = topology.devices[*largest].target;
+    return fmt::format("layer '{}' fits on no device: it needs {} bytes of weights and {} bytes "
+                       "of activations (inputs, outputs, scratch); the largest device '{}' has "
+                       "{} bytes of RAM (stack {} of them) and {} bytes of flash (code about {}); "
+                       "give it more RAM or flash, or split the layer's output channels over "
+                       "several devices",
+                       unit.name, unit.weightBytes, activations, topology.devices[*largest].name,
+                       target.ramKib * 1024, target.stackBytes, target.flashKib * 1024,
+                       problem.codeAllowanceBytes);
+  }
+  const PlacementCost explained = model.evaluate(best.deviceOf, true);
+  return fmt::format("no placement of the model's {} nodes on the {} devices fits (the least "
+                     "overflowing found: {}); add workers, RAM or flash, or links between the "
+                     "devices",
+                     problem.units.size(), model.deviceCount(), explained.limit);
+}
+
+} // namespace edgesplit
