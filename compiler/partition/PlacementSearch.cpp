@@ -161,14 +161,15 @@ PlacementResult solvePlacement(const PlacementCostModel &model, size_t budget) {
   PlacementResult heuristic = placeGreedily(model);
   PlacementResult exact = placeExactly(model, budget, &heuristic);
   exact.evaluations += heuristic.evaluations;
-  if (exact.method == "exact") return exact;
-  // The search ran out of budget: its best (the heuristic's or better) under the heuristic's
-  // name, with the better of the two lower bounds.
   if (!exact.found) {
+    // Nothing fits: the heuristic's least overflowing placement says why.
     heuristic.lowerBound = std::max(heuristic.lowerBound, exact.lowerBound);
     heuristic.evaluations = exact.evaluations;
     return heuristic;
   }
+  if (exact.method == "exact") return exact;
+  // The search ran out of budget: its best (the heuristic's or better) under the heuristic's
+  // name, with the better of the two lower bounds.
   exact.lowerBound = std::max(exact.lowerBound, heuristic.lowerBound);
   return exact;
 }
