@@ -1,5 +1,7 @@
 #include "partition/PlacementSearch.h"
 
+#include "partition/PlacementStages.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -33,7 +35,7 @@ public:
     PlacementResult result;
     result.found = found_;
     result.evaluations = evaluations_;
-    result.method = exhausted_ ? "greedy+local" : "exact";
+    result.method = exhausted_ ? "branch-and-bound within its budget" : "exact";
     if (found_) {
       result.deviceOf = best_;
       result.cost = model_.evaluate(best_);
@@ -111,32 +113,42 @@ PlacementResult placeExactly(const PlacementCostModel &model, size_t budget,
   return BranchAndBound(model, budget, incumbent).run();
 }
 
-PlacementResult placeGreedily(const PlacementCostModel &model) {
-  const size_t units = model.problem().units.size();
-  PlacementResult result;
-  result.method = "greedy+local";
-  for (size_t u = 0; u < units; ++u) {
+namespace {
+
+// Each unit in execution order on the device that keeps the prefix best ranked.
+std::vector<size_t> placeEachGreedily(const PlacementCostModel &model, size_t &evaluations) {
+  std::vector<size_t> deviceOf;
+  for (size_t u = 0; u < model.problem().units.size(); ++u) {
     std::optional<std::tuple<size_t, int64_t, double>> best;
     size_t bestDevice = 0;
-    result.deviceOf.push_back(0);
+    deviceOf.push_back(0);
     for (size_t d = 0; d < model.deviceCount(); ++d) {
       if (!model.allowed(u, d)) continue;
-      result.deviceOf.back() = d;
-      const PlacementCost cost = model.evaluate(result.deviceOf);
-      ++result.evaluations;
-      const auto key = rank(cost, model.lowerBound(result.deviceOf, cost));
+      deviceOf.back() = d;
+      const PlacementCost cost = model.evaluate(deviceOf);
+      ++evaluations;
+      const auto key = rank(cost, model.lowerBound(deviceOf, cost));
       if (!best || key < *best) {
         best = key;
         bestDevice = d;
       }
     }
-    result.deviceOf.back() = bestDevice;
+    deviceOf.back() = bestDevice;
   }
-  // Single-unit moves, first improvement, until a sweep changes nothing.
+  return deviceOf;
+}
+
+// Single-unit moves from `deviceOf`, first improvement, until a sweep changes nothing.
+PlacementResult moveLocally(const PlacementCostModel &model, std::vector<size_t> deviceOf,
+                            const std::string &method, size_t evaluations) {
+  PlacementResult result;
+  result.method = method;
+  result.deviceOf = std::move(deviceOf);
+  result.evaluations = evaluations;
   PlacementCost current = model.evaluate(result.deviceOf);
   for (bool moved = true; moved;) {
     moved = false;
-    for (size_t u = 0; u < units; ++u)
+    for (size_t u = 0; u < result.deviceOf.size(); ++u)
       for (size_t d = 0; d < model.deviceCount(); ++d) {
         if (d == result.deviceOf[u] || !model.allowed(u, d)) continue;
         const size_t was = result.deviceOf[u];
@@ -157,8 +169,31 @@ PlacementResult placeGreedily(const PlacementCostModel &model) {
   return result;
 }
 
+} // namespace
+
+PlacementResult placeGreedily(const PlacementCostModel &model) {
+  size_t evaluations = 0;
+  std::vector<size_t> deviceOf = placeEachGreedily(model, evaluations);
+  return moveLocally(model, std::move(deviceOf), "greedy+local", evaluations);
+}
+
+PlacementResult placeHeuristically(const PlacementCostModel &model) {
+  PlacementResult best = placeGreedily(model);
+  size_t evaluations = best.evaluations;
+  std::vector<size_t> staged = placeInStages(model, evaluations);
+  if (!staged.empty() || model.problem().units.empty()) {
+    PlacementResult stages = moveLocally(model, std::move(staged), "stages+local", evaluations);
+    if (rank(stages.cost, stages.cost.cost) < rank(best.cost, best.cost.cost)) {
+      best = std::move(stages);
+    } else {
+      best.evaluations = stages.evaluations;
+    }
+  }
+  return best;
+}
+
 PlacementResult solvePlacement(const PlacementCostModel &model, size_t budget) {
-  PlacementResult heuristic = placeGreedily(model);
+  PlacementResult heuristic = placeHeuristically(model);
   PlacementResult exact = placeExactly(model, budget, &heuristic);
   exact.evaluations += heuristic.evaluations;
   if (!exact.found) {
@@ -170,6 +205,7 @@ PlacementResult solvePlacement(const PlacementCostModel &model, size_t budget) {
   if (exact.method == "exact") return exact;
   // The search ran out of budget: its best (the heuristic's or better) under the heuristic's
   // name, with the better of the two lower bounds.
+  exact.method = heuristic.method;
   exact.lowerBound = std::max(exact.lowerBound, heuristic.lowerBound);
   return exact;
 }

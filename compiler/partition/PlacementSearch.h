@@ -3,9 +3,11 @@
 // - exact: branch-and-bound over the units in execution order, each unit's domain the devices
 //   it may run on, cut off where the cost model's lower bound reaches the best placement found;
 // - greedy + local moves: each unit on the device that keeps the prefix cheapest (fitting
-//   first), then single-unit moves while one lowers (overflow, cost).
-// solvePlacement runs the heuristic, then the exact search from its result within a budget of
-// evaluated partial placements: the method is "exact" when the search finished.
+//   first), then single-unit moves while one lowers (overflow, cost);
+// - pipeline stages + local moves (PlacementStages.h).
+// solvePlacement runs the heuristics, then the exact search from the better one's result within
+// a budget of evaluated partial placements: the method is "exact" when the search finished,
+// else the better heuristic's name ("greedy+local" or "stages+local").
 #pragma once
 
 #include "partition/PlacementCost.h"
@@ -19,7 +21,7 @@ struct PlacementResult {
   bool found = false;          // a fitting placement
   std::vector<size_t> deviceOf; // by unit (when not found: the least overflowing one seen)
   PlacementCost cost;
-  std::string method;          // "exact" or the heuristic's name
+  std::string method;          // "exact", or the heuristic's name
   double lowerBound = 0;       // no fitting placement costs less
   size_t evaluations = 0;      // partial placements evaluated
 };
@@ -35,6 +37,8 @@ PlacementResult placeExactly(const PlacementCostModel &model, size_t budget,
 
 // Greedy in execution order, then single-unit moves until none helps.
 PlacementResult placeGreedily(const PlacementCostModel &model);
+// The better of placeGreedily and the pipeline stages improved by the same moves.
+PlacementResult placeHeuristically(const PlacementCostModel &model);
 
 // The heuristic's placement improved by the exact search within kExactPlacementBudget.
 PlacementResult solvePlacement(const PlacementCostModel &model,

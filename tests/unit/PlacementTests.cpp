@@ -5,6 +5,7 @@
 #include "partition/Partition.h"
 #include "partition/PlacementCost.h"
 #include "partition/PlacementSearch.h"
+#include "partition/PlacementStages.h"
 
 #include "es_wire.h"
 
@@ -296,7 +297,7 @@ TEST_CASE("placement: no fitting placement is cheaper than the solver's (brute f
     // With no budget for the search the heuristic's answer stands: never cheaper than the
     // optimum, named as the heuristic, and its lower bound below the optimum.
     const PlacementResult heuristic = solvePlacement(model, 0);
-    CHECK(heuristic.method == "greedy+local");
+    CHECK((heuristic.method == "greedy+local" || heuristic.method == "stages+local"));
     CHECK(heuristic.lowerBound <= least * (1 + 1e-9) + 1e-9);
     if (heuristic.found) CHECK(heuristic.cost.cost >= least * (1 - 1e-9) - 1e-9);
   }
@@ -325,6 +326,10 @@ TEST_CASE("placement: a model that fits no single device is pipelined over a wor
   const PlacementResult solved = solvePlacement(model);
   REQUIRE(solved.found);
   CHECK(solved.method == "exact");
+  size_t evaluations = 0;
+  CHECK(placeInStages(model, evaluations) == std::vector<size_t>{0, 1, 2});
+  CHECK(evaluations > 0);
+  CHECK(stagePaths(model, 8) == std::vector<std::vector<size_t>>{{0, 2}, {0, 1, 2}});
   // One layer per device: no two fit together in 16 KiB of flash.
   std::vector<size_t> sorted = solved.deviceOf;
   std::sort(sorted.begin(), sorted.end());
@@ -346,4 +351,34 @@ TEST_CASE("placement: a model that fits no single device is pipelined over a wor
         "activations (inputs, outputs, scratch); the largest device 'worker' has 8192 bytes of "
         "RAM (stack 256 of them) and 16384 bytes of flash (code about 8192); give it more RAM or "
         "flash, or split the layer's output channels over several devices");
+}
+
+TEST_CASE("placement stages: consecutive runs of units along a path to the aggregator",
+          "[placement]") {
+  std::mt19937 random(1818);
+  size_t staged = 0;
+  for (int trial = 0; trial < 100; ++trial) {
+    RandomCase c = randomCase(random, trial % 2 == 0);
+    const PlacementCostModel model(c.problem);
+    size_t evaluations = 0;
+    const std::vector<size_t> deviceOf = placeInStages(model, evaluations);
+    if (deviceOf.empty()) continue;
+    ++staged;
+    REQUIRE(deviceOf.size() == c.problem.units.size());
+    // Some path of stagePaths holds every unit, at positions that never go back.
+    bool along = false;
+    for (const std::vector<size_t> &path : stagePaths(model, 32)) {
+      size_t position = 0;
+      bool ok = true;
+      for (size_t device : deviceOf) {
+        while (position < path.size() && path[position] != device) ++position;
+        ok = ok && position < path.size();
+      }
+      along = along || ok;
+    }
+    INFO("trial " << trial);
+    CHECK(along);
+    for (size_t u = 0; u < deviceOf.size(); ++u) CHECK(model.allowed(u, deviceOf[u]));
+  }
+  CHECK(staged > 80);
 }
