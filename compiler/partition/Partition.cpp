@@ -148,7 +148,7 @@ private:
     problem.codeAllowanceBytes = kCodeAllowanceBytes;
     const size_t devices = topology_.devices.size();
     llvm::DenseMap<const Node *, size_t> unitOf;
-    for (const Node *node : result.liveNodes) unitOf[node] = unitOf.size();
+    for (size_t u = 0; u < result.liveNodes.size(); ++u) unitOf[result.liveNodes[u]] = u;
     llvm::DenseMap<const Value *, size_t> tensorOf;
     auto tensor = [&](const Value *value) {
       auto [entry, added] = tensorOf.try_emplace(value, problem.tensors.size());
