@@ -187,7 +187,8 @@ private:
     for (const auto &[name, device] : topology_.pins) {
       const auto node = llvm::find_if(graph_.nodes(), [&](const auto &n) { return n->name == name; });
       if (node == graph_.nodes().end())
-        fail("{}: /placement/{}: the model {} has no node '{}'; name one of its nodes",
+        fail("{}: /placement/{}: the model {} has no node '{}' to place (a Relu or Clip fused "
+             "into the layer before it goes with that layer); name one of its nodes",
              topology_.source, jsonPointerStep(name), graph_.sourcePath, name);
       if (!unitOf.count(node->get())) continue; // no head needs it
       std::vector<bool> &allowed = problem.units[unitOf.lookup(node->get())].allowed;

@@ -66,7 +66,7 @@ struct Placed {
   }
 };
 
-Placed place(const Json &document) {
+Placed place(const Json &document, std::vector<std::vector<std::string>> separate = {}) {
   Placed placed;
   placed.graph = trunk();
   placed.topology = parseTopology(document.dump(), "fleet.json");
@@ -81,6 +81,12 @@ Placed place(const Json &document) {
   request.precision = Precision::Float32;
   request.fused = &fused;
   request.wholeProgram = &whole;
+  for (const auto &group : separate) {
+    request.separate.emplace_back();
+    for (const std::string &name : group)
+      for (const auto &node : placed.graph->nodes())
+        if (node->name == name) request.separate.back().push_back(node.get());
+  }
   placed.partition = partitionFleet(request);
   return placed;
 }
@@ -121,7 +127,9 @@ TEST_CASE("partition: a trunk too big for the aggregator is pipelined over a wor
 TEST_CASE("partition: pins are hard constraints; nothing fitting is one line", "[partition]") {
   Json document = fleet();
   document["placement"] = {{"mm3", "hub"}};
-  CHECK(place(document).deviceOf("mm3") == 2);
+  const Placed pinned = place(document);
+  CHECK(pinned.deviceOf("mm3") == 2);
+  CHECK(pinned.partition.placement.method == "exact");
   // The first layer pinned to the hub leaves the second nowhere to go: not back to the worker,
   // not beside it in the hub's flash.
   document["placement"] = {{"mm1", "hub"}};
@@ -130,12 +138,31 @@ TEST_CASE("partition: pins are hard constraints; nothing fitting is one line", "
                         Contains("add workers, RAM or flash, or links between the devices"));
   document["placement"] = {{"mm9", "hub"}};
   CHECK_THROWS_WITH(place(document),
-                    "fleet.json: /placement/mm9: the model test.onnx has no node 'mm9'; name one "
+                    "fleet.json: /placement/mm9: the model test.onnx has no node 'mm9' to place (a "
+                    "Relu or Clip fused into the layer before it goes with that layer); name one "
                     "of its nodes");
+  // The Relu after mm1 is part of mm1 once fused: pinning it names no node to place.
+  document["placement"] = {{"Relu_1", "hub"}};
+  CHECK_THROWS_WITH(place(document), Contains("has no node 'Relu_1' to place"));
   // Every device with 32 KiB of flash: no layer of 32 KiB of weights fits any.
   document = fleet();
   for (Json &device : document["devices"]) device["flash_kib"] = 32;
   CHECK_THROWS_WITH(place(document),
                     Contains("test.onnx: layer 'mm1' fits on no device: it needs 32768 bytes "
                              "of weights"));
+}
+
+TEST_CASE("partition: nodes to keep apart run on pairwise different devices", "[partition]") {
+  Json document = fleet();
+  for (Json &device : document["devices"]) device["flash_kib"] = 256;
+  // Room everywhere: the mic runs it all and sends nothing but the result.
+  const Placed together = place(document);
+  CHECK(together.deviceOf("mm1") == 0);
+  CHECK(together.deviceOf("mm2") == 0);
+  CHECK(together.deviceOf("mm3") == 0);
+  const Placed apart = place(document, {{"mm1", "mm2", "mm3"}});
+  CHECK(apart.deviceOf("mm1") != apart.deviceOf("mm2"));
+  CHECK(apart.deviceOf("mm2") != apart.deviceOf("mm3"));
+  CHECK(apart.deviceOf("mm1") != apart.deviceOf("mm3"));
+  CHECK(apart.partition.placement.cost > together.partition.placement.cost);
 }
