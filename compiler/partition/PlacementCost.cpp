@@ -24,7 +24,7 @@ PlacementCostModel::PlacementCostModel(const PlacementProblem &problem) : proble
   for (size_t u = 0; u < units; ++u) {
     double ms = std::numeric_limits<double>::infinity(), uj = ms;
     for (size_t d = 0; d < devices; ++d) {
-      if (!allowed(u, d)) continue;
+      if (!allowed(u, d) || !fitsAlone(u, d)) continue;
       ms = std::min(ms, problem.units[u].ms[d]);
       uj = std::min(uj, problem.units[u].ms[d] * topology.devices[d].target.activeMw);
     }
@@ -45,6 +45,21 @@ PlacementCostModel::PlacementCostModel(const PlacementProblem &problem) : proble
 bool PlacementCostModel::allowed(size_t unit, size_t device) const {
   const std::vector<bool> &allowed = problem_.units[unit].allowed;
   return allowed.empty() || allowed[device];
+}
+
+int64_t PlacementCostModel::aloneActivationBytes(size_t unit, size_t device) const {
+  const PlacementUnit &placed = problem_.units[unit];
+  int64_t bytes = placed.scratchBytes[device];
+  for (size_t t : placed.inputs) bytes += problem_.tensors[t].bytes;
+  for (size_t t : placed.outputs) bytes += problem_.tensors[t].bytes;
+  return bytes;
+}
+
+bool PlacementCostModel::fitsAlone(size_t unit, size_t device) const {
+  const Target &target = problem_.topology->devices[device].target;
+  return aloneActivationBytes(unit, device) + target.stackBytes <= target.ramKib * 1024 &&
+         problem_.units[unit].weightBytes + problem_.codeAllowanceBytes <=
+             target.flashKib * 1024;
 }
 
 const Route &PlacementCostModel::route(int64_t bytes, size_t from, size_t to) const {

@@ -76,6 +76,11 @@ public:
   const PlacementProblem &problem() const { return problem_; }
   size_t deviceCount() const { return problem_.topology->devices.size(); }
   bool allowed(size_t unit, size_t device) const;
+  // The bytes a unit needs alone on `device`: its input, output and scratch tensors.
+  int64_t aloneActivationBytes(size_t unit, size_t device) const;
+  // Whether the unit alone fits `device`: those tensors beside the stack, its weights beside the
+  // code allowance. A device it does not fit alone holds it in no fitting placement.
+  bool fitsAlone(size_t unit, size_t device) const;
 
   // The figures of placing unit i on deviceOf[i] for the first deviceOf.size() units. With
   // `explain`, `limit` names the first limit broken.

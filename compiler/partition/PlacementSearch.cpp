@@ -64,7 +64,7 @@ private:
     const size_t unit = prefix_.size();
     std::vector<Child> children;
     for (size_t d = 0; d < model_.deviceCount(); ++d) {
-      if (!model_.allowed(unit, d)) continue;
+      if (!model_.allowed(unit, d) || !model_.fitsAlone(unit, d)) continue;
       if (evaluations_ >= budget_) {
         stop(bound);
         return;
@@ -214,21 +214,14 @@ std::string explainNothingFits(const PlacementCostModel &model, const PlacementR
   const PlacementProblem &problem = model.problem();
   const Topology &topology = *problem.topology;
   for (size_t u = 0; u < problem.units.size(); ++u) {
-    const PlacementUnit &unit = problem.units[u];
-    int64_t tensors = 0;
-    for (size_t t : unit.inputs) tensors += problem.tensors[t].bytes;
-    for (size_t t : unit.outputs) tensors += problem.tensors[t].bytes;
     std::optional<size_t> largest;
     int64_t activations = std::numeric_limits<int64_t>::max();
     bool fitsSomewhere = false;
     for (size_t d = 0; d < model.deviceCount(); ++d) {
       if (!model.allowed(u, d)) continue;
       const Target &target = topology.devices[d].target;
-      const int64_t needed = tensors + unit.scratchBytes[d];
-      activations = std::min(activations, needed);
-      if (needed + target.stackBytes <= target.ramKib * 1024 &&
-          unit.weightBytes + problem.codeAllowanceBytes <= target.flashKib * 1024)
-        fitsSomewhere = true;
+      activations = std::min(activations, model.aloneActivationBytes(u, d));
+      fitsSomewhere = fitsSomewhere || model.fitsAlone(u, d);
       if (!largest || std::make_pair(target.ramKib, target.flashKib) >
                           std::make_pair(topology.devices[*largest].target.ramKib,
                                          topology.devices[*largest].target.flashKib))
@@ -241,9 +234,9 @@ std::string explainNothingFits(const PlacementCostModel &model, const PlacementR
                        "{} bytes of RAM (stack {} of them) and {} bytes of flash (code about {}); "
                        "give it more RAM or flash, or split the layer's output channels over "
                        "several devices",
-                       unit.name, unit.weightBytes, activations, topology.devices[*largest].name,
-                       target.ramKib * 1024, target.stackBytes, target.flashKib * 1024,
-                       problem.codeAllowanceBytes);
+                       problem.units[u].name, problem.units[u].weightBytes, activations,
+                       topology.devices[*largest].name, target.ramKib * 1024, target.stackBytes,
+                       target.flashKib * 1024, problem.codeAllowanceBytes);
   }
   const PlacementCost explained = model.evaluate(best.deviceOf, true);
   return fmt::format("no placement of the model's {} nodes on the {} devices fits (the least "
