@@ -392,6 +392,20 @@ def write_topologies():
         "links": [{"from": "cam", "to": "hub", "kbps": 1000, "latency_ms": 1, "mtu": 244,
                    "nj_per_byte": 80}],
     }, indent=2) + "\n")
+
+    write("pin_unknown_node", lambda t: t.update(placement={"relu_chest": "hub"}))
+
+    # A worker between the wrist and the hub: the whole-fleet placement, every device 1 KiB.
+    def tiny_fleet(stack_bytes):
+        def edit(t):
+            t["devices"].insert(1, {"name": "w1", "target": "cortex-m4", "clock_mhz": 64,
+                                    "ram_kib": 1, "flash_kib": 256, "role": "worker"})
+            for device in t["devices"]:
+                device.update(ram_kib=1, costs={"stack_bytes": stack_bytes})
+            t["links"] += [dict(t["links"][0], to="w1"), dict(t["links"][0], **{"from": "w1"})]
+        return edit
+    write("placement_layer_fits_nowhere", tiny_fleet(1010))  # no room for a Relu's 32 bytes
+    write("no_placement_fits", tiny_fleet(900))    # each Relu fits, not with a frame buffer
     (TOPOLOGIES / "not_json.json").write_text(
         '{"schema": "edgesplit-topology/1", "devices": [,]}\n')
 

@@ -532,7 +532,36 @@ private:
     fleet["link_count"] = topology_.links.size();
     fleet["chosen"] = totals(false);
     fleet["raw"] = totals(true);
+    fleet["placement"] = placementJson();
     return fleet;
+  }
+
+  // How the placement was found, its whole-fleet estimates and each device's share of them.
+  ReportJson placementJson() const {
+    const PlacementSummary &summary = partition_.placement;
+    ReportJson json;
+    json["method"] = summary.method;
+    json["cost"] = rounded(summary.cost);
+    json["lower_bound"] = rounded(summary.lowerBound);
+    json["est_latency_ms"] = rounded(summary.latencyMs);
+    json["est_energy_uj"] = rounded(summary.energyUj);
+    json["bytes_on_air"] = summary.airBytes;
+    json["evaluations"] = summary.evaluations;
+    ReportJson devices = ReportJson::array();
+    for (size_t d = 0; d < summary.devices.size(); ++d) {
+      const DeviceLoad &load = summary.devices[d];
+      ReportJson entry;
+      entry["device"] = topology_.devices[d].name;
+      entry["nodes"] = load.units;
+      entry["est_ram_bytes"] = load.ramBytes;
+      entry["est_activation_bytes"] = load.activationBytes;
+      entry["receive_buffer_bytes"] = load.receiveBytes;
+      entry["frame_buffer_bytes"] = load.frameBufferBytes;
+      entry["est_flash_bytes"] = load.flashBytes;
+      devices.push_back(std::move(entry));
+    }
+    json["devices"] = std::move(devices);
+    return json;
   }
 
   // The whole graph coloured by device, with what each sensor sends over its link.

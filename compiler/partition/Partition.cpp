@@ -1,6 +1,7 @@
 #include "partition/Partition.h"
 
 #include "memory/MemoryPlan.h"
+#include "partition/PlacementSearch.h"
 #include "partition/Subgraph.h"
 #include "target/Target.h"
 #include "support/Error.h"
@@ -49,11 +50,18 @@ int64_t weightBytes(const Node &node, Precision precision) {
   return bytes;
 }
 
+// A JSON object key as a JSON pointer token (RFC 6901: '~' and '/' escaped).
+std::string jsonPointerStep(const std::string &key) {
+  std::string token;
+  for (char c : key) token += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return token;
+}
+
 class Partitioner {
 public:
   explicit Partitioner(const PartitionRequest &request)
       : graph_(*request.graph), topology_(*request.topology), precision_(request.precision),
-        fused_(*request.fused), scratchBytes_(request.scratchBytes),
+        fused_(*request.fused), scratchBytes_(request.scratchBytes), separate_(request.separate),
         auth_(topology_.keyed) {
     for (const KernelCall &call : request.wholeProgram->calls) callsOf_[call.node].push_back(&call);
     for (size_t i = 0; i < graph_.nodes().size(); ++i) nodeIndex_[graph_.nodes()[i].get()] = i;
@@ -68,6 +76,38 @@ public:
     result.heads = resolveHeads();
     markLive(result);
     result.deviceOf.assign(graph_.nodes().size(), aggregator_);
+    PlacementProblem problem = placementProblem(result);
+    const PlacementCostModel model(problem);
+    if (isStar()) {
+      cutBranches(result);
+      summarize(result, "sensor-group cut", model.evaluate(deviceOfUnits(result)),
+                model.lowerBound({}, model.evaluate({})), 0);
+    } else {
+      const PlacementResult placed = solvePlacement(model);
+      if (!placed.found)
+        fail("{}: {}", graph_.sourcePath, explainNothingFits(model, placed));
+      for (size_t u = 0; u < result.liveNodes.size(); ++u)
+        result.deviceOf[nodeIndex_.lookup(result.liveNodes[u])] = placed.deviceOf[u];
+      summarize(result, placed.method, placed.cost, placed.lowerBound, placed.evaluations);
+    }
+    return result;
+  }
+
+private:
+  // Today's fleets: every device but the aggregator owns sensors and has a link straight to it,
+  // and nothing is pinned or kept apart. Their branches keep the per-branch cut rule (each
+  // branch's own latency, energy and bytes), which the whole-fleet objective could trade off
+  // differently; the placement of existing fleets stays as it was (docs/partition.md).
+  bool isStar() const {
+    if (!topology_.pins.empty() || !separate_.empty()) return false;
+    const std::string &aggregator = topology_.devices[aggregator_].name;
+    for (const TopologyDevice &device : topology_.devices)
+      if (!device.aggregator && (device.worker || !topology_.link(device.name, aggregator)))
+        return false;
+    return true;
+  }
+
+  void cutBranches(FleetPartition &result) {
     for (size_t g = 0; g < topology_.groups.size(); ++g) {
       const TopologyDevice *owner = topology_.owner(topology_.groups[g].name);
       const size_t device = static_cast<size_t>(owner - topology_.devices.data());
@@ -77,10 +117,93 @@ public:
         result.deviceOf[nodeIndex_.lookup(node)] = device;
       result.branches.push_back(std::move(branch));
     }
-    return result;
   }
 
-private:
+  std::vector<size_t> deviceOfUnits(const FleetPartition &result) const {
+    std::vector<size_t> devices;
+    for (const Node *node : result.liveNodes)
+      devices.push_back(result.deviceOf[nodeIndex_.lookup(node)]);
+    return devices;
+  }
+
+  static void summarize(FleetPartition &result, const std::string &method,
+                        const PlacementCost &cost, double lowerBound, size_t evaluations) {
+    PlacementSummary &summary = result.placement;
+    summary.method = method;
+    summary.cost = cost.cost;
+    summary.lowerBound = lowerBound;
+    summary.latencyMs = cost.latencyMs;
+    summary.energyUj = cost.energyUj;
+    summary.airBytes = cost.airBytes;
+    summary.evaluations = evaluations;
+    summary.devices = cost.devices;
+  }
+
+  // The live nodes as placement units (execution order), the tensors they read and the heads'
+  // values, each node's compute time, scratch and weights on every device, the topology's pins
+  // and the separations asked for.
+  PlacementProblem placementProblem(const FleetPartition &result) const {
+    PlacementProblem problem;
+    problem.topology = &topology_;
+    problem.codeAllowanceBytes = kCodeAllowanceBytes;
+    const size_t devices = topology_.devices.size();
+    llvm::DenseMap<const Node *, size_t> unitOf;
+    for (size_t u = 0; u < result.liveNodes.size(); ++u) unitOf[result.liveNodes[u]] = u;
+    llvm::DenseMap<const Value *, size_t> tensorOf;
+    auto tensor = [&](const Value *value) {
+      auto [entry, added] = tensorOf.try_emplace(value, problem.tensors.size());
+      if (!added) return entry->second;
+      PlacementTensor placed;
+      placed.name = value->name;
+      placed.bytes = valueBytes(*value, precision_);
+      if (value->producer)
+        placed.producer = unitOf.lookup(value->producer);
+      else
+        placed.source = producerDevice(graph_, topology_, result.tags, result.deviceOf, *value);
+      problem.tensors.push_back(std::move(placed));
+      return entry->second;
+    };
+    for (const Node *node : result.liveNodes) {
+      PlacementUnit unit;
+      unit.name = node->name;
+      for (const Value *input : node->inputs)
+        if (input && !input->isConstant()) {
+          const size_t t = tensor(input);
+          if (!llvm::is_contained(unit.inputs, t)) {
+            unit.inputs.push_back(t);
+            problem.tensors[t].readers.push_back(problem.units.size());
+          }
+        }
+      for (const Value *output : node->outputs)
+        if (output) unit.outputs.push_back(tensor(output));
+      for (size_t d = 0; d < devices; ++d) {
+        unit.ms.push_back(milliseconds(cycles(node, d), d));
+        unit.scratchBytes.push_back(scratchBytes_ ? scratchBytes_(*node, d) : 0);
+      }
+      unit.weightBytes = weightBytes(*node, precision_);
+      problem.units.push_back(std::move(unit));
+    }
+    for (const HeadPlan &head : result.heads) problem.tensors[tensor(head.value)].head = true;
+    for (const auto &[name, device] : topology_.pins) {
+      const auto node = llvm::find_if(graph_.nodes(), [&](const auto &n) { return n->name == name; });
+      if (node == graph_.nodes().end())
+        fail("{}: /placement/{}: the model {} has no node '{}' to place (a Relu or Clip fused "
+             "into the layer before it goes with that layer); name one of its nodes",
+             topology_.source, jsonPointerStep(name), graph_.sourcePath, name);
+      if (!unitOf.count(node->get())) continue; // no head needs it
+      std::vector<bool> &allowed = problem.units[unitOf.lookup(node->get())].allowed;
+      allowed.assign(devices, false);
+      allowed[device] = true;
+    }
+    for (const std::vector<const Node *> &group : separate_) {
+      std::vector<size_t> units;
+      for (const Node *node : group)
+        if (unitOf.count(node)) units.push_back(unitOf.lookup(node));
+      if (units.size() > 1) problem.separate.push_back(std::move(units));
+    }
+    return problem;
+  }
+
   std::vector<HeadPlan> resolveHeads() const {
     std::vector<HeadPlan> heads;
     auto add = [&](const std::string &name, int64_t priority) {
@@ -365,6 +488,7 @@ private:
   Precision precision_;
   const llvm::DenseMap<const Node *, ActivationClamp> &fused_;
   std::function<int64_t(const Node &, size_t)> scratchBytes_;
+  std::vector<std::vector<const Node *>> separate_;
   bool auth_;
   size_t aggregator_ = 0;
   const GroupTags *tags_ = nullptr;

@@ -1,13 +1,16 @@
 // Partitioning a model over a fleet (docs/partition.md). Every node is tagged with the sensor
-// groups it depends on; nodes of one group may run on the device owning that group, everything
-// else (merges and heads) runs on the aggregator. For each group's branch the cut — which of its
-// nodes run on the sensor device, the rest on the aggregator — is chosen by a cost model
+// groups it depends on. On a star (sensor devices linked straight to the aggregator, no workers,
+// pins or separations) nodes of one group may run on the device owning that group, everything
+// else (merges and heads) runs on the aggregator, and for each group's branch the cut — which of
+// its nodes run on the sensor device, the rest on the aggregator — is chosen by a cost model
 // (compute on each side, bytes on air, link latency and energy) under the sensor device's RAM
-// and flash limits.
+// and flash limits. On any other topology every live node is placed on any device by the
+// whole-fleet cost model and search of PlacementCost.h / PlacementSearch.h.
 #pragma once
 
 #include "codegen/FuseActivations.h"
 #include "codegen/Program.h"
+#include "partition/PlacementCost.h"
 #include "partition/Routes.h"
 #include "partition/Topology.h"
 
@@ -70,6 +73,18 @@ struct Transfer {
   Route route;
 };
 
+// How the placement was found and what it costs under the shared cost model (PlacementCost.h).
+struct PlacementSummary {
+  // "sensor-group cut" (a star: today's per-branch rule), "exact" (branch-and-bound finished)
+  // or "greedy+local" (the heuristic, improved by the search within its budget).
+  std::string method;
+  double cost = 0, lowerBound = 0; // no fitting placement costs less than lowerBound
+  double latencyMs = 0, energyUj = 0;
+  int64_t airBytes = 0;
+  size_t evaluations = 0;          // partial placements the strategies evaluated
+  std::vector<DeviceLoad> devices; // by topology device: the estimates the placement fits in
+};
+
 struct FleetPartition {
   GroupTags tags;
   std::vector<HeadPlan> heads;        // in the aggregator's order of preference
@@ -79,6 +94,7 @@ struct FleetPartition {
   // Every (value, reading device) pair whose producer runs elsewhere, by reading device (topology
   // order), then in the order the reader first needs them (planTransfers).
   std::vector<Transfer> transfers;
+  PlacementSummary placement;
 };
 
 // The device that produces `value` under `deviceOf` (by node index): its producer's device, or,

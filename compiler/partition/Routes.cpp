@@ -3,6 +3,7 @@
 #include "partition/Partition.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <set>
@@ -88,6 +89,63 @@ std::vector<size_t> cheapestPathAtMtu(const Topology &topology, size_t from, siz
   return {};
 }
 
+// Whether `candidate` beats `best`: lower cost, then fewer hops, then lower link indices.
+bool better(const Route &candidate, const Route &best) {
+  const size_t candidateHops = candidate.hops(), bestHops = best.hops();
+  return std::tie(candidate.cost, candidateHops, candidate.links) <
+         std::tie(best.cost, bestHops, best.links);
+}
+
+// Depth-first over the simple paths from `from`, cut off where a path's lower bound exceeds the
+// best route so far. The bound of a partial path: its latencies, its bytes in frames of its
+// smallest mtu so far (a longer path can only lower the mtu, which only adds frames) over its
+// slowest link so far, and those bytes' energy and count on each of its hops; routeAlong's
+// estimate of any extension is at least that.
+class PathSearch {
+public:
+  PathSearch(const Topology &topology, size_t to, int64_t payloadBytes, Route &best)
+      : topology_(topology), to_(to), payloadBytes_(payloadBytes), best_(best),
+        visited_(topology.devices.size(), false) {}
+
+  void walk(size_t device, int64_t mtu, double slowestKbps, double latencyMs, double njPerByte) {
+    if (!path_.empty()) {
+      const double air = static_cast<double>(wireAirBytes(payloadBytes_, mtu, topology_.keyed));
+      const Objective &objective = topology_.objective;
+      const double bound = objective.latency * (latencyMs + air * 8.0 / slowestKbps) +
+                           objective.energy * air * njPerByte / 1000.0 +
+                           objective.bytes * air * static_cast<double>(path_.size());
+      // The slack keeps a path whose estimate equals the best's (a tie on fewer hops or lower
+      // indices) from being cut off by rounding.
+      if (bound > best_.cost + 1e-9 * std::abs(best_.cost)) return;
+      if (device == to_) {
+        Route candidate = routeAlong(topology_, best_.from, to_, path_, payloadBytes_);
+        if (better(candidate, best_)) best_ = std::move(candidate);
+        return;
+      }
+    }
+    visited_[device] = true;
+    for (size_t l = 0; l < topology_.links.size(); ++l) {
+      const TopologyLink &link = topology_.links[l];
+      if (link.from != topology_.devices[device].name) continue;
+      const size_t next = topology_.deviceIndex(link.to);
+      if (visited_[next]) continue;
+      path_.push_back(l);
+      walk(next, std::min(mtu, link.mtu), std::min(slowestKbps, link.kbps),
+           latencyMs + link.latencyMs, njPerByte + link.njPerByte);
+      path_.pop_back();
+    }
+    visited_[device] = false;
+  }
+
+private:
+  const Topology &topology_;
+  size_t to_;
+  int64_t payloadBytes_;
+  Route &best_;
+  std::vector<bool> visited_;
+  std::vector<size_t> path_;
+};
+
 } // namespace
 
 Route cheapestRoute(const Topology &topology, size_t from, size_t to, int64_t payloadBytes) {
@@ -97,18 +155,21 @@ Route cheapestRoute(const Topology &topology, size_t from, size_t to, int64_t pa
   best.payloadBytes = payloadBytes;
   if (from == to) return best;
   best.cost = std::numeric_limits<double>::infinity();
-  // The path's smallest mtu sets every hop's frames, so try each mtu as that smallest one.
+  // A good first route for the search to beat: for each mtu as the path's smallest, the path
+  // Dijkstra finds when every hop carries the whole tensor in frames of that mtu.
   std::set<int64_t> mtus;
   for (const TopologyLink &link : topology.links) mtus.insert(link.mtu);
   for (int64_t mtu : mtus) {
     std::vector<size_t> links = cheapestPathAtMtu(topology, from, to, payloadBytes, mtu);
     if (links.empty()) continue;
     Route candidate = routeAlong(topology, from, to, std::move(links), payloadBytes);
-    const size_t candidateHops = candidate.hops(), bestHops = best.hops();
-    if (std::tie(candidate.cost, candidateHops, candidate.links) <
-        std::tie(best.cost, bestHops, best.links))
-      best = std::move(candidate);
+    if (better(candidate, best)) best = std::move(candidate);
   }
+  // Dijkstra's hop weights ignore that the hops overlap (routeAlong), so it can miss the
+  // cheapest path: the search over every simple path settles it.
+  PathSearch(topology, to, payloadBytes, best)
+      .walk(from, std::numeric_limits<int64_t>::max(), std::numeric_limits<double>::max(), 0.0,
+            0.0);
   return best;
 }
 

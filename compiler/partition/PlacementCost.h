@@ -1,0 +1,102 @@
+// The cost model every placement strategy shares (docs/partition.md, "Placement"): a placement
+// problem reduced to what placing needs (units to place in execution order, the tensors between
+// them, each unit's compute time, scratch and weights on each device), and the figures of a
+// placement of its first units: critical-path latency, energy, bytes on air, each device's RAM
+// and flash, and whether it fits. Every figure only grows as more units are placed, so the
+// figures of a prefix bound those of every placement that extends it (what the exact search
+// prunes with).
+#pragma once
+
+#include "partition/Routes.h"
+#include "partition/Topology.h"
+
+#include <llvm/ADT/ArrayRef.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace edgesplit {
+
+struct PlacementTensor {
+  std::string name;
+  int64_t bytes = 0;
+  std::optional<size_t> producer; // unit index; none: a model input, read on device `source`
+  size_t source = 0;
+  std::vector<size_t> readers; // unit indices, ascending
+  bool head = false;           // a head's value: the aggregator reads it
+};
+
+// A node to place: an ONNX node with its fused activation (they never part).
+struct PlacementUnit {
+  std::string name;
+  std::vector<size_t> inputs, outputs; // tensor indices
+  std::vector<double> ms;              // compute time on each device
+  std::vector<int64_t> scratchBytes;   // kernel scratch on each device
+  int64_t weightBytes = 0;             // as the kernels store them
+  std::vector<bool> allowed;           // by device (pins); empty: any device
+};
+
+struct PlacementProblem {
+  const Topology *topology = nullptr;
+  std::vector<PlacementUnit> units; // execution order: a tensor's producer before its readers
+  std::vector<PlacementTensor> tensors;
+  // Groups of units that must run on pairwise different devices (channel slices).
+  std::vector<std::vector<size_t>> separate;
+  int64_t codeAllowanceBytes = 8 * 1024; // flash next to the weights on every device
+};
+
+struct DeviceLoad {
+  int64_t activationBytes = 0; // the tensors it holds at its peak, plus that step's scratch
+  int64_t receiveBytes = 0;    // reassembly buffers of what it receives
+  int64_t frameBufferBytes = 0; // one mtu buffer per route it sends on or relays
+  int64_t ramBytes = 0;        // the above plus the stack
+  int64_t flashBytes = 0;      // weights plus the code allowance
+  size_t units = 0;
+};
+
+struct PlacementCost {
+  bool fits = true;
+  std::string limit;        // why it does not fit (when asked for)
+  int64_t excessBytes = 0;  // RAM and flash beyond the devices' limits, summed
+  size_t violations = 0;    // other broken constraints: no path, raw data, pins, separation
+  double latencyMs = 0, energyUj = 0, cost = 0;
+  int64_t airBytes = 0; // over all hops
+  std::vector<DeviceLoad> devices;
+  std::vector<double> finishMs; // by placed unit
+};
+
+class PlacementCostModel {
+public:
+  explicit PlacementCostModel(const PlacementProblem &problem);
+
+  const PlacementProblem &problem() const { return problem_; }
+  size_t deviceCount() const { return problem_.topology->devices.size(); }
+  bool allowed(size_t unit, size_t device) const;
+  // The bytes a unit needs alone on `device`: its input, output and scratch tensors.
+  int64_t aloneActivationBytes(size_t unit, size_t device) const;
+  // Whether the unit alone fits `device`: those tensors beside the stack, its weights beside the
+  // code allowance. A device it does not fit alone holds it in no fitting placement.
+  bool fitsAlone(size_t unit, size_t device) const;
+
+  // The figures of placing unit i on deviceOf[i] for the first deviceOf.size() units. With
+  // `explain`, `limit` names the first limit broken.
+  PlacementCost evaluate(llvm::ArrayRef<size_t> deviceOf, bool explain = false) const;
+  // A lower bound of the cost of every full placement extending `deviceOf` (whose figures are
+  // `prefix`): its cost plus the least energy and critical-path time the other units add.
+  double lowerBound(llvm::ArrayRef<size_t> deviceOf, const PlacementCost &prefix) const;
+
+  // The cheapest route (cached) for `bytes` from device `from` to device `to`.
+  const Route &route(int64_t bytes, size_t from, size_t to) const;
+
+private:
+  const PlacementProblem &problem_;
+  std::vector<double> tailMs_;         // by unit: least compute from its start to the end
+  std::vector<double> suffixEnergyUj_; // by unit k: least energy of units k.. (size units + 1)
+  mutable std::map<std::tuple<int64_t, size_t, size_t>, Route> routes_;
+};
+
+} // namespace edgesplit
