@@ -57,7 +57,8 @@ ES_F32_ALWAYS_INLINE void accumulate(const geometry_t *g, const float *image, in
         ES_F32_UNROLL
         for (int32_t b = 0; b < channels_in_block; ++b) {
           ES_F32_UNROLL
-          for (int32_t i = 0; i < pixels; ++i) acc[b][i] += wv[b] * xv[i];
+          for (int32_t i = 0; i < pixels; ++i)
+            acc[b][i] = es_f32_multiply_add(acc[b][i], wv[b], xv[i]);
         }
       }
     }
@@ -82,7 +83,7 @@ ES_F32_ALWAYS_INLINE void accumulate_inside(const geometry_t *g, const float *im
     ES_F32_UNROLL
     for (int32_t b = 0; b < channels_in_block; ++b) {
       ES_F32_UNROLL
-      for (int32_t i = 0; i < pixels; ++i) acc[b][i] += wv[b] * xv[i];
+      for (int32_t i = 0; i < pixels; ++i) acc[b][i] = es_f32_multiply_add(acc[b][i], wv[b], xv[i]);
     }
   }
 }
@@ -147,12 +148,14 @@ static void interior_block(const geometry_t *g, const float *image, int32_t wind
   }
 }
 
-/* One pixel, its columns clipped to the input. */
+/* One pixel, its columns clipped to the input; `taps` as for block (the last pixels of a row,
+ * too few for a block of four, may lie inside). */
 static void edge_block(const geometry_t *g, const float *image, int32_t window, const float *filter,
                        const float *bias, int32_t channels_in_block, es_f32_tap_range_t rows,
-                       es_f32_tap_range_t cols, int32_t out_plane, float *out) {
+                       es_f32_tap_range_t cols, const int32_t *taps, int32_t out_plane,
+                       float *out) {
   if (channels_in_block == BLOCK) {
-    block(g, image, window, 0, filter, bias, BLOCK, 1, rows, cols, NULL, out_plane, out);
+    block(g, image, window, 0, filter, bias, BLOCK, 1, rows, cols, taps, out_plane, out);
   } else {
     for (int32_t b = 0; b < channels_in_block; ++b)
       block(g, image, window, 0, filter + b * g->filter_size, bias != NULL ? bias + b : NULL, 1, 1,
@@ -210,7 +213,8 @@ void es_conv2d_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,
         float *out = planes + oy * p->out_w;
         for (int32_t ox = 0; ox < p->out_w;) {
           const int32_t origin_x = ox * p->stride_w - p->pad_left;
-          if (ox >= inner_first && ox + BLOCK <= inner_end) {
+          const int inside = ox >= inner_first && ox < inner_end;
+          if (inside && ox + BLOCK <= inner_end) {
             const es_f32_tap_range_t cols = {0, p->kernel_w};
             interior_block(&g, image, origin_y * p->in_w + origin_x, filter, block_bias,
                            channels_in_block, rows, cols, row_taps, out_plane, out + ox);
@@ -219,7 +223,8 @@ void es_conv2d_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,
             const es_f32_tap_range_t cols =
                 es_f32_taps_inside(origin_x, p->kernel_w, p->dilation_w, p->in_w);
             edge_block(&g, image, origin_y * p->in_w + origin_x, filter, block_bias,
-                       channels_in_block, rows, cols, out_plane, out + ox);
+                       channels_in_block, rows, cols, inside ? row_taps : NULL, out_plane,
+                       out + ox);
             ox += 1;
           }
         }

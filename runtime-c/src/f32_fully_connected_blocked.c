@@ -21,7 +21,8 @@ ES_F32_ALWAYS_INLINE void rows_block(const es_fully_connected_f32_params_t *p, c
   for (int32_t k = 0; k < in_features; ++k) {
     const float x = input[k];
     ES_F32_UNROLL
-    for (int32_t r = 0; r < rows; ++r) acc[r] += weights[r * in_features + k] * x;
+    for (int32_t r = 0; r < rows; ++r)
+      acc[r] = es_f32_multiply_add(acc[r], weights[r * in_features + k], x);
   }
   ES_F32_UNROLL
   for (int32_t r = 0; r < rows; ++r) {

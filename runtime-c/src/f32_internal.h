@@ -19,6 +19,18 @@ static inline float es_f32_clamp_below(float x, float lo, float hi, int hi_binds
   return hi_binds && x > hi ? hi : x;
 }
 
+/* acc + a * b with the product rounded before the sum, as C99 evaluates it (no contraction: the
+ * generated code builds with -std=c99, where gcc never fuses): on an Arm FPU that is one VMLA,
+ * which gcc does not emit by itself, instead of VMUL and VADD. */
+static inline float es_f32_multiply_add(float acc, float a, float b) {
+#if defined(__GNUC__) && defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__)
+  __asm__("vmla.f32 %0, %1, %2" : "+t"(acc) : "t"(a), "t"(b));
+  return acc;
+#else
+  return acc + a * b;
+#endif
+}
+
 /* The order max-like kernels pick by: NaN ranks above every number so that it propagates, as in
  * numpy's max and the compiler's reference. */
 static inline int es_f32_ranks_above(float candidate, float best) {

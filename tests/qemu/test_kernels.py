@@ -2,8 +2,9 @@
 tests/runtime/fast_kernel_cases.c, cross-compiled with each target's flags, runs randomised cases
 through the reference kernels and the specialised ones (the ARMv7E-M DSP bodies on M4 and M55, and
 the plain bodies forced by ES_REFERENCE_KERNELS on M4) and compares them bit for bit;
-tests/runtime/f32_fast_kernel_cases.c does the same for the float32 kernels on the M4's FPU. The
-host runs the same cases in runtime_tests (FastKernelTests.cpp, F32FastKernelTests.cpp)."""
+tests/runtime/f32_fast_kernel_cases.c does the same for the float32 kernels on the M4's and the
+M55's FPU (VMLA). The host runs the same cases in runtime_tests (FastKernelTests.cpp,
+F32FastKernelTests.cpp)."""
 import json
 import os
 import pathlib
@@ -109,6 +110,9 @@ class KernelsOnBoards(unittest.TestCase):
 
     def test_cortex_m4_float32(self):
         self.run_on("cortex-m4", main=F32_MAIN, kernels=["common.c", *F32_KERNELS])
+
+    def test_cortex_m55_float32(self):
+        self.run_on("cortex-m55", main=F32_MAIN, kernels=["common.c", *F32_KERNELS])
 
 
 if __name__ == "__main__":
