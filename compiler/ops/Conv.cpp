@@ -225,14 +225,16 @@ void lower(LowerContext &ctx) {
     std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
     // The register-blocked kernel equals the reference bit for bit and is faster on every shape
     // (docs/performance.md); the reference stays the oracle the kernel tests compare it with.
+    // Grouped convolutions call it through an entry point of their own, priced apart.
+    const bool grouped = p.groups > 1;
     ctx.call<es_conv2d_f32_params_t>(
-        "es_conv2d_blocked_f32", p,
+        grouped ? "es_conv2d_grouped_blocked_f32" : "es_conv2d_blocked_f32", p,
         {ctx.input(0), ctx.constantArray("weights", ctx.floatWeights(1, 0)),
          hasBias ? ctx.constantArray("bias", ctx.floatConstant(2)) : LowerContext::null(),
          ctx.output()},
-        [](const es_conv2d_f32_params_t &p, const KernelArgs &a) {
-          es_conv2d_blocked_f32(&p, a.in<float>(1), a.in<float>(2), a.in<float>(3),
-                                a.out<float>(4));
+        [grouped](const es_conv2d_f32_params_t &p, const KernelArgs &a) {
+          (grouped ? es_conv2d_grouped_blocked_f32 : es_conv2d_blocked_f32)(
+              &p, a.in<float>(1), a.in<float>(2), a.in<float>(3), a.out<float>(4));
         },
         "conv");
     return;

@@ -53,6 +53,10 @@ void es_conv2d_f32(const es_conv2d_f32_params_t *p, const float *input, const fl
  * read in place): equal to es_conv2d_f32 bit for bit, faster, larger. */
 void es_conv2d_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,
                            const float *weights, const float *bias, float *output);
+/* The same for groups > 1: the compiler calls it for grouped (depthwise) convolutions, whose cost
+ * per MAC differs (tools/calibrate-costs fits it apart). */
+void es_conv2d_grouped_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,
+                                   const float *weights, const float *bias, float *output);
 
 /* ---- Fully connected and MatMul --------------------------------------------------------- */
 

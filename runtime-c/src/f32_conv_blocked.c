@@ -231,3 +231,11 @@ void es_conv2d_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,
       }
     }
 }
+
+/* Grouped convolutions (depthwise ones above all) run the same body, one channel by four pixels at
+ * a time: an entry point of their own lets the cost model, which prices each function by its MACs
+ * and elements (tools/calibrate-costs), tell them from the four-channel blocks of the others. */
+void es_conv2d_grouped_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,
+                                   const float *weights, const float *bias, float *output) {
+  es_conv2d_blocked_f32(p, input, weights, bias, output);
+}
