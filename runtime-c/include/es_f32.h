@@ -2,10 +2,11 @@
  * C99, no allocation. Tensors are dense, row major, in ONNX's NCHW layout; 1-D convolutions and
  * pools are the 2-D kernels with H = 1. Every kernel takes its parameters (int32_t dimensions,
  * all >= 1) then its data. Outputs do not alias inputs, except that the element-wise kernels
- * (es_clip_f32, es_unary_f32, and es_binary_f32 with an operand of the output's full shape) may
- * write over that input: the memory planner reuses a dying input's bytes. Float arithmetic with
- * float accumulators, as the generated code runs on FPU microcontrollers. These are plain reference
- * loops; optimised versions keep the same signatures. */
+ * (es_clip_f32, es_unary_f32, and es_binary_f32 / es_binary_fast_f32 with an operand of the
+ * output's full shape) may write over that input: the memory planner reuses a dying input's
+ * bytes. Float arithmetic with float accumulators, as the generated code runs on FPU
+ * microcontrollers. The plain reference loops come with fast kernels of the same signatures
+ * (register-blocked, unrolled), which return the reference's floats bit for bit. */
 #ifndef ES_F32_H
 #define ES_F32_H
 
