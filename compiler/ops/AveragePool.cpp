@@ -63,9 +63,9 @@ void lower(LowerContext &ctx) {
     p.count_include_pad = countIncludePad;
     std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
     ctx.call<es_pool2d_f32_params_t>(
-        "es_avg_pool2d_f32", p, {ctx.input(0), ctx.output()},
+        "es_avg_pool2d_fast_f32", p, {ctx.input(0), ctx.output()},
         [](const es_pool2d_f32_params_t &p, const KernelArgs &a) {
-          es_avg_pool2d_f32(&p, a.in<float>(1), a.out<float>(2));
+          es_avg_pool2d_fast_f32(&p, a.in<float>(1), a.out<float>(2));
         },
         "pool");
     return;

@@ -97,7 +97,7 @@ KernelArg operand(LowerContext &ctx, size_t index) {
 // How es_add_s8 sees an Add or Sub: `full` is the operand with the output's shape, the other
 // one value, the output's shape, or a contiguous run of the output's axes (its channels).
 struct AddLayout {
-  size_t full; // 0 (a) or 1 (b); b only for Add, which commutes
+  size_t full; // 0 (a) or 1 (b); b only for an operation that commutes
   es_add_s8_layout_t layout;
   int64_t outer, channels, inner;
 };
@@ -208,6 +208,22 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
     auto p = binaryParams<es_binary_f32_params_t>(ctx);
     p.op = floatOp(kind);
     std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
+    // es_binary_fast_f32 takes the layouts of es_add_s8 (an operand of the output's shape, the
+    // other a scalar, the same shape or a run of its axes), the full operand first: Add and Mul
+    // commute exactly, so either may be the full one.
+    const bool commutes = kind == ArithmeticKind::Add || kind == ArithmeticKind::Mul;
+    if (const auto layout = addLayout(kernelBroadcastShapes(ctx), commutes)) {
+      const bool swap = layout->full == 1;
+      if (swap) std::swap(p.a_shape, p.b_shape);
+      ctx.call<es_binary_f32_params_t>(
+          "es_binary_fast_f32", p,
+          {operand(ctx, swap ? 1 : 0), operand(ctx, swap ? 0 : 1), ctx.output()},
+          [](const es_binary_f32_params_t &p, const KernelArgs &a) {
+            es_binary_fast_f32(&p, a.in<float>(1), a.in<float>(2), a.out<float>(3));
+          },
+          "elementwise");
+      return;
+    }
     ctx.call<es_binary_f32_params_t>(
         "es_binary_f32", p, {operand(ctx, 0), operand(ctx, 1), ctx.output()},
         [](const es_binary_f32_params_t &p, const KernelArgs &a) {

@@ -134,6 +134,20 @@ template <typename Q> Q specialisedParams(const es_conv2d_s8_params_t &p) {
   return q;
 }
 
+// es_conv1d_s8's entry point for a window length: 3, 5, 7 and 9 taps have their own unrolled
+// bodies, and a program links only the ones it calls.
+using Conv1dEntry = void (*)(const es_conv1d_s8_params_t *, const int8_t *, const int32_t *,
+                             const int32_t *, const es_requant_t *, int8_t *);
+std::pair<std::string, Conv1dEntry> conv1dEntry(int32_t kernelW) {
+  switch (kernelW) {
+  case 3: return {"es_conv1d_k3_s8", es_conv1d_k3_s8};
+  case 5: return {"es_conv1d_k5_s8", es_conv1d_k5_s8};
+  case 7: return {"es_conv1d_k7_s8", es_conv1d_k7_s8};
+  case 9: return {"es_conv1d_k9_s8", es_conv1d_k9_s8};
+  default: return {"es_conv1d_s8", es_conv1d_s8};
+  }
+}
+
 // The layer through a specialised kernel of es_s8.h ("Specialised convolutions") when it has
 // one's shape and the kernel's int32 accumulation is exact (foldedFastKernelBias); false leaves
 // it to es_conv2d_s8. Weights are re-arranged here, once, as the kernel reads them.
@@ -154,13 +168,14 @@ bool lowerSpecialised(LowerContext &ctx, const es_conv2d_s8_params_t &p,
     q.out_channels = p.out_channels;
     q.kernel_w = p.kernel_w;
     q.stride = p.stride_w;
+    const auto [function, entry] = conv1dEntry(p.kernel_w);
     ctx.call<es_conv1d_s8_params_t>(
-        "es_conv1d_s8", q,
+        function, q,
         {ctx.input(0), ctx.constantArray("weights", conv1dWords(weights, p.kernel_w)), foldedArg,
          requantArg, ctx.output()},
-        [](const es_conv1d_s8_params_t &q, const KernelArgs &a) {
-          es_conv1d_s8(&q, a.in<int8_t>(1), a.in<int32_t>(2), a.in<int32_t>(3),
-                       a.in<es_requant_t>(4), a.out<int8_t>(5));
+        [entry = entry](const es_conv1d_s8_params_t &q, const KernelArgs &a) {
+          entry(&q, a.in<int8_t>(1), a.in<int32_t>(2), a.in<int32_t>(3), a.in<es_requant_t>(4),
+                a.out<int8_t>(5));
         },
         "conv");
     return true;
@@ -208,13 +223,18 @@ void lower(LowerContext &ctx) {
   if (!ctx.isInt8()) {
     auto p = windowParams<es_conv2d_f32_params_t>(ctx, g);
     std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
+    // The register-blocked kernel equals the reference bit for bit and is faster on every shape
+    // (docs/performance.md); the reference stays the oracle the kernel tests compare it with.
+    // Grouped convolutions call it through an entry point of their own, priced apart.
+    const bool grouped = p.groups > 1;
     ctx.call<es_conv2d_f32_params_t>(
-        "es_conv2d_f32", p,
+        grouped ? "es_conv2d_grouped_blocked_f32" : "es_conv2d_blocked_f32", p,
         {ctx.input(0), ctx.constantArray("weights", ctx.floatWeights(1, 0)),
          hasBias ? ctx.constantArray("bias", ctx.floatConstant(2)) : LowerContext::null(),
          ctx.output()},
-        [](const es_conv2d_f32_params_t &p, const KernelArgs &a) {
-          es_conv2d_f32(&p, a.in<float>(1), a.in<float>(2), a.in<float>(3), a.out<float>(4));
+        [grouped](const es_conv2d_f32_params_t &p, const KernelArgs &a) {
+          (grouped ? es_conv2d_grouped_blocked_f32 : es_conv2d_blocked_f32)(
+              &p, a.in<float>(1), a.in<float>(2), a.in<float>(3), a.out<float>(4));
         },
         "conv");
     return;

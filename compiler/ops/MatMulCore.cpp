@@ -102,13 +102,14 @@ void lowerFullyConnected(LowerContext &ctx, const FullyConnectedLayer &layer) {
     p.in_features = static_cast<int32_t>(layer.inFeatures);
     p.out_features = static_cast<int32_t>(layer.outFeatures);
     std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
+    // Four rows per pass, equal to es_fully_connected_f32 bit for bit (docs/performance.md).
     ctx.call<es_fully_connected_f32_params_t>(
-        "es_fully_connected_f32", p,
+        "es_fully_connected_blocked_f32", p,
         {ctx.input(0), ctx.constantArray("weights", std::move(weights)),
          hasBias ? ctx.constantArray("bias", std::move(bias)) : LowerContext::null(), ctx.output()},
         [](const es_fully_connected_f32_params_t &p, const KernelArgs &a) {
-          es_fully_connected_f32(&p, a.in<float>(1), a.in<float>(2), a.in<float>(3),
-                                 a.out<float>(4));
+          es_fully_connected_blocked_f32(&p, a.in<float>(1), a.in<float>(2), a.in<float>(3),
+                                         a.out<float>(4));
         },
         "fully_connected");
     return;

@@ -78,9 +78,9 @@ void lower(LowerContext &ctx) {
   auto p = pool2dParams<es_pool2d_f32_params_t>(ctx, geometry);
   std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
   ctx.call<es_pool2d_f32_params_t>(
-      "es_max_pool2d_f32", p, {ctx.input(0), ctx.output()},
+      "es_max_pool2d_fast_f32", p, {ctx.input(0), ctx.output()},
       [](const es_pool2d_f32_params_t &p, const KernelArgs &a) {
-        es_max_pool2d_f32(&p, a.in<float>(1), a.out<float>(2));
+        es_max_pool2d_fast_f32(&p, a.in<float>(1), a.out<float>(2));
       },
       "pool");
 }

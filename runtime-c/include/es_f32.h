@@ -2,10 +2,11 @@
  * C99, no allocation. Tensors are dense, row major, in ONNX's NCHW layout; 1-D convolutions and
  * pools are the 2-D kernels with H = 1. Every kernel takes its parameters (int32_t dimensions,
  * all >= 1) then its data. Outputs do not alias inputs, except that the element-wise kernels
- * (es_clip_f32, es_unary_f32, and es_binary_f32 with an operand of the output's full shape) may
- * write over that input: the memory planner reuses a dying input's bytes. Float arithmetic with
- * float accumulators, as the generated code runs on FPU microcontrollers. These are plain reference
- * loops; optimised versions keep the same signatures. */
+ * (es_clip_f32, es_unary_f32, and es_binary_f32 / es_binary_fast_f32 with an operand of the
+ * output's full shape) may write over that input: the memory planner reuses a dying input's
+ * bytes. Float arithmetic with float accumulators, as the generated code runs on FPU
+ * microcontrollers. The plain reference loops come with fast kernels of the same signatures
+ * (register-blocked, unrolled), which return the reference's floats bit for bit. */
 #ifndef ES_F32_H
 #define ES_F32_H
 
@@ -49,6 +50,14 @@ typedef struct {
 /* Grouped 2-D convolution (ONNX Conv) with optional bias and the fused activation clamp. */
 void es_conv2d_f32(const es_conv2d_f32_params_t *p, const float *input, const float *weights,
                    const float *bias, float *output);
+/* The same convolution, register-blocked (four output channels by four pixels per pass, input
+ * read in place): equal to es_conv2d_f32 bit for bit, faster, larger. */
+void es_conv2d_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,
+                           const float *weights, const float *bias, float *output);
+/* The same for groups > 1: the compiler calls it for grouped (depthwise) convolutions, whose cost
+ * per MAC differs (tools/calibrate-costs fits it apart). */
+void es_conv2d_grouped_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,
+                                   const float *weights, const float *bias, float *output);
 
 /* ---- Fully connected and MatMul --------------------------------------------------------- */
 
@@ -64,6 +73,9 @@ typedef struct {
  * weights [out_features, in_features] (Gemm's B with transB = 1), bias [out_features] or NULL. */
 void es_fully_connected_f32(const es_fully_connected_f32_params_t *p, const float *input,
                             const float *weights, const float *bias, float *output);
+/* The same layer, four weight rows per pass: equal to es_fully_connected_f32 bit for bit. */
+void es_fully_connected_blocked_f32(const es_fully_connected_f32_params_t *p, const float *input,
+                                    const float *weights, const float *bias, float *output);
 
 /* The product of [rows, inner] and [inner, cols] matrices, repeated over a 2-D batch
  * [batch[0], batch[1]]. Matrix (i, j) of the output reads the A matrix starting at element
@@ -116,6 +128,10 @@ typedef struct {
 void es_max_pool2d_f32(const es_pool2d_f32_params_t *p, const float *input, float *output);
 /* The mean of each window's input elements (plus its padding taps with count_include_pad). */
 void es_avg_pool2d_f32(const es_pool2d_f32_params_t *p, const float *input, float *output);
+/* The same pools with the windows that lie inside the input reduced inline (2x2 and 3x3 windows
+ * unrolled): equal to es_max_pool2d_f32 and es_avg_pool2d_f32 bit for bit. */
+void es_max_pool2d_fast_f32(const es_pool2d_f32_params_t *p, const float *input, float *output);
+void es_avg_pool2d_fast_f32(const es_pool2d_f32_params_t *p, const float *input, float *output);
 
 /* Input [batch, channels, size] (size: the product of the spatial dimensions), output
  * [batch, channels], clamped to [act_min, act_max]. */
@@ -156,6 +172,11 @@ typedef struct {
 
 /* output = clamp(a op b) with numpy broadcasting: ONNX Add, Sub, Mul, Div. */
 void es_binary_f32(const es_binary_f32_params_t *p, const float *a, const float *b, float *output);
+/* The same where a has the output's shape and b's axes of size above 1, if any, are one run of
+ * consecutive axes of the output's size (b is a scalar, a per-channel vector or a's shape): one
+ * loop per operation without index arithmetic; equal to es_binary_f32 bit for bit. */
+void es_binary_fast_f32(const es_binary_f32_params_t *p, const float *a, const float *b,
+                        float *output);
 
 typedef struct {
   int32_t size;

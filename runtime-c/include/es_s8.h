@@ -112,6 +112,17 @@ typedef struct {
 /* weights [out_channels][in_channels][ES_CONV1D_S8_WORDS(kernel_w)]. */
 void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                   const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output);
+/* The same for windows of 3, 5, 7 and 9 taps (p->kernel_w must be that width), the taps of each
+ * channel unrolled; the compiler calls these for those widths so that a program links only the
+ * widths it has. */
+void es_conv1d_k3_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                     const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output);
+void es_conv1d_k5_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                     const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output);
+void es_conv1d_k7_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                     const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output);
+void es_conv1d_k9_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                     const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output);
 
 /* Depthwise 3x3 convolution, stride 1, dilation 1, one output channel per input channel, pads
  * of 0 or 1 on each side: input [batch, channels, in_h, in_w], output [batch, channels, out_h,

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-static float apply_binary(es_binary_f32_op_t op, float a, float b) {
+ES_F32_ALWAYS_INLINE float apply_binary(es_binary_f32_op_t op, float a, float b) {
   switch (op) {
   case ES_F32_ADD:
     return a + b;
@@ -39,7 +39,8 @@ void es_clip_f32(const es_clip_f32_params_t *p, const float *input, float *outpu
 void es_fake_quant_f32(const es_fake_quant_f32_params_t *p, const float *input, float *output) {
   for (int32_t i = 0; i < p->size; ++i) {
     /* rintf rounds half to even in the default rounding mode, as QuantizeLinear specifies. */
-    const float q = es_f32_clamp(rintf(input[i] / p->scale) + (float)p->zero_point, -128.0f, 127.0f);
+    const float q =
+        es_f32_clamp(rintf(input[i] / p->scale) + (float)p->zero_point, -128.0f, 127.0f);
     output[i] = (q - (float)p->zero_point) * p->scale;
   }
 }
@@ -84,4 +85,66 @@ static float apply_unary(const es_unary_f32_params_t *p, float x) {
 
 void es_unary_f32(const es_unary_f32_params_t *p, const float *input, float *output) {
   for (int32_t i = 0; i < p->size; ++i) output[i] = apply_unary(p, input[i]);
+}
+
+/* ---- es_binary_fast_f32: one operand of the output's shape ---------------------------------- */
+
+/* out = clamp(a op b) with b[c] repeated as [outer, channels, inner]; `op` is a constant after
+ * inlining, so each operation gets its own loops. */
+ES_F32_ALWAYS_INLINE void binary_repeated(es_binary_f32_op_t op, const float *a, const float *b,
+                                          int32_t outer, int32_t channels, int32_t inner,
+                                          float act_min, float act_max, float *output) {
+  const int act_max_binds = act_max < INFINITY;
+  for (int32_t o = 0; o < outer; ++o) {
+    if (inner == 1) {
+      for (int32_t c = 0; c < channels; ++c)
+        output[c] =
+            es_f32_clamp_below(apply_binary(op, a[c], b[c]), act_min, act_max, act_max_binds);
+    } else {
+      for (int32_t c = 0; c < channels; ++c) {
+        const float value = b[c];
+        for (int32_t i = 0; i < inner; ++i)
+          output[c * inner + i] = es_f32_clamp_below(apply_binary(op, a[c * inner + i], value),
+                                                     act_min, act_max, act_max_binds);
+      }
+    }
+    a += channels * inner;
+    output += channels * inner;
+  }
+}
+
+void es_binary_fast_f32(const es_binary_f32_params_t *p, const float *a, const float *b,
+                        float *output) {
+  /* b's axes of size above 1 are one run [first, last] of the output's (es_f32.h). */
+  int32_t first = ES_MAX_RANK, last = -1;
+  for (int32_t axis = 0; axis < ES_MAX_RANK; ++axis)
+    if (p->b_shape[axis] != 1) {
+      if (first == ES_MAX_RANK) first = axis;
+      last = axis;
+    }
+  int32_t outer = 1, channels = 1, inner = 1;
+  for (int32_t axis = 0; axis < ES_MAX_RANK; ++axis) {
+    const int32_t size = p->out_shape[axis];
+    if (axis < first)
+      outer *= size;
+    else if (axis <= last)
+      channels *= size;
+    else
+      inner *= size;
+  }
+  if (last < 0) outer = 1, inner = es_element_count(p->out_shape); /* b is a scalar */
+  switch (p->op) {
+  case ES_F32_ADD:
+    binary_repeated(ES_F32_ADD, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_SUB:
+    binary_repeated(ES_F32_SUB, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_MUL:
+    binary_repeated(ES_F32_MUL, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_DIV:
+    binary_repeated(ES_F32_DIV, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  }
 }

@@ -98,8 +98,15 @@ static inline void accumulate_inside_block(const es_conv1d_s8_params_t *p, const
 }
 #endif
 
-void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
-                  const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
+/* The kernel for windows of `kernel_w` taps: a constant in the specialised entry points below,
+ * which lets the compiler unroll each channel's taps. */
+ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *input,
+                                const int32_t *weights, const int32_t *bias_folded,
+                                const es_requant_t *per_channel, int8_t *output,
+                                const int32_t kernel_w) {
+#if !ES_S8_USE_DSP
+  (void)kernel_w; /* the plain body's windows read p->kernel_w */
+#endif
   const int32_t channel_words = p->in_channels * ES_CONV1D_S8_WORDS(p->kernel_w);
   /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
   const int32_t out_w = p->out_w, stride = p->stride, pad_left = p->pad_left;
@@ -122,16 +129,9 @@ void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int
       for (int32_t x = 0; x < out_w; ++x) {
         const int32_t start = x * stride - pad_left;
         int32_t acc0 = bias_folded[m], acc1 = bias_folded[m + 1];
-        /* A constant window length lets the compiler unroll the taps of each channel. */
         if (stride == 1 && x >= inside_first && x + 1 < inside_end) {
           int32_t acc[4] = {acc0, acc1, acc0, acc1};
-          switch (p->kernel_w) {
-          case 3: accumulate_inside_block(p, in + start, w0, w1, acc, 3); break;
-          case 5: accumulate_inside_block(p, in + start, w0, w1, acc, 5); break;
-          case 7: accumulate_inside_block(p, in + start, w0, w1, acc, 7); break;
-          case 9: accumulate_inside_block(p, in + start, w0, w1, acc, 9); break;
-          default: accumulate_inside_block(p, in + start, w0, w1, acc, p->kernel_w);
-          }
+          accumulate_inside_block(p, in + start, w0, w1, acc, kernel_w);
           out0[x] = es_s8_rescale_output(acc[0], r0, output_zp, act_min, act_max);
           out1[x] = es_s8_rescale_output(acc[1], r1, output_zp, act_min, act_max);
           out0[x + 1] = es_s8_rescale_output(acc[2], r0, output_zp, act_min, act_max);
@@ -140,13 +140,7 @@ void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int
           continue;
         }
         if (x >= inside_first && x < inside_end) {
-          switch (p->kernel_w) {
-          case 3: accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, 3); break;
-          case 5: accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, 5); break;
-          case 7: accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, 7); break;
-          case 9: accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, 9); break;
-          default: accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, p->kernel_w);
-          }
+          accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, kernel_w);
         } else {
           acc0 = accumulate_window(p, in, w0, acc0, start);
           acc1 = accumulate_window(p, in, w1, acc1, start);
@@ -165,4 +159,31 @@ void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int
       }
     }
   }
+}
+
+void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                  const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
+  conv1d(p, input, weights, bias_folded, per_channel, output, p->kernel_w);
+}
+
+/* The compiler calls the entry point of the layer's window length, so that a program links the
+ * bodies of the lengths it has, not all of them. */
+void es_conv1d_k3_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                     const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
+  conv1d(p, input, weights, bias_folded, per_channel, output, 3);
+}
+
+void es_conv1d_k5_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                     const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
+  conv1d(p, input, weights, bias_folded, per_channel, output, 5);
+}
+
+void es_conv1d_k7_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                     const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
+  conv1d(p, input, weights, bias_folded, per_channel, output, 7);
+}
+
+void es_conv1d_k9_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
+                     const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
+  conv1d(p, input, weights, bias_folded, per_channel, output, 9);
 }

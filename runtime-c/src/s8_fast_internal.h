@@ -35,8 +35,10 @@
  * the loop's registers (Thumb-2 has 13). */
 #if defined(__GNUC__)
 #define ES_S8_NOINLINE __attribute__((noinline))
+#define ES_S8_ALWAYS_INLINE static inline __attribute__((always_inline))
 #else
 #define ES_S8_NOINLINE
+#define ES_S8_ALWAYS_INLINE static inline
 #endif
 
 /* A channel's rescaling factor, as the specialised kernels apply it. They are chosen only when

@@ -2,12 +2,13 @@
 #include "s8_internal.h"
 
 void es_transpose_s8(const es_transpose_s8_params_t *p, const int8_t *input, int8_t *output) {
-  int32_t out_shape[ES_MAX_RANK], strides[ES_MAX_RANK];
-  es_transpose_walk(p->in_shape, p->perm, out_shape, strides);
-  int32_t index[ES_MAX_RANK] = {0, 0, 0, 0};
-  const int32_t count = es_element_count(out_shape);
-  for (int32_t i = 0; i < count; ++i) {
-    output[i] = input[es_offset(index, strides)];
-    es_next_index(index, out_shape);
-  }
+  int32_t shape[ES_MAX_RANK], strides[ES_MAX_RANK];
+  es_transpose_walk(p->in_shape, p->perm, shape, strides);
+  /* In output order: the innermost axis walks the input by its stride. */
+  for (int32_t i0 = 0; i0 < shape[0]; ++i0)
+    for (int32_t i1 = 0; i1 < shape[1]; ++i1)
+      for (int32_t i2 = 0; i2 < shape[2]; ++i2) {
+        const int8_t *source = input + (i0 * strides[0] + i1 * strides[1] + i2 * strides[2]);
+        for (int32_t i3 = 0; i3 < shape[3]; ++i3) *output++ = source[i3 * strides[3]];
+      }
 }

@@ -1,8 +1,10 @@
-"""The specialised int8 kernels on Cortex-M boards under QEMU: tests/runtime/fast_kernel_cases.c,
-cross-compiled with each target's flags, runs randomised cases through the reference kernels and
-the specialised ones (the ARMv7E-M DSP bodies on M4 and M55, and the plain bodies forced by
-ES_REFERENCE_KERNELS on M4) and compares them bit for bit. The host's plain bodies run the same
-cases in runtime_tests (FastKernelTests.cpp)."""
+"""The specialised int8 kernels and the fast float32 kernels on Cortex-M boards under QEMU:
+tests/runtime/fast_kernel_cases.c, cross-compiled with each target's flags, runs randomised cases
+through the reference kernels and the specialised ones (the ARMv7E-M DSP bodies on M4 and M55, and
+the plain bodies forced by ES_REFERENCE_KERNELS on M4) and compares them bit for bit;
+tests/runtime/f32_fast_kernel_cases.c does the same for the float32 kernels on the M4's and the
+M55's FPU (VMLA). The host runs the same cases in runtime_tests (FastKernelTests.cpp,
+F32FastKernelTests.cpp)."""
 import json
 import os
 import pathlib
@@ -17,9 +19,19 @@ RUNTIME = SOURCE / "runtime-c"
 KERNELS = ["common.c", "s8_conv.c", "s8_fully_connected.c", "s8_conv1d.c",
            "s8_depthwise_conv3x3.c", "s8_fully_connected_folded.c", "s8_conv2d_gemm.c",
            "s8_elementwise.c", "s8_add.c"]
+F32_KERNELS = ["f32_conv.c", "f32_conv_blocked.c", "f32_fully_connected.c",
+               "f32_fully_connected_blocked.c", "f32_pool.c", "f32_elementwise.c"]
 MAIN = """#include "fast_kernel_cases.c"
 int main(void) {
   const int failures = fk_run_cases(20240607u, 1500);
+  printf("%d failures\\n", failures);
+  return failures != 0;
+}
+"""
+# The fast float32 kernels (tests/runtime/f32_fast_kernel_cases.c) with the FPU's code.
+F32_MAIN = """#include "f32_fast_kernel_cases.c"
+int main(void) {
+  const int failures = ff_run_cases(20240607u, 700);
   printf("%d failures\\n", failures);
   return failures != 0;
 }
@@ -32,12 +44,12 @@ def have_tools():
 
 @unittest.skipUnless(have_tools(), "arm-none-eabi-gcc or qemu-system-arm is missing")
 class KernelsOnBoards(unittest.TestCase):
-    def run_on(self, target, *defines):
+    def run_on(self, target, *defines, main=MAIN, kernels=KERNELS):
         config = json.loads((SOURCE / "targets" / f"{target}.json").read_text())
         qemu = config["qemu"]
         with tempfile.TemporaryDirectory(prefix="edgesplit-kernels-") as tmp_name:
             tmp = pathlib.Path(tmp_name)
-            (tmp / "main.c").write_text(MAIN)
+            (tmp / "main.c").write_text(main)
             cc = ["arm-none-eabi-gcc", *config["gcc_flags"], "-O2", "-ffunction-sections",
                   "-fdata-sections", "--specs=picolibc.specs", f"-I{BOARDS}"]
             board = [BOARDS / "board-startup.c", BOARDS / qemu["startup"]]
@@ -49,7 +61,7 @@ class KernelsOnBoards(unittest.TestCase):
             subprocess.run([*cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
                             *defines, f"-I{RUNTIME / 'include'}",
                             f"-I{SOURCE / 'tests' / 'runtime'}", tmp / "main.c",
-                            *[RUNTIME / "src" / k for k in KERNELS], *objects,
+                            *[RUNTIME / "src" / k for k in kernels], *objects,
                             "--oslib=semihost", "-nostartfiles", f"-L{BOARDS}",
                             f"-T{qemu['linker_script']}", "-Wl,--gc-sections", "-o", elf],
                            check=True)
@@ -95,6 +107,12 @@ class KernelsOnBoards(unittest.TestCase):
 
     def test_cortex_m55(self):
         self.run_on("cortex-m55")
+
+    def test_cortex_m4_float32(self):
+        self.run_on("cortex-m4", main=F32_MAIN, kernels=["common.c", *F32_KERNELS])
+
+    def test_cortex_m55_float32(self):
+        self.run_on("cortex-m55", main=F32_MAIN, kernels=["common.c", *F32_KERNELS])
 
 
 if __name__ == "__main__":

@@ -46,6 +46,16 @@ TEST_CASE("float element-wise kernels give the same result in place", "[f32][in-
   es_binary_f32(&add, input.data(), other.data(), separate.data());
   es_binary_f32(&add, inPlace.data(), other.data(), inPlace.data());
   CHECK(inPlace == separate);
+  // The fast kernel takes the same layouts in place, b a scalar too.
+  inPlace = input;
+  es_binary_fast_f32(&add, inPlace.data(), other.data(), inPlace.data());
+  CHECK(inPlace == separate);
+  es_binary_f32_params_t scale{ES_F32_MUL,   {1, 1, 4, 6}, {1, 1, 1, 1},
+                               {1, 1, 4, 6}, -INFINITY,    INFINITY};
+  inPlace = input;
+  es_binary_f32(&scale, input.data(), other.data(), separate.data());
+  es_binary_fast_f32(&scale, inPlace.data(), other.data(), inPlace.data());
+  CHECK(inPlace == separate);
 }
 
 TEST_CASE("int8 element-wise kernels give the same result in place", "[s8][in-place]") {

@@ -65,7 +65,12 @@ struct ConvCase {
 std::vector<ConvCase> convCases() {
   auto ints = [](std::vector<int64_t> values) { return AttributeValue(std::move(values)); };
   return {
-      {"1-D k5", {1, 3, 40}, {8, 3, 5}, {}, {"es_conv1d_s8", "es_conv1d_s8", "es_conv2d_gemm_s8"}},
+      {"1-D k5",
+       {1, 3, 40},
+       {8, 3, 5},
+       {},
+       {"es_conv1d_k5_s8", "es_conv1d_k5_s8", "es_conv2d_gemm_s8"}},
+      {"1-D k4", {1, 3, 40}, {8, 3, 4}, {}, {"es_conv1d_s8", "es_conv1d_s8", "es_conv2d_gemm_s8"}},
       {"1-D k3 dilation 2",
        {1, 2, 30},
        {5, 2, 3},
