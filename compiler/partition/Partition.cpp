@@ -7,6 +7,7 @@
 
 #include "es_wire.h"
 
+#include <fmt/ranges.h>
 #include <llvm/ADT/DenseSet.h>
 #include <llvm/ADT/STLExtras.h>
 
@@ -77,10 +78,58 @@ public:
         result.deviceOf[nodeIndex_.lookup(node)] = device;
       result.branches.push_back(std::move(branch));
     }
+    applyPins(result);
     return result;
   }
 
 private:
+  // The topology's "placement": each pinned node runs on its device, whatever the cuts chose.
+  // A sensor device's node that then reads a tensor computed elsewhere leaves the sensor for the
+  // aggregator (a sensor only sends). The placement optimiser replaces this pass.
+  void applyPins(FleetPartition &result) const {
+    const auto &nodes = graph_.nodes();
+    llvm::DenseSet<const Node *> pinned;
+    for (const auto &[name, device] : topology_.pins) {
+      const auto named = llvm::find_if(nodes, [&](const auto &node) { return node->name == name; });
+      if (named == nodes.end()) {
+        std::vector<std::string> some;
+        for (size_t i = 0; i < nodes.size() && some.size() < 5; ++i)
+          if (!nodes[i]->name.empty()) some.push_back(nodes[i]->name);
+        fail("{}: /placement/{}: no node of {} is named '{}' (nodes: {}{}); `edgesplit inspect "
+             "MODEL.onnx` lists them",
+             topology_.source, jsonPointerStep(name), graph_.sourcePath, name,
+             fmt::join(some, ", "), nodes.size() > some.size() ? ", ..." : "");
+      }
+      if (device != aggregator_ &&
+          llvm::any_of((*named)->outputs, [&](const Value *out) { return headValues_.count(out); }))
+        fail("{}: /placement/{}: '{}' computes the head '{}', and heads run on the aggregator "
+             "'{}'; pin it there or remove the pin",
+             topology_.source, jsonPointerStep(name), name, (*named)->outputs[0]->name,
+             topology_.devices[aggregator_].name);
+      result.deviceOf[nodeIndex_.lookup(named->get())] = device;
+      pinned.insert(named->get());
+    }
+    if (pinned.empty()) return;
+    for (const Node *node : result.liveNodes) {
+      size_t &device = result.deviceOf[nodeIndex_.lookup(node)];
+      if (pinned.count(node) || topology_.devices[device].aggregator ||
+          topology_.devices[device].worker)
+        continue;
+      for (const Value *input : node->inputs)
+        if (input && input->producer &&
+            result.deviceOf[nodeIndex_.lookup(input->producer)] != device) {
+          device = aggregator_;
+          break;
+        }
+    }
+  }
+
+  static std::string jsonPointerStep(const std::string &key) {
+    std::string escaped;
+    for (char c : key) escaped += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+    return escaped;
+  }
+
   std::vector<HeadPlan> resolveHeads() const {
     std::vector<HeadPlan> heads;
     auto add = [&](const std::string &name, int64_t priority) {
@@ -203,8 +252,10 @@ private:
     plan.group = group;
     plan.device = device;
     const TopologyDevice &sensor = topology_.devices[device];
-    const TopologyLink *link = topology_.link(sensor.name, topology_.devices[aggregator_].name);
-    plan.link = static_cast<size_t>(link - topology_.links.data());
+    std::vector<const Value *> groupInputs;
+    for (const Value *input : graph_.inputs)
+      if (llvm::is_contained(sensorGroup.inputs, input->name)) groupInputs.push_back(input);
+    const TopologyLink link = pathToAggregator(device, groupInputs, plan.link);
 
     std::vector<const Node *> branch;
     for (const auto &node : graph_.nodes()) {
@@ -216,12 +267,8 @@ private:
         continue;
       branch.push_back(node.get());
     }
-    std::vector<const Value *> groupInputs;
-    for (const Value *input : graph_.inputs)
-      if (llvm::is_contained(sensorGroup.inputs, input->name)) groupInputs.push_back(input);
-
     for (auto &cut : legalCuts(branch, plan.exhaustive))
-      plan.options.push_back(evaluate(cut, branch, groupInputs, device, *link));
+      plan.options.push_back(evaluate(cut, branch, groupInputs, device, link));
     markPareto(plan.options);
 
     std::optional<size_t> best, bestCooked;
@@ -254,6 +301,34 @@ private:
     }
     plan.chosen = *best;
     return plan;
+  }
+
+  // The direct link from the sensor device to the aggregator, or, when there is none, the
+  // cheapest route for its raw data seen as one link: the route's mtu, its slowest hop, every
+  // hop's latency and radio energy.
+  TopologyLink pathToAggregator(size_t device, const std::vector<const Value *> &groupInputs,
+                                size_t &firstLink) const {
+    const TopologyDevice &sensor = topology_.devices[device];
+    if (const TopologyLink *direct =
+            topology_.link(sensor.name, topology_.devices[aggregator_].name)) {
+      firstLink = static_cast<size_t>(direct - topology_.links.data());
+      return *direct;
+    }
+    int64_t raw = 0;
+    for (const Value *input : groupInputs) raw += valueBytes(*input, precision_);
+    const Route route = cheapestRoute(topology_, device, aggregator_, raw);
+    TopologyLink path = topology_.links[route.links.front()];
+    path.to = topology_.devices[aggregator_].name;
+    path.mtu = route.mtu;
+    path.latencyMs = path.njPerByte = 0;
+    for (size_t l : route.links) {
+      const TopologyLink &hop = topology_.links[l];
+      path.kbps = std::min(path.kbps, hop.kbps);
+      path.latencyMs += hop.latencyMs;
+      path.njPerByte += hop.njPerByte;
+    }
+    firstLink = route.links.front();
+    return path;
   }
 
   CutOption evaluate(const std::vector<const Node *> &cut, const std::vector<const Node *> &branch,
