@@ -175,9 +175,9 @@ private:
       moved[activation->name] = node->name;
       auto [producer, inserted] = result.pins.emplace(node->name, device);
       if (!inserted && producer->second != device)
-        fail("{}: /placement/{}: '{}' is fused into '{}' (pinned to '{}') and runs where it runs; "
+        fail("{}: /placement{}: '{}' is fused into '{}' (pinned to '{}') and runs where it runs; "
              "pin both to one device",
-             topology_.source, activation->name, activation->name, node->name,
+             topology_.source, jsonPointerStep(activation->name), activation->name, node->name,
              topology_.devices[producer->second].name);
     }
     return result;

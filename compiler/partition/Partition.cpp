@@ -95,14 +95,14 @@ private:
         std::vector<std::string> some;
         for (size_t i = 0; i < nodes.size() && some.size() < 5; ++i)
           if (!nodes[i]->name.empty()) some.push_back(nodes[i]->name);
-        fail("{}: /placement/{}: no node of {} is named '{}' (nodes: {}{}); `edgesplit inspect "
+        fail("{}: /placement{}: no node of {} is named '{}' (nodes: {}{}); `edgesplit inspect "
              "MODEL.onnx` lists them",
              topology_.source, jsonPointerStep(name), graph_.sourcePath, name,
              fmt::join(some, ", "), nodes.size() > some.size() ? ", ..." : "");
       }
       if (device != aggregator_ &&
           llvm::any_of((*named)->outputs, [&](const Value *out) { return headValues_.count(out); }))
-        fail("{}: /placement/{}: '{}' computes the head '{}', and heads run on the aggregator "
+        fail("{}: /placement{}: '{}' computes the head '{}', and heads run on the aggregator "
              "'{}'; pin it there or remove the pin",
              topology_.source, jsonPointerStep(name), name, (*named)->outputs[0]->name,
              topology_.devices[aggregator_].name);
@@ -122,12 +122,6 @@ private:
           break;
         }
     }
-  }
-
-  static std::string jsonPointerStep(const std::string &key) {
-    std::string escaped;
-    for (char c : key) escaped += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
-    return escaped;
   }
 
   std::vector<HeadPlan> resolveHeads() const {
