@@ -1083,8 +1083,14 @@ private:
       picture.heads.push_back({head.output, head.value, std::move(groups)});
     }
     for (const auto &sends : sends_)
-      for (const Send &send : sends)
-        picture.sent[send.transfer->value->name] = {send.bytes, send.transfer->route.airBytesPerHop};
+      for (const Send &send : sends) {
+        std::vector<std::string> relays;
+        for (size_t relay : send.transfer->route.relays(topology_))
+          relays.push_back(topology_.devices[relay].name);
+        picture.sent.try_emplace(send.transfer->value->name,
+                                 PictureSentTensor{send.bytes, send.transfer->route.airBytesPerHop,
+                                                   fmt::format("{}", fmt::join(relays, ", "))});
+      }
     picture.fused = &fused_;
     return picture;
   }
@@ -1101,6 +1107,10 @@ private:
     };
     for (const DeviceBuild &sensor : sensors_) emit(sensor);
     emit(aggregator_);
+    // A worker that runs, sends, receives and relays nothing has no folder and no entry.
+    devices.erase(std::remove_if(devices.begin(), devices.end(),
+                                 [](const ReportJson &device) { return device.is_null(); }),
+                  devices.end());
     ReportJson report = compileReport(fs::path(request_.modelPath).filename(), precision_,
                                       std::move(devices));
     report["links"] = linksJson();
