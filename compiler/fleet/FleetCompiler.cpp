@@ -246,6 +246,10 @@ private:
            "pin the nodes so that tensors flow one way between them",
            topology_.source, fmt::join(cycle, ", "));
     }
+    if (request_.keyHook)
+      fail("{}: --key-provisioning hook names each key by a link, but a routed fleet's keys belong "
+           "to (producer, reader) pairs across links; use --key-provisioning embed",
+           topology_.source);
     if (topology_.fallback == FallbackMode::Impute)
       fail("{}: /fallback: \"impute\" is supported on star fleets only (every sensor device "
            "linked straight to the aggregator, no workers); use \"heads\"",

@@ -200,7 +200,8 @@ class CollectiveTest(CliTestCase):
         # Each Relu fused into its convolution runs with it (and is pinned with it).
         self.assertEqual(nodes["w1"], ["wrist/conv2", "wrist/gap", "wrist/flatten"])
         self.assertEqual(nodes["wrist"], ["wrist/conv1"])
-        res, run_json = self.run_fleet(compiled, "staged_res", "--raw")
+        # Every run of this fleet under ASan and UBSan (one build of the simulator).
+        res, run_json = self.run_fleet(compiled, "staged_res", "--raw", "--sanitize")
         self.assertEqual(run_json["heads_run"][FULL], self.SAMPLES)
         mono = self.mono["int8"]
         np.testing.assert_array_equal(np.load(res / f"{FULL}.npy"), np.load(mono / f"{FULL}.npy"))
@@ -208,7 +209,8 @@ class CollectiveTest(CliTestCase):
         # A failed worker: the heads that read its tensors cannot run; the first head that does
         # not (docs/partition.md) runs on every sample, on the monolith's numbers.
         for failed, lost in (("w1", "wrist"), ("w2", "ankle")):
-            res, run_json = self.run_fleet(compiled, f"staged_{failed}", "--raw", "--fail", failed)
+            res, run_json = self.run_fleet(compiled, f"staged_{failed}", "--raw", "--sanitize",
+                                           "--fail", failed)
             expected = test_fleet.head_name([g for g in GROUPS if g != lost])
             for sample in run_json["per_sample"]:
                 self.assertEqual(sample["head"], expected, (failed, sample))
@@ -219,11 +221,11 @@ class CollectiveTest(CliTestCase):
                     if other["output"] != expected:
                         self.assertTrue(np.all(np.load(res / f"{other['output']}.npy")[i] == 0))
         # Every device but the hub failed: no head, on every sample.
-        _, run_json = self.run_fleet(compiled, "staged_none", "--raw",
+        _, run_json = self.run_fleet(compiled, "staged_none", "--raw", "--sanitize",
                                      *[a for d in ("w1", "w2", "chest") for a in ("--fail", d)])
         self.assertEqual(run_json["heads_run"]["none"], self.SAMPLES)
-        # Drops and corruption on every hop (relayed frames too), under ASan and UBSan: nothing
-        # crashes, and whatever head runs, runs on its own sample's data.
+        # Drops and corruption on every hop (relayed frames too): nothing crashes, and whatever
+        # head runs, runs on its own sample's data.
         res, run_json = self.run_fleet(compiled, "faulty_res", "--raw", "--sanitize", "--drop-rate",
                                        "0.3", "--corrupt-rate", "0.3", "--seed", "21")
         self.assertGreater(sum(l["frames_corrupted"] for l in run_json["links"]), 0)
@@ -263,7 +265,7 @@ class CollectiveTest(CliTestCase):
                                       np.load(self.tmp / "chain_mono_res" / "keyword.npy"))
         self.assert_hops_counted(report, run_json, self.SAMPLES)
 
-    def test_bad_pins_are_one_line_errors(self):
+    def test_bad_placements_are_one_line_errors(self):
         cases = []
         doc = staged_topology()
         doc["placement"]["wrist/conv9"] = "w1"
@@ -288,3 +290,10 @@ class CollectiveTest(CliTestCase):
                          "-o", self.tmp / f"bad{i}")
             self.assert_fails(result, 1, f"bad{i}.json", *fragments)
             self.assertFalse((self.tmp / f"bad{i}").exists())
+        # Hooked keys are named by link; a routed fleet's keys belong to device pairs.
+        topo = self.tmp / "hooked.json"
+        topo.write_text(json.dumps(relay_topology()))
+        result = run("compile", self.model, "--topology", topo, "--calibration", self.calib,
+                     "--key-provisioning", "hook", "-o", self.tmp / "hooked")
+        self.assert_fails(result, 1, "hooked.json", "--key-provisioning embed")
+        self.assertFalse((self.tmp / "hooked").exists())
