@@ -222,6 +222,12 @@ private:
              topology_.source, producer.name, transfer.value->name, reader.name,
              transfer.value->name);
       feeds[transfer.route.from].insert(transfer.route.to);
+      // A worker's receiver takes the rounds its beacons open: it needs them to run at all.
+      if (reader.worker && beaconRoute(transfer.route.to).empty())
+        fail("{}: /devices/{}: worker '{}' runs a stage, but no path of duplex links leads from it "
+             "to the aggregator, whose beacons open its rounds; make the links on its way to the "
+             "aggregator duplex",
+             topology_.source, transfer.route.to, reader.name);
     }
     // Kahn's algorithm: a device left over is on a cycle.
     std::vector<size_t> pending(n, 0);

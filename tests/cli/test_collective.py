@@ -283,6 +283,11 @@ class CollectiveTest(CliTestCase):
         doc = copy.deepcopy(doc)
         doc["placement"]["wrist/conv2"] = doc["placement"]["wrist/relu2"] = "wrist"
         cases.append((doc, ["/placement:", "sensor device 'wrist' would read 'wrist_r1' from 'hub'"]))
+        doc = staged_topology()
+        for entry in doc["links"]:
+            if entry["from"] == "w1":
+                entry["duplex"] = False
+        cases.append((doc, ["/devices/3: worker 'w1' runs a stage", "duplex"]))
         for i, (doc, fragments) in enumerate(cases):
             topo = self.tmp / f"bad{i}.json"
             topo.write_text(json.dumps(doc))
