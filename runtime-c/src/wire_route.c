@@ -19,11 +19,14 @@ static int forward(es_route_relay_t *relay, uint8_t link, const uint8_t *frame, 
 
 int es_route_forward(es_route_relay_t *relay, const uint8_t *frame, size_t len) {
   uint16_t i;
-  if (frame == NULL || len < ES_WIRE_HEADER_BYTES || frame[0] != ES_WIRE_MAGIC) return ES_ROUTE_LOCAL;
+  if (frame == NULL || len < ES_WIRE_HEADER_BYTES || frame[0] != ES_WIRE_MAGIC)
+    return ES_ROUTE_LOCAL;
   if (frame[FLAGS_AT] & ES_WIRE_FLAG_BEACON) {
-    const size_t plain = ES_WIRE_BEACON_BYTES(ES_WIRE_PLAIN), keyed = ES_WIRE_BEACON_BYTES(ES_WIRE_AUTH);
+    const size_t plain = ES_WIRE_BEACON_BYTES(ES_WIRE_PLAIN);
+    const size_t keyed = ES_WIRE_BEACON_BYTES(ES_WIRE_AUTH);
     uint8_t destination;
-    if (len != plain + 1u && len != keyed + 1u) return ES_ROUTE_LOCAL; /* a beacon for this device */
+    /* Without an address byte: a beacon for this device. */
+    if (len != plain + 1u && len != keyed + 1u) return ES_ROUTE_LOCAL;
     destination = frame[len - 1u];
     for (i = 0; i < relay->beacon_count; ++i)
       if (relay->beacons[i].destination == destination)

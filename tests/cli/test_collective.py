@@ -4,6 +4,7 @@ Every fleet's outputs are checked against the single-device compile of the same 
 import copy
 import json
 import pathlib
+import subprocess
 import tempfile
 
 import numpy as np
@@ -75,8 +76,8 @@ def chain_model():
         helper.make_node("Relu", ["c3"], ["r3"], name="relu3"),
         helper.make_node("GlobalAveragePool", ["r3"], ["gap"], name="gap"),
         helper.make_node("Flatten", ["gap"], ["features"], name="flatten"),
-        helper.make_node("Gemm", ["features", weight("wh", (4, 6)), weight("bh", (4,))], ["keyword"],
-                         transB=1, name="head"),
+        helper.make_node("Gemm", ["features", weight("wh", (4, 6)), weight("bh", (4,))],
+                         ["keyword"], transB=1, name="head"),
     ]
     graph = helper.make_graph(
         nodes, "chain", [helper.make_tensor_value_info("mic", TensorProto.FLOAT, [1, 2, 32])],
@@ -113,7 +114,8 @@ class CollectiveTest(CliTestCase):
                                for g in GROUPS})
         cls.inputs = []
         for g in GROUPS:
-            np.save(shared / f"{g}.npy", rng.standard_normal((cls.SAMPLES, 3, 16)).astype(np.float32))
+            samples = rng.standard_normal((cls.SAMPLES, 3, 16)).astype(np.float32)
+            np.save(shared / f"{g}.npy", samples)
             cls.inputs += ["--input", f"{g}_imu={shared / (g + '.npy')}"]
         cls.mono = {}
         for precision in ("int8", "float32"):
@@ -151,7 +153,8 @@ class CollectiveTest(CliTestCase):
             sim = simulated[(entry["from"], entry["to"])]
             self.assertEqual(sim["bytes_sent"], entry["bytes_per_inference"] * samples, entry)
             self.assertEqual(sim["frames_sent"], entry["frames_per_inference"] * samples, entry)
-            self.assertEqual(sim["beacon_bytes_sent"], entry["beacon_bytes_per_inference"] * samples)
+            self.assertEqual(sim["beacon_bytes_sent"],
+                             entry["beacon_bytes_per_inference"] * samples)
 
     def test_relay_int8_bit_exact_keyed_end_to_end(self):
         compiled, report = self.compile("relay", relay_topology(), "--keys",
@@ -170,7 +173,8 @@ class CollectiveTest(CliTestCase):
         self.assertEqual(hops[("wrist", "relay")]["bytes_per_inference"],
                          hops[("relay", "hub")]["bytes_per_inference"])
         # End to end: the relay holds no key; the wrist and the hub share the pair's.
-        self.assertNotIn("key", (compiled / "relay" / "fleet.c").read_text().replace("es_route", ""))
+        relay_code = (compiled / "relay" / "fleet.c").read_text()
+        self.assertNotIn("key", relay_code.replace("es_route", ""))
         self.assertIn("wrist_key_to_0[32]", (compiled / "wrist" / "fleet.c").read_text())
         res, run_json = self.run_fleet(compiled, "relay_res", "--raw")
         self.assertEqual(run_json["heads_run"][FULL], self.SAMPLES)
@@ -201,6 +205,15 @@ class CollectiveTest(CliTestCase):
         self.assertEqual(nodes["w1"], ["wrist/conv2", "wrist/gap", "wrist/flatten"])
         self.assertEqual(nodes["wrist"], ["wrist/conv1"])
         # Every run of this fleet under ASan and UBSan (one build of the simulator).
+        # The generated fleet code of every role is strict C99.
+        for device in ("wrist", "w1", "hub"):
+            folder = compiled / device
+            result = subprocess.run(["cc", *test_fleet.STRICT, "-I", str(folder), "-I",
+                                     str(folder / "runtime/include"), "-fsyntax-only",
+                                     str(folder / "fleet.c"),
+                                     str(folder / "runtime/src/wire_route.c")],
+                                    capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, f"{device}: {result.stderr}")
         res, run_json = self.run_fleet(compiled, "staged_res", "--raw", "--sanitize")
         self.assertEqual(run_json["heads_run"][FULL], self.SAMPLES)
         mono = self.mono["int8"]
@@ -273,16 +286,19 @@ class CollectiveTest(CliTestCase):
                             "edgesplit inspect"]))
         doc = staged_topology()
         doc["placement"][f"{FULL}/gemm"] = "w1"
-        cases.append((doc, ["/placement/head_wrist_ankle_chest~1gemm", "heads run on the aggregator"]))
+        cases.append((doc, ["/placement/head_wrist_ankle_chest~1gemm",
+                            "heads run on the aggregator"]))
         doc = staged_topology()
         doc["placement"]["wrist/conv1"] = "hub"
-        cases.append((doc, ["/placement/wrist~1relu1", "fused into 'wrist/conv1' (pinned to 'hub')"]))
+        cases.append((doc, ["/placement/wrist~1relu1",
+                            "fused into 'wrist/conv1' (pinned to 'hub')"]))
         doc = copy.deepcopy(doc)
         del doc["placement"]["wrist/relu1"]
         cases.append((doc, ["/placement:", "the aggregator 'hub' would send 'wrist_r1' to 'w1'"]))
         doc = copy.deepcopy(doc)
         doc["placement"]["wrist/conv2"] = doc["placement"]["wrist/relu2"] = "wrist"
-        cases.append((doc, ["/placement:", "sensor device 'wrist' would read 'wrist_r1' from 'hub'"]))
+        cases.append((doc, ["/placement:",
+                            "sensor device 'wrist' would read 'wrist_r1' from 'hub'"]))
         doc = staged_topology()
         for entry in doc["links"]:
             if entry["from"] == "w1":
