@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <map>
 
 namespace edgesplit {
 namespace {
@@ -94,6 +95,59 @@ std::string headerOpening(const std::string &P, const std::string &extraIncludes
                      "#include <stddef.h>\n#include <stdint.h>\n\n"
                      "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n",
                      P, extraIncludes);
+}
+
+// A group mask as C: one group as a shift (as star fleets always wrote it), else hex.
+std::string groupMaskLiteral(uint32_t groups) {
+  if (groups != 0 && (groups & (groups - 1)) == 0)
+    return fmt::format("1u << {}", __builtin_ctz(groups));
+  return fmt::format("0x{:x}u", groups);
+}
+
+// The reassembly buffers of received tensor i; its es_wire_slot_t initialiser goes to `slots`.
+std::string slotBuffer(const std::string &p, size_t i, const ReceivedTensor &tensor,
+                       std::vector<std::string> &slots) {
+  slots.push_back(fmt::format("{{{}u, {}u, {}u, {}u, {}u, {}u, {}rx_{}, {}rx_{}_seen, {{0, 0}}}}",
+                              tensor.source, tensor.tensor, tensor.firstFrame, tensor.fragments,
+                              tensor.fragmentBytes, tensor.bytes, p, i, p, i));
+  return fmt::format("/* '{}' from '{}' (tensor {}): {} bytes in {} fragments. */\n"
+                     "static uint8_t {}rx_{}[ES_WIRE_ROUNDS_IN_FLIGHT * {}];\n"
+                     "static uint8_t {}rx_{}_seen[ES_WIRE_ROUNDS_IN_FLIGHT * {}];\n",
+                     commentSafe(tensor.name), commentSafe(tensor.sourceDevice), tensor.tensor,
+                     tensor.bytes, tensor.fragments, p, i, std::max<int64_t>(tensor.bytes, 1), p, i,
+                     (tensor.fragments + 7) / 8);
+}
+
+// The relay of a device (es_route.h): its hop tables, buffer and state.
+std::string relayDefinition(const std::string &p, const RelaySpec &relay) {
+  std::vector<std::string> frames, beacons;
+  for (const RelayFrameHop &hop : relay.frames)
+    frames.push_back(fmt::format("{{{}u, {}u, {}u}}", hop.source, hop.tensor, hop.link));
+  for (const RelayBeaconHop &hop : relay.beacons)
+    beacons.push_back(fmt::format("{{{}u, {}u, {}u}}", hop.destination, hop.link, hop.lastHop ? 1 : 0));
+  return fmt::format(
+      "/* Frames and beacons this device forwards unchanged for others, store-and-forward through\n"
+      " * one buffer (docs/wire.md \"Routes\"). */\n"
+      "static const es_route_frame_hop_t {0}frame_hops[{1}] = {{{2}}};\n"
+      "static const es_route_beacon_hop_t {0}beacon_hops[{3}] = {{{4}}};\n"
+      "static uint8_t {0}relay_buffer[{5}];\n"
+      "static es_route_relay_t {0}relay = {{{0}frame_hops, {6}u, {0}beacon_hops, {7}u, "
+      "{0}relay_buffer, {5}u, {0}send, 0, 0}};\n\n",
+      p, std::max<size_t>(frames.size(), 1),
+      frames.empty() ? "{0, 0, 0}" : fmt::format("{}", fmt::join(frames, ", ")),
+      std::max<size_t>(beacons.size(), 1),
+      beacons.empty() ? "{0, 0, 0}" : fmt::format("{}", fmt::join(beacons, ", ")),
+      relay.bufferBytes, frames.size(), beacons.size());
+}
+
+// The start of <p>on_frame for a relaying device: frames routed through it go on.
+std::string relayIntake(const std::string &p, const RelaySpec &relay) {
+  if (relay.empty()) return "";
+  return fmt::format("  switch (es_route_forward(&{0}relay, frame, len)) {{\n"
+                     "  case ES_ROUTE_FORWARDED: return ES_WIRE_ACCEPTED;\n"
+                     "  case ES_ROUTE_DROPPED: return ES_WIRE_UNKNOWN_TENSOR;\n"
+                     "  default: break;\n  }}\n",
+                     p);
 }
 
 } // namespace
@@ -270,7 +324,8 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   files["fleet.h"] = h;
 
   std::string c = banner(spec.identity, "Frame intake and head selection (aggregator)");
-  c += "#include \"fleet.h\"\n\n#include <string.h>\n\n";
+  c += spec.routed ? "#include \"fleet.h\"\n\n#include \"es_route.h\"\n\n#include <string.h>\n\n"
+                   : "#include \"fleet.h\"\n\n#include <string.h>\n\n";
   std::string sources, keyLoads;
   for (size_t k = 0; k < spec.links.size(); ++k) {
     const ReceivedLink &link = spec.links[k];
@@ -281,7 +336,27 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
                            modeMacro(link.security.mode), keyed(link.security) ? keyName : "NULL");
   }
   std::string beacons;
-  for (size_t k = 0; k < spec.links.size(); ++k) {
+  for (size_t k = 0; k < spec.beacons.size(); ++k) {
+    const RoutedBeacon &beacon = spec.beacons[k];
+    const std::string keyName = fmt::format("{}beacon_key_{}", p, k);
+    c += linkKeyDefinition(beacon.security, keyName, spec.identity.device);
+    keyLoads += keyLoad(beacon.security, keyName, p);
+    beacons += fmt::format("  len = es_wire_build_beacon(beacon, {0}FINGERPRINT, {0}DEVICE_ID, {1}, {2}, "
+                           "{3}current_epoch, {3}current_round);\n"
+                           "  es_route_send_beacon({3}send, {4}u, {5}u, {6}, beacon, len, "
+                           "{3}beacon_scratch); /* to '{7}' */\n",
+                           P, modeMacro(beacon.security.mode),
+                           keyed(beacon.security) ? keyName : "NULL", p, beacon.security.link,
+                           beacon.destination, beacon.lastHop ? 1 : 0,
+                           commentSafe(beacon.security.peer));
+  }
+  if (spec.routed) {
+    c += fmt::format("/* A beacon and its destination byte, for routes of more than one hop. */\n"
+                     "static uint8_t {}beacon_scratch[ES_WIRE_BEACON_BYTES(ES_WIRE_AEAD) + 1];\n\n",
+                     p);
+    if (!spec.relay.empty()) c += relayDefinition(p, spec.relay);
+  }
+  for (size_t k = 0; k < spec.links.size() && !spec.routed; ++k) {
     const ReceivedLink &link = spec.links[k];
     if (!link.duplex) continue;
     beacons += fmt::format("  len = es_wire_build_beacon(beacon, {0}FINGERPRINT, {0}DEVICE_ID, {1}, {2}, "
@@ -299,18 +374,10 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   std::vector<std::string> slots, slotInputs, slotGroups, means;
   for (size_t i = 0; i < slotCount; ++i) {
     const ReceivedTensor &tensor = spec.received[i];
-    c += fmt::format("/* '{}' from '{}' (tensor {}): {} bytes in {} fragments. */\n"
-                     "static uint8_t {}rx_{}[ES_WIRE_ROUNDS_IN_FLIGHT * {}];\n"
-                     "static uint8_t {}rx_{}_seen[ES_WIRE_ROUNDS_IN_FLIGHT * {}];\n",
-                     commentSafe(tensor.name), commentSafe(tensor.sourceDevice), tensor.tensor,
-                     tensor.bytes, tensor.fragments, p, i, std::max<int64_t>(tensor.bytes, 1), p, i,
-                     (tensor.fragments + 7) / 8);
-    slots.push_back(fmt::format("{{{}u, {}u, {}u, {}u, {}u, {}u, {}rx_{}, {}rx_{}_seen, {{0, 0}}}}",
-                                tensor.source, tensor.tensor, tensor.firstFrame, tensor.fragments,
-                                tensor.fragmentBytes, tensor.bytes, p, i, p, i));
+    c += slotBuffer(p, i, tensor, slots);
     slotInputs.push_back(std::to_string(tensor.programInput));
-    slotGroups.push_back(fmt::format("1u << {}", tensor.group));
-    sensorGroups |= 1u << tensor.group;
+    slotGroups.push_back(groupMaskLiteral(tensor.groups));
+    sensorGroups |= tensor.groups;
     if (spec.impute) {
       if (static_cast<int64_t>(tensor.mean.size()) != tensor.bytes)
         fail("internal error: no calibration mean for '{}'", tensor.name);
@@ -363,7 +430,38 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   c += fmt::format("static uint32_t {}imputed;\n\n", p);
 
   std::string selection;
-  if (spec.impute) {
+  if (spec.routed) {
+    // Heads by the received tensors they need: a failed worker or relay makes exactly the heads
+    // that read its tensors unavailable.
+    const size_t maskBytes = std::max<size_t>((slotCount + 7) / 8, 1);
+    std::vector<std::string> rows;
+    for (const std::vector<size_t> &needed : spec.headSlots) {
+      std::vector<unsigned> bytes(maskBytes, 0);
+      for (size_t slot : needed) bytes[slot / 8] |= 1u << (slot % 8);
+      std::vector<std::string> items;
+      for (unsigned byte : bytes) items.push_back(fmt::format("0x{:02x}u", byte));
+      rows.push_back(fmt::format("{{{}}}", fmt::join(items, ", ")));
+    }
+    c += fmt::format("/* Bit i of head h's row: the head reads received tensor i. */\n"
+                     "static const uint8_t {}head_slots[{}][{}] = {{{}}};\n\n",
+                     p, headCount, maskBytes, fmt::join(rows, ", "));
+    selection = fmt::format(
+        "  (void)arrived;\n"
+        "  for (head = 0; head < {0}HEAD_COUNT; ++head) {{\n"
+        "    for (i = 0; i < {0}SLOT_COUNT; ++i)\n"
+        "      if (({1}head_slots[head][i / 8] >> (i % 8) & 1u) &&\n"
+        "          !es_wire_slot_complete(&{1}receiver, &{1}slots[i], {1}current_epoch, seq))\n"
+        "        break;\n"
+        "    if (i == {0}SLOT_COUNT) break;\n"
+        "  }}\n"
+        "  if (head == {0}HEAD_COUNT) return {0}NO_HEAD;\n"
+        "  for (i = 0; i < {0}SLOT_COUNT; ++i)\n"
+        "    if ({1}head_slots[head][i / 8] >> (i % 8) & 1u)\n"
+        "      memcpy({1}input({1}slot_input[i]),\n"
+        "             es_wire_slot_data(&{1}receiver, &{1}slots[i], {1}current_epoch, seq),\n"
+        "             {1}slots[i].bytes);\n",
+        P, p);
+  } else if (spec.impute) {
     selection = fmt::format(
         "  /* Impute mode: the first head always runs once anything arrived; a missing group's\n"
         "   * tensors are its calibration mean. */\n"
@@ -441,7 +539,7 @@ uint32_t {0}begin_round(void) {{
 uint32_t {0}epoch(void) {{ return {0}current_epoch; }}
 
 int {0}on_frame(const uint8_t *frame, size_t len) {{
-  {0}expire();
+{5}  {0}expire();
   return es_wire_receive(&{0}receiver, frame, len);
 }}
 
@@ -489,7 +587,217 @@ void {0}head_output_f32(int head, float *values) {{
 
 const es_wire_counters_t *{0}wire_counters(void) {{ return &{0}receiver.counters; }}
 )",
-                   p, P, selection, keyLoads, beacons);
+                   p, P, selection, keyLoads, beacons, relayIntake(p, spec.relay));
+  files["fleet.c"] = c;
+  return files;
+}
+
+SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &model) {
+  const Program *program = &model;
+  const std::string p = devicePrefix(spec.identity.device), P = upperCase(p);
+  const bool stage = !spec.sensor && !spec.received.empty();
+  const bool int8 = program->precision == Precision::Int8;
+  std::vector<std::string> floatParams, rawParams;
+  if (spec.sensor)
+    for (const ProgramPort &port : program->inputs) {
+      floatParams.push_back("const float *" + parameterName(port.name));
+      rawParams.push_back(fmt::format("const {}element_t *{}", p, parameterName(port.name)));
+    }
+  auto params = [](const std::vector<std::string> &list) {
+    return list.empty() ? std::string() : fmt::format(", {}", fmt::join(list, ", "));
+  };
+  int64_t mtu = 0;
+  for (const SentTensor &sent : spec.sent) mtu = std::max(mtu, sent.mtu);
+  bool hooked = spec.beacons && keyed(*spec.beacons) && !spec.beacons->key, keyedSends = false;
+  for (const SentTensor &sent : spec.sent) {
+    hooked |= keyed(sent.security) && !sent.security.key;
+    keyedSends |= keyed(sent.security);
+  }
+  for (const ReceivedLink &source : spec.sources)
+    hooked |= keyed(source.security) && !source.security.key;
+
+  SourceFiles files;
+  std::string h = banner(spec.identity, spec.sensor ? "Fleet API (sensor device, routed fleet)"
+                                                    : "Fleet API (worker device)");
+  h += headerOpening(P, "");
+  h += identityMacros(spec.identity, P);
+  if (mtu > 0)
+    h += fmt::format("/* The largest frame it sends (its routes' smallest mtu). */\n#define {}MTU {}u\n",
+                     P, mtu);
+  h += "\n" + keyHooks(hooked, keyedSends, p, "fleet_init");
+  h += fmt::format(
+      "/* Supplied by the application: transmit one frame on topology link `link` (to the device\n"
+      " * at its other end). The frame buffer is reused once it returns. */\n"
+      "void {p}send(uint8_t link, const uint8_t *frame, size_t len);\n\n"
+      "/* Call once at start (and after every restart). */\n"
+      "void {p}fleet_init(void);\n"
+      "/* Feed every frame the radio receives: the aggregator's beacons, frames this device relays\n"
+      " * (sent on at once through {p}send()){stage_doc}. Returns ES_WIRE_ACCEPTED (taken or\n"
+      " * relayed) or why it was dropped (es_wire.h). */\n"
+      "int {p}on_frame(const uint8_t *frame, size_t len);\n"
+      "/* The round of the last beacon accepted (0 before any). */\n"
+      "uint32_t {p}round(void);\n",
+      fmt::arg("p", p), fmt::arg("stage_doc", stage ? " and the tensors its stage reads" : ""));
+  if (spec.sensor)
+    h += fmt::format(
+        "/* One inference of this device's share of the model on its sensor inputs (float, as in\n"
+        " * model.h): runs it and sends its tensors for round `seq` (pass {p}round()). Returns the\n"
+        " * frames sent. */\n"
+        "uint32_t {p}step(uint32_t seq{fp});\n"
+        "/* The same with inputs already as the model stores them ({raw}). */\n"
+        "uint32_t {p}step_raw(uint32_t seq{rp});\n",
+        fmt::arg("p", p), fmt::arg("fp", params(floatParams)), fmt::arg("rp", params(rawParams)),
+        fmt::arg("raw", int8 ? "int8, quantised per model.h" : "float"));
+  if (stage)
+    h += fmt::format(
+        "/* Call after feeding frames: once every tensor its stage reads arrived for the round of\n"
+        " * the last beacon, runs the stage and sends its tensors. Returns the frames sent, 0 when\n"
+        " * the stage is not ready or already ran for that round. */\n"
+        "uint32_t {p}poll(void);\n",
+        fmt::arg("p", p));
+  h += "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+  files["fleet.h"] = h;
+
+  std::string c = banner(spec.identity, spec.sensor ? "Fleet step (sensor device, routed fleet)"
+                                                    : "Fleet stage and relay (worker device)");
+  c += "#include \"fleet.h\"\n\n#include \"es_route.h\"\n#include \"es_wire.h\"\n\n#include <string.h>\n\n";
+  std::string keyLoads;
+  if (spec.beacons) {
+    c += linkKeyDefinition(*spec.beacons, p + "beacon_key", spec.identity.device);
+    keyLoads += keyLoad(*spec.beacons, p + "beacon_key", p);
+    c += fmt::format("/* The aggregator's rounds, as its beacons announce them. */\n"
+                     "static es_wire_beacon_receiver_t {0}beacons = {{{1}FINGERPRINT, {2}u, {3}, {4}, 0, 0, 0}};\n\n",
+                     p, P, spec.aggregatorId, modeMacro(spec.beacons->mode),
+                     keyed(*spec.beacons) ? p + "beacon_key" : "NULL");
+  } else {
+    c += fmt::format("/* No route brings this device beacons: the application sets its rounds. */\n"
+                     "static es_wire_beacon_receiver_t {0}beacons = {{{1}FINGERPRINT, {2}u, "
+                     "ES_WIRE_PLAIN, NULL, 0, 0, 0}};\n\n",
+                     p, P, spec.aggregatorId);
+  }
+  // One key per reader (the pair's), shared by its tensors.
+  std::vector<std::string> sendKeys;
+  std::map<std::string, std::string> readerKey;
+  for (const SentTensor &sent : spec.sent) {
+    if (!keyed(sent.security) || readerKey.count(sent.security.peer)) continue;
+    const std::string name = fmt::format("{}key_to_{}", p, readerKey.size());
+    readerKey[sent.security.peer] = name;
+    c += linkKeyDefinition(sent.security, name, spec.identity.device);
+    keyLoads += keyLoad(sent.security, name, p);
+  }
+  if (!spec.sent.empty())
+    c += fmt::format("static uint8_t {0}frame[{1}MTU];\n"
+                     "/* One sender for every tensor: frame numbers run on over all of them, so no\n"
+                     " * nonce repeats under any key. Link, mtu, mode and key are set per tensor. */\n"
+                     "static es_wire_sender_t {0}sender = {{{1}FINGERPRINT, {1}DEVICE_ID, 0, {1}MTU, "
+                     "ES_WIRE_PLAIN, NULL, 0, {0}frame, {0}send, 0, 0, 0, 0}};\n\n",
+                     p, P);
+  if (!spec.relay.empty()) c += relayDefinition(p, spec.relay);
+  std::vector<std::string> slots, slotInputs;
+  if (stage) {
+    std::string sources;
+    for (size_t k = 0; k < spec.sources.size(); ++k) {
+      const ReceivedLink &link = spec.sources[k];
+      const std::string keyName = fmt::format("{}source_key_{}", p, k);
+      c += linkKeyDefinition(link.security, keyName, spec.identity.device);
+      keyLoads += keyLoad(link.security, keyName, p);
+      sources += fmt::format("{}{{{}u, {}, {}}}", k ? ",\n  " : "\n  ", link.source,
+                             modeMacro(link.security.mode), keyed(link.security) ? keyName : "NULL");
+    }
+    c += fmt::format("/* How the frames of each producer are checked: the pair's mode and key. */\n"
+                     "static const es_wire_source_t {}sources[{}] = {{{}\n}};\n\n",
+                     p, spec.sources.size(), sources);
+    for (size_t i = 0; i < spec.received.size(); ++i) {
+      c += slotBuffer(p, i, spec.received[i], slots);
+      slotInputs.push_back(std::to_string(spec.received[i].programInput));
+    }
+    c += fmt::format("\nstatic es_wire_slot_t {0}slots[{1}] = {{\n  {2}\n}};\n"
+                     "static const int {0}slot_input[{1}] = {{{3}}};\n"
+                     "static es_wire_receiver_t {0}receiver = {{{4}FINGERPRINT, {0}sources, {5}u, "
+                     "{0}slots, {1}u, {{{{0, 0, 0}}, {{0, 0, 0}}}}, {{0, 0, 0, 0, 0, 0, 0, 0, 0}}}};\n"
+                     "/* The round the stage last ran for. */\n"
+                     "static uint32_t {0}ran_epoch, {0}ran_round;\n"
+                     "static uint8_t {0}ran;\n\n",
+                     p, spec.received.size(), fmt::join(slots, ",\n  "), fmt::join(slotInputs, ", "),
+                     P, spec.sources.size());
+  }
+
+  std::string init = fmt::format("  {}init();\n", p);
+  init += keyLoads;
+  if (!spec.sent.empty()) {
+    init += fmt::format("  {}sender.in_round = 0;\n", p);
+    if (keyedSends) init += fmt::format("  {0}sender.sender_epoch = (uint16_t){0}next_epoch();\n", p);
+  }
+  init += fmt::format("  {0}beacons.epoch = 0;\n  {0}beacons.round = 0;\n  {0}beacons.has_round = 0;\n", p);
+  if (stage) init += fmt::format("  es_wire_receiver_reset(&{0}receiver);\n  {0}ran = 0;\n", p);
+  c += fmt::format("void {}fleet_init(void) {{\n{}}}\n\n", p, init);
+
+  c += fmt::format("int {}on_frame(const uint8_t *frame, size_t len) {{\n{}", p, relayIntake(p, spec.relay));
+  c += fmt::format("  if (len > 1 && (frame[1] & ES_WIRE_FLAG_BEACON)) {{\n"
+                   "    const int result = es_wire_receive_beacon(&{0}beacons, frame, len);\n{1}"
+                   "    return result;\n  }}\n",
+                   p, stage ? fmt::format("    if (result == ES_WIRE_ACCEPTED)\n"
+                                          "      es_wire_open_round(&{0}receiver, {0}beacons.epoch, "
+                                          "{0}beacons.round);\n",
+                                          p)
+                            : "");
+  c += stage ? fmt::format("  return es_wire_receive(&{}receiver, frame, len);\n}}\n\n", p)
+             : "  return ES_WIRE_UNKNOWN_TENSOR;\n}\n\n";
+  c += fmt::format("uint32_t {0}round(void) {{ return {0}beacons.round; }}\n\n", p);
+
+  if (!spec.sent.empty()) {
+    std::string sends;
+    for (const SentTensor &sent : spec.sent)
+      sends += fmt::format("  /* '{name}' to '{reader}' */\n"
+                           "  {p}sender.link = {link}u;\n  {p}sender.mtu = {mtu}u;\n"
+                           "  {p}sender.mode = {mode};\n  {p}sender.key = {key};\n"
+                           "  frames += es_wire_send_tensor(&{p}sender, {tensor}, {p}output({out}), "
+                           "(size_t){p}output_size({out}) * sizeof({p}element_t));\n",
+                           fmt::arg("name", commentSafe(sent.name)),
+                           fmt::arg("reader", commentSafe(sent.security.peer)), fmt::arg("p", p),
+                           fmt::arg("link", sent.security.link), fmt::arg("mtu", sent.mtu),
+                           fmt::arg("mode", modeMacro(sent.security.mode)),
+                           fmt::arg("key", keyed(sent.security) ? readerKey.at(sent.security.peer)
+                                                                : std::string("NULL")),
+                           fmt::arg("tensor", sent.tensor), fmt::arg("out", sent.programOutput));
+    c += fmt::format("static uint32_t {0}send_outputs(uint32_t seq) {{\n"
+                     "  uint32_t frames = 0;\n"
+                     "  if (!es_wire_begin_round(&{0}sender, {0}beacons.epoch, seq)) return 0;\n{1}"
+                     "  return frames;\n}}\n\n",
+                     p, sends);
+  }
+  if (spec.sensor) {
+    std::string setFloat, setRaw;
+    for (size_t i = 0; i < program->inputs.size(); ++i) {
+      const std::string name = parameterName(program->inputs[i].name);
+      setFloat += fmt::format("  {}set_input_f32({}, {});\n", p, i, name);
+      setRaw += fmt::format("  memcpy({0}input({1}), {2}, (size_t){0}input_size({1}) * "
+                            "sizeof({0}element_t));\n",
+                            p, i, name);
+    }
+    const char *step = "uint32_t {0}step{1}(uint32_t seq{2}) {{\n{3}  {0}run();\n"
+                       "  return {0}send_outputs(seq);\n}}\n\n";
+    c += fmt::format(fmt::runtime(step), p, "", params(floatParams), setFloat);
+    c += fmt::format(fmt::runtime(step), p, "_raw", params(rawParams), setRaw);
+  }
+  if (stage)
+    c += fmt::format(R"(uint32_t {0}poll(void) {{
+  const uint32_t epoch = {0}beacons.epoch, round = {0}beacons.round;
+  unsigned i;
+  if (!{0}beacons.has_round || ({0}ran && {0}ran_epoch == epoch && {0}ran_round == round)) return 0;
+  for (i = 0; i < {1}u; ++i)
+    if (!es_wire_slot_complete(&{0}receiver, &{0}slots[i], epoch, round)) return 0;
+  for (i = 0; i < {1}u; ++i)
+    memcpy({0}input({0}slot_input[i]), es_wire_slot_data(&{0}receiver, &{0}slots[i], epoch, round),
+           {0}slots[i].bytes);
+  {0}run();
+  {0}ran = 1;
+  {0}ran_epoch = epoch;
+  {0}ran_round = round;
+  return {0}send_outputs(round);
+}}
+)",
+                     p, spec.received.size());
   files["fleet.c"] = c;
   return files;
 }
@@ -755,6 +1063,208 @@ int main(int argc, char **argv) {{
                      fmt::arg("reboots", reboots),
                      fmt::arg("ownReads", ownReads), fmt::arg("sensors", sensors.size()),
                      fmt::arg("record", recordSample(a, A)), fmt::arg("receiver", receiverStats(a)));
+}
+
+std::string emitRoutedFleetSimulator(const std::vector<FleetSimDevice> &devices,
+                                     size_t aggregator,
+                                     const std::vector<std::pair<int, int>> &linkEnds) {
+  const std::string a = devicePrefix(devices[aggregator].name), A = upperCase(a);
+  std::string includes, hooks, deliveries, steps, polls, reboots, inits, ownReads, from, to;
+  size_t inputFile = 0;
+  for (size_t d = 0; d < devices.size(); ++d) {
+    const FleetSimDevice &device = devices[d];
+    const std::string p = devicePrefix(device.name);
+    includes += fmt::format("#include \"{}/fleet.h\"\n", device.name);
+    hooks += fmt::format("void {0}send(uint8_t link, const uint8_t *frame, size_t len) {{\n"
+                         "  transmit({1}, link, frame, len);\n}}\n\n",
+                         p, d);
+    if (d != aggregator) hooks += epochHook(p);
+    deliveries += fmt::format("  case {}: return {}on_frame(frame, len);\n", d, p);
+    reboots += fmt::format("    if (s == reboot_at[{}]) {}fleet_init();\n", d, p);
+    if (d != aggregator) inits += fmt::format("  {}fleet_init();\n", p);
+    if (device.inputElements.size() > 16)
+      fail("the fleet simulator feeds at most 16 inputs to a device, but '{}' has {}; run its "
+           "folder alone with --device {}",
+           device.name, device.inputElements.size(), device.name);
+    if (device.role == "sensor") {
+      std::string reads, floatArgs;
+      for (size_t i = 0; i < device.inputElements.size(); ++i, ++inputFile) {
+        reads += fmt::format("    if (!read_sample(in[{0}], (size_t){1}input_size({2}) * sizeof(float), "
+                             "input_buffer[{2}]))\n"
+                             "      return fail(\"short input\", argv[8 + {0}]);\n",
+                             inputFile, p, i);
+        floatArgs += fmt::format(", (const float *)input_buffer[{}]", i);
+      }
+      steps += fmt::format("    /* device '{}' */\n{}    if (!failed({})) {}step(seq{});\n",
+                           commentSafe(device.name), reads, d, p, floatArgs);
+    }
+    if (device.stage)
+      polls += fmt::format("      if (!failed({}) && {}poll() > 0) progress = 1;\n", d, p);
+  }
+  const size_t ownInputs = devices[aggregator].inputElements.size();
+  for (size_t i = 0; i < ownInputs; ++i, ++inputFile)
+    ownReads += fmt::format(
+        "    if (!read_sample(in[{0}], (size_t){1}input_size({3}INPUT_COUNT - {4} + {2}) * "
+        "sizeof(float), input_buffer[0]))\n"
+        "      return fail(\"short input\", argv[8 + {0}]);\n"
+        "    {1}set_input_f32({3}INPUT_COUNT - {4} + {2}, (const float *)input_buffer[0]);\n",
+        inputFile, a, i, A, ownInputs);
+  for (const auto &[f, t] : linkEnds) {
+    from += fmt::format("{}, ", f);
+    to += fmt::format("{}, ", t);
+  }
+  return fmt::format(R"(/* Host simulator of a routed fleet (`edgesplit run`): every device's generated folder linked
+ * into one program; each frame travels hop by hop, from a device's send hook through a seeded
+ * fault injector to the device at the link's other end, which relays or takes it. Generated by
+ * edgesplit. */
+{includes}
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INPUT_FILES {inputFiles}
+#define DEVICES {devices}
+#define LINKS {links}
+#define MAX_SAMPLE_BYTES (1u << 24)
+
+/* Per topology link: the devices at its ends (indices in this program, -1: no folder). */
+static const int link_from[LINKS + 1] = {{{from}-1}}, link_to[LINKS + 1] = {{{to}-1}};
+static unsigned long long rng_state;
+static double drop_rate, corrupt_rate;
+static long current_sample, fail_from[DEVICES], reboot_at[DEVICES];
+static unsigned long frames_sent[LINKS + 1], bytes_sent[LINKS + 1], frames_dropped[LINKS + 1],
+    frames_corrupted[LINKS + 1], frames_rejected[LINKS + 1], frames_lost[LINKS + 1],
+    beacons_sent[LINKS + 1], beacon_bytes[LINKS + 1];
+static uint8_t corrupted[65536];
+
+/* splitmix64: the same seed gives the same faults on every machine. */
+static unsigned long long next_random(void) {{
+  unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}}
+
+static double uniform(void) {{ return (double)(next_random() >> 11) * (1.0 / 9007199254740992.0); }}
+
+static int failed(int device) {{
+  return device < 0 || (fail_from[device] >= 0 && current_sample >= fail_from[device]);
+}}
+
+static int deliver(int device, const uint8_t *frame, size_t len) {{
+  switch (device) {{
+{deliveries}  default: return ES_WIRE_UNKNOWN_TENSOR;
+  }}
+}}
+
+/* One hop: device `from` sends on `link`; the device at the other end gets the frame. */
+static void transmit(int from, uint8_t link, const uint8_t *frame, size_t len) {{
+  const uint8_t *delivered = frame;
+  const int beacon = len > 1 && (frame[1] & ES_WIRE_FLAG_BEACON);
+  int to;
+  if (link >= LINKS) link = LINKS;
+  to = link_from[link] == from ? link_to[link] : link_from[link];
+  if (beacon) {{
+    ++beacons_sent[link];
+    beacon_bytes[link] += (unsigned long)len;
+  }} else {{
+    ++frames_sent[link];
+    bytes_sent[link] += (unsigned long)len;
+    if (uniform() < drop_rate) {{
+      ++frames_dropped[link];
+      return;
+    }}
+    if (uniform() < corrupt_rate && len <= sizeof corrupted) {{
+      /* One byte flipped by a non-zero pattern. */
+      size_t at = (size_t)(next_random() % len);
+      memcpy(corrupted, frame, len);
+      corrupted[at] ^= (uint8_t)(1u + next_random() % 255u);
+      delivered = corrupted;
+      ++frames_corrupted[link];
+    }}
+  }}
+  if (link == LINKS || failed(to)) {{
+    if (!beacon) ++frames_lost[link];
+    return;
+  }}
+  if (deliver(to, delivered, len) != ES_WIRE_ACCEPTED && !beacon) ++frames_rejected[link];
+}}
+
+{hooks}/* Simulated time stands still within a sample. */
+uint32_t {a}now_ms(void) {{ return 0; }}
+
+/* The aggregator's epoch store, kept across simulated restarts as flash keeps it. */
+uint32_t {a}next_epoch(void) {{
+  static uint32_t boots;
+  return boots++;
+}}
+
+static int fail(const char *message, const char *what) {{
+  fprintf(stderr, "edgesplit fleet simulator: %s: %s\n", message, what);
+  return 1;
+}}
+
+static int read_sample(FILE *file, size_t bytes, void *buffer) {{
+  return bytes <= MAX_SAMPLE_BYTES && fread(buffer, 1, bytes, file) == bytes;
+}}
+
+int main(int argc, char **argv) {{
+  FILE *in[INPUT_FILES + 1], *out[{A}HEAD_COUNT], *stats;
+  static unsigned char input_buffer[16][MAX_SAMPLE_BYTES / 16];
+  static float values[MAX_SAMPLE_BYTES / 64];
+  long samples, s;
+  char *cursor;
+  int raw, i, h;
+  if (argc != 10 + INPUT_FILES + {A}HEAD_COUNT)
+    return fail("usage", "sim raw|float SAMPLES SEED DROP CORRUPT FAIL_FROM STATS IN... OUT... "
+                         "REPLAY REBOOT_AT");
+  raw = strcmp(argv[1], "raw") == 0;
+  samples = strtol(argv[2], NULL, 10);
+  rng_state = strtoull(argv[3], NULL, 10);
+  drop_rate = strtod(argv[4], NULL);
+  corrupt_rate = strtod(argv[5], NULL);
+  for (cursor = argv[6], i = 0; i < DEVICES; ++i, cursor += *cursor == ',') fail_from[i] = strtol(cursor, &cursor, 10);
+  for (cursor = argv[9 + INPUT_FILES + {A}HEAD_COUNT], i = 0; i < DEVICES; ++i, cursor += *cursor == ',')
+    reboot_at[i] = strtol(cursor, &cursor, 10);
+  if (!(stats = fopen(argv[7], "w"))) return fail("cannot write", argv[7]);
+  for (i = 0; i < INPUT_FILES; ++i)
+    if (!(in[i] = fopen(argv[8 + i], "rb"))) return fail("cannot read", argv[8 + i]);
+  for (h = 0; h < {A}HEAD_COUNT; ++h)
+    if (!(out[h] = fopen(argv[8 + INPUT_FILES + h], "wb")))
+      return fail("cannot write", argv[8 + INPUT_FILES + h]);
+{inits}  {a}fleet_init();
+  for (s = 0; s < samples; ++s) {{
+    uint32_t seq;
+    int head, progress;
+    current_sample = s;
+{reboots}    seq = {a}begin_round();
+{steps}    /* Workers run their stages as their inputs complete, in whatever order that takes. */
+    do {{
+      progress = 0;
+{polls}    }} while (progress);
+{ownReads}    head = {a}predict(seq);
+{record}  }}
+  for (i = 0; i < LINKS; ++i)
+    fprintf(stats, "link %d sent %lu bytes %lu dropped %lu corrupted %lu rejected %lu lost %lu "
+            "beacons %lu beacon_bytes %lu\n", i, frames_sent[i], bytes_sent[i], frames_dropped[i],
+            frames_corrupted[i], frames_rejected[i], frames_lost[i], beacons_sent[i],
+            beacon_bytes[i]);
+{receiver}
+  for (i = 0; i < INPUT_FILES; ++i) fclose(in[i]);
+  for (h = 0; h < {A}HEAD_COUNT; ++h)
+    if (fclose(out[h]) != 0) return fail("cannot write", argv[8 + INPUT_FILES + h]);
+  return fclose(stats) == 0 ? 0 : fail("cannot write", argv[7]);
+}}
+)",
+                     fmt::arg("includes", includes), fmt::arg("inputFiles", inputFile),
+                     fmt::arg("devices", devices.size()), fmt::arg("links", linkEnds.size()),
+                     fmt::arg("from", from), fmt::arg("to", to), fmt::arg("deliveries", deliveries),
+                     fmt::arg("hooks", hooks), fmt::arg("a", a), fmt::arg("A", A),
+                     fmt::arg("inits", inits), fmt::arg("reboots", reboots),
+                     fmt::arg("steps", steps), fmt::arg("polls", polls),
+                     fmt::arg("ownReads", ownReads), fmt::arg("record", recordSample(a, A)),
+                     fmt::arg("receiver", receiverStats(a)));
 }
 
 std::string emitBoardSensorDriver(const FleetSimDevice &sensor) {

@@ -56,7 +56,7 @@ struct ReceivedTensor {
   int64_t bytes = 0;
   int64_t fragmentBytes = 0;
   int64_t fragments = 0;
-  size_t group = 0;
+  uint32_t groups = 0;        // the sensor groups its value depends on
   std::vector<uint8_t> mean; // impute mode: the calibration mean, as the program stores it
 };
 
@@ -64,6 +64,30 @@ struct AggregatorHead {
   std::string output;
   size_t programOutput = 0;
   uint32_t groups = 0;
+};
+
+// What a device forwards for others (docs/wire.md "Routes"): data frames by (source, tensor),
+// the aggregator's addressed beacons by destination, through one buffer of `bufferBytes`.
+struct RelayFrameHop {
+  uint8_t source = 0, tensor = 0, link = 0;
+};
+struct RelayBeaconHop {
+  uint8_t destination = 0, link = 0;
+  bool lastHop = false;
+};
+struct RelaySpec {
+  std::vector<RelayFrameHop> frames;
+  std::vector<RelayBeaconHop> beacons;
+  int64_t bufferBytes = 0;
+  bool empty() const { return frames.empty() && beacons.empty(); }
+};
+
+// A beacon of a routed fleet: to `destination` over its route's first link (`security.link`),
+// under the key of the (destination, aggregator) pair.
+struct RoutedBeacon {
+  uint8_t destination = 0;
+  bool lastHop = true; // the first link reaches the destination
+  LinkSecurity security;
 };
 
 struct AggregatorFleetSpec {
@@ -75,10 +99,40 @@ struct AggregatorFleetSpec {
   std::vector<AggregatorHead> heads; // in order of preference
   bool impute = false;
   int64_t roundTimeoutMs = 1000;
+  // A routed fleet (workers, relays or multi-hop routes): heads run when the received tensors
+  // they need (headSlots[h], indices into `received`) are complete; beacons follow their routes.
+  bool routed = false;
+  std::vector<std::vector<size_t>> headSlots;
+  std::vector<RoutedBeacon> beacons;
+  RelaySpec relay;
+};
+
+// One tensor a device of a routed fleet sends: tensor id `tensor` of the device, its program
+// output, to `security.peer` over `security.link` (the route's first hop), cut to `mtu`.
+struct SentTensor {
+  std::string name;
+  uint8_t tensor = 0;
+  size_t programOutput = 0;
+  LinkSecurity security;
+  int64_t mtu = 0;
+};
+
+// A sensor or worker device of a routed fleet: what it sends, what its stage receives (a worker)
+// and what it relays (a device that only relays has an empty program).
+struct RoutedDeviceSpec {
+  WireIdentity identity;
+  bool sensor = false; // has inputs and <dev>_step; otherwise a worker with <dev>_poll
+  uint8_t aggregatorId = 0;
+  std::optional<LinkSecurity> beacons; // how its beacons are checked; none: no route brings them
+  std::vector<SentTensor> sent;
+  std::vector<ReceivedLink> sources; // the devices whose tensors its stage reads
+  std::vector<ReceivedTensor> received;
+  RelaySpec relay;
 };
 
 SourceFiles emitSensorFleet(const SensorFleetSpec &spec, const Program &program);
 SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec);
+SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &program);
 
 // The runtime-c functions fleet.c calls (so the emitter bundles their sources).
 std::vector<std::string> fleetRuntimeFunctions();
@@ -88,7 +142,20 @@ struct FleetSimDevice {
   int link = -1; // a sensor's link to the aggregator (topology index), where its beacons go
   // Element count of each model input it reads (the aggregator's: its last program inputs).
   std::vector<size_t> inputElements;
+  std::string role; // "sensor", "worker" or "aggregator" (routed fleets)
+  bool stage = false; // a worker that runs nodes (<dev>_poll)
 };
+
+// The host simulator of a routed fleet: every frame travels hop by hop, each hop through the
+// fault injector (data frames; beacons are not faulted), to the device at the link's other end,
+// whose <dev>_on_frame relays or takes it; a failed device takes nothing. Per sample the
+// aggregator opens a round, the sensors step, the workers poll until none runs, the aggregator
+// predicts. Usage as emitFleetSimulator's, with FAIL_FROM and REBOOT_AT per device of `devices`
+// (the aggregator's FAIL_FROM entry is ignored). `linkEnds[l]`: indices in `devices` of link l's
+// from and to (-1: a device without a folder).
+std::string emitRoutedFleetSimulator(const std::vector<FleetSimDevice> &devices,
+                                     size_t aggregator,
+                                     const std::vector<std::pair<int, int>> &linkEnds);
 
 // The host simulator: per sample the aggregator opens a round (its beacons reach the sensors),
 // every sensor device steps, its frames pass through a fault injector (seeded drop / corrupt /

@@ -209,7 +209,8 @@ std::vector<std::string> groupNames(const Json &groups, uint64_t mask) {
 // sources are compiled on their own (as on its MCU); the runtime files they share are compiled
 // once.
 fs::path buildFleetSimulator(const fs::path &compiled, const std::vector<FleetSimDevice> &sensors,
-                             const FleetSimDevice &aggregator, size_t links, bool sanitize) {
+                             const FleetSimDevice &aggregator, const std::string &simulator,
+                             bool sanitize) {
   const fs::path build = compiled / ".build" / (sanitize ? "fleet-sanitize" : "fleet");
   fs::create_directories(build);
   std::string command = "set -e; cd " + shellQuote(build.string());
@@ -243,7 +244,7 @@ fs::path buildFleetSimulator(const fs::path &compiled, const std::vector<FleetSi
     }
   }
   const fs::path driver = build / "sim.c", binary = build / "sim";
-  std::ofstream(driver, std::ios::binary) << emitFleetSimulator(sensors, aggregator, links);
+  std::ofstream(driver, std::ios::binary) << simulator;
   const fs::path anyRuntime = fs::absolute(compiled / aggregator.name / "runtime/include");
   command += " && " + cc + " -I" + shellQuote(fs::absolute(compiled).string()) + " -I" +
              shellQuote(anyRuntime.string()) + " -c sim.c -o sim.o && " + cc + " sim.o";
@@ -290,11 +291,19 @@ void runFleet(const RunOptions &options, const Json &report) {
       if (link["from"] == sensor) return link["link_id"].get<int>();
     return -1;
   };
+  // A routed fleet: every device but the aggregator in `sensors` (workers too), in report order.
+  const bool routed = fleet.value("routed", false);
   for (const Json &device : report["devices"])
-    if (device["role"] == "sensor")
-      sensors.push_back({device["name"], linkOf(device["name"]), addPorts(device)});
+    if (device["role"] == "sensor" || (routed && device["role"] == "worker"))
+      sensors.push_back({device["name"], linkOf(device["name"]), addPorts(device), device["role"],
+                         device["role"] == "worker" && !device["inputs"].empty()});
   for (const Json &device : report["devices"])
-    if (device["name"] == aggregatorName) aggregator = {aggregatorName, -1, addPorts(device)};
+    if (device["name"] == aggregatorName)
+      aggregator = {aggregatorName, -1, addPorts(device), "aggregator", false};
+  if (routed && (options.qemu || options.replayRate > 0))
+    failUsage("{}: a fleet with workers or relays runs on the host simulator only, without "
+              "--replay (run --qemu and --replay take star fleets)",
+              compiled.string());
 
   // Per sensor, the first sample it no longer sends (-1: never).
   std::vector<long> failFrom(sensors.size(), -1);
@@ -311,7 +320,8 @@ void runFleet(const RunOptions &options, const Json &report) {
                   spec);
     }
     if (name == aggregatorName)
-      failUsage("--fail {}: the aggregator runs the heads; fail sensor devices only", name);
+      failUsage("--fail {}: the aggregator runs the heads; fail sensor devices{} only", name,
+                routed ? ", workers or relays" : "");
     auto it = std::find_if(sensors.begin(), sensors.end(),
                            [&](const FleetSimDevice &d) { return d.name == name; });
     if (it == sensors.end())
@@ -356,8 +366,40 @@ void runFleet(const RunOptions &options, const Json &report) {
     statsText = run.stats;
     measured = run.measured;
   } else {
+    std::string simulator;
+    if (routed) {
+      // The routed simulator knows the devices in report order, the aggregator among them.
+      std::vector<FleetSimDevice> devices;
+      std::vector<long> fails, reboots;
+      size_t aggregatorAt = 0, next = 0;
+      for (const Json &device : report["devices"]) {
+        if (device["name"] == aggregatorName) {
+          aggregatorAt = devices.size();
+          devices.push_back(aggregator);
+          fails.push_back(-1);
+          reboots.push_back(rebootAt.back());
+        } else {
+          devices.push_back(sensors[next]);
+          fails.push_back(failFrom[next]);
+          reboots.push_back(rebootAt[next++]);
+        }
+      }
+      std::vector<std::pair<int, int>> linkEnds(links, {-1, -1});
+      auto indexOf = [&](const std::string &name) {
+        for (size_t d = 0; d < devices.size(); ++d)
+          if (devices[d].name == name) return static_cast<int>(d);
+        return -1;
+      };
+      for (const Json &link : report["links"])
+        linkEnds[link["link_id"].get<size_t>()] = {indexOf(link["from"]), indexOf(link["to"])};
+      simulator = emitRoutedFleetSimulator(devices, aggregatorAt, linkEnds);
+      failFrom = fails;
+      rebootAt = reboots;
+    } else {
+      simulator = emitFleetSimulator(sensors, aggregator, links);
+    }
     const fs::path binary =
-        buildFleetSimulator(compiled, sensors, aggregator, links, options.sanitize);
+        buildFleetSimulator(compiled, sensors, aggregator, simulator, options.sanitize);
     io = binary.parent_path() / "io";
     writeSampleFiles(io, samples, 0, ports.inputs.size());
     const fs::path statsPath = io / "stats.txt";
@@ -433,7 +475,12 @@ void runFleet(const RunOptions &options, const Json &report) {
           link["to"] = reported["to"];
         }
       if (!link.contains("from")) continue; // a link no tensor crosses
-      for (int64_t value; words >> key >> value;) link[key == "sent" ? "frames_sent" : key == "bytes" ? "bytes_sent" : "frames_" + key] = value;
+      for (int64_t value; words >> key >> value;)
+        link[key == "sent"           ? "frames_sent"
+             : key == "bytes"        ? "bytes_sent"
+             : key == "beacons"      ? "beacons_sent"
+             : key == "beacon_bytes" ? "beacon_bytes_sent"
+                                     : "frames_" + key] = value;
       link["bytes_per_inference"] = samples.empty() ? 0.0 : link["bytes_sent"].get<double>() / static_cast<double>(samples.size());
       linkStats.push_back(std::move(link));
     } else if (kind == "receiver") {

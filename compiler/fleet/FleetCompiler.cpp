@@ -17,11 +17,15 @@
 
 #include "es_wire.h"
 
+#include <fmt/ranges.h>
 #include <llvm/ADT/DenseSet.h>
 #include <llvm/ADT/StringMap.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <set>
 
 namespace edgesplit {
 namespace {
@@ -77,6 +81,14 @@ struct DeviceBuild {
   std::vector<std::string> hooks;       // functions the application supplies
   int64_t staticBytes = 0;              // frame and reassembly buffers outside the arena
   GroupMask groups = 0;
+  RelaySpec relay; // what it forwards for others (routed fleets)
+};
+
+// One tensor a device sends per inference: a transfer, its tensor id and the frames it takes.
+struct Send {
+  const Transfer *transfer = nullptr;
+  uint8_t tensor = 0;
+  int64_t bytes = 0, firstFrame = 0, fragments = 0, fragmentBytes = 0;
 };
 
 class FleetCompiler {
@@ -97,7 +109,13 @@ public:
              topology_.source);
       means = calibrationMeans(graph_, *request_.calibrationSamples);
     }
+    std::map<std::string, std::string> movedPins; // activation -> producer
+    Topology pinned = pinsAfterFusion(movedPins);
     fused_ = fuseActivations(graph_);
+    // An int8 activation whose parameters differ from its producer's stays: so does its pin.
+    for (const auto &node : graph_.nodes())
+      if (auto moved = movedPins.find(node->name); moved != movedPins.end())
+        pinned.pins[node->name] = topology_.pins.at(node->name);
     verifyGraph(graph_);
     std::vector<const Node *> order;
     for (const auto &node : graph_.nodes()) order.push_back(node.get());
@@ -119,7 +137,7 @@ public:
 
     PartitionRequest partitionRequest;
     partitionRequest.graph = &graph_;
-    partitionRequest.topology = &topology_;
+    partitionRequest.topology = &pinned;
     partitionRequest.precision = precision_;
     partitionRequest.fused = &fused_;
     partitionRequest.wholeProgram = &whole;
@@ -130,10 +148,17 @@ public:
           .lookup(node.outputs[0]->name);
     };
     partition_ = partitionFleet(partitionRequest);
+    routed_ = !isStar();
+    if (routed_) checkRunnable();
+    planSends();
 
-    for (size_t d = 0; d < topology_.devices.size(); ++d)
-      if (!topology_.devices[d].aggregator) buildSensor(d);
+    for (size_t d = 0; d < topology_.devices.size(); ++d) {
+      if (topology_.devices[d].aggregator) continue;
+      if (!routed_) buildSensor(d);
+      else if (hasPart(d)) buildRouted(d);
+    }
     buildAggregator(means);
+    if (routed_) estimatePipeline();
 
     writeDirectoryAtomically(request_.outputDir, [&](const fs::path &dir) { write(dir); });
     if (dotOnly_)
@@ -141,10 +166,254 @@ public:
   }
 
 private:
+  // The topology the partitioner reads: a pin naming a Relu or Clip that fuses into its producer
+  // (and so leaves the graph) pins the producer, with which it runs.
+  Topology pinsAfterFusion(std::map<std::string, std::string> &moved) const {
+    Topology result = topology_;
+    for (const auto &node : graph_.nodes()) {
+      const Node *activation = fusableActivation(graph_, *node);
+      if (!activation) continue;
+      auto pin = result.pins.find(activation->name);
+      if (pin == result.pins.end()) continue;
+      const size_t device = pin->second;
+      result.pins.erase(pin);
+      moved[activation->name] = node->name;
+      auto [producer, inserted] = result.pins.emplace(node->name, device);
+      if (!inserted && producer->second != device)
+        fail("{}: /placement{}: '{}' is fused into '{}' (pinned to '{}') and runs where it runs; "
+             "pin both to one device",
+             topology_.source, jsonPointerStep(activation->name), activation->name, node->name,
+             topology_.devices[producer->second].name);
+    }
+    return result;
+  }
+
   size_t aggregatorIndex() const {
     for (size_t d = 0; d < topology_.devices.size(); ++d)
       if (topology_.devices[d].aggregator) return d;
     fail("internal error: no aggregator");
+  }
+
+  // A star: no workers, and every tensor crosses one link from a sensor device straight to the
+  // aggregator. Star fleets keep the code (and folders) they always had; any other is routed.
+  bool isStar() const {
+    for (const TopologyDevice &device : topology_.devices)
+      if (device.worker) return false;
+    const size_t aggregator = aggregatorIndex();
+    for (const Transfer &transfer : partition_.transfers)
+      if (transfer.route.hops() != 1 || transfer.route.to != aggregator) return false;
+    for (size_t d = 0; d < topology_.devices.size(); ++d)
+      if (d != aggregator && !topology_.link(topology_.devices[d].name, topology_.devices[aggregator].name))
+        return false;
+    return true;
+  }
+
+  // What the generated code of a routed fleet can run: sensors only send, the aggregator only
+  // receives, and the devices' stages form no cycle (each runs once per round).
+  void checkRunnable() const {
+    const size_t aggregator = aggregatorIndex();
+    const size_t n = topology_.devices.size();
+    std::vector<std::set<size_t>> feeds(n);
+    for (const Transfer &transfer : partition_.transfers) {
+      const TopologyDevice &reader = topology_.devices[transfer.route.to];
+      const TopologyDevice &producer = topology_.devices[transfer.route.from];
+      if (!reader.aggregator && !reader.worker)
+        fail("{}: /placement: sensor device '{}' would read '{}' from '{}', but a sensor device "
+             "only sends; pin the nodes that read it to a worker or the aggregator",
+             topology_.source, reader.name, transfer.value->name, producer.name);
+      if (transfer.route.from == aggregator)
+        fail("{}: /placement: the aggregator '{}' would send '{}' to '{}', but it only receives "
+             "and runs the heads; pin the nodes that compute '{}' to a sensor device or a worker",
+             topology_.source, producer.name, transfer.value->name, reader.name,
+             transfer.value->name);
+      feeds[transfer.route.from].insert(transfer.route.to);
+      // A worker's receiver takes the rounds its beacons open: it needs them to run at all.
+      if (reader.worker && beaconRoute(transfer.route.to).empty())
+        fail("{}: /devices/{}: worker '{}' runs a stage, but no path of duplex links leads from it "
+             "to the aggregator, whose beacons open its rounds; make the links on its way to the "
+             "aggregator duplex",
+             topology_.source, transfer.route.to, reader.name);
+    }
+    // Kahn's algorithm: a device left over is on a cycle.
+    std::vector<size_t> pending(n, 0);
+    for (size_t d = 0; d < n; ++d)
+      for (size_t next : feeds[d]) ++pending[next];
+    std::vector<size_t> ready;
+    for (size_t d = 0; d < n; ++d)
+      if (pending[d] == 0) ready.push_back(d);
+    size_t done = 0;
+    while (!ready.empty()) {
+      const size_t d = ready.back();
+      ready.pop_back();
+      ++done;
+      for (size_t next : feeds[d])
+        if (--pending[next] == 0) ready.push_back(next);
+    }
+    if (done != n) {
+      std::vector<std::string> cycle;
+      for (size_t d = 0; d < n; ++d)
+        if (pending[d]) cycle.push_back(topology_.devices[d].name);
+      fail("{}: /placement: the devices {} would each wait for the others' tensors (a cycle); "
+           "pin the nodes so that tensors flow one way between them",
+           topology_.source, fmt::join(cycle, ", "));
+    }
+    if (request_.keyHook)
+      fail("{}: --key-provisioning hook names each key by a link, but a routed fleet's keys belong "
+           "to (producer, reader) pairs across links; use --key-provisioning embed",
+           topology_.source);
+    if (topology_.fallback == FallbackMode::Impute)
+      fail("{}: /fallback: \"impute\" is supported on star fleets only (every sensor device "
+           "linked straight to the aggregator, no workers); use \"heads\"",
+           topology_.source);
+  }
+
+  // Position of a value in a producer's send order: model inputs first, then by producing node.
+  size_t sendOrder(const Value *value) const {
+    for (size_t i = 0; i < graph_.inputs.size(); ++i)
+      if (graph_.inputs[i] == value) return i;
+    const Node *producer = value->producer;
+    size_t position = 0;
+    while (position < producer->outputs.size() && producer->outputs[position] != value) ++position;
+    return graph_.inputs.size() + nodeIndex(producer) * 256 + position;
+  }
+
+  // Every producer's transfers in send order (then by reader), numbered: tensor ids and the
+  // frame numbers each takes in a round, cut to its route's mtu.
+  void planSends() {
+    sends_.assign(topology_.devices.size(), {});
+    for (const Transfer &transfer : partition_.transfers)
+      sends_[transfer.route.from].push_back({&transfer});
+    for (size_t d = 0; d < sends_.size(); ++d) {
+      auto &sends = sends_[d];
+      std::stable_sort(sends.begin(), sends.end(), [&](const Send &a, const Send &b) {
+        const size_t x = sendOrder(a.transfer->value), y = sendOrder(b.transfer->value);
+        return x != y ? x < y : a.transfer->route.to < b.transfer->route.to;
+      });
+      int64_t frames = 0;
+      for (size_t t = 0; t < sends.size(); ++t) {
+        Send &send = sends[t];
+        const Route &route = send.transfer->route;
+        send.tensor = static_cast<uint8_t>(t);
+        send.bytes = numElements(*send.transfer->value->shape) * elementBytes(precision_);
+        send.fragmentBytes = wireFragmentBytes(route.mtu, auth_);
+        send.fragments = wireFrames(send.bytes, route.mtu, auth_);
+        send.firstFrame = frames;
+        frames += send.fragments;
+      }
+      if (sends.size() > 255)
+        fail("{}: '{}' sends {} tensors per inference; a device sends at most 255",
+             request_.modelPath, topology_.devices[d].name, sends.size());
+      if (frames > ES_WIRE_MAX_FRAME + 1)
+        fail("{}: '{}' sends {} frames per inference; a round holds at most {} (raise the link's "
+             "mtu)",
+             request_.modelPath, topology_.devices[d].name, frames, ES_WIRE_MAX_FRAME + 1);
+    }
+  }
+
+  // The values a device sends, each once, in send order.
+  std::vector<const Value *> sentValues(size_t device) const {
+    std::vector<const Value *> values;
+    for (const Send &send : sends_[device])
+      if (!llvm::is_contained(values, send.transfer->value)) values.push_back(send.transfer->value);
+    return values;
+  }
+
+  // The sends that end at `device`: by producer, then in its send order.
+  std::vector<const Send *> receivedBy(size_t device) const {
+    std::vector<const Send *> received;
+    for (const auto &sends : sends_)
+      for (const Send &send : sends)
+        if (send.transfer->route.to == device) received.push_back(&send);
+    return received;
+  }
+
+  // The protection of the tensors from `producer` to `reader` (end to end: relays hold no key):
+  // AEAD when every link of their routes encrypts, else tag only; the pair's key.
+  LinkSecurity pairSecurity(size_t producer, size_t reader, size_t firstLink) const {
+    LinkSecurity security;
+    security.link = static_cast<uint8_t>(firstLink);
+    security.peer = topology_.devices[reader].name;
+    if (!auth_) return security;
+    bool encrypt = true;
+    for (const Transfer &transfer : partition_.transfers)
+      if (transfer.route.from == producer && transfer.route.to == reader)
+        for (size_t l : transfer.route.links) encrypt &= topology_.links[l].encrypt;
+    security.mode = encrypt ? LinkMode::Aead : LinkMode::Auth;
+    if (request_.masterKey && !request_.keyHook)
+      security.key = deriveLinkKey(*request_.masterKey, static_cast<uint8_t>(producer),
+                                   static_cast<uint8_t>(reader));
+    return security;
+  }
+
+  // The links a beacon takes from the aggregator to `device`: back along the fewest duplex links
+  // that lead from the device to the aggregator (lowest link indices first), or none.
+  std::vector<size_t> beaconRoute(size_t device) const {
+    const size_t aggregator = aggregatorIndex();
+    std::vector<std::optional<size_t>> via(topology_.devices.size()); // link towards the device
+    std::vector<size_t> frontier{aggregator};
+    std::vector<bool> seen(topology_.devices.size(), false);
+    seen[aggregator] = true;
+    while (!frontier.empty() && !seen[device]) {
+      std::vector<size_t> next;
+      for (size_t at : frontier)
+        for (size_t l = 0; l < topology_.links.size(); ++l) {
+          const TopologyLink &link = topology_.links[l];
+          if (!link.duplex || link.to != topology_.devices[at].name) continue;
+          const size_t from = topology_.deviceIndex(link.from);
+          if (seen[from]) continue;
+          seen[from] = true;
+          via[from] = l;
+          next.push_back(from);
+        }
+      frontier = std::move(next);
+    }
+    std::vector<size_t> links;
+    if (!seen[device] || device == aggregator) return links;
+    for (size_t at = device; at != aggregator; at = topology_.deviceIndex(topology_.links[*via[at]].to))
+      links.push_back(*via[at]);
+    std::reverse(links.begin(), links.end());
+    return links;
+  }
+
+  // The devices that send: every one of them needs the aggregator's beacons.
+  std::vector<size_t> beaconDestinations() const {
+    std::vector<size_t> destinations;
+    for (size_t d = 0; d < sends_.size(); ++d)
+      if (!sends_[d].empty()) destinations.push_back(d);
+    return destinations;
+  }
+
+  // What `device` relays: the frames of routes passing through it and the beacons on their way.
+  RelaySpec relayOf(size_t device) const {
+    RelaySpec relay;
+    for (const auto &sends : sends_)
+      for (const Send &send : sends) {
+        const Route &route = send.transfer->route;
+        for (size_t h = 1; h < route.links.size(); ++h)
+          if (topology_.deviceIndex(topology_.links[route.links[h]].from) == device) {
+            relay.frames.push_back({static_cast<uint8_t>(route.from), send.tensor,
+                                    static_cast<uint8_t>(route.links[h])});
+            relay.bufferBytes = std::max(relay.bufferBytes, route.mtu);
+          }
+      }
+    const int64_t beaconBytes =
+        (auth_ ? ES_WIRE_BEACON_BYTES(ES_WIRE_AUTH) : ES_WIRE_BEACON_BYTES(ES_WIRE_PLAIN)) + 1;
+    for (size_t destination : beaconDestinations()) {
+      const std::vector<size_t> links = beaconRoute(destination);
+      // Hop h leaves the device at the aggregator's end of links[h] towards its other end.
+      for (size_t h = 1; h < links.size(); ++h)
+        if (topology_.deviceIndex(topology_.links[links[h]].to) == device) {
+          relay.beacons.push_back({static_cast<uint8_t>(destination),
+                                   static_cast<uint8_t>(links[h]), h + 1 == links.size()});
+          relay.bufferBytes = std::max(relay.bufferBytes, beaconBytes);
+        }
+    }
+    return relay;
+  }
+
+  bool hasPart(size_t device) const {
+    return !nodesOn(device).empty() || !sends_[device].empty() ||
+           !receivedBy(device).empty() || !relayOf(device).empty();
   }
 
   std::vector<const Node *> nodesOn(size_t device) const {
@@ -225,10 +494,8 @@ private:
     build.device = device;
     build.groups = groupsOf(device);
     llvm::SmallVector<GraphOutput, 4> outputs;
-    for (const BranchPlan &branch : partition_.branches)
-      if (branch.device == device)
-        for (const Value *value : branch.options[branch.chosen].sent)
-          outputs.push_back({value->name, const_cast<Value *>(value)});
+    for (const Value *value : sentValues(device))
+      outputs.push_back({value->name, const_cast<Value *>(value)});
     build.subgraph = extractSubgraph(graph_, nodesOn(device), modelInputsOf(build.groups), outputs,
                                      fused_);
     try {
@@ -255,35 +522,23 @@ private:
     sensors_.push_back(std::move(build));
   }
 
-  void buildAggregator(const llvm::StringMap<std::vector<double>> &means) {
-    const size_t device = aggregatorIndex();
-    DeviceBuild build;
-    build.device = device;
-    build.groups = groupsOf(device);
-    // Received tensors: by sensor device, then in the order each sends them.
-    struct Received {
-      const Value *value;
-      size_t source;
-      uint8_t tensor;
-      size_t link;
-    };
-    std::vector<Received> received;
-    for (const DeviceBuild &sensor : sensors_) {
-      const Graph &sent = *sensor.subgraph.graph;
-      for (size_t t = 0; t < sent.outputs.size(); ++t) {
-        const Value *value = graph_.findValue(sent.outputs[t].value->name);
-        const TopologyLink *link = topology_.link(topology_.devices[sensor.device].name,
-                                                  topology_.devices[device].name);
-        received.push_back({value, sensor.device, static_cast<uint8_t>(t),
-                            static_cast<size_t>(link - topology_.links.data())});
-      }
-    }
-    std::vector<const Value *> inputs;
-    for (const Received &tensor : received) inputs.push_back(tensor.value);
-    for (const Value *own : modelInputsOf(build.groups)) inputs.push_back(own);
-    llvm::SmallVector<GraphOutput, 8> outputs;
-    for (const HeadPlan &head : partition_.heads)
-      outputs.push_back({head.output, const_cast<Value *>(head.value)});
+  // The beacon security of `device`: the key of the (device, aggregator) pair, tag only; the
+  // link is the first hop of the beacon's route from the aggregator.
+  LinkSecurity beaconSecurity(size_t device, size_t firstLink, const std::string &peer) const {
+    LinkSecurity security;
+    security.link = static_cast<uint8_t>(firstLink);
+    security.peer = peer;
+    if (!auth_) return security;
+    security.mode = LinkMode::Auth;
+    if (request_.masterKey && !request_.keyHook)
+      security.key = deriveLinkKey(*request_.masterKey, static_cast<uint8_t>(device),
+                                   static_cast<uint8_t>(aggregatorIndex()));
+    return security;
+  }
+
+  void compileBuild(DeviceBuild &build, const std::vector<const Value *> &inputs,
+                    llvm::ArrayRef<GraphOutput> outputs) {
+    const size_t device = build.device;
     build.subgraph = extractSubgraph(graph_, nodesOn(device), inputs, outputs, fused_);
     try {
       build.compiled = compileFusedDevice(*build.subgraph.graph, precision_,
@@ -292,55 +547,162 @@ private:
     } catch (const Error &error) {
       fail("{}: device '{}': {}", request_.modelPath, topology_.devices[device].name, error.what());
     }
+  }
+
+  ReceivedTensor receivedTensor(const Send &send, size_t programInput) const {
+    const Value *value = send.transfer->value;
+    ReceivedTensor entry;
+    entry.name = value->name;
+    entry.programInput = programInput;
+    entry.sourceDevice = topology_.devices[send.transfer->route.from].name;
+    entry.source = static_cast<uint8_t>(send.transfer->route.from);
+    entry.tensor = send.tensor;
+    entry.bytes = send.bytes;
+    entry.fragmentBytes = send.fragmentBytes;
+    entry.fragments = send.fragments;
+    entry.firstFrame = send.firstFrame;
+    entry.groups = partition_.tags.values.lookup(value);
+    return entry;
+  }
+
+  // The devices whose tensors `received` come from, each once, with the pair's protection.
+  std::vector<ReceivedLink> sourcesOf(const std::vector<const Send *> &received, size_t reader) const {
+    std::vector<ReceivedLink> sources;
+    for (const Send *send : received) {
+      const size_t producer = send->transfer->route.from;
+      if (llvm::any_of(sources, [&](const ReceivedLink &s) { return s.source == producer; })) continue;
+      sources.push_back({static_cast<uint8_t>(producer),
+                         pairSecurity(producer, reader, send->transfer->route.links.front()), false});
+    }
+    return sources;
+  }
+
+  static int64_t reassemblyBytes(const ReceivedTensor &entry) {
+    return ES_WIRE_ROUNDS_IN_FLIGHT * (entry.bytes + (entry.fragments + 7) / 8);
+  }
+
+  // A sensor or worker of a routed fleet (a device that only relays has an empty model).
+  void buildRouted(size_t device) {
+    const TopologyDevice &topologyDevice = topology_.devices[device];
+    DeviceBuild build;
+    build.device = device;
+    build.groups = groupsOf(device);
+    const std::vector<const Send *> received = receivedBy(device);
+    std::vector<const Value *> inputs;
+    for (const Send *send : received) inputs.push_back(send->transfer->value);
+    for (const Value *own : modelInputsOf(build.groups)) inputs.push_back(own);
+    const std::vector<const Value *> sent = sentValues(device);
+    llvm::SmallVector<GraphOutput, 4> outputs;
+    for (const Value *value : sent) outputs.push_back({value->name, const_cast<Value *>(value)});
+    compileBuild(build, inputs, outputs);
+
+    RoutedDeviceSpec spec;
+    spec.identity = identity(device);
+    spec.sensor = !topologyDevice.sensors.empty();
+    spec.aggregatorId = static_cast<uint8_t>(aggregatorIndex());
+    const std::vector<size_t> beaconLinks = beaconRoute(device);
+    if (!sends_[device].empty() && !beaconLinks.empty())
+      spec.beacons = beaconSecurity(device, beaconLinks.back(), topology_.aggregator().name);
+    int64_t mtu = 0;
+    for (const Send &send : sends_[device]) {
+      SentTensor tensor;
+      tensor.name = send.transfer->value->name;
+      tensor.tensor = send.tensor;
+      tensor.programOutput = static_cast<size_t>(llvm::find(sent, send.transfer->value) - sent.begin());
+      tensor.security = pairSecurity(device, send.transfer->route.to, send.transfer->route.links.front());
+      tensor.mtu = send.transfer->route.mtu;
+      mtu = std::max(mtu, tensor.mtu);
+      spec.sent.push_back(std::move(tensor));
+    }
+    spec.sources = sourcesOf(received, device);
+    for (size_t i = 0; i < received.size(); ++i) {
+      spec.received.push_back(receivedTensor(*received[i], i));
+      build.staticBytes += reassemblyBytes(spec.received.back());
+    }
+    spec.relay = relayOf(device);
+    build.staticBytes += mtu + spec.relay.bufferBytes;
+    build.relay = spec.relay;
+
+    EmitOptions options = emitOptions(device);
+    options.extraRuntimeFunctions.push_back("es_route_forward");
+    options.extraFiles = emitRoutedDeviceFleet(spec, build.compiled.program);
+    build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
+    build.entryPoints = {"fleet_init", "on_frame", "round"};
+    if (spec.sensor) build.entryPoints.insert(build.entryPoints.end(), {"step", "step_raw"});
+    else if (!received.empty()) build.entryPoints.push_back("poll");
+    std::vector<LinkSecurity> securities;
+    for (const SentTensor &tensor : spec.sent) securities.push_back(tensor.security);
+    for (const ReceivedLink &source : spec.sources) securities.push_back(source.security);
+    build.hooks = {"send"};
+    for (const std::string &hook : keyHooks(securities, !spec.sent.empty())) build.hooks.push_back(hook);
+    sensors_.push_back(std::move(build));
+  }
+
+  void buildAggregator(const llvm::StringMap<std::vector<double>> &means) {
+    const size_t device = aggregatorIndex();
+    DeviceBuild build;
+    build.device = device;
+    build.groups = groupsOf(device);
+    // Received tensors: by sending device, then in the order each sends them.
+    const std::vector<const Send *> received = receivedBy(device);
+    std::vector<const Value *> inputs;
+    for (const Send *send : received) inputs.push_back(send->transfer->value);
+    for (const Value *own : modelInputsOf(build.groups)) inputs.push_back(own);
+    llvm::SmallVector<GraphOutput, 8> outputs;
+    for (const HeadPlan &head : partition_.heads)
+      outputs.push_back({head.output, const_cast<Value *>(head.value)});
+    compileBuild(build, inputs, outputs);
 
     AggregatorFleetSpec spec;
     spec.identity = identity(device);
     std::vector<LinkSecurity> securities;
-    for (const DeviceBuild &sensor : sensors_) {
-      const TopologyLink *link =
-          topology_.link(topology_.devices[sensor.device].name, topology_.devices[device].name);
-      spec.links.push_back({static_cast<uint8_t>(sensor.device),
-                            linkSecurity(sensor.device, device, sensor.device), link->duplex});
-      securities.push_back(spec.links.back().security);
+    if (!routed_) {
+      for (const DeviceBuild &sensor : sensors_) {
+        const TopologyLink *link =
+            topology_.link(topology_.devices[sensor.device].name, topology_.devices[device].name);
+        spec.links.push_back({static_cast<uint8_t>(sensor.device),
+                              linkSecurity(sensor.device, device, sensor.device), link->duplex});
+        securities.push_back(spec.links.back().security);
+      }
+    } else {
+      spec.routed = true;
+      spec.links = sourcesOf(received, device);
+      for (const ReceivedLink &link : spec.links) securities.push_back(link.security);
+      for (size_t destination : beaconDestinations()) {
+        const std::vector<size_t> links = beaconRoute(destination);
+        if (links.empty()) continue; // no duplex path: the application tells it its rounds
+        RoutedBeacon beacon;
+        beacon.destination = static_cast<uint8_t>(destination);
+        beacon.lastHop = links.size() == 1;
+        beacon.security =
+            beaconSecurity(destination, links.front(), topology_.devices[destination].name);
+        securities.push_back(beacon.security);
+        spec.beacons.push_back(std::move(beacon));
+      }
+      spec.relay = relayOf(device);
+      build.staticBytes += spec.relay.bufferBytes;
+      build.relay = spec.relay;
     }
     for (const SensorGroup &group : topology_.groups) spec.groups.push_back(group.name);
     spec.ownGroups = build.groups;
     spec.impute = topology_.fallback == FallbackMode::Impute;
     spec.roundTimeoutMs = topology_.roundTimeoutMs;
-    std::map<size_t, int64_t> framesSoFar; // per sensor: frames of a round before this tensor
     for (size_t i = 0; i < received.size(); ++i) {
-      const Received &tensor = received[i];
-      const TopologyLink &link = topology_.links[tensor.link];
-      ReceivedTensor entry;
-      entry.name = tensor.value->name;
-      entry.programInput = i;
-      entry.sourceDevice = topology_.devices[tensor.source].name;
-      entry.source = static_cast<uint8_t>(tensor.source);
-      entry.tensor = tensor.tensor;
-      entry.bytes = numElements(*tensor.value->shape) * elementBytes(precision_);
-      entry.fragmentBytes = wireFragmentBytes(link.mtu, auth_);
-      entry.fragments = wireFrames(entry.bytes, link.mtu, auth_);
-      entry.firstFrame = framesSoFar[tensor.source];
-      framesSoFar[tensor.source] += entry.fragments;
-      if (framesSoFar[tensor.source] > ES_WIRE_MAX_FRAME + 1)
-        fail("{}: '{}' sends {} frames per inference; a round holds at most {} (raise the link's "
-             "mtu)",
-             request_.modelPath, entry.sourceDevice, framesSoFar[tensor.source],
-             ES_WIRE_MAX_FRAME + 1);
-      entry.group = static_cast<size_t>(__builtin_ctz(partition_.tags.values.lookup(tensor.value)));
+      ReceivedTensor entry = receivedTensor(*received[i], i);
       if (spec.impute) {
-        auto mean = means.find(tensor.value->name);
-        if (mean == means.end())
-          fail("internal error: no calibration mean of '{}'", tensor.value->name);
-        entry.mean = storedMean(*tensor.value, mean->second, precision_);
+        auto mean = means.find(entry.name);
+        if (mean == means.end()) fail("internal error: no calibration mean of '{}'", entry.name);
+        entry.mean = storedMean(*received[i]->transfer->value, mean->second, precision_);
       }
-      build.staticBytes += ES_WIRE_ROUNDS_IN_FLIGHT * (entry.bytes + (entry.fragments + 7) / 8);
+      build.staticBytes += reassemblyBytes(entry);
       spec.received.push_back(std::move(entry));
     }
+    if (routed_) spec.headSlots = headSlots(build, received.size());
     for (size_t h = 0; h < partition_.heads.size(); ++h)
       spec.heads.push_back({partition_.heads[h].output, h, partition_.heads[h].groups});
 
     EmitOptions options = emitOptions(device);
+    if (routed_) options.extraRuntimeFunctions.push_back("es_route_forward");
     options.callMasks = headCallMasks(build);
     options.extraFiles = emitAggregatorFleet(spec);
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
@@ -351,6 +713,30 @@ private:
     build.hooks.push_back("next_epoch");
     build.hooks.push_back("now_ms");
     aggregator_ = std::move(build);
+  }
+
+  // Per head, the received tensors (the first `receivedCount` inputs of the aggregator's graph)
+  // its computation reads.
+  static std::vector<std::vector<size_t>> headSlots(const DeviceBuild &build, size_t receivedCount) {
+    const Graph &graph = *build.subgraph.graph;
+    std::vector<std::vector<size_t>> result;
+    for (const GraphOutput &output : graph.outputs) {
+      llvm::SmallVector<const Value *, 16> pending{output.value};
+      llvm::DenseSet<const Value *> seen;
+      std::vector<size_t> slots;
+      while (!pending.empty()) {
+        const Value *value = pending.pop_back_val();
+        if (!seen.insert(value).second) continue;
+        for (size_t i = 0; i < receivedCount; ++i)
+          if (graph.inputs[i] == value) slots.push_back(i);
+        if (value->producer)
+          for (const Value *input : value->producer->inputs)
+            if (input) pending.push_back(input);
+      }
+      std::sort(slots.begin(), slots.end());
+      result.push_back(std::move(slots));
+    }
+    return result;
   }
 
   // Bit h of call k's mask: head h needs the node of call k.
@@ -386,7 +772,17 @@ private:
     input.flash = measureFlash(dir / device.name, device.target, device.name, precision_,
                                build.entryPoints, build.hooks);
     ReportJson json = deviceReport(input);
-    json["role"] = device.aggregator ? "aggregator" : "sensor";
+    json["role"] = roleOf(build.device);
+    if (routed_) {
+      ReportJson nodes = ReportJson::array();
+      for (const Node *node : nodesOn(build.device)) nodes.push_back(node->name);
+      json["nodes"] = std::move(nodes);
+      ReportJson relay;
+      relay["frames_per_inference"] = relayedFrames(build.device);
+      relay["beacon_destinations"] = build.relay.beacons.size();
+      relay["buffer_bytes"] = build.relay.bufferBytes;
+      json["relay"] = std::move(relay);
+    }
     ReportJson groups = ReportJson::array();
     for (size_t g = 0; g < topology_.groups.size(); ++g)
       if (build.groups & (GroupMask(1) << g)) groups.push_back(topology_.groups[g].name);
@@ -443,7 +839,124 @@ private:
     return branches;
   }
 
+  const char *roleOf(size_t device) const {
+    const TopologyDevice &topologyDevice = topology_.devices[device];
+    if (topologyDevice.aggregator) return "aggregator";
+    return topologyDevice.sensors.empty() ? "worker" : "sensor";
+  }
+
+  // Frames per inference the device forwards for others.
+  int64_t relayedFrames(size_t device) const {
+    int64_t frames = 0;
+    for (const auto &sends : sends_)
+      for (const Send &send : sends)
+        for (size_t h = 1; h < send.transfer->route.links.size(); ++h)
+          if (topology_.deviceIndex(topology_.links[send.transfer->route.links[h]].from) == device)
+            frames += send.fragments;
+    return frames;
+  }
+
+  const char *linkProtection(const TopologyLink &link) const {
+    return !auth_ ? "plain" : link.encrypt ? "aead" : "auth";
+  }
+
+  // Routed fleets: every link some tensor or beacon crosses, with each tensor counted on every
+  // link of its route (bytes per hop).
+  ReportJson routedLinksJson() const {
+    ReportJson links = ReportJson::array();
+    const int64_t beaconBytes =
+        auth_ ? ES_WIRE_BEACON_BYTES(ES_WIRE_AUTH) : ES_WIRE_BEACON_BYTES(ES_WIRE_PLAIN);
+    for (size_t l = 0; l < topology_.links.size(); ++l) {
+      const TopologyLink &link = topology_.links[l];
+      ReportJson tensors = ReportJson::array();
+      int64_t payload = 0, air = 0, frames = 0, beacons = 0;
+      bool raw = false;
+      for (const auto &sends : sends_)
+        for (const Send &send : sends) {
+          const Route &route = send.transfer->route;
+          if (!llvm::is_contained(route.links, l)) continue;
+          ReportJson tensor;
+          tensor["name"] = send.transfer->value->name;
+          tensor["from"] = topology_.devices[route.from].name;
+          tensor["to"] = topology_.devices[route.to].name;
+          tensor["bytes"] = send.bytes;
+          tensor["frames"] = send.fragments;
+          tensor["hop"] = static_cast<int64_t>(llvm::find(route.links, l) - route.links.begin()) + 1;
+          tensor["hops"] = route.hops();
+          tensors.push_back(std::move(tensor));
+          raw |= llvm::is_contained(graph_.inputs, send.transfer->value);
+          payload += send.bytes;
+          air += route.airBytesPerHop;
+          frames += send.fragments;
+        }
+      for (size_t destination : beaconDestinations()) {
+        const std::vector<size_t> route = beaconRoute(destination);
+        for (size_t h = 0; h < route.size(); ++h)
+          if (route[h] == l) beacons += beaconBytes + (h + 1 == route.size() ? 0 : 1);
+      }
+      if (tensors.empty() && beacons == 0) continue;
+      ReportJson entry;
+      entry["from"] = link.from;
+      entry["to"] = link.to;
+      entry["link_id"] = l;
+      entry["mtu"] = link.mtu;
+      entry["protection"] = linkProtection(link);
+      entry["raw"] = raw;
+      entry["tensors"] = std::move(tensors);
+      entry["payload_bytes_per_inference"] = payload;
+      entry["bytes_per_inference"] = air;
+      entry["frames_per_inference"] = frames;
+      entry["beacon_bytes_per_inference"] = beacons;
+      const double ms = air == 0 ? 0.0 : static_cast<double>(air) * 8.0 / link.kbps + link.latencyMs;
+      entry["est_transfer_ms"] = rounded(ms);
+      entry["est_energy_uj"] = rounded(static_cast<double>(air) * link.njPerByte / 1000.0);
+      links.push_back(std::move(entry));
+    }
+    return links;
+  }
+
+  const DeviceBuild *buildOf(size_t device) const {
+    if (aggregator_.device == device && topology_.devices[device].aggregator) return &aggregator_;
+    for (const DeviceBuild &build : sensors_)
+      if (build.device == device) return &build;
+    return nullptr;
+  }
+
+  // One inference's critical path over devices and routes (each device computes once all its
+  // inputs arrived; a route delivers its tensor route.ms after its producer finished), and the
+  // pipeline's rate when successive inferences overlap: one per the busiest device's compute or
+  // the busiest link's airtime.
+  void estimatePipeline() {
+    const size_t n = topology_.devices.size();
+    std::vector<double> compute(n, 0.0), finish(n, 0.0);
+    for (size_t d = 0; d < n; ++d)
+      if (const DeviceBuild *build = buildOf(d)) {
+        double cycles = 0;
+        for (const KernelCall &call : build->compiled.program.calls)
+          cycles += estimateCycles(topology_.devices[d].target, precision_, call);
+        compute[d] = cycles / (topology_.devices[d].target.clockMhz * 1000.0);
+      }
+    finish = compute;
+    // The device graph is acyclic (checkRunnable): n relaxations settle it.
+    for (size_t pass = 0; pass < n; ++pass)
+      for (const Transfer &transfer : partition_.transfers)
+        finish[transfer.route.to] = std::max(finish[transfer.route.to],
+                                             finish[transfer.route.from] + transfer.route.ms +
+                                                 compute[transfer.route.to]);
+    std::vector<double> airtime(topology_.links.size(), 0.0);
+    for (const Transfer &transfer : partition_.transfers)
+      for (size_t l : transfer.route.links)
+        airtime[l] += static_cast<double>(transfer.route.airBytesPerHop) * 8.0 / topology_.links[l].kbps;
+    double busiest = 0;
+    for (double ms : compute) busiest = std::max(busiest, ms);
+    for (double ms : airtime) busiest = std::max(busiest, ms);
+    latencyMs_ = finish[aggregatorIndex()];
+    throughput_ = busiest > 0 ? 1000.0 / busiest : 0.0;
+    computeMs_ = compute;
+  }
+
   ReportJson linksJson() const {
+    if (routed_) return routedLinksJson();
     ReportJson links = ReportJson::array();
     const std::string aggregator = topology_.devices[aggregatorIndex()].name;
     for (const DeviceBuild &sensor : sensors_) {
@@ -533,6 +1046,34 @@ private:
     fleet["chosen"] = totals(false);
     fleet["raw"] = totals(true);
     fleet["placement"] = placementJson();
+    if (routed_) {
+      fleet["routed"] = true;
+      fleet["est_latency_ms"] = rounded(latencyMs_);
+      fleet["est_throughput_per_s"] = rounded(throughput_);
+      ReportJson stages = ReportJson::array();
+      for (size_t d = 0; d < computeMs_.size(); ++d)
+        if (buildOf(d)) {
+          ReportJson stage;
+          stage["device"] = topology_.devices[d].name;
+          stage["est_compute_ms"] = rounded(computeMs_[d]);
+          stages.push_back(std::move(stage));
+        }
+      fleet["stages"] = std::move(stages);
+      ReportJson transfers = ReportJson::array();
+      for (const Transfer &transfer : partition_.transfers) {
+        ReportJson entry, route = ReportJson::array();
+        entry["tensor"] = transfer.value->name;
+        entry["from"] = topology_.devices[transfer.route.from].name;
+        entry["to"] = topology_.devices[transfer.route.to].name;
+        for (size_t l : transfer.route.links) route.push_back(l);
+        entry["links"] = std::move(route);
+        entry["mtu"] = transfer.route.mtu;
+        entry["bytes_per_hop"] = transfer.route.airBytesPerHop;
+        entry["est_ms"] = rounded(transfer.route.ms);
+        transfers.push_back(std::move(entry));
+      }
+      fleet["transfers"] = std::move(transfers);
+    }
     return fleet;
   }
 
@@ -576,8 +1117,7 @@ private:
       picture.deviceOf[graph_.nodes()[i].get()] = partition_.deviceOf[i];
     for (size_t d = 0; d < topology_.devices.size(); ++d) {
       const TopologyDevice &device = topology_.devices[d];
-      picture.devices.push_back({device.name, device.target.name,
-                                 device.aggregator ? "aggregator" : "sensor", device.sensors});
+      picture.devices.push_back({device.name, device.target.name, roleOf(d), device.sensors});
       for (const Value *input : modelInputsOf(groupsOf(d))) picture.inputDevice[input] = d;
     }
     for (const HeadPlan &head : partition_.heads) {
@@ -586,14 +1126,15 @@ private:
         if (head.groups & (GroupMask(1) << g)) groups.push_back(topology_.groups[g].name);
       picture.heads.push_back({head.output, head.value, std::move(groups)});
     }
-    const std::string aggregator = topology_.devices[aggregatorIndex()].name;
-    for (const DeviceBuild &sensor : sensors_) {
-      const TopologyLink &link = *topology_.link(topology_.devices[sensor.device].name, aggregator);
-      for (const ProgramPort &port : sensor.compiled.program.outputs) {
-        const int64_t bytes = numElements(port.shape) * elementBytes(precision_);
-        picture.sent[port.name] = {bytes, wireAirBytes(bytes, link.mtu, auth_)};
+    for (const auto &sends : sends_)
+      for (const Send &send : sends) {
+        std::vector<std::string> relays;
+        for (size_t relay : send.transfer->route.relays(topology_))
+          relays.push_back(topology_.devices[relay].name);
+        picture.sent.try_emplace(send.transfer->value->name,
+                                 PictureSentTensor{send.bytes, send.transfer->route.airBytesPerHop,
+                                                   fmt::format("{}", fmt::join(relays, ", "))});
       }
-    }
     picture.fused = &fused_;
     return picture;
   }
@@ -610,6 +1151,10 @@ private:
     };
     for (const DeviceBuild &sensor : sensors_) emit(sensor);
     emit(aggregator_);
+    // A worker that runs, sends, receives and relays nothing has no folder and no entry.
+    devices.erase(std::remove_if(devices.begin(), devices.end(),
+                                 [](const ReportJson &device) { return device.is_null(); }),
+                  devices.end());
     ReportJson report = compileReport(fs::path(request_.modelPath).filename(), precision_,
                                       std::move(devices));
     report["links"] = linksJson();
@@ -629,9 +1174,13 @@ private:
   bool auth_;
   llvm::DenseMap<const Node *, ActivationClamp> fused_;
   FleetPartition partition_;
-  std::vector<DeviceBuild> sensors_;
+  bool routed_ = false;
+  std::vector<std::vector<Send>> sends_; // by producing device, in send order
+  std::vector<DeviceBuild> sensors_;     // every device but the aggregator that has a folder
   DeviceBuild aggregator_;
   std::vector<uint32_t> headMasks_;
+  double latencyMs_ = 0, throughput_ = 0; // routed fleets: estimatePipeline
+  std::vector<double> computeMs_;
   bool dotOnly_ = false; // partition.dot written for want of Graphviz
 };
 

@@ -8,6 +8,7 @@
 
 #include "es_wire.h"
 
+#include <fmt/ranges.h>
 #include <llvm/ADT/DenseSet.h>
 #include <llvm/ADT/STLExtras.h>
 
@@ -328,8 +329,10 @@ private:
     plan.group = group;
     plan.device = device;
     const TopologyDevice &sensor = topology_.devices[device];
-    const TopologyLink *link = topology_.link(sensor.name, topology_.devices[aggregator_].name);
-    plan.link = static_cast<size_t>(link - topology_.links.data());
+    std::vector<const Value *> groupInputs;
+    for (const Value *input : graph_.inputs)
+      if (llvm::is_contained(sensorGroup.inputs, input->name)) groupInputs.push_back(input);
+    const TopologyLink link = pathToAggregator(device, groupInputs, plan.link);
 
     std::vector<const Node *> branch;
     for (const auto &node : graph_.nodes()) {
@@ -341,12 +344,8 @@ private:
         continue;
       branch.push_back(node.get());
     }
-    std::vector<const Value *> groupInputs;
-    for (const Value *input : graph_.inputs)
-      if (llvm::is_contained(sensorGroup.inputs, input->name)) groupInputs.push_back(input);
-
     for (auto &cut : legalCuts(branch, plan.exhaustive))
-      plan.options.push_back(evaluate(cut, branch, groupInputs, device, *link));
+      plan.options.push_back(evaluate(cut, branch, groupInputs, device, link));
     markPareto(plan.options);
 
     std::optional<size_t> best, bestCooked;
@@ -379,6 +378,34 @@ private:
     }
     plan.chosen = *best;
     return plan;
+  }
+
+  // The direct link from the sensor device to the aggregator, or, when there is none, the
+  // cheapest route for its raw data seen as one link: the route's mtu, its slowest hop, every
+  // hop's latency and radio energy.
+  TopologyLink pathToAggregator(size_t device, const std::vector<const Value *> &groupInputs,
+                                size_t &firstLink) const {
+    const TopologyDevice &sensor = topology_.devices[device];
+    if (const TopologyLink *direct =
+            topology_.link(sensor.name, topology_.devices[aggregator_].name)) {
+      firstLink = static_cast<size_t>(direct - topology_.links.data());
+      return *direct;
+    }
+    int64_t raw = 0;
+    for (const Value *input : groupInputs) raw += valueBytes(*input, precision_);
+    const Route route = cheapestRoute(topology_, device, aggregator_, raw);
+    TopologyLink path = topology_.links[route.links.front()];
+    path.to = topology_.devices[aggregator_].name;
+    path.mtu = route.mtu;
+    path.latencyMs = path.njPerByte = 0;
+    for (size_t l : route.links) {
+      const TopologyLink &hop = topology_.links[l];
+      path.kbps = std::min(path.kbps, hop.kbps);
+      path.latencyMs += hop.latencyMs;
+      path.njPerByte += hop.njPerByte;
+    }
+    firstLink = route.links.front();
+    return path;
   }
 
   CutOption evaluate(const std::vector<const Node *> &cut, const std::vector<const Node *> &branch,

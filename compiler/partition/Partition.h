@@ -59,7 +59,7 @@ struct CutOption {
 struct BranchPlan {
   size_t group = 0;  // Topology::groups index
   size_t device = 0; // Topology::devices index of the owner
-  size_t link = 0;   // Topology::links index towards the aggregator
+  size_t link = 0;   // Topology::links index towards the aggregator (the route's first hop)
   std::vector<CutOption> options; // options[0] sends the raw sensor data
   size_t chosen = 0;
   bool exhaustive = true; // false: the branch was too wide; only order prefixes were costed

@@ -12,18 +12,8 @@
 #include <sstream>
 
 namespace edgesplit {
-namespace {
 
-// ordered_json keeps the file's key order: sensor groups are listed in it and the canonical
-// text (part of the model fingerprint) must not depend on how the keys sort.
-using Json = nlohmann::ordered_json;
-
-constexpr std::string_view kSchema = "edgesplit-topology/1";
-// Integers above this are not exact in the double that nlohmann hands back.
-constexpr double kMaxInteger = 9007199254740992.0;
-
-// RFC 6901: keys holding '~' or '/' must not read as several pointer steps.
-std::string pointerStep(std::string_view key) {
+std::string jsonPointerStep(std::string_view key) {
   std::string escaped;
   for (char c : key) {
     if (c == '~')
@@ -35,6 +25,17 @@ std::string pointerStep(std::string_view key) {
   }
   return "/" + escaped;
 }
+
+namespace {
+
+// ordered_json keeps the file's key order: sensor groups are listed in it and the canonical
+// text (part of the model fingerprint) must not depend on how the keys sort.
+using Json = nlohmann::ordered_json;
+
+constexpr std::string_view kSchema = "edgesplit-topology/1";
+// Integers above this are not exact in the double that nlohmann hands back.
+constexpr double kMaxInteger = 9007199254740992.0;
+
 
 std::string join(llvm::ArrayRef<std::string> names) {
   std::string joined;
@@ -169,7 +170,7 @@ private:
                  std::initializer_list<std::string> allowed) const {
     for (const auto &[key, value] : object.items())
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-        error(pointer + pointerStep(key), "unknown key; expected one of {}",
+        error(pointer + jsonPointerStep(key), "unknown key; expected one of {}",
               join(std::vector<std::string>(allowed)));
   }
 
@@ -182,8 +183,8 @@ private:
   const Json &require(const Json &object, const std::string &pointer, const std::string &key,
                       Kind kind, std::string_view hint) const {
     const Json *value = find(object, key);
-    if (!value) error(pointer + pointerStep(key), "missing; {}", hint);
-    return expect(*value, pointer + pointerStep(key), kind);
+    if (!value) error(pointer + jsonPointerStep(key), "missing; {}", hint);
+    return expect(*value, pointer + jsonPointerStep(key), kind);
   }
 
   double number(const Json &value, const std::string &pointer) const {
@@ -234,7 +235,7 @@ private:
     if (groups.empty()) error("/sensor_groups", "empty; define at least one group of model inputs");
     std::map<std::string, std::string> inputPointers; // input name -> where it was first listed
     for (const auto &[groupName, inputs] : groups.items()) {
-      const std::string pointer = "/sensor_groups" + pointerStep(groupName);
+      const std::string pointer = "/sensor_groups" + jsonPointerStep(groupName);
       if (!isName(groupName))
         error(pointer, "bad group name '{}'; use a non-empty name of A-Z a-z 0-9 _ -", groupName);
       expect(inputs, pointer, Kind::Array);
@@ -299,7 +300,7 @@ private:
 
     for (const SensorGroup &group : topology.groups)
       if (!owners.count(group.name))
-        error("/sensor_groups" + pointerStep(group.name),
+        error("/sensor_groups" + jsonPointerStep(group.name),
               "no device owns group '{}'; add it to the sensors of the device that reads it",
               group.name);
     for (size_t i = 0; i < topology.devices.size(); ++i) {
@@ -420,13 +421,13 @@ private:
                   const std::string &targetName) const {
     expect(table, pointer, Kind::Object);
     for (const auto &[precision, kernels] : table.items()) {
-      const std::string precisionPointer = pointer + pointerStep(precision);
+      const std::string precisionPointer = pointer + jsonPointerStep(precision);
       if (precision != "int8" && precision != "float32")
         error(precisionPointer, "unknown precision; expected int8 or float32");
       expect(kernels, precisionPointer, Kind::Object);
       std::map<std::string, double> &known = into[precision];
       for (const auto &[kernel, value] : kernels.items()) {
-        const std::string kernelPointer = precisionPointer + pointerStep(kernel);
+        const std::string kernelPointer = precisionPointer + jsonPointerStep(kernel);
         auto entry = known.find(kernel);
         if (entry == known.end()) {
           std::vector<std::string> classes;
@@ -445,7 +446,7 @@ private:
       const std::string named =
           require(object, pointer, key, Kind::String, "name one of the devices").get<std::string>();
       if (std::find(devices.begin(), devices.end(), named) == devices.end())
-        error(pointer + pointerStep(key), "unknown device '{}' (devices: {})", named,
+        error(pointer + jsonPointerStep(key), "unknown device '{}' (devices: {})", named,
               join(devices));
       return named;
     };
@@ -552,7 +553,7 @@ private:
     std::map<std::string, size_t> pins;
     const std::vector<std::string> devices = deviceNames(topology);
     for (const auto &[node, device] : value.items()) {
-      const std::string pointer = "/placement" + pointerStep(node);
+      const std::string pointer = "/placement" + jsonPointerStep(node);
       expect(device, pointer, Kind::String);
       const auto named = std::find(devices.begin(), devices.end(), device.get<std::string>());
       if (named == devices.end())
@@ -680,7 +681,7 @@ void checkTopologyAgainstModel(const Topology &topology, llvm::ArrayRef<std::str
       if (!contains(modelInputs, group.inputs[i]))
         fail("{}: /sensor_groups{}/{}: '{}' is not an input of the model (model inputs: {}); fix "
              "the name or remove it",
-             topology.source, pointerStep(group.name), i, group.inputs[i], join(modelInputs));
+             topology.source, jsonPointerStep(group.name), i, group.inputs[i], join(modelInputs));
   for (const std::string &input : modelInputs)
     if (!topology.groupOfInput(input))
       fail("{}: /sensor_groups: model input '{}' is in no sensor group (model inputs: {}); add it "

@@ -79,6 +79,10 @@ struct Topology {
   const SensorGroup *groupOfInput(const std::string &input) const;
 };
 
+// One step of an RFC 6901 JSON pointer, "/" and the key with '~' and '/' escaped ("~0", "~1"),
+// so that a key holding '/' does not read as several steps.
+std::string jsonPointerStep(std::string_view key);
+
 // Parses and validates a topology; every error is one line naming `source` and the JSON pointer.
 // Relative target paths are resolved against the folder of `source`.
 Topology parseTopology(std::string_view text, const std::string &source);

@@ -151,8 +151,11 @@ std::string partitionDot(const PartitionPictureInput &input) {
         const std::string bytes =
             sent == input.sent.end()
                 ? ""
-                : fmt::format("{} B ({} on air)", sent->second.payloadBytes,
-                              sent->second.airBytes);
+            : sent->second.relays.empty()
+                ? fmt::format("{} B ({} on air)", sent->second.payloadBytes,
+                              sent->second.airBytes)
+                : fmt::format("{} B ({} on air per hop, via {})", sent->second.payloadBytes,
+                              sent->second.airBytes, sent->second.relays);
         attributes += fmt::format(", fontcolor=\"{}\", label=<<b>{}</b><br/>{}>", kCutColour,
                                   xmlEscaped(value->name), xmlEscaped(bytes));
       }

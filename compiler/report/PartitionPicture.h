@@ -32,7 +32,8 @@ struct PictureHead {
 // What a device sends of one tensor per inference.
 struct PictureSentTensor {
   int64_t payloadBytes = 0;
-  int64_t airBytes = 0;
+  int64_t airBytes = 0;  // on each hop
+  std::string relays;    // the devices relaying it ("relay, w2"), empty when none does
 };
 
 struct PartitionPictureInput {

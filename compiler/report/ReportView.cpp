@@ -191,6 +191,15 @@ std::string renderReport(const ReportJson &report, TextFormat format) {
         report.contains("topology") ? fmt::format(" ({})", text(report, "topology")) : "",
         integer(fleet["chosen"], "bytes_per_inference"),
         integer(fleet["raw"], "bytes_per_inference"));
+    if (fleet.contains("routed")) {
+      int64_t hops = 0; // every tensor on every link of its route
+      for (const ReportJson &link : report["links"]) hops += integer(link, "bytes_per_inference");
+      summary += fmt::format(" Routed over workers and relays: {} bytes on air per inference over "
+                             "every hop; one inference in about {} ms, {} inferences/s when "
+                             "stages overlap (est.).",
+                             hops, fleet["est_latency_ms"].get<double>(),
+                             fleet["est_throughput_per_s"].get<double>());
+    }
   } else {
     summary += report["devices"].size() == 1 ? "; one device." : ".";
   }

@@ -1,0 +1,320 @@
+"""Fleets that are not stars (issue 18): a relay between a sensor and the aggregator, stages pinned
+to workers, a two-worker pipeline, failed workers and relays, faults on every hop, and bad pins.
+Every fleet's outputs are checked against the single-device compile of the same model."""
+import copy
+import json
+import pathlib
+import subprocess
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+import test_fleet
+from helpers import CliTestCase, run, write_keys
+
+GROUPS = test_fleet.GROUPS
+FULL = test_fleet.head_name(GROUPS)
+
+
+def link(source, target, mtu=64):
+    return {"from": source, "to": target, "kbps": 1000, "latency_ms": 7.5, "mtu": mtu,
+            "nj_per_byte": 80}
+
+
+def worker(name):
+    return {"name": name, "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 32,
+            "flash_kib": 256, "role": "worker"}
+
+
+def relay_topology():
+    """The three-band fleet of test_fleet with the wrist out of the hub's range: its frames and
+    its beacons pass through a worker that runs nothing."""
+    doc = test_fleet.topology()
+    doc["devices"].insert(3, worker("relay"))
+    doc["links"] = [link("wrist", "relay"), link("relay", "hub", mtu=80), link("ankle", "hub"),
+                    link("chest", "hub")]
+    return doc
+
+
+def staged_topology():
+    """Wrist and ankle each reach the hub through a worker that runs the end of their branch
+    (pinned there); the chest is linked to the hub directly."""
+    doc = test_fleet.topology()
+    doc["devices"][3:3] = [worker("w1"), worker("w2")]
+    doc["links"] = [link("wrist", "w1"), link("w1", "hub"), link("ankle", "w2"), link("w2", "hub"),
+                    link("chest", "hub")]
+    doc["placement"] = {}
+    for group, stage in (("wrist", "w1"), ("ankle", "w2")):
+        for node in ("conv1", "relu1"):
+            doc["placement"][f"{group}/{node}"] = group
+        for node in ("conv2", "relu2", "gap", "flatten"):
+            doc["placement"][f"{group}/{node}"] = stage
+    return doc
+
+
+def chain_model():
+    """One microphone, a chain of two convolutions, pooling and a Gemm head."""
+    rng = np.random.default_rng(5)
+    inits = []
+
+    def weight(name, shape):
+        inits.append(numpy_helper.from_array((rng.standard_normal(shape) * 0.5).astype(np.float32),
+                                             name))
+        return name
+
+    nodes = [
+        helper.make_node("Conv", ["mic", weight("w1", (8, 2, 5)), weight("b1", (8,))], ["c1"],
+                         pads=[2, 2], name="conv1"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", weight("w2", (8, 8, 3)), weight("b2", (8,))], ["c2"],
+                         pads=[1, 1], strides=[2], name="conv2"),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("Conv", ["r2", weight("w3", (6, 8, 3)), weight("b3", (6,))], ["c3"],
+                         pads=[1, 1], name="conv3"),
+        helper.make_node("Relu", ["c3"], ["r3"], name="relu3"),
+        helper.make_node("GlobalAveragePool", ["r3"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["features"], name="flatten"),
+        helper.make_node("Gemm", ["features", weight("wh", (4, 6)), weight("bh", (4,))],
+                         ["keyword"], transB=1, name="head"),
+    ]
+    graph = helper.make_graph(
+        nodes, "chain", [helper.make_tensor_value_info("mic", TensorProto.FLOAT, [1, 2, 32])],
+        [helper.make_tensor_value_info("keyword", TensorProto.FLOAT, [1, 4])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def pipeline_topology():
+    """mic -> w1 -> w2 -> hub: each worker runs one stage of the chain."""
+    devices = [{"name": "mic", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 32,
+                "flash_kib": 256, "sensors": ["mic"]}, worker("w1"), worker("w2"),
+               {"name": "hub", "target": "cortex-m7", "clock_mhz": 216, "ram_kib": 512,
+                "flash_kib": 2048, "role": "aggregator"}]
+    placement = {"conv1": "mic", "relu1": "mic", "conv2": "w1", "relu2": "w1", "conv3": "w2",
+                 "relu3": "w2", "gap": "w2", "flatten": "w2"}
+    return {"schema": "edgesplit-topology/1", "devices": devices,
+            "sensor_groups": {"mic": ["mic"]},
+            "links": [link("mic", "w1"), link("w1", "w2"), link("w2", "hub")],
+            "placement": placement}
+
+
+class CollectiveTest(CliTestCase):
+    SAMPLES = 6
+
+    @classmethod
+    def setUpClass(cls):
+        cls._shared = tempfile.TemporaryDirectory(prefix="edgesplit-collective-")
+        shared = cls.shared = pathlib.Path(cls._shared.name)
+        rng = np.random.default_rng(3)
+        cls.model = shared / "model.onnx"
+        onnx.save(test_fleet.multi_head_model(), cls.model)
+        cls.calib = shared / "calib.npz"
+        np.savez(cls.calib, **{f"{g}_imu": rng.standard_normal((32, 3, 16)).astype(np.float32)
+                               for g in GROUPS})
+        cls.inputs = []
+        for g in GROUPS:
+            samples = rng.standard_normal((cls.SAMPLES, 3, 16)).astype(np.float32)
+            np.save(shared / f"{g}.npy", samples)
+            cls.inputs += ["--input", f"{g}_imu={shared / (g + '.npy')}"]
+        cls.mono = {}
+        for precision in ("int8", "float32"):
+            out = shared / f"mono_{precision}"
+            result = run("compile", cls.model, "--calibration", cls.calib, "--precision", precision,
+                         "-o", out)
+            assert result.returncode == 0, result.stderr
+            result = run("run", out, *cls.inputs, "-o", shared / f"mono_res_{precision}",
+                         *(["--raw"] if precision == "int8" else []))
+            assert result.returncode == 0, result.stderr
+            cls.mono[precision] = shared / f"mono_res_{precision}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._shared.cleanup()
+
+    def compile(self, name, doc, *extra, model=None, calib=None):
+        topo = self.tmp / f"{name}.json"
+        topo.write_text(json.dumps(doc))
+        result = run("compile", model or self.model, "--topology", topo, "--calibration",
+                     calib or self.calib, "-o", self.tmp / name, *extra)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return self.tmp / name, json.loads((self.tmp / name / "report.json").read_text())
+
+    def run_fleet(self, compiled, out, *extra, inputs=None):
+        result = run("run", compiled, *(inputs or self.inputs), "-o", self.tmp / out, *extra)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return self.tmp / out, json.loads((self.tmp / out / "run.json").read_text())
+
+    def assert_hops_counted(self, report, run_json, samples):
+        """The report's bytes and frames per hop are what the simulator sent on each link."""
+        simulated = {(l["from"], l["to"]): l for l in run_json["links"]}
+        self.assertEqual(set(simulated), {(l["from"], l["to"]) for l in report["links"]})
+        for entry in report["links"]:
+            sim = simulated[(entry["from"], entry["to"])]
+            self.assertEqual(sim["bytes_sent"], entry["bytes_per_inference"] * samples, entry)
+            self.assertEqual(sim["frames_sent"], entry["frames_per_inference"] * samples, entry)
+            self.assertEqual(sim["beacon_bytes_sent"],
+                             entry["beacon_bytes_per_inference"] * samples)
+
+    def test_relay_int8_bit_exact_keyed_end_to_end(self):
+        compiled, report = self.compile("relay", relay_topology(), "--keys",
+                                        write_keys(self.tmp / "keys.json"))
+        self.assertTrue(report["fleet"]["routed"])
+        roles = {d["name"]: d["role"] for d in report["devices"]}
+        self.assertEqual(roles["relay"], "worker")
+        relay = next(d for d in report["devices"] if d["name"] == "relay")
+        self.assertEqual(relay["nodes"], [])
+        self.assertEqual(relay["relay"]["buffer_bytes"], 64)  # the route's smallest mtu
+        self.assertGreaterEqual(relay["static_buffers_bytes"], 64)
+        # The wrist's tensor crosses both hops, cut once to the route's smallest mtu.
+        hops = {(l["from"], l["to"]): l for l in report["links"]}
+        self.assertEqual([t["hop"] for t in hops[("wrist", "relay")]["tensors"]], [1])
+        self.assertEqual([t["hop"] for t in hops[("relay", "hub")]["tensors"]], [2])
+        self.assertEqual(hops[("wrist", "relay")]["bytes_per_inference"],
+                         hops[("relay", "hub")]["bytes_per_inference"])
+        # End to end: the relay holds no key; the wrist and the hub share the pair's.
+        relay_code = (compiled / "relay" / "fleet.c").read_text()
+        self.assertNotIn("key", relay_code.replace("es_route", ""))
+        self.assertIn("wrist_key_to_0[32]", (compiled / "wrist" / "fleet.c").read_text())
+        res, run_json = self.run_fleet(compiled, "relay_res", "--raw")
+        self.assertEqual(run_json["heads_run"][FULL], self.SAMPLES)
+        np.testing.assert_array_equal(np.load(res / f"{FULL}.npy"),
+                                      np.load(self.mono["int8"] / f"{FULL}.npy"))
+        self.assert_hops_counted(report, run_json, self.SAMPLES)
+        self.assertGreater(report["fleet"]["est_latency_ms"], 0)
+        self.assertGreater(report["fleet"]["est_throughput_per_s"], 0)
+        # A failed relay cuts the wrist off: the best head without it, never a stale one.
+        res, run_json = self.run_fleet(compiled, "relay_fail", "--raw", "--fail", "relay")
+        head = test_fleet.head_name(["ankle", "chest"])
+        self.assertEqual(run_json["heads_run"][head], self.SAMPLES)
+        np.testing.assert_array_equal(np.load(res / f"{head}.npy"),
+                                      np.load(self.mono["int8"] / f"{head}.npy"))
+
+    def test_relay_float32_within_tolerance(self):
+        compiled, report = self.compile("relay32", relay_topology(), "--precision", "float32")
+        res, run_json = self.run_fleet(compiled, "relay32_res")
+        np.testing.assert_allclose(np.load(res / f"{FULL}.npy"),
+                                   np.load(self.mono["float32"] / f"{FULL}.npy"), rtol=0, atol=1e-5)
+        self.assert_hops_counted(report, run_json, self.SAMPLES)
+
+    def test_stages_pinned_to_workers_failed_workers_and_faults(self):
+        compiled, report = self.compile("staged", staged_topology(), "--keys",
+                                        write_keys(self.tmp / "keys.json"))
+        nodes = {d["name"]: d["nodes"] for d in report["devices"]}
+        # Each Relu fused into its convolution runs with it (and is pinned with it).
+        self.assertEqual(nodes["w1"], ["wrist/conv2", "wrist/gap", "wrist/flatten"])
+        self.assertEqual(nodes["wrist"], ["wrist/conv1"])
+        # Every run of this fleet under ASan and UBSan (one build of the simulator).
+        # The generated fleet code of every role is strict C99.
+        for device in ("wrist", "w1", "hub"):
+            folder = compiled / device
+            result = subprocess.run(["cc", *test_fleet.STRICT, "-I", str(folder), "-I",
+                                     str(folder / "runtime/include"), "-fsyntax-only",
+                                     str(folder / "fleet.c"),
+                                     str(folder / "runtime/src/wire_route.c")],
+                                    capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, f"{device}: {result.stderr}")
+        res, run_json = self.run_fleet(compiled, "staged_res", "--raw", "--sanitize")
+        self.assertEqual(run_json["heads_run"][FULL], self.SAMPLES)
+        mono = self.mono["int8"]
+        np.testing.assert_array_equal(np.load(res / f"{FULL}.npy"), np.load(mono / f"{FULL}.npy"))
+        self.assert_hops_counted(report, run_json, self.SAMPLES)
+        # A failed worker: the heads that read its tensors cannot run; the first head that does
+        # not (docs/partition.md) runs on every sample, on the monolith's numbers.
+        for failed, lost in (("w1", "wrist"), ("w2", "ankle")):
+            res, run_json = self.run_fleet(compiled, f"staged_{failed}", "--raw", "--sanitize",
+                                           "--fail", failed)
+            expected = test_fleet.head_name([g for g in GROUPS if g != lost])
+            for sample in run_json["per_sample"]:
+                self.assertEqual(sample["head"], expected, (failed, sample))
+                i = sample["index"]
+                np.testing.assert_array_equal(np.load(res / f"{expected}.npy")[i],
+                                              np.load(mono / f"{expected}.npy")[i])
+                for other in report["heads"]:
+                    if other["output"] != expected:
+                        self.assertTrue(np.all(np.load(res / f"{other['output']}.npy")[i] == 0))
+        # Every device but the hub failed: no head, on every sample.
+        _, run_json = self.run_fleet(compiled, "staged_none", "--raw", "--sanitize",
+                                     *[a for d in ("w1", "w2", "chest") for a in ("--fail", d)])
+        self.assertEqual(run_json["heads_run"]["none"], self.SAMPLES)
+        # Drops and corruption on every hop (relayed frames too): nothing crashes, and whatever
+        # head runs, runs on its own sample's data.
+        res, run_json = self.run_fleet(compiled, "faulty_res", "--raw", "--sanitize", "--drop-rate",
+                                       "0.3", "--corrupt-rate", "0.3", "--seed", "21")
+        self.assertGreater(sum(l["frames_corrupted"] for l in run_json["links"]), 0)
+        self.assertGreater(sum(l["frames_dropped"] for l in run_json["links"]), 0)
+        mono = self.mono["int8"]
+        for sample in run_json["per_sample"]:
+            if sample["head"] is not None:  # whatever ran, ran on this sample's data
+                i = sample["index"]
+                np.testing.assert_array_equal(np.load(res / f"{sample['head']}.npy")[i],
+                                              np.load(mono / f"{sample['head']}.npy")[i])
+
+    def test_two_worker_pipeline_bit_exact(self):
+        model = self.tmp / "chain.onnx"
+        onnx.save(chain_model(), model)
+        rng = np.random.default_rng(9)
+        calib = self.tmp / "chain_calib.npz"
+        np.savez(calib, mic=rng.standard_normal((16, 2, 32)).astype(np.float32))
+        np.save(self.tmp / "mic.npy", rng.standard_normal((self.SAMPLES, 2, 32)).astype(np.float32))
+        inputs = ["--input", f"mic={self.tmp / 'mic.npy'}"]
+        result = run("compile", model, "--calibration", calib, "-o", self.tmp / "chain_mono")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        result = run("run", self.tmp / "chain_mono", *inputs, "-o", self.tmp / "chain_mono_res",
+                     "--raw")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        compiled, report = self.compile("pipeline", pipeline_topology(), model=model, calib=calib)
+        self.assertEqual({d["name"]: d["nodes"] for d in report["devices"]},
+                         {"mic": ["conv1"], "w1": ["conv2"], "w2": ["conv3", "gap", "flatten"],
+                          "hub": ["head"]})
+        stages = {s["device"]: s["est_compute_ms"] for s in report["fleet"]["stages"]}
+        # Stages overlap: the pipeline's rate is set by its slowest stage or link, not the sum.
+        self.assertGreater(report["fleet"]["est_latency_ms"], sum(stages.values()))
+        self.assertGreater(report["fleet"]["est_throughput_per_s"],
+                           1000.0 / report["fleet"]["est_latency_ms"])
+        res, run_json = self.run_fleet(compiled, "pipeline_res", "--raw", inputs=inputs)
+        self.assertEqual(run_json["heads_run"]["keyword"], self.SAMPLES)
+        np.testing.assert_array_equal(np.load(res / "keyword.npy"),
+                                      np.load(self.tmp / "chain_mono_res" / "keyword.npy"))
+        self.assert_hops_counted(report, run_json, self.SAMPLES)
+
+    def test_bad_placements_are_one_line_errors(self):
+        cases = []
+        doc = staged_topology()
+        doc["placement"]["wrist/conv9"] = "w1"
+        cases.append((doc, ["/placement/wrist~1conv9", "no node", "wrist/conv1",
+                            "edgesplit inspect"]))
+        doc = staged_topology()
+        doc["placement"][f"{FULL}/gemm"] = "w1"
+        cases.append((doc, ["/placement/head_wrist_ankle_chest~1gemm",
+                            "heads run on the aggregator"]))
+        doc = staged_topology()
+        doc["placement"]["wrist/conv1"] = "hub"
+        cases.append((doc, ["/placement/wrist~1relu1",
+                            "fused into 'wrist/conv1' (pinned to 'hub')"]))
+        doc = copy.deepcopy(doc)
+        del doc["placement"]["wrist/relu1"]
+        cases.append((doc, ["/placement:", "the aggregator 'hub' would send 'wrist_r1' to 'w1'"]))
+        doc = copy.deepcopy(doc)
+        doc["placement"]["wrist/conv2"] = doc["placement"]["wrist/relu2"] = "wrist"
+        cases.append((doc, ["/placement:",
+                            "sensor device 'wrist' would read 'wrist_r1' from 'hub'"]))
+        doc = staged_topology()
+        for entry in doc["links"]:
+            if entry["from"] == "w1":
+                entry["duplex"] = False
+        cases.append((doc, ["/devices/3: worker 'w1' runs a stage", "duplex"]))
+        for i, (doc, fragments) in enumerate(cases):
+            topo = self.tmp / f"bad{i}.json"
+            topo.write_text(json.dumps(doc))
+            result = run("compile", self.model, "--topology", topo, "--calibration", self.calib,
+                         "-o", self.tmp / f"bad{i}")
+            self.assert_fails(result, 1, f"bad{i}.json", *fragments)
+            self.assertFalse((self.tmp / f"bad{i}").exists())
+        # Hooked keys are named by link; a routed fleet's keys belong to device pairs.
+        topo = self.tmp / "hooked.json"
+        topo.write_text(json.dumps(relay_topology()))
+        result = run("compile", self.model, "--topology", topo, "--calibration", self.calib,
+                     "--key-provisioning", "hook", "-o", self.tmp / "hooked")
+        self.assert_fails(result, 1, "hooked.json", "--key-provisioning embed")
+        self.assertFalse((self.tmp / "hooked").exists())
