@@ -187,10 +187,22 @@ private:
     for (const HeadPlan &head : result.heads) problem.tensors[tensor(head.value)].head = true;
     for (const auto &[name, device] : topology_.pins) {
       const auto node = llvm::find_if(graph_.nodes(), [&](const auto &n) { return n->name == name; });
-      if (node == graph_.nodes().end())
+      if (node == graph_.nodes().end()) {
+        std::vector<std::string> some;
+        for (const auto &other : graph_.nodes())
+          if (!other->name.empty() && some.size() < 5) some.push_back(other->name);
         fail("{}: /placement/{}: the model {} has no node '{}' to place (a Relu or Clip fused "
-             "into the layer before it goes with that layer); name one of its nodes",
-             topology_.source, jsonPointerStep(name), graph_.sourcePath, name);
+             "into the layer before it goes with that layer); name one of its nodes ({}{}; "
+             "`edgesplit inspect` lists them)",
+             topology_.source, jsonPointerStep(name), graph_.sourcePath, name,
+             fmt::join(some, ", "), graph_.nodes().size() > some.size() ? ", ..." : "");
+      }
+      for (const Value *output : (*node)->outputs)
+        if (output && headValues_.count(output) && !topology_.devices[device].aggregator)
+          fail("{}: /placement/{}: '{}' computes the head '{}', and heads run on the aggregator "
+               "'{}'; pin it there or remove the pin",
+               topology_.source, jsonPointerStep(name), name, output->name,
+               topology_.devices[aggregator_].name);
       if (!unitOf.count(node->get())) continue; // no head needs it
       std::vector<bool> &allowed = problem.units[unitOf.lookup(node->get())].allowed;
       allowed.assign(devices, false);

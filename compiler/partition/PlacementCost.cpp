@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <set>
 
@@ -70,6 +71,25 @@ const Route &PlacementCostModel::route(int64_t bytes, size_t from, size_t to) co
   return found->second;
 }
 
+namespace {
+
+// Whether the directed graph of (sender, reader) device pairs has a cycle.
+bool hasCycle(const std::set<std::pair<size_t, size_t>> &flows, size_t devices) {
+  std::vector<int> state(devices, 0); // 0: unseen, 1: on the path, 2: done
+  std::function<bool(size_t)> visit = [&](size_t device) {
+    state[device] = 1;
+    for (auto it = flows.lower_bound({device, 0}); it != flows.end() && it->first == device; ++it)
+      if (state[it->second] == 1 || (state[it->second] == 0 && visit(it->second))) return true;
+    state[device] = 2;
+    return false;
+  };
+  for (size_t d = 0; d < devices; ++d)
+    if (state[d] == 0 && visit(d)) return true;
+  return false;
+}
+
+} // namespace
+
 PlacementCost PlacementCostModel::evaluate(llvm::ArrayRef<size_t> deviceOf, bool explain) const {
   const Topology &topology = *problem_.topology;
   const size_t placed = deviceOf.size(), devices = deviceCount();
@@ -99,6 +119,9 @@ PlacementCost PlacementCostModel::evaluate(llvm::ArrayRef<size_t> deviceOf, bool
       broken(fmt::format("'{}' is pinned elsewhere", problem_.units[u].name));
   }
 
+  // Transfers, by (tensor, reading device); the routes they take, by their links; which devices
+  // send to which.
+  std::set<std::pair<size_t, size_t>> flows;
   // Transfers, by (tensor, reading device); the routes they take, by their links.
   std::map<std::pair<size_t, size_t>, const Route *> transfers;
   std::set<std::vector<size_t>> routesUsed;
@@ -113,6 +136,14 @@ PlacementCost PlacementCostModel::evaluate(llvm::ArrayRef<size_t> deviceOf, bool
                          topology.devices[from].name, topology.devices[to].name));
       return path;
     }
+    // What the generated fleet code runs (docs/partition.md, "Generated code"): a sensor device
+    // only sends, the aggregator only receives, and tensors flow one way between devices.
+    const TopologyDevice &sender = topology.devices[from], &reader = topology.devices[to];
+    if (!reader.aggregator && !reader.worker)
+      broken(fmt::format("sensor device '{}' would receive '{}'", reader.name, tensor.name));
+    if (sender.aggregator)
+      broken(fmt::format("the aggregator '{}' would send '{}'", sender.name, tensor.name));
+    flows.insert({from, to});
     if (!tensor.producer && topology.forbidRaw)
       broken(fmt::format("raw sensor data '{}' would leave '{}' (/privacy/raw: \"forbid\")",
                          tensor.name, topology.devices[from].name));
@@ -152,10 +183,12 @@ PlacementCost PlacementCostModel::evaluate(llvm::ArrayRef<size_t> deviceOf, bool
     const PlacementTensor &tensor = problem_.tensors[t];
     const std::optional<size_t> from = deviceOfTensor(tensor);
     if (!tensor.head || !from) continue;
-    double arrival = readyMs(tensor);
-    if (*from != aggregator) arrival += transfer(t, *from, aggregator).ms;
-    cost.latencyMs = std::max(cost.latencyMs, arrival);
+    if (*from != aggregator)
+      broken(fmt::format("head '{}' would be computed on '{}'; heads run on the aggregator",
+                         tensor.name, topology.devices[*from].name));
+    cost.latencyMs = std::max(cost.latencyMs, readyMs(tensor));
   }
+  if (hasCycle(flows, devices)) broken("tensors would flow both ways between devices (a cycle)");
 
   // Activations: on each device, the tensors live at each of its steps. A tensor lives on the
   // device computing it (or whose sensors give it) from then until its last reader there, or to

@@ -239,10 +239,14 @@ std::string explainNothingFits(const PlacementCostModel &model, const PlacementR
                        target.flashKib * 1024, problem.codeAllowanceBytes);
   }
   const PlacementCost explained = model.evaluate(best.deviceOf, true);
+  const bool pinned = llvm::any_of(problem.units, [](const PlacementUnit &unit) {
+    return !unit.allowed.empty();
+  });
   return fmt::format("no placement of the model's {} nodes on the {} devices fits (the least "
-                     "overflowing found: {}); add workers, RAM or flash, or links between the "
+                     "overflowing found: {}); {}add workers, RAM or flash, or links between the "
                      "devices",
-                     problem.units.size(), model.deviceCount(), explained.limit);
+                     problem.units.size(), model.deviceCount(), explained.limit,
+                     pinned ? "change or remove the pins of /placement, or " : "");
 }
 
 } // namespace edgesplit

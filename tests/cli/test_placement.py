@@ -65,10 +65,6 @@ class PlacementTest(CliTestCase):
         self.assert_fails(result, 1, "trunk.onnx", "does not fit device 'hub'", "bytes of flash")
         self.assertFalse((self.tmp / "alone").exists())
 
-    # The placement is made (tests/unit/PartitionPlacementTests.cpp checks it); generating the
-    # worker's code is developer route's part of issue 18: the integrator removes this marker
-    # once both are merged, and the test then checks the compile end to end.
-    @unittest.expectedFailure
     def test_a_worker_takes_a_trunk_stage_and_every_device_fits(self):
         result = self.compile("worker", fleet())
         self.assertEqual(result.returncode, 0, result.stderr)

@@ -157,6 +157,11 @@ RandomCase randomCase(std::mt19937 &random, bool chain) {
       problem.units.back().allowed[random() % devices] = true;
     }
   }
+  // The devices no model input comes from are workers (sensor devices only send).
+  for (size_t d = 0; d + 1 < devices; ++d)
+    topology.devices[d].worker = std::none_of(
+        problem.tensors.begin(), problem.tensors.end(),
+        [&](const PlacementTensor &tensor) { return !tensor.producer && tensor.source == d; });
   // Every tensor no unit reads is a head, and now and then another one too.
   for (PlacementTensor &tensor : problem.tensors)
     if (tensor.producer && (tensor.readers.empty() || random() % 8 == 0)) tensor.head = true;
@@ -173,6 +178,7 @@ TEST_CASE("placement cost: a chain relayed through a worker", "[placement]") {
   topology.source = "relay.json";
   topology.devices = {device("sensor", 4, 64), device("worker", 4, 64),
                       device("hub", 64, 256, true)};
+  topology.devices[1].worker = true;
   link(topology, 0, 1, 1000, 2, 100, 50);
   link(topology, 1, 2, 1000, 3, 200, 50);
   PlacementProblem problem;
@@ -229,11 +235,14 @@ TEST_CASE("placement cost: a chain relayed through a worker", "[placement]") {
   problem.separate = {{0, 1}};
   CHECK_FALSE(PlacementCostModel(problem).evaluate({2, 2}).fits);
   CHECK(PlacementCostModel(problem).evaluate({0, 2}).fits);
-  problem.units[1].allowed = {false, true, false};
+  // The head stays on the hub, which only receives.
+  CHECK_FALSE(PlacementCostModel(problem).evaluate({0, 1}).fits);
+  CHECK_FALSE(PlacementCostModel(problem).evaluate({2, 2}).fits);
+  problem.units[0].allowed = {false, true, false};
   CHECK_FALSE(PlacementCostModel(problem).evaluate({0, 2}).fits);
   const PlacementResult pinned = solvePlacement(PlacementCostModel(problem));
   REQUIRE(pinned.found);
-  CHECK(pinned.deviceOf == std::vector<size_t>{0, 1});
+  CHECK(pinned.deviceOf == std::vector<size_t>{1, 2});
 }
 
 TEST_CASE("placement: a prefix's bound never exceeds a fitting placement extending it",
@@ -303,7 +312,7 @@ TEST_CASE("placement: no fitting placement is cheaper than the solver's (brute f
   }
   // The random cases exercise both outcomes and multi-hop transfers.
   INFO(solvable << " solvable, " << unsolvable << " not, " << relayed << " relayed transfers");
-  CHECK(solvable > 100);
+  CHECK(solvable > 60);
   CHECK(unsolvable > 10);
   CHECK(relayed > 0);
 }
@@ -313,6 +322,7 @@ TEST_CASE("placement: a model that fits no single device is pipelined over a wor
   Topology topology;
   topology.source = "pipeline.json";
   topology.devices = {device("mic", 4, 16), device("worker", 8, 16), device("hub", 8, 16, true)};
+  topology.devices[1].worker = true;
   link(topology, 0, 1, 1000, 1, 244, 10);
   link(topology, 1, 2, 1000, 1, 244, 10);
   link(topology, 0, 2, 1000, 1, 244, 10);
