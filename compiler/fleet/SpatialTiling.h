@@ -1,0 +1,61 @@
+// Spatial tiles (docs/partition.md "Spatial tiles"): DeepThings' fused tile partition. A chain of
+// convolution-like layers whose activations fit no device is split into k bands of its output
+// rows; band i computes the whole chain for its rows only, from its input rows plus the halo the
+// chain's receptive field needs, and a Concat on the row axis joins the bands' outputs. Each band
+// node is a copy of the chain's node with the pads that band needs (the original top pad on the
+// first band, the bottom one on the last, the rows that lie outside the tensor in general), so
+// every output element is computed with exactly the arithmetic of the whole layer: float32 is
+// exact, int8 bit-exact (the Slices and the Concat keep their input's parameters: pure copies).
+//
+// Chains: Conv (any group, pads, strides, dilations; auto_pad NOTSET), MaxPool/AveragePool
+// (ceil_mode 0), Pad (constant mode, opset 11+ or the attribute), activations and element-wise
+// operations with constants that do not vary along the rows, and element-wise operations of two
+// tensors of the chain (a residual Add). Tensors are [N, C, H, W]; rows are axis 2.
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <llvm/ADT/DenseMap.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace edgesplit {
+
+// Rows [begin, end) of a tensor's axis 2.
+struct RowRange {
+  int64_t begin = 0, end = 0;
+  int64_t size() const { return end - begin; }
+  bool operator==(const RowRange &) const = default;
+};
+
+// A chain: the nodes from `first` to `last` in graph order that read `first`'s data input or a
+// value a chain node writes. Returns the nodes, or the reason it cannot be tiled (one line,
+// naming the node).
+struct TileChain {
+  std::vector<Node *> nodes;
+  Value *input = nullptr;  // first's data input: the one tensor the chain reads from outside
+  Value *output = nullptr; // last's output: the only chain value read outside it
+};
+TileChain findTileChain(const Graph &graph, Node &first, Node &last, std::string &whyNot);
+
+// The output rows of each of k bands of `rows`: contiguous, as equal as possible, the first
+// `rows % k` bands one row more.
+std::vector<RowRange> bandRows(int64_t rows, int64_t k);
+
+// The rows of each value of the chain that one band computes for `outputRows` of the chain's
+// output (the input's: the rows it reads, its halo included, clipped to the tensor), by value.
+llvm::DenseMap<const Value *, RowRange> bandGeometry(const TileChain &chain, RowRange outputRows);
+
+// Replaces the chain by k bands and a Concat on axis 2 that writes the chain's output value, so
+// every reader stays as it was. Returns, per band, its nodes (its Slices included). Verifies the
+// graph. 2 <= k <= the output's rows.
+struct TiledChain {
+  std::string first, last; // the original nodes' names
+  std::vector<std::vector<Node *>> bands;
+  Node *concat = nullptr;
+};
+TiledChain tileChain(Graph &graph, const TileChain &chain, int64_t k);
+
+} // namespace edgesplit

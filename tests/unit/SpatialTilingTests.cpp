@@ -1,0 +1,129 @@
+// Spatial tiles (fleet/SpatialTiling.h): band rows, the halo each band reads through a chain,
+// the pads each band's copy gets, and the chains that cannot be cut. (The tiled graph against
+// the whole one, float32 and int8 through the generated C: tests/cli/test_spatial_tiles.py.)
+#include "GraphBuilder.h"
+
+#include "fleet/SpatialTiling.h"
+#include "support/Error.h"
+
+#include <catch.hpp>
+
+using namespace edgesplit;
+using namespace edgesplit::testing;
+
+namespace {
+
+Node *named(const Graph &graph, const std::string &name) {
+  for (const auto &node : graph.nodes())
+    if (node->name == name) return node.get();
+  return nullptr;
+}
+
+// x [1, 2, 10, 6] -> Conv 3x3 pads 1 'c1' -> Relu 'relu' -> Conv 3x3 stride 2 pads 1 'c2' [5
+// rows] -> y; with `residual`, c1's output also goes through an Add with x ('add', before relu).
+std::unique_ptr<Graph> twoConvModel(bool residual = false) {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 2, 10, 6});
+  const AttributeMap pads = attrs({{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  b.node("Conv", {x, b.constant("w1", Tensor(DType::Float32, {2, 2, 3, 3}))}, {"c1"}, pads)
+      ->name = "c1";
+  Value *relued = b.value("c1");
+  if (residual) {
+    b.node("Add", {relued, x}, {"sum"})->name = "add";
+    relued = b.value("sum");
+  }
+  b.node("Relu", {relued}, {"r"})->name = "relu";
+  AttributeMap strided = pads;
+  strided.set("strides", std::vector<int64_t>{2, 2});
+  b.node("Conv", {b.value("r"), b.constant("w2", Tensor(DType::Float32, {3, 2, 3, 3}))}, {"y"},
+         strided)
+      ->name = "c2";
+  b.output(b.value("y"));
+  return b.finish();
+}
+
+TileChain chainOf(const Graph &graph, const std::string &first, const std::string &last,
+                  std::string &whyNot) {
+  return findTileChain(graph, *named(graph, first), *named(graph, last), whyNot);
+}
+
+} // namespace
+
+TEST_CASE("band rows: contiguous, as equal as possible, the first ones larger", "[tiling]") {
+  CHECK(bandRows(5, 2) == std::vector<RowRange>{{0, 3}, {3, 5}});
+  CHECK(bandRows(8, 3) == std::vector<RowRange>{{0, 3}, {3, 6}, {6, 8}});
+  CHECK(bandRows(4, 4) == std::vector<RowRange>{{0, 1}, {1, 2}, {2, 3}, {3, 4}});
+}
+
+TEST_CASE("band geometry: each band reads its rows plus the chain's halo, clipped", "[tiling]") {
+  auto graph = twoConvModel();
+  std::string whyNot;
+  const TileChain chain = chainOf(*graph, "c1", "c2", whyNot);
+  REQUIRE(whyNot.empty());
+  REQUIRE(chain.nodes.size() == 3);
+  const Value *x = graph->findValue("x"), *r = graph->findValue("r");
+  // Band 0 of y: rows [0, 3) read r rows [-1, 6) -> [0, 6), hence x rows [0, 7).
+  auto rows = bandGeometry(chain, {0, 3});
+  CHECK(rows.lookup(r) == RowRange{0, 6});
+  CHECK(rows.lookup(x) == RowRange{0, 7});
+  // Band 1: rows [3, 5) read r rows [5, 10) (the bottom pad is never reached at stride 2).
+  rows = bandGeometry(chain, {3, 5});
+  CHECK(rows.lookup(r) == RowRange{5, 10});
+  CHECK(rows.lookup(x) == RowRange{4, 10});
+}
+
+TEST_CASE("tiled chain: Slices of the input, pads only where a band meets the tensor's edge",
+          "[tiling]") {
+  auto graph = twoConvModel();
+  std::string whyNot;
+  const TiledChain tiled = tileChain(*graph, chainOf(*graph, "c1", "c2", whyNot), 2);
+  REQUIRE(tiled.bands.size() == 2);
+  CHECK(!named(*graph, "c1"));
+  auto pads = [&](const std::string &name) {
+    const Node *node = named(*graph, name);
+    REQUIRE(node);
+    return *node->attributes.getInts("pads");
+  };
+  CHECK(pads("c1/band0") == std::vector<int64_t>{1, 1, 0, 1});
+  CHECK(pads("c2/band0") == std::vector<int64_t>{1, 1, 0, 1});
+  CHECK(pads("c1/band1") == std::vector<int64_t>{0, 1, 1, 1});
+  CHECK(pads("c2/band1") == std::vector<int64_t>{0, 1, 0, 1});
+  // Each band reads its x rows through a Slice; the Concat writes y on the row axis.
+  for (size_t band = 0; band < 2; ++band) {
+    const Node *slice = tiled.bands[band].front();
+    CHECK(slice->opType == "Slice");
+    CHECK((*slice->outputs[0]->shape)[2] == (band == 0 ? 7 : 6));
+  }
+  CHECK(tiled.concat->outputs[0] == graph->findValue("y"));
+  CHECK(tiled.concat->attributes.getInt("axis") == 2);
+  CHECK((*named(*graph, "c2/band0")->outputs[0]->shape)[2] == 3);
+  CHECK((*named(*graph, "c2/band1")->outputs[0]->shape)[2] == 2);
+}
+
+TEST_CASE("a residual Add reads the input rows it needs, cropped from the band's", "[tiling]") {
+  auto graph = twoConvModel(true);
+  std::string whyNot;
+  const TileChain chain = chainOf(*graph, "c1", "c2", whyNot);
+  REQUIRE(whyNot.empty());
+  const TiledChain tiled = tileChain(*graph, chain, 3);
+  // Band 1 of y's rows [2, 4): the Add needs x rows [3, 8), c1 reads x rows [2, 9):
+  // two Slices of x.
+  int slices = 0;
+  for (const Node *node : tiled.bands[1]) slices += node->opType == "Slice";
+  CHECK(slices == 2);
+  CHECK((*named(*graph, "add/band1")->outputs[0]->shape)[2] == 5);
+}
+
+TEST_CASE("chains that cannot be cut into bands say why", "[tiling]") {
+  auto graph = twoConvModel();
+  std::string whyNot;
+  CHECK(chainOf(*graph, "c2", "c1", whyNot).nodes.empty());
+  CHECK(whyNot == "node 'c1' (Conv) does not follow node 'c2' (Conv) (it reads nothing the "
+                  "chain from there makes)");
+  // The last node's output may be read after the chain.
+  CHECK(!chainOf(*graph, "c1", "relu", whyNot).nodes.empty());
+  // A chain value read outside the chain.
+  graph->outputs.push_back({"r", graph->findValue("r")});
+  CHECK(chainOf(*graph, "c1", "c2", whyNot).nodes.empty());
+  CHECK(whyNot.find("writes 'r', which is read outside the chain") != std::string::npos);
+}
