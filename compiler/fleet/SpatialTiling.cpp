@@ -1,5 +1,7 @@
 #include "fleet/SpatialTiling.h"
 
+#include "fleet/ChannelSlicing.h"
+
 #include "codegen/FuseActivations.h"
 #include "ir/Verifier.h"
 #include "ops/OpDef.h"
@@ -85,6 +87,15 @@ RowRange hull(std::optional<RowRange> a, RowRange b) {
 }
 
 int64_t rowsOf(const Value &value) { return (*value.shape)[kRowAxis]; }
+
+// Bytes of `rows` rows of `value` at `element` bytes an element.
+int64_t rowBytes(const Value &value, RowRange rows, int64_t element) {
+  return numElements(*value.shape) / rowsOf(value) * rows.size() * element;
+}
+
+bool isGroupOneConv(const Node &node) {
+  return isDefaultOp(node, "Conv") && node.attributes.getInt("group").value_or(1) == 1;
+}
 
 bool isStatic4d(const Value *value) {
   return value && value->shape && value->shape->size() == 4 &&
@@ -338,6 +349,120 @@ TiledChain tileChain(Graph &graph, const TileChain &chain, int64_t k) {
   graph.removeUnusedValues();
   verifyGraph(graph, {}, "spatial-tiling");
   return tiled;
+}
+
+BandNeed bandNeed(const Graph &graph, const TileChain &chain, RowRange outputRows,
+                  Precision precision) {
+  const int64_t element = elementBytes(precision);
+  const auto rows = bandGeometry(chain, outputRows);
+  const int64_t input = numElements(*chain.input->shape) * element;
+  llvm::DenseMap<const Value *, size_t> lastStep; // the last chain step reading each value
+  for (size_t step = 0; step < chain.nodes.size(); ++step)
+    for (const Value *operand : chain.nodes[step]->inputs)
+      if (operand && !operand->isConstant()) lastStep[operand] = step;
+  BandNeed need;
+  need.receiveBytes = ES_WIRE_ROUNDS_IN_FLIGHT * input;
+  for (size_t step = 0; step < chain.nodes.size(); ++step) {
+    const Node &node = *chain.nodes[step];
+    // A fused activation writes the buffer of the node before it: no step of its own.
+    if (step > 0 && fusableActivation(graph, *chain.nodes[step - 1]) == &node) continue;
+    const RowWindow window = rowWindow(node);
+    int64_t live = input + rowBytes(*node.outputs[0], rows.lookup(node.outputs[0]), element);
+    for (const Value *operand : node.inputs) // the Slice of the input this step reads
+      if (operand == chain.input)
+        live += rowBytes(*operand, inputRows(window, rows.lookup(node.outputs[0]),
+                                             rowsOf(*operand)),
+                         element);
+    for (size_t before = 0; before < step; ++before) { // band values still to be read
+      const Value *made = chain.nodes[before]->outputs[0];
+      if (lastStep.lookup(made) >= step) live += rowBytes(*made, rows.lookup(made), element);
+    }
+    need.ramBytes = std::max(need.ramBytes, live);
+  }
+  return need;
+}
+
+std::vector<TileChain> invertedResidualChains(const Graph &graph) {
+  std::vector<TileChain> chains;
+  auto soleReader = [&](const Value *value) -> Node * {
+    const auto users = graph.users(value);
+    return graph.isGraphOutput(value) || users.size() != 1 ? nullptr : users[0];
+  };
+  for (const auto &owned : graph.nodes()) {
+    Node &first = *owned;
+    const Value *input = first.inputs.empty() ? nullptr : first.inputs[0];
+    if (!isGroupOneConv(first) || first.outputs.size() != 1 || !isStatic4d(input) ||
+        !isStatic4d(first.outputs[0]) || (*first.outputs[0]->shape)[1] <= (*input->shape)[1])
+      continue;
+    Node *last = nullptr;
+    for (Node *next = soleReader(first.outputs[0]); next; next = soleReader(next->outputs[0])) {
+      if (next->outputs.size() != 1) break;
+      if (isGroupOneConv(*next)) { // the projection, and the residual Add after it
+        last = next;
+        Node *add = soleReader(next->outputs[0]);
+        if (add && isDefaultOp(*add, "Add") && llvm::is_contained(add->inputs, input)) last = add;
+        break;
+      }
+      if (!isWindowed(*next) && !isDefaultOp(*next, "Pad") &&
+          !llvm::is_contained(kElementwise, next->opType))
+        break;
+    }
+    std::string whyNot;
+    if (last)
+      if (TileChain chain = findTileChain(graph, first, *last, whyNot); !chain.nodes.empty())
+        chains.push_back(std::move(chain));
+  }
+  return chains;
+}
+
+TilePlan tileOversizedChains(Graph &graph, const Topology &topology, Precision precision) {
+  const std::vector<DeviceBudget> budgets = deviceBudgets(topology);
+  const size_t aggregator = topology.aggregatorIndex();
+  auto anyDeviceHolds = [&](int64_t bytes) {
+    return llvm::any_of(budgets, [&](const DeviceBudget &budget) { return bytes <= budget.ram; });
+  };
+  TilePlan plan;
+  for (const TileChain &chain : invertedResidualChains(graph)) {
+    if (llvm::any_of(chain.nodes, [&](const Node *node) { return topology.pins.count(node->name); }))
+      continue;
+    const int64_t rows = rowsOf(*chain.output);
+    if (anyDeviceHolds(bandNeed(graph, chain, {0, rows}, precision).ramBytes)) continue;
+    // Channel slices of the expanding Conv gather the projecting Conv's input beside its parts.
+    const Node *projection = *llvm::find_if(
+        llvm::reverse(chain.nodes), [](const Node *node) { return isGroupOneConv(*node); });
+    const Value &gathered = *projection->inputs[0];
+    if (anyDeviceHolds(2 * rowBytes(gathered, {0, rowsOf(gathered)}, elementBytes(precision))))
+      continue;
+    std::optional<int64_t> chosen;
+    int64_t chosenRam = 0;
+    for (int64_t k = 2; k <= rows && !chosen; ++k) {
+      BandNeed largest;
+      for (const RowRange band : bandRows(rows, k)) {
+        const BandNeed need = bandNeed(graph, chain, band, precision);
+        largest.ramBytes = std::max(largest.ramBytes, need.ramBytes);
+        largest.receiveBytes = need.receiveBytes;
+      }
+      int64_t takers = 0;
+      for (size_t d = 0; d < budgets.size(); ++d)
+        if (d != aggregator && largest.ramBytes + largest.receiveBytes <= budgets[d].ram)
+          ++takers;
+      if (takers >= k) {
+        chosen = k;
+        chosenRam = largest.ramBytes + largest.receiveBytes;
+      }
+    }
+    if (!chosen) continue;
+    TiledChain tiled = tileChain(graph, chain, *chosen);
+    std::vector<const Node *> firsts;
+    for (const std::vector<Node *> &band : tiled.bands)
+      firsts.push_back(*llvm::find_if(band, [](const Node *node) {
+        return node->opType != "Slice";
+      }));
+    plan.separate.push_back(std::move(firsts));
+    plan.bandRamBytes.push_back(chosenRam);
+    plan.chains.push_back(std::move(tiled));
+  }
+  return plan;
 }
 
 } // namespace edgesplit

@@ -13,7 +13,9 @@
 // tensors of the chain (a residual Add). Tensors are [N, C, H, W]; rows are axis 2.
 #pragma once
 
+#include "codegen/Program.h"
 #include "ir/Graph.h"
+#include "partition/Topology.h"
 
 #include <llvm/ADT/DenseMap.h>
 
@@ -57,5 +59,38 @@ struct TiledChain {
   Node *concat = nullptr;
 };
 TiledChain tileChain(Graph &graph, const TileChain &chain, int64_t k);
+
+// What one band of `outputRows` of the chain needs on a device, estimated before placement.
+// RAM: the peak over the chain's steps (an activation fusing into the node before it adds no
+// step) of the chain's input, which the band receives whole, the band rows of the step's inputs
+// and output and of the band values made before it and read after it; and, apart, the buffers
+// receiving the input for the rounds in flight (docs/wire.md). The weights are the chain's.
+struct BandNeed {
+  int64_t ramBytes = 0;
+  int64_t receiveBytes = 0;
+};
+BandNeed bandNeed(const Graph &graph, const TileChain &chain, RowRange outputRows,
+                  Precision precision);
+
+// The inverted-residual chains of `graph`: from a Conv with group 1 that widens its input
+// (expands), over the tileable nodes each the only reader of the one before (activations, Pad,
+// depthwise Conv, pools), to the next Conv with group 1 (projects), and the Add after it when it
+// adds the chain's input (the residual).
+std::vector<TileChain> invertedResidualChains(const Graph &graph);
+
+// Fleets, before channel slicing: every inverted-residual chain whose whole-chain need
+// (bandNeed of all its rows) fits no device, and which channel slicing cannot help because the
+// tensor its Concat would gather (the projecting Conv's input) twice over fits no device either,
+// is cut into the smallest k (2 <= k <= its output rows) such that at least k devices other than
+// the aggregator each hold a band (RAM for the largest band's need and its receive buffers). A
+// chain with a node the topology's "placement" pins, or for which no k works, is left whole (to
+// channel slicing). `separate` lists, per tiled chain, each band's copy of its first node: they
+// must run on pairwise different devices.
+struct TilePlan {
+  std::vector<TiledChain> chains;
+  std::vector<std::vector<const Node *>> separate;
+  std::vector<int64_t> bandRamBytes; // per tiled chain, the largest band's RAM, receiving incl.
+};
+TilePlan tileOversizedChains(Graph &graph, const Topology &topology, Precision precision);
 
 } // namespace edgesplit

@@ -3,10 +3,17 @@
 // the whole one, float32 and int8 through the generated C: tests/cli/test_spatial_tiles.py.)
 #include "GraphBuilder.h"
 
+#include "fleet/ChannelSlicing.h"
 #include "fleet/SpatialTiling.h"
+#include "frontend/OnnxImporter.h"
+#include "ir/Verifier.h"
+#include "passes/Passes.h"
 #include "support/Error.h"
 
 #include <catch.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
 
 using namespace edgesplit;
 using namespace edgesplit::testing;
@@ -126,4 +133,42 @@ TEST_CASE("chains that cannot be cut into bands say why", "[tiling]") {
   graph->outputs.push_back({"r", graph->findValue("r")});
   CHECK(chainOf(*graph, "c1", "c2", whyNot).nodes.empty());
   CHECK(whyNot.find("writes 'r', which is read outside the chain") != std::string::npos);
+}
+
+TEST_CASE("tileOversizedChains on the MobileNet fleet example", "[tiling][real-models]") {
+  const std::filesystem::path model = std::filesystem::path(EDGESPLIT_SHARED_DIR) /
+                                      "real-models/st_mobilenet_v2_0.5_128_float/model.onnx";
+  if (!std::filesystem::exists(model)) {
+    WARN("no " << model << "; skipping");
+    return;
+  }
+  auto graph = importOnnxModel(model);
+  normalizeGraph(*graph);
+  const Topology topology =
+      loadTopology(std::string(EDGESPLIT_SOURCE_DIR) + "/examples/mobilenet-fleet/topology.json");
+  const int64_t budget = deviceBudgets(topology)[0].ram; // nine identical boards
+  const TilePlan plan = tileOversizedChains(*graph, topology, Precision::Int8);
+  CHECK_NOTHROW(verifyGraph(*graph));
+  // Only LAYER_16's block: channel slices of it would gather [1, 80, 32, 32] beside its parts
+  // (160 KiB); LAYER_8's and LAYER_25's gather a stride-2 output that fits.
+  REQUIRE(plan.chains.size() == 1);
+  const TiledChain &tiled = plan.chains[0];
+  CHECK(llvm::StringRef(tiled.first).endswith("LAYER_16/Conv2D"));
+  CHECK(llvm::StringRef(tiled.last).endswith("LAYER_24/add"));
+  fmt::print("mobilenet: {}..{} -> {} bands, the largest needing {} bytes of RAM (budget {})\n",
+             tiled.first, tiled.last, tiled.bands.size(), plan.bandRamBytes[0], budget);
+  // Two bands of 16 rows: the first reads 17 rows of the expanded [1, 80, 32, 32] (43520
+  // bytes) beside its depthwise output (40960), the block's input (16384) and its receive
+  // buffers (32768): 133632 > 129804. Three (11, 11, 10 rows): the middle one's 13 expanded rows
+  // (33280), 11 depthwise rows (28160), the input and its buffers: 110592.
+  CHECK(tiled.bands.size() == 3);
+  CHECK(plan.bandRamBytes[0] == 110592);
+  CHECK(plan.bandRamBytes[0] <= budget);
+  REQUIRE(plan.separate.size() == 1);
+  CHECK(plan.separate[0].size() == tiled.bands.size());
+  // Channel slicing then leaves the bands alone and slices the two other blocks as before.
+  const ChannelSlicePlan slices = sliceOversizedLayers(*graph, topology, Precision::Int8);
+  REQUIRE(slices.layers.size() == 2);
+  CHECK(llvm::StringRef(slices.layers[0].layer).endswith("LAYER_8/Conv2D"));
+  CHECK(llvm::StringRef(slices.layers[1].layer).endswith("LAYER_25/Conv2D"));
 }
