@@ -32,9 +32,9 @@ struct RowRange {
   bool operator==(const RowRange &) const = default;
 };
 
-// A chain: the nodes from `first` to `last` in graph order that read `first`'s data input or a
-// value a chain node writes. Returns the nodes, or the reason it cannot be tiled (one line,
-// naming the node).
+// A chain: `first` and the nodes after it in graph order, up to `last`, that read a value a chain
+// node writes. Empty, with `whyNot` the reason (one line naming the node), when it cannot be
+// tiled.
 struct TileChain {
   std::vector<Node *> nodes;
   Value *input = nullptr;  // first's data input: the one tensor the chain reads from outside

@@ -172,3 +172,88 @@ TEST_CASE("tileOversizedChains on the MobileNet fleet example", "[tiling][real-m
   CHECK(llvm::StringRef(slices.layers[0].layer).endswith("LAYER_8/Conv2D"));
   CHECK(llvm::StringRef(slices.layers[1].layer).endswith("LAYER_25/Conv2D"));
 }
+
+namespace {
+
+// x [1, 4, 32, 32] -> 1x1 Conv 'expand' to 32 channels -> Relu -> 3x3 depthwise (pads 1) -> Relu
+// -> 1x1 Conv 'project' to 4 -> Add x 'add' -> y. int8: the whole block needs 4096 + 32768 +
+// 32768 bytes; channel slices would gather the 32768-byte depthwise output beside its parts.
+std::unique_ptr<Graph> blockModel() {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 4, 32, 32});
+  b.node("Conv", {x, b.constant("we", Tensor(DType::Float32, {32, 4, 1, 1}))}, {"e"})->name =
+      "expand";
+  b.node("Relu", {b.value("e")}, {"er"});
+  b.node("Conv", {b.value("er"), b.constant("wd", Tensor(DType::Float32, {32, 1, 3, 3}))},
+         {"d"}, attrs({{"group", int64_t{32}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
+  b.node("Relu", {b.value("d")}, {"dr"});
+  b.node("Conv", {b.value("dr"), b.constant("wp", Tensor(DType::Float32, {4, 32, 1, 1}))},
+         {"p"})
+      ->name = "project";
+  b.node("Add", {b.value("p"), x}, {"y"})->name = "add";
+  b.output(b.value("y"));
+  return b.finish();
+}
+
+// A camera, `workers` workers of `workerKib` KiB of RAM and an aggregator, linked in a star.
+Topology starFleet(int workers, int workerKib) {
+  std::string devices = R"({"name": "cam", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 8, "flash_kib": 256,
+                            "sensors": ["cam"]},)";
+  std::string links = R"({"from": "cam", "to": "hub", "kbps": 1000, "latency_ms": 1, "mtu": 244,
+                          "nj_per_byte": 80})";
+  for (int w = 0; w < workers; ++w) {
+    devices += fmt::format(R"({{"name": "w{}", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": {},
+                               "flash_kib": 256, "role": "worker"}},)",
+                           w, workerKib);
+    links += fmt::format(R"(, {{"from": "cam", "to": "w{0}", "kbps": 1000, "latency_ms": 1,
+                               "mtu": 244, "nj_per_byte": 80}},
+                              {{"from": "w{0}", "to": "hub", "kbps": 1000, "latency_ms": 1,
+                               "mtu": 244, "nj_per_byte": 80}})",
+                         w);
+  }
+  devices += R"({"name": "hub", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 32, "flash_kib": 256,
+                 "role": "aggregator"})";
+  return parseTopology(fmt::format(R"({{"schema": "edgesplit-topology/1", "devices": [{}],
+                                        "sensor_groups": {{"cam": ["x"]}}, "links": [{}]}})",
+                                   devices, links),
+                       "fleet.json");
+}
+
+} // namespace
+
+TEST_CASE("tileOversizedChains: the smallest k that enough workers hold, else nothing",
+          "[tiling]") {
+  std::string whyNot;
+  {
+    auto graph = blockModel();
+    const TileChain chain = chainOf(*graph, "expand", "add", whyNot);
+    REQUIRE(invertedResidualChains(*graph).size() == 1);
+    CHECK(invertedResidualChains(*graph)[0].nodes == chain.nodes);
+    // Two bands of 16 rows: 17 expanded rows (17408), 16 depthwise rows (16384), the input
+    // (4096); and the buffers receiving the input for two rounds (8192).
+    const BandNeed need = bandNeed(*graph, chain, {0, 16}, Precision::Int8);
+    CHECK(need.ramBytes == 17408 + 16384 + 4096);
+    CHECK(need.receiveBytes == 8192);
+    CHECK(bandNeed(*graph, chain, {0, 32}, Precision::Int8).ramBytes == 4096 + 32768 + 32768);
+  }
+  SECTION("48 KiB workers: two bands, on different workers") {
+    auto graph = blockModel();
+    const TilePlan plan = tileOversizedChains(*graph, starFleet(3, 48), Precision::Int8);
+    REQUIRE(plan.chains.size() == 1);
+    CHECK(plan.chains[0].bands.size() == 2);
+    CHECK(plan.bandRamBytes[0] == 17408 + 16384 + 4096 + 8192);
+    REQUIRE(plan.separate.size() == 1);
+    CHECK(plan.separate[0][0]->name == "expand/band0");
+    CHECK(plan.separate[0][1]->name == "expand/band1");
+    CHECK(!named(*graph, "expand"));
+  }
+  SECTION("one 48 KiB worker holds one band, not two: left whole") {
+    auto graph = blockModel();
+    CHECK(tileOversizedChains(*graph, starFleet(1, 48), Precision::Int8).chains.empty());
+    CHECK(named(*graph, "expand"));
+  }
+  SECTION("80 KiB workers hold the whole block: left whole") {
+    auto graph = blockModel();
+    CHECK(tileOversizedChains(*graph, starFleet(3, 80), Precision::Int8).chains.empty());
+  }
+}
