@@ -1,6 +1,7 @@
 #include "cli/Commands.h"
 #include "cli/Common.h"
 #include "fleet/ChannelSlicing.h"
+#include "fleet/SpatialTiling.h"
 #include "fleet/FleetCompiler.h"
 #include "codegen/CEmitter.h"
 #include "codegen/CodegenCheck.h"
@@ -43,6 +44,7 @@ struct Options {
   bool nameGiven = false;
   std::vector<std::string> inputShapes;
   std::vector<std::string> sliceChannels; // LAYER=K
+  std::vector<std::string> tileRows;      // FIRST..LAST=K
 };
 
 std::vector<std::vector<Tensor>> readCalibrationSamples(const Graph &graph,
@@ -117,9 +119,48 @@ void sliceOnRequest(Graph &graph, const std::string &request) {
   }
 }
 
+// --tile-rows FIRST..LAST=K: the chain of layers from FIRST to LAST becomes K bands of its
+// output rows joined by a Concat on the row axis, as a fleet cuts a chain whose activations no
+// device holds: the same program in pieces, for checking that the bands are exact.
+void tileOnRequest(Graph &graph, const std::string &request) {
+  const size_t equals = request.rfind('=');
+  const std::string names = request.substr(0, equals == std::string::npos ? 0 : equals);
+  const std::string count = equals == std::string::npos ? "" : request.substr(equals + 1);
+  const size_t dots = names.find("..");
+  if (dots == std::string::npos || dots == 0 || dots + 2 == names.size() || count.empty() ||
+      !std::all_of(count.begin(), count.end(), [](char c) { return std::isdigit(c); }) ||
+      count.size() > 9)
+    failUsage("--tile-rows '{}': expected FIRST..LAST=K, the chain's first and last node names "
+              "(edgesplit inspect lists them) and a number of bands",
+              request);
+  const int64_t bands = std::stoll(count);
+  auto find = [&](const std::string &name) {
+    for (const auto &node : graph.nodes())
+      if (node->name == name) return node.get();
+    fail("{}: --tile-rows: no node '{}' (edgesplit inspect lists the nodes; a chain tiled by an "
+         "earlier --tile-rows is gone)",
+         graph.sourcePath, name);
+  };
+  Node *first = find(names.substr(0, dots));
+  Node *last = find(names.substr(dots + 2));
+  std::string whyNot;
+  const TileChain chain = findTileChain(graph, *first, *last, whyNot);
+  if (chain.nodes.empty())
+    fail("{}: --tile-rows: the chain {}..{} cannot be cut into bands of rows: {}",
+         graph.sourcePath, first->name, last->name, whyNot);
+  const int64_t rows = (*chain.output->shape)[2];
+  if (bands < 2 || bands > rows)
+    fail("{}: --tile-rows: the chain {}..{} has {} output rows: K must be in [2, {}]",
+         graph.sourcePath, first->name, last->name, rows, rows);
+  tileChain(graph, chain, bands);
+}
+
 void runCompile(const Options &options) {
   const Precision precision =
       options.precision == "float32" ? Precision::Float32 : Precision::Int8;
+  if (!options.topology.empty() && !options.tileRows.empty())
+    failUsage("--tile-rows and --topology exclude each other: a fleet compile cuts the chains no "
+              "device holds into bands by itself (docs/partition.md, \"Spatial tiles\")");
   if (!options.topology.empty() && !options.sliceChannels.empty())
     failUsage("--slice-channels and --topology exclude each other: a fleet compile slices the "
               "layers no device holds whole by itself (docs/partition.md, \"Channel slices\")");
@@ -230,6 +271,7 @@ void runCompile(const Options &options) {
                  options.topology);
     return;
   }
+  for (const std::string &request : options.tileRows) tileOnRequest(*graph, request);
   for (const std::string &request : options.sliceChannels) sliceOnRequest(*graph, request);
   CompiledDevice device;
   try {
@@ -332,6 +374,10 @@ void registerCompile(CLI::App &app) {
                       "LAYER=K: compute that Conv, Gemm or MatMul as K slices of its output "
                       "channels joined by a Concat, as a fleet does with a layer no device "
                       "holds (one device; repeatable)");
+  command->add_option("--tile-rows", options->tileRows,
+                      "FIRST..LAST=K: compute the chain of layers from node FIRST to node LAST "
+                      "as K bands of its output rows joined by a Concat, as a fleet does with a "
+                      "chain no device holds (one device; repeatable; before --slice-channels)");
   addOutputOption(*command, options->outputDir, "Output folder");
   addInputShapeOption(*command, options->inputShapes);
   addMaxTensorBytesOption(*command);

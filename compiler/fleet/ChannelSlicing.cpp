@@ -361,12 +361,8 @@ SliceNeed sliceNeed(const Graph &graph, const Node &layer, int64_t channels,
   return need;
 }
 
-ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
-                                      Precision precision) {
-  struct Budget {
-    int64_t ram, flash;
-  };
-  std::vector<Budget> budgets;
+std::vector<DeviceBudget> deviceBudgets(const Topology &topology) {
+  std::vector<DeviceBudget> budgets;
   for (const TopologyDevice &device : topology.devices) {
     int64_t frame = 0; // the buffer a device cuts its frames in: its largest outgoing MTU
     for (const TopologyLink &link : topology.links)
@@ -374,6 +370,13 @@ ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
     budgets.push_back({device.target.ramKib * 1024 - device.target.stackBytes - frame,
                        device.target.flashKib * 1024 - kCodeAllowanceBytes});
   }
+  return budgets;
+}
+
+ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
+                                      Precision precision) {
+  using Budget = DeviceBudget;
+  const std::vector<Budget> budgets = deviceBudgets(topology);
   // A layer runs whole where its producer's device may be (nothing received), a slice on a
   // device that receives the layer's inputs.
   auto holdsWhole = [](const SliceNeed &need, const Budget &budget) {

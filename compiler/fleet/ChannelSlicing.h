@@ -71,6 +71,14 @@ struct SliceNeed {
 };
 SliceNeed sliceNeed(const Graph &graph, const Node &layer, int64_t channels, Precision precision);
 
+// What each device of `topology` (in its order) has for a split layer's buffers and weights:
+// ram_kib less stack_bytes and a frame buffer of its largest outgoing MTU, flash_kib less the
+// partitioner's 8 KiB code allowance.
+struct DeviceBudget {
+  int64_t ram = 0, flash = 0;
+};
+std::vector<DeviceBudget> deviceBudgets(const Topology &topology);
+
 // Every sliceable layer that fits no device of `topology` whole is split into the smallest k
 // (2 <= k <= its channels) such that at least k devices other than the aggregator can each take
 // a slice of ceil(channels / k) channels, and its channel-local followers are sunk into the

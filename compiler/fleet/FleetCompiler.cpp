@@ -6,6 +6,7 @@
 #include "codegen/Executor.h"
 #include "codegen/FleetEmitter.h"
 #include "fleet/ChannelSlicing.h"
+#include "fleet/SpatialTiling.h"
 #include "interp/Interpreter.h"
 #include "ir/Verifier.h"
 #include "partition/Partition.h"
@@ -100,6 +101,9 @@ public:
   void run() {
     // Layers no device holds whole become channel slices before anything is costed (and before
     // the impute means, which a slice's output may need).
+    // Inverted-residual chains whose channel slices would gather a tensor no device holds are cut
+    // into bands of rows first (docs/partition.md, "Spatial tiles").
+    const TilePlan tiles = tileOversizedChains(graph_, topology_, precision_);
     const ChannelSlicePlan slices = sliceOversizedLayers(graph_, topology_, precision_);
     llvm::StringMap<std::vector<double>> means;
     if (topology_.fallback == FallbackMode::Impute) {
@@ -142,6 +146,7 @@ public:
     partitionRequest.fused = &fused_;
     partitionRequest.wholeProgram = &whole;
     partitionRequest.separate = slices.separate;
+    llvm::append_range(partitionRequest.separate, tiles.separate);
     // Subgraph nodes are clones: their first output's name identifies them.
     partitionRequest.scratchBytes = [&](const Node &node, size_t device) {
       return scratchByIsa.at(kernelIsaOf(topology_.devices[device].target.features))
