@@ -140,7 +140,7 @@ TEST_CASE("partition: pins are hard constraints; nothing fitting is one line", "
   CHECK_THROWS_WITH(place(document),
                     "fleet.json: /placement/mm9: the model test.onnx has no node 'mm9' to place (a "
                     "Relu or Clip fused into the layer before it goes with that layer); name one "
-                    "of its nodes");
+                    "of its nodes (mm1, mm2, mm3; `edgesplit inspect` lists them)");
   // The Relu after mm1 is part of mm1 once fused: pinning it names no node to place.
   document["placement"] = {{"Relu_1", "hub"}};
   CHECK_THROWS_WITH(place(document), Contains("has no node 'Relu_1' to place"));
