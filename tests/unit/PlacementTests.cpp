@@ -2,6 +2,7 @@
 // figures of a relay fleet worked out by hand, and the optimality test of issue 18: over every
 // placement of random small chains and DAGs on random small topologies, none that fits is
 // cheaper than the solver's, and the solver finds a fitting one whenever one exists.
+#include "TopologyBuilder.h"
 #include "partition/Partition.h"
 #include "partition/PlacementCost.h"
 #include "partition/PlacementSearch.h"
@@ -16,6 +17,7 @@
 #include <random>
 
 using namespace edgesplit;
+using edgesplit::test::link;
 
 namespace {
 
@@ -30,18 +32,6 @@ TopologyDevice device(const std::string &name, int64_t ramKib, int64_t flashKib,
   device.target.activeMw = 10;
   device.target.stackBytes = 256;
   return device;
-}
-
-void link(Topology &topology, size_t from, size_t to, double kbps, double latencyMs, int64_t mtu,
-          double njPerByte) {
-  TopologyLink link;
-  link.from = topology.devices[from].name;
-  link.to = topology.devices[to].name;
-  link.kbps = kbps;
-  link.latencyMs = latencyMs;
-  link.mtu = mtu;
-  link.njPerByte = njPerByte;
-  topology.links.push_back(link);
 }
 
 size_t addTensor(PlacementProblem &problem, const std::string &name, int64_t bytes,

@@ -1,5 +1,6 @@
 // partition/Routes: the cheapest route of a tensor over multi-hop paths, checked against every
 // simple path of small random topologies.
+#include "TopologyBuilder.h"
 #include "partition/Partition.h"
 #include "partition/Routes.h"
 
@@ -11,6 +12,7 @@
 #include <tuple>
 
 using namespace edgesplit;
+using edgesplit::test::link;
 
 namespace {
 
@@ -24,18 +26,6 @@ Topology devices(size_t count) {
     topology.devices.push_back(device);
   }
   return topology;
-}
-
-void link(Topology &topology, size_t from, size_t to, double kbps, double latencyMs, int64_t mtu,
-          double njPerByte = 0) {
-  TopologyLink link;
-  link.from = topology.devices[from].name;
-  link.to = topology.devices[to].name;
-  link.kbps = kbps;
-  link.latencyMs = latencyMs;
-  link.mtu = mtu;
-  link.njPerByte = njPerByte;
-  topology.links.push_back(link);
 }
 
 // Every simple path from `from` to `to` as link indices.
