@@ -189,4 +189,16 @@ std::string emitBoardSensorDriver(const FleetSimDevice &sensor);
 std::string emitBoardAggregatorDriver(const FleetSimDevice &aggregator, size_t linkCount,
                                       size_t bufferFloats);
 
+// A device of a routed fleet on a board. The hub sends it commands (the same 3-byte headers):
+// a frame on link L (L < 0x80) for <dev>_on_frame; kBoardRoundLink: a sensor steps on the round
+// (4 bytes), the aggregator opens one (length 0: its beacons, then the round on
+// kBoardRoundLink); kBoardPollLink: a worker runs <dev>_poll(); kBoardEndLink: the aggregator
+// predicts and records the sample; kBoardStopLink: the run is over. The board answers every
+// command but the last two with what it sent meanwhile (its frames, each on its link) and an end
+// (length 0) whose link byte is 1 when the frame was accepted or the poll ran its stage.
+// Usage: `aggregator raw|float STATS IN... OUT...`, `sensor IN...`, `worker`.
+constexpr unsigned kBoardPollLink = 0xFD, kBoardEndLink = 0xFC;
+std::string emitRoutedBoardDriver(const FleetSimDevice &device, size_t linkCount,
+                                  size_t bufferFloats);
+
 } // namespace edgesplit

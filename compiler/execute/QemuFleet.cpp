@@ -84,6 +84,22 @@ public:
   fs::path socketDir;
 };
 
+// The fleet's link count, which the hub numbers in 7 bits (the top bit marks a replay).
+size_t fleetLinkCount(const fs::path &compiled, const Json &report) {
+  const size_t links = report["fleet"]["link_count"].get<size_t>();
+  if (links >= 0x80) fail("the QEMU fleet hub supports up to 127 links; {} has {}", compiled.string(), links);
+  return links;
+}
+
+// Makes the fleet's socket folder; returns the instruction-count plugin its boards run with.
+fs::path openFleet(Fleet &fleet, const fs::path &compiled) {
+  char socketTemplate[] = "/tmp/edgesplit-uart-XXXXXX"; // unix socket paths must stay short
+  if (!::mkdtemp(socketTemplate))
+    fail("cannot create a folder for the UART sockets in /tmp; check that /tmp is writable");
+  fleet.socketDir = socketTemplate;
+  return buildInstructionPlugin(compiled);
+}
+
 void listenOn(Instance &instance) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
@@ -202,16 +218,11 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
                                const std::vector<long> &rebootAt,
                                const std::vector<std::vector<Tensor>> &samples,
                                const FleetFaults &faults) {
-  const size_t links = report["fleet"]["link_count"].get<size_t>();
-  if (links >= 0x80) fail("the QEMU fleet hub supports up to 127 links; {} has {}", compiled.string(), links);
+  const size_t links = fleetLinkCount(compiled, report);
   const Json &heads = report["heads"];
   const long sampleCount = static_cast<long>(samples.size());
   Fleet fleet;
-  char socketTemplate[] = "/tmp/edgesplit-uart-XXXXXX"; // unix socket paths must stay short
-  if (!::mkdtemp(socketTemplate))
-    fail("cannot create a folder for the UART sockets in /tmp; check that /tmp is writable");
-  fleet.socketDir = socketTemplate;
-  const fs::path plugin = buildInstructionPlugin(compiled);
+  const fs::path plugin = openFleet(fleet, compiled);
 
   // Build every device and write its inputs; then start them all.
   size_t port = 0;
@@ -415,6 +426,198 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
       steps.insert(steps.end(), boot.begin(), boot.end());
     }
     if (steps.empty()) continue; // failed before its first sample
+    result.measured[instance.name] = {instance.target.name, instance.target.qemu->machine,
+                                      median(steps), std::nullopt, steps.size()};
+  }
+  return result;
+}
+
+FleetOnBoards runRoutedFleetOnBoards(const fs::path &compiled, const Json &report,
+                                     const std::vector<FleetSimDevice> &sensors,
+                                     const FleetSimDevice &aggregator,
+                                     const std::vector<long> &failFrom,
+                                     const std::vector<std::vector<Tensor>> &samples,
+                                     const FleetFaults &faults) {
+  const size_t links = fleetLinkCount(compiled, report);
+  const size_t headCount = report["heads"].size();
+  const long sampleCount = static_cast<long>(samples.size());
+  Fleet fleet;
+  const fs::path plugin = openFleet(fleet, compiled);
+
+  size_t port = 0;
+  std::vector<const FleetSimDevice *> devices;
+  for (const FleetSimDevice &sensor : sensors) devices.push_back(&sensor);
+  devices.push_back(&aggregator);
+  for (const FleetSimDevice *device : devices) {
+    const Json &json = deviceJson(report, device->name);
+    Instance instance;
+    instance.name = device->name;
+    instance.target = boardTarget(json["target"], device->name);
+    instance.elf = buildBoardProgram(compiled, device->name, instance.target,
+                                     {{"driver.c", emitRoutedBoardDriver(*device, links, largestPort(json))}},
+                                     true);
+    instance.io = instance.elf.parent_path() / "io";
+    writeSampleFiles(instance.io, samples, port, device->inputElements.size());
+    std::vector<std::string> args = {device->role}; // the program's name
+    if (device == &aggregator) args.insert(args.end(), {faults.raw ? "raw" : "float", "stats.txt"});
+    for (size_t i = 0; i < device->inputElements.size(); ++i, ++port)
+      args.push_back(fmt::format("input{}.bin", i));
+    if (device == &aggregator)
+      for (size_t h = 0; h < headCount; ++h) args.push_back(fmt::format("head{}.bin", h));
+    instance.arguments = [args](size_t, long) { return args; };
+    instance.socket = fleet.socketDir / fmt::format("uart{}", fleet.instances.size());
+    fleet.instances.push_back(std::move(instance));
+  }
+  for (Instance &instance : fleet.instances) {
+    listenOn(instance);
+    boot(instance, 0, plugin);
+  }
+  for (Instance &instance : fleet.instances) accept(instance);
+
+  auto indexOf = [&](const Json &name) {
+    for (size_t d = 0; d < devices.size(); ++d)
+      if (devices[d]->name == name) return static_cast<int>(d);
+    return -1;
+  };
+  std::vector<std::pair<int, int>> linkEnds(links + 1, {-1, -1});
+  for (const Json &link : report["links"])
+    linkEnds[link["link_id"].get<size_t>()] = {indexOf(link["from"]), indexOf(link["to"])};
+  const size_t hubIndex = sensors.size();
+  Instance &hub = fleet.instances[hubIndex];
+  long sample = 0;
+  auto failed = [&](int d) {
+    return d < 0 || (static_cast<size_t>(d) < sensors.size() && failFrom[d] >= 0 && sample >= failFrom[d]);
+  };
+
+  struct Sent {
+    uint8_t link;
+    std::vector<uint8_t> bytes;
+  };
+  // Sends one command to device d and returns what it sent meanwhile and its answer's flag.
+  auto command = [&](size_t d, uint8_t code, const uint8_t *payload, size_t length,
+                     std::vector<Sent> &sent) {
+    Instance &instance = fleet.instances[d];
+    const uint8_t header[3] = {static_cast<uint8_t>(length & 0xFF), static_cast<uint8_t>(length >> 8), code};
+    writeAll(instance, header, sizeof header);
+    if (length) writeAll(instance, payload, length);
+    for (;;) {
+      uint8_t answer[3];
+      readExactly(instance, answer, sizeof answer, sample);
+      const size_t got = answer[0] | size_t(answer[1]) << 8;
+      if (got == 0) return answer[2] != 0;
+      Sent frame{answer[2], std::vector<uint8_t>(got)};
+      readExactly(instance, frame.bytes.data(), got, sample);
+      sent.push_back(std::move(frame));
+    }
+  };
+
+  // One hop, as the host simulator's transmit(): counted, faulted (data frames), delivered to
+  // the device at the other end, whose own sends travel on before the next frame.
+  FaultInjector injector(faults);
+  struct RoutedCounters {
+    uint64_t sent = 0, bytes = 0, dropped = 0, corrupted = 0, rejected = 0, lost = 0, beacons = 0,
+             beaconBytes = 0;
+  };
+  std::vector<RoutedCounters> counters(links + 1);
+  std::function<void(int, Sent &)> transmit = [&](int from, Sent &frame) {
+    const size_t link = std::min<size_t>(frame.link, links);
+    const size_t length = frame.bytes.size();
+    const bool beacon = length > 1 && (frame.bytes[1] & 0x04u); // ES_WIRE_FLAG_BEACON
+    RoutedCounters &counter = counters[link];
+    const int to = linkEnds[link].first == from ? linkEnds[link].second : linkEnds[link].first;
+    if (beacon) {
+      ++counter.beacons;
+      counter.beaconBytes += length;
+    } else {
+      ++counter.sent;
+      counter.bytes += length;
+      if (injector.uniform() < faults.dropRate) {
+        ++counter.dropped;
+        return;
+      }
+      if (injector.uniform() < faults.corruptRate) {
+        const size_t at = injector.next() % length;
+        frame.bytes[at] ^= static_cast<uint8_t>(1u + injector.next() % 255u);
+        ++counter.corrupted;
+      }
+    }
+    if (link == links || failed(to)) {
+      if (!beacon) ++counter.lost;
+      return;
+    }
+    std::vector<Sent> onward;
+    if (!command(static_cast<size_t>(to), static_cast<uint8_t>(link), frame.bytes.data(), length, onward) &&
+        !beacon)
+      ++counter.rejected;
+    for (Sent &next : onward) transmit(to, next);
+  };
+
+  for (; sample < sampleCount; ++sample) {
+    for (size_t d = 0; d < sensors.size(); ++d) {
+      Instance &device = fleet.instances[d];
+      if (failed(static_cast<int>(d)) && device.pid > 0) {
+        ::kill(device.pid, SIGKILL); // killed mid-run, whatever it had queued is lost with it
+        ::waitpid(device.pid, nullptr, 0);
+        device.pid = -1;
+      }
+    }
+    std::vector<Sent> opened;
+    command(hubIndex, kBoardRoundLink, nullptr, 0, opened);
+    if (opened.empty() || opened.back().link != kBoardRoundLink || opened.back().bytes.size() != 4)
+      fail("internal error: aggregator '{}' opened no round at sample {}", hub.name, sample);
+    const Sent round = opened.back();
+    opened.pop_back();
+    for (Sent &beacon : opened) transmit(static_cast<int>(hubIndex), beacon);
+    for (size_t d = 0; d < sensors.size(); ++d) {
+      if (sensors[d].role != "sensor" || failed(static_cast<int>(d))) continue;
+      std::vector<Sent> frames;
+      command(d, kBoardRoundLink, round.bytes.data(), round.bytes.size(), frames);
+      for (Sent &frame : frames) transmit(static_cast<int>(d), frame);
+    }
+    // Workers run their stages as their inputs complete, in whatever order that takes.
+    for (bool progress = true; progress;) {
+      progress = false;
+      for (size_t d = 0; d < sensors.size(); ++d) {
+        if (!sensors[d].stage || failed(static_cast<int>(d))) continue;
+        std::vector<Sent> frames;
+        if (command(d, kBoardPollLink, nullptr, 0, frames)) progress = true;
+        for (Sent &frame : frames) transmit(static_cast<int>(d), frame);
+      }
+    }
+    const uint8_t end[3] = {0, 0, kBoardEndLink};
+    writeAll(hub, end, sizeof end);
+  }
+  const uint8_t stop[3] = {0, 0, kBoardStopLink};
+  for (Instance &instance : fleet.instances)
+    if (instance.pid > 0) {
+      writeAll(instance, stop, sizeof stop);
+      awaitExit(instance);
+    }
+
+  // Statistics in the host simulator's format: the aggregator's sample lines, each link's line
+  // from the hub's counts, the aggregator's receiver line.
+  FleetOnBoards result;
+  result.io = hub.io;
+  std::string receiver;
+  std::istringstream lines(readText(hub.io / "stats.txt"));
+  for (std::string line; std::getline(lines, line);)
+    (line.rfind("receiver ", 0) == 0 ? receiver : result.stats) += line + "\n";
+  for (size_t link = 0; link < links; ++link) {
+    const RoutedCounters &c = counters[link];
+    result.stats += fmt::format("link {} sent {} bytes {} dropped {} corrupted {} rejected {} lost {} "
+                                "beacons {} beacon_bytes {}\n",
+                                link, c.sent, c.bytes, c.dropped, c.corrupted, c.rejected, c.lost,
+                                c.beacons, c.beaconBytes);
+  }
+  result.stats += receiver;
+  // Sensors' steps and the aggregator's predictions are counted; a worker's polls are not marked.
+  for (size_t d = 0; d < fleet.instances.size(); ++d) {
+    const Instance &instance = fleet.instances[d];
+    if (d < sensors.size() && sensors[d].role != "sensor") continue;
+    const bool killed = d < sensors.size() && failFrom[d] >= 0 && failFrom[d] < sampleCount;
+    if (killed && !fs::exists(instance.counts.front())) continue;
+    const std::vector<uint64_t> steps = markerWindows(readMarkerCounts(instance.counts.front()), 2, 0, 1);
+    if (steps.empty()) continue;
     result.measured[instance.name] = {instance.target.name, instance.target.qemu->machine,
                                       median(steps), std::nullopt, steps.size()};
   }

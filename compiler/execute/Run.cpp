@@ -300,9 +300,9 @@ void runFleet(const RunOptions &options, const Json &report) {
   for (const Json &device : report["devices"])
     if (device["name"] == aggregatorName)
       aggregator = {aggregatorName, -1, addPorts(device), "aggregator", false};
-  if (routed && (options.qemu || options.replayRate > 0))
-    failUsage("{}: a fleet with workers or relays runs on the host simulator only, without "
-              "--replay (run --qemu and --replay take star fleets)",
+  if (routed && (options.replayRate > 0 || (options.qemu && !options.reboots.empty())))
+    failUsage("{}: a fleet with workers or relays runs without --replay, and on boards without "
+              "--reboot (run --replay takes star fleets; run --reboot without --qemu)",
               compiled.string());
 
   // Per sensor, the first sample it no longer sends (-1: never).
@@ -359,9 +359,12 @@ void runFleet(const RunOptions &options, const Json &report) {
   std::string statsText;
   std::map<std::string, BoardMeasurement> measured;
   if (options.qemu) {
-    const FleetOnBoards run = runFleetOnBoards(
-        compiled, report, sensors, aggregator, failFrom, rebootAt, samples,
-        {options.raw, options.seed, options.dropRate, options.corruptRate, options.replayRate});
+    const FleetFaults faults{options.raw, options.seed, options.dropRate, options.corruptRate,
+                             options.replayRate};
+    const FleetOnBoards run =
+        routed ? runRoutedFleetOnBoards(compiled, report, sensors, aggregator, failFrom, samples, faults)
+               : runFleetOnBoards(compiled, report, sensors, aggregator, failFrom, rebootAt, samples,
+                                  faults);
     io = run.io;
     statsText = run.stats;
     measured = run.measured;

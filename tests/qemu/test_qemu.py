@@ -422,5 +422,102 @@ class FleetOnBoardsTest(QemuCase):
         self.assertEqual(heads[4:], ["activity_wrist_chest"] * 2)
 
 
+class RoutedFleetOnBoardsTest(QemuCase):
+    """Fleets beyond the star on boards (the relay fleet and the two-worker pipeline of
+    tests/cli/test_collective.py): every frame goes hop by hop through the hub to the board at the
+    link's other end, relays forward it, workers run their stages; the outputs, head choices, hop
+    counts and receiver counters equal the host simulator's, also with a failed worker or relay
+    and with lossy hops."""
+    SAMPLES = 4
+
+    @classmethod
+    def setUpClass(cls):
+        import onnx
+        import test_collective
+        import test_fleet
+        cls.collective, cls.test_fleet = test_collective, test_fleet
+        cls._shared = tempfile.TemporaryDirectory(prefix="edgesplit-qemu-routed-")
+        shared = pathlib.Path(cls._shared.name)
+        rng = np.random.default_rng(3)
+        # The relay fleet: the wrist reaches the hub through a worker that runs nothing (keyed end
+        # to end, so beacons travel through the relay too).
+        model = shared / "har.onnx"
+        onnx.save(test_fleet.multi_head_model(), model)
+        calib = shared / "har_calib.npz"
+        np.savez(calib, **{f"{g}_imu": rng.standard_normal((32, 3, 16)).astype(np.float32)
+                           for g in test_fleet.GROUPS})
+        cls.relay_inputs = {}
+        for g in test_fleet.GROUPS:
+            path = shared / f"{g}.npy"
+            np.save(path, rng.standard_normal((cls.SAMPLES, 3, 16)).astype(np.float32))
+            cls.relay_inputs[f"{g}_imu"] = path
+        cls.relay = cls.compile_fleet(shared, "relay", test_collective.relay_topology(), model,
+                                      calib, "--keys", write_keys(shared / "keys.json"))
+        # The pipeline: mic -> w1 -> w2 -> hub, one stage per worker.
+        chain = shared / "chain.onnx"
+        onnx.save(test_collective.chain_model(), chain)
+        chain_calib = shared / "chain_calib.npz"
+        np.savez(chain_calib, mic=rng.standard_normal((16, 2, 32)).astype(np.float32))
+        np.save(shared / "mic.npy", rng.standard_normal((cls.SAMPLES, 2, 32)).astype(np.float32))
+        cls.pipeline_inputs = {"mic": shared / "mic.npy"}
+        cls.pipeline = cls.compile_fleet(shared, "pipeline", test_collective.pipeline_topology(),
+                                         chain, chain_calib)
+
+    @staticmethod
+    def compile_fleet(shared, name, doc, model, calib, *extra):
+        topology = shared / f"{name}.json"
+        topology.write_text(json.dumps(doc))
+        result = run("compile", model, "--topology", topology, "--calibration", calib,
+                     "-o", shared / name, *extra)
+        assert result.returncode == 0, result.stderr
+        return shared / name
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._shared.cleanup()
+
+    def check(self, fleet, inputs, *extra):
+        host, board = self.run_both(fleet, inputs, *extra)
+        host_run, board_run = self.assert_same_outputs(host, board)
+        self.assertEqual(board_run["mode"], "qemu-fleet")
+        for key in ("per_sample", "heads_run", "links", "receiver"):
+            self.assertEqual(host_run[key], board_run[key], key)
+        return board_run
+
+    def test_relay_fleet_equals_host_also_with_a_failed_relay_and_lossy_hops(self):
+        full = self.test_fleet.head_name(self.test_fleet.GROUPS)
+        board_run = self.check(self.relay, self.relay_inputs)
+        self.assertEqual(board_run["heads_run"][full], self.SAMPLES)
+        relayed = {(l["from"], l["to"]): l for l in board_run["links"]}
+        self.assertGreater(relayed[("relay", "hub")]["frames_sent"], 0)
+        self.assertEqual(relayed[("relay", "hub")]["bytes_sent"],
+                         relayed[("wrist", "relay")]["bytes_sent"])
+        report = json.loads((self.relay / "report.json").read_text())
+        measured = {d["name"] for d in report["devices"] if "measured" in d}
+        self.assertEqual(measured, {"wrist", "ankle", "chest", "hub"})  # steps and predictions
+        board_run = self.check(self.relay, self.relay_inputs, "--fail", "relay@2", "--force")
+        heads = [s["head"] for s in board_run["per_sample"]]
+        self.assertEqual(heads, [full] * 2 + [self.test_fleet.head_name(["ankle", "chest"])] * 2)
+        board_run = self.check(self.relay, self.relay_inputs, "--drop-rate", "0.2",
+                               "--corrupt-rate", "0.2", "--seed", "5", "--force")
+        self.assertGreater(sum(l["frames_dropped"] for l in board_run["links"]), 0)
+        self.assertGreater(sum(l["frames_corrupted"] for l in board_run["links"]), 0)
+
+    def test_two_worker_pipeline_equals_host_also_with_a_failed_worker(self):
+        board_run = self.check(self.pipeline, self.pipeline_inputs)
+        self.assertEqual(board_run["heads_run"]["keyword"], self.SAMPLES)
+        board_run = self.check(self.pipeline, self.pipeline_inputs, "--fail", "w1@1", "--force")
+        self.assertEqual([s["head"] for s in board_run["per_sample"]],
+                         ["keyword"] + [None] * (self.SAMPLES - 1))
+
+    def test_restarts_of_a_routed_fleet_are_refused_on_boards(self):
+        flags = [a for name, path in self.pipeline_inputs.items() for a in ("--input", f"{name}={path}")]
+        result = run("run", self.pipeline, *flags, "--qemu", "--reboot", "w1@1",
+                     "-o", self.tmp / "refused")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("on boards without --reboot", result.stderr)
+        self.assertFalse((self.tmp / "refused").exists())
+
+
 if __name__ == "__main__":
     unittest.main()
