@@ -242,11 +242,15 @@ std::string explainNothingFits(const PlacementCostModel &model, const PlacementR
   const bool pinned = llvm::any_of(problem.units, [](const PlacementUnit &unit) {
     return !unit.allowed.empty();
   });
+  if (pinned)
+    return fmt::format("no placement of the model's {} nodes on the {} devices fits (the least "
+                       "overflowing found: {}); change or remove the pins of /placement, or add "
+                       "workers, RAM or flash, or links between the devices",
+                       problem.units.size(), model.deviceCount(), explained.limit);
   return fmt::format("no placement of the model's {} nodes on the {} devices fits (the least "
-                     "overflowing found: {}); {}add workers, RAM or flash, or links between the "
+                     "overflowing found: {}); add workers, RAM or flash, or links between the "
                      "devices",
-                     problem.units.size(), model.deviceCount(), explained.limit,
-                     pinned ? "change or remove the pins of /placement, or " : "");
+                     problem.units.size(), model.deviceCount(), explained.limit);
 }
 
 } // namespace edgesplit
