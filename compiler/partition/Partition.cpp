@@ -185,7 +185,9 @@ private:
       problem.units.push_back(std::move(unit));
     }
     for (const HeadPlan &head : result.heads) problem.tensors[tensor(head.value)].head = true;
-    for (const auto &[name, device] : topology_.pins) {
+    for (const auto &pin : topology_.pins) {
+      const std::string &name = pin.first;
+      const size_t device = pin.second;
       const auto node = llvm::find_if(graph_.nodes(), [&](const auto &n) { return n->name == name; });
       if (node == graph_.nodes().end()) {
         std::vector<std::string> some;
