@@ -856,6 +856,17 @@ std::string receiverStats(const std::string &a) {
 
 } // namespace
 
+// The host simulators' error exit and sample reader (star and routed fleets share them).
+constexpr const char *kSimulatorHelpers = R"(static int fail(const char *message, const char *what) {
+  fprintf(stderr, "edgesplit fleet simulator: %s: %s\n", message, what);
+  return 1;
+}
+
+static int read_sample(FILE *file, size_t bytes, void *buffer) {
+  return bytes <= MAX_SAMPLE_BYTES && fread(buffer, 1, bytes, file) == bytes;
+}
+)";
+
 std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
                                const FleetSimDevice &aggregator, size_t linkCount) {
   const std::string a = devicePrefix(aggregator.name), A = upperCase(a);
@@ -998,15 +1009,7 @@ static void transmit(uint8_t link, const uint8_t *frame, size_t len) {{
   if ({a}on_frame(delivered, len) != ES_WIRE_ACCEPTED) ++frames_rejected[link];
 }}
 
-{hooks}static int fail(const char *message, const char *what) {{
-  fprintf(stderr, "edgesplit fleet simulator: %s: %s\n", message, what);
-  return 1;
-}}
-
-static int read_sample(FILE *file, size_t bytes, void *buffer) {{
-  return bytes <= MAX_SAMPLE_BYTES && fread(buffer, 1, bytes, file) == bytes;
-}}
-
+{hooks}{simulatorHelpers}
 int main(int argc, char **argv) {{
   FILE *in[INPUT_FILES + 1], *out[{A}HEAD_COUNT], *stats;
   static unsigned char input_buffer[16][MAX_SAMPLE_BYTES / 16];
@@ -1059,6 +1062,7 @@ int main(int argc, char **argv) {{
                      fmt::arg("includes", includes), fmt::arg("agg", aggregator.name),
                      fmt::arg("inputFiles", inputFiles), fmt::arg("links", linkCount),
                      fmt::arg("a", a), fmt::arg("A", A), fmt::arg("hooks", hooks),
+                     fmt::arg("simulatorHelpers", kSimulatorHelpers),
                      fmt::arg("inits", inits), fmt::arg("steps", steps),
                      fmt::arg("reboots", reboots),
                      fmt::arg("ownReads", ownReads), fmt::arg("sensors", sensors.size()),
@@ -1200,15 +1204,7 @@ uint32_t {a}next_epoch(void) {{
   return boots++;
 }}
 
-static int fail(const char *message, const char *what) {{
-  fprintf(stderr, "edgesplit fleet simulator: %s: %s\n", message, what);
-  return 1;
-}}
-
-static int read_sample(FILE *file, size_t bytes, void *buffer) {{
-  return bytes <= MAX_SAMPLE_BYTES && fread(buffer, 1, bytes, file) == bytes;
-}}
-
+{simulatorHelpers}
 int main(int argc, char **argv) {{
   FILE *in[INPUT_FILES + 1], *out[{A}HEAD_COUNT], *stats;
   static unsigned char input_buffer[16][MAX_SAMPLE_BYTES / 16];
@@ -1261,6 +1257,7 @@ int main(int argc, char **argv) {{
                      fmt::arg("devices", devices.size()), fmt::arg("links", linkEnds.size()),
                      fmt::arg("from", from), fmt::arg("to", to), fmt::arg("deliveries", deliveries),
                      fmt::arg("hooks", hooks), fmt::arg("a", a), fmt::arg("A", A),
+                     fmt::arg("simulatorHelpers", kSimulatorHelpers),
                      fmt::arg("inits", inits), fmt::arg("reboots", reboots),
                      fmt::arg("steps", steps), fmt::arg("polls", polls),
                      fmt::arg("ownReads", ownReads), fmt::arg("record", recordSample(a, A)),

@@ -586,6 +586,15 @@ private:
     return ES_WIRE_ROUNDS_IN_FLIGHT * (entry.bytes + (entry.fragments + 7) / 8);
   }
 
+  // A device subgraph's inputs: what it receives (in receiving order), then its own sensors'.
+  std::vector<const Value *> subgraphInputs(const std::vector<const Send *> &received,
+                                            GroupMask groups) const {
+    std::vector<const Value *> inputs;
+    for (const Send *send : received) inputs.push_back(send->transfer->value);
+    for (const Value *own : modelInputsOf(groups)) inputs.push_back(own);
+    return inputs;
+  }
+
   // A sensor or worker of a routed fleet (a device that only relays has an empty model).
   void buildRouted(size_t device) {
     const TopologyDevice &topologyDevice = topology_.devices[device];
@@ -593,9 +602,7 @@ private:
     build.device = device;
     build.groups = groupsOf(device);
     const std::vector<const Send *> received = receivedBy(device);
-    std::vector<const Value *> inputs;
-    for (const Send *send : received) inputs.push_back(send->transfer->value);
-    for (const Value *own : modelInputsOf(build.groups)) inputs.push_back(own);
+    const std::vector<const Value *> inputs = subgraphInputs(received, build.groups);
     const std::vector<const Value *> sent = sentValues(device);
     llvm::SmallVector<GraphOutput, 4> outputs;
     for (const Value *value : sent) outputs.push_back({value->name, const_cast<Value *>(value)});
@@ -650,9 +657,7 @@ private:
     build.groups = groupsOf(device);
     // Received tensors: by sending device, then in the order each sends them.
     const std::vector<const Send *> received = receivedBy(device);
-    std::vector<const Value *> inputs;
-    for (const Send *send : received) inputs.push_back(send->transfer->value);
-    for (const Value *own : modelInputsOf(build.groups)) inputs.push_back(own);
+    const std::vector<const Value *> inputs = subgraphInputs(received, build.groups);
     llvm::SmallVector<GraphOutput, 8> outputs;
     for (const HeadPlan &head : partition_.heads)
       outputs.push_back({head.output, const_cast<Value *>(head.value)});
