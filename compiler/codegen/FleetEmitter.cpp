@@ -118,6 +118,20 @@ std::string slotBuffer(const std::string &p, size_t i, const ReceivedTensor &ten
                      (tensor.fragments + 7) / 8);
 }
 
+// The fragment bitmaps of received tensor i on a worker, whose frames land in its arena: the
+// tensor's data pointer is its model input, set at init (one round at a time, so one lane of
+// data; the bitmaps keep every lane, which es_wire_receiver_reset clears).
+std::string stageSlotBitmap(const std::string &p, size_t i, const ReceivedTensor &tensor,
+                            std::vector<std::string> &slots) {
+  slots.push_back(fmt::format("{{{}u, {}u, {}u, {}u, {}u, {}u, NULL, {}rx_{}_seen, {{0, 0}}}}",
+                              tensor.source, tensor.tensor, tensor.firstFrame, tensor.fragments,
+                              tensor.fragmentBytes, tensor.bytes, p, i));
+  return fmt::format("/* '{}' from '{}' (tensor {}): {} bytes in {} fragments, into the arena. */\n"
+                     "static uint8_t {}rx_{}_seen[ES_WIRE_ROUNDS_IN_FLIGHT * {}];\n",
+                     commentSafe(tensor.name), commentSafe(tensor.sourceDevice), tensor.tensor,
+                     tensor.bytes, tensor.fragments, p, i, (tensor.fragments + 7) / 8);
+}
+
 // The relay of a device (es_route.h): its hop tables, buffer and state.
 std::string relayDefinition(const std::string &p, const RelaySpec &relay) {
   std::vector<std::string> frames, beacons;
@@ -652,7 +666,9 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
     h += fmt::format(
         "/* Call after feeding frames: once every tensor its stage reads arrived for the round of\n"
         " * the last beacon, runs the stage and sends its tensors. Returns the frames sent, 0 when\n"
-        " * the stage is not ready or already ran for that round. */\n"
+        " * the stage is not ready or already ran for that round. The frames of its inputs land in\n"
+        " * the model's arena: call {p}on_frame and {p}poll from one context (an interrupt that\n"
+        " * takes frames queues them while {p}poll runs). */\n"
         "uint32_t {p}poll(void);\n",
         fmt::arg("p", p));
   h += "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
@@ -708,7 +724,7 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
                      "static const es_wire_source_t {}sources[{}] = {{{}\n}};\n\n",
                      p, spec.sources.size(), sources);
     for (size_t i = 0; i < spec.received.size(); ++i) {
-      c += slotBuffer(p, i, spec.received[i], slots);
+      c += stageSlotBitmap(p, i, spec.received[i], slots);
       slotInputs.push_back(std::to_string(spec.received[i].programInput));
     }
     c += fmt::format("\nstatic es_wire_slot_t {0}slots[{1}] = {{\n  {2}\n}};\n"
@@ -729,16 +745,24 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
     if (keyedSends) init += fmt::format("  {0}sender.sender_epoch = (uint16_t){0}next_epoch();\n", p);
   }
   init += fmt::format("  {0}beacons.epoch = 0;\n  {0}beacons.round = 0;\n  {0}beacons.has_round = 0;\n", p);
-  if (stage) init += fmt::format("  es_wire_receiver_reset(&{0}receiver);\n  {0}ran = 0;\n", p);
+  if (stage)
+    init += fmt::format("  for (i = 0; i < {1}u; ++i)\n"
+                        "    {0}slots[i].data = (uint8_t *){0}input({0}slot_input[i]);\n"
+                        "  es_wire_receiver_reset(&{0}receiver);\n  {0}ran = 0;\n",
+                        p, spec.received.size());
+  if (stage) init = "  unsigned i;\n" + init;
   c += fmt::format("void {}fleet_init(void) {{\n{}}}\n\n", p, init);
 
   c += fmt::format("int {}on_frame(const uint8_t *frame, size_t len) {{\n{}", p, relayIntake(p, spec.relay));
   c += fmt::format("  if (len > 1 && (frame[1] & ES_WIRE_FLAG_BEACON)) {{\n"
                    "    const int result = es_wire_receive_beacon(&{0}beacons, frame, len);\n{1}"
                    "    return result;\n  }}\n",
-                   p, stage ? fmt::format("    if (result == ES_WIRE_ACCEPTED)\n"
+                   p, stage ? fmt::format("    /* One round at a time: its tensors land in the arena, so a newer\n"
+                                          "     * round abandons the one before (workers wait for no late sender). */\n"
+                                          "    if (result == ES_WIRE_ACCEPTED) {{\n"
+                                          "      es_wire_receiver_reset(&{0}receiver);\n"
                                           "      es_wire_open_round(&{0}receiver, {0}beacons.epoch, "
-                                          "{0}beacons.round);\n",
+                                          "{0}beacons.round);\n    }}\n",
                                           p)
                             : "");
   c += stage ? fmt::format("  return es_wire_receive(&{}receiver, frame, len);\n}}\n\n", p)
@@ -787,9 +811,7 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
   if (!{0}beacons.has_round || ({0}ran && {0}ran_epoch == epoch && {0}ran_round == round)) return 0;
   for (i = 0; i < {1}u; ++i)
     if (!es_wire_slot_complete(&{0}receiver, &{0}slots[i], epoch, round)) return 0;
-  for (i = 0; i < {1}u; ++i)
-    memcpy({0}input({0}slot_input[i]), es_wire_slot_data(&{0}receiver, &{0}slots[i], epoch, round),
-           {0}slots[i].bytes);
+  /* Its inputs arrived in place: frames of the next round only come after its beacon. */
   {0}run();
   {0}ran = 1;
   {0}ran_epoch = epoch;

@@ -6,7 +6,6 @@
 #include "passes/Passes.h"
 #include "support/Error.h"
 
-#include "es_wire.h"
 
 #include <llvm/ADT/STLExtras.h>
 
@@ -338,7 +337,6 @@ SliceNeed sliceNeed(const Graph &graph, const Node &layer, int64_t channels,
   int64_t inputs = 0;
   for (const Value *input : layer.inputs)
     if (input && !input->isConstant()) inputs += numElements(*input->shape) * element;
-  need.receiveBytes = ES_WIRE_ROUNDS_IN_FLIGHT * inputs;
   // The chain the slice would run: the layer, then each follower that would sink. An activation
   // that fuses into the node before it writes that node's buffer and adds no step.
   const Node *producer = &layer;
@@ -377,13 +375,10 @@ ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
                                       Precision precision) {
   using Budget = DeviceBudget;
   const std::vector<Budget> budgets = deviceBudgets(topology);
-  // A layer runs whole where its producer's device may be (nothing received), a slice on a
-  // device that receives the layer's inputs.
-  auto holdsWhole = [](const SliceNeed &need, const Budget &budget) {
+  // A layer runs whole where its producer's device may be, a slice on a worker that receives
+  // the layer's inputs into its arena: both hold what the chain counts.
+  auto holds = [](const SliceNeed &need, const Budget &budget) {
     return need.ramBytes <= budget.ram && need.flashBytes <= budget.flash;
-  };
-  auto holdsSlice = [](const SliceNeed &need, const Budget &budget) {
-    return need.ramBytes + need.receiveBytes <= budget.ram && need.flashBytes <= budget.flash;
   };
   const size_t aggregator = topology.aggregatorIndex();
 
@@ -394,7 +389,7 @@ ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
     if (!axis || topology.pins.count(node->name)) continue;
     const int64_t channels = (*node->outputs[0]->shape)[static_cast<size_t>(*axis)];
     const SliceNeed whole = sliceNeed(graph, *node, channels, precision);
-    if (llvm::none_of(budgets, [&](const Budget &budget) { return holdsWhole(whole, budget); }))
+    if (llvm::none_of(budgets, [&](const Budget &budget) { return holds(whole, budget); }))
       oversized.push_back(node.get());
   }
 
@@ -407,7 +402,7 @@ ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
       const SliceNeed need = sliceNeed(graph, *layer, (channels + k - 1) / k, precision);
       int64_t takers = 0;
       for (size_t d = 0; d < budgets.size(); ++d)
-        if (d != aggregator && holdsSlice(need, budgets[d])) ++takers;
+        if (d != aggregator && holds(need, budgets[d])) ++takers;
       if (takers >= k) chosen = k;
     }
     if (!chosen) {
@@ -422,12 +417,12 @@ ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
       fail("{}: layer '{}' ({}) fits no device: it needs {} bytes of weights and {} bytes of "
            "activations; the largest device of {} besides the aggregator, '{}', has {} bytes of "
            "flash and {} bytes of RAM for it; k slices of its {} output channels need k such "
-           "devices that each hold one (a one-channel slice needs {} bytes of RAM, {} of them "
-           "receiving its inputs, and {} of flash), and no k works; add workers or give devices "
+           "devices that each hold one (a one-channel slice needs {} bytes of RAM and {} of "
+           "flash), and no k works; add workers or give devices "
            "more RAM and flash",
            graph.sourcePath, layer->name, layer->opType, whole.flashBytes, whole.ramBytes,
            topology.source, device.name, budgets[largest].flash, budgets[largest].ram, channels,
-           one.ramBytes + one.receiveBytes, one.receiveBytes, one.flashBytes);
+           one.ramBytes, one.flashBytes);
     }
     SlicedLayer sliced = sliceByOutputChannels(graph, *layer, *chosen);
     while (sinkChannelFollower(graph, sliced)) {

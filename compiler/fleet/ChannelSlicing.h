@@ -61,12 +61,11 @@ bool sinkChannelFollower(Graph &graph, SlicedLayer &sliced);
 // What a slice of `channels` of `layer`'s output channels needs on a device, estimated before
 // placement. RAM: the peak of the chain it would run (the layer's inputs and its share of the
 // output, then each pair of consecutive outputs of the followers that would sink into it; a
-// fused activation adds nothing), and, apart, the buffers receiving the layer's inputs for the
-// rounds in flight (docs/wire.md). Flash: its share of the weights and bias as the kernels store
-// them.
+// fused activation adds nothing). A worker reassembles the inputs it receives in its arena,
+// where the chain counts them (docs/wire.md), and a sensor device reads its own. Flash: its
+// share of the weights and bias as the kernels store them.
 struct SliceNeed {
   int64_t ramBytes = 0;
-  int64_t receiveBytes = 0;
   int64_t flashBytes = 0;
 };
 SliceNeed sliceNeed(const Graph &graph, const Node &layer, int64_t channels, Precision precision);

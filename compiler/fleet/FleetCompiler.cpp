@@ -582,10 +582,6 @@ private:
     return sources;
   }
 
-  static int64_t reassemblyBytes(const ReceivedTensor &entry) {
-    return ES_WIRE_ROUNDS_IN_FLIGHT * (entry.bytes + (entry.fragments + 7) / 8);
-  }
-
   // A device subgraph's inputs: what it receives (in receiving order), then its own sensors'.
   std::vector<const Value *> subgraphInputs(const std::vector<const Send *> &received,
                                             GroupMask groups) const {
@@ -629,7 +625,8 @@ private:
     spec.sources = sourcesOf(received, device);
     for (size_t i = 0; i < received.size(); ++i) {
       spec.received.push_back(receivedTensor(*received[i], i));
-      build.staticBytes += reassemblyBytes(spec.received.back());
+      build.staticBytes += reassemblyBytes(spec.received.back().bytes,
+                                           spec.received.back().fragments, true);
     }
     spec.relay = relayOf(device);
     build.staticBytes += mtu + spec.relay.bufferBytes;
@@ -704,7 +701,7 @@ private:
         if (mean == means.end()) fail("internal error: no calibration mean of '{}'", entry.name);
         entry.mean = storedMean(*received[i]->transfer->value, mean->second, precision_);
       }
-      build.staticBytes += reassemblyBytes(entry);
+      build.staticBytes += reassemblyBytes(entry.bytes, entry.fragments, false);
       spec.received.push_back(std::move(entry));
     }
     if (routed_) spec.headSlots = headSlots(build, received.size());

@@ -8,7 +8,6 @@
 #include "passes/Passes.h"
 #include "support/Error.h"
 
-#include "es_wire.h"
 
 #include <llvm/ADT/DenseSet.h>
 #include <llvm/ADT/STLExtras.h>
@@ -361,7 +360,6 @@ BandNeed bandNeed(const Graph &graph, const TileChain &chain, RowRange outputRow
     for (const Value *operand : chain.nodes[step]->inputs)
       if (operand && !operand->isConstant()) lastStep[operand] = step;
   BandNeed need;
-  need.receiveBytes = ES_WIRE_ROUNDS_IN_FLIGHT * input;
   for (size_t step = 0; step < chain.nodes.size(); ++step) {
     const Node &node = *chain.nodes[step];
     // A fused activation writes the buffer of the node before it: no step of its own.
@@ -440,15 +438,14 @@ TilePlan tileOversizedChains(Graph &graph, const Topology &topology, Precision p
       for (const RowRange band : bandRows(rows, k)) {
         const BandNeed need = bandNeed(graph, chain, band, precision);
         largest.ramBytes = std::max(largest.ramBytes, need.ramBytes);
-        largest.receiveBytes = need.receiveBytes;
       }
       int64_t takers = 0;
       for (size_t d = 0; d < budgets.size(); ++d)
-        if (d != aggregator && largest.ramBytes + largest.receiveBytes <= budgets[d].ram)
+        if (d != aggregator && largest.ramBytes <= budgets[d].ram)
           ++takers;
       if (takers >= k) {
         chosen = k;
-        chosenRam = largest.ramBytes + largest.receiveBytes;
+        chosenRam = largest.ramBytes;
       }
     }
     if (!chosen) continue;

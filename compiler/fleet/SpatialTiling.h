@@ -63,11 +63,10 @@ TiledChain tileChain(Graph &graph, const TileChain &chain, int64_t k);
 // What one band of `outputRows` of the chain needs on a device, estimated before placement.
 // RAM: the peak over the chain's steps (an activation fusing into the node before it adds no
 // step) of the chain's input, which the band receives whole, the band rows of the step's inputs
-// and output and of the band values made before it and read after it; and, apart, the buffers
-// receiving the input for the rounds in flight (docs/wire.md). The weights are the chain's.
+// and output and of the band values made before it and read after it (a worker reassembles the
+// input it receives in its arena, docs/wire.md). The weights are the chain's.
 struct BandNeed {
   int64_t ramBytes = 0;
-  int64_t receiveBytes = 0;
 };
 BandNeed bandNeed(const Graph &graph, const TileChain &chain, RowRange outputRows,
                   Precision precision);
@@ -89,7 +88,7 @@ std::vector<TileChain> invertedResidualChains(const Graph &graph);
 struct TilePlan {
   std::vector<TiledChain> chains;
   std::vector<std::vector<const Node *>> separate;
-  std::vector<int64_t> bandRamBytes; // per tiled chain, the largest band's RAM, receiving incl.
+  std::vector<int64_t> bandRamBytes; // per tiled chain, the largest band's RAM
 };
 TilePlan tileOversizedChains(Graph &graph, const Topology &topology, Precision precision);
 

@@ -18,6 +18,11 @@ constexpr int64_t kMaxFragments = ES_WIRE_MAX_FRAME + 1;
 
 } // namespace
 
+int64_t reassemblyBytes(int64_t bytes, int64_t fragments, bool worker) {
+  const int64_t bitmap = (fragments + 7) / 8;
+  return ES_WIRE_ROUNDS_IN_FLIGHT * (worker ? bitmap : bytes + bitmap);
+}
+
 PlacementCostModel::PlacementCostModel(const PlacementProblem &problem) : problem_(problem) {
   const size_t units = problem.units.size(), devices = deviceCount();
   const Topology &topology = *problem.topology;
@@ -152,8 +157,7 @@ PlacementCost PlacementCostModel::evaluate(llvm::ArrayRef<size_t> deviceOf, bool
                          tensor.bytes, kMaxFragments, path.mtu));
     cost.energyUj += path.energyUj;
     cost.airBytes += path.airBytesPerHop * static_cast<int64_t>(path.hops());
-    cost.devices[to].receiveBytes +=
-        ES_WIRE_ROUNDS_IN_FLIGHT * (tensor.bytes + (path.frames + 7) / 8);
+    cost.devices[to].receiveBytes += reassemblyBytes(tensor.bytes, path.frames, reader.worker);
     if (routesUsed.insert(path.links).second) {
       cost.devices[from].frameBufferBytes += path.mtu;
       for (size_t relay : path.relays(topology)) cost.devices[relay].frameBufferBytes += path.mtu;
@@ -225,7 +229,9 @@ PlacementCost PlacementCostModel::evaluate(llvm::ArrayRef<size_t> deviceOf, bool
       last = std::max<size_t>(steps[*home], 1) - 1;
     }
     if (first && last) live(*home, *first, std::max(*first, *last), tensor.bytes);
-    for (const auto &[device, span] : elsewhere) live(device, span.first, span.second, tensor.bytes);
+    // A worker reassembles what it receives in its arena, before its first step.
+    for (const auto &[device, span] : elsewhere)
+      live(device, topology.devices[device].worker ? 0 : span.first, span.second, tensor.bytes);
   }
   for (size_t d = 0; d < devices; ++d) {
     int64_t bytes = 0, peak = 0;

@@ -69,6 +69,12 @@ struct PlacementCost {
   std::vector<double> finishMs; // by placed unit
 };
 
+// The static bytes a device keeps to reassemble a received tensor of `bytes` in `fragments`
+// (docs/wire.md): the aggregator reassembles ES_WIRE_ROUNDS_IN_FLIGHT rounds at once, each in
+// its own buffer with its fragment bitmap; a worker one round, whose frames land in its arena
+// (counted with its activations), so only the bitmaps.
+int64_t reassemblyBytes(int64_t bytes, int64_t fragments, bool worker);
+
 class PlacementCostModel {
 public:
   explicit PlacementCostModel(const PlacementProblem &problem);

@@ -569,6 +569,34 @@ TEST_CASE("only opened rounds take frames, two at once, 64-bit and never wrappin
   }
 }
 
+TEST_CASE("a worker's one round at a time: reset, then open, reassembles in lane 0 only",
+          "[wire]") {
+  // A worker's slots point into its arena with room for one round (docs/wire.md "Workers"): on
+  // each newer beacon it resets its receiver and opens that round, which must take lane 0.
+  for (int mode : kModes) {
+    INFO(modeName(mode));
+    Fleet fleet(mode, {{1, 0, 100, 64}});
+    const uint8_t *lane0 = fleet.slot(0).data;
+    for (uint32_t round = 1; round <= 4; ++round) {
+      const Bytes tensor(100, uint8_t(round));
+      Sender sender(1, 64, mode, 3, round);
+      const std::vector<Bytes> frames = sender.send(0, tensor);
+      es_wire_receiver_reset(&fleet.receiver);
+      fleet.open(3, round);
+      // Round 2 is left incomplete: round 3 abandons it, as a worker waits for no late sender.
+      for (size_t i = 0; i < frames.size(); ++i)
+        if (round != 2 || i == 0) CHECK(fleet.receive(frames[i]) == ES_WIRE_ACCEPTED);
+      CHECK(es_wire_slot_data(&fleet.receiver, &fleet.slot(0), 3, round) == lane0);
+      CHECK(fleet.complete(0, 3, round) == (round != 2));
+      if (round != 2) CHECK(fleet.tensor(0, 3, round) == tensor);
+      CHECK_FALSE(fleet.complete(0, 3, round - 1));
+      // Lane 1's bytes are never written.
+      CHECK(std::all_of(lane0 + 100, lane0 + 200, [](uint8_t b) { return b == 0; }));
+    }
+    CHECK(fleet.guardsIntact());
+  }
+}
+
 TEST_CASE("beacons: built and checked per link, newer rounds only", "[wire]") {
   for (int mode : kModes) {
     INFO(modeName(mode));
