@@ -745,12 +745,11 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
     if (keyedSends) init += fmt::format("  {0}sender.sender_epoch = (uint16_t){0}next_epoch();\n", p);
   }
   init += fmt::format("  {0}beacons.epoch = 0;\n  {0}beacons.round = 0;\n  {0}beacons.has_round = 0;\n", p);
-  if (stage)
-    init += fmt::format("  for (i = 0; i < {1}u; ++i)\n"
-                        "    {0}slots[i].data = (uint8_t *){0}input({0}slot_input[i]);\n"
-                        "  es_wire_receiver_reset(&{0}receiver);\n  {0}ran = 0;\n",
-                        p, spec.received.size());
-  if (stage) init = "  unsigned i;\n" + init;
+  if (stage) // each received tensor is reassembled where the stage reads it
+    init = fmt::format("  unsigned i;\n{2}  for (i = 0; i < {1}u; ++i)\n"
+                       "    {0}slots[i].data = (uint8_t *){0}input({0}slot_input[i]);\n"
+                       "  es_wire_receiver_reset(&{0}receiver);\n  {0}ran = 0;\n",
+                       p, spec.received.size(), init);
   c += fmt::format("void {}fleet_init(void) {{\n{}}}\n\n", p, init);
 
   c += fmt::format("int {}on_frame(const uint8_t *frame, size_t len) {{\n{}", p, relayIntake(p, spec.relay));
