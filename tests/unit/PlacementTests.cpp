@@ -307,6 +307,45 @@ TEST_CASE("placement: no fitting placement is cheaper than the solver's (brute f
   CHECK(relayed > 0);
 }
 
+TEST_CASE("placement cost: a worker reassembles one round in its arena, the aggregator two",
+          "[placement]") {
+  Topology topology;
+  topology.source = "stage.json";
+  topology.devices = {device("sensor", 8, 64), device("worker", 8, 64),
+                      device("hub", 8, 64, true)};
+  topology.devices[1].worker = true;
+  link(topology, 0, 1, 1000, 2, 100, 50);
+  link(topology, 1, 2, 1000, 3, 100, 50);
+  PlacementProblem problem;
+  problem.topology = &topology;
+  const size_t input = addTensor(problem, "imu", 300, std::nullopt, 0);
+  const size_t features = addUnit(problem, {input}, 500, {1.0, 1.0, 1.0});
+  const size_t extra = addUnit(problem, {input}, 400, {1.0, 1.0, 1.0});
+  const size_t hidden = addUnit(problem, {features}, 200, {1.0, 1.0, 1.0});
+  const size_t late = addUnit(problem, {hidden, extra}, 100, {1.0, 1.0, 1.0});
+  const size_t head = addUnit(problem, {late, hidden}, 20, {1.0, 1.0, 1.0});
+  problem.tensors[head].head = true;
+  const PlacementCost cost = PlacementCostModel(problem).evaluate({0, 0, 1, 1, 2});
+  REQUIRE(cost.fits);
+  const int64_t featureFrames = wireFrames(500, 100, false);
+  const int64_t extraFrames = wireFrames(400, 100, false);
+  const int64_t hiddenFrames = wireFrames(200, 100, false);
+  const int64_t lateFrames = wireFrames(100, 100, false);
+  // The worker: what it receives lands in its arena before its first step, so `extra`, first
+  // read at its second step, is live at its first beside the features and the hidden tensor;
+  // only the fragment bitmaps are kept apart.
+  CHECK(cost.devices[1].receiveBytes ==
+        reassemblyBytes(500, featureFrames, true) + reassemblyBytes(400, extraFrames, true));
+  CHECK(reassemblyBytes(500, featureFrames, true) ==
+        ES_WIRE_ROUNDS_IN_FLIGHT * ((featureFrames + 7) / 8));
+  CHECK(cost.devices[1].activationBytes == 500 + 400 + 200);
+  // The aggregator: two rounds of each tensor it receives, with their bitmaps.
+  CHECK(cost.devices[2].receiveBytes == reassemblyBytes(200, hiddenFrames, false) +
+                                            reassemblyBytes(100, lateFrames, false));
+  CHECK(reassemblyBytes(100, lateFrames, false) ==
+        ES_WIRE_ROUNDS_IN_FLIGHT * (100 + (lateFrames + 7) / 8));
+}
+
 TEST_CASE("placement: a model that fits no single device is pipelined over a worker",
           "[placement]") {
   Topology topology;
