@@ -107,6 +107,8 @@ class InspectPredictsCompileTest(CliTestCase):
         yield "unknown_qoperator", self.save_model("unknown_qoperator.onnx",
                                                    unknown_qoperator_model()), \
             ["--input-shape", "x=1x3x8x8"]
+        for path in sorted((SOURCE / "tests" / "data" / "resize").glob("*.onnx")):
+            yield f"resize_{path.stem}", path, []
         for folder in ("bad-inputs/models", "fuzz/seeds/onnx"):
             for path in sorted((SOURCE / "tests" / folder).glob("*.onnx")):
                 yield f"{folder.split('/')[0]}_{path.stem}", path, []
