@@ -50,13 +50,11 @@ def torch_models():
     # name, opset, F.interpolate arguments
     cases = [
         ("torch_nearest_9", 9, {"scale_factor": 2.0, "mode": "nearest"}),
-        ("torch_nearest_13", 13, {"scale_factor": 2.0, "mode": "nearest"}),
         # recompute_scale_factor: the output size computed from the input's shape (Shape ->
         # Gather -> Cast -> Mul -> Cast -> Floor -> Unsqueeze -> Concat), folded by edgesplit.
         ("torch_nearest_recompute_11", 11, {"scale_factor": 2.0, "mode": "nearest",
                                             "recompute_scale_factor": True}),
         ("torch_bilinear_9", 9, {"scale_factor": 2.0, "mode": "bilinear", "align_corners": False}),
-        ("torch_bilinear_11", 11, {"scale_factor": 2.0, "mode": "bilinear", "align_corners": False}),
         ("torch_bilinear_corners_11", 11, {"scale_factor": 2.0, "mode": "bilinear",
                                            "align_corners": True}),
         ("torch_bilinear_size_13", 13, {"size": (7, 11), "mode": "bilinear",

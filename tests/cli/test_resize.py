@@ -17,14 +17,13 @@ from test_op_codegen import OpCodegenCase
 
 RESIZE_MODELS = SOURCE / "tests" / "data" / "resize"
 NEAREST = ["upsample_7", "resize_10", "resize_nearest_modes_13", "torch_nearest_9",
-           "torch_nearest_13", "torch_nearest_recompute_11"]
-LINEAR = ["upsample_linear_9", "resize_linear_modes_13", "torch_bilinear_9", "torch_bilinear_11",
+           "torch_nearest_recompute_11"]
+LINEAR = ["upsample_linear_9", "resize_linear_modes_13", "torch_bilinear_9",
           "torch_bilinear_corners_11", "torch_bilinear_size_13"]
 # int8 on the models that hold a mode or exporter spelling the others do not (each check is
 # three compiles and three onnxruntime runs; float32 runs on all of them).
-INT8 = {"upsample_7", "resize_10", "resize_nearest_modes_13", "torch_nearest_recompute_11",
-        "upsample_linear_9", "resize_linear_modes_13", "torch_bilinear_9",
-        "torch_bilinear_corners_11"}
+INT8 = {"upsample_7", "resize_nearest_modes_13", "torch_nearest_recompute_11",
+        "resize_linear_modes_13", "torch_bilinear_9"}
 
 
 class ResizeTest(OpCodegenCase):
