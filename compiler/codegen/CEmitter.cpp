@@ -315,7 +315,10 @@ private:
         case KernelArg::Kind::Output: args.push_back(pointer(arg.value)); break;
         case KernelArg::Kind::InputList: {
           std::vector<std::string> pointers;
-          for (const Value *value : arg.values) pointers.push_back(pointer(value));
+          for (size_t e = 0; e < arg.values.size(); ++e)
+            pointers.push_back(arg.values[e]
+                                   ? pointer(arg.values[e])
+                                   : p_ + program_.constant(arg.listConstants[e]).symbol);
           const std::string name = fmt::format("inputs_{}", k);
           locals += fmt::format("    const {} *const {}[] = {{{}}};\n", element_, name,
                                 fmt::join(pointers, ", "));

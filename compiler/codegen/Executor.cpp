@@ -62,7 +62,10 @@ Executor::runRaw(const std::vector<std::vector<uint8_t>> &inputs) {
       case KernelArg::Kind::Output: pointers.push_back(buffer(arg.value).data()); break;
       case KernelArg::Kind::InputList: {
         lists.emplace_back();
-        for (const Value *value : arg.values) lists.back().push_back(buffer(value).data());
+        for (size_t k = 0; k < arg.values.size(); ++k)
+          lists.back().push_back(
+              arg.values[k] ? buffer(arg.values[k]).data()
+                            : program_.constant(arg.listConstants[k]).storage.get());
         pointers.push_back(lists.back().data());
         break;
       }

@@ -197,8 +197,13 @@ KernelArg LowerContext::output(size_t index) const {
 KernelArg LowerContext::inputList(llvm::ArrayRef<size_t> indices) const {
   KernelArg arg;
   arg.kind = KernelArg::Kind::InputList;
-  for (size_t index : indices) arg.values.push_back(input(index).value);
+  for (size_t index : indices) appendToList(arg, input(index));
   return arg;
+}
+
+void LowerContext::appendToList(KernelArg &list, const KernelArg &entry) {
+  list.values.push_back(entry.kind == KernelArg::Kind::Constant ? nullptr : entry.value);
+  list.listConstants.push_back(entry.kind == KernelArg::Kind::Constant ? entry.constant : 0);
 }
 
 KernelArg LowerContext::null() { return KernelArg{}; }

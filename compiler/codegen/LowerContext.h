@@ -74,6 +74,8 @@ public:
   KernelArg input(size_t index) const;
   KernelArg output(size_t index = 0) const;
   KernelArg inputList(llvm::ArrayRef<size_t> indices) const;
+  // Adds an input or a constant array to an input list.
+  static void appendToList(KernelArg &list, const KernelArg &entry);
   static KernelArg null();
   static KernelArg integer(int64_t value);
   // `bytes` of the arena for the call alone, planned with the node (contents undefined).

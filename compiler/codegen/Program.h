@@ -51,7 +51,7 @@ struct KernelArg {
     Constant,       // a ConstantArray (by index)
     Input,          // an activation read by the call
     Output,         // an activation written by the call
-    InputList,      // array of activation pointers (Concat)
+    InputList,      // array of activation (or constant array) pointers (Concat)
     Null,           // an omitted optional pointer
     Integer,        // a plain int32 argument
     Scratch,        // the call's node's scratch area in the arena (`integer` bytes)
@@ -60,6 +60,9 @@ struct KernelArg {
   size_t constant = 0;
   const Value *value = nullptr;
   llvm::SmallVector<const Value *, 4> values;
+  // InputList: where values[k] is null, entry k is ConstantArray listConstants[k] (int8 Concat
+  // with a constant input, quantised at compile time).
+  llvm::SmallVector<size_t, 4> listConstants;
   int64_t integer = 0;
 };
 

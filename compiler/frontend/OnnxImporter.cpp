@@ -119,6 +119,52 @@ void checkNames(const onnx::ModelProto &model, const std::string &modelName) {
   }
 }
 
+// Upsample and Resize-10 map coordinates asymmetrically and pick the nearest input by
+// truncation (rounding up when downscaling). The ONNX 1.12 adapters write a Resize-11 without
+// coordinate_transformation_mode or nearest_mode, whose defaults (half_pixel,
+// round_prefer_floor) resample differently: spell out the old behaviour on each such Resize.
+// (A Resize-10 that downscales one axis and upscales another has no single nearest_mode: ceil.)
+void keepLegacyResampling(const onnx::ModelProto &original, onnx::ModelProto &converted) {
+  // A constant scales input (an initialiser or a Constant node's value) with a value below 1.
+  auto downscales = [&](const std::string &name) {
+    const onnx::TensorProto *proto = nullptr;
+    for (const auto &initializer : original.graph().initializer())
+      if (initializer.name() == name) proto = &initializer;
+    for (const auto &node : original.graph().node())
+      if (node.op_type() == "Constant" && node.output_size() == 1 && node.output(0) == name)
+        for (const auto &attribute : node.attribute())
+          if (attribute.name() == "value") proto = &attribute.t();
+    if (!proto || !proto->external_data().empty()) return false;
+    const Tensor scales = tensorFromProto(*proto, {}, name).castTo(DType::Float64);
+    return llvm::any_of(scales.values<double>(), [](double scale) { return scale < 1.0; });
+  };
+  // Whether each resampling node, in order, downscales some axis. The converter renames values
+  // and nodes but keeps their order.
+  std::vector<bool> legacy;
+  for (const auto &node : original.graph().node())
+    if (node.domain().empty() && (node.op_type() == "Upsample" || node.op_type() == "Resize"))
+      legacy.push_back(node.op_type() == "Resize" && node.input_size() > 1 &&
+                       downscales(node.input(1)));
+  size_t next = 0;
+  for (auto &node : *converted.mutable_graph()->mutable_node()) {
+    if (node.op_type() != "Resize" || !node.domain().empty() || next == legacy.size()) continue;
+    const bool down = legacy[next++];
+    auto setString = [&](const char *name, const char *value) {
+      for (auto &attribute : *node.mutable_attribute())
+        if (attribute.name() == name) {
+          attribute.set_s(value);
+          return;
+        }
+      auto *attribute = node.add_attribute();
+      attribute->set_name(name);
+      attribute->set_type(onnx::AttributeProto::STRING);
+      attribute->set_s(value);
+    };
+    setString("coordinate_transformation_mode", "asymmetric");
+    setString("nearest_mode", down ? "ceil" : "floor");
+  }
+}
+
 // ONNX's version converter: the adapters rewrite what changed between opsets (attributes that
 // became inputs, Upsample into Resize, Softmax's axis...). Checked again after.
 onnx::ModelProto upgradeOpset(onnx::ModelProto model, int target, int opset,
@@ -145,6 +191,7 @@ onnx::ModelProto upgradeOpset(onnx::ModelProto model, int target, int opset,
          "the model at opset {} or newer, or compile it without --emit-qdq",
          modelName, opset, target, firstLine(error.what()), target);
   }
+  if (opset < 11) keepLegacyResampling(model, converted);
   return converted;
 }
 

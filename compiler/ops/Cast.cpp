@@ -1,6 +1,7 @@
 #include "ops/Unary.h"
 
 #include "codegen/LowerContext.h"
+#include "quantize/Annotate.h"
 
 #include <limits>
 
@@ -23,28 +24,38 @@ void run(KernelContext &ctx) { ctx.output(0) = ctx.input(0).castTo(targetType(ct
 
 bool isInteger(DType type) { return isSignedInteger(type) || isUnsignedInteger(type); }
 
+const Node *roundTripSource(const NodeContext &ctx) {
+  const Value *input = ctx.node().input(0);
+  const Node *source = input ? input->producer : nullptr;
+  return source && source->opType == "Cast" && source->domain.empty() && source->input(0) &&
+                 source->input(0)->dtype == DType::Float32
+             ? source
+             : nullptr;
+}
+
 // Code generation keeps a Cast's integer result as float32 (codegen/Lowering.cpp allows it only
 // when Casts back to float32 alone read it, as in x.int().float() or an integer-deployable
 // graph's requantisation): the Cast to the integer type truncates and saturates in float, the
 // Cast back is a copy. Whole-number round trips are removed before (remove-cast-round-trips).
+// int8 keeps the round trip's input parameters throughout (docs/int8.md "Truncating Cast"): the
+// truncation is a table into them, the Cast back a copy.
 void lower(LowerContext &ctx) {
   const DType from = ctx.inputValue(0).dtype, to = ctx.outputValue().dtype;
   if (from == DType::Float32 && isInteger(to)) {
-    if (ctx.isInt8())
-      ctx.fail("int8 code generation does not support a Cast from float32 to {} whose input is "
-               "not known to hold whole numbers (its truncation has no int8 kernel); compile the "
-               "model for float32",
-               dtypeName(to));
     const auto [lo, hi] = dispatchArithmetic(to, [](auto tag) {
       using T = typename decltype(tag)::type;
       return std::pair<float, float>(static_cast<float>(std::numeric_limits<T>::lowest()),
                                      static_cast<float>(std::numeric_limits<T>::max()));
     });
+    if (ctx.isInt8()) {
+      const TensorQuant in = ctx.inputQuant(0);
+      lowerLookupTable(ctx, in.scale, in.zeroPoint);
+      return;
+    }
     lowerActivation(ctx, ES_F32_TRUNC, lo, hi);
     return;
   }
-  const Node *source = ctx.inputValue(0).producer;
-  if (to == DType::Float32 && isInteger(from) && source && source->opType == "Cast") {
+  if (to == DType::Float32 && isInteger(from) && roundTripSource(ctx)) {
     ctx.copy();
     return;
   }
@@ -52,8 +63,22 @@ void lower(LowerContext &ctx) {
            "float32, not {} to {}",
            dtypeName(from), dtypeName(to));
 }
+
+// The Cast back to float32 of a round trip takes the parameters of the round trip's input, which
+// the truncation's table writes; any other float32 result its calibrated range.
+void quantize(QuantizeContext &ctx) {
+  const Node *source = roundTripSource(ctx);
+  const Value *input = source ? source->input(0) : nullptr;
+  if (!input || !input->quant || input->quant->scales.size() != 1) {
+    ctx.annotateOutputFromRange(0);
+    return;
+  }
+  ctx.annotateOutputFixed(0, input->quant->scales[0],
+                          input->quant->zeroPoints.empty() ? 0 : input->quant->zeroPoints[0]);
+}
 } // namespace
 
-extern const OpDef kCast{.name = "Cast", .infer = infer, .run = run, .lower = lower};
+extern const OpDef kCast{.name = "Cast", .infer = infer, .run = run, .quantize = quantize,
+                         .lower = lower};
 
 } // namespace edgesplit::ops

@@ -1,6 +1,7 @@
 #include "ops/Layout.h"
 
 #include "codegen/LowerContext.h"
+#include "quantize/Annotate.h"
 
 #include <limits>
 
@@ -52,14 +53,8 @@ template <typename P> P concatParams(const LowerContext &ctx, int64_t axis) {
 
 // A constant among the inputs (a learned token put before a sequence): float32 copies each input
 // into its stretch of the output, the constant from a constant array, as the reference kernel
-// does. int8 would have to quantise the constant in the output's parameters and rescale the
-// activations to them, which the copies do not; it is refused.
-void lowerWithConstants(LowerContext &ctx, int64_t axis) {
-  for (size_t i = 0; i < ctx.numInputs(); ++i)
-    if (ctx.isInt8() && ctx.inputIsConstant(i))
-      ctx.fail("input {} ('{}') is a constant; int8 code generation does not support "
-               "concatenating constants; compile the model for float32",
-               i, ctx.inputValue(i).name);
+// does.
+void lowerFloatWithConstants(LowerContext &ctx, int64_t axis) {
   StridedLayout writing = denseLayout(ctx.outputShape());
   for (size_t i = 0; i < ctx.numInputs(); ++i) {
     const llvm::ArrayRef<int64_t> shape = ctx.inputShape(i);
@@ -76,15 +71,14 @@ void lower(LowerContext &ctx) {
   const int64_t axis =
       ctx.normalizeAxis(ctx.attrInt("axis", 0), static_cast<int64_t>(ctx.outputShape().size()));
   std::vector<size_t> indices;
-  for (size_t i = 0; i < ctx.numInputs(); ++i) {
-    if (ctx.inputIsConstant(i)) {
-      lowerWithConstants(ctx, axis);
-      return;
-    }
-    indices.push_back(i);
-  }
+  for (size_t i = 0; i < ctx.numInputs(); ++i) indices.push_back(i);
+  const bool anyConstant = llvm::any_of(indices, [&](size_t i) { return ctx.inputIsConstant(i); });
   auto axisSize = [&](size_t i) { return kernelInt(ctx, ctx.inputShape(i)[axis], "axis size"); };
   if (!ctx.isInt8()) {
+    if (anyConstant) {
+      lowerFloatWithConstants(ctx, axis);
+      return;
+    }
     std::vector<int32_t> sizes;
     for (size_t i : indices) sizes.push_back(axisSize(i));
     const KernelArg table = ctx.constantArray("axis_sizes", std::move(sizes));
@@ -100,9 +94,11 @@ void lower(LowerContext &ctx) {
         "concat", std::move(init));
     return;
   }
-  // docs/int8.md: inputs whose parameters differ from the output's are rescaled to them.
+  // docs/int8.md: inputs whose parameters differ from the output's are rescaled to them; a
+  // constant input is an int8 array in its own parameters (the output's, see quantize).
   const TensorQuant out = ctx.outputQuant();
   std::vector<es_concat_s8_input_t> inputs;
+  KernelArg list = ctx.inputList({});
   for (size_t i : indices) {
     const TensorQuant in = ctx.inputQuant(i);
     es_concat_s8_input_t entry{};
@@ -113,6 +109,10 @@ void lower(LowerContext &ctx) {
       entry.requant = ctx.requant(in.scale / out.scale);
     }
     inputs.push_back(entry);
+    LowerContext::appendToList(
+        list, ctx.inputIsConstant(i)
+                  ? ctx.constantArray("input" + std::to_string(i), ctx.int8Constant(i))
+                  : ctx.input(i));
   }
   const KernelArg table = ctx.constantArray("inputs", std::move(inputs));
   auto p = concatParams<es_concat_s8_params_t>(ctx, axis);
@@ -121,15 +121,22 @@ void lower(LowerContext &ctx) {
   CInit init = describe(p);
   init.setField("inputs", CInit::symbol("@" + ctx.constantSymbol(table)));
   ctx.call<es_concat_s8_params_t>(
-      "es_concat_s8", p, {ctx.inputList(indices), ctx.output()},
+      "es_concat_s8", p, {std::move(list), ctx.output()},
       [](const es_concat_s8_params_t &p, const KernelArgs &a) {
         es_concat_s8(&p, a.list<int8_t>(1), a.out<int8_t>(2));
       },
       "concat", std::move(init));
 }
+
+// The output takes its calibrated range; a constant input (a learned token) takes the output's
+// parameters, so that it is copied, not rescaled (docs/int8.md "Concat").
+void quantize(QuantizeContext &ctx) {
+  ctx.annotateOutputFromRange(0);
+  for (size_t i = 0; i < ctx.numInputs(); ++i) ctx.annotateConstantAsOutput(i, 0);
+}
 } // namespace
 
 extern const OpDef kConcat{.name = "Concat", .maxInputs = std::numeric_limits<int>::max(),
-                           .infer = infer, .run = run, .lower = lower};
+                           .infer = infer, .run = run, .quantize = quantize, .lower = lower};
 
 } // namespace edgesplit::ops

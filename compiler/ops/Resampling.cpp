@@ -1,5 +1,9 @@
 #include "ops/Resampling.h"
 
+#include "codegen/LowerContext.h"
+#include "ops/Layout.h"
+#include "quantize/QuantMath.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -107,13 +111,6 @@ Shape resampledShape(llvm::ArrayRef<ResampledAxis> axes) {
 }
 
 namespace {
-// The input elements, with their weights, that one output coordinate reads along one axis.
-struct Taps {
-  bool extrapolated = false; // tf_crop_and_resize outside the input: the output is a constant
-  llvm::SmallVector<int64_t, 4> indices;
-  llvm::SmallVector<double, 4> weights;
-};
-
 // Where output coordinate `outputIndex` lies in input coordinates.
 double sourceCoordinate(int64_t outputIndex, const ResampledAxis &axis,
                         CoordinateTransformation transformation) {
@@ -217,11 +214,19 @@ bool isIdentity(llvm::ArrayRef<Taps> taps, const ResampledAxis &axis) {
   return true;
 }
 
+} // namespace
+
+std::vector<Taps> axisTaps(const ResampledAxis &axis, const ResamplingOptions &options) {
+  std::vector<Taps> taps;
+  for (int64_t i = 0; i < axis.outputLength; ++i) taps.push_back(tapsFor(i, axis, options));
+  return taps;
+}
+
+namespace {
 // Resamples axis `axisIndex` of a Float64 tensor.
 Tensor resampleAxis(const Tensor &input, size_t axisIndex, const ResampledAxis &axis,
                     const ResamplingOptions &options) {
-  std::vector<Taps> taps;
-  for (int64_t i = 0; i < axis.outputLength; ++i) taps.push_back(tapsFor(i, axis, options));
+  const std::vector<Taps> taps = axisTaps(axis, options);
   if (isIdentity(taps, axis)) return input;
 
   Shape outputShape(input.shape().begin(), input.shape().end());
@@ -258,6 +263,116 @@ void resample(const Tensor &input, llvm::ArrayRef<ResampledAxis> axes,
   for (size_t axis = axes.size(); axis-- > 0;)
     current = resampleAxis(current, axis, axes[axis], options);
   output = current.castTo(input.dtype());
+}
+
+const Tensor *operandValue(const LowerContext &ctx, size_t index) {
+  return ctx.hasInput(index) ? &ctx.constantInput(index) : nullptr;
+}
+
+namespace {
+// One resampled axis as the kernels' tables: for nearest, the input index of every output
+// coordinate; for linear, the two indices and their weights (real, and Q10 for int8) of each.
+struct AxisTable {
+  std::vector<int32_t> indices;
+  std::vector<float> weights;
+  std::vector<int32_t> fixedWeights;
+};
+
+AxisTable axisTable(const ResampledAxis &axis, const ResamplingOptions &options) {
+  AxisTable table;
+  // Nearest gives one tap, linear two (lowerResample refuses cubic and crops before).
+  for (const Taps &tap : axisTaps(axis, options)) {
+    for (int64_t index : tap.indices) table.indices.push_back(static_cast<int32_t>(index));
+    if (options.mode == InterpolationMode::Nearest) continue;
+    // docs/int8.md "Resize": the second tap's weight rounded to 2^-10, the first its complement.
+    const int32_t second = static_cast<int32_t>(roundHalfAway(tap.weights[1] * 1024.0, 0, 1024));
+    table.fixedWeights.insert(table.fixedWeights.end(), {1024 - second, second});
+    table.weights.insert(table.weights.end(),
+                         {static_cast<float>(tap.weights[0]), static_cast<float>(tap.weights[1])});
+  }
+  return table;
+}
+} // namespace
+
+// Cost classes: nearest gathers like a transpose, linear blends four taps per output like an
+// element-wise op.
+void lowerResample(LowerContext &ctx, llvm::ArrayRef<ResampledAxis> axes,
+                   const ResamplingOptions &options) {
+  const size_t rank = axes.size();
+  if (rank < 2) ctx.fail("code generation supports Resize of data with 2 or more dimensions only");
+  for (size_t i = 0; i + 2 < rank; ++i)
+    if (axes[i].outputLength != axes[i].inputLength || axes[i].scale != 1.0)
+      ctx.fail("code generation resizes only the last two dimensions; dimension {} changes "
+               "from {} to {}",
+               i, axes[i].inputLength, axes[i].outputLength);
+  if (options.mode == InterpolationMode::Cubic)
+    ctx.fail("code generation does not support mode 'cubic'; use nearest or linear");
+  if (options.transformation == CoordinateTransformation::TfCropAndResize)
+    ctx.fail("code generation does not support coordinate_transformation_mode "
+             "'tf_crop_and_resize'");
+  if (ctx.isInt8()) checkUnchangedQuant(ctx);
+  const ResampledAxis &height = axes[rank - 2], &width = axes[rank - 1];
+  const int32_t planes = kernelInt(ctx, numElements(ctx.inputShape(0)) /
+                                            std::max<int64_t>(1, height.inputLength *
+                                                                     width.inputLength),
+                                   "plane count");
+  const int32_t inH = kernelInt(ctx, height.inputLength, "height"),
+                inW = kernelInt(ctx, width.inputLength, "width"),
+                outH = kernelInt(ctx, height.outputLength, "height"),
+                outW = kernelInt(ctx, width.outputLength, "width");
+  AxisTable rows = axisTable(height, options), cols = axisTable(width, options);
+  std::vector<KernelArg> args{ctx.input(0),
+                              ctx.output(),
+                              LowerContext::integer(planes),
+                              LowerContext::integer(inH),
+                              LowerContext::integer(inW),
+                              LowerContext::integer(outH),
+                              LowerContext::integer(outW),
+                              ctx.constantArray("rows", std::move(rows.indices))};
+  if (options.mode == InterpolationMode::Nearest) {
+    args.push_back(ctx.constantArray("cols", std::move(cols.indices)));
+    if (ctx.isInt8())
+      ctx.callPlain(
+          "es_resize_nearest_s8", std::move(args),
+          [=](const KernelArgs &a) {
+            es_resize_nearest_s8(a.in<int8_t>(0), a.out<int8_t>(1), planes, inH, inW, outH, outW,
+                                 a.in<int32_t>(7), a.in<int32_t>(8));
+          },
+          "transpose");
+    else
+      ctx.callPlain(
+          "es_resize_nearest_f32", std::move(args),
+          [=](const KernelArgs &a) {
+            es_resize_nearest_f32(a.in<float>(0), a.out<float>(1), planes, inH, inW, outH, outW,
+                                  a.in<int32_t>(7), a.in<int32_t>(8));
+          },
+          "transpose");
+    return;
+  }
+  if (ctx.isInt8()) {
+    args.push_back(ctx.constantArray("row_weights", std::move(rows.fixedWeights)));
+    args.push_back(ctx.constantArray("cols", std::move(cols.indices)));
+    args.push_back(ctx.constantArray("col_weights", std::move(cols.fixedWeights)));
+    ctx.callPlain(
+        "es_resize_linear_s8", std::move(args),
+        [=](const KernelArgs &a) {
+          es_resize_linear_s8(a.in<int8_t>(0), a.out<int8_t>(1), planes, inH, inW, outH, outW,
+                              a.in<int32_t>(7), a.in<int32_t>(8), a.in<int32_t>(9),
+                              a.in<int32_t>(10));
+        },
+        "elementwise");
+    return;
+  }
+  args.push_back(ctx.constantArray("row_weights", std::move(rows.weights)));
+  args.push_back(ctx.constantArray("cols", std::move(cols.indices)));
+  args.push_back(ctx.constantArray("col_weights", std::move(cols.weights)));
+  ctx.callPlain(
+      "es_resize_linear_f32", std::move(args),
+      [=](const KernelArgs &a) {
+        es_resize_linear_f32(a.in<float>(0), a.out<float>(1), planes, inH, inW, outH, outW,
+                             a.in<int32_t>(7), a.in<float>(8), a.in<int32_t>(9), a.in<float>(10));
+      },
+      "elementwise");
 }
 
 } // namespace edgesplit::ops

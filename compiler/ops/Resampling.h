@@ -59,6 +59,8 @@ inline const Tensor *operandValue(const InferContext &ctx, size_t index) {
 inline const Tensor *operandValue(const KernelContext &ctx, size_t index) {
   return ctx.hasInput(index) ? &ctx.input(index) : nullptr;
 }
+// Code generation: the operand must be a constant (fails naming it otherwise).
+const Tensor *operandValue(const LowerContext &ctx, size_t index);
 
 // mode attribute: "nearest" (default), "linear" and, when `allowCubic`, "cubic".
 InterpolationMode parseInterpolationMode(const NodeContext &ctx, bool allowCubic);
@@ -81,6 +83,20 @@ llvm::SmallVector<ResampledAxis, 4> axesFromSizes(const NodeContext &ctx,
                                                   llvm::ArrayRef<int64_t> sizes);
 
 Shape resampledShape(llvm::ArrayRef<ResampledAxis> axes);
+
+// The input elements, with their weights, that one output coordinate reads along one axis.
+struct Taps {
+  bool extrapolated = false; // tf_crop_and_resize outside the input: the output is a constant
+  llvm::SmallVector<int64_t, 4> indices;
+  llvm::SmallVector<double, 4> weights;
+};
+// The taps of every output coordinate of `axis`, in order.
+std::vector<Taps> axisTaps(const ResampledAxis &axis, const ResamplingOptions &options);
+
+// Code generation of Resize and Upsample (docs/int8.md "Resize"): nearest and linear on the last
+// two axes, every other axis unchanged; float32 and int8 (with the input's parameters).
+void lowerResample(LowerContext &ctx, llvm::ArrayRef<ResampledAxis> axes,
+                   const ResamplingOptions &options);
 
 // Resamples `input` (any numeric type; the arithmetic runs in double) into `output`, whose type is
 // the input's and whose shape is resampledShape(axes).

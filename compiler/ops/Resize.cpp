@@ -1,5 +1,8 @@
 #include "ops/Resampling.h"
 
+#include "codegen/LowerContext.h"
+#include "ops/Layout.h"
+
 namespace edgesplit::ops {
 namespace {
 struct ResizePlan {
@@ -81,9 +84,16 @@ void run(KernelContext &ctx) {
   const ResizePlan plan = planResize(ctx, input.shape());
   resample(input, plan.axes, plan.options, ctx.output(0));
 }
+
+void lower(LowerContext &ctx) {
+  const ResizePlan plan = planResize(ctx, ctx.inputShape(0));
+  lowerResample(ctx, plan.axes, plan.options);
+}
 } // namespace
 
-extern const OpDef kResize{.name = "Resize", .minInputs = 2, .maxInputs = 4,
-                           .infer = infer, .run = run};
+// int8: the output keeps the input's parameters, as nearest copies values and linear blends them
+// (docs/int8.md "Resize").
+extern const OpDef kResize{.name = "Resize", .minInputs = 2, .maxInputs = 4, .infer = infer,
+                           .run = run, .quantize = annotateSameAsInput, .lower = lower};
 
 } // namespace edgesplit::ops

@@ -16,7 +16,12 @@ void inferNumericUnary(InferContext &ctx) { inferSameAsInput(ctx, isNumeric); }
 void inferSignedUnary(InferContext &ctx) { inferSameAsInput(ctx, isSignedNumber); }
 
 void lowerLookupTable(LowerContext &ctx) {
-  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  const TensorQuant out = ctx.outputQuant();
+  lowerLookupTable(ctx, out.scale, out.zeroPoint);
+}
+
+void lowerLookupTable(LowerContext &ctx, double outputScale, int32_t outputZeroPoint) {
+  const TensorQuant in = ctx.inputQuant(0), out{outputScale, outputZeroPoint};
   Tensor x(DType::Float32, {256});
   float *values = x.data<float>();
   for (int32_t q = -128; q < 128; ++q)

@@ -50,6 +50,9 @@ inline double hardSigmoid(double x, double alpha, double beta) {
 // int8: the op as a lookup table (es_lut_s8) that its own reference kernel fills from the 256
 // dequantised input values, its other inputs read as constants (docs/int8.md).
 void lowerLookupTable(LowerContext &ctx);
+// The same table into the given output parameters (an output that has none of its own: the
+// integer result of a truncating Cast, docs/int8.md).
+void lowerLookupTable(LowerContext &ctx, double outputScale, int32_t outputZeroPoint);
 // An es_unary_f32 activation in float32, a table in int8.
 void lowerActivation(LowerContext &ctx, es_unary_f32_op_t function, float alpha = 0.0f,
                      float beta = 0.0f);

@@ -1,5 +1,8 @@
 #include "ops/Resampling.h"
 
+#include "codegen/LowerContext.h"
+#include "ops/Layout.h"
+
 namespace edgesplit::ops {
 namespace {
 // Upsample-7 carries the scales as an attribute, Upsample-9 as input 1.
@@ -38,9 +41,14 @@ void run(KernelContext &ctx) {
   const Tensor &input = ctx.input(0);
   resample(input, upsampledAxes(ctx, input.shape()), upsampleOptions(ctx), ctx.output(0));
 }
+
+void lower(LowerContext &ctx) {
+  lowerResample(ctx, upsampledAxes(ctx, ctx.inputShape(0)), upsampleOptions(ctx));
+}
 } // namespace
 
-extern const OpDef kUpsample{.name = "Upsample", .minInputs = 1, .maxInputs = 2,
-                             .infer = infer, .run = run};
+// int8 as Resize's (docs/int8.md "Resize").
+extern const OpDef kUpsample{.name = "Upsample", .minInputs = 1, .maxInputs = 2, .infer = infer,
+                             .run = run, .quantize = annotateSameAsInput, .lower = lower};
 
 } // namespace edgesplit::ops

@@ -186,6 +186,14 @@ void QuantizeContext::annotateConstantOperand(size_t input) {
   setConstantParams(input, std::move(quant));
 }
 
+void QuantizeContext::annotateConstantAsOutput(size_t input, size_t output) {
+  Value *operand = mutableNode_.input(input);
+  const Value &result = outputValue(output);
+  if (!operand || !operand->isConstant() || operand->dtype != DType::Float32 || !result.quant)
+    return;
+  setConstantParams(input, *result.quant);
+}
+
 // A pre-quantised model may quantise an input only after a reshape-like op (tf2onnx puts a
 // Reshape first); such ops keep parameters unchanged, so the input takes its user's.
 static const QuantParams *paramsThroughView(const Graph &graph, const Value &value) {

@@ -34,6 +34,9 @@ public:
   // Constant input `input`, an operand of an element-wise op, per tensor in its own range: on the
   // value, so --emit-qdq writes the int8 values the kernel reads.
   void annotateConstantOperand(size_t input);
+  // Constant input `input` in output `output`'s parameters (annotated before): a Concat's learned
+  // token, which then joins the output unchanged.
+  void annotateConstantAsOutput(size_t input, size_t output);
 
 private:
   Value &outputValue(size_t index) const;

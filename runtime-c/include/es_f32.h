@@ -331,6 +331,20 @@ void es_lstm_f32(const es_recurrent_f32_params_t *p, const float *x, const float
 void es_gru_f32(const es_recurrent_f32_params_t *p, const float *x, const float *w, const float *r,
                 const float *bias, const float *initial_h, float *scratch, float *y, float *y_h);
 
+/* ---- Resize ------------------------------------------------------------------------------ */
+
+/* Resize / Upsample of `planes` planes [in_h, in_w] into [out_h, out_w] (ONNX's last two axes).
+ * Nearest: output row r reads input row rows[r], column c input column cols[c]. Linear: output
+ * row r blends input rows rows[2r] and rows[2r + 1] with weights row_weights[2r] and
+ * row_weights[2r + 1], and columns alike: sum over the four taps of row weight * column weight
+ * * input. The compiler computes the tables from the op's coordinate transformation. */
+void es_resize_nearest_f32(const float *in, float *out, int32_t planes, int32_t in_h,
+                           int32_t in_w, int32_t out_h, int32_t out_w, const int32_t *rows,
+                           const int32_t *cols);
+void es_resize_linear_f32(const float *in, float *out, int32_t planes, int32_t in_h, int32_t in_w,
+                          int32_t out_h, int32_t out_w, const int32_t *rows,
+                          const float *row_weights, const int32_t *cols, const float *col_weights);
+
 #ifdef __cplusplus
 }
 #endif

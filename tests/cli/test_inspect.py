@@ -107,6 +107,10 @@ class InspectPredictsCompileTest(CliTestCase):
         yield "unknown_qoperator", self.save_model("unknown_qoperator.onnx",
                                                    unknown_qoperator_model()), \
             ["--input-shape", "x=1x3x8x8"]
+        for path in sorted((SOURCE / "tests" / "data" / "resize").glob("*.onnx")):
+            yield f"resize_{path.stem}", path, []
+        for name in ("class_token_13", "truncate_13", "layer_norm_17"):
+            yield f"torch_{name}", SOURCE / "tests" / "data" / "torch" / f"{name}.onnx", []
         for folder in ("bad-inputs/models", "fuzz/seeds/onnx"):
             for path in sorted((SOURCE / "tests" / folder).glob("*.onnx")):
                 yield f"{folder.split('/')[0]}_{path.stem}", path, []

@@ -94,11 +94,17 @@ std::string runCase(const fs::path &caseDir, const Tolerance &tol, bool codegen)
   if (codegen) {
     // A non-float input that holds the same value in every data set is an op's parameter
     // (Slice's starts, Gather's indices), which an exported model carries as a constant: so does
-    // the compiled case.
+    // the compiled case. So are Resize's roi and scales and Upsample's scales, though float.
+    auto resamplingOperand = [&](const Value *input) {
+      const auto users = graph->users(input);
+      return !users.empty() && std::all_of(users.begin(), users.end(), [&](const Node *user) {
+        return (user->opType == "Resize" || user->opType == "Upsample") && user->input(0) != input;
+      });
+    };
     for (size_t i = graph->inputs.size(); i-- > 0;) {
       Value *input = graph->inputs[i];
       const bool parameter =
-          input->dtype != DType::Float32 && i < inputs[0].size() &&
+          (input->dtype != DType::Float32 || resamplingOperand(input)) && i < inputs[0].size() &&
           std::all_of(inputs.begin(), inputs.end(),
                       [&](const std::vector<Tensor> &set) { return set[i] == inputs[0][i]; });
       if (!parameter) continue;

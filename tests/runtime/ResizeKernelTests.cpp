@@ -1,0 +1,111 @@
+// es_resize_*: the int8 linear kernel against docs/int8.md's rule computed independently (exact
+// rational arithmetic in int64, ties to even), and against the real bilinear blend it stands for
+// when the weights are multiples of 2^-10; nearest against a plain gather.
+#include "es_f32.h"
+#include "es_s8.h"
+
+#include <catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace {
+
+struct Case {
+  int32_t planes = 3, inH = 4, inW = 5, outH = 7, outW = 9;
+  std::vector<int32_t> rows, cols;              // two taps per output coordinate
+  std::vector<int32_t> rowWeights, colWeights;  // Q10, pairs summing to 1024
+  std::vector<int8_t> input;
+};
+
+Case randomCase(uint32_t seed, bool dyadic) {
+  std::mt19937 rng(seed);
+  Case c;
+  auto taps = [&](int32_t out, int32_t in, std::vector<int32_t> &index, std::vector<int32_t> &w) {
+    std::uniform_int_distribution<int32_t> position(0, in - 1), weight(0, 1024);
+    for (int32_t k = 0; k < out; ++k) {
+      const int32_t first = position(rng);
+      index.push_back(first);
+      index.push_back(std::min(first + 1, in - 1));
+      const int32_t second = dyadic ? 256 * (weight(rng) % 5) : weight(rng);
+      w.push_back(1024 - second);
+      w.push_back(second);
+    }
+  };
+  taps(c.outH, c.inH, c.rows, c.rowWeights);
+  taps(c.outW, c.inW, c.cols, c.colWeights);
+  std::uniform_int_distribution<int32_t> value(-128, 127);
+  for (int32_t i = 0; i < c.planes * c.inH * c.inW; ++i)
+    c.input.push_back(static_cast<int8_t>(value(rng)));
+  return c;
+}
+
+std::vector<int8_t> runLinear(const Case &c) {
+  std::vector<int8_t> out(static_cast<size_t>(c.planes * c.outH * c.outW));
+  es_resize_linear_s8(c.input.data(), out.data(), c.planes, c.inH, c.inW, c.outH, c.outW,
+                      c.rows.data(), c.rowWeights.data(), c.cols.data(), c.colWeights.data());
+  return out;
+}
+
+// sum / 2^20 rounded to nearest, ties to even, for any sign.
+int64_t roundHalfEvenShift20(int64_t sum) {
+  const int64_t floor = sum >= 0 ? sum / (1 << 20) : -((-sum + (1 << 20) - 1) / (1 << 20));
+  const int64_t remainder = sum - floor * (1 << 20);
+  if (remainder > (1 << 19) || (remainder == (1 << 19) && (floor & 1))) return floor + 1;
+  return floor;
+}
+
+TEST_CASE("es_resize_linear_s8 is docs/int8.md's rounded Q10 blend", "[resize]") {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    const Case c = randomCase(seed, false);
+    const std::vector<int8_t> out = runLinear(c);
+    for (int32_t p = 0; p < c.planes; ++p)
+      for (int32_t r = 0; r < c.outH; ++r)
+        for (int32_t q = 0; q < c.outW; ++q) {
+          int64_t sum = 0;
+          for (int a = 0; a < 2; ++a)
+            for (int b = 0; b < 2; ++b)
+              sum += int64_t{c.rowWeights[2 * r + a]} * c.colWeights[2 * q + b] *
+                     c.input[(p * c.inH + c.rows[2 * r + a]) * c.inW + c.cols[2 * q + b]];
+          REQUIRE(out[(p * c.outH + r) * c.outW + q] == roundHalfEvenShift20(sum));
+        }
+  }
+}
+
+TEST_CASE("with dyadic weights es_resize_linear_s8 rounds the real blend to even", "[resize]") {
+  // Weights of quarters: the float blend is exact, so nearbyint (ties to even) is the truth.
+  const Case c = randomCase(99, true);
+  const std::vector<int8_t> out = runLinear(c);
+  std::vector<float> input(c.input.begin(), c.input.end());
+  std::vector<float> rowWeights, colWeights, blended(out.size());
+  for (int32_t w : c.rowWeights) rowWeights.push_back(static_cast<float>(w) / 1024.0f);
+  for (int32_t w : c.colWeights) colWeights.push_back(static_cast<float>(w) / 1024.0f);
+  es_resize_linear_f32(input.data(), blended.data(), c.planes, c.inH, c.inW, c.outH, c.outW,
+                       c.rows.data(), rowWeights.data(), c.cols.data(), colWeights.data());
+  for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == std::nearbyint(blended[i]));
+}
+
+TEST_CASE("es_resize_nearest copies the tabled rows and columns", "[resize]") {
+  const int32_t rows[] = {0, 0, 1, 2, 2}, cols[] = {1, 0, 3};
+  std::vector<int8_t> in8(2 * 3 * 4);
+  std::vector<float> in32(in8.size());
+  for (size_t i = 0; i < in8.size(); ++i) {
+    in8[i] = static_cast<int8_t>(i * 5 - 60);
+    in32[i] = static_cast<float>(i) * 0.5f;
+  }
+  std::vector<int8_t> out8(2 * 5 * 3);
+  std::vector<float> out32(out8.size());
+  es_resize_nearest_s8(in8.data(), out8.data(), 2, 3, 4, 5, 3, rows, cols);
+  es_resize_nearest_f32(in32.data(), out32.data(), 2, 3, 4, 5, 3, rows, cols);
+  for (int32_t p = 0; p < 2; ++p)
+    for (int32_t r = 0; r < 5; ++r)
+      for (int32_t c = 0; c < 3; ++c) {
+        const size_t from = static_cast<size_t>((p * 3 + rows[r]) * 4 + cols[c]);
+        const size_t to = static_cast<size_t>((p * 5 + r) * 3 + c);
+        CHECK(out8[to] == in8[from]);
+        CHECK(out32[to] == in32[from]);
+      }
+}
+
+} // namespace
