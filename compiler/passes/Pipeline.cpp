@@ -12,6 +12,7 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"remove-identities", removeIdentities},
       {"infer-shapes", inferShapes},
       {"fold-constants", foldConstants},
+      {"min-max-to-clip", minMaxToClip},
       {"fold-batchnorm", foldBatchNorm},
       {"fold-channel-affine", foldChannelAffine},
       {"expand-depth-to-space", expandDepthToSpace},
