@@ -44,6 +44,7 @@ import zlib
 
 import numpy as np
 import onnx
+import onnx.compose
 from onnx import TensorProto, helper, numpy_helper
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "exporters"
@@ -456,10 +457,8 @@ def ort_qdq_cnn(act_type, symmetric, per_channel, opset=13, reduce_range=False,
             cp = q.activation(f"/{stem}/Conv_output_0", lo, hi)
             conv = q.qdq(conv, cp, f"/{stem}/Conv_output_0")
             relu = g.node("Relu", [conv], f"/{stem}/Relu")
-            rp = q.activation(f"/{stem}/Relu_output_0", 0, hi)
-            # onnxruntime gives a symmetric Relu output the input's parameters
-            rp = cp
-            return q.qdq(relu, rp, f"/{stem}/Relu_output_0"), rp
+            # the Relu's output quantised like its input (one symmetric range)
+            return q.qdq(relu, cp, f"/{stem}/Relu_output_0"), cp
         relu = g.node("Relu", [conv], f"/{stem}/Relu")  # removed by the quantiser: output
         rp = q.activation(f"/{stem}/Relu_output_0", 0, hi)  # params of the Relu
         g.nodes.pop()  # the Relu is gone: the Conv writes the Relu's tensor
@@ -691,43 +690,88 @@ def tflite_int8(opset=13):
 # name -> builder
 MODELS = {
     "tf2onnx_cnn_9": lambda: tf2onnx_cnn(9),
-    "tf2onnx_cnn_13": lambda: tf2onnx_cnn(13),
-    "tf2onnx_cnn_bn_10": lambda: tf2onnx_cnn_bn(10),
-    "tf2onnx_cnn_bn_13": lambda: tf2onnx_cnn_bn(13),
-    "tf2onnx_pool_keepdims_11": lambda: tf2onnx_global_pool_keepdims(11),
-    "tf2onnx_pool_keepdims_17": lambda: tf2onnx_global_pool_keepdims(17),
+    "tf2onnx_cnn_bn_9": lambda: tf2onnx_cnn_bn(9),
     "keras2onnx_conv1d_9": lambda: keras_conv1d(9, "keras2onnx"),
-    "tf2onnx_conv1d_13": lambda: keras_conv1d(13, "tf2onnx"),
-    "tf2onnx_lstm_11": lambda: keras_recurrent(11, "LSTM", "tf2onnx"),
     "keras2onnx_gru_9": lambda: keras_recurrent(9, "GRU", "keras2onnx"),
-    "tf2onnx_gru_13": lambda: keras_recurrent(13, "GRU", "tf2onnx"),
+    "tf2onnx_cnn_bn_11": lambda: tf2onnx_cnn_bn(11),
+    "tf2onnx_pool_keepdims_11": lambda: tf2onnx_global_pool_keepdims(11),
+    "tf2onnx_lstm_11": lambda: keras_recurrent(11, "LSTM", "tf2onnx"),
+    "tf2onnx_cnn_15": lambda: tf2onnx_cnn(15),
+    "tf2onnx_conv1d_15": lambda: keras_conv1d(15, "tf2onnx"),
+    "tf2onnx_gru_15": lambda: keras_recurrent(15, "GRU", "tf2onnx"),
+    "tf2onnx_pool_keepdims_15": lambda: tf2onnx_global_pool_keepdims(15),
     "ort_qdq_u8s8_asymmetric_per_channel_13": lambda: ort_qdq_cnn(np.uint8, False, True),
     "ort_qdq_s8s8_symmetric_per_tensor_13": lambda: ort_qdq_cnn(np.int8, True, False),
-    "ort_qdq_u8u8_asymmetric_per_tensor_reduce_range_11":
-        lambda: ort_qdq_cnn(np.uint8, False, False, opset=11, reduce_range=True,
-                            weight_type=np.uint8),
     "ort_qdq_mlp_u8s8_reduce_range_13": lambda: ort_qdq_mlp(np.uint8, np.int8, True),
-    "ort_qdq_mlp_s8s8_10": lambda: ort_qdq_mlp(np.int8, np.int8, False, opset=10),
+    "tflite_int8_13": lambda: tflite_int8(13),
+    "ort_qdq_u8u8_asymmetric_per_tensor_reduce_range_12":
+        lambda: ort_qdq_cnn(np.uint8, False, False, opset=12, reduce_range=True,
+                            weight_type=np.uint8),
+    "ort_qdq_mlp_s8s8_12": lambda: ort_qdq_mlp(np.int8, np.int8, False, opset=12),
     "ort_qoperator_cnn_12": lambda: ort_qoperator_cnn(12),
     "ort_dynamic_mlp_u8": lambda: ort_dynamic(np.uint8, conv=False),
     "ort_dynamic_conv_s8": lambda: ort_dynamic(np.int8, conv=True),
-    "tflite_int8_13": lambda: tflite_int8(13),
 }
+
+# The committed files: models of one opset side by side (inputs, outputs and every name prefixed
+# with the model's name), so that a test compiles and runs each file once; the float ones are
+# calibrated, the others are pre-quantised. The dynamic ones stand alone (refused).
+FILES = {
+    "float_opset9": ["tf2onnx_cnn_9", "tf2onnx_cnn_bn_9", "keras2onnx_conv1d_9", "keras2onnx_gru_9"],
+    "float_opset11": ["tf2onnx_cnn_bn_11", "tf2onnx_pool_keepdims_11", "tf2onnx_lstm_11"],
+    "float_opset15": ["tf2onnx_cnn_15", "tf2onnx_conv1d_15", "tf2onnx_gru_15",
+                      "tf2onnx_pool_keepdims_15"],
+    "quantised_opset13": ["ort_qdq_u8s8_asymmetric_per_channel_13",
+                          "ort_qdq_s8s8_symmetric_per_tensor_13",
+                          "ort_qdq_mlp_u8s8_reduce_range_13", "tflite_int8_13"],
+    "quantised_opset12": ["ort_qdq_u8u8_asymmetric_per_tensor_reduce_range_12",
+                          "ort_qdq_mlp_s8s8_12", "ort_qoperator_cnn_12"],
+    "ort_dynamic_mlp_u8": ["ort_dynamic_mlp_u8"],
+    "ort_dynamic_conv_s8": ["ort_dynamic_conv_s8"],
+}
+
+
+def side_by_side(file, names):
+    """The models of `names` in one graph, each name prefixed with its model's; and the inputs'
+    per-sample shapes."""
+    graphs, opsets, shapes, producers = [], {}, {}, set()
+    for name in names:
+        model, model_shapes = MODELS[name]()
+        assert model.graph.name == name, (model.graph.name, name)
+        producers.add(model.producer_name)
+        if len(names) > 1:
+            model = onnx.compose.add_prefix(model, f"{name}/")
+            model_shapes = {f"{name}/{k}": v for k, v in model_shapes.items()}
+        graphs.append(model.graph)
+        shapes.update(model_shapes)
+        for opset in model.opset_import:
+            assert opsets.setdefault(opset.domain, opset.version) == opset.version, name
+    graph = helper.make_graph(
+        [node for g in graphs for node in g.node], file,
+        [value for g in graphs for value in g.input], [value for g in graphs for value in g.output],
+        [tensor for g in graphs for tensor in g.initializer])
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid(d, v) for d, v in sorted(opsets.items())],
+        producer_name="+".join(sorted(producers)))
+    model.ir_version = 7 if opsets[""] < 15 else 8
+    onnx.checker.check_model(model, full_check=True)
+    return model, shapes
 
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, build in MODELS.items():
-        model, shapes = build()
-        assert model.graph.name == name, (model.graph.name, name)
-        (OUT / f"{name}.onnx").write_bytes(model.SerializeToString())
-        rng = np.random.default_rng(zlib.crc32(name.encode()) + 1)
+    assert sorted(n for names in FILES.values() for n in names) == sorted(MODELS)
+    for file, names in FILES.items():
+        model, shapes = side_by_side(file, names)
+        (OUT / f"{file}.onnx").write_bytes(model.SerializeToString())
+        rng = np.random.default_rng(zlib.crc32(file.encode()))
         arrays = {key: rng.standard_normal((SAMPLES, *shape)).astype(np.float32)
                   for key, shape in shapes.items()}
-        if name.startswith("tflite"):
-            arrays = {k: np.clip(v * 0.5, -1, 1) for k, v in arrays.items()}
-        np.savez(OUT / f"{name}.npz", **arrays)
-    print(f"wrote {len(MODELS)} models to {OUT}")
+        # A TFLite model's input quantisation covers [-1, 1].
+        arrays = {k: np.clip(v * 0.5, -1, 1) if k.startswith("tflite") else v
+                  for k, v in arrays.items()}
+        np.savez(OUT / f"{file}.npz", **arrays)
+    print(f"wrote {len(MODELS)} models in {len(FILES)} files to {OUT}")
 
 
 if __name__ == "__main__":
