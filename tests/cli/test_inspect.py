@@ -107,6 +107,10 @@ class InspectPredictsCompileTest(CliTestCase):
         yield "unknown_qoperator", self.save_model("unknown_qoperator.onnx",
                                                    unknown_qoperator_model()), \
             ["--input-shape", "x=1x3x8x8"]
+        # Exporter-style files (tools/make_exporter_models.py): calibrated, pre-quantised and
+        # dynamically quantised (refused) ones.
+        for path in sorted((SOURCE / "tests" / "data" / "exporters").glob("*.onnx")):
+            yield f"exporters_{path.stem}", path, []
         for folder in ("bad-inputs/models", "fuzz/seeds/onnx"):
             for path in sorted((SOURCE / "tests" / folder).glob("*.onnx")):
                 yield f"{folder.split('/')[0]}_{path.stem}", path, []
