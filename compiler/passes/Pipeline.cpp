@@ -13,6 +13,7 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"infer-shapes", inferShapes},
       {"fold-constants", foldConstants},
       {"min-max-to-clip", minMaxToClip},
+      {"sink-transposes", sinkTransposes},
       {"fold-batchnorm", foldBatchNorm},
       {"fold-channel-affine", foldChannelAffine},
       {"expand-depth-to-space", expandDepthToSpace},

@@ -22,17 +22,19 @@ EXPORTERS = SOURCE / "tests" / "data" / "exporters"
 # Against the emitted QDQ file, the layers' fixed-point rescaling rounds twice where onnxruntime
 # rounds once (docs/int8.md): ~0.2 % of a layer's values move by 1 LSB, and every layer after
 # passes such a difference on. A Softmax at 1/256 magnifies a 1-LSB difference of its input
-# (scale ~ 8/255) into up to 2-3 of its own; so does a Relu after an Add (Keras' non-fused
-# batchnorm, cnn_bn), quantised at the Add's range and again at the Relu's, half as wide. ONNX has no integer GRU/LSTM: the QDQ file runs them
+# (scale ~ 8/255) into up to 2-3 of its own. tf2onnx's NHWC BiasAdd, Keras' non-fused batchnorm
+# (Mul, Add) and the Relu after them fold into the Conv once the Transpose between sinks below
+# them; left in place they were int8 steps of their own, the Relu quantised at the Add's range and
+# again at its own (cnn_bn: 3 LSB off the QDQ file, 5 off float). ONNX has no integer GRU/LSTM: the QDQ file runs them
 # in float between quantisers, the C in integers (docs/int8.md "LSTM and GRU"). Against
 # onnxruntime on a pre-quantised file the same holds for its QLinear kernels (tests/cli/
 # test_prequantised.py): each layer within 1 LSB, the Softmax outputs up to 3.
 FLOAT_EXPECTED = {
     "tf2onnx_cnn_9": (0.9, 1),
-    "tf2onnx_cnn_bn_9": (0.6, 2),
+    "tf2onnx_cnn_bn_9": (0.7, 1),
     "keras2onnx_conv1d_9": (0.9, 1),
     "keras2onnx_gru_9": (0.4, 2),
-    "tf2onnx_cnn_bn_11": (0.6, 2),
+    "tf2onnx_cnn_bn_11": (0.7, 1),
     "tf2onnx_pool_keepdims_11": (0.95, 1),
     "tf2onnx_lstm_11": (0.5, 2),
     "tf2onnx_cnn_15": (0.9, 1),
@@ -96,7 +98,7 @@ class ExporterModelsTest(OpCodegenCase):
             expected = {o: FLOAT_EXPECTED[model_of(o)]
                         for o in (v.name for v in onnx.load(EXPORTERS / f"{file}.onnx").graph.output)}
             self.check_int8(file, min_exact={o: e[0] for o, e in expected.items()},
-                            max_lsb=max(e[1] for e in expected.values()), float_lsb=6.0)
+                            max_lsb={o: e[1] for o, e in expected.items()}, float_lsb=6.0)
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             for future in [pool.submit(check, f) for f in FLOAT_FILES]:
                 future.result()
