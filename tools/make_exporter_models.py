@@ -36,8 +36,10 @@ them (the patterns are those of their handlers and optimisers):
 
     /usr/bin/python3 tools/make_exporter_models.py
 
-Each <name>.onnx comes with <name>.npz: SAMPLES inputs keyed by the input's name, used as
-calibration data and as the test batch. Deterministic (fixed seeds per model).
+The models of one opset go side by side into one file (FILES: every name prefixed with the
+model's, "tf2onnx_cnn_9/input_1:0"), so that a test compiles and runs each file once; each
+<file>.onnx comes with <file>.npz: SAMPLES inputs keyed by input name, used as calibration data
+and as the test batch. Deterministic (fixed seeds per model and file).
 """
 import pathlib
 import zlib
