@@ -3,6 +3,7 @@
 #include "ir/Limits.h"
 #include "passes/Passes.h"
 #include "quantize/AbsorbQOperator.h"
+#include "quantize/FoldDynamicQuantization.h"
 #include "support/Error.h"
 
 #include <cerrno>
@@ -73,9 +74,8 @@ CodegenCheck checkModelCodegen(const std::filesystem::path &model, const ImportO
 
 std::optional<std::string> unsupportedNodeReason(const Graph &graph, const Node &node) {
   if (node.opType == "DynamicQuantizeLinear" && node.domain.empty())
-    return fmt::format("{}: {}: dynamic quantisation is not supported; quantise statically "
-                       "(QDQ/QOperator) or pass the float model with --calibration",
-                       graph.sourcePath, node.describe());
+    return fmt::format("{}: {}: {}", graph.sourcePath, node.describe(),
+                       kDynamicQuantizationRefusal);
   if (!node.op && !isContribQOperator(node))
     return fmt::format("{}: {} uses operator '{}'{} (opset {}), which edgesplit does not support; "
                        "run `edgesplit inspect` for the full list, or re-export the model "
@@ -96,6 +96,7 @@ std::unique_ptr<Graph> loadModel(const std::filesystem::path &path, const Import
     if (llvm::StringRef(message).startswith(path.string())) throw;
     fail("{}: {}", path.string(), message);
   }
+  foldDynamicQuantization(*graph);
   if (!allowUnsupported)
     for (const auto &node : graph->nodes())
       if (auto reason = unsupportedNodeReason(*graph, *node)) fail("{}", *reason);

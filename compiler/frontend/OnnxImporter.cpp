@@ -165,6 +165,68 @@ void keepLegacyResampling(const onnx::ModelProto &original, onnx::ModelProto &co
   }
 }
 
+// Softmax, LogSoftmax and Hardmax before opset 13 work on the input flattened to 2-D at `axis`;
+// the version converter's adapter needs the input's rank to say so at 13 and stops when shape
+// inference cannot know it (tf2onnx's Flatten: a Reshape to a shape computed at run time). Such a
+// node becomes what it means, Shape -> Flatten(axis) -> the op on axis 1 -> Reshape back, which
+// the adapter converts knowing the Flatten's rank (2, declared).
+void flattenSoftmaxesOfUnknownRank(onnx::ModelProto &model) {
+  onnx::GraphProto &graph = *model.mutable_graph();
+  llvm::StringSet<> ranked;
+  for (const auto *infos : {&graph.input(), &graph.value_info(), &graph.output()})
+    for (const auto &info : *infos)
+      if (info.type().tensor_type().has_shape()) ranked.insert(info.name());
+  for (const auto &initializer : graph.initializer()) ranked.insert(initializer.name());
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  for (const onnx::NodeProto &node : graph.node()) {
+    const bool softmax = node.op_type() == "Softmax" || node.op_type() == "LogSoftmax" ||
+                         node.op_type() == "Hardmax";
+    if (!softmax || !node.domain().empty() || node.input_size() != 1 ||
+        ranked.contains(node.input(0))) {
+      *nodes.Add() = node;
+      continue;
+    }
+    int64_t axis = 1;
+    for (const auto &attr : node.attribute())
+      if (attr.name() == "axis") axis = attr.i();
+    const std::string stem = node.output(0) + "_as_2d";
+    auto add = [&](const std::string &op, std::vector<std::string> inputs, std::string output) {
+      onnx::NodeProto *added = nodes.Add();
+      added->set_op_type(op);
+      added->set_name(node.name() + "_" + op);
+      for (auto &input : inputs) added->add_input(input);
+      added->add_output(std::move(output));
+      return added;
+    };
+    add("Shape", {node.input(0)}, stem + "_shape");
+    onnx::AttributeProto *flattenAxis = add("Flatten", {node.input(0)}, stem)->add_attribute();
+    flattenAxis->set_name("axis");
+    flattenAxis->set_type(onnx::AttributeProto::INT);
+    flattenAxis->set_i(axis);
+    onnx::NodeProto *op = nodes.Add();
+    *op = node;
+    op->set_name(node.name() + "_2d");
+    op->set_input(0, stem);
+    op->set_output(0, stem + "_" + node.op_type());
+    op->clear_attribute();
+    onnx::AttributeProto *opAxis = op->add_attribute();
+    opAxis->set_name("axis");
+    opAxis->set_type(onnx::AttributeProto::INT);
+    opAxis->set_i(1);
+    add("Reshape", {op->output(0), stem + "_shape"}, node.output(0))->set_name(node.name());
+    // Inference cannot flatten a shape of unknown rank, but the result has two dimensions.
+    for (const std::string &name : {stem, op->output(0)}) {
+      onnx::ValueInfoProto *info = graph.add_value_info();
+      info->set_name(name);
+      auto *tensor = info->mutable_type()->mutable_tensor_type();
+      tensor->set_elem_type(onnx::TensorProto::FLOAT);
+      tensor->mutable_shape()->add_dim();
+      tensor->mutable_shape()->add_dim();
+    }
+  }
+  graph.mutable_node()->Swap(&nodes);
+}
+
 // ONNX's version converter: the adapters rewrite what changed between opsets (attributes that
 // became inputs, Upsample into Resize, Softmax's axis...). Checked again after.
 onnx::ModelProto upgradeOpset(onnx::ModelProto model, int target, int opset,
@@ -184,6 +246,10 @@ onnx::ModelProto upgradeOpset(onnx::ModelProto model, int target, int opset,
   onnx::ModelProto converted;
   try {
     onnx::shape_inference::InferShapes(model);
+    if (opset < 13 && target >= 13) {
+      flattenSoftmaxesOfUnknownRank(model);
+      onnx::shape_inference::InferShapes(model);
+    }
     converted = onnx::version_conversion::ConvertVersion(model, target);
     onnx::checker::check_model(converted);
   } catch (const std::exception &error) {

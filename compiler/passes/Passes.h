@@ -27,6 +27,15 @@ void foldBatchNorm(Graph &graph);
 // An Add, Sub or Mul of a constant (one value, or one per output channel) after a Conv,
 // ConvTranspose, Gemm or 2-D MatMul with constant weights is folded into its weights and bias.
 void foldChannelAffine(Graph &graph);
+// Min/Max of an activation and a constant scalar become Clip with that bound (Relu6 as
+// Max(Min(x, 6), 0) in TensorFlow graphs), and a Clip of a Clip with constant bounds one Clip, so
+// that it fuses into the layer before it like any Relu6.
+void minMaxToClip(Graph &graph);
+// A Transpose between a Conv (Gemm, MatMul) and element-wise channel ops (Add, Sub or Mul of a
+// per-channel constant, Relu, Clip) moves after them, the constants following the channel axis:
+// tf2onnx's NHWC BiasAdd, Keras' non-fused batchnorm and Relu after a Conv's transpose back to
+// NHWC then fold into the Conv (as tf2onnx's own transpose optimiser does when it can).
+void sinkTransposes(Graph &graph);
 // DepthToSpace (PyTorch's PixelShuffle from opset 11) becomes the Reshape -> Transpose -> Reshape
 // that defines it.
 void expandDepthToSpace(Graph &graph);

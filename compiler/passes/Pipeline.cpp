@@ -12,6 +12,8 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"remove-identities", removeIdentities},
       {"infer-shapes", inferShapes},
       {"fold-constants", foldConstants},
+      {"min-max-to-clip", minMaxToClip},
+      {"sink-transposes", sinkTransposes},
       {"fold-batchnorm", foldBatchNorm},
       {"fold-channel-affine", foldChannelAffine},
       {"expand-depth-to-space", expandDepthToSpace},

@@ -1,5 +1,7 @@
 #include "quantize/AbsorbQOperator.h"
 
+#include "quantize/FoldDynamicQuantization.h"
+
 #include "interp/Interpreter.h"
 #include "ops/OpDef.h"
 #include "passes/Passes.h"
@@ -330,9 +332,7 @@ public:
       if (replaced_.contains(node) || !node->domain.empty()) continue;
       const std::string &op = node->opType;
       if (op == "DynamicQuantizeLinear")
-        fail("{}: dynamic quantisation is not supported; quantise "
-             "statically (QDQ/QOperator) or pass the float model with --calibration",
-             node->describe());
+        fail("{}: {}", node->describe(), kDynamicQuantizationRefusal);
       if (op == "QuantizeLinear")
         recordQuantize(*node);
       else if (op == "QLinearConv")

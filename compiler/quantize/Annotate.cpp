@@ -6,6 +6,8 @@
 #include "quantize/AbsorbQdq.h"
 #include "quantize/QuantMath.h"
 
+#include <cmath>
+
 namespace edgesplit {
 
 // The activations code generation computes as a 256-entry table (docs/int8.md).
@@ -140,10 +142,35 @@ void QuantizeContext::setConstantParams(size_t input, QuantParams params) {
   mutableNode_.inputs[input] = own;
 }
 
+// Whether the real values of `weights` are whole multiples of their scales within [-127, 127].
+static bool symmetricFits(const Tensor &weights, const QuantParams &params) {
+  const std::vector<double> values = weights.toDoubleVector();
+  const auto shape = weights.shape();
+  const int64_t axis = params.scales.size() > 1 ? params.axis : -1;
+  int64_t inner = 1;
+  for (size_t i = axis + 1; axis >= 0 && i < shape.size(); ++i) inner *= shape[i];
+  for (size_t i = 0; i < values.size(); ++i) {
+    const size_t channel = axis < 0 ? 0 : (i / inner) % shape[axis];
+    const double steps = values[i] / params.scales[channel];
+    if (std::abs(steps) > 127.0 + 1e-3 || std::abs(steps - std::round(steps)) > 1e-3) return false;
+  }
+  return true;
+}
+
 void QuantizeContext::annotateWeights(size_t input, int64_t channelAxis) {
   Value *weights = mutableNode_.input(input);
-  if (!weights || !weights->isConstant() || (weights->quant && graph_.users(weights).size() < 2))
-    return;
+  if (!weights || !weights->isConstant()) return;
+  // Asymmetric weights a model gives (onnxruntime's uint8 weights) keep their scales with zero
+  // point 0 when every q - zero fits [-127, 127] (reduce_range's 7-bit weights always do), which
+  // is exact; others are quantised again, symmetric per channel, from their real values
+  // (docs/int8.md).
+  if (weights->quant && llvm::any_of(weights->quant->zeroPoints, [](int32_t z) { return z != 0; })) {
+    if (symmetricFits(*weights->constant, *weights->quant))
+      std::fill(weights->quant->zeroPoints.begin(), weights->quant->zeroPoints.end(), 0);
+    else
+      weights->quant.reset();
+  }
+  if (weights->quant && graph_.users(weights).size() < 2) return;
   QuantParams params;
   for (double scale : symmetricChannelScales(*weights->constant, channelAxis)) {
     params.scales.push_back(static_cast<float>(scale));
@@ -157,9 +184,13 @@ void QuantizeContext::annotateBias(size_t input, size_t dataInput, size_t weight
   Value *bias = mutableNode_.input(input);
   const Value *data = mutableNode_.input(dataInput);
   const Value *weights = mutableNode_.input(weightInput);
-  if (!bias || !bias->isConstant() || (bias->quant && graph_.users(bias).size() < 2) || !data ||
-      !data->quant || !weights || !weights->quant)
-    return;
+  if (!bias || !bias->isConstant() || !data || !data->quant || !weights || !weights->quant) return;
+  // A given int32 bias follows its weights when they were quantised again (above).
+  if (bias->quant && bias->quant->storage == DType::Int32 && !weights->quant->scales.empty()) {
+    const float expected = data->quant->scales[0] * weights->quant->scales[0];
+    if (std::abs(bias->quant->scales[0] - expected) > 1e-6f * expected) bias->quant.reset();
+  }
+  if (bias->quant && graph_.users(bias).size() < 2) return;
   QuantParams params;
   params.storage = DType::Int32;
   const int64_t channels = bias->constant->numElements();

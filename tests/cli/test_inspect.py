@@ -111,6 +111,10 @@ class InspectPredictsCompileTest(CliTestCase):
             yield f"resize_{path.stem}", path, []
         for name in ("class_token_13", "truncate_13", "layer_norm_17"):
             yield f"torch_{name}", SOURCE / "tests" / "data" / "torch" / f"{name}.onnx", []
+        # Exporter-style files (tools/make_exporter_models.py): calibrated, pre-quantised and
+        # dynamically quantised (refused) ones.
+        for path in sorted((SOURCE / "tests" / "data" / "exporters").glob("*.onnx")):
+            yield f"exporters_{path.stem}", path, []
         for folder in ("bad-inputs/models", "fuzz/seeds/onnx"):
             for path in sorted((SOURCE / "tests" / folder).glob("*.onnx")):
                 yield f"{folder.split('/')[0]}_{path.stem}", path, []

@@ -487,3 +487,67 @@ TEST_CASE("expand-layer-normalization writes the primitives that give the same v
   expandLayerNormalization(*used);
   CHECK(countOps(*used, "LayerNormalization") == 1);
 }
+
+TEST_CASE("sink-transposes moves a Conv's NHWC transpose below its bias, batchnorm and Relu",
+          "[passes]") {
+  // tf2onnx: Conv -> Transpose to NHWC -> Add(bias [C]) -> Mul, Add ([C]) -> Relu.
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 2, 4, 4});
+  b.node("Conv", {x, b.constant("w", ramp({3, 2, 3, 3}, 0.37f))}, {"c"},
+         attrs({{"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
+  b.node("Transpose", {b.value("c")}, {"t"}, attrs({{"perm", std::vector<int64_t>{0, 2, 3, 1}}}));
+  b.node("Add", {b.value("t"), b.constant("bias", floats({3}, {0.1f, -0.2f, 0.3f}))}, {"a"});
+  b.node("Mul", {b.constant("s", floats({1, 1, 1, 3}, {2.0f, 0.5f, -1.0f})), b.value("a")}, {"m"});
+  b.node("Sub", {b.value("m"), b.constant("k", floats({3}, {0.25f, 0.5f, -0.75f}))}, {"d"});
+  b.node("Relu", {b.value("d")}, {"y"});
+  b.output(b.value("y"));
+  auto graph = b.finish();
+  checkSameResults(*graph, ramp({1, 2, 4, 4}, 0.13f), +[](Graph &g) {
+    sinkTransposes(g);
+    foldChannelAffine(g);
+    removeDeadNodes(g);
+  });
+  REQUIRE(graph->nodes().size() == 3);
+  CHECK(graph->nodes()[0]->opType == "Conv");
+  CHECK(graph->nodes()[1]->opType == "Relu");
+  CHECK(graph->nodes()[2]->opType == "Transpose");
+  CHECK(graph->outputs[0].name == "y");
+  CHECK(*graph->outputs[0].value->shape == Shape{1, 4, 4, 3});
+}
+
+TEST_CASE("sink-transposes leaves constants varying along two axes and other producers",
+          "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 2, 3, 3});
+  b.node("Conv", {x, b.constant("w", ramp({2, 2, 1, 1}, 0.3f))}, {"c"});
+  b.node("Transpose", {b.value("c")}, {"t"}, attrs({{"perm", std::vector<int64_t>{0, 2, 3, 1}}}));
+  b.node("Add", {b.value("t"), b.constant("plane", ramp({3, 1, 2}, 0.2f))}, {"y"});
+  b.output(b.value("y"));
+  // An input transposed to channels first (no layer before it) keeps its order too.
+  b.node("Transpose", {x}, {"u"}, attrs({{"perm", std::vector<int64_t>{0, 2, 3, 1}}}));
+  b.node("Relu", {b.value("u")}, {"z"});
+  b.output(b.value("z"));
+  auto graph = b.finish();
+  sinkTransposes(*graph);
+  CHECK(graph->nodes()[1]->opType == "Transpose");
+  CHECK(graph->nodes()[3]->opType == "Transpose");
+}
+
+TEST_CASE("min-max-to-clip makes Relu6 as Max(Min(x, 6), 0) one Clip", "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 3, 2, 2});
+  b.node("Min", {x, b.constant("six", floats({}, {6.0f}))}, {"lo"});
+  b.node("Max", {b.constant("zero", floats({1}, {0.0f})), b.value("lo")}, {"y"});
+  b.output(b.value("y"));
+  // A Min whose constant broadcasts over channels is no Clip.
+  b.node("Min", {x, b.constant("per_channel", floats({3, 1, 1}, {1, 2, 3}))}, {"z"});
+  b.output(b.value("z"));
+  auto graph = b.finish();
+  checkSameResults(*graph, ramp({1, 3, 2, 2}, 0.9f), +[](Graph &g) {
+    minMaxToClip(g);
+    removeDeadNodes(g);
+  });
+  CHECK(countOps(*graph, "Clip") == 1);
+  CHECK(countOps(*graph, "Max") == 0);
+  CHECK(countOps(*graph, "Min") == 1);
+}

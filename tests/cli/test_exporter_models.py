@@ -1,0 +1,152 @@
+"""Models as exporters edgesplit cannot run here write them (tests/data/exporters, written by
+tools/make_exporter_models.py with onnx.helper node for node: tf2onnx's Keras and TFLite
+conversions, keras2onnx, onnxruntime's quantiser in its QDQ, QOperator and dynamic formats; the
+models of one opset side by side in one file, each name prefixed with its model's). Float files
+compile in float32 against onnxruntime on the file and in int8 (calibrated) against onnxruntime
+on the emitted QDQ file; pre-quantised files compile without calibration against onnxruntime on
+the file itself. `inspect --json` on them is checked by tests/cli/test_inspect.py."""
+import concurrent.futures
+import re
+import unittest
+
+import numpy as np
+import onnx
+
+from helpers import SOURCE, run, run_onnxruntime
+from test_op_codegen import OpCodegenCase
+from test_qoperator import ORT
+
+EXPORTERS = SOURCE / "tests" / "data" / "exporters"
+
+# Per model: (share of int8 outputs equal to onnxruntime's, largest difference in LSB).
+# Against the emitted QDQ file, the layers' fixed-point rescaling rounds twice where onnxruntime
+# rounds once (docs/int8.md): ~0.2 % of a layer's values move by 1 LSB, and every layer after
+# passes such a difference on. A Softmax at 1/256 magnifies a 1-LSB difference of its input
+# (scale ~ 8/255) into up to 2-3 of its own. tf2onnx's NHWC BiasAdd, Keras' non-fused batchnorm
+# (Mul, Add) and the Relu after them fold into the Conv once the Transpose between sinks below
+# them; left in place they were int8 steps of their own, the Relu quantised at the Add's range and
+# again at its own (cnn_bn: 3 LSB off the QDQ file, 5 off float). ONNX has no integer GRU/LSTM: the QDQ file runs them
+# in float between quantisers, the C in integers (docs/int8.md "LSTM and GRU"). Against
+# onnxruntime on a pre-quantised file the same holds for its QLinear kernels (tests/cli/
+# test_prequantised.py): each layer within 1 LSB, the Softmax outputs up to 3.
+FLOAT_EXPECTED = {
+    "tf2onnx_cnn_9": (0.9, 1),
+    "tf2onnx_cnn_bn_9": (0.7, 1),
+    "keras2onnx_conv1d_9": (0.9, 1),
+    "keras2onnx_gru_9": (0.4, 2),
+    "tf2onnx_cnn_bn_11": (0.7, 1),
+    "tf2onnx_pool_keepdims_11": (0.95, 1),
+    "tf2onnx_lstm_11": (0.5, 2),
+    "tf2onnx_cnn_15": (0.9, 1),
+    "tf2onnx_conv1d_15": (0.85, 2),
+    "tf2onnx_gru_15": (0.5, 2),
+    "tf2onnx_pool_keepdims_15": (0.95, 1),
+}
+QUANTISED_EXPECTED = {
+    "ort_qdq_u8s8_asymmetric_per_channel_13": (0.85, 3),
+    "ort_qdq_s8s8_symmetric_per_tensor_13": (0.9, 2),
+    "ort_qdq_mlp_u8s8_reduce_range_13": (0.9, 1),
+    "tflite_int8_13": (0.9, 3),
+    "ort_qdq_u8u8_asymmetric_per_tensor_reduce_range_12": (0.85, 3),
+    "ort_qdq_mlp_s8s8_12": (0.95, 1),
+    "ort_qoperator_cnn_12": (0.95, 1),
+}
+FLOAT_FILES = ("float_opset9", "float_opset11", "float_opset15")
+QUANTISED_FILES = ("quantised_opset13", "quantised_opset12")
+DYNAMIC_FILE = "dynamic_opset13"
+
+
+def model_of(output):
+    return output.split("/", 1)[0]
+
+
+def file_name(name):
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+@unittest.skipUnless(ORT.is_dir(), f"{ORT} is absent: run tools/setup.sh")
+class ExporterModelsTest(OpCodegenCase):
+    models = EXPORTERS
+    qdq_from_opset = 0  # --emit-qdq converts the opset 9 and 11 files itself
+
+    def prepare(self, name):
+        data = np.load(self.models / f"{name}.npz")
+        return self.models / f"{name}.onnx", {
+            key: self.save_npy(f"{name}_{file_name(key)}.npy", data[key]) for key in data.files}
+
+    def onnxruntime(self, model, inputs, tag, *flags):
+        # Output names hold ':' and '/', which ort_run.js writes as '_'; a TFLite conversion's
+        # input has a fixed batch of 1.
+        out = self.tmp / f"{model.stem}_{tag}_ort"
+        fixed = any(i.type.tensor_type.shape.dim[0].dim_value == 1
+                    for i in onnx.load(model).graph.input)
+        if fixed and "--per-sample" not in flags:
+            flags = (*flags, "--per-sample")
+        run_onnxruntime(model, out, *flags, **{k: str(v) for k, v in inputs.items()})
+        return {o.name: np.load(out / f"{file_name(o.name)}.npy")
+                for o in onnx.load(model).graph.output}
+
+    def test_committed_models_are_all_checked(self):
+        outputs = {model_of(o.name) for f in FLOAT_FILES + QUANTISED_FILES
+                   for o in onnx.load(EXPORTERS / f"{f}.onnx").graph.output}
+        self.assertEqual(outputs, set(FLOAT_EXPECTED) | set(QUANTISED_EXPECTED))
+
+    def test_float_exports_in_float32_and_int8(self):
+        # Two files at a time: compiling and running mostly waits for the C compiler.
+        def check(file):
+            self.check_float32(file, tolerance=1e-6)
+            expected = {o: FLOAT_EXPECTED[model_of(o)]
+                        for o in (v.name for v in onnx.load(EXPORTERS / f"{file}.onnx").graph.output)}
+            self.check_int8(file, min_exact={o: e[0] for o, e in expected.items()},
+                            max_lsb={o: e[1] for o, e in expected.items()}, float_lsb=6.0)
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(check, f) for f in FLOAT_FILES]:
+                future.result()
+
+    def check_prequantised(self, file):
+        model, inputs = self.prepare(file)
+        theirs = self.onnxruntime(model, inputs, "model")
+        ours = self.compile_and_run(model, inputs, "int8", run_flags=("--raw",))
+        ours_f = self.compile_and_run(model, inputs, "float32")
+        for output, expected in theirs.items():
+            with self.subTest(output):
+                min_exact, max_lsb = QUANTISED_EXPECTED[model_of(output)]
+                q, entry = ours[output]
+                self.assertEqual(q.dtype, np.int8)
+                lsb, zero = np.float32(entry["scale"]), entry["zero_point"]
+                # onnxruntime's float output is exactly lsb * (q - zero): recover its q.
+                theirs_q = np.rint(expected / lsb).astype(np.int32) + zero
+                difference = np.abs(q.astype(np.int32) - theirs_q)
+                exact = (difference == 0).mean()
+                float_error = np.abs(ours_f[output][0] - expected).max() / lsb
+                print(f"{output}: int8 {exact:.2%} exact, max {difference.max()} LSB; "
+                      f"float32 max {float_error:.3f} LSB")
+                self.assertLessEqual(difference.max(), max_lsb)
+                self.assertGreaterEqual(exact, min_exact)
+                self.assertGreater(len(np.unique(q)), 8, "the output should vary")
+                # The float32 compile runs the fake-quantised graph as onnxruntime does.
+                self.assertLessEqual(float_error, 1.001)
+
+    def test_quantised_exports_without_calibration(self):
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(self.check_prequantised, f) for f in QUANTISED_FILES]:
+                future.result()
+
+    def test_dynamic_quantisation_compiles_as_the_float_model(self):
+        # Each integer layer becomes the float MatMul/Conv of x with the dequantised weights
+        # (docs/int8.md): float32 differs from onnxruntime only by onnxruntime's run-time rounding
+        # of x to its range / 255 (measured 0.021-0.022 on outputs up to 2.6, about 1 %).
+        model = onnx.load(EXPORTERS / f"{DYNAMIC_FILE}.onnx")
+        self.assertEqual({model_of(o.name) for o in model.graph.output},
+                         {"ort_dynamic_mlp_u8", "ort_dynamic_conv_s8"})
+        self.assertEqual(sum(n.op_type == "DynamicQuantizeLinear" for n in model.graph.node), 4)
+        self.check_float32(DYNAMIC_FILE, tolerance=0.015)
+        # int8 calibrates the activations like a float model's.
+        result = run("compile", EXPORTERS / f"{DYNAMIC_FILE}.onnx", "--target", "host",
+                     "-o", self.tmp / "uncalibrated")
+        self.assert_fails(result, 1, "--calibration")
+        self.check_int8(DYNAMIC_FILE, min_exact=0.9, float_lsb=3.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
