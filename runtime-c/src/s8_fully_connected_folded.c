@@ -108,6 +108,7 @@ static ES_S8_NOINLINE void dsp_four_rows(const int8_t *x, const int8_t *w0, int3
 
 #endif
 
+#if !ES_S8_USE_MVE
 /* acc plus one weight row against the input (on DSP cores two SMLADs per group of four). */
 static inline int32_t one_row(const int8_t *x, const int8_t *w, int32_t k_size, int32_t acc) {
   int32_t k = 0;
@@ -145,6 +146,7 @@ static ES_S8_NOINLINE void rescale_outputs(const es_fully_connected_s8_params_t 
 
 /* Outputs are computed in blocks: their accumulators first, then the block's rescaling. */
 enum { BLOCK = 16 };
+#endif
 
 void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const int8_t *input,
                                   const int8_t *weights, const int32_t *bias_folded,
@@ -154,17 +156,20 @@ void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const
     const int8_t *x = input + n * k_size;
     int8_t *out = output + n * out_features;
 #if ES_S8_USE_MVE
+    /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
+    const int32_t output_zp = p->output_zp, act_min = p->act_min, act_max = p->act_max;
     int32_t m = 0;
     for (; m + 3 < out_features; m += 4) {
       int32_t acc[4] = {bias_folded[m], bias_folded[m + 1], bias_folded[m + 2], bias_folded[m + 3]};
       mve_four_rows(x, weights + m * k_size, k_size, acc);
-      mve_store_four(acc, per_channel + m, p->output_zp, p->act_min, p->act_max, out + m);
+      mve_store_four(acc, per_channel + m, output_zp, act_min, act_max, out + m);
     }
-    if (m < out_features) {
-      int32_t acc[4];
-      for (int32_t i = 0; m + i < out_features; ++i)
-        acc[i] = one_row(x, weights + (m + i) * k_size, k_size, bias_folded[m + i]);
-      rescale_outputs(p, acc, per_channel + m, out_features - m, out + m);
+    for (; m < out_features; ++m) {
+      const int8_t *w = weights + m * k_size;
+      int32_t acc = bias_folded[m];
+      for (int32_t k = 0; k < k_size; ++k) acc += x[k] * w[k];
+      out[m] =
+          es_s8_rescale_output(acc, es_s8_rescale_of(per_channel[m]), output_zp, act_min, act_max);
     }
 #else
     for (int32_t m = 0; m < out_features; m += BLOCK) {
