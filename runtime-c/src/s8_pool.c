@@ -72,9 +72,8 @@ static ES_S8_NOINLINE int32_t window_max(const es_pool2d_s8_params_t *p, const i
 }
 
 /* es_max_pool2d_s8 with the run of windows wholly inside the input on each output row read
- * without per-tap bounds, a pointer stepping along the row (the 1-D window of two taps, common
- * after a 1-D convolution, with the kernel size constant so that the taps unroll); the other
- * windows go through window_max. */
+ * without per-tap bounds (the 1-D window of two taps, common after a 1-D convolution, with the
+ * kernel size constant so that the taps unroll); the other windows go through window_max. */
 ES_S8_ALWAYS_INLINE void max_pool2d_fast(const es_pool2d_s8_params_t *p, const int8_t *input,
                                          int8_t *output, int32_t kernel_h, int32_t kernel_w) {
   int32_t row_first, row_end, col_first, col_end;
@@ -99,10 +98,12 @@ ES_S8_ALWAYS_INLINE void max_pool2d_fast(const es_pool2d_s8_params_t *p, const i
         *output++ = (int8_t)(largest > act_max ? act_max : largest);
       }
       if (ox < inside_end) {
-        const int8_t *x =
-            plane + (oy * p->stride_h - p->pad_top) * in_w + ox * stride_w - p->pad_left;
-        for (; ox < inside_end; ++ox, x += stride_w) {
-          const int32_t largest = inside_max(x, act_min, kernel_h, kernel_w, row_step, col_step);
+        /* Offsets, not a pointer stepped along the row, which would point outside the input
+         * before the first window (padding) and after the last. */
+        const int32_t row_start = (oy * p->stride_h - p->pad_top) * in_w - p->pad_left;
+        for (; ox < inside_end; ++ox) {
+          const int32_t largest = inside_max(plane + row_start + ox * stride_w, act_min, kernel_h,
+                                             kernel_w, row_step, col_step);
           *output++ = (int8_t)(largest > act_max ? act_max : largest);
         }
       }
