@@ -1023,6 +1023,33 @@ std::pair<std::string, std::string> sensorReads(const FleetSimDevice &device, si
   return {reads, floatArgs};
 }
 
+// The board drivers' outbox (star sensors, routed devices): what the device sends while it
+// handles one command is collected and written to the UART after it, so the instructions counted
+// for a step do not depend on how fast the host drains the UART; and its boot count.
+constexpr const char *kBoardOutbox = R"(/* What the device sends while it handles one command is collected and sent after it, so the
+ * instructions counted for a step do not depend on how fast the host drains the UART. */
+#define OUTBOX_BYTES 65536u
+
+static uint8_t outbox[OUTBOX_BYTES];
+static size_t outbox_used;
+/* This device's boots before this one, as its flash would keep them (`edgesplit run --reboot`). */
+static uint32_t boots;
+
+static void flush(void) {
+  es_uart_write(outbox, outbox_used);
+  outbox_used = 0;
+}
+
+static void post(uint8_t link, const uint8_t *payload, size_t len) {
+  if (outbox_used + 3u + len > OUTBOX_BYTES) flush();
+  outbox[outbox_used++] = (uint8_t)(len & 0xFFu);
+  outbox[outbox_used++] = (uint8_t)(len >> 8);
+  outbox[outbox_used++] = link;
+  if (len) memcpy(outbox + outbox_used, payload, len);
+  outbox_used += len;
+}
+)";
+
 } // namespace
 
 std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
@@ -1322,29 +1349,8 @@ std::string emitBoardSensorDriver(const FleetSimDevice &sensor) {
 #include <stdlib.h>
 #include <string.h>
 
-/* Frames of one step are collected and sent after it, so the instructions counted for the step
- * do not depend on how fast the host drains the UART. */
-#define OUTBOX_BYTES 65536u
-
-{buffers}static uint8_t outbox[OUTBOX_BYTES];
-static size_t outbox_used;
-static uint8_t beacon[65535];
-/* This device's boots before this one, as its flash would keep them (`edgesplit run --reboot`). */
-static uint32_t boots;
-
-static void flush(void) {{
-  es_uart_write(outbox, outbox_used);
-  outbox_used = 0;
-}}
-
-static void post(uint8_t link, const uint8_t *payload, size_t len) {{
-  if (outbox_used + 3u + len > OUTBOX_BYTES) flush();
-  outbox[outbox_used++] = (uint8_t)(len & 0xFFu);
-  outbox[outbox_used++] = (uint8_t)(len >> 8);
-  outbox[outbox_used++] = link;
-  if (len) memcpy(outbox + outbox_used, payload, len);
-  outbox_used += len;
-}}
+{outbox}
+{buffers}static uint8_t beacon[65535];
 
 void {p}send(uint8_t link, const uint8_t *frame, size_t len) {{ post(link, frame, len); }}
 
@@ -1395,7 +1401,8 @@ int main(int argc, char **argv) {{
                      fmt::arg("buffers", buffers), fmt::arg("opens", opens),
                      fmt::arg("reads", reads), fmt::arg("args", args),
                      fmt::arg("count", sensor.inputElements.size()),
-                     fmt::arg("stop", kBoardStopLink), fmt::arg("round", kBoardRoundLink));
+                     fmt::arg("stop", kBoardStopLink), fmt::arg("round", kBoardRoundLink),
+                     fmt::arg("outbox", kBoardOutbox));
 }
 
 std::string emitBoardAggregatorDriver(const FleetSimDevice &aggregator, size_t linkCount,
@@ -1614,30 +1621,9 @@ std::string emitRoutedBoardDriver(const FleetSimDevice &device, size_t linkCount
 #include <string.h>
 
 #define LINKS {links}
-/* What one command makes the device send is collected and sent after it, so the instructions
- * counted for a step do not depend on how fast the host drains the UART. */
-#define OUTBOX_BYTES 65536u
-
+{outbox}
 {buffers}static float values[{largest}];
-static uint8_t outbox[OUTBOX_BYTES];
-static size_t outbox_used;
 static uint8_t frame[65535];
-/* This device's boots before this one, as its flash would keep them (`edgesplit run --reboot`). */
-static uint32_t boots;
-
-static void flush(void) {{
-  es_uart_write(outbox, outbox_used);
-  outbox_used = 0;
-}}
-
-static void post(uint8_t link, const uint8_t *payload, size_t len) {{
-  if (outbox_used + 3u + len > OUTBOX_BYTES) flush();
-  outbox[outbox_used++] = (uint8_t)(len & 0xFFu);
-  outbox[outbox_used++] = (uint8_t)(len >> 8);
-  outbox[outbox_used++] = link;
-  if (len) memcpy(outbox + outbox_used, payload, len);
-  outbox_used += len;
-}}
 
 /* The end of a command's answer; `flag`: the frame was accepted, or the poll ran. */
 static void answer(int flag) {{
@@ -1684,6 +1670,7 @@ int main(int argc, char **argv) {{
 )",
                      fmt::arg("name", commentSafe(device.name)), fmt::arg("p", p),
                      fmt::arg("links", linkCount), fmt::arg("buffers", buffers),
+                     fmt::arg("outbox", kBoardOutbox),
                      fmt::arg("largest", std::max<size_t>(bufferFloats, 1)),
                      fmt::arg("hooks", hooks), fmt::arg("opens", opens), fmt::arg("skips", skips),
                      fmt::arg("commands", commands), fmt::arg("stop", kBoardStopLink),

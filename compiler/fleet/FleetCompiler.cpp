@@ -1138,6 +1138,12 @@ private:
         picture.sent.try_emplace(send.transfer->value->name,
                                  PictureSentTensor{send.bytes, send.transfer->route.airBytesPerHop,
                                                    fmt::format("{}", fmt::join(relays, ", "))});
+        if (relays.empty()) continue;
+        std::vector<size_t> &path =
+            picture.routes[{send.transfer->value->name, send.transfer->route.to}];
+        path.push_back(send.transfer->route.from);
+        for (size_t relay : send.transfer->route.relays(topology_)) path.push_back(relay);
+        path.push_back(send.transfer->route.to);
       }
     picture.fused = &fused_;
     return picture;

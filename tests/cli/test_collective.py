@@ -7,6 +7,7 @@ import pathlib
 import re
 import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import onnx
@@ -181,6 +182,13 @@ class CollectiveTest(CliTestCase):
         # End to end: the relay holds no key; the wrist and the hub share the pair's.
         relay_code = (compiled / "relay" / "fleet.c").read_text()
         self.assertNotIn("key", relay_code.replace("es_route", ""))
+        # partition.svg draws the wrist's tensor along its route: each hop named, through a node
+        # in the box of the relay (which runs nothing, and so had no box before).
+        texts = [e.text.strip() for e in ET.parse(compiled / "partition.svg").iter() if e.text]
+        self.assertIn("hop 1: wrist \u2192 relay", texts)
+        self.assertIn("hop 2: relay \u2192 hub", texts)
+        self.assertIn("relays wrist_features", texts)
+        self.assertIn("relay", texts)  # the relay's box
         self.assertIn("wrist_key_to_0[32]", (compiled / "wrist" / "fleet.c").read_text())
         res, run_json = self.run_fleet(compiled, "relay_res", "--raw")
         self.assertEqual(run_json["heads_run"][FULL], self.SAMPLES)
