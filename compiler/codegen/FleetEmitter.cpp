@@ -152,6 +152,23 @@ std::string relayDefinition(const std::string &p, const RelaySpec &relay) {
       relay.bufferBytes, frames.size(), beacons.size());
 }
 
+// The es_wire_source_t initialisers of the devices whose frames a receiver checks; their keys
+// (named <keyPrefix><k>) are defined in `c` and, hooked, loaded in `keyLoads`.
+std::string sourceEntries(const std::vector<ReceivedLink> &links, const std::string &keyPrefix,
+                          const std::string &p, const std::string &self, std::string &c,
+                          std::string &keyLoads) {
+  std::string sources;
+  for (size_t k = 0; k < links.size(); ++k) {
+    const ReceivedLink &link = links[k];
+    const std::string keyName = keyPrefix + std::to_string(k);
+    c += linkKeyDefinition(link.security, keyName, self);
+    keyLoads += keyLoad(link.security, keyName, p);
+    sources += fmt::format("{}{{{}u, {}, {}}}", k ? ",\n  " : "\n  ", link.source,
+                           modeMacro(link.security.mode), keyed(link.security) ? keyName : "NULL");
+  }
+  return sources;
+}
+
 // The start of <p>on_frame for a relaying device: frames routed through it go on.
 std::string relayIntake(const std::string &p, const RelaySpec &relay) {
   if (relay.empty()) return "";
@@ -340,15 +357,9 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   std::string c = banner(spec.identity, "Frame intake and head selection (aggregator)");
   c += spec.routed ? "#include \"fleet.h\"\n\n#include \"es_route.h\"\n\n#include <string.h>\n\n"
                    : "#include \"fleet.h\"\n\n#include <string.h>\n\n";
-  std::string sources, keyLoads;
-  for (size_t k = 0; k < spec.links.size(); ++k) {
-    const ReceivedLink &link = spec.links[k];
-    const std::string keyName = fmt::format("{}link_key_{}", p, k);
-    c += linkKeyDefinition(link.security, keyName, spec.identity.device);
-    keyLoads += keyLoad(link.security, keyName, p);
-    sources += fmt::format("{}{{{}u, {}, {}}}", k ? ",\n  " : "\n  ", link.source,
-                           modeMacro(link.security.mode), keyed(link.security) ? keyName : "NULL");
-  }
+  std::string keyLoads;
+  const std::string sources =
+      sourceEntries(spec.links, p + "link_key_", p, spec.identity.device, c, keyLoads);
   std::string beacons;
   for (size_t k = 0; k < spec.beacons.size(); ++k) {
     const RoutedBeacon &beacon = spec.beacons[k];
@@ -711,15 +722,8 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
   if (!spec.relay.empty()) c += relayDefinition(p, spec.relay);
   std::vector<std::string> slots, slotInputs;
   if (stage) {
-    std::string sources;
-    for (size_t k = 0; k < spec.sources.size(); ++k) {
-      const ReceivedLink &link = spec.sources[k];
-      const std::string keyName = fmt::format("{}source_key_{}", p, k);
-      c += linkKeyDefinition(link.security, keyName, spec.identity.device);
-      keyLoads += keyLoad(link.security, keyName, p);
-      sources += fmt::format("{}{{{}u, {}, {}}}", k ? ",\n  " : "\n  ", link.source,
-                             modeMacro(link.security.mode), keyed(link.security) ? keyName : "NULL");
-    }
+    const std::string sources =
+        sourceEntries(spec.sources, p + "source_key_", p, spec.identity.device, c, keyLoads);
     c += fmt::format("/* How the frames of each producer are checked: the pair's mode and key. */\n"
                      "static const es_wire_source_t {}sources[{}] = {{{}\n}};\n\n",
                      p, spec.sources.size(), sources);

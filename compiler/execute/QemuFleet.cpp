@@ -361,8 +361,11 @@ void measureBoots(const Instance &instance, bool killed, const std::vector<bool>
     windows = std::move(kept);
   }
   if (windows.empty()) return; // failed before its first sample, or never ran
-  measured[instance.name] = {instance.target.name, instance.target.qemu->machine, median(windows),
-                             std::nullopt, windows.size()};
+  BoardMeasurement &measurement = measured[instance.name];
+  measurement.target = instance.target.name;
+  measurement.board = instance.target.qemu->machine;
+  measurement.instructionsPerInference = median(windows);
+  measurement.samples = windows.size();
 }
 
 } // namespace
