@@ -55,15 +55,27 @@ std::string linkKeyDefinition(const LinkSecurity &link, const std::string &name,
                      what, name, byteList(link.key->data(), link.key->size()));
 }
 
-// The statement of fleet_init that loads a hooked link key.
+// The statement of fleet_init that loads a hooked key: by link, or by device pair (routed).
 std::string keyLoad(const LinkSecurity &link, const std::string &name, const std::string &p) {
-  return keyed(link) && !link.key ? fmt::format("  {}load_key({}u, {});\n", p, link.link, name) : "";
+  if (!keyed(link) || link.key) return "";
+  if (link.pair)
+    return fmt::format("  {}load_key({}u, {}u, {});\n", p, link.pair->first, link.pair->second, name);
+  return fmt::format("  {}load_key({}u, {});\n", p, link.link, name);
 }
 
-// The hooks a device with keyed links declares in its fleet.h.
-std::string keyHooks(bool hooked, bool epoch, const std::string &p, const std::string &initName) {
+// The hooks a device with keyed links declares in its fleet.h; `byPair`: its keys are named by
+// (producer, reader) device pairs (routed fleets), not by link.
+std::string keyHooks(bool hooked, bool epoch, const std::string &p, const std::string &initName,
+                     bool byPair = false) {
   std::string h;
-  if (hooked)
+  if (hooked && byPair)
+    h += fmt::format("/* Supplied by the application (key provisioning \"hook\"): copy the 32-byte key of the\n"
+                     " * device pair (`sender`, `receiver`), topology device indices, from the device's\n"
+                     " * secure storage (docs/security.md: HKDF info ends with the two ids). Called by\n"
+                     " * {}{}() once per key this device needs. */\n"
+                     "void {}load_key(uint8_t sender, uint8_t receiver, uint8_t key[32]);\n",
+                     p, initName, p);
+  else if (hooked)
     h += fmt::format("/* Supplied by the application (key provisioning \"hook\"): copy the 32-byte key of\n"
                      " * topology link `link` from the device's secure storage. Called by {}{}(). */\n"
                      "void {}load_key(uint8_t link, uint8_t key[32]);\n",
@@ -152,6 +164,23 @@ std::string relayDefinition(const std::string &p, const RelaySpec &relay) {
       std::max<size_t>(beacons.size(), 1),
       beacons.empty() ? "{0, 0, 0}" : fmt::format("{}", fmt::join(beacons, ", ")),
       relay.bufferBytes, frames.size(), beacons.size());
+}
+
+// The es_wire_source_t initialisers of the devices whose frames a receiver checks; their keys
+// (named <keyPrefix><k>) are defined in `c` and, hooked, loaded in `keyLoads`.
+std::string sourceEntries(const std::vector<ReceivedLink> &links, const std::string &keyPrefix,
+                          const std::string &p, const std::string &self, std::string &c,
+                          std::string &keyLoads) {
+  std::string sources;
+  for (size_t k = 0; k < links.size(); ++k) {
+    const ReceivedLink &link = links[k];
+    const std::string keyName = keyPrefix + std::to_string(k);
+    c += linkKeyDefinition(link.security, keyName, self);
+    keyLoads += keyLoad(link.security, keyName, p);
+    sources += fmt::format("{}{{{}u, {}, {}}}", k ? ",\n  " : "\n  ", link.source,
+                           modeMacro(link.security.mode), keyed(link.security) ? keyName : "NULL");
+  }
+  return sources;
 }
 
 // The start of <p>on_frame for a relaying device: frames routed through it go on.
@@ -295,7 +324,9 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
                      k, commentSafe(spec.heads[k].output));
   bool hooked = false;
   for (const ReceivedLink &link : spec.links) hooked |= keyed(link.security) && !link.security.key;
-  h += "\n" + keyHooks(hooked, true, p, "fleet_init");
+  for (const RoutedBeacon &beacon : spec.beacons)
+    hooked |= keyed(beacon.security) && !beacon.security.key;
+  h += "\n" + keyHooks(hooked, true, p, "fleet_init", spec.routed);
   h += fmt::format(
       "/* Supplied by the application: transmit a beacon (len <= 32 bytes) to the sensor at the\n"
       " * other end of topology link `link`. Called from {p}begin_round(). */\n"
@@ -340,15 +371,9 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   std::string c = banner(spec.identity, "Frame intake and head selection (aggregator)");
   c += spec.routed ? "#include \"fleet.h\"\n\n#include \"es_route.h\"\n\n#include <string.h>\n\n"
                    : "#include \"fleet.h\"\n\n#include <string.h>\n\n";
-  std::string sources, keyLoads;
-  for (size_t k = 0; k < spec.links.size(); ++k) {
-    const ReceivedLink &link = spec.links[k];
-    const std::string keyName = fmt::format("{}link_key_{}", p, k);
-    c += linkKeyDefinition(link.security, keyName, spec.identity.device);
-    keyLoads += keyLoad(link.security, keyName, p);
-    sources += fmt::format("{}{{{}u, {}, {}}}", k ? ",\n  " : "\n  ", link.source,
-                           modeMacro(link.security.mode), keyed(link.security) ? keyName : "NULL");
-  }
+  std::string keyLoads;
+  const std::string sources =
+      sourceEntries(spec.links, p + "link_key_", p, spec.identity.device, c, keyLoads);
   std::string beacons;
   for (size_t k = 0; k < spec.beacons.size(); ++k) {
     const RoutedBeacon &beacon = spec.beacons[k];
@@ -444,7 +469,7 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
   c += fmt::format("static uint32_t {}imputed;\n\n", p);
 
   std::string selection;
-  if (spec.routed) {
+  if (spec.routed && !spec.impute) {
     // Heads by the received tensors they need: a failed worker or relay makes exactly the heads
     // that read its tensors unavailable.
     const size_t maskBytes = std::max<size_t>((slotCount + 7) / 8, 1);
@@ -476,6 +501,8 @@ SourceFiles emitAggregatorFleet(const AggregatorFleetSpec &spec) {
         "             {1}slots[i].bytes);\n",
         P, p);
   } else if (spec.impute) {
+    // Star or routed: a tensor that did not arrive because its producer, a worker or a relay on
+    // its way failed leaves its groups incomplete, and the means stand in for them.
     selection = fmt::format(
         "  /* Impute mode: the first head always runs once anything arrived; a missing group's\n"
         "   * tensors are its calibration mean. */\n"
@@ -638,7 +665,7 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
   if (mtu > 0)
     h += fmt::format("/* The largest frame it sends (its routes' smallest mtu). */\n#define {}MTU {}u\n",
                      P, mtu);
-  h += "\n" + keyHooks(hooked, keyedSends, p, "fleet_init");
+  h += "\n" + keyHooks(hooked, keyedSends, p, "fleet_init", true);
   h += fmt::format(
       "/* Supplied by the application: transmit one frame on topology link `link` (to the device\n"
       " * at its other end). The frame buffer is reused once it returns. */\n"
@@ -711,15 +738,8 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
   if (!spec.relay.empty()) c += relayDefinition(p, spec.relay);
   std::vector<std::string> slots, slotInputs;
   if (stage) {
-    std::string sources;
-    for (size_t k = 0; k < spec.sources.size(); ++k) {
-      const ReceivedLink &link = spec.sources[k];
-      const std::string keyName = fmt::format("{}source_key_{}", p, k);
-      c += linkKeyDefinition(link.security, keyName, spec.identity.device);
-      keyLoads += keyLoad(link.security, keyName, p);
-      sources += fmt::format("{}{{{}u, {}, {}}}", k ? ",\n  " : "\n  ", link.source,
-                             modeMacro(link.security.mode), keyed(link.security) ? keyName : "NULL");
-    }
+    const std::string sources =
+        sourceEntries(spec.sources, p + "source_key_", p, spec.identity.device, c, keyLoads);
     c += fmt::format("/* How the frames of each producer are checked: the pair's mode and key. */\n"
                      "static const es_wire_source_t {}sources[{}] = {{{}\n}};\n\n",
                      p, spec.sources.size(), sources);
@@ -875,8 +895,6 @@ std::string receiverStats(const std::string &a) {
                      fmt::arg("a", a));
 }
 
-} // namespace
-
 // The host simulators' error exit and sample reader (star and routed fleets share them).
 constexpr const char *kSimulatorHelpers = R"(static int fail(const char *message, const char *what) {
   fprintf(stderr, "edgesplit fleet simulator: %s: %s\n", message, what);
@@ -888,14 +906,180 @@ static int read_sample(FILE *file, size_t bytes, void *buffer) {
 }
 )";
 
+// The host simulators' fault injector and attacker (star and routed fleets share them): the
+// seeded random stream, the per-link counters, the frames recorded for --replay and the drop and
+// corruption of one frame. The QEMU hub (execute/QemuFleet.cpp) draws from the stream the same way.
+constexpr const char *kSimulatorFaults = R"(#define CAPTURED 64
+
+static unsigned long long rng_state;
+static double drop_rate, corrupt_rate, replay_rate;
+static unsigned long frames_sent[LINKS + 1], bytes_sent[LINKS + 1], frames_dropped[LINKS + 1],
+    frames_corrupted[LINKS + 1], frames_rejected[LINKS + 1], frames_replayed[LINKS + 1],
+    replays_accepted[LINKS + 1];
+static uint8_t corrupted[65536];
+/* What an attacker recorded: the last CAPTURED frames on air, re-sent at random (--replay). */
+static uint8_t captured[CAPTURED][1024];
+static size_t captured_len[CAPTURED];
+static uint8_t captured_link[CAPTURED];
+static unsigned long captured_count;
+
+/* splitmix64: the same seed gives the same faults on every machine. */
+static unsigned long long next_random(void) {
+  unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static double uniform(void) { return (double)(next_random() >> 11) * (1.0 / 9007199254740992.0); }
+
+/* Whether an attacker re-sends a recorded frame before the next one goes on air: its index in
+ * `captured`, or -1. The random stream is drawn from only when replays are asked for, so the
+ * other faults stay the same. */
+static long pick_replay(void) {
+  if (replay_rate <= 0 || captured_count == 0 || uniform() >= replay_rate) return -1;
+  return (long)(next_random() % (captured_count < CAPTURED ? captured_count : CAPTURED));
+}
+
+static void capture(uint8_t link, const uint8_t *frame, size_t len) {
+  const unsigned long at = captured_count++ % CAPTURED;
+  if (replay_rate <= 0 || len > sizeof captured[0]) return;
+  memcpy(captured[at], frame, len);
+  captured_len[at] = len;
+  captured_link[at] = link;
+}
+
+/* The frame as the far end receives it: NULL when dropped; when corrupted, a copy with one byte
+ * flipped by a non-zero pattern (CRC-32 catches every such error). */
+static const uint8_t *inject_faults(uint8_t link, const uint8_t *frame, size_t len) {
+  if (uniform() < drop_rate) {
+    ++frames_dropped[link];
+    return NULL;
+  }
+  if (uniform() < corrupt_rate && len <= sizeof corrupted) {
+    const size_t at = (size_t)(next_random() % len);
+    memcpy(corrupted, frame, len);
+    corrupted[at] ^= (uint8_t)(1u + next_random() % 255u);
+    ++frames_corrupted[link];
+    return corrupted;
+  }
+  return frame;
+}
+)";
+
+// The opening of a host simulator's main(): its arguments (usage in FleetEmitter.h) and files.
+// FAIL_FROM has `failEntries` entries and REBOOT_AT `rebootEntries` (C expressions), read into
+// the simulator's fail_from and reboot_at.
+std::string simulatorMainOpening(const std::string &A, const std::string &failEntries,
+                                 const std::string &rebootEntries) {
+  return fmt::format(R"(int main(int argc, char **argv) {{
+  FILE *in[INPUT_FILES + 1], *out[{A}HEAD_COUNT], *stats;
+  static unsigned char input_buffer[16][MAX_SAMPLE_BYTES / 16];
+  static float values[MAX_SAMPLE_BYTES / 64];
+  long samples, s;
+  char *cursor;
+  int raw, i, h;
+  if (argc != 10 + INPUT_FILES + {A}HEAD_COUNT)
+    return fail("usage", "sim raw|float SAMPLES SEED DROP CORRUPT FAIL_FROM STATS IN... OUT... "
+                         "REPLAY REBOOT_AT");
+  raw = strcmp(argv[1], "raw") == 0;
+  samples = strtol(argv[2], NULL, 10);
+  rng_state = strtoull(argv[3], NULL, 10);
+  drop_rate = strtod(argv[4], NULL);
+  corrupt_rate = strtod(argv[5], NULL);
+  for (cursor = argv[6], i = 0; i < {failEntries}; ++i, cursor += *cursor == ',') fail_from[i] = strtol(cursor, &cursor, 10);
+  replay_rate = strtod(argv[8 + INPUT_FILES + {A}HEAD_COUNT], NULL);
+  /* Per device: the sample before which it restarts (-1: never). */
+  for (cursor = argv[9 + INPUT_FILES + {A}HEAD_COUNT], i = 0; i < {rebootEntries}; ++i, cursor += *cursor == ',')
+    reboot_at[i] = strtol(cursor, &cursor, 10);
+  if (!(stats = fopen(argv[7], "w"))) return fail("cannot write", argv[7]);
+  for (i = 0; i < INPUT_FILES; ++i)
+    if (!(in[i] = fopen(argv[8 + i], "rb"))) return fail("cannot read", argv[8 + i]);
+  for (h = 0; h < {A}HEAD_COUNT; ++h)
+    if (!(out[h] = fopen(argv[8 + INPUT_FILES + h], "wb")))
+      return fail("cannot write", argv[8 + INPUT_FILES + h]);
+)",
+                     fmt::arg("A", A), fmt::arg("failEntries", failEntries),
+                     fmt::arg("rebootEntries", rebootEntries));
+}
+
+// The end of a host simulator's main(): the aggregator's receiver counters, the files closed.
+std::string simulatorMainClosing(const std::string &a, const std::string &A) {
+  return receiverStats(a) + fmt::format(R"(  for (i = 0; i < INPUT_FILES; ++i) fclose(in[i]);
+  for (h = 0; h < {A}HEAD_COUNT; ++h)
+    if (fclose(out[h]) != 0) return fail("cannot write", argv[8 + INPUT_FILES + h]);
+  return fclose(stats) == 0 ? 0 : fail("cannot write", argv[7]);
+}}
+)",
+                                        fmt::arg("A", A));
+}
+
+// The statements reading the aggregator's own inputs of a sample (after `firstFile` input files
+// of the other devices) and setting them.
+std::string aggregatorOwnReads(const std::string &a, const std::string &A, size_t ownInputs,
+                               size_t firstFile) {
+  std::string reads;
+  for (size_t i = 0; i < ownInputs; ++i)
+    reads += fmt::format(
+        "    if (!read_sample(in[{0}], (size_t){1}input_size({3}INPUT_COUNT - {4} + {2}) * "
+        "sizeof(float), input_buffer[0]))\n"
+        "      return fail(\"short input\", argv[8 + {0}]);\n"
+        "    {1}set_input_f32({3}INPUT_COUNT - {4} + {2}, (const float *)input_buffer[0]);\n",
+        firstFile + i, a, i, A, ownInputs);
+  return reads;
+}
+
+// A sensor device's reads of a sample's inputs (from input file `firstFile` on) and the
+// arguments its step takes them as.
+std::pair<std::string, std::string> sensorReads(const FleetSimDevice &device, size_t firstFile) {
+  if (device.inputElements.size() > 16)
+    fail("the fleet simulator feeds at most 16 inputs to a device, but '{}' has {}; run its "
+         "folder alone with --device {}",
+         device.name, device.inputElements.size(), device.name);
+  const std::string p = devicePrefix(device.name);
+  std::string reads, floatArgs;
+  for (size_t i = 0; i < device.inputElements.size(); ++i) {
+    reads += fmt::format("    if (!read_sample(in[{0}], (size_t){1}input_size({2}) * sizeof(float), "
+                         "input_buffer[{2}]))\n"
+                         "      return fail(\"short input\", argv[8 + {0}]);\n",
+                         firstFile + i, p, i);
+    floatArgs += fmt::format(", (const float *)input_buffer[{}]", i);
+  }
+  return {reads, floatArgs};
+}
+
+// The board drivers' outbox (star sensors, routed devices): what the device sends while it
+// handles one command is collected and written to the UART after it, so the instructions counted
+// for a step do not depend on how fast the host drains the UART; and its boot count.
+constexpr const char *kBoardOutbox = R"(/* What the device sends while it handles one command is collected and sent after it, so the
+ * instructions counted for a step do not depend on how fast the host drains the UART. */
+#define OUTBOX_BYTES 65536u
+
+static uint8_t outbox[OUTBOX_BYTES];
+static size_t outbox_used;
+/* This device's boots before this one, as its flash would keep them (`edgesplit run --reboot`). */
+static uint32_t boots;
+
+static void flush(void) {
+  es_uart_write(outbox, outbox_used);
+  outbox_used = 0;
+}
+
+static void post(uint8_t link, const uint8_t *payload, size_t len) {
+  if (outbox_used + 3u + len > OUTBOX_BYTES) flush();
+  outbox[outbox_used++] = (uint8_t)(len & 0xFFu);
+  outbox[outbox_used++] = (uint8_t)(len >> 8);
+  outbox[outbox_used++] = link;
+  if (len) memcpy(outbox + outbox_used, payload, len);
+  outbox_used += len;
+}
+)";
+
+} // namespace
+
 std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
                                const FleetSimDevice &aggregator, size_t linkCount) {
   const std::string a = devicePrefix(aggregator.name), A = upperCase(a);
-  for (const FleetSimDevice &sensor : sensors)
-    if (sensor.inputElements.size() > 16)
-      fail("the fleet simulator feeds at most 16 inputs to a device, but '{}' has {}; run its "
-           "folder alone with --device {}",
-           sensor.name, sensor.inputElements.size(), sensor.name);
   std::string includes, hooks, steps, reboots, beaconCases;
   size_t inputFile = 0;
   for (size_t d = 0; d < sensors.size(); ++d) {
@@ -904,15 +1088,8 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
     hooks += fmt::format("void {0}send(uint8_t link, const uint8_t *frame, size_t len) {{\n"
                          "  transmit(link, frame, len);\n}}\n\n{1}",
                          p, epochHook(p));
-    std::string reads, floatArgs;
-    for (size_t i = 0; i < sensors[d].inputElements.size(); ++i, ++inputFile) {
-      reads += fmt::format(
-          "    if (!read_sample(in[{0}], (size_t){1}input_size({2}) * sizeof(float), "
-          "input_buffer[{2}]))\n"
-          "      return fail(\"short input\", argv[8 + {0}]);\n",
-          inputFile, p, i);
-      floatArgs += fmt::format(", (const float *)input_buffer[{}]", i);
-    }
+    const auto [reads, floatArgs] = sensorReads(sensors[d], inputFile);
+    inputFile += sensors[d].inputElements.size();
     steps += fmt::format("    /* device '{}' */\n{}", commentSafe(sensors[d].name), reads);
     steps += fmt::format("    if (fail_from[{0}] < 0 || s < fail_from[{0}]) {1}step(seq{2});\n",
                          d, p, floatArgs);
@@ -933,16 +1110,8 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
                        "uint32_t {0}now_ms(void) {{ return 0; }}\n\n",
                        a, beaconCases);
   reboots += fmt::format("    if (s == reboot_at[SENSORS]) {}fleet_init();\n", a);
-  std::string ownReads;
-  const size_t ownInputs = aggregator.inputElements.size();
-  for (size_t i = 0; i < ownInputs; ++i, ++inputFile)
-    ownReads += fmt::format(
-        "    if (!read_sample(in[{0}], (size_t){1}input_size({3}INPUT_COUNT - {4} + {2}) * "
-        "sizeof(float), input_buffer[0]))\n"
-        "      return fail(\"short input\", argv[8 + {0}]);\n"
-        "    {1}set_input_f32({3}INPUT_COUNT - {4} + {2}, (const float *)input_buffer[0]);\n",
-        inputFile, a, i, A, ownInputs);
-  const size_t inputFiles = inputFile;
+  const std::string ownReads = aggregatorOwnReads(a, A, aggregator.inputElements.size(), inputFile);
+  const size_t inputFiles = inputFile + aggregator.inputElements.size();
   std::string inits;
   for (const FleetSimDevice &sensor : sensors)
     inits += "  " + devicePrefix(sensor.name) + "fleet_init();\n";
@@ -962,102 +1131,32 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
 #define LINKS {links}
 #define MAX_SAMPLE_BYTES (1u << 24)
 
-#define CAPTURED 64
-
-static unsigned long long rng_state;
-static double drop_rate, corrupt_rate, replay_rate;
-static unsigned long frames_sent[LINKS + 1], bytes_sent[LINKS + 1], frames_dropped[LINKS + 1],
-    frames_corrupted[LINKS + 1], frames_rejected[LINKS + 1], frames_replayed[LINKS + 1],
-    replays_accepted[LINKS + 1];
-static uint8_t corrupted[65536];
-/* What an attacker recorded: the last CAPTURED frames on air, re-sent at random (--replay). */
-static uint8_t captured[CAPTURED][1024];
-static size_t captured_len[CAPTURED];
-static uint8_t captured_link[CAPTURED];
-static unsigned long captured_count;
-
-/* splitmix64: the same seed gives the same faults on every machine. */
-static unsigned long long next_random(void) {{
-  unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}}
-
-static double uniform(void) {{ return (double)(next_random() >> 11) * (1.0 / 9007199254740992.0); }}
-
-/* An attacker re-sends a recorded frame: it must never be accepted a second time. The random
- * stream is drawn from only when replays are asked for, so the other faults stay the same. */
+/* Per sensor, the first sample it no longer sends; per sensor and then the aggregator, the
+ * sample before which it restarts (-1: never). */
+static long fail_from[SENSORS + 1], reboot_at[SENSORS + 1];
+{faults}
+/* An attacker re-sends a recorded frame: it must never be accepted a second time. */
 static void replay(void) {{
-  unsigned long pick;
+  const long pick = pick_replay();
   uint8_t link;
-  if (replay_rate <= 0 || captured_count == 0 || uniform() >= replay_rate) return;
-  pick = (unsigned long)(next_random() % (captured_count < CAPTURED ? captured_count : CAPTURED));
+  if (pick < 0) return;
   link = captured_link[pick];
   ++frames_replayed[link];
   if ({a}on_frame(captured[pick], captured_len[pick]) == ES_WIRE_ACCEPTED) ++replays_accepted[link];
 }}
 
-static void capture(uint8_t link, const uint8_t *frame, size_t len) {{
-  const unsigned long at = captured_count++ % CAPTURED;
-  if (replay_rate <= 0 || len > sizeof captured[0]) return;
-  memcpy(captured[at], frame, len);
-  captured_len[at] = len;
-  captured_link[at] = link;
-}}
-
 static void transmit(uint8_t link, const uint8_t *frame, size_t len) {{
-  const uint8_t *delivered = frame;
-  int corrupt;
   if (link >= LINKS) link = LINKS;
   replay();
   capture(link, frame, len);
   ++frames_sent[link];
   bytes_sent[link] += (unsigned long)len;
-  if (uniform() < drop_rate) {{
-    ++frames_dropped[link];
-    return;
-  }}
-  corrupt = uniform() < corrupt_rate && len <= sizeof corrupted;
-  if (corrupt) {{
-    /* One byte flipped by a non-zero pattern: CRC-32 catches every such error. */
-    size_t at = (size_t)(next_random() % len);
-    memcpy(corrupted, frame, len);
-    corrupted[at] ^= (uint8_t)(1u + next_random() % 255u);
-    delivered = corrupted;
-    ++frames_corrupted[link];
-  }}
-  if ({a}on_frame(delivered, len) != ES_WIRE_ACCEPTED) ++frames_rejected[link];
+  if (!(frame = inject_faults(link, frame, len))) return;
+  if ({a}on_frame(frame, len) != ES_WIRE_ACCEPTED) ++frames_rejected[link];
 }}
 
 {hooks}{simulatorHelpers}
-int main(int argc, char **argv) {{
-  FILE *in[INPUT_FILES + 1], *out[{A}HEAD_COUNT], *stats;
-  static unsigned char input_buffer[16][MAX_SAMPLE_BYTES / 16];
-  static float values[MAX_SAMPLE_BYTES / 64];
-  long samples, s, fail_from[SENSORS + 1], reboot_at[SENSORS + 1];
-  char *cursor;
-  int raw, i, h;
-  if (argc != 10 + INPUT_FILES + {A}HEAD_COUNT)
-    return fail("usage", "sim raw|float SAMPLES SEED DROP CORRUPT FAIL_FROM STATS IN... OUT... "
-                         "REPLAY REBOOT_AT");
-  raw = strcmp(argv[1], "raw") == 0;
-  samples = strtol(argv[2], NULL, 10);
-  rng_state = strtoull(argv[3], NULL, 10);
-  drop_rate = strtod(argv[4], NULL);
-  corrupt_rate = strtod(argv[5], NULL);
-  for (cursor = argv[6], i = 0; i < SENSORS; ++i, cursor += *cursor == ',') fail_from[i] = strtol(cursor, &cursor, 10);
-  replay_rate = strtod(argv[8 + INPUT_FILES + {A}HEAD_COUNT], NULL);
-  /* Per device, sensors then the aggregator: the sample before which it restarts (-1: never). */
-  for (cursor = argv[9 + INPUT_FILES + {A}HEAD_COUNT], i = 0; i <= SENSORS; ++i, cursor += *cursor == ',')
-    reboot_at[i] = strtol(cursor, &cursor, 10);
-  if (!(stats = fopen(argv[7], "w"))) return fail("cannot write", argv[7]);
-  for (i = 0; i < INPUT_FILES; ++i)
-    if (!(in[i] = fopen(argv[8 + i], "rb"))) return fail("cannot read", argv[8 + i]);
-  for (h = 0; h < {A}HEAD_COUNT; ++h)
-    if (!(out[h] = fopen(argv[8 + INPUT_FILES + h], "wb")))
-      return fail("cannot write", argv[8 + INPUT_FILES + h]);
-{inits}  {a}fleet_init();
+{mainOpening}{inits}  {a}fleet_init();
   for (s = 0; s < samples; ++s) {{
     uint32_t seq;
     int head;
@@ -1073,28 +1172,24 @@ int main(int argc, char **argv) {{
       fprintf(stats, " replayed %lu replayed_accepted %lu", frames_replayed[i], replays_accepted[i]);
     fprintf(stats, "\n");
   }}
-{receiver}
-  for (i = 0; i < INPUT_FILES; ++i) fclose(in[i]);
-  for (h = 0; h < {A}HEAD_COUNT; ++h)
-    if (fclose(out[h]) != 0) return fail("cannot write", argv[8 + INPUT_FILES + h]);
-  return fclose(stats) == 0 ? 0 : fail("cannot write", argv[7]);
-}}
-)",
+{mainClosing})",
                      fmt::arg("includes", includes), fmt::arg("agg", aggregator.name),
                      fmt::arg("inputFiles", inputFiles), fmt::arg("links", linkCount),
-                     fmt::arg("a", a), fmt::arg("A", A), fmt::arg("hooks", hooks),
+                     fmt::arg("a", a), fmt::arg("hooks", hooks), fmt::arg("faults", kSimulatorFaults),
                      fmt::arg("simulatorHelpers", kSimulatorHelpers),
+                     fmt::arg("mainOpening", simulatorMainOpening(A, "SENSORS", "SENSORS + 1")),
                      fmt::arg("inits", inits), fmt::arg("steps", steps),
                      fmt::arg("reboots", reboots),
                      fmt::arg("ownReads", ownReads), fmt::arg("sensors", sensors.size()),
-                     fmt::arg("record", recordSample(a, A)), fmt::arg("receiver", receiverStats(a)));
+                     fmt::arg("record", recordSample(a, A)),
+                     fmt::arg("mainClosing", simulatorMainClosing(a, A)));
 }
 
 std::string emitRoutedFleetSimulator(const std::vector<FleetSimDevice> &devices,
                                      size_t aggregator,
                                      const std::vector<std::pair<int, int>> &linkEnds) {
   const std::string a = devicePrefix(devices[aggregator].name), A = upperCase(a);
-  std::string includes, hooks, deliveries, steps, polls, reboots, inits, ownReads, from, to;
+  std::string includes, hooks, deliveries, steps, polls, reboots, inits, from, to;
   size_t inputFile = 0;
   for (size_t d = 0; d < devices.size(); ++d) {
     const FleetSimDevice &device = devices[d];
@@ -1107,19 +1202,9 @@ std::string emitRoutedFleetSimulator(const std::vector<FleetSimDevice> &devices,
     deliveries += fmt::format("  case {}: return {}on_frame(frame, len);\n", d, p);
     reboots += fmt::format("    if (s == reboot_at[{}]) {}fleet_init();\n", d, p);
     if (d != aggregator) inits += fmt::format("  {}fleet_init();\n", p);
-    if (device.inputElements.size() > 16)
-      fail("the fleet simulator feeds at most 16 inputs to a device, but '{}' has {}; run its "
-           "folder alone with --device {}",
-           device.name, device.inputElements.size(), device.name);
     if (device.role == "sensor") {
-      std::string reads, floatArgs;
-      for (size_t i = 0; i < device.inputElements.size(); ++i, ++inputFile) {
-        reads += fmt::format("    if (!read_sample(in[{0}], (size_t){1}input_size({2}) * sizeof(float), "
-                             "input_buffer[{2}]))\n"
-                             "      return fail(\"short input\", argv[8 + {0}]);\n",
-                             inputFile, p, i);
-        floatArgs += fmt::format(", (const float *)input_buffer[{}]", i);
-      }
+      const auto [reads, floatArgs] = sensorReads(device, inputFile);
+      inputFile += device.inputElements.size();
       steps += fmt::format("    /* device '{}' */\n{}    if (!failed({})) {}step(seq{});\n",
                            commentSafe(device.name), reads, d, p, floatArgs);
     }
@@ -1127,13 +1212,7 @@ std::string emitRoutedFleetSimulator(const std::vector<FleetSimDevice> &devices,
       polls += fmt::format("      if (!failed({}) && {}poll() > 0) progress = 1;\n", d, p);
   }
   const size_t ownInputs = devices[aggregator].inputElements.size();
-  for (size_t i = 0; i < ownInputs; ++i, ++inputFile)
-    ownReads += fmt::format(
-        "    if (!read_sample(in[{0}], (size_t){1}input_size({3}INPUT_COUNT - {4} + {2}) * "
-        "sizeof(float), input_buffer[0]))\n"
-        "      return fail(\"short input\", argv[8 + {0}]);\n"
-        "    {1}set_input_f32({3}INPUT_COUNT - {4} + {2}, (const float *)input_buffer[0]);\n",
-        inputFile, a, i, A, ownInputs);
+  const std::string ownReads = aggregatorOwnReads(a, A, ownInputs, inputFile);
   for (const auto &[f, t] : linkEnds) {
     from += fmt::format("{}, ", f);
     to += fmt::format("{}, ", t);
@@ -1155,23 +1234,13 @@ std::string emitRoutedFleetSimulator(const std::vector<FleetSimDevice> &devices,
 
 /* Per topology link: the devices at its ends (indices in this program, -1: no folder). */
 static const int link_from[LINKS + 1] = {{{from}-1}}, link_to[LINKS + 1] = {{{to}-1}};
-static unsigned long long rng_state;
-static double drop_rate, corrupt_rate;
 static long current_sample, fail_from[DEVICES], reboot_at[DEVICES];
-static unsigned long frames_sent[LINKS + 1], bytes_sent[LINKS + 1], frames_dropped[LINKS + 1],
-    frames_corrupted[LINKS + 1], frames_rejected[LINKS + 1], frames_lost[LINKS + 1],
-    beacons_sent[LINKS + 1], beacon_bytes[LINKS + 1];
-static uint8_t corrupted[65536];
-
-/* splitmix64: the same seed gives the same faults on every machine. */
-static unsigned long long next_random(void) {{
-  unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}}
-
-static double uniform(void) {{ return (double)(next_random() >> 11) * (1.0 / 9007199254740992.0); }}
+static unsigned long frames_lost[LINKS + 1], beacons_sent[LINKS + 1], beacon_bytes[LINKS + 1];
+{faults}
+/* Deliveries under way (a relay forwards a frame within its own delivery), and whether the frame
+ * an attacker re-sends is being delivered and whether a device took it as its own. */
+static int delivering, replaying, replay_taken;
+static unsigned long hops;
 
 static int failed(int device) {{
   return device < 0 || (fail_from[device] >= 0 && current_sample >= fail_from[device]);
@@ -1183,37 +1252,61 @@ static int deliver(int device, const uint8_t *frame, size_t len) {{
   }}
 }}
 
+/* The device takes the frame: accepted and not sent on is a replay that got in. */
+static int arrive(int device, const uint8_t *frame, size_t len) {{
+  const unsigned long before = hops;
+  int result;
+  ++delivering;
+  result = deliver(device, frame, len);
+  --delivering;
+  if (replaying && result == ES_WIRE_ACCEPTED && hops == before) replay_taken = 1;
+  return result;
+}}
+
+/* An attacker re-sends a recorded data frame to the device at the far end of the link it was
+ * recorded on; relays forward it as any frame. It is counted on that link as replayed (and
+ * replayed_accepted when a device took it), in no hop's sent, rejected or lost counts, and faces
+ * no faults. Only between deliveries: a relay holds one frame at a time. */
+static void replay(void) {{
+  const long pick = pick_replay();
+  uint8_t link;
+  if (pick < 0) return;
+  link = captured_link[pick];
+  ++frames_replayed[link];
+  if (captured_len[pick] == 0 || link == LINKS || failed(link_to[link])) return;
+  replaying = 1;
+  replay_taken = 0;
+  arrive(link_to[link], captured[pick], captured_len[pick]);
+  replaying = 0;
+  if (replay_taken) ++replays_accepted[link];
+}}
+
 /* One hop: device `from` sends on `link`; the device at the other end gets the frame. */
 static void transmit(int from, uint8_t link, const uint8_t *frame, size_t len) {{
-  const uint8_t *delivered = frame;
   const int beacon = len > 1 && (frame[1] & ES_WIRE_FLAG_BEACON);
   int to;
+  ++hops;
   if (link >= LINKS) link = LINKS;
   to = link_from[link] == from ? link_to[link] : link_from[link];
+  if (replaying) {{
+    if (link != LINKS && !failed(to)) arrive(to, frame, len);
+    return;
+  }}
   if (beacon) {{
     ++beacons_sent[link];
     beacon_bytes[link] += (unsigned long)len;
   }} else {{
+    if (!delivering) replay();
+    capture(link, frame, len);
     ++frames_sent[link];
     bytes_sent[link] += (unsigned long)len;
-    if (uniform() < drop_rate) {{
-      ++frames_dropped[link];
-      return;
-    }}
-    if (uniform() < corrupt_rate && len <= sizeof corrupted) {{
-      /* One byte flipped by a non-zero pattern. */
-      size_t at = (size_t)(next_random() % len);
-      memcpy(corrupted, frame, len);
-      corrupted[at] ^= (uint8_t)(1u + next_random() % 255u);
-      delivered = corrupted;
-      ++frames_corrupted[link];
-    }}
+    if (!(frame = inject_faults(link, frame, len))) return;
   }}
   if (link == LINKS || failed(to)) {{
     if (!beacon) ++frames_lost[link];
     return;
   }}
-  if (deliver(to, delivered, len) != ES_WIRE_ACCEPTED && !beacon) ++frames_rejected[link];
+  if (arrive(to, frame, len) != ES_WIRE_ACCEPTED && !beacon) ++frames_rejected[link];
 }}
 
 {hooks}/* Simulated time stands still within a sample. */
@@ -1226,31 +1319,7 @@ uint32_t {a}next_epoch(void) {{
 }}
 
 {simulatorHelpers}
-int main(int argc, char **argv) {{
-  FILE *in[INPUT_FILES + 1], *out[{A}HEAD_COUNT], *stats;
-  static unsigned char input_buffer[16][MAX_SAMPLE_BYTES / 16];
-  static float values[MAX_SAMPLE_BYTES / 64];
-  long samples, s;
-  char *cursor;
-  int raw, i, h;
-  if (argc != 10 + INPUT_FILES + {A}HEAD_COUNT)
-    return fail("usage", "sim raw|float SAMPLES SEED DROP CORRUPT FAIL_FROM STATS IN... OUT... "
-                         "REPLAY REBOOT_AT");
-  raw = strcmp(argv[1], "raw") == 0;
-  samples = strtol(argv[2], NULL, 10);
-  rng_state = strtoull(argv[3], NULL, 10);
-  drop_rate = strtod(argv[4], NULL);
-  corrupt_rate = strtod(argv[5], NULL);
-  for (cursor = argv[6], i = 0; i < DEVICES; ++i, cursor += *cursor == ',') fail_from[i] = strtol(cursor, &cursor, 10);
-  for (cursor = argv[9 + INPUT_FILES + {A}HEAD_COUNT], i = 0; i < DEVICES; ++i, cursor += *cursor == ',')
-    reboot_at[i] = strtol(cursor, &cursor, 10);
-  if (!(stats = fopen(argv[7], "w"))) return fail("cannot write", argv[7]);
-  for (i = 0; i < INPUT_FILES; ++i)
-    if (!(in[i] = fopen(argv[8 + i], "rb"))) return fail("cannot read", argv[8 + i]);
-  for (h = 0; h < {A}HEAD_COUNT; ++h)
-    if (!(out[h] = fopen(argv[8 + INPUT_FILES + h], "wb")))
-      return fail("cannot write", argv[8 + INPUT_FILES + h]);
-{inits}  {a}fleet_init();
+{mainOpening}{inits}  {a}fleet_init();
   for (s = 0; s < samples; ++s) {{
     uint32_t seq;
     int head, progress;
@@ -1262,27 +1331,27 @@ int main(int argc, char **argv) {{
 {polls}    }} while (progress);
 {ownReads}    head = {a}predict(seq);
 {record}  }}
-  for (i = 0; i < LINKS; ++i)
+  for (i = 0; i < LINKS; ++i) {{
     fprintf(stats, "link %d sent %lu bytes %lu dropped %lu corrupted %lu rejected %lu lost %lu "
-            "beacons %lu beacon_bytes %lu\n", i, frames_sent[i], bytes_sent[i], frames_dropped[i],
+            "beacons %lu beacon_bytes %lu", i, frames_sent[i], bytes_sent[i], frames_dropped[i],
             frames_corrupted[i], frames_rejected[i], frames_lost[i], beacons_sent[i],
             beacon_bytes[i]);
-{receiver}
-  for (i = 0; i < INPUT_FILES; ++i) fclose(in[i]);
-  for (h = 0; h < {A}HEAD_COUNT; ++h)
-    if (fclose(out[h]) != 0) return fail("cannot write", argv[8 + INPUT_FILES + h]);
-  return fclose(stats) == 0 ? 0 : fail("cannot write", argv[7]);
-}}
-)",
-                     fmt::arg("includes", includes), fmt::arg("inputFiles", inputFile),
+    if (replay_rate > 0)
+      fprintf(stats, " replayed %lu replayed_accepted %lu", frames_replayed[i], replays_accepted[i]);
+    fprintf(stats, "\n");
+  }}
+{mainClosing})",
+                     fmt::arg("includes", includes), fmt::arg("inputFiles", inputFile + ownInputs),
                      fmt::arg("devices", devices.size()), fmt::arg("links", linkEnds.size()),
                      fmt::arg("from", from), fmt::arg("to", to), fmt::arg("deliveries", deliveries),
-                     fmt::arg("hooks", hooks), fmt::arg("a", a), fmt::arg("A", A),
+                     fmt::arg("faults", kSimulatorFaults),
+                     fmt::arg("hooks", hooks), fmt::arg("a", a),
                      fmt::arg("simulatorHelpers", kSimulatorHelpers),
+                     fmt::arg("mainOpening", simulatorMainOpening(A, "DEVICES", "DEVICES")),
                      fmt::arg("inits", inits), fmt::arg("reboots", reboots),
                      fmt::arg("steps", steps), fmt::arg("polls", polls),
                      fmt::arg("ownReads", ownReads), fmt::arg("record", recordSample(a, A)),
-                     fmt::arg("receiver", receiverStats(a)));
+                     fmt::arg("mainClosing", simulatorMainClosing(a, A)));
 }
 
 std::string emitBoardSensorDriver(const FleetSimDevice &sensor) {
@@ -1305,29 +1374,8 @@ std::string emitBoardSensorDriver(const FleetSimDevice &sensor) {
 #include <stdlib.h>
 #include <string.h>
 
-/* Frames of one step are collected and sent after it, so the instructions counted for the step
- * do not depend on how fast the host drains the UART. */
-#define OUTBOX_BYTES 65536u
-
-{buffers}static uint8_t outbox[OUTBOX_BYTES];
-static size_t outbox_used;
-static uint8_t beacon[65535];
-/* This device's boots before this one, as its flash would keep them (`edgesplit run --reboot`). */
-static uint32_t boots;
-
-static void flush(void) {{
-  es_uart_write(outbox, outbox_used);
-  outbox_used = 0;
-}}
-
-static void post(uint8_t link, const uint8_t *payload, size_t len) {{
-  if (outbox_used + 3u + len > OUTBOX_BYTES) flush();
-  outbox[outbox_used++] = (uint8_t)(len & 0xFFu);
-  outbox[outbox_used++] = (uint8_t)(len >> 8);
-  outbox[outbox_used++] = link;
-  if (len) memcpy(outbox + outbox_used, payload, len);
-  outbox_used += len;
-}}
+{outbox}
+{buffers}static uint8_t beacon[65535];
 
 void {p}send(uint8_t link, const uint8_t *frame, size_t len) {{ post(link, frame, len); }}
 
@@ -1378,7 +1426,8 @@ int main(int argc, char **argv) {{
                      fmt::arg("buffers", buffers), fmt::arg("opens", opens),
                      fmt::arg("reads", reads), fmt::arg("args", args),
                      fmt::arg("count", sensor.inputElements.size()),
-                     fmt::arg("stop", kBoardStopLink), fmt::arg("round", kBoardRoundLink));
+                     fmt::arg("stop", kBoardStopLink), fmt::arg("round", kBoardRoundLink),
+                     fmt::arg("outbox", kBoardOutbox));
 }
 
 std::string emitBoardAggregatorDriver(const FleetSimDevice &aggregator, size_t linkCount,
@@ -1509,27 +1558,30 @@ std::string emitRoutedBoardDriver(const FleetSimDevice &device, size_t linkCount
   const std::string p = devicePrefix(device.name), P = upperCase(p);
   const bool aggregator = device.role == "aggregator";
   const size_t inputs = device.inputElements.size();
-  // Argument positions: the aggregator's inputs follow raw|float and STATS.
-  const size_t firstInput = aggregator ? 3 : 1;
-  std::string buffers, opens, reads, args, hooks, commands;
+  // Argument positions: the inputs follow [raw|float] FIRST BOOTS [STATS].
+  const size_t firstInput = aggregator ? 5 : 3;
+  std::string buffers, opens, reads, skips, args, commands;
   for (size_t i = 0; i < inputs; ++i) {
     buffers += fmt::format("static float input{}[{}];\n", i, std::max<size_t>(device.inputElements[i], 1));
     opens += fmt::format("  if (!(in[{0}] = fopen(argv[{1} + {0}], \"rb\"))) return fail(\"cannot read\", argv[{1} + {0}]);\n",
                          i, firstInput);
-    reads += fmt::format("      if (fread(input{0}, sizeof(float), {1}, in[{0}]) != {1}) return fail(\"short input\", argv[{2} + {0}]);\n",
-                         i, device.inputElements[i], firstInput);
+    const std::string read =
+        fmt::format("if (fread(input{0}, sizeof(float), {1}, in[{0}]) != {1}) return fail(\"short input\", argv[{2} + {0}]);\n",
+                    i, device.inputElements[i], firstInput);
+    reads += "      " + read;
+    skips += "    " + read;
     args += fmt::format(", input{}", i);
   }
   std::string setOwn;
   for (size_t i = 0; i < inputs; ++i)
     setOwn += fmt::format("      {0}set_input_f32({1}INPUT_COUNT - {2} + {3}, input{3});\n", p, P,
                           inputs, i);
+  // The epoch stores, numbered as on the host simulator: the aggregator's from 0, the others'
+  // from 1; BOOTS counts the boots before this one.
+  std::string hooks = fmt::format("uint32_t {0}next_epoch(void) {{ return {1}; }}\n", p,
+                                  aggregator ? "boots++" : "++boots");
   if (aggregator) {
-    hooks = fmt::format("uint32_t {0}next_epoch(void) {{\n"
-                        "  static uint32_t boots;\n"
-                        "  return boots++;\n}}\n\n"
-                        "uint32_t {0}now_ms(void) {{ return 0; }}\n",
-                        p);
+    hooks += fmt::format("\nuint32_t {0}now_ms(void) {{ return 0; }}\n", p);
     commands = fmt::format(R"(    if (header[2] == {round}) {{
       uint8_t round[4];
       seq = {p}begin_round();
@@ -1554,7 +1606,6 @@ std::string emitRoutedBoardDriver(const FleetSimDevice &device, size_t linkCount
                            fmt::arg("end", kBoardEndLink), fmt::arg("reads", reads),
                            fmt::arg("setOwn", setOwn), fmt::arg("record", recordSample(p, P)));
   } else {
-    hooks = epochHook(p); // as on the host: one boot per run
     if (device.role == "sensor")
       commands = fmt::format(R"(    if (header[2] == {round} && len == 4) {{
       seq = (uint32_t)frame[0] | (uint32_t)frame[1] << 8 | (uint32_t)frame[2] << 16 |
@@ -1568,9 +1619,14 @@ std::string emitRoutedBoardDriver(const FleetSimDevice &device, size_t linkCount
 )",
                              fmt::arg("p", p), fmt::arg("round", kBoardRoundLink),
                              fmt::arg("reads", reads), fmt::arg("args", args));
+    // Every poll is marked; the hub keeps the windows of the polls that ran the stage.
     if (device.stage)
       commands += fmt::format(R"(    if (header[2] == {poll}) {{
-      answer({p}poll() > 0);
+      int ran;
+      ES_MARK();
+      ran = {p}poll() > 0;
+      ES_MARK();
+      answer(ran);
       continue;
     }}
 )",
@@ -1590,28 +1646,9 @@ std::string emitRoutedBoardDriver(const FleetSimDevice &device, size_t linkCount
 #include <string.h>
 
 #define LINKS {links}
-/* What one command makes the device send is collected and sent after it, so the instructions
- * counted for a step do not depend on how fast the host drains the UART. */
-#define OUTBOX_BYTES 65536u
-
+{outbox}
 {buffers}static float values[{largest}];
-static uint8_t outbox[OUTBOX_BYTES];
-static size_t outbox_used;
 static uint8_t frame[65535];
-
-static void flush(void) {{
-  es_uart_write(outbox, outbox_used);
-  outbox_used = 0;
-}}
-
-static void post(uint8_t link, const uint8_t *payload, size_t len) {{
-  if (outbox_used + 3u + len > OUTBOX_BYTES) flush();
-  outbox[outbox_used++] = (uint8_t)(len & 0xFFu);
-  outbox[outbox_used++] = (uint8_t)(len >> 8);
-  outbox[outbox_used++] = link;
-  if (len) memcpy(outbox + outbox_used, payload, len);
-  outbox_used += len;
-}}
 
 /* The end of a command's answer; `flag`: the frame was accepted, or the poll ran. */
 static void answer(int flag) {{
@@ -1629,13 +1666,16 @@ static int fail(const char *message, const char *what) {{
 
 int main(int argc, char **argv) {{
 {declarations}  uint32_t seq = 0;
-  long s = 0;
-  (void)s;
+  long s, first;
   (void)seq;
   (void)values;
   (void)in;   /* a worker reads no inputs */
-  (void)argv;
-{usage}{opens}  es_uart_init();
+{usage}  first = strtol(argv[{firstArg}], NULL, 10);
+  boots = (uint32_t)strtoul(argv[{firstArg} + 1], NULL, 10);
+{opens}  /* The samples before this boot. */
+  for (s = 0; s < first; ++s) {{
+{skips}  }}
+  es_uart_init();
   {p}fleet_init();
   for (;;) {{
     uint8_t header[3];
@@ -1655,9 +1695,11 @@ int main(int argc, char **argv) {{
 )",
                      fmt::arg("name", commentSafe(device.name)), fmt::arg("p", p),
                      fmt::arg("links", linkCount), fmt::arg("buffers", buffers),
+                     fmt::arg("outbox", kBoardOutbox),
                      fmt::arg("largest", std::max<size_t>(bufferFloats, 1)),
-                     fmt::arg("hooks", hooks), fmt::arg("opens", opens),
+                     fmt::arg("hooks", hooks), fmt::arg("opens", opens), fmt::arg("skips", skips),
                      fmt::arg("commands", commands), fmt::arg("stop", kBoardStopLink),
+                     fmt::arg("firstArg", aggregator ? 2 : 1),
                      fmt::arg("declarations",
                               aggregator ? fmt::format("  FILE *in[{} + 1], *out[{}HEAD_COUNT], *stats;\n"
                                                        "  int raw, h;\n",
@@ -1666,18 +1708,18 @@ int main(int argc, char **argv) {{
                      fmt::arg("usage",
                               aggregator
                                   ? fmt::format(
-                                        "  if (argc != 3 + {0} + {1}HEAD_COUNT) return fail(\"usage\", \"aggregator raw|float STATS IN... OUT...\");\n"
+                                        "  if (argc != 5 + {0} + {1}HEAD_COUNT) return fail(\"usage\", \"aggregator raw|float FIRST BOOTS STATS IN... OUT...\");\n"
                                         "  raw = strcmp(argv[1], \"raw\") == 0;\n"
-                                        "  if (!(stats = fopen(argv[2], \"w\"))) return fail(\"cannot write\", argv[2]);\n"
+                                        "  if (!(stats = fopen(argv[4], \"w\"))) return fail(\"cannot write\", argv[4]);\n"
                                         "  for (h = 0; h < {1}HEAD_COUNT; ++h)\n"
-                                        "    if (!(out[h] = fopen(argv[3 + {0} + h], \"wb\"))) return fail(\"cannot write\", argv[3 + {0} + h]);\n",
+                                        "    if (!(out[h] = fopen(argv[5 + {0} + h], \"wb\"))) return fail(\"cannot write\", argv[5 + {0} + h]);\n",
                                         inputs, P)
-                                  : fmt::format("  if (argc != 1 + {}) return fail(\"usage\", \"{} IN...\");\n",
+                                  : fmt::format("  if (argc != 3 + {}) return fail(\"usage\", \"{} FIRST BOOTS IN...\");\n",
                                                 inputs, device.role)),
                      fmt::arg("close",
                               aggregator ? fmt::format("{}  for (h = 0; h < {}HEAD_COUNT; ++h)\n"
-                                                       "    if (fclose(out[h]) != 0) return fail(\"cannot write\", argv[3 + {} + h]);\n"
-                                                       "  return fclose(stats) == 0 ? 0 : fail(\"cannot write\", argv[2]);\n",
+                                                       "    if (fclose(out[h]) != 0) return fail(\"cannot write\", argv[5 + {} + h]);\n"
+                                                       "  return fclose(stats) == 0 ? 0 : fail(\"cannot write\", argv[4]);\n",
                                                        receiverStats(p), P, inputs)
                                          : std::string()));
 }

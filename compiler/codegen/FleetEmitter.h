@@ -10,6 +10,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace edgesplit {
@@ -30,6 +31,9 @@ struct LinkSecurity {
   // Keyed links: the link's key written into fleet.c (provisioning "embed"), or none: the device
   // loads it at init through <device>_load_key() (provisioning "hook").
   std::optional<std::array<uint8_t, 32>> key;
+  // Routed fleets: the (producer, reader) device ids the key belongs to, end to end; a hooked
+  // key is loaded by this pair rather than by link.
+  std::optional<std::pair<uint8_t, uint8_t>> pair;
 };
 
 struct SensorFleetSpec {
@@ -196,7 +200,9 @@ std::string emitBoardAggregatorDriver(const FleetSimDevice &aggregator, size_t l
 // predicts and records the sample; kBoardStopLink: the run is over. The board answers every
 // command but the last two with what it sent meanwhile (its frames, each on its link) and an end
 // (length 0) whose link byte is 1 when the frame was accepted or the poll ran its stage.
-// Usage: `aggregator raw|float STATS IN... OUT...`, `sensor IN...`, `worker`.
+// A worker marks each poll (two markers). Usage: `aggregator raw|float FIRST BOOTS STATS IN...
+// OUT...`, `sensor FIRST BOOTS IN...`, `worker FIRST BOOTS`: the run starts at sample FIRST (the
+// inputs before it are skipped), BOOTS counts the device's earlier boots (its epoch store).
 constexpr unsigned kBoardPollLink = 0xFD, kBoardEndLink = 0xFC;
 std::string emitRoutedBoardDriver(const FleetSimDevice &device, size_t linkCount,
                                   size_t bufferFloats);

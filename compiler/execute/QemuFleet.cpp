@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -31,10 +32,22 @@ namespace {
 // the UART, and the slowest inference under QEMU takes seconds.
 constexpr int kSilenceLimitMs = 300'000;
 
-// The host simulator's generator (splitmix64) and its use per frame, so a seed injects the same
-// faults into the same frames on boards as on the host.
+// Per link: what the hub counted (the host simulators' counters of the same names).
+struct LinkCounters {
+  uint64_t sent = 0, bytes = 0, dropped = 0, corrupted = 0, replayed = 0, replaysAccepted = 0,
+           rejected = 0, lost = 0, beacons = 0, beaconBytes = 0;
+};
+
+// The host simulators' fault injector and attacker (FleetEmitter's kSimulatorFaults): the same
+// generator (splitmix64) drawn from in the same order per frame, so a seed injects the same
+// faults into the same frames and replays the same recorded frames on boards as on the host.
 class FaultInjector {
 public:
+  struct Captured {
+    std::vector<uint8_t> bytes; // empty: nothing recorded in this slot
+    uint8_t link = 0;
+  };
+
   FaultInjector(const FleetFaults &faults) : state_(faults.seed), faults_(faults) {}
   uint64_t next() {
     uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
@@ -45,13 +58,39 @@ public:
   double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
   const FleetFaults &faults() const { return faults_; }
 
+  // The recorded frame an attacker re-sends before the next frame goes on air, or none.
+  const Captured *pickReplay() {
+    if (faults_.replayRate <= 0 || capturedCount_ == 0 || uniform() >= faults_.replayRate)
+      return nullptr;
+    return &captured_[next() % std::min<uint64_t>(capturedCount_, kCaptured)];
+  }
+  void capture(uint8_t link, const uint8_t *frame, size_t length) {
+    Captured &record = captured_[capturedCount_++ % kCaptured];
+    if (faults_.replayRate > 0 && length <= kCapturedBytes) {
+      record.bytes.assign(frame, frame + length);
+      record.link = link;
+    }
+  }
+  // Drops the frame (false) or delivers it, maybe with one byte flipped, counted on `counter`.
+  bool survives(LinkCounters &counter, uint8_t *frame, size_t length) {
+    if (uniform() < faults_.dropRate) {
+      ++counter.dropped;
+      return false;
+    }
+    if (uniform() < faults_.corruptRate) {
+      const size_t at = next() % length;
+      frame[at] ^= static_cast<uint8_t>(1u + next() % 255u);
+      ++counter.corrupted;
+    }
+    return true;
+  }
+
 private:
+  static constexpr size_t kCaptured = 64, kCapturedBytes = 1024;
   uint64_t state_;
   FleetFaults faults_;
-};
-
-struct LinkCounters {
-  uint64_t sent = 0, bytes = 0, dropped = 0, corrupted = 0, replayed = 0;
+  std::vector<Captured> captured_ = std::vector<Captured>(kCaptured);
+  uint64_t capturedCount_ = 0;
 };
 
 struct Instance {
@@ -210,6 +249,125 @@ const Json &deviceJson(const Json &report, const std::string &name) {
   fail("internal error: device '{}' missing from the report", name);
 }
 
+// The driver's arguments of a boot starting at sample `first`, given the device's input files.
+using BootArguments =
+    std::function<std::vector<std::string>(size_t boot, long first, const std::vector<std::string> &inputs)>;
+
+// Builds `device`'s board program with `driver`, writes its inputs (ports [port, port + its
+// input count) of every sample; `port` moves past them) and adds its instance to the fleet.
+void addInstance(Fleet &fleet, const fs::path &compiled, const Json &report,
+                 const FleetSimDevice &device, const std::string &driver,
+                 const std::vector<std::vector<Tensor>> &samples, size_t &port,
+                 const BootArguments &arguments) {
+  Instance instance;
+  instance.name = device.name;
+  instance.target = boardTarget(deviceJson(report, device.name)["target"], device.name);
+  instance.elf =
+      buildBoardProgram(compiled, device.name, instance.target, {{"driver.c", driver}}, true);
+  instance.io = instance.elf.parent_path() / "io";
+  writeSampleFiles(instance.io, samples, port, device.inputElements.size());
+  std::vector<std::string> inputs;
+  for (size_t i = 0; i < device.inputElements.size(); ++i, ++port)
+    inputs.push_back(fmt::format("input{}.bin", i));
+  instance.arguments = [arguments, inputs](size_t boot, long first) {
+    return arguments(boot, first, inputs);
+  };
+  instance.socket = fleet.socketDir / fmt::format("uart{}", fleet.instances.size());
+  fleet.instances.push_back(std::move(instance));
+}
+
+// The aggregator's arguments: its mode, the boot, per-boot statistics and head files.
+// `count`: the sample count (the star driver's argument).
+BootArguments aggregatorArguments(bool raw, const std::optional<std::string> &count,
+                                  size_t headCount) {
+  return [=](size_t boot, long first, const std::vector<std::string> &inputs) {
+    std::vector<std::string> args = {"aggregator", raw ? "raw" : "float"};
+    if (count) args.push_back(*count);
+    args.insert(args.end(), {std::to_string(first), std::to_string(boot),
+                             fmt::format("stats.boot{}.txt", boot)});
+    args.insert(args.end(), inputs.begin(), inputs.end());
+    for (size_t h = 0; h < headCount; ++h) args.push_back(fmt::format("head{}.boot{}.bin", h, boot));
+    return args;
+  };
+}
+
+// Boots every instance at sample 0 and waits for all of them to connect their UART.
+void startFleet(Fleet &fleet, const fs::path &plugin) {
+  for (Instance &instance : fleet.instances) {
+    listenOn(instance);
+    boot(instance, 0, plugin);
+  }
+  for (Instance &instance : fleet.instances) accept(instance);
+}
+
+// `--fail`: killed mid-run; whatever it had queued is lost with it.
+void killInstance(Instance &instance) {
+  if (instance.pid <= 0) return;
+  ::kill(instance.pid, SIGKILL);
+  ::waitpid(instance.pid, nullptr, 0);
+  instance.pid = -1;
+}
+
+// The aggregator's statistics of every boot in the host simulator's format: its sample lines in
+// order and its receiver counters summed over its boots (kept across restarts on the host); a
+// line `take` returns true for is left out. Each head's rows of every boot go to head<h>.bin.
+// Returns the receiver line.
+std::string gatherAggregatorBoots(const Instance &hub, size_t headCount, std::string &stats,
+                                  const std::function<bool(const std::string &)> &take) {
+  std::vector<std::pair<std::string, uint64_t>> receiver;
+  for (size_t b = 0; b < hub.counts.size(); ++b) {
+    std::istringstream lines(readText(hub.io / fmt::format("stats.boot{}.txt", b)));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("receiver ", 0) == 0) {
+        std::istringstream words(line.substr(9));
+        std::string key;
+        uint64_t value = 0;
+        for (size_t k = 0; words >> key >> value; ++k) {
+          if (k == receiver.size()) receiver.emplace_back(key, 0);
+          receiver[k].second += value;
+        }
+      } else if (!take(line)) {
+        stats += line + "\n";
+      }
+    }
+  }
+  for (size_t h = 0; h < headCount; ++h) {
+    std::string rows;
+    for (size_t b = 0; b < hub.counts.size(); ++b)
+      rows += readText(hub.io / fmt::format("head{}.boot{}.bin", h, b));
+    std::ofstream(hub.io / fmt::format("head{}.bin", h), std::ios::binary) << rows;
+  }
+  if (receiver.empty()) return "";
+  std::string line = "receiver";
+  for (const auto &[key, value] : receiver) line += fmt::format(" {} {}", key, value);
+  return line + "\n";
+}
+
+// The device's instructions between its two markers of each window over all its boots (a device
+// killed at once may have left no counts file); with `keep`, only the windows it marks true.
+// Adds the median to `measured` when any window is left.
+void measureBoots(const Instance &instance, bool killed, const std::vector<bool> *keep,
+                  std::map<std::string, BoardMeasurement> &measured) {
+  std::vector<uint64_t> windows;
+  for (const fs::path &counts : instance.counts) {
+    if (killed && !fs::exists(counts)) continue;
+    const std::vector<uint64_t> boot = markerWindows(readMarkerCounts(counts), 2, 0, 1);
+    windows.insert(windows.end(), boot.begin(), boot.end());
+  }
+  if (keep) {
+    std::vector<uint64_t> kept;
+    for (size_t w = 0; w < windows.size() && w < keep->size(); ++w)
+      if ((*keep)[w]) kept.push_back(windows[w]);
+    windows = std::move(kept);
+  }
+  if (windows.empty()) return; // failed before its first sample, or never ran
+  BoardMeasurement &measurement = measured[instance.name];
+  measurement.target = instance.target.name;
+  measurement.board = instance.target.qemu->machine;
+  measurement.instructionsPerInference = median(windows);
+  measurement.samples = windows.size();
+}
+
 } // namespace
 
 FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
@@ -219,57 +377,28 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
                                const std::vector<std::vector<Tensor>> &samples,
                                const FleetFaults &faults) {
   const size_t links = fleetLinkCount(compiled, report);
-  const Json &heads = report["heads"];
+  const size_t headCount = report["heads"].size();
   const long sampleCount = static_cast<long>(samples.size());
   Fleet fleet;
   const fs::path plugin = openFleet(fleet, compiled);
 
   // Build every device and write its inputs; then start them all.
   size_t port = 0;
-  std::vector<const FleetSimDevice *> devices;
-  for (const FleetSimDevice &sensor : sensors) devices.push_back(&sensor);
-  devices.push_back(&aggregator);
-  for (const FleetSimDevice *device : devices) {
-    const bool isAggregator = device == &aggregator;
-    const Json &json = deviceJson(report, device->name);
-    Instance instance;
-    instance.name = device->name;
-    instance.target = boardTarget(json["target"], device->name);
-    const std::string driver = isAggregator
-                                   ? emitBoardAggregatorDriver(aggregator, links, largestPort(json))
-                                   : emitBoardSensorDriver(*device);
-    instance.elf =
-        buildBoardProgram(compiled, device->name, instance.target, {{"driver.c", driver}}, true);
-    instance.io = instance.elf.parent_path() / "io";
-    writeSampleFiles(instance.io, samples, port, device->inputElements.size());
-    std::vector<std::string> inputs;
-    for (size_t i = 0; i < device->inputElements.size(); ++i, ++port)
-      inputs.push_back(fmt::format("input{}.bin", i));
-    const std::string count = std::to_string(samples.size());
-    if (isAggregator)
-      instance.arguments = [inputs, count, raw = faults.raw,
-                            headCount = heads.size()](size_t boot, long first) {
-        std::vector<std::string> args = {"aggregator", raw ? "raw" : "float", count,
-                                         std::to_string(first), std::to_string(boot),
-                                         fmt::format("stats.boot{}.txt", boot)};
-        args.insert(args.end(), inputs.begin(), inputs.end());
-        for (size_t h = 0; h < headCount; ++h) args.push_back(fmt::format("head{}.boot{}.bin", h, boot));
-        return args;
-      };
-    else
-      instance.arguments = [inputs, count](size_t boot, long first) {
-        std::vector<std::string> args = {"sensor", count, std::to_string(first), std::to_string(boot)};
-        args.insert(args.end(), inputs.begin(), inputs.end());
-        return args;
-      };
-    instance.socket = fleet.socketDir / fmt::format("uart{}", fleet.instances.size());
-    fleet.instances.push_back(std::move(instance));
-  }
-  for (Instance &instance : fleet.instances) {
-    listenOn(instance);
-    boot(instance, 0, plugin);
-  }
-  for (Instance &instance : fleet.instances) accept(instance);
+  const std::string count = std::to_string(samples.size());
+  for (const FleetSimDevice &sensor : sensors)
+    addInstance(fleet, compiled, report, sensor, emitBoardSensorDriver(sensor), samples, port,
+                [count](size_t boot, long first, const std::vector<std::string> &inputs) {
+                  std::vector<std::string> args = {"sensor", count, std::to_string(first),
+                                                   std::to_string(boot)};
+                  args.insert(args.end(), inputs.begin(), inputs.end());
+                  return args;
+                });
+  addInstance(fleet, compiled, report, aggregator,
+              emitBoardAggregatorDriver(aggregator, links,
+                                        largestPort(deviceJson(report, aggregator.name))),
+              samples, port,
+              aggregatorArguments(faults.raw, count, headCount));
+  startFleet(fleet, plugin);
 
   // The hub, per sample: restarts, the aggregator's round (its beacons to their sensors, the
   // round to every sensor), each live sensor's frames in device order through the fault injector
@@ -279,53 +408,26 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
   FaultInjector injector(faults);
   std::vector<LinkCounters> counters(links + 1);
   std::vector<uint8_t> payload(65536);
-  constexpr size_t kCaptured = 64, kCapturedBytes = 1024;
-  struct Captured {
-    std::vector<uint8_t> bytes;
-    uint8_t link = 0;
-  };
-  std::vector<Captured> captured(kCaptured);
-  uint64_t capturedCount = 0;
   auto relay = [&](uint8_t link, const uint8_t *frame, size_t length) {
     const uint8_t header[3] = {static_cast<uint8_t>(length & 0xFF), static_cast<uint8_t>(length >> 8), link};
     writeAll(hub, header, sizeof header);
     writeAll(hub, frame, length);
   };
+  // A frame a sensor sent on `link` (its bytes in `payload`), as the host simulator's transmit().
   auto transmit = [&](uint8_t link, size_t length) {
-    if (faults.replayRate > 0 && capturedCount > 0 && injector.uniform() < faults.replayRate) {
-      const Captured &replay = captured[injector.next() % std::min<uint64_t>(capturedCount, kCaptured)];
-      ++counters[replay.link].replayed;
-      if (!replay.bytes.empty()) relay(replay.link | 0x80, replay.bytes.data(), replay.bytes.size());
+    if (const FaultInjector::Captured *replay = injector.pickReplay()) {
+      ++counters[replay->link].replayed;
+      if (!replay->bytes.empty()) relay(replay->link | 0x80, replay->bytes.data(), replay->bytes.size());
     }
-    Captured &record = captured[capturedCount++ % kCaptured];
-    if (faults.replayRate > 0 && length <= kCapturedBytes) {
-      record.bytes.assign(payload.begin(), payload.begin() + static_cast<long>(length));
-      record.link = link;
-    }
+    injector.capture(link, payload.data(), length);
     LinkCounters &counter = counters[link];
     ++counter.sent;
     counter.bytes += length;
-    if (injector.uniform() < faults.dropRate) {
-      ++counter.dropped;
-      return;
-    }
-    if (injector.uniform() < faults.corruptRate) {
-      const size_t at = injector.next() % length;
-      payload[at] ^= static_cast<uint8_t>(1u + injector.next() % 255u);
-      ++counter.corrupted;
-    }
-    relay(link, payload.data(), length);
+    if (injector.survives(counter, payload.data(), length)) relay(link, payload.data(), length);
   };
   for (long s = 0; s < sampleCount; ++s) {
-    for (size_t d = 0; d < sensors.size(); ++d) {
-      Instance &sensor = fleet.instances[d];
-      if (failFrom[d] >= 0 && s >= failFrom[d] && sensor.pid > 0) {
-        // killed mid-run, whatever it had queued is lost with it
-        ::kill(sensor.pid, SIGKILL);
-        ::waitpid(sensor.pid, nullptr, 0);
-        sensor.pid = -1;
-      }
-    }
+    for (size_t d = 0; d < sensors.size(); ++d)
+      if (failFrom[d] >= 0 && s >= failFrom[d]) killInstance(fleet.instances[d]);
     for (size_t d = 0; d < fleet.instances.size(); ++d)
       if (rebootAt[d] == s && fleet.instances[d].pid > 0) reboot(fleet.instances[d], s, plugin);
 
@@ -365,69 +467,35 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
     if (instance.pid > 0) awaitExit(instance);
 
   // Statistics as the host simulator prints them: the aggregator's sample lines of every boot;
-  // each link's line from the hub's counts and the aggregator's, summed over its boots, as are
-  // the receiver's counters (kept across restarts on the host).
+  // each link's line from the hub's counts and the aggregator's, summed over its boots.
   FleetOnBoards result;
   result.io = hub.io;
-  std::vector<uint64_t> rejected(links, 0), replaysAccepted(links, 0);
-  std::vector<std::pair<std::string, uint64_t>> receiver;
-  for (size_t b = 0; b < hub.counts.size(); ++b) {
-    std::istringstream lines(readText(hub.io / fmt::format("stats.boot{}.txt", b)));
-    for (std::string line; std::getline(lines, line);) {
-      size_t link = 0;
-      unsigned long linkRejected = 0, linkReplays = 0;
-      if (std::sscanf(line.c_str(), "link %zu rejected %lu replayed_accepted %lu", &link,
-                      &linkRejected, &linkReplays) == 3) {
+  const std::string receiver =
+      gatherAggregatorBoots(hub, headCount, result.stats, [&](const std::string &line) {
+        size_t link = 0;
+        unsigned long linkRejected = 0, linkReplays = 0;
+        if (std::sscanf(line.c_str(), "link %zu rejected %lu replayed_accepted %lu", &link,
+                        &linkRejected, &linkReplays) != 3)
+          return false;
         if (link < links) {
-          rejected[link] += linkRejected;
-          replaysAccepted[link] += linkReplays;
+          counters[link].rejected += linkRejected;
+          counters[link].replaysAccepted += linkReplays;
         }
-      } else if (line.rfind("receiver ", 0) == 0) {
-        std::istringstream words(line.substr(9));
-        std::string key;
-        uint64_t value = 0;
-        for (size_t k = 0; words >> key >> value; ++k) {
-          if (k == receiver.size()) receiver.emplace_back(key, 0);
-          receiver[k].second += value;
-        }
-      } else {
-        result.stats += line + "\n";
-      }
-    }
-  }
+        return true;
+      });
   for (size_t link = 0; link < links; ++link) {
     const LinkCounters &c = counters[link];
     result.stats += fmt::format("link {} sent {} bytes {} dropped {} corrupted {} rejected {}", link,
-                                c.sent, c.bytes, c.dropped, c.corrupted, rejected[link]);
+                                c.sent, c.bytes, c.dropped, c.corrupted, c.rejected);
     if (faults.replayRate > 0)
-      result.stats += fmt::format(" replayed {} replayed_accepted {}", c.replayed, replaysAccepted[link]);
+      result.stats += fmt::format(" replayed {} replayed_accepted {}", c.replayed, c.replaysAccepted);
     result.stats += "\n";
   }
-  if (!receiver.empty()) {
-    result.stats += "receiver";
-    for (const auto &[key, value] : receiver) result.stats += fmt::format(" {} {}", key, value);
-    result.stats += "\n";
-  }
-  // Each head's rows: those of every boot, in order.
-  for (size_t h = 0; h < heads.size(); ++h) {
-    std::string rows;
-    for (size_t b = 0; b < hub.counts.size(); ++b)
-      rows += readText(hub.io / fmt::format("head{}.boot{}.bin", h, b));
-    std::ofstream(hub.io / fmt::format("head{}.bin", h), std::ios::binary) << rows;
-  }
+  result.stats += receiver;
   for (size_t d = 0; d < fleet.instances.size(); ++d) {
-    const Instance &instance = fleet.instances[d];
     // A sensor killed at its first sample may be gone before its plugin opened the file.
     const bool killed = d < sensors.size() && failFrom[d] >= 0 && failFrom[d] < sampleCount;
-    std::vector<uint64_t> steps;
-    for (const fs::path &counts : instance.counts) {
-      if (killed && !fs::exists(counts)) continue;
-      const std::vector<uint64_t> boot = markerWindows(readMarkerCounts(counts), 2, 0, 1);
-      steps.insert(steps.end(), boot.begin(), boot.end());
-    }
-    if (steps.empty()) continue; // failed before its first sample
-    result.measured[instance.name] = {instance.target.name, instance.target.qemu->machine,
-                                      median(steps), std::nullopt, steps.size()};
+    measureBoots(fleet.instances[d], killed, nullptr, result.measured);
   }
   return result;
 }
@@ -436,6 +504,7 @@ FleetOnBoards runRoutedFleetOnBoards(const fs::path &compiled, const Json &repor
                                      const std::vector<FleetSimDevice> &sensors,
                                      const FleetSimDevice &aggregator,
                                      const std::vector<long> &failFrom,
+                                     const std::vector<long> &rebootAt,
                                      const std::vector<std::vector<Tensor>> &samples,
                                      const FleetFaults &faults) {
   const size_t links = fleetLinkCount(compiled, report);
@@ -449,30 +518,20 @@ FleetOnBoards runRoutedFleetOnBoards(const fs::path &compiled, const Json &repor
   for (const FleetSimDevice &sensor : sensors) devices.push_back(&sensor);
   devices.push_back(&aggregator);
   for (const FleetSimDevice *device : devices) {
-    const Json &json = deviceJson(report, device->name);
-    Instance instance;
-    instance.name = device->name;
-    instance.target = boardTarget(json["target"], device->name);
-    instance.elf = buildBoardProgram(compiled, device->name, instance.target,
-                                     {{"driver.c", emitRoutedBoardDriver(*device, links, largestPort(json))}},
-                                     true);
-    instance.io = instance.elf.parent_path() / "io";
-    writeSampleFiles(instance.io, samples, port, device->inputElements.size());
-    std::vector<std::string> args = {device->role}; // the program's name
-    if (device == &aggregator) args.insert(args.end(), {faults.raw ? "raw" : "float", "stats.txt"});
-    for (size_t i = 0; i < device->inputElements.size(); ++i, ++port)
-      args.push_back(fmt::format("input{}.bin", i));
-    if (device == &aggregator)
-      for (size_t h = 0; h < headCount; ++h) args.push_back(fmt::format("head{}.bin", h));
-    instance.arguments = [args](size_t, long) { return args; };
-    instance.socket = fleet.socketDir / fmt::format("uart{}", fleet.instances.size());
-    fleet.instances.push_back(std::move(instance));
+    const std::string driver =
+        emitRoutedBoardDriver(*device, links, largestPort(deviceJson(report, device->name)));
+    const BootArguments arguments =
+        device == &aggregator
+            ? aggregatorArguments(faults.raw, std::nullopt, headCount)
+            : BootArguments([role = device->role](size_t boot, long first,
+                                                  const std::vector<std::string> &inputs) {
+                std::vector<std::string> args = {role, std::to_string(first), std::to_string(boot)};
+                args.insert(args.end(), inputs.begin(), inputs.end());
+                return args;
+              });
+    addInstance(fleet, compiled, report, *device, driver, samples, port, arguments);
   }
-  for (Instance &instance : fleet.instances) {
-    listenOn(instance);
-    boot(instance, 0, plugin);
-  }
-  for (Instance &instance : fleet.instances) accept(instance);
+  startFleet(fleet, plugin);
 
   auto indexOf = [&](const Json &name) {
     for (size_t d = 0; d < devices.size(); ++d)
@@ -493,6 +552,8 @@ FleetOnBoards runRoutedFleetOnBoards(const fs::path &compiled, const Json &repor
     uint8_t link;
     std::vector<uint8_t> bytes;
   };
+  // Per worker, whether each of its polls ran its stage (the marked windows that count).
+  std::vector<std::vector<bool>> ran(devices.size());
   // Sends one command to device d and returns what it sent meanwhile and its answer's flag.
   auto command = [&](size_t d, uint8_t code, const uint8_t *payload, size_t length,
                      std::vector<Sent> &sent) {
@@ -512,55 +573,71 @@ FleetOnBoards runRoutedFleetOnBoards(const fs::path &compiled, const Json &repor
   };
 
   // One hop, as the host simulator's transmit(): counted, faulted (data frames), delivered to
-  // the device at the other end, whose own sends travel on before the next frame.
+  // the device at the other end, whose own sends travel on before the next frame; an attacker's
+  // replays as the host simulator's replay() (between deliveries, counted on their link only).
   FaultInjector injector(faults);
-  struct RoutedCounters {
-    uint64_t sent = 0, bytes = 0, dropped = 0, corrupted = 0, rejected = 0, lost = 0, beacons = 0,
-             beaconBytes = 0;
+  std::vector<LinkCounters> counters(links + 1);
+  int delivering = 0;
+  bool replaying = false, replayTaken = false;
+  uint64_t hops = 0;
+  std::function<void(int, Sent &)> transmit;
+  auto arrive = [&](int to, uint8_t link, const std::vector<uint8_t> &bytes) {
+    const uint64_t before = hops;
+    std::vector<Sent> onward;
+    ++delivering;
+    const bool accepted = command(static_cast<size_t>(to), link, bytes.data(), bytes.size(), onward);
+    for (Sent &next : onward) transmit(to, next);
+    --delivering;
+    if (replaying && accepted && hops == before) replayTaken = true;
+    return accepted;
   };
-  std::vector<RoutedCounters> counters(links + 1);
-  std::function<void(int, Sent &)> transmit = [&](int from, Sent &frame) {
+  auto replay = [&] {
+    const FaultInjector::Captured *replayed = injector.pickReplay();
+    if (!replayed) return;
+    LinkCounters &counter = counters[replayed->link];
+    ++counter.replayed;
+    const int to = linkEnds[replayed->link].second;
+    if (replayed->bytes.empty() || replayed->link == links || failed(to)) return;
+    replaying = true;
+    replayTaken = false;
+    arrive(to, replayed->link, replayed->bytes);
+    replaying = false;
+    if (replayTaken) ++counter.replaysAccepted;
+  };
+  transmit = [&](int from, Sent &frame) {
     const size_t link = std::min<size_t>(frame.link, links);
     const size_t length = frame.bytes.size();
     const bool beacon = length > 1 && (frame.bytes[1] & 0x04u); // ES_WIRE_FLAG_BEACON
-    RoutedCounters &counter = counters[link];
+    LinkCounters &counter = counters[link];
     const int to = linkEnds[link].first == from ? linkEnds[link].second : linkEnds[link].first;
+    ++hops;
+    if (replaying) {
+      if (link != links && !failed(to)) arrive(to, static_cast<uint8_t>(link), frame.bytes);
+      return;
+    }
     if (beacon) {
       ++counter.beacons;
       counter.beaconBytes += length;
     } else {
+      if (!delivering) replay();
+      injector.capture(static_cast<uint8_t>(link), frame.bytes.data(), length);
       ++counter.sent;
       counter.bytes += length;
-      if (injector.uniform() < faults.dropRate) {
-        ++counter.dropped;
-        return;
-      }
-      if (injector.uniform() < faults.corruptRate) {
-        const size_t at = injector.next() % length;
-        frame.bytes[at] ^= static_cast<uint8_t>(1u + injector.next() % 255u);
-        ++counter.corrupted;
-      }
+      if (!injector.survives(counter, frame.bytes.data(), length)) return;
     }
     if (link == links || failed(to)) {
       if (!beacon) ++counter.lost;
       return;
     }
-    std::vector<Sent> onward;
-    if (!command(static_cast<size_t>(to), static_cast<uint8_t>(link), frame.bytes.data(), length, onward) &&
-        !beacon)
-      ++counter.rejected;
-    for (Sent &next : onward) transmit(to, next);
+    if (!arrive(to, static_cast<uint8_t>(link), frame.bytes) && !beacon) ++counter.rejected;
   };
 
   for (; sample < sampleCount; ++sample) {
-    for (size_t d = 0; d < sensors.size(); ++d) {
-      Instance &device = fleet.instances[d];
-      if (failed(static_cast<int>(d)) && device.pid > 0) {
-        ::kill(device.pid, SIGKILL); // killed mid-run, whatever it had queued is lost with it
-        ::waitpid(device.pid, nullptr, 0);
-        device.pid = -1;
-      }
-    }
+    for (size_t d = 0; d < sensors.size(); ++d)
+      if (failed(static_cast<int>(d))) killInstance(fleet.instances[d]);
+    for (size_t d = 0; d < fleet.instances.size(); ++d)
+      if (rebootAt[d] == sample && fleet.instances[d].pid > 0)
+        reboot(fleet.instances[d], sample, plugin);
     std::vector<Sent> opened;
     command(hubIndex, kBoardRoundLink, nullptr, 0, opened);
     if (opened.empty() || opened.back().link != kBoardRoundLink || opened.back().bytes.size() != 4)
@@ -580,7 +657,9 @@ FleetOnBoards runRoutedFleetOnBoards(const fs::path &compiled, const Json &repor
       for (size_t d = 0; d < sensors.size(); ++d) {
         if (!sensors[d].stage || failed(static_cast<int>(d))) continue;
         std::vector<Sent> frames;
-        if (command(d, kBoardPollLink, nullptr, 0, frames)) progress = true;
+        const bool stage = command(d, kBoardPollLink, nullptr, 0, frames);
+        ran[d].push_back(stage);
+        progress |= stage;
         for (Sent &frame : frames) transmit(static_cast<int>(d), frame);
       }
     }
@@ -594,32 +673,30 @@ FleetOnBoards runRoutedFleetOnBoards(const fs::path &compiled, const Json &repor
       awaitExit(instance);
     }
 
-  // Statistics in the host simulator's format: the aggregator's sample lines, each link's line
-  // from the hub's counts, the aggregator's receiver line.
+  // Statistics in the host simulator's format: the aggregator's sample lines (of every boot),
+  // each link's line from the hub's counts, the aggregator's receiver line.
   FleetOnBoards result;
   result.io = hub.io;
-  std::string receiver;
-  std::istringstream lines(readText(hub.io / "stats.txt"));
-  for (std::string line; std::getline(lines, line);)
-    (line.rfind("receiver ", 0) == 0 ? receiver : result.stats) += line + "\n";
+  const std::string receiver =
+      gatherAggregatorBoots(hub, headCount, result.stats, [](const std::string &) { return false; });
   for (size_t link = 0; link < links; ++link) {
-    const RoutedCounters &c = counters[link];
+    const LinkCounters &c = counters[link];
     result.stats += fmt::format("link {} sent {} bytes {} dropped {} corrupted {} rejected {} lost {} "
-                                "beacons {} beacon_bytes {}\n",
+                                "beacons {} beacon_bytes {}",
                                 link, c.sent, c.bytes, c.dropped, c.corrupted, c.rejected, c.lost,
                                 c.beacons, c.beaconBytes);
+    if (faults.replayRate > 0)
+      result.stats += fmt::format(" replayed {} replayed_accepted {}", c.replayed, c.replaysAccepted);
+    result.stats += "\n";
   }
   result.stats += receiver;
-  // Sensors' steps and the aggregator's predictions are counted; a worker's polls are not marked.
+  // Sensors' steps, workers' stages (the polls that ran one) and the aggregator's predictions; a
+  // device that only relays computes nothing.
   for (size_t d = 0; d < fleet.instances.size(); ++d) {
-    const Instance &instance = fleet.instances[d];
-    if (d < sensors.size() && sensors[d].role != "sensor") continue;
+    if (d < sensors.size() && sensors[d].role != "sensor" && !sensors[d].stage) continue;
     const bool killed = d < sensors.size() && failFrom[d] >= 0 && failFrom[d] < sampleCount;
-    if (killed && !fs::exists(instance.counts.front())) continue;
-    const std::vector<uint64_t> steps = markerWindows(readMarkerCounts(instance.counts.front()), 2, 0, 1);
-    if (steps.empty()) continue;
-    result.measured[instance.name] = {instance.target.name, instance.target.qemu->machine,
-                                      median(steps), std::nullopt, steps.size()};
+    measureBoots(fleet.instances[d], killed, sensors.size() > d && sensors[d].stage ? &ran[d] : nullptr,
+                 result.measured);
   }
   return result;
 }

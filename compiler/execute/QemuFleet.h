@@ -42,16 +42,18 @@ FleetOnBoards runFleetOnBoards(const std::filesystem::path &compiled,
                                const FleetFaults &faults);
 
 // A routed fleet (workers, relays, multi-hop routes) on boards: `sensors` holds every device but
-// the aggregator in report order (workers too), `failFrom` per such device. Every frame a board
-// sends on a link goes, through the fault injector, to the board at the link's other end, whose
-// answer (what it relays or sends on) travels on at once, as on the host simulator; per sample
-// the aggregator opens a round, the sensors step, the workers poll until none runs, and the
-// aggregator predicts. Replays and restarts are not supported (Run.cpp refuses them).
+// the aggregator in report order (workers too), `failFrom` per such device, `rebootAt` per such
+// device and then the aggregator. Every frame a board sends on a link goes, through the fault
+// injector, to the board at the link's other end, whose answer (what it relays or sends on)
+// travels on at once, as on the host simulator; per sample the restarts happen, the aggregator
+// opens a round, the sensors step, the workers poll until none runs, and the aggregator
+// predicts. An attacker's replays are delivered as the host simulator's.
 FleetOnBoards runRoutedFleetOnBoards(const std::filesystem::path &compiled,
                                      const nlohmann::ordered_json &report,
                                      const std::vector<FleetSimDevice> &sensors,
                                      const FleetSimDevice &aggregator,
                                      const std::vector<long> &failFrom,
+                                     const std::vector<long> &rebootAt,
                                      const std::vector<std::vector<Tensor>> &samples,
                                      const FleetFaults &faults);
 

@@ -300,10 +300,6 @@ void runFleet(const RunOptions &options, const Json &report) {
   for (const Json &device : report["devices"])
     if (device["name"] == aggregatorName)
       aggregator = {aggregatorName, -1, addPorts(device), "aggregator", false};
-  if (routed && (options.replayRate > 0 || (options.qemu && !options.reboots.empty())))
-    failUsage("{}: a fleet with workers or relays runs without --replay, and on boards without "
-              "--reboot (run --replay takes star fleets; run --reboot without --qemu)",
-              compiled.string());
 
   // Per sensor, the first sample it no longer sends (-1: never).
   std::vector<long> failFrom(sensors.size(), -1);
@@ -362,7 +358,8 @@ void runFleet(const RunOptions &options, const Json &report) {
     const FleetFaults faults{options.raw, options.seed, options.dropRate, options.corruptRate,
                              options.replayRate};
     const FleetOnBoards run =
-        routed ? runRoutedFleetOnBoards(compiled, report, sensors, aggregator, failFrom, samples, faults)
+        routed ? runRoutedFleetOnBoards(compiled, report, sensors, aggregator, failFrom, rebootAt, samples,
+                                         faults)
                : runFleetOnBoards(compiled, report, sensors, aggregator, failFrom, rebootAt, samples,
                                   faults);
     io = run.io;

@@ -262,14 +262,6 @@ private:
            "pin the nodes so that tensors flow one way between them",
            topology_.source, fmt::join(cycle, ", "));
     }
-    if (request_.keyHook)
-      fail("{}: --key-provisioning hook names each key by a link, but a routed fleet's keys belong "
-           "to (producer, reader) pairs across links; use --key-provisioning embed",
-           topology_.source);
-    if (topology_.fallback == FallbackMode::Impute)
-      fail("{}: /fallback: \"impute\" is supported on star fleets only (every sensor device "
-           "linked straight to the aggregator, no workers); use \"heads\"",
-           topology_.source);
   }
 
   // Position of a value in a producer's send order: model inputs first, then by producing node.
@@ -344,6 +336,7 @@ private:
       if (transfer.route.from == producer && transfer.route.to == reader)
         for (size_t l : transfer.route.links) encrypt &= topology_.links[l].encrypt;
     security.mode = encrypt ? LinkMode::Aead : LinkMode::Auth;
+    security.pair = {static_cast<uint8_t>(producer), static_cast<uint8_t>(reader)};
     if (request_.masterKey && !request_.keyHook)
       security.key = deriveLinkKey(*request_.masterKey, static_cast<uint8_t>(producer),
                                    static_cast<uint8_t>(reader));
@@ -535,6 +528,7 @@ private:
     security.peer = peer;
     if (!auth_) return security;
     security.mode = LinkMode::Auth;
+    security.pair = {static_cast<uint8_t>(device), static_cast<uint8_t>(aggregatorIndex())};
     if (request_.masterKey && !request_.keyHook)
       security.key = deriveLinkKey(*request_.masterKey, static_cast<uint8_t>(device),
                                    static_cast<uint8_t>(aggregatorIndex()));
@@ -1141,6 +1135,12 @@ private:
         picture.sent.try_emplace(send.transfer->value->name,
                                  PictureSentTensor{send.bytes, send.transfer->route.airBytesPerHop,
                                                    fmt::format("{}", fmt::join(relays, ", "))});
+        if (relays.empty()) continue;
+        std::vector<size_t> &path =
+            picture.routes[{send.transfer->value->name, send.transfer->route.to}];
+        path.push_back(send.transfer->route.from);
+        for (size_t relay : send.transfer->route.relays(topology_)) path.push_back(relay);
+        path.push_back(send.transfer->route.to);
       }
     picture.fused = &fused_;
     return picture;

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 
 namespace edgesplit {
 namespace {
@@ -79,6 +80,43 @@ std::string legend(const PartitionPictureInput &input, bool anyCut) {
          "</table>>";
 }
 
+// A relayed tensor's edges from `source` to `target`: the first time for its reader (`first`),
+// through a node in each relay's box (added to `clusters`), each hop labelled with its devices
+// and the tensor's bytes on air; later readers on the same device from the last relay's node.
+std::string relayedEdges(const Value &value, const std::vector<size_t> &path,
+                         const std::string &source, const std::string &target, bool first,
+                         const PartitionPictureInput &input, std::vector<std::string> &clusters,
+                         std::map<std::pair<const Value *, size_t>, std::string> &relayNodes) {
+  const std::string style = fmt::format("penwidth=2.2, color=\"{}\", fontcolor=\"{}\"",
+                                        kCutColour, kCutColour);
+  if (!first)
+    return fmt::format("  {} -> {} [{}];\n", relayNodes.at({&value, path.back()}), target, style);
+  const size_t route = relayNodes.size();
+  auto sent = input.sent.find(value.name);
+  const std::string air =
+      sent == input.sent.end() ? "" : fmt::format("{} B on air", sent->second.airBytes);
+  std::string edges, from = source;
+  for (size_t hop = 1; hop < path.size(); ++hop) {
+    const bool final = hop + 1 == path.size();
+    const std::string to = final ? target : fmt::format("r{}_{}", route, hop);
+    if (!final)
+      clusters[path[hop]] += fmt::format(
+          "    {} [shape=box, style=\"rounded,dashed\", fillcolor=\"white\", label={}];\n", to,
+          label("relays " + value.name, "store and forward"));
+    std::string text = fmt::format("hop {}: {} &#8594; {}", hop,
+                                   xmlEscaped(input.devices[path[hop - 1]].name),
+                                   xmlEscaped(input.devices[path[hop]].name));
+    if (hop == 1)
+      text = fmt::format("<b>{}</b> {} B<br/>", xmlEscaped(value.name),
+                         sent == input.sent.end() ? 0 : sent->second.payloadBytes) + text;
+    edges += fmt::format("  {} -> {} [{}, label=<{}<br/>{}>];\n", from, to, style, text,
+                         xmlEscaped(air));
+    if (!final) relayNodes[{&value, path.back()}] = to;
+    from = to;
+  }
+  return edges;
+}
+
 } // namespace
 
 std::string partitionDot(const PartitionPictureInput &input) {
@@ -132,6 +170,7 @@ std::string partitionDot(const PartitionPictureInput &input) {
   // link once.
   llvm::DenseSet<std::pair<const Value *, size_t>> labelled;
   llvm::DenseSet<std::pair<const Value *, const Node *>> drawn;
+  std::map<std::pair<const Value *, size_t>, std::string> relayNodes;
   bool anyCut = false;
   for (size_t i = 0; i < input.nodes.size(); ++i) {
     const Node &node = *input.nodes[i];
@@ -146,6 +185,12 @@ std::string partitionDot(const PartitionPictureInput &input) {
       }
       anyCut = true;
       std::string attributes = fmt::format("penwidth=2.2, color=\"{}\"", kCutColour);
+      auto route = input.routes.find({value->name, device});
+      if (route != input.routes.end()) {
+        edges += relayedEdges(*value, route->second, source->first, fmt::format("n{}", i),
+                              labelled.insert({value, device}).second, input, clusters, relayNodes);
+        continue;
+      }
       if (labelled.insert({value, device}).second) {
         auto sent = input.sent.find(value->name);
         const std::string bytes =

@@ -1,6 +1,7 @@
 // partition.svg: the model graph as compiled, each node in the colour of the device that runs it,
-// the edges crossing a link labelled with the bytes they send per inference, the heads with the
-// sensor groups they need, and a legend. Drawn by Graphviz `dot` from the text partitionDot
+// the edges crossing a link labelled with the bytes they send per inference (a relayed tensor
+// drawn hop by hop through a node in each relay's box), the heads with the sensor groups they
+// need, and a legend. Drawn by Graphviz `dot` from the text partitionDot
 // builds.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <llvm/ADT/StringMap.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,9 @@ struct PartitionPictureInput {
   std::vector<PictureDevice> devices;
   std::vector<PictureHead> heads;
   llvm::StringMap<PictureSentTensor> sent; // by tensor name
+  // Tensors relayed on their way (routes of more than one hop), by tensor name and reading
+  // device: the devices along the route, producer first, reader last (indices into `devices`).
+  std::map<std::pair<std::string, size_t>, std::vector<size_t>> routes;
   const llvm::DenseMap<const Node *, ActivationClamp> *fused = nullptr;
 };
 

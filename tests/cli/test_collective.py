@@ -4,14 +4,17 @@ Every fleet's outputs are checked against the single-device compile of the same 
 import copy
 import json
 import pathlib
+import re
 import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import test_fleet
+import test_security
 from helpers import CliTestCase, run, write_keys
 
 GROUPS = test_fleet.GROUPS
@@ -179,6 +182,13 @@ class CollectiveTest(CliTestCase):
         # End to end: the relay holds no key; the wrist and the hub share the pair's.
         relay_code = (compiled / "relay" / "fleet.c").read_text()
         self.assertNotIn("key", relay_code.replace("es_route", ""))
+        # partition.svg draws the wrist's tensor along its route: each hop named, through a node
+        # in the box of the relay (which runs nothing, and so had no box before).
+        texts = [e.text.strip() for e in ET.parse(compiled / "partition.svg").iter() if e.text]
+        self.assertIn("hop 1: wrist \u2192 relay", texts)
+        self.assertIn("hop 2: relay \u2192 hub", texts)
+        self.assertIn("relays wrist_features", texts)
+        self.assertIn("relay", texts)  # the relay's box
         self.assertIn("wrist_key_to_0[32]", (compiled / "wrist" / "fleet.c").read_text())
         res, run_json = self.run_fleet(compiled, "relay_res", "--raw")
         self.assertEqual(run_json["heads_run"][FULL], self.SAMPLES)
@@ -254,6 +264,107 @@ class CollectiveTest(CliTestCase):
                 np.testing.assert_array_equal(np.load(res / f"{sample['head']}.npy")[i],
                                               np.load(mono / f"{sample['head']}.npy")[i])
 
+    def test_restarts_and_replays_across_relays_are_harmless(self):
+        """A worker, the aggregator and a sensor restart mid-run while an attacker re-sends
+        recorded frames on every hop (to workers and the aggregator, through relays): every sample
+        runs the full head on the monolith's numbers, no replay is taken, and the hops count only
+        the genuine frames."""
+        compiled, report = self.compile("staged_keys", staged_topology(), "--keys",
+                                        write_keys(self.tmp / "keys.json"))
+        res, run_json = self.run_fleet(compiled, "restarts", "--raw", "--sanitize", "--reboot",
+                                       "w1@2", "--reboot", "hub@3", "--reboot", "wrist@4",
+                                       "--replay", "0.5", "--seed", "7")
+        self.assertEqual(run_json["reboots"], ["w1@2", "hub@3", "wrist@4"])
+        self.assertEqual(run_json["heads_run"][FULL], self.SAMPLES)
+        np.testing.assert_array_equal(np.load(res / f"{FULL}.npy"),
+                                      np.load(self.mono["int8"] / f"{FULL}.npy"))
+        self.assert_hops_counted(report, run_json, self.SAMPLES)
+        replayed = {(l["from"], l["to"]): l["frames_replayed"] for l in run_json["links"]}
+        self.assertGreater(replayed[("wrist", "w1")], 0)  # into a worker's receiver
+        self.assertGreater(replayed[("w1", "hub")], 0)    # a worker's frames, recorded
+        self.assertEqual(sum(l["frames_replayed_accepted"] for l in run_json["links"]), 0)
+        # The aggregator refuses each replay that reaches it as stale or a duplicate.
+        receiver = run_json["receiver"]
+        self.assertEqual(receiver["stale"] + receiver["duplicate"],
+                         sum(n for (_, to), n in replayed.items() if to == "hub"))
+        # Through a relay: the replays of the wrist's first hop are forwarded to the hub, which
+        # refuses them; a restarted relay forwards again from the sample it restarts at.
+        compiled, report = self.compile("relay_keys", relay_topology(), "--keys",
+                                        write_keys(self.tmp / "keys.json"))
+        res, run_json = self.run_fleet(compiled, "relayed_replays", "--raw", "--reboot",
+                                       "relay@2", "--reboot", "hub@4", "--replay", "0.6",
+                                       "--seed", "3")
+        self.assertEqual(run_json["heads_run"][FULL], self.SAMPLES)
+        self.assert_hops_counted(report, run_json, self.SAMPLES)
+        replayed = {(l["from"], l["to"]): l["frames_replayed"] for l in run_json["links"]}
+        self.assertGreater(replayed[("wrist", "relay")], 0)
+        self.assertEqual(sum(l["frames_replayed_accepted"] for l in run_json["links"]), 0)
+        self.assertEqual(run_json["receiver"]["stale"] + run_json["receiver"]["duplicate"],
+                         sum(replayed.values()))
+
+    def test_hooked_keys_by_device_pair(self):
+        """With --key-provisioning hook every device calls <dev>_load_key(sender, receiver, key)
+        for exactly the pairs whose keys the embedded build holds (HKDF of the master key and the
+        pair, end to end); a device that only relays loads none and declares no hook."""
+        keys = write_keys(self.tmp / "keys.json")
+        master = bytes.fromhex(json.loads(keys.read_text())["master_key_hex"])
+        embedded, report = self.compile("staged_embed", staged_topology(), "--keys", keys)
+        hooked, _ = self.compile("staged_hook", staged_topology(), "--keys", keys,
+                                 "--key-provisioning", "hook")
+        relayed, _ = self.compile("relay_hook", relay_topology(), "--keys", keys,
+                                  "--key-provisioning", "hook")
+        ids = {d["name"]: i for i, d in enumerate(staged_topology()["devices"])}
+        by_key = {test_security.hkdf_link_key(master, a, b): (a, b)
+                  for a in ids.values() for b in ids.values() if a != b}
+        for device in ids:
+            held = {by_key[bytes(int(b, 16) for b in re.findall(r"0x([0-9a-f]{2})", body))]
+                    for body in re.findall(r"static const uint8_t \w*key\w*\[32\] = \{([^}]*)\}",
+                                           (embedded / device / "fleet.c").read_text())}
+            source = (hooked / device / "fleet.c").read_text()
+            loaded = {(int(a), int(b))
+                      for a, b in re.findall(rf"{device}_load_key\((\d+)u, (\d+)u, ", source)}
+            self.assertTrue(held, device)
+            self.assertEqual(loaded, held, device)
+            self.assertNotIn("static const uint8_t", re.sub(r"static const uint8_t \w*(slot|head|"
+                                                            r"frame_hops|beacon_hops)\w*", "",
+                                                            source))
+            self.assertIn(f"void {device}_load_key(uint8_t sender, uint8_t receiver, uint8_t key[32]);",
+                          (hooked / device / "fleet.h").read_text())
+        relay_code = (relayed / "relay" / "fleet.c").read_text() + (relayed / "relay" / "fleet.h").read_text()
+        self.assertNotIn("load_key", relay_code)
+        self.assertIn("wrist_load_key(0u, 4u, ", (relayed / "wrist" / "fleet.c").read_text())
+        # The hooked fleet is strict C99, and `run` cannot simulate it (its keys are not in it).
+        for device in ("wrist", "w1", "hub"):
+            folder = hooked / device
+            result = subprocess.run(["cc", *test_fleet.STRICT, "-I", str(folder), "-I",
+                                     str(folder / "runtime/include"), "-fsyntax-only",
+                                     str(folder / "fleet.c")], capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, f"{device}: {result.stderr}")
+        result = run("run", hooked, *self.inputs, "-o", self.tmp / "hooked_run")
+        self.assert_fails(result, 2, "--key-provisioning hook", "cannot be simulated")
+
+    def test_impute_fills_in_what_a_failed_worker_did_not_send(self):
+        """"fallback": "impute" on a routed fleet: the full head runs on every sample; with w1
+        failed, the wrist's features (w1's output) are their calibration mean, and the outputs
+        equal those of the star fleet whose wrist failed (the same tensor, the same mean)."""
+        doc = staged_topology()
+        doc["fallback"] = "impute"
+        compiled, _ = self.compile("staged_impute", doc)
+        res, run_json = self.run_fleet(compiled, "impute_all", "--raw")
+        self.assertTrue(all(s["imputed_groups"] == [] for s in run_json["per_sample"]))
+        np.testing.assert_array_equal(np.load(res / f"{FULL}.npy"),
+                                      np.load(self.mono["int8"] / f"{FULL}.npy"))
+        res, run_json = self.run_fleet(compiled, "impute_w1", "--raw", "--fail", "w1",
+                                       "--sanitize")
+        for sample in run_json["per_sample"]:
+            self.assertEqual((sample["head"], sample["arrived_groups"], sample["imputed_groups"]),
+                             (FULL, ["ankle", "chest"], ["wrist"]), sample)
+        star, _ = self.compile("star_impute", test_fleet.topology(fallback="impute"))
+        star_res, _ = self.run_fleet(star, "star_impute_wrist", "--raw", "--fail", "wrist")
+        imputed = np.load(res / f"{FULL}.npy")
+        np.testing.assert_array_equal(imputed, np.load(star_res / f"{FULL}.npy"))
+        self.assertFalse(np.array_equal(imputed, np.load(self.mono["int8"] / f"{FULL}.npy")))
+
     def test_two_worker_pipeline_bit_exact(self):
         model = self.tmp / "chain.onnx"
         onnx.save(chain_model(), model)
@@ -318,10 +429,3 @@ class CollectiveTest(CliTestCase):
             named = [] if fragments is unrunnable else [f"bad{i}.json"]
             self.assert_fails(result, 1, *named, *fragments)
             self.assertFalse((self.tmp / f"bad{i}").exists())
-        # Hooked keys are named by link; a routed fleet's keys belong to device pairs.
-        topo = self.tmp / "hooked.json"
-        topo.write_text(json.dumps(relay_topology()))
-        result = run("compile", self.model, "--topology", topo, "--calibration", self.calib,
-                     "--key-provisioning", "hook", "-o", self.tmp / "hooked")
-        self.assert_fails(result, 1, "hooked.json", "--key-provisioning embed")
-        self.assertFalse((self.tmp / "hooked").exists())

@@ -510,14 +510,56 @@ class RoutedFleetOnBoardsTest(QemuCase):
         self.assertEqual([s["head"] for s in board_run["per_sample"]],
                          ["keyword"] + [None] * (self.SAMPLES - 1))
 
-    def test_restarts_of_a_routed_fleet_are_refused_on_boards(self):
-        flags = [a for name, path in self.pipeline_inputs.items() for a in ("--input", f"{name}={path}")]
-        result = run("run", self.pipeline, *flags, "--qemu", "--reboot", "w1@1",
-                     "-o", self.tmp / "refused")
-        self.assertNotEqual(result.returncode, 0)
-        self.assertIn("on boards without --reboot", result.stderr)
-        self.assertFalse((self.tmp / "refused").exists())
+    def test_restarts_and_replays_equal_host_and_workers_are_measured(self):
+        """A worker and the aggregator restart (a new epoch, its boot count kept as flash keeps it)
+        while an attacker re-sends recorded frames: outputs, head choices, hop and replay counts
+        and receiver counters equal the host simulator's; each worker's instructions per stage
+        run are in run.json and report.json beside the sensor's and the aggregator's."""
+        board_run = self.check(self.pipeline, self.pipeline_inputs, "--reboot", "w1@1",
+                               "--reboot", "hub@2", "--replay", "0.5", "--seed", "4")
+        self.assertEqual(board_run["heads_run"]["keyword"], self.SAMPLES)
+        self.assertGreater(sum(l["frames_replayed"] for l in board_run["links"]), 0)
+        self.assertEqual(sum(l["frames_replayed_accepted"] for l in board_run["links"]), 0)
+        measured = {d["name"]: d["instructions_per_inference"] for d in board_run["devices"]}
+        self.assertEqual(set(measured), {"mic", "w1", "w2", "hub"})
+        self.assertGreater(min(measured.values()), 0)
+        report = json.loads((self.pipeline / "report.json").read_text())
+        for device in report["devices"]:
+            self.assertEqual(device["measured"]["instructions_per_inference"],
+                             measured[device["name"]])
 
+
+@unittest.skipUnless((REAL / "kws_micro_m_fp32" / "model.onnx").exists(),
+                     "the shared real models are absent")
+class KwsFleetOnBoardsTest(QemuCase):
+    """examples/kws-fleet (kws_micro_m_fp32 int8, its first convolution in channel slices over a
+    microphone, a worker and the aggregator, 24 KiB boards) as one QEMU board per device equals
+    the host fleet bit for bit, the worker's stage measured beside the others."""
+
+    def test_kws_fleet_equals_host(self):
+        example = SOURCE / "examples" / "kws-fleet"
+        calibration = self.tmp / "calibration.npz"
+        subprocess.run(["/usr/bin/python3", example / "make_calibration.py", calibration,
+                        "--shared", SHARED], check=True, capture_output=True)
+        name = "serving_default_input:0"
+        window = np.load(calibration)[name]
+        windows = self.tmp / "windows.npy"
+        np.save(windows, np.concatenate([window, window * 0.8]).astype(np.float32))
+        fleet = self.tmp / "kws_fleet"
+        result = run("compile", REAL / "kws_micro_m_fp32" / "model.onnx", "--topology",
+                     example / "topology.json", "--calibration", calibration, "-o", fleet)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        host, board = self.run_both(fleet, {name: windows})
+        host_run, board_run = self.assert_same_outputs(host, board)
+        for key in ("per_sample", "heads_run", "links", "receiver"):
+            self.assertEqual(host_run[key], board_run[key], key)
+        self.assertEqual(board_run["heads_run"]["StatefulPartitionedCall:0"], 2)
+        report = json.loads((fleet / "report.json").read_text())
+        roles = {d["name"]: d["role"] for d in report["devices"]}
+        measured = {d["name"]: d["instructions_per_inference"] for d in board_run["devices"]}
+        self.assertIn("worker", {roles[n] for n in measured})
+        self.assertIn("sensor", {roles[n] for n in measured})
+        self.assertGreater(min(measured.values()), 0)
 
 if __name__ == "__main__":
     unittest.main()
