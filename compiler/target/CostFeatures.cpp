@@ -206,6 +206,17 @@ CostFeatures costFeatures(const KernelCall &call) {
   if (auto *p = paramsAs<es_add_s8_params_t>(call))
     return {{"planes", double(p->outer) * p->channels},
             {"elements", double(p->outer) * p->channels * p->inner}};
+  if (auto *p = paramsAs<es_concat_s8_params_t>(call); p && p->inputs) {
+    // Inputs in the output's parameters are copied (a memcpy per outer block), the others
+    // rescaled element by element.
+    double copied = 0, rescaled = 0;
+    for (int32_t k = 0; k < p->input_count; ++k)
+      (p->inputs[k].rescale ? rescaled : copied) +=
+          double(p->outer) * p->inputs[k].axis_size * p->inner;
+    return {{"elements", copied},
+            {"rescaled_elements", rescaled},
+            {"rows", double(p->outer) * p->input_count}};
+  }
   if (call.macs > 0) {
     CostFeatures features = elementwise(call);
     features.insert(features.begin(), {"macs", static_cast<double>(call.macs)});
@@ -219,7 +230,7 @@ const std::vector<std::string_view> &costFeatureNames() {
       "macs",        "outputs",          "output_rows",  "pixels",      "window_taps",
       "edge_pixels", "edge_window_taps", "pixel_blocks", "padded_macs", "planes",
       "inputs",      "row_blocks",       "elements",     "rows",        "block_macs",
-      "edge_macs",   "narrow_macs",      "window_rows"};
+      "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements"};
   return names;
 }
 
