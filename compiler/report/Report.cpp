@@ -3,6 +3,7 @@
 #include "codegen/CEmitter.h"
 #include "support/Error.h"
 #include "support/Shell.h"
+#include "target/CostFeatures.h"
 
 #include <fmt/format.h>
 
@@ -142,6 +143,11 @@ ReportJson deviceReport(const DeviceReportInput &input) {
       layer["scratch_bytes"] = scratch->second.bytes;
     }
     layer["est_cycles"] = static_cast<int64_t>(std::llround(cycles));
+    if (!aliased) {
+      ReportJson features = ReportJson::object();
+      for (const auto &[name, value] : costFeatures(call)) features[std::string(name)] = value;
+      layer["cost_features"] = std::move(features);
+    }
     layers.push_back(std::move(layer));
   }
   const double latencyUs = totalCycles / target.clockMhz;

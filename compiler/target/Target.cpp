@@ -1,8 +1,11 @@
 #include "target/Target.h"
 
+#include "target/CostFeatures.h"
+
 #include "support/EmbeddedFiles.h"
 #include "support/Error.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -39,6 +42,12 @@ public:
     const double value = field(object, path, key, Json::value_t::number_float).get<double>();
     if (!(value > 0))
       fail("{}: {}/{} must be > 0; see targets/cortex-m4.json for the format", source_, path, key);
+    return value;
+  }
+  double nonNegative(const Json &object, const std::string &path, const std::string &key) const {
+    const double value = field(object, path, key, Json::value_t::number_float).get<double>();
+    if (value < 0)
+      fail("{}: {}/{} must be >= 0; see targets/cortex-m4.json for the format", source_, path, key);
     return value;
   }
   std::map<std::string, std::map<std::string, double>> table(const std::string &key) const {
@@ -148,13 +157,15 @@ public:
         if (!fit.is_object())
           fail("{}: {} must be an object; see targets/cortex-m4.json for the format", source_, at);
         Target::KernelCost cost;
-        for (auto [key, slot] : {std::pair{"per_mac", &cost.perMac},
-                                 std::pair{"per_element", &cost.perElement},
-                                 std::pair{"fixed", &cost.fixed}}) {
-          *slot = field(fit, at, key, Json::value_t::number_float).get<double>();
-          if (*slot < 0)
-            fail("{}: {}/{} must be >= 0; see targets/cortex-m4.json for the format", source_, at,
-                 key);
+        cost.fixed = nonNegative(fit, at, "fixed");
+        const Json &per = field(fit, at, "per", Json::value_t::object);
+        for (const auto &[feature, weight] : per.items()) {
+          const auto &names = costFeatureNames();
+          if (std::find(names.begin(), names.end(), feature) == names.end())
+            fail("{}: {}/per/{} is not a cost feature (one of: {}); see docs/performance.md "
+                 "\"Cost model from measurement\"",
+                 source_, at, feature, fmt::join(names, ", "));
+          cost.perFeature[feature] = nonNegative(per, at + "/per", feature);
         }
         target.kernelCosts[kernel] = cost;
       }
@@ -224,13 +235,13 @@ double estimateCycles(const Target &target, Precision precision, const KernelCal
   };
   if (auto measured = target.kernelCosts.find(call.function);
       !call.isCopy && measured != target.kernelCosts.end()) {
-    const Value *first = call.node->input(0);
-    const double elements =
-        std::max(outputElements(), first && first->shape
-                                       ? static_cast<double>(numElements(*first->shape))
-                                       : 0.0);
     const Target::KernelCost &cost = measured->second;
-    return cost.perMac * static_cast<double>(call.macs) + cost.perElement * elements + cost.fixed;
+    double cycles = cost.fixed;
+    for (const auto &[feature, value] : costFeatures(call))
+      if (auto weight = cost.perFeature.find(std::string(feature));
+          weight != cost.perFeature.end())
+        cycles += weight->second * value;
+    return cycles;
   }
   if (call.macs > 0) {
     work = static_cast<double>(call.macs) * lookup(target.cyclesPerMac);

@@ -56,13 +56,13 @@ struct Target {
   // By precision name ("int8", "float32"), then by kernel class (KernelCall::kernelClass).
   std::map<std::string, std::map<std::string, double>> cyclesPerMac;
   std::map<std::string, std::map<std::string, double>> cyclesPerElement;
-  // Measured per kernel function (tools/calibrate-costs): cycles = perMac x MACs + perElement x
-  // elements + fixed, elements being the larger of the first input's and the outputs' element
-  // counts. Preferred over the class tables, which serve kernels not calibrated.
+  // Measured per kernel function (tools/calibrate-costs): cycles = fixed + the sum of
+  // perFeature[name] x the call's feature `name` (target/CostFeatures.h: MACs, outputs, window
+  // taps, ... as the kernel's loops count them). Preferred over the class tables, which serve
+  // kernels not calibrated.
   struct KernelCost {
-    double perMac = 0;
-    double perElement = 0;
     double fixed = 0;
+    std::map<std::string, double> perFeature;
   };
   std::map<std::string, KernelCost> kernelCosts;
 };
@@ -73,7 +73,7 @@ Target loadTarget(const std::string &nameOrPath);
 std::vector<std::string> builtinTargetNames();
 
 // Estimated cycles of one call: the target's measured kernel_costs for the call's kernel
-// function applied to its MACs and elements; for kernels without a
+// function applied to the call's cost features; for kernels without a
 // measurement, the work times the target's figure for the call's kernel class plus the per-call
 // overhead.
 double estimateCycles(const Target &target, Precision precision, const KernelCall &call);

@@ -22,6 +22,10 @@ TWO_IMU = SOURCE / "examples" / "two_imu"
 # The boards every model is checked on; the M3 (no FPU, no DSP) only with the small examples, to
 # keep the QEMU suite short.
 BOARD_TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+# The targets whose per-layer cost estimates are held to the counts (issue 16): every layer's
+# estimate within 15 % of the instructions QEMU counts.
+COST_MODEL_TARGETS = ("cortex-m4", "cortex-m55", "riscv32")
+COST_TOLERANCE = 0.15
 
 
 def model_input(model_dir):
@@ -35,16 +39,39 @@ class QemuCase(CliTestCase):
     def compile(self, out, model, *extra):
         return run("compile", model, *extra, "-o", out)
 
-    def run_both(self, out, inputs, *extra):
-        """Runs a compiled folder on the host and under QEMU (raw int8); returns both runs."""
+    def run_both(self, out, inputs, *extra, per_layer=False):
+        """Runs a compiled folder on the host and under QEMU (raw int8); returns both runs.
+        `per_layer`: the QEMU run counts each layer too (run --per-layer)."""
         args = [f"{name}={path}" for name, path in inputs.items()]
         flags = [a for arg in args for a in ("--input", arg)]
         host, board = self.tmp / f"{out.name}_host", self.tmp / f"{out.name}_qemu"
         result = run("run", out, *flags, "--raw", "-o", host, *extra)
         self.assertEqual(result.returncode, 0, result.stderr)
-        result = run("run", out, *flags, "--raw", "--qemu", "-o", board, *extra)
+        result = run("run", out, *flags, "--raw", "--qemu", "-o", board, *extra,
+                     *(["--per-layer"] if per_layer else []))
         self.assertEqual(result.returncode, 0, result.stderr)
         return host, board
+
+    def assert_estimates_follow_counts(self, out, board):
+        """Every layer's est_cycles in the report (the targets' kernel_costs applied to the
+        layer's cost_features) is within COST_TOLERANCE of the instructions QEMU counted."""
+        measured = json.loads((board / "run.json").read_text())["devices"][0]
+        layers = json.loads((out / "report.json").read_text())["devices"][0]["layers"]
+        counts = measured["layer_instructions"]
+        self.assertEqual(len(counts), len(layers))
+        # The layers make up the inference: the per-layer markers add one instruction each.
+        self.assertAlmostEqual(sum(counts), measured["instructions_per_inference"],
+                               delta=len(layers) + 1)
+        checked = 0
+        for layer, count in zip(layers, counts):
+            if layer["kernel"] in ("view", "memcpy"):
+                continue
+            checked += 1
+            error = (layer["est_cycles"] - count) / count
+            self.assertLessEqual(abs(error), COST_TOLERANCE,
+                                 f"{out.name}: layer {layer['node']} ({layer['kernel']}): "
+                                 f"estimated {layer['est_cycles']}, QEMU counted {count}")
+        self.assertGreater(checked, 0)
 
     def assert_same_outputs(self, host, board):
         host_run = json.loads((host / "run.json").read_text())
@@ -61,7 +88,10 @@ class SingleDeviceBitExactTest(QemuCase):
     """int8 outputs under QEMU equal the host run exactly, for every example and real model
     that fits each board's target."""
 
-    def check_model(self, name, model, inputs, compile_args, targets=BOARD_TARGETS):
+    def check_model(self, name, model, inputs, compile_args, targets=BOARD_TARGETS,
+                    estimates=False):
+        """`estimates`: a bench model (tools/bench-models), whose per-layer estimates are held to
+        the counts on COST_MODEL_TARGETS."""
         compiled_any = False
         for target in targets:
             with self.subTest(model=name, target=target):
@@ -71,8 +101,11 @@ class SingleDeviceBitExactTest(QemuCase):
                     continue  # too large for this target's RAM or flash: nothing to run
                 self.assertEqual(result.returncode, 0, result.stderr)
                 compiled_any = True
-                host, board = self.run_both(out, inputs)
+                estimated = estimates and target in COST_MODEL_TARGETS
+                host, board = self.run_both(out, inputs, per_layer=estimated)
                 _, board_run = self.assert_same_outputs(host, board)
+                if estimated:
+                    self.assert_estimates_follow_counts(out, board)
                 self.assertEqual(board_run["mode"], "qemu")
                 device = board_run["devices"][0]
                 self.assertGreater(device["instructions_per_inference"], 0)
@@ -90,7 +123,7 @@ class SingleDeviceBitExactTest(QemuCase):
         inputs = {"wrist_imu": self.save_npy("w.npy", wrist[:4]),
                   "ankle_imu": self.save_npy("a.npy", ankle[:4])}
         self.check_model("two_imu", TWO_IMU / "model.onnx", inputs, ["--calibration", calib],
-                         targets)
+                         targets, estimates=True)
 
     def test_two_imu_example(self):
         self.check_two_imu(BOARD_TARGETS + ("cortex-m3",))
@@ -104,7 +137,7 @@ class SingleDeviceBitExactTest(QemuCase):
         inputs = {g: self.save_npy(f"{g}.npy", np.load(HAR / f"{g}.npy")[:4])
                   for g in ("wrist_imu", "ankle_imu", "chest_imu")}
         self.check_model("har", HAR / "model.onnx", inputs,
-                         ["--calibration", HAR / "calibration.npz"])
+                         ["--calibration", HAR / "calibration.npz"], estimates=True)
 
     def test_recurrent_layers_on_cortex_m4(self):
         # The onnx.helper LSTM (bidirectional with clip, reverse) and GRU (reset before R_h) layers.
@@ -131,7 +164,10 @@ class SingleDeviceBitExactTest(QemuCase):
                 calib = self.tmp / f"{name}.npz"
                 np.savez(calib, **{input_name: np.concatenate(copies)})
                 args = ["--calibration", calib]
-            self.check_model(name, model_dir / "model.onnx", inputs, args)
+            # st_mobilenet's strided depthwise layers (the reference grouped kernel) are not yet
+            # within the tolerance: docs/performance.md "Cost model from measurement".
+            self.check_model(name, model_dir / "model.onnx", inputs, args,
+                             estimates="mobilenet" not in name)
 
     def test_issue_15_op_models(self):
         # The op patterns of tests/data/ops that reach new kernel calls (tables, the folded
@@ -242,36 +278,26 @@ class StackTest(QemuCase):
 
 class PerLayerCostTest(QemuCase):
     """run --qemu --per-layer counts each layer, and the report's per-layer estimates, from the
-    targets' measured kernel_costs (tools/calibrate-costs), follow those counts."""
+    targets' measured kernel_costs (tools/calibrate-costs), follow those counts within 15 % on
+    every layer. int8 is checked by SingleDeviceBitExactTest's runs (the examples and the real
+    models on the M4 and M55, two_imu on riscv32, with --per-layer); float32 here."""
 
-    def test_har_example_on_cortex_m4(self):
-        inputs = {g: self.save_npy(f"{g}.npy", np.load(HAR / f"{g}.npy")[:1])
-                  for g in ("wrist_imu", "ankle_imu", "chest_imu")}
+    def check_float32(self, name, model, arrays, target):
+        inputs = {n: self.save_npy(f"{name}_{n}.npy", a) for n, a in arrays.items()}
         flags = [a for n, p in inputs.items() for a in ("--input", f"{n}={p}")]
-        for precision in ("int8", "float32"):
-            with self.subTest(precision=precision):
-                out = self.tmp / f"har_layers_{precision}"
-                args = (["--calibration", HAR / "calibration.npz"] if precision == "int8"
-                        else ["--precision", "float32"])
-                result = self.compile(out, HAR / "model.onnx", "--target", "cortex-m4", *args)
-                self.assertEqual(result.returncode, 0, result.stderr)
-                result = run("run", out, *flags, "--qemu", "--per-layer", "-o",
-                             self.tmp / f"har_layers_{precision}_run")
-                self.assertEqual(result.returncode, 0, result.stderr)
-                measured = json.loads((self.tmp / f"har_layers_{precision}_run" / "run.json")
-                                      .read_text())["devices"][0]
-                layers = json.loads((out / "report.json").read_text())["devices"][0]["layers"]
-                counts = measured["layer_instructions"]
-                self.assertEqual(len(counts), len(layers))
-                # The layers make up the inference: the per-layer markers add one instruction each.
-                self.assertAlmostEqual(sum(counts), measured["instructions_per_inference"],
-                                       delta=len(layers) + 1)
-                errors = [abs(layer["est_cycles"] - count) / count
-                          for layer, count in zip(layers, counts)
-                          if layer["kernel"] not in ("view", "memcpy")]
-                # docs/performance.md "Per-layer estimates" has the spread; the goal is 15 %.
-                self.assertLessEqual(float(np.median(errors)), 0.15, errors)
-                self.assertLessEqual(max(errors), 0.35, errors)
+        out = self.tmp / f"{name}_{target}_float32"
+        result = self.compile(out, model, "--target", target, "--precision", "float32")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        board = self.tmp / f"{name}_{target}_float32_run"
+        result = run("run", out, *flags, "--qemu", "--per-layer", "-o", board)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assert_estimates_follow_counts(out, board)
+
+    def test_float32_har_example(self):
+        arrays = {g: np.load(HAR / f"{g}.npy")[:1] for g in ("wrist_imu", "ankle_imu", "chest_imu")}
+        for target in COST_MODEL_TARGETS:
+            with self.subTest(target=target):
+                self.check_float32("har", HAR / "model.onnx", arrays, target)
 
     def test_per_layer_needs_qemu(self):
         result = run("run", self.tmp / "absent", "--input", "x=x.npy", "--per-layer", "-o",

@@ -1,4 +1,6 @@
+#include "codegen/RuntimeBindings.h"
 #include "report/StackUsage.h"
+#include "target/CostFeatures.h"
 #include "target/Target.h"
 
 #include <nlohmann/json.hpp>
@@ -115,33 +117,110 @@ node: { title: "k" label: "k\nc.c:1:1\n48 bytes (dynamic,bounded)" }
   CHECK(reason.empty());
 }
 
+namespace {
+
+// A convolution call of `params` from an int8 [1, 8, 10, 10] input to [1, 16, 10, 10].
+struct ConvCall {
+  Graph graph;
+  KernelCall call;
+  ConvCall(const es_conv2d_s8_params_t &params) {
+    Value *input = graph.createValue("x", DType::Int8);
+    input->shape = Shape{int64_t{params.batch}, params.in_channels, params.in_h, params.in_w};
+    Value *output = graph.createValue("y", DType::Int8);
+    output->shape = Shape{int64_t{params.batch}, params.out_channels, params.out_h, params.out_w};
+    auto conv = std::make_unique<Node>();
+    conv->name = "conv";
+    conv->opType = "Conv";
+    Node *node = graph.appendNode(std::move(conv));
+    node->inputs.push_back(input);
+    node->outputs.push_back(output);
+    call.node = node;
+    call.result = output;
+    call.macs = int64_t{params.out_channels} * params.out_h * params.out_w * params.in_channels *
+                params.kernel_h * params.kernel_w;
+    call.kernelClass = "conv";
+    call.function = "es_conv2d_gemm_s8";
+    call.params = KernelParams{"es_conv2d_s8_params_t", CInit(),
+                               std::make_shared<es_conv2d_s8_params_t>(params)};
+  }
+};
+
+es_conv2d_s8_params_t conv3x3Pad1() {
+  es_conv2d_s8_params_t p{};
+  p.batch = 1, p.in_channels = 8, p.in_h = p.in_w = 10, p.out_channels = 16;
+  p.out_h = p.out_w = 10, p.kernel_h = p.kernel_w = 3, p.stride_h = p.stride_w = 1;
+  p.dilation_h = p.dilation_w = 1, p.pad_top = p.pad_left = 1, p.groups = 1;
+  return p;
+}
+
+double feature(const CostFeatures &features, std::string_view name) {
+  for (const auto &[key, value] : features)
+    if (key == name) return value;
+  FAIL("no feature " << name);
+  return 0;
+}
+
+} // namespace
+
+// What the kernel's loops count, from its parameter struct (docs/performance.md "Cost model
+// from measurement").
+TEST_CASE("cost features: a padded 3x3 convolution's windows, edges and SIMD blocks") {
+  ConvCall conv(conv3x3Pad1());
+  const CostFeatures features = costFeatures(conv.call);
+  CHECK(feature(features, "macs") == 16 * 100 * 72);
+  CHECK(feature(features, "outputs") == 1600);
+  CHECK(feature(features, "output_rows") == 160);
+  CHECK(feature(features, "pixels") == 100);
+  // Per axis 2 + 8 x 3 + 2 = 28 taps inside the input, over 8 channels.
+  CHECK(feature(features, "window_taps") == 8 * 28 * 28);
+  // The border ring of 36 windows, 9 taps each (padding included), over 8 channels.
+  CHECK(feature(features, "edge_pixels") == 36);
+  CHECK(feature(features, "edge_window_taps") == 8 * 36 * 9);
+  // 25 blocks of four pixels per channel; rows of 72 taps padded to 80.
+  CHECK(feature(features, "pixel_blocks") == 25 * 16);
+  CHECK(feature(features, "padded_macs") == 25 * 16 * 4 * 80);
+  for (const auto &[name, value] : features)
+    CHECK(std::find(costFeatureNames().begin(), costFeatureNames().end(), name) !=
+          costFeatureNames().end());
+}
+
+TEST_CASE("cost features: a pool's taps inside the input, whatever its window and stride") {
+  es_pool2d_s8_params_t p{};
+  p.batch = 1, p.channels = 4, p.in_h = p.in_w = 14, p.out_h = p.out_w = 4;
+  p.kernel_h = p.kernel_w = 3, p.stride_h = p.stride_w = 3, p.dilation_h = p.dilation_w = 1;
+  ConvCall pool(conv3x3Pad1());
+  pool.call.function = "es_max_pool2d_s8";
+  pool.call.params = KernelParams{"es_pool2d_s8_params_t", CInit(),
+                                  std::make_shared<es_pool2d_s8_params_t>(p)};
+  CostFeatures features = costFeatures(pool.call);
+  CHECK(feature(features, "planes") == 4);
+  CHECK(feature(features, "outputs") == 64);
+  CHECK(feature(features, "output_rows") == 16);
+  CHECK(feature(features, "window_taps") == 4 * 16 * 9);
+  CHECK(feature(features, "edge_pixels") == 0);
+  // Padded: the first row and column of windows lose a row or column of taps.
+  p.pad_top = p.pad_left = 1, p.out_h = p.out_w = 5;
+  pool.call.params->storage = std::make_shared<es_pool2d_s8_params_t>(p);
+  features = costFeatures(pool.call);
+  CHECK(feature(features, "window_taps") == 4 * 14 * 14);
+  CHECK(feature(features, "edge_pixels") == 4 * 9);
+}
+
 // The targets' measured kernel costs (tools/calibrate-costs) price the calls they name.
 TEST_CASE("targets: kernel_costs price the kernels they name, the class tables the rest") {
   const Target m4 = loadTarget("cortex-m4");
   REQUIRE(m4.kernelCosts.count("es_conv2d_gemm_s8"));
-  Graph graph;
-  Value *input = graph.createValue("x", DType::Int8);
-  input->shape = Shape{1, 8, 10, 10};
-  Value *output = graph.createValue("y", DType::Int8);
-  output->shape = Shape{1, 16, 10, 10};
-  auto conv = std::make_unique<Node>();
-  conv->name = "conv";
-  conv->opType = "Conv";
-  Node *node = graph.appendNode(std::move(conv));
-  node->inputs.push_back(input);
-  node->outputs.push_back(output);
-  KernelCall call;
-  call.node = node;
-  call.result = output;
-  call.macs = 16 * 100 * 8 * 9;
-  call.kernelClass = "conv";
-  call.function = "es_conv2d_gemm_s8";
+  ConvCall conv(conv3x3Pad1());
   const Target::KernelCost &cost = m4.kernelCosts.at("es_conv2d_gemm_s8");
-  CHECK(estimateCycles(m4, Precision::Int8, call) ==
-        Approx(cost.perMac * call.macs + cost.perElement * 1600 + cost.fixed));
-  call.function = "es_not_calibrated_s8";
-  CHECK(estimateCycles(m4, Precision::Int8, call) ==
-        Approx(call.macs * m4.cyclesPerMac.at("int8").at("conv") + m4.callOverheadCycles));
+  REQUIRE(!cost.perFeature.empty());
+  double expected = cost.fixed;
+  for (const auto &[name, value] : costFeatures(conv.call))
+    if (cost.perFeature.count(std::string(name)))
+      expected += cost.perFeature.at(std::string(name)) * value;
+  CHECK(estimateCycles(m4, Precision::Int8, conv.call) == Approx(expected));
+  conv.call.function = "es_not_calibrated_s8";
+  CHECK(estimateCycles(m4, Precision::Int8, conv.call) ==
+        Approx(conv.call.macs * m4.cyclesPerMac.at("int8").at("conv") + m4.callOverheadCycles));
 }
 
 TEST_CASE("targets: a negative kernel cost names its JSON path") {
@@ -157,9 +236,19 @@ TEST_CASE("targets: a negative kernel cost names its JSON path") {
     json[key] = 1;
   json["cycles_per_mac"] = {{"int8", nlohmann::json::object()}, {"float32", nlohmann::json::object()}};
   json["cycles_per_element"] = json["cycles_per_mac"];
-  json["kernel_costs"]["es_conv1d_s8"] = {{"per_mac", -1.0}, {"per_element", 0.0}, {"fixed", 0.0}};
+  json["kernel_costs"]["es_conv1d_s8"] = {{"fixed", 0.0}, {"per", {{"macs", -1.0}}}};
   std::ofstream(file) << json.dump();
   CHECK_THROWS_WITH(loadTarget(file.string()),
-                    Catch::Matchers::Contains("/kernel_costs/es_conv1d_s8/per_mac must be >= 0"));
+                    Catch::Matchers::Contains("/kernel_costs/es_conv1d_s8/per/macs must be >= 0"));
+  // A feature the compiler does not count, or the format before features.
+  json["kernel_costs"]["es_conv1d_s8"] = {{"fixed", 0.0}, {"per", {{"per_mac", 1.0}}}};
+  std::ofstream(file) << json.dump();
+  CHECK_THROWS_WITH(loadTarget(file.string()),
+                    Catch::Matchers::Contains("/kernel_costs/es_conv1d_s8/per/per_mac is not a "
+                                              "cost feature (one of: macs, outputs,"));
+  json["kernel_costs"]["es_conv1d_s8"] = {{"per_mac", 1.0}, {"per_element", 0.0}, {"fixed", 0.0}};
+  std::ofstream(file) << json.dump();
+  CHECK_THROWS_WITH(loadTarget(file.string()),
+                    Catch::Matchers::Contains("/kernel_costs/es_conv1d_s8/per is missing"));
   std::filesystem::remove(file);
 }

@@ -1,0 +1,237 @@
+#include "target/CostFeatures.h"
+
+#include "codegen/RuntimeBindings.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace edgesplit {
+namespace {
+
+// A windowed layer's loop bounds, whichever parameter struct holds them.
+struct Window {
+  double batch = 1, inChannels = 1, outChannels = 1, groups = 1;
+  int64_t inH = 1, inW = 1, outH = 1, outW = 1, kernelH = 1, kernelW = 1;
+  int64_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1, padTop = 0, padLeft = 0;
+};
+
+// Along one axis: the taps inside the input summed over the output positions, and the number of
+// positions whose window lies wholly inside (the kernels' fast path; the others take the border
+// path, tap by tap).
+struct AxisTaps {
+  double taps = 0;
+  double inside = 0;
+};
+
+AxisTaps axisTaps(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t dilation,
+                  int64_t pad) {
+  AxisTaps result;
+  for (int64_t o = 0; o < out; ++o) {
+    int64_t taps = 0;
+    for (int64_t k = 0; k < kernel; ++k) {
+      const int64_t at = o * stride - pad + k * dilation;
+      taps += at >= 0 && at < in;
+    }
+    result.taps += static_cast<double>(taps);
+    result.inside += taps == kernel && o * stride - pad >= 0 ? 1 : 0;
+  }
+  return result;
+}
+
+struct WindowCounts {
+  double pixels;           // output positions per plane
+  double windowTaps;       // taps inside the input, over every output position of a plane
+  double edgePixels;       // positions whose window overlaps the padding
+  double edgeWindowTaps;   // their taps, padding included
+};
+
+WindowCounts windowCounts(const Window &w) {
+  const AxisTaps rows = axisTaps(w.inH, w.outH, w.kernelH, w.strideH, w.dilationH, w.padTop);
+  const AxisTaps cols = axisTaps(w.inW, w.outW, w.kernelW, w.strideW, w.dilationW, w.padLeft);
+  const double pixels = static_cast<double>(w.outH * w.outW);
+  const double edge = pixels - rows.inside * cols.inside;
+  return {pixels, rows.taps * cols.taps, edge, edge * static_cast<double>(w.kernelH * w.kernelW)};
+}
+
+double roundUp(double value, double block) { return std::ceil(value / block) * block; }
+
+// Convolutions: the MACs; one rescaled output per channel and pixel; a set-up per output row;
+// the gather of each pixel's window (in-place taps, and the border path's taps); the dot
+// products as the int8 SIMD bodies run them, four pixels per pass over rows padded to 16 taps;
+// and as the register-blocked float bodies run them: four channels by four neighbouring pixels
+// whose windows lie inside the row (block_macs), the other pixels one at a time (edge_macs),
+// blocks of fewer than four channels (narrow_macs), and a loop per kernel row and input channel
+// of every block (window_rows).
+CostFeatures convolution(const Window &w, int64_t macs) {
+  const WindowCounts c = windowCounts(w);
+  const AxisTaps rows = axisTaps(w.inH, w.outH, w.kernelH, w.strideH, w.dilationH, w.padTop);
+  const AxisTaps cols = axisTaps(w.inW, w.outW, w.kernelW, w.strideW, w.dilationW, w.padLeft);
+  const double groupIn = w.inChannels / w.groups, groupOut = w.outChannels / w.groups;
+  const double row = groupIn * static_cast<double>(w.kernelH * w.kernelW);
+  const double blocks = w.batch * std::ceil(c.pixels / 4) * w.outChannels;
+  const double blockCols = 4 * std::floor(cols.inside / 4);
+  const double edgeCols = static_cast<double>(w.outW) - blockCols;
+  const double macsPerChannel = groupIn * rows.taps;
+  const double narrowChannels = std::fmod(groupOut, 4) * w.groups;
+  return {{"macs", static_cast<double>(macs)},
+          {"outputs", w.batch * w.outChannels * c.pixels},
+          {"output_rows", w.batch * w.outChannels * static_cast<double>(w.outH)},
+          {"pixels", w.batch * c.pixels},
+          {"window_taps", w.batch * w.inChannels * c.windowTaps},
+          {"edge_pixels", w.batch * c.edgePixels},
+          {"edge_window_taps", w.batch * w.inChannels * c.edgeWindowTaps},
+          {"pixel_blocks", blocks},
+          {"padded_macs", blocks * 4 * roundUp(row, 16)},
+          {"block_macs", w.batch * w.outChannels * macsPerChannel *
+                             static_cast<double>(w.kernelW) * blockCols},
+          {"edge_macs", w.batch * w.outChannels * macsPerChannel *
+                            (cols.taps - blockCols * static_cast<double>(w.kernelW))},
+          {"narrow_macs", w.batch * narrowChannels * macsPerChannel * cols.taps},
+          {"window_rows", w.batch * w.groups * std::ceil(groupOut / 4) * macsPerChannel *
+                              (blockCols / 4 + edgeCols)}};
+}
+
+// Windowed pools: per output, per window row and per tap inside the input, and the border
+// path's windows.
+CostFeatures pool(const Window &w) {
+  const WindowCounts c = windowCounts(w);
+  const double planes = w.batch * w.outChannels;
+  return {{"planes", planes},
+          {"outputs", planes * c.pixels},
+          {"output_rows", planes * static_cast<double>(w.outH)},
+          {"window_taps", planes * c.windowTaps},
+          {"edge_pixels", planes * c.edgePixels},
+          {"edge_window_taps", planes * c.edgeWindowTaps}};
+}
+
+// Fully connected: the MACs, the inputs' unpacking, one rescaled output per row; the SIMD and
+// blocked bodies' passes of four rows (row_blocks) over the inputs, in groups of four (their
+// remainder: edge_macs) or padded to 16 (padded_macs); the last rows one at a time
+// (narrow_macs).
+CostFeatures fullyConnected(double batch, double in, double out, int64_t macs) {
+  const double rowBlocks = batch * std::floor(out / 4);
+  return {{"macs", static_cast<double>(macs)},
+          {"inputs", batch * in},
+          {"outputs", batch * out},
+          {"row_blocks", rowBlocks},
+          {"block_macs", rowBlocks * 4 * in},
+          {"edge_macs", rowBlocks * 4 * std::fmod(in, 4)},
+          {"narrow_macs", batch * std::fmod(out, 4) * in},
+          {"padded_macs", rowBlocks * 4 * roundUp(in, 16)}};
+}
+
+template <typename Params> Window poolWindow(const Params &p) {
+  Window w;
+  w.batch = p.batch;
+  w.inChannels = w.outChannels = w.groups = p.channels;
+  w.inH = p.in_h, w.inW = p.in_w, w.outH = p.out_h, w.outW = p.out_w;
+  w.kernelH = p.kernel_h, w.kernelW = p.kernel_w, w.strideH = p.stride_h, w.strideW = p.stride_w;
+  w.dilationH = p.dilation_h, w.dilationW = p.dilation_w;
+  w.padTop = p.pad_top, w.padLeft = p.pad_left;
+  return w;
+}
+
+template <typename Params> Window convWindow(const Params &p) {
+  Window w;
+  w.batch = p.batch;
+  w.inChannels = p.in_channels, w.outChannels = p.out_channels, w.groups = p.groups;
+  w.inH = p.in_h, w.inW = p.in_w, w.outH = p.out_h, w.outW = p.out_w;
+  w.kernelH = p.kernel_h, w.kernelW = p.kernel_w, w.strideH = p.stride_h, w.strideW = p.stride_w;
+  w.dilationH = p.dilation_h, w.dilationW = p.dilation_w;
+  w.padTop = p.pad_top, w.padLeft = p.pad_left;
+  return w;
+}
+
+template <typename Params> const Params *paramsAs(const KernelCall &call) {
+  if (!call.params || call.params->type != CTypeName<Params>::value) return nullptr;
+  return static_cast<const Params *>(call.params->storage.get());
+}
+
+double elementsOf(const Value *value) {
+  return value && value->shape ? static_cast<double>(numElements(*value->shape)) : 0.0;
+}
+
+// Element-wise and data-movement kernels: the larger of the first activation the call reads and
+// the one it writes (a call need not read its node's first input: the fake quantisation of a
+// float32 build reads the node's output), and the outer loop's rows (the written activation's
+// elements over its innermost axis).
+CostFeatures elementwise(const KernelCall &call) {
+  double read = 0;
+  for (const KernelArg &arg : call.args)
+    if (arg.kind == KernelArg::Kind::Input && arg.value) {
+      read = elementsOf(arg.value);
+      break;
+    }
+  const double written = elementsOf(call.result);
+  double rows = 1;
+  if (call.result && call.result->shape && !call.result->shape->empty() &&
+      call.result->shape->back() > 0)
+    rows = written / static_cast<double>(call.result->shape->back());
+  return {{"elements", std::max(read, written)}, {"rows", rows}};
+}
+
+} // namespace
+
+CostFeatures costFeatures(const KernelCall &call) {
+  if (call.isCopy) return {};
+  if (auto *p = paramsAs<es_conv2d_s8_params_t>(call)) return convolution(convWindow(*p), call.macs);
+  if (auto *p = paramsAs<es_conv2d_f32_params_t>(call))
+    return convolution(convWindow(*p), call.macs);
+  if (auto *p = paramsAs<es_conv1d_s8_params_t>(call)) {
+    Window w;
+    w.batch = p->batch, w.inChannels = p->in_channels, w.outChannels = p->out_channels;
+    w.inW = p->in_w, w.outW = p->out_w, w.kernelW = p->kernel_w, w.strideW = p->stride;
+    w.padLeft = p->pad_left;
+    return convolution(w, call.macs);
+  }
+  if (auto *p = paramsAs<es_depthwise_conv3x3_s8_params_t>(call)) {
+    Window w;
+    w.batch = p->batch, w.inChannels = w.outChannels = w.groups = p->channels;
+    w.inH = p->in_h, w.inW = p->in_w, w.outH = p->out_h, w.outW = p->out_w;
+    w.kernelH = w.kernelW = 3, w.padTop = p->pad_top, w.padLeft = p->pad_left;
+    return convolution(w, call.macs);
+  }
+  if (auto *p = paramsAs<es_pool2d_s8_params_t>(call)) return pool(poolWindow(*p));
+  if (auto *p = paramsAs<es_pool2d_f32_params_t>(call)) return pool(poolWindow(*p));
+  if (auto *p = paramsAs<es_global_avg_pool_s8_params_t>(call))
+    return {{"planes", double(p->batch) * p->channels},
+            {"elements", double(p->batch) * p->channels * p->size}};
+  if (auto *p = paramsAs<es_global_pool_f32_params_t>(call))
+    return {{"planes", double(p->batch) * p->channels},
+            {"elements", double(p->batch) * p->channels * p->size}};
+  if (auto *p = paramsAs<es_fully_connected_s8_params_t>(call))
+    return fullyConnected(p->batch, p->in_features, p->out_features, call.macs);
+  if (auto *p = paramsAs<es_fully_connected_f32_params_t>(call))
+    return fullyConnected(p->batch, p->in_features, p->out_features, call.macs);
+  if (auto *p = paramsAs<es_add_s8_params_t>(call))
+    return {{"planes", double(p->outer) * p->channels},
+            {"elements", double(p->outer) * p->channels * p->inner}};
+  if (auto *p = paramsAs<es_concat_s8_params_t>(call); p && p->inputs) {
+    // Inputs in the output's parameters are copied (a memcpy per outer block), the others
+    // rescaled element by element.
+    double copied = 0, rescaled = 0;
+    for (int32_t k = 0; k < p->input_count; ++k)
+      (p->inputs[k].rescale ? rescaled : copied) +=
+          double(p->outer) * p->inputs[k].axis_size * p->inner;
+    return {{"elements", copied},
+            {"rescaled_elements", rescaled},
+            {"rows", double(p->outer) * p->input_count}};
+  }
+  if (call.macs > 0) {
+    CostFeatures features = elementwise(call);
+    features.insert(features.begin(), {"macs", static_cast<double>(call.macs)});
+    return features;
+  }
+  return elementwise(call);
+}
+
+const std::vector<std::string_view> &costFeatureNames() {
+  static const std::vector<std::string_view> names = {
+      "macs",        "outputs",          "output_rows",  "pixels",      "window_taps",
+      "edge_pixels", "edge_window_taps", "pixel_blocks", "padded_macs", "planes",
+      "inputs",      "row_blocks",       "elements",     "rows",        "block_macs",
+      "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements"};
+  return names;
+}
+
+} // namespace edgesplit
