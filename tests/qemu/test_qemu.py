@@ -555,68 +555,64 @@ class RoutedFleetOnBoardsTest(QemuCase):
                              measured[device["name"]])
 
 
-@unittest.skipUnless((REAL / "kws_micro_m_fp32" / "model.onnx").exists(),
-                     "the shared real models are absent")
-class KwsFleetOnBoardsTest(QemuCase):
-    """examples/kws-fleet (kws_micro_m_fp32 int8, its first convolution in channel slices over
-    the microphone board and the aggregator) as one QEMU board per device equals the host fleet
-    bit for bit, every board that runs layers measured."""
+class ExampleFleetOnBoardsCase(QemuCase):
+    """An example fleet compiled as its README says, run as one QEMU board per device."""
 
-    def test_kws_fleet_equals_host(self):
-        example = SOURCE / "examples" / "kws-fleet"
-        calibration = self.tmp / "calibration.npz"
-        subprocess.run(["/usr/bin/python3", example / "make_calibration.py", calibration,
-                        "--shared", SHARED], check=True, capture_output=True)
-        name = "serving_default_input:0"
-        window = np.load(calibration)[name]
-        windows = self.tmp / "windows.npy"
-        np.save(windows, np.concatenate([window, window * 0.8]).astype(np.float32))
-        fleet = self.tmp / "kws_fleet"
-        result = run("compile", REAL / "kws_micro_m_fp32" / "model.onnx", "--topology",
-                     example / "topology.json", "--calibration", calibration, "-o", fleet)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        host, board = self.run_both(fleet, {name: windows})
-        host_run, board_run = self.assert_same_outputs(host, board)
-        for key in ("per_sample", "heads_run", "links", "receiver"):
-            self.assertEqual(host_run[key], board_run[key], key)
-        self.assertEqual(board_run["heads_run"]["StatefulPartitionedCall:0"], 2)
-        report = json.loads((fleet / "report.json").read_text())
-        working = {d["name"] for d in report["devices"] if d["layers"]}
-        measured = {d["name"]: d["instructions_per_inference"] for d in board_run["devices"]}
-        self.assertLessEqual(working, set(measured))
-        self.assertGreater(min(measured[name] for name in working), 0)
-
-
-class MobilenetFleetOnBoardsTest(QemuCase):
-    """examples/mobilenet-fleet (st_mobilenet_v2 int8 in channel slices and row bands over ten
-    128 KiB Cortex-M4 boards) as one QEMU board per device equals the host fleet bit for bit on
-    one image; the host fleet equals the single-device build (tests/cli/test_fleet_examples)."""
-
-    def test_mobilenet_fleet_equals_host(self):
-        model = REAL / "st_mobilenet_v2_0.5_128_float" / "model.onnx"
+    def assert_example_fleet_equals_host(self, example, model, calibration_flags, samples,
+                                         head):
+        """Compiles examples/<example> for `model`, runs it on the host and on the boards with
+        `samples(calibration)` ({input name: float32 array}), and checks the int8 outputs, heads,
+        per-hop and receiver counters equal, `head` (the full model's) run on every sample and
+        every board that runs layers measured."""
         if not model.exists():
             self.skipTest(f"{model} is absent (the shared data is not beside the checkout)")
-        example = SOURCE / "examples" / "mobilenet-fleet"
+        folder = SOURCE / "examples" / example
         calibration = self.tmp / "calibration.npz"
-        subprocess.run(["/usr/bin/python3", example / "make_calibration.py", calibration,
-                        "--count", "4"], check=True, capture_output=True)
-        images = self.tmp / "images.npy"
-        np.save(images, np.load(calibration)["input_1:0"][:1, :, :, ::-1].astype(np.float32))
-        fleet = self.tmp / "mobilenet_fleet"
-        result = run("compile", model, "--topology", example / "topology.json",
+        subprocess.run(["/usr/bin/python3", folder / "make_calibration.py", calibration,
+                        *calibration_flags], check=True, capture_output=True)
+        inputs = {}
+        for name, values in samples(np.load(calibration)).items():
+            inputs[name] = self.tmp / f"input{len(inputs)}.npy"
+            np.save(inputs[name], values.astype(np.float32))
+        fleet = self.tmp / example
+        result = run("compile", model, "--topology", folder / "topology.json",
                      "--calibration", calibration, "-o", fleet)
         self.assertEqual(result.returncode, 0, result.stderr)
-        host, board = self.run_both(fleet, {"input_1:0": images})
+        host, board = self.run_both(fleet, inputs)
         host_run, board_run = self.assert_same_outputs(host, board)
         for key in ("per_sample", "heads_run", "links", "receiver"):
             self.assertEqual(host_run[key], board_run[key], key)
-        self.assertEqual(board_run["heads_run"]["Identity:0"], 1)
+        count = len(next(iter(samples(np.load(calibration)).values())))
+        self.assertEqual(board_run["heads_run"][head], count)
         report = json.loads((fleet / "report.json").read_text())
         working = {d["name"] for d in report["devices"] if d["layers"]}
         measured = {d["name"]: d["instructions_per_inference"] for d in board_run["devices"]}
         self.assertLessEqual(working, set(measured))
         self.assertGreater(min(measured[name] for name in working), 0)
 
+
+class KwsFleetOnBoardsTest(ExampleFleetOnBoardsCase):
+    """examples/kws-fleet (kws_micro_m_fp32 int8, its first convolution in channel slices over
+    the microphone board and the aggregator) equals the host fleet bit for bit on two windows."""
+
+    def test_kws_fleet_equals_host(self):
+        name = "serving_default_input:0"
+        self.assert_example_fleet_equals_host(
+            "kws-fleet", REAL / "kws_micro_m_fp32" / "model.onnx", ["--shared", SHARED],
+            lambda data: {name: np.concatenate([data[name], data[name] * 0.8])},
+            "StatefulPartitionedCall:0")
+
+
+class MobilenetFleetOnBoardsTest(ExampleFleetOnBoardsCase):
+    """examples/mobilenet-fleet (st_mobilenet_v2 int8 in channel slices and row bands over ten
+    128 KiB Cortex-M4 boards) equals the host fleet bit for bit on one image; the host fleet
+    equals the single-device build (tests/cli/test_fleet_examples)."""
+
+    def test_mobilenet_fleet_equals_host(self):
+        self.assert_example_fleet_equals_host(
+            "mobilenet-fleet", REAL / "st_mobilenet_v2_0.5_128_float" / "model.onnx",
+            ["--count", "4"], lambda data: {"input_1:0": data["input_1:0"][:1, :, :, ::-1]},
+            "Identity:0")
 
 if __name__ == "__main__":
     unittest.main()
