@@ -4,7 +4,7 @@
 #   bash tools/test.sh --quick [CTEST_ARGS...]   the first stage only
 # 1. quick: build/ and its ctest (CTEST_ARGS are passed to it);
 # 2. sanitize: build-sanitize/ (clang, -DEDGESPLIT_FUZZ=ON: ASan + UBSan everywhere): the unit,
-#    runtime and fuzz regression tests, and the fleet CLI tests (tests/cli/test_fleet.py) with the
+#    runtime and fuzz regression tests, and the fleet CLI tests (tests/cli/test_fleet*.py) with the
 #    sanitized edgesplit, every AddressSanitizer or UndefinedBehaviorSanitizer report fatal;
 # 3. fuzz: every tools/fuzz.sh target for EDGESPLIT_FUZZ_SECONDS (default 60) seconds, two at a
 #    time.
@@ -52,10 +52,15 @@ sanitize_tests() (
   cd "$root/build-sanitize" &&
     ctest --output-on-failure -j"$jobs" -R '^(unit|runtime|runtime_no_allocation|fuzz_regressions_.*)$'
 )
+# One process per test class, as many at a time as there are cores: the sanitized compiler is slow
+# and the classes (HAR, star fleets, the examples' fleets) take minutes each.
 sanitize_fleet() (
-  cd "$root" && EDGESPLIT="$root/build-sanitize/edgesplit" EDGESPLIT_SOURCE="$root" \
-    EDGESPLIT_SHARED="${EDGESPLIT_SHARED:-$root/../shared}" /usr/bin/python3 -m unittest discover \
-    -s tests/cli -t tests/cli -p 'test_fleet*'
+  cd "$root/tests/cli" &&
+    for module in test_fleet*.py; do
+      /usr/bin/python3 "$root/tests/test_classes.py" "$module" | sed "s/^/${module%.py}./"
+    done | EDGESPLIT="$root/build-sanitize/edgesplit" EDGESPLIT_SOURCE="$root" \
+      EDGESPLIT_SHARED="${EDGESPLIT_SHARED:-$root/../shared}" \
+      xargs -P"$jobs" -I{} /usr/bin/python3 -m unittest {}
 )
 step "sanitize: build (clang, ASan + UBSan, fuzz targets)" sanitize_build
 step "sanitize: unit, runtime and fuzz regression tests" sanitize_tests
