@@ -32,6 +32,11 @@ bool isDefaultOp(const Node &node, std::string_view opType) {
   return node.domain.empty() && node.opType == opType;
 }
 
+// Flash for a layer's weights on `device`: its flash less the code allowance.
+int64_t flashForWeights(const TopologyDevice &device) {
+  return device.target.flashKib * 1024 - kCodeAllowanceBytes;
+}
+
 int64_t intAttribute(const Node &node, llvm::StringRef name, int64_t otherwise) {
   return node.attributes.getInt(name).value_or(otherwise);
 }
@@ -334,18 +339,26 @@ SliceNeed sliceNeed(const Graph &graph, const Node &layer, int64_t channels,
     return numElements(*value.shape) / whole * channels * element;
   };
   SliceNeed need;
-  int64_t inputs = 0;
+  std::vector<size_t> reads;
   for (const Value *input : layer.inputs)
-    if (input && !input->isConstant()) inputs += numElements(*input->shape) * element;
-  // The chain the slice would run: the layer, then each follower that would sink. An activation
-  // that fuses into the node before it writes that node's buffer and adds no step.
+    if (input && !input->isConstant()) {
+      reads.push_back(need.stage.inputBytes.size());
+      need.stage.inputBytes.push_back(numElements(*input->shape) * element);
+    }
+  // The chain the slice would run: the layer, then each follower that would sink, each reading
+  // the step before. An activation that fuses into the node before it writes that node's buffer
+  // and adds no step.
   const Node *producer = &layer;
   const Value *value = layer.outputs[0];
-  need.ramBytes = inputs + share(*value);
+  need.stage.steps.push_back({share(*value), reads});
   while (const Node *next = soleReader(graph, *value)) {
     if (!worthSinking(graph, *next, *value, axis)) break;
-    if (fusableActivation(graph, *producer) != next)
-      need.ramBytes = std::max(need.ramBytes, share(*value) + share(*next->outputs[0]));
+    if (fusableActivation(graph, *producer) == next)
+      need.stage.steps.back().outputBytes = share(*next->outputs[0]);
+    else
+      need.stage.steps.push_back(
+          {share(*next->outputs[0]),
+           {need.stage.inputBytes.size() + need.stage.steps.size() - 1}});
     producer = next;
     value = next->outputs[0];
   }
@@ -359,6 +372,10 @@ SliceNeed sliceNeed(const Graph &graph, const Node &layer, int64_t channels,
   return need;
 }
 
+StageInputs pieceInputs(const TopologyDevice &device) {
+  return device.worker ? StageInputs::Received : StageInputs::OwnSentOn;
+}
+
 std::vector<DeviceBudget> deviceBudgets(const Topology &topology) {
   std::vector<DeviceBudget> budgets;
   for (const TopologyDevice &device : topology.devices) {
@@ -366,21 +383,22 @@ std::vector<DeviceBudget> deviceBudgets(const Topology &topology) {
     for (const TopologyLink &link : topology.links)
       if (link.from == device.name) frame = std::max(frame, link.mtu);
     budgets.push_back({device.target.ramKib * 1024 - device.target.stackBytes - frame,
-                       device.target.flashKib * 1024 - kCodeAllowanceBytes});
+                       flashForWeights(device)});
   }
   return budgets;
 }
 
 ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
                                       Precision precision) {
-  using Budget = DeviceBudget;
-  const std::vector<Budget> budgets = deviceBudgets(topology);
-  // A layer runs whole where its producer's device may be, a slice on a worker that receives
-  // the layer's inputs into its arena: both hold what the chain counts.
-  auto holds = [](const SliceNeed &need, const Budget &budget) {
-    return need.ramBytes <= budget.ram && need.flashBytes <= budget.flash;
-  };
   const size_t aggregator = topology.aggregatorIndex();
+  // Whether `device` holds the stage with its inputs where `inputs` says, by the placement's
+  // estimate, and its weights beside the code allowance.
+  auto holds = [&](const SliceNeed &need, size_t device, StageInputs inputs) {
+    const TopologyDevice &board = topology.devices[device];
+    return sketchedStageLoad(topology, need.stage, device, inputs).ramBytes <=
+               board.target.ramKib * 1024 &&
+           need.flashBytes <= flashForWeights(board);
+  };
 
   std::vector<Node *> oversized;
   for (const auto &node : graph.nodes()) {
@@ -388,9 +406,12 @@ ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
     // A layer the topology pins to a device stays whole there (its fit is checked as placed).
     if (!axis || topology.pins.count(node->name)) continue;
     const int64_t channels = (*node->outputs[0]->shape)[static_cast<size_t>(*axis)];
+    // Whole, a layer may run where its input is made.
     const SliceNeed whole = sliceNeed(graph, *node, channels, precision);
-    if (llvm::none_of(budgets, [&](const Budget &budget) { return holds(whole, budget); }))
-      oversized.push_back(node.get());
+    bool fits = false;
+    for (size_t d = 0; d < topology.devices.size() && !fits; ++d)
+      fits = holds(whole, d, StageInputs::Own);
+    if (!fits) oversized.push_back(node.get());
   }
 
   ChannelSlicePlan plan;
@@ -401,28 +422,33 @@ ChannelSlicePlan sliceOversizedLayers(Graph &graph, const Topology &topology,
     for (int64_t k = 2; k <= channels && !chosen; ++k) {
       const SliceNeed need = sliceNeed(graph, *layer, (channels + k - 1) / k, precision);
       int64_t takers = 0;
-      for (size_t d = 0; d < budgets.size(); ++d)
-        if (d != aggregator && holds(need, budgets[d])) ++takers;
+      for (size_t d = 0; d < topology.devices.size(); ++d)
+        if (d != aggregator && holds(need, d, pieceInputs(topology.devices[d]))) ++takers;
       if (takers >= k) chosen = k;
     }
     if (!chosen) {
-      const SliceNeed whole = sliceNeed(graph, *layer, channels, precision);
-      const SliceNeed one = sliceNeed(graph, *layer, 1, precision);
       // The device with the most RAM for it, the aggregator only when it is the only device.
       size_t largest = aggregator;
-      for (size_t d = 0; d < budgets.size(); ++d)
-        if (d != aggregator && (largest == aggregator || budgets[d].ram > budgets[largest].ram))
+      for (size_t d = 0; d < topology.devices.size(); ++d)
+        if (d != aggregator &&
+            (largest == aggregator ||
+             topology.devices[d].target.ramKib > topology.devices[largest].target.ramKib))
           largest = d;
       const TopologyDevice &device = topology.devices[largest];
+      const SliceNeed whole = sliceNeed(graph, *layer, channels, precision);
+      const SliceNeed one = sliceNeed(graph, *layer, 1, precision);
       fail("{}: layer '{}' ({}) fits no device: it needs {} bytes of weights and {} bytes of "
            "activations; the largest device of {} besides the aggregator, '{}', has {} bytes of "
            "flash and {} bytes of RAM for it; k slices of its {} output channels need k such "
            "devices that each hold one (a one-channel slice needs {} bytes of RAM and {} of "
            "flash), and no k works; add workers or give devices "
            "more RAM and flash",
-           graph.sourcePath, layer->name, layer->opType, whole.flashBytes, whole.ramBytes,
-           topology.source, device.name, budgets[largest].flash, budgets[largest].ram, channels,
-           one.ramBytes, one.flashBytes);
+           graph.sourcePath, layer->name, layer->opType, whole.flashBytes,
+           sketchedStageLoad(topology, whole.stage, largest, StageInputs::Own).activationBytes,
+           topology.source, device.name, flashForWeights(device), device.target.ramKib * 1024,
+           channels,
+           sketchedStageLoad(topology, one.stage, largest, pieceInputs(device)).ramBytes,
+           one.flashBytes);
     }
     SlicedLayer sliced = sliceByOutputChannels(graph, *layer, *chosen);
     while (sinkChannelFollower(graph, sliced)) {

@@ -16,6 +16,7 @@
 
 #include "codegen/Program.h"
 #include "ir/Graph.h"
+#include "partition/PlacementCost.h"
 #include "partition/Topology.h"
 
 #include <optional>
@@ -58,17 +59,21 @@ SlicedLayer sliceByOutputChannels(Graph &graph, Node &layer, int64_t k);
 // it did; verifies the graph.
 bool sinkChannelFollower(Graph &graph, SlicedLayer &sliced);
 
-// What a slice of `channels` of `layer`'s output channels needs on a device, estimated before
-// placement. RAM: the peak of the chain it would run (the layer's inputs and its share of the
-// output, then each pair of consecutive outputs of the followers that would sink into it; a
-// fused activation adds nothing). A worker reassembles the inputs it receives in its arena,
-// where the chain counts them (docs/wire.md), and a sensor device reads its own. Flash: its
-// share of the weights and bias as the kernels store them.
+// What a slice of `channels` of `layer`'s output channels needs, sketched before placement.
+// RAM: the stage it would run (the layer reading its inputs, then each follower that would
+// sink into it, each reading the step before; a fused activation adds no step), which the
+// placement's estimate (sketchedStageLoad) sizes on a device. Flash: its share of the weights and
+// bias as the kernels store them.
 struct SliceNeed {
-  int64_t ramBytes = 0;
+  StageSketch stage;
   int64_t flashBytes = 0;
 };
 SliceNeed sliceNeed(const Graph &graph, const Node &layer, int64_t channels, Precision precision);
+
+// Where a piece of a split layer or chain (one of several on pairwise different devices, all
+// reading one input) has its inputs on `device`: a worker receives them into its arena, a sensor
+// device makes them and sends them on to the other pieces.
+StageInputs pieceInputs(const TopologyDevice &device);
 
 // What each device of `topology` (in its order) has for a split layer's buffers and weights:
 // ram_kib less stack_bytes and a frame buffer of its largest outgoing MTU, flash_kib less the
@@ -78,15 +83,14 @@ struct DeviceBudget {
 };
 std::vector<DeviceBudget> deviceBudgets(const Topology &topology);
 
-// Every sliceable layer that fits no device of `topology` whole is split into the smallest k
-// (2 <= k <= its channels) such that at least k devices other than the aggregator can each take
-// a slice of ceil(channels / k) channels, and its channel-local followers are sunk into the
-// slices. A device's budget: ram_kib less stack_bytes and a frame buffer of its largest outgoing
-// MTU, flash_kib less the partitioner's 8 KiB code allowance. A whole layer needs its chain's
-// RAM (it may run where its input is made); a slice also its receive buffers. A layer the
-// topology's "placement" pins stays whole. Fails, naming the layer, its needs and the largest
-// device, when no k fits. `separate` lists, per sliced layer, its slices: they must run on
-// pairwise different devices.
+// Every sliceable layer that no device of `topology` holds whole (by the placement's estimate,
+// sketchedStageLoad, with its input made there, and its weights beside the 8 KiB code
+// allowance) is split into the smallest k (2 <= k <= its channels) such that at least k devices
+// other than the aggregator each hold a slice of ceil(channels / k) channels by the same
+// estimate (with its inputs where pieceInputs says), and its channel-local followers are sunk
+// into the slices. A layer the topology's "placement" pins stays whole. Fails, naming the layer,
+// its needs and the largest device, when no k fits. `separate` lists, per sliced layer, its
+// slices: they must run on pairwise different devices.
 struct ChannelSlicePlan {
   std::vector<SlicedLayer> layers;
   std::vector<std::vector<const Node *>> separate;

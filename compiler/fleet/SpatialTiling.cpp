@@ -354,28 +354,35 @@ BandNeed bandNeed(const Graph &graph, const TileChain &chain, RowRange outputRow
                   Precision precision) {
   const int64_t element = elementBytes(precision);
   const auto rows = bandGeometry(chain, outputRows);
-  const int64_t input = numElements(*chain.input->shape) * element;
-  llvm::DenseMap<const Value *, size_t> lastStep; // the last chain step reading each value
-  for (size_t step = 0; step < chain.nodes.size(); ++step)
-    for (const Value *operand : chain.nodes[step]->inputs)
-      if (operand && !operand->isConstant()) lastStep[operand] = step;
   BandNeed need;
+  StageSketch &stage = need.stage;
+  stage.inputBytes = {numElements(*chain.input->shape) * element};
+  // The sketch's tensor holding each value's band copy, and the rows it holds (as tileChain
+  // makes them: a Slice wherever a reader needs fewer rows than are held).
+  llvm::DenseMap<const Value *, std::pair<size_t, RowRange>> made;
+  made[chain.input] = {0, {0, rowsOf(*chain.input)}};
+  auto lastTensor = [&] { return stage.inputBytes.size() + stage.steps.size() - 1; };
+  auto rowsOfValue = [&](const Value *value, RowRange wanted) {
+    const auto [tensor, held] = made.lookup(value);
+    if (held == wanted) return tensor;
+    stage.steps.push_back({rowBytes(*value, wanted, element), {tensor}});
+    return lastTensor();
+  };
   for (size_t step = 0; step < chain.nodes.size(); ++step) {
     const Node &node = *chain.nodes[step];
     // A fused activation writes the buffer of the node before it: no step of its own.
-    if (step > 0 && fusableActivation(graph, *chain.nodes[step - 1]) == &node) continue;
-    const RowWindow window = rowWindow(node);
-    int64_t live = input + rowBytes(*node.outputs[0], rows.lookup(node.outputs[0]), element);
-    for (const Value *operand : node.inputs) // the Slice of the input this step reads
-      if (operand == chain.input)
-        live += rowBytes(*operand, inputRows(window, rows.lookup(node.outputs[0]),
-                                             rowsOf(*operand)),
-                         element);
-    for (size_t before = 0; before < step; ++before) { // band values still to be read
-      const Value *made = chain.nodes[before]->outputs[0];
-      if (lastStep.lookup(made) >= step) live += rowBytes(*made, rows.lookup(made), element);
+    if (step > 0 && fusableActivation(graph, *chain.nodes[step - 1]) == &node) {
+      made[node.outputs[0]] = made.lookup(node.inputs[0]);
+      continue;
     }
-    need.ramBytes = std::max(need.ramBytes, live);
+    const RowRange out = rows.lookup(node.outputs[0]);
+    const RowWindow window = rowWindow(node);
+    std::vector<size_t> reads;
+    for (const Value *operand : node.inputs)
+      if (operand && !operand->isConstant())
+        reads.push_back(rowsOfValue(operand, inputRows(window, out, rowsOf(*operand))));
+    stage.steps.push_back({rowBytes(*node.outputs[0], out, element), std::move(reads)});
+    made[node.outputs[0]] = {lastTensor(), out};
   }
   return need;
 }
@@ -419,12 +426,22 @@ TilePlan tileOversizedChains(Graph &graph, const Topology &topology, Precision p
   auto anyDeviceHolds = [&](int64_t bytes) {
     return llvm::any_of(budgets, [&](const DeviceBudget &budget) { return bytes <= budget.ram; });
   };
+  // The placement's estimate of `device`'s RAM for the band.
+  auto ramOn = [&](const BandNeed &need, size_t device, StageInputs inputs) {
+    return sketchedStageLoad(topology, need.stage, device, inputs).ramBytes;
+  };
+  auto ramLimit = [&](size_t device) { return topology.devices[device].target.ramKib * 1024; };
   TilePlan plan;
   for (const TileChain &chain : invertedResidualChains(graph)) {
     if (llvm::any_of(chain.nodes, [&](const Node *node) { return topology.pins.count(node->name); }))
       continue;
     const int64_t rows = rowsOf(*chain.output);
-    if (anyDeviceHolds(bandNeed(graph, chain, {0, rows}, precision).ramBytes)) continue;
+    // Whole, the chain may run where its input is made.
+    const BandNeed whole = bandNeed(graph, chain, {0, rows}, precision);
+    bool fits = false;
+    for (size_t d = 0; d < topology.devices.size() && !fits; ++d)
+      fits = ramOn(whole, d, StageInputs::Own) <= ramLimit(d);
+    if (fits) continue;
     // Channel slices of the expanding Conv gather the projecting Conv's input beside its parts.
     const Node *projection = *llvm::find_if(
         llvm::reverse(chain.nodes), [](const Node *node) { return isGroupOneConv(*node); });
@@ -434,18 +451,24 @@ TilePlan tileOversizedChains(Graph &graph, const Topology &topology, Precision p
     std::optional<int64_t> chosen;
     int64_t chosenRam = 0;
     for (int64_t k = 2; k <= rows && !chosen; ++k) {
-      BandNeed largest;
-      for (const RowRange band : bandRows(rows, k)) {
-        const BandNeed need = bandNeed(graph, chain, band, precision);
-        largest.ramBytes = std::max(largest.ramBytes, need.ramBytes);
-      }
-      int64_t takers = 0;
-      for (size_t d = 0; d < budgets.size(); ++d)
-        if (d != aggregator && largest.ramBytes <= budgets[d].ram)
+      std::vector<BandNeed> bands;
+      for (const RowRange band : bandRows(rows, k))
+        bands.push_back(bandNeed(graph, chain, band, precision));
+      // A device takes a band when it holds the largest of them.
+      int64_t takers = 0, largest = 0;
+      for (size_t d = 0; d < topology.devices.size(); ++d) {
+        if (d == aggregator) continue;
+        int64_t need = 0;
+        for (const BandNeed &band : bands)
+          need = std::max(need, ramOn(band, d, pieceInputs(topology.devices[d])));
+        if (need <= ramLimit(d)) {
           ++takers;
+          largest = std::max(largest, need);
+        }
+      }
       if (takers >= k) {
         chosen = k;
-        chosenRam = largest.ramBytes;
+        chosenRam = largest;
       }
     }
     if (!chosen) continue;

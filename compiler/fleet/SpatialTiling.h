@@ -15,6 +15,7 @@
 
 #include "codegen/Program.h"
 #include "ir/Graph.h"
+#include "partition/PlacementCost.h"
 #include "partition/Topology.h"
 
 #include <llvm/ADT/DenseMap.h>
@@ -60,13 +61,13 @@ struct TiledChain {
 };
 TiledChain tileChain(Graph &graph, const TileChain &chain, int64_t k);
 
-// What one band of `outputRows` of the chain needs on a device, estimated before placement.
-// RAM: the peak over the chain's steps (an activation fusing into the node before it adds no
-// step) of the chain's input, which the band receives whole, the band rows of the step's inputs
-// and output and of the band values made before it and read after it (a worker reassembles the
-// input it receives in its arena, docs/wire.md). The weights are the chain's.
+// What one band of `outputRows` of the chain runs, sketched before placement as tileChain would
+// make it (its Slices of the input and of band values, and its copies of the chain's nodes; an
+// activation fusing into the node before it adds no step), with the chain's input whole as the
+// stage's input, which the placement's estimate (sketchedStageLoad) sizes on a device. The
+// weights are the chain's.
 struct BandNeed {
-  int64_t ramBytes = 0;
+  StageSketch stage;
 };
 BandNeed bandNeed(const Graph &graph, const TileChain &chain, RowRange outputRows,
                   Precision precision);
@@ -77,18 +78,19 @@ BandNeed bandNeed(const Graph &graph, const TileChain &chain, RowRange outputRow
 // adds the chain's input (the residual).
 std::vector<TileChain> invertedResidualChains(const Graph &graph);
 
-// Fleets, before channel slicing: every inverted-residual chain whose whole-chain need
-// (bandNeed of all its rows) fits no device, and which channel slicing cannot help because the
-// tensor its Concat would gather (the projecting Conv's input) twice over fits no device either,
-// is cut into the smallest k (2 <= k <= its output rows) such that at least k devices other than
-// the aggregator each hold a band (RAM for the largest band's need and its receive buffers). A
-// chain with a node the topology's "placement" pins, or for which no k works, is left whole (to
+// Fleets, before channel slicing: every inverted-residual chain that no device holds whole (by
+// the placement's estimate, sketchedStageLoad, of all its rows where its input is made), and
+// which channel slicing cannot help because the tensor its Concat would gather (the projecting
+// Conv's input) twice over fits no device's budget (deviceBudgets) either, is cut into the
+// smallest k (2 <= k <= its output rows) such that at least k devices other than the aggregator
+// each hold the largest band by that estimate (with its input where pieceInputs says). A chain
+// with a node the topology's "placement" pins, or for which no k works, is left whole (to
 // channel slicing). `separate` lists, per tiled chain, each band's copy of its first node: they
 // must run on pairwise different devices.
 struct TilePlan {
   std::vector<TiledChain> chains;
   std::vector<std::vector<const Node *>> separate;
-  std::vector<int64_t> bandRamBytes; // per tiled chain, the largest band's RAM
+  std::vector<int64_t> bandRamBytes; // per tiled chain, the largest band's RAM on a taker
 };
 TilePlan tileOversizedChains(Graph &graph, const Topology &topology, Precision precision);
 

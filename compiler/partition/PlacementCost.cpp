@@ -23,6 +23,60 @@ int64_t reassemblyBytes(int64_t bytes, int64_t fragments, bool worker) {
   return ES_WIRE_ROUNDS_IN_FLIGHT * (worker ? bitmap : bytes + bitmap);
 }
 
+DeviceLoad sketchedStageLoad(const Topology &topology, const StageSketch &stage, size_t device,
+                             StageInputs inputs) {
+  const size_t devices = topology.devices.size(), aggregator = topology.aggregatorIndex();
+  // Received: from the device whose link into `device` has the smallest mtu (the most frames).
+  size_t source = device;
+  if (inputs == StageInputs::Received) {
+    const TopologyLink *narrowest = nullptr;
+    for (const TopologyLink &link : topology.links)
+      if (link.to == topology.devices[device].name && (!narrowest || link.mtu < narrowest->mtu))
+        narrowest = &link;
+    if (narrowest) source = topology.deviceIndex(narrowest->from);
+  }
+  PlacementProblem problem;
+  problem.topology = &topology;
+  auto unit = [&](const std::string &name, const std::vector<size_t> &reads) {
+    PlacementUnit placed;
+    placed.name = name;
+    placed.inputs = reads;
+    placed.ms.assign(devices, 0.0);
+    placed.scratchBytes.assign(devices, 0);
+    for (size_t t : reads) problem.tensors[t].readers.push_back(problem.units.size());
+    problem.units.push_back(std::move(placed));
+  };
+  for (size_t i = 0; i < stage.inputBytes.size(); ++i) {
+    PlacementTensor input;
+    input.name = fmt::format("input{}", i);
+    input.bytes = stage.inputBytes[i];
+    input.source = source;
+    problem.tensors.push_back(std::move(input));
+  }
+  for (size_t s = 0; s < stage.steps.size(); ++s) {
+    PlacementTensor output;
+    output.name = fmt::format("step{}", s);
+    output.bytes = stage.steps[s].outputBytes;
+    output.producer = problem.units.size();
+    problem.tensors.push_back(std::move(output));
+    unit(fmt::format("step{}", s), stage.steps[s].reads);
+    problem.units.back().outputs = {problem.tensors.size() - 1};
+  }
+  std::vector<size_t> deviceOf(problem.units.size(), device);
+  if (stage.steps.empty()) return {};
+  if (device == aggregator) {
+    problem.tensors.back().head = true; // kept to the end
+  } else {
+    // A reader on the aggregator: the output is sent on (and the inputs, when they are).
+    std::vector<size_t> sent{problem.tensors.size() - 1};
+    if (inputs == StageInputs::OwnSentOn)
+      for (size_t i = 0; i < stage.inputBytes.size(); ++i) sent.push_back(i);
+    unit("elsewhere", sent);
+    deviceOf.push_back(aggregator);
+  }
+  return PlacementCostModel(problem).evaluate(deviceOf).devices[device];
+}
+
 PlacementCostModel::PlacementCostModel(const PlacementProblem &problem) : problem_(problem) {
   const size_t units = problem.units.size(), devices = deviceCount();
   const Topology &topology = *problem.topology;

@@ -75,6 +75,35 @@ struct PlacementCost {
 // (counted with its activations), so only the bitmaps.
 int64_t reassemblyBytes(int64_t bytes, int64_t fragments, bool worker);
 
+// A stage sketched before its nodes exist: a channel slice or a band of rows that a rule sizes
+// (compiler/fleet). It reads `inputBytes` from outside, then runs `steps` in execution order
+// (a node with its fused activation is one step); a step reads stage inputs (indices below
+// inputBytes.size()) and earlier steps' outputs (inputBytes.size() + step). The last step's
+// output is sent on.
+struct StageSketch {
+  struct Step {
+    int64_t outputBytes = 0;
+    std::vector<size_t> reads;
+  };
+  std::vector<int64_t> inputBytes;
+  std::vector<Step> steps;
+};
+
+// Where a sketched stage's inputs are when the device runs it.
+enum class StageInputs {
+  Received,  // sent by another device (over its smallest-mtu incoming link): a worker's piece
+  OwnSentOn, // made on the device and sent on too: a sensor device's piece of several that
+             // read one input (the sketch sends it to the aggregator)
+  Own,       // made on the device and read there only: a layer where its input is made
+};
+
+// The device's load, by the placement's own estimate (PlacementCostModel::evaluate of a problem
+// holding just the stage, on `device`), when it runs `stage` alone: what the channel-slice and
+// band rules size their pieces with, so that a piece they count a device able to take is one the
+// placement also lets it hold. Kernel scratch is not known before lowering and counts 0.
+DeviceLoad sketchedStageLoad(const Topology &topology, const StageSketch &stage, size_t device,
+                             StageInputs inputs);
+
 class PlacementCostModel {
 public:
   explicit PlacementCostModel(const PlacementProblem &problem);
