@@ -1,7 +1,7 @@
 """The collective-inference examples (examples/mobilenet-fleet, examples/kws-fleet) over the
 shared real models: no one of their boards runs the model whole (the single-device compile
-refuses, as their READMEs show), and the KWS fleet compile, its first convolution in channel
-slices, and the MobileNetV2 fleet compile, with channel slices and bands of rows over ten
+refuses, as their READMEs show), and the KWS fleet compile, on 24 KiB boards only, its first
+convolution in channel slices on two workers and the rest gathered on a third, and the MobileNetV2 fleet compile, with channel slices and bands of rows over ten
 128 KiB boards, equal the single-device build bit for bit. Skipped with a message when ../shared
 is absent."""
 import json
@@ -151,13 +151,34 @@ class KwsFleetTest(FleetExampleCase):
                         for layer in device["layers"] if layer["op"] == "Conv" and
                         "/slice" in layer["node"])
         self.assertEqual(slices, ["slice0", "slice1"])
-        # The slices run on two different boards (a worker reassembles its input in its arena,
-        # so the microphone board and the aggregator hold them); every board fits.
+        # Every board, the aggregator too, is a 24 KiB board and fits; the placement's estimate
+        # of each board's RAM bounds the compiled figure.
+        compiled = {device["name"]: device for device in report["devices"]}
+        for device in report["devices"]:
+            self.assertEqual(device["ram_limit_bytes"], 24 * 1024, device["name"])
+            self.assertLessEqual(device["ram_bytes"], device["ram_limit_bytes"], device["name"])
+            self.assertLessEqual(device["flash_bytes"], device["flash_limit_bytes"], device["name"])
+        for entry in report["fleet"]["placement"]["devices"]:
+            if entry["device"] in compiled:
+                self.assertGreaterEqual(entry["est_ram_bytes"],
+                                        compiled[entry["device"]]["ram_bytes"], entry["device"])
+        # Every worker runs layers: the slices on two of them (pairwise different boards), the
+        # gather and the rest of the network on the third.
+        topology = json.loads((EXAMPLES / "kws-fleet" / "topology.json").read_text())
+        workers = {device["name"] for device in topology["devices"]
+                   if device.get("role") == "worker"}
+        self.assertEqual(len(workers), 3)
+        for name in workers:
+            self.assertIn(name, compiled)
+            self.assertTrue(compiled[name]["layers"], name)
         holders = [device["name"] for device in report["devices"] for layer in device["layers"]
                    if layer["op"] == "Conv" and "/slice" in layer["node"]]
         self.assertEqual(len(set(holders)), 2, holders)
-        for device in report["devices"]:
-            self.assertLessEqual(device["ram_bytes"], device["ram_limit_bytes"], device["name"])
+        self.assertLessEqual(set(holders), workers)
+        gatherer = [device["name"] for device in report["devices"] for layer in device["layers"]
+                    if layer["op"] == "Concat"]
+        self.assertEqual(len(gatherer), 1)
+        self.assertIn(gatherer[0], workers - set(holders))
         # No board of the fleet could run the model alone (39472 bytes of RAM).
         self.assertTrue(all(device["ram_limit_bytes"] < 39472 for device in report["devices"]))
 

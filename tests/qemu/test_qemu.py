@@ -592,8 +592,9 @@ class ExampleFleetOnBoardsCase(QemuCase):
 
 
 class KwsFleetOnBoardsTest(ExampleFleetOnBoardsCase):
-    """examples/kws-fleet (kws_micro_m_fp32 int8, its first convolution in channel slices over
-    the microphone board and the aggregator) equals the host fleet bit for bit on two windows."""
+    """examples/kws-fleet (kws_micro_m_fp32 int8 on five 24 KiB boards: its first convolution in
+    channel slices on two workers, the rest gathered on a third) equals the host fleet bit for
+    bit on two windows."""
 
     def test_kws_fleet_equals_host(self):
         name = "serving_default_input:0"
