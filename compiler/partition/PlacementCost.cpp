@@ -25,6 +25,7 @@ int64_t reassemblyBytes(int64_t bytes, int64_t fragments, bool worker) {
 
 DeviceLoad sketchedStageLoad(const Topology &topology, const StageSketch &stage, size_t device,
                              StageInputs inputs) {
+  if (stage.steps.empty()) return {};
   const size_t devices = topology.devices.size(), aggregator = topology.aggregatorIndex();
   // Received: from the device whose link into `device` has the smallest mtu (the most frames).
   size_t source = device;
@@ -63,7 +64,6 @@ DeviceLoad sketchedStageLoad(const Topology &topology, const StageSketch &stage,
     problem.units.back().outputs = {problem.tensors.size() - 1};
   }
   std::vector<size_t> deviceOf(problem.units.size(), device);
-  if (stage.steps.empty()) return {};
   if (device == aggregator) {
     problem.tensors.back().head = true; // kept to the end
   } else {
