@@ -437,3 +437,22 @@ class HarExampleTest(CliTestCase):
             self.assertEqual(json.loads((out / "run.json").read_text())["heads_run"][head], 16)
             np.testing.assert_array_equal(np.load(out / f"{head}.npy"),
                                           np.load(self.tmp / "mono_res" / f"{head}.npy"))
+        self.assert_star_placement(report)
+
+    def assert_star_placement(self, report):
+        """A star topology keeps the placement it had before workers and routes existed: the
+        sensor-group cut, each group's branch cut at its cheapest fitting option (all options
+        tried) and run on the group's own device, everything else on the aggregator."""
+        self.assertEqual(report["fleet"]["placement"]["method"], "sensor-group cut")
+        layers = {d["name"]: [layer["node"] for layer in d["layers"]] for d in report["devices"]}
+        on_sensors = set()
+        for branch in report["branches"]:
+            self.assertTrue(branch["exhaustive"], branch["group"])
+            fitting = [o for o in branch["options"] if o["fits"]]
+            chosen = [o for o in branch["options"] if o["chosen"]]
+            self.assertEqual(len(chosen), 1, branch["group"])
+            self.assertEqual(chosen[0]["cost"], min(o["cost"] for o in fitting), branch["group"])
+            self.assertEqual(layers[branch["device"]], chosen[0]["sensor_nodes"], branch["group"])
+            on_sensors.update(chosen[0]["sensor_nodes"])
+        self.assertTrue(on_sensors)
+        self.assertFalse(on_sensors & set(layers["hub"]))
