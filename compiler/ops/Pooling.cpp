@@ -108,9 +108,9 @@ void lowerMaxPoolS8(LowerContext &ctx, es_pool2d_s8_params_t window, std::string
   window.output_zp = out.zeroPoint;
   std::tie(window.act_min, window.act_max) = ctx.int8ActivationRange(out);
   ctx.call<es_pool2d_s8_params_t>(
-      "es_max_pool2d_s8", window, {ctx.input(0), ctx.output()},
+      "es_max_pool2d_fast_s8", window, {ctx.input(0), ctx.output()},
       [](const es_pool2d_s8_params_t &p, const KernelArgs &a) {
-        es_max_pool2d_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+        es_max_pool2d_fast_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
       },
       kernelClass);
 }

@@ -91,23 +91,79 @@ CostFeatures convolution(const Window &w, int64_t macs) {
                               (blockCols / 4 + edgeCols)}};
 }
 
+// Whether a pool kernel reads a window wholly inside the input with the window's size a
+// constant: its taps unrolled, no loop per window row (the fast kernels' specialised sizes).
+bool unrolledPoolWindow(std::string_view function, int64_t kernelH, int64_t kernelW) {
+  if (function == "es_max_pool2d_fast_s8") return kernelH == 1 && kernelW == 2;
+  if (function == "es_max_pool2d_fast_f32" || function == "es_avg_pool2d_fast_f32")
+    return kernelH == kernelW && (kernelH == 2 || kernelH == 3);
+  return false;
+}
+
 // Windowed pools: per output, per window row and per tap inside the input, and the border
-// path's windows.
-CostFeatures pool(const Window &w) {
+// path's windows; for windows wholly inside the input that the kernel reads with loops (not an
+// unrolled body), a loop per window row (window_rows) and their taps (looped_window_taps).
+CostFeatures pool(const Window &w, std::string_view function) {
   const WindowCounts c = windowCounts(w);
   const double planes = w.batch * w.outChannels;
+  const double inside = (c.pixels - c.edgePixels) * planes;
+  const bool unrolled = unrolledPoolWindow(function, w.kernelH, w.kernelW);
   return {{"planes", planes},
           {"outputs", planes * c.pixels},
           {"output_rows", planes * static_cast<double>(w.outH)},
           {"window_taps", planes * c.windowTaps},
           {"edge_pixels", planes * c.edgePixels},
-          {"edge_window_taps", planes * c.edgeWindowTaps}};
+          {"edge_window_taps", planes * c.edgeWindowTaps},
+          {"window_rows", unrolled ? 0.0 : inside * static_cast<double>(w.kernelH)},
+          {"looped_window_taps",
+           unrolled ? 0.0 : inside * static_cast<double>(w.kernelH * w.kernelW)}};
+}
+
+// es_conv1d*_s8 as its DSP body runs (the plain body takes every window through the border
+// path: macs and outputs): output channels in pairs; along the row, stride-1 windows inside the
+// row two outputs at a time (pixel_blocks: blocks of two outputs by two channels, block_macs
+// their MACs), the other windows inside the row one output at a time (edge_macs), windows over
+// the padding tap by tap, padding included (edge_pixels: windows by output channel,
+// edge_window_taps: their taps); an odd last channel goes through the border path whole
+// (narrow_macs).
+CostFeatures conv1d(const es_conv1d_s8_params_t &p, int64_t macs) {
+  const int64_t insideFirst = (p.pad_left + p.stride - 1) / p.stride;
+  const int64_t insideEnd =
+      std::min<int64_t>(p.in_w + p.pad_left >= p.kernel_w
+                            ? (p.in_w + p.pad_left - p.kernel_w) / p.stride + 1
+                            : 0,
+                        p.out_w);
+  double blocks = 0, singles = 0, edges = 0;
+  for (int64_t x = 0; x < p.out_w; ++x) {
+    if (p.stride == 1 && x >= insideFirst && x + 1 < insideEnd) {
+      ++blocks;
+      ++x;
+    } else if (x >= insideFirst && x < insideEnd) {
+      ++singles;
+    } else {
+      ++edges;
+    }
+  }
+  const double batch = p.batch, pairs = std::floor(p.out_channels / 2.0);
+  const double windowMacs = static_cast<double>(p.in_channels) * p.kernel_w;
+  return {{"macs", static_cast<double>(macs)},
+          {"outputs", batch * p.out_channels * p.out_w},
+          {"output_rows", batch * p.out_channels},
+          {"pixel_blocks", batch * pairs * blocks},
+          {"block_macs", batch * pairs * blocks * 4 * windowMacs},
+          {"edge_macs", batch * pairs * singles * 2 * windowMacs},
+          {"edge_pixels", batch * pairs * edges * 2},
+          {"edge_window_taps", batch * pairs * edges * 2 * windowMacs},
+          {"narrow_macs", batch * (p.out_channels % 2) * p.out_w * windowMacs}};
 }
 
 // Fully connected: the MACs, the inputs' unpacking, one rescaled output per row; the SIMD and
 // blocked bodies' passes of four rows (row_blocks) over the inputs, in groups of four (their
 // remainder: edge_macs) or padded to 16 (padded_macs); the last rows one at a time
-// (narrow_macs).
+// (narrow_macs); the int8 plain and DSP bodies' blocks of sixteen outputs (output_blocks: a
+// rescaling loop each), their outputs of fewer than four inputs, taken column by column with no
+// loop per output (column_outputs), and of four to seven inputs, taken one row at a time
+// (short_row_outputs).
 CostFeatures fullyConnected(double batch, double in, double out, int64_t macs) {
   const double rowBlocks = batch * std::floor(out / 4);
   return {{"macs", static_cast<double>(macs)},
@@ -117,7 +173,10 @@ CostFeatures fullyConnected(double batch, double in, double out, int64_t macs) {
           {"block_macs", rowBlocks * 4 * in},
           {"edge_macs", rowBlocks * 4 * std::fmod(in, 4)},
           {"narrow_macs", batch * std::fmod(out, 4) * in},
-          {"padded_macs", rowBlocks * 4 * roundUp(in, 16)}};
+          {"padded_macs", rowBlocks * 4 * roundUp(in, 16)},
+          {"output_blocks", batch * std::ceil(out / 16)},
+          {"column_outputs", in < 4 ? batch * out : 0.0},
+          {"short_row_outputs", in >= 4 && in < 8 ? batch * out : 0.0}};
 }
 
 template <typename Params> Window poolWindow(const Params &p) {
@@ -177,13 +236,7 @@ CostFeatures costFeatures(const KernelCall &call) {
   if (auto *p = paramsAs<es_conv2d_s8_params_t>(call)) return convolution(convWindow(*p), call.macs);
   if (auto *p = paramsAs<es_conv2d_f32_params_t>(call))
     return convolution(convWindow(*p), call.macs);
-  if (auto *p = paramsAs<es_conv1d_s8_params_t>(call)) {
-    Window w;
-    w.batch = p->batch, w.inChannels = p->in_channels, w.outChannels = p->out_channels;
-    w.inW = p->in_w, w.outW = p->out_w, w.kernelW = p->kernel_w, w.strideW = p->stride;
-    w.padLeft = p->pad_left;
-    return convolution(w, call.macs);
-  }
+  if (auto *p = paramsAs<es_conv1d_s8_params_t>(call)) return conv1d(*p, call.macs);
   if (auto *p = paramsAs<es_depthwise_conv3x3_s8_params_t>(call)) {
     Window w;
     w.batch = p->batch, w.inChannels = w.outChannels = w.groups = p->channels;
@@ -191,8 +244,8 @@ CostFeatures costFeatures(const KernelCall &call) {
     w.kernelH = w.kernelW = 3, w.padTop = p->pad_top, w.padLeft = p->pad_left;
     return convolution(w, call.macs);
   }
-  if (auto *p = paramsAs<es_pool2d_s8_params_t>(call)) return pool(poolWindow(*p));
-  if (auto *p = paramsAs<es_pool2d_f32_params_t>(call)) return pool(poolWindow(*p));
+  if (auto *p = paramsAs<es_pool2d_s8_params_t>(call)) return pool(poolWindow(*p), call.function);
+  if (auto *p = paramsAs<es_pool2d_f32_params_t>(call)) return pool(poolWindow(*p), call.function);
   if (auto *p = paramsAs<es_global_avg_pool_s8_params_t>(call))
     return {{"planes", double(p->batch) * p->channels},
             {"elements", double(p->batch) * p->channels * p->size}};
@@ -230,7 +283,8 @@ const std::vector<std::string_view> &costFeatureNames() {
       "macs",        "outputs",          "output_rows",  "pixels",      "window_taps",
       "edge_pixels", "edge_window_taps", "pixel_blocks", "padded_macs", "planes",
       "inputs",      "row_blocks",       "elements",     "rows",        "block_macs",
-      "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements"};
+      "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements",
+      "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs"};
   return names;
 }
 

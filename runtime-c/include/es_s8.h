@@ -230,6 +230,9 @@ typedef struct {
 /* The largest input element of each window, clamped to the activation range. */
 void es_max_pool2d_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_t *output);
 
+/* es_max_pool2d_s8, faster: windows wholly inside the input are read without per-tap bounds. */
+void es_max_pool2d_fast_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_t *output);
+
 /* qy = clamp(rescale_once(sum (qx - Zx), per_count[n - 1]) + Zy) over the window's n counted
  * elements (docs/int8.md "Rescaling once": one rounding, ties to even); per_count [kernel_h *
  * kernel_w] holds Sx / (n * Sy) for n = 1, 2, ... */

@@ -73,4 +73,16 @@ static inline int32_t es_pad_source_position(int32_t position, int32_t length, e
   return -1;
 }
 
+/* The outputs [*first, *end) along one axis whose windows lie wholly inside the input: window o
+ * starts at o * stride - pad and its last tap is (kernel - 1) * dilation further. */
+static inline void es_inside_outputs(int32_t pad, int32_t stride, int32_t kernel,
+                                     int32_t dilation, int32_t in_size, int32_t out_size,
+                                     int32_t *first, int32_t *end) {
+  const int32_t room = in_size - 1 - (kernel - 1) * dilation + pad;
+  *first = (pad + stride - 1) / stride;
+  *end = room < 0 ? 0 : room / stride + 1;
+  if (*end > out_size) *end = out_size;
+  if (*first > *end) *first = *end;
+}
+
 #endif /* ES_INDEX_INTERNAL_H */

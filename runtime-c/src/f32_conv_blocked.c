@@ -181,7 +181,7 @@ void es_conv2d_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,
   g.act_max = p->act_max;
   g.act_max_binds = p->act_max < INFINITY;
   int32_t inner_first, inner_end;
-  es_f32_inside_outputs(p->pad_left, p->stride_w, p->kernel_w, p->dilation_w, p->in_w, p->out_w,
+  es_inside_outputs(p->pad_left, p->stride_w, p->kernel_w, p->dilation_w, p->in_w, p->out_w,
                         &inner_first, &inner_end);
   /* Small filters (1-D convolutions, few channels) read their taps through a table, in one loop
    * instead of one per kernel row; larger ones spend long enough in each row. */

@@ -54,18 +54,6 @@ static inline es_f32_tap_range_t es_f32_taps_inside(int32_t origin, int32_t kern
   return range;
 }
 
-/* The outputs [*first, *end) along one axis whose windows lie wholly inside the input: window o
- * starts at o * stride - pad and its last tap is (kernel - 1) * dilation further. */
-static inline void es_f32_inside_outputs(int32_t pad, int32_t stride, int32_t kernel,
-                                         int32_t dilation, int32_t in_size, int32_t out_size,
-                                         int32_t *first, int32_t *end) {
-  const int32_t room = in_size - 1 - (kernel - 1) * dilation + pad;
-  *first = (pad + stride - 1) / stride;
-  *end = room < 0 ? 0 : room / stride + 1;
-  if (*end > out_size) *end = out_size;
-  if (*first > *end) *first = *end;
-}
-
 /* Inlining a block body into each of its callers lets constant arguments (a stride of 1, a block
  * of four) fold into it, and unrolling its loops over the block keeps the block's sums in
  * registers; other compilers merely lose that. */

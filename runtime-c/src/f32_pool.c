@@ -136,9 +136,9 @@ ES_F32_ALWAYS_INLINE void pool2d_fast(const es_pool2d_f32_params_t *p, const flo
                                       float *output, int is_max, int32_t kernel_h,
                                       int32_t kernel_w) {
   int32_t row_first, row_end, col_first, col_end;
-  es_f32_inside_outputs(p->pad_top, p->stride_h, p->kernel_h, p->dilation_h, p->in_h, p->out_h,
+  es_inside_outputs(p->pad_top, p->stride_h, p->kernel_h, p->dilation_h, p->in_h, p->out_h,
                         &row_first, &row_end);
-  es_f32_inside_outputs(p->pad_left, p->stride_w, p->kernel_w, p->dilation_w, p->in_w, p->out_w,
+  es_inside_outputs(p->pad_left, p->stride_w, p->kernel_w, p->dilation_w, p->in_w, p->out_w,
                         &col_first, &col_end);
   const int32_t in_w = p->in_w, row_step = p->dilation_h * in_w, col_step = p->dilation_w;
   const int32_t stride_w = p->stride_w;

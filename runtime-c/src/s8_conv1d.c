@@ -82,11 +82,24 @@ static inline void accumulate_inside_block(const es_conv1d_s8_params_t *p, const
       b1 = __smlad(odd, w1[0], b1);
       b1 = __smlad(odd_next, w1[1], b1);
     }
-    for (int32_t t = 0; t < tail; ++t) {
-      a0 += x[t] * w0[t];
-      a1 += x[t] * w1[t];
-      b0 += x[t + 1] * w0[t];
-      b1 += x[t + 1] * w1[t];
+    if (tail == 3) {
+      /* Taps t0..t2 over bytes b0..b3: the first output is (b0, b2).(t0, t2) + b1 * t1, the
+       * second (b1, b3).(t0, t2) + b2 * t1; the taps' int32 words are packed into the pair in
+       * registers (one PKHBT). */
+      const int32_t here = es_s8_load4(x);
+      const int32_t even = __sxtb16(here), odd = es_s8_sxtb16_odd(here);
+      const int32_t pair0 = es_s8_pack_pair(w0[0], w0[2]), pair1 = es_s8_pack_pair(w1[0], w1[2]);
+      a0 = __smlabb(odd, w0[1], __smlad(even, pair0, a0));
+      a1 = __smlabb(odd, w1[1], __smlad(even, pair1, a1));
+      b0 = __smlatb(even, w0[1], __smlad(odd, pair0, b0));
+      b1 = __smlatb(even, w1[1], __smlad(odd, pair1, b1));
+    } else {
+      for (int32_t t = 0; t < tail; ++t) {
+        a0 += x[t] * w0[t];
+        a1 += x[t] * w1[t];
+        b0 += x[t + 1] * w0[t];
+        b1 += x[t + 1] * w1[t];
+      }
     }
     w0 += tail;
     w1 += tail;

@@ -100,6 +100,12 @@ static inline int32_t es_s8_load4(const int8_t *p) {
   return word;
 }
 
+/* Two int16 values (the low halves of low and high) as one SMLAD operand, low in the low half:
+ * PKHBT. gcc 12's ACLE has no __pkhbt. */
+static inline int32_t es_s8_pack_pair(int32_t low, int32_t high) {
+  return (int32_t)(((uint32_t)low & 0xffffu) | ((uint32_t)high << 16));
+}
+
 /* Bytes 1 and 3 sign-extended to two int16 (bytes 0 and 2 are __sxtb16). gcc 12's ACLE has no
  * rotated form, hence the assembly. */
 static inline int32_t es_s8_sxtb16_odd(int32_t word) {

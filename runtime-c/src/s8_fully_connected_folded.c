@@ -75,14 +75,16 @@ static inline void dsp_row_pair(const int8_t **w, int32_t k_size, int32_t even, 
       : "memory");
 }
 
-/* Four weight rows against the inputs' groups of four, each group sign-extended once into its
- * even and odd bytes; returns how many inputs it took (a multiple of four). The rows' part is
- * written out: gcc 12 spills pointers of the same loop in C to the stack. */
-static int32_t dsp_four_rows(const int8_t *x, const int8_t *w0, int32_t k_size, int32_t acc[4]) {
+/* Four weight rows from w0 against the input, added to acc: the inputs' groups of four are
+ * sign-extended once into their even and odd bytes and feed all four rows, the last k_size % 4
+ * inputs are multiplied one by one. A function of its own (a leaf) so that its thirteen values
+ * stay in registers; the rows' part is written out, as gcc 12 spills pointers of the same loop
+ * in C to the stack. */
+static ES_S8_NOINLINE void dsp_four_rows(const int8_t *x, const int8_t *w0, int32_t k_size,
+                                         int32_t acc[4]) {
   const int8_t *w1 = w0 + k_size;
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  const int32_t taken = k_size / 4 * 4;
-  for (int32_t groups = taken / 4; groups != 0; --groups) {
+  for (int32_t groups = k_size / 4; groups != 0; --groups) {
     const int32_t in = es_s8_load4(x);
     const int32_t even = __sxtb16(in), odd = es_s8_sxtb16_odd(in);
     x += 4;
@@ -91,49 +93,77 @@ static int32_t dsp_four_rows(const int8_t *x, const int8_t *w0, int32_t k_size, 
     dsp_row_pair(&w0, k_size, even, odd, &a0, &a2);
     dsp_row_pair(&w1, k_size, even, odd, &a1, &a3);
   }
+  const int8_t *w2 = w0 + 2 * k_size, *w3 = w1 + 2 * k_size;
+  for (int32_t t = 0; t < k_size % 4; ++t) {
+    a0 += x[t] * w0[t];
+    a1 += x[t] * w1[t];
+    a2 += x[t] * w2[t];
+    a3 += x[t] * w3[t];
+  }
   acc[0] = a0;
   acc[1] = a1;
   acc[2] = a2;
   acc[3] = a3;
-  return taken;
 }
+
+#endif
+
+#if !ES_S8_USE_MVE
+/* acc plus one weight row against the input (on DSP cores two SMLADs per group of four). */
+static inline int32_t one_row(const int8_t *x, const int8_t *w, int32_t k_size, int32_t acc) {
+  int32_t k = 0;
+#if ES_S8_USE_DSP
+  for (; k + 3 < k_size; k += 4) {
+    const int32_t in = es_s8_load4(x + k), weight = es_s8_load4(w + k);
+    acc = __smlad(__sxtb16(in), __sxtb16(weight), acc);
+    acc = __smlad(es_s8_sxtb16_odd(in), es_s8_sxtb16_odd(weight), acc);
+  }
+#endif
+  for (; k < k_size; ++k) acc += x[k] * w[k];
+  return acc;
+}
+
+/* The accumulators of `count` outputs rescaled into out: es_s8_rescale_output, with the
+ * factors read per output rather than hoisted, in fewer instructions. With u = high - (high < 0)
+ * and right = -shift, its rounding floor((u + 2^(right - 1)) / 2^right) equals
+ * floor((floor(u / 2^(right - 1)) + 1) / 2), and the zero point joins the + 1 as 2 * Zy + 1; the
+ * shift by right - 1 is one by ~shift. A loop of its own, with nothing else live, so that gcc
+ * keeps its values in registers. */
+static ES_S8_NOINLINE void rescale_outputs(const es_fully_connected_s8_params_t *p,
+                                           const int32_t *acc, const es_requant_t *per_channel,
+                                           int32_t count, int8_t *out) {
+  /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
+  const int32_t zp_twice_plus_one = 2 * p->output_zp + 1;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
+  for (int32_t i = 0; i < count; ++i) {
+    const int32_t high = es_s8_high_mul(acc[i], per_channel[i].multiplier);
+    int32_t y = (((high + (high >> 31)) >> ~per_channel[i].shift) + zp_twice_plus_one) >> 1;
+    y = y > act_min ? y : act_min;
+    y = y < act_max ? y : act_max;
+    out[i] = (int8_t)y;
+  }
+}
+
+/* Outputs are computed in blocks: their accumulators first, then the block's rescaling. */
+enum { BLOCK = 16 };
 #endif
 
 void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const int8_t *input,
                                   const int8_t *weights, const int32_t *bias_folded,
                                   const es_requant_t *per_channel, int8_t *output) {
-  const int32_t k_size = p->in_features;
-  /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
-  const int32_t out_features = p->out_features, output_zp = p->output_zp;
-  const int32_t act_min = p->act_min, act_max = p->act_max;
+  const int32_t k_size = p->in_features, out_features = p->out_features;
   for (int32_t n = 0; n < p->batch; ++n) {
     const int8_t *x = input + n * k_size;
     int8_t *out = output + n * out_features;
-    int32_t m = 0;
 #if ES_S8_USE_MVE
+    /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
+    const int32_t output_zp = p->output_zp, act_min = p->act_min, act_max = p->act_max;
+    int32_t m = 0;
     for (; m + 3 < out_features; m += 4) {
       int32_t acc[4] = {bias_folded[m], bias_folded[m + 1], bias_folded[m + 2], bias_folded[m + 3]};
       mve_four_rows(x, weights + m * k_size, k_size, acc);
       mve_store_four(acc, per_channel + m, output_zp, act_min, act_max, out + m);
     }
-#elif ES_S8_USE_DSP
-    /* Four weight rows per pass share each group of four inputs. */
-    for (; m + 3 < out_features; m += 4) {
-      int32_t acc[4] = {bias_folded[m], bias_folded[m + 1], bias_folded[m + 2], bias_folded[m + 3]};
-      const int32_t k = dsp_four_rows(x, weights + m * k_size, k_size, acc);
-      const int8_t *w0 = weights + m * k_size, *w1 = w0 + k_size, *w2 = w1 + k_size,
-                   *w3 = w2 + k_size;
-      for (int32_t t = k; t < k_size; ++t) {
-        acc[0] += x[t] * w0[t];
-        acc[1] += x[t] * w1[t];
-        acc[2] += x[t] * w2[t];
-        acc[3] += x[t] * w3[t];
-      }
-      for (int32_t i = 0; i < 4; ++i)
-        out[m + i] = es_s8_rescale_output(acc[i], es_s8_rescale_of(per_channel[m + i]), output_zp,
-                                          act_min, act_max);
-    }
-#endif
     for (; m < out_features; ++m) {
       const int8_t *w = weights + m * k_size;
       int32_t acc = bias_folded[m];
@@ -141,5 +171,31 @@ void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const
       out[m] =
           es_s8_rescale_output(acc, es_s8_rescale_of(per_channel[m]), output_zp, act_min, act_max);
     }
+#else
+    for (int32_t m = 0; m < out_features; m += BLOCK) {
+      const int32_t count = out_features - m < BLOCK ? out_features - m : BLOCK;
+      int32_t acc[BLOCK];
+      int32_t i = 0;
+      if (k_size < 4) {
+        /* A few inputs (a Dense layer of one input, say): each multiplies a column of the
+         * block's weights, without a loop per output. */
+        const int8_t *w = weights + m * k_size;
+        for (; i < count; ++i) acc[i] = bias_folded[m + i] + x[0] * w[i * k_size];
+        for (int32_t t = 1; t < k_size; ++t)
+          for (int32_t j = 0; j < count; ++j) acc[j] += x[t] * w[j * k_size + t];
+      }
+#if ES_S8_USE_DSP
+      /* Four weight rows per pass share each group of four inputs; below eight inputs the
+       * pass's setup costs more than the loads it saves. */
+      for (; k_size >= 8 && i + 3 < count; i += 4) {
+        memcpy(acc + i, bias_folded + m + i, 4 * sizeof acc[0]);
+        dsp_four_rows(x, weights + (m + i) * k_size, k_size, acc + i);
+      }
+#endif
+      for (; i < count; ++i)
+        acc[i] = one_row(x, weights + (m + i) * k_size, k_size, bias_folded[m + i]);
+      rescale_outputs(p, acc, per_channel + m, count, out + m);
+    }
+#endif
   }
 }

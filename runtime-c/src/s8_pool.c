@@ -1,5 +1,5 @@
 /* Windowed and global pools (docs/int8.md "MaxPool" and "AveragePool / GlobalAveragePool"). */
-#include "s8_internal.h"
+#include "s8_fast_internal.h"
 
 /* One output position's window: the taps [first, end) per axis that land inside the input, and
  * where the window starts in input coordinates. */
@@ -40,6 +40,86 @@ void es_max_pool2d_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_
       }
     }
   }
+}
+
+/* The largest of a window wholly inside the input, first tap at x, not below act_min (the
+ * reference's starting value). */
+ES_S8_ALWAYS_INLINE int32_t inside_max(const int8_t *x, int32_t act_min, int32_t kernel_h,
+                                       int32_t kernel_w, int32_t row_step, int32_t col_step) {
+  int32_t largest = act_min;
+  for (int32_t ky = 0; ky < kernel_h; ++ky) {
+    for (int32_t kx = 0; kx < kernel_w; ++kx) {
+      const int32_t value = x[ky * row_step + kx * col_step];
+      largest = value > largest ? value : largest;
+    }
+  }
+  return largest;
+}
+
+/* The largest element of output (oy, ox)'s window, any window: the reference's loop. A function
+ * of its own, so that the specialised copies of max_pool2d_fast share it. */
+static ES_S8_NOINLINE int32_t window_max(const es_pool2d_s8_params_t *p, const int8_t *plane,
+                                         int32_t oy, int32_t ox) {
+  const window_t w = window_at(p, oy, ox);
+  int32_t largest = p->act_min;
+  for (int32_t ky = w.ky_first; ky < w.ky_end; ++ky) {
+    for (int32_t kx = w.kx_first; kx < w.kx_end; ++kx) {
+      const int32_t x = window_element(p, plane, &w, ky, kx);
+      if (x > largest) largest = x;
+    }
+  }
+  return largest;
+}
+
+/* es_max_pool2d_s8 with the run of windows wholly inside the input on each output row read
+ * without per-tap bounds (the 1-D window of two taps, common after a 1-D convolution, with the
+ * kernel size constant so that the taps unroll); the other windows go through window_max. */
+ES_S8_ALWAYS_INLINE void max_pool2d_fast(const es_pool2d_s8_params_t *p, const int8_t *input,
+                                         int8_t *output, int32_t kernel_h, int32_t kernel_w) {
+  int32_t row_first, row_end, col_first, col_end;
+  es_inside_outputs(p->pad_top, p->stride_h, p->kernel_h, p->dilation_h, p->in_h, p->out_h,
+                    &row_first, &row_end);
+  es_inside_outputs(p->pad_left, p->stride_w, p->kernel_w, p->dilation_w, p->in_w, p->out_w,
+                    &col_first, &col_end);
+  /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
+  const int32_t in_w = p->in_w, out_w = p->out_w, row_step = p->dilation_h * in_w;
+  const int32_t col_step = p->dilation_w, stride_w = p->stride_w;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
+  const int32_t planes = p->batch * p->channels, plane_size = p->in_h * in_w;
+  for (int32_t plane_index = 0; plane_index < planes; ++plane_index) {
+    const int8_t *plane = input + plane_index * plane_size;
+    for (int32_t oy = 0; oy < p->out_h; ++oy) {
+      const int row_inside = oy >= row_first && oy < row_end;
+      const int32_t inside_first = row_inside ? col_first : out_w;
+      const int32_t inside_end = row_inside ? col_end : out_w;
+      int32_t ox = 0;
+      for (; ox < inside_first; ++ox) {
+        const int32_t largest = window_max(p, plane, oy, ox);
+        *output++ = (int8_t)(largest > act_max ? act_max : largest);
+      }
+      if (ox < inside_end) {
+        /* Offsets, not a pointer stepped along the row, which would point outside the input
+         * before the first window (padding) and after the last. */
+        const int32_t row_start = (oy * p->stride_h - p->pad_top) * in_w - p->pad_left;
+        for (; ox < inside_end; ++ox) {
+          const int32_t largest = inside_max(plane + row_start + ox * stride_w, act_min, kernel_h,
+                                             kernel_w, row_step, col_step);
+          *output++ = (int8_t)(largest > act_max ? act_max : largest);
+        }
+      }
+      for (; ox < out_w; ++ox) {
+        const int32_t largest = window_max(p, plane, oy, ox);
+        *output++ = (int8_t)(largest > act_max ? act_max : largest);
+      }
+    }
+  }
+}
+
+void es_max_pool2d_fast_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_t *output) {
+  if (p->kernel_h == 1 && p->kernel_w == 2)
+    max_pool2d_fast(p, input, output, 1, 2);
+  else
+    max_pool2d_fast(p, input, output, p->kernel_h, p->kernel_w);
 }
 
 /* The count_include_pad divisor along one axis: taps inside the input or its declared padding
@@ -98,15 +178,35 @@ void es_avg_pool2d_same_scale_s8(const es_pool2d_s8_params_t *p, const int8_t *i
   }
 }
 
+/* The sum of `size` int8 values, exact in int32 as size < 2^24. On DSP cores each group of four
+ * is sign-extended into two pairs and SMLAD adds a pair's halves to the sum. */
+static int32_t run_sum(const int8_t *x, int32_t size) {
+  int32_t sum = 0, k = 0;
+#if ES_S8_USE_DSP
+  const int32_t ones = 0x00010001;
+  for (; k + 3 < size; k += 4) {
+    const int32_t word = es_s8_load4(x + k);
+    sum = __smlad(__sxtb16(word), ones, sum);
+    sum = __smlad(es_s8_sxtb16_odd(word), ones, sum);
+  }
+#endif
+  for (; k < size; ++k) sum += x[k];
+  return sum;
+}
+
+/* es_reduce_mean_s8 over [batch * channels, size, 1] (the reference), with each plane summed as
+ * stored, in runs of under 2^24 values, and its zero point's share, Zx * size, subtracted once:
+ * the same integer sum. */
 void es_global_avg_pool_s8(const es_global_avg_pool_s8_params_t *p, const int8_t *input,
                            int8_t *output) {
-  const es_reduce_mean_s8_params_t mean = {.outer = p->batch * p->channels,
-                                           .reduce = p->size,
-                                           .inner = 1,
-                                           .input_zp = p->input_zp,
-                                           .output_zp = p->output_zp,
-                                           .requant = p->requant,
-                                           .act_min = p->act_min,
-                                           .act_max = p->act_max};
-  es_reduce_mean_s8(&mean, input, output);
+  const int32_t planes = p->batch * p->channels, size = p->size;
+  const int32_t run = (1 << 24) - 1;
+  const int64_t zero_share = (int64_t)p->input_zp * size;
+  for (int32_t plane = 0; plane < planes; ++plane) {
+    const int8_t *x = input + plane * size;
+    int64_t sum = -zero_share;
+    for (int32_t k = 0; k < size; k += run) sum += run_sum(x + k, size - k < run ? size - k : run);
+    output[plane] = es_s8_rescale_once_output(sum, p->requant, p->output_zp, p->act_min,
+                                              p->act_max);
+  }
 }

@@ -18,7 +18,7 @@ BOARDS = SOURCE / "targets" / "boards"
 RUNTIME = SOURCE / "runtime-c"
 KERNELS = ["common.c", "s8_conv.c", "s8_fully_connected.c", "s8_conv1d.c",
            "s8_depthwise_conv3x3.c", "s8_fully_connected_folded.c", "s8_conv2d_gemm.c",
-           "s8_elementwise.c", "s8_add.c"]
+           "s8_elementwise.c", "s8_add.c", "s8_pool.c", "s8_reduce_mean.c"]
 F32_KERNELS = ["f32_conv.c", "f32_conv_blocked.c", "f32_fully_connected.c",
                "f32_fully_connected_blocked.c", "f32_pool.c", "f32_elementwise.c"]
 MAIN = """#include "fast_kernel_cases.c"

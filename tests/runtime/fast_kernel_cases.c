@@ -1,9 +1,10 @@
-/* Randomised cases for the specialised int8 kernels (es_s8.h "Specialised convolutions", and
- * es_add_s8): each case runs the reference kernel (es_conv2d_s8, es_fully_connected_s8,
- * es_binary_s8) and the specialised one on the same data, weights re-arranged and bias folded
- * as the compiler does, and compares the outputs byte for byte. Shapes, strides, paddings, zero
- * points, multipliers and activation ranges are drawn within the conditions under which the
- * compiler picks the specialised kernels.
+/* Randomised cases for the specialised int8 kernels (es_s8.h "Specialised convolutions",
+ * es_add_s8, es_global_avg_pool_s8, es_max_pool2d_fast_s8): each case runs the reference kernel
+ * (es_conv2d_s8, es_fully_connected_s8, es_binary_s8, es_reduce_mean_s8, es_max_pool2d_s8) and
+ * the specialised one on the same data, weights re-arranged and bias folded as the compiler
+ * does, and compares the outputs byte for byte. Shapes, strides, paddings, zero points,
+ * multipliers and activation ranges are drawn within the conditions under which the compiler
+ * picks the specialised kernels.
  *
  * One source for every platform: FastKernelTests.cpp includes it on the host (plain C bodies);
  * tests/qemu/test_kernels.py builds it with a main for Cortex-M boards (DSP bodies, and with
@@ -333,6 +334,69 @@ static int fk_add_case(int32_t index) {
   return fk_compare("es_add_s8", index, fk_expected, fk_actual, count);
 }
 
+/* es_global_avg_pool_s8 against es_reduce_mean_s8 over the same planes. */
+static int fk_global_avg_pool_case(int32_t index) {
+  es_global_avg_pool_s8_params_t p;
+  p.batch = fk_range(1, 2);
+  p.channels = fk_range(1, 9);
+  p.size = fk_range(1, FK_MAX / 18);
+  fk_quantisation(0, fk_requant, &p.input_zp, &p.output_zp, &p.act_min, &p.act_max);
+  p.requant.multiplier = (int32_t)(0x40000000u + (fk_next() & 0x3fffffffu));
+  p.requant.shift = fk_range(-16, 1);
+  const int32_t count = p.batch * p.channels;
+  fk_fill(fk_input, count * p.size, -128, 127);
+  es_reduce_mean_s8_params_t r;
+  r.outer = count;
+  r.reduce = p.size;
+  r.inner = 1;
+  r.input_zp = p.input_zp;
+  r.output_zp = p.output_zp;
+  r.requant = p.requant;
+  r.act_min = p.act_min;
+  r.act_max = p.act_max;
+  es_reduce_mean_s8(&r, fk_input, fk_expected);
+  /* From an odd address too: the DSP body loads four bytes at any alignment. */
+  int8_t *const input = fk_input + 1;
+  memmove(input, fk_input, (size_t)(count * p.size));
+  es_global_avg_pool_s8(&p, input, fk_actual);
+  return fk_compare("es_global_avg_pool_s8", index, fk_expected, fk_actual, count);
+}
+
+/* One axis of a pool window: padding within the dilated window, so that every window reaches
+ * an input element (as the compiler guarantees). */
+static void fk_pool_axis(int32_t *in, int32_t *out, int32_t *kernel, int32_t *stride,
+                         int32_t *dilation, int32_t *pad_begin, int32_t *pad_end) {
+  *kernel = fk_range(1, 3);
+  *dilation = fk_range(0, 3) == 0 ? 2 : 1;
+  *stride = fk_range(1, 3);
+  *pad_begin = fk_range(0, (*kernel - 1) * *dilation);
+  *pad_end = fk_range(0, (*kernel - 1) * *dilation);
+  *in = fk_range(1, 14);
+  const int32_t span = *in + *pad_begin + *pad_end - (*kernel - 1) * *dilation;
+  if (span < 1) *pad_end += 1 - span;
+  *out = (*in + *pad_begin + *pad_end - (*kernel - 1) * *dilation - 1) / *stride + 1;
+}
+
+/* es_max_pool2d_fast_s8 against es_max_pool2d_s8. */
+static int fk_max_pool_case(int32_t index) {
+  es_pool2d_s8_params_t p;
+  memset(&p, 0, sizeof p);
+  p.batch = fk_range(1, 2);
+  p.channels = fk_range(1, 6);
+  fk_pool_axis(&p.in_h, &p.out_h, &p.kernel_h, &p.stride_h, &p.dilation_h, &p.pad_top,
+               &p.pad_bottom);
+  fk_pool_axis(&p.in_w, &p.out_w, &p.kernel_w, &p.stride_w, &p.dilation_w, &p.pad_left,
+               &p.pad_right);
+  fk_quantisation(0, fk_requant, &p.input_zp, &p.output_zp, &p.act_min, &p.act_max);
+  p.output_zp = p.input_zp;
+  const int32_t planes = p.batch * p.channels;
+  fk_fill(fk_input, planes * p.in_h * p.in_w, -128, 127);
+  const int32_t count = planes * p.out_h * p.out_w;
+  es_max_pool2d_s8(&p, fk_input, fk_expected);
+  es_max_pool2d_fast_s8(&p, fk_input, fk_actual);
+  return fk_compare("es_max_pool2d_fast_s8", index, fk_expected, fk_actual, count);
+}
+
 /* Runs `cases` cases of every specialised kernel from `seed`; returns how many differ. */
 static int fk_run_cases(uint32_t seed, int32_t cases) {
   int failures = 0;
@@ -343,6 +407,8 @@ static int fk_run_cases(uint32_t seed, int32_t cases) {
     failures += fk_fully_connected_case(i);
     failures += fk_conv2d_gemm_case(i);
     failures += fk_add_case(i);
+    failures += fk_global_avg_pool_case(i);
+    failures += fk_max_pool_case(i);
   }
   return failures;
 }

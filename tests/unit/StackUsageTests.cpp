@@ -206,6 +206,88 @@ TEST_CASE("cost features: a pool's taps inside the input, whatever its window an
   CHECK(feature(features, "edge_pixels") == 4 * 9);
 }
 
+TEST_CASE("cost features: a pool's looped windows, not the fast kernels' unrolled sizes") {
+  es_pool2d_s8_params_t p{};
+  p.batch = 1, p.channels = 3, p.in_h = 1, p.in_w = 9, p.out_h = 1, p.out_w = 4;
+  p.kernel_h = 1, p.kernel_w = 2, p.stride_h = 1, p.stride_w = 2, p.dilation_h = p.dilation_w = 1;
+  ConvCall pool(conv3x3Pad1());
+  pool.call.function = "es_max_pool2d_fast_s8";
+  pool.call.params = KernelParams{"es_pool2d_s8_params_t", CInit(),
+                                  std::make_shared<es_pool2d_s8_params_t>(p)};
+  // The 1x2 window is the fast kernel's unrolled body: no loop per window row.
+  CostFeatures features = costFeatures(pool.call);
+  CHECK(feature(features, "window_taps") == 3 * 8);
+  CHECK(feature(features, "window_rows") == 0);
+  CHECK(feature(features, "looped_window_taps") == 0);
+  // The reference kernel loops over every window.
+  pool.call.function = "es_max_pool2d_s8";
+  features = costFeatures(pool.call);
+  CHECK(feature(features, "window_rows") == 3 * 4);
+  CHECK(feature(features, "looped_window_taps") == 3 * 8);
+  // A 1x3 window takes the fast kernel's loops; the window over the padding does not count.
+  p.kernel_w = 3, p.stride_w = 3, p.pad_left = 1, p.out_w = 3;
+  pool.call.function = "es_max_pool2d_fast_s8";
+  pool.call.params->storage = std::make_shared<es_pool2d_s8_params_t>(p);
+  features = costFeatures(pool.call);
+  CHECK(feature(features, "edge_pixels") == 3);
+  CHECK(feature(features, "window_rows") == 3 * 2);
+  CHECK(feature(features, "looped_window_taps") == 3 * 2 * 3);
+}
+
+TEST_CASE("cost features: a fully connected layer's blocks of sixteen outputs and short rows") {
+  es_fully_connected_s8_params_t p{};
+  p.batch = 1, p.in_features = 1, p.out_features = 33;
+  ConvCall fc(conv3x3Pad1());
+  fc.call.function = "es_fully_connected_folded_s8";
+  fc.call.macs = 33;
+  fc.call.params = KernelParams{"es_fully_connected_s8_params_t", CInit(),
+                                std::make_shared<es_fully_connected_s8_params_t>(p)};
+  // One input: the block's outputs column by column.
+  CostFeatures features = costFeatures(fc.call);
+  CHECK(feature(features, "output_blocks") == 3);
+  CHECK(feature(features, "column_outputs") == 33);
+  CHECK(feature(features, "short_row_outputs") == 0);
+  // Five inputs: rows one at a time; sixteen: the four-row passes.
+  for (const auto &[in, shortRows] : {std::pair{5, 33.0}, std::pair{16, 0.0}}) {
+    p.in_features = in;
+    fc.call.params->storage = std::make_shared<es_fully_connected_s8_params_t>(p);
+    features = costFeatures(fc.call);
+    CHECK(feature(features, "column_outputs") == 0);
+    CHECK(feature(features, "short_row_outputs") == shortRows);
+    CHECK(feature(features, "row_blocks") == 8);
+  }
+}
+
+TEST_CASE("cost features: a 1-D convolution's two-output blocks, single windows and borders") {
+  es_conv1d_s8_params_t p{};
+  p.batch = 1, p.in_channels = 2, p.in_w = 8, p.out_channels = 5, p.out_w = 8;
+  p.kernel_w = 3, p.stride = 1, p.pad_left = 1;
+  ConvCall conv(conv3x3Pad1());
+  conv.call.function = "es_conv1d_k3_s8";
+  conv.call.macs = 5 * 8 * 2 * 3;
+  conv.call.params = KernelParams{"es_conv1d_s8_params_t", CInit(),
+                                  std::make_shared<es_conv1d_s8_params_t>(p)};
+  // Outputs 1..6 lie inside the row: three blocks of two outputs; 0 and 7 cross the padding.
+  // Two channel pairs; the fifth channel goes through the border path whole.
+  CostFeatures features = costFeatures(conv.call);
+  CHECK(feature(features, "pixel_blocks") == 2 * 3);
+  CHECK(feature(features, "block_macs") == 2 * 3 * 4 * 6);
+  CHECK(feature(features, "edge_macs") == 0);
+  CHECK(feature(features, "edge_pixels") == 2 * 2 * 2);
+  CHECK(feature(features, "edge_window_taps") == 2 * 2 * 2 * 6);
+  CHECK(feature(features, "narrow_macs") == 8 * 6);
+  // Stride 2: every window inside the row goes one output at a time.
+  p.stride = 2, p.out_w = 4;
+  conv.call.params->storage = std::make_shared<es_conv1d_s8_params_t>(p);
+  features = costFeatures(conv.call);
+  CHECK(feature(features, "pixel_blocks") == 0);
+  CHECK(feature(features, "edge_macs") == 2 * 3 * 2 * 6);
+  CHECK(feature(features, "edge_pixels") == 2 * 1 * 2);
+  for (const auto &[name, value] : features)
+    CHECK(std::find(costFeatureNames().begin(), costFeatureNames().end(), name) !=
+          costFeatureNames().end());
+}
+
 // The targets' measured kernel costs (tools/calibrate-costs) price the calls they name.
 TEST_CASE("targets: kernel_costs price the kernels they name, the class tables the rest") {
   const Target m4 = loadTarget("cortex-m4");
