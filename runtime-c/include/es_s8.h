@@ -406,6 +406,27 @@ typedef struct {
  * (docs/int8.md "Rescaling once"); GlobalAveragePool is the same mean. */
 void es_reduce_mean_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
 
+/* ---- Layer normalisation ----------------------------------------------------------------- */
+
+/* The input seen as [outer, length], each row of `length` (at most ES_S8_LAYER_NORM_MAX_LENGTH)
+ * elements normalised (ONNX LayerNormalization over the trailing axes from `axis`). */
+#define ES_S8_LAYER_NORM_MAX_LENGTH 8192
+typedef struct {
+  int32_t outer;
+  int32_t length;
+  int32_t input_zp;
+  int64_t epsilon; /* round_half_away(2^8 * length^3 * epsilon / Sx^2), at most 2^61 */
+  int32_t act_min;
+  int32_t act_max;
+} es_layer_norm_s8_params_t;
+
+/* docs/int8.md "LayerNormalization": per row, c = length * (qx - Zx) - sum (qx - Zx),
+ * W = 2^8 * sum c^2 + epsilon, u = 2^31 * 16 c / sqrt(W) from an integer square root; then per
+ * element k, qy = clamp(round_half_even((rescale(u, scale[k]) + bias[k]) / 2^16)) with scale[k]
+ * (a signed multiplier) = gamma[k] * sqrt(length) / Sy and bias[k] = 2^16 (beta[k] / Sy + Zy). */
+void es_layer_norm_s8(const es_layer_norm_s8_params_t *p, const es_requant_t *scale,
+                      const int32_t *bias, const int8_t *input, int8_t *output);
+
 /* ---- Recurrent layers (ONNX LSTM and GRU) ------------------------------------------------ */
 
 /* docs/int8.md "LSTM and GRU". Shapes and layouts are those of es_f32.h "Recurrent layers"; x,
