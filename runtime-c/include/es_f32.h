@@ -359,6 +359,11 @@ void es_resize_nearest_f32(const float *in, float *out, int32_t planes, int32_t 
 void es_resize_linear_f32(const float *in, float *out, int32_t planes, int32_t in_h, int32_t in_w,
                           int32_t out_h, int32_t out_w, const int32_t *rows,
                           const float *row_weights, const int32_t *cols, const float *col_weights);
+/* Cubic: as linear with four taps per row and per column (rows[4r .. 4r + 3], ...), sixteen per
+ * output; a tap that exclude_outside drops has weight 0. */
+void es_resize_cubic_f32(const float *in, float *out, int32_t planes, int32_t in_h, int32_t in_w,
+                         int32_t out_h, int32_t out_w, const int32_t *rows,
+                         const float *row_weights, const int32_t *cols, const float *col_weights);
 
 #ifdef __cplusplus
 }
