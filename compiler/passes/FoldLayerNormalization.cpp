@@ -3,7 +3,7 @@
 
 #include "ops/OpKit.h"
 
-#include <numeric>
+#include <algorithm>
 
 namespace edgesplit {
 
