@@ -17,7 +17,9 @@ them (the patterns are those of their handlers and optimisers):
   FusedBatchNormV3 is BatchNormalization, Keras' non-fused batchnorm Mul + Add; ZeroPadding2D is
   a Pad in NHWC before a VALID Conv; SAME padding with unknown spatial sizes is auto_pad
   SAME_UPPER; Dense is MatMul + Add; tensors are named "<tf op>:0" and the output passes through
-  an Identity ("Identity:0").
+  an Identity ("Identity:0"). Keras' UpSampling2D is Upsample with a `scales` attribute at
+  opsets 7 and 8 (keras2onnx), a scales input at 9, Resize-10, and Resize with roi, asymmetric
+  and floor from 11; BatchNormalization carries `spatial=1` before opset 9.
 - keras LSTM/GRU layers through tf2onnx's and keras2onnx's rewriters become one ONNX LSTM/GRU
   (gates in ONNX order, Keras' reset_after GRU as linear_before_reset=1) between a Transpose to
   time-major and a Squeeze of the direction axis; a zero initial state built from the batch size
@@ -162,11 +164,14 @@ class Graph:
         shift = self.rng.uniform(-0.3, 0.3, channels).astype(np.float32)
         mean = self.rng.uniform(-0.3, 0.3, channels).astype(np.float32)
         var = self.rng.uniform(0.5, 1.5, channels).astype(np.float32)
+        # Opsets 7 and 8 have the `spatial` attribute (one statistic per channel), which the
+        # converters of their time wrote out.
+        attributes = {"spatial": 1} if self.opset < 9 else {}
         return self.node("BatchNormalization",
                          [x, self.const(f"{name}/gamma", scale), self.const(f"{name}/beta", shift),
                           self.const(f"{name}/moving_mean", mean),
                           self.const(f"{name}/moving_variance", var)],
-                         f"{name}/FusedBatchNormV3", epsilon=0.001)
+                         f"{name}/FusedBatchNormV3", epsilon=0.001, **attributes)
 
     def batchnorm_mul_add(self, x, channels, name):
         """Keras' non-fused batchnorm in NHWC: x * (gamma / sqrt(var + eps)) + (beta - mean * ..)."""
@@ -176,6 +181,21 @@ class Graph:
                       f"{name}/batchnorm/mul_1")
         return self.node("Add", [y, self.const(f"{name}/batchnorm/sub", offset)],
                          f"{name}/batchnorm/add_1")
+
+    def upsample_nearest(self, x, factor, name):
+        """Keras' UpSampling2D on an NCHW tensor, as each opset spells it: Upsample with a
+        `scales` attribute (7, 8), Upsample with a scales input (9), Resize-10 (scales input,
+        asymmetric by definition), Resize-11 and later (roi, scales, asymmetric and floor)."""
+        scales = [1.0, 1.0, float(factor), float(factor)]
+        if self.opset < 9:
+            return self.node("Upsample", [x], name, mode="nearest", scales=scales)
+        given = self.const(f"{name}/scales", np.array(scales, np.float32))
+        if self.opset < 11:
+            return self.node("Upsample" if self.opset == 9 else "Resize", [x, given], name,
+                             mode="nearest")
+        roi = self.const(f"{name}/roi", np.array([], np.float32))
+        return self.node("Resize", [x, roi, given], name, mode="nearest",
+                         coordinate_transformation_mode="asymmetric", nearest_mode="floor")
 
     def transpose(self, x, perm, name):
         return self.node("Transpose", [x], name, perm=perm)
@@ -303,6 +323,25 @@ def keras_conv1d(opset, producer):
     h = g.node("Softmax", [g.dense(h, 16, 4, "sequential/dense_1")],
                "sequential/dense_1/Softmax", axis=1 if opset < 13 else -1)
     return g.model([(x, ["N", 32, 3])], [(h, ["N", 4])], producer), {x: (32, 3)}
+
+
+def keras2onnx_upsample(opset):
+    """A small Keras segmentation-style head through keras2onnx: Conv2D + BatchNormalization
+    (spatial=1 before opset 9) + ReLU in NCHW, UpSampling2D(2) as Upsample or Resize (by opset),
+    Conv2D 1x1, back to NHWC, GlobalAveragePooling2D, Dense."""
+    g = Graph(f"keras2onnx_upsample_{opset}", opset)
+    x = "input_1"
+    h = g.transpose(x, NHWC_TO_NCHW, "adjusted_input")
+    h = g.conv_nchw(h, 3, 8, 3, "conv2d", pads=[1, 1, 1, 1], bias=False)
+    h = g.batchnorm(h, 8, "batch_normalization")
+    h = g.node("Relu", [h], "re_lu")
+    h = g.upsample_nearest(h, 2, "up_sampling2d")
+    h = g.conv_nchw(h, 8, 6, 1, "conv2d_1")
+    h = g.node("Relu", [h], "re_lu_1")
+    h = g.transpose(h, NCHW_TO_NHWC, "conv2d_1_transpose")
+    h = g.reduce_mean(h, [1, 2], 0, "global_average_pooling2d")
+    y = g.dense(h, 6, 3, "dense")
+    return g.model([(x, ["N", 6, 6, 3])], [(y, ["N", 3])], "keras2onnx"), {x: (6, 6, 3)}
 
 
 def keras_recurrent(opset, cell, producer):
@@ -702,6 +741,16 @@ MODELS = {
     "tf2onnx_conv1d_15": lambda: keras_conv1d(15, "tf2onnx"),
     "tf2onnx_gru_15": lambda: keras_recurrent(15, "GRU", "tf2onnx"),
     "tf2onnx_pool_keepdims_15": lambda: tf2onnx_global_pool_keepdims(15),
+    "keras2onnx_upsample_7": lambda: keras2onnx_upsample(7),
+    "tf2onnx_cnn_bn_7": lambda: tf2onnx_cnn_bn(7),
+    "keras2onnx_upsample_8": lambda: keras2onnx_upsample(8),
+    "tf2onnx_cnn_8": lambda: tf2onnx_cnn(8),
+    "keras2onnx_upsample_10": lambda: keras2onnx_upsample(10),
+    "tf2onnx_pool_keepdims_10": lambda: tf2onnx_global_pool_keepdims(10),
+    "tf2onnx_cnn_bn_14": lambda: tf2onnx_cnn_bn(14),
+    "keras2onnx_upsample_14": lambda: keras2onnx_upsample(14),
+    "tf2onnx_conv1d_16": lambda: keras_conv1d(16, "tf2onnx"),
+    "tf2onnx_pool_keepdims_16": lambda: tf2onnx_global_pool_keepdims(16),
     "ort_qdq_u8s8_asymmetric_per_channel_13": lambda: ort_qdq_cnn(np.uint8, False, True),
     "ort_qdq_s8s8_symmetric_per_tensor_13": lambda: ort_qdq_cnn(np.int8, True, False),
     "ort_qdq_mlp_u8s8_reduce_range_13": lambda: ort_qdq_mlp(np.uint8, np.int8, True),
@@ -719,6 +768,11 @@ MODELS = {
 # with the model's name), so that a test compiles and runs each file once; the float ones are
 # calibrated, the quantised ones are not, the dynamic ones compile as float models.
 FILES = {
+    "float_opset7": ["keras2onnx_upsample_7", "tf2onnx_cnn_bn_7"],
+    "float_opset8": ["keras2onnx_upsample_8", "tf2onnx_cnn_8"],
+    "float_opset10": ["keras2onnx_upsample_10", "tf2onnx_pool_keepdims_10"],
+    "float_opset14": ["tf2onnx_cnn_bn_14", "keras2onnx_upsample_14"],
+    "float_opset16": ["tf2onnx_conv1d_16", "tf2onnx_pool_keepdims_16"],
     "float_opset9": ["tf2onnx_cnn_9", "tf2onnx_cnn_bn_9", "keras2onnx_conv1d_9", "keras2onnx_gru_9"],
     "float_opset11": ["tf2onnx_cnn_bn_11", "tf2onnx_pool_keepdims_11", "tf2onnx_lstm_11"],
     "float_opset15": ["tf2onnx_cnn_15", "tf2onnx_conv1d_15", "tf2onnx_gru_15",

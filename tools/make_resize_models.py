@@ -59,6 +59,7 @@ def torch_models():
                                            "align_corners": True}),
         ("torch_bilinear_size_13", 13, {"size": (7, 11), "mode": "bilinear",
                                         "align_corners": False}),
+        ("torch_bicubic_11", 11, {"scale_factor": 2.0, "mode": "bicubic", "align_corners": False}),
     ]
     for name, opset, interpolate in cases:
         torch.manual_seed(zlib.crc32(name.encode()))
@@ -111,9 +112,24 @@ def helper_models():
          [1, 1, 1.5, 3]),
         ("linear_half_pixel_down", "linear", {"coordinate_transformation_mode": "half_pixel"},
          [1, 1, 0.5, 0.75]),
+        # Cubic: Keys' kernel with the default a = -0.75 (PyTorch's bicubic) and -0.5
+        # (TensorFlow's), exclude_outside renormalising at the borders, up- and downscales.
+        ("cubic_half_pixel", "cubic", {"coordinate_transformation_mode": "half_pixel"},
+         [1, 1, 2, 2]),
+        # align_corners divides by the resized length: ONNX's reference (and edgesplit) by
+        # input * scale, onnxruntime's cubic kernel by the rounded output length, so the scales
+        # give whole lengths here (5 * 1.6, 6 * 2.5), where both agree.
+        ("cubic_align_exclude", "cubic", {"coordinate_transformation_mode": "align_corners",
+                                          "cubic_coeff_a": -0.5, "exclude_outside": 1},
+         [1, 1, 1.6, 2.5]),
+        ("cubic_asymmetric_down", "cubic", {"coordinate_transformation_mode": "asymmetric",
+                                            "exclude_outside": 1}, [1, 1, 0.6, 1.5]),
+        ("cubic_pytorch_half_pixel", "cubic",
+         {"coordinate_transformation_mode": "pytorch_half_pixel", "cubic_coeff_a": -0.5},
+         [1, 1, 3, 0.5]),
     ]
     # One model per mode, an output per variant (one compile each in the tests).
-    for mode in ("nearest", "linear"):
+    for mode in ("nearest", "linear", "cubic"):
         chosen = [v for v in variants if v[1] == mode]
         model(f"resize_{mode}_modes_13", 13,
               [helper.make_node("Resize", ["h", "", f"s_{suffix}"], [suffix], name=suffix,

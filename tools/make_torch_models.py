@@ -7,12 +7,13 @@ ConstantOfShape, Reshape with a computed shape), its spellings of ReLU6, Hardswi
 GELU at each opset, recurrent layers whose zero initial state is built at run time, and a Cast to
 int32 and back that truncates, expand(-1, ...) and torch.arange (Equal, Where, Range), torch.cat with a learned token, and LayerNorm.
 
-    /usr/bin/python3 tools/make_torch_models.py
+    /usr/bin/python3 tools/make_torch_models.py [NAME...]   (default: every model)
 
 Each <name>.onnx comes with <name>.npz: SAMPLES inputs (key "x", [SAMPLES, ...]) used both as
 calibration data and as the test batch. Deterministic: fixed seeds, one thread.
 """
 import io
+import sys
 import pathlib
 import zlib
 
@@ -170,6 +171,23 @@ class LayerNorm(nn.Module):
         return self.out(self.norm(self.fc(x)))
 
 
+class SequenceLayerNorm(nn.Module):
+    """A transformer block's normalisation: Linear over a [steps, features] sequence, then
+    LayerNorm over both trailing axes (axis -2), its output the model's, so the int8 check
+    measures the normalisation itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(12, 12)
+        self.norm = nn.LayerNorm([6, 12])
+        with torch.no_grad():
+            self.norm.weight.uniform_(-1.5, 1.5)
+            self.norm.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x):
+        return self.norm(self.fc(x))
+
+
 # name, module, input shape (batch 1), opset
 MODELS = [
     ("conv_gru_9", ConvGru, (1, 3, 32), 9),
@@ -185,6 +203,8 @@ MODELS = [
     ("class_token_13", ClassToken, (1, 5, 8), 13),
     ("layer_norm_13", LayerNorm, (1, 8), 13),
     ("layer_norm_17", LayerNorm, (1, 8), 17),
+    ("layer_norm_seq_13", SequenceLayerNorm, (1, 6, 12), 13),
+    ("layer_norm_seq_17", SequenceLayerNorm, (1, 6, 12), 17),
 ]
 
 
@@ -199,10 +219,12 @@ def trained_like(module):
     return module.eval()
 
 
-def main():
+def main(names):
     torch.set_num_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
     for name, make, shape, opset in MODELS:
+        if names and name not in names:
+            continue
         torch.manual_seed(zlib.crc32(name.encode()))  # a model's data do not depend on the others
         module = trained_like(make())
         x = torch.randn(SAMPLES, *shape[1:])
@@ -219,4 +241,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

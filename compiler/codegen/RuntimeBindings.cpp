@@ -4,6 +4,7 @@ namespace edgesplit {
 namespace {
 
 CInit field(int32_t value) { return CInit::integer(value); }
+CInit field(int64_t value) { return CInit::integer(value); }
 CInit field(float value) { return CInit::real(value); }
 CInit field(const es_requant_t &value) { return describe(value); }
 CInit field(const void *) { return CInit::symbol("NULL"); }
@@ -141,6 +142,10 @@ CInit describe(const es_reduce_mean_s8_params_t &p) {
   return CInit::fields({F(outer), F(reduce), F(inner), F(input_zp), F(output_zp), F(requant),
                         F(act_min), F(act_max)});
 }
+CInit describe(const es_layer_norm_s8_params_t &p) {
+  return CInit::fields(
+      {F(outer), F(length), F(input_zp), F(epsilon), F(act_min), F(act_max)});
+}
 
 CInit describe(const es_conv2d_f32_params_t &p) {
   return CInit::fields({F(batch), F(in_channels), F(in_h), F(in_w), F(out_channels), F(out_h),
@@ -191,6 +196,9 @@ CInit describe(const es_transpose_f32_params_t &p) {
 }
 CInit describe(const es_reduce_mean_f32_params_t &p) {
   return CInit::fields({F(outer), F(reduce), F(inner), F(act_min), F(act_max)});
+}
+CInit describe(const es_layer_norm_f32_params_t &p) {
+  return CInit::fields({F(outer), F(length), F(epsilon)});
 }
 CInit describe(const es_recurrent_s8_params_t &p) {
   return CInit::fields({F(seq_length), F(batch), F(input_size), F(hidden_size), F(directions),

@@ -36,6 +36,7 @@ template <typename T> struct CTypeName;
   X(es_pad_s8_params_t)                                                                            \
   X(es_transpose_s8_params_t)                                                                      \
   X(es_reduce_mean_s8_params_t)                                                                    \
+  X(es_layer_norm_s8_params_t)                                                                     \
   X(es_recurrent_s8_params_t)                                                                      \
   X(es_conv2d_f32_params_t)                                                                        \
   X(es_fully_connected_f32_params_t)                                                               \
@@ -51,6 +52,7 @@ template <typename T> struct CTypeName;
   X(es_pad_f32_params_t)                                                                           \
   X(es_transpose_f32_params_t)                                                                     \
   X(es_reduce_mean_f32_params_t)                                                                   \
+  X(es_layer_norm_f32_params_t)                                                                    \
   X(es_recurrent_f32_params_t)
 
 #define ES_DECLARE_BINDING(type)                                                                   \

@@ -271,7 +271,8 @@ const Tensor *operandValue(const LowerContext &ctx, size_t index) {
 
 namespace {
 // One resampled axis as the kernels' tables: for nearest, the input index of every output
-// coordinate; for linear, the two indices and their weights (real, and Q10 for int8) of each.
+// coordinate; for linear, the two indices and their weights (real, and Q10 for int8) of each; for
+// cubic, four (real, and Q15 for int8; a tap exclude_outside drops weighs 0).
 struct AxisTable {
   std::vector<int32_t> indices;
   std::vector<float> weights;
@@ -280,22 +281,42 @@ struct AxisTable {
 
 AxisTable axisTable(const ResampledAxis &axis, const ResamplingOptions &options) {
   AxisTable table;
-  // Nearest gives one tap, linear two (lowerResample refuses cubic and crops before).
+  // lowerResample crops before.
   for (const Taps &tap : axisTaps(axis, options)) {
     for (int64_t index : tap.indices) table.indices.push_back(static_cast<int32_t>(index));
     if (options.mode == InterpolationMode::Nearest) continue;
-    // docs/int8.md "Resize": the second tap's weight rounded to 2^-10, the first its complement.
-    const int32_t second = static_cast<int32_t>(roundHalfAway(tap.weights[1] * 1024.0, 0, 1024));
-    table.fixedWeights.insert(table.fixedWeights.end(), {1024 - second, second});
-    table.weights.insert(table.weights.end(),
-                         {static_cast<float>(tap.weights[0]), static_cast<float>(tap.weights[1])});
+    if (options.mode == InterpolationMode::Linear) {
+      // docs/int8.md "Resize": the second tap's weight rounded to 2^-10, the first its complement.
+      const int32_t second = static_cast<int32_t>(roundHalfAway(tap.weights[1] * 1024.0, 0, 1024));
+      table.fixedWeights.insert(table.fixedWeights.end(), {1024 - second, second});
+      table.weights.insert(table.weights.end(), {static_cast<float>(tap.weights[0]),
+                                                 static_cast<float>(tap.weights[1])});
+      continue;
+    }
+    // docs/int8.md "Resize": each weight rounded to 2^-15, the largest taking what makes the four
+    // sum to 2^15, so that the zero point carries over.
+    size_t largest = 0;
+    int32_t total = 0;
+    for (size_t k = 0; k < tap.weights.size(); ++k) {
+      table.weights.push_back(static_cast<float>(tap.weights[k]));
+      table.fixedWeights.push_back(
+          static_cast<int32_t>(roundHalfAway(tap.weights[k] * 32768.0, -65536, 65536)));
+      total += table.fixedWeights.back();
+      if (tap.weights[k] > tap.weights[largest]) largest = k;
+    }
+    table.fixedWeights[table.fixedWeights.size() - tap.weights.size() + largest] += 32768 - total;
+    for (size_t k = tap.weights.size(); k < 4; ++k) {
+      table.indices.push_back(static_cast<int32_t>(tap.indices.front()));
+      table.weights.push_back(0.0f);
+      table.fixedWeights.push_back(0);
+    }
   }
   return table;
 }
 } // namespace
 
-// Cost classes: nearest gathers like a transpose, linear blends four taps per output like an
-// element-wise op.
+// Cost classes: nearest gathers like a transpose, linear and cubic blend four or sixteen taps per
+// output like an element-wise op.
 void lowerResample(LowerContext &ctx, llvm::ArrayRef<ResampledAxis> axes,
                    const ResamplingOptions &options) {
   const size_t rank = axes.size();
@@ -305,12 +326,10 @@ void lowerResample(LowerContext &ctx, llvm::ArrayRef<ResampledAxis> axes,
       ctx.fail("code generation resizes only the last two dimensions; dimension {} changes "
                "from {} to {}",
                i, axes[i].inputLength, axes[i].outputLength);
-  if (options.mode == InterpolationMode::Cubic)
-    ctx.fail("code generation does not support mode 'cubic'; use nearest or linear");
   if (options.transformation == CoordinateTransformation::TfCropAndResize)
     ctx.fail("code generation does not support coordinate_transformation_mode "
              "'tf_crop_and_resize'");
-  if (ctx.isInt8()) checkUnchangedQuant(ctx);
+  if (ctx.isInt8() && options.mode != InterpolationMode::Cubic) checkUnchangedQuant(ctx);
   const ResampledAxis &height = axes[rank - 2], &width = axes[rank - 1];
   const int32_t planes = kernelInt(ctx, numElements(ctx.inputShape(0)) /
                                             std::max<int64_t>(1, height.inputLength *
@@ -349,10 +368,33 @@ void lowerResample(LowerContext &ctx, llvm::ArrayRef<ResampledAxis> axes,
           "transpose");
     return;
   }
+  const bool cubic = options.mode == InterpolationMode::Cubic;
   if (ctx.isInt8()) {
     args.push_back(ctx.constantArray("row_weights", std::move(rows.fixedWeights)));
     args.push_back(ctx.constantArray("cols", std::move(cols.indices)));
     args.push_back(ctx.constantArray("col_weights", std::move(cols.fixedWeights)));
+    if (cubic) {
+      // docs/int8.md "Resize": the output in its own parameters, rescaled by Sx / Sy.
+      const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+      const es_requant_t factor = ctx.requant(in.scale / out.scale);
+      if (factor.shift < -17 || factor.shift > 44)
+        ctx.fail("int8 cubic Resize rescales by Sx / Sy = {:g}, outside [2^-18, 2^44); compile "
+                 "the model for float32",
+                 in.scale / out.scale);
+      for (int64_t value : {int64_t{in.zeroPoint}, int64_t{out.zeroPoint},
+                            int64_t{factor.multiplier}, int64_t{factor.shift}})
+        args.push_back(LowerContext::integer(value));
+      ctx.callPlain(
+          "es_resize_cubic_s8", std::move(args),
+          [=](const KernelArgs &a) {
+            es_resize_cubic_s8(a.in<int8_t>(0), a.out<int8_t>(1), planes, inH, inW, outH, outW,
+                               a.in<int32_t>(7), a.in<int32_t>(8), a.in<int32_t>(9),
+                               a.in<int32_t>(10), in.zeroPoint, out.zeroPoint, factor.multiplier,
+                               factor.shift);
+          },
+          "elementwise");
+      return;
+    }
     ctx.callPlain(
         "es_resize_linear_s8", std::move(args),
         [=](const KernelArgs &a) {
@@ -366,6 +408,17 @@ void lowerResample(LowerContext &ctx, llvm::ArrayRef<ResampledAxis> axes,
   args.push_back(ctx.constantArray("row_weights", std::move(rows.weights)));
   args.push_back(ctx.constantArray("cols", std::move(cols.indices)));
   args.push_back(ctx.constantArray("col_weights", std::move(cols.weights)));
+  if (cubic) {
+    ctx.callPlain(
+        "es_resize_cubic_f32", std::move(args),
+        [=](const KernelArgs &a) {
+          es_resize_cubic_f32(a.in<float>(0), a.out<float>(1), planes, inH, inW, outH, outW,
+                              a.in<int32_t>(7), a.in<float>(8), a.in<int32_t>(9),
+                              a.in<float>(10));
+        },
+        "elementwise");
+    return;
+  }
   ctx.callPlain(
       "es_resize_linear_f32", std::move(args),
       [=](const KernelArgs &a) {

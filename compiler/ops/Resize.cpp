@@ -2,6 +2,7 @@
 
 #include "codegen/LowerContext.h"
 #include "ops/Layout.h"
+#include "quantize/Annotate.h"
 
 namespace edgesplit::ops {
 namespace {
@@ -89,11 +90,19 @@ void lower(LowerContext &ctx) {
   const ResizePlan plan = planResize(ctx, ctx.inputShape(0));
   lowerResample(ctx, plan.axes, plan.options);
 }
+// docs/int8.md "Resize": nearest and linear stay inside the input's range and keep its
+// parameters; cubic's negative lobes overshoot it, so its output takes its own calibrated ones.
+void quantize(QuantizeContext &ctx) {
+  if (ctx.opset() >= 11 && ctx.attrString("mode", "nearest") == "cubic")
+    ctx.annotateOutputFromRange(0);
+  else
+    annotateSameAsInput(ctx);
+}
 } // namespace
 
 // int8: the output keeps the input's parameters, as nearest copies values and linear blends them
 // (docs/int8.md "Resize").
 extern const OpDef kResize{.name = "Resize", .minInputs = 2, .maxInputs = 4, .infer = infer,
-                           .run = run, .quantize = annotateSameAsInput, .lower = lower};
+                           .run = run, .quantize = quantize, .lower = lower};
 
 } // namespace edgesplit::ops

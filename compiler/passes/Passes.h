@@ -39,10 +39,11 @@ void sinkTransposes(Graph &graph);
 // DepthToSpace (PyTorch's PixelShuffle from opset 11) becomes the Reshape -> Transpose -> Reshape
 // that defines it.
 void expandDepthToSpace(Graph &graph);
-// LayerNormalization (PyTorch's LayerNorm from opset 17) whose mean and inverse deviation outputs
-// nothing reads becomes ReduceMean, Sub, Mul, ReduceMean, Add, Sqrt, Div, Mul[, Add], the
-// primitives PyTorch writes for it at older opsets, which code generation has.
-void expandLayerNormalization(Graph &graph);
+// The primitives PyTorch writes for LayerNorm before opset 17 (ReduceMean, Sub, Pow(2) or Mul,
+// ReduceMean, Add(epsilon), Sqrt, Div[, Mul(scale)][, Add(bias)] over trailing axes) become one
+// LayerNormalization, which code generation has in both precisions; a LayerNormalization's Mean
+// and InvStdDev outputs that nothing reads are dropped.
+void foldLayerNormalization(Graph &graph);
 // Transposes above the kernels' rank (pixel shuffle's 6-D one) become Reshape -> Transpose steps
 // of at most 4 dimensions each.
 void splitWideTransposes(Graph &graph);

@@ -17,7 +17,7 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"fold-batchnorm", foldBatchNorm},
       {"fold-channel-affine", foldChannelAffine},
       {"expand-depth-to-space", expandDepthToSpace},
-      {"expand-layer-normalization", expandLayerNormalization},
+      {"fold-layer-normalization", foldLayerNormalization},
       {"split-wide-transposes", splitWideTransposes},
       {"remove-cast-round-trips", removeCastRoundTrips},
       {"tiles-to-concats", tilesToConcats},

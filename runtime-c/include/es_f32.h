@@ -293,6 +293,21 @@ typedef struct {
 /* ReduceMean: clamp(mean) over each reduced block. */
 void es_reduce_mean_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
 
+/* ---- Layer normalisation ----------------------------------------------------------------- */
+
+/* The input seen as [outer, length]: each row normalised (ONNX LayerNormalization over the
+ * trailing axes from `axis`). */
+typedef struct {
+  int32_t outer;
+  int32_t length;
+  float epsilon;
+} es_layer_norm_f32_params_t;
+
+/* y = (x - mean) / sqrt(variance + epsilon) * gamma + beta per row, the mean and the (biased)
+ * variance over the row; gamma and beta hold `length` values, beta may be NULL (zero). */
+void es_layer_norm_f32(const es_layer_norm_f32_params_t *p, const float *input, const float *gamma,
+                       const float *beta, float *output);
+
 /* ---- Recurrent layers (ONNX LSTM and GRU) ------------------------------------------------ */
 
 /* One layer over a whole sequence. Shapes (ONNX's, for either layout):
@@ -344,6 +359,11 @@ void es_resize_nearest_f32(const float *in, float *out, int32_t planes, int32_t 
 void es_resize_linear_f32(const float *in, float *out, int32_t planes, int32_t in_h, int32_t in_w,
                           int32_t out_h, int32_t out_w, const int32_t *rows,
                           const float *row_weights, const int32_t *cols, const float *col_weights);
+/* Cubic: as linear with four taps per row and per column (rows[4r .. 4r + 3], ...), sixteen per
+ * output; a tap that exclude_outside drops has weight 0. */
+void es_resize_cubic_f32(const float *in, float *out, int32_t planes, int32_t in_h, int32_t in_w,
+                         int32_t out_h, int32_t out_w, const int32_t *rows,
+                         const float *row_weights, const int32_t *cols, const float *col_weights);
 
 #ifdef __cplusplus
 }

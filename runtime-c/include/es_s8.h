@@ -409,6 +409,27 @@ typedef struct {
  * (docs/int8.md "Rescaling once"); GlobalAveragePool is the same mean. */
 void es_reduce_mean_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
 
+/* ---- Layer normalisation ----------------------------------------------------------------- */
+
+/* The input seen as [outer, length], each row of `length` (at most ES_S8_LAYER_NORM_MAX_LENGTH)
+ * elements normalised (ONNX LayerNormalization over the trailing axes from `axis`). */
+#define ES_S8_LAYER_NORM_MAX_LENGTH 8192
+typedef struct {
+  int32_t outer;
+  int32_t length;
+  int32_t input_zp;
+  int64_t epsilon; /* round_half_away(2^8 * length^3 * epsilon / Sx^2), at most 2^61 */
+  int32_t act_min;
+  int32_t act_max;
+} es_layer_norm_s8_params_t;
+
+/* docs/int8.md "LayerNormalization": per row, c = length * (qx - Zx) - sum (qx - Zx),
+ * W = 2^8 * sum c^2 + epsilon, u = 2^31 * 16 c / sqrt(W) from an integer square root; then per
+ * element k, qy = clamp(round_half_even((rescale(u, scale[k]) + bias[k]) / 2^16)) with scale[k]
+ * (a signed multiplier) = gamma[k] * sqrt(length) / Sy and bias[k] = 2^16 (beta[k] / Sy + Zy). */
+void es_layer_norm_s8(const es_layer_norm_s8_params_t *p, const es_requant_t *scale,
+                      const int32_t *bias, const int8_t *input, int8_t *output);
+
 /* ---- Recurrent layers (ONNX LSTM and GRU) ------------------------------------------------ */
 
 /* docs/int8.md "LSTM and GRU". Shapes and layouts are those of es_f32.h "Recurrent layers"; x,
@@ -474,6 +495,16 @@ void es_resize_linear_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t 
                          int32_t out_h, int32_t out_w, const int32_t *rows,
                          const int32_t *row_weights, const int32_t *cols,
                          const int32_t *col_weights);
+/* Cubic: four taps per row and per column, Q15 weights (each four sum to 32768, some negative),
+ * the output in its own parameters (the lobes overshoot the input's range): with
+ * s = sum over the sixteen taps of row weight * column weight * (q - input_zp) (int64, Q30),
+ * t = round_half_even(s / 2^16) and the factor Sx / Sy = multiplier * 2^(shift - 31) (shift in
+ * [-17, 44]), out = clamp(round_half_even(t * multiplier / 2^(45 - shift)) + output_zp). */
+void es_resize_cubic_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t in_h, int32_t in_w,
+                        int32_t out_h, int32_t out_w, const int32_t *rows,
+                        const int32_t *row_weights, const int32_t *cols,
+                        const int32_t *col_weights, int32_t input_zp, int32_t output_zp,
+                        int32_t multiplier, int32_t shift);
 
 #ifdef __cplusplus
 }

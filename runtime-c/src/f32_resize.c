@@ -34,3 +34,25 @@ void es_resize_linear_f32(const float *in, float *out, int32_t planes, int32_t i
     }
   }
 }
+
+/* Each of the four rows is blended along its columns first, then the rows, as onnxruntime's
+ * bicubic kernel nests them. */
+void es_resize_cubic_f32(const float *in, float *out, int32_t planes, int32_t in_h, int32_t in_w,
+                         int32_t out_h, int32_t out_w, const int32_t *rows,
+                         const float *row_weights, const int32_t *cols, const float *col_weights) {
+  for (int32_t p = 0; p < planes; ++p) {
+    const float *plane = in + p * in_h * in_w;
+    for (int32_t r = 0; r < out_h; ++r) {
+      for (int32_t c = 0; c < out_w; ++c) {
+        float sum = 0.0f;
+        for (int32_t i = 0; i < 4; ++i) {
+          const float *line = plane + rows[4 * r + i] * in_w;
+          float across = 0.0f;
+          for (int32_t j = 0; j < 4; ++j) across += col_weights[4 * c + j] * line[cols[4 * c + j]];
+          sum += row_weights[4 * r + i] * across;
+        }
+        *out++ = sum;
+      }
+    }
+  }
+}

@@ -43,3 +43,41 @@ void es_resize_linear_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t 
     }
   }
 }
+
+/* round(x / 2^n) to the nearest, ties to even; |x| < 2^61, 1 <= n <= 62. The 2^62 bias keeps the
+ * shifted value non-negative, so the division is a shift and the tie test needs no sign. */
+static int64_t round_shift_even(int64_t x, int32_t n) {
+  const uint64_t bias = (uint64_t)1 << 62;
+  const uint64_t biased = (uint64_t)x + bias;
+  uint64_t quotient = biased >> n;
+  const uint64_t remainder = biased & (((uint64_t)1 << n) - 1);
+  const uint64_t half = (uint64_t)1 << (n - 1);
+  if (remainder > half || (remainder == half && (quotient & 1u))) ++quotient;
+  return (int64_t)quotient - (int64_t)(bias >> n);
+}
+
+/* |s| < 2^30 * 255 * (sum of |weights| per axis)^2 < 2^40, |t * multiplier| < 2^55. */
+void es_resize_cubic_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t in_h, int32_t in_w,
+                        int32_t out_h, int32_t out_w, const int32_t *rows,
+                        const int32_t *row_weights, const int32_t *cols,
+                        const int32_t *col_weights, int32_t input_zp, int32_t output_zp,
+                        int32_t multiplier, int32_t shift) {
+  for (int32_t p = 0; p < planes; ++p) {
+    const int8_t *plane = in + p * in_h * in_w;
+    for (int32_t r = 0; r < out_h; ++r) {
+      for (int32_t c = 0; c < out_w; ++c) {
+        int64_t sum = 0;
+        for (int32_t i = 0; i < 4; ++i) {
+          const int8_t *line = plane + rows[4 * r + i] * in_w;
+          int64_t across = 0;
+          for (int32_t j = 0; j < 4; ++j)
+            across += (int64_t)col_weights[4 * c + j] * (line[cols[4 * c + j]] - input_zp);
+          sum += across * row_weights[4 * r + i];
+        }
+        const int64_t t = round_shift_even(sum, 16);
+        const int64_t q = round_shift_even(t * multiplier, 45 - shift) + output_zp;
+        *out++ = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
+      }
+    }
+  }
+}

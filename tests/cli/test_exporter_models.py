@@ -2,6 +2,8 @@
 tools/make_exporter_models.py with onnx.helper node for node: tf2onnx's Keras and TFLite
 conversions, keras2onnx, onnxruntime's quantiser in its QDQ, QOperator and dynamic formats; the
 models of one opset side by side in one file, each name prefixed with its model's). Float files
+exist at every opset from 7 to 16 but 12 and 13 (the quantised ones): Upsample with a scales
+attribute (7, 8), BatchNormalization with `spatial` (7, 8), Resize-10, Relu/Add-14. Float files
 compile in float32 against onnxruntime on the file and in int8 (calibrated) against onnxruntime
 on the emitted QDQ file; pre-quantised files compile without calibration against onnxruntime on
 the file itself. `inspect --json` on them is checked by tests/cli/test_inspect.py."""
@@ -30,6 +32,16 @@ EXPORTERS = SOURCE / "tests" / "data" / "exporters"
 # onnxruntime on a pre-quantised file the same holds for its QLinear kernels (tests/cli/
 # test_prequantised.py): each layer within 1 LSB, the Softmax outputs up to 3.
 FLOAT_EXPECTED = {
+    "keras2onnx_upsample_7": (0.9, 1),
+    "tf2onnx_cnn_bn_7": (0.85, 2),
+    "keras2onnx_upsample_8": (0.9, 1),
+    "tf2onnx_cnn_8": (0.9, 1),
+    "keras2onnx_upsample_10": (0.9, 1),
+    "tf2onnx_pool_keepdims_10": (0.95, 1),
+    "tf2onnx_cnn_bn_14": (0.7, 1),
+    "keras2onnx_upsample_14": (0.9, 1),
+    "tf2onnx_conv1d_16": (0.85, 2),
+    "tf2onnx_pool_keepdims_16": (0.95, 1),
     "tf2onnx_cnn_9": (0.9, 1),
     "tf2onnx_cnn_bn_9": (0.7, 1),
     "keras2onnx_conv1d_9": (0.9, 1),
@@ -51,7 +63,8 @@ QUANTISED_EXPECTED = {
     "ort_qdq_mlp_s8s8_12": (0.95, 1),
     "ort_qoperator_cnn_12": (0.95, 1),
 }
-FLOAT_FILES = ("float_opset9", "float_opset11", "float_opset15")
+FLOAT_FILES = ("float_opset7", "float_opset8", "float_opset9", "float_opset10", "float_opset11",
+               "float_opset14", "float_opset15", "float_opset16")
 QUANTISED_FILES = ("quantised_opset13", "quantised_opset12")
 DYNAMIC_FILE = "dynamic_opset13"
 

@@ -181,6 +181,17 @@ class SingleDeviceBitExactTest(QemuCase):
                              ["--calibration", models / f"{name}.npz"], ("cortex-m4",))
 
 
+    def test_layer_normalization_and_cubic_resize_on_cortex_m4(self):
+        # es_layer_norm_s8's 64-bit integer arithmetic (square root, one division per row) and
+        # es_resize_cubic_s8's int64 blend and rescaling.
+        data_dir = SOURCE / "tests" / "data"
+        for models, name in ((data_dir / "torch", "layer_norm_seq_13"),
+                             (data_dir / "resize", "resize_cubic_modes_13")):
+            data = np.load(models / f"{name}.npz")
+            inputs = {k: self.save_npy(f"{name}_{k}.npy", data[k][:4]) for k in data.files}
+            self.check_model(name, models / f"{name}.onnx", inputs,
+                             ["--calibration", models / f"{name}.npz"], ("cortex-m4",))
+
 def fully_connected(features_in, features_out):
     rng = np.random.default_rng(features_in)
     weight = numpy_helper.from_array(

@@ -1,11 +1,12 @@
-// es_resize_*: the int8 linear kernel against docs/int8.md's rule computed independently (exact
-// rational arithmetic in int64, ties to even), and against the real bilinear blend it stands for
-// when the weights are multiples of 2^-10; nearest against a plain gather.
+// es_resize_*: the int8 linear and cubic kernels against docs/int8.md's rules computed
+// independently (exact rational arithmetic in int64, ties to even), and against the real blend
+// they stand for when the weights are dyadic; nearest against a plain gather.
 #include "es_f32.h"
 #include "es_s8.h"
 
 #include <catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -84,6 +85,102 @@ TEST_CASE("with dyadic weights es_resize_linear_s8 rounds the real blend to even
   es_resize_linear_f32(input.data(), blended.data(), c.planes, c.inH, c.inW, c.outH, c.outW,
                        c.rows.data(), rowWeights.data(), c.cols.data(), colWeights.data());
   for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == std::nearbyint(blended[i]));
+}
+
+// Four taps per output coordinate with Q15 weights summing to 2^15, some negative (Keys' lobes);
+// `dyadic` keeps them multiples of 2^-3 so that the float blend is exact.
+struct CubicCase {
+  int32_t planes = 2, inH = 5, inW = 6, outH = 9, outW = 7;
+  std::vector<int32_t> rows, cols, rowWeights, colWeights;
+  std::vector<int8_t> input;
+};
+
+CubicCase randomCubicCase(uint32_t seed, bool dyadic) {
+  std::mt19937 rng(seed);
+  CubicCase c;
+  auto taps = [&](int32_t out, int32_t in, std::vector<int32_t> &index, std::vector<int32_t> &w) {
+    std::uniform_int_distribution<int32_t> position(0, in - 1), lobe(-6000, 0), eighth(-1, 1);
+    for (int32_t k = 0; k < out; ++k) {
+      for (int t = 0; t < 4; ++t) index.push_back(position(rng));
+      const int32_t a = dyadic ? 4096 * eighth(rng) : lobe(rng);
+      const int32_t d = dyadic ? -4096 : lobe(rng);
+      const int32_t b = dyadic ? 16384 : std::uniform_int_distribution<int32_t>(0, 32768)(rng);
+      w.insert(w.end(), {a, b, 32768 - a - b - d, d});
+    }
+  };
+  taps(c.outH, c.inH, c.rows, c.rowWeights);
+  taps(c.outW, c.inW, c.cols, c.colWeights);
+  std::uniform_int_distribution<int32_t> value(-128, 127);
+  for (int32_t i = 0; i < c.planes * c.inH * c.inW; ++i)
+    c.input.push_back(static_cast<int8_t>(value(rng)));
+  return c;
+}
+
+// Sx / Sy = multiplier * 2^(shift - 31).
+struct Rescale {
+  int32_t inputZp = 0, outputZp = 0, multiplier = 1 << 30, shift = 1;
+};
+
+std::vector<int8_t> runCubic(const CubicCase &c, const Rescale &m) {
+  std::vector<int8_t> out(static_cast<size_t>(c.planes * c.outH * c.outW));
+  es_resize_cubic_s8(c.input.data(), out.data(), c.planes, c.inH, c.inW, c.outH, c.outW,
+                     c.rows.data(), c.rowWeights.data(), c.cols.data(), c.colWeights.data(),
+                     m.inputZp, m.outputZp, m.multiplier, m.shift);
+  return out;
+}
+
+// x / 2^n rounded to nearest, ties to even, for any sign.
+int64_t roundHalfEvenShift(int64_t x, int n) {
+  const int64_t unit = int64_t{1} << n;
+  int64_t floor = x >= 0 ? x / unit : -((-x + unit - 1) / unit);
+  const int64_t remainder = x - floor * unit;
+  if (remainder > unit / 2 || (remainder == unit / 2 && (floor & 1))) ++floor;
+  return floor;
+}
+
+TEST_CASE("es_resize_cubic_s8 is docs/int8.md's rounded, rescaled, clamped Q15 blend",
+          "[resize]") {
+  int clamped = 0;
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    const CubicCase c = randomCubicCase(seed, false);
+    std::mt19937 rng(seed + 100);
+    Rescale m;
+    m.inputZp = std::uniform_int_distribution<int32_t>(-128, 127)(rng);
+    m.outputZp = std::uniform_int_distribution<int32_t>(-128, 127)(rng);
+    m.multiplier = std::uniform_int_distribution<int32_t>(1 << 30, INT32_MAX)(rng);
+    m.shift = seed == 1 ? 44 : (seed == 2 ? -17 : std::uniform_int_distribution<int32_t>(-2, 2)(rng));
+    const std::vector<int8_t> out = runCubic(c, m);
+    for (int32_t p = 0; p < c.planes; ++p)
+      for (int32_t r = 0; r < c.outH; ++r)
+        for (int32_t q = 0; q < c.outW; ++q) {
+          int64_t sum = 0;
+          for (int a = 0; a < 4; ++a)
+            for (int b = 0; b < 4; ++b)
+              sum += int64_t{c.rowWeights[4 * r + a]} * c.colWeights[4 * q + b] *
+                     (c.input[(p * c.inH + c.rows[4 * r + a]) * c.inW + c.cols[4 * q + b]] -
+                      m.inputZp);
+          const int64_t t = roundHalfEvenShift(sum, 16);
+          const int64_t unclamped = roundHalfEvenShift(t * m.multiplier, 45 - m.shift) + m.outputZp;
+          const int64_t expected = std::clamp<int64_t>(unclamped, -128, 127);
+          clamped += expected != unclamped;
+          REQUIRE(out[(p * c.outH + r) * c.outW + q] == expected);
+        }
+  }
+  CHECK(clamped > 0); // the negative lobes overshoot the int8 range somewhere
+}
+
+TEST_CASE("with dyadic weights es_resize_cubic_s8 rounds the real blend to even", "[resize]") {
+  // The factor 1 and zero points 0: the output is the blend itself.
+  const CubicCase c = randomCubicCase(77, true);
+  const std::vector<int8_t> out = runCubic(c, Rescale{});
+  std::vector<float> input(c.input.begin(), c.input.end());
+  std::vector<float> rowWeights, colWeights, blended(out.size());
+  for (int32_t w : c.rowWeights) rowWeights.push_back(static_cast<float>(w) / 32768.0f);
+  for (int32_t w : c.colWeights) colWeights.push_back(static_cast<float>(w) / 32768.0f);
+  es_resize_cubic_f32(input.data(), blended.data(), c.planes, c.inH, c.inW, c.outH, c.outW,
+                      c.rows.data(), rowWeights.data(), c.cols.data(), colWeights.data());
+  for (size_t i = 0; i < out.size(); ++i)
+    REQUIRE(out[i] == std::clamp(std::nearbyint(blended[i]), -128.0f, 127.0f));
 }
 
 TEST_CASE("es_resize_nearest copies the tabled rows and columns", "[resize]") {

@@ -455,37 +455,83 @@ TEST_CASE("remove-dead-nodes drops branches that reach no output", "[passes]") {
   CHECK(graph->findValue("dead2") == nullptr);
 }
 
-TEST_CASE("expand-layer-normalization writes the primitives that give the same values",
+TEST_CASE("fold-layer-normalization makes PyTorch's primitives one LayerNormalization",
           "[passes]") {
-  // Normalised over the last two axes of [2, 3, 4], scale and bias broadcast from [4].
-  auto build = [](bool statisticsUsed) {
+  // Normalised over the last two axes of [2, 3, 4], scale broadcast from [1, 4], bias from [4];
+  // the square as Pow(2) (PyTorch) or Mul(d, d); `centredRead` gives the centred value a reader
+  // outside the pattern, which must keep it apart.
+  auto build = [](bool pow, bool withAffine, bool centredRead) {
     GraphBuilder b;
     Value *x = b.input("x", DType::Float32, {2, 3, 4});
-    Value *scale = b.constant("scale", floats({4}, {0.5f, 1, 1.5f, 2}));
-    Value *bias = b.constant("bias", floats({4}, {0, -1, 1, 0.25f}));
-    Node *norm = b.node("LayerNormalization", {x, scale, bias}, {"y", "mean"},
-                        attrs({{"axis", int64_t{1}}, {"epsilon", 0.01f}}));
+    const AttributeMap axes = attrs({{"axes", std::vector<int64_t>{-2, 2}}});
+    b.node("ReduceMean", {x}, {"mean"}, axes);
+    b.node("Sub", {x, b.value("mean")}, {"d"});
+    if (pow) b.node("Pow", {b.value("d"), b.constant("two", Tensor::scalar(2.0f))}, {"sq"});
+    else b.node("Mul", {b.value("d"), b.value("d")}, {"sq"});
+    b.node("ReduceMean", {b.value("sq")}, {"var"}, axes);
+    b.node("Add", {b.constant("eps", Tensor::scalar(0.01f)), b.value("var")}, {"ve"});
+    b.node("Sqrt", {b.value("ve")}, {"sd"});
+    b.node("Div", {b.value("d"), b.value("sd")}, {"n"});
+    if (withAffine) {
+      b.node("Mul", {b.value("n"), b.constant("scale", floats({1, 4}, {0.5f, 1, 1.5f, 2}))},
+             {"s"});
+      b.node("Add", {b.constant("bias", floats({4}, {0, -1, 1, 0.25f})), b.value("s")}, {"y"});
+    } else {
+      b.node("Relu", {b.value("n")}, {"y"});
+    }
+    b.output(b.value("y"));
+    if (centredRead) b.output(b.value("d"));
+    return b.finish();
+  };
+  std::vector<float> data(24);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = std::sin(static_cast<float>(i)) * 3 + 2;
+  const Tensor x = Tensor::fromVector<float>({2, 3, 4}, data);
+  for (bool pow : {true, false}) {
+    for (bool withAffine : {true, false}) {
+      INFO("pow " << pow << ", scale and bias " << withAffine);
+      auto graph = build(pow, withAffine, false);
+      const std::vector<float> before = runFloat(*graph, {x});
+      foldLayerNormalization(*graph);
+      removeDeadNodes(*graph);
+      verifyGraph(*graph);
+      CHECK(countOps(*graph, "LayerNormalization") == 1);
+      CHECK(graph->nodes().size() == (withAffine ? 1u : 2u));
+      CHECK(graph->outputs[0].name == "y");
+      const Node &norm = *graph->nodes().front();
+      CHECK(norm.attributes.getInt("axis") == 1);
+      CHECK(norm.attributes.getFloat("epsilon") == 0.01f);
+      CHECK(norm.inputs.size() == (withAffine ? 3u : 2u));
+      const std::vector<float> after = runFloat(*graph, {x});
+      REQUIRE(after.size() == before.size());
+      for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
+    }
+  }
+  auto kept = build(true, true, true);
+  foldLayerNormalization(*kept);
+  CHECK(countOps(*kept, "LayerNormalization") == 0);
+  CHECK(countOps(*kept, "Div") == 1);
+}
+
+TEST_CASE("fold-layer-normalization drops statistics outputs nothing reads", "[passes]") {
+  auto build = [](bool statisticsUsed) {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 4});
+    Node *norm = b.node("LayerNormalization",
+                        {x, b.constant("scale", floats({4}, {0.5f, 1, 1.5f, 2}))},
+                        {"y", "mean", "inv"}, attrs({{"epsilon", 0.01f}}));
     norm->opset = 17;
     b.output(norm->outputs[0]);
     if (statisticsUsed) b.output(norm->outputs[1]);
     return b.finish();
   };
-  std::vector<float> data(24);
-  for (size_t i = 0; i < data.size(); ++i) data[i] = std::sin(static_cast<float>(i)) * 3;
-  const Tensor x = Tensor::fromVector<float>({2, 3, 4}, data);
   auto graph = build(false);
-  const std::vector<float> before = runFloat(*graph, {x});
-  expandLayerNormalization(*graph);
+  foldLayerNormalization(*graph);
   verifyGraph(*graph);
-  CHECK(countOps(*graph, "LayerNormalization") == 0);
-  CHECK(countOps(*graph, "ReduceMean") == 2);
-  CHECK(countOps(*graph, "Sqrt") == 1);
-  const std::vector<float> after = runFloat(*graph, {x});
-  REQUIRE(after.size() == before.size());
-  for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
+  CHECK(graph->nodes().front()->outputs.size() == 1);
   auto used = build(true);
-  expandLayerNormalization(*used);
-  CHECK(countOps(*used, "LayerNormalization") == 1);
+  foldLayerNormalization(*used);
+  CHECK(used->nodes().front()->outputs.size() == 2);
+  CHECK(used->nodes().front()->outputs[1]->name == "mean");
 }
 
 TEST_CASE("sink-transposes moves a Conv's NHWC transpose below its bias, batchnorm and Relu",

@@ -1,0 +1,33 @@
+// int8 LayerNormalization (docs/int8.md "LayerNormalization"): the compile-time tables the kernel
+// reads and an integer reference written apart from runtime-c's es_layer_norm_s8, which
+// tests/unit/LayerNormTests.cpp holds to the same bits.
+#pragma once
+
+#include "es_s8.h"
+
+#include <llvm/ADT/ArrayRef.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace edgesplit::ops {
+
+struct LayerNormS8Tables {
+  int64_t epsilon = 0;              // round_half_away(2^8 n^3 epsilon / Sx^2), at most 2^61
+  std::vector<es_requant_t> scale;  // gamma[k] sqrt(n) / Sy, signed, shift in [-16, 40]
+  std::vector<int32_t> bias;        // round_half_away(2^16 (beta[k] / Sy + Zy))
+};
+
+// The tables of a row of n = gamma.size() elements; `why` says which value is out of the
+// kernel's range when it returns nothing.
+std::optional<LayerNormS8Tables> layerNormS8Tables(double inputScale, double outputScale,
+                                                   int32_t outputZeroPoint, double epsilon,
+                                                   llvm::ArrayRef<double> gamma,
+                                                   llvm::ArrayRef<double> beta, std::string &why);
+
+void referenceLayerNormS8(const es_layer_norm_s8_params_t &p, llvm::ArrayRef<es_requant_t> scale,
+                          llvm::ArrayRef<int32_t> bias, llvm::ArrayRef<int8_t> input,
+                          llvm::MutableArrayRef<int8_t> output);
+
+} // namespace edgesplit::ops
