@@ -75,6 +75,52 @@ std::optional<std::string_view> sourceDefining(std::string_view function) {
   return std::nullopt;
 }
 
+// The runtime functions `text` (C source) calls: `es_name(` inside a function body or a macro
+// definition. A declaration at file scope (or in an `extern "C"` block) is no call: a header
+// declares every kernel of its precision, and reading its prototypes as calls bundled every
+// kernel with every model.
+std::set<std::string> runtimeCallsIn(std::string_view text) {
+  std::set<std::string> calls;
+  int depth = 0;              // of the braces that open a body, not an extern "C" block
+  std::vector<bool> braces;   // per open brace: whether it counts in `depth`
+  bool define = false;        // on a #define line (continued by backslashes)
+  for (size_t pos = 0; pos < text.size(); ++pos) {
+    const char c = text[pos];
+    if (text.substr(pos, 2) == "/*") {
+      pos = std::min(text.find("*/", pos + 2), text.size()) + 1;
+    } else if (text.substr(pos, 2) == "//") {
+      pos = std::min(text.find('\n', pos), text.size()) - 1;
+    } else if (c == '"' || c == '\'') {
+      for (++pos; pos < text.size() && text[pos] != c; ++pos)
+        if (text[pos] == '\\') ++pos;
+    } else if (c == '{') {
+      const std::string_view before = text.substr(0, text.find_last_not_of(" \t\n", pos - 1) + 1);
+      braces.push_back(!before.ends_with("extern \"C\""));
+      depth += braces.back();
+    } else if (c == '}') {
+      if (!braces.empty()) {
+        depth -= braces.back();
+        braces.pop_back();
+      }
+    } else if (c == '\n') {
+      define = define && pos > 0 && text[pos - 1] == '\\';
+    } else if (c == '#' && text.substr(pos, 7) == "#define") {
+      define = true;
+    } else if (text.substr(pos, 3) == "es_" &&
+               (pos == 0 || !(std::isalnum(static_cast<unsigned char>(text[pos - 1])) ||
+                              text[pos - 1] == '_'))) {
+      size_t end = pos;
+      while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                   text[end] == '_'))
+        ++end;
+      if (end < text.size() && text[end] == '(' && (depth > 0 || define))
+        calls.emplace(text.substr(pos, end - pos));
+      pos = end - 1;
+    }
+  }
+  return calls;
+}
+
 // The runtime files `files` need: the headers they include and the sources defining the
 // runtime functions they call (a kernel may build on another, e.g. global pooling on the mean).
 std::set<std::string> withDependencies(std::set<std::string> files) {
@@ -94,17 +140,8 @@ std::set<std::string> withDependencies(std::set<std::string> files) {
       for (const std::string dir : {"include/", "src/"})
         if (runtimeFile(dir + name)) add(dir + name);
     }
-    for (size_t pos = 0; (pos = text.find("es_", pos)) != std::string_view::npos;) {
-      size_t end = pos;
-      while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
-                                   text[end] == '_'))
-        ++end;
-      const bool isCall = end < text.size() && text[end] == '(' &&
-                          (pos == 0 || !std::isalnum(static_cast<unsigned char>(text[pos - 1])));
-      if (isCall)
-        if (auto source = sourceDefining(text.substr(pos, end - pos))) add(std::string(*source));
-      pos = end;
-    }
+    for (const std::string &function : runtimeCallsIn(text))
+      if (auto source = sourceDefining(function)) add(std::string(*source));
   }
   return files;
 }

@@ -967,6 +967,32 @@ static const uint8_t *inject_faults(uint8_t link, const uint8_t *frame, size_t l
 }
 )";
 
+// A driver's main() opening its files: STATS at argv[statsArg], then `inputFiles` (a C count)
+// inputs to read and the heads' outputs to write. The host simulator and the board aggregator
+// take the same files after their own arguments.
+std::string openRunFiles(const std::string &A, int statsArg, const std::string &inputFiles) {
+  return fmt::format(R"(  if (!(stats = fopen(argv[{stats}], "w"))) return fail("cannot write", argv[{stats}]);
+  for (i = 0; i < {inputs}; ++i)
+    if (!(in[i] = fopen(argv[{first} + i], "rb"))) return fail("cannot read", argv[{first} + i]);
+  for (h = 0; h < {A}HEAD_COUNT; ++h)
+    if (!(out[h] = fopen(argv[{first} + {inputs} + h], "wb")))
+      return fail("cannot write", argv[{first} + {inputs} + h]);
+)",
+                     fmt::arg("A", A), fmt::arg("stats", statsArg), fmt::arg("first", statsArg + 1),
+                     fmt::arg("inputs", inputFiles));
+}
+
+// The end of a main() that openRunFiles() opened the files of: the files closed.
+std::string closeRunFiles(const std::string &A, int statsArg, const std::string &inputFiles) {
+  return fmt::format(R"(  for (i = 0; i < {inputs}; ++i) fclose(in[i]);
+  for (h = 0; h < {A}HEAD_COUNT; ++h)
+    if (fclose(out[h]) != 0) return fail("cannot write", argv[{first} + {inputs} + h]);
+  return fclose(stats) == 0 ? 0 : fail("cannot write", argv[{stats}]);
+)",
+                     fmt::arg("A", A), fmt::arg("stats", statsArg), fmt::arg("first", statsArg + 1),
+                     fmt::arg("inputs", inputFiles));
+}
+
 // The opening of a host simulator's main(): its arguments (usage in FleetEmitter.h) and files.
 // FAIL_FROM has `failEntries` entries and REBOOT_AT `rebootEntries` (C expressions), read into
 // the simulator's fail_from and reboot_at.
@@ -992,26 +1018,15 @@ std::string simulatorMainOpening(const std::string &A, const std::string &failEn
   /* Per device: the sample before which it restarts (-1: never). */
   for (cursor = argv[9 + INPUT_FILES + {A}HEAD_COUNT], i = 0; i < {rebootEntries}; ++i, cursor += *cursor == ',')
     reboot_at[i] = strtol(cursor, &cursor, 10);
-  if (!(stats = fopen(argv[7], "w"))) return fail("cannot write", argv[7]);
-  for (i = 0; i < INPUT_FILES; ++i)
-    if (!(in[i] = fopen(argv[8 + i], "rb"))) return fail("cannot read", argv[8 + i]);
-  for (h = 0; h < {A}HEAD_COUNT; ++h)
-    if (!(out[h] = fopen(argv[8 + INPUT_FILES + h], "wb")))
-      return fail("cannot write", argv[8 + INPUT_FILES + h]);
 )",
                      fmt::arg("A", A), fmt::arg("failEntries", failEntries),
-                     fmt::arg("rebootEntries", rebootEntries));
+                     fmt::arg("rebootEntries", rebootEntries)) +
+         openRunFiles(A, 7, "INPUT_FILES");
 }
 
 // The end of a host simulator's main(): the aggregator's receiver counters, the files closed.
 std::string simulatorMainClosing(const std::string &a, const std::string &A) {
-  return receiverStats(a) + fmt::format(R"(  for (i = 0; i < INPUT_FILES; ++i) fclose(in[i]);
-  for (h = 0; h < {A}HEAD_COUNT; ++h)
-    if (fclose(out[h]) != 0) return fail("cannot write", argv[8 + INPUT_FILES + h]);
-  return fclose(stats) == 0 ? 0 : fail("cannot write", argv[7]);
-}}
-)",
-                                        fmt::arg("A", A));
+  return receiverStats(a) + closeRunFiles(A, 7, "INPUT_FILES") + "}\n";
 }
 
 // The statements reading the aggregator's own inputs of a sample (after `firstFile` input files
@@ -1495,13 +1510,7 @@ int main(int argc, char **argv) {{
   samples = strtol(argv[2], NULL, 10);
   first = strtol(argv[3], NULL, 10);
   boots = (uint32_t)strtoul(argv[4], NULL, 10);
-  if (!(stats = fopen(argv[5], "w"))) return fail("cannot write", argv[5]);
-  for (i = 0; i < OWN_INPUTS; ++i)
-    if (!(in[i] = fopen(argv[6 + i], "rb"))) return fail("cannot read", argv[6 + i]);
-  for (h = 0; h < {A}HEAD_COUNT; ++h)
-    if (!(out[h] = fopen(argv[6 + OWN_INPUTS + h], "wb")))
-      return fail("cannot write", argv[6 + OWN_INPUTS + h]);
-  es_uart_init();
+{openFiles}  es_uart_init();
   {a}fleet_init();
   for (s = 0; s < first; ++s) {{
 {ownReads}  }}
@@ -1540,17 +1549,15 @@ int main(int argc, char **argv) {{
   for (i = 0; i < LINKS; ++i)
     fprintf(stats, "link %d rejected %lu replayed_accepted %lu\n", i, frames_rejected[i],
             replays_accepted[i]);
-{receiver}  for (i = 0; i < OWN_INPUTS; ++i) fclose(in[i]);
-  for (h = 0; h < {A}HEAD_COUNT; ++h)
-    if (fclose(out[h]) != 0) return fail("cannot write", argv[6 + OWN_INPUTS + h]);
-  return fclose(stats) == 0 ? 0 : fail("cannot write", argv[5]);
-}}
+{receiver}{closeFiles}}}
 )",
                      fmt::arg("name", commentSafe(aggregator.name)), fmt::arg("a", a),
                      fmt::arg("A", A), fmt::arg("own", own), fmt::arg("links", linkCount),
                      fmt::arg("largest", largest), fmt::arg("ownReads", ownReads),
                      fmt::arg("stop", kBoardStopLink), fmt::arg("round", kBoardRoundLink),
-                     fmt::arg("record", recordSample(a, A)), fmt::arg("receiver", receiverStats(a)));
+                     fmt::arg("record", recordSample(a, A)), fmt::arg("receiver", receiverStats(a)),
+                     fmt::arg("openFiles", openRunFiles(A, 5, "OWN_INPUTS")),
+                     fmt::arg("closeFiles", closeRunFiles(A, 5, "OWN_INPUTS")));
 }
 
 std::string emitRoutedBoardDriver(const FleetSimDevice &device, size_t linkCount,

@@ -368,20 +368,38 @@ void measureBoots(const Instance &instance, bool killed, const std::vector<bool>
   measurement.samples = windows.size();
 }
 
-} // namespace
+// One run of a compiled fleet on boards: what both hubs (the star fleet's and the routed
+// fleet's) start from, and the QEMU instances, owned until the run ends.
+class BoardRun {
+public:
+  BoardRun(const fs::path &compiled, const Json &report, const std::vector<FleetSimDevice> &sensors,
+           const FleetSimDevice &aggregator, const std::vector<long> &failFrom,
+           const std::vector<long> &rebootAt, const std::vector<std::vector<Tensor>> &samples,
+           const FleetFaults &faults)
+      : compiled(compiled), report(report), sensors(sensors), aggregator(aggregator),
+        failFrom(failFrom), rebootAt(rebootAt), samples(samples), faults(faults),
+        links(fleetLinkCount(compiled, report)), headCount(report["heads"].size()),
+        sampleCount(static_cast<long>(samples.size())), plugin(openFleet(fleet, compiled)) {}
 
-FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
-                               const std::vector<FleetSimDevice> &sensors,
-                               const FleetSimDevice &aggregator, const std::vector<long> &failFrom,
-                               const std::vector<long> &rebootAt,
-                               const std::vector<std::vector<Tensor>> &samples,
-                               const FleetFaults &faults) {
-  const size_t links = fleetLinkCount(compiled, report);
-  const size_t headCount = report["heads"].size();
-  const long sampleCount = static_cast<long>(samples.size());
-  Fleet fleet;
-  const fs::path plugin = openFleet(fleet, compiled);
+  FleetOnBoards star();
+  FleetOnBoards routed();
 
+private:
+  const fs::path &compiled;
+  const Json &report;
+  const std::vector<FleetSimDevice> &sensors;
+  const FleetSimDevice &aggregator;
+  const std::vector<long> &failFrom, &rebootAt;
+  const std::vector<std::vector<Tensor>> &samples;
+  const FleetFaults &faults;
+  const size_t links, headCount;
+  const long sampleCount;
+  Fleet fleet; // before `plugin`, which openFleet() makes in the fleet's folder
+  const fs::path plugin;
+};
+
+// The star fleet's hub: every sensor's frames to the aggregator, its beacons back.
+FleetOnBoards BoardRun::star() {
   // Build every device and write its inputs; then start them all.
   size_t port = 0;
   const std::string count = std::to_string(samples.size());
@@ -500,19 +518,8 @@ FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
   return result;
 }
 
-FleetOnBoards runRoutedFleetOnBoards(const fs::path &compiled, const Json &report,
-                                     const std::vector<FleetSimDevice> &sensors,
-                                     const FleetSimDevice &aggregator,
-                                     const std::vector<long> &failFrom,
-                                     const std::vector<long> &rebootAt,
-                                     const std::vector<std::vector<Tensor>> &samples,
-                                     const FleetFaults &faults) {
-  const size_t links = fleetLinkCount(compiled, report);
-  const size_t headCount = report["heads"].size();
-  const long sampleCount = static_cast<long>(samples.size());
-  Fleet fleet;
-  const fs::path plugin = openFleet(fleet, compiled);
-
+// The routed fleet's hub: each frame hop by hop to the board at the link's other end.
+FleetOnBoards BoardRun::routed() {
   size_t port = 0;
   std::vector<const FleetSimDevice *> devices;
   for (const FleetSimDevice &sensor : sensors) devices.push_back(&sensor);
@@ -699,6 +706,18 @@ FleetOnBoards runRoutedFleetOnBoards(const fs::path &compiled, const Json &repor
                  result.measured);
   }
   return result;
+}
+
+} // namespace
+
+FleetOnBoards runFleetOnBoards(const fs::path &compiled, const Json &report,
+                               const std::vector<FleetSimDevice> &sensors,
+                               const FleetSimDevice &aggregator, const std::vector<long> &failFrom,
+                               const std::vector<long> &rebootAt,
+                               const std::vector<std::vector<Tensor>> &samples,
+                               const FleetFaults &faults) {
+  BoardRun run(compiled, report, sensors, aggregator, failFrom, rebootAt, samples, faults);
+  return report["fleet"].value("routed", false) ? run.routed() : run.star();
 }
 
 } // namespace edgesplit

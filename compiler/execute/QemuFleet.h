@@ -33,6 +33,14 @@ struct FleetOnBoards {
 // `samples[s]` holds the sensors' inputs in order, then the aggregator's own; `failFrom` per
 // sensor the first sample it no longer sends (-1: never); `rebootAt` per device, sensors then
 // the aggregator, the sample before which its QEMU instance restarts (-1: never).
+//
+// A routed fleet (report.json's fleet.routed: workers, relays, multi-hop routes): `sensors` holds
+// every device but the aggregator in report order (workers too), `failFrom` per such device,
+// `rebootAt` per such device and then the aggregator. Every frame a board sends on a link goes,
+// through the fault injector, to the board at the link's other end, whose answer (what it relays
+// or sends on) travels on at once, as on the host simulator; per sample the restarts happen, the
+// aggregator opens a round, the sensors step, the workers poll until none runs, and the
+// aggregator predicts. An attacker's replays are delivered as the host simulator's.
 FleetOnBoards runFleetOnBoards(const std::filesystem::path &compiled,
                                const nlohmann::ordered_json &report,
                                const std::vector<FleetSimDevice> &sensors,
@@ -40,21 +48,5 @@ FleetOnBoards runFleetOnBoards(const std::filesystem::path &compiled,
                                const std::vector<long> &rebootAt,
                                const std::vector<std::vector<Tensor>> &samples,
                                const FleetFaults &faults);
-
-// A routed fleet (workers, relays, multi-hop routes) on boards: `sensors` holds every device but
-// the aggregator in report order (workers too), `failFrom` per such device, `rebootAt` per such
-// device and then the aggregator. Every frame a board sends on a link goes, through the fault
-// injector, to the board at the link's other end, whose answer (what it relays or sends on)
-// travels on at once, as on the host simulator; per sample the restarts happen, the aggregator
-// opens a round, the sensors step, the workers poll until none runs, and the aggregator
-// predicts. An attacker's replays are delivered as the host simulator's.
-FleetOnBoards runRoutedFleetOnBoards(const std::filesystem::path &compiled,
-                                     const nlohmann::ordered_json &report,
-                                     const std::vector<FleetSimDevice> &sensors,
-                                     const FleetSimDevice &aggregator,
-                                     const std::vector<long> &failFrom,
-                                     const std::vector<long> &rebootAt,
-                                     const std::vector<std::vector<Tensor>> &samples,
-                                     const FleetFaults &faults);
 
 } // namespace edgesplit

@@ -358,10 +358,7 @@ void runFleet(const RunOptions &options, const Json &report) {
     const FleetFaults faults{options.raw, options.seed, options.dropRate, options.corruptRate,
                              options.replayRate};
     const FleetOnBoards run =
-        routed ? runRoutedFleetOnBoards(compiled, report, sensors, aggregator, failFrom, rebootAt, samples,
-                                         faults)
-               : runFleetOnBoards(compiled, report, sensors, aggregator, failFrom, rebootAt, samples,
-                                  faults);
+        runFleetOnBoards(compiled, report, sensors, aggregator, failFrom, rebootAt, samples, faults);
     io = run.io;
     statsText = run.stats;
     measured = run.measured;

@@ -130,6 +130,12 @@ def run_onnxruntime(model, out_dir, *flags, **inputs):
                    check=True, capture_output=True, text=True)
 
 
+def onnxruntime_codes(values, lsb, zero):
+    """The int8 codes of onnxruntime's dequantised output `values`: each is exactly
+    lsb * (q - zero)."""
+    return np.rint(values / np.float32(lsb)).astype(np.int32) + zero
+
+
 def output_lsb(model):
     """The scale of the DequantizeLinear that produces the model's first output, if any."""
     producer = {o: n for n in model.graph.node for o in n.output}

@@ -134,18 +134,28 @@ class CollectiveTest(CliTestCase):
                          *(["--raw"] if precision == "int8" else []))
             assert result.returncode == 0, result.stderr
             cls.mono[precision] = shared / f"mono_res_{precision}"
+        # The keyed staged and relay fleets serve several tests each: compiled once (with one
+        # keys file), only read by the tests, so the runs of each share one simulator build.
+        cls.keys = write_keys(shared / "keys.json")
+        cls.staged = cls.compile_in(shared, "staged", staged_topology(), "--keys", cls.keys)
+        cls.relay = cls.compile_in(shared, "relay", relay_topology(), "--keys", cls.keys)
 
     @classmethod
     def tearDownClass(cls):
         cls._shared.cleanup()
 
-    def compile(self, name, doc, *extra, model=None, calib=None):
-        topo = self.tmp / f"{name}.json"
+    @classmethod
+    def compile_in(cls, folder, name, doc, *extra, model=None, calib=None):
+        """Compiles the fleet of topology `doc` into folder/name: (folder, its report)."""
+        topo = folder / f"{name}.json"
         topo.write_text(json.dumps(doc))
-        result = run("compile", model or self.model, "--topology", topo, "--calibration",
-                     calib or self.calib, "-o", self.tmp / name, *extra)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        return self.tmp / name, json.loads((self.tmp / name / "report.json").read_text())
+        result = run("compile", model or cls.model, "--topology", topo, "--calibration",
+                     calib or cls.calib, "-o", folder / name, *extra)
+        assert result.returncode == 0, result.stderr
+        return folder / name, json.loads((folder / name / "report.json").read_text())
+
+    def compile(self, name, doc, *extra, model=None, calib=None):
+        return self.compile_in(self.tmp, name, doc, *extra, model=model, calib=calib)
 
     def run_fleet(self, compiled, out, *extra, inputs=None):
         result = run("run", compiled, *(inputs or self.inputs), "-o", self.tmp / out, *extra)
@@ -164,8 +174,7 @@ class CollectiveTest(CliTestCase):
                              entry["beacon_bytes_per_inference"] * samples)
 
     def test_relay_int8_bit_exact_keyed_end_to_end(self):
-        compiled, report = self.compile("relay", relay_topology(), "--keys",
-                                        write_keys(self.tmp / "keys.json"))
+        compiled, report = self.relay
         self.assertTrue(report["fleet"]["routed"])
         roles = {d["name"]: d["role"] for d in report["devices"]}
         self.assertEqual(roles["relay"], "worker")
@@ -212,8 +221,7 @@ class CollectiveTest(CliTestCase):
         self.assert_hops_counted(report, run_json, self.SAMPLES)
 
     def test_stages_pinned_to_workers_failed_workers_and_faults(self):
-        compiled, report = self.compile("staged", staged_topology(), "--keys",
-                                        write_keys(self.tmp / "keys.json"))
+        compiled, report = self.staged
         nodes = {d["name"]: d["nodes"] for d in report["devices"]}
         # Each Relu fused into its convolution runs with it (and is pinned with it).
         self.assertEqual(nodes["w1"], ["wrist/conv2", "wrist/gap", "wrist/flatten"])
@@ -269,8 +277,7 @@ class CollectiveTest(CliTestCase):
         recorded frames on every hop (to workers and the aggregator, through relays): every sample
         runs the full head on the monolith's numbers, no replay is taken, and the hops count only
         the genuine frames."""
-        compiled, report = self.compile("staged_keys", staged_topology(), "--keys",
-                                        write_keys(self.tmp / "keys.json"))
+        compiled, report = self.staged
         res, run_json = self.run_fleet(compiled, "restarts", "--raw", "--sanitize", "--reboot",
                                        "w1@2", "--reboot", "hub@3", "--reboot", "wrist@4",
                                        "--replay", "0.5", "--seed", "7")
@@ -289,8 +296,7 @@ class CollectiveTest(CliTestCase):
                          sum(n for (_, to), n in replayed.items() if to == "hub"))
         # Through a relay: the replays of the wrist's first hop are forwarded to the hub, which
         # refuses them; a restarted relay forwards again from the sample it restarts at.
-        compiled, report = self.compile("relay_keys", relay_topology(), "--keys",
-                                        write_keys(self.tmp / "keys.json"))
+        compiled, report = self.relay
         res, run_json = self.run_fleet(compiled, "relayed_replays", "--raw", "--reboot",
                                        "relay@2", "--reboot", "hub@4", "--replay", "0.6",
                                        "--seed", "3")
@@ -306,9 +312,9 @@ class CollectiveTest(CliTestCase):
         """With --key-provisioning hook every device calls <dev>_load_key(sender, receiver, key)
         for exactly the pairs whose keys the embedded build holds (HKDF of the master key and the
         pair, end to end); a device that only relays loads none and declares no hook."""
-        keys = write_keys(self.tmp / "keys.json")
+        keys = self.keys
         master = bytes.fromhex(json.loads(keys.read_text())["master_key_hex"])
-        embedded, report = self.compile("staged_embed", staged_topology(), "--keys", keys)
+        embedded, report = self.staged
         hooked, _ = self.compile("staged_hook", staged_topology(), "--keys", keys,
                                  "--key-provisioning", "hook")
         relayed, _ = self.compile("relay_hook", relay_topology(), "--keys", keys,

@@ -3,6 +3,7 @@ of the real models; determinism; strict builds; errors that leave no output fold
 import filecmp
 import json
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -77,6 +78,25 @@ class CompileTest(CliTestCase):
         for path in files:
             self.assertEqual((self.tmp / "a" / path).read_bytes(), (self.tmp / "b" / path).read_bytes(), path)
         self.assertFalse(comparison.left_only or comparison.right_only)
+
+    def test_folder_holds_only_the_runtime_files_its_code_calls(self):
+        """Each runtime source in the folder defines a function that model.c, or a source the
+        folder holds, calls (docs/performance.md): not every kernel its precision's header
+        declares."""
+        calls = lambda text: set(re.findall(r"\b(es_\w+)\(", text))
+        defines = lambda text: set(re.findall(r"^\w[^;{(]*\b(es_\w+)\([^;]*?\)\s*\{", text,
+                                              re.M))
+        for precision, other in (("int8", "f32_"), ("float32", "s8_")):
+            out = self.tmp / precision
+            self.assertEqual(self.compile(out, "--precision", precision).returncode, 0)
+            sources = {p.name: p.read_text() for p in (out / "main" / "runtime" / "src").glob("*.c")}
+            used = {"common.c"}
+            called = calls((out / "main" / "model.c").read_text() + sources["common.c"])
+            while more := {n for n, text in sources.items() if defines(text) & called} - used:
+                used |= more
+                called |= set().union(*(calls(sources[n]) for n in more))
+            self.assertEqual(set(sources), used, precision)
+            self.assertFalse([n for n in sources if n.startswith(other)], precision)
 
     def test_report_has_the_documented_fields(self):
         self.assertEqual(self.compile(self.tmp / "c", "--target", "cortex-m4").returncode, 0)

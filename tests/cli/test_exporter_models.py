@@ -14,7 +14,7 @@ import unittest
 import numpy as np
 import onnx
 
-from helpers import SOURCE, run, run_onnxruntime
+from helpers import SOURCE, onnxruntime_codes, run, run_onnxruntime
 from test_op_codegen import OpCodegenCase
 from test_qoperator import ORT
 
@@ -127,8 +127,7 @@ class ExporterModelsTest(OpCodegenCase):
                 q, entry = ours[output]
                 self.assertEqual(q.dtype, np.int8)
                 lsb, zero = np.float32(entry["scale"]), entry["zero_point"]
-                # onnxruntime's float output is exactly lsb * (q - zero): recover its q.
-                theirs_q = np.rint(expected / lsb).astype(np.int32) + zero
+                theirs_q = onnxruntime_codes(expected, lsb, zero)
                 difference = np.abs(q.astype(np.int32) - theirs_q)
                 exact = (difference == 0).mean()
                 float_error = np.abs(ours_f[output][0] - expected).max() / lsb

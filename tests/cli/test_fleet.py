@@ -117,6 +117,11 @@ class FleetTest(CliTestCase):
         result = run("compile", cls.model, "--topology", shared / "fleet.json", "--calibration",
                      cls.calib, "-o", cls.fleet)
         assert result.returncode == 0, result.stderr
+        # The keyed fleet too: two tests read it, and their sanitized runs share one build.
+        cls.keyed = shared / "fleet_keys"
+        result = run("compile", cls.model, "--topology", shared / "fleet.json", "--calibration",
+                     cls.calib, "--keys", write_keys(shared / "keys.json"), "-o", cls.keyed)
+        assert result.returncode == 0, result.stderr
 
     @classmethod
     def tearDownClass(cls):
@@ -226,8 +231,7 @@ class FleetTest(CliTestCase):
         self.check_faults(compiled, 0.3, 12, False)
 
     def test_authenticated_fleet_rejects_corrupted_frames(self):
-        compiled = self.compile_fleet("fleet_auth", topology(), "--keys",
-                                      write_keys(self.tmp / "keys.json"))
+        compiled = self.keyed
         report = json.loads((compiled / "report.json").read_text())
         self.assertTrue(report["fleet"]["authenticated"])
         self.assertEqual({link["protection"] for link in report["links"]}, {"aead"})
@@ -237,8 +241,7 @@ class FleetTest(CliTestCase):
         """A sensor and then the aggregator restart mid-run while an attacker re-sends recorded
         frames: every sample still runs the full head on the right inputs, and no replay is
         taken."""
-        compiled = self.compile_fleet("fleet_keys", topology(), "--keys",
-                                      write_keys(self.tmp / "keys.json"))
+        compiled = self.keyed
         res, run_json = self.run_fleet(compiled, "reboots", "--reboot", "wrist@3", "--reboot",
                                        "hub@6", "--replay", "0.5", "--seed", "5", "--sanitize",
                                        "--raw")
@@ -276,7 +279,7 @@ class FleetTest(CliTestCase):
             self.assertTrue(any(o["raw"] for o in branch["options"]))
 
     def test_small_sensor_moves_the_cut_towards_the_aggregator(self):
-        roomy = json.loads((self.compile_fleet("roomy") / "report.json").read_text())
+        roomy = json.loads((self.fleet / "report.json").read_text())
         wrist = lambda report: next(b for b in report["branches"] if b["group"] == "wrist")
         chosen = lambda branch: next(o for o in branch["options"] if o["chosen"])
         roomy_cut = chosen(wrist(roomy))
@@ -388,8 +391,7 @@ class FleetTest(CliTestCase):
                           2, "knee", "wrist")
         self.assert_fails(run("run", compiled, *self.inputs, "-o", self.tmp / "x", "--fail", "hub"),
                           2, "aggregator")
-        single = self.tmp / "single"
-        self.assertEqual(run("compile", self.model, "--calibration", self.calib, "-o", single).returncode, 0)
+        single = self.shared / "mono_int8"
         self.assert_fails(run("run", single, *self.inputs, "-o", self.tmp / "x", "--drop-rate", "0.1"),
                           2, "--topology")
         self.assertFalse((self.tmp / "x").exists())

@@ -57,6 +57,23 @@ class FleetExampleCase(CliTestCase):
                 self.assertEqual(device["ram_kib"], ram_kib, device["name"])
             self.assertLess(device["ram_kib"] * 1024, needed, device["name"])
 
+    def assert_fleet_equals_one_board(self, model, fleet, target, calibration, input_name,
+                                      inputs, output_file):
+        """Compiles `model` for one `target` board and runs it and the compiled `fleet` on the
+        same inputs: their int8 outputs are equal. Returns the fleet's."""
+        single = self.tmp / "single"
+        result = run("compile", model, "--target", target, "--calibration", calibration,
+                     "-o", single)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        outputs = {}
+        for name, folder in (("fleet", fleet), ("single", single)):
+            ran = self.tmp / f"{name}-run"
+            result = run("run", folder, "--input", f"{input_name}={inputs}", "-o", ran, "--raw")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            outputs[name] = np.load(ran / output_file)
+        np.testing.assert_array_equal(outputs["fleet"], outputs["single"])
+        return outputs["fleet"]
+
 
 class MobilenetFleetTest(FleetExampleCase):
     @needs(MOBILENET)
@@ -114,19 +131,10 @@ class MobilenetFleetCompileTest(FleetExampleCase):
         others = np.clip(images[:2] * 0.5 + rng.normal(0, 0.2, images[:2].shape), -1, 1)
         inputs = self.save_npy("images.npy", np.concatenate(
             [images[:, :, :, ::-1], others]).astype(np.float32))
-        single = self.tmp / "single"
-        result = run("compile", MOBILENET, "--target", "cortex-m7", "--calibration", calibration,
-                     "-o", single)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        outputs = {}
-        for name, folder in (("fleet", fleet), ("single", single)):
-            ran = self.tmp / f"{name}-run"
-            result = run("run", folder, "--input", f"input_1:0={inputs}", "-o", ran, "--raw")
-            self.assertEqual(result.returncode, 0, result.stderr)
-            outputs[name] = np.load(ran / "Identity_0.npy")
-        self.assertEqual(outputs["fleet"].shape, (6, 2))
-        self.assertEqual(outputs["fleet"].dtype, np.int8)
-        np.testing.assert_array_equal(outputs["fleet"], outputs["single"])
+        outputs = self.assert_fleet_equals_one_board(MOBILENET, fleet, "cortex-m7", calibration,
+                                                     "input_1:0", inputs, "Identity_0.npy")
+        self.assertEqual(outputs.shape, (6, 2))
+        self.assertEqual(outputs.dtype, np.int8)
 
 
 class KwsFleetTest(FleetExampleCase):
@@ -182,21 +190,13 @@ class KwsFleetTest(FleetExampleCase):
         # No board of the fleet could run the model alone (39472 bytes of RAM).
         self.assertTrue(all(device["ram_limit_bytes"] < 39472 for device in report["devices"]))
 
-        single = self.tmp / "single"
-        result = run("compile", KWS, "--target", "cortex-m4", "--calibration", calibration,
-                     "-o", single)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        outputs = {}
-        for name, folder in (("fleet", fleet), ("single", single)):
-            ran = self.tmp / f"{name}-run"
-            result = run("run", folder, "--input", f"{KWS_INPUT}={inputs}", "-o", ran, "--raw")
-            self.assertEqual(result.returncode, 0, result.stderr)
-            outputs[name] = np.load(ran / "StatefulPartitionedCall_0.npy")
         # The model puts about 0.997 on class 0 for all of these windows (the float reference
         # too), so equal outputs say little about the slices here: their every value is compared
         # in test_channel_slices.py and tests/unit/ChannelSlicingTests.cpp.
-        np.testing.assert_array_equal(outputs["fleet"], outputs["single"])
-        self.assertEqual(outputs["fleet"].shape, (6, 10))
+        outputs = self.assert_fleet_equals_one_board(KWS, fleet, "cortex-m4", calibration,
+                                                     KWS_INPUT, inputs,
+                                                     "StatefulPartitionedCall_0.npy")
+        self.assertEqual(outputs.shape, (6, 10))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from helpers import SOURCE, CliTestCase, run, run_onnxruntime
+from helpers import SOURCE, CliTestCase, onnxruntime_codes, run, run_onnxruntime
 from test_qoperator import ORT, SAMPLES, OnnxruntimeComparison
 
 MODELS = SOURCE / "tests" / "data" / "qoperator"
@@ -107,9 +107,7 @@ class PrequantisedModelsTest(OnnxruntimeComparison, CliTestCase):
                 with self.subTest(name):
                     min_exact, max_lsb = EXPECTED[name]
                     lsb, zero = output_parameters(model, output)
-                    # onnxruntime's float output is exactly lsb * (q - zero): recover its q.
-                    theirs_q = np.rint(np.load(theirs[path] / f"{output}.npy") / np.float32(lsb))
-                    theirs_q = theirs_q.astype(np.int32) + zero
+                    theirs_q = onnxruntime_codes(np.load(theirs[path] / f"{output}.npy"), lsb, zero)
                     self.assertTrue(((theirs_q >= -128) & (theirs_q <= 127)).all())
                     ours_q = np.load(ours[path] / f"{output}.npy")
                     self.assertEqual(ours_q.dtype, np.int8)

@@ -83,6 +83,16 @@ class QemuCase(CliTestCase):
             np.testing.assert_array_equal(ours, theirs, entry["name"])
         return host_run, board_run
 
+    def assert_fleet_equals_host(self, fleet, inputs, *extra):
+        """Runs a compiled fleet on the host and as one QEMU board per device: the int8 outputs,
+        head choices, per-hop and receiver counters are equal. Returns the boards' run.json."""
+        host, board = self.run_both(fleet, inputs, *extra)
+        host_run, board_run = self.assert_same_outputs(host, board)
+        self.assertEqual(board_run["mode"], "qemu-fleet")
+        for key in ("per_sample", "heads_run", "links", "receiver"):
+            self.assertEqual(host_run[key], board_run[key], key)
+        return board_run
+
 
 class SingleDeviceBitExactTest(QemuCase):
     """int8 outputs under QEMU equal the host run exactly, for every example and real model
@@ -380,12 +390,7 @@ class FleetOnBoardsTest(QemuCase):
         cls._shared.cleanup()
 
     def check(self, *faults, inputs=None):
-        host, board = self.run_both(self.fleet, inputs or self.inputs, *faults)
-        host_run, board_run = self.assert_same_outputs(host, board)
-        self.assertEqual(board_run["mode"], "qemu-fleet")
-        for key in ("per_sample", "heads_run", "links", "receiver"):
-            self.assertEqual(host_run[key], board_run[key], key)
-        return board_run
+        return self.assert_fleet_equals_host(self.fleet, inputs or self.inputs, *faults)
 
     def test_fleet_equals_host_fleet(self):
         board_run = self.check()
@@ -448,10 +453,7 @@ class FleetOnBoardsTest(QemuCase):
         result = run("compile", HAR / "model.onnx", "--topology", path,
                      "--calibration", HAR / "calibration.npz", "-o", fleet)
         self.assertEqual(result.returncode, 0, result.stderr)
-        host, board = self.run_both(fleet, self.inputs, "--fail", "ankle@4")
-        host_run, board_run = self.assert_same_outputs(host, board)
-        for key in ("per_sample", "heads_run", "links", "receiver"):
-            self.assertEqual(host_run[key], board_run[key], key)
+        board_run = self.assert_fleet_equals_host(fleet, self.inputs, "--fail", "ankle@4")
         boards = {d["name"]: (d["target"], d["board"]) for d in board_run["devices"]}
         self.assertEqual(boards["hub"], ("riscv32", "virt"))
         self.assertEqual(boards["chest"], ("cortex-m4", "mps2-an386"))
@@ -514,12 +516,7 @@ class RoutedFleetOnBoardsTest(QemuCase):
         cls._shared.cleanup()
 
     def check(self, fleet, inputs, *extra):
-        host, board = self.run_both(fleet, inputs, *extra)
-        host_run, board_run = self.assert_same_outputs(host, board)
-        self.assertEqual(board_run["mode"], "qemu-fleet")
-        for key in ("per_sample", "heads_run", "links", "receiver"):
-            self.assertEqual(host_run[key], board_run[key], key)
-        return board_run
+        return self.assert_fleet_equals_host(fleet, inputs, *extra)
 
     def test_relay_fleet_equals_host_also_with_a_failed_relay_and_lossy_hops(self):
         full = self.test_fleet.head_name(self.test_fleet.GROUPS)
@@ -589,10 +586,7 @@ class ExampleFleetOnBoardsCase(QemuCase):
         result = run("compile", model, "--topology", folder / "topology.json",
                      "--calibration", calibration, "-o", fleet)
         self.assertEqual(result.returncode, 0, result.stderr)
-        host, board = self.run_both(fleet, inputs)
-        host_run, board_run = self.assert_same_outputs(host, board)
-        for key in ("per_sample", "heads_run", "links", "receiver"):
-            self.assertEqual(host_run[key], board_run[key], key)
+        board_run = self.assert_fleet_equals_host(fleet, inputs)
         count = len(next(iter(samples(np.load(calibration)).values())))
         self.assertEqual(board_run["heads_run"][head], count)
         report = json.loads((fleet / "report.json").read_text())
