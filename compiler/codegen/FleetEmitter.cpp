@@ -637,6 +637,8 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
   const Program *program = &model;
   const std::string p = devicePrefix(spec.identity.device), P = upperCase(p);
   const bool stage = !spec.sensor && !spec.received.empty();
+  const bool gathersInPlace = llvm::any_of(
+      spec.received, [](const ReceivedTensor &tensor) { return tensor.offset != 0; });
   const bool int8 = program->precision == Precision::Int8;
   std::vector<std::string> floatParams, rawParams;
   if (spec.sensor)
@@ -743,10 +745,17 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
     c += fmt::format("/* How the frames of each producer are checked: the pair's mode and key. */\n"
                      "static const es_wire_source_t {}sources[{}] = {{{}\n}};\n\n",
                      p, spec.sources.size(), sources);
+    std::vector<std::string> slotOffsets;
     for (size_t i = 0; i < spec.received.size(); ++i) {
       c += stageSlotBitmap(p, i, spec.received[i], slots);
       slotInputs.push_back(std::to_string(spec.received[i].programInput));
+      slotOffsets.push_back(std::to_string(spec.received[i].offset) + "u");
     }
+    if (gathersInPlace)
+      c += fmt::format("/* Parts gathered in place: slot i lands at byte {0}slot_offset[i] of its model\n"
+                       " * input, the Concat's output (docs/partition.md, \"Gathering in place\"). */\n"
+                       "static const size_t {0}slot_offset[{1}] = {{{2}}};\n",
+                       p, spec.received.size(), fmt::join(slotOffsets, ", "));
     c += fmt::format("\nstatic es_wire_slot_t {0}slots[{1}] = {{\n  {2}\n}};\n"
                      "static const int {0}slot_input[{1}] = {{{3}}};\n"
                      "static es_wire_receiver_t {0}receiver = {{{4}FINGERPRINT, {0}sources, {5}u, "
@@ -767,9 +776,10 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
   init += fmt::format("  {0}beacons.epoch = 0;\n  {0}beacons.round = 0;\n  {0}beacons.has_round = 0;\n", p);
   if (stage) // each received tensor is reassembled where the stage reads it
     init = fmt::format("  unsigned i;\n{2}  for (i = 0; i < {1}u; ++i)\n"
-                       "    {0}slots[i].data = (uint8_t *){0}input({0}slot_input[i]);\n"
+                       "    {0}slots[i].data = (uint8_t *){0}input({0}slot_input[i]){3};\n"
                        "  es_wire_receiver_reset(&{0}receiver);\n  {0}ran = 0;\n",
-                       p, spec.received.size(), init);
+                       p, spec.received.size(), init,
+                       gathersInPlace ? fmt::format(" + {}slot_offset[i]", p) : "");
   c += fmt::format("void {}fleet_init(void) {{\n{}}}\n\n", p, init);
 
   c += fmt::format("int {}on_frame(const uint8_t *frame, size_t len) {{\n{}", p, relayIntake(p, spec.relay));
