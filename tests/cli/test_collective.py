@@ -266,9 +266,10 @@ class CollectiveTest(CliTestCase):
 
     def test_restarts_and_replays_across_relays_are_harmless(self):
         """A worker, the aggregator and a sensor restart mid-run while an attacker re-sends
-        recorded frames on every hop (to workers and the aggregator, through relays): every sample
-        runs the full head on the monolith's numbers, no replay is taken, and the hops count only
-        the genuine frames."""
+        recorded frames and beacons on every hop (to workers, sensors and the aggregator, through
+        relays): every sample runs the full head on the monolith's numbers, no replay is taken,
+        every replayed beacon is refused where it arrives, and the hops count only the genuine
+        frames."""
         compiled, report = self.compile("staged_keys", staged_topology(), "--keys",
                                         write_keys(self.tmp / "keys.json"))
         res, run_json = self.run_fleet(compiled, "restarts", "--raw", "--sanitize", "--reboot",
@@ -283,10 +284,14 @@ class CollectiveTest(CliTestCase):
         self.assertGreater(replayed[("wrist", "w1")], 0)  # into a worker's receiver
         self.assertGreater(replayed[("w1", "hub")], 0)    # a worker's frames, recorded
         self.assertEqual(sum(l["frames_replayed_accepted"] for l in run_json["links"]), 0)
-        # The aggregator refuses each replay that reaches it as stale or a duplicate.
+        # The hub's beacons to w1, recorded on the w1-hub hop: w1 keeps its round.
+        beacons = {(l["from"], l["to"]): l["beacons_replayed"] for l in run_json["links"]}
+        self.assertGreater(beacons[("w1", "hub")], 0)
+        self.assert_beacon_replays_refused(run_json)
+        # The aggregator refuses each replayed frame that reaches it as stale or a duplicate.
         receiver = run_json["receiver"]
         self.assertEqual(receiver["stale"] + receiver["duplicate"],
-                         sum(n for (_, to), n in replayed.items() if to == "hub"))
+                         sum(n - beacons[hop] for hop, n in replayed.items() if hop[1] == "hub"))
         # Through a relay: the replays of the wrist's first hop are forwarded to the hub, which
         # refuses them; a restarted relay forwards again from the sample it restarts at.
         compiled, report = self.compile("relay_keys", relay_topology(), "--keys",
@@ -299,8 +304,19 @@ class CollectiveTest(CliTestCase):
         replayed = {(l["from"], l["to"]): l["frames_replayed"] for l in run_json["links"]}
         self.assertGreater(replayed[("wrist", "relay")], 0)
         self.assertEqual(sum(l["frames_replayed_accepted"] for l in run_json["links"]), 0)
+        # The hub's beacons to the wrist, recorded on either hop, are forwarded by the relay to
+        # the wrist, which keeps its round.
+        beacons = sum(l["beacons_replayed"] for l in run_json["links"])
+        self.assertGreater(beacons, 0)
+        self.assert_beacon_replays_refused(run_json)
         self.assertEqual(run_json["receiver"]["stale"] + run_json["receiver"]["duplicate"],
-                         sum(replayed.values()))
+                         sum(replayed.values()) - beacons)
+
+    def assert_beacon_replays_refused(self, run_json):
+        """Every replayed beacon reached the device it was recorded going to (no device failed),
+        which refused it: an old round never replaces the one it has."""
+        for entry in run_json["links"]:
+            self.assertEqual(entry["beacon_replays_refused"], entry["beacons_replayed"], entry)
 
     def test_hooked_keys_by_device_pair(self):
         """With --key-provisioning hook every device calls <dev>_load_key(sender, receiver, key)
