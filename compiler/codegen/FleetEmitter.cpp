@@ -637,6 +637,8 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
   const Program *program = &model;
   const std::string p = devicePrefix(spec.identity.device), P = upperCase(p);
   const bool stage = !spec.sensor && !spec.received.empty();
+  const bool gathersInPlace = llvm::any_of(
+      spec.received, [](const ReceivedTensor &tensor) { return tensor.offset != 0; });
   const bool int8 = program->precision == Precision::Int8;
   std::vector<std::string> floatParams, rawParams;
   if (spec.sensor)
@@ -743,10 +745,17 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
     c += fmt::format("/* How the frames of each producer are checked: the pair's mode and key. */\n"
                      "static const es_wire_source_t {}sources[{}] = {{{}\n}};\n\n",
                      p, spec.sources.size(), sources);
+    std::vector<std::string> slotOffsets;
     for (size_t i = 0; i < spec.received.size(); ++i) {
       c += stageSlotBitmap(p, i, spec.received[i], slots);
       slotInputs.push_back(std::to_string(spec.received[i].programInput));
+      slotOffsets.push_back(std::to_string(spec.received[i].offset) + "u");
     }
+    if (gathersInPlace)
+      c += fmt::format("/* Parts gathered in place: slot i lands at byte {0}slot_offset[i] of its model\n"
+                       " * input, the Concat's output (docs/partition.md, \"Gathering in place\"). */\n"
+                       "static const size_t {0}slot_offset[{1}] = {{{2}}};\n",
+                       p, spec.received.size(), fmt::join(slotOffsets, ", "));
     c += fmt::format("\nstatic es_wire_slot_t {0}slots[{1}] = {{\n  {2}\n}};\n"
                      "static const int {0}slot_input[{1}] = {{{3}}};\n"
                      "static es_wire_receiver_t {0}receiver = {{{4}FINGERPRINT, {0}sources, {5}u, "
@@ -767,9 +776,10 @@ SourceFiles emitRoutedDeviceFleet(const RoutedDeviceSpec &spec, const Program &m
   init += fmt::format("  {0}beacons.epoch = 0;\n  {0}beacons.round = 0;\n  {0}beacons.has_round = 0;\n", p);
   if (stage) // each received tensor is reassembled where the stage reads it
     init = fmt::format("  unsigned i;\n{2}  for (i = 0; i < {1}u; ++i)\n"
-                       "    {0}slots[i].data = (uint8_t *){0}input({0}slot_input[i]);\n"
+                       "    {0}slots[i].data = (uint8_t *){0}input({0}slot_input[i]){3};\n"
                        "  es_wire_receiver_reset(&{0}receiver);\n  {0}ran = 0;\n",
-                       p, spec.received.size(), init);
+                       p, spec.received.size(), init,
+                       gathersInPlace ? fmt::format(" + {}slot_offset[i]", p) : "");
   c += fmt::format("void {}fleet_init(void) {{\n{}}}\n\n", p, init);
 
   c += fmt::format("int {}on_frame(const uint8_t *frame, size_t len) {{\n{}", p, relayIntake(p, spec.relay));
@@ -916,8 +926,12 @@ static double drop_rate, corrupt_rate, replay_rate;
 static unsigned long frames_sent[LINKS + 1], bytes_sent[LINKS + 1], frames_dropped[LINKS + 1],
     frames_corrupted[LINKS + 1], frames_rejected[LINKS + 1], frames_replayed[LINKS + 1],
     replays_accepted[LINKS + 1];
+/* Of the replays, the aggregator's beacons, and those the device they reached refused (an old
+ * or repeated round: it keeps the round it has). */
+static unsigned long beacons_replayed[LINKS + 1], beacon_replays_refused[LINKS + 1];
 static uint8_t corrupted[65536];
-/* What an attacker recorded: the last CAPTURED frames on air, re-sent at random (--replay). */
+/* What an attacker recorded: the last CAPTURED frames and beacons on air, re-sent at random
+ * (--replay). */
 static uint8_t captured[CAPTURED][1024];
 static size_t captured_len[CAPTURED];
 static uint8_t captured_link[CAPTURED];
@@ -939,6 +953,10 @@ static double uniform(void) { return (double)(next_random() >> 11) * (1.0 / 9007
 static long pick_replay(void) {
   if (replay_rate <= 0 || captured_count == 0 || uniform() >= replay_rate) return -1;
   return (long)(next_random() % (captured_count < CAPTURED ? captured_count : CAPTURED));
+}
+
+static int is_beacon(const uint8_t *frame, size_t len) {
+  return len > 1 && (frame[1] & ES_WIRE_FLAG_BEACON);
 }
 
 static void capture(uint8_t link, const uint8_t *frame, size_t len) {
@@ -1106,16 +1124,17 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
     const auto [reads, floatArgs] = sensorReads(sensors[d], inputFile);
     inputFile += sensors[d].inputElements.size();
     steps += fmt::format("    /* device '{}' */\n{}", commentSafe(sensors[d].name), reads);
-    steps += fmt::format("    if (fail_from[{0}] < 0 || s < fail_from[{0}]) {1}step(seq{2});\n",
-                         d, p, floatArgs);
+    steps += fmt::format("    if (!failed({0})) {1}step(seq{2});\n", d, p, floatArgs);
     reboots += fmt::format("    if (s == reboot_at[{}]) {}fleet_init();\n", d, p);
     if (sensors[d].link >= 0)
-      beaconCases += fmt::format("  case {}: {}on_beacon(frame, len); break;\n", sensors[d].link, p);
+      beaconCases += fmt::format("  case {}: return failed({}) ? -1 : {}on_beacon(frame, len);\n",
+                                 sensors[d].link, d, p);
   }
   hooks += fmt::format("/* The aggregator's beacons reach the sensor at the other end of the link (the fault\n"
-                       " * injector acts on the data frames only). */\n"
+                       " * injector acts on the data frames only); an attacker records them too. */\n"
                        "void {0}send(uint8_t link, const uint8_t *frame, size_t len) {{\n"
-                       "  switch (link) {{\n{1}  default: break;\n  }}\n}}\n\n"
+                       "  capture(link, frame, len);\n"
+                       "  deliver_beacon(link, frame, len);\n}}\n\n"
                        "/* Its epoch store, kept across simulated restarts as flash keeps it. */\n"
                        "uint32_t {0}next_epoch(void) {{\n"
                        "  static uint32_t boots;\n"
@@ -1150,13 +1169,36 @@ std::string emitFleetSimulator(const std::vector<FleetSimDevice> &sensors,
  * sample before which it restarts (-1: never). */
 static long fail_from[SENSORS + 1], reboot_at[SENSORS + 1];
 {faults}
-/* An attacker re-sends a recorded frame: it must never be accepted a second time. */
+static long current_sample;
+
+static int failed(int sensor) {{
+  return fail_from[sensor] >= 0 && current_sample >= fail_from[sensor];
+}}
+
+/* The sensor at the far end of `link` takes a beacon: its result, or -1 when no live sensor is
+ * on that link. */
+static int deliver_beacon(uint8_t link, const uint8_t *frame, size_t len) {{
+  switch (link) {{
+{beaconCases}  default: return -1;
+  }}
+}}
+
+/* An attacker re-sends a recorded frame (to the aggregator) or beacon (to its sensor): it must
+ * never be accepted a second time. */
 static void replay(void) {{
   const long pick = pick_replay();
   uint8_t link;
+  int result;
   if (pick < 0) return;
   link = captured_link[pick];
   ++frames_replayed[link];
+  if (is_beacon(captured[pick], captured_len[pick])) {{
+    ++beacons_replayed[link];
+    result = deliver_beacon(link, captured[pick], captured_len[pick]);
+    if (result == ES_WIRE_ACCEPTED) ++replays_accepted[link];
+    else if (result >= 0) ++beacon_replays_refused[link];
+    return;
+  }}
   if ({a}on_frame(captured[pick], captured_len[pick]) == ES_WIRE_ACCEPTED) ++replays_accepted[link];
 }}
 
@@ -1176,6 +1218,7 @@ static void transmit(uint8_t link, const uint8_t *frame, size_t len) {{
     uint32_t seq;
     int head;
     /* A restart loses the device's RAM state: the generated init starts over. */
+    current_sample = s;
 {reboots}    seq = {a}begin_round();
 {steps}{ownReads}    head = {a}predict(seq);
 {record}  }}
@@ -1184,13 +1227,16 @@ static void transmit(uint8_t link, const uint8_t *frame, size_t len) {{
             frames_sent[i], bytes_sent[i], frames_dropped[i], frames_corrupted[i],
             frames_rejected[i]);
     if (replay_rate > 0)
-      fprintf(stats, " replayed %lu replayed_accepted %lu", frames_replayed[i], replays_accepted[i]);
+      fprintf(stats, " replayed %lu replayed_accepted %lu beacons_replayed %lu "
+              "beacon_replays_refused %lu", frames_replayed[i], replays_accepted[i],
+              beacons_replayed[i], beacon_replays_refused[i]);
     fprintf(stats, "\n");
   }}
 {mainClosing})",
                      fmt::arg("includes", includes), fmt::arg("agg", aggregator.name),
                      fmt::arg("inputFiles", inputFiles), fmt::arg("links", linkCount),
                      fmt::arg("a", a), fmt::arg("hooks", hooks), fmt::arg("faults", kSimulatorFaults),
+                     fmt::arg("beaconCases", beaconCases),
                      fmt::arg("simulatorHelpers", kSimulatorHelpers),
                      fmt::arg("mainOpening", simulatorMainOpening(A, "SENSORS", "SENSORS + 1")),
                      fmt::arg("inits", inits), fmt::arg("steps", steps),
@@ -1253,8 +1299,10 @@ static long current_sample, fail_from[DEVICES], reboot_at[DEVICES];
 static unsigned long frames_lost[LINKS + 1], beacons_sent[LINKS + 1], beacon_bytes[LINKS + 1];
 {faults}
 /* Deliveries under way (a relay forwards a frame within its own delivery), and whether the frame
- * an attacker re-sends is being delivered and whether a device took it as its own. */
-static int delivering, replaying, replay_taken;
+ * an attacker re-sends is being delivered and whether a device took it as its own or refused it. */
+static int delivering, replaying, replay_taken, replay_refused;
+/* The device each recorded beacon was delivered to (beacons may cross a link either way). */
+static int beacon_to[CAPTURED];
 static unsigned long hops;
 
 static int failed(int device) {{
@@ -1274,31 +1322,42 @@ static int arrive(int device, const uint8_t *frame, size_t len) {{
   ++delivering;
   result = deliver(device, frame, len);
   --delivering;
-  if (replaying && result == ES_WIRE_ACCEPTED && hops == before) replay_taken = 1;
+  if (replaying && hops == before) {{
+    if (result == ES_WIRE_ACCEPTED) replay_taken = 1;
+    else replay_refused = 1;
+  }}
   return result;
 }}
 
-/* An attacker re-sends a recorded data frame to the device at the far end of the link it was
- * recorded on; relays forward it as any frame. It is counted on that link as replayed (and
- * replayed_accepted when a device took it), in no hop's sent, rejected or lost counts, and faces
- * no faults. Only between deliveries: a relay holds one frame at a time. */
+/* An attacker re-sends a recorded data frame or beacon to the device at the far end of the hop
+ * it was recorded on (a beacon travels a link against its direction); relays forward it as any
+ * frame. It is counted on that link as replayed (and replayed_accepted when a device took it; a
+ * beacon also as beacons_replayed, and beacon_replays_refused when the device it reached kept
+ * its round), in no hop's sent, rejected or lost counts, and faces no faults. Only between
+ * deliveries: a relay holds one frame at a time. */
 static void replay(void) {{
   const long pick = pick_replay();
   uint8_t link;
+  int beacon, to;
   if (pick < 0) return;
   link = captured_link[pick];
   ++frames_replayed[link];
-  if (captured_len[pick] == 0 || link == LINKS || failed(link_to[link])) return;
+  beacon = is_beacon(captured[pick], captured_len[pick]);
+  if (beacon) ++beacons_replayed[link];
+  if (captured_len[pick] == 0 || link == LINKS) return;
+  to = beacon ? beacon_to[pick] : link_to[link];
+  if (failed(to)) return;
   replaying = 1;
-  replay_taken = 0;
-  arrive(link_to[link], captured[pick], captured_len[pick]);
+  replay_taken = replay_refused = 0;
+  arrive(to, captured[pick], captured_len[pick]);
   replaying = 0;
   if (replay_taken) ++replays_accepted[link];
+  else if (replay_refused && beacon) ++beacon_replays_refused[link];
 }}
 
 /* One hop: device `from` sends on `link`; the device at the other end gets the frame. */
 static void transmit(int from, uint8_t link, const uint8_t *frame, size_t len) {{
-  const int beacon = len > 1 && (frame[1] & ES_WIRE_FLAG_BEACON);
+  const int beacon = is_beacon(frame, len);
   int to;
   ++hops;
   if (link >= LINKS) link = LINKS;
@@ -1308,6 +1367,8 @@ static void transmit(int from, uint8_t link, const uint8_t *frame, size_t len) {
     return;
   }}
   if (beacon) {{
+    capture(link, frame, len);
+    beacon_to[(captured_count - 1) % CAPTURED] = to;
     ++beacons_sent[link];
     beacon_bytes[link] += (unsigned long)len;
   }} else {{
@@ -1352,7 +1413,9 @@ uint32_t {a}next_epoch(void) {{
             frames_corrupted[i], frames_rejected[i], frames_lost[i], beacons_sent[i],
             beacon_bytes[i]);
     if (replay_rate > 0)
-      fprintf(stats, " replayed %lu replayed_accepted %lu", frames_replayed[i], replays_accepted[i]);
+      fprintf(stats, " replayed %lu replayed_accepted %lu beacons_replayed %lu "
+              "beacon_replays_refused %lu", frames_replayed[i], replays_accepted[i],
+              beacons_replayed[i], beacon_replays_refused[i]);
     fprintf(stats, "\n");
   }}
 {mainClosing})",
@@ -1380,10 +1443,12 @@ std::string emitBoardSensorDriver(const FleetSimDevice &sensor) {
     args += fmt::format(", input{}", i);
   }
   return fmt::format(R"(/* QEMU board driver of fleet sensor '{name}' (`edgesplit run --qemu`): per sample it feeds
- * the beacons the hub relays from the aggregator to {p}on_beacon, steps on the round the
- * aggregator opened and sends its frames to the hub over the UART. Generated by edgesplit. */
+ * the beacons the hub relays from the aggregator to {p}on_beacon (answering whether it took an
+ * attacker's replayed one), steps on the round the aggregator opened and sends its frames to the
+ * hub over the UART. Generated by edgesplit. */
 #include "fleet.h"
 #include "board.h"
+#include "es_wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1425,6 +1490,11 @@ int main(int argc, char **argv) {{
         seq = (uint32_t)beacon[0] | (uint32_t)beacon[1] << 8 | (uint32_t)beacon[2] << 16 |
               (uint32_t)beacon[3] << 24;
         break;
+      }}
+      if (header[2] & 0x80u) {{ /* an attacker's replay: answer whether it took the round */
+        post({p}on_beacon(beacon, len) == ES_WIRE_ACCEPTED, NULL, 0);
+        flush();
+        continue;
       }}
       {p}on_beacon(beacon, len);
     }}

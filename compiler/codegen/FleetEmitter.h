@@ -53,6 +53,9 @@ struct ReceivedLink {
 struct ReceivedTensor {
   std::string name;
   size_t programInput = 0;
+  // Where in that input its bytes land: a part a worker gathers in place into a Concat's output
+  // (docs/partition.md, "Gathering in place") is that output at the part's offset.
+  int64_t offset = 0;
   std::string sourceDevice;
   uint8_t source = 0;
   uint8_t tensor = 0;

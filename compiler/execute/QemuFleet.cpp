@@ -35,8 +35,19 @@ constexpr int kSilenceLimitMs = 300'000;
 // Per link: what the hub counted (the host simulators' counters of the same names).
 struct LinkCounters {
   uint64_t sent = 0, bytes = 0, dropped = 0, corrupted = 0, replayed = 0, replaysAccepted = 0,
-           rejected = 0, lost = 0, beacons = 0, beaconBytes = 0;
+           rejected = 0, lost = 0, beacons = 0, beaconBytes = 0, beaconsReplayed = 0,
+           beaconReplaysRefused = 0;
 };
+
+bool isBeacon(const std::vector<uint8_t> &frame) {
+  return frame.size() > 1 && (frame[1] & 0x04u); // ES_WIRE_FLAG_BEACON
+}
+
+// The replay columns of a link's statistics line, as the host simulators print them.
+std::string replayStats(const LinkCounters &c) {
+  return fmt::format(" replayed {} replayed_accepted {} beacons_replayed {} beacon_replays_refused {}",
+                     c.replayed, c.replaysAccepted, c.beaconsReplayed, c.beaconReplaysRefused);
+}
 
 // The host simulators' fault injector and attacker (FleetEmitter's kSimulatorFaults): the same
 // generator (splitmix64) drawn from in the same order per frame, so a seed injects the same
@@ -46,6 +57,7 @@ public:
   struct Captured {
     std::vector<uint8_t> bytes; // empty: nothing recorded in this slot
     uint8_t link = 0;
+    int to = -1; // a routed beacon: the device it was delivered to
   };
 
   FaultInjector(const FleetFaults &faults) : state_(faults.seed), faults_(faults) {}
@@ -64,11 +76,12 @@ public:
       return nullptr;
     return &captured_[next() % std::min<uint64_t>(capturedCount_, kCaptured)];
   }
-  void capture(uint8_t link, const uint8_t *frame, size_t length) {
+  void capture(uint8_t link, const uint8_t *frame, size_t length, int to = -1) {
     Captured &record = captured_[capturedCount_++ % kCaptured];
     if (faults_.replayRate > 0 && length <= kCapturedBytes) {
       record.bytes.assign(frame, frame + length);
       record.link = link;
+      record.to = to;
     }
   }
   // Drops the frame (false) or delivers it, maybe with one byte flipped, counted on `counter`.
@@ -431,11 +444,19 @@ FleetOnBoards BoardRun::star() {
     writeAll(hub, header, sizeof header);
     writeAll(hub, frame, length);
   };
+  // Replayed beacons wait for the sample's end, when every sensor waits for its next beacon (the
+  // host simulator's sensor takes it at once: an old round either way, refused).
+  std::vector<FaultInjector::Captured> beaconReplays; // copies: the record may be overwritten
   // A frame a sensor sent on `link` (its bytes in `payload`), as the host simulator's transmit().
   auto transmit = [&](uint8_t link, size_t length) {
     if (const FaultInjector::Captured *replay = injector.pickReplay()) {
       ++counters[replay->link].replayed;
-      if (!replay->bytes.empty()) relay(replay->link | 0x80, replay->bytes.data(), replay->bytes.size());
+      if (isBeacon(replay->bytes)) {
+        ++counters[replay->link].beaconsReplayed;
+        beaconReplays.push_back(*replay);
+      } else if (!replay->bytes.empty()) {
+        relay(replay->link | 0x80, replay->bytes.data(), replay->bytes.size());
+      }
     }
     injector.capture(link, payload.data(), length);
     LinkCounters &counter = counters[link];
@@ -456,6 +477,7 @@ FleetOnBoards BoardRun::star() {
       readExactly(hub, header, sizeof header, s);
       const size_t length = header[0] | size_t(header[1]) << 8;
       readExactly(hub, payload.data(), length, s);
+      if (header[2] != kBoardRoundLink) injector.capture(header[2], payload.data(), length);
       for (size_t d = 0; d < sensors.size(); ++d) {
         Instance &sensor = fleet.instances[d];
         if (sensor.pid <= 0 ||
@@ -478,6 +500,24 @@ FleetOnBoards BoardRun::star() {
         transmit(static_cast<uint8_t>(std::min<size_t>(header[2], links)), length);
       }
     }
+    // Each replayed beacon to the live sensor on its link, marked as a replay: it answers
+    // whether it took the round.
+    for (const FaultInjector::Captured &replay : beaconReplays)
+      for (size_t d = 0; d < sensors.size(); ++d) {
+        Instance &sensor = fleet.instances[d];
+        if (sensor.pid <= 0 || sensors[d].link != static_cast<int>(replay.link)) continue;
+        const size_t length = replay.bytes.size();
+        const uint8_t header[3] = {static_cast<uint8_t>(length & 0xFF),
+                                   static_cast<uint8_t>(length >> 8),
+                                   static_cast<uint8_t>(replay.link | 0x80)};
+        writeAll(sensor, header, sizeof header);
+        writeAll(sensor, replay.bytes.data(), length);
+        uint8_t answer[3];
+        readExactly(sensor, answer, sizeof answer, s);
+        ++(answer[2] ? counters[replay.link].replaysAccepted
+                     : counters[replay.link].beaconReplaysRefused);
+      }
+    beaconReplays.clear();
     const uint8_t end[3] = {0, 0, 0};
     writeAll(hub, end, sizeof end);
   }
@@ -505,8 +545,7 @@ FleetOnBoards BoardRun::star() {
     const LinkCounters &c = counters[link];
     result.stats += fmt::format("link {} sent {} bytes {} dropped {} corrupted {} rejected {}", link,
                                 c.sent, c.bytes, c.dropped, c.corrupted, c.rejected);
-    if (faults.replayRate > 0)
-      result.stats += fmt::format(" replayed {} replayed_accepted {}", c.replayed, c.replaysAccepted);
+    if (faults.replayRate > 0) result.stats += replayStats(c);
     result.stats += "\n";
   }
   result.stats += receiver;
@@ -585,7 +624,7 @@ FleetOnBoards BoardRun::routed() {
   FaultInjector injector(faults);
   std::vector<LinkCounters> counters(links + 1);
   int delivering = 0;
-  bool replaying = false, replayTaken = false;
+  bool replaying = false, replayTaken = false, replayRefused = false;
   uint64_t hops = 0;
   std::function<void(int, Sent &)> transmit;
   auto arrive = [&](int to, uint8_t link, const std::vector<uint8_t> &bytes) {
@@ -595,7 +634,7 @@ FleetOnBoards BoardRun::routed() {
     const bool accepted = command(static_cast<size_t>(to), link, bytes.data(), bytes.size(), onward);
     for (Sent &next : onward) transmit(to, next);
     --delivering;
-    if (replaying && accepted && hops == before) replayTaken = true;
+    if (replaying && hops == before) (accepted ? replayTaken : replayRefused) = true;
     return accepted;
   };
   auto replay = [&] {
@@ -603,13 +642,17 @@ FleetOnBoards BoardRun::routed() {
     if (!replayed) return;
     LinkCounters &counter = counters[replayed->link];
     ++counter.replayed;
-    const int to = linkEnds[replayed->link].second;
-    if (replayed->bytes.empty() || replayed->link == links || failed(to)) return;
+    const bool beacon = isBeacon(replayed->bytes);
+    if (beacon) ++counter.beaconsReplayed;
+    if (replayed->bytes.empty() || replayed->link == links) return;
+    const int to = beacon ? replayed->to : linkEnds[replayed->link].second;
+    if (failed(to)) return;
     replaying = true;
-    replayTaken = false;
+    replayTaken = replayRefused = false;
     arrive(to, replayed->link, replayed->bytes);
     replaying = false;
     if (replayTaken) ++counter.replaysAccepted;
+    else if (replayRefused && beacon) ++counter.beaconReplaysRefused;
   };
   transmit = [&](int from, Sent &frame) {
     const size_t link = std::min<size_t>(frame.link, links);
@@ -623,6 +666,7 @@ FleetOnBoards BoardRun::routed() {
       return;
     }
     if (beacon) {
+      injector.capture(static_cast<uint8_t>(link), frame.bytes.data(), length, to);
       ++counter.beacons;
       counter.beaconBytes += length;
     } else {
@@ -692,8 +736,7 @@ FleetOnBoards BoardRun::routed() {
                                 "beacons {} beacon_bytes {}",
                                 link, c.sent, c.bytes, c.dropped, c.corrupted, c.rejected, c.lost,
                                 c.beacons, c.beaconBytes);
-    if (faults.replayRate > 0)
-      result.stats += fmt::format(" replayed {} replayed_accepted {}", c.replayed, c.replaysAccepted);
+    if (faults.replayRate > 0) result.stats += replayStats(c);
     result.stats += "\n";
   }
   result.stats += receiver;

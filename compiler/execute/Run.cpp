@@ -477,6 +477,7 @@ void runFleet(const RunOptions &options, const Json &report) {
              : key == "bytes"        ? "bytes_sent"
              : key == "beacons"      ? "beacons_sent"
              : key == "beacon_bytes" ? "beacon_bytes_sent"
+             : key == "beacons_replayed" || key == "beacon_replays_refused" ? key
                                      : "frames_" + key] = value;
       link["bytes_per_inference"] = samples.empty() ? 0.0 : link["bytes_sent"].get<double>() / static_cast<double>(samples.size());
       linkStats.push_back(std::move(link));

@@ -9,6 +9,7 @@
 #include "fleet/SpatialTiling.h"
 #include "interp/Interpreter.h"
 #include "ir/Verifier.h"
+#include "partition/GatherInPlace.h"
 #include "partition/Partition.h"
 #include "partition/Subgraph.h"
 #include "report/MemoryPicture.h"
@@ -536,9 +537,12 @@ private:
   }
 
   void compileBuild(DeviceBuild &build, const std::vector<const Value *> &inputs,
-                    llvm::ArrayRef<GraphOutput> outputs) {
+                    llvm::ArrayRef<GraphOutput> outputs,
+                    llvm::ArrayRef<const Node *> gatheredInPlace = {}) {
     const size_t device = build.device;
-    build.subgraph = extractSubgraph(graph_, nodesOn(device), inputs, outputs, fused_);
+    std::vector<const Node *> nodes = nodesOn(device);
+    llvm::erase_if(nodes, [&](const Node *node) { return llvm::is_contained(gatheredInPlace, node); });
+    build.subgraph = extractSubgraph(graph_, nodes, inputs, outputs, fused_);
     try {
       build.compiled = compileFusedDevice(*build.subgraph.graph, precision_,
                                           kernelIsaOf(topology_.devices[device].target.features),
@@ -585,6 +589,46 @@ private:
     return inputs;
   }
 
+  // Where a received part lands when its Concat gathers in place: the Concat's output and the
+  // part's byte offset in it.
+  struct PartInPlace {
+    const Value *gathered = nullptr;
+    int64_t offset = 0;
+  };
+
+  // The Concats a worker gathers in place (docs/partition.md, "Gathering in place"), as the
+  // placement's estimate counts them: every part is one contiguous range of the output, received
+  // from another device and read here by the Concat only, and the output stays on the worker.
+  // Their parts, by value, go to `parts`.
+  std::vector<const Node *> gathersInPlace(size_t device, const std::vector<const Send *> &received,
+                                           const std::vector<const Value *> &sent,
+                                           llvm::DenseMap<const Value *, PartInPlace> &parts) const {
+    std::vector<const Node *> concats;
+    if (!topology_.devices[device].worker) return concats;
+    const std::vector<const Node *> nodes = nodesOn(device);
+    auto isReceived = [&](const Value *value) {
+      return llvm::any_of(received, [&](const Send *send) { return send->transfer->value == value; });
+    };
+    auto readElsewhereHere = [&](const Value *value, const Node *concat) {
+      return llvm::any_of(nodes, [&](const Node *node) {
+        return node != concat && llvm::is_contained(node->inputs, value);
+      });
+    };
+    for (const Node *node : nodes) {
+      const std::optional<std::vector<int64_t>> offsets =
+          concatPartOffsets(*node, elementBytes(precision_));
+      if (!offsets || llvm::is_contained(sent, node->outputs[0])) continue;
+      if (!llvm::all_of(node->inputs, [&](const Value *part) {
+            return isReceived(part) && !readElsewhereHere(part, node);
+          }))
+        continue;
+      concats.push_back(node);
+      for (size_t i = 0; i < node->inputs.size(); ++i)
+        parts[node->inputs[i]] = {node->outputs[0], (*offsets)[i]};
+    }
+    return concats;
+  }
+
   // A sensor or worker of a routed fleet (a device that only relays has an empty model).
   void buildRouted(size_t device) {
     const TopologyDevice &topologyDevice = topology_.devices[device];
@@ -592,11 +636,30 @@ private:
     build.device = device;
     build.groups = groupsOf(device);
     const std::vector<const Send *> received = receivedBy(device);
-    const std::vector<const Value *> inputs = subgraphInputs(received, build.groups);
     const std::vector<const Value *> sent = sentValues(device);
+    llvm::DenseMap<const Value *, PartInPlace> partsInPlace;
+    const std::vector<const Node *> gathered = gathersInPlace(device, received, sent, partsInPlace);
+    // A part gathered in place is no input of its own: its frames land in the Concat's output,
+    // which is the input in its stead (once, where its first part was).
+    std::vector<const Value *> inputs;
+    std::vector<size_t> programInputOf;
+    std::vector<int64_t> offsetOf;
+    for (const Send *send : received) {
+      const Value *value = send->transfer->value;
+      int64_t offset = 0;
+      if (auto part = partsInPlace.find(value); part != partsInPlace.end()) {
+        value = part->second.gathered;
+        offset = part->second.offset;
+      }
+      auto at = llvm::find(inputs, value);
+      programInputOf.push_back(static_cast<size_t>(at - inputs.begin()));
+      offsetOf.push_back(offset);
+      if (at == inputs.end()) inputs.push_back(value);
+    }
+    for (const Value *own : modelInputsOf(build.groups)) inputs.push_back(own);
     llvm::SmallVector<GraphOutput, 4> outputs;
     for (const Value *value : sent) outputs.push_back({value->name, const_cast<Value *>(value)});
-    compileBuild(build, inputs, outputs);
+    compileBuild(build, inputs, outputs, gathered);
 
     RoutedDeviceSpec spec;
     spec.identity = identity(device);
@@ -618,7 +681,8 @@ private:
     }
     spec.sources = sourcesOf(received, device);
     for (size_t i = 0; i < received.size(); ++i) {
-      spec.received.push_back(receivedTensor(*received[i], i));
+      spec.received.push_back(receivedTensor(*received[i], programInputOf[i]));
+      spec.received.back().offset = offsetOf[i];
       build.staticBytes += reassemblyBytes(spec.received.back().bytes,
                                            spec.received.back().fragments, true);
     }

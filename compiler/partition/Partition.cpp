@@ -1,6 +1,7 @@
 #include "partition/Partition.h"
 
 #include "memory/MemoryPlan.h"
+#include "partition/GatherInPlace.h"
 #include "partition/PlacementSearch.h"
 #include "partition/Subgraph.h"
 #include "target/Target.h"
@@ -182,6 +183,7 @@ private:
         unit.scratchBytes.push_back(scratchBytes_ ? scratchBytes_(*node, d) : 0);
       }
       unit.weightBytes = weightBytes(*node, precision_);
+      unit.gathers = concatPartOffsets(*node, elementBytes(precision_)).has_value();
       problem.units.push_back(std::move(unit));
     }
     for (const HeadPlan &head : result.heads) problem.tensors[tensor(head.value)].head = true;

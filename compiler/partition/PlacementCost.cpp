@@ -248,6 +248,32 @@ PlacementCost PlacementCostModel::evaluate(llvm::ArrayRef<size_t> deviceOf, bool
   }
   if (hasCycle(flows, devices)) broken("tensors would flow both ways between devices (a cycle)");
 
+  // Gathers in place (docs/partition.md, "Gathering in place"): a Concat on a worker that
+  // receives every part, reads each there only through it and keeps its output. The parts' frames
+  // land in the output, which the worker holds from its first step; the parts take no bytes.
+  std::vector<bool> inPlace(placed, false);
+  std::set<std::pair<size_t, size_t>> partsInPlace; // (tensor, device)
+  for (size_t u = 0; u < placed; ++u) {
+    const PlacementUnit &unit = problem_.units[u];
+    const size_t device = deviceOf[u];
+    if (!unit.gathers || !topology.devices[device].worker) continue;
+    bool fits = true;
+    for (size_t t : unit.inputs) {
+      const std::optional<size_t> from = deviceOfTensor(problem_.tensors[t]);
+      fits = fits && from && *from != device;
+      for (size_t reader : problem_.tensors[t].readers)
+        fits = fits && (reader == u || reader >= placed || deviceOf[reader] != device);
+    }
+    for (size_t t : unit.outputs) {
+      fits = fits && !problem_.tensors[t].head;
+      for (size_t reader : problem_.tensors[t].readers)
+        fits = fits && (reader >= placed || deviceOf[reader] == device);
+    }
+    if (!fits) continue;
+    inPlace[u] = true;
+    for (size_t t : unit.inputs) partsInPlace.insert({t, device});
+  }
+
   // Activations: on each device, the tensors live at each of its steps. A tensor lives on the
   // device computing it (or whose sensors give it) from then until its last reader there, or to
   // the device's last step when it is sent on or is a head on the aggregator; a received tensor
@@ -282,10 +308,12 @@ PlacementCost PlacementCostModel::evaluate(llvm::ArrayRef<size_t> deviceOf, bool
       if (!first) first = 0;
       last = std::max<size_t>(steps[*home], 1) - 1;
     }
+    if (tensor.producer && *tensor.producer < placed && inPlace[*tensor.producer]) first = 0;
     if (first && last) live(*home, *first, std::max(*first, *last), tensor.bytes);
     // A worker reassembles what it receives in its arena, before its first step.
     for (const auto &[device, span] : elsewhere)
-      live(device, topology.devices[device].worker ? 0 : span.first, span.second, tensor.bytes);
+      if (!partsInPlace.count({t, device}))
+        live(device, topology.devices[device].worker ? 0 : span.first, span.second, tensor.bytes);
   }
   for (size_t d = 0; d < devices; ++d) {
     int64_t bytes = 0, peak = 0;

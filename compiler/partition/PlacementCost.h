@@ -38,6 +38,9 @@ struct PlacementUnit {
   std::vector<int64_t> scratchBytes;   // kernel scratch on each device
   int64_t weightBytes = 0;             // as the kernels store them
   std::vector<bool> allowed;           // by device (pins); empty: any device
+  // A Concat whose parts are contiguous ranges of its output (concatPartOffsets): on a worker
+  // that receives them all, they land in place in its output (docs/partition.md).
+  bool gathers = false;
 };
 
 struct PlacementProblem {

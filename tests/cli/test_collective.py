@@ -274,9 +274,10 @@ class CollectiveTest(CliTestCase):
 
     def test_restarts_and_replays_across_relays_are_harmless(self):
         """A worker, the aggregator and a sensor restart mid-run while an attacker re-sends
-        recorded frames on every hop (to workers and the aggregator, through relays): every sample
-        runs the full head on the monolith's numbers, no replay is taken, and the hops count only
-        the genuine frames."""
+        recorded frames and beacons on every hop (to workers, sensors and the aggregator, through
+        relays): every sample runs the full head on the monolith's numbers, no replay is taken,
+        every replayed beacon is refused where it arrives, and the hops count only the genuine
+        frames."""
         compiled, report = self.staged
         res, run_json = self.run_fleet(compiled, "restarts", "--raw", "--sanitize", "--reboot",
                                        "w1@2", "--reboot", "hub@3", "--reboot", "wrist@4",
@@ -290,10 +291,14 @@ class CollectiveTest(CliTestCase):
         self.assertGreater(replayed[("wrist", "w1")], 0)  # into a worker's receiver
         self.assertGreater(replayed[("w1", "hub")], 0)    # a worker's frames, recorded
         self.assertEqual(sum(l["frames_replayed_accepted"] for l in run_json["links"]), 0)
-        # The aggregator refuses each replay that reaches it as stale or a duplicate.
+        # The hub's beacons to w1, recorded on the w1-hub hop: w1 keeps its round.
+        beacons = {(l["from"], l["to"]): l["beacons_replayed"] for l in run_json["links"]}
+        self.assertGreater(beacons[("w1", "hub")], 0)
+        self.assert_beacon_replays_refused(run_json)
+        # The aggregator refuses each replayed frame that reaches it as stale or a duplicate.
         receiver = run_json["receiver"]
         self.assertEqual(receiver["stale"] + receiver["duplicate"],
-                         sum(n for (_, to), n in replayed.items() if to == "hub"))
+                         sum(n - beacons[hop] for hop, n in replayed.items() if hop[1] == "hub"))
         # Through a relay: the replays of the wrist's first hop are forwarded to the hub, which
         # refuses them; a restarted relay forwards again from the sample it restarts at.
         compiled, report = self.relay
@@ -305,8 +310,19 @@ class CollectiveTest(CliTestCase):
         replayed = {(l["from"], l["to"]): l["frames_replayed"] for l in run_json["links"]}
         self.assertGreater(replayed[("wrist", "relay")], 0)
         self.assertEqual(sum(l["frames_replayed_accepted"] for l in run_json["links"]), 0)
+        # The hub's beacons to the wrist, recorded on either hop, are forwarded by the relay to
+        # the wrist, which keeps its round.
+        beacons = sum(l["beacons_replayed"] for l in run_json["links"])
+        self.assertGreater(beacons, 0)
+        self.assert_beacon_replays_refused(run_json)
         self.assertEqual(run_json["receiver"]["stale"] + run_json["receiver"]["duplicate"],
-                         sum(replayed.values()))
+                         sum(replayed.values()) - beacons)
+
+    def assert_beacon_replays_refused(self, run_json):
+        """Every replayed beacon reached the device it was recorded going to (no device failed),
+        which refused it: an old round never replaces the one it has."""
+        for entry in run_json["links"]:
+            self.assertEqual(entry["beacon_replays_refused"], entry["beacons_replayed"], entry)
 
     def test_hooked_keys_by_device_pair(self):
         """With --key-provisioning hook every device calls <dev>_load_key(sender, receiver, key)
@@ -435,3 +451,104 @@ class CollectiveTest(CliTestCase):
             named = [] if fragments is unrunnable else [f"bad{i}.json"]
             self.assert_fails(result, 1, *named, *fragments)
             self.assertFalse((self.tmp / f"bad{i}").exists())
+
+
+def sliced_model(batch, length):
+    """A convolution no board holds whole (its input and output beside each other), so the fleet
+    slices it by channels; its max-pool follows it into the slices, and a 1x1 convolution over
+    every channel (pinned to w3) reads the gathered tensor."""
+    rng = np.random.default_rng(11)
+    inits = []
+
+    def weight(name, shape):
+        inits.append(numpy_helper.from_array((rng.standard_normal(shape) * 0.5).astype(np.float32),
+                                             name))
+        return name
+
+    nodes = [
+        helper.make_node("Conv", ["mic", weight("w1", (8, 4, 3)), weight("b1", (8,))], ["c1"],
+                         pads=[1, 1], name="conv1"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2], strides=[2], name="pool1"),
+        helper.make_node("Conv", ["p1", weight("w2", (2, 8, 1)), weight("b2", (2,))], ["c2"],
+                         name="conv2"),
+        helper.make_node("GlobalAveragePool", ["c2"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["features"], name="flatten"),
+        helper.make_node("Gemm", ["features", weight("wh", (4, 2)), weight("bh", (4,))],
+                         ["keyword"], transB=1, name="head"),
+    ]
+    graph = helper.make_graph(
+        nodes, "sliced", [helper.make_tensor_value_info("mic", TensorProto.FLOAT, [batch, 4, length])],
+        [helper.make_tensor_value_info("keyword", TensorProto.FLOAT, [batch, 4])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def sliced_topology():
+    """12 KiB boards: none holds conv1's input and output (4 + 8 KiB) whole, w3 (10 KiB) not even
+    a slice of it beside its input; the workers linked both ways and to the hub."""
+    workers = ("w1", "w3")
+    devices = [{"name": "mic", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 12,
+                "flash_kib": 256, "sensors": ["mic"]}]
+    devices += [dict(worker(name), ram_kib=10 if name == "w3" else 12) for name in workers]
+    devices.append({"name": "hub", "target": "cortex-m4", "clock_mhz": 64, "ram_kib": 12,
+                    "flash_kib": 256, "role": "aggregator"})
+    links = [link("mic", w, mtu=244) for w in workers]
+    links += [link(a, b, mtu=244) for a in workers for b in workers if a != b]
+    links += [link(w, "hub", mtu=244) for w in workers]
+    return {"schema": "edgesplit-topology/1", "devices": devices,
+            "sensor_groups": {"mic": ["mic"]}, "links": links, "placement": {"conv2": "w3"}}
+
+
+class GatherInPlaceTest(CliTestCase):
+    """A worker that receives every channel slice of a layer reassembles each straight into its
+    place in the gathered tensor (docs/partition.md, "Gathering in place"): with a batch of one
+    the slices are contiguous ranges of it, so w3 holds the gathered tensor only; with a batch of
+    two they are not, and w3 holds the slices beside the gathered copy. Both equal the
+    single-device build bit for bit (the simulator under ASan and UBSan)."""
+
+    def compile_and_run(self, batch, length):
+        model = self.tmp / f"sliced{batch}.onnx"
+        onnx.save(sliced_model(batch, length), model)
+        rng = np.random.default_rng(batch)
+        calib = self.tmp / f"calib{batch}.npz"
+        samples = 8 if batch == 1 else batch
+        np.savez(calib, mic=rng.standard_normal((samples, 4, length)).astype(np.float32))
+        x = self.save_npy(f"mic{batch}.npy",
+                          rng.standard_normal((samples, 4, length)).astype(np.float32))
+        topo = self.tmp / "sliced.json"
+        topo.write_text(json.dumps(sliced_topology()))
+        fleet, single = self.tmp / f"fleet{batch}", self.tmp / f"single{batch}"
+        for out, extra in ((fleet, ["--topology", topo]), (single, [])):
+            result = run("compile", model, "--calibration", calib, *extra, "-o", out)
+            self.assertEqual(result.returncode, 0, result.stderr)
+        outputs = []
+        for folder, sanitize in ((fleet, ["--sanitize"] if batch == 1 else []), (single, [])):
+            result = run("run", folder, "--input", f"mic={x}", "-o", self.tmp / f"{folder.name}-res",
+                         "--raw", *sanitize)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            outputs.append(np.load(self.tmp / f"{folder.name}-res" / "keyword.npy"))
+        np.testing.assert_array_equal(outputs[0], outputs[1])
+        report = json.loads((fleet / "report.json").read_text())
+        devices = {device["name"]: device for device in report["devices"]}
+        estimates = {e["device"]: e["est_ram_bytes"] for e in report["fleet"]["placement"]["devices"]}
+        for name, device in devices.items():
+            self.assertLessEqual(device["ram_bytes"], device["ram_limit_bytes"], name)
+            self.assertTrue(0 <= estimates[name] - device["ram_bytes"] < 1024, name)
+        return devices["w3"], fleet
+
+    def test_contiguous_slices_land_in_place_and_a_batch_of_two_is_copied(self):
+        in_place, fleet = self.compile_and_run(1, 1024)
+        copied, _ = self.compile_and_run(2, 512)
+        gathered = 8 * 512  # p1, [1, 8, 512] or [2, 8, 256], int8
+        self.assertEqual([port["name"] for port in in_place["inputs"]], ["p1"])
+        self.assertNotIn("conv1/concat", [layer["node"] for layer in in_place["layers"]])
+        self.assertEqual([port["name"] for port in copied["inputs"]], ["p1/slice0", "p1/slice1"])
+        concat = [layer for layer in copied["layers"] if layer["node"] == "conv1/concat"]
+        self.assertEqual([layer["kernel"] for layer in concat], ["es_concat_s8"])
+        # w3's peak: the slices beside the gathered copy, or the gathered tensor alone beside
+        # conv2's output ([1, 2, 512]).
+        self.assertEqual(copied["arena_lower_bound_bytes"], 2 * gathered)
+        self.assertEqual(in_place["arena_lower_bound_bytes"], gathered + 2 * 512)
+        # Its frames land at each slice's offset: the second slice half-way into the tensor.
+        fleet_c = (fleet / "w3" / "fleet.c").read_text()
+        self.assertIn(f"w3_slot_offset[2] = {{0u, {gathered // 2}u}}", fleet_c.replace("\n", ""))

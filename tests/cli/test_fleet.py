@@ -239,8 +239,8 @@ class FleetTest(CliTestCase):
 
     def test_reboots_and_replays_keep_the_full_head(self):
         """A sensor and then the aggregator restart mid-run while an attacker re-sends recorded
-        frames: every sample still runs the full head on the right inputs, and no replay is
-        taken."""
+        frames and beacons: every sample still runs the full head on the right inputs, and no
+        replay is taken."""
         compiled = self.keyed
         res, run_json = self.run_fleet(compiled, "reboots", "--reboot", "wrist@3", "--reboot",
                                        "hub@6", "--replay", "0.5", "--seed", "5", "--sanitize",
@@ -252,9 +252,16 @@ class FleetTest(CliTestCase):
         replayed = sum(link["frames_replayed"] for link in run_json["links"])
         self.assertGreater(replayed, 0)
         self.assertEqual(sum(link["frames_replayed_accepted"] for link in run_json["links"]), 0)
-        # Each replay is refused as stale (its round is closed) or a duplicate (still open).
+        # Each replayed beacon reaches the sensor on its link, which keeps the round it has (the
+        # replay's or a newer one): refused, never taken.
+        beacons = sum(link["beacons_replayed"] for link in run_json["links"])
+        self.assertGreater(beacons, 0)
+        self.assertEqual(sum(link["beacon_replays_refused"] for link in run_json["links"]),
+                         beacons)
+        # Each replayed frame is refused as stale (its round is closed) or a duplicate (still
+        # open).
         receiver = run_json["receiver"]
-        self.assertEqual(receiver["stale"] + receiver["duplicate"], replayed)
+        self.assertEqual(receiver["stale"] + receiver["duplicate"], replayed - beacons)
         self.assertEqual(run_json["reboots"], ["wrist@3", "hub@6"])
         for bad in (["--reboot", "wrist"], ["--reboot", "nobody@2"], ["--reboot", "wrist@-1"]):
             result = run("run", compiled, *self.inputs, "-o", self.tmp / "bad", *bad)

@@ -124,6 +124,16 @@ class MobilenetFleetCompileTest(FleetExampleCase):
                           "LAYER_16/Conv2D/band": 2})
         for part, names in holders.items():
             self.assertEqual(len(set(names)), len(names), part)
+        # The worker gathering LAYER_8's four slices receives them all and reassembles each in
+        # its place in the gathered tensor (docs/partition.md, "Gathering in place"): that tensor
+        # is its one input, no slice is, and it runs no Concat.
+        concat = "LAYER_8/Conv2D/concat"
+        gatherer = next(device for device in report["devices"]
+                        if any(node.endswith(concat) for node in device["nodes"]))
+        self.assertEqual(gatherer["role"], "worker")
+        self.assertEqual([port["shape"] for port in gatherer["inputs"]], [[1, 48, 32, 32]])
+        self.assertFalse([port for port in gatherer["inputs"] if "/slice" in port["name"]])
+        self.assertFalse([layer for layer in gatherer["layers"] if layer["node"].endswith(concat)])
 
         # The calibration images mirrored, and two others: outputs bit for bit as on one board.
         images = np.load(calibration)["input_1:0"]

@@ -346,6 +346,42 @@ TEST_CASE("placement cost: a worker reassembles one round in its arena, the aggr
         ES_WIRE_ROUNDS_IN_FLIGHT * (100 + (lateFrames + 7) / 8));
 }
 
+TEST_CASE("placement cost: a worker receiving every part of a Concat gathers it in place",
+          "[placement]") {
+  Topology topology;
+  topology.source = "gather.json";
+  topology.devices = {device("sensor", 8, 64), device("a", 8, 64), device("g", 8, 64),
+                      device("hub", 8, 64, true)};
+  topology.devices[1].worker = topology.devices[2].worker = true;
+  link(topology, 0, 1, 1000, 2, 100, 50);
+  link(topology, 0, 2, 1000, 2, 100, 50);
+  link(topology, 1, 2, 1000, 2, 100, 50);
+  link(topology, 2, 3, 1000, 2, 100, 50);
+  PlacementProblem problem;
+  problem.topology = &topology;
+  const std::vector<double> ms{1.0, 1.0, 1.0, 1.0};
+  const size_t input = addTensor(problem, "imu", 100, std::nullopt, 0);
+  const size_t part0 = addUnit(problem, {input}, 300, ms);
+  const size_t part1 = addUnit(problem, {input}, 300, ms);
+  const size_t gathered = addUnit(problem, {part0, part1}, 600, ms);
+  const size_t reduced = addUnit(problem, {gathered}, 50, ms);
+  problem.tensors[addUnit(problem, {reduced}, 10, ms)].head = true;
+  auto activations = [&](std::vector<size_t> deviceOf, size_t device) {
+    const PlacementCost cost = PlacementCostModel(problem).evaluate(deviceOf);
+    REQUIRE(cost.fits);
+    return cost.devices[device].activationBytes;
+  };
+  // Gathered by copy: the parts, received before g's first step, beside the Concat's output.
+  CHECK(activations({0, 1, 2, 2, 3}, 2) == 300 + 300 + 600);
+  problem.units[2].gathers = true;
+  // In place: the gathered tensor from g's first step, and its reader's output; no part.
+  CHECK(activations({0, 1, 2, 2, 3}, 2) == 600 + 50);
+  // g computes a part itself: gathered by copy.
+  CHECK(activations({0, 2, 2, 2, 3}, 2) == 300 + 300 + 600);
+  // g sends the gathered tensor on: it keeps no output of its own to gather into.
+  CHECK(activations({0, 1, 2, 3, 3}, 2) == 300 + 300 + 600);
+}
+
 TEST_CASE("placement: a model that fits no single device is pipelined over a worker",
           "[placement]") {
   Topology topology;
