@@ -61,15 +61,22 @@ def staged_topology():
     return doc
 
 
-def chain_model():
-    """One microphone, a chain of two convolutions, pooling and a Gemm head."""
-    rng = np.random.default_rng(5)
+def random_weights(seed):
+    """The initializers of a test model and a function that adds a random one and names it."""
+    rng = np.random.default_rng(seed)
     inits = []
 
     def weight(name, shape):
         inits.append(numpy_helper.from_array((rng.standard_normal(shape) * 0.5).astype(np.float32),
                                              name))
         return name
+
+    return inits, weight
+
+
+def chain_model():
+    """One microphone, a chain of two convolutions, pooling and a Gemm head."""
+    inits, weight = random_weights(5)
 
     nodes = [
         helper.make_node("Conv", ["mic", weight("w1", (8, 2, 5)), weight("b1", (8,))], ["c1"],
@@ -457,13 +464,7 @@ def sliced_model(batch, length):
     """A convolution no board holds whole (its input and output beside each other), so the fleet
     slices it by channels; its max-pool follows it into the slices, and a 1x1 convolution over
     every channel (pinned to w3) reads the gathered tensor."""
-    rng = np.random.default_rng(11)
-    inits = []
-
-    def weight(name, shape):
-        inits.append(numpy_helper.from_array((rng.standard_normal(shape) * 0.5).astype(np.float32),
-                                             name))
-        return name
+    inits, weight = random_weights(11)
 
     nodes = [
         helper.make_node("Conv", ["mic", weight("w1", (8, 4, 3)), weight("b1", (8,))], ["c1"],
