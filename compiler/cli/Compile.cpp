@@ -155,6 +155,16 @@ void tileOnRequest(Graph &graph, const std::string &request) {
   tileChain(graph, chain, bands);
 }
 
+// The opset the --emit-qdq file is written at: 13, the first with per-axis QDQ parameters, or
+// newer where the graph holds an op that passes folded primitives into (LayerNormalization, from
+// opset 17) and that must be valid at the file's opset.
+int qdqExportOpset(const Graph &graph) {
+  const bool hasLayerNorm = llvm::any_of(graph.nodes(), [](const auto &node) {
+    return node->opType == "LayerNormalization" && node->domain.empty();
+  });
+  return hasLayerNorm ? 17 : 13;
+}
+
 void runCompile(const Options &options) {
   const Precision precision =
       options.precision == "float32" ? Precision::Float32 : Precision::Int8;
@@ -205,12 +215,12 @@ void runCompile(const Options &options) {
       checkModelCodegen(options.model, importOptions, precision, isa,
                         /*calibrated=*/!options.calibration.empty());
   if (!check.ok()) fail("{}", inModel(source, check.errors.front()));
-  // The --emit-qdq copy is loaded (and converted to opset 13, the first with per-axis QDQ
-  // parameters) before calibration too, so that a conversion that fails does so at once.
+  // The --emit-qdq copy is loaded (and converted to the opset its ops need) before calibration
+  // too, so that a conversion that fails does so at once.
   std::unique_ptr<Graph> exported;
   if (!options.emitQdq.empty() && precision == Precision::Int8) {
     ImportOptions exportOptions = importOptions;
-    exportOptions.upgradeToOpset = 13;
+    exportOptions.upgradeToOpset = qdqExportOpset(*graph);
     exported = loadModel(options.model, exportOptions);
   }
 
