@@ -64,6 +64,7 @@ CInit field(es_unary_f32_op_t op) {
   case ES_F32_TRUNC: return CInit::symbol("ES_F32_TRUNC");
   case ES_F32_SQRT: return CInit::symbol("ES_F32_SQRT");
   case ES_F32_POW: return CInit::symbol("ES_F32_POW");
+  case ES_F32_RECIPROCAL: return CInit::symbol("ES_F32_RECIPROCAL");
   }
   return CInit::integer(op);
 }

@@ -201,7 +201,8 @@ typedef enum {
   ES_F32_TRUNC,        /* a float -> integer -> float Cast round trip: x truncated toward zero,
                         * saturated to [alpha, beta] (the integer type's range), NaN -> 0 */
   ES_F32_SQRT,         /* sqrt(x) */
-  ES_F32_POW           /* x^alpha (Pow by a constant exponent) */
+  ES_F32_POW,          /* x^alpha (Pow by a constant exponent) */
+  ES_F32_RECIPROCAL    /* 1 / x */
 } es_unary_f32_op_t;
 
 typedef struct {

@@ -79,6 +79,8 @@ static float apply_unary(const es_unary_f32_params_t *p, float x) {
   case ES_F32_POW:
     /* x * x exactly as onnxruntime computes a square (LayerNorm's variance) */
     return p->alpha == 2.0f ? x * x : powf(x, p->alpha);
+  case ES_F32_RECIPROCAL:
+    return 1.0f / x;
   }
   return NAN; /* not an es_unary_f32_op_t */
 }

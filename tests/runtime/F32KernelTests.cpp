@@ -735,6 +735,7 @@ TEST_CASE("unary f32: hand-computed values of each function", "[f32][elementwise
   requireEqual(runUnary(ES_F32_SQRT, 0, 0, {0, 4, 2.25f, kInf}), {0, 2, 1.5f, kInf});
   requireEqual(runUnary(ES_F32_POW, 2, 0, {-3, 0.5f, kInf}), {9, 0.25f, kInf});
   requireEqual(runUnary(ES_F32_POW, 0.5f, 0, {4, 0, 2.25f}), {2, 0, 1.5f});
+  requireEqual(runUnary(ES_F32_RECIPROCAL, 0, 0, {4, -0.5f, kInf, 0}), {0.25f, -2, 0, kInf});
   // An int8 round trip: toward zero, saturated, NaN to 0.
   requireEqual(runUnary(ES_F32_TRUNC, -128, 127, {-1.5f, 2.9f, -0.5f, 300, -kInf, kNaN}),
                {-1, 2, -0.0f, 127, -128, 0});
@@ -765,6 +766,7 @@ Expected referenceUnary(es_unary_f32_op_t op, double alpha, double beta, double 
   case ES_F32_TRUNC: return exact(std::clamp(std::trunc(x), alpha, beta));
   case ES_F32_SQRT: return exact(std::sqrt(x));
   case ES_F32_POW: return exact(std::pow(x, alpha));
+  case ES_F32_RECIPROCAL: return exact(1.0 / x);
   }
   return exact(std::nan(""));
 }
@@ -775,7 +777,7 @@ TEST_CASE("unary f32: random inputs against a double reference", "[f32][elementw
                                    ES_F32_HARD_SWISH, ES_F32_LEAKY_RELU, ES_F32_ELU,
                                    ES_F32_SELU,       ES_F32_EXP,        ES_F32_FLOOR,
                                    ES_F32_ERF,        ES_F32_TRUNC,      ES_F32_SQRT,
-                                   ES_F32_POW};
+                                   ES_F32_POW,        ES_F32_RECIPROCAL};
   for (es_unary_f32_op_t op : ops) {
     float alpha = random.real(0.05f, 2.0f), beta = random.real(0.0f, 1.0f);
     // TRUNC's bounds are an integer type's range, within which most inputs fall.
