@@ -176,6 +176,32 @@ def helper_models():
                  {"x": rng.integers(0, 64, (SAMPLES, 8)).astype(np.float32),
                   "v": rng.integers(-64, 64, (SAMPLES, 10)).astype(np.float32)})
 
+    # tf2onnx's LayerNorm of a hand-written TensorFlow (x - mean) * rsqrt(variance + eps) * gamma +
+    # beta over the last axis: SquaredDifference as Mul(d, d) on the Sub it shares with the
+    # normalisation (tf2onnx merges the duplicate), rsqrt as Sqrt -> Reciprocal. It normalises into
+    # the model's output; a second output takes Reciprocal alone (of Sigmoid + 0.5: in (2/3, 2)).
+    rng = np.random.default_rng(17)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"], name="dense"),
+             helper.make_node("ReduceMean", ["h"], ["mean"], name="norm/mean", axes=[-1]),
+             helper.make_node("Sub", ["h", "mean"], ["centred"], name="norm/sub"),
+             helper.make_node("Mul", ["centred", "centred"], ["squared"], name="norm/square"),
+             helper.make_node("ReduceMean", ["squared"], ["variance"], name="norm/variance",
+                              axes=[-1]),
+             helper.make_node("Add", ["variance", "epsilon"], ["shifted"], name="norm/add_eps"),
+             helper.make_node("Sqrt", ["shifted"], ["deviation"], name="norm/sqrt"),
+             helper.make_node("Reciprocal", ["deviation"], ["inverse"], name="norm/rsqrt"),
+             helper.make_node("Mul", ["centred", "inverse"], ["normalised"], name="norm/normalise"),
+             helper.make_node("Mul", ["normalised", "gamma"], ["scaled"], name="norm/gamma"),
+             helper.make_node("Add", ["scaled", "beta"], ["y"], name="norm/beta"),
+             helper.make_node("Sigmoid", ["h"], ["gate"], name="gate"),
+             helper.make_node("Add", ["gate", "half"], ["positive"], name="shift"),
+             helper.make_node("Reciprocal", ["positive"], ["inv"], name="inv")]
+    helper_model("layer_norm_tf", nodes, ["x"], ["y", "inv"],
+                 {"w": floats(rng, 12, 12, scale=0.4), "epsilon": np.array(1e-3, np.float32),
+                  "gamma": rng.uniform(0.5, 1.5, 12).astype(np.float32),
+                  "beta": floats(rng, 12, scale=0.3), "half": np.array(0.5, np.float32)}, 13,
+                 {"x": floats(rng, SAMPLES, 6, 12)})
+
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)

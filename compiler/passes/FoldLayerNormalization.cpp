@@ -77,14 +77,45 @@ Node *soleUser(const Graph &graph, const Value *value, std::string_view opType) 
   return users[0];
 }
 
-// PyTorch's LayerNorm before opset 17, ending at the Div:
+// The square root of `value`'s producer when it is Sqrt(v) or Pow(v, 0.5) read only here.
+Node *soleSquareRoot(const Graph &graph, const Value *value) {
+  if (Node *sqrt = soleProducer(graph, value, "Sqrt")) return sqrt;
+  Node *pow = soleProducer(graph, value, "Pow");
+  return pow && pow->inputs.size() == 2 && constantScalar(pow->inputs[1]) == 0.5 ? pow : nullptr;
+}
+
+// The step that divides the centred x by the standard deviation: Div(d, sqrt) as PyTorch writes
+// it, or Mul(d, Reciprocal(sqrt)) as tf2onnx writes TensorFlow's rsqrt (either operand order),
+// the square root Sqrt or Pow(., 0.5). Returns d, and appends the steps to `steps`.
+Value *matchDivision(const Graph &graph, Node &step, std::vector<Node *> &steps) {
+  if (step.inputs.size() != 2 || !step.outputs[0]) return nullptr;
+  if (step.opType == "Div") {
+    Node *sqrt = soleSquareRoot(graph, step.inputs[1]);
+    if (!sqrt) return nullptr;
+    steps.insert(steps.end(), {sqrt, &step});
+    return step.inputs[0];
+  }
+  for (size_t i : {0, 1})
+    if (Node *reciprocal = soleProducer(graph, step.inputs[i], "Reciprocal"))
+      if (Node *sqrt = soleSquareRoot(graph, reciprocal->inputs[0])) {
+        steps.insert(steps.end(), {sqrt, reciprocal, &step});
+        return step.inputs[1 - i];
+      }
+  return nullptr;
+}
+
+// LayerNorm written as primitives, ending at the division (PyTorch before opset 17, tf2onnx):
 //   mean = ReduceMean(x, trailing axes); d = Sub(x, mean); Pow(d, 2) or Mul(d, d);
-//   ReduceMean(same axes); Add(epsilon); Sqrt; Div(d, .) [; Mul(gamma)] [; Add(beta)]
+//   ReduceMean(same axes); Add(epsilon); the division above [; Mul(gamma)] [; Add(beta)]
 // Folded into one LayerNormalization when every intermediate has no other reader.
-bool fold(Graph &graph, Node &div) {
-  if (div.inputs.size() != 2 || !div.outputs[0]) return false;
-  Node *sqrt = soleProducer(graph, div.inputs[1], "Sqrt");
-  Node *addEpsilon = sqrt ? soleProducer(graph, sqrt->inputs[0], "Add") : nullptr;
+bool fold(Graph &graph, Node &normalise) {
+  if ((normalise.opType != "Div" && normalise.opType != "Mul") || !normalise.domain.empty())
+    return false;
+  std::vector<Node *> division;
+  Value *centred = matchDivision(graph, normalise, division);
+  if (!centred) return false;
+  Node *sqrt = division.front();
+  Node *addEpsilon = soleProducer(graph, sqrt->inputs[0], "Add");
   if (!addEpsilon) return false;
   Node *variance = nullptr;
   std::optional<double> epsilon;
@@ -101,13 +132,12 @@ bool fold(Graph &graph, Node &div) {
   } else {
     return false;
   }
-  Value *centred = div.inputs[0];
   Node *sub = centred->producer;
   if (square->inputs[0] != centred || !sub || sub->opType != "Sub" || !sub->domain.empty() ||
       graph.isGraphOutput(centred))
     return false;
   for (const Node *user : graph.users(centred))
-    if (user != square && user != &div) return false;
+    if (user != square && user != &normalise) return false;
   Value *x = sub->inputs[0];
   Node *mean = soleProducer(graph, sub->inputs[1], "ReduceMean");
   if (!mean || mean->inputs[0] != x || !x->shape || x->dtype != DType::Float32 ||
@@ -119,8 +149,9 @@ bool fold(Graph &graph, Node &div) {
   const llvm::ArrayRef<int64_t> normalized =
       llvm::ArrayRef<int64_t>(*x->shape).drop_front(static_cast<size_t>(*axis));
 
-  std::vector<Node *> steps = {mean, sub, square, variance, addEpsilon, sqrt, &div};
-  Value *y = div.outputs[0];
+  std::vector<Node *> steps = {mean, sub, square, variance, addEpsilon};
+  steps.insert(steps.end(), division.begin(), division.end());
+  Value *y = normalise.outputs[0];
   Value *gamma = nullptr, *beta = nullptr;
   if (Node *scale = soleUser(graph, y, "Mul"))
     if ((gamma = normalisedConstant(graph, otherOperand(*scale, y), normalized))) {
@@ -134,7 +165,7 @@ bool fold(Graph &graph, Node &div) {
     }
   if (!gamma)
     gamma = graph.createConstant(
-        graph.uniqueName(div.name + "_scale"),
+        graph.uniqueName(normalise.name + "_scale"),
         Tensor::fromVector<float>(Shape(normalized.begin(), normalized.end()),
                                   std::vector<float>(static_cast<size_t>(numElements(normalized)),
                                                      1.0f)));
@@ -143,10 +174,10 @@ bool fold(Graph &graph, Node &div) {
   attributes.set("epsilon", static_cast<float>(*epsilon));
   llvm::SmallVector<Value *, 3> inputs = {x, gamma};
   if (beta) inputs.push_back(beta);
-  // Named after the Div, the step that the int8 compile refused before this pass; it takes over
-  // the last step's output.
-  insertNodeBefore(graph, *mean, div.name + "_layer_norm", "LayerNormalization", 17, inputs, y,
-                   std::move(attributes));
+  // Named after the division, the step that the int8 compile refused before this pass; it takes
+  // over the last step's output.
+  insertNodeBefore(graph, *mean, normalise.name + "_layer_norm", "LayerNormalization", 17, inputs,
+                   y, std::move(attributes));
   for (Node *step : steps) graph.eraseNode(step);
   return true;
 }
@@ -163,13 +194,20 @@ void dropUnreadStatistics(Graph &graph, Node &node) {
 } // namespace
 
 void foldLayerNormalization(Graph &graph) {
-  llvm::SmallVector<Node *, 4> divisions;
-  for (const auto &node : graph.nodes()) {
-    if (node->opType == "Div" && node->domain.empty()) divisions.push_back(node.get());
+  for (const auto &node : graph.nodes())
     if (node->opType == "LayerNormalization" && node->domain.empty())
       dropUnreadStatistics(graph, *node);
+  // A fold erases Mul nodes that are candidates too (the square, the scale): scanned afresh after
+  // each fold rather than from a list that could name an erased node.
+  bool folded = true;
+  while (folded) {
+    folded = false;
+    for (const auto &node : graph.nodes())
+      if (fold(graph, *node)) {
+        folded = true;
+        break;
+      }
   }
-  for (Node *div : divisions) fold(graph, *div);
 }
 
 } // namespace edgesplit

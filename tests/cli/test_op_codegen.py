@@ -102,6 +102,23 @@ class OpCodegenTest(OpCodegenCase):
         # rounding of the MatMul before it, hence the wider float bound.
         self.check_int8("activations", min_exact={"floor": 0.45}, float_lsb=6.0)
 
+    def test_tf2onnx_layer_norm_folds_and_reciprocal(self):
+        # tf2onnx's Sub, Mul(d, d), ReduceMean, Add, Sqrt, Reciprocal, Mul, Mul, Add fold into one
+        # LayerNormalization (passes/FoldLayerNormalization.cpp), which the QDQ file holds at
+        # opset 17; `inv` is Reciprocal alone, a table in int8. The normalised output meets the
+        # file's float normalisation as layer_norm_seq_* do (tests/cli/test_torch_exports.py).
+        # Against the float model, the int8 rounding of the Dense output is divided by each row's
+        # deviation and multiplied by gamma (up to 1.5): 3.7 output LSB measured. 1 / x has a
+        # slope of up to 2.25 on inv's input, (2/3, 2) in steps of about 1/255 against inv's of
+        # about 1.33/255: an input 1 LSB apart from the file's (0.17 % of them) is up to 2 apart.
+        self.check_float32("layer_norm_tf", tolerance=1e-6)
+        self.check_int8("layer_norm_tf", min_exact=0.99, max_lsb={"y": 1, "inv": 2}, float_lsb=4)
+        qdq = self.tmp / "layer_norm_tf_qdq.onnx"
+        onnx.checker.check_model(str(qdq), full_check=True)
+        ops = [n.op_type for n in onnx.load(qdq).graph.node]
+        self.assertEqual(ops.count("LayerNormalization"), 1)
+        self.assertEqual(ops.count("Reciprocal"), 1)
+
     def test_pytorch_selu(self):
         self.check_float32("selu_mlp")
         self.check_int8("selu_mlp", min_exact=0.9)

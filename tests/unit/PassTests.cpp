@@ -455,12 +455,16 @@ TEST_CASE("remove-dead-nodes drops branches that reach no output", "[passes]") {
   CHECK(graph->findValue("dead2") == nullptr);
 }
 
-TEST_CASE("fold-layer-normalization makes PyTorch's primitives one LayerNormalization",
+TEST_CASE("fold-layer-normalization makes PyTorch's and tf2onnx's primitives one "
+          "LayerNormalization",
           "[passes]") {
   // Normalised over the last two axes of [2, 3, 4], scale broadcast from [1, 4], bias from [4];
-  // the square as Pow(2) (PyTorch) or Mul(d, d); `centredRead` gives the centred value a reader
-  // outside the pattern, which must keep it apart.
-  auto build = [](bool pow, bool withAffine, bool centredRead) {
+  // the square as Pow(2) (PyTorch) or Mul(d, d) (tf2onnx's SquaredDifference); the division as
+  // PyTorch's Div(d, Sqrt) or tf2onnx's rsqrt, Mul(Reciprocal(Sqrt), d) or
+  // Mul(d, Reciprocal(Pow(0.5))); `centredRead` gives the centred value a reader outside the
+  // pattern, which must keep it apart.
+  enum class Division { Div, ReciprocalSqrt, ReciprocalPow };
+  auto build = [](bool pow, Division division, bool withAffine, bool centredRead) {
     GraphBuilder b;
     Value *x = b.input("x", DType::Float32, {2, 3, 4});
     const AttributeMap axes = attrs({{"axes", std::vector<int64_t>{-2, 2}}});
@@ -470,8 +474,17 @@ TEST_CASE("fold-layer-normalization makes PyTorch's primitives one LayerNormaliz
     else b.node("Mul", {b.value("d"), b.value("d")}, {"sq"});
     b.node("ReduceMean", {b.value("sq")}, {"var"}, axes);
     b.node("Add", {b.constant("eps", Tensor::scalar(0.01f)), b.value("var")}, {"ve"});
-    b.node("Sqrt", {b.value("ve")}, {"sd"});
-    b.node("Div", {b.value("d"), b.value("sd")}, {"n"});
+    if (division == Division::ReciprocalPow)
+      b.node("Pow", {b.value("ve"), b.constant("half", Tensor::scalar(0.5f))}, {"sd"});
+    else
+      b.node("Sqrt", {b.value("ve")}, {"sd"});
+    if (division == Division::Div) {
+      b.node("Div", {b.value("d"), b.value("sd")}, {"n"});
+    } else {
+      b.node("Reciprocal", {b.value("sd")}, {"r"});
+      if (division == Division::ReciprocalSqrt) b.node("Mul", {b.value("r"), b.value("d")}, {"n"});
+      else b.node("Mul", {b.value("d"), b.value("r")}, {"n"});
+    }
     if (withAffine) {
       b.node("Mul", {b.value("n"), b.constant("scale", floats({1, 4}, {0.5f, 1, 1.5f, 2}))},
              {"s"});
@@ -486,30 +499,49 @@ TEST_CASE("fold-layer-normalization makes PyTorch's primitives one LayerNormaliz
   std::vector<float> data(24);
   for (size_t i = 0; i < data.size(); ++i) data[i] = std::sin(static_cast<float>(i)) * 3 + 2;
   const Tensor x = Tensor::fromVector<float>({2, 3, 4}, data);
-  for (bool pow : {true, false}) {
-    for (bool withAffine : {true, false}) {
-      INFO("pow " << pow << ", scale and bias " << withAffine);
-      auto graph = build(pow, withAffine, false);
-      const std::vector<float> before = runFloat(*graph, {x});
-      foldLayerNormalization(*graph);
-      removeDeadNodes(*graph);
-      verifyGraph(*graph);
-      CHECK(countOps(*graph, "LayerNormalization") == 1);
-      CHECK(graph->nodes().size() == (withAffine ? 1u : 2u));
-      CHECK(graph->outputs[0].name == "y");
-      const Node &norm = *graph->nodes().front();
-      CHECK(norm.attributes.getInt("axis") == 1);
-      CHECK(norm.attributes.getFloat("epsilon") == 0.01f);
-      CHECK(norm.inputs.size() == (withAffine ? 3u : 2u));
-      const std::vector<float> after = runFloat(*graph, {x});
-      REQUIRE(after.size() == before.size());
-      for (size_t i = 0; i < before.size(); ++i) CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
+  for (Division division : {Division::Div, Division::ReciprocalSqrt, Division::ReciprocalPow}) {
+    for (bool pow : {true, false}) {
+      for (bool withAffine : {true, false}) {
+        INFO("division " << static_cast<int>(division) << ", pow " << pow << ", scale and bias "
+                         << withAffine);
+        auto graph = build(pow, division, withAffine, false);
+        const std::vector<float> before = runFloat(*graph, {x});
+        foldLayerNormalization(*graph);
+        removeDeadNodes(*graph);
+        verifyGraph(*graph);
+        CHECK(countOps(*graph, "LayerNormalization") == 1);
+        CHECK(graph->nodes().size() == (withAffine ? 1u : 2u));
+        CHECK(graph->outputs[0].name == "y");
+        const Node &norm = *graph->nodes().front();
+        CHECK(norm.attributes.getInt("axis") == 1);
+        CHECK(norm.attributes.getFloat("epsilon") == 0.01f);
+        CHECK(norm.inputs.size() == (withAffine ? 3u : 2u));
+        const std::vector<float> after = runFloat(*graph, {x});
+        REQUIRE(after.size() == before.size());
+        for (size_t i = 0; i < before.size(); ++i)
+          CHECK(after[i] == Approx(before[i]).epsilon(1e-5));
+      }
     }
+    auto kept = build(true, division, true, true);
+    foldLayerNormalization(*kept);
+    CHECK(countOps(*kept, "LayerNormalization") == 0);
   }
-  auto kept = build(true, true, true);
-  foldLayerNormalization(*kept);
-  CHECK(countOps(*kept, "LayerNormalization") == 0);
-  CHECK(countOps(*kept, "Div") == 1);
+  // A root other than the square root (Pow 0.25) is not a standard deviation.
+  GraphBuilder b;
+  Value *x4 = b.input("x", DType::Float32, {2, 4});
+  const AttributeMap lastAxis = attrs({{"axes", std::vector<int64_t>{-1}}});
+  b.node("ReduceMean", {x4}, {"mean"}, lastAxis);
+  b.node("Sub", {x4, b.value("mean")}, {"d"});
+  b.node("Mul", {b.value("d"), b.value("d")}, {"sq"});
+  b.node("ReduceMean", {b.value("sq")}, {"var"}, lastAxis);
+  b.node("Add", {b.value("var"), b.constant("eps", Tensor::scalar(0.01f))}, {"ve"});
+  b.node("Pow", {b.value("ve"), b.constant("quarter", Tensor::scalar(0.25f))}, {"sd"});
+  b.node("Reciprocal", {b.value("sd")}, {"r"});
+  b.node("Mul", {b.value("d"), b.value("r")}, {"y"});
+  b.output(b.value("y"));
+  auto fourthRoot = b.finish();
+  foldLayerNormalization(*fourthRoot);
+  CHECK(countOps(*fourthRoot, "LayerNormalization") == 0);
 }
 
 TEST_CASE("fold-layer-normalization drops statistics outputs nothing reads", "[passes]") {
