@@ -46,17 +46,26 @@ std::optional<int64_t> trailingMeanAxis(const Node &mean, int64_t rank) {
   return first;
 }
 
-// `value` is a constant that broadcasts to the normalised shape `normalized` and to nothing wider:
-// returned with its leading 1s dropped, as LayerNormalization reads Scale and B.
-Value *normalisedConstant(Graph &graph, Value *value, llvm::ArrayRef<int64_t> normalized) {
-  if (!value || !value->isConstant() || value->dtype != DType::Float32) return nullptr;
+// `value` is a constant that broadcasts to the normalised shape `normalized` and to nothing wider.
+bool fitsNormalised(const Value *value, llvm::ArrayRef<int64_t> normalized) {
+  if (!value || !value->isConstant() || value->dtype != DType::Float32) return false;
   llvm::ArrayRef<int64_t> shape = value->constant->shape();
   while (!shape.empty() && shape.front() == 1 && shape.size() > normalized.size())
     shape = shape.drop_front();
-  if (shape.size() > normalized.size()) return nullptr;
+  if (shape.size() > normalized.size()) return false;
   const llvm::ArrayRef<int64_t> aligned = normalized.take_back(shape.size());
   for (size_t d = 0; d < shape.size(); ++d)
-    if (shape[d] != aligned[d] && shape[d] != 1) return nullptr;
+    if (shape[d] != aligned[d] && shape[d] != 1) return false;
+  return true;
+}
+
+// `value` when it fits (above), with its leading 1s dropped, as LayerNormalization reads Scale
+// and B; null otherwise.
+Value *normalisedConstant(Graph &graph, Value *value, llvm::ArrayRef<int64_t> normalized) {
+  if (!fitsNormalised(value, normalized)) return nullptr;
+  llvm::ArrayRef<int64_t> shape = value->constant->shape();
+  // The dimensions beyond the normalised ones are leading 1s (fitsNormalised).
+  while (shape.size() > normalized.size()) shape = shape.drop_front();
   if (shape.size() == value->constant->rank()) return value;
   return graph.createConstant(graph.uniqueName(value->name + "_normalised"),
                               value->constant->reshaped(Shape(shape.begin(), shape.end())));
@@ -104,48 +113,111 @@ Value *matchDivision(const Graph &graph, Node &step, std::vector<Node *> &steps)
   return nullptr;
 }
 
+// The variance under the square root: Add(variance, epsilon) in either order, read only there,
+// epsilon a constant scalar >= 0. Returns the Add and fills `variance` and `epsilon`.
+Node *matchEpsilon(const Graph &graph, const Value *shifted, Value *&variance, double &epsilon) {
+  Node *addEpsilon = soleProducer(graph, shifted, "Add");
+  if (!addEpsilon || addEpsilon->inputs.size() != 2) return nullptr;
+  for (size_t i : {0, 1})
+    if (std::optional<double> given = constantScalar(addEpsilon->inputs[1 - i]);
+        given && *given >= 0 && !addEpsilon->inputs[i]->isConstant()) {
+      variance = addEpsilon->inputs[i];
+      epsilon = *given;
+      return addEpsilon;
+    }
+  return nullptr;
+}
+
+// The square producing `squared`, read only there: Pow(v, 2) as PyTorch writes it or Mul(v, v)
+// (tf2onnx's SquaredDifference and Square). Returns it; v is its first input.
+Node *soleSquare(const Graph &graph, const Value *squared) {
+  if (Node *pow = soleProducer(graph, squared, "Pow"))
+    return constantScalar(pow->input(1)) == 2.0 ? pow : nullptr;
+  Node *mul = soleProducer(graph, squared, "Mul");
+  return mul && mul->inputs.size() == 2 && mul->inputs[0] == mul->inputs[1] ? mul : nullptr;
+}
+
+// `value` is read by nothing but `readers` (and is no graph output).
+bool readOnlyBy(const Graph &graph, const Value *value, llvm::ArrayRef<const Node *> readers) {
+  if (graph.isGraphOutput(value)) return false;
+  for (const Node *user : graph.users(value))
+    if (!llvm::is_contained(readers, user)) return false;
+  return true;
+}
+
+// The x, the keepdims mean over x's trailing axes that `mean` is, or nothing. Fills `axis`.
+Node *trailingMean(const Value *mean, const Value *x, std::optional<int64_t> &axis) {
+  Node *node = mean ? mean->producer : nullptr;
+  if (!node || node->opType != "ReduceMean" || !node->domain.empty() || node->inputs[0] != x ||
+      !x->shape || x->dtype != DType::Float32)
+    return nullptr;
+  axis = trailingMeanAxis(*node, static_cast<int64_t>(x->shape->size()));
+  return axis ? node : nullptr;
+}
+
+// The constant beta that `shift` adds to `y`: Add(y, beta) in either order, or Sub(y, c) with
+// beta = -c. Null when `shift` is neither or the constant does not fit `normalized`.
+Value *matchBeta(Graph &graph, const Node &shift, const Value *y,
+                 llvm::ArrayRef<int64_t> normalized) {
+  if (shift.opType == "Add") return normalisedConstant(graph, otherOperand(shift, y), normalized);
+  if (shift.opType != "Sub" || shift.inputs.size() != 2 || shift.inputs[0] != y) return nullptr;
+  Value *subtracted = normalisedConstant(graph, shift.inputs[1], normalized);
+  if (!subtracted) return nullptr;
+  Tensor negated = subtracted->constant->reshaped(subtracted->constant->shape());
+  for (float &element : negated.mutableValues<float>()) element = -element;
+  return graph.createConstant(graph.uniqueName(subtracted->name + "_negated"), std::move(negated));
+}
+
+// Replaces `steps` (the first of them runs first) by LayerNormalization(x, gamma or ones[, beta])
+// over the axes from `axis`, writing `y`; named after `anchor`.
+void replaceByLayerNormalization(Graph &graph, llvm::ArrayRef<Node *> steps, const Node &anchor,
+                                 Value *x, Value *gamma, Value *beta, int64_t axis, double epsilon,
+                                 Value *y) {
+  const llvm::ArrayRef<int64_t> normalized =
+      llvm::ArrayRef<int64_t>(*x->shape).drop_front(static_cast<size_t>(axis));
+  if (!gamma)
+    gamma = graph.createConstant(
+        graph.uniqueName(anchor.name + "_scale"),
+        Tensor::fromVector<float>(Shape(normalized.begin(), normalized.end()),
+                                  std::vector<float>(static_cast<size_t>(numElements(normalized)),
+                                                     1.0f)));
+  AttributeMap attributes;
+  attributes.set("axis", axis);
+  attributes.set("epsilon", static_cast<float>(epsilon));
+  llvm::SmallVector<Value *, 3> inputs = {x, gamma};
+  if (beta) inputs.push_back(beta);
+  insertNodeBefore(graph, *steps.front(), anchor.name + "_layer_norm", "LayerNormalization", 17,
+                   inputs, y, std::move(attributes));
+  for (Node *step : steps) graph.eraseNode(step);
+}
+
 // LayerNorm written as primitives, ending at the division (PyTorch before opset 17, tf2onnx):
 //   mean = ReduceMean(x, trailing axes); d = Sub(x, mean); Pow(d, 2) or Mul(d, d);
-//   ReduceMean(same axes); Add(epsilon); the division above [; Mul(gamma)] [; Add(beta)]
+//   ReduceMean(same axes); Add(epsilon); the division above [; Mul(gamma)]
+//   [; Add(beta) or Sub(-beta)]
 // Folded into one LayerNormalization when every intermediate has no other reader.
-bool fold(Graph &graph, Node &normalise) {
+bool foldCentred(Graph &graph, Node &normalise) {
   if ((normalise.opType != "Div" && normalise.opType != "Mul") || !normalise.domain.empty())
     return false;
   std::vector<Node *> division;
   Value *centred = matchDivision(graph, normalise, division);
   if (!centred) return false;
-  Node *sqrt = division.front();
-  Node *addEpsilon = soleProducer(graph, sqrt->inputs[0], "Add");
-  if (!addEpsilon) return false;
-  Node *variance = nullptr;
-  std::optional<double> epsilon;
-  for (size_t i : {0, 1})
-    if ((variance = soleProducer(graph, addEpsilon->inputs[i], "ReduceMean")) &&
-        (epsilon = constantScalar(addEpsilon->inputs[1 - i])))
-      break;
-  if (!variance || !epsilon || *epsilon < 0) return false;
-  Node *square = soleProducer(graph, variance->inputs[0], "Pow");
-  if (square) {
-    if (constantScalar(square->input(1)) != 2.0) return false;
-  } else if ((square = soleProducer(graph, variance->inputs[0], "Mul"))) {
-    if (square->inputs.size() != 2 || square->inputs[0] != square->inputs[1]) return false;
-  } else {
-    return false;
-  }
+  Value *varianceValue = nullptr;
+  double epsilon = 0;
+  Node *addEpsilon = matchEpsilon(graph, division.front()->inputs[0], varianceValue, epsilon);
+  Node *variance = soleProducer(graph, varianceValue, "ReduceMean");
+  Node *square = variance ? soleSquare(graph, variance->inputs[0]) : nullptr;
+  if (!addEpsilon || !square || square->inputs[0] != centred) return false;
   Node *sub = centred->producer;
-  if (square->inputs[0] != centred || !sub || sub->opType != "Sub" || !sub->domain.empty() ||
-      graph.isGraphOutput(centred))
+  if (!sub || sub->opType != "Sub" || !sub->domain.empty() ||
+      !readOnlyBy(graph, centred, {square, &normalise}))
     return false;
-  for (const Node *user : graph.users(centred))
-    if (user != square && user != &normalise) return false;
   Value *x = sub->inputs[0];
-  Node *mean = soleProducer(graph, sub->inputs[1], "ReduceMean");
-  if (!mean || mean->inputs[0] != x || !x->shape || x->dtype != DType::Float32 ||
-      centred->shape != x->shape)
+  std::optional<int64_t> axis;
+  Node *mean = trailingMean(sub->inputs[1], x, axis);
+  if (!mean || !soleProducer(graph, sub->inputs[1], "ReduceMean") || centred->shape != x->shape ||
+      trailingMeanAxis(*variance, static_cast<int64_t>(x->shape->size())) != axis)
     return false;
-  const int64_t rank = static_cast<int64_t>(x->shape->size());
-  const std::optional<int64_t> axis = trailingMeanAxis(*mean, rank);
-  if (!axis || trailingMeanAxis(*variance, rank) != axis) return false;
   const llvm::ArrayRef<int64_t> normalized =
       llvm::ArrayRef<int64_t>(*x->shape).drop_front(static_cast<size_t>(*axis));
 
@@ -157,29 +229,106 @@ bool fold(Graph &graph, Node &normalise) {
     if ((gamma = normalisedConstant(graph, otherOperand(*scale, y), normalized))) {
       steps.push_back(scale);
       y = scale->outputs[0];
-      if (Node *shift = soleUser(graph, y, "Add"))
-        if ((beta = normalisedConstant(graph, otherOperand(*shift, y), normalized))) {
-          steps.push_back(shift);
-          y = shift->outputs[0];
-        }
+      Node *shift = soleUser(graph, y, "Add");
+      if (!shift) shift = soleUser(graph, y, "Sub");
+      if (shift && (beta = matchBeta(graph, *shift, y, normalized))) {
+        steps.push_back(shift);
+        y = shift->outputs[0];
+      }
     }
-  if (!gamma)
-    gamma = graph.createConstant(
-        graph.uniqueName(normalise.name + "_scale"),
-        Tensor::fromVector<float>(Shape(normalized.begin(), normalized.end()),
-                                  std::vector<float>(static_cast<size_t>(numElements(normalized)),
-                                                     1.0f)));
-  AttributeMap attributes;
-  attributes.set("axis", *axis);
-  attributes.set("epsilon", static_cast<float>(*epsilon));
-  llvm::SmallVector<Value *, 3> inputs = {x, gamma};
-  if (beta) inputs.push_back(beta);
   // Named after the division, the step that the int8 compile refused before this pass; it takes
   // over the last step's output.
-  insertNodeBefore(graph, *mean, normalise.name + "_layer_norm", "LayerNormalization", 17, inputs,
-                   y, std::move(attributes));
-  for (Node *step : steps) graph.eraseNode(step);
+  replaceByLayerNormalization(graph, steps, normalise, x, gamma, beta, *axis, epsilon, y);
   return true;
+}
+
+// TensorFlow's batch_normalization, as tf2onnx writes Keras' LayerNormalization (tf.nn.moments,
+// then inv = rsqrt(variance + eps) * gamma; x * inv + (beta - mean * inv)), anchored at the last
+// Add (either operand order). The centred x never exists; the variance is
+// ReduceMean(Mul(d, d)) on a Sub(x, mean) of its own (SquaredDifference) or Pow(d, 2), or
+// ReduceMean(x * x) - mean * mean. gamma may be absent (Keras' scale=False).
+bool foldScaledShift(Graph &graph, Node &add) {
+  if (add.opType != "Add" || !add.domain.empty() || add.inputs.size() != 2 || !add.outputs[0])
+    return false;
+  for (size_t i : {0, 1}) {
+    Node *scaled = soleProducer(graph, add.inputs[i], "Mul");
+    Node *shift = soleProducer(graph, add.inputs[1 - i], "Sub");
+    Node *meanScaled = shift ? soleProducer(graph, shift->inputs[1], "Mul") : nullptr;
+    if (!scaled || !meanScaled || scaled->inputs.size() != 2) continue;
+    for (size_t j : {0, 1}) {
+      Value *inv = scaled->inputs[j], *x = scaled->inputs[1 - j];
+      Value *meanValue = otherOperand(*meanScaled, inv);
+      std::optional<int64_t> axis;
+      Node *mean = trailingMean(meanValue, x, axis);
+      if (!mean || inv == x || !inv->producer || !readOnlyBy(graph, inv, {scaled, meanScaled}))
+        continue;
+      const int64_t rank = static_cast<int64_t>(x->shape->size());
+      const llvm::ArrayRef<int64_t> normalized =
+          llvm::ArrayRef<int64_t>(*x->shape).drop_front(static_cast<size_t>(*axis));
+      // inv: Reciprocal(square root), or that times gamma (either order).
+      std::vector<Node *> invSteps;
+      Value *gamma = nullptr;
+      Node *reciprocal = inv->producer;
+      if (reciprocal->opType == "Mul" && reciprocal->domain.empty()) {
+        invSteps.push_back(reciprocal);
+        Node *gammaMul = reciprocal;
+        reciprocal = nullptr;
+        for (size_t k : {0, 1})
+          if (Node *found = soleProducer(graph, gammaMul->inputs[k], "Reciprocal"))
+            if (fitsNormalised(gammaMul->inputs[1 - k], normalized)) {
+              gamma = gammaMul->inputs[1 - k];
+              reciprocal = found;
+              break;
+            }
+      } else if (reciprocal->opType != "Reciprocal" || !reciprocal->domain.empty()) {
+        reciprocal = nullptr;
+      }
+      Node *sqrt = reciprocal ? soleSquareRoot(graph, reciprocal->inputs[0]) : nullptr;
+      Value *varianceValue = nullptr;
+      double epsilon = 0;
+      Node *addEpsilon = sqrt ? matchEpsilon(graph, sqrt->inputs[0], varianceValue, epsilon)
+                              : nullptr;
+      Value *beta = shift->inputs[0];
+      if (!addEpsilon || !fitsNormalised(beta, normalized)) continue;
+      std::vector<Node *> varianceSteps;
+      const Node *meanReader = nullptr;
+      if (Node *variance = soleProducer(graph, varianceValue, "ReduceMean")) {
+        // ReduceMean(Square(Sub(x, mean))).
+        Node *square = soleSquare(graph, variance->inputs[0]);
+        Node *sub = square ? soleProducer(graph, square->inputs[0], "Sub") : nullptr;
+        if (!sub || sub->inputs[0] != x || sub->inputs[1] != meanValue ||
+            trailingMeanAxis(*variance, rank) != axis)
+          continue;
+        varianceSteps = {sub, square, variance};
+        meanReader = sub;
+      } else if (Node *difference = soleProducer(graph, varianceValue, "Sub")) {
+        // ReduceMean(Square(x)) - Square(mean).
+        Node *meanOfSquares = soleProducer(graph, difference->inputs[0], "ReduceMean");
+        Node *square = meanOfSquares ? soleSquare(graph, meanOfSquares->inputs[0]) : nullptr;
+        Node *meanSquare = soleSquare(graph, difference->inputs[1]);
+        if (!square || square->inputs[0] != x || !meanSquare ||
+            meanSquare->inputs[0] != meanValue ||
+            trailingMeanAxis(*meanOfSquares, rank) != axis)
+          continue;
+        varianceSteps = {square, meanOfSquares, meanSquare, difference};
+        meanReader = meanSquare;
+      } else {
+        continue;
+      }
+      if (!readOnlyBy(graph, meanValue, {meanReader, meanScaled})) continue;
+      std::vector<Node *> steps = {mean};
+      steps.insert(steps.end(), varianceSteps.begin(), varianceSteps.end());
+      steps.insert(steps.end(), {addEpsilon, sqrt, reciprocal});
+      steps.insert(steps.end(), invSteps.begin(), invSteps.end());
+      steps.insert(steps.end(), {scaled, meanScaled, shift, &add});
+      if (gamma) gamma = normalisedConstant(graph, gamma, normalized);
+      replaceByLayerNormalization(graph, steps, add, x, gamma,
+                                  normalisedConstant(graph, beta, normalized), *axis, epsilon,
+                                  add.outputs[0]);
+      return true;
+    }
+  }
+  return false;
 }
 
 // Mean and InvStdDev outputs that nothing reads are dropped, so that code generation, which
@@ -203,7 +352,7 @@ void foldLayerNormalization(Graph &graph) {
   while (folded) {
     folded = false;
     for (const auto &node : graph.nodes())
-      if (fold(graph, *node)) {
+      if (foldCentred(graph, *node) || foldScaledShift(graph, *node)) {
         folded = true;
         break;
       }

@@ -544,6 +544,128 @@ TEST_CASE("fold-layer-normalization makes PyTorch's and tf2onnx's primitives one
   CHECK(countOps(*fourthRoot, "LayerNormalization") == 0);
 }
 
+TEST_CASE("fold-layer-normalization takes TensorFlow's x * inv + (beta - mean * inv) and beta "
+          "as Sub",
+          "[passes]") {
+  // tf2onnx's Keras LayerNormalization over the last two axes of [2, 3, 4]: tf.nn.moments, then
+  // inv = Reciprocal(Sqrt(var + eps)) [* gamma]; Add(Mul(x, inv), Sub(beta, Mul(mean, inv))).
+  enum class Variance { SquaredDifference, PowOfDifference, MeanOfSquares };
+  enum class Miss { None, InvRead, ShiftReversed, OtherX };
+  auto build = [](Variance variance, bool withGamma, bool swapAdd, Miss miss) {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 3, 4});
+    Value *other = b.input("other", DType::Float32, {2, 3, 4});
+    const AttributeMap axes = attrs({{"axes", std::vector<int64_t>{1, 2}}});
+    b.node("ReduceMean", {x}, {"mean"}, axes);
+    if (variance == Variance::MeanOfSquares) {
+      b.node("Mul", {x, x}, {"xx"});
+      b.node("ReduceMean", {b.value("xx")}, {"mxx"}, axes);
+      b.node("Mul", {b.value("mean"), b.value("mean")}, {"mm"});
+      b.node("Sub", {b.value("mxx"), b.value("mm")}, {"var"});
+    } else {
+      b.node("Sub", {x, b.value("mean")}, {"d"});
+      if (variance == Variance::PowOfDifference)
+        b.node("Pow", {b.value("d"), b.constant("two", Tensor::scalar(2.0f))}, {"sq"});
+      else
+        b.node("Mul", {b.value("d"), b.value("d")}, {"sq"});
+      b.node("ReduceMean", {b.value("sq")}, {"var"}, axes);
+    }
+    b.node("Add", {b.value("var"), b.constant("eps", Tensor::scalar(0.01f))}, {"ve"});
+    b.node("Sqrt", {b.value("ve")}, {"sd"});
+    b.node("Reciprocal", {b.value("sd")}, {withGamma ? "r" : "inv"});
+    if (withGamma)
+      b.node("Mul", {b.constant("gamma", floats({1, 4}, {0.5f, 1, 1.5f, 2})), b.value("r")},
+             {"inv"});
+    b.node("Mul", {miss == Miss::OtherX ? other : x, b.value("inv")}, {"xs"});
+    b.node("Mul", {b.value("inv"), b.value("mean")}, {"ms"});
+    Value *beta = b.constant("beta", floats({4}, {0, -1, 1, 0.25f}));
+    if (miss == Miss::ShiftReversed) b.node("Sub", {b.value("ms"), beta}, {"shift"});
+    else b.node("Sub", {beta, b.value("ms")}, {"shift"});
+    if (swapAdd) b.node("Add", {b.value("shift"), b.value("xs")}, {"y"});
+    else b.node("Add", {b.value("xs"), b.value("shift")}, {"y"});
+    b.output(b.value("y"));
+    if (miss == Miss::InvRead) b.output(b.value("inv"));
+    return b.finish();
+  };
+  std::vector<float> data(24), otherData(24);
+  for (size_t i = 0; i < data.size(); ++i) {
+    data[i] = std::sin(static_cast<float>(i)) * 3 + 2;
+    otherData[i] = std::cos(static_cast<float>(i));
+  }
+  const std::vector<Tensor> inputs = {Tensor::fromVector<float>({2, 3, 4}, data),
+                                      Tensor::fromVector<float>({2, 3, 4}, otherData)};
+  for (Variance variance :
+       {Variance::SquaredDifference, Variance::PowOfDifference, Variance::MeanOfSquares}) {
+    for (bool withGamma : {true, false}) {
+      for (bool swapAdd : {false, true}) {
+        INFO("variance " << static_cast<int>(variance) << ", gamma " << withGamma
+                         << ", Add swapped " << swapAdd);
+        auto graph = build(variance, withGamma, swapAdd, Miss::None);
+        const std::vector<float> before = runFloat(*graph, inputs);
+        foldLayerNormalization(*graph);
+        removeDeadNodes(*graph);
+        verifyGraph(*graph);
+        REQUIRE(graph->nodes().size() == 1u);
+        const Node &norm = *graph->nodes().front();
+        CHECK(norm.opType == "LayerNormalization");
+        CHECK(norm.attributes.getInt("axis") == 1);
+        CHECK(norm.attributes.getFloat("epsilon") == 0.01f);
+        CHECK(norm.inputs.size() == 3u);
+        CHECK(graph->outputs[0].name == "y");
+        const std::vector<float> after = runFloat(*graph, inputs);
+        REQUIRE(after.size() == before.size());
+        for (size_t i = 0; i < before.size(); ++i)
+          CHECK(after[i] == Approx(before[i]).epsilon(1e-4).margin(1e-5));
+      }
+    }
+  }
+  // Near misses: inv read elsewhere, mean * inv - beta, x * inv on another tensor than the mean's.
+  for (Miss miss : {Miss::InvRead, Miss::ShiftReversed, Miss::OtherX}) {
+    INFO("near miss " << static_cast<int>(miss));
+    auto graph = build(Variance::SquaredDifference, true, false, miss);
+    const size_t nodes = graph->nodes().size();
+    foldLayerNormalization(*graph);
+    CHECK(countOps(*graph, "LayerNormalization") == 0);
+    CHECK(graph->nodes().size() == nodes);
+  }
+
+  // PyTorch-style primitives whose beta is subtracted: Sub(scaled, c) is beta = -c; Sub(c, scaled)
+  // negates the normalised value and stays outside.
+  auto primitive = [](bool betaSubtracted) {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 3, 4});
+    const AttributeMap lastAxis = attrs({{"axes", std::vector<int64_t>{-1}}});
+    b.node("ReduceMean", {x}, {"mean"}, lastAxis);
+    b.node("Sub", {x, b.value("mean")}, {"d"});
+    b.node("Pow", {b.value("d"), b.constant("two", Tensor::scalar(2.0f))}, {"sq"});
+    b.node("ReduceMean", {b.value("sq")}, {"var"}, lastAxis);
+    b.node("Add", {b.value("var"), b.constant("eps", Tensor::scalar(0.01f))}, {"ve"});
+    b.node("Sqrt", {b.value("ve")}, {"sd"});
+    b.node("Div", {b.value("d"), b.value("sd")}, {"n"});
+    b.node("Mul", {b.value("n"), b.constant("scale", floats({4}, {0.5f, 1, 1.5f, 2}))}, {"s"});
+    Value *c = b.constant("c", floats({4}, {0, -1, 1, 0.25f}));
+    if (betaSubtracted) b.node("Sub", {b.value("s"), c}, {"y"});
+    else b.node("Sub", {c, b.value("s")}, {"y"});
+    b.output(b.value("y"));
+    return b.finish();
+  };
+  for (bool betaSubtracted : {true, false}) {
+    INFO("beta subtracted " << betaSubtracted);
+    auto graph = primitive(betaSubtracted);
+    const std::vector<float> before = runFloat(*graph, {inputs[0]});
+    foldLayerNormalization(*graph);
+    removeDeadNodes(*graph);
+    verifyGraph(*graph);
+    CHECK(countOps(*graph, "LayerNormalization") == 1);
+    CHECK(graph->nodes().size() == (betaSubtracted ? 1u : 2u));
+    CHECK(graph->nodes().front()->inputs.size() == (betaSubtracted ? 3u : 2u));
+    const std::vector<float> after = runFloat(*graph, {inputs[0]});
+    REQUIRE(after.size() == before.size());
+    for (size_t i = 0; i < before.size(); ++i)
+      CHECK(after[i] == Approx(before[i]).epsilon(1e-5).margin(1e-6));
+  }
+}
+
 TEST_CASE("fold-layer-normalization drops statistics outputs nothing reads", "[passes]") {
   auto build = [](bool statisticsUsed) {
     GraphBuilder b;
