@@ -203,9 +203,41 @@ def helper_models():
                  {"x": floats(rng, SAMPLES, 6, 12)})
 
 
+def keras_layer_norm_model():
+    # Keras' LayerNormalization as tf2onnx writes it below opset 17: tf.nn.moments (the mean, then
+    # SquaredDifference(x, StopGradient(mean)) as Sub + Mul(d, d), averaged), then
+    # tf.nn.batch_normalization: inv = Rsqrt(variance + eps) * gamma, written Sqrt -> Reciprocal,
+    # and y = x * inv + (beta - mean * inv). The centred x exists only inside the variance.
+    rng = np.random.default_rng(18)
+    norm = "layer_normalization/batchnorm"
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"], name="dense/MatMul"),
+             helper.make_node("ReduceMean", ["h"], ["mean"], name="layer_normalization/moments/mean",
+                              axes=[-1]),
+             helper.make_node("Sub", ["h", "mean"], ["difference"],
+                              name="layer_normalization/moments/SquaredDifference"),
+             helper.make_node("Mul", ["difference", "difference"], ["squared"],
+                              name="layer_normalization/moments/SquaredDifference__1"),
+             helper.make_node("ReduceMean", ["squared"], ["variance"],
+                              name="layer_normalization/moments/variance", axes=[-1]),
+             helper.make_node("Add", ["variance", "epsilon"], ["shifted"], name=f"{norm}/add"),
+             helper.make_node("Sqrt", ["shifted"], ["deviation"], name=f"{norm}/Rsqrt"),
+             helper.make_node("Reciprocal", ["deviation"], ["rsqrt"], name=f"{norm}/Rsqrt__1"),
+             helper.make_node("Mul", ["rsqrt", "gamma"], ["inv"], name=f"{norm}/mul"),
+             helper.make_node("Mul", ["h", "inv"], ["scaled"], name=f"{norm}/mul_1"),
+             helper.make_node("Mul", ["mean", "inv"], ["mean_scaled"], name=f"{norm}/mul_2"),
+             helper.make_node("Sub", ["beta", "mean_scaled"], ["offset"], name=f"{norm}/sub"),
+             helper.make_node("Add", ["scaled", "offset"], ["y"], name=f"{norm}/add_1")]
+    helper_model("layer_norm_keras", nodes, ["x"], ["y"],
+                 {"w": floats(rng, 12, 12, scale=0.4), "epsilon": np.array(1e-3, np.float32),
+                  "gamma": rng.uniform(0.5, 1.5, 12).astype(np.float32),
+                  "beta": floats(rng, 12, scale=0.3)}, 13,
+                 {"x": floats(rng, SAMPLES, 6, 12)})
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     helper_models()
+    keras_layer_norm_model()
     torch_models()
 
 

@@ -119,6 +119,22 @@ class OpCodegenTest(OpCodegenCase):
         self.assertEqual(ops.count("LayerNormalization"), 1)
         self.assertEqual(ops.count("Reciprocal"), 1)
 
+    def test_keras_layer_norm_as_tensorflow_batch_normalization_folds(self):
+        # tf2onnx's Keras LayerNormalization, x * inv + (beta - mean * inv) with
+        # inv = Reciprocal(Sqrt(variance + eps)) * gamma: the centred x is never written, yet the
+        # thirteen steps after the Dense fold into one LayerNormalization. One Dense output of
+        # the 1152 (row [6, 2], element 3) is a code above onnxruntime's float MatMul on the file
+        # (a near-tie); its row's deviation (0.74) and gamma (0.63) give y a slope of 1.26 LSB per
+        # input LSB there, so that y is 2 LSB from the file's, and within 0.5 of the exact
+        # normalisation of edgesplit's own input.
+        self.check_float32("layer_norm_keras", tolerance=1e-6)
+        self.check_int8("layer_norm_keras", min_exact=0.99, max_lsb=2, float_lsb=4)
+        qdq = self.tmp / "layer_norm_keras_qdq.onnx"
+        onnx.checker.check_model(str(qdq), full_check=True)
+        ops = [n.op_type for n in onnx.load(qdq).graph.node]
+        self.assertEqual(ops.count("LayerNormalization"), 1)
+        self.assertNotIn("Reciprocal", ops)
+
     def test_pytorch_selu(self):
         self.check_float32("selu_mlp")
         self.check_int8("selu_mlp", min_exact=0.9)
