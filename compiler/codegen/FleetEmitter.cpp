@@ -983,6 +983,15 @@ static const uint8_t *inject_faults(uint8_t link, const uint8_t *frame, size_t l
   }
   return frame;
 }
+
+/* The end of a link's STATS line: what the attacker re-sent on it, when it re-sent anything. */
+static void print_replays(FILE *stats, int link) {
+  if (replay_rate > 0)
+    fprintf(stats, " replayed %lu replayed_accepted %lu beacons_replayed %lu "
+            "beacon_replays_refused %lu", frames_replayed[link], replays_accepted[link],
+            beacons_replayed[link], beacon_replays_refused[link]);
+  fprintf(stats, "\n");
+}
 )";
 
 // A driver's main() opening its files: STATS at argv[statsArg], then `inputFiles` (a C count)
@@ -1226,11 +1235,7 @@ static void transmit(uint8_t link, const uint8_t *frame, size_t len) {{
     fprintf(stats, "link %d sent %lu bytes %lu dropped %lu corrupted %lu rejected %lu", i,
             frames_sent[i], bytes_sent[i], frames_dropped[i], frames_corrupted[i],
             frames_rejected[i]);
-    if (replay_rate > 0)
-      fprintf(stats, " replayed %lu replayed_accepted %lu beacons_replayed %lu "
-              "beacon_replays_refused %lu", frames_replayed[i], replays_accepted[i],
-              beacons_replayed[i], beacon_replays_refused[i]);
-    fprintf(stats, "\n");
+    print_replays(stats, i);
   }}
 {mainClosing})",
                      fmt::arg("includes", includes), fmt::arg("agg", aggregator.name),
@@ -1412,11 +1417,7 @@ uint32_t {a}next_epoch(void) {{
             "beacons %lu beacon_bytes %lu", i, frames_sent[i], bytes_sent[i], frames_dropped[i],
             frames_corrupted[i], frames_rejected[i], frames_lost[i], beacons_sent[i],
             beacon_bytes[i]);
-    if (replay_rate > 0)
-      fprintf(stats, " replayed %lu replayed_accepted %lu beacons_replayed %lu "
-              "beacon_replays_refused %lu", frames_replayed[i], replays_accepted[i],
-              beacons_replayed[i], beacon_replays_refused[i]);
-    fprintf(stats, "\n");
+    print_replays(stats, i);
   }}
 {mainClosing})",
                      fmt::arg("includes", includes), fmt::arg("inputFiles", inputFile + ownInputs),
