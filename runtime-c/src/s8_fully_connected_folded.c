@@ -54,6 +54,18 @@ static void mve_store_four(const int32_t acc[4], const es_requant_t *per_channel
 }
 #endif
 
+#if !ES_S8_USE_MVE
+/* es_s8_rescale_output's rounding of high = es_s8_high_mul(acc, multiplier), doubled, plus
+ * 2 * Zy + 1; halved (an arithmetic shift right by one) it is the output before the clamp. With
+ * u = high - (high < 0) and right = -shift, the rounding floor((u + 2^(right - 1)) / 2^right)
+ * equals floor((floor(u / 2^(right - 1)) + 1) / 2), and the zero point joins the + 1 as
+ * 2 * Zy + 1; the shift by right - 1 is one by ~shift. Fewer instructions than
+ * es_s8_rescale_output with its factor hoisted, as the factor changes with every output. */
+static inline int32_t doubled_output(int32_t high, int32_t shift, int32_t zp_twice_plus_one) {
+  return ((high + (high >> 31)) >> ~shift) + zp_twice_plus_one;
+}
+#endif
+
 #if ES_S8_USE_DSP && !ES_S8_USE_MVE
 /* One group of four inputs (sign-extended) against rows r and r + 2 at *w; *w moves on. */
 static inline void dsp_row_pair(const int8_t **w, int32_t k_size, int32_t even, int32_t odd,
@@ -75,60 +87,121 @@ static inline void dsp_row_pair(const int8_t **w, int32_t k_size, int32_t even, 
       : "memory");
 }
 
-/* Four weight rows from w0 against the input, added to acc: the inputs' groups of four are
- * sign-extended once into their even and odd bytes and feed all four rows, the last k_size % 4
- * inputs are multiplied one by one. A function of its own (a leaf) so that its thirteen values
- * stay in registers; the rows' part is written out, as gcc 12 spills pointers of the same loop
- * in C to the stack. */
-static ES_S8_NOINLINE void dsp_four_rows(const int8_t *x, const int8_t *w0, int32_t k_size,
-                                         int32_t acc[4]) {
-  const int8_t *w1 = w0 + k_size;
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  for (int32_t groups = k_size / 4; groups != 0; --groups) {
-    const int32_t in = es_s8_load4(x);
-    const int32_t even = __sxtb16(in), odd = es_s8_sxtb16_odd(in);
-    x += 4;
-    /* Rows r and r + 2, the latter at 2 * k_size past the former (a shifted register offset):
-     * fewer pointers, so the loop fits the registers (with a frame pointer reserved, too). */
-    dsp_row_pair(&w0, k_size, even, odd, &a0, &a2);
-    dsp_row_pair(&w1, k_size, even, odd, &a1, &a3);
-  }
-  const int8_t *w2 = w0 + 2 * k_size, *w3 = w1 + 2 * k_size;
-  for (int32_t t = 0; t < k_size % 4; ++t) {
-    a0 += x[t] * w0[t];
-    a1 += x[t] * w1[t];
-    a2 += x[t] * w2[t];
-    a3 += x[t] * w3[t];
-  }
-  acc[0] = a0;
-  acc[1] = a1;
-  acc[2] = a2;
-  acc[3] = a3;
+/* es_s8_rescale_output of one accumulator with the factor at *factor, which moves on to the next
+ * (one LDRD loads the factor's two words), saturated to int8 by SSAT, whose shift operand does
+ * doubled_output's halving. An activation range narrower than int8's is clamped afterwards
+ * (clamp_outputs). */
+ES_S8_ALWAYS_INLINE int32_t dsp_rescale(int32_t acc, const es_requant_t **factor,
+                                        int32_t zp_twice_plus_one) {
+  int32_t multiplier, shift;
+  __asm__("ldrd %[multiplier], %[shift], [%[factor]], #8"
+          : [multiplier] "=r"(multiplier), [shift] "=r"(shift), [factor] "+r"(*factor)
+          :
+          : "memory");
+  const int32_t high = es_s8_high_mul(acc, multiplier);
+  return __ssat(doubled_output(high, shift, zp_twice_plus_one) >> 1, 8);
 }
 
-#endif
+/* Passes of four weight rows from w against the input, each rescaled into four outputs as soon
+ * as its accumulators are complete (they never leave the registers): each group of four inputs
+ * is sign-extended once into its even and odd bytes and feeds all four rows, the last
+ * k_size % 4 inputs are multiplied one by one. A function of its own (a leaf) so that the
+ * thirteen values of the inner loop stay in registers; the rows' part is written out, as gcc 12
+ * spills pointers of the same loop in C to the stack. */
+static ES_S8_NOINLINE void dsp_four_row_passes(const int8_t *x, const int8_t *w, int32_t k_size,
+                                               int32_t passes, const int32_t *bias,
+                                               const es_requant_t *per_channel,
+                                               int32_t zp_twice_plus_one, int8_t *out) {
+  const int8_t *const x_groups_end = x + (k_size & ~3);
+  for (; passes != 0; --passes) {
+    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+    const int8_t *xk = x, *w0 = w, *w1 = w + k_size;
+    while (xk != x_groups_end) {
+      const int32_t in = es_s8_load4(xk);
+      const int32_t even = __sxtb16(in), odd = es_s8_sxtb16_odd(in);
+      xk += 4;
+      /* Rows r and r + 2, the latter at 2 * k_size past the former (a shifted register
+       * offset): fewer pointers, so the loop fits the registers. */
+      dsp_row_pair(&w0, k_size, even, odd, &a0, &a2);
+      dsp_row_pair(&w1, k_size, even, odd, &a1, &a3);
+    }
+    for (int32_t t = 0; t < k_size % 4; ++t) {
+      const int32_t in = xk[t];
+      a0 += in * w0[t];
+      a1 += in * w1[t];
+      a2 += in * w0[2 * k_size + t];
+      a3 += in * w1[2 * k_size + t];
+    }
+    out[0] = (int8_t)dsp_rescale(a0, &per_channel, zp_twice_plus_one);
+    out[1] = (int8_t)dsp_rescale(a1, &per_channel, zp_twice_plus_one);
+    out[2] = (int8_t)dsp_rescale(a2, &per_channel, zp_twice_plus_one);
+    out[3] = (int8_t)dsp_rescale(a3, &per_channel, zp_twice_plus_one);
+    w += 4 * k_size;
+    bias += 4;
+    out += 4;
+  }
+}
 
-#if !ES_S8_USE_MVE
-/* acc plus one weight row against the input (on DSP cores two SMLADs per group of four). */
-static inline int32_t one_row(const int8_t *x, const int8_t *w, int32_t k_size, int32_t acc) {
+/* acc plus one weight row against the input, two SMLADs per group of four. */
+ES_S8_ALWAYS_INLINE int32_t dsp_one_row(const int8_t *x, const int8_t *w, int32_t k_size,
+                                        int32_t acc) {
   int32_t k = 0;
-#if ES_S8_USE_DSP
   for (; k + 3 < k_size; k += 4) {
     const int32_t in = es_s8_load4(x + k), weight = es_s8_load4(w + k);
     acc = __smlad(__sxtb16(in), __sxtb16(weight), acc);
     acc = __smlad(es_s8_sxtb16_odd(in), es_s8_sxtb16_odd(weight), acc);
   }
-#endif
   for (; k < k_size; ++k) acc += x[k] * w[k];
   return acc;
 }
 
-/* The accumulators of `count` outputs rescaled into out: es_s8_rescale_output, with the
- * factors read per output rather than hoisted, in fewer instructions. With u = high - (high < 0)
- * and right = -shift, its rounding floor((u + 2^(right - 1)) / 2^right) equals
- * floor((floor(u / 2^(right - 1)) + 1) / 2), and the zero point joins the + 1 as 2 * Zy + 1; the
- * shift by right - 1 is one by ~shift. A loop of its own, with nothing else live, so that gcc
- * keeps its values in registers. */
+/* One batch row, the DSP body: four-row passes where a row has eight inputs or more (below, a
+ * pass's setup costs more than the loads it saves), then the other rows one at a time; rows of
+ * one to three inputs with the first input in a register, no loop per output for the first. */
+static void dsp_batch_row(const es_fully_connected_s8_params_t *p, const int8_t *x, const int8_t *w,
+                          const int32_t *bias, const es_requant_t *per_channel, int8_t *out) {
+  const int32_t k_size = p->in_features, out_features = p->out_features;
+  const int32_t zp_twice_plus_one = 2 * p->output_zp + 1;
+  int32_t m = 0;
+  if (k_size >= 8 && out_features >= 4) {
+    m = out_features & ~3;
+    dsp_four_row_passes(x, w, k_size, m / 4, bias, per_channel, zp_twice_plus_one, out);
+    w += m * k_size;
+    per_channel += m;
+  }
+  if (k_size < 4) {
+    const int32_t x0 = x[0];
+    for (; m < out_features; ++m, w += k_size) {
+      int32_t acc = bias[m] + x0 * w[0];
+      for (int32_t t = 1; t < k_size; ++t) acc += x[t] * w[t];
+      out[m] = (int8_t)dsp_rescale(acc, &per_channel, zp_twice_plus_one);
+    }
+  }
+  for (; m < out_features; ++m, w += k_size)
+    out[m] =
+        (int8_t)dsp_rescale(dsp_one_row(x, w, k_size, bias[m]), &per_channel, zp_twice_plus_one);
+}
+
+/* Outputs clamped to an activation range narrower than int8's, after the DSP body's rescaling
+ * saturated them to int8 (clamping to a range within int8 after saturating to int8 clamps once). */
+static void clamp_outputs(int8_t *out, int32_t count, int32_t act_min, int32_t act_max) {
+  for (int32_t i = 0; i < count; ++i) {
+    int32_t y = out[i];
+    y = y > act_min ? y : act_min;
+    out[i] = (int8_t)(y < act_max ? y : act_max);
+  }
+}
+#endif
+
+#if !ES_S8_USE_DSP
+/* acc plus one weight row against the input. */
+static inline int32_t one_row(const int8_t *x, const int8_t *w, int32_t k_size, int32_t acc) {
+  for (int32_t k = 0; k < k_size; ++k) acc += x[k] * w[k];
+  return acc;
+}
+
+/* The accumulators of `count` outputs rescaled into out (doubled_output, halved and clamped). A
+ * loop of its own, with nothing else live, so that gcc keeps its values in registers. */
 static ES_S8_NOINLINE void rescale_outputs(const es_fully_connected_s8_params_t *p,
                                            const int32_t *acc, const es_requant_t *per_channel,
                                            int32_t count, int8_t *out) {
@@ -137,7 +210,7 @@ static ES_S8_NOINLINE void rescale_outputs(const es_fully_connected_s8_params_t 
   const int32_t act_min = p->act_min, act_max = p->act_max;
   for (int32_t i = 0; i < count; ++i) {
     const int32_t high = es_s8_high_mul(acc[i], per_channel[i].multiplier);
-    int32_t y = (((high + (high >> 31)) >> ~per_channel[i].shift) + zp_twice_plus_one) >> 1;
+    int32_t y = doubled_output(high, per_channel[i].shift, zp_twice_plus_one) >> 1;
     y = y > act_min ? y : act_min;
     y = y < act_max ? y : act_max;
     out[i] = (int8_t)y;
@@ -171,6 +244,10 @@ void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const
       out[m] =
           es_s8_rescale_output(acc, es_s8_rescale_of(per_channel[m]), output_zp, act_min, act_max);
     }
+#elif ES_S8_USE_DSP
+    dsp_batch_row(p, x, weights, bias_folded, per_channel, out);
+    if (p->act_min > -128 || p->act_max < 127)
+      clamp_outputs(out, out_features, p->act_min, p->act_max);
 #else
     for (int32_t m = 0; m < out_features; m += BLOCK) {
       const int32_t count = out_features - m < BLOCK ? out_features - m : BLOCK;
@@ -184,14 +261,6 @@ void es_fully_connected_folded_s8(const es_fully_connected_s8_params_t *p, const
         for (int32_t t = 1; t < k_size; ++t)
           for (int32_t j = 0; j < count; ++j) acc[j] += x[t] * w[j * k_size + t];
       }
-#if ES_S8_USE_DSP
-      /* Four weight rows per pass share each group of four inputs; below eight inputs the
-       * pass's setup costs more than the loads it saves. */
-      for (; k_size >= 8 && i + 3 < count; i += 4) {
-        memcpy(acc + i, bias_folded + m + i, 4 * sizeof acc[0]);
-        dsp_four_rows(x, weights + (m + i) * k_size, k_size, acc + i);
-      }
-#endif
       for (; i < count; ++i)
         acc[i] = one_row(x, weights + (m + i) * k_size, k_size, bias_folded[m + i]);
       rescale_outputs(p, acc, per_channel + m, count, out + m);
