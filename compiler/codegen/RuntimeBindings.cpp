@@ -224,13 +224,15 @@ std::optional<std::vector<int32_t>> foldedFastKernelBias(llvm::ArrayRef<int8_t> 
   const size_t perChannelWeights = weights.size() / channels;
   std::vector<int32_t> folded;
   for (size_t m = 0; m < channels; ++m) {
-    if (perChannel[m].multiplier == 0 || perChannel[m].shift >= 0) return std::nullopt;
+    if (perChannel[m].shift >= 0) return std::nullopt;
     int64_t sum = 0, absSum = 0;
     for (int8_t w : weights.slice(m * perChannelWeights, perChannelWeights)) {
       sum += w;
       absSum += w < 0 ? -w : w;
     }
-    const int64_t channelBias = bias.empty() ? 0 : bias[m];
+    // A channel of factor 0 outputs the zero point whatever it accumulates: its bias (large,
+    // as the bias is quantised by a scale near 0) is dropped.
+    const int64_t channelBias = bias.empty() || perChannel[m].multiplier == 0 ? 0 : bias[m];
     if ((channelBias < 0 ? -channelBias : channelBias) + 256 * absSum >= (int64_t{1} << 29))
       return std::nullopt;
     folded.push_back(static_cast<int32_t>(channelBias - inputZeroPoint * sum));

@@ -68,7 +68,8 @@ ES_RUNTIME_STRUCTS(ES_DECLARE_BINDING)
 // The bias of a specialised int8 kernel (es_s8.h "Specialised convolutions"), bias[m] -
 // input_zp * sum of channel m's weights, when the kernel may be used: every factor below 1/2
 // and |bias| + 256 * sum |w| < 2^29 for every channel, so its int32 accumulation equals the
-// reference's. `weights` is [channels][weights per channel]; an empty `bias` is zero.
+// reference's. `weights` is [channels][weights per channel]; an empty `bias` is zero, and so is
+// the bias of a channel whose factor has multiplier 0 (its outputs are the zero point).
 std::optional<std::vector<int32_t>> foldedFastKernelBias(llvm::ArrayRef<int8_t> weights,
                                                          llvm::ArrayRef<int32_t> bias,
                                                          llvm::ArrayRef<es_requant_t> perChannel,

@@ -132,8 +132,13 @@ void lowerFullyConnected(LowerContext &ctx, const FullyConnectedLayer &layer) {
   p.output_zp = out.zeroPoint;
   std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
   std::vector<es_requant_t> perChannel;
-  for (double scale : weights.scales)
+  for (double scale : weights.scales) {
     perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
+    // A factor that underflows to multiplier 0 (a row of weights near 1e-10, as weight decay
+    // leaves them) gives the zero point whatever its shift (docs/int8.md); shift -1 rather than
+    // 0 keeps the layer within the folded kernel's conditions.
+    if (perChannel.back().multiplier == 0) perChannel.back().shift = -1;
+  }
   std::vector<int32_t> bias = hasBias
                                   ? ctx.int32Bias(*layer.biasInput, in.scale, weights.scales)
                                   : std::vector<int32_t>{};

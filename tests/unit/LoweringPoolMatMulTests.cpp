@@ -214,6 +214,26 @@ TEST_CASE("Gemm lowers to the fully connected kernels in both precisions", "[low
   }
 }
 
+TEST_CASE("int8 Gemm with a row of near-zero weights takes the folded kernel", "[lowering]") {
+  // Weight decay leaves rows of about 1e-10 (and their bias near 0, as in examples/har): the
+  // channel's factor underflows to multiplier 0, whose outputs are the zero point whatever the
+  // shift; the layer stays on the folded kernel.
+  const Build build = [] {
+    GraphBuilder b;
+    Tensor weights = randomTensor({5, 8}, 72), bias = randomTensor({5}, 73);
+    for (int k = 0; k < 8; ++k) weights.mutableValues<float>()[2 * 8 + k] *= 1e-10f;
+    bias.mutableValues<float>()[2] *= 1e-10f;
+    Node *node =
+        b.node("Gemm", {inputOf(b, "a", {3, 8}), b.constant("w", weights), b.constant("c", bias)},
+               {"g"}, attrs({{"transB", int64_t{1}}}));
+    b.output(node->outputs[0]);
+    return b.finish();
+  };
+  const LoweredRun run = runLowered(build, {randomTensor({3, 8}, 74)}, Precision::Int8);
+  REQUIRE(run.functions == std::vector<std::string>{"es_fully_connected_folded_s8"});
+  checkInt8(run, 3.0f);
+}
+
 TEST_CASE("float32 Gemm folds alpha and beta into the constants", "[lowering]") {
   const Build build = gemm({3, 8}, {8, 5}, Shape{5}, attrs({{"alpha", 0.5f}, {"beta", 2.0f}}));
   const LoweredRun run = runLowered(build, {randomTensor({3, 8}, 81)}, Precision::Float32);
