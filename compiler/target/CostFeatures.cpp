@@ -159,21 +159,25 @@ CostFeatures conv1d(const es_conv1d_s8_params_t &p, int64_t macs) {
 
 // Fully connected: the MACs, the inputs' unpacking, one rescaled output per row; the SIMD and
 // blocked bodies' passes of four rows (row_blocks) over the inputs, in groups of four (their
-// remainder: edge_macs) or padded to 16 (padded_macs); the last rows one at a time
-// (narrow_macs); the int8 plain and DSP bodies' blocks of sixteen outputs (output_blocks: a
-// rescaling loop each), their outputs of fewer than four inputs, taken column by column with no
-// loop per output (column_outputs), and of four to seven inputs, taken one row at a time
-// (short_row_outputs).
-CostFeatures fullyConnected(double batch, double in, double out, int64_t macs) {
-  const double rowBlocks = batch * std::floor(out / 4);
+// remainder: edge_macs) or padded to 16 (padded_macs: MVE, which makes passes at any width); the
+// other rows one at a time (narrow_macs); the int8 plain body's blocks of sixteen outputs
+// (output_blocks: a rescaling loop each); int8 outputs of fewer than four inputs, which the plain
+// body takes column by column and the DSP body with the first input in a register
+// (column_outputs), and of four to seven inputs, taken one row at a time (short_row_outputs).
+// The int8 DSP body makes four-row passes only over rows of eight inputs or more
+// (`passesNeedEight`): below, every row is a narrow one.
+CostFeatures fullyConnected(double batch, double in, double out, int64_t macs,
+                            bool passesNeedEight) {
+  const double passes = batch * std::floor(out / 4);
+  const double rowBlocks = passesNeedEight && in < 8 ? 0.0 : passes;
   return {{"macs", static_cast<double>(macs)},
           {"inputs", batch * in},
           {"outputs", batch * out},
           {"row_blocks", rowBlocks},
           {"block_macs", rowBlocks * 4 * in},
           {"edge_macs", rowBlocks * 4 * std::fmod(in, 4)},
-          {"narrow_macs", batch * std::fmod(out, 4) * in},
-          {"padded_macs", rowBlocks * 4 * roundUp(in, 16)},
+          {"narrow_macs", (batch * out - rowBlocks * 4) * in},
+          {"padded_macs", passes * 4 * roundUp(in, 16)},
           {"output_blocks", batch * std::ceil(out / 16)},
           {"column_outputs", in < 4 ? batch * out : 0.0},
           {"short_row_outputs", in >= 4 && in < 8 ? batch * out : 0.0}};
@@ -253,9 +257,9 @@ CostFeatures costFeatures(const KernelCall &call) {
     return {{"planes", double(p->batch) * p->channels},
             {"elements", double(p->batch) * p->channels * p->size}};
   if (auto *p = paramsAs<es_fully_connected_s8_params_t>(call))
-    return fullyConnected(p->batch, p->in_features, p->out_features, call.macs);
+    return fullyConnected(p->batch, p->in_features, p->out_features, call.macs, true);
   if (auto *p = paramsAs<es_fully_connected_f32_params_t>(call))
-    return fullyConnected(p->batch, p->in_features, p->out_features, call.macs);
+    return fullyConnected(p->batch, p->in_features, p->out_features, call.macs, false);
   if (auto *p = paramsAs<es_add_s8_params_t>(call))
     return {{"planes", double(p->outer) * p->channels},
             {"elements", double(p->outer) * p->channels * p->inner}};

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include <catch.hpp>
 
@@ -234,7 +235,7 @@ TEST_CASE("cost features: a pool's looped windows, not the fast kernels' unrolle
   CHECK(feature(features, "looped_window_taps") == 3 * 2 * 3);
 }
 
-TEST_CASE("cost features: a fully connected layer's blocks of sixteen outputs and short rows") {
+TEST_CASE("cost features: a fully connected layer's four-row passes, blocks and short rows") {
   es_fully_connected_s8_params_t p{};
   p.batch = 1, p.in_features = 1, p.out_features = 33;
   ConvCall fc(conv3x3Pad1());
@@ -247,15 +248,31 @@ TEST_CASE("cost features: a fully connected layer's blocks of sixteen outputs an
   CHECK(feature(features, "output_blocks") == 3);
   CHECK(feature(features, "column_outputs") == 33);
   CHECK(feature(features, "short_row_outputs") == 0);
-  // Five inputs: rows one at a time; sixteen: the four-row passes.
-  for (const auto &[in, shortRows] : {std::pair{5, 33.0}, std::pair{16, 0.0}}) {
+  CHECK(feature(features, "row_blocks") == 0);
+  CHECK(feature(features, "narrow_macs") == 33);
+  // Five inputs: rows one at a time (the DSP body's passes need eight inputs); sixteen: eight
+  // four-row passes and the last row alone. MVE makes the passes at any width (padded_macs).
+  for (const auto &[in, shortRows, passes] :
+       {std::tuple{5, 33.0, 0.0}, std::tuple{8, 0.0, 8.0}, std::tuple{16, 0.0, 8.0}}) {
     p.in_features = in;
     fc.call.params->storage = std::make_shared<es_fully_connected_s8_params_t>(p);
     features = costFeatures(fc.call);
     CHECK(feature(features, "column_outputs") == 0);
     CHECK(feature(features, "short_row_outputs") == shortRows);
-    CHECK(feature(features, "row_blocks") == 8);
+    CHECK(feature(features, "row_blocks") == passes);
+    CHECK(feature(features, "block_macs") == passes * 4 * in);
+    CHECK(feature(features, "narrow_macs") == (33 - passes * 4) * in);
+    CHECK(feature(features, "padded_macs") == 8 * 4 * 16);
   }
+  // The float32 blocked kernel makes its passes at any width.
+  es_fully_connected_f32_params_t f{};
+  f.batch = 1, f.in_features = 5, f.out_features = 33;
+  fc.call.function = "es_fully_connected_blocked_f32";
+  fc.call.params = KernelParams{"es_fully_connected_f32_params_t", CInit(),
+                                std::make_shared<es_fully_connected_f32_params_t>(f)};
+  features = costFeatures(fc.call);
+  CHECK(feature(features, "row_blocks") == 8);
+  CHECK(feature(features, "narrow_macs") == 5);
 }
 
 TEST_CASE("cost features: a 1-D convolution's two-output blocks, single windows and borders") {
