@@ -157,30 +157,37 @@ CostFeatures conv1d(const es_conv1d_s8_params_t &p, int64_t macs) {
           {"narrow_macs", batch * (p.out_channels % 2) * p.out_w * windowMacs}};
 }
 
-// Fully connected: the MACs, the inputs' unpacking, one rescaled output per row; the SIMD and
-// blocked bodies' passes of four rows (row_blocks) over the inputs, in groups of four (their
-// remainder: edge_macs) or padded to 16 (padded_macs: MVE, which makes passes at any width); the
-// other rows one at a time (narrow_macs); the int8 plain body's blocks of sixteen outputs
+// Fully connected: the MACs, the inputs' unpacking, one rescaled output per row; the passes of
+// four rows (row_blocks) of the float32 blocked and int8 MVE bodies, at any width, over the
+// inputs in groups of four (their remainder: edge_macs) or padded to 16 (padded_macs: MVE), the
+// last rows one at a time (narrow_macs); the int8 plain body's blocks of sixteen outputs
 // (output_blocks: a rescaling loop each); int8 outputs of fewer than four inputs, which the plain
 // body takes column by column and the DSP body with the first input in a register
 // (column_outputs), and of four to seven inputs, taken one row at a time (short_row_outputs).
-// The int8 DSP body makes four-row passes only over rows of eight inputs or more
-// (`passesNeedEight`): below, every row is a narrow one.
-CostFeatures fullyConnected(double batch, double in, double out, int64_t macs,
-                            bool passesNeedEight) {
-  const double passes = batch * std::floor(out / 4);
-  const double rowBlocks = passesNeedEight && in < 8 ? 0.0 : passes;
-  return {{"macs", static_cast<double>(macs)},
-          {"inputs", batch * in},
-          {"outputs", batch * out},
-          {"row_blocks", rowBlocks},
-          {"block_macs", rowBlocks * 4 * in},
-          {"edge_macs", rowBlocks * 4 * std::fmod(in, 4)},
-          {"narrow_macs", (batch * out - rowBlocks * 4) * in},
-          {"padded_macs", passes * 4 * roundUp(in, 16)},
-          {"output_blocks", batch * std::ceil(out / 16)},
-          {"column_outputs", in < 4 ? batch * out : 0.0},
-          {"short_row_outputs", in >= 4 && in < 8 ? batch * out : 0.0}};
+// The int8 DSP body makes its four-row passes only over rows of eight inputs or more
+// (wide_row_blocks, wide_block_macs, wide_edge_macs) and takes every other row one at a time
+// (single_row_macs).
+CostFeatures fullyConnected(double batch, double in, double out, int64_t macs, bool int8) {
+  const double rowBlocks = batch * std::floor(out / 4);
+  CostFeatures features = {{"macs", static_cast<double>(macs)},
+                           {"inputs", batch * in},
+                           {"outputs", batch * out},
+                           {"row_blocks", rowBlocks},
+                           {"block_macs", rowBlocks * 4 * in},
+                           {"edge_macs", rowBlocks * 4 * std::fmod(in, 4)},
+                           {"narrow_macs", batch * std::fmod(out, 4) * in},
+                           {"padded_macs", rowBlocks * 4 * roundUp(in, 16)},
+                           {"output_blocks", batch * std::ceil(out / 16)},
+                           {"column_outputs", in < 4 ? batch * out : 0.0},
+                           {"short_row_outputs", in >= 4 && in < 8 ? batch * out : 0.0}};
+  if (int8) {
+    const double wideBlocks = in >= 8 ? rowBlocks : 0.0;
+    features.insert(features.end(), {{"wide_row_blocks", wideBlocks},
+                                     {"wide_block_macs", wideBlocks * 4 * in},
+                                     {"wide_edge_macs", wideBlocks * 4 * std::fmod(in, 4)},
+                                     {"single_row_macs", (batch * out - wideBlocks * 4) * in}});
+  }
+  return features;
 }
 
 template <typename Params> Window poolWindow(const Params &p) {
@@ -288,7 +295,8 @@ const std::vector<std::string_view> &costFeatureNames() {
       "edge_pixels", "edge_window_taps", "pixel_blocks", "padded_macs", "planes",
       "inputs",      "row_blocks",       "elements",     "rows",        "block_macs",
       "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements",
-      "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs"};
+      "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
+      "wide_row_blocks", "wide_block_macs", "wide_edge_macs", "single_row_macs"};
   return names;
 }
 

@@ -243,36 +243,41 @@ TEST_CASE("cost features: a fully connected layer's four-row passes, blocks and 
   fc.call.macs = 33;
   fc.call.params = KernelParams{"es_fully_connected_s8_params_t", CInit(),
                                 std::make_shared<es_fully_connected_s8_params_t>(p)};
-  // One input: the block's outputs column by column.
+  // One input: the plain body's block outputs column by column, the DSP body's rows one at a
+  // time with the input in a register.
   CostFeatures features = costFeatures(fc.call);
   CHECK(feature(features, "output_blocks") == 3);
   CHECK(feature(features, "column_outputs") == 33);
   CHECK(feature(features, "short_row_outputs") == 0);
-  CHECK(feature(features, "row_blocks") == 0);
-  CHECK(feature(features, "narrow_macs") == 33);
-  // Five inputs: rows one at a time (the DSP body's passes need eight inputs); sixteen: eight
-  // four-row passes and the last row alone. MVE makes the passes at any width (padded_macs).
-  for (const auto &[in, shortRows, passes] :
+  CHECK(feature(features, "wide_row_blocks") == 0);
+  CHECK(feature(features, "single_row_macs") == 33);
+  // Five inputs: rows one at a time on DSP cores (their passes need eight inputs); eight and
+  // sixteen: eight four-row passes and the last row alone. MVE makes its passes at any width
+  // (row_blocks, padded_macs).
+  for (const auto &[in, shortRows, widePasses] :
        {std::tuple{5, 33.0, 0.0}, std::tuple{8, 0.0, 8.0}, std::tuple{16, 0.0, 8.0}}) {
     p.in_features = in;
     fc.call.params->storage = std::make_shared<es_fully_connected_s8_params_t>(p);
     features = costFeatures(fc.call);
     CHECK(feature(features, "column_outputs") == 0);
     CHECK(feature(features, "short_row_outputs") == shortRows);
-    CHECK(feature(features, "row_blocks") == passes);
-    CHECK(feature(features, "block_macs") == passes * 4 * in);
-    CHECK(feature(features, "narrow_macs") == (33 - passes * 4) * in);
+    CHECK(feature(features, "row_blocks") == 8);
+    CHECK(feature(features, "narrow_macs") == in);
     CHECK(feature(features, "padded_macs") == 8 * 4 * 16);
+    CHECK(feature(features, "wide_row_blocks") == widePasses);
+    CHECK(feature(features, "wide_block_macs") == widePasses * 4 * in);
+    CHECK(feature(features, "wide_edge_macs") == widePasses * 4 * (in % 4));
+    CHECK(feature(features, "single_row_macs") == (33 - widePasses * 4) * in);
   }
-  // The float32 blocked kernel makes its passes at any width.
+  // The float32 blocked kernel has no DSP body.
   es_fully_connected_f32_params_t f{};
-  f.batch = 1, f.in_features = 5, f.out_features = 33;
+  f.batch = 1, f.in_features = 16, f.out_features = 33;
   fc.call.function = "es_fully_connected_blocked_f32";
   fc.call.params = KernelParams{"es_fully_connected_f32_params_t", CInit(),
                                 std::make_shared<es_fully_connected_f32_params_t>(f)};
   features = costFeatures(fc.call);
   CHECK(feature(features, "row_blocks") == 8);
-  CHECK(feature(features, "narrow_macs") == 5);
+  for (const auto &[name, value] : features) CHECK(name.find("wide_") == std::string_view::npos);
 }
 
 TEST_CASE("cost features: a 1-D convolution's two-output blocks, single windows and borders") {
