@@ -171,6 +171,15 @@ Value *matchBeta(Graph &graph, const Node &shift, const Value *y,
   return graph.createConstant(graph.uniqueName(subtracted->name + "_negated"), std::move(negated));
 }
 
+// Whether `value` is a constant once a pre-quantised model's QDQ pairs are absorbed: a constant,
+// or the DequantizeLinear of one (onnxruntime's quantiser writes Scale and B so).
+bool constantOnceAbsorbed(const Value *value) {
+  if (value->isConstant()) return true;
+  const Node *producer = value->producer;
+  return producer && producer->opType == "DequantizeLinear" && producer->domain.empty() &&
+         producer->input(0) && producer->input(0)->isConstant();
+}
+
 // A constant, or a computed value that fits (a layer's output given to Keras' LayerNormalization
 // as its gamma or beta), for the node below; null otherwise.
 Value *normalisedOperand(Graph &graph, Value *value, llvm::ArrayRef<int64_t> normalized) {
@@ -180,15 +189,16 @@ Value *normalisedOperand(Graph &graph, Value *value, llvm::ArrayRef<int64_t> nor
 
 // Inserts LayerNormalization(x, gamma or ones[, beta]) over the axes from `axis` writing `y`,
 // named `name`, before `position`, which runs after everything it reads. Code generation folds
-// constant Scale and B into the kernel; a computed gamma or beta is applied after the node by a
-// Mul and an Add (code generation has both in both precisions), the node's Scale then ones.
+// constant Scale and B into the kernel (a DequantizeLinear of one is a constant once absorbed);
+// a computed gamma or beta is applied after the node by a Mul and an Add (code generation has
+// both in both precisions), the node's Scale then ones.
 Node *insertLayerNormalization(Graph &graph, const Node &position, const std::string &name,
                                Value *x, Value *gamma, Value *beta, int64_t axis, double epsilon,
                                Value *y) {
   const llvm::ArrayRef<int64_t> normalized =
       llvm::ArrayRef<int64_t>(*x->shape).drop_front(static_cast<size_t>(axis));
-  const bool gammaAfter = gamma && !gamma->isConstant();
-  const bool betaAfter = beta && (!beta->isConstant() || gammaAfter);
+  const bool gammaAfter = gamma && !constantOnceAbsorbed(gamma);
+  const bool betaAfter = beta && (!constantOnceAbsorbed(beta) || gammaAfter);
   Value *scale = gamma;
   if (!gamma || gammaAfter)
     scale = graph.createConstant(
@@ -229,7 +239,8 @@ void replaceByLayerNormalization(Graph &graph, llvm::ArrayRef<Node *> steps, con
                                  Value *x, Value *gamma, Value *beta, int64_t axis, double epsilon,
                                  Value *y) {
   // With a computed operand, the Mul/Add read values computed inside the steps' span.
-  const bool computed = (gamma && !gamma->isConstant()) || (beta && !beta->isConstant());
+  const bool computed =
+      (gamma && !constantOnceAbsorbed(gamma)) || (beta && !constantOnceAbsorbed(beta));
   insertLayerNormalization(graph, computed ? *steps.back() : *steps.front(),
                            anchor.name + "_layer_norm", x, gamma, beta, axis, epsilon, y);
   for (Node *step : steps) graph.eraseNode(step);
@@ -409,7 +420,8 @@ bool splitComputedAffine(Graph &graph, Node &node) {
       !node.outputs[0])
     return false;
   Value *x = node.input(0), *scale = node.input(1), *bias = node.input(2);
-  if (!x || !x->shape || !scale || (scale->isConstant() && (!bias || bias->isConstant())))
+  if (!x || !x->shape || !scale ||
+      (constantOnceAbsorbed(scale) && (!bias || constantOnceAbsorbed(bias))))
     return false;
   const int64_t rank = static_cast<int64_t>(x->shape->size());
   int64_t axis = node.attributes.getInt("axis").value_or(-1);
