@@ -495,11 +495,13 @@ void es_resize_linear_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t 
                          int32_t out_h, int32_t out_w, const int32_t *rows,
                          const int32_t *row_weights, const int32_t *cols,
                          const int32_t *col_weights);
-/* Cubic: four taps per row and per column, Q15 weights (each four sum to 32768, some negative),
- * the output in its own parameters (the lobes overshoot the input's range): with
- * s = sum over the sixteen taps of row weight * column weight * (q - input_zp) (int64, Q30),
- * t = round_half_even(s / 2^16) and the factor Sx / Sy = multiplier * 2^(shift - 31) (shift in
- * [-17, 44]), out = clamp(round_half_even(t * multiplier / 2^(45 - shift)) + output_zp). */
+/* Cubic: four taps per row and per column, Q30 weights (each four sum to 2^30, some negative,
+ * the absolute values of four summing to less than 2^31), the output in its own parameters (the
+ * lobes overshoot the input's range): per tap row, a = sum of its four column weight *
+ * (q - input_zp) (int64, Q30); s = sum over the rows of round_half_even(a / 2^11) * row weight
+ * (Q49); t = round_half_even(s / 2^35) (Q14) and, with the factor Sx / Sy = multiplier *
+ * 2^(shift - 31) (shift in [-17, 44]), out = clamp(round_half_even(t * multiplier / 2^(45 -
+ * shift)) + output_zp). */
 void es_resize_cubic_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t in_h, int32_t in_w,
                         int32_t out_h, int32_t out_w, const int32_t *rows,
                         const int32_t *row_weights, const int32_t *cols,

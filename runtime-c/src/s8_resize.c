@@ -1,5 +1,6 @@
 /* int8 Resize / Upsample (docs/int8.md "Resize"): nearest copies, linear blends the raw int8
- * values with Q10 weights and rounds once, ties to even. */
+ * values with Q10 weights and rounds once, ties to even; cubic blends with Q30 weights, each tap
+ * row's sum kept to 2^-19 of an input step. */
 #include "s8_internal.h"
 
 void es_resize_nearest_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t in_h,
@@ -69,12 +70,12 @@ void es_resize_cubic_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t i
         int64_t sum = 0;
         for (int32_t i = 0; i < 4; ++i) {
           const int8_t *line = plane + rows[4 * r + i] * in_w;
-          int64_t across = 0;
+          int64_t across = 0; /* Q30 */
           for (int32_t j = 0; j < 4; ++j)
             across += (int64_t)col_weights[4 * c + j] * (line[cols[4 * c + j]] - input_zp);
-          sum += across * row_weights[4 * r + i];
+          sum += round_shift_even(across, 11) * row_weights[4 * r + i]; /* Q19 * Q30 */
         }
-        const int64_t t = round_shift_even(sum, 16);
+        const int64_t t = round_shift_even(sum, 35); /* Q14 */
         const int64_t q = round_shift_even(t * multiplier, 45 - shift) + output_zp;
         *out++ = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
       }
