@@ -238,10 +238,10 @@ Node *insertLayerNormalization(Graph &graph, const Node &position, const std::st
 void replaceByLayerNormalization(Graph &graph, llvm::ArrayRef<Node *> steps, const Node &anchor,
                                  Value *x, Value *gamma, Value *beta, int64_t axis, double epsilon,
                                  Value *y) {
-  // With a computed operand, the Mul/Add read values computed inside the steps' span.
-  const bool computed =
-      (gamma && !constantOnceAbsorbed(gamma)) || (beta && !constantOnceAbsorbed(beta));
-  insertLayerNormalization(graph, computed ? *steps.back() : *steps.front(),
+  // An operand that is not a constant itself (computed, or dequantised) may be written inside the
+  // steps' span: then the new nodes go where the last step was.
+  const bool produced = (gamma && !gamma->isConstant()) || (beta && !beta->isConstant());
+  insertLayerNormalization(graph, produced ? *steps.back() : *steps.front(),
                            anchor.name + "_layer_norm", x, gamma, beta, axis, epsilon, y);
   for (Node *step : steps) graph.eraseNode(step);
 }
