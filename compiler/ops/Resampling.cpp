@@ -274,7 +274,7 @@ const Tensor *operandValue(const LowerContext &ctx, size_t index) {
 
 namespace {
 // One resampled axis as the kernels' tables: for nearest, the input index of every output
-// coordinate; for linear, the two indices and their weights (real, and Q10 for int8) of each; for
+// coordinate; for linear, the two indices and their weights (real, and Q20 for int8) of each; for
 // cubic, four (real, and Q30 for int8; a tap exclude_outside drops weighs 0).
 struct AxisTable {
   std::vector<int32_t> indices;
@@ -289,9 +289,12 @@ AxisTable axisTable(const ResampledAxis &axis, const ResamplingOptions &options)
     for (int64_t index : tap.indices) table.indices.push_back(static_cast<int32_t>(index));
     if (options.mode == InterpolationMode::Nearest) continue;
     if (options.mode == InterpolationMode::Linear) {
-      // docs/int8.md "Resize": the second tap's weight rounded to 2^-10, the first its complement.
-      const int32_t second = static_cast<int32_t>(roundHalfAway(tap.weights[1] * 1024.0, 0, 1024));
-      table.fixedWeights.insert(table.fixedWeights.end(), {1024 - second, second});
+      // docs/int8.md "Resize": the second tap's weight rounded to 2^-20, the first its complement.
+      constexpr int64_t kOne = int64_t{1} << 20;
+      const int32_t second = static_cast<int32_t>(
+          roundHalfAway(tap.weights[1] * static_cast<double>(kOne), 0, kOne));
+      table.fixedWeights.insert(table.fixedWeights.end(),
+                                {static_cast<int32_t>(kOne) - second, second});
       table.weights.insert(table.weights.end(), {static_cast<float>(tap.weights[0]),
                                                  static_cast<float>(tap.weights[1])});
       continue;

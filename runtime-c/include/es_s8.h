@@ -485,9 +485,9 @@ void es_gru_s8(const es_recurrent_s8_params_t *p, const int8_t *x, const int8_t 
 
 /* Resize / Upsample on int8 with the input's parameters (docs/int8.md "Resize"), the tables as
  * es_resize_nearest_f32's / es_resize_linear_f32's. Nearest copies. Linear: the weights are
- * Q10 (each pair sums to 1024); out = round_half_even(sum of row weight * column weight * q over
- * the four taps / 2^20), computed on the raw int8 values (the weights sum to 2^20, so the zero
- * point carries over). */
+ * Q20 (each pair sums to 2^20); out = round_half_even(sum of row weight * column weight * q over
+ * the four taps / 2^40), computed exactly on the raw int8 values (the weights sum to 2^40, so the
+ * zero point carries over). */
 void es_resize_nearest_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t in_h,
                           int32_t in_w, int32_t out_h, int32_t out_w, const int32_t *rows,
                           const int32_t *cols);

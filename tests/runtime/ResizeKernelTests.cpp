@@ -16,7 +16,7 @@ namespace {
 struct Case {
   int32_t planes = 3, inH = 4, inW = 5, outH = 7, outW = 9;
   std::vector<int32_t> rows, cols;              // two taps per output coordinate
-  std::vector<int32_t> rowWeights, colWeights;  // Q10, pairs summing to 1024
+  std::vector<int32_t> rowWeights, colWeights;  // Q20, pairs summing to 2^20
   std::vector<int8_t> input;
 };
 
@@ -24,13 +24,14 @@ Case randomCase(uint32_t seed, bool dyadic) {
   std::mt19937 rng(seed);
   Case c;
   auto taps = [&](int32_t out, int32_t in, std::vector<int32_t> &index, std::vector<int32_t> &w) {
-    std::uniform_int_distribution<int32_t> position(0, in - 1), weight(0, 1024);
+    constexpr int32_t kOne = 1 << 20;
+    std::uniform_int_distribution<int32_t> position(0, in - 1), weight(0, kOne);
     for (int32_t k = 0; k < out; ++k) {
       const int32_t first = position(rng);
       index.push_back(first);
       index.push_back(std::min(first + 1, in - 1));
-      const int32_t second = dyadic ? 256 * (weight(rng) % 5) : weight(rng);
-      w.push_back(1024 - second);
+      const int32_t second = dyadic ? kOne / 4 * (weight(rng) % 5) : weight(rng);
+      w.push_back(kOne - second);
       w.push_back(second);
     }
   };
@@ -49,15 +50,16 @@ std::vector<int8_t> runLinear(const Case &c) {
   return out;
 }
 
-// sum / 2^20 rounded to nearest, ties to even, for any sign.
-int64_t roundHalfEvenShift20(int64_t sum) {
-  const int64_t floor = sum >= 0 ? sum / (1 << 20) : -((-sum + (1 << 20) - 1) / (1 << 20));
-  const int64_t remainder = sum - floor * (1 << 20);
-  if (remainder > (1 << 19) || (remainder == (1 << 19) && (floor & 1))) return floor + 1;
+// x / 2^n rounded to nearest, ties to even, for any sign.
+int64_t roundHalfEvenShift(int64_t x, int n) {
+  const int64_t unit = int64_t{1} << n;
+  int64_t floor = x >= 0 ? x / unit : -((-x + unit - 1) / unit);
+  const int64_t remainder = x - floor * unit;
+  if (remainder > unit / 2 || (remainder == unit / 2 && (floor & 1))) ++floor;
   return floor;
 }
 
-TEST_CASE("es_resize_linear_s8 is docs/int8.md's rounded Q10 blend", "[resize]") {
+TEST_CASE("es_resize_linear_s8 is docs/int8.md's rounded Q20 blend", "[resize]") {
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     const Case c = randomCase(seed, false);
     const std::vector<int8_t> out = runLinear(c);
@@ -69,7 +71,7 @@ TEST_CASE("es_resize_linear_s8 is docs/int8.md's rounded Q10 blend", "[resize]")
             for (int b = 0; b < 2; ++b)
               sum += int64_t{c.rowWeights[2 * r + a]} * c.colWeights[2 * q + b] *
                      c.input[(p * c.inH + c.rows[2 * r + a]) * c.inW + c.cols[2 * q + b]];
-          REQUIRE(out[(p * c.outH + r) * c.outW + q] == roundHalfEvenShift20(sum));
+          REQUIRE(out[(p * c.outH + r) * c.outW + q] == roundHalfEvenShift(sum, 40));
         }
   }
 }
@@ -80,8 +82,8 @@ TEST_CASE("with dyadic weights es_resize_linear_s8 rounds the real blend to even
   const std::vector<int8_t> out = runLinear(c);
   std::vector<float> input(c.input.begin(), c.input.end());
   std::vector<float> rowWeights, colWeights, blended(out.size());
-  for (int32_t w : c.rowWeights) rowWeights.push_back(static_cast<float>(w) / 1024.0f);
-  for (int32_t w : c.colWeights) colWeights.push_back(static_cast<float>(w) / 1024.0f);
+  for (int32_t w : c.rowWeights) rowWeights.push_back(std::ldexp(static_cast<float>(w), -20));
+  for (int32_t w : c.colWeights) colWeights.push_back(std::ldexp(static_cast<float>(w), -20));
   es_resize_linear_f32(input.data(), blended.data(), c.planes, c.inH, c.inW, c.outH, c.outW,
                        c.rows.data(), rowWeights.data(), c.cols.data(), colWeights.data());
   for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == std::nearbyint(blended[i]));
@@ -128,15 +130,6 @@ std::vector<int8_t> runCubic(const CubicCase &c, const Rescale &m) {
                      c.rows.data(), c.rowWeights.data(), c.cols.data(), c.colWeights.data(),
                      m.inputZp, m.outputZp, m.multiplier, m.shift);
   return out;
-}
-
-// x / 2^n rounded to nearest, ties to even, for any sign.
-int64_t roundHalfEvenShift(int64_t x, int n) {
-  const int64_t unit = int64_t{1} << n;
-  int64_t floor = x >= 0 ? x / unit : -((-x + unit - 1) / unit);
-  const int64_t remainder = x - floor * unit;
-  if (remainder > unit / 2 || (remainder == unit / 2 && (floor & 1))) ++floor;
-  return floor;
 }
 
 TEST_CASE("es_resize_cubic_s8 is docs/int8.md's rounded, rescaled, clamped Q30 blend",
