@@ -463,6 +463,22 @@ class Quantiser:
                        g.const(f"{name}_quantized_zero_point", zero)],
                       f"{name}_quantized_DequantizeLinear", **attributes)
 
+    def constant(self, name, real):
+        """An initialiser an activation quantiser reads (QDQOperatorBase quantises every float
+        input): activation-typed, asymmetric over [min(0, c), max(0, c)], behind a
+        DequantizeLinear."""
+        real = np.asarray(real, np.float32)
+        qmin, qmax = (0, 255) if self.act_type == np.uint8 else (-128, 127)
+        lo, hi = min(float(real.min()), 0.0), max(float(real.max()), 0.0)
+        scale = np.float32((hi - lo) / (qmax - qmin))
+        zero = int(np.clip(np.round(qmin - lo / scale), qmin, qmax))
+        quantized = np.clip(np.round(real / scale) + zero, qmin, qmax).astype(self.act_type)
+        g = self.g
+        return g.node("DequantizeLinear",
+                      [g.const(f"{name}_quantized", quantized), g.const(f"{name}_scale", scale),
+                       g.const(f"{name}_zero_point", self.act_type(zero))],
+                      f"{name}_DequantizeLinear")
+
     def qdq(self, value, params, name):
         scale, zero, _ = params
         g = self.g
@@ -728,6 +744,55 @@ def tflite_int8(opset=13):
     return g.model([(x, [1, 16, 16, 1])], [(y, [1, 5])], "tf2onnx"), {x: (16, 16, 1)}
 
 
+def ort_qdq_layer_norm(form, opset=17):
+    """quantize_static(QDQ, uint8 activations, int8 weights) of a Linear + LayerNorm block on
+    [N, T, 12] with every op type listed in op_types_to_quantize. `form` "primitives": PyTorch's
+    decomposed LayerNorm (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add) quantised
+    by QDQOperatorBase: every input and output between QDQ pairs, the constants (exponent,
+    epsilon, gamma, beta) quantised as activations behind a DequantizeLinear (uint8,
+    asymmetric over [min(0, c), max(0, c)]). "node": the opset 17 LayerNormalization quantised by
+    QDQNormalization: X and Y between QDQ pairs, Scale an int8 weight, B an int32 bias at scale
+    x_scale * scale_scale."""
+    g = Graph(f"ort_qdq_layer_norm_{form}_{opset}", opset)
+    q = Quantiser(g, np.uint8, np.int8, per_channel=True)
+    x = "x"
+    xp = q.activation("x", -3, 3)
+    h = q.qdq(x, xp, "x")
+    w, _ = q.weights("onnx::MatMul_30", g.rng.normal(0, 0.5, (12, 12)).astype(np.float32), 1)
+    mm = q.qdq(g.node("MatMul", [h, w], "/fc/MatMul"), q.activation("/fc/MatMul_output_0", -4, 4),
+               "/fc/MatMul_output_0")
+    hp = q.activation("/fc/Add_output_0", -4, 4)
+    h = q.qdq(g.node("Add", [mm, q.constant("fc.bias", g.rng.normal(0, 0.2, 12))], "/fc/Add"),
+              hp, "/fc/Add_output_0")
+    gamma = g.rng.uniform(0.5, 1.5, 12).astype(np.float32)
+    beta = g.rng.normal(0, 0.3, 12).astype(np.float32)
+    yp = q.activation("y", -5, 5)
+    if form == "node":
+        q.per_channel = False  # QDQNormalization's Scale: one scale for the tensor
+        scale, scale_scales = q.weights("norm.weight", gamma, 0)
+        bias = q.bias("norm.bias", beta, hp[2], scale_scales)
+        norm = g.node("LayerNormalization", [h, scale, bias], "/norm/LayerNormalization",
+                      axis=-1, epsilon=1e-5)
+        y = q.qdq(norm, yp, "y")
+        return g.model([(x, ["N", 6, 12])], [(y, ["N", 6, 12])], "onnx.quantize"), {x: (6, 12)}
+
+    def step(op_type, inputs, stem, lo, hi, **attributes):
+        out = g.node(op_type, inputs, f"/norm/{stem}", **attributes)
+        return q.qdq(out, q.activation(f"/norm/{stem}_output_0", lo, hi), f"/norm/{stem}_output_0")
+
+    mean = step("ReduceMean", [h], "ReduceMean", -1, 1, axes=[-1])
+    d = step("Sub", [h, mean], "Sub", -4, 4)
+    squared = step("Pow", [d, q.constant("/norm/Constant_output_0", 2.0)], "Pow", 0, 12)
+    variance = step("ReduceMean", [squared], "ReduceMean_1", 0, 4, axes=[-1])
+    shifted = step("Add", [variance, q.constant("/norm/Constant_1_output_0", 1e-5)], "Add", 0, 4)
+    deviation = step("Sqrt", [shifted], "Sqrt", 0, 2)
+    normalised = step("Div", [d, deviation], "Div", -3.5, 3.5)
+    scaled = step("Mul", [normalised, q.constant("norm.weight", gamma)], "Mul", -5, 5)
+    out = g.node("Add", [scaled, q.constant("norm.bias", beta)], "/norm/Add_1")
+    y = q.qdq(out, yp, "y")
+    return g.model([(x, ["N", 6, 12])], [(y, ["N", 6, 12])], "onnx.quantize"), {x: (6, 12)}
+
+
 # name -> builder
 MODELS = {
     "tf2onnx_cnn_9": lambda: tf2onnx_cnn(9),
@@ -760,6 +825,8 @@ MODELS = {
                             weight_type=np.uint8),
     "ort_qdq_mlp_s8s8_12": lambda: ort_qdq_mlp(np.int8, np.int8, False, opset=12),
     "ort_qoperator_cnn_12": lambda: ort_qoperator_cnn(12),
+    "ort_qdq_layer_norm_primitives_17": lambda: ort_qdq_layer_norm("primitives"),
+    "ort_qdq_layer_norm_node_17": lambda: ort_qdq_layer_norm("node"),
     "ort_dynamic_mlp_u8": lambda: ort_dynamic(np.uint8, conv=False),
     "ort_dynamic_conv_s8": lambda: ort_dynamic(np.int8, conv=True),
 }
@@ -782,6 +849,7 @@ FILES = {
                           "ort_qdq_mlp_u8s8_reduce_range_13", "tflite_int8_13"],
     "quantised_opset12": ["ort_qdq_u8u8_asymmetric_per_tensor_reduce_range_12",
                           "ort_qdq_mlp_s8s8_12", "ort_qoperator_cnn_12"],
+    "quantised_opset17": ["ort_qdq_layer_norm_primitives_17", "ort_qdq_layer_norm_node_17"],
     "dynamic_opset13": ["ort_dynamic_mlp_u8", "ort_dynamic_conv_s8"],
 }
 

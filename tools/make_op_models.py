@@ -203,35 +203,66 @@ def helper_models():
                  {"x": floats(rng, SAMPLES, 6, 12)})
 
 
-def keras_layer_norm_model():
-    # Keras' LayerNormalization as tf2onnx writes it below opset 17: tf.nn.moments (the mean, then
-    # SquaredDifference(x, StopGradient(mean)) as Sub + Mul(d, d), averaged), then
-    # tf.nn.batch_normalization: inv = Rsqrt(variance + eps) * gamma, written Sqrt -> Reciprocal,
-    # and y = x * inv + (beta - mean * inv). The centred x exists only inside the variance.
-    rng = np.random.default_rng(18)
-    norm = "layer_normalization/batchnorm"
-    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"], name="dense/MatMul"),
-             helper.make_node("ReduceMean", ["h"], ["mean"], name="layer_normalization/moments/mean",
+def keras_layer_norm_nodes(layer, h, y, scale=True, center=True):
+    """Keras' LayerNormalization `layer` of h into y as tf2onnx writes it below opset 17:
+    tf.nn.moments (the mean, then SquaredDifference(x, StopGradient(mean)) as Sub + Mul(d, d),
+    averaged), then tf.nn.batch_normalization: inv = Rsqrt(variance + eps) [* gamma], written
+    Sqrt -> Reciprocal, and y = x * inv + (beta - mean * inv), or x * inv + -(mean * inv) with
+    center=False. The centred x exists only inside the variance."""
+    norm = f"{layer}/batchnorm"
+    inv = f"{layer}_inv"
+    nodes = [helper.make_node("ReduceMean", [h], [f"{layer}_mean"], name=f"{layer}/moments/mean",
                               axes=[-1]),
-             helper.make_node("Sub", ["h", "mean"], ["difference"],
-                              name="layer_normalization/moments/SquaredDifference"),
-             helper.make_node("Mul", ["difference", "difference"], ["squared"],
-                              name="layer_normalization/moments/SquaredDifference__1"),
-             helper.make_node("ReduceMean", ["squared"], ["variance"],
-                              name="layer_normalization/moments/variance", axes=[-1]),
-             helper.make_node("Add", ["variance", "epsilon"], ["shifted"], name=f"{norm}/add"),
-             helper.make_node("Sqrt", ["shifted"], ["deviation"], name=f"{norm}/Rsqrt"),
-             helper.make_node("Reciprocal", ["deviation"], ["rsqrt"], name=f"{norm}/Rsqrt__1"),
-             helper.make_node("Mul", ["rsqrt", "gamma"], ["inv"], name=f"{norm}/mul"),
-             helper.make_node("Mul", ["h", "inv"], ["scaled"], name=f"{norm}/mul_1"),
-             helper.make_node("Mul", ["mean", "inv"], ["mean_scaled"], name=f"{norm}/mul_2"),
-             helper.make_node("Sub", ["beta", "mean_scaled"], ["offset"], name=f"{norm}/sub"),
-             helper.make_node("Add", ["scaled", "offset"], ["y"], name=f"{norm}/add_1")]
+             helper.make_node("Sub", [h, f"{layer}_mean"], [f"{layer}_difference"],
+                              name=f"{layer}/moments/SquaredDifference"),
+             helper.make_node("Mul", [f"{layer}_difference"] * 2, [f"{layer}_squared"],
+                              name=f"{layer}/moments/SquaredDifference__1"),
+             helper.make_node("ReduceMean", [f"{layer}_squared"], [f"{layer}_variance"],
+                              name=f"{layer}/moments/variance", axes=[-1]),
+             helper.make_node("Add", [f"{layer}_variance", "epsilon"], [f"{layer}_shifted"],
+                              name=f"{norm}/add"),
+             helper.make_node("Sqrt", [f"{layer}_shifted"], [f"{layer}_deviation"],
+                              name=f"{norm}/Rsqrt"),
+             helper.make_node("Reciprocal", [f"{layer}_deviation"],
+                              [f"{layer}_rsqrt" if scale else inv], name=f"{norm}/Rsqrt__1")]
+    if scale:
+        nodes.append(helper.make_node("Mul", [f"{layer}_rsqrt", f"{layer}_gamma"], [inv],
+                                      name=f"{norm}/mul"))
+    nodes += [helper.make_node("Mul", [h, inv], [f"{layer}_scaled"], name=f"{norm}/mul_1"),
+              helper.make_node("Mul", [f"{layer}_mean", inv], [f"{layer}_mean_scaled"],
+                               name=f"{norm}/mul_2")]
+    if center:
+        nodes.append(helper.make_node("Sub", [f"{layer}_beta", f"{layer}_mean_scaled"],
+                                      [f"{layer}_offset"], name=f"{norm}/sub"))
+    else:
+        nodes.append(helper.make_node("Neg", [f"{layer}_mean_scaled"], [f"{layer}_offset"],
+                                      name=f"{norm}/Neg"))
+    nodes.append(helper.make_node("Add", [f"{layer}_scaled", f"{layer}_offset"], [y],
+                                  name=f"{norm}/add_1"))
+    return nodes
+
+
+def keras_layer_norm_model():
+    rng = np.random.default_rng(18)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"], name="dense/MatMul")]
+    nodes += keras_layer_norm_nodes("layer_normalization", "h", "y")
     helper_model("layer_norm_keras", nodes, ["x"], ["y"],
                  {"w": floats(rng, 12, 12, scale=0.4), "epsilon": np.array(1e-3, np.float32),
-                  "gamma": rng.uniform(0.5, 1.5, 12).astype(np.float32),
-                  "beta": floats(rng, 12, scale=0.3)}, 13,
+                  "layer_normalization_gamma": rng.uniform(0.5, 1.5, 12).astype(np.float32),
+                  "layer_normalization_beta": floats(rng, 12, scale=0.3)}, 13,
                  {"x": floats(rng, SAMPLES, 6, 12)})
+    # Keras' options, each normalising the model's input (features of [6, 12] frames) into an
+    # output: center=False (no beta: -(mean * inv)), and scale=False with center=False. On the
+    # input, the int8 codes both normalise are onnxruntime's own (after a Dense they may not be:
+    # docs/int8.md "LayerNormalization").
+    rng = np.random.default_rng(19)
+    nodes = keras_layer_norm_nodes("layer_normalization", "x", "uncentred", center=False)
+    nodes += keras_layer_norm_nodes("layer_normalization_1", "x", "plain", scale=False,
+                                    center=False)
+    helper_model("layer_norm_keras_options", nodes, ["x"], ["uncentred", "plain"],
+                 {"epsilon": np.array(1e-3, np.float32),
+                  "layer_normalization_gamma": rng.uniform(0.5, 1.5, 12).astype(np.float32)}, 13,
+                 {"x": rng.normal(0.5, 1.5, (SAMPLES, 6, 12)).astype(np.float32)})
 
 
 def main():

@@ -116,9 +116,8 @@ def helper_models():
         # (TensorFlow's), exclude_outside renormalising at the borders, up- and downscales.
         ("cubic_half_pixel", "cubic", {"coordinate_transformation_mode": "half_pixel"},
          [1, 1, 2, 2]),
-        # align_corners divides by the resized length: ONNX's reference (and edgesplit) by
-        # input * scale, onnxruntime's cubic kernel by the rounded output length, so the scales
-        # give whole lengths here (5 * 1.6, 6 * 2.5), where both agree.
+        # align_corners divides by the resized length, here whole (5 * 1.6, 6 * 2.5);
+        # resize_align_corners_13 below has lengths that are not.
         ("cubic_align_exclude", "cubic", {"coordinate_transformation_mode": "align_corners",
                                           "cubic_coeff_a": -0.5, "exclude_outside": 1},
          [1, 1, 1.6, 2.5]),
@@ -137,6 +136,14 @@ def helper_models():
                for suffix, _, attributes, _ in chosen],
               [const(f"s_{suffix}", scales) for suffix, _, _, scales in chosen],
               outputs=[suffix for suffix, *_ in chosen])
+    # align_corners where input * scale is no whole number (5 * 1.7 = 8.5, 6 * 1.3 = 7.8):
+    # onnxruntime divides by the output's length (8, 7) in every mode, ONNX's reference by 8.5
+    # and 7.8.
+    model("resize_align_corners_13", 13,
+          [helper.make_node("Resize", ["h", "", "s"], [mode], name=mode, mode=mode,
+                            coordinate_transformation_mode="align_corners")
+           for mode in ("nearest", "linear", "cubic")],
+          [const("s", [1, 1, 1.7, 1.3])], outputs=["nearest", "linear", "cubic"])
 
 
 def main():

@@ -243,7 +243,7 @@ void runCompile(const Options &options) {
       // insertQdq rewrites the graph, so the export works on a second copy that takes this
       // graph's parameters by value name. Written once the output folder is, so that a failed
       // compile leaves neither.
-      absorbQdq(*exported);
+      absorbQdqForInt8(*exported);
       for (const auto &value : exported->values())
         if (const Value *annotated = graph->findValue(value->name))
           if (annotated->quant) value->quant = annotated->quant;

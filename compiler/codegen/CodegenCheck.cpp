@@ -70,7 +70,10 @@ CodegenCheck checkCodegen(Graph &graph, Precision precision, KernelIsa isa, bool
 
   // As prepareInt8 and the float32 compile do: a failure here stops the compile before any node.
   if (!recorder.attempt(nullptr, [&] {
-        absorbQdq(graph);
+        if (precision == Precision::Int8)
+          absorbQdqForInt8(graph);
+        else
+          absorbQdq(graph);
         verifyGraph(graph);
       })) {
     check.reachedNodes = false;

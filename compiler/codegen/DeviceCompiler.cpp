@@ -8,7 +8,7 @@
 namespace edgesplit {
 
 void prepareInt8(Graph &graph, const ValueRanges &ranges) {
-  absorbQdq(graph);
+  absorbQdqForInt8(graph);
   foldQuantizedBias(graph);
   foldRequantChains(graph);
   verifyGraph(graph);

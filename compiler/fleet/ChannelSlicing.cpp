@@ -22,8 +22,8 @@ constexpr int64_t kCodeAllowanceBytes = 8 * 1024;
 // any axis: one non-constant input, the other inputs constants that broadcast (docs/partition.md).
 constexpr std::string_view kElementwiseFollowers[] = {
     "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu",
-    "Abs",  "Neg",  "Exp",       "Floor",   "Sqrt", "Add",         "Sub",       "Mul", "Div",
-    "PRelu", "Max", "Min"};
+    "Abs",  "Neg",  "Exp",       "Floor",   "Sqrt", "Reciprocal",  "Add",       "Sub", "Mul",
+    "Div",  "PRelu", "Max", "Min"};
 // Readers that work on each channel's spatial plane alone ([N, C, spatial...], channel axis 1).
 constexpr std::string_view kSpatialFollowers[] = {"MaxPool", "AveragePool", "GlobalAveragePool",
                                                   "GlobalMaxPool", "Pad", "Conv"};

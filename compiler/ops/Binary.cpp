@@ -239,6 +239,20 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
       lowerLookupTable(ctx);
       return;
     }
+    // A division by a square root is a LayerNorm's, which int8 has as one op: say why these
+    // steps did not fold into it.
+    const Node *root = ctx.node().input(1) ? ctx.node().input(1)->producer : nullptr;
+    if (root && root->domain.empty() &&
+        (root->opType == "Sqrt" ||
+         (root->opType == "Pow" && root->input(1) && root->input(1)->isConstant() &&
+          root->input(1)->constant->numElements() == 1 &&
+          root->input(1)->constant->elementAsDouble(0) == 0.5)))
+      ctx.fail("int8 code generation supports Div only by a constant scalar, and this one divides "
+               "by the square root '{}' without forming the LayerNorm that folds into one int8 "
+               "LayerNormalization (docs/int8.md: the mean and the variance over the same "
+               "trailing axes, each step read only by the next, Scale and B constants); compile "
+               "the model for float32",
+               root->name);
     ctx.fail("int8 code generation supports Div only by a constant scalar (there is no int8 "
              "division kernel); compile the model for float32");
   }

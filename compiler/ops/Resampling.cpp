@@ -78,8 +78,7 @@ llvm::SmallVector<ResampledAxis, 4> axesFromScales(const NodeContext &ctx,
       ctx.fail("scale {} makes dimension {} too long ({} elements)", scale, i, resizedLength);
     axes.push_back({.inputLength = inputShape[i],
                     .outputLength = static_cast<int64_t>(std::floor(resizedLength)),
-                    .scale = scale,
-                    .resizedLength = resizedLength});
+                    .scale = scale});
   }
   return axes;
 }
@@ -98,8 +97,7 @@ llvm::SmallVector<ResampledAxis, 4> axesFromSizes(const NodeContext &ctx,
     const double length = static_cast<double>(size);
     axes.push_back({.inputLength = inputShape[i],
                     .outputLength = size,
-                    .scale = inputShape[i] == 0 ? 1.0 : length / static_cast<double>(inputShape[i]),
-                    .resizedLength = length});
+                    .scale = inputShape[i] == 0 ? 1.0 : length / static_cast<double>(inputShape[i])});
   }
   return axes;
 }
@@ -111,10 +109,15 @@ Shape resampledShape(llvm::ArrayRef<ResampledAxis> axes) {
 }
 
 namespace {
-// Where output coordinate `outputIndex` lies in input coordinates.
+// Where output coordinate `outputIndex` lies in input coordinates. align_corners,
+// tf_crop_and_resize and pytorch_half_pixel read the resized length as onnxruntime does, the
+// output's whole length: ONNX's reference takes input * scale unrounded, which differs when that is
+// no whole number (a scale of 1.7 on 5 elements: 8.5 there, 8 here; the conformance cases
+// test_resize_downsample_scales_{linear,cubic}_align_corners hold the reference's values).
 double sourceCoordinate(int64_t outputIndex, const ResampledAxis &axis,
                         CoordinateTransformation transformation) {
   const double x = static_cast<double>(outputIndex);
+  const double resizedLength = static_cast<double>(axis.outputLength);
   // An unscaled axis is left alone (as onnxruntime does) even by tf_half_pixel_for_nn, whose
   // half-pixel shift would otherwise move ceil-rounded nearest samples; only a crop still moves it.
   if (axis.scale == 1.0 && transformation != CoordinateTransformation::TfCropAndResize) return x;
@@ -122,15 +125,15 @@ double sourceCoordinate(int64_t outputIndex, const ResampledAxis &axis,
   switch (transformation) {
   case CoordinateTransformation::HalfPixel: return (x + 0.5) / axis.scale - 0.5;
   case CoordinateTransformation::PytorchHalfPixel:
-    return axis.resizedLength > 1.0 ? (x + 0.5) / axis.scale - 0.5 : 0.0;
+    return resizedLength > 1.0 ? (x + 0.5) / axis.scale - 0.5 : 0.0;
   case CoordinateTransformation::AlignCorners:
-    return axis.resizedLength > 1.0 ? x * lastInput / (axis.resizedLength - 1.0) : 0.0;
+    return resizedLength > 1.0 ? x * lastInput / (resizedLength - 1.0) : 0.0;
   case CoordinateTransformation::Asymmetric: return x / axis.scale;
   case CoordinateTransformation::TfHalfPixelForNN: return (x + 0.5) / axis.scale;
   case CoordinateTransformation::TfCropAndResize: {
     const double start = axis.roiStart * lastInput;
     const double span = (axis.roiEnd - axis.roiStart) * lastInput;
-    return axis.resizedLength > 1.0 ? start + x * span / (axis.resizedLength - 1.0)
+    return resizedLength > 1.0 ? start + x * span / (resizedLength - 1.0)
                                     : start + 0.5 * span;
   }
   }
@@ -271,8 +274,8 @@ const Tensor *operandValue(const LowerContext &ctx, size_t index) {
 
 namespace {
 // One resampled axis as the kernels' tables: for nearest, the input index of every output
-// coordinate; for linear, the two indices and their weights (real, and Q10 for int8) of each; for
-// cubic, four (real, and Q15 for int8; a tap exclude_outside drops weighs 0).
+// coordinate; for linear, the two indices and their weights (real, and Q20 for int8) of each; for
+// cubic, four (real, and Q30 for int8; a tap exclude_outside drops weighs 0).
 struct AxisTable {
   std::vector<int32_t> indices;
   std::vector<float> weights;
@@ -286,25 +289,30 @@ AxisTable axisTable(const ResampledAxis &axis, const ResamplingOptions &options)
     for (int64_t index : tap.indices) table.indices.push_back(static_cast<int32_t>(index));
     if (options.mode == InterpolationMode::Nearest) continue;
     if (options.mode == InterpolationMode::Linear) {
-      // docs/int8.md "Resize": the second tap's weight rounded to 2^-10, the first its complement.
-      const int32_t second = static_cast<int32_t>(roundHalfAway(tap.weights[1] * 1024.0, 0, 1024));
-      table.fixedWeights.insert(table.fixedWeights.end(), {1024 - second, second});
+      // docs/int8.md "Resize": the second tap's weight rounded to 2^-20, the first its complement.
+      constexpr int64_t kOne = int64_t{1} << 20;
+      const int32_t second = static_cast<int32_t>(
+          roundHalfAway(tap.weights[1] * static_cast<double>(kOne), 0, kOne));
+      table.fixedWeights.insert(table.fixedWeights.end(),
+                                {static_cast<int32_t>(kOne) - second, second});
       table.weights.insert(table.weights.end(), {static_cast<float>(tap.weights[0]),
                                                  static_cast<float>(tap.weights[1])});
       continue;
     }
-    // docs/int8.md "Resize": each weight rounded to 2^-15, the largest taking what makes the four
-    // sum to 2^15, so that the zero point carries over.
+    // docs/int8.md "Resize": each weight rounded to 2^-30, the largest taking what makes the four
+    // sum to 2^30, so that the zero point carries over (lowerResample checks they fit).
+    constexpr int64_t kOne = int64_t{1} << 30;
     size_t largest = 0;
-    int32_t total = 0;
+    int64_t total = 0;
     for (size_t k = 0; k < tap.weights.size(); ++k) {
       table.weights.push_back(static_cast<float>(tap.weights[k]));
-      table.fixedWeights.push_back(
-          static_cast<int32_t>(roundHalfAway(tap.weights[k] * 32768.0, -65536, 65536)));
+      table.fixedWeights.push_back(static_cast<int32_t>(
+          roundHalfAway(tap.weights[k] * static_cast<double>(kOne), -2 * kOne + 1, 2 * kOne - 1)));
       total += table.fixedWeights.back();
       if (tap.weights[k] > tap.weights[largest]) largest = k;
     }
-    table.fixedWeights[table.fixedWeights.size() - tap.weights.size() + largest] += 32768 - total;
+    table.fixedWeights[table.fixedWeights.size() - tap.weights.size() + largest] +=
+        static_cast<int32_t>(kOne - total);
     for (size_t k = tap.weights.size(); k < 4; ++k) {
       table.indices.push_back(static_cast<int32_t>(tap.indices.front()));
       table.weights.push_back(0.0f);
@@ -374,6 +382,22 @@ void lowerResample(LowerContext &ctx, llvm::ArrayRef<ResampledAxis> axes,
     args.push_back(ctx.constantArray("cols", std::move(cols.indices)));
     args.push_back(ctx.constantArray("col_weights", std::move(cols.fixedWeights)));
     if (cubic) {
+      // The kernel's Q30 weights are int32 and its sums int64 (es_s8.h): each tap's weight
+      // below 2 and each four's absolute values below 4, which Keys' kernel keeps for
+      // cubic_coeff_a in [-3, 0] (-0.75 and -0.5 in practice).
+      for (const std::vector<float> *weights : {&rows.weights, &cols.weights})
+        for (size_t k = 0; k < weights->size(); k += 4) {
+          double magnitude = 0.0;
+          for (size_t j = k; j < k + 4; ++j) magnitude += std::abs((*weights)[j]);
+          if (magnitude >= 4.0 || std::any_of(weights->begin() + static_cast<ptrdiff_t>(k),
+                                              weights->begin() + static_cast<ptrdiff_t>(k + 4),
+                                              [](float w) { return std::abs(w) >= 2.0f; }))
+            ctx.fail("int8 cubic Resize takes tap weights below 2 whose absolute values sum to "
+                     "less than 4; cubic_coeff_a = {:g} gives {:g}, {:g}, {:g}, {:g}; compile "
+                     "the model for float32",
+                     options.cubicCoeffA, (*weights)[k], (*weights)[k + 1], (*weights)[k + 2],
+                     (*weights)[k + 3]);
+        }
       // docs/int8.md "Resize": the output in its own parameters, rescaled by Sx / Sy.
       const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
       const es_requant_t factor = ctx.requant(in.scale / out.scale);

@@ -44,9 +44,6 @@ struct ResampledAxis {
   // output / input as the model states it: the scale itself when scales are given, so coordinates
   // follow the requested ratio rather than the rounded output length.
   double scale = 1.0;
-  // input length * scale, unrounded; align_corners and tf_crop_and_resize divide by it (ONNX
-  // reference). Equal to outputLength when the model gives sizes.
-  double resizedLength = 0.0;
   double roiStart = 0.0; // normalised region of interest, for tf_crop_and_resize
   double roiEnd = 1.0;
 };

@@ -46,10 +46,13 @@ std::optional<int64_t> trailingMeanAxis(const Node &mean, int64_t rank) {
   return first;
 }
 
-// `value` is a constant that broadcasts to the normalised shape `normalized` and to nothing wider.
+// `value` (a constant, or computed with a known shape) broadcasts to the normalised shape
+// `normalized` and to nothing wider.
 bool fitsNormalised(const Value *value, llvm::ArrayRef<int64_t> normalized) {
-  if (!value || !value->isConstant() || value->dtype != DType::Float32) return false;
-  llvm::ArrayRef<int64_t> shape = value->constant->shape();
+  if (!value || value->dtype != DType::Float32 || (!value->isConstant() && !value->shape))
+    return false;
+  llvm::ArrayRef<int64_t> shape =
+      value->isConstant() ? value->constant->shape() : llvm::ArrayRef<int64_t>(*value->shape);
   while (!shape.empty() && shape.front() == 1 && shape.size() > normalized.size())
     shape = shape.drop_front();
   if (shape.size() > normalized.size()) return false;
@@ -59,10 +62,10 @@ bool fitsNormalised(const Value *value, llvm::ArrayRef<int64_t> normalized) {
   return true;
 }
 
-// `value` when it fits (above), with its leading 1s dropped, as LayerNormalization reads Scale
-// and B; null otherwise.
+// `value` when it is a constant that fits (above), with its leading 1s dropped, as
+// LayerNormalization reads Scale and B; null otherwise.
 Value *normalisedConstant(Graph &graph, Value *value, llvm::ArrayRef<int64_t> normalized) {
-  if (!fitsNormalised(value, normalized)) return nullptr;
+  if (!value || !value->isConstant() || !fitsNormalised(value, normalized)) return nullptr;
   llvm::ArrayRef<int64_t> shape = value->constant->shape();
   // The dimensions beyond the normalised ones are leading 1s (fitsNormalised).
   while (shape.size() > normalized.size()) shape = shape.drop_front();
@@ -168,26 +171,78 @@ Value *matchBeta(Graph &graph, const Node &shift, const Value *y,
   return graph.createConstant(graph.uniqueName(subtracted->name + "_negated"), std::move(negated));
 }
 
-// Replaces `steps` (the first of them runs first) by LayerNormalization(x, gamma or ones[, beta])
-// over the axes from `axis`, writing `y`; named after `anchor`.
-void replaceByLayerNormalization(Graph &graph, llvm::ArrayRef<Node *> steps, const Node &anchor,
-                                 Value *x, Value *gamma, Value *beta, int64_t axis, double epsilon,
-                                 Value *y) {
+// Whether `value` is a constant once a pre-quantised model's QDQ pairs are absorbed: a constant,
+// or the DequantizeLinear of one (onnxruntime's quantiser writes Scale and B so).
+bool constantOnceAbsorbed(const Value *value) {
+  if (value->isConstant()) return true;
+  const Node *producer = value->producer;
+  return producer && producer->opType == "DequantizeLinear" && producer->domain.empty() &&
+         producer->input(0) && producer->input(0)->isConstant();
+}
+
+// A constant, or a computed value that fits (a layer's output given to Keras' LayerNormalization
+// as its gamma or beta), for the node below; null otherwise.
+Value *normalisedOperand(Graph &graph, Value *value, llvm::ArrayRef<int64_t> normalized) {
+  if (value && !value->isConstant()) return fitsNormalised(value, normalized) ? value : nullptr;
+  return normalisedConstant(graph, value, normalized);
+}
+
+// Inserts LayerNormalization(x, gamma or ones[, beta]) over the axes from `axis` writing `y`,
+// named `name`, before `position`, which runs after everything it reads. Code generation folds
+// constant Scale and B into the kernel (a DequantizeLinear of one is a constant once absorbed);
+// a computed gamma or beta is applied after the node by a Mul and an Add (code generation has
+// both in both precisions), the node's Scale then ones.
+Node *insertLayerNormalization(Graph &graph, const Node &position, const std::string &name,
+                               Value *x, Value *gamma, Value *beta, int64_t axis, double epsilon,
+                               Value *y) {
   const llvm::ArrayRef<int64_t> normalized =
       llvm::ArrayRef<int64_t>(*x->shape).drop_front(static_cast<size_t>(axis));
-  if (!gamma)
-    gamma = graph.createConstant(
-        graph.uniqueName(anchor.name + "_scale"),
+  const bool gammaAfter = gamma && !constantOnceAbsorbed(gamma);
+  const bool betaAfter = beta && (!constantOnceAbsorbed(beta) || gammaAfter);
+  Value *scale = gamma;
+  if (!gamma || gammaAfter)
+    scale = graph.createConstant(
+        graph.uniqueName(name + "_scale"),
         Tensor::fromVector<float>(Shape(normalized.begin(), normalized.end()),
                                   std::vector<float>(static_cast<size_t>(numElements(normalized)),
                                                      1.0f)));
+  // The value each step writes: y for the last.
+  auto stepOutput = [&](bool last, const char *suffix) {
+    if (last) return y;
+    Value *value = graph.createValue(graph.uniqueName(name + suffix), DType::Float32);
+    value->shape = x->shape;
+    return value;
+  };
   AttributeMap attributes;
   attributes.set("axis", axis);
   attributes.set("epsilon", static_cast<float>(epsilon));
-  llvm::SmallVector<Value *, 3> inputs = {x, gamma};
-  if (beta) inputs.push_back(beta);
-  insertNodeBefore(graph, *steps.front(), anchor.name + "_layer_norm", "LayerNormalization", 17,
-                   inputs, y, std::move(attributes));
+  llvm::SmallVector<Value *, 3> inputs = {x, scale};
+  if (beta && !betaAfter) inputs.push_back(beta);
+  Value *normalised = stepOutput(!gammaAfter && !betaAfter, "_normalised");
+  Node *node = insertNodeBefore(graph, position, name, "LayerNormalization", 17, inputs,
+                                normalised, std::move(attributes));
+  if (gammaAfter) {
+    Value *scaled = stepOutput(!betaAfter, "_scaled");
+    insertNodeBefore(graph, position, graph.uniqueName(name + "_scale"), "Mul", 7,
+                     {normalised, gamma}, scaled);
+    normalised = scaled;
+  }
+  if (betaAfter)
+    insertNodeBefore(graph, position, graph.uniqueName(name + "_shift"), "Add", 7,
+                     {normalised, beta}, y);
+  return node;
+}
+
+// Replaces `steps` (the first of them runs first, the last writes `y`) by a LayerNormalization
+// named after `anchor` (above).
+void replaceByLayerNormalization(Graph &graph, llvm::ArrayRef<Node *> steps, const Node &anchor,
+                                 Value *x, Value *gamma, Value *beta, int64_t axis, double epsilon,
+                                 Value *y) {
+  // An operand that is not a constant itself (computed, or dequantised) may be written inside the
+  // steps' span: then the new nodes go where the last step was.
+  const bool produced = (gamma && !gamma->isConstant()) || (beta && !beta->isConstant());
+  insertLayerNormalization(graph, produced ? *steps.back() : *steps.front(),
+                           anchor.name + "_layer_norm", x, gamma, beta, axis, epsilon, y);
   for (Node *step : steps) graph.eraseNode(step);
 }
 
@@ -242,18 +297,44 @@ bool foldCentred(Graph &graph, Node &normalise) {
   return true;
 }
 
+// The two products of TensorFlow's batch_normalization that `add` combines, x * inv and
+// mean * inv, with the steps between the second and `add` and the beta they add.
+struct ScaledShift {
+  Node *scaled = nullptr, *meanScaled = nullptr;
+  Node *offset = nullptr; // Sub(beta, mean * inv) or Neg(mean * inv); none for Sub(x * inv, ...)
+  Value *beta = nullptr;
+};
+
+// What `add` may combine: Add(x * inv, Sub(beta, mean * inv)) in either order; with Keras'
+// center=False, TensorFlow's -mean * inv, Add(x * inv, Neg(mean * inv)) or Sub(x * inv,
+// mean * inv).
+llvm::SmallVector<ScaledShift, 2> scaledShifts(const Graph &graph, const Node &add) {
+  llvm::SmallVector<ScaledShift, 2> found;
+  if (!add.domain.empty() || add.inputs.size() != 2 || !add.outputs[0]) return found;
+  if (add.opType == "Sub") {
+    found.push_back({soleProducer(graph, add.inputs[0], "Mul"),
+                     soleProducer(graph, add.inputs[1], "Mul"), nullptr, nullptr});
+  } else if (add.opType == "Add") {
+    for (size_t i : {0, 1}) {
+      Node *scaled = soleProducer(graph, add.inputs[i], "Mul");
+      if (Node *shift = soleProducer(graph, add.inputs[1 - i], "Sub"))
+        found.push_back({scaled, soleProducer(graph, shift->inputs[1], "Mul"), shift,
+                         shift->inputs[0]});
+      else if (Node *negate = soleProducer(graph, add.inputs[1 - i], "Neg"))
+        found.push_back({scaled, soleProducer(graph, negate->inputs[0], "Mul"), negate, nullptr});
+    }
+  }
+  return found;
+}
+
 // TensorFlow's batch_normalization, as tf2onnx writes Keras' LayerNormalization (tf.nn.moments,
 // then inv = rsqrt(variance + eps) * gamma; x * inv + (beta - mean * inv)), anchored at the last
-// Add (either operand order). The centred x never exists; the variance is
-// ReduceMean(Mul(d, d)) on a Sub(x, mean) of its own (SquaredDifference) or Pow(d, 2), or
-// ReduceMean(x * x) - mean * mean. gamma may be absent (Keras' scale=False).
+// Add (scaledShifts above). The centred x never exists; the variance is ReduceMean(Mul(d, d)) on
+// a Sub(x, mean) of its own (SquaredDifference) or Pow(d, 2), or ReduceMean(x * x) - mean * mean.
+// gamma may be absent (Keras' scale=False), beta too (center=False); either may be computed.
 bool foldScaledShift(Graph &graph, Node &add) {
-  if (add.opType != "Add" || !add.domain.empty() || add.inputs.size() != 2 || !add.outputs[0])
-    return false;
-  for (size_t i : {0, 1}) {
-    Node *scaled = soleProducer(graph, add.inputs[i], "Mul");
-    Node *shift = soleProducer(graph, add.inputs[1 - i], "Sub");
-    Node *meanScaled = shift ? soleProducer(graph, shift->inputs[1], "Mul") : nullptr;
+  for (const ScaledShift &candidate : scaledShifts(graph, add)) {
+    Node *scaled = candidate.scaled, *meanScaled = candidate.meanScaled;
     if (!scaled || !meanScaled || scaled->inputs.size() != 2) continue;
     for (size_t j : {0, 1}) {
       Value *inv = scaled->inputs[j], *x = scaled->inputs[1 - j];
@@ -288,8 +369,8 @@ bool foldScaledShift(Graph &graph, Node &add) {
       double epsilon = 0;
       Node *addEpsilon = sqrt ? matchEpsilon(graph, sqrt->inputs[0], varianceValue, epsilon)
                               : nullptr;
-      Value *beta = shift->inputs[0];
-      if (!addEpsilon || !fitsNormalised(beta, normalized)) continue;
+      Value *beta = candidate.beta;
+      if (!addEpsilon || (beta && !fitsNormalised(beta, normalized))) continue;
       std::vector<Node *> varianceSteps;
       const Node *meanReader = nullptr;
       if (Node *variance = soleProducer(graph, varianceValue, "ReduceMean")) {
@@ -320,15 +401,44 @@ bool foldScaledShift(Graph &graph, Node &add) {
       steps.insert(steps.end(), varianceSteps.begin(), varianceSteps.end());
       steps.insert(steps.end(), {addEpsilon, sqrt, reciprocal});
       steps.insert(steps.end(), invSteps.begin(), invSteps.end());
-      steps.insert(steps.end(), {scaled, meanScaled, shift, &add});
-      if (gamma) gamma = normalisedConstant(graph, gamma, normalized);
-      replaceByLayerNormalization(graph, steps, add, x, gamma,
-                                  normalisedConstant(graph, beta, normalized), *axis, epsilon,
+      steps.insert(steps.end(), {scaled, meanScaled});
+      if (candidate.offset) steps.push_back(candidate.offset);
+      steps.push_back(&add);
+      replaceByLayerNormalization(graph, steps, add, x, normalisedOperand(graph, gamma, normalized),
+                                  normalisedOperand(graph, beta, normalized), *axis, epsilon,
                                   add.outputs[0]);
       return true;
     }
   }
   return false;
+}
+
+// A LayerNormalization given a computed Scale or B (ONNX allows any tensor there) becomes one of
+// constant operands followed by the Mul and Add (insertLayerNormalization), under its own name.
+bool splitComputedAffine(Graph &graph, Node &node) {
+  if (node.opType != "LayerNormalization" || !node.domain.empty() || node.outputs.size() != 1 ||
+      !node.outputs[0])
+    return false;
+  Value *x = node.input(0), *scale = node.input(1), *bias = node.input(2);
+  if (!x || !x->shape || !scale ||
+      (constantOnceAbsorbed(scale) && (!bias || constantOnceAbsorbed(bias))))
+    return false;
+  const int64_t rank = static_cast<int64_t>(x->shape->size());
+  int64_t axis = node.attributes.getInt("axis").value_or(-1);
+  if (axis < -rank || axis >= rank) return false;
+  if (axis < 0) axis += rank;
+  const llvm::ArrayRef<int64_t> normalized =
+      llvm::ArrayRef<int64_t>(*x->shape).drop_front(static_cast<size_t>(axis));
+  if (!fitsNormalised(scale, normalized) || (bias && !fitsNormalised(bias, normalized)))
+    return false;
+  const std::string name = node.name;
+  Node *normalisation =
+      insertLayerNormalization(graph, node, graph.uniqueName(name + "_constant_affine"), x, scale,
+                               bias, axis, node.attributes.getFloat("epsilon").value_or(1e-5f),
+                               node.outputs[0]);
+  graph.eraseNode(&node);
+  normalisation->name = name;
+  return true;
 }
 
 // Mean and InvStdDev outputs that nothing reads are dropped, so that code generation, which
@@ -352,7 +462,8 @@ void foldLayerNormalization(Graph &graph) {
   while (folded) {
     folded = false;
     for (const auto &node : graph.nodes())
-      if (foldCentred(graph, *node) || foldScaledShift(graph, *node)) {
+      if (foldCentred(graph, *node) || foldScaledShift(graph, *node) ||
+          splitComputedAffine(graph, *node)) {
         folded = true;
         break;
       }

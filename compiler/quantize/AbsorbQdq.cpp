@@ -179,6 +179,12 @@ void absorbQdq(Graph &graph) {
   graph.removeUnusedValues();
 }
 
+void absorbQdqForInt8(Graph &graph) {
+  absorbQdq(graph);
+  foldLayerNormalization(graph);
+  graph.removeUnusedValues();
+}
+
 const Node *soleReader(const Graph &graph, const Value &value) {
   const auto users = graph.users(&value);
   if (users.size() != 1 || graph.isGraphOutput(&value) || users[0]->input(0) != &value ||

@@ -19,6 +19,12 @@ namespace edgesplit {
 // pattern (e.g. an int8 model output) stay.
 void absorbQdq(Graph &graph);
 
+// absorbQdq for an int8 compile, which then folds what the absorbed pairs hid: a LayerNorm written
+// as primitives with a QDQ pair on every step (onnxruntime's quantiser) becomes one
+// LayerNormalization, its output keeping the model's parameters and its steps' parameters dropped
+// with them (docs/int8.md). A float32 compile runs the steps, fake-quantised as the model says.
+void absorbQdqForInt8(Graph &graph);
+
 // The node that alone reads `value`, as its first input, and has one output, when `value` is no
 // graph output; nullptr otherwise.
 const Node *soleReader(const Graph &graph, const Value &value);

@@ -485,9 +485,9 @@ void es_gru_s8(const es_recurrent_s8_params_t *p, const int8_t *x, const int8_t 
 
 /* Resize / Upsample on int8 with the input's parameters (docs/int8.md "Resize"), the tables as
  * es_resize_nearest_f32's / es_resize_linear_f32's. Nearest copies. Linear: the weights are
- * Q10 (each pair sums to 1024); out = round_half_even(sum of row weight * column weight * q over
- * the four taps / 2^20), computed on the raw int8 values (the weights sum to 2^20, so the zero
- * point carries over). */
+ * Q20 (each pair sums to 2^20); out = round_half_even(sum of row weight * column weight * q over
+ * the four taps / 2^40), computed exactly on the raw int8 values (the weights sum to 2^40, so the
+ * zero point carries over). */
 void es_resize_nearest_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t in_h,
                           int32_t in_w, int32_t out_h, int32_t out_w, const int32_t *rows,
                           const int32_t *cols);
@@ -495,11 +495,13 @@ void es_resize_linear_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t 
                          int32_t out_h, int32_t out_w, const int32_t *rows,
                          const int32_t *row_weights, const int32_t *cols,
                          const int32_t *col_weights);
-/* Cubic: four taps per row and per column, Q15 weights (each four sum to 32768, some negative),
- * the output in its own parameters (the lobes overshoot the input's range): with
- * s = sum over the sixteen taps of row weight * column weight * (q - input_zp) (int64, Q30),
- * t = round_half_even(s / 2^16) and the factor Sx / Sy = multiplier * 2^(shift - 31) (shift in
- * [-17, 44]), out = clamp(round_half_even(t * multiplier / 2^(45 - shift)) + output_zp). */
+/* Cubic: four taps per row and per column, Q30 weights (each four sum to 2^30, some negative,
+ * the absolute values of four summing to less than 2^31), the output in its own parameters (the
+ * lobes overshoot the input's range): per tap row, a = sum of its four column weight *
+ * (q - input_zp) (int64, Q30); s = sum over the rows of round_half_even(a / 2^11) * row weight
+ * (Q49); t = round_half_even(s / 2^35) (Q14) and, with the factor Sx / Sy = multiplier *
+ * 2^(shift - 31) (shift in [-17, 44]), out = clamp(round_half_even(t * multiplier / 2^(45 -
+ * shift)) + output_zp). */
 void es_resize_cubic_s8(const int8_t *in, int8_t *out, int32_t planes, int32_t in_h, int32_t in_w,
                         int32_t out_h, int32_t out_w, const int32_t *rows,
                         const int32_t *row_weights, const int32_t *cols,

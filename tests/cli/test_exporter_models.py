@@ -67,6 +67,13 @@ FLOAT_FILES = ("float_opset7", "float_opset8", "float_opset9", "float_opset10", 
                "float_opset14", "float_opset15", "float_opset16")
 QUANTISED_FILES = ("quantised_opset13", "quantised_opset12")
 DYNAMIC_FILE = "dynamic_opset13"
+# onnxruntime's QDQ quantiser on a Linear + LayerNorm block: PyTorch's primitives with a QDQ pair
+# on every step, and the opset 17 LayerNormalization between one. Per model, the nodes that read
+# gamma and beta (and epsilon for the primitives).
+LAYER_NORM_FILE = "quantised_opset17"
+LAYER_NORM_FORMS = {"ort_qdq_layer_norm_primitives_17": ("/norm/Mul", "/norm/Add_1", "/norm/Add"),
+                    "ort_qdq_layer_norm_node_17": ("/norm/LayerNormalization",) * 2}
+LAYER_NORM_INPUT = "/fc/Add_output_0_DequantizeLinear:0"  # the Dense output it normalises
 
 
 def model_of(output):
@@ -100,9 +107,10 @@ class ExporterModelsTest(OpCodegenCase):
                 for o in onnx.load(model).graph.output}
 
     def test_committed_models_are_all_checked(self):
-        outputs = {model_of(o.name) for f in FLOAT_FILES + QUANTISED_FILES
+        outputs = {model_of(o.name) for f in FLOAT_FILES + QUANTISED_FILES + (LAYER_NORM_FILE,)
                    for o in onnx.load(EXPORTERS / f"{f}.onnx").graph.output}
-        self.assertEqual(outputs, set(FLOAT_EXPECTED) | set(QUANTISED_EXPECTED))
+        self.assertEqual(outputs, set(FLOAT_EXPECTED) | set(QUANTISED_EXPECTED) |
+                         set(LAYER_NORM_FORMS))
 
     def test_float_exports_in_float32_and_int8(self):
         # Two files at a time: compiling and running mostly waits for the C compiler.
@@ -144,6 +152,83 @@ class ExporterModelsTest(OpCodegenCase):
             for future in [pool.submit(self.check_prequantised, f) for f in QUANTISED_FILES]:
                 future.result()
 
+    def with_hidden_outputs(self):
+        """The LayerNorm file with each model's normalised input as an output too."""
+        model = onnx.load(EXPORTERS / f"{LAYER_NORM_FILE}.onnx")
+        for form in LAYER_NORM_FORMS:
+            model.graph.output.append(onnx.helper.make_tensor_value_info(
+                f"{form}/{LAYER_NORM_INPUT}", onnx.TensorProto.FLOAT, ["N", 6, 12]))
+        return self.save_model(f"{LAYER_NORM_FILE}_hidden.onnx", model), model
+
+    def test_quantised_layer_norm_folds_into_one_int8_layer_normalization(self):
+        # The int8 compile folds either form into es_layer_norm_s8 with the output parameters
+        # the model gives; the float32 compile runs the steps fake-quantised as onnxruntime does.
+        model_path, inputs = self.prepare(LAYER_NORM_FILE)
+        hidden_path, model = self.with_hidden_outputs()
+        theirs = self.onnxruntime(hidden_path, inputs, "hidden")
+        ours = self.compile_and_run(model_path, inputs, "int8", run_flags=("--raw",))
+        ours_f = self.compile_and_run(model_path, inputs, "float32")
+        program = (self.tmp / f"{LAYER_NORM_FILE}_int8" / "main" / "model.c").read_text()
+        self.assertEqual(program.count("es_layer_norm_s8("), len(LAYER_NORM_FORMS))
+        self.assertNotIn("es_lut_s8", program)  # no Pow, Sqrt or Div step left as a table
+        for form, (scale_node, shift_node, *epsilon_node) in LAYER_NORM_FORMS.items():
+            with self.subTest(form):
+                nodes = {n.name: n for n in model.graph.node}
+                if epsilon_node:
+                    gamma = dequantised(model, nodes[f"{form}/{scale_node}"].input[1])
+                    beta = dequantised(model, nodes[f"{form}/{shift_node}"].input[1])
+                    epsilon = dequantised(model, nodes[f"{form}/{epsilon_node[0]}"].input[1])
+                else:
+                    node = nodes[f"{form}/{scale_node}"]
+                    gamma, beta = (dequantised(model, node.input[i]) for i in (1, 2))
+                    epsilon = next(onnx.helper.get_attribute_value(a) for a in node.attribute
+                                   if a.name == "epsilon")
+                output = f"{form}/y_DequantizeLinear:0"
+                q, entry = ours[output]
+                lsb, zero = np.float32(entry["scale"]), entry["zero_point"]
+                exact_real = layer_norm(theirs[f"{form}/{LAYER_NORM_INPUT}"], gamma, beta, epsilon)
+                exact_q = np.clip(np.rint(exact_real / lsb) + zero, -128, 127).astype(np.int32)
+                theirs_q = onnxruntime_codes(theirs[output], lsb, zero)
+                vs_exact = np.abs(q.astype(np.int32) - exact_q)
+                vs_model = np.abs(q.astype(np.int32) - theirs_q)
+                model_vs_exact = np.abs(theirs_q - exact_q)
+                float_error = np.abs(ours_f[output][0] - theirs[output]).max() / lsb
+                print(f"{output}: int8 vs onnxruntime on the model {(vs_model == 0).mean():.2%} "
+                      f"exact, max {vs_model.max()} LSB; vs the exact normalisation of its "
+                      f"Dense output {(vs_exact == 0).mean():.2%} exact, max {vs_exact.max()} "
+                      f"(onnxruntime's max {model_vs_exact.max()}); float32 max "
+                      f"{float_error:.3f} LSB")
+                self.assertLessEqual(float_error, 1.001)
+                # One rounding of the real normalisation: within 1 LSB of it (the Dense output
+                # onnxruntime's kernels and the C both compute is the same but for ties).
+                self.assertLessEqual(vs_exact.max(), 1)
+                self.assertGreaterEqual((vs_exact == 0).mean(), 0.99)
+                if epsilon_node:
+                    # onnxruntime runs the steps in their own int8 parameters (the variance in
+                    # steps of ~4/255, the deviation of ~2/255): rows of a small spread land
+                    # many LSB from the normalisation, which the fold computes as one op.
+                    self.assertGreater(model_vs_exact.max(), 4)
+                else:
+                    self.assertLessEqual(vs_model.max(), 1)
+                    self.assertGreaterEqual((vs_model == 0).mean(), 0.99)
+
+    def test_unfoldable_quantised_layer_norm_is_refused_naming_the_division(self):
+        # The centred x read by a second output: the steps no longer form the LayerNorm.
+        model = onnx.load(EXPORTERS / f"{LAYER_NORM_FILE}.onnx")
+        form = "ort_qdq_layer_norm_primitives_17"
+        model.graph.output.append(onnx.helper.make_tensor_value_info(
+            f"{form}//norm/Sub_output_0_DequantizeLinear:0", onnx.TensorProto.FLOAT, ["N", 6, 12]))
+        path = self.save_model("unfoldable_layer_norm.onnx", model)
+        result = run("compile", path, "--target", "host", "--precision", "int8",
+                     "-o", self.tmp / "unfoldable")
+        self.assert_fails(result, 1, f"node '{form}//norm/Div' (Div)",
+                          f"divides by the square root '{form}//norm/Sqrt'",
+                          "compile the model for float32")
+        self.assertFalse((self.tmp / "unfoldable").exists())
+        result = run("compile", path, "--target", "host", "--precision", "float32",
+                     "-o", self.tmp / "unfoldable_float32")
+        self.assertEqual(result.returncode, 0, result.stderr)
+
     def test_dynamic_quantisation_compiles_as_the_float_model(self):
         # Each integer layer becomes the float MatMul/Conv of x with the dequantised weights
         # (docs/int8.md): float32 differs from onnxruntime only by onnxruntime's run-time rounding
@@ -158,6 +243,20 @@ class ExporterModelsTest(OpCodegenCase):
                      "-o", self.tmp / "uncalibrated")
         self.assert_fails(result, 1, "--calibration")
         self.check_int8(DYNAMIC_FILE, min_exact=0.9, float_lsb=3.0)
+
+
+def dequantised(model, value):
+    """The float32 values of `value`, the output of a DequantizeLinear of initialisers."""
+    initialisers = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    node = next(n for n in model.graph.node if value in n.output)
+    q, scale, zero = (initialisers[name] for name in node.input)
+    return ((q.astype(np.int32) - zero.astype(np.int32)) * scale).astype(np.float32)
+
+
+def layer_norm(h, gamma, beta, epsilon):
+    h = h.astype(np.float64)
+    d = h - h.mean(-1, keepdims=True)
+    return d / np.sqrt((d * d).mean(-1, keepdims=True) + epsilon) * gamma + beta
 
 
 if __name__ == "__main__":

@@ -123,8 +123,11 @@ class OpCodegenTest(OpCodegenCase):
         # tf2onnx's Keras LayerNormalization, x * inv + (beta - mean * inv) with
         # inv = Reciprocal(Sqrt(variance + eps)) * gamma: the centred x is never written, yet the
         # thirteen steps after the Dense fold into one LayerNormalization. One Dense output of
-        # the 1152 (row [6, 2], element 3) is a code above onnxruntime's float MatMul on the file
-        # (a near-tie); its row's deviation (0.74) and gamma (0.63) give y a slope of 1.26 LSB per
+        # the 1152 (sample 6, row 2, element 3) is 14.49963 steps above its zero point, which
+        # onnxruntime rounds once, to 14; the int8 fully connected kernel rounds twice as TFLite
+        # does (docs/int8.md "Fixed-point rescaling": its factor 0.00315 has shift -8, so the high
+        # multiply keeps 8 bits below the step, giving 14.5 exactly, which the shift rounds away
+        # to 15). That row's deviation (0.74) and gamma (0.63) give y a slope of 1.26 LSB per
         # input LSB there, so that y is 2 LSB from the file's, and within 0.5 of the exact
         # normalisation of edgesplit's own input.
         self.check_float32("layer_norm_keras", tolerance=1e-6)
@@ -134,6 +137,19 @@ class OpCodegenTest(OpCodegenCase):
         ops = [n.op_type for n in onnx.load(qdq).graph.node]
         self.assertEqual(ops.count("LayerNormalization"), 1)
         self.assertNotIn("Reciprocal", ops)
+
+    def test_keras_layer_norm_without_center_or_scale_folds(self):
+        # Keras' center=False writes -(mean * inv) for the offset (a Neg, no beta), scale=False
+        # no gamma Mul: each of the two normalisations folds into one LayerNormalization, so no
+        # Reciprocal table is left and the QDQ file holds two LayerNormalizations.
+        self.check_float32("layer_norm_keras_options", tolerance=1e-6)
+        self.check_int8("layer_norm_keras_options", min_exact=0.99, float_lsb=4)
+        qdq = self.tmp / "layer_norm_keras_options_qdq.onnx"
+        onnx.checker.check_model(str(qdq), full_check=True)
+        ops = [n.op_type for n in onnx.load(qdq).graph.node]
+        self.assertEqual(ops.count("LayerNormalization"), 2)
+        self.assertNotIn("Reciprocal", ops)
+        self.assertNotIn("Neg", ops)
 
     def test_pytorch_selu(self):
         self.check_float32("selu_mlp")

@@ -10,7 +10,7 @@ import unittest
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 from helpers import SOURCE, run, single_op_model
 from test_op_codegen import OpCodegenCase
@@ -21,6 +21,7 @@ NEAREST = ["upsample_7", "resize_10", "resize_nearest_modes_13", "torch_nearest_
 LINEAR = ["upsample_linear_9", "resize_linear_modes_13", "torch_bilinear_9",
           "torch_bilinear_corners_11", "torch_bilinear_size_13"]
 CUBIC = ["resize_cubic_modes_13", "torch_bicubic_11"]
+ALIGN_CORNERS = "resize_align_corners_13"
 # int8 on the models that hold a mode or exporter spelling the others do not (each check is
 # three compiles and three onnxruntime runs; float32 runs on all of them).
 INT8 = {"upsample_7", "resize_nearest_modes_13", "torch_nearest_recompute_11",
@@ -33,7 +34,7 @@ class ResizeTest(OpCodegenCase):
 
     def test_models_are_the_generators(self):
         names = sorted(p.stem for p in RESIZE_MODELS.glob("*.onnx"))
-        self.assertEqual(names, sorted(NEAREST + LINEAR + CUBIC))
+        self.assertEqual(names, sorted(NEAREST + LINEAR + CUBIC + [ALIGN_CORNERS]))
         for name in names:
             self.assertEqual(onnx.load(RESIZE_MODELS / f"{name}.onnx").producer_name,
                              "make_resize_models", name)
@@ -48,7 +49,7 @@ class ResizeTest(OpCodegenCase):
                     self.check_int8(name, min_exact=0.97, float_lsb=3.0)
 
     def test_linear(self):
-        # Linear blends in Q10 weights and rounds once, ties to even (docs/int8.md "Resize"). A
+        # Linear blends in Q20 weights and rounds once, ties to even (docs/int8.md "Resize"). A
         # scale of 2 makes many blends exact halves, which onnxruntime's float32 DQ -> Resize -> Q
         # rounds either way: 85-95 % exact; without such ties (scales 1.5 and 3) 99.6 %. Every
         # output within 1 LSB of the file.
@@ -59,17 +60,28 @@ class ResizeTest(OpCodegenCase):
                     self.check_int8(name, min_exact=0.8, float_lsb=3.0)
 
     def test_cubic(self):
-        # Sixteen taps with Q15 weights, the output in its own calibrated parameters (Keys'
+        # Sixteen taps with Q30 weights, the output in its own calibrated parameters (Keys'
         # negative lobes overshoot the input's range), rescaled by Sx / Sy (docs/int8.md
         # "Resize"): the QDQ file computes the same real blend in float32, 98-99.8 % exact. The
-        # Conv before the Resize is 1 LSB off onnxruntime on ~0.2 % of its values (fixed-point
-        # rescaling, docs/int8.md), and the blend passes that on; on the 3x upscale with a = -0.5
-        # one such output lands 2 LSB from the file's.
+        # Conv before the Resize is 1 LSB off onnxruntime on ~0.2 % of its values (its
+        # fixed-point rescaling rounds twice, docs/int8.md), and the blend passes that on: on the
+        # 3x upscale with a = -0.5 two neighbouring taps of weight 0.4375 are both one code up
+        # (41.4988 and 17.4978 written 42 and 18), which Sx / Sy = 1.6 makes 1.4 output steps,
+        # so that output is 2 LSB from the file's (22 against 20; the blend of the Conv's own
+        # codes is 21.59).
         for name in CUBIC:
             with self.subTest(name):
                 self.check_float32(name, tolerance=1e-6)
                 self.check_int8(name, min_exact=0.97, float_lsb=3.0,
                                 max_lsb={"cubic_pytorch_half_pixel": 2})
+
+    def test_align_corners_on_lengths_scales_do_not_make_whole(self):
+        # Scales 1.7 and 1.3 on 5 x 6: onnxruntime places align_corners' samples by the output's
+        # lengths (8, 7), ONNX's reference by 8.5 and 7.8, which edgesplit followed (0.8-1.7 off
+        # onnxruntime). Nearest, linear and cubic in float32; int8 cubic against the QDQ file.
+        self.check_float32(ALIGN_CORNERS, tolerance=1e-6)
+        self.check_int8(ALIGN_CORNERS, min_exact={"nearest": 0.97, "linear": 0.95, "cubic": 0.97},
+                        float_lsb=3.0)
 
     def test_the_size_chain_folds_and_the_resize_is_one_call(self):
         ops = {n.op_type for n in onnx.load(RESIZE_MODELS / "torch_nearest_recompute_11.onnx").graph.node}
@@ -79,6 +91,77 @@ class ResizeTest(OpCodegenCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         layers = json.loads((self.tmp / "c" / "report.json").read_text())["devices"][0]["layers"]
         self.assertEqual([layer["op"] for layer in layers], ["Conv", "Resize", "Conv"])
+
+    def blend_model(self, mode, **attributes):
+        """x [1, 2, 5, 6] resized (linear or cubic) into two outputs: 3x rows and half the
+        columns (pytorch_half_pixel: fractions of thirds and halves), and align_corners by 1.7
+        and 1.3 (sevenths and sixths)."""
+        variants = {"thirds": ("pytorch_half_pixel", [1, 1, 3, 0.5], [15, 3]),
+                    "sevenths": ("align_corners", [1, 1, 1.7, 1.3], [8, 7])}
+        nodes = [helper.make_node("Resize", ["x", "", f"s_{name}"], [name], name=name,
+                                  mode=mode, coordinate_transformation_mode=transformation,
+                                  **attributes)
+                 for name, (transformation, _, _) in variants.items()]
+        graph = helper.make_graph(
+            nodes, mode, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 6])],
+            [helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, 2, *size])
+             for name, (_, _, size) in variants.items()],
+            [numpy_helper.from_array(np.array(scales, np.float32), f"s_{name}")
+             for name, (_, scales, _) in variants.items()])
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+    def test_int8_blends_are_the_nearest_code_of_the_real_blend(self):
+        # The int8 kernels blend their own input codes, linear exactly with Q20 weights, cubic
+        # with Q30 weights keeping 14 bits below an input step (docs/int8.md "Resize"): every
+        # output is the int8 code nearest the real blend of the dequantised input (the reference
+        # interpreter's, in double precision), but where that lies within 2^-12 of a half. With
+        # linear's Q10 and cubic's Q15 weights (whose rounding moved a blend by up to ~0.03-0.04
+        # of a step) some outputs of each were not (15 of linear's 1792 sevenths).
+        rng = np.random.default_rng(23)
+        for mode, attributes in (("linear", {}), ("cubic", {"cubic_coeff_a": -0.5})):
+            model = self.save_model(f"{mode}.onnx", self.blend_model(mode, **attributes))
+            np.savez(self.tmp / f"{mode}.npz",
+                     x=rng.normal(0, 1, (16, 2, 5, 6)).astype(np.float32))
+            out = self.tmp / f"{mode}_int8"
+            qdq = self.tmp / f"{mode}_qdq.onnx"
+            result = run("compile", model, "--target", "host", "--precision", "int8",
+                         "--calibration", self.tmp / f"{mode}.npz", "--emit-qdq", qdq, "-o", out)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            constants = {i.name: numpy_helper.to_array(i)
+                         for i in onnx.load(qdq).graph.initializer}
+            scale, zero = np.float32(constants["x_scale"]), int(constants["x_zero_point"])
+            # Inputs that are int8 codes exactly, so that both sides blend the same values.
+            codes = rng.integers(-128, 128, (16, 2, 5, 6))
+            x = self.save_npy(f"{mode}_x.npy", ((codes - zero) * scale).astype(np.float32))
+            ran, reference = self.tmp / f"{mode}_run", self.tmp / f"{mode}_reference"
+            result = run("run", out, "--input", f"x={x}", "--raw", "-o", ran)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            result = run("reference", model, "--input", f"x={x}", "-o", reference)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            for entry in json.loads((ran / "run.json").read_text())["outputs"]:
+                with self.subTest(mode=mode, output=entry["name"]):
+                    ours = np.load(ran / entry["file"]).astype(np.int64)
+                    real = np.load(reference / f"{entry['name']}.npy")
+                    steps = real.astype(np.float64) / np.float64(np.float32(entry["scale"])) + \
+                        entry["zero_point"]
+                    nearest = np.clip(np.rint(steps), -128, 127)
+                    clear = np.abs(np.abs(steps - np.floor(steps)) - 0.5) > 2.0 ** -12
+                    self.assertTrue(np.array_equal(ours[clear], nearest[clear]),
+                                    np.argwhere((ours != nearest) & clear)[:5])
+                    self.assertLessEqual(np.abs(ours - np.clip(steps, -128, 127)).max(),
+                                         0.5 + 2.0 ** -12)
+                    # Halves of halves and sixths make many linear blends exact ties (either
+                    # neighbour is within the bound above); cubic's weights rarely do.
+                    self.assertGreater(clear.mean(), 0.6 if mode == "linear" else 0.99)
+
+    def test_cubic_weights_beyond_the_kernel_are_refused(self):
+        model = self.save_model("cubic_wide.onnx", self.blend_model("cubic", cubic_coeff_a=-8.0))
+        np.savez(self.tmp / "wide.npz", x=np.ones((2, 2, 5, 6), np.float32))
+        result = run("compile", model, "--target", "host", "--precision", "int8",
+                     "--calibration", self.tmp / "wide.npz", "-o", self.tmp / "wide")
+        self.assert_fails(result, 1, "node 'thirds' (Resize)", "cubic_coeff_a = -8",
+                          "compile the model for float32")
+        self.assertFalse((self.tmp / "wide").exists())
 
     def test_crops_are_refused_naming_the_node(self):
         for attributes, message in (

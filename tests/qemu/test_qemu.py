@@ -191,12 +191,13 @@ class SingleDeviceBitExactTest(QemuCase):
                              ["--calibration", models / f"{name}.npz"], ("cortex-m4",))
 
 
-    def test_layer_normalization_and_cubic_resize_on_cortex_m4(self):
-        # es_layer_norm_s8's 64-bit integer arithmetic (square root, one division per row) and
-        # es_resize_cubic_s8's int64 blend and rescaling.
+    def test_layer_normalization_and_resize_blends_on_cortex_m4(self):
+        # es_layer_norm_s8's 64-bit integer arithmetic (square root, one division per row),
+        # es_resize_cubic_s8's int64 blend and rescaling and es_resize_linear_s8's 64-bit blend.
         data_dir = SOURCE / "tests" / "data"
         for models, name in ((data_dir / "torch", "layer_norm_seq_13"),
-                             (data_dir / "resize", "resize_cubic_modes_13")):
+                             (data_dir / "resize", "resize_cubic_modes_13"),
+                             (data_dir / "resize", "resize_linear_modes_13")):
             data = np.load(models / f"{name}.npz")
             inputs = {k: self.save_npy(f"{name}_{k}.npy", data[k][:4]) for k in data.files}
             self.check_model(name, models / f"{name}.onnx", inputs,

@@ -16,7 +16,7 @@ namespace {
 struct Case {
   int32_t planes = 3, inH = 4, inW = 5, outH = 7, outW = 9;
   std::vector<int32_t> rows, cols;              // two taps per output coordinate
-  std::vector<int32_t> rowWeights, colWeights;  // Q10, pairs summing to 1024
+  std::vector<int32_t> rowWeights, colWeights;  // Q20, pairs summing to 2^20
   std::vector<int8_t> input;
 };
 
@@ -24,13 +24,14 @@ Case randomCase(uint32_t seed, bool dyadic) {
   std::mt19937 rng(seed);
   Case c;
   auto taps = [&](int32_t out, int32_t in, std::vector<int32_t> &index, std::vector<int32_t> &w) {
-    std::uniform_int_distribution<int32_t> position(0, in - 1), weight(0, 1024);
+    constexpr int32_t kOne = 1 << 20;
+    std::uniform_int_distribution<int32_t> position(0, in - 1), weight(0, kOne);
     for (int32_t k = 0; k < out; ++k) {
       const int32_t first = position(rng);
       index.push_back(first);
       index.push_back(std::min(first + 1, in - 1));
-      const int32_t second = dyadic ? 256 * (weight(rng) % 5) : weight(rng);
-      w.push_back(1024 - second);
+      const int32_t second = dyadic ? kOne / 4 * (weight(rng) % 5) : weight(rng);
+      w.push_back(kOne - second);
       w.push_back(second);
     }
   };
@@ -49,15 +50,16 @@ std::vector<int8_t> runLinear(const Case &c) {
   return out;
 }
 
-// sum / 2^20 rounded to nearest, ties to even, for any sign.
-int64_t roundHalfEvenShift20(int64_t sum) {
-  const int64_t floor = sum >= 0 ? sum / (1 << 20) : -((-sum + (1 << 20) - 1) / (1 << 20));
-  const int64_t remainder = sum - floor * (1 << 20);
-  if (remainder > (1 << 19) || (remainder == (1 << 19) && (floor & 1))) return floor + 1;
+// x / 2^n rounded to nearest, ties to even, for any sign.
+int64_t roundHalfEvenShift(int64_t x, int n) {
+  const int64_t unit = int64_t{1} << n;
+  int64_t floor = x >= 0 ? x / unit : -((-x + unit - 1) / unit);
+  const int64_t remainder = x - floor * unit;
+  if (remainder > unit / 2 || (remainder == unit / 2 && (floor & 1))) ++floor;
   return floor;
 }
 
-TEST_CASE("es_resize_linear_s8 is docs/int8.md's rounded Q10 blend", "[resize]") {
+TEST_CASE("es_resize_linear_s8 is docs/int8.md's rounded Q20 blend", "[resize]") {
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     const Case c = randomCase(seed, false);
     const std::vector<int8_t> out = runLinear(c);
@@ -69,7 +71,7 @@ TEST_CASE("es_resize_linear_s8 is docs/int8.md's rounded Q10 blend", "[resize]")
             for (int b = 0; b < 2; ++b)
               sum += int64_t{c.rowWeights[2 * r + a]} * c.colWeights[2 * q + b] *
                      c.input[(p * c.inH + c.rows[2 * r + a]) * c.inW + c.cols[2 * q + b]];
-          REQUIRE(out[(p * c.outH + r) * c.outW + q] == roundHalfEvenShift20(sum));
+          REQUIRE(out[(p * c.outH + r) * c.outW + q] == roundHalfEvenShift(sum, 40));
         }
   }
 }
@@ -80,14 +82,14 @@ TEST_CASE("with dyadic weights es_resize_linear_s8 rounds the real blend to even
   const std::vector<int8_t> out = runLinear(c);
   std::vector<float> input(c.input.begin(), c.input.end());
   std::vector<float> rowWeights, colWeights, blended(out.size());
-  for (int32_t w : c.rowWeights) rowWeights.push_back(static_cast<float>(w) / 1024.0f);
-  for (int32_t w : c.colWeights) colWeights.push_back(static_cast<float>(w) / 1024.0f);
+  for (int32_t w : c.rowWeights) rowWeights.push_back(std::ldexp(static_cast<float>(w), -20));
+  for (int32_t w : c.colWeights) colWeights.push_back(std::ldexp(static_cast<float>(w), -20));
   es_resize_linear_f32(input.data(), blended.data(), c.planes, c.inH, c.inW, c.outH, c.outW,
                        c.rows.data(), rowWeights.data(), c.cols.data(), colWeights.data());
   for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == std::nearbyint(blended[i]));
 }
 
-// Four taps per output coordinate with Q15 weights summing to 2^15, some negative (Keys' lobes);
+// Four taps per output coordinate with Q30 weights summing to 2^30, some negative (Keys' lobes);
 // `dyadic` keeps them multiples of 2^-3 so that the float blend is exact.
 struct CubicCase {
   int32_t planes = 2, inH = 5, inW = 6, outH = 9, outW = 7;
@@ -99,13 +101,14 @@ CubicCase randomCubicCase(uint32_t seed, bool dyadic) {
   std::mt19937 rng(seed);
   CubicCase c;
   auto taps = [&](int32_t out, int32_t in, std::vector<int32_t> &index, std::vector<int32_t> &w) {
-    std::uniform_int_distribution<int32_t> position(0, in - 1), lobe(-6000, 0), eighth(-1, 1);
+    constexpr int32_t kOne = 1 << 30;
+    std::uniform_int_distribution<int32_t> position(0, in - 1), lobe(-kOne / 5, 0), eighth(-1, 1);
     for (int32_t k = 0; k < out; ++k) {
       for (int t = 0; t < 4; ++t) index.push_back(position(rng));
-      const int32_t a = dyadic ? 4096 * eighth(rng) : lobe(rng);
-      const int32_t d = dyadic ? -4096 : lobe(rng);
-      const int32_t b = dyadic ? 16384 : std::uniform_int_distribution<int32_t>(0, 32768)(rng);
-      w.insert(w.end(), {a, b, 32768 - a - b - d, d});
+      const int32_t a = dyadic ? kOne / 8 * eighth(rng) : lobe(rng);
+      const int32_t d = dyadic ? -kOne / 8 : lobe(rng);
+      const int32_t b = dyadic ? kOne / 2 : std::uniform_int_distribution<int32_t>(0, kOne)(rng);
+      w.insert(w.end(), {a, b, kOne - a - b - d, d});
     }
   };
   taps(c.outH, c.inH, c.rows, c.rowWeights);
@@ -129,16 +132,7 @@ std::vector<int8_t> runCubic(const CubicCase &c, const Rescale &m) {
   return out;
 }
 
-// x / 2^n rounded to nearest, ties to even, for any sign.
-int64_t roundHalfEvenShift(int64_t x, int n) {
-  const int64_t unit = int64_t{1} << n;
-  int64_t floor = x >= 0 ? x / unit : -((-x + unit - 1) / unit);
-  const int64_t remainder = x - floor * unit;
-  if (remainder > unit / 2 || (remainder == unit / 2 && (floor & 1))) ++floor;
-  return floor;
-}
-
-TEST_CASE("es_resize_cubic_s8 is docs/int8.md's rounded, rescaled, clamped Q15 blend",
+TEST_CASE("es_resize_cubic_s8 is docs/int8.md's rounded, rescaled, clamped Q30 blend",
           "[resize]") {
   int clamped = 0;
   for (uint32_t seed = 1; seed <= 20; ++seed) {
@@ -154,12 +148,15 @@ TEST_CASE("es_resize_cubic_s8 is docs/int8.md's rounded, rescaled, clamped Q15 b
       for (int32_t r = 0; r < c.outH; ++r)
         for (int32_t q = 0; q < c.outW; ++q) {
           int64_t sum = 0;
-          for (int a = 0; a < 4; ++a)
+          for (int a = 0; a < 4; ++a) {
+            int64_t across = 0;
             for (int b = 0; b < 4; ++b)
-              sum += int64_t{c.rowWeights[4 * r + a]} * c.colWeights[4 * q + b] *
-                     (c.input[(p * c.inH + c.rows[4 * r + a]) * c.inW + c.cols[4 * q + b]] -
-                      m.inputZp);
-          const int64_t t = roundHalfEvenShift(sum, 16);
+              across += int64_t{c.colWeights[4 * q + b]} *
+                        (c.input[(p * c.inH + c.rows[4 * r + a]) * c.inW + c.cols[4 * q + b]] -
+                         m.inputZp);
+            sum += roundHalfEvenShift(across, 11) * c.rowWeights[4 * r + a];
+          }
+          const int64_t t = roundHalfEvenShift(sum, 35);
           const int64_t unclamped = roundHalfEvenShift(t * m.multiplier, 45 - m.shift) + m.outputZp;
           const int64_t expected = std::clamp<int64_t>(unclamped, -128, 127);
           clamped += expected != unclamped;
@@ -175,8 +172,8 @@ TEST_CASE("with dyadic weights es_resize_cubic_s8 rounds the real blend to even"
   const std::vector<int8_t> out = runCubic(c, Rescale{});
   std::vector<float> input(c.input.begin(), c.input.end());
   std::vector<float> rowWeights, colWeights, blended(out.size());
-  for (int32_t w : c.rowWeights) rowWeights.push_back(static_cast<float>(w) / 32768.0f);
-  for (int32_t w : c.colWeights) colWeights.push_back(static_cast<float>(w) / 32768.0f);
+  for (int32_t w : c.rowWeights) rowWeights.push_back(std::ldexp(static_cast<float>(w), -30));
+  for (int32_t w : c.colWeights) colWeights.push_back(std::ldexp(static_cast<float>(w), -30));
   es_resize_cubic_f32(input.data(), blended.data(), c.planes, c.inH, c.inW, c.outH, c.outW,
                       c.rows.data(), rowWeights.data(), c.cols.data(), colWeights.data());
   for (size_t i = 0; i < out.size(); ++i)

@@ -117,6 +117,24 @@ std::unique_ptr<Graph> affineTableModel() {
   return b.finish();
 }
 
+// x [1, 3, 6, 6] -> Conv 1x1 'layer' (6 out) -> Sigmoid -> Add 0.5 -> Reciprocal (tf2onnx's
+// rsqrt ends in one; a table in int8, its input in (0.5, 1.5)) -> MaxPool 2x2 -> y: every follower
+// sinks.
+std::unique_ptr<Graph> reciprocalModel() {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 3, 6, 6});
+  b.node("Conv", {x, b.constant("w", pseudoRandom({6, 3, 1, 1}, 13))}, {"conv"})->name = "layer";
+  b.node("Sigmoid", {b.value("conv")}, {"sigmoid"});
+  b.node("Add", {b.value("sigmoid"), b.constant("half", Tensor::fromVector<float>({1}, {0.5f}))},
+         {"positive"});
+  b.node("Reciprocal", {b.value("positive")}, {"inverse"});
+  b.node("MaxPool", {b.value("inverse")}, {"y"},
+         attrs({{"kernel_shape", std::vector<int64_t>{2, 2}},
+                {"strides", std::vector<int64_t>{2, 2}}}));
+  b.output(b.value("y"));
+  return b.finish();
+}
+
 std::vector<std::vector<Tensor>> samplesFor(const Graph &graph) {
   std::vector<std::vector<Tensor>> samples;
   for (uint32_t s = 0; s < 4; ++s) {
@@ -376,6 +394,12 @@ TEST_CASE("sliced Conv, Gemm and MatMul equal the whole layer exactly", "[slicin
     auto graph = slicedModel(affineTableModel, 3, true);
     CHECK(countOps(*graph, "GlobalAveragePool") == 3);
     for (int64_t k : {2, 3}) checkEquivalent(affineTableModel, k);
+  }
+  SECTION("Conv with a Reciprocal among its followers") {
+    auto graph = slicedModel(reciprocalModel, 3, true);
+    CHECK(countOps(*graph, "Reciprocal") == 3);
+    CHECK(countOps(*graph, "MaxPool") == 3);
+    for (int64_t k : {2, 3}) checkEquivalent(reciprocalModel, k);
   }
   SECTION("Gemm") {
     for (int64_t k : {2, 3, 4}) checkEquivalent([] { return gemmModel(10); }, k);

@@ -666,6 +666,114 @@ TEST_CASE("fold-layer-normalization takes TensorFlow's x * inv + (beta - mean * 
   }
 }
 
+TEST_CASE("fold-layer-normalization takes Keras' center=False and scale=False and a computed "
+          "gamma or beta",
+          "[passes]") {
+  // tf.nn.batch_normalization of [2, 3, 4] over the last axis: x * inv + (beta - mean * inv),
+  // with center=False -mean * inv (Neg, or the Add written as a Sub), gamma and beta constants,
+  // absent or given by another input (a computed tensor).
+  enum class Offset { Beta, Negated, Subtracted };
+  enum class Given { Constant, Absent, Computed };
+  auto build = [](Offset offset, Given gamma, Given beta) {
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 3, 4});
+    Value *g = b.input("g", DType::Float32, {4});
+    Value *c = b.input("c", DType::Float32, {1, 4});
+    const AttributeMap lastAxis = attrs({{"axes", std::vector<int64_t>{-1}}});
+    b.node("ReduceMean", {x}, {"mean"}, lastAxis);
+    b.node("Sub", {x, b.value("mean")}, {"d"});
+    b.node("Mul", {b.value("d"), b.value("d")}, {"sq"});
+    b.node("ReduceMean", {b.value("sq")}, {"var"}, lastAxis);
+    b.node("Add", {b.value("var"), b.constant("eps", Tensor::scalar(0.01f))}, {"ve"});
+    b.node("Sqrt", {b.value("ve")}, {"sd"});
+    b.node("Reciprocal", {b.value("sd")}, {gamma == Given::Absent ? "inv" : "r"});
+    if (gamma != Given::Absent)
+      b.node("Mul", {b.value("r"), gamma == Given::Computed
+                                       ? g
+                                       : b.constant("gamma", floats({4}, {0.5f, 1, 1.5f, 2}))},
+             {"inv"});
+    b.node("Mul", {x, b.value("inv")}, {"xs"});
+    b.node("Mul", {b.value("mean"), b.value("inv")}, {"ms"});
+    if (offset == Offset::Subtracted) {
+      b.node("Sub", {b.value("xs"), b.value("ms")}, {"y"});
+    } else if (offset == Offset::Negated) {
+      b.node("Neg", {b.value("ms")}, {"shift"});
+      b.node("Add", {b.value("shift"), b.value("xs")}, {"y"});
+    } else {
+      b.node("Sub", {beta == Given::Computed ? c : b.constant("beta", floats({4}, {0, -1, 1, 2})),
+                     b.value("ms")},
+             {"shift"});
+      b.node("Add", {b.value("xs"), b.value("shift")}, {"y"});
+    }
+    b.output(b.value("y"));
+    return b.finish();
+  };
+  std::vector<float> data(24);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = std::sin(static_cast<float>(i)) * 3 + 2;
+  const std::vector<Tensor> inputs = {Tensor::fromVector<float>({2, 3, 4}, data),
+                                      floats({4}, {-0.5f, 1, 0.25f, 3}),
+                                      floats({1, 4}, {1, 0, -2, 0.5f})};
+  auto check = [&](Offset offset, Given gamma, Given beta, llvm::ArrayRef<std::string> ops) {
+    INFO("offset " << static_cast<int>(offset) << ", gamma " << static_cast<int>(gamma)
+                   << ", beta " << static_cast<int>(beta));
+    auto graph = build(offset, gamma, beta);
+    const std::vector<float> before = runFloat(*graph, inputs);
+    foldLayerNormalization(*graph);
+    removeDeadNodes(*graph);
+    verifyGraph(*graph);
+    std::vector<std::string> after;
+    for (const auto &node : graph->nodes()) after.push_back(node->opType);
+    CHECK(after == std::vector<std::string>(ops.begin(), ops.end()));
+    const Node &norm = *graph->nodes().front();
+    CHECK(llvm::StringRef(norm.name).endswith("_layer_norm"));
+    for (size_t i = 1; i < norm.inputs.size(); ++i) CHECK(norm.inputs[i]->isConstant());
+    CHECK(graph->outputs[0].name == "y");
+    const std::vector<float> result = runFloat(*graph, inputs);
+    REQUIRE(result.size() == before.size());
+    for (size_t i = 0; i < before.size(); ++i)
+      CHECK(result[i] == Approx(before[i]).epsilon(1e-4).margin(1e-5));
+  };
+  const std::string norm = "LayerNormalization";
+  for (Given gamma : {Given::Constant, Given::Absent}) {
+    check(Offset::Negated, gamma, Given::Absent, {norm});
+    check(Offset::Subtracted, gamma, Given::Absent, {norm});
+  }
+  check(Offset::Negated, Given::Computed, Given::Absent, {norm, "Mul"});
+  check(Offset::Beta, Given::Computed, Given::Constant, {norm, "Mul", "Add"});
+  check(Offset::Beta, Given::Constant, Given::Computed, {norm, "Add"});
+  check(Offset::Beta, Given::Computed, Given::Computed, {norm, "Mul", "Add"});
+
+  // The opset 17 node given computed Scale and B: the same split, under the node's name.
+  for (bool computedScale : {true, false}) {
+    INFO("computed scale " << computedScale);
+    GraphBuilder b;
+    Value *x = b.input("x", DType::Float32, {2, 3, 4});
+    Value *g = b.input("g", DType::Float32, {4});
+    Value *c = b.input("c", DType::Float32, {4});
+    Node *node = b.node("LayerNormalization",
+                        {x, computedScale ? g : b.constant("scale", floats({4}, {1, 2, 3, 4})), c},
+                        {"y"}, attrs({{"epsilon", 0.01f}}));
+    node->name = "norm";
+    node->opset = 17;
+    b.output(b.value("y"));
+    auto graph = b.finish();
+    const std::vector<Tensor> nodeInputs = {inputs[0], inputs[1], floats({4}, {1, 0, -2, 0.5f})};
+    const std::vector<float> before = runFloat(*graph, nodeInputs);
+    foldLayerNormalization(*graph);
+    verifyGraph(*graph);
+    REQUIRE(graph->nodes().size() == (computedScale ? 3u : 2u));
+    const Node &split = *graph->nodes().front();
+    CHECK(split.name == "norm");
+    CHECK(split.inputs.size() == 2u);
+    CHECK(split.inputs[1]->isConstant());
+    CHECK(split.attributes.getFloat("epsilon") == 0.01f);
+    CHECK(graph->nodes().back()->opType == "Add");
+    const std::vector<float> result = runFloat(*graph, nodeInputs);
+    for (size_t i = 0; i < before.size(); ++i)
+      CHECK(result[i] == Approx(before[i]).epsilon(1e-5).margin(1e-6));
+  }
+}
+
 TEST_CASE("fold-layer-normalization drops statistics outputs nothing reads", "[passes]") {
   auto build = [](bool statisticsUsed) {
     GraphBuilder b;
