@@ -596,35 +596,19 @@ private:
     int64_t offset = 0;
   };
 
-  // The Concats a worker gathers in place (docs/partition.md, "Gathering in place"), as the
-  // placement's estimate counts them: every part is one contiguous range of the output, received
-  // from another device and read here by the Concat only, and the output stays on the worker.
-  // Their parts, by value, go to `parts`.
-  std::vector<const Node *> gathersInPlace(size_t device, const std::vector<const Send *> &received,
-                                           const std::vector<const Value *> &sent,
+  // The Concats `device` gathers in place, as the placement decided
+  // (FleetPartition::gatheredInPlace); where each of their parts lands, by value, goes to `parts`.
+  std::vector<const Node *> gathersInPlace(size_t device,
                                            llvm::DenseMap<const Value *, PartInPlace> &parts) const {
     std::vector<const Node *> concats;
-    if (!topology_.devices[device].worker) return concats;
-    const std::vector<const Node *> nodes = nodesOn(device);
-    auto isReceived = [&](const Value *value) {
-      return llvm::any_of(received, [&](const Send *send) { return send->transfer->value == value; });
-    };
-    auto readElsewhereHere = [&](const Value *value, const Node *concat) {
-      return llvm::any_of(nodes, [&](const Node *node) {
-        return node != concat && llvm::is_contained(node->inputs, value);
-      });
-    };
-    for (const Node *node : nodes) {
-      const std::optional<std::vector<int64_t>> offsets =
-          concatPartOffsets(*node, elementBytes(precision_));
-      if (!offsets || llvm::is_contained(sent, node->outputs[0])) continue;
-      if (!llvm::all_of(node->inputs, [&](const Value *part) {
-            return isReceived(part) && !readElsewhereHere(part, node);
-          }))
-        continue;
+    for (const Node *node : partition_.gatheredInPlace) {
+      if (partition_.deviceOf[nodeIndex(node)] != device) continue;
+      // Its parts are contiguous ranges of its output: why the placement could gather it.
+      const std::vector<int64_t> offsets =
+          concatPartOffsets(*node, elementBytes(precision_)).value();
       concats.push_back(node);
       for (size_t i = 0; i < node->inputs.size(); ++i)
-        parts[node->inputs[i]] = {node->outputs[0], (*offsets)[i]};
+        parts[node->inputs[i]] = {node->outputs[0], offsets[i]};
     }
     return concats;
   }
@@ -638,7 +622,7 @@ private:
     const std::vector<const Send *> received = receivedBy(device);
     const std::vector<const Value *> sent = sentValues(device);
     llvm::DenseMap<const Value *, PartInPlace> partsInPlace;
-    const std::vector<const Node *> gathered = gathersInPlace(device, received, sent, partsInPlace);
+    const std::vector<const Node *> gathered = gathersInPlace(device, partsInPlace);
     // A part gathered in place is no input of its own: its frames land in the Concat's output,
     // which is the input in its stead (once, where its first part was).
     std::vector<const Value *> inputs;

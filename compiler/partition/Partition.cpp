@@ -139,6 +139,9 @@ private:
     summary.airBytes = cost.airBytes;
     summary.evaluations = evaluations;
     summary.devices = cost.devices;
+    result.gatheredInPlace.clear();
+    for (size_t u = 0; u < cost.gathersInPlace.size(); ++u)
+      if (cost.gathersInPlace[u]) result.gatheredInPlace.push_back(result.liveNodes[u]);
   }
 
   // The live nodes as placement units (execution order), the tensors they read and the heads'

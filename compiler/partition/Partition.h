@@ -95,6 +95,10 @@ struct FleetPartition {
   // order), then in the order the reader first needs them (planTransfers).
   std::vector<Transfer> transfers;
   PlacementSummary placement;
+  // The Concats a worker gathers in place (docs/partition.md, "Gathering in place"), execution
+  // order: decided by the placement's cost model (PlacementCost::gathersInPlace), built so by the
+  // fleet compiler.
+  std::vector<const Node *> gatheredInPlace;
 };
 
 // The device that produces `value` under `deviceOf` (by node index): its producer's device, or,

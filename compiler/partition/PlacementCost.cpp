@@ -250,8 +250,10 @@ PlacementCost PlacementCostModel::evaluate(llvm::ArrayRef<size_t> deviceOf, bool
 
   // Gathers in place (docs/partition.md, "Gathering in place"): a Concat on a worker that
   // receives every part, reads each there only through it and keeps its output. The parts' frames
-  // land in the output, which the worker holds from its first step; the parts take no bytes.
-  std::vector<bool> inPlace(placed, false);
+  // land in the output, which the worker holds from its first step; the parts take no bytes. The
+  // one place this is decided: the fleet compiler builds what the cost records.
+  std::vector<bool> &inPlace = cost.gathersInPlace;
+  inPlace.assign(placed, false);
   std::set<std::pair<size_t, size_t>> partsInPlace; // (tensor, device)
   for (size_t u = 0; u < placed; ++u) {
     const PlacementUnit &unit = problem_.units[u];

@@ -70,6 +70,9 @@ struct PlacementCost {
   int64_t airBytes = 0; // over all hops
   std::vector<DeviceLoad> devices;
   std::vector<double> finishMs; // by placed unit
+  // By placed unit: a Concat (PlacementUnit::gathers) that its worker gathers in place, as the
+  // figures count it; the fleet compiler builds the placement's Concats as decided here.
+  std::vector<bool> gathersInPlace;
 };
 
 // The static bytes a device keeps to reassemble a received tensor of `bytes` in `fragments`

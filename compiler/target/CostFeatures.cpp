@@ -8,6 +8,10 @@
 namespace edgesplit {
 namespace {
 
+// The largest filter (taps of one output channel) whose taps the float32 register-blocked
+// convolution reads through a table: TABLE_TAPS of runtime-c/src/f32_conv_blocked.c.
+constexpr int64_t kFloatConvTableTaps = 64;
+
 // A windowed layer's loop bounds, whichever parameter struct holds them.
 struct Window {
   double batch = 1, inChannels = 1, outChannels = 1, groups = 1;
@@ -61,8 +65,12 @@ double roundUp(double value, double block) { return std::ceil(value / block) * b
 // and as the register-blocked float bodies run them: four channels by four neighbouring pixels
 // whose windows lie inside the row (block_macs), the other pixels one at a time (edge_macs),
 // blocks of fewer than four channels (narrow_macs), and a loop per kernel row and input channel
-// of every block (window_rows).
-CostFeatures convolution(const Window &w, int64_t macs) {
+// of every block (window_rows) but those that read their taps through a table (table_taps),
+// and the block MACs of strided layers again (strided_block_macs: their own copy of the body).
+// `tapTable`: the float bodies' table size (a four-channel block whose filter has at most that
+// many taps and whose windows lie inside the input loops once over the taps: TABLE_TAPS in
+// runtime-c/src/f32_conv_blocked.c); 0 for the int8 kernels, which have none.
+CostFeatures convolution(const Window &w, int64_t macs, int64_t tapTable = 0) {
   const WindowCounts c = windowCounts(w);
   const AxisTaps rows = axisTaps(w.inH, w.outH, w.kernelH, w.strideH, w.dilationH, w.padTop);
   const AxisTaps cols = axisTaps(w.inW, w.outW, w.kernelW, w.strideW, w.dilationW, w.padLeft);
@@ -73,7 +81,19 @@ CostFeatures convolution(const Window &w, int64_t macs) {
   const double edgeCols = static_cast<double>(w.outW) - blockCols;
   const double macsPerChannel = groupIn * rows.taps;
   const double narrowChannels = std::fmod(groupOut, 4) * w.groups;
-  return {{"macs", static_cast<double>(macs)},
+  const double blockMacs =
+      w.batch * w.outChannels * macsPerChannel * static_cast<double>(w.kernelW) * blockCols;
+  // Passes of four channels (four pixels or one) on the table path: windows inside the input
+  // along both axes.
+  double tablePasses = 0;
+  if (tapTable > 0 && row <= static_cast<double>(tapTable))
+    tablePasses = w.batch * w.groups * std::floor(groupOut / 4) * rows.inside *
+                  (blockCols / 4 + (cols.inside - blockCols));
+  const double windowRows = w.batch * w.groups * std::ceil(groupOut / 4) * macsPerChannel *
+                                (blockCols / 4 + edgeCols) -
+                            tablePasses * groupIn * static_cast<double>(w.kernelH);
+  CostFeatures features = {
+          {"macs", static_cast<double>(macs)},
           {"outputs", w.batch * w.outChannels * c.pixels},
           {"output_rows", w.batch * w.outChannels * static_cast<double>(w.outH)},
           {"pixels", w.batch * c.pixels},
@@ -82,13 +102,18 @@ CostFeatures convolution(const Window &w, int64_t macs) {
           {"edge_window_taps", w.batch * w.inChannels * c.edgeWindowTaps},
           {"pixel_blocks", blocks},
           {"padded_macs", blocks * 4 * roundUp(row, 16)},
-          {"block_macs", w.batch * w.outChannels * macsPerChannel *
-                             static_cast<double>(w.kernelW) * blockCols},
+          {"block_macs", blockMacs},
           {"edge_macs", w.batch * w.outChannels * macsPerChannel *
                             (cols.taps - blockCols * static_cast<double>(w.kernelW))},
           {"narrow_macs", w.batch * narrowChannels * macsPerChannel * cols.taps},
-          {"window_rows", w.batch * w.groups * std::ceil(groupOut / 4) * macsPerChannel *
-                              (blockCols / 4 + edgeCols)}};
+          {"window_rows", windowRows}};
+  if (tapTable > 0) {
+    features.emplace_back("table_taps", tablePasses * row);
+    // The blocks of a strided layer run a copy of the body that reads each pixel's taps a
+    // stride apart (stride 1: neighbours).
+    features.emplace_back("strided_block_macs", w.strideW > 1 ? blockMacs : 0.0);
+  }
+  return features;
 }
 
 // Whether a pool kernel reads a window wholly inside the input with the window's size a
@@ -246,7 +271,7 @@ CostFeatures costFeatures(const KernelCall &call) {
   if (call.isCopy) return {};
   if (auto *p = paramsAs<es_conv2d_s8_params_t>(call)) return convolution(convWindow(*p), call.macs);
   if (auto *p = paramsAs<es_conv2d_f32_params_t>(call))
-    return convolution(convWindow(*p), call.macs);
+    return convolution(convWindow(*p), call.macs, kFloatConvTableTaps);
   if (auto *p = paramsAs<es_conv1d_s8_params_t>(call)) return conv1d(*p, call.macs);
   if (auto *p = paramsAs<es_depthwise_conv3x3_s8_params_t>(call)) {
     Window w;
@@ -296,7 +321,8 @@ const std::vector<std::string_view> &costFeatureNames() {
       "inputs",      "row_blocks",       "elements",     "rows",        "block_macs",
       "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements",
       "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
-      "wide_row_blocks", "wide_block_macs", "wide_edge_macs", "single_row_macs"};
+      "wide_row_blocks", "wide_block_macs", "wide_edge_macs", "single_row_macs",
+      "table_taps", "strided_block_macs"};
   return names;
 }
 

@@ -3,6 +3,9 @@ QEMU.
 
 The ctest `qemu` (label qemu) runs this file alone: `ctest -L qemu`.
 """
+import functools
+import importlib.machinery
+import importlib.util
 import json
 import pathlib
 import subprocess
@@ -26,6 +29,24 @@ BOARD_TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 # estimate within 15 % of the instructions QEMU counts.
 COST_MODEL_TARGETS = ("cortex-m4", "cortex-m55", "riscv32")
 COST_TOLERANCE = 0.15
+
+
+@functools.lru_cache(maxsize=None)
+def bench_module():
+    """tools/bench-models as a module: the tests make its models with its own generators."""
+    loader = importlib.machinery.SourceFileLoader("bench_models",
+                                                  str(SOURCE / "tools" / "bench-models"))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("bench_models", loader))
+    loader.exec_module(module)
+    module.SHARED = SHARED  # EDGESPLIT_SHARED, as the other tests read it
+    return module
+
+
+def bench_models(tmp):
+    """The models of tools/bench-models, written into `tmp` (the real ones when the shared data is
+    there): {name: (model path, {input: one sample}, calibration .npz or None when quantised)}."""
+    return {name: (model, sample, calib)
+            for name, model, sample, calib in bench_module().models(tmp)}
 
 
 def model_input(model_dir):
@@ -59,19 +80,22 @@ class QemuCase(CliTestCase):
         layers = json.loads((out / "report.json").read_text())["devices"][0]["layers"]
         counts = measured["layer_instructions"]
         self.assertEqual(len(counts), len(layers))
-        # The layers make up the inference: the per-layer markers add one instruction each.
+        # The layers make up the inference: the per-layer markers add an instruction each, the
+        # code after the last layer's marker (the run function's return) a few.
         self.assertAlmostEqual(sum(counts), measured["instructions_per_inference"],
-                               delta=len(layers) + 1)
-        checked = 0
+                               delta=len(layers) + 4)
+        checked, off = 0, []
         for layer, count in zip(layers, counts):
             if layer["kernel"] in ("view", "memcpy"):
                 continue
             checked += 1
             error = (layer["est_cycles"] - count) / count
-            self.assertLessEqual(abs(error), COST_TOLERANCE,
-                                 f"{out.name}: layer {layer['node']} ({layer['kernel']}): "
-                                 f"estimated {layer['est_cycles']}, QEMU counted {count}")
+            if abs(error) > COST_TOLERANCE:
+                off.append(f"{layer['node']} ({layer['kernel']}): estimated {layer['est_cycles']}, "
+                           f"QEMU counted {count} ({100 * error:+.1f} %)")
         self.assertGreater(checked, 0)
+        self.assertFalse(off, f"{out.name}: {len(off)} of {checked} layers off by more than "
+                              f"{COST_TOLERANCE:.0%}:\n  " + "\n  ".join(off))
 
     def assert_same_outputs(self, host, board):
         host_run = json.loads((host / "run.json").read_text())
@@ -93,15 +117,11 @@ class QemuCase(CliTestCase):
             self.assertEqual(host_run[key], board_run[key], key)
         return board_run
 
-
-class SingleDeviceBitExactTest(QemuCase):
-    """int8 outputs under QEMU equal the host run exactly, for every example and real model
-    that fits each board's target."""
-
     def check_model(self, name, model, inputs, compile_args, targets=BOARD_TARGETS,
                     estimates=False):
-        """`estimates`: a bench model (tools/bench-models), whose per-layer estimates are held to
-        the counts on COST_MODEL_TARGETS."""
+        """Compiles `model` for each of `targets` it fits and runs it on the host and under QEMU:
+        int8 outputs equal. `estimates`: a bench model (tools/bench-models), whose per-layer
+        estimates are held to the counts on COST_MODEL_TARGETS (the same run, with --per-layer)."""
         compiled_any = False
         for target in targets:
             with self.subTest(model=name, target=target):
@@ -114,8 +134,6 @@ class SingleDeviceBitExactTest(QemuCase):
                 estimated = estimates and target in COST_MODEL_TARGETS
                 host, board = self.run_both(out, inputs, per_layer=estimated)
                 _, board_run = self.assert_same_outputs(host, board)
-                if estimated:
-                    self.assert_estimates_follow_counts(out, board)
                 self.assertEqual(board_run["mode"], "qemu")
                 device = board_run["devices"][0]
                 self.assertGreater(device["instructions_per_inference"], 0)
@@ -124,7 +142,14 @@ class SingleDeviceBitExactTest(QemuCase):
                 self.assertEqual(report["measured"]["instructions_per_inference"],
                                  device["instructions_per_inference"])
                 self.assertEqual(report["measured"]["board"], device["board"])
+                if estimated:
+                    self.assert_estimates_follow_counts(out, board)
         self.assertTrue(compiled_any, f"{name} fits none of the boards")
+
+
+class SingleDeviceBitExactTest(QemuCase):
+    """int8 outputs under QEMU equal the host run exactly, for every example and real model
+    that fits each board's target."""
 
     def check_two_imu(self, targets):
         wrist, ankle = np.load(TWO_IMU / "wrist_imu.npy"), np.load(TWO_IMU / "ankle_imu.npy")
@@ -147,7 +172,8 @@ class SingleDeviceBitExactTest(QemuCase):
         inputs = {g: self.save_npy(f"{g}.npy", np.load(HAR / f"{g}.npy")[:4])
                   for g in ("wrist_imu", "ankle_imu", "chest_imu")}
         self.check_model("har", HAR / "model.onnx", inputs,
-                         ["--calibration", HAR / "calibration.npz"], estimates=True)
+                         ["--calibration", HAR / "calibration.npz"],
+                         BOARD_TARGETS + ("riscv32",), estimates=True)
 
     def test_recurrent_layers_on_cortex_m4(self):
         # The onnx.helper LSTM (bidirectional with clip, reverse) and GRU (reset before R_h) layers.
@@ -161,23 +187,16 @@ class SingleDeviceBitExactTest(QemuCase):
 
     @unittest.skipUnless(REAL.is_dir(), f"{REAL} is absent (a plain clone): real models skipped")
     def test_real_models(self):
-        for name in sorted(p.name for p in REAL.iterdir() if p.is_dir()):
-            model_dir = REAL / name
-            input_name = model_input(model_dir)
-            x = load_tensor_proto(model_dir / "test_data_set_0" / "input_0.pb")
-            inputs = {input_name: self.save_npy(f"{name}.npy", x)}
-            args = []
-            if "qdq" not in name:
-                rng = np.random.default_rng(7)
-                copies = [x + rng.normal(0, 0.05 * x.std(), x.shape).astype(np.float32)
-                          for _ in range(4)]
-                calib = self.tmp / f"{name}.npz"
-                np.savez(calib, **{input_name: np.concatenate(copies)})
-                args = ["--calibration", calib]
-            # st_mobilenet's strided depthwise layers (the reference grouped kernel) are not yet
-            # within the tolerance: docs/performance.md "Cost model from measurement".
-            self.check_model(name, model_dir / "model.onnx", inputs, args,
-                             estimates="mobilenet" not in name)
+        # As tools/bench-models makes them (its calibration, its input), with every layer's
+        # estimate held to the count on the M4, the M55 and riscv32; st_mobilenet fits the M55
+        # alone.
+        for name, (model, sample, calib) in bench_models(self.tmp).items():
+            if REAL.resolve() not in model.resolve().parents:
+                continue
+            inputs = {n: self.save_npy(f"{name}_{i}.npy", a) for i, (n, a) in
+                      enumerate(sample.items())}
+            self.check_model(name, model, inputs, ["--calibration", calib] if calib else [],
+                             BOARD_TARGETS + ("riscv32",), estimates=True)
 
     def test_issue_15_op_models(self):
         # The op patterns of tests/data/ops that reach new kernel calls (tables, the folded
@@ -298,34 +317,97 @@ class StackTest(QemuCase):
                          target="riscv32")
 
 
-class PerLayerCostTest(QemuCase):
-    """run --qemu --per-layer counts each layer, and the report's per-layer estimates, from the
-    targets' measured kernel_costs (tools/calibrate-costs), follow those counts within 15 % on
-    every layer. int8 is checked by SingleDeviceBitExactTest's runs (the examples and the real
-    models on the M4 and M55, two_imu on riscv32, with --per-layer); float32 here."""
+def bench_inputs(case, name, sample):
+    """A bench model's one sample as .npy files under the case's tmp: {input name: path}."""
+    return {n: case.save_npy(f"{name}_input{i}.npy", a) for i, (n, a) in enumerate(sample.items())}
 
-    def check_float32(self, name, model, arrays, target):
-        inputs = {n: self.save_npy(f"{name}_{n}.npy", a) for n, a in arrays.items()}
-        flags = [a for n, p in inputs.items() for a in ("--input", f"{n}={p}")]
-        out = self.tmp / f"{name}_{target}_float32"
-        result = self.compile(out, model, "--target", target, "--precision", "float32")
-        self.assertEqual(result.returncode, 0, result.stderr)
-        board = self.tmp / f"{name}_{target}_float32_run"
-        result = run("run", out, *flags, "--qemu", "--per-layer", "-o", board)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assert_estimates_follow_counts(out, board)
 
-    def test_float32_har_example(self):
-        arrays = {g: np.load(HAR / f"{g}.npy")[:1] for g in ("wrist_imu", "ankle_imu", "chest_imu")}
-        for target in COST_MODEL_TARGETS:
-            with self.subTest(target=target):
-                self.check_float32("har", HAR / "model.onnx", arrays, target)
+class BenchModelCostCase(QemuCase):
+    """Issue 16: every layer of every model of tools/bench-models, float32 and int8, on each of
+    COST_MODEL_TARGETS it fits: the report's est_cycles (the targets' kernel_costs, fitted by
+    tools/calibrate-costs, applied to the layer's cost_features) within 15 % of the instructions
+    QEMU counts for the layer (run --qemu --per-layer, one inference). The examples and the real
+    models run in int8 in SingleDeviceBitExactTest (the same runs check bit-exactness); the
+    models bench-models writes itself and the TFLite Micro parity model in
+    BenchModelInt8CostTest; float32 in PerLayerCostTest and RealModelFloat32CostTest."""
+
+    def bench_cases(self, kind):
+        """The bench models of one `kind`: "written" (the small models bench-models writes),
+        "examples", "real" (../shared/real-models) or "parity" (../shared/tflm-parity)."""
+        roots = {"examples": SOURCE / "examples", "real": REAL, "parity": SHARED / "tflm-parity"}
+        cases = {}
+        for name, (model, sample, calib) in bench_models(self.tmp).items():
+            found = next((k for k, root in roots.items() if root.resolve() in
+                          model.resolve().parents), "written")
+            if found == kind:
+                cases[name] = (model, sample, calib)
+        return cases
+
+    def check_float32(self, name, model, sample, targets=COST_MODEL_TARGETS):
+        """The float32 build on each target it fits, one QEMU inference with --per-layer."""
+        flags = [a for n, p in bench_inputs(self, name, sample).items()
+                 for a in ("--input", f"{n}={p}")]
+        for target in targets:
+            with self.subTest(model=name, target=target, precision="float32"):
+                out = self.tmp / f"{name}_{target}_float32"
+                result = self.compile(out, model, "--target", target, "--precision", "float32")
+                if result.returncode != 0 and "does not fit" in result.stderr:
+                    continue  # st_mobilenet's float32 activations (1.6 MB) fit no board
+                self.assertEqual(result.returncode, 0, result.stderr)
+                board = self.tmp / f"{name}_{target}_float32_run"
+                result = run("run", out, *flags, "--qemu", "--per-layer", "-o", board)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assert_estimates_follow_counts(out, board)
+
+
+class BenchModelInt8CostTest(BenchModelCostCase):
+    def test_written_models(self):
+        cases = self.bench_cases("written")
+        self.assertGreaterEqual(len(cases), 4)  # sine_mlp, conv1d_classifier, resnet_block, ...
+        for name, (model, sample, calib) in cases.items():
+            self.check_model(name, model, bench_inputs(self, name, sample),
+                             ["--calibration", calib], COST_MODEL_TARGETS, estimates=True)
+
+    def test_tflm_parity_models(self):
+        cases = self.bench_cases("parity")
+        if not cases:
+            self.skipTest(f"{SHARED / 'tflm-parity'} is absent: the parity model skipped")
+        for name, (model, sample, _) in cases.items():  # QDQ: no calibration
+            self.check_model(name, model, bench_inputs(self, name, sample), [],
+                             COST_MODEL_TARGETS, estimates=True)
+
+
+class PerLayerCostTest(BenchModelCostCase):
+    """run --qemu --per-layer counts each layer; float32 estimates of the models bench-models
+    writes and of the examples (BenchModelCostCase)."""
+
+    def test_float32_written_models(self):
+        for name, (model, sample, _) in self.bench_cases("written").items():
+            self.check_float32(name, model, sample)
+
+    def test_float32_examples(self):
+        cases = self.bench_cases("examples")
+        self.assertEqual(set(cases), {"har", "two_imu"})
+        for name, (model, sample, _) in cases.items():
+            self.check_float32(name, model, sample)
 
     def test_per_layer_needs_qemu(self):
         result = run("run", self.tmp / "absent", "--input", "x=x.npy", "--per-layer", "-o",
                      self.tmp / "out")
         self.assertEqual(result.returncode, 2)
         self.assertIn("--per-layer requires --qemu", result.stderr)
+
+
+class RealModelFloat32CostTest(BenchModelCostCase):
+    """Float32 estimates of the real models and the TFLite Micro parity model (BenchModelCostCase):
+    the QDQ ones build with their fake quantisation in float."""
+
+    def test_float32_real_and_parity_models(self):
+        cases = {**self.bench_cases("real"), **self.bench_cases("parity")}
+        if not cases:
+            self.skipTest(f"{SHARED} holds no real models: skipped")
+        for name, (model, sample, _) in cases.items():
+            self.check_float32(name, model, sample)
 
 
 class BoardSupportTest(unittest.TestCase):

@@ -34,6 +34,19 @@ TopologyDevice device(const std::string &name, int64_t ramKib, int64_t flashKib,
   return device;
 }
 
+// sensor -> worker -> hub: 4 KiB sensor and worker, a 64 KiB hub; 1000 kbit/s links of 2 and 3 ms
+// latency and 50 nJ per byte, the first hop's MTU 100, the second's 200.
+Topology sensorWorkerHub(const std::string &source) {
+  Topology topology;
+  topology.source = source;
+  topology.devices = {device("sensor", 4, 64), device("worker", 4, 64),
+                      device("hub", 64, 256, true)};
+  topology.devices[1].worker = true;
+  link(topology, 0, 1, 1000, 2, 100, 50);
+  link(topology, 1, 2, 1000, 3, 200, 50);
+  return topology;
+}
+
 size_t addTensor(PlacementProblem &problem, const std::string &name, int64_t bytes,
                  std::optional<size_t> producer, size_t source = 0) {
   PlacementTensor tensor;
@@ -164,13 +177,7 @@ RandomCase randomCase(std::mt19937 &random, bool chain) {
 } // namespace
 
 TEST_CASE("placement cost: a chain relayed through a worker", "[placement]") {
-  Topology topology;
-  topology.source = "relay.json";
-  topology.devices = {device("sensor", 4, 64), device("worker", 4, 64),
-                      device("hub", 64, 256, true)};
-  topology.devices[1].worker = true;
-  link(topology, 0, 1, 1000, 2, 100, 50);
-  link(topology, 1, 2, 1000, 3, 200, 50);
+  Topology topology = sensorWorkerHub("relay.json");
   PlacementProblem problem;
   problem.topology = &topology;
   const size_t input = addTensor(problem, "imu", 300, std::nullopt, 0);
@@ -309,13 +316,7 @@ TEST_CASE("placement: no fitting placement is cheaper than the solver's (brute f
 
 TEST_CASE("placement cost: a worker reassembles one round in its arena, the aggregator two",
           "[placement]") {
-  Topology topology;
-  topology.source = "stage.json";
-  topology.devices = {device("sensor", 8, 64), device("worker", 8, 64),
-                      device("hub", 8, 64, true)};
-  topology.devices[1].worker = true;
-  link(topology, 0, 1, 1000, 2, 100, 50);
-  link(topology, 1, 2, 1000, 3, 100, 50);
+  const Topology topology = sensorWorkerHub("stage.json");
   PlacementProblem problem;
   problem.topology = &topology;
   const size_t input = addTensor(problem, "imu", 300, std::nullopt, 0);
@@ -329,8 +330,8 @@ TEST_CASE("placement cost: a worker reassembles one round in its arena, the aggr
   REQUIRE(cost.fits);
   const int64_t featureFrames = wireFrames(500, 100, false);
   const int64_t extraFrames = wireFrames(400, 100, false);
-  const int64_t hiddenFrames = wireFrames(200, 100, false);
-  const int64_t lateFrames = wireFrames(100, 100, false);
+  const int64_t hiddenFrames = wireFrames(200, 200, false);
+  const int64_t lateFrames = wireFrames(100, 200, false);
   // The worker: what it receives lands in its arena before its first step, so `extra`, first
   // read at its second step, is live at its first beside the features and the hidden tensor;
   // only the fragment bitmaps are kept apart.
@@ -366,20 +367,31 @@ TEST_CASE("placement cost: a worker receiving every part of a Concat gathers it 
   const size_t gathered = addUnit(problem, {part0, part1}, 600, ms);
   const size_t reduced = addUnit(problem, {gathered}, 50, ms);
   problem.tensors[addUnit(problem, {reduced}, 10, ms)].head = true;
-  auto activations = [&](std::vector<size_t> deviceOf, size_t device) {
+  // g's activations, and whether the cost records the Concat (unit 2) as gathered in place: the
+  // decision the fleet compiler builds (FleetPartition::gatheredInPlace).
+  auto activations = [&](std::vector<size_t> deviceOf, size_t device, bool inPlace) {
     const PlacementCost cost = PlacementCostModel(problem).evaluate(deviceOf);
     REQUIRE(cost.fits);
+    CHECK(cost.gathersInPlace == std::vector<bool>{false, false, inPlace, false, false});
     return cost.devices[device].activationBytes;
   };
   // Gathered by copy: the parts, received before g's first step, beside the Concat's output.
-  CHECK(activations({0, 1, 2, 2, 3}, 2) == 300 + 300 + 600);
+  CHECK(activations({0, 1, 2, 2, 3}, 2, false) == 300 + 300 + 600);
   problem.units[2].gathers = true;
   // In place: the gathered tensor from g's first step, and its reader's output; no part.
-  CHECK(activations({0, 1, 2, 2, 3}, 2) == 600 + 50);
+  CHECK(activations({0, 1, 2, 2, 3}, 2, true) == 600 + 50);
   // g computes a part itself: gathered by copy.
-  CHECK(activations({0, 2, 2, 2, 3}, 2) == 300 + 300 + 600);
+  CHECK(activations({0, 2, 2, 2, 3}, 2, false) == 300 + 300 + 600);
   // g sends the gathered tensor on: it keeps no output of its own to gather into.
-  CHECK(activations({0, 1, 2, 3, 3}, 2) == 300 + 300 + 600);
+  CHECK(activations({0, 1, 2, 3, 3}, 2, false) == 300 + 300 + 600);
+  // A part read on g by another unit too: gathered by copy.
+  addUnit(problem, {part0}, 10, ms);
+  const PlacementCost shared = PlacementCostModel(problem).evaluate({0, 1, 2, 2, 3, 2});
+  CHECK_FALSE(shared.gathersInPlace[2]);
+  // The sensor is no worker: what it gathers, it gathers by copy.
+  CHECK_FALSE(PlacementCostModel(problem).evaluate({0, 0, 0}).gathersInPlace[2]);
+  // A prefix records the units placed so far.
+  CHECK(PlacementCostModel(problem).evaluate({0, 1}).gathersInPlace.size() == 2);
 }
 
 TEST_CASE("placement: a model that fits no single device is pipelined over a worker",

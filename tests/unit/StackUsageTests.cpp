@@ -124,7 +124,11 @@ namespace {
 struct ConvCall {
   Graph graph;
   KernelCall call;
-  ConvCall(const es_conv2d_s8_params_t &params) {
+  // `type` and `function`: the parameter struct's C type and the kernel (the float32 convolutions
+  // share es_conv2d_f32_params_t's fields).
+  template <typename Params>
+  explicit ConvCall(const Params &params, const char *type = "es_conv2d_s8_params_t",
+                    const char *function = "es_conv2d_gemm_s8") {
     Value *input = graph.createValue("x", DType::Int8);
     input->shape = Shape{int64_t{params.batch}, params.in_channels, params.in_h, params.in_w};
     Value *output = graph.createValue("y", DType::Int8);
@@ -140,9 +144,8 @@ struct ConvCall {
     call.macs = int64_t{params.out_channels} * params.out_h * params.out_w * params.in_channels *
                 params.kernel_h * params.kernel_w;
     call.kernelClass = "conv";
-    call.function = "es_conv2d_gemm_s8";
-    call.params = KernelParams{"es_conv2d_s8_params_t", CInit(),
-                               std::make_shared<es_conv2d_s8_params_t>(params)};
+    call.function = function;
+    call.params = KernelParams{type, CInit(), std::make_shared<Params>(params)};
   }
 };
 
@@ -183,6 +186,42 @@ TEST_CASE("cost features: a padded 3x3 convolution's windows, edges and SIMD blo
   for (const auto &[name, value] : features)
     CHECK(std::find(costFeatureNames().begin(), costFeatureNames().end(), name) !=
           costFeatureNames().end());
+}
+
+TEST_CASE("cost features: the float32 blocked convolution's tap table and row loops") {
+  auto floatConv = [](int32_t inChannels, int32_t stride = 1) {
+    es_conv2d_s8_params_t q = conv3x3Pad1();
+    q.stride_h = q.stride_w = stride;
+    q.out_h = q.out_w = (q.in_h + 2 * q.pad_top - q.kernel_h) / stride + 1;
+    es_conv2d_f32_params_t p{};
+    p.batch = q.batch, p.in_channels = inChannels, p.in_h = q.in_h, p.in_w = q.in_w;
+    p.out_channels = q.out_channels, p.out_h = q.out_h, p.out_w = q.out_w;
+    p.kernel_h = q.kernel_h, p.kernel_w = q.kernel_w, p.stride_h = q.stride_h;
+    p.stride_w = q.stride_w, p.dilation_h = q.dilation_h, p.dilation_w = q.dilation_w;
+    p.pad_top = q.pad_top, p.pad_left = q.pad_left, p.groups = 1;
+    return costFeatures(ConvCall(p, "es_conv2d_f32_params_t", "es_conv2d_blocked_f32").call);
+  };
+  // 8 x 3 x 3 = 72 taps, more than the table holds: every pass of four channels (per output row
+  // two blocks of four pixels and two single pixels) loops over the input channels and the kernel
+  // rows inside the input, 28 per channel summed over the output rows.
+  const CostFeatures rowsOnly = floatConv(8);
+  CHECK(feature(rowsOnly, "table_taps") == 0);
+  CHECK(feature(rowsOnly, "window_rows") == 4 * 8 * 28 * 4);
+  // 4 x 3 x 3 = 36 taps: the two blocks of the 8 rows whose windows lie inside read their taps
+  // through the table, one loop over 36 taps each; the border pixels and rows loop per row.
+  const CostFeatures table = floatConv(4);
+  CHECK(feature(table, "table_taps") == 4 * 8 * 2 * 36);
+  CHECK(feature(table, "window_rows") == 4 * (8 * (2 * 4 * 3) + 2 * (4 * 4 * 2)));
+  // Stride 1: the blocks' MACs are not the strided body's.
+  CHECK(feature(table, "strided_block_macs") == 0);
+  // Stride 2, 5 x 5 outputs: per axis 2 + 4 x 3 = 14 taps inside, one block of the 4 pixels
+  // whose windows lie inside, run by the strided body.
+  const CostFeatures strided = floatConv(4, 2);
+  CHECK(feature(strided, "block_macs") == 16 * 4 * 14 * 3 * 4);
+  CHECK(feature(strided, "strided_block_macs") == 16 * 4 * 14 * 3 * 4);
+  // The int8 kernels have no table: no such feature.
+  for (const auto &[name, value] : costFeatures(ConvCall(conv3x3Pad1()).call))
+    CHECK(name != "table_taps");
 }
 
 TEST_CASE("cost features: a pool's taps inside the input, whatever its window and stride") {
