@@ -56,6 +56,38 @@ static inline void accumulate_inside_pair(const es_conv1d_s8_params_t *p, const 
   *acc1 = a1;
 }
 
+/* Two output channels over a window that overlaps the padding: taps outside the row read
+ * input_zp. With `kernel_w` a constant the taps unroll, each tap's weight is a fixed half of a
+ * fixed word (SMLABB/SMLABT) and its bounds check one unsigned comparison. */
+static inline void accumulate_edge_pair(const es_conv1d_s8_params_t *p, const int8_t *input,
+                                        const int32_t *w0, const int32_t *w1, int32_t *acc0,
+                                        int32_t *acc1, const int32_t start,
+                                        const int32_t kernel_w) {
+  const int32_t quads = kernel_w / 4;
+  const int32_t step = ES_CONV1D_S8_WORDS(kernel_w);
+  const int32_t in_channels = p->in_channels, in_w = p->in_w, input_zp = p->input_zp;
+  int32_t a0 = *acc0, a1 = *acc1;
+  for (int32_t c = 0; c < in_channels; ++c, w0 += step, w1 += step) {
+    const int8_t *row = input + c * in_w;
+    for (int32_t k = 0; k < kernel_w; ++k) {
+      const int32_t at = start + k;
+      const int32_t x = (uint32_t)at < (uint32_t)in_w ? row[at] : input_zp;
+      if (k >= 4 * quads) {
+        a0 = __smlabb(x, w0[2 * quads + (k - 4 * quads)], a0);
+        a1 = __smlabb(x, w1[2 * quads + (k - 4 * quads)], a1);
+      } else if (k & 2) {
+        a0 = __smlabt(x, w0[2 * (k / 4) + (k & 1)], a0);
+        a1 = __smlabt(x, w1[2 * (k / 4) + (k & 1)], a1);
+      } else {
+        a0 = __smlabb(x, w0[2 * (k / 4) + (k & 1)], a0);
+        a1 = __smlabb(x, w1[2 * (k / 4) + (k & 1)], a1);
+      }
+    }
+  }
+  *acc0 = a0;
+  *acc1 = a1;
+}
+
 /* Two output channels at two neighbouring outputs (stride 1), windows inside the row. Per group
  * of four taps the words at the window and one byte on give (b0, b2), (b1, b3) and (b2, b4): the
  * first output is (b0, b2).(w0, w2) + (b1, b3).(w1, w3), the second (b1, b3).(w0, w2) +
@@ -109,6 +141,47 @@ static inline void accumulate_inside_block(const es_conv1d_s8_params_t *p, const
   acc[2] = b0;
   acc[3] = b1;
 }
+
+/* Two output channels at two outputs `stride` (2 or more) apart, windows inside the row: the
+ * weight words are loaded once for both outputs. */
+static inline void accumulate_inside_strided_block(const es_conv1d_s8_params_t *p,
+                                                   const int8_t *window, const int32_t *w0,
+                                                   const int32_t *w1, int32_t acc[4],
+                                                   const int32_t kernel_w) {
+  const int32_t quads = kernel_w / 4;
+  const int32_t tail = kernel_w % 4;
+  const int32_t in_channels = p->in_channels, in_w = p->in_w, stride = p->stride;
+  int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
+  for (int32_t c = 0; c < in_channels; ++c) {
+    const int8_t *x = window + c * in_w, *y = x + stride;
+    for (int32_t q = 0; q < quads; ++q, x += 4, y += 4, w0 += 2, w1 += 2) {
+      const int32_t here = es_s8_load4(x), there = es_s8_load4(y);
+      const int32_t even = __sxtb16(here), odd = es_s8_sxtb16_odd(here);
+      const int32_t even_there = __sxtb16(there), odd_there = es_s8_sxtb16_odd(there);
+      const int32_t w0_even = w0[0], w0_odd = w0[1], w1_even = w1[0], w1_odd = w1[1];
+      a0 = __smlad(even, w0_even, a0);
+      a0 = __smlad(odd, w0_odd, a0);
+      a1 = __smlad(even, w1_even, a1);
+      a1 = __smlad(odd, w1_odd, a1);
+      b0 = __smlad(even_there, w0_even, b0);
+      b0 = __smlad(odd_there, w0_odd, b0);
+      b1 = __smlad(even_there, w1_even, b1);
+      b1 = __smlad(odd_there, w1_odd, b1);
+    }
+    for (int32_t t = 0; t < tail; ++t) {
+      a0 = __smlabb(x[t], w0[t], a0);
+      a1 = __smlabb(x[t], w1[t], a1);
+      b0 = __smlabb(y[t], w0[t], b0);
+      b1 = __smlabb(y[t], w1[t], b1);
+    }
+    w0 += tail;
+    w1 += tail;
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = b0;
+  acc[3] = b1;
+}
 #endif
 
 /* The kernel for windows of `kernel_w` taps: a constant in the specialised entry points below,
@@ -134,30 +207,44 @@ ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *in
     int32_t inside_end =
         p->in_w + pad_left >= p->kernel_w ? (p->in_w + pad_left - p->kernel_w) / stride + 1 : 0;
     if (inside_end > out_w) inside_end = out_w;
+    /* Left edge [0, inside_lo), windows inside the row [inside_lo, inside_hi), right edge
+     * [inside_hi, out_w); each range in its own loop, so no window checks its bounds per tap. */
+    const int32_t inside_lo = inside_first < out_w ? inside_first : out_w;
+    const int32_t inside_hi = inside_end > inside_lo ? inside_end : inside_lo;
     for (; m + 1 < p->out_channels; m += 2) {
       const int32_t *w0 = weights + m * channel_words, *w1 = w0 + channel_words;
       const es_s8_rescale_t r0 = es_s8_rescale_of(per_channel[m]);
       const es_s8_rescale_t r1 = es_s8_rescale_of(per_channel[m + 1]);
+      const int32_t bias0 = bias_folded[m], bias1 = bias_folded[m + 1];
       int8_t *out0 = out + m * out_w, *out1 = out0 + out_w;
-      for (int32_t x = 0; x < out_w; ++x) {
-        const int32_t start = x * stride - pad_left;
-        int32_t acc0 = bias_folded[m], acc1 = bias_folded[m + 1];
-        if (stride == 1 && x >= inside_first && x + 1 < inside_end) {
-          int32_t acc[4] = {acc0, acc1, acc0, acc1};
-          accumulate_inside_block(p, in + start, w0, w1, acc, kernel_w);
-          out0[x] = es_s8_rescale_output(acc[0], r0, output_zp, act_min, act_max);
-          out1[x] = es_s8_rescale_output(acc[1], r1, output_zp, act_min, act_max);
-          out0[x + 1] = es_s8_rescale_output(acc[2], r0, output_zp, act_min, act_max);
-          out1[x + 1] = es_s8_rescale_output(acc[3], r1, output_zp, act_min, act_max);
-          ++x; /* the block made outputs x and x + 1 */
-          continue;
-        }
-        if (x >= inside_first && x < inside_end) {
-          accumulate_inside_pair(p, in + start, w0, w1, &acc0, &acc1, kernel_w);
-        } else {
-          acc0 = accumulate_window(p, in, w0, acc0, start);
-          acc1 = accumulate_window(p, in, w1, acc1, start);
-        }
+      int32_t x = 0;
+      for (; x < inside_lo; ++x) {
+        int32_t acc0 = bias0, acc1 = bias1;
+        accumulate_edge_pair(p, in, w0, w1, &acc0, &acc1, x * stride - pad_left, kernel_w);
+        out0[x] = es_s8_rescale_output(acc0, r0, output_zp, act_min, act_max);
+        out1[x] = es_s8_rescale_output(acc1, r1, output_zp, act_min, act_max);
+      }
+      for (; x + 1 < inside_hi; x += 2) {
+        int32_t acc[4] = {bias0, bias1, bias0, bias1};
+        if (stride == 1)
+          accumulate_inside_block(p, in + x - pad_left, w0, w1, acc, kernel_w);
+        else
+          accumulate_inside_strided_block(p, in + x * stride - pad_left, w0, w1, acc, kernel_w);
+        out0[x] = es_s8_rescale_output(acc[0], r0, output_zp, act_min, act_max);
+        out1[x] = es_s8_rescale_output(acc[1], r1, output_zp, act_min, act_max);
+        out0[x + 1] = es_s8_rescale_output(acc[2], r0, output_zp, act_min, act_max);
+        out1[x + 1] = es_s8_rescale_output(acc[3], r1, output_zp, act_min, act_max);
+      }
+      if (x < inside_hi) {
+        int32_t acc0 = bias0, acc1 = bias1;
+        accumulate_inside_pair(p, in + x * stride - pad_left, w0, w1, &acc0, &acc1, kernel_w);
+        out0[x] = es_s8_rescale_output(acc0, r0, output_zp, act_min, act_max);
+        out1[x] = es_s8_rescale_output(acc1, r1, output_zp, act_min, act_max);
+        ++x;
+      }
+      for (; x < out_w; ++x) {
+        int32_t acc0 = bias0, acc1 = bias1;
+        accumulate_edge_pair(p, in, w0, w1, &acc0, &acc1, x * stride - pad_left, kernel_w);
         out0[x] = es_s8_rescale_output(acc0, r0, output_zp, act_min, act_max);
         out1[x] = es_s8_rescale_output(acc1, r1, output_zp, act_min, act_max);
       }
