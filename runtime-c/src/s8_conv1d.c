@@ -1,88 +1,115 @@
 /* 1-D int8 convolution, specialised (es_s8.h "Specialised convolutions"). */
 #include "s8_fast_internal.h"
 
-/* The weight of tap k among one (output, input) channel pair's words. */
-static int32_t tap_weight(const int32_t *words, int32_t k, int32_t quads) {
-  if (k >= 4 * quads) return words[2 * quads + (k - 4 * quads)];
-  const int32_t word = words[2 * (k / 4) + (k & 1)];
-  return (k & 2) ? es_s8_high_half(word) : es_s8_low_half(word);
+/* Where tap k of a `kernel_w`-tap window lies among one (output, input) channel pair's words
+ * (es_s8.h's ES_CONV1D_S8_WORDS layout): the word, and whether it is the word's high half. */
+static inline int32_t tap_word(int32_t k, int32_t kernel_w) {
+  const int32_t quads = kernel_w / 4, t = k - 4 * quads;
+  if (t < 0) return 2 * (k / 4) + (k & 1);
+  return 2 * quads + (kernel_w % 4 == 3 ? (t & 1) : t);
+}
+
+static inline int tap_is_high(int32_t k, int32_t kernel_w) {
+  const int32_t quads = kernel_w / 4, t = k - 4 * quads;
+  return t < 0 ? (k & 2) != 0 : kernel_w % 4 == 3 && t == 2;
+}
+
+static inline int32_t tap_weight(const int32_t *words, int32_t k, int32_t kernel_w) {
+  const int32_t word = words[tap_word(k, kernel_w)];
+  return tap_is_high(k, kernel_w) ? es_s8_high_half(word) : es_s8_low_half(word);
 }
 
 /* Any window of output channel m, taps outside the row read as input_zp: the plain body's every
- * output and the DSP body's windows that overlap the padding. */
+ * output and the DSP body's odd last output channel. */
 static int32_t accumulate_window(const es_conv1d_s8_params_t *p, const int8_t *input,
                                  const int32_t *words, int32_t acc, int32_t start) {
-  const int32_t quads = p->kernel_w / 4;
   const int32_t step = ES_CONV1D_S8_WORDS(p->kernel_w);
   for (int32_t c = 0; c < p->in_channels; ++c, words += step) {
     const int8_t *row = input + c * p->in_w;
     for (int32_t k = 0; k < p->kernel_w; ++k) {
       const int32_t at = start + k;
       const int32_t x = at >= 0 && at < p->in_w ? row[at] : p->input_zp;
-      acc += x * tap_weight(words, k, quads);
+      acc += x * tap_weight(words, k, p->kernel_w);
     }
   }
   return acc;
 }
 
 #if ES_S8_USE_DSP
+/* x times tap k's weight, added to acc: SMLABB or SMLABT on the weight's word (x is an int8
+ * value, so its low half is itself). */
+static inline int32_t multiply_tap(int32_t x, const int32_t *words, int32_t k, int32_t kernel_w,
+                                   int32_t acc) {
+  const int32_t word = words[tap_word(k, kernel_w)];
+  return tap_is_high(k, kernel_w) ? __smlabt(x, word, acc) : __smlabb(x, word, acc);
+}
+
+/* gcc -O2 unrolls a loop completely only where that makes no more code; the loops over a
+ * window's taps below have a constant count in the width's own entry points. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define ES_UNROLL_TAPS _Pragma("GCC unroll 16")
+#else
+#define ES_UNROLL_TAPS
+#endif
+
+/* Two output channels over a window that overlaps the padding: taps outside the row read
+ * input_zp. With `kernel_w` a constant the taps unroll, and each tap's bounds check is one
+ * unsigned comparison. */
+static inline void accumulate_edge_pair(const es_conv1d_s8_params_t *p, const int8_t *input,
+                                        const int32_t *w0, const int32_t *w1, int32_t *acc0,
+                                        int32_t *acc1, const int32_t start,
+                                        const int32_t kernel_w) {
+  const int32_t step = ES_CONV1D_S8_WORDS(kernel_w);
+  const int32_t in_channels = p->in_channels, in_w = p->in_w, input_zp = p->input_zp;
+  int32_t a0 = *acc0, a1 = *acc1;
+  for (int32_t c = 0; c < in_channels; ++c, w0 += step, w1 += step) {
+    const int8_t *row = input + c * in_w;
+    ES_UNROLL_TAPS
+    for (int32_t k = 0; k < kernel_w; ++k) {
+      const int32_t at = start + k;
+      const int32_t x = (uint32_t)at < (uint32_t)in_w ? row[at] : input_zp;
+      a0 = multiply_tap(x, w0, k, kernel_w, a0);
+      a1 = multiply_tap(x, w1, k, kernel_w, a1);
+    }
+  }
+  *acc0 = a0;
+  *acc1 = a1;
+}
+
+/* The taps after the last group of four (x points at the first of them), two output channels. */
+static inline void accumulate_tail_pair(const int8_t *x, const int32_t *w0, const int32_t *w1,
+                                        int32_t *acc0, int32_t *acc1, const int32_t kernel_w) {
+  const int32_t first = kernel_w / 4 * 4;
+  int32_t a0 = *acc0, a1 = *acc1;
+  ES_UNROLL_TAPS
+  for (int32_t k = first; k < kernel_w; ++k) {
+    a0 = multiply_tap(x[k - first], w0, k, kernel_w, a0);
+    a1 = multiply_tap(x[k - first], w1, k, kernel_w, a1);
+  }
+  *acc0 = a0;
+  *acc1 = a1;
+}
+
 /* Two output channels over one window inside the row: each group of four input bytes is
  * sign-extended once, into the even and the odd taps, and feeds four SMLADs. */
 static inline void accumulate_inside_pair(const es_conv1d_s8_params_t *p, const int8_t *window,
                                           const int32_t *w0, const int32_t *w1, int32_t *acc0,
                                           int32_t *acc1, const int32_t kernel_w) {
   const int32_t quads = kernel_w / 4;
-  const int32_t tail = kernel_w % 4;
+  const int32_t step = ES_CONV1D_S8_WORDS(kernel_w);
   const int32_t in_channels = p->in_channels, in_w = p->in_w;
   int32_t a0 = *acc0, a1 = *acc1;
-  for (int32_t c = 0; c < in_channels; ++c) {
-    const int8_t *x = window + c * in_w;
-    for (int32_t q = 0; q < quads; ++q, x += 4, w0 += 2, w1 += 2) {
-      const int32_t word = es_s8_load4(x);
-      const int32_t even = __sxtb16(word), odd = es_s8_sxtb16_odd(word);
-      a0 = __smlad(even, w0[0], a0);
-      a0 = __smlad(odd, w0[1], a0);
-      a1 = __smlad(even, w1[0], a1);
-      a1 = __smlad(odd, w1[1], a1);
-    }
-    for (int32_t t = 0; t < tail; ++t) {
-      a0 += x[t] * w0[t];
-      a1 += x[t] * w1[t];
-    }
-    w0 += tail;
-    w1 += tail;
-  }
-  *acc0 = a0;
-  *acc1 = a1;
-}
-
-/* Two output channels over a window that overlaps the padding: taps outside the row read
- * input_zp. With `kernel_w` a constant the taps unroll, each tap's weight is a fixed half of a
- * fixed word (SMLABB/SMLABT) and its bounds check one unsigned comparison. */
-static inline void accumulate_edge_pair(const es_conv1d_s8_params_t *p, const int8_t *input,
-                                        const int32_t *w0, const int32_t *w1, int32_t *acc0,
-                                        int32_t *acc1, const int32_t start,
-                                        const int32_t kernel_w) {
-  const int32_t quads = kernel_w / 4;
-  const int32_t step = ES_CONV1D_S8_WORDS(kernel_w);
-  const int32_t in_channels = p->in_channels, in_w = p->in_w, input_zp = p->input_zp;
-  int32_t a0 = *acc0, a1 = *acc1;
   for (int32_t c = 0; c < in_channels; ++c, w0 += step, w1 += step) {
-    const int8_t *row = input + c * in_w;
-    for (int32_t k = 0; k < kernel_w; ++k) {
-      const int32_t at = start + k;
-      const int32_t x = (uint32_t)at < (uint32_t)in_w ? row[at] : input_zp;
-      if (k >= 4 * quads) {
-        a0 = __smlabb(x, w0[2 * quads + (k - 4 * quads)], a0);
-        a1 = __smlabb(x, w1[2 * quads + (k - 4 * quads)], a1);
-      } else if (k & 2) {
-        a0 = __smlabt(x, w0[2 * (k / 4) + (k & 1)], a0);
-        a1 = __smlabt(x, w1[2 * (k / 4) + (k & 1)], a1);
-      } else {
-        a0 = __smlabb(x, w0[2 * (k / 4) + (k & 1)], a0);
-        a1 = __smlabb(x, w1[2 * (k / 4) + (k & 1)], a1);
-      }
+    const int8_t *x = window + c * in_w;
+    for (int32_t q = 0; q < quads; ++q) {
+      const int32_t word = es_s8_load4(x + 4 * q);
+      const int32_t even = __sxtb16(word), odd = es_s8_sxtb16_odd(word);
+      a0 = __smlad(even, w0[2 * q], a0);
+      a0 = __smlad(odd, w0[2 * q + 1], a0);
+      a1 = __smlad(even, w1[2 * q], a1);
+      a1 = __smlad(odd, w1[2 * q + 1], a1);
     }
+    accumulate_tail_pair(x + 4 * quads, w0, w1, &a0, &a1, kernel_w);
   }
   *acc0 = a0;
   *acc1 = a1;
@@ -97,44 +124,41 @@ static inline void accumulate_inside_block(const es_conv1d_s8_params_t *p, const
                                            const int32_t kernel_w) {
   const int32_t quads = kernel_w / 4;
   const int32_t tail = kernel_w % 4;
+  const int32_t step = ES_CONV1D_S8_WORDS(kernel_w);
   const int32_t in_channels = p->in_channels, in_w = p->in_w;
   int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
-  for (int32_t c = 0; c < in_channels; ++c) {
+  for (int32_t c = 0; c < in_channels; ++c, w0 += step, w1 += step) {
     const int8_t *x = window + c * in_w;
-    for (int32_t q = 0; q < quads; ++q, x += 4, w0 += 2, w1 += 2) {
-      const int32_t here = es_s8_load4(x), next = es_s8_load4(x + 1);
+    for (int32_t q = 0; q < quads; ++q) {
+      const int32_t here = es_s8_load4(x + 4 * q), next = es_s8_load4(x + 4 * q + 1);
       const int32_t even = __sxtb16(here), odd = es_s8_sxtb16_odd(here);
       const int32_t odd_next = es_s8_sxtb16_odd(next);
-      a0 = __smlad(even, w0[0], a0);
-      a0 = __smlad(odd, w0[1], a0);
-      a1 = __smlad(even, w1[0], a1);
-      a1 = __smlad(odd, w1[1], a1);
-      b0 = __smlad(odd, w0[0], b0);
-      b0 = __smlad(odd_next, w0[1], b0);
-      b1 = __smlad(odd, w1[0], b1);
-      b1 = __smlad(odd_next, w1[1], b1);
+      const int32_t w0_even = w0[2 * q], w0_odd = w0[2 * q + 1];
+      const int32_t w1_even = w1[2 * q], w1_odd = w1[2 * q + 1];
+      a0 = __smlad(even, w0_even, a0);
+      a0 = __smlad(odd, w0_odd, a0);
+      a1 = __smlad(even, w1_even, a1);
+      a1 = __smlad(odd, w1_odd, a1);
+      b0 = __smlad(odd, w0_even, b0);
+      b0 = __smlad(odd_next, w0_odd, b0);
+      b1 = __smlad(odd, w1_even, b1);
+      b1 = __smlad(odd_next, w1_odd, b1);
     }
+    const int8_t *t = x + 4 * quads;
     if (tail == 3) {
       /* Taps t0..t2 over bytes b0..b3: the first output is (b0, b2).(t0, t2) + b1 * t1, the
-       * second (b1, b3).(t0, t2) + b2 * t1; the taps' int32 words are packed into the pair in
-       * registers (one PKHBT). */
-      const int32_t here = es_s8_load4(x);
+       * second (b1, b3).(t0, t2) + b2 * t1; (t0, t2) is one weight word. */
+      const int32_t here = es_s8_load4(t);
       const int32_t even = __sxtb16(here), odd = es_s8_sxtb16_odd(here);
-      const int32_t pair0 = es_s8_pack_pair(w0[0], w0[2]), pair1 = es_s8_pack_pair(w1[0], w1[2]);
-      a0 = __smlabb(odd, w0[1], __smlad(even, pair0, a0));
-      a1 = __smlabb(odd, w1[1], __smlad(even, pair1, a1));
-      b0 = __smlatb(even, w0[1], __smlad(odd, pair0, b0));
-      b1 = __smlatb(even, w1[1], __smlad(odd, pair1, b1));
+      const int32_t *v0 = w0 + 2 * quads, *v1 = w1 + 2 * quads;
+      a0 = __smlabb(odd, v0[1], __smlad(even, v0[0], a0));
+      a1 = __smlabb(odd, v1[1], __smlad(even, v1[0], a1));
+      b0 = __smlatb(even, v0[1], __smlad(odd, v0[0], b0));
+      b1 = __smlatb(even, v1[1], __smlad(odd, v1[0], b1));
     } else {
-      for (int32_t t = 0; t < tail; ++t) {
-        a0 += x[t] * w0[t];
-        a1 += x[t] * w1[t];
-        b0 += x[t + 1] * w0[t];
-        b1 += x[t + 1] * w1[t];
-      }
+      accumulate_tail_pair(t, w0, w1, &a0, &a1, kernel_w);
+      accumulate_tail_pair(t + 1, w0, w1, &b0, &b1, kernel_w);
     }
-    w0 += tail;
-    w1 += tail;
   }
   acc[0] = a0;
   acc[1] = a1;
@@ -149,16 +173,17 @@ static inline void accumulate_inside_strided_block(const es_conv1d_s8_params_t *
                                                    const int32_t *w1, int32_t acc[4],
                                                    const int32_t kernel_w) {
   const int32_t quads = kernel_w / 4;
-  const int32_t tail = kernel_w % 4;
+  const int32_t step = ES_CONV1D_S8_WORDS(kernel_w);
   const int32_t in_channels = p->in_channels, in_w = p->in_w, stride = p->stride;
   int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
-  for (int32_t c = 0; c < in_channels; ++c) {
+  for (int32_t c = 0; c < in_channels; ++c, w0 += step, w1 += step) {
     const int8_t *x = window + c * in_w, *y = x + stride;
-    for (int32_t q = 0; q < quads; ++q, x += 4, y += 4, w0 += 2, w1 += 2) {
-      const int32_t here = es_s8_load4(x), there = es_s8_load4(y);
+    for (int32_t q = 0; q < quads; ++q) {
+      const int32_t here = es_s8_load4(x + 4 * q), there = es_s8_load4(y + 4 * q);
       const int32_t even = __sxtb16(here), odd = es_s8_sxtb16_odd(here);
       const int32_t even_there = __sxtb16(there), odd_there = es_s8_sxtb16_odd(there);
-      const int32_t w0_even = w0[0], w0_odd = w0[1], w1_even = w1[0], w1_odd = w1[1];
+      const int32_t w0_even = w0[2 * q], w0_odd = w0[2 * q + 1];
+      const int32_t w1_even = w1[2 * q], w1_odd = w1[2 * q + 1];
       a0 = __smlad(even, w0_even, a0);
       a0 = __smlad(odd, w0_odd, a0);
       a1 = __smlad(even, w1_even, a1);
@@ -168,30 +193,34 @@ static inline void accumulate_inside_strided_block(const es_conv1d_s8_params_t *
       b1 = __smlad(even_there, w1_even, b1);
       b1 = __smlad(odd_there, w1_odd, b1);
     }
-    for (int32_t t = 0; t < tail; ++t) {
-      a0 = __smlabb(x[t], w0[t], a0);
-      a1 = __smlabb(x[t], w1[t], a1);
-      b0 = __smlabb(y[t], w0[t], b0);
-      b1 = __smlabb(y[t], w1[t], b1);
-    }
-    w0 += tail;
-    w1 += tail;
+    accumulate_tail_pair(x + 4 * quads, w0, w1, &a0, &a1, kernel_w);
+    accumulate_tail_pair(y + 4 * quads, w0, w1, &b0, &b1, kernel_w);
   }
   acc[0] = a0;
   acc[1] = a1;
   acc[2] = b0;
   acc[3] = b1;
 }
+
+/* es_s8_rescale_output; where the activation's range is all of int8 (`full_range`, a constant
+ * in each copy of the kernel), one SSAT clamps in place of two comparisons. */
+static inline int8_t rescale(int32_t acc, es_s8_rescale_t r, int32_t output_zp, int32_t act_min,
+                             int32_t act_max, const int full_range) {
+  if (!full_range) return es_s8_rescale_output(acc, r, output_zp, act_min, act_max);
+  const int32_t high = es_s8_high_mul(acc, r.multiplier);
+  return (int8_t)__ssat(((high + r.half - (high < 0)) >> r.right) + output_zp, 8);
+}
 #endif
 
 /* The kernel for windows of `kernel_w` taps: a constant in the specialised entry points below,
- * which lets the compiler unroll each channel's taps. */
+ * which lets the compiler unroll each channel's taps; `full_range` likewise. */
 ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *input,
                                 const int32_t *weights, const int32_t *bias_folded,
                                 const es_requant_t *per_channel, int8_t *output,
-                                const int32_t kernel_w) {
+                                const int32_t kernel_w, const int full_range) {
 #if !ES_S8_USE_DSP
   (void)kernel_w; /* the plain body's windows read p->kernel_w */
+  (void)full_range;
 #endif
   const int32_t channel_words = p->in_channels * ES_CONV1D_S8_WORDS(p->kernel_w);
   /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
@@ -221,8 +250,8 @@ ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *in
       for (; x < inside_lo; ++x) {
         int32_t acc0 = bias0, acc1 = bias1;
         accumulate_edge_pair(p, in, w0, w1, &acc0, &acc1, x * stride - pad_left, kernel_w);
-        out0[x] = es_s8_rescale_output(acc0, r0, output_zp, act_min, act_max);
-        out1[x] = es_s8_rescale_output(acc1, r1, output_zp, act_min, act_max);
+        out0[x] = rescale(acc0, r0, output_zp, act_min, act_max, full_range);
+        out1[x] = rescale(acc1, r1, output_zp, act_min, act_max, full_range);
       }
       for (; x + 1 < inside_hi; x += 2) {
         int32_t acc[4] = {bias0, bias1, bias0, bias1};
@@ -230,23 +259,23 @@ ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *in
           accumulate_inside_block(p, in + x - pad_left, w0, w1, acc, kernel_w);
         else
           accumulate_inside_strided_block(p, in + x * stride - pad_left, w0, w1, acc, kernel_w);
-        out0[x] = es_s8_rescale_output(acc[0], r0, output_zp, act_min, act_max);
-        out1[x] = es_s8_rescale_output(acc[1], r1, output_zp, act_min, act_max);
-        out0[x + 1] = es_s8_rescale_output(acc[2], r0, output_zp, act_min, act_max);
-        out1[x + 1] = es_s8_rescale_output(acc[3], r1, output_zp, act_min, act_max);
+        out0[x] = rescale(acc[0], r0, output_zp, act_min, act_max, full_range);
+        out1[x] = rescale(acc[1], r1, output_zp, act_min, act_max, full_range);
+        out0[x + 1] = rescale(acc[2], r0, output_zp, act_min, act_max, full_range);
+        out1[x + 1] = rescale(acc[3], r1, output_zp, act_min, act_max, full_range);
       }
       if (x < inside_hi) {
         int32_t acc0 = bias0, acc1 = bias1;
         accumulate_inside_pair(p, in + x * stride - pad_left, w0, w1, &acc0, &acc1, kernel_w);
-        out0[x] = es_s8_rescale_output(acc0, r0, output_zp, act_min, act_max);
-        out1[x] = es_s8_rescale_output(acc1, r1, output_zp, act_min, act_max);
+        out0[x] = rescale(acc0, r0, output_zp, act_min, act_max, full_range);
+        out1[x] = rescale(acc1, r1, output_zp, act_min, act_max, full_range);
         ++x;
       }
       for (; x < out_w; ++x) {
         int32_t acc0 = bias0, acc1 = bias1;
         accumulate_edge_pair(p, in, w0, w1, &acc0, &acc1, x * stride - pad_left, kernel_w);
-        out0[x] = es_s8_rescale_output(acc0, r0, output_zp, act_min, act_max);
-        out1[x] = es_s8_rescale_output(acc1, r1, output_zp, act_min, act_max);
+        out0[x] = rescale(acc0, r0, output_zp, act_min, act_max, full_range);
+        out1[x] = rescale(acc1, r1, output_zp, act_min, act_max, full_range);
       }
     }
 #endif
@@ -261,29 +290,44 @@ ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *in
   }
 }
 
+/* The kernel for a width: a copy for activations over all of int8 (no activation, or a Relu
+ * whose output zero point is -128, as calibration makes it) and one for narrower ones. */
+ES_S8_ALWAYS_INLINE void conv1d_of_width(const es_conv1d_s8_params_t *p, const int8_t *input,
+                                         const int32_t *weights, const int32_t *bias_folded,
+                                         const es_requant_t *per_channel, int8_t *output,
+                                         const int32_t kernel_w) {
+#if ES_S8_USE_DSP
+  if (p->act_min == -128 && p->act_max == 127) {
+    conv1d(p, input, weights, bias_folded, per_channel, output, kernel_w, 1);
+    return;
+  }
+#endif
+  conv1d(p, input, weights, bias_folded, per_channel, output, kernel_w, 0);
+}
+
 void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                   const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d(p, input, weights, bias_folded, per_channel, output, p->kernel_w);
+  conv1d(p, input, weights, bias_folded, per_channel, output, p->kernel_w, 0);
 }
 
 /* The compiler calls the entry point of the layer's window length, so that a program links the
  * bodies of the lengths it has, not all of them. */
 void es_conv1d_k3_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d(p, input, weights, bias_folded, per_channel, output, 3);
+  conv1d_of_width(p, input, weights, bias_folded, per_channel, output, 3);
 }
 
 void es_conv1d_k5_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d(p, input, weights, bias_folded, per_channel, output, 5);
+  conv1d_of_width(p, input, weights, bias_folded, per_channel, output, 5);
 }
 
 void es_conv1d_k7_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d(p, input, weights, bias_folded, per_channel, output, 7);
+  conv1d_of_width(p, input, weights, bias_folded, per_channel, output, 7);
 }
 
 void es_conv1d_k9_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d(p, input, weights, bias_folded, per_channel, output, 9);
+  conv1d_of_width(p, input, weights, bias_folded, per_channel, output, 9);
 }

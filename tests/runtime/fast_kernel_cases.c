@@ -114,7 +114,14 @@ static int fk_conv1d_case(int32_t index) {
         out[2 * q + 1] = (int32_t)(((uint32_t)(uint16_t)w[4 * q + 1]) |
                                    ((uint32_t)(uint16_t)w[4 * q + 3] << 16));
       }
-      for (int32_t t = 4 * quads; t < p.kernel_w; ++t) out[2 * quads + t - 4 * quads] = w[t];
+      const int8_t *tail = w + 4 * quads;
+      if (p.kernel_w % 4 == 3) {
+        out[2 * quads] =
+            (int32_t)(((uint32_t)(uint16_t)tail[0]) | ((uint32_t)(uint16_t)tail[2] << 16));
+        out[2 * quads + 1] = tail[1];
+      } else {
+        for (int32_t t = 0; t < p.kernel_w % 4; ++t) out[2 * quads + t] = tail[t];
+      }
     }
   }
   es_conv2d_s8_params_t r;
