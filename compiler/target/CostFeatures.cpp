@@ -120,12 +120,13 @@ CostFeatures pool(const Window &w, std::string_view function) {
 }
 
 // es_conv1d*_s8 as its DSP body runs (the plain body takes every window through the border
-// path: macs and outputs): output channels in pairs; along the row, stride-1 windows inside the
-// row two outputs at a time (pixel_blocks: blocks of two outputs by two channels, block_macs
-// their MACs), the other windows inside the row one output at a time (edge_macs), windows over
-// the padding tap by tap, padding included (edge_pixels: windows by output channel,
-// edge_window_taps: their taps); an odd last channel goes through the border path whole
-// (narrow_macs).
+// path: macs and outputs): output channels in pairs; along the row, the windows over the padding
+// on the left, then the windows inside the row two outputs at a time (pixel_blocks: blocks of
+// two outputs by two channels, block_macs their MACs; strided_block_macs those of blocks whose
+// outputs are two or more inputs apart, which load and unpack each output's bytes apart), an odd
+// last one alone (edge_macs), then the windows over the padding on the right, tap by tap with
+// padding included (edge_pixels: windows by output channel, edge_window_taps: their taps); an
+// odd last channel goes through the border path whole (narrow_macs).
 CostFeatures conv1d(const es_conv1d_s8_params_t &p, int64_t macs) {
   const int64_t insideFirst = (p.pad_left + p.stride - 1) / p.stride;
   const int64_t insideEnd =
@@ -133,24 +134,19 @@ CostFeatures conv1d(const es_conv1d_s8_params_t &p, int64_t macs) {
                             ? (p.in_w + p.pad_left - p.kernel_w) / p.stride + 1
                             : 0,
                         p.out_w);
-  double blocks = 0, singles = 0, edges = 0;
-  for (int64_t x = 0; x < p.out_w; ++x) {
-    if (p.stride == 1 && x >= insideFirst && x + 1 < insideEnd) {
-      ++blocks;
-      ++x;
-    } else if (x >= insideFirst && x < insideEnd) {
-      ++singles;
-    } else {
-      ++edges;
-    }
-  }
+  const int64_t insideLo = std::min<int64_t>(insideFirst, p.out_w);
+  const int64_t inside = std::max<int64_t>(insideEnd - insideLo, 0);
+  const double blocks = static_cast<double>(inside / 2), singles = static_cast<double>(inside % 2);
+  const double edges = static_cast<double>(p.out_w - inside);
   const double batch = p.batch, pairs = std::floor(p.out_channels / 2.0);
   const double windowMacs = static_cast<double>(p.in_channels) * p.kernel_w;
+  const double blockMacs = batch * pairs * blocks * 4 * windowMacs;
   return {{"macs", static_cast<double>(macs)},
           {"outputs", batch * p.out_channels * p.out_w},
           {"output_rows", batch * p.out_channels},
           {"pixel_blocks", batch * pairs * blocks},
-          {"block_macs", batch * pairs * blocks * 4 * windowMacs},
+          {"block_macs", blockMacs},
+          {"strided_block_macs", p.stride > 1 ? blockMacs : 0.0},
           {"edge_macs", batch * pairs * singles * 2 * windowMacs},
           {"edge_pixels", batch * pairs * edges * 2},
           {"edge_window_taps", batch * pairs * edges * 2 * windowMacs},
@@ -284,7 +280,8 @@ const std::vector<std::string_view> &costFeatureNames() {
       "edge_pixels", "edge_window_taps", "pixel_blocks", "padded_macs", "planes",
       "inputs",      "row_blocks",       "elements",     "rows",        "block_macs",
       "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements",
-      "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs"};
+      "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
+      "strided_block_macs"};
   return names;
 }
 

@@ -258,7 +258,7 @@ TEST_CASE("cost features: a fully connected layer's blocks of sixteen outputs an
   }
 }
 
-TEST_CASE("cost features: a 1-D convolution's two-output blocks, single windows and borders") {
+TEST_CASE("cost features: a 1-D convolution's two-output blocks, strided too, and borders") {
   es_conv1d_s8_params_t p{};
   p.batch = 1, p.in_channels = 2, p.in_w = 8, p.out_channels = 5, p.out_w = 8;
   p.kernel_w = 3, p.stride = 1, p.pad_left = 1;
@@ -276,12 +276,23 @@ TEST_CASE("cost features: a 1-D convolution's two-output blocks, single windows 
   CHECK(feature(features, "edge_pixels") == 2 * 2 * 2);
   CHECK(feature(features, "edge_window_taps") == 2 * 2 * 2 * 6);
   CHECK(feature(features, "narrow_macs") == 8 * 6);
-  // Stride 2: every window inside the row goes one output at a time.
+  CHECK(feature(features, "strided_block_macs") == 0);
+  // Stride 2: outputs 1..3 lie inside the row, a block of two and one alone; output 0 crosses
+  // the padding.
   p.stride = 2, p.out_w = 4;
   conv.call.params->storage = std::make_shared<es_conv1d_s8_params_t>(p);
   features = costFeatures(conv.call);
+  CHECK(feature(features, "pixel_blocks") == 2 * 1);
+  CHECK(feature(features, "block_macs") == 2 * 1 * 4 * 6);
+  CHECK(feature(features, "strided_block_macs") == 2 * 1 * 4 * 6);
+  CHECK(feature(features, "edge_macs") == 2 * 1 * 2 * 6);
+  CHECK(feature(features, "edge_pixels") == 2 * 1 * 2);
+  // A row narrower than the window: every output crosses the padding.
+  p.in_w = 1, p.stride = 1, p.out_w = 1;
+  conv.call.params->storage = std::make_shared<es_conv1d_s8_params_t>(p);
+  features = costFeatures(conv.call);
   CHECK(feature(features, "pixel_blocks") == 0);
-  CHECK(feature(features, "edge_macs") == 2 * 3 * 2 * 6);
+  CHECK(feature(features, "edge_macs") == 0);
   CHECK(feature(features, "edge_pixels") == 2 * 1 * 2);
   for (const auto &[name, value] : features)
     CHECK(std::find(costFeatureNames().begin(), costFeatureNames().end(), name) !=
