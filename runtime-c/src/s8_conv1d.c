@@ -79,12 +79,12 @@ static inline void accumulate_edge_pair(const es_conv1d_s8_params_t *p, const in
 /* The taps after the last group of four (x points at the first of them), two output channels. */
 static inline void accumulate_tail_pair(const int8_t *x, const int32_t *w0, const int32_t *w1,
                                         int32_t *acc0, int32_t *acc1, const int32_t kernel_w) {
-  const int32_t first = kernel_w / 4 * 4;
+  const int32_t first = kernel_w / 4 * 4, tail = kernel_w & 3; /* kernel_w > 0 */
   int32_t a0 = *acc0, a1 = *acc1;
   ES_UNROLL_TAPS
-  for (int32_t k = first; k < kernel_w; ++k) {
-    a0 = multiply_tap(x[k - first], w0, k, kernel_w, a0);
-    a1 = multiply_tap(x[k - first], w1, k, kernel_w, a1);
+  for (int32_t t = 0; t < tail; ++t) {
+    a0 = multiply_tap(x[t], w0, first + t, kernel_w, a0);
+    a1 = multiply_tap(x[t], w1, first + t, kernel_w, a1);
   }
   *acc0 = a0;
   *acc1 = a1;
@@ -202,6 +202,23 @@ static inline void accumulate_inside_strided_block(const es_conv1d_s8_params_t *
   acc[3] = b1;
 }
 
+/* Output x of two output channels, a window that overlaps the padding. */
+ES_S8_ALWAYS_INLINE void edge_pair(const es_conv1d_s8_params_t *p, const int8_t *in,
+                                   const int32_t *w0, const int32_t *w1, int32_t acc0,
+                                   int32_t acc1, es_s8_rescale_t r0, es_s8_rescale_t r1,
+                                   int8_t *out0, int8_t *out1, int32_t x, const int32_t kernel_w,
+                                   const int unrolled) {
+  const int32_t start = x * p->stride - p->pad_left;
+  if (unrolled) {
+    accumulate_edge_pair(p, in, w0, w1, &acc0, &acc1, start, kernel_w);
+  } else {
+    acc0 = accumulate_window(p, in, w0, acc0, start);
+    acc1 = accumulate_window(p, in, w1, acc1, start);
+  }
+  out0[x] = es_s8_rescale_output(acc0, r0, p->output_zp, p->act_min, p->act_max);
+  out1[x] = es_s8_rescale_output(acc1, r1, p->output_zp, p->act_min, p->act_max);
+}
+
 /* es_s8_rescale_output; where the activation's range is all of int8 (`full_range`, a constant
  * in each copy of the kernel), one SSAT clamps in place of two comparisons. */
 static inline int8_t rescale(int32_t acc, es_s8_rescale_t r, int32_t output_zp, int32_t act_min,
@@ -212,14 +229,15 @@ static inline int8_t rescale(int32_t acc, es_s8_rescale_t r, int32_t output_zp, 
 }
 #endif
 
-/* The kernel for windows of `kernel_w` taps: a constant in the specialised entry points below,
- * which lets the compiler unroll each channel's taps; `full_range` likewise. */
+/* The kernel for windows of `kernel_w` taps: a constant in the specialised entry points below
+ * (`unrolled`), which lets the compiler unroll each channel's taps; `full_range` likewise. */
 ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *input,
                                 const int32_t *weights, const int32_t *bias_folded,
                                 const es_requant_t *per_channel, int8_t *output,
-                                const int32_t kernel_w, const int full_range) {
+                                const int32_t kernel_w, const int unrolled, const int full_range) {
 #if !ES_S8_USE_DSP
   (void)kernel_w; /* the plain body's windows read p->kernel_w */
+  (void)unrolled;
   (void)full_range;
 #endif
   const int32_t channel_words = p->in_channels * ES_CONV1D_S8_WORDS(p->kernel_w);
@@ -247,12 +265,8 @@ ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *in
       const int32_t bias0 = bias_folded[m], bias1 = bias_folded[m + 1];
       int8_t *out0 = out + m * out_w, *out1 = out0 + out_w;
       int32_t x = 0;
-      for (; x < inside_lo; ++x) {
-        int32_t acc0 = bias0, acc1 = bias1;
-        accumulate_edge_pair(p, in, w0, w1, &acc0, &acc1, x * stride - pad_left, kernel_w);
-        out0[x] = rescale(acc0, r0, output_zp, act_min, act_max, full_range);
-        out1[x] = rescale(acc1, r1, output_zp, act_min, act_max, full_range);
-      }
+      for (; x < inside_lo; ++x)
+        edge_pair(p, in, w0, w1, bias0, bias1, r0, r1, out0, out1, x, kernel_w, unrolled);
       for (; x + 1 < inside_hi; x += 2) {
         int32_t acc[4] = {bias0, bias1, bias0, bias1};
         if (stride == 1)
@@ -271,12 +285,8 @@ ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *in
         out1[x] = rescale(acc1, r1, output_zp, act_min, act_max, full_range);
         ++x;
       }
-      for (; x < out_w; ++x) {
-        int32_t acc0 = bias0, acc1 = bias1;
-        accumulate_edge_pair(p, in, w0, w1, &acc0, &acc1, x * stride - pad_left, kernel_w);
-        out0[x] = rescale(acc0, r0, output_zp, act_min, act_max, full_range);
-        out1[x] = rescale(acc1, r1, output_zp, act_min, act_max, full_range);
-      }
+      for (; x < out_w; ++x)
+        edge_pair(p, in, w0, w1, bias0, bias1, r0, r1, out0, out1, x, kernel_w, unrolled);
     }
 #endif
     for (; m < p->out_channels; ++m) {
@@ -298,16 +308,16 @@ ES_S8_ALWAYS_INLINE void conv1d_of_width(const es_conv1d_s8_params_t *p, const i
                                          const int32_t kernel_w) {
 #if ES_S8_USE_DSP
   if (p->act_min == -128 && p->act_max == 127) {
-    conv1d(p, input, weights, bias_folded, per_channel, output, kernel_w, 1);
+    conv1d(p, input, weights, bias_folded, per_channel, output, kernel_w, 1, 1);
     return;
   }
 #endif
-  conv1d(p, input, weights, bias_folded, per_channel, output, kernel_w, 0);
+  conv1d(p, input, weights, bias_folded, per_channel, output, kernel_w, 1, 0);
 }
 
 void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                   const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d(p, input, weights, bias_folded, per_channel, output, p->kernel_w, 0);
+  conv1d(p, input, weights, bias_folded, per_channel, output, p->kernel_w, 0, 0);
 }
 
 /* The compiler calls the entry point of the layer's window length, so that a program links the
