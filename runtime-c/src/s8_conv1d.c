@@ -219,29 +219,48 @@ ES_S8_ALWAYS_INLINE void edge_pair(const es_conv1d_s8_params_t *p, const int8_t 
   out1[x] = es_s8_rescale_output(acc1, r1, p->output_zp, p->act_min, p->act_max);
 }
 
-/* es_s8_rescale_output; where the activation's range is all of int8 (`full_range`, a constant
- * in each copy of the kernel), one SSAT clamps in place of two comparisons. */
-static inline int8_t rescale(int32_t acc, es_s8_rescale_t r, int32_t output_zp, int32_t act_min,
-                             int32_t act_max, const int full_range) {
-  if (!full_range) return es_s8_rescale_output(acc, r, output_zp, act_min, act_max);
+/* es_s8_rescale_output for an activation whose range is all of int8: one SSAT clamps. */
+static inline int8_t rescale_full_range(int32_t acc, es_s8_rescale_t r, int32_t output_zp) {
   const int32_t high = es_s8_high_mul(acc, r.multiplier);
   return (int8_t)__ssat(((high + r.half - (high < 0)) >> r.right) + output_zp, 8);
+}
+
+/* A block's four outputs, (x, x + 1) of two channels. Most layers' activation ranges are all of
+ * int8 (no activation, or a Relu whose output zero point is -128, as calibration makes it):
+ * there SSAT clamps in place of two comparisons, the choice one branch a block. */
+ES_S8_ALWAYS_INLINE void store_block(const int32_t acc[4], es_s8_rescale_t r0,
+                                     es_s8_rescale_t r1, int8_t *out0, int8_t *out1, int32_t x,
+                                     int32_t output_zp, int32_t act_min, int32_t act_max,
+                                     int full_range) {
+  if (full_range) {
+    out0[x] = rescale_full_range(acc[0], r0, output_zp);
+    out1[x] = rescale_full_range(acc[1], r1, output_zp);
+    out0[x + 1] = rescale_full_range(acc[2], r0, output_zp);
+    out1[x + 1] = rescale_full_range(acc[3], r1, output_zp);
+  } else {
+    out0[x] = es_s8_rescale_output(acc[0], r0, output_zp, act_min, act_max);
+    out1[x] = es_s8_rescale_output(acc[1], r1, output_zp, act_min, act_max);
+    out0[x + 1] = es_s8_rescale_output(acc[2], r0, output_zp, act_min, act_max);
+    out1[x + 1] = es_s8_rescale_output(acc[3], r1, output_zp, act_min, act_max);
+  }
 }
 #endif
 
 /* The kernel for windows of `kernel_w` taps: a constant in the specialised entry points below
- * (`unrolled`), which lets the compiler unroll each channel's taps; `full_range` likewise. */
+ * (`unrolled`), which lets the compiler unroll each channel's taps. */
 ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *input,
                                 const int32_t *weights, const int32_t *bias_folded,
                                 const es_requant_t *per_channel, int8_t *output,
-                                const int32_t kernel_w, const int unrolled, const int full_range) {
+                                const int32_t kernel_w, const int unrolled) {
 #if !ES_S8_USE_DSP
   (void)kernel_w; /* the plain body's windows read p->kernel_w */
   (void)unrolled;
-  (void)full_range;
 #endif
+  /* A local copy, and locals, not *p: the int8 output stores could alias *p for all the
+   * compiler knows, which would reload each field after every store. */
+  const es_conv1d_s8_params_t params = *p;
+  p = &params;
   const int32_t channel_words = p->in_channels * ES_CONV1D_S8_WORDS(p->kernel_w);
-  /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
   const int32_t out_w = p->out_w, stride = p->stride, pad_left = p->pad_left;
   const int32_t output_zp = p->output_zp, act_min = p->act_min, act_max = p->act_max;
   for (int32_t n = 0; n < p->batch; ++n) {
@@ -254,6 +273,7 @@ ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *in
     int32_t inside_end =
         p->in_w + pad_left >= p->kernel_w ? (p->in_w + pad_left - p->kernel_w) / stride + 1 : 0;
     if (inside_end > out_w) inside_end = out_w;
+    const int full_range = act_min == -128 && act_max == 127;
     /* Left edge [0, inside_lo), windows inside the row [inside_lo, inside_hi), right edge
      * [inside_hi, out_w); each range in its own loop, so no window checks its bounds per tap. */
     const int32_t inside_lo = inside_first < out_w ? inside_first : out_w;
@@ -267,22 +287,24 @@ ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *in
       int32_t x = 0;
       for (; x < inside_lo; ++x)
         edge_pair(p, in, w0, w1, bias0, bias1, r0, r1, out0, out1, x, kernel_w, unrolled);
-      for (; x + 1 < inside_hi; x += 2) {
-        int32_t acc[4] = {bias0, bias1, bias0, bias1};
-        if (stride == 1)
+      if (stride == 1) {
+        for (; x + 1 < inside_hi; x += 2) {
+          int32_t acc[4] = {bias0, bias1, bias0, bias1};
           accumulate_inside_block(p, in + x - pad_left, w0, w1, acc, kernel_w);
-        else
+          store_block(acc, r0, r1, out0, out1, x, output_zp, act_min, act_max, full_range);
+        }
+      } else {
+        for (; x + 1 < inside_hi; x += 2) {
+          int32_t acc[4] = {bias0, bias1, bias0, bias1};
           accumulate_inside_strided_block(p, in + x * stride - pad_left, w0, w1, acc, kernel_w);
-        out0[x] = rescale(acc[0], r0, output_zp, act_min, act_max, full_range);
-        out1[x] = rescale(acc[1], r1, output_zp, act_min, act_max, full_range);
-        out0[x + 1] = rescale(acc[2], r0, output_zp, act_min, act_max, full_range);
-        out1[x + 1] = rescale(acc[3], r1, output_zp, act_min, act_max, full_range);
+          store_block(acc, r0, r1, out0, out1, x, output_zp, act_min, act_max, full_range);
+        }
       }
       if (x < inside_hi) {
         int32_t acc0 = bias0, acc1 = bias1;
         accumulate_inside_pair(p, in + x * stride - pad_left, w0, w1, &acc0, &acc1, kernel_w);
-        out0[x] = rescale(acc0, r0, output_zp, act_min, act_max, full_range);
-        out1[x] = rescale(acc1, r1, output_zp, act_min, act_max, full_range);
+        out0[x] = es_s8_rescale_output(acc0, r0, output_zp, act_min, act_max);
+        out1[x] = es_s8_rescale_output(acc1, r1, output_zp, act_min, act_max);
         ++x;
       }
       for (; x < out_w; ++x)
@@ -300,44 +322,29 @@ ES_S8_ALWAYS_INLINE void conv1d(const es_conv1d_s8_params_t *p, const int8_t *in
   }
 }
 
-/* The kernel for a width: a copy for activations over all of int8 (no activation, or a Relu
- * whose output zero point is -128, as calibration makes it) and one for narrower ones. */
-ES_S8_ALWAYS_INLINE void conv1d_of_width(const es_conv1d_s8_params_t *p, const int8_t *input,
-                                         const int32_t *weights, const int32_t *bias_folded,
-                                         const es_requant_t *per_channel, int8_t *output,
-                                         const int32_t kernel_w) {
-#if ES_S8_USE_DSP
-  if (p->act_min == -128 && p->act_max == 127) {
-    conv1d(p, input, weights, bias_folded, per_channel, output, kernel_w, 1, 1);
-    return;
-  }
-#endif
-  conv1d(p, input, weights, bias_folded, per_channel, output, kernel_w, 1, 0);
-}
-
 void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                   const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d(p, input, weights, bias_folded, per_channel, output, p->kernel_w, 0, 0);
+  conv1d(p, input, weights, bias_folded, per_channel, output, p->kernel_w, 0);
 }
 
 /* The compiler calls the entry point of the layer's window length, so that a program links the
  * bodies of the lengths it has, not all of them. */
 void es_conv1d_k3_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d_of_width(p, input, weights, bias_folded, per_channel, output, 3);
+  conv1d(p, input, weights, bias_folded, per_channel, output, 3, 1);
 }
 
 void es_conv1d_k5_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d_of_width(p, input, weights, bias_folded, per_channel, output, 5);
+  conv1d(p, input, weights, bias_folded, per_channel, output, 5, 1);
 }
 
 void es_conv1d_k7_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d_of_width(p, input, weights, bias_folded, per_channel, output, 7);
+  conv1d(p, input, weights, bias_folded, per_channel, output, 7, 1);
 }
 
 void es_conv1d_k9_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
-  conv1d_of_width(p, input, weights, bias_folded, per_channel, output, 9);
+  conv1d(p, input, weights, bias_folded, per_channel, output, 9, 1);
 }
