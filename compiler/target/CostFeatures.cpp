@@ -242,9 +242,15 @@ CostFeatures costFeatures(const KernelCall &call) {
   }
   if (auto *p = paramsAs<es_pool2d_s8_params_t>(call)) return pool(poolWindow(*p), call.function);
   if (auto *p = paramsAs<es_pool2d_f32_params_t>(call)) return pool(poolWindow(*p), call.function);
-  if (auto *p = paramsAs<es_global_avg_pool_s8_params_t>(call))
-    return {{"planes", double(p->batch) * p->channels},
-            {"elements", double(p->batch) * p->channels * p->size}};
+  if (auto *p = paramsAs<es_global_avg_pool_s8_params_t>(call)) {
+    // wide_planes: planes whose sum es_global_avg_pool_s8 rescales in 64-bit arithmetic (a
+    // factor of 1/2 or more, or below 2^-32, or a sum that may not fit int32).
+    const double planes = double(p->batch) * p->channels;
+    const bool narrow = p->size < (1 << 23) && p->requant.shift <= -1 && p->requant.shift >= -31;
+    return {{"planes", planes},
+            {"elements", planes * p->size},
+            {"wide_planes", narrow ? 0.0 : planes}};
+  }
   if (auto *p = paramsAs<es_global_pool_f32_params_t>(call))
     return {{"planes", double(p->batch) * p->channels},
             {"elements", double(p->batch) * p->channels * p->size}};
@@ -281,7 +287,7 @@ const std::vector<std::string_view> &costFeatureNames() {
       "inputs",      "row_blocks",       "elements",     "rows",        "block_macs",
       "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements",
       "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
-      "strided_block_macs"};
+      "strided_block_macs", "wide_planes"};
   return names;
 }
 

@@ -299,6 +299,29 @@ TEST_CASE("cost features: a 1-D convolution's two-output blocks, strided too, an
           costFeatureNames().end());
 }
 
+TEST_CASE("cost features: an int8 global average pool's planes rescaled in 64 bits") {
+  es_global_avg_pool_s8_params_t p{};
+  p.batch = 2, p.channels = 3, p.size = 30;
+  p.requant = {1 << 30, -3}; // a factor below 1/2: the int32 rescaling
+  ConvCall pool(conv3x3Pad1());
+  pool.call.function = "es_global_avg_pool_s8";
+  pool.call.macs = 0;
+  pool.call.params = KernelParams{"es_global_avg_pool_s8_params_t", CInit(),
+                                  std::make_shared<es_global_avg_pool_s8_params_t>(p)};
+  CostFeatures features = costFeatures(pool.call);
+  CHECK(feature(features, "planes") == 6);
+  CHECK(feature(features, "elements") == 6 * 30);
+  CHECK(feature(features, "wide_planes") == 0);
+  for (const es_requant_t requant : {es_requant_t{1 << 30, 0}, es_requant_t{1 << 30, -32}}) {
+    p.requant = requant;
+    pool.call.params->storage = std::make_shared<es_global_avg_pool_s8_params_t>(p);
+    CHECK(feature(costFeatures(pool.call), "wide_planes") == 6);
+  }
+  p.requant = {1 << 30, -3}, p.size = 1 << 23; // a sum that may not fit int32
+  pool.call.params->storage = std::make_shared<es_global_avg_pool_s8_params_t>(p);
+  CHECK(feature(costFeatures(pool.call), "wide_planes") == 6);
+}
+
 // The targets' measured kernel costs (tools/calibrate-costs) price the calls they name.
 TEST_CASE("targets: kernel_costs price the kernels they name, the class tables the rest") {
   const Target m4 = loadTarget("cortex-m4");
