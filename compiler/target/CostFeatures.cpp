@@ -100,15 +100,28 @@ bool unrolledPoolWindow(std::string_view function, int64_t kernelH, int64_t kern
   return false;
 }
 
+// Pairs of windows inside the input that es_max_pool2d_fast_s8's DSP body reads as one word:
+// two taps along a row at stride 2, two outputs at a time along each row's inside run.
+double pooledPairs(const Window &w, std::string_view function) {
+  if (function != "es_max_pool2d_fast_s8" || w.kernelH != 1 || w.kernelW != 2 ||
+      w.strideW != 2 || w.dilationW != 1)
+    return 0;
+  const AxisTaps rows = axisTaps(w.inH, w.outH, w.kernelH, w.strideH, w.dilationH, w.padTop);
+  const AxisTaps cols = axisTaps(w.inW, w.outW, w.kernelW, w.strideW, w.dilationW, w.padLeft);
+  return rows.inside * std::floor(cols.inside / 2);
+}
+
 // Windowed pools: per output, per window row and per tap inside the input, and the border
 // path's windows; for windows wholly inside the input that the kernel reads with loops (not an
-// unrolled body), a loop per window row (window_rows) and their taps (looped_window_taps).
+// unrolled body), a loop per window row (window_rows) and their taps (looped_window_taps); the
+// pairs of windows read as one word (pixel_blocks).
 CostFeatures pool(const Window &w, std::string_view function) {
   const WindowCounts c = windowCounts(w);
   const double planes = w.batch * w.outChannels;
   const double inside = (c.pixels - c.edgePixels) * planes;
   const bool unrolled = unrolledPoolWindow(function, w.kernelH, w.kernelW);
   return {{"planes", planes},
+          {"pixel_blocks", planes * pooledPairs(w, function)},
           {"outputs", planes * c.pixels},
           {"output_rows", planes * static_cast<double>(w.outH)},
           {"window_taps", planes * c.windowTaps},

@@ -67,9 +67,14 @@ ES_S8_ALWAYS_INLINE int32_t inside_max(const int8_t *x, int32_t act_min, int32_t
 
 /* es_max_pool2d_s8 with the run of windows wholly inside the input on each output row read
  * without per-tap bounds (the 1-D window of two taps, common after a 1-D convolution, with the
- * kernel size constant so that the taps unroll); the other windows go through window_max. */
+ * kernel size constant so that the taps unroll, and on DSP cores (`pairs`) two windows a word
+ * at stride 2); the other windows go through window_max. */
 ES_S8_ALWAYS_INLINE void max_pool2d_fast(const es_pool2d_s8_params_t *p, const int8_t *input,
-                                         int8_t *output, int32_t kernel_h, int32_t kernel_w) {
+                                         int8_t *output, int32_t kernel_h, int32_t kernel_w,
+                                         const int pairs) {
+#if !ES_S8_USE_DSP
+  (void)pairs;
+#endif
   int32_t row_first, row_end, col_first, col_end;
   es_inside_outputs(p->pad_top, p->stride_h, p->kernel_h, p->dilation_h, p->in_h, p->out_h,
                     &row_first, &row_end);
@@ -95,6 +100,28 @@ ES_S8_ALWAYS_INLINE void max_pool2d_fast(const es_pool2d_s8_params_t *p, const i
         /* Offsets, not a pointer stepped along the row, which would point outside the input
          * before the first window (padding) and after the last. */
         const int32_t row_start = (oy * p->stride_h - p->pad_top) * in_w - p->pad_left;
+#if ES_S8_USE_DSP
+        if (pairs && stride_w == 2 && col_step == 1) {
+          /* Two windows a word: the bytes (b0, b1, b2, b3) against the word rotated by a byte
+           * give max(b0, b1) and max(b2, b3) in bytes 0 and 2 (SSUB8 sets a flag per byte, SEL
+           * picks by them), then act_min and act_max the same way. */
+          const uint32_t lowest = 0x01010101u * (uint8_t)act_min;
+          const uint32_t highest = 0x01010101u * (uint8_t)act_max;
+          for (; ox + 1 < inside_end; ox += 2, output += 2) {
+            const uint32_t word = (uint32_t)es_s8_load4(plane + row_start + ox * 2);
+            const uint32_t rotated = word >> 8 | word << 24;
+            (void)__ssub8((int32_t)word, (int32_t)rotated);
+            uint32_t largest = __sel(word, rotated);
+            (void)__ssub8((int32_t)largest, (int32_t)lowest);
+            largest = __sel(largest, lowest);
+            (void)__ssub8((int32_t)highest, (int32_t)largest);
+            largest = __sel(largest, highest);
+            /* Stored as the bytes they are (a character type may access any object). */
+            ((uint8_t *)output)[0] = (uint8_t)largest;
+            ((uint8_t *)output)[1] = (uint8_t)(largest >> 16);
+          }
+        }
+#endif
         for (; ox < inside_end; ++ox) {
           const int32_t largest = inside_max(plane + row_start + ox * stride_w, act_min, kernel_h,
                                              kernel_w, row_step, col_step);
@@ -111,9 +138,9 @@ ES_S8_ALWAYS_INLINE void max_pool2d_fast(const es_pool2d_s8_params_t *p, const i
 
 void es_max_pool2d_fast_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_t *output) {
   if (p->kernel_h == 1 && p->kernel_w == 2)
-    max_pool2d_fast(p, input, output, 1, 2);
+    max_pool2d_fast(p, input, output, 1, 2, 1);
   else
-    max_pool2d_fast(p, input, output, p->kernel_h, p->kernel_w);
+    max_pool2d_fast(p, input, output, p->kernel_h, p->kernel_w, 0);
 }
 
 /* The count_include_pad divisor along one axis: taps inside the input or its declared padding

@@ -394,6 +394,19 @@ static int fk_max_pool_case(int32_t index) {
                &p.pad_bottom);
   fk_pool_axis(&p.in_w, &p.out_w, &p.kernel_w, &p.stride_w, &p.dilation_w, &p.pad_left,
                &p.pad_right);
+  if (index % 4 == 1) {
+    /* Two taps at stride 2 along a row, as after a 1-D convolution: the DSP body takes two
+     * windows a word. */
+    p.in_h = p.out_h = p.kernel_h = p.stride_h = p.dilation_h = 1;
+    p.pad_top = p.pad_bottom = 0;
+    p.kernel_w = p.stride_w = 2;
+    p.dilation_w = 1;
+    p.pad_left = fk_range(0, 1);
+    p.pad_right = fk_range(0, 1);
+    p.in_w = fk_range(1, 40);
+    if (p.in_w + p.pad_left + p.pad_right < 2) p.pad_right = 1;
+    p.out_w = (p.in_w + p.pad_left + p.pad_right - 2) / 2 + 1;
+  }
   fk_quantisation(0, fk_requant, &p.input_zp, &p.output_zp, &p.act_min, &p.act_max);
   p.output_zp = p.input_zp;
   const int32_t planes = p.batch * p.channels;

@@ -219,11 +219,23 @@ TEST_CASE("cost features: a pool's looped windows, not the fast kernels' unrolle
   CHECK(feature(features, "window_taps") == 3 * 8);
   CHECK(feature(features, "window_rows") == 0);
   CHECK(feature(features, "looped_window_taps") == 0);
+  // At stride 2 its four windows per row go two a word.
+  CHECK(feature(features, "pixel_blocks") == 3 * 2);
   // The reference kernel loops over every window.
   pool.call.function = "es_max_pool2d_s8";
   features = costFeatures(pool.call);
   CHECK(feature(features, "window_rows") == 3 * 4);
   CHECK(feature(features, "looped_window_taps") == 3 * 8);
+  CHECK(feature(features, "pixel_blocks") == 0);
+  // Stride 1: one window at a time; a padded first window leaves three inside, one pair.
+  pool.call.function = "es_max_pool2d_fast_s8";
+  p.stride_w = 1, p.out_w = 8;
+  pool.call.params->storage = std::make_shared<es_pool2d_s8_params_t>(p);
+  CHECK(feature(costFeatures(pool.call), "pixel_blocks") == 0);
+  p.stride_w = 2, p.pad_left = 1, p.in_w = 7, p.out_w = 4;
+  pool.call.params->storage = std::make_shared<es_pool2d_s8_params_t>(p);
+  CHECK(feature(costFeatures(pool.call), "pixel_blocks") == 3 * 1);
+  p.pad_left = 0, p.in_w = 9;
   // A 1x3 window takes the fast kernel's loops; the window over the padding does not count.
   p.kernel_w = 3, p.stride_w = 3, p.pad_left = 1, p.out_w = 3;
   pool.call.function = "es_max_pool2d_fast_s8";
