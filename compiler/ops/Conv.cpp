@@ -86,7 +86,8 @@ int32_t int16Pair(int8_t low, int8_t high) {
 }
 
 // es_conv1d_s8's weight words: per (output, input) channel, pairs of taps (k, k + 2) and
-// (k + 1, k + 3) per group of four, then the remaining taps one per word.
+// (k + 1, k + 3) per group of four, then three remaining taps as the pair (t0, t2) and t1, or
+// one or two remaining taps one per word.
 std::vector<int32_t> conv1dWords(llvm::ArrayRef<int8_t> weights, int32_t kernelW) {
   std::vector<int32_t> words;
   const int32_t quads = kernelW / 4;
@@ -96,7 +97,13 @@ std::vector<int32_t> conv1dWords(llvm::ArrayRef<int8_t> weights, int32_t kernelW
       words.push_back(int16Pair(w[4 * quad], w[4 * quad + 2]));
       words.push_back(int16Pair(w[4 * quad + 1], w[4 * quad + 3]));
     }
-    for (int32_t k = 4 * quads; k < kernelW; ++k) words.push_back(w[k]);
+    const int8_t *tail = w + 4 * quads;
+    if (kernelW % 4 == 3) {
+      words.push_back(int16Pair(tail[0], tail[2]));
+      words.push_back(tail[1]);
+    } else {
+      for (int32_t k = 0; k < kernelW % 4; ++k) words.push_back(tail[k]);
+    }
   }
   return words;
 }

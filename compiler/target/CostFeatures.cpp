@@ -125,15 +125,28 @@ bool unrolledPoolWindow(std::string_view function, int64_t kernelH, int64_t kern
   return false;
 }
 
+// Pairs of windows inside the input that es_max_pool2d_fast_s8's DSP body reads as one word:
+// two taps along a row at stride 2, two outputs at a time along each row's inside run.
+double pooledPairs(const Window &w, std::string_view function) {
+  if (function != "es_max_pool2d_fast_s8" || w.kernelH != 1 || w.kernelW != 2 ||
+      w.strideW != 2 || w.dilationW != 1)
+    return 0;
+  const AxisTaps rows = axisTaps(w.inH, w.outH, w.kernelH, w.strideH, w.dilationH, w.padTop);
+  const AxisTaps cols = axisTaps(w.inW, w.outW, w.kernelW, w.strideW, w.dilationW, w.padLeft);
+  return rows.inside * std::floor(cols.inside / 2);
+}
+
 // Windowed pools: per output, per window row and per tap inside the input, and the border
 // path's windows; for windows wholly inside the input that the kernel reads with loops (not an
-// unrolled body), a loop per window row (window_rows) and their taps (looped_window_taps).
+// unrolled body), a loop per window row (window_rows) and their taps (looped_window_taps); the
+// pairs of windows read as one word (pixel_blocks).
 CostFeatures pool(const Window &w, std::string_view function) {
   const WindowCounts c = windowCounts(w);
   const double planes = w.batch * w.outChannels;
   const double inside = (c.pixels - c.edgePixels) * planes;
   const bool unrolled = unrolledPoolWindow(function, w.kernelH, w.kernelW);
   return {{"planes", planes},
+          {"pixel_blocks", planes * pooledPairs(w, function)},
           {"outputs", planes * c.pixels},
           {"output_rows", planes * static_cast<double>(w.outH)},
           {"window_taps", planes * c.windowTaps},
@@ -145,12 +158,13 @@ CostFeatures pool(const Window &w, std::string_view function) {
 }
 
 // es_conv1d*_s8 as its DSP body runs (the plain body takes every window through the border
-// path: macs and outputs): output channels in pairs; along the row, stride-1 windows inside the
-// row two outputs at a time (pixel_blocks: blocks of two outputs by two channels, block_macs
-// their MACs), the other windows inside the row one output at a time (edge_macs), windows over
-// the padding tap by tap, padding included (edge_pixels: windows by output channel,
-// edge_window_taps: their taps); an odd last channel goes through the border path whole
-// (narrow_macs).
+// path: macs and outputs): output channels in pairs; along the row, the windows over the padding
+// on the left, then the windows inside the row two outputs at a time (pixel_blocks: blocks of
+// two outputs by two channels, block_macs their MACs; strided_block_macs those of blocks whose
+// outputs are two or more inputs apart, which load and unpack each output's bytes apart), an odd
+// last one alone (edge_macs), then the windows over the padding on the right, tap by tap with
+// padding included (edge_pixels: windows by output channel, edge_window_taps: their taps); an
+// odd last channel goes through the border path whole (narrow_macs).
 CostFeatures conv1d(const es_conv1d_s8_params_t &p, int64_t macs) {
   const int64_t insideFirst = (p.pad_left + p.stride - 1) / p.stride;
   const int64_t insideEnd =
@@ -158,24 +172,19 @@ CostFeatures conv1d(const es_conv1d_s8_params_t &p, int64_t macs) {
                             ? (p.in_w + p.pad_left - p.kernel_w) / p.stride + 1
                             : 0,
                         p.out_w);
-  double blocks = 0, singles = 0, edges = 0;
-  for (int64_t x = 0; x < p.out_w; ++x) {
-    if (p.stride == 1 && x >= insideFirst && x + 1 < insideEnd) {
-      ++blocks;
-      ++x;
-    } else if (x >= insideFirst && x < insideEnd) {
-      ++singles;
-    } else {
-      ++edges;
-    }
-  }
+  const int64_t insideLo = std::min<int64_t>(insideFirst, p.out_w);
+  const int64_t inside = std::max<int64_t>(insideEnd - insideLo, 0);
+  const double blocks = static_cast<double>(inside / 2), singles = static_cast<double>(inside % 2);
+  const double edges = static_cast<double>(p.out_w - inside);
   const double batch = p.batch, pairs = std::floor(p.out_channels / 2.0);
   const double windowMacs = static_cast<double>(p.in_channels) * p.kernel_w;
+  const double blockMacs = batch * pairs * blocks * 4 * windowMacs;
   return {{"macs", static_cast<double>(macs)},
           {"outputs", batch * p.out_channels * p.out_w},
           {"output_rows", batch * p.out_channels},
           {"pixel_blocks", batch * pairs * blocks},
-          {"block_macs", batch * pairs * blocks * 4 * windowMacs},
+          {"block_macs", blockMacs},
+          {"strided_block_macs", p.stride > 1 ? blockMacs : 0.0},
           {"edge_macs", batch * pairs * singles * 2 * windowMacs},
           {"edge_pixels", batch * pairs * edges * 2},
           {"edge_window_taps", batch * pairs * edges * 2 * windowMacs},
@@ -282,9 +291,15 @@ CostFeatures costFeatures(const KernelCall &call) {
   }
   if (auto *p = paramsAs<es_pool2d_s8_params_t>(call)) return pool(poolWindow(*p), call.function);
   if (auto *p = paramsAs<es_pool2d_f32_params_t>(call)) return pool(poolWindow(*p), call.function);
-  if (auto *p = paramsAs<es_global_avg_pool_s8_params_t>(call))
-    return {{"planes", double(p->batch) * p->channels},
-            {"elements", double(p->batch) * p->channels * p->size}};
+  if (auto *p = paramsAs<es_global_avg_pool_s8_params_t>(call)) {
+    // wide_planes: planes whose sum es_global_avg_pool_s8 rescales in 64-bit arithmetic (a
+    // factor of 1/2 or more, or below 2^-32, or a sum that may not fit int32).
+    const double planes = double(p->batch) * p->channels;
+    const bool narrow = p->size < (1 << 23) && p->requant.shift <= -1 && p->requant.shift >= -31;
+    return {{"planes", planes},
+            {"elements", planes * p->size},
+            {"wide_planes", narrow ? 0.0 : planes}};
+  }
   if (auto *p = paramsAs<es_global_pool_f32_params_t>(call))
     return {{"planes", double(p->batch) * p->channels},
             {"elements", double(p->batch) * p->channels * p->size}};
@@ -322,7 +337,7 @@ const std::vector<std::string_view> &costFeatureNames() {
       "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements",
       "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
       "wide_row_blocks", "wide_block_macs", "wide_edge_macs", "single_row_macs",
-      "table_taps", "strided_block_macs"};
+      "table_taps", "strided_block_macs", "wide_planes"};
   return names;
 }
 

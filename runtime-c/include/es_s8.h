@@ -106,8 +106,10 @@ typedef struct {
 
 /* The int32 words per (output channel, input channel) of es_conv1d_s8's weights: each full group
  * of four taps k..k+3 is two words, (w[k], w[k+2]) and (w[k+1], w[k+3]) as int16 pairs (first
- * in the low half), then each remaining tap is one word holding its value. */
-#define ES_CONV1D_S8_WORDS(kernel_w) (2 * ((kernel_w) / 4) + (kernel_w) % 4)
+ * in the low half); three remaining taps t0..t2 are two words, (t0, t2) as a pair and t1 as its
+ * value; one or two remaining taps are one word each holding its value. */
+#define ES_CONV1D_S8_WORDS(kernel_w) \
+  (2 * ((kernel_w) / 4) + ((kernel_w) % 4 == 3 ? 2 : (kernel_w) % 4))
 
 /* weights [out_channels][in_channels][ES_CONV1D_S8_WORDS(kernel_w)]. */
 void es_conv1d_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,

@@ -23,19 +23,28 @@ static int8_t window_element(const es_pool2d_s8_params_t *p, const int8_t *plane
   return plane[(w->y0 + ky * p->dilation_h) * p->in_w + w->x0 + kx * p->dilation_w];
 }
 
+/* The largest element of output (oy, ox)'s window, any window, not below act_min: the
+ * reference's loop. A function of its own, so that the specialised copies of max_pool2d_fast
+ * share it. */
+static ES_S8_NOINLINE int32_t window_max(const es_pool2d_s8_params_t *p, const int8_t *plane,
+                                         int32_t oy, int32_t ox) {
+  const window_t w = window_at(p, oy, ox);
+  int32_t largest = p->act_min;
+  for (int32_t ky = w.ky_first; ky < w.ky_end; ++ky) {
+    for (int32_t kx = w.kx_first; kx < w.kx_end; ++kx) {
+      const int32_t x = window_element(p, plane, &w, ky, kx);
+      if (x > largest) largest = x;
+    }
+  }
+  return largest;
+}
+
 void es_max_pool2d_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_t *output) {
   for (int32_t plane_index = 0; plane_index < p->batch * p->channels; ++plane_index) {
     const int8_t *plane = input + plane_index * p->in_h * p->in_w;
     for (int32_t oy = 0; oy < p->out_h; ++oy) {
       for (int32_t ox = 0; ox < p->out_w; ++ox) {
-        const window_t w = window_at(p, oy, ox);
-        int32_t largest = p->act_min;
-        for (int32_t ky = w.ky_first; ky < w.ky_end; ++ky) {
-          for (int32_t kx = w.kx_first; kx < w.kx_end; ++kx) {
-            const int32_t x = window_element(p, plane, &w, ky, kx);
-            if (x > largest) largest = x;
-          }
-        }
+        const int32_t largest = window_max(p, plane, oy, ox);
         *output++ = (int8_t)(largest > p->act_max ? p->act_max : largest);
       }
     }
@@ -56,26 +65,16 @@ ES_S8_ALWAYS_INLINE int32_t inside_max(const int8_t *x, int32_t act_min, int32_t
   return largest;
 }
 
-/* The largest element of output (oy, ox)'s window, any window: the reference's loop. A function
- * of its own, so that the specialised copies of max_pool2d_fast share it. */
-static ES_S8_NOINLINE int32_t window_max(const es_pool2d_s8_params_t *p, const int8_t *plane,
-                                         int32_t oy, int32_t ox) {
-  const window_t w = window_at(p, oy, ox);
-  int32_t largest = p->act_min;
-  for (int32_t ky = w.ky_first; ky < w.ky_end; ++ky) {
-    for (int32_t kx = w.kx_first; kx < w.kx_end; ++kx) {
-      const int32_t x = window_element(p, plane, &w, ky, kx);
-      if (x > largest) largest = x;
-    }
-  }
-  return largest;
-}
-
 /* es_max_pool2d_s8 with the run of windows wholly inside the input on each output row read
  * without per-tap bounds (the 1-D window of two taps, common after a 1-D convolution, with the
- * kernel size constant so that the taps unroll); the other windows go through window_max. */
+ * kernel size constant so that the taps unroll, and on DSP cores (`pairs`) two windows a word
+ * at stride 2); the other windows go through window_max. */
 ES_S8_ALWAYS_INLINE void max_pool2d_fast(const es_pool2d_s8_params_t *p, const int8_t *input,
-                                         int8_t *output, int32_t kernel_h, int32_t kernel_w) {
+                                         int8_t *output, int32_t kernel_h, int32_t kernel_w,
+                                         const int pairs) {
+#if !ES_S8_USE_DSP
+  (void)pairs;
+#endif
   int32_t row_first, row_end, col_first, col_end;
   es_inside_outputs(p->pad_top, p->stride_h, p->kernel_h, p->dilation_h, p->in_h, p->out_h,
                     &row_first, &row_end);
@@ -101,6 +100,28 @@ ES_S8_ALWAYS_INLINE void max_pool2d_fast(const es_pool2d_s8_params_t *p, const i
         /* Offsets, not a pointer stepped along the row, which would point outside the input
          * before the first window (padding) and after the last. */
         const int32_t row_start = (oy * p->stride_h - p->pad_top) * in_w - p->pad_left;
+#if ES_S8_USE_DSP
+        if (pairs && stride_w == 2 && col_step == 1) {
+          /* Two windows a word: the bytes (b0, b1, b2, b3) against the word rotated by a byte
+           * give max(b0, b1) and max(b2, b3) in bytes 0 and 2 (SSUB8 sets a flag per byte, SEL
+           * picks by them), then act_min and act_max the same way. */
+          const uint32_t lowest = 0x01010101u * (uint8_t)act_min;
+          const uint32_t highest = 0x01010101u * (uint8_t)act_max;
+          for (; ox + 1 < inside_end; ox += 2, output += 2) {
+            const uint32_t word = (uint32_t)es_s8_load4(plane + row_start + ox * 2);
+            const uint32_t rotated = word >> 8 | word << 24;
+            (void)__ssub8((int32_t)word, (int32_t)rotated);
+            uint32_t largest = __sel(word, rotated);
+            (void)__ssub8((int32_t)largest, (int32_t)lowest);
+            largest = __sel(largest, lowest);
+            (void)__ssub8((int32_t)highest, (int32_t)largest);
+            largest = __sel(largest, highest);
+            /* Stored as the bytes they are (a character type may access any object). */
+            ((uint8_t *)output)[0] = (uint8_t)largest;
+            ((uint8_t *)output)[1] = (uint8_t)(largest >> 16);
+          }
+        }
+#endif
         for (; ox < inside_end; ++ox) {
           const int32_t largest = inside_max(plane + row_start + ox * stride_w, act_min, kernel_h,
                                              kernel_w, row_step, col_step);
@@ -117,9 +138,9 @@ ES_S8_ALWAYS_INLINE void max_pool2d_fast(const es_pool2d_s8_params_t *p, const i
 
 void es_max_pool2d_fast_s8(const es_pool2d_s8_params_t *p, const int8_t *input, int8_t *output) {
   if (p->kernel_h == 1 && p->kernel_w == 2)
-    max_pool2d_fast(p, input, output, 1, 2);
+    max_pool2d_fast(p, input, output, 1, 2, 1);
   else
-    max_pool2d_fast(p, input, output, p->kernel_h, p->kernel_w);
+    max_pool2d_fast(p, input, output, p->kernel_h, p->kernel_w, 0);
 }
 
 /* The count_include_pad divisor along one axis: taps inside the input or its declared padding
@@ -178,35 +199,72 @@ void es_avg_pool2d_same_scale_s8(const es_pool2d_s8_params_t *p, const int8_t *i
   }
 }
 
-/* The sum of `size` int8 values, exact in int32 as size < 2^24. On DSP cores each group of four
- * is sign-extended into two pairs and SMLAD adds a pair's halves to the sum. */
-static int32_t run_sum(const int8_t *x, int32_t size) {
+/* The sum of `size` int8 values, exact in int32 as size < 2^24. On DSP cores USADA8 adds four
+ * bytes at a time: each value x is taken as the unsigned byte x + 128 (x ^ 0x80), and the
+ * 128 * 4 that adds per word is taken off once at the end. */
+static inline int32_t run_sum(const int8_t *x, int32_t size) {
   int32_t sum = 0, k = 0;
 #if ES_S8_USE_DSP
-  const int32_t ones = 0x00010001;
-  for (; k + 3 < size; k += 4) {
-    const int32_t word = es_s8_load4(x + k);
-    sum = __smlad(__sxtb16(word), ones, sum);
-    sum = __smlad(es_s8_sxtb16_odd(word), ones, sum);
-  }
+  uint32_t biased = 0;
+  for (; k + 3 < size; k += 4) biased = __usada8((uint32_t)es_s8_load4(x + k) ^ 0x80808080u, 0u,
+                                                 biased);
+  sum = (int32_t)(biased - 128u * (uint32_t)k);
 #endif
   for (; k < size; ++k) sum += x[k];
   return sum;
 }
 
+/* es_s8_rescale_once_output of an int32 sum by a factor below 1/2, so that its right shift,
+ * 31 - shift, is 32 to 62: the product's high word then holds the quotient's bits, and the
+ * rounding (ties to even) is one 64-bit addition of 2^(right - 1) - 1 plus the quotient's lowest
+ * bit before rounding. */
+typedef struct {
+  int32_t multiplier;
+  int32_t high_shift;      /* right - 32 */
+  uint64_t half_less_one; /* 2^(right - 1) - 1 */
+} once_rescale_t;
+
+static inline int once_rescale_applies(es_requant_t m) { return m.shift <= -1 && m.shift >= -31; }
+
+static inline once_rescale_t once_rescale_of(es_requant_t m) {
+  once_rescale_t r;
+  r.multiplier = m.multiplier;
+  r.high_shift = -1 - m.shift;
+  r.half_less_one = ((uint64_t)1 << (30 - m.shift)) - 1u;
+  return r;
+}
+
+static inline int32_t once_rescale(int32_t x, const once_rescale_t *r) {
+  const int64_t product = (int64_t)x * r->multiplier;
+  const uint32_t odd = ((uint32_t)((uint64_t)product >> 32) >> r->high_shift) & 1u;
+  const int64_t rounded = product + (int64_t)(r->half_less_one + odd);
+  return (int32_t)(rounded >> 32) >> r->high_shift;
+}
+
 /* es_reduce_mean_s8 over [batch * channels, size, 1] (the reference), with each plane summed as
  * stored, in runs of under 2^24 values, and its zero point's share, Zx * size, subtracted once:
- * the same integer sum. */
+ * the same integer sum. Planes of under 2^23 values (whose sum fits int32) by a factor below
+ * 1/2, as global pools have, take the int32 rescaling above. */
 void es_global_avg_pool_s8(const es_global_avg_pool_s8_params_t *p, const int8_t *input,
                            int8_t *output) {
   const int32_t planes = p->batch * p->channels, size = p->size;
+  const int32_t output_zp = p->output_zp, act_min = p->act_min, act_max = p->act_max;
+  if (size < (1 << 23) && once_rescale_applies(p->requant)) {
+    const once_rescale_t r = once_rescale_of(p->requant);
+    const int32_t zero_share = p->input_zp * size;
+    for (int32_t plane = 0; plane < planes; ++plane) {
+      int32_t y = once_rescale(run_sum(input + plane * size, size) - zero_share, &r) + output_zp;
+      y = y > act_min ? y : act_min;
+      output[plane] = (int8_t)(y < act_max ? y : act_max);
+    }
+    return;
+  }
   const int32_t run = (1 << 24) - 1;
   const int64_t zero_share = (int64_t)p->input_zp * size;
   for (int32_t plane = 0; plane < planes; ++plane) {
     const int8_t *x = input + plane * size;
     int64_t sum = -zero_share;
     for (int32_t k = 0; k < size; k += run) sum += run_sum(x + k, size - k < run ? size - k : run);
-    output[plane] = es_s8_rescale_once_output(sum, p->requant, p->output_zp, p->act_min,
-                                              p->act_max);
+    output[plane] = es_s8_rescale_once_output(sum, p->requant, output_zp, act_min, act_max);
   }
 }

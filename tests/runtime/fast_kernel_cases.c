@@ -114,7 +114,14 @@ static int fk_conv1d_case(int32_t index) {
         out[2 * q + 1] = (int32_t)(((uint32_t)(uint16_t)w[4 * q + 1]) |
                                    ((uint32_t)(uint16_t)w[4 * q + 3] << 16));
       }
-      for (int32_t t = 4 * quads; t < p.kernel_w; ++t) out[2 * quads + t - 4 * quads] = w[t];
+      const int8_t *tail = w + 4 * quads;
+      if (p.kernel_w % 4 == 3) {
+        out[2 * quads] =
+            (int32_t)(((uint32_t)(uint16_t)tail[0]) | ((uint32_t)(uint16_t)tail[2] << 16));
+        out[2 * quads + 1] = tail[1];
+      } else {
+        for (int32_t t = 0; t < p.kernel_w % 4; ++t) out[2 * quads + t] = tail[t];
+      }
     }
   }
   es_conv2d_s8_params_t r;
@@ -395,6 +402,19 @@ static int fk_max_pool_case(int32_t index) {
                &p.pad_bottom);
   fk_pool_axis(&p.in_w, &p.out_w, &p.kernel_w, &p.stride_w, &p.dilation_w, &p.pad_left,
                &p.pad_right);
+  if (index % 4 == 1) {
+    /* Two taps at stride 2 along a row, as after a 1-D convolution: the DSP body takes two
+     * windows a word. */
+    p.in_h = p.out_h = p.kernel_h = p.stride_h = p.dilation_h = 1;
+    p.pad_top = p.pad_bottom = 0;
+    p.kernel_w = p.stride_w = 2;
+    p.dilation_w = 1;
+    p.pad_left = fk_range(0, 1);
+    p.pad_right = fk_range(0, 1);
+    p.in_w = fk_range(1, 40);
+    if (p.in_w + p.pad_left + p.pad_right < 2) p.pad_right = 1;
+    p.out_w = (p.in_w + p.pad_left + p.pad_right - 2) / 2 + 1;
+  }
   fk_quantisation(0, fk_requant, &p.input_zp, &p.output_zp, &p.act_min, &p.act_max);
   p.output_zp = p.input_zp;
   const int32_t planes = p.batch * p.channels;

@@ -259,11 +259,23 @@ TEST_CASE("cost features: a pool's looped windows, not the fast kernels' unrolle
   CHECK(feature(features, "window_taps") == 3 * 8);
   CHECK(feature(features, "window_rows") == 0);
   CHECK(feature(features, "looped_window_taps") == 0);
+  // At stride 2 its four windows per row go two a word.
+  CHECK(feature(features, "pixel_blocks") == 3 * 2);
   // The reference kernel loops over every window.
   pool.call.function = "es_max_pool2d_s8";
   features = costFeatures(pool.call);
   CHECK(feature(features, "window_rows") == 3 * 4);
   CHECK(feature(features, "looped_window_taps") == 3 * 8);
+  CHECK(feature(features, "pixel_blocks") == 0);
+  // Stride 1: one window at a time; a padded first window leaves three inside, one pair.
+  pool.call.function = "es_max_pool2d_fast_s8";
+  p.stride_w = 1, p.out_w = 8;
+  pool.call.params->storage = std::make_shared<es_pool2d_s8_params_t>(p);
+  CHECK(feature(costFeatures(pool.call), "pixel_blocks") == 0);
+  p.stride_w = 2, p.pad_left = 1, p.in_w = 7, p.out_w = 4;
+  pool.call.params->storage = std::make_shared<es_pool2d_s8_params_t>(p);
+  CHECK(feature(costFeatures(pool.call), "pixel_blocks") == 3 * 1);
+  p.pad_left = 0, p.in_w = 9;
   // A 1x3 window takes the fast kernel's loops; the window over the padding does not count.
   p.kernel_w = 3, p.stride_w = 3, p.pad_left = 1, p.out_w = 3;
   pool.call.function = "es_max_pool2d_fast_s8";
@@ -319,7 +331,7 @@ TEST_CASE("cost features: a fully connected layer's four-row passes, blocks and 
   for (const auto &[name, value] : features) CHECK(name.find("wide_") == std::string_view::npos);
 }
 
-TEST_CASE("cost features: a 1-D convolution's two-output blocks, single windows and borders") {
+TEST_CASE("cost features: a 1-D convolution's two-output blocks, strided too, and borders") {
   es_conv1d_s8_params_t p{};
   p.batch = 1, p.in_channels = 2, p.in_w = 8, p.out_channels = 5, p.out_w = 8;
   p.kernel_w = 3, p.stride = 1, p.pad_left = 1;
@@ -337,16 +349,50 @@ TEST_CASE("cost features: a 1-D convolution's two-output blocks, single windows 
   CHECK(feature(features, "edge_pixels") == 2 * 2 * 2);
   CHECK(feature(features, "edge_window_taps") == 2 * 2 * 2 * 6);
   CHECK(feature(features, "narrow_macs") == 8 * 6);
-  // Stride 2: every window inside the row goes one output at a time.
+  CHECK(feature(features, "strided_block_macs") == 0);
+  // Stride 2: outputs 1..3 lie inside the row, a block of two and one alone; output 0 crosses
+  // the padding.
   p.stride = 2, p.out_w = 4;
   conv.call.params->storage = std::make_shared<es_conv1d_s8_params_t>(p);
   features = costFeatures(conv.call);
+  CHECK(feature(features, "pixel_blocks") == 2 * 1);
+  CHECK(feature(features, "block_macs") == 2 * 1 * 4 * 6);
+  CHECK(feature(features, "strided_block_macs") == 2 * 1 * 4 * 6);
+  CHECK(feature(features, "edge_macs") == 2 * 1 * 2 * 6);
+  CHECK(feature(features, "edge_pixels") == 2 * 1 * 2);
+  // A row narrower than the window: every output crosses the padding.
+  p.in_w = 1, p.stride = 1, p.out_w = 1;
+  conv.call.params->storage = std::make_shared<es_conv1d_s8_params_t>(p);
+  features = costFeatures(conv.call);
   CHECK(feature(features, "pixel_blocks") == 0);
-  CHECK(feature(features, "edge_macs") == 2 * 3 * 2 * 6);
+  CHECK(feature(features, "edge_macs") == 0);
   CHECK(feature(features, "edge_pixels") == 2 * 1 * 2);
   for (const auto &[name, value] : features)
     CHECK(std::find(costFeatureNames().begin(), costFeatureNames().end(), name) !=
           costFeatureNames().end());
+}
+
+TEST_CASE("cost features: an int8 global average pool's planes rescaled in 64 bits") {
+  es_global_avg_pool_s8_params_t p{};
+  p.batch = 2, p.channels = 3, p.size = 30;
+  p.requant = {1 << 30, -3}; // a factor below 1/2: the int32 rescaling
+  ConvCall pool(conv3x3Pad1());
+  pool.call.function = "es_global_avg_pool_s8";
+  pool.call.macs = 0;
+  pool.call.params = KernelParams{"es_global_avg_pool_s8_params_t", CInit(),
+                                  std::make_shared<es_global_avg_pool_s8_params_t>(p)};
+  CostFeatures features = costFeatures(pool.call);
+  CHECK(feature(features, "planes") == 6);
+  CHECK(feature(features, "elements") == 6 * 30);
+  CHECK(feature(features, "wide_planes") == 0);
+  for (const es_requant_t requant : {es_requant_t{1 << 30, 0}, es_requant_t{1 << 30, -32}}) {
+    p.requant = requant;
+    pool.call.params->storage = std::make_shared<es_global_avg_pool_s8_params_t>(p);
+    CHECK(feature(costFeatures(pool.call), "wide_planes") == 6);
+  }
+  p.requant = {1 << 30, -3}, p.size = 1 << 23; // a sum that may not fit int32
+  pool.call.params->storage = std::make_shared<es_global_avg_pool_s8_params_t>(p);
+  CHECK(feature(costFeatures(pool.call), "wide_planes") == 6);
 }
 
 // The targets' measured kernel costs (tools/calibrate-costs) price the calls they name.
