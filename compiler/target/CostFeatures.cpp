@@ -100,6 +100,13 @@ bool unrolledPoolWindow(std::string_view function, int64_t kernelH, int64_t kern
   return false;
 }
 
+// The loops per window row of a window wholly inside the input: es_avg_pool2d_same_scale_s8 sums
+// the rows of a window as wide as the input as one run.
+double windowRowLoops(std::string_view function, const Window &w) {
+  if (function == "es_avg_pool2d_same_scale_s8" && w.dilationH * w.inW == w.kernelW) return 1;
+  return static_cast<double>(w.kernelH);
+}
+
 // Windowed pools: per output, per window row and per tap inside the input, and the border
 // path's windows; for windows wholly inside the input that the kernel reads with loops (not an
 // unrolled body), a loop per window row (window_rows) and their taps (looped_window_taps).
@@ -114,7 +121,7 @@ CostFeatures pool(const Window &w, std::string_view function) {
           {"window_taps", planes * c.windowTaps},
           {"edge_pixels", planes * c.edgePixels},
           {"edge_window_taps", planes * c.edgeWindowTaps},
-          {"window_rows", unrolled ? 0.0 : inside * static_cast<double>(w.kernelH)},
+          {"window_rows", unrolled ? 0.0 : inside * windowRowLoops(function, w)},
           {"looped_window_taps",
            unrolled ? 0.0 : inside * static_cast<double>(w.kernelH * w.kernelW)}};
 }

@@ -1,8 +1,9 @@
 /* Randomised cases for the specialised int8 kernels (es_s8.h "Specialised convolutions",
- * es_add_s8, es_global_avg_pool_s8, es_max_pool2d_fast_s8): each case runs the reference kernel
- * (es_conv2d_s8, es_fully_connected_s8, es_binary_s8, es_reduce_mean_s8, es_max_pool2d_s8) and
- * the specialised one on the same data, weights re-arranged and bias folded as the compiler
- * does, and compares the outputs byte for byte. Shapes, strides, paddings, zero points,
+ * es_add_s8, es_global_avg_pool_s8, es_max_pool2d_fast_s8, es_avg_pool2d_same_scale_s8): each
+ * case runs the reference kernel (es_conv2d_s8, es_fully_connected_s8, es_binary_s8,
+ * es_reduce_mean_s8, es_max_pool2d_s8; for the same-scale average pool, its definition tap by
+ * tap, fk_same_scale_average) and the specialised one on the same data, weights re-arranged and
+ * bias folded as the compiler does, and compares the outputs byte for byte. Shapes, strides, paddings, zero points,
  * multipliers and activation ranges are drawn within the conditions under which the compiler
  * picks the specialised kernels.
  *
@@ -397,6 +398,72 @@ static int fk_max_pool_case(int32_t index) {
   return fk_compare("es_max_pool2d_fast_s8", index, fk_expected, fk_actual, count);
 }
 
+/* The output of es_avg_pool2d_same_scale_s8 as es_s8.h defines it, tap by tap: TFLite's rounded
+ * division of the window's sum by its counted elements (count_include_pad: padded taps read Zx);
+ * FK_NO_AVERAGE for a window with none (dilated taps all over the padding, which no model has). */
+enum { FK_NO_AVERAGE = 1000 };
+static int32_t fk_same_scale_average(const es_pool2d_s8_params_t *p, const int8_t *plane, int32_t oy,
+                                    int32_t ox) {
+  int32_t sum = 0, count = 0;
+  for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+    for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
+      const int32_t y = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+      const int32_t x = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
+      const int inside = y >= 0 && y < p->in_h && x >= 0 && x < p->in_w;
+      const int padded = y >= -p->pad_top && y < p->in_h + p->pad_bottom &&
+                         x >= -p->pad_left && x < p->in_w + p->pad_right;
+      if (inside) {
+        sum += plane[y * p->in_w + x];
+        ++count;
+      } else if (padded && p->count_include_pad) {
+        sum += p->input_zp;
+        ++count;
+      }
+    }
+  }
+  if (count == 0) return FK_NO_AVERAGE;
+  int32_t average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+  average = average < p->act_min ? p->act_min : average;
+  return average > p->act_max ? p->act_max : average;
+}
+
+/* es_avg_pool2d_same_scale_s8 against the tap-by-tap definition above: windows of the pool axes
+ * above, and windows as large as the input (MobileNet's and DS-CNN's last pool), rows of
+ * which follow each other. */
+static int fk_same_scale_avg_pool_case(int32_t index) {
+  es_pool2d_s8_params_t p;
+  memset(&p, 0, sizeof p);
+  p.batch = fk_range(1, 2);
+  p.channels = fk_range(1, 6);
+  if (fk_range(0, 2) == 0) {
+    p.in_h = p.kernel_h = fk_range(1, 25);
+    p.in_w = p.kernel_w = fk_range(1, 12);
+    p.out_h = p.out_w = p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
+  } else {
+    fk_pool_axis(&p.in_h, &p.out_h, &p.kernel_h, &p.stride_h, &p.dilation_h, &p.pad_top,
+                 &p.pad_bottom);
+    fk_pool_axis(&p.in_w, &p.out_w, &p.kernel_w, &p.stride_w, &p.dilation_w, &p.pad_left,
+                 &p.pad_right);
+  }
+  p.count_include_pad = fk_range(0, 1);
+  fk_quantisation(0, fk_requant, &p.input_zp, &p.output_zp, &p.act_min, &p.act_max);
+  p.output_zp = p.input_zp;
+  const int32_t planes = p.batch * p.channels, plane_size = p.in_h * p.in_w;
+  if (planes * plane_size > FK_MAX) return 0;
+  fk_fill(fk_input, planes * plane_size, -128, 127);
+  int8_t *expected = fk_expected;
+  for (int32_t plane = 0; plane < planes; ++plane)
+    for (int32_t oy = 0; oy < p.out_h; ++oy)
+      for (int32_t ox = 0; ox < p.out_w; ++ox) {
+        const int32_t average = fk_same_scale_average(&p, fk_input + plane * plane_size, oy, ox);
+        if (average == FK_NO_AVERAGE) return 0;
+        *expected++ = (int8_t)average;
+      }
+  es_avg_pool2d_same_scale_s8(&p, fk_input, fk_actual);
+  return fk_compare("es_avg_pool2d_same_scale_s8", index, fk_expected, fk_actual,
+                    planes * p.out_h * p.out_w);
+}
+
 /* Runs `cases` cases of every specialised kernel from `seed`; returns how many differ. */
 static int fk_run_cases(uint32_t seed, int32_t cases) {
   int failures = 0;
@@ -409,6 +476,7 @@ static int fk_run_cases(uint32_t seed, int32_t cases) {
     failures += fk_add_case(i);
     failures += fk_global_avg_pool_case(i);
     failures += fk_max_pool_case(i);
+    failures += fk_same_scale_avg_pool_case(i);
   }
   return failures;
 }

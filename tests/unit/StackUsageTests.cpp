@@ -234,6 +234,24 @@ TEST_CASE("cost features: a pool's looped windows, not the fast kernels' unrolle
   CHECK(feature(features, "looped_window_taps") == 3 * 2 * 3);
 }
 
+TEST_CASE("cost features: the same-scale average pool sums a window as wide as the input in one run") {
+  es_pool2d_s8_params_t p{};
+  p.batch = 1, p.channels = 64, p.in_h = p.kernel_h = 25, p.in_w = p.kernel_w = 5;
+  p.out_h = p.out_w = 1, p.stride_h = p.stride_w = 1, p.dilation_h = p.dilation_w = 1;
+  ConvCall pool(conv3x3Pad1());
+  pool.call.function = "es_avg_pool2d_same_scale_s8";
+  pool.call.params = KernelParams{"es_pool2d_s8_params_t", CInit(),
+                                  std::make_shared<es_pool2d_s8_params_t>(p)};
+  CostFeatures features = costFeatures(pool.call);
+  CHECK(feature(features, "window_rows") == 64);
+  CHECK(feature(features, "looped_window_taps") == 64 * 125);
+  // A narrower window: a run per window row.
+  p.kernel_w = 3, p.out_w = 3;
+  pool.call.params->storage = std::make_shared<es_pool2d_s8_params_t>(p);
+  features = costFeatures(pool.call);
+  CHECK(feature(features, "window_rows") == 64 * 3 * 25);
+}
+
 TEST_CASE("cost features: a fully connected layer's blocks of sixteen outputs and short rows") {
   es_fully_connected_s8_params_t p{};
   p.batch = 1, p.in_features = 1, p.out_features = 33;
