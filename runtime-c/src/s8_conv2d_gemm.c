@@ -13,10 +13,19 @@
  *                           or (DSP) groups of 2 taps widened to an int16 pair (b0, b1), pixel
  *                           after pixel: what SXTB16 makes of a word of two interleaved rows
  *   end                     (DSP) ES_GEMM_DSP_BLOCK_END, where the dot products' loop stops
+ *   short offsets [row]     (MVE, after its block of 4 * row bytes) uint16: the offsets, when
+ *                           each is below 2^16
  * All of it is accessed bytewise or through memcpy: the arena holding it is an int8 array. */
 #include "s8_fast_internal.h"
 
 enum { PIXELS = 4 };
+
+/* (MVE) Windows whose taps all lie less than this many bytes from the first are gathered eight
+ * taps at a time (uint16 offsets). tests/qemu/test_kernels.py lowers it to run the four-tap
+ * gathers of larger layers on small ones. */
+#ifndef ES_GEMM_SHORT_OFFSETS_BELOW
+#define ES_GEMM_SHORT_OFFSETS_BELOW 65536
+#endif
 
 /* The layer's constants for the gather. */
 typedef struct {
@@ -24,6 +33,7 @@ typedef struct {
   int32_t row;
   int8_t *offsets, *spans; /* int32 entries */
   int8_t *block;
+  int8_t *short_offsets; /* (MVE) the offsets as uint16 when every one is below 2^16, or NULL */
 } gemm_t;
 
 static void set_tap_tables(const gemm_t *g) {
@@ -40,6 +50,14 @@ static void set_tap_tables(const gemm_t *g) {
     }
     memcpy(offsets, &offset, sizeof offset);
     memcpy(spans, &span, sizeof span);
+  }
+  if (!g->short_offsets) return;
+  offsets = g->offsets;
+  for (int32_t k = 0; k < g->row; ++k, offsets += 4) {
+    int32_t offset;
+    memcpy(&offset, offsets, sizeof offset);
+    const uint16_t narrow = (uint16_t)offset;
+    memcpy(g->short_offsets + 2 * k, &narrow, sizeof narrow);
   }
 }
 
@@ -181,6 +199,16 @@ static void gather(const gemm_t *g, const int8_t *in, window_t w, int32_t slot) 
   const es_conv2d_s8_params_t *p = g->p;
   int8_t *out = g->block + 16 * slot;
   const int8_t *offsets = g->offsets, *spans = g->spans;
+  if (w.inside && g->short_offsets) {
+    /* Eight taps per gather: VLDRB widening to int16 lanes with uint16 offsets. */
+    const int8_t *origin = in + w.origin, *at = g->short_offsets;
+    for (int32_t k = 0; k < g->row; k += 16, out += 16 * PIXELS, at += 32) {
+      vstrbq_s16(out, vldrbq_gather_offset_s16(origin, vreinterpretq_u16_s8(vld1q_s8(at))));
+      vstrbq_s16(out + 8,
+                 vldrbq_gather_offset_s16(origin, vreinterpretq_u16_s8(vld1q_s8(at + 16))));
+    }
+    return;
+  }
   if (w.inside) {
     const int8_t *origin = in + w.origin;
     for (int32_t k = 0; k < g->row; k += 16, out += 16 * PIXELS) {
@@ -218,8 +246,8 @@ static void gather(const gemm_t *g, const int8_t *in, window_t w, int32_t slot) 
  * even-numbered registers only, and eight accumulators take all of them (lr included: the loop
  * counts with SUBS, not LE), so the registers are named. A pass over 128 multiply-accumulates is
  * fourteen instructions and the loop's two. */
-static ES_S8_NOINLINE void dot_pair(const int8_t *x, const int8_t *w, uint32_t row,
-                                    int32_t acc[2 * PIXELS]) {
+ES_S8_ALWAYS_INLINE void dot_pair(const int8_t *x, const int8_t *w, uint32_t row,
+                                  int32_t acc[2 * PIXELS]) {
   register int32_t a0 __asm__("r0") = acc[0];
   register int32_t a1 __asm__("r2") = acc[1];
   register int32_t a2 __asm__("r4") = acc[2];
@@ -295,8 +323,8 @@ ES_S8_ALWAYS_INLINE void store_outputs(const int32_t acc[PIXELS], const es_requa
                                        int32_t count, int clamp, int8_t *out) {
 #if ES_S8_USE_MVE
   (void)clamp;
-  const int32x4_t y = es_s8_rescale4(vld1q_s32(acc), *requant, output_zp, vdupq_n_s32(act_min),
-                                     vdupq_n_s32(act_max));
+  const int32x4_t y = es_s8_rescale4(es_s8_vector4(acc[0], acc[1], acc[2], acc[3]), *requant,
+                                     output_zp, vdupq_n_s32(act_min), vdupq_n_s32(act_max));
   vstrbq_p_s32(out, y, vctp32q((uint32_t)count));
 #else
   const int32_t multiplier = requant->multiplier, shift = -requant->shift - 1;
@@ -354,6 +382,13 @@ void es_conv2d_gemm_s8(const es_conv2d_s8_params_t *p, const int8_t *input, cons
   g.offsets = scratch;
   g.spans = scratch + 4 * g.row;
   g.block = scratch + 8 * g.row;
+  /* After the MVE body's block of 4 * row bytes, when the last tap, the farthest from the
+   * first, lies less than 2^16 bytes on. */
+  const int32_t farthest = (p->in_channels - 1) * p->in_h * p->in_w +
+                           (p->kernel_h - 1) * p->dilation_h * p->in_w +
+                           (p->kernel_w - 1) * p->dilation_w;
+  g.short_offsets =
+      ES_S8_USE_MVE && farthest < ES_GEMM_SHORT_OFFSETS_BELOW ? scratch + 12 * g.row : NULL;
   set_tap_tables(&g);
 #if ES_S8_USE_DSP && !ES_S8_USE_MVE
   const uint32_t block_end = ES_GEMM_DSP_BLOCK_END;
