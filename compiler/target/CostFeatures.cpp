@@ -55,26 +55,34 @@ WindowCounts windowCounts(const Window &w) {
 
 double roundUp(double value, double block) { return std::ceil(value / block) * block; }
 
-// Convolutions: the MACs; one rescaled output per channel and pixel; a set-up per output row;
+// Convolutions: the MACs; one rescaled output per channel and pixel (clamped_outputs: again
+// when an int8 activation range is narrower than int8, which the SIMD bodies' saturation alone
+// does not apply); a set-up per output row;
 // the gather of each pixel's window (in-place taps, and the border path's taps); the dot
 // products as the int8 SIMD bodies run them, four pixels per pass over rows padded to 16 taps;
 // and as the register-blocked float bodies run them: four channels by four neighbouring pixels
 // whose windows lie inside the row (block_macs), the other pixels one at a time (edge_macs),
 // blocks of fewer than four channels (narrow_macs), and a loop per kernel row and input channel
 // of every block (window_rows).
-CostFeatures convolution(const Window &w, int64_t macs) {
+CostFeatures convolution(const Window &w, int64_t macs, std::string_view function,
+                         bool clamped) {
   const WindowCounts c = windowCounts(w);
   const AxisTaps rows = axisTaps(w.inH, w.outH, w.kernelH, w.strideH, w.dilationH, w.padTop);
   const AxisTaps cols = axisTaps(w.inW, w.outW, w.kernelW, w.strideW, w.dilationW, w.padLeft);
   const double groupIn = w.inChannels / w.groups, groupOut = w.outChannels / w.groups;
   const double row = groupIn * static_cast<double>(w.kernelH * w.kernelW);
-  const double blocks = w.batch * std::ceil(c.pixels / 4) * w.outChannels;
+  // es_conv2d_gemm_s8 takes the output channels two at a time (an odd last one with a zero row).
+  const double passes =
+      function == "es_conv2d_gemm_s8" ? 2 * std::ceil(w.outChannels / 2) : w.outChannels;
+  const double blocks = w.batch * std::ceil(c.pixels / 4) * passes;
   const double blockCols = 4 * std::floor(cols.inside / 4);
   const double edgeCols = static_cast<double>(w.outW) - blockCols;
   const double macsPerChannel = groupIn * rows.taps;
   const double narrowChannels = std::fmod(groupOut, 4) * w.groups;
+  const double outputs = w.batch * w.outChannels * c.pixels;
   return {{"macs", static_cast<double>(macs)},
-          {"outputs", w.batch * w.outChannels * c.pixels},
+          {"outputs", outputs},
+          {"clamped_outputs", clamped ? outputs : 0.0},
           {"output_rows", w.batch * w.outChannels * static_cast<double>(w.outH)},
           {"pixels", w.batch * c.pixels},
           {"window_taps", w.batch * w.inChannels * c.windowTaps},
@@ -208,6 +216,11 @@ template <typename Params> Window convWindow(const Params &p) {
   return w;
 }
 
+// Whether an int8 layer's activation range is narrower than int8's (a fused Relu or Clip).
+template <typename Params> bool narrowRange(const Params &p) {
+  return p.act_min != -128 || p.act_max != 127;
+}
+
 template <typename Params> const Params *paramsAs(const KernelCall &call) {
   if (!call.params || call.params->type != CTypeName<Params>::value) return nullptr;
   return static_cast<const Params *>(call.params->storage.get());
@@ -240,16 +253,17 @@ CostFeatures elementwise(const KernelCall &call) {
 
 CostFeatures costFeatures(const KernelCall &call) {
   if (call.isCopy) return {};
-  if (auto *p = paramsAs<es_conv2d_s8_params_t>(call)) return convolution(convWindow(*p), call.macs);
+  if (auto *p = paramsAs<es_conv2d_s8_params_t>(call))
+    return convolution(convWindow(*p), call.macs, call.function, narrowRange(*p));
   if (auto *p = paramsAs<es_conv2d_f32_params_t>(call))
-    return convolution(convWindow(*p), call.macs);
+    return convolution(convWindow(*p), call.macs, call.function, false);
   if (auto *p = paramsAs<es_conv1d_s8_params_t>(call)) return conv1d(*p, call.macs);
   if (auto *p = paramsAs<es_depthwise_conv3x3_s8_params_t>(call)) {
     Window w;
     w.batch = p->batch, w.inChannels = w.outChannels = w.groups = p->channels;
     w.inH = p->in_h, w.inW = p->in_w, w.outH = p->out_h, w.outW = p->out_w;
     w.kernelH = w.kernelW = 3, w.padTop = p->pad_top, w.padLeft = p->pad_left;
-    return convolution(w, call.macs);
+    return convolution(w, call.macs, call.function, narrowRange(*p));
   }
   if (auto *p = paramsAs<es_pool2d_s8_params_t>(call)) return pool(poolWindow(*p), call.function);
   if (auto *p = paramsAs<es_pool2d_f32_params_t>(call)) return pool(poolWindow(*p), call.function);
@@ -263,9 +277,14 @@ CostFeatures costFeatures(const KernelCall &call) {
     return fullyConnected(p->batch, p->in_features, p->out_features, call.macs);
   if (auto *p = paramsAs<es_fully_connected_f32_params_t>(call))
     return fullyConnected(p->batch, p->in_features, p->out_features, call.macs);
-  if (auto *p = paramsAs<es_add_s8_params_t>(call))
+  if (auto *p = paramsAs<es_add_s8_params_t>(call)) {
+    // Operands of one shape are both rescaled element by element (rescaled_elements), a
+    // repeated one once per channel (planes).
+    const double elements = double(p->outer) * p->channels * p->inner;
     return {{"planes", double(p->outer) * p->channels},
-            {"elements", double(p->outer) * p->channels * p->inner}};
+            {"elements", elements},
+            {"rescaled_elements", p->b_layout == ES_ADD_S8_SAME ? elements : 0.0}};
+  }
   if (auto *p = paramsAs<es_concat_s8_params_t>(call); p && p->inputs) {
     // Inputs in the output's parameters are copied (a memcpy per outer block), the others
     // rescaled element by element.
@@ -291,7 +310,8 @@ const std::vector<std::string_view> &costFeatureNames() {
       "edge_pixels", "edge_window_taps", "pixel_blocks", "padded_macs", "planes",
       "inputs",      "row_blocks",       "elements",     "rows",        "block_macs",
       "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements",
-      "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs"};
+      "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
+      "clamped_outputs"};
   return names;
 }
 

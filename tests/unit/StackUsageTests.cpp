@@ -184,6 +184,43 @@ TEST_CASE("cost features: a padded 3x3 convolution's windows, edges and SIMD blo
           costFeatureNames().end());
 }
 
+TEST_CASE("cost features: the gemm kernel's channel pairs and clamped outputs") {
+  es_conv2d_s8_params_t p = conv3x3Pad1();
+  p.out_channels = 15;
+  p.act_min = -128, p.act_max = 127;
+  ConvCall conv(p);
+  CostFeatures features = costFeatures(conv.call);
+  // Fifteen channels run as eight pairs, the last with a zero row.
+  CHECK(feature(features, "pixel_blocks") == 25 * 16);
+  CHECK(feature(features, "padded_macs") == 25 * 16 * 4 * 80);
+  CHECK(feature(features, "outputs") == 1500);
+  CHECK(feature(features, "clamped_outputs") == 0);
+  // The reference kernel goes channel by channel; a fused Relu clamps every output.
+  p.act_min = -20;
+  conv.call.function = "es_conv2d_s8";
+  conv.call.params->storage = std::make_shared<es_conv2d_s8_params_t>(p);
+  features = costFeatures(conv.call);
+  CHECK(feature(features, "pixel_blocks") == 25 * 15);
+  CHECK(feature(features, "clamped_outputs") == 1500);
+}
+
+TEST_CASE("cost features: an int8 Add rescales both operands of one shape element by element") {
+  es_add_s8_params_t p{};
+  p.outer = 1, p.channels = 16, p.inner = 256, p.b_layout = ES_ADD_S8_SAME;
+  ConvCall add(conv3x3Pad1());
+  add.call.function = "es_add_s8";
+  add.call.params =
+      KernelParams{"es_add_s8_params_t", CInit(), std::make_shared<es_add_s8_params_t>(p)};
+  CostFeatures features = costFeatures(add.call);
+  CHECK(feature(features, "elements") == 4096);
+  CHECK(feature(features, "rescaled_elements") == 4096);
+  p.b_layout = ES_ADD_S8_PER_CHANNEL;
+  add.call.params->storage = std::make_shared<es_add_s8_params_t>(p);
+  features = costFeatures(add.call);
+  CHECK(feature(features, "planes") == 16);
+  CHECK(feature(features, "rescaled_elements") == 0);
+}
+
 TEST_CASE("cost features: a pool's taps inside the input, whatever its window and stride") {
   es_pool2d_s8_params_t p{};
   p.batch = 1, p.channels = 4, p.in_h = p.in_w = 14, p.out_h = p.out_w = 4;
