@@ -63,7 +63,9 @@ double roundUp(double value, double block) { return std::ceil(value / block) * b
 // and as the register-blocked float bodies run them: four channels by four neighbouring pixels
 // whose windows lie inside the row (block_macs), the other pixels one at a time (edge_macs),
 // blocks of fewer than four channels (narrow_macs), and a loop per kernel row and input channel
-// of every block (window_rows).
+// of every block (window_rows); and as the reference kernel runs them, output by output over
+// the taps inside the input only: a loop per input channel and window row inside (inside_rows)
+// and its taps (inside_macs).
 CostFeatures convolution(const Window &w, int64_t macs, std::string_view function,
                          bool clamped) {
   const WindowCounts c = windowCounts(w);
@@ -95,6 +97,8 @@ CostFeatures convolution(const Window &w, int64_t macs, std::string_view functio
           {"edge_macs", w.batch * w.outChannels * macsPerChannel *
                             (cols.taps - blockCols * static_cast<double>(w.kernelW))},
           {"narrow_macs", w.batch * narrowChannels * macsPerChannel * cols.taps},
+          {"inside_rows", w.batch * w.outChannels * macsPerChannel * static_cast<double>(w.outW)},
+          {"inside_macs", w.batch * w.outChannels * macsPerChannel * cols.taps},
           {"window_rows", w.batch * w.groups * std::ceil(groupOut / 4) * macsPerChannel *
                               (blockCols / 4 + edgeCols)}};
 }
@@ -311,7 +315,7 @@ const std::vector<std::string_view> &costFeatureNames() {
       "inputs",      "row_blocks",       "elements",     "rows",        "block_macs",
       "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements",
       "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
-      "clamped_outputs"};
+      "clamped_outputs", "inside_rows", "inside_macs"};
   return names;
 }
 

@@ -202,6 +202,9 @@ TEST_CASE("cost features: the gemm kernel's channel pairs and clamped outputs") 
   features = costFeatures(conv.call);
   CHECK(feature(features, "pixel_blocks") == 25 * 15);
   CHECK(feature(features, "clamped_outputs") == 1500);
+  // Its loops over the taps inside the input: per axis 28 taps over the 10 positions.
+  CHECK(feature(features, "inside_rows") == 15 * 8 * 28 * 10);
+  CHECK(feature(features, "inside_macs") == 15 * 8 * 28 * 28);
 }
 
 TEST_CASE("cost features: an int8 Add rescales both operands of one shape element by element") {
