@@ -65,7 +65,8 @@ double roundUp(double value, double block) { return std::ceil(value / block) * b
 // blocks of fewer than four channels (narrow_macs), and a loop per kernel row and input channel
 // of every block (window_rows); and as the reference kernel runs them, output by output over
 // the taps inside the input only: a loop per input channel and window row inside (inside_rows)
-// and its taps (inside_macs).
+// and its taps (inside_macs); and a set-up per output column (output_columns: the depthwise MVE
+// body goes down each column).
 CostFeatures convolution(const Window &w, int64_t macs, std::string_view function,
                          bool clamped) {
   const WindowCounts c = windowCounts(w);
@@ -86,6 +87,7 @@ CostFeatures convolution(const Window &w, int64_t macs, std::string_view functio
           {"outputs", outputs},
           {"clamped_outputs", clamped ? outputs : 0.0},
           {"output_rows", w.batch * w.outChannels * static_cast<double>(w.outH)},
+          {"output_columns", w.batch * w.outChannels * static_cast<double>(w.outW)},
           {"pixels", w.batch * c.pixels},
           {"window_taps", w.batch * w.inChannels * c.windowTaps},
           {"edge_pixels", w.batch * c.edgePixels},
@@ -315,7 +317,7 @@ const std::vector<std::string_view> &costFeatureNames() {
       "inputs",      "row_blocks",       "elements",     "rows",        "block_macs",
       "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements",
       "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
-      "clamped_outputs", "inside_rows", "inside_macs"};
+      "clamped_outputs", "inside_rows", "inside_macs", "output_columns"};
   return names;
 }
 

@@ -170,6 +170,7 @@ TEST_CASE("cost features: a padded 3x3 convolution's windows, edges and SIMD blo
   CHECK(feature(features, "macs") == 16 * 100 * 72);
   CHECK(feature(features, "outputs") == 1600);
   CHECK(feature(features, "output_rows") == 160);
+  CHECK(feature(features, "output_columns") == 160);
   CHECK(feature(features, "pixels") == 100);
   // Per axis 2 + 8 x 3 + 2 = 28 taps inside the input, over 8 channels.
   CHECK(feature(features, "window_taps") == 8 * 28 * 28);
