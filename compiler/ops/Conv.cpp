@@ -118,12 +118,13 @@ std::vector<int32_t> depthwiseWords(llvm::ArrayRef<int8_t> weights) {
   return words;
 }
 
-// es_conv2d_gemm_s8's weight rows: each channel's taps padded with zeros to `row`.
+// es_conv2d_gemm_s8's weight rows: each channel's taps padded with zeros to `row`, the rows of
+// channels m and m + 1 (m even) interleaved byte by byte, an odd last channel's partner zeros.
 std::vector<int8_t> gemmRows(llvm::ArrayRef<int8_t> weights, size_t channels, size_t row) {
   const size_t taps = weights.size() / channels;
-  std::vector<int8_t> rows(channels * row, 0);
+  std::vector<int8_t> rows((channels + 1) / 2 * 2 * row, 0);
   for (size_t m = 0; m < channels; ++m)
-    std::copy_n(weights.begin() + m * taps, taps, rows.begin() + m * row);
+    for (size_t k = 0; k < taps; ++k) rows[m / 2 * 2 * row + 2 * k + m % 2] = weights[m * taps + k];
   return rows;
 }
 
@@ -147,11 +148,16 @@ using Conv1dEntry = void (*)(const es_conv1d_s8_params_t *, const int8_t *, cons
                              const int32_t *, const es_requant_t *, int8_t *);
 std::pair<std::string, Conv1dEntry> conv1dEntry(int32_t kernelW) {
   switch (kernelW) {
-  case 3: return {"es_conv1d_k3_s8", es_conv1d_k3_s8};
-  case 5: return {"es_conv1d_k5_s8", es_conv1d_k5_s8};
-  case 7: return {"es_conv1d_k7_s8", es_conv1d_k7_s8};
-  case 9: return {"es_conv1d_k9_s8", es_conv1d_k9_s8};
-  default: return {"es_conv1d_s8", es_conv1d_s8};
+  case 3:
+    return {"es_conv1d_k3_s8", es_conv1d_k3_s8};
+  case 5:
+    return {"es_conv1d_k5_s8", es_conv1d_k5_s8};
+  case 7:
+    return {"es_conv1d_k7_s8", es_conv1d_k7_s8};
+  case 9:
+    return {"es_conv1d_k9_s8", es_conv1d_k9_s8};
+  default:
+    return {"es_conv1d_s8", es_conv1d_s8};
   }
 }
 
@@ -253,7 +259,8 @@ void lower(LowerContext &ctx) {
   p.output_zp = out.zeroPoint;
   std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
   std::vector<es_requant_t> perChannel;
-  for (double scale : weights.scales) perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
+  for (double scale : weights.scales)
+    perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
   std::vector<int32_t> bias =
       hasBias ? ctx.int32Bias(2, in.scale, weights.scales) : std::vector<int32_t>{};
   if (lowerSpecialised(ctx, p, weights.values, bias, perChannel)) return;
@@ -263,8 +270,8 @@ void lower(LowerContext &ctx) {
        hasBias ? ctx.constantArray("bias", std::move(bias)) : LowerContext::null(),
        ctx.constantArray("requant", std::move(perChannel)), ctx.output()},
       [](const es_conv2d_s8_params_t &p, const KernelArgs &a) {
-        es_conv2d_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3),
-                     a.in<es_requant_t>(4), a.out<int8_t>(5));
+        es_conv2d_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3), a.in<es_requant_t>(4),
+                     a.out<int8_t>(5));
       },
       "conv");
 }
@@ -276,13 +283,15 @@ void quantize(QuantizeContext &ctx) {
 }
 } // namespace
 
-extern const OpDef kConv{.name = "Conv", .minInputs = 2, .maxInputs = 3, .infer = infer,
-                         .run = run,
-                         .macs = [](const Node &node) {
-                           return convolutionMacs(node.outputs[0], node.inputs[1]);
-                         },
-                         .quantize = quantize,
-                         .lower = lower,
-                         .fusesActivation = true};
+extern const OpDef kConv{
+    .name = "Conv",
+    .minInputs = 2,
+    .maxInputs = 3,
+    .infer = infer,
+    .run = run,
+    .macs = [](const Node &node) { return convolutionMacs(node.outputs[0], node.inputs[1]); },
+    .quantize = quantize,
+    .lower = lower,
+    .fusesActivation = true};
 
 } // namespace edgesplit::ops

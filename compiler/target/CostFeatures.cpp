@@ -59,24 +59,33 @@ WindowCounts windowCounts(const Window &w) {
 
 double roundUp(double value, double block) { return std::ceil(value / block) * block; }
 
-// Convolutions: the MACs; one rescaled output per channel and pixel; a set-up per output row;
+// Convolutions: the MACs; one rescaled output per channel and pixel (clamped_outputs: again
+// when an int8 activation range is narrower than int8, which the SIMD bodies' saturation alone
+// does not apply); a set-up per output row;
 // the gather of each pixel's window (in-place taps, and the border path's taps); the dot
 // products as the int8 SIMD bodies run them, four pixels per pass over rows padded to 16 taps;
 // and as the register-blocked float bodies run them: four channels by four neighbouring pixels
 // whose windows lie inside the row (block_macs), the other pixels one at a time (edge_macs),
 // blocks of fewer than four channels (narrow_macs), and a loop per kernel row and input channel
 // of every block (window_rows) but those that read their taps through a table (table_taps),
-// and the block MACs of strided layers again (strided_block_macs: their own copy of the body).
+// and the block MACs of strided layers again (strided_block_macs: their own copy of the body);
+// and as the reference kernel runs them, output by output over the taps inside the input only:
+// a loop per input channel and window row inside (inside_rows) and its taps (inside_macs); and a
+// set-up per output column (output_columns: the depthwise MVE body goes down each column).
 // `tapTable`: the float bodies' table size (a four-channel block whose filter has at most that
 // many taps and whose windows lie inside the input loops once over the taps: TABLE_TAPS in
 // runtime-c/src/f32_conv_blocked.c); 0 for the int8 kernels, which have none.
-CostFeatures convolution(const Window &w, int64_t macs, int64_t tapTable = 0) {
+CostFeatures convolution(const Window &w, int64_t macs, std::string_view function, bool clamped,
+                         int64_t tapTable = 0) {
   const WindowCounts c = windowCounts(w);
   const AxisTaps rows = axisTaps(w.inH, w.outH, w.kernelH, w.strideH, w.dilationH, w.padTop);
   const AxisTaps cols = axisTaps(w.inW, w.outW, w.kernelW, w.strideW, w.dilationW, w.padLeft);
   const double groupIn = w.inChannels / w.groups, groupOut = w.outChannels / w.groups;
   const double row = groupIn * static_cast<double>(w.kernelH * w.kernelW);
-  const double blocks = w.batch * std::ceil(c.pixels / 4) * w.outChannels;
+  // es_conv2d_gemm_s8 takes the output channels two at a time (an odd last one with a zero row).
+  const double passes =
+      function == "es_conv2d_gemm_s8" ? 2 * std::ceil(w.outChannels / 2) : w.outChannels;
+  const double blocks = w.batch * std::ceil(c.pixels / 4) * passes;
   const double blockCols = 4 * std::floor(cols.inside / 4);
   const double edgeCols = static_cast<double>(w.outW) - blockCols;
   const double macsPerChannel = groupIn * rows.taps;
@@ -92,10 +101,13 @@ CostFeatures convolution(const Window &w, int64_t macs, int64_t tapTable = 0) {
   const double windowRows = w.batch * w.groups * std::ceil(groupOut / 4) * macsPerChannel *
                                 (blockCols / 4 + edgeCols) -
                             tablePasses * groupIn * static_cast<double>(w.kernelH);
+  const double outputs = w.batch * w.outChannels * c.pixels;
   CostFeatures features = {
           {"macs", static_cast<double>(macs)},
-          {"outputs", w.batch * w.outChannels * c.pixels},
+          {"outputs", outputs},
+          {"clamped_outputs", clamped ? outputs : 0.0},
           {"output_rows", w.batch * w.outChannels * static_cast<double>(w.outH)},
+          {"output_columns", w.batch * w.outChannels * static_cast<double>(w.outW)},
           {"pixels", w.batch * c.pixels},
           {"window_taps", w.batch * w.inChannels * c.windowTaps},
           {"edge_pixels", w.batch * c.edgePixels},
@@ -106,6 +118,8 @@ CostFeatures convolution(const Window &w, int64_t macs, int64_t tapTable = 0) {
           {"edge_macs", w.batch * w.outChannels * macsPerChannel *
                             (cols.taps - blockCols * static_cast<double>(w.kernelW))},
           {"narrow_macs", w.batch * narrowChannels * macsPerChannel * cols.taps},
+          {"inside_rows", w.batch * w.outChannels * macsPerChannel * static_cast<double>(w.outW)},
+          {"inside_macs", w.batch * w.outChannels * macsPerChannel * cols.taps},
           {"window_rows", windowRows}};
   if (tapTable > 0) {
     features.emplace_back("table_taps", tablePasses * row);
@@ -136,6 +150,13 @@ double pooledPairs(const Window &w, std::string_view function) {
   return rows.inside * std::floor(cols.inside / 2);
 }
 
+// The loops per window row of a window wholly inside the input: es_avg_pool2d_same_scale_s8 sums
+// the rows of a window as wide as the input as one run.
+double windowRowLoops(std::string_view function, const Window &w) {
+  if (function == "es_avg_pool2d_same_scale_s8" && w.dilationH * w.inW == w.kernelW) return 1;
+  return static_cast<double>(w.kernelH);
+}
+
 // Windowed pools: per output, per window row and per tap inside the input, and the border
 // path's windows; for windows wholly inside the input that the kernel reads with loops (not an
 // unrolled body), a loop per window row (window_rows) and their taps (looped_window_taps); the
@@ -152,7 +173,7 @@ CostFeatures pool(const Window &w, std::string_view function) {
           {"window_taps", planes * c.windowTaps},
           {"edge_pixels", planes * c.edgePixels},
           {"edge_window_taps", planes * c.edgeWindowTaps},
-          {"window_rows", unrolled ? 0.0 : inside * static_cast<double>(w.kernelH)},
+          {"window_rows", unrolled ? 0.0 : inside * windowRowLoops(function, w)},
           {"looped_window_taps",
            unrolled ? 0.0 : inside * static_cast<double>(w.kernelH * w.kernelW)}};
 }
@@ -246,6 +267,11 @@ template <typename Params> Window convWindow(const Params &p) {
   return w;
 }
 
+// Whether an int8 layer's activation range is narrower than int8's (a fused Relu or Clip).
+template <typename Params> bool narrowRange(const Params &p) {
+  return p.act_min != -128 || p.act_max != 127;
+}
+
 template <typename Params> const Params *paramsAs(const KernelCall &call) {
   if (!call.params || call.params->type != CTypeName<Params>::value) return nullptr;
   return static_cast<const Params *>(call.params->storage.get());
@@ -278,16 +304,17 @@ CostFeatures elementwise(const KernelCall &call) {
 
 CostFeatures costFeatures(const KernelCall &call) {
   if (call.isCopy) return {};
-  if (auto *p = paramsAs<es_conv2d_s8_params_t>(call)) return convolution(convWindow(*p), call.macs);
+  if (auto *p = paramsAs<es_conv2d_s8_params_t>(call))
+    return convolution(convWindow(*p), call.macs, call.function, narrowRange(*p));
   if (auto *p = paramsAs<es_conv2d_f32_params_t>(call))
-    return convolution(convWindow(*p), call.macs, kFloatConvTableTaps);
+    return convolution(convWindow(*p), call.macs, call.function, false, kFloatConvTableTaps);
   if (auto *p = paramsAs<es_conv1d_s8_params_t>(call)) return conv1d(*p, call.macs);
   if (auto *p = paramsAs<es_depthwise_conv3x3_s8_params_t>(call)) {
     Window w;
     w.batch = p->batch, w.inChannels = w.outChannels = w.groups = p->channels;
     w.inH = p->in_h, w.inW = p->in_w, w.outH = p->out_h, w.outW = p->out_w;
     w.kernelH = w.kernelW = 3, w.padTop = p->pad_top, w.padLeft = p->pad_left;
-    return convolution(w, call.macs);
+    return convolution(w, call.macs, call.function, narrowRange(*p));
   }
   if (auto *p = paramsAs<es_pool2d_s8_params_t>(call)) return pool(poolWindow(*p), call.function);
   if (auto *p = paramsAs<es_pool2d_f32_params_t>(call)) return pool(poolWindow(*p), call.function);
@@ -307,9 +334,14 @@ CostFeatures costFeatures(const KernelCall &call) {
     return fullyConnected(p->batch, p->in_features, p->out_features, call.macs, true);
   if (auto *p = paramsAs<es_fully_connected_f32_params_t>(call))
     return fullyConnected(p->batch, p->in_features, p->out_features, call.macs, false);
-  if (auto *p = paramsAs<es_add_s8_params_t>(call))
+  if (auto *p = paramsAs<es_add_s8_params_t>(call)) {
+    // Operands of one shape are both rescaled element by element (rescaled_elements), a
+    // repeated one once per channel (planes).
+    const double elements = double(p->outer) * p->channels * p->inner;
     return {{"planes", double(p->outer) * p->channels},
-            {"elements", double(p->outer) * p->channels * p->inner}};
+            {"elements", elements},
+            {"rescaled_elements", p->b_layout == ES_ADD_S8_SAME ? elements : 0.0}};
+  }
   if (auto *p = paramsAs<es_concat_s8_params_t>(call); p && p->inputs) {
     // Inputs in the output's parameters are copied (a memcpy per outer block), the others
     // rescaled element by element.
@@ -337,7 +369,8 @@ const std::vector<std::string_view> &costFeatureNames() {
       "edge_macs",   "narrow_macs",      "window_rows",  "rescaled_elements",
       "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
       "wide_row_blocks", "wide_block_macs", "wide_edge_macs", "single_row_macs",
-      "table_taps", "strided_block_macs", "wide_planes"};
+      "table_taps", "strided_block_macs", "wide_planes", "clamped_outputs", "inside_rows",
+      "inside_macs", "output_columns"};
   return names;
 }
 

@@ -79,10 +79,14 @@ void es_conv2d_s8(const es_conv2d_s8_params_t *p, const int8_t *input, const int
  * pixels in flight: ES_CONV2D_GEMM_S8_SCRATCH_BYTES(p) bytes at a 4-byte aligned address, its
  * contents undefined on entry and on return. */
 #define ES_CONV2D_GEMM_S8_ROW(p) (((p)->in_channels * (p)->kernel_h * (p)->kernel_w + 15) / 16 * 16)
-#define ES_CONV2D_GEMM_S8_SCRATCH_BYTES(p) (16 * ES_CONV2D_GEMM_S8_ROW(p))
+#define ES_CONV2D_GEMM_S8_SCRATCH_BYTES(p) (16 * ES_CONV2D_GEMM_S8_ROW(p) + 4)
 
-/* weights [out_channels][ES_CONV2D_GEMM_S8_ROW(p)]: each channel's taps in ONNX's order,
- * followed by zeros up to the next multiple of sixteen (a vector of MVE). */
+/* weights [(out_channels + 1) / 2][ES_CONV2D_GEMM_S8_ROW(p)][2]: the output channels in pairs
+ * (m, m + 1), m even, their rows interleaved byte by byte (tap k of channel m at byte 2k of the
+ * pair, of channel m + 1 at byte 2k + 1), each row the channel's taps in ONNX's order followed by
+ * zeros up to the next multiple of sixteen (a vector of MVE); an odd last channel is paired with
+ * a row of zeros. ES_CONV2D_GEMM_S8_WEIGHT_BYTES(p) bytes. */
+#define ES_CONV2D_GEMM_S8_WEIGHT_BYTES(p) (((p)->out_channels + 1) / 2 * 2 * ES_CONV2D_GEMM_S8_ROW(p))
 void es_conv2d_gemm_s8(const es_conv2d_s8_params_t *p, const int8_t *input, const int8_t *weights,
                        const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *scratch,
                        int8_t *output);

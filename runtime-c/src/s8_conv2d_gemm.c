@@ -1,7 +1,8 @@
 /* int8 convolution as a matrix product over gathered windows (es_s8.h "Specialised
  * convolutions"). Four output pixels are in flight at a time: their windows are gathered once
- * into the scratch area, laid out for the body that reads them, and every output channel's weight
- * row is then read once for the four, each weight load feeding four multiply-accumulates.
+ * into the scratch area, laid out for the body that reads them, and the output channels' weight
+ * rows are then read two at a time (stored interleaved, byte by byte) for the four, each weight
+ * load feeding eight multiply-accumulates.
  *
  * Scratch (ES_CONV2D_GEMM_S8_SCRATCH_BYTES; rows are multiples of 16 taps):
  *   offsets [row] int32     tap k lies at input index origin + offsets[k], origin being the
@@ -9,12 +10,22 @@
  *   spans   [row] int32     where tap k lies in the window: (ky * dilation_h) << 16 | kx *
  *                           dilation_w, to tell the taps of a window in the padding
  *   block                   the four windows: groups of 16 taps, pixel after pixel (plain, MVE),
- *                           or (DSP) groups of 4 taps widened to int16 pairs (b0, b2), (b1, b3)
- *                           per pixel, the order in which SXTB16 splits a weight word
+ *                           or (DSP) groups of 2 taps widened to an int16 pair (b0, b1), pixel
+ *                           after pixel: what SXTB16 makes of a word of two interleaved rows
+ *   end                     (DSP) ES_GEMM_DSP_BLOCK_END, where the dot products' loop stops
+ *   short offsets [row]     (MVE, after its block of 4 * row bytes) uint16: the offsets, when
+ *                           each is below 2^16
  * All of it is accessed bytewise or through memcpy: the arena holding it is an int8 array. */
 #include "s8_fast_internal.h"
 
 enum { PIXELS = 4 };
+
+/* (MVE) Windows whose taps all lie less than this many bytes from the first are gathered eight
+ * taps at a time (uint16 offsets). tests/qemu/test_kernels.py lowers it to run the four-tap
+ * gathers of larger layers on small ones. */
+#ifndef ES_GEMM_SHORT_OFFSETS_BELOW
+#define ES_GEMM_SHORT_OFFSETS_BELOW 65536
+#endif
 
 /* The layer's constants for the gather. */
 typedef struct {
@@ -22,6 +33,7 @@ typedef struct {
   int32_t row;
   int8_t *offsets, *spans; /* int32 entries */
   int8_t *block;
+  int8_t *short_offsets; /* (MVE) the offsets as uint16 when every one is below 2^16, or NULL */
 } gemm_t;
 
 static void set_tap_tables(const gemm_t *g) {
@@ -38,6 +50,14 @@ static void set_tap_tables(const gemm_t *g) {
     }
     memcpy(offsets, &offset, sizeof offset);
     memcpy(spans, &span, sizeof span);
+  }
+  if (!g->short_offsets) return;
+  offsets = g->offsets;
+  for (int32_t k = 0; k < g->row; ++k, offsets += 4) {
+    int32_t offset;
+    memcpy(&offset, offsets, sizeof offset);
+    const uint16_t narrow = (uint16_t)offset;
+    memcpy(g->short_offsets + 2 * k, &narrow, sizeof narrow);
   }
 }
 
@@ -80,54 +100,95 @@ static inline int32_t es_s8_int16_pair(int32_t low, int32_t high) {
   return pair;
 }
 
-/* Pixel `slot` of the block: per group of four taps, two gathered pairs. */
+/* Pixel `slot` of the block: per group of four taps, the pairs (k, k + 1) and (k + 2, k + 3),
+ * each in its group of two taps. */
 static void gather(const gemm_t *g, const int8_t *in, window_t w, int32_t slot) {
-  int8_t *out = g->block + 8 * slot;
+  int8_t *out = g->block + 4 * slot;
   if (w.inside) {
     const int8_t *origin = in + w.origin, *offsets = g->offsets;
     for (const int8_t *end = offsets + 4 * g->row; offsets != end;
          offsets += 16, out += 8 * PIXELS) {
-      const int32_t even =
-          es_s8_int16_pair(origin[es_s8_load4(offsets)], origin[es_s8_load4(offsets + 8)]);
-      const int32_t odd =
-          es_s8_int16_pair(origin[es_s8_load4(offsets + 4)], origin[es_s8_load4(offsets + 12)]);
-      memcpy(out, &even, sizeof even);
-      memcpy(out + 4, &odd, sizeof odd);
+      const int32_t low =
+          es_s8_int16_pair(origin[es_s8_load4(offsets)], origin[es_s8_load4(offsets + 4)]);
+      const int32_t high =
+          es_s8_int16_pair(origin[es_s8_load4(offsets + 8)], origin[es_s8_load4(offsets + 12)]);
+      memcpy(out, &low, sizeof low);
+      memcpy(out + 4 * PIXELS, &high, sizeof high);
     }
     return;
   }
   for (int32_t k = 0; k < g->row; k += 4, out += 8 * PIXELS) {
-    const int32_t even = es_s8_int16_pair(border_tap(g, in, w, k), border_tap(g, in, w, k + 2));
-    const int32_t odd = es_s8_int16_pair(border_tap(g, in, w, k + 1), border_tap(g, in, w, k + 3));
-    memcpy(out, &even, sizeof even);
-    memcpy(out + 4, &odd, sizeof odd);
+    const int32_t low = es_s8_int16_pair(border_tap(g, in, w, k), border_tap(g, in, w, k + 1));
+    const int32_t high = es_s8_int16_pair(border_tap(g, in, w, k + 2), border_tap(g, in, w, k + 3));
+    memcpy(out, &low, sizeof low);
+    memcpy(out + 4 * PIXELS, &high, sizeof high);
   }
 }
 
-/* One group of four taps: the weight word split once, then two SMLADs per pixel. */
-static inline void dot_group(const int8_t *w, const int8_t *x, int32_t acc[PIXELS]) {
-  const int32_t word = es_s8_load4(w);
-  const int32_t even = __sxtb16(word), odd = es_s8_sxtb16_odd(word);
-  acc[0] = __smlad(es_s8_load4(x), even, __smlad(es_s8_load4(x + 4), odd, acc[0]));
-  acc[1] = __smlad(es_s8_load4(x + 8), even, __smlad(es_s8_load4(x + 12), odd, acc[1]));
-  acc[2] = __smlad(es_s8_load4(x + 16), even, __smlad(es_s8_load4(x + 20), odd, acc[2]));
-  acc[3] = __smlad(es_s8_load4(x + 24), even, __smlad(es_s8_load4(x + 28), odd, acc[3]));
-}
+/* Two taps of channels m and m + 1 against the four pixels (x: their pairs, 16 bytes, from
+ * byte `at` of the group of 16 taps): the weight word (w_m[k], w_m+1[k], w_m[k+1], w_m+1[k+1])
+ * splits into (w_m[k], w_m[k+1]) and (w_m+1[k], w_m+1[k+1]), and each pixel's pair feeds an
+ * SMLAD per channel. */
+#define ES_GEMM_DSP_TAP_PAIR(at)                                                                   \
+  "ldr r11, [r10], #4\n\t"                                                                        \
+  "sxtb16 r12, r11\n\t"                                                                           \
+  "sxtb16 r11, r11, ror #8\n\t"                                                                   \
+  "ldr lr, [r9, #" at "]\n\t"                                                                     \
+  "smlad r0, lr, r12, r0\n\t"                                                                     \
+  "smlad r4, lr, r11, r4\n\t"                                                                     \
+  "ldr lr, [r9, #" at " + 4]\n\t"                                                                 \
+  "smlad r1, lr, r12, r1\n\t"                                                                     \
+  "smlad r5, lr, r11, r5\n\t"                                                                     \
+  "ldr lr, [r9, #" at " + 8]\n\t"                                                                 \
+  "smlad r2, lr, r12, r2\n\t"                                                                     \
+  "smlad r6, lr, r11, r6\n\t"                                                                     \
+  "ldr lr, [r9, #" at " + 12]\n\t"                                                                \
+  "smlad r3, lr, r12, r3\n\t"                                                                     \
+  "smlad r8, lr, r11, r8\n\t"
 
-/* acc[i] += pixel i's window . the weight row, two groups per iteration. A function of its own,
- * so that gcc does not spill. */
-static ES_S8_NOINLINE void dot_row(const int8_t *x, const int8_t *w, uint32_t row,
-                                   int32_t acc[PIXELS]) {
-  int32_t a[PIXELS] = {acc[0], acc[1], acc[2], acc[3]};
-  for (const int8_t *const end = w + row; w != end; w += 8, x += 16 * PIXELS) {
-    dot_group(w, x, a);
-    dot_group(w + 4, x + 8 * PIXELS, a);
-  }
-  acc[0] = a[0];
-  acc[1] = a[1];
-  acc[2] = a[2];
-  acc[3] = a[3];
+/* Follows the DSP block: no pair of int8 values widened to int16 has 0x8000 as a half. */
+#define ES_GEMM_DSP_BLOCK_END 0x80008000u
+
+/* acc[i] += pixel i's window . row m, acc[4 + i] += . row m + 1, over `row` taps (a multiple of
+ * 16). Written out: the eight accumulators, both pointers and three temporaries are thirteen
+ * registers, every one Thumb-2 has but the stack and frame pointers, so the registers are named
+ * (r7, the frame pointer of unoptimised builds, is not among them), and the loop ends at the
+ * word after the block (ES_GEMM_DSP_BLOCK_END), not on a count. A pass is 16 taps: 123
+ * instructions for 128 multiply-accumulates. */
+static ES_S8_NOINLINE void dot_pair(const int8_t *x, const int8_t *w, uint32_t row,
+                                    int32_t acc[2 * PIXELS]) {
+  (void)row;
+  register int32_t a0 __asm__("r0") = acc[0];
+  register int32_t a1 __asm__("r1") = acc[1];
+  register int32_t a2 __asm__("r2") = acc[2];
+  register int32_t a3 __asm__("r3") = acc[3];
+  register int32_t b0 __asm__("r4") = acc[4];
+  register int32_t b1 __asm__("r5") = acc[5];
+  register int32_t b2 __asm__("r6") = acc[6];
+  register int32_t b3 __asm__("r8") = acc[7];
+  register const int8_t *xr __asm__("r9") = x;
+  register const int8_t *wr __asm__("r10") = w;
+  __asm__ volatile("1:\n\t"
+                   ES_GEMM_DSP_TAP_PAIR("0") ES_GEMM_DSP_TAP_PAIR("16") ES_GEMM_DSP_TAP_PAIR("32")
+                   ES_GEMM_DSP_TAP_PAIR("48") ES_GEMM_DSP_TAP_PAIR("64") ES_GEMM_DSP_TAP_PAIR("80")
+                   ES_GEMM_DSP_TAP_PAIR("96") ES_GEMM_DSP_TAP_PAIR("112")
+                   "ldr r11, [r9, #128]!\n\t"
+                   "cmp r11, #0x80008000\n\t"
+                   "bne 1b"
+                   : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(b0), "+r"(b1), "+r"(b2),
+                     "+r"(b3), "+r"(xr), "+r"(wr)
+                   :
+                   : "r11", "r12", "lr", "cc", "memory");
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+  acc[4] = b0;
+  acc[5] = b1;
+  acc[6] = b2;
+  acc[7] = b3;
 }
+#undef ES_GEMM_DSP_TAP_PAIR
 #else
 #if ES_S8_USE_MVE
 /* Pixel `slot` of the block, four taps per gather (VLDRB with a vector of offsets, narrowed
@@ -138,6 +199,16 @@ static void gather(const gemm_t *g, const int8_t *in, window_t w, int32_t slot) 
   const es_conv2d_s8_params_t *p = g->p;
   int8_t *out = g->block + 16 * slot;
   const int8_t *offsets = g->offsets, *spans = g->spans;
+  if (w.inside && g->short_offsets) {
+    /* Eight taps per gather: VLDRB widening to int16 lanes with uint16 offsets. */
+    const int8_t *origin = in + w.origin, *at = g->short_offsets;
+    for (int32_t k = 0; k < g->row; k += 16, out += 16 * PIXELS, at += 32) {
+      vstrbq_s16(out, vldrbq_gather_offset_s16(origin, vreinterpretq_u16_s8(vld1q_s8(at))));
+      vstrbq_s16(out + 8,
+                 vldrbq_gather_offset_s16(origin, vreinterpretq_u16_s8(vld1q_s8(at + 16))));
+    }
+    return;
+  }
   if (w.inside) {
     const int8_t *origin = in + w.origin;
     for (int32_t k = 0; k < g->row; k += 16, out += 16 * PIXELS) {
@@ -169,32 +240,54 @@ static void gather(const gemm_t *g, const int8_t *in, window_t w, int32_t slot) 
   }
 }
 
-/* The weight row against the four windows, sixteen taps per VMLADAVA (which sums the lane
- * products of two int8 vectors into a general register). Four accumulators is what the
- * instruction allows: it accumulates into even-numbered registers only ("Te" tells gcc so).
- * gcc 12 schedules the intrinsics' loads with extra pointer copies; written out, a pass over 64
- * multiply-accumulates is nine instructions and the loop's LE. */
-static inline void dot_row(const int8_t *x, const int8_t *w, uint32_t row, int32_t acc[PIXELS]) {
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  for (uint32_t groups = row / 16; groups != 0; --groups) {
-    __asm__(
-        "vldrb.u8 q0, [%[w]], #16\n\t"
-        "vldrb.u8 q1, [%[x]], #16\n\t"
-        "vmlava.s8 %[a0], q1, q0\n\t"
-        "vldrb.u8 q1, [%[x]], #16\n\t"
-        "vmlava.s8 %[a1], q1, q0\n\t"
-        "vldrb.u8 q1, [%[x]], #16\n\t"
-        "vmlava.s8 %[a2], q1, q0\n\t"
-        "vldrb.u8 q1, [%[x]], #16\n\t"
-        "vmlava.s8 %[a3], q1, q0"
-        : [w] "+r"(w), [x] "+r"(x), [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3)
-        :
-        : "d0", "d1", "d2", "d3", "memory");
-  }
+/* Rows m and m + 1 against the four windows, sixteen taps per VMLADAVA (which sums the lane
+ * products of two int8 vectors into a general register): VLD20/VLD21 split 32 interleaved bytes
+ * into the two rows' 16 taps, and each window's load feeds both rows. VMLADAVA accumulates into
+ * even-numbered registers only, and eight accumulators take all of them (lr included: the loop
+ * counts with SUBS, not LE), so the registers are named. A pass over 128 multiply-accumulates is
+ * fourteen instructions and the loop's two. */
+ES_S8_ALWAYS_INLINE void dot_pair(const int8_t *x, const int8_t *w, uint32_t row,
+                                  int32_t acc[2 * PIXELS]) {
+  register int32_t a0 __asm__("r0") = acc[0];
+  register int32_t a1 __asm__("r2") = acc[1];
+  register int32_t a2 __asm__("r4") = acc[2];
+  register int32_t a3 __asm__("r6") = acc[3];
+  register int32_t b0 __asm__("r8") = acc[4];
+  register int32_t b1 __asm__("r10") = acc[5];
+  register int32_t b2 __asm__("r12") = acc[6];
+  register int32_t b3 __asm__("lr") = acc[7];
+  register const int8_t *xr __asm__("r1") = x;
+  register const int8_t *wr __asm__("r3") = w;
+  register uint32_t passes __asm__("r5") = row / 16;
+  __asm__ volatile("1:\n\t"
+                   "vld20.8 {q0, q1}, [r3]\n\t"
+                   "vld21.8 {q0, q1}, [r3]!\n\t"
+                   "vldrb.u8 q2, [r1], #16\n\t"
+                   "vmlava.s8 r0, q2, q0\n\t"
+                   "vmlava.s8 r8, q2, q1\n\t"
+                   "vldrb.u8 q2, [r1], #16\n\t"
+                   "vmlava.s8 r2, q2, q0\n\t"
+                   "vmlava.s8 r10, q2, q1\n\t"
+                   "vldrb.u8 q2, [r1], #16\n\t"
+                   "vmlava.s8 r4, q2, q0\n\t"
+                   "vmlava.s8 r12, q2, q1\n\t"
+                   "vldrb.u8 q2, [r1], #16\n\t"
+                   "vmlava.s8 r6, q2, q0\n\t"
+                   "vmlava.s8 lr, q2, q1\n\t"
+                   "subs r5, r5, #1\n\t"
+                   "bne 1b"
+                   : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(b0), "+r"(b1), "+r"(b2),
+                     "+r"(b3), "+r"(xr), "+r"(wr), "+r"(passes)
+                   :
+                   : "d0", "d1", "d2", "d3", "d4", "d5", "cc", "memory");
   acc[0] = a0;
   acc[1] = a1;
   acc[2] = a2;
   acc[3] = a3;
+  acc[4] = b0;
+  acc[5] = b1;
+  acc[6] = b2;
+  acc[7] = b3;
 }
 #else
 /* The block as the plain and MVE bodies lay it out: tap k of pixel `slot`. */
@@ -211,45 +304,73 @@ static void gather(const gemm_t *g, const int8_t *in, window_t w, int32_t slot) 
   }
 }
 
-static inline void dot_row(const int8_t *x, const int8_t *w, uint32_t row, int32_t acc[PIXELS]) {
-  for (const int8_t *const end = w + row; w != end; w += 16, x += 16 * PIXELS)
+static inline void dot_pair(const int8_t *x, const int8_t *w, uint32_t row,
+                            int32_t acc[2 * PIXELS]) {
+  for (const int8_t *const end = w + 2 * row; w != end; w += 32, x += 16 * PIXELS)
     for (int32_t i = 0; i < PIXELS; ++i)
-      for (int32_t k = 0; k < 16; ++k) acc[i] += x[16 * i + k] * w[k];
+      for (int32_t k = 0; k < 16; ++k) {
+        acc[i] += x[16 * i + k] * w[2 * k];
+        acc[PIXELS + i] += x[16 * i + k] * w[2 * k + 1];
+      }
 }
 #endif
 #endif
 
-/* The four (or, last, fewer) outputs of one channel. */
-static inline void store_outputs(const int32_t acc[PIXELS], const es_requant_t *requant,
-                                 int32_t output_zp, int32_t act_min, int32_t act_max, int32_t count,
-                                 int8_t *out) {
+/* The four (or, last, fewer) outputs of one channel; `clamp` when the activation range is
+ * narrower than int8. */
+ES_S8_ALWAYS_INLINE void store_outputs(const int32_t acc[PIXELS], const es_requant_t *requant,
+                                       int32_t output_zp, int32_t act_min, int32_t act_max,
+                                       int32_t count, int clamp, int8_t *out) {
 #if ES_S8_USE_MVE
+  (void)clamp;
   const int32x4_t y = es_s8_rescale4(es_s8_vector4(acc[0], acc[1], acc[2], acc[3]), *requant,
                                      output_zp, vdupq_n_s32(act_min), vdupq_n_s32(act_max));
   vstrbq_p_s32(out, y, vctp32q((uint32_t)count));
 #else
-  const es_s8_rescale_t r = es_s8_rescale_of(*requant);
-  for (int32_t i = 0; i < count; ++i)
-    out[i] = es_s8_rescale_output(acc[i], r, output_zp, act_min, act_max);
+  const int32_t multiplier = requant->multiplier, shift = -requant->shift - 1;
+  const int32_t offset = 2 * output_zp + 1;
+  for (int32_t i = 0; i < count; ++i) {
+    int32_t y = es_s8_rescale_saturated(acc[i], multiplier, shift, offset);
+    if (clamp) {
+      y = y > act_min ? y : act_min;
+      y = y < act_max ? y : act_max;
+    }
+    out[i] = (int8_t)y;
+  }
 #endif
 }
 
-/* Every output channel of one block of pixels. Kept out of the pixel loop so that the compiler
- * can give the hot loop all the registers. */
-static ES_S8_NOINLINE void block_channels(const gemm_t *g, const int8_t *w,
-                                          const int32_t *bias_folded,
-                                          const es_requant_t *per_channel, int32_t count,
-                                          int32_t pixels, int8_t *out) {
+/* Every output channel of one block of pixels, two at a time (an odd last channel's partner is
+ * the zero row the weights end with, computed and dropped). Kept out of the pixel loop so that
+ * the compiler can give the hot loop all the registers. */
+ES_S8_ALWAYS_INLINE void block_channels_clamped(const gemm_t *g, const int8_t *w,
+                                                const int32_t *bias_folded,
+                                                const es_requant_t *per_channel, int32_t count,
+                                                int32_t pixels, int clamp, int8_t *out) {
   const es_conv2d_s8_params_t *p = g->p;
   /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
   const int32_t output_zp = p->output_zp, act_min = p->act_min, act_max = p->act_max;
   const int32_t row = g->row, out_channels = p->out_channels;
   const int8_t *const block = g->block;
-  for (int32_t m = 0; m < out_channels; ++m, w += row, out += pixels) {
-    int32_t acc[PIXELS] = {bias_folded[m], bias_folded[m], bias_folded[m], bias_folded[m]};
-    dot_row(block, w, (uint32_t)row, acc);
-    store_outputs(acc, per_channel + m, output_zp, act_min, act_max, count, out);
+  for (int32_t m = 0; m < out_channels; m += 2, w += 2 * row, out += 2 * pixels) {
+    const int32_t first = bias_folded[m], second = m + 1 < out_channels ? bias_folded[m + 1] : 0;
+    int32_t acc[2 * PIXELS] = {first, first, first, first, second, second, second, second};
+    dot_pair(block, w, (uint32_t)row, acc);
+    store_outputs(acc, per_channel + m, output_zp, act_min, act_max, count, clamp, out);
+    if (m + 1 < out_channels)
+      store_outputs(acc + PIXELS, per_channel + m + 1, output_zp, act_min, act_max, count, clamp,
+                    out + pixels);
   }
+}
+
+static ES_S8_NOINLINE void block_channels(const gemm_t *g, const int8_t *w,
+                                          const int32_t *bias_folded,
+                                          const es_requant_t *per_channel, int32_t count,
+                                          int32_t pixels, int8_t *out) {
+  if (g->p->act_min == -128 && g->p->act_max == 127)
+    block_channels_clamped(g, w, bias_folded, per_channel, count, pixels, 0, out);
+  else
+    block_channels_clamped(g, w, bias_folded, per_channel, count, pixels, 1, out);
 }
 
 void es_conv2d_gemm_s8(const es_conv2d_s8_params_t *p, const int8_t *input, const int8_t *weights,
@@ -261,7 +382,18 @@ void es_conv2d_gemm_s8(const es_conv2d_s8_params_t *p, const int8_t *input, cons
   g.offsets = scratch;
   g.spans = scratch + 4 * g.row;
   g.block = scratch + 8 * g.row;
+  /* After the MVE body's block of 4 * row bytes, when the last tap, the farthest from the
+   * first, lies less than 2^16 bytes on. */
+  const int32_t farthest = (p->in_channels - 1) * p->in_h * p->in_w +
+                           (p->kernel_h - 1) * p->dilation_h * p->in_w +
+                           (p->kernel_w - 1) * p->dilation_w;
+  g.short_offsets =
+      ES_S8_USE_MVE && farthest < ES_GEMM_SHORT_OFFSETS_BELOW ? scratch + 12 * g.row : NULL;
   set_tap_tables(&g);
+#if ES_S8_USE_DSP && !ES_S8_USE_MVE
+  const uint32_t block_end = ES_GEMM_DSP_BLOCK_END;
+  memcpy(g.block + 8 * g.row, &block_end, sizeof block_end);
+#endif
   const int32_t pixels = p->out_h * p->out_w;
   for (int32_t n = 0; n < p->batch; ++n) {
     const int8_t *in = input + n * p->in_channels * p->in_h * p->in_w;

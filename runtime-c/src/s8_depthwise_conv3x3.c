@@ -241,6 +241,22 @@ static inline int32_t read_column(const int8_t *row, const column_reader_t *read
                     << reader->shift_left) | reader->padding);
 }
 
+/* A channel's factor as es_s8_rescale_saturated takes it, and the activation range (`clamp`:
+ * narrower than int8, the saturation's). */
+typedef struct {
+  int32_t multiplier, shift, offset;
+  int32_t clamp, act_min, act_max;
+} column_rescale_t;
+
+static inline int8_t column_output(int32_t acc, const column_rescale_t *r) {
+  int32_t y = es_s8_rescale_saturated(acc, r->multiplier, r->shift, r->offset);
+  if (r->clamp) {
+    y = y > r->act_min ? y : r->act_min;
+    y = y < r->act_max ? y : r->act_max;
+  }
+  return (int8_t)y;
+}
+
 /* A column's last two kernel rows, sign-extended (dsp_column). */
 typedef struct {
   int32_t even0, odd0, even1, odd1;
@@ -250,8 +266,8 @@ typedef struct {
  * and (b1, b3), give out0 = (b0, b2).(w0, w2) + b1 * w1 and out1 = (b1, b3).(w0, w2) + b2 * w1
  * (`words` as es_s8.h describes them). */
 static inline void column_step(column_history_t *h, int32_t bytes2, const int32_t *words,
-                               int32_t base, int32_t pair, es_s8_rescale_t r, int32_t output_zp,
-                               int32_t act_min, int32_t act_max, int8_t *out) {
+                               int32_t base, int32_t pair, const column_rescale_t *r,
+                               int8_t *out) {
   const int32_t even2 = __sxtb16(bytes2), odd2 = es_s8_sxtb16_odd(bytes2);
   int32_t acc0 = __smlad(h->even0, words[0], base), acc1 = __smlad(h->odd0, words[0], base);
   acc0 = __smlabb(h->odd0, words[1], acc0);
@@ -264,8 +280,8 @@ static inline void column_step(column_history_t *h, int32_t bytes2, const int32_
   acc1 = __smlad(odd2, words[4], acc1);
   acc0 = __smlabb(odd2, words[5], acc0);
   acc1 = __smlatb(even2, words[5], acc1);
-  out[0] = es_s8_rescale_output(acc0, r, output_zp, act_min, act_max);
-  if (pair) out[1] = es_s8_rescale_output(acc1, r, output_zp, act_min, act_max);
+  out[0] = column_output(acc0, r);
+  if (pair) out[1] = column_output(acc1, r);
   h->even0 = h->even1;
   h->odd0 = h->odd1;
   h->even1 = even2;
@@ -275,11 +291,13 @@ static inline void column_step(column_history_t *h, int32_t bytes2, const int32_
 /* Outputs x and x + 1 (or x alone when `pair` is 0) of every output row of one plane, going
  * down: each input row is loaded and sign-extended once and serves up to three output rows. A
  * kernel row in the vertical padding reads zp_bytes. */
-static inline void dsp_column(const es_depthwise_conv3x3_s8_params_t *p, const int8_t *plane,
-                              const int32_t *words, int32_t base, int32_t x, int32_t pair,
-                              uint32_t zp_bytes, es_s8_rescale_t r, int8_t *out) {
-  const int32_t in_w = p->in_w, out_w = p->out_w, output_zp = p->output_zp;
-  const int32_t act_min = p->act_min, act_max = p->act_max;
+ES_S8_ALWAYS_INLINE void dsp_column(const es_depthwise_conv3x3_s8_params_t *p,
+                                    const int8_t *plane, const int32_t *words, int32_t base,
+                                    int32_t x, int32_t pair, uint32_t zp_bytes,
+                                    es_requant_t factor, int8_t *out) {
+  const int32_t in_w = p->in_w, out_w = p->out_w;
+  const column_rescale_t r = {factor.multiplier, -factor.shift - 1, 2 * p->output_zp + 1,
+                              p->act_min != -128 || p->act_max != 127, p->act_min, p->act_max};
   const column_reader_t reader = column_reader(x - p->pad_left, in_w, zp_bytes);
   const int8_t *row = plane;
   const int32_t bytes0 = p->pad_top ? (int32_t)zp_bytes : read_column(row, &reader);
@@ -293,10 +311,9 @@ static inline void dsp_column(const es_depthwise_conv3x3_s8_params_t *p, const i
   out += x;
   const int8_t *const end = plane + p->in_h * in_w;
   for (row += in_w; row != end; row += in_w, out += out_w)
-    column_step(&h, read_column(row, &reader), words, base, pair, r, output_zp, act_min, act_max,
-                out);
+    column_step(&h, read_column(row, &reader), words, base, pair, &r, out);
   if (p->out_h + 2 - p->in_h - p->pad_top)
-    column_step(&h, (int32_t)zp_bytes, words, base, pair, r, output_zp, act_min, act_max, out);
+    column_step(&h, (int32_t)zp_bytes, words, base, pair, &r, out);
 }
 #endif
 
@@ -340,8 +357,9 @@ ES_DW_OWN_FRAME static void dw_planes(const es_depthwise_conv3x3_s8_params_t *p,
       /* Separate calls for the pairs and the last single output compile each for its constant
        * `pair`. */
       int32_t x = 0;
-      for (; x + 1 < out_w; x += 2) dsp_column(p, plane, words, base, x, 1, zp_bytes, r, out);
-      if (x < out_w) dsp_column(p, plane, words, base, x, 0, zp_bytes, r, out);
+      for (; x + 1 < out_w; x += 2)
+        dsp_column(p, plane, words, base, x, 1, zp_bytes, per_channel[c], out);
+      if (x < out_w) dsp_column(p, plane, words, base, x, 0, zp_bytes, per_channel[c], out);
       continue;
     }
 #endif

@@ -84,6 +84,24 @@ static inline int8_t es_s8_rescale_output(int32_t acc, es_s8_rescale_t r, int32_
   return (int8_t)y;
 }
 
+/* es_s8_rescale_output in fewer instructions, for kernels that hold a channel's factor in
+ * registers: with u = high - (high < 0), floor((u + 2^(right-1)) / 2^right) =
+ * floor((floor(u / 2^(right-1)) + 1) / 2), so the zero point joins the + 1 as `offset` =
+ * 2 Zy + 1 and the shift is by `shift` = right - 1. The result is saturated to int8 (on DSP
+ * cores SSAT does the last halving and the saturation in one instruction); the activation range
+ * is the caller's to apply when it is narrower. */
+static inline int32_t es_s8_rescale_saturated(int32_t acc, int32_t multiplier, int32_t shift,
+                                              int32_t offset) {
+  const int32_t high = es_s8_high_mul(acc, multiplier);
+  const int32_t t = ((high + (high >> 31)) >> shift) + offset;
+#if ES_S8_USE_DSP
+  return __ssat(t >> 1, 8);
+#else
+  const int32_t y = t >> 1;
+  return y < -128 ? -128 : y > 127 ? 127 : y;
+#endif
+}
+
 /* Weight words of the specialised kernels hold two int16 weights, the first in the low half:
  * SMLAD multiplies halves pairwise. */
 static inline int32_t es_s8_low_half(int32_t word) { return ((word & 0xffff) ^ 0x8000) - 0x8000; }

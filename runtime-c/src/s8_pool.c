@@ -177,24 +177,80 @@ void es_avg_pool2d_s8(const es_pool2d_s8_params_t *p, const es_requant_t *per_co
   }
 }
 
+static int32_t run_sum(const int8_t *x, int32_t size);
+
+/* TFLite's rounded integer division of a window's sum by its count (halves away from zero),
+ * clamped to the activation range. */
+static inline int8_t rounded_average(int32_t sum, int32_t count, int32_t act_min, int32_t act_max) {
+  int32_t average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+  average = average < act_min ? act_min : average;
+  return (int8_t)(average > act_max ? act_max : average);
+}
+
+/* Output (oy, ox) of es_avg_pool2d_same_scale_s8, any window: tap by tap within the bounds, the
+ * padded taps it counts reading Zx. */
+static ES_S8_NOINLINE int8_t window_average(const es_pool2d_s8_params_t *p, const int8_t *plane,
+                                            int32_t oy, int32_t ox) {
+  const window_t w = window_at(p, oy, ox);
+  const int32_t inside = (w.ky_end - w.ky_first) * (w.kx_end - w.kx_first);
+  const int32_t count = counted_elements(p, &w);
+  int32_t sum = (count - inside) * p->input_zp;
+  for (int32_t ky = w.ky_first; ky < w.ky_end; ++ky)
+    for (int32_t kx = w.kx_first; kx < w.kx_end; ++kx) sum += window_element(p, plane, &w, ky, kx);
+  return rounded_average(sum, count, p->act_min, p->act_max);
+}
+
+/* The sum of `size` consecutive int8 values (size < 2^24). */
+static int32_t contiguous_sum(const int8_t *x, int32_t size) {
+#if ES_S8_USE_MVE
+  /* Sixteen bytes per VADDVA, the last group under a tail predicate. */
+  int32_t sum = 0;
+  for (int32_t k = 0; k < size; k += 16) {
+    const mve_pred16_t lanes = vctp8q((uint32_t)(size - k));
+    sum = vaddvaq_p_s8(sum, vld1q_z_s8(x + k, lanes), lanes);
+  }
+  return sum;
+#else
+  return run_sum(x, size);
+#endif
+}
+
+/* Windows wholly inside the input with dilation 1 along the row are `kernel_h` runs of
+ * `kernel_w` bytes, one run when the rows follow each other (a window as wide as the input),
+ * summed without per-tap bounds; the others take window_average. Inside windows count every tap,
+ * padding or not. */
 void es_avg_pool2d_same_scale_s8(const es_pool2d_s8_params_t *p, const int8_t *input,
                                  int8_t *output) {
+  int32_t row_first, row_end, col_first, col_end;
+  es_inside_outputs(p->pad_top, p->stride_h, p->kernel_h, p->dilation_h, p->in_h, p->out_h,
+                    &row_first, &row_end);
+  es_inside_outputs(p->pad_left, p->stride_w, p->kernel_w, p->dilation_w, p->in_w, p->out_w,
+                    &col_first, &col_end);
+  if (p->dilation_w != 1) col_first = col_end = p->out_w;
+  /* Locals, not p->: the int8 output stores could alias *p for all the compiler knows. */
+  const int32_t in_w = p->in_w, out_w = p->out_w, stride_w = p->stride_w;
+  const int32_t act_min = p->act_min, act_max = p->act_max, count = p->kernel_h * p->kernel_w;
+  const int32_t row_step = p->dilation_h * in_w, plane_size = p->in_h * in_w;
+  const int32_t runs = row_step == p->kernel_w ? 1 : p->kernel_h;
+  const int32_t run = runs == 1 ? count : p->kernel_w;
   for (int32_t plane_index = 0; plane_index < p->batch * p->channels; ++plane_index) {
-    const int8_t *plane = input + plane_index * p->in_h * p->in_w;
+    const int8_t *plane = input + plane_index * plane_size;
     for (int32_t oy = 0; oy < p->out_h; ++oy) {
-      for (int32_t ox = 0; ox < p->out_w; ++ox) {
-        const window_t w = window_at(p, oy, ox);
-        const int32_t inside = (w.ky_end - w.ky_first) * (w.kx_end - w.kx_first);
-        const int32_t count = counted_elements(p, &w);
-        int32_t sum = (count - inside) * p->input_zp;
-        for (int32_t ky = w.ky_first; ky < w.ky_end; ++ky)
-          for (int32_t kx = w.kx_first; kx < w.kx_end; ++kx)
-            sum += window_element(p, plane, &w, ky, kx);
-        /* TFLite's rounded integer division: halves away from zero. */
-        int32_t average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-        average = average < p->act_min ? p->act_min : average;
-        *output++ = (int8_t)(average > p->act_max ? p->act_max : average);
+      const int row_inside = oy >= row_first && oy < row_end;
+      const int32_t inside_first = row_inside ? col_first : out_w;
+      const int32_t inside_end = row_inside ? col_end : out_w;
+      int32_t ox = 0;
+      for (; ox < inside_first; ++ox) *output++ = window_average(p, plane, oy, ox);
+      /* Offsets, not a pointer stepped along the row, which would point outside the input
+       * before the first window (padding). */
+      const int32_t row_start = (oy * p->stride_h - p->pad_top) * in_w - p->pad_left;
+      for (; ox < inside_end; ++ox) {
+        const int8_t *x = plane + row_start + ox * stride_w;
+        int32_t sum = 0;
+        for (int32_t r = 0; r < runs; ++r) sum += contiguous_sum(x + r * row_step, run);
+        *output++ = rounded_average(sum, count, act_min, act_max);
       }
+      for (; ox < out_w; ++ox) *output++ = window_average(p, plane, oy, ox);
     }
   }
 }

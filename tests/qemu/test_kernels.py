@@ -108,6 +108,12 @@ class KernelsOnBoards(unittest.TestCase):
     def test_cortex_m55(self):
         self.run_on("cortex-m55")
 
+    def test_cortex_m55_four_tap_gathers(self):
+        """es_conv2d_gemm_s8 gathers eight taps at a time when every tap lies within 2^16 bytes
+        of a window's first, as in every small case: the four-tap gathers of larger layers, on
+        the same cases."""
+        self.run_on("cortex-m55", "-DES_GEMM_SHORT_OFFSETS_BELOW=1")
+
     def test_cortex_m4_float32(self):
         self.run_on("cortex-m4", main=F32_MAIN, kernels=["common.c", *F32_KERNELS])
 

@@ -1,10 +1,11 @@
 /* Randomised cases for the specialised int8 kernels (es_s8.h "Specialised convolutions",
- * es_add_s8, es_global_avg_pool_s8, es_max_pool2d_fast_s8): each case runs the reference kernel
- * (es_conv2d_s8, es_fully_connected_s8, es_binary_s8, es_reduce_mean_s8, es_max_pool2d_s8) and
- * the specialised one on the same data, weights re-arranged and bias folded as the compiler
- * does, and compares the outputs byte for byte. Shapes, strides, paddings, zero points,
- * multipliers and activation ranges are drawn within the conditions under which the compiler
- * picks the specialised kernels.
+ * es_add_s8, es_global_avg_pool_s8, es_max_pool2d_fast_s8, es_avg_pool2d_same_scale_s8): each
+ * case runs the reference kernel (es_conv2d_s8, es_fully_connected_s8, es_binary_s8,
+ * es_reduce_mean_s8, es_max_pool2d_s8; for the same-scale average pool, its definition tap by
+ * tap, fk_same_scale_average) and the specialised one on the same data, weights re-arranged and
+ * bias folded as the compiler does, and compares the outputs byte for byte. Shapes, strides,
+ * paddings, zero points, multipliers and activation ranges are drawn within the conditions under
+ * which the compiler picks the specialised kernels.
  *
  * One source for every platform: FastKernelTests.cpp includes it on the host (plain C bodies);
  * tests/qemu/test_kernels.py builds it with a main for Cortex-M boards (DSP bodies, and with
@@ -94,8 +95,7 @@ static int fk_conv1d_case(int32_t index) {
   const int32_t pad_right = fk_range(0, 3);
   if (p.in_w + p.pad_left + pad_right < p.kernel_w) p.kernel_w = p.in_w + p.pad_left + pad_right;
   p.out_w = (p.in_w + p.pad_left + pad_right - p.kernel_w) / p.stride + 1;
-  fk_quantisation(p.out_channels, fk_requant, &p.input_zp, &p.output_zp, &p.act_min,
-                  &p.act_max);
+  fk_quantisation(p.out_channels, fk_requant, &p.input_zp, &p.output_zp, &p.act_min, &p.act_max);
   const int32_t taps = p.in_channels * p.kernel_w;
   fk_fill(fk_input, p.batch * p.in_channels * p.in_w, -128, 127);
   fk_fill(fk_weights, p.out_channels * taps, -127, 127);
@@ -109,8 +109,8 @@ static int fk_conv1d_case(int32_t index) {
       const int8_t *w = fk_weights + m * taps + c * p.kernel_w;
       int32_t *out = fk_words + (m * p.in_channels + c) * words;
       for (int32_t q = 0; q < quads; ++q) {
-        out[2 * q] = (int32_t)(((uint32_t)(uint16_t)w[4 * q]) |
-                               ((uint32_t)(uint16_t)w[4 * q + 2] << 16));
+        out[2 * q] =
+            (int32_t)(((uint32_t)(uint16_t)w[4 * q]) | ((uint32_t)(uint16_t)w[4 * q + 2] << 16));
         out[2 * q + 1] = (int32_t)(((uint32_t)(uint16_t)w[4 * q + 1]) |
                                    ((uint32_t)(uint16_t)w[4 * q + 3] << 16));
       }
@@ -152,10 +152,18 @@ static int fk_conv1d_case(int32_t index) {
   const char *kernel = "es_conv1d_s8";
   if (p.kernel_w % 2 == 1 && p.kernel_w >= 3 && index % 2 == 0) {
     switch (p.kernel_w) {
-    case 3: es_conv1d_k3_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual); break;
-    case 5: es_conv1d_k5_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual); break;
-    case 7: es_conv1d_k7_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual); break;
-    default: es_conv1d_k9_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual); break;
+    case 3:
+      es_conv1d_k3_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual);
+      break;
+    case 5:
+      es_conv1d_k5_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual);
+      break;
+    case 7:
+      es_conv1d_k7_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual);
+      break;
+    default:
+      es_conv1d_k9_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual);
+      break;
     }
     kernel = "es_conv1d_kN_s8";
   } else {
@@ -187,8 +195,8 @@ static int fk_depthwise_case(int32_t index) {
     fk_bias_values[c] = fk_bias(fk_abs_sum(w, 9, &sum));
     fk_folded[c] = fk_bias_values[c] - p.input_zp * sum;
     for (int32_t ky = 0; ky < 3; ++ky) {
-      fk_words[c * 6 + 2 * ky] = (int32_t)(((uint32_t)(uint16_t)w[3 * ky]) |
-                                           ((uint32_t)(uint16_t)w[3 * ky + 2] << 16));
+      fk_words[c * 6 + 2 * ky] =
+          (int32_t)(((uint32_t)(uint16_t)w[3 * ky]) | ((uint32_t)(uint16_t)w[3 * ky + 2] << 16));
       fk_words[c * 6 + 2 * ky + 1] = w[3 * ky + 1];
     }
   }
@@ -244,15 +252,19 @@ static int fk_conv2d_gemm_case(int32_t index) {
   p.out_w = (p.in_w + p.pad_left + pad_right - span_w) / p.stride_w + 1;
   fk_quantisation(p.out_channels, fk_requant, &p.input_zp, &p.output_zp, &p.act_min, &p.act_max);
   const int32_t taps = p.in_channels * p.kernel_h * p.kernel_w, row = ES_CONV2D_GEMM_S8_ROW(&p);
-  if (p.out_channels * row > FK_MAX || ES_CONV2D_GEMM_S8_SCRATCH_BYTES(&p) > FK_MAX) return 0;
+  if (ES_CONV2D_GEMM_S8_WEIGHT_BYTES(&p) > FK_MAX || ES_CONV2D_GEMM_S8_SCRATCH_BYTES(&p) > FK_MAX)
+    return 0;
   fk_fill(fk_input, p.batch * p.in_channels * p.in_h * p.in_w, -128, 127);
   fk_fill(fk_weights, p.out_channels * taps, -127, 127);
+  /* Channel pairs interleaved byte by byte; an odd last channel's partner is zeros. */
   int8_t *rows = (int8_t *)fk_words;
+  memset(rows, 0, (size_t)ES_CONV2D_GEMM_S8_WEIGHT_BYTES(&p));
   for (int32_t m = 0; m < p.out_channels; ++m) {
     int32_t sum;
     fk_bias_values[m] = fk_bias(fk_abs_sum(fk_weights + m * taps, taps, &sum));
     fk_folded[m] = fk_bias_values[m] - p.input_zp * sum;
-    for (int32_t k = 0; k < row; ++k) rows[m * row + k] = k < taps ? fk_weights[m * taps + k] : 0;
+    for (int32_t k = 0; k < taps; ++k)
+      rows[m / 2 * 2 * row + 2 * k + m % 2] = fk_weights[m * taps + k];
   }
   /* Scratch contents are undefined on entry: start from garbage. */
   fk_fill(fk_scratch, FK_MAX, -128, 127);
@@ -322,7 +334,7 @@ static int fk_add_case(int32_t index) {
   p.output_requant.multiplier = (int32_t)(0x40000000u + (fk_next() & 0x3fffffffu));
   p.output_requant.shift = fk_range(-14, 1);
   const int32_t count = p.outer * p.channels * p.inner;
-  const int32_t b_count = p.b_layout == ES_ADD_S8_SAME      ? count
+  const int32_t b_count = p.b_layout == ES_ADD_S8_SAME     ? count
                           : p.b_layout == ES_ADD_S8_SCALAR ? 1
                                                            : p.channels;
   fk_fill(fk_input, count, -128, 127);
@@ -425,6 +437,72 @@ static int fk_max_pool_case(int32_t index) {
   return fk_compare("es_max_pool2d_fast_s8", index, fk_expected, fk_actual, count);
 }
 
+/* The output of es_avg_pool2d_same_scale_s8 as es_s8.h defines it, tap by tap: TFLite's rounded
+ * division of the window's sum by its counted elements (count_include_pad: padded taps read Zx);
+ * FK_NO_AVERAGE for a window with none (dilated taps all over the padding, which no model has). */
+enum { FK_NO_AVERAGE = 1000 };
+static int32_t fk_same_scale_average(const es_pool2d_s8_params_t *p, const int8_t *plane,
+                                     int32_t oy, int32_t ox) {
+  int32_t sum = 0, count = 0;
+  for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+    for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
+      const int32_t y = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+      const int32_t x = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
+      const int inside = y >= 0 && y < p->in_h && x >= 0 && x < p->in_w;
+      const int padded = y >= -p->pad_top && y < p->in_h + p->pad_bottom && x >= -p->pad_left &&
+                         x < p->in_w + p->pad_right;
+      if (inside) {
+        sum += plane[y * p->in_w + x];
+        ++count;
+      } else if (padded && p->count_include_pad) {
+        sum += p->input_zp;
+        ++count;
+      }
+    }
+  }
+  if (count == 0) return FK_NO_AVERAGE;
+  int32_t average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+  average = average < p->act_min ? p->act_min : average;
+  return average > p->act_max ? p->act_max : average;
+}
+
+/* es_avg_pool2d_same_scale_s8 against the tap-by-tap definition above: windows of the pool axes
+ * above, and windows as large as the input (MobileNet's and DS-CNN's last pool), rows of
+ * which follow each other. */
+static int fk_same_scale_avg_pool_case(int32_t index) {
+  es_pool2d_s8_params_t p;
+  memset(&p, 0, sizeof p);
+  p.batch = fk_range(1, 2);
+  p.channels = fk_range(1, 6);
+  if (fk_range(0, 2) == 0) {
+    p.in_h = p.kernel_h = fk_range(1, 25);
+    p.in_w = p.kernel_w = fk_range(1, 12);
+    p.out_h = p.out_w = p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
+  } else {
+    fk_pool_axis(&p.in_h, &p.out_h, &p.kernel_h, &p.stride_h, &p.dilation_h, &p.pad_top,
+                 &p.pad_bottom);
+    fk_pool_axis(&p.in_w, &p.out_w, &p.kernel_w, &p.stride_w, &p.dilation_w, &p.pad_left,
+                 &p.pad_right);
+  }
+  p.count_include_pad = fk_range(0, 1);
+  fk_quantisation(0, fk_requant, &p.input_zp, &p.output_zp, &p.act_min, &p.act_max);
+  p.output_zp = p.input_zp;
+  const int32_t planes = p.batch * p.channels, plane_size = p.in_h * p.in_w;
+  if (planes * plane_size > FK_MAX) return 0;
+  fk_fill(fk_input, planes * plane_size, -128, 127);
+  int8_t *expected = fk_expected;
+  for (int32_t plane = 0; plane < planes; ++plane)
+    for (int32_t oy = 0; oy < p.out_h; ++oy)
+      for (int32_t ox = 0; ox < p.out_w; ++ox) {
+        const int32_t average = fk_same_scale_average(&p, fk_input + plane * plane_size, oy, ox);
+        if (average == FK_NO_AVERAGE) return 0;
+        *expected++ = (int8_t)average;
+      }
+  es_avg_pool2d_same_scale_s8(&p, fk_input, fk_actual);
+  return fk_compare("es_avg_pool2d_same_scale_s8", index, fk_expected, fk_actual,
+                    planes * p.out_h * p.out_w);
+}
+
 /* Runs `cases` cases of every specialised kernel from `seed`; returns how many differ. */
 static int fk_run_cases(uint32_t seed, int32_t cases) {
   int failures = 0;
@@ -437,6 +515,7 @@ static int fk_run_cases(uint32_t seed, int32_t cases) {
     failures += fk_add_case(i);
     failures += fk_global_avg_pool_case(i);
     failures += fk_max_pool_case(i);
+    failures += fk_same_scale_avg_pool_case(i);
   }
   return failures;
 }

@@ -174,6 +174,7 @@ TEST_CASE("cost features: a padded 3x3 convolution's windows, edges and SIMD blo
   CHECK(feature(features, "macs") == 16 * 100 * 72);
   CHECK(feature(features, "outputs") == 1600);
   CHECK(feature(features, "output_rows") == 160);
+  CHECK(feature(features, "output_columns") == 160);
   CHECK(feature(features, "pixels") == 100);
   // Per axis 2 + 8 x 3 + 2 = 28 taps inside the input, over 8 channels.
   CHECK(feature(features, "window_taps") == 8 * 28 * 28);
@@ -222,6 +223,46 @@ TEST_CASE("cost features: the float32 blocked convolution's tap table and row lo
   // The int8 kernels have no table: no such feature.
   for (const auto &[name, value] : costFeatures(ConvCall(conv3x3Pad1()).call))
     CHECK(name != "table_taps");
+}
+
+TEST_CASE("cost features: the gemm kernel's channel pairs and clamped outputs") {
+  es_conv2d_s8_params_t p = conv3x3Pad1();
+  p.out_channels = 15;
+  p.act_min = -128, p.act_max = 127;
+  ConvCall conv(p);
+  CostFeatures features = costFeatures(conv.call);
+  // Fifteen channels run as eight pairs, the last with a zero row.
+  CHECK(feature(features, "pixel_blocks") == 25 * 16);
+  CHECK(feature(features, "padded_macs") == 25 * 16 * 4 * 80);
+  CHECK(feature(features, "outputs") == 1500);
+  CHECK(feature(features, "clamped_outputs") == 0);
+  // The reference kernel goes channel by channel; a fused Relu clamps every output.
+  p.act_min = -20;
+  conv.call.function = "es_conv2d_s8";
+  conv.call.params->storage = std::make_shared<es_conv2d_s8_params_t>(p);
+  features = costFeatures(conv.call);
+  CHECK(feature(features, "pixel_blocks") == 25 * 15);
+  CHECK(feature(features, "clamped_outputs") == 1500);
+  // Its loops over the taps inside the input: per axis 28 taps over the 10 positions.
+  CHECK(feature(features, "inside_rows") == 15 * 8 * 28 * 10);
+  CHECK(feature(features, "inside_macs") == 15 * 8 * 28 * 28);
+}
+
+TEST_CASE("cost features: an int8 Add rescales both operands of one shape element by element") {
+  es_add_s8_params_t p{};
+  p.outer = 1, p.channels = 16, p.inner = 256, p.b_layout = ES_ADD_S8_SAME;
+  ConvCall add(conv3x3Pad1());
+  add.call.function = "es_add_s8";
+  add.call.params =
+      KernelParams{"es_add_s8_params_t", CInit(), std::make_shared<es_add_s8_params_t>(p)};
+  CostFeatures features = costFeatures(add.call);
+  CHECK(feature(features, "elements") == 4096);
+  CHECK(feature(features, "rescaled_elements") == 4096);
+  p.b_layout = ES_ADD_S8_PER_CHANNEL;
+  add.call.params->storage = std::make_shared<es_add_s8_params_t>(p);
+  features = costFeatures(add.call);
+  CHECK(feature(features, "planes") == 16);
+  CHECK(feature(features, "rescaled_elements") == 0);
 }
 
 TEST_CASE("cost features: a pool's taps inside the input, whatever its window and stride") {
@@ -284,6 +325,24 @@ TEST_CASE("cost features: a pool's looped windows, not the fast kernels' unrolle
   CHECK(feature(features, "edge_pixels") == 3);
   CHECK(feature(features, "window_rows") == 3 * 2);
   CHECK(feature(features, "looped_window_taps") == 3 * 2 * 3);
+}
+
+TEST_CASE("cost features: the same-scale average pool sums a window as wide as the input in one run") {
+  es_pool2d_s8_params_t p{};
+  p.batch = 1, p.channels = 64, p.in_h = p.kernel_h = 25, p.in_w = p.kernel_w = 5;
+  p.out_h = p.out_w = 1, p.stride_h = p.stride_w = 1, p.dilation_h = p.dilation_w = 1;
+  ConvCall pool(conv3x3Pad1());
+  pool.call.function = "es_avg_pool2d_same_scale_s8";
+  pool.call.params = KernelParams{"es_pool2d_s8_params_t", CInit(),
+                                  std::make_shared<es_pool2d_s8_params_t>(p)};
+  CostFeatures features = costFeatures(pool.call);
+  CHECK(feature(features, "window_rows") == 64);
+  CHECK(feature(features, "looped_window_taps") == 64 * 125);
+  // A narrower window: a run per window row.
+  p.kernel_w = 3, p.out_w = 3;
+  pool.call.params->storage = std::make_shared<es_pool2d_s8_params_t>(p);
+  features = costFeatures(pool.call);
+  CHECK(feature(features, "window_rows") == 64 * 3 * 25);
 }
 
 TEST_CASE("cost features: a fully connected layer's four-row passes, blocks and short rows") {
