@@ -43,7 +43,8 @@ void es_fake_quant_f32(const es_fake_quant_f32_params_t *p, const float *input, 
    * (and as rintf did), in the same instructions for every value; NaN stays NaN. */
   const float lowest = (float)(-128 - p->zero_point), highest = (float)(127 - p->zero_point);
   for (int32_t i = 0; i < p->size; ++i)
-    output[i] = es_f32_round_small(es_f32_clamp(input[i] / p->scale, lowest, highest)) * p->scale;
+    output[i] =
+        es_f32_round_small(es_f32_clamp_selects(input[i] / p->scale, lowest, highest)) * p->scale;
 }
 
 static float hard_sigmoid(float x, float alpha, float beta) {

@@ -13,6 +13,13 @@ static inline float es_f32_clamp(float x, float lo, float hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* es_f32_clamp (lo <= hi) as two independent selects, which gcc makes conditional moves rather
+ * than branches: the same instructions whatever x is. */
+static inline float es_f32_clamp_selects(float x, float lo, float hi) {
+  x = x < lo ? lo : x;
+  return x > hi ? hi : x;
+}
+
 /* es_f32_clamp for a kernel that knows once per call whether hi can bind (hi < INFINITY, not so
  * after a Relu): the test is one integer branch per element instead of a float comparison. */
 static inline float es_f32_clamp_below(float x, float lo, float hi, int hi_binds) {
@@ -57,7 +64,7 @@ static inline float es_f32_round_small(float v) {
  * expf coefficients), and 2^n as the product of two powers of two built from their exponent
  * bits, so that e^x in the subnormal range is rounded once. */
 static inline float es_f32_exp(float x) {
-  x = es_f32_clamp(x, -104.0f, 89.0f); /* n in [-150, 128] below */
+  x = es_f32_clamp_selects(x, -104.0f, 89.0f); /* n in [-150, 128] below */
   const float shifted = x * 1.44269504088896341f + ES_F32_ROUND_MAGIC;
   const float n = shifted - ES_F32_ROUND_MAGIC;
   /* ln2 split in two: n * 0.693359375 (9 significant bits) is exact for |n| < 2^15 */
