@@ -48,31 +48,23 @@ static void ff_fill(float *values, int32_t count, int specials) {
 /* An activation range: none, Relu, Relu6 or a random one. */
 static void ff_activation(float *act_min, float *act_max) {
   switch (ff_range(0, 3)) {
-  case 0:
-    *act_min = -INFINITY, *act_max = INFINITY;
-    break;
-  case 1:
-    *act_min = 0.0f, *act_max = INFINITY;
-    break;
-  case 2:
-    *act_min = 0.0f, *act_max = 6.0f;
-    break;
-  default:
-    *act_min = -0.5f, *act_max = 0.75f;
-    break;
+  case 0: *act_min = -INFINITY, *act_max = INFINITY; break;
+  case 1: *act_min = 0.0f, *act_max = INFINITY; break;
+  case 2: *act_min = 0.0f, *act_max = 6.0f; break;
+  default: *act_min = -0.5f, *act_max = 0.75f; break;
   }
 }
 
 /* The same float bits, or both NaN: a NaN's sign and payload depend on the order in which the
  * compiler puts a commutative operation's operands, which C leaves to it. */
-static int ff_compare(const char *kernel, int32_t index, const float *expected, const float *actual,
-                      int32_t count) {
+static int ff_compare(const char *kernel, int32_t index, const float *expected,
+                      const float *actual, int32_t count) {
   for (int32_t i = 0; i < count; ++i) {
     const int same = memcmp(&expected[i], &actual[i], sizeof(float)) == 0 ||
                      (isnan(expected[i]) && isnan(actual[i]));
     if (!same) {
-      printf("%s case %ld: output %ld of %ld is %g, the reference gives %g\n", kernel, (long)index,
-             (long)i, (long)count, (double)actual[i], (double)expected[i]);
+      printf("%s case %ld: output %ld of %ld is %g, the reference gives %g\n", kernel,
+             (long)index, (long)i, (long)count, (double)actual[i], (double)expected[i]);
       return 1;
     }
   }
@@ -244,27 +236,21 @@ static float ff_uniform(float lo, float hi) {
 
 /* es_f32_exp against expf at the edges of its range and at random arguments. */
 static int ff_exp_cases(int32_t randoms) {
-  const float edges[] = {0.0f,        -0.0f,     1e-30f,    -1e-30f,     0.5f * 0.6931472f,
-                         -0.3465736f, 1.0f,      -1.0f,     -10.0f,      -87.33654f,
-                         -87.3366f,   -88.0f,    -100.0f,   -103.27893f, -103.97208f,
-                         -103.9721f,  -104.0f,   -105.0f,   -200.0f,     -3.4e38f,
-                         88.0f,       88.72283f, 88.72284f, 89.0f,       3.4e38f,
-                         INFINITY,    -INFINITY, NAN,       -NAN};
+  const float edges[] = {0.0f,       -0.0f,      1e-30f,     -1e-30f,      0.5f * 0.6931472f,
+                         -0.3465736f, 1.0f,      -1.0f,      -10.0f,       -87.33654f,
+                         -87.3366f,  -88.0f,     -100.0f,    -103.27893f,  -103.97208f,
+                         -103.9721f, -104.0f,    -105.0f,    -200.0f,      -3.4e38f,
+                         88.0f,      88.72283f,  88.72284f,  89.0f,        3.4e38f,
+                         INFINITY,   -INFINITY,  NAN,        -NAN};
   const int32_t edge_count = (int32_t)(sizeof edges / sizeof edges[0]);
   int failures = 0;
   for (int32_t i = 0; i < edge_count + randoms; ++i) {
     float x = i < edge_count ? edges[i] : 0.0f;
     if (i >= edge_count) {
       switch (i % 3) {
-      case 0:
-        x = ff_uniform(-110.0f, 90.0f);
-        break;
-      case 1:
-        x = ff_uniform(-20.0f, 0.0f);
-        break;
-      default:
-        x = ff_uniform(-104.0f, -86.0f);
-        break; /* subnormal results */
+      case 0: x = ff_uniform(-110.0f, 90.0f); break;
+      case 1: x = ff_uniform(-20.0f, 0.0f); break;
+      default: x = ff_uniform(-104.0f, -86.0f); break; /* subnormal results */
       }
     }
     const float expected = expf(x), actual = es_f32_exp(x);
@@ -299,18 +285,14 @@ static int ff_fake_quant_case(int32_t index) {
       ff_input[i] = ((float)ff_range(-300, 300) + 0.5f) * p.scale;
       if (ff_range(0, 1)) ff_input[i] = nextafterf(ff_input[i], ff_range(0, 1) ? 1e9f : -1e9f);
       break;
-    case 1:
-      ff_input[i] = ff_uniform(-1e6f, 1e6f) * p.scale;
-      break;  /* saturated */
+    case 1: ff_input[i] = ff_uniform(-1e6f, 1e6f) * p.scale; break; /* saturated */
     case 2: { /* specials and the magic number's neighbourhood */
-      const float special[] = {NAN,      INFINITY,   -INFINITY,  -0.0f,       0.0f,  3.4e38f,
-                               -3.4e38f, 4194303.5f, 8388608.5f, 12582912.0f, 1e-40f};
+      const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 3.4e38f, -3.4e38f,
+                               4194303.5f, 8388608.5f, 12582912.0f, 1e-40f};
       ff_input[i] = special[ff_range(0, 10)];
       break;
     }
-    default:
-      ff_input[i] = ff_uniform(-300.0f, 300.0f) * p.scale;
-      break;
+    default: ff_input[i] = ff_uniform(-300.0f, 300.0f) * p.scale; break;
     }
   }
   ff_fake_quant_rintf(&p, ff_input, ff_expected);
@@ -340,8 +322,8 @@ static int ff_softmax_case(int32_t index) {
         float sum = 0.0f;
         for (int32_t k = 0; k < p.length; ++k) sum += expf(x[k * p.inner] - largest);
         for (int32_t k = 0; k < p.length; ++k)
-          y[k * p.inner] =
-              log ? x[k * p.inner] - largest - logf(sum) : expf(x[k * p.inner] - largest) / sum;
+          y[k * p.inner] = log ? x[k * p.inner] - largest - logf(sum)
+                               : expf(x[k * p.inner] - largest) / sum;
       }
     (log ? es_log_softmax_f32 : es_softmax_f32)(&p, ff_input, ff_actual);
     for (int32_t i = 0; i < count; ++i) {
