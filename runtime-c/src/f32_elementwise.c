@@ -37,12 +37,14 @@ void es_clip_f32(const es_clip_f32_params_t *p, const float *input, float *outpu
 }
 
 void es_fake_quant_f32(const es_fake_quant_f32_params_t *p, const float *input, float *output) {
-  for (int32_t i = 0; i < p->size; ++i) {
-    /* rintf rounds half to even in the default rounding mode, as QuantizeLinear specifies. */
-    const float q =
-        es_f32_clamp(rintf(input[i] / p->scale) + (float)p->zero_point, -128.0f, 127.0f);
-    output[i] = (q - (float)p->zero_point) * p->scale;
-  }
+  /* clamp(round(v) + zp, -128, 127) - zp = round(clamp(v, -128 - zp, 127 - zp)): the bounds
+   * are integers, and every sum here is of integers below 2^24, so exact. Clamping first keeps
+   * |v| within 256, where es_f32_round_small rounds half to even as QuantizeLinear specifies
+   * (and as rintf did), in the same instructions for every value; NaN stays NaN. */
+  const float lowest = (float)(-128 - p->zero_point), highest = (float)(127 - p->zero_point);
+  for (int32_t i = 0; i < p->size; ++i)
+    output[i] =
+        es_f32_round_small(es_f32_clamp_selects(input[i] / p->scale, lowest, highest)) * p->scale;
 }
 
 static float hard_sigmoid(float x, float alpha, float beta) {

@@ -16,11 +16,11 @@ static int32_t line_argmax(const float *input, int32_t length, int32_t stride) {
 }
 
 static void softmax_line(const float *input, float *output, int32_t length, int32_t stride) {
-  /* Shifting by the maximum keeps expf from overflowing and leaves the result unchanged. */
+  /* Shifting by the maximum keeps e^x from overflowing and leaves the result unchanged. */
   const float largest = input[line_argmax(input, length, stride) * stride];
   float sum = 0.0f;
   for (int32_t k = 0; k < length; ++k) {
-    output[k * stride] = expf(input[k * stride] - largest);
+    output[k * stride] = es_f32_exp(input[k * stride] - largest);
     sum += output[k * stride];
   }
   for (int32_t k = 0; k < length; ++k) output[k * stride] /= sum;
@@ -33,7 +33,7 @@ static void log_softmax_line(const float *input, float *output, int32_t length, 
    * are tiny, 1 + rest rounds to 1 in float and the results near 0 would lose them. */
   float rest = 0.0f;
   for (int32_t k = 0; k < length; ++k)
-    if (k != top) rest += expf(input[k * stride] - largest);
+    if (k != top) rest += es_f32_exp(input[k * stride] - largest);
   const float log_sum = log1pf(rest);
   for (int32_t k = 0; k < length; ++k) output[k * stride] = input[k * stride] - largest - log_sum;
 }

@@ -20,7 +20,7 @@ KERNELS = ["common.c", "s8_conv.c", "s8_fully_connected.c", "s8_conv1d.c",
            "s8_depthwise_conv3x3.c", "s8_fully_connected_folded.c", "s8_conv2d_gemm.c",
            "s8_elementwise.c", "s8_add.c", "s8_pool.c", "s8_reduce_mean.c"]
 F32_KERNELS = ["f32_conv.c", "f32_conv_blocked.c", "f32_fully_connected.c",
-               "f32_fully_connected_blocked.c", "f32_pool.c", "f32_elementwise.c"]
+               "f32_fully_connected_blocked.c", "f32_pool.c", "f32_elementwise.c", "f32_softmax.c"]
 MAIN = """#include "fast_kernel_cases.c"
 int main(void) {
   const int failures = fk_run_cases(20240607u, 1500);

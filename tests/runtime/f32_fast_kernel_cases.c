@@ -2,7 +2,9 @@
  * (es_conv2d_f32, es_fully_connected_f32, es_max_pool2d_f32, es_avg_pool2d_f32, es_binary_f32)
  * and the fast one on the same data and compares the outputs bit for bit: the fast kernels sum
  * in the reference's order, so they must give the same floats, infinities included (NaN where the
- * reference gives NaN).
+ * reference gives NaN). The kernels whose cost must not follow the values are compared with the
+ * library functions they replace: es_fake_quant_f32 bit for bit with the rintf formula, and
+ * es_f32_exp (softmax, log-softmax) with expf within 2 ulp, over random and edge arguments.
  * Shapes, strides, dilations, paddings, groups, activation ranges and broadcasts are drawn within
  * the conditions under which the compiler picks the fast kernels; a few inputs are NaN or
  * infinite.
@@ -11,6 +13,8 @@
  * tests/qemu/test_kernels.py builds it with a main for Cortex-M boards (FPU code) and runs it
  * under QEMU. It is C99 that is also C++. */
 #include "es_f32.h"
+/* es_f32_exp is internal to the runtime */
+#include "../../runtime-c/src/f32_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -213,6 +217,133 @@ static int ff_binary_case(int32_t index) {
   return ff_compare("es_binary_fast_f32", index, ff_expected, ff_actual, count);
 }
 
+/* How many floats lie between a and b (0 when equal, both zeros alike); a huge count for a NaN
+ * against a number. */
+static uint32_t ff_ulps_apart(float a, float b) {
+  if (isnan(a) || isnan(b)) return isnan(a) && isnan(b) ? 0u : 0xFFFFFFFFu;
+  int32_t ia, ib;
+  memcpy(&ia, &a, sizeof ia);
+  memcpy(&ib, &b, sizeof ib);
+  /* map the sign-magnitude bits onto a line that orders the floats */
+  const int64_t la = ia < 0 ? -(int64_t)(ia & 0x7FFFFFFF) : (int64_t)ia;
+  const int64_t lb = ib < 0 ? -(int64_t)(ib & 0x7FFFFFFF) : (int64_t)ib;
+  return (uint32_t)(la > lb ? la - lb : lb - la);
+}
+
+static float ff_uniform(float lo, float hi) {
+  return lo + (hi - lo) * (float)(ff_next() >> 8) / 16777216.0f;
+}
+
+/* es_f32_exp against expf at the edges of its range and at random arguments. */
+static int ff_exp_cases(int32_t randoms) {
+  const float edges[] = {0.0f,       -0.0f,      1e-30f,     -1e-30f,      0.5f * 0.6931472f,
+                         -0.3465736f, 1.0f,      -1.0f,      -10.0f,       -87.33654f,
+                         -87.3366f,  -88.0f,     -100.0f,    -103.27893f,  -103.97208f,
+                         -103.9721f, -104.0f,    -105.0f,    -200.0f,      -3.4e38f,
+                         88.0f,      88.72283f,  88.72284f,  89.0f,        3.4e38f,
+                         INFINITY,   -INFINITY,  NAN,        -NAN};
+  const int32_t edge_count = (int32_t)(sizeof edges / sizeof edges[0]);
+  int failures = 0;
+  for (int32_t i = 0; i < edge_count + randoms; ++i) {
+    float x = i < edge_count ? edges[i] : 0.0f;
+    if (i >= edge_count) {
+      switch (i % 3) {
+      case 0: x = ff_uniform(-110.0f, 90.0f); break;
+      case 1: x = ff_uniform(-20.0f, 0.0f); break;
+      default: x = ff_uniform(-104.0f, -86.0f); break; /* subnormal results */
+      }
+    }
+    const float expected = expf(x), actual = es_f32_exp(x);
+    if (ff_ulps_apart(expected, actual) > 2u) {
+      printf("es_f32_exp(%.9g) is %.9g, expf gives %.9g\n", (double)x, (double)actual,
+             (double)expected);
+      ++failures;
+    }
+  }
+  return failures;
+}
+
+/* es_fake_quant_f32 as it was written with rintf, the oracle for the fixed-cost rounding. */
+static void ff_fake_quant_rintf(const es_fake_quant_f32_params_t *p, const float *input,
+                                float *output) {
+  for (int32_t i = 0; i < p->size; ++i) {
+    const float q =
+        es_f32_clamp(rintf(input[i] / p->scale) + (float)p->zero_point, -128.0f, 127.0f);
+    output[i] = (q - (float)p->zero_point) * p->scale;
+  }
+}
+
+static int ff_fake_quant_case(int32_t index) {
+  es_fake_quant_f32_params_t p;
+  p.size = ff_range(1, 512);
+  p.zero_point = ff_range(0, 2) == 0 ? 0 : ff_range(-128, 127);
+  /* a power of two (every tie exact) or any scale */
+  p.scale = ff_range(0, 1) == 0 ? ldexpf(1.0f, ff_range(-12, 3)) : ff_uniform(1e-4f, 2.0f);
+  for (int32_t i = 0; i < p.size; ++i) {
+    switch (ff_range(0, 5)) {
+    case 0: /* a tie, or next to one */
+      ff_input[i] = ((float)ff_range(-300, 300) + 0.5f) * p.scale;
+      if (ff_range(0, 1)) ff_input[i] = nextafterf(ff_input[i], ff_range(0, 1) ? 1e9f : -1e9f);
+      break;
+    case 1: ff_input[i] = ff_uniform(-1e6f, 1e6f) * p.scale; break; /* saturated */
+    case 2: { /* specials and the magic number's neighbourhood */
+      const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 3.4e38f, -3.4e38f,
+                               4194303.5f, 8388608.5f, 12582912.0f, 1e-40f};
+      ff_input[i] = special[ff_range(0, 10)];
+      break;
+    }
+    default: ff_input[i] = ff_uniform(-300.0f, 300.0f) * p.scale; break;
+    }
+  }
+  ff_fake_quant_rintf(&p, ff_input, ff_expected);
+  es_fake_quant_f32(&p, ff_input, ff_actual);
+  return ff_compare("es_fake_quant_f32", index, ff_expected, ff_actual, p.size);
+}
+
+/* Softmax and log-softmax against the same lines through expf. */
+static int ff_softmax_case(int32_t index) {
+  es_softmax_f32_params_t p;
+  p.outer = ff_range(1, 3);
+  p.length = ff_range(1, 40);
+  p.inner = ff_range(1, 3);
+  const int32_t count = p.outer * p.length * p.inner;
+  const float spread = ff_range(0, 1) ? 4.0f : 60.0f;
+  for (int32_t i = 0; i < count; ++i) ff_input[i] = ff_uniform(-spread, spread);
+  if (ff_range(0, 9) == 0) ff_input[ff_range(0, count - 1)] = ff_range(0, 1) ? NAN : -INFINITY;
+  int failures = 0;
+  for (int log = 0; log <= 1; ++log) {
+    for (int32_t o = 0; o < p.outer; ++o)
+      for (int32_t in = 0; in < p.inner; ++in) {
+        const float *x = ff_input + o * p.length * p.inner + in;
+        float *y = ff_expected + o * p.length * p.inner + in;
+        float largest = x[0];
+        for (int32_t k = 1; k < p.length; ++k)
+          if (es_f32_ranks_above(x[k * p.inner], largest)) largest = x[k * p.inner];
+        float sum = 0.0f;
+        for (int32_t k = 0; k < p.length; ++k) sum += expf(x[k * p.inner] - largest);
+        for (int32_t k = 0; k < p.length; ++k)
+          y[k * p.inner] = log ? x[k * p.inner] - largest - logf(sum)
+                               : expf(x[k * p.inner] - largest) / sum;
+      }
+    (log ? es_log_softmax_f32 : es_softmax_f32)(&p, ff_input, ff_actual);
+    for (int32_t i = 0; i < count; ++i) {
+      /* a few ulp relative (softmax), or of the log of the sum (log-softmax) */
+      const float e = ff_expected[i], a = ff_actual[i];
+      const int near = log ? fabsf(a - e) <= 1e-5f * (1.0f + fabsf(e))
+                           : ff_ulps_apart(e, a) <= 8u || fabsf(a - e) <= 1e-37f;
+      const int close = a == e || (isnan(e) && isnan(a)) || near;
+      if (!close) {
+        printf("%s case %ld: output %ld is %.9g, through expf %.9g\n",
+               log ? "es_log_softmax_f32" : "es_softmax_f32", (long)index, (long)i, (double)a,
+               (double)e);
+        ++failures;
+        break;
+      }
+    }
+  }
+  return failures;
+}
+
 /* Runs `cases` cases of every fast float32 kernel from `seed`; returns how many differ. */
 static int ff_run_cases(uint32_t seed, int32_t cases) {
   int failures = 0;
@@ -222,6 +353,9 @@ static int ff_run_cases(uint32_t seed, int32_t cases) {
     failures += ff_fully_connected_case(i);
     failures += ff_pool_case(i);
     failures += ff_binary_case(i);
+    failures += ff_fake_quant_case(i);
+    failures += ff_softmax_case(i);
   }
+  failures += ff_exp_cases(cases * 20);
   return failures;
 }
