@@ -114,6 +114,8 @@ CostFeatures convolution(const Window &w, int64_t macs, std::string_view functio
           {"edge_window_taps", w.batch * w.inChannels * c.edgeWindowTaps},
           {"pixel_blocks", blocks},
           {"padded_macs", blocks * 4 * roundUp(row, 16)},
+          // es_conv2d_gemm_s8 fills its per-call tables of a window's tap offsets first.
+          {"tap_table_entries", function == "es_conv2d_gemm_s8" ? row : 0.0},
           {"block_macs", blockMacs},
           {"edge_macs", w.batch * w.outChannels * macsPerChannel *
                             (cols.taps - blockCols * static_cast<double>(w.kernelW))},
@@ -370,7 +372,7 @@ const std::vector<std::string_view> &costFeatureNames() {
       "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
       "wide_row_blocks", "wide_block_macs", "wide_edge_macs", "single_row_macs",
       "table_taps", "strided_block_macs", "wide_planes", "clamped_outputs", "inside_rows",
-      "inside_macs", "output_columns"};
+      "inside_macs", "output_columns", "tap_table_entries"};
   return names;
 }
 

@@ -236,6 +236,8 @@ TEST_CASE("cost features: the gemm kernel's channel pairs and clamped outputs") 
   CHECK(feature(features, "padded_macs") == 25 * 16 * 4 * 80);
   CHECK(feature(features, "outputs") == 1500);
   CHECK(feature(features, "clamped_outputs") == 0);
+  // Its tables of a window's tap offsets, filled once per call: 8 channels x 3 x 3 taps.
+  CHECK(feature(features, "tap_table_entries") == 72);
   // The reference kernel goes channel by channel; a fused Relu clamps every output.
   p.act_min = -20;
   conv.call.function = "es_conv2d_s8";
