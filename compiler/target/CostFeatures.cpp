@@ -161,8 +161,9 @@ double windowRowLoops(std::string_view function, const Window &w) {
 
 // Windowed pools: per output, per window row and per tap inside the input, and the border
 // path's windows; for windows wholly inside the input that the kernel reads with loops (not an
-// unrolled body), a loop per window row (window_rows) and their taps (looped_window_taps); the
-// pairs of windows read as one word (pixel_blocks).
+// unrolled body), a loop per window row (window_rows) and their taps (looped_window_taps), and
+// for those an unrolled body reads, their taps (unrolled_window_taps: no loop, but the float
+// bodies' NaN sum); the pairs of windows read as one word (pixel_blocks).
 CostFeatures pool(const Window &w, std::string_view function) {
   const WindowCounts c = windowCounts(w);
   const double planes = w.batch * w.outChannels;
@@ -177,7 +178,9 @@ CostFeatures pool(const Window &w, std::string_view function) {
           {"edge_window_taps", planes * c.edgeWindowTaps},
           {"window_rows", unrolled ? 0.0 : inside * windowRowLoops(function, w)},
           {"looped_window_taps",
-           unrolled ? 0.0 : inside * static_cast<double>(w.kernelH * w.kernelW)}};
+           unrolled ? 0.0 : inside * static_cast<double>(w.kernelH * w.kernelW)},
+          {"unrolled_window_taps",
+           unrolled ? inside * static_cast<double>(w.kernelH * w.kernelW) : 0.0}};
 }
 
 // es_conv1d*_s8 as its DSP body runs (the plain body takes every window through the border
@@ -372,7 +375,7 @@ const std::vector<std::string_view> &costFeatureNames() {
       "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
       "wide_row_blocks", "wide_block_macs", "wide_edge_macs", "single_row_macs",
       "table_taps", "strided_block_macs", "wide_planes", "clamped_outputs", "inside_rows",
-      "inside_macs", "output_columns", "tap_table_entries"};
+      "inside_macs", "output_columns", "tap_table_entries", "unrolled_window_taps"};
   return names;
 }
 

@@ -29,6 +29,10 @@ BOARD_TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 # estimate within 15 % of the instructions QEMU counts.
 COST_MODEL_TARGETS = ("cortex-m4", "cortex-m55", "riscv32")
 COST_TOLERANCE = 0.15
+# float32 on a core without an FPU (riscv32 here): every float operation is a library routine
+# whose instruction count follows its operands (zeros, exponents, ReLU's output), which no
+# feature of a layer's shape can know; docs/performance.md lists the layers past 15 %.
+SOFT_FLOAT_COST_TOLERANCE = 0.25
 
 
 @functools.lru_cache(maxsize=None)
@@ -75,9 +79,14 @@ class QemuCase(CliTestCase):
 
     def assert_estimates_follow_counts(self, out, board):
         """Every layer's est_cycles in the report (the targets' kernel_costs applied to the
-        layer's cost_features) is within COST_TOLERANCE of the instructions QEMU counted."""
+        layer's cost_features) is within COST_TOLERANCE of the instructions QEMU counted
+        (SOFT_FLOAT_COST_TOLERANCE for float32 on a core without an FPU)."""
         measured = json.loads((board / "run.json").read_text())["devices"][0]
-        layers = json.loads((out / "report.json").read_text())["devices"][0]["layers"]
+        device = json.loads((out / "report.json").read_text())["devices"][0]
+        layers = device["layers"]
+        target = json.loads((SOURCE / "targets" / f"{device['target']}.json").read_text())
+        soft_float = device["precision"] == "float32" and "fpu-sp" not in target["features"]
+        tolerance = SOFT_FLOAT_COST_TOLERANCE if soft_float else COST_TOLERANCE
         counts = measured["layer_instructions"]
         self.assertEqual(len(counts), len(layers))
         # The layers make up the inference: the per-layer markers add an instruction each, the
@@ -90,12 +99,12 @@ class QemuCase(CliTestCase):
                 continue
             checked += 1
             error = (layer["est_cycles"] - count) / count
-            if abs(error) > COST_TOLERANCE:
+            if abs(error) > tolerance:
                 off.append(f"{layer['node']} ({layer['kernel']}): estimated {layer['est_cycles']}, "
                            f"QEMU counted {count} ({100 * error:+.1f} %)")
         self.assertGreater(checked, 0)
         self.assertFalse(off, f"{out.name}: {len(off)} of {checked} layers off by more than "
-                              f"{COST_TOLERANCE:.0%}:\n  " + "\n  ".join(off))
+                              f"{tolerance:.0%}:\n  " + "\n  ".join(off))
 
     def assert_same_outputs(self, host, board):
         host_run = json.loads((host / "run.json").read_text())

@@ -302,6 +302,7 @@ TEST_CASE("cost features: a pool's looped windows, not the fast kernels' unrolle
   CHECK(feature(features, "window_taps") == 3 * 8);
   CHECK(feature(features, "window_rows") == 0);
   CHECK(feature(features, "looped_window_taps") == 0);
+  CHECK(feature(features, "unrolled_window_taps") == 3 * 8);
   // At stride 2 its four windows per row go two a word.
   CHECK(feature(features, "pixel_blocks") == 3 * 2);
   // The reference kernel loops over every window.
@@ -309,6 +310,7 @@ TEST_CASE("cost features: a pool's looped windows, not the fast kernels' unrolle
   features = costFeatures(pool.call);
   CHECK(feature(features, "window_rows") == 3 * 4);
   CHECK(feature(features, "looped_window_taps") == 3 * 8);
+  CHECK(feature(features, "unrolled_window_taps") == 0);
   CHECK(feature(features, "pixel_blocks") == 0);
   // Stride 1: one window at a time; a padded first window leaves three inside, one pair.
   pool.call.function = "es_max_pool2d_fast_s8";
