@@ -106,6 +106,30 @@ class QemuCase(CliTestCase):
         self.assertFalse(off, f"{out.name}: {len(off)} of {checked} layers off by more than "
                               f"{tolerance:.0%}:\n  " + "\n  ".join(off))
 
+    def assert_stack_bounds(self, out, board, tight=True):
+        """The report's stack figure (the generated code's call graph plus the target's
+        interrupt margin) is at least the stack the board painted during the inference: the RAM
+        figure covers it. `tight`: the call graph alone bounds the painted peak too and stays
+        within 25 % of it (StackTest's models; docs/performance.md lists the bench builds where
+        it does not). Returns the report's device."""
+        device = json.loads((out / "report.json").read_text())["devices"][0]
+        run_json = json.loads((board / "run.json").read_text())
+        peak = device["measured"]["stack_peak_bytes"]
+        self.assertEqual(run_json["devices"][0]["stack_peak_bytes"], peak)
+        margin = json.loads((SOURCE / "targets" / f"{device['target']}.json").read_text())[
+            "interrupt_stack_bytes"]
+        estimate = device["stack_bytes_estimate"]
+        self.assertIn("call graph of the linked folder", device["stack_method"])
+        self.assertGreater(peak, 64)  # at least the run function's frame and a kernel's
+        self.assertGreaterEqual(estimate, peak, f"{out.name}: {device['stack_method']}")
+        self.assertEqual(device["ram_bytes"], device["arena_bytes"] + estimate)
+        if tight:
+            self.assertGreaterEqual(estimate - margin, peak,
+                                    f"{out.name}: {device['stack_method']}")
+            self.assertLessEqual(estimate - margin, 1.25 * peak,
+                                 f"{out.name}: {device['stack_method']}")
+        return device
+
     def assert_same_outputs(self, host, board):
         host_run = json.loads((host / "run.json").read_text())
         board_run = json.loads((board / "run.json").read_text())
@@ -153,6 +177,7 @@ class QemuCase(CliTestCase):
                 self.assertEqual(report["measured"]["board"], device["board"])
                 if estimated:
                     self.assert_estimates_follow_counts(out, board)
+                    self.assert_stack_bounds(out, board, tight=False)
         self.assertTrue(compiled_any, f"{name} fits none of the boards")
 
 
@@ -284,7 +309,9 @@ class InstructionCountTest(QemuCase):
 
 class StackTest(QemuCase):
     """The report's stack, computed from the generated code's call graph, bounds the stack the
-    board paints during an inference and stays within 25 % of it plus the interrupt margin."""
+    board paints during an inference and stays within 25 % of it plus the interrupt margin (the
+    per-layer cost tests check, on every bench build, that the figure with the margin covers the
+    painted peak)."""
 
     def check_stack(self, name, model, inputs, compile_args, target="cortex-m4"):
         out = self.tmp / f"{name}_{target}_stack"
@@ -293,21 +320,10 @@ class StackTest(QemuCase):
         flags = [a for n, p in inputs.items() for a in ("--input", f"{n}={p}")]
         result = run("run", out, *flags, "--qemu", "-o", self.tmp / f"{name}_{target}_run")
         self.assertEqual(result.returncode, 0, result.stderr)
-        device = json.loads((out / "report.json").read_text())["devices"][0]
-        run_json = json.loads((self.tmp / f"{name}_{target}_run" / "run.json").read_text())
-        peak = device["measured"]["stack_peak_bytes"]
-        self.assertEqual(run_json["devices"][0]["stack_peak_bytes"], peak)
-        margin = json.loads((SOURCE / "targets" / f"{target}.json").read_text())[
-            "interrupt_stack_bytes"]
-        estimate = device["stack_bytes_estimate"]
-        self.assertIn("call graph of the linked folder", device["stack_method"])
-        self.assertGreater(peak, 64)  # at least the run function's frame and a kernel's
-        self.assertGreaterEqual(estimate - margin, peak, device["stack_method"])
-        self.assertLessEqual(estimate - margin, 1.25 * peak, device["stack_method"])
-        self.assertEqual(device["ram_bytes"], device["arena_bytes"] + estimate)
+        device = self.assert_stack_bounds(out, self.tmp / f"{name}_{target}_run")
         shown = run("report", out, "--format", "md")
         self.assertEqual(shown.returncode, 0, shown.stderr)
-        self.assertIn(f"{peak} B painted peak", shown.stdout)
+        self.assertIn(f"{device['measured']['stack_peak_bytes']} B painted peak", shown.stdout)
 
     def test_har_example(self):
         inputs = {g: self.save_npy(f"{g}.npy", np.load(HAR / f"{g}.npy")[:2])
@@ -367,6 +383,7 @@ class BenchModelCostCase(QemuCase):
                 result = run("run", out, *flags, "--qemu", "--per-layer", "-o", board)
                 self.assertEqual(result.returncode, 0, result.stderr)
                 self.assert_estimates_follow_counts(out, board)
+                self.assert_stack_bounds(out, board, tight=False)
 
 
 class BenchModelInt8CostTest(BenchModelCostCase):
