@@ -157,6 +157,16 @@ es_conv2d_s8_params_t conv3x3Pad1() {
   return p;
 }
 
+// A pool's call: a ConvCall's graph (the features read only the parameter struct) carrying the
+// pool's parameters and kernel.
+struct PoolCall : ConvCall {
+  PoolCall(const es_pool2d_s8_params_t &p, const char *function) : ConvCall(conv3x3Pad1()) {
+    call.function = function;
+    call.params =
+        KernelParams{"es_pool2d_s8_params_t", CInit(), std::make_shared<es_pool2d_s8_params_t>(p)};
+  }
+};
+
 double feature(const CostFeatures &features, std::string_view name) {
   for (const auto &[key, value] : features)
     if (key == name) return value;
@@ -271,10 +281,7 @@ TEST_CASE("cost features: a pool's taps inside the input, whatever its window an
   es_pool2d_s8_params_t p{};
   p.batch = 1, p.channels = 4, p.in_h = p.in_w = 14, p.out_h = p.out_w = 4;
   p.kernel_h = p.kernel_w = 3, p.stride_h = p.stride_w = 3, p.dilation_h = p.dilation_w = 1;
-  ConvCall pool(conv3x3Pad1());
-  pool.call.function = "es_max_pool2d_s8";
-  pool.call.params = KernelParams{"es_pool2d_s8_params_t", CInit(),
-                                  std::make_shared<es_pool2d_s8_params_t>(p)};
+  PoolCall pool(p, "es_max_pool2d_s8");
   CostFeatures features = costFeatures(pool.call);
   CHECK(feature(features, "planes") == 4);
   CHECK(feature(features, "outputs") == 64);
@@ -293,10 +300,7 @@ TEST_CASE("cost features: a pool's looped windows, not the fast kernels' unrolle
   es_pool2d_s8_params_t p{};
   p.batch = 1, p.channels = 3, p.in_h = 1, p.in_w = 9, p.out_h = 1, p.out_w = 4;
   p.kernel_h = 1, p.kernel_w = 2, p.stride_h = 1, p.stride_w = 2, p.dilation_h = p.dilation_w = 1;
-  ConvCall pool(conv3x3Pad1());
-  pool.call.function = "es_max_pool2d_fast_s8";
-  pool.call.params = KernelParams{"es_pool2d_s8_params_t", CInit(),
-                                  std::make_shared<es_pool2d_s8_params_t>(p)};
+  PoolCall pool(p, "es_max_pool2d_fast_s8");
   // The 1x2 window is the fast kernel's unrolled body: no loop per window row.
   CostFeatures features = costFeatures(pool.call);
   CHECK(feature(features, "window_taps") == 3 * 8);
@@ -335,10 +339,7 @@ TEST_CASE("cost features: the same-scale average pool sums a window as wide as t
   es_pool2d_s8_params_t p{};
   p.batch = 1, p.channels = 64, p.in_h = p.kernel_h = 25, p.in_w = p.kernel_w = 5;
   p.out_h = p.out_w = 1, p.stride_h = p.stride_w = 1, p.dilation_h = p.dilation_w = 1;
-  ConvCall pool(conv3x3Pad1());
-  pool.call.function = "es_avg_pool2d_same_scale_s8";
-  pool.call.params = KernelParams{"es_pool2d_s8_params_t", CInit(),
-                                  std::make_shared<es_pool2d_s8_params_t>(p)};
+  PoolCall pool(p, "es_avg_pool2d_same_scale_s8");
   CostFeatures features = costFeatures(pool.call);
   CHECK(feature(features, "window_rows") == 64);
   CHECK(feature(features, "looped_window_taps") == 64 * 125);
