@@ -84,16 +84,22 @@ static inline int8_t es_s8_rescale_output(int32_t acc, es_s8_rescale_t r, int32_
   return (int8_t)y;
 }
 
-/* es_s8_rescale_output in fewer instructions, for kernels that hold a channel's factor in
- * registers: with u = high - (high < 0), floor((u + 2^(right-1)) / 2^right) =
- * floor((floor(u / 2^(right-1)) + 1) / 2), so the zero point joins the + 1 as `offset` =
- * 2 Zy + 1 and the shift is by `shift` = right - 1. The result is saturated to int8 (on DSP
- * cores SSAT does the last halving and the saturation in one instruction); the activation range
- * is the caller's to apply when it is narrower. */
+/* es_s8_rescale_output's rounding of high = es_s8_high_mul(acc, multiplier), doubled, plus
+ * `offset` = 2 Zy + 1: halved (an arithmetic shift right by one) it is the output before the
+ * clamp. With u = high - (high < 0) and right = -shift of the factor, floor((u + 2^(right-1)) /
+ * 2^right) = floor((floor(u / 2^(right-1)) + 1) / 2), so the zero point joins the + 1 and the
+ * shift is by `shift` = right - 1 (~ of the factor's shift). Fewer instructions than
+ * es_s8_rescale_output where the factor changes with every output. */
+static inline int32_t es_s8_doubled_output(int32_t high, int32_t shift, int32_t offset) {
+  return ((high + (high >> 31)) >> shift) + offset;
+}
+
+/* es_s8_doubled_output halved and saturated to int8 (on DSP cores SSAT does the halving and the
+ * saturation in one instruction); the activation range is the caller's to apply when it is
+ * narrower. */
 static inline int32_t es_s8_rescale_saturated(int32_t acc, int32_t multiplier, int32_t shift,
                                               int32_t offset) {
-  const int32_t high = es_s8_high_mul(acc, multiplier);
-  const int32_t t = ((high + (high >> 31)) >> shift) + offset;
+  const int32_t t = es_s8_doubled_output(es_s8_high_mul(acc, multiplier), shift, offset);
 #if ES_S8_USE_DSP
   return __ssat(t >> 1, 8);
 #else

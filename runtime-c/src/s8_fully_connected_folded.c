@@ -54,17 +54,6 @@ static void mve_store_four(const int32_t acc[4], const es_requant_t *per_channel
 }
 #endif
 
-#if !ES_S8_USE_MVE
-/* es_s8_rescale_output's rounding of high = es_s8_high_mul(acc, multiplier), doubled, plus
- * 2 * Zy + 1; halved (an arithmetic shift right by one) it is the output before the clamp. With
- * u = high - (high < 0) and right = -shift, the rounding floor((u + 2^(right - 1)) / 2^right)
- * equals floor((floor(u / 2^(right - 1)) + 1) / 2), and the zero point joins the + 1 as
- * 2 * Zy + 1; the shift by right - 1 is one by ~shift. Fewer instructions than
- * es_s8_rescale_output with its factor hoisted, as the factor changes with every output. */
-static inline int32_t doubled_output(int32_t high, int32_t shift, int32_t zp_twice_plus_one) {
-  return ((high + (high >> 31)) >> ~shift) + zp_twice_plus_one;
-}
-#endif
 
 #if ES_S8_USE_DSP && !ES_S8_USE_MVE
 /* One group of four inputs (sign-extended) against rows r and r + 2 at *w; *w moves on. */
@@ -88,9 +77,8 @@ static inline void dsp_row_pair(const int8_t **w, int32_t k_size, int32_t even, 
 }
 
 /* es_s8_rescale_output of one accumulator with the factor at *factor, which moves on to the next
- * (one LDRD loads the factor's two words), saturated to int8 by SSAT, whose shift operand does
- * doubled_output's halving. An activation range narrower than int8's is clamped afterwards
- * (clamp_outputs). */
+ * (one LDRD loads the factor's two words): es_s8_rescale_saturated. An activation range narrower
+ * than int8's is clamped afterwards (clamp_outputs). */
 ES_S8_ALWAYS_INLINE int32_t dsp_rescale(int32_t acc, const es_requant_t **factor,
                                         int32_t zp_twice_plus_one) {
   int32_t multiplier, shift;
@@ -98,8 +86,7 @@ ES_S8_ALWAYS_INLINE int32_t dsp_rescale(int32_t acc, const es_requant_t **factor
           : [multiplier] "=r"(multiplier), [shift] "=r"(shift), [factor] "+r"(*factor)
           :
           : "memory");
-  const int32_t high = es_s8_high_mul(acc, multiplier);
-  return __ssat(doubled_output(high, shift, zp_twice_plus_one) >> 1, 8);
+  return es_s8_rescale_saturated(acc, multiplier, ~shift, zp_twice_plus_one);
 }
 
 /* Passes of four weight rows from w against the input, each rescaled into four outputs as soon
@@ -200,7 +187,7 @@ static inline int32_t one_row(const int8_t *x, const int8_t *w, int32_t k_size, 
   return acc;
 }
 
-/* The accumulators of `count` outputs rescaled into out (doubled_output, halved and clamped). A
+/* The accumulators of `count` outputs rescaled into out (es_s8_doubled_output, halved and clamped). A
  * loop of its own, with nothing else live, so that gcc keeps its values in registers. */
 static ES_S8_NOINLINE void rescale_outputs(const es_fully_connected_s8_params_t *p,
                                            const int32_t *acc, const es_requant_t *per_channel,
@@ -210,7 +197,7 @@ static ES_S8_NOINLINE void rescale_outputs(const es_fully_connected_s8_params_t 
   const int32_t act_min = p->act_min, act_max = p->act_max;
   for (int32_t i = 0; i < count; ++i) {
     const int32_t high = es_s8_high_mul(acc[i], per_channel[i].multiplier);
-    int32_t y = doubled_output(high, per_channel[i].shift, zp_twice_plus_one) >> 1;
+    int32_t y = es_s8_doubled_output(high, ~per_channel[i].shift, zp_twice_plus_one) >> 1;
     y = y > act_min ? y : act_min;
     y = y < act_max ? y : act_max;
     out[i] = (int8_t)y;
