@@ -112,7 +112,11 @@ int64_t stackAllocation(const std::string &line) {
 void CallGraph::addMachineCalls(std::string_view disassembly) {
   // "<address> <name>:" opens a function; "... <target>" ends a call or branch to another
   // function's entry (no "+offset": branches inside a function carry one). Functions gcc's call
-  // graph does not know (the C library's, libgcc's) get the frame their instructions allocate.
+  // graph does not know (the C library's, libgcc's) get the frame their instructions allocate;
+  // gcc's own get it too where it is larger than the frame gcc reports: gcc leaves out the area
+  // an Arm prologue subtracts before pushing the registers, where the function stores the part of
+  // a by-value argument that arrived in registers next to the part its caller stacked ("pretend
+  // arguments": s8_add.c's helpers take their operands' descriptions so).
   static const std::regex header(R"(^[0-9a-f]+ <([^>+]+)>:$)");
   static const std::regex call(R"(\s(bl|blx|b|b\.w|b\.n|jal|j|call|tail)\s.*<([^>+]+)>$)");
   std::map<std::string, std::string> byName; // linker name -> call graph title
@@ -120,7 +124,12 @@ void CallGraph::addMachineCalls(std::string_view disassembly) {
     if (function.defined) byName[title.substr(title.rfind(':') + 1)] = title;
   std::set<std::string> library; // functions whose frames come from here
   std::vector<std::pair<std::string, std::string>> savers; // (caller, its __riscv_save_N)
+  std::map<std::string, int64_t> allocated; // by each function's instructions (its largest copy)
   std::string current;
+  int64_t allocatedHere = 0; // by the current function's instructions so far
+  auto closeFunction = [&] {
+    if (!current.empty()) allocated[current] = std::max(allocated[current], allocatedHere);
+  };
   size_t begin = 0;
   while (begin < disassembly.size()) {
     size_t end = disassembly.find('\n', begin);
@@ -129,6 +138,8 @@ void CallGraph::addMachineCalls(std::string_view disassembly) {
     begin = end + 1;
     std::smatch match;
     if (std::regex_search(line, match, header)) {
+      closeFunction();
+      allocatedHere = 0;
       auto title = byName.find(match[1].str());
       current = title == byName.end() ? match[1].str() : title->second;
       if (title == byName.end() && library.insert(current).second) {
@@ -138,7 +149,7 @@ void CallGraph::addMachineCalls(std::string_view disassembly) {
       continue;
     }
     if (current.empty()) continue;
-    if (library.count(current)) functions_[current].frameBytes += stackAllocation(line);
+    allocatedHere += stackAllocation(line);
     if (!std::regex_search(line, match, call)) continue;
     const std::string target = match[2].str();
     auto title = byName.find(target);
@@ -153,6 +164,11 @@ void CallGraph::addMachineCalls(std::string_view disassembly) {
     if (callee.rfind("__riscv_restore", 0) == 0) continue;
     functions_[current].callees.insert(callee);
     functions_[callee];
+  }
+  closeFunction();
+  for (const auto &[name, bytes] : allocated) {
+    Function &function = functions_[name];
+    function.frameBytes = library.count(name) ? bytes : std::max(function.frameBytes, bytes);
   }
   for (const auto &[caller, save] : savers)
     if (auto found = functions_.find(save); found != functions_.end())

@@ -28,7 +28,8 @@ public:
   // by name (a static one by the name after its file). Functions gcc did not compile here (the
   // C library's, libgcc's) get the frame their instructions allocate (push, vpush, stmdb, sub
   // sp / addi sp; RISC-V's __riscv_save_N counted in its caller's frame); their indirect calls
-  // are not followed.
+  // are not followed. A function gcc compiled gets that too where it exceeds gcc's figure (an Arm
+  // prologue's area for a by-value argument's register part, which -fstack-usage leaves out).
   void addMachineCalls(std::string_view disassembly);
   // The deepest chain from `roots` (functions absent from the graph are skipped). Returns an
   // empty `reason`-free result, or fills `reason` with why no bound exists: recursion, a frame
