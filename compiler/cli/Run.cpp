@@ -33,7 +33,7 @@ void registerRun(CLI::App &app) {
       ->excludes("--sanitize");
   command->add_flag("--per-layer", options->perLayer,
                     "With --qemu: also count each layer's instructions (run.json's "
-                    "layer_instructions; the model is built with a marker after each layer)")
+                    "layer_instructions; the model is built with a marker between its layers)")
       ->needs("--qemu");
   command->add_option("--fail", options->failed,
                       "Fleet: a sensor device that never sends (repeatable)");

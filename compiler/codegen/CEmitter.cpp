@@ -310,10 +310,14 @@ private:
     if (masked && options_.callMasks.size() != program_.calls.size())
       fail("internal error: {} call masks for {} calls", options_.callMasks.size(),
            program_.calls.size());
-    // After each layer of a single-device program, a marker that `edgesplit run --qemu
-    // --per-layer` turns into the board's instruction-count marker; nothing otherwise.
+    // Between the layers of a single-device program, a marker that `edgesplit run --qemu
+    // --per-layer` turns into the board's instruction-count marker; nothing otherwise. None
+    // after the last layer (the driver's marks the end of the inference): the run function
+    // keeps its tail call to the last kernel, so the measured program's stack is the deployed
+    // one's.
     const std::string layerMark = masked ? "" : "  ES_LAYER_MARK();\n";
-    for (size_t k = 0; k < program_.calls.size(); ++k, body += layerMark) {
+    const size_t calls = program_.calls.size();
+    for (size_t k = 0; k < calls; ++k, body += k < calls ? layerMark : "") {
       const KernelCall &call = program_.calls[k];
       std::vector<std::string> outputs;
       for (const Value *value : call.node->outputs)

@@ -20,7 +20,7 @@ Target boardTarget(const std::string &targetName, const std::string &device);
 
 // Cross-compiles OUTDIR/<device>/ plus `drivers` (file name, C text; ISO C99 like the generated
 // code) for `target`'s board into OUTDIR/.build/qemu-<device>/app.elf, with the UART driver when
-// `uart` (fleets), with a marker after each layer when `layerMarks` (ES_LAYER_MARKS). Rebuilds
+// `uart` (fleets), with a marker between layers when `layerMarks` (ES_LAYER_MARKS). Rebuilds
 // only when the sources or flags changed.
 std::filesystem::path buildBoardProgram(const std::filesystem::path &compiled,
                                         const std::string &device, const Target &target,

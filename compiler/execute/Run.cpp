@@ -144,12 +144,13 @@ Json measurementJson(const std::string &device, const BoardMeasurement &measured
 // The single-device driver marks each sample six times: before quantising the inputs, before
 // painting the stack, before the inference, after it, after recording the stack's depth, and
 // after dequantising the outputs; the painting and recording are counted in neither figure.
-// With --per-layer the model marks the end of each of its `layers` layers too (the last one's
-// is the inference's end, less the marker itself).
+// With --per-layer the model marks the end of each of its `layers` layers but the last, whose
+// end is the inference's.
 BoardMeasurement measureInstructions(const Target &target, const fs::path &counts, size_t samples,
                                      const std::string &device, size_t layers) {
-  // With per-layer markers, one more after each of the `layers` layers, between the inference's.
-  const size_t marksPerSample = 6 + layers;
+  // With per-layer markers, one more between each two of the `layers` layers.
+  const size_t between = layers ? layers - 1 : 0;
+  const size_t marksPerSample = 6 + between;
   const std::vector<uint64_t> marks = readMarkerCounts(counts);
   if (marks.size() != marksPerSample * samples)
     fail("device '{}': the instruction-count plugin recorded {} markers for {} samples, "
@@ -161,7 +162,7 @@ BoardMeasurement measureInstructions(const Target &target, const fs::path &count
     io.push_back((m[1] - m[0]) + (m[marksPerSample - 1] - m[marksPerSample - 2]));
   }
   BoardMeasurement measured{target.name, target.qemu->machine,
-                            median(markerWindows(marks, marksPerSample, 2, 3 + layers)),
+                            median(markerWindows(marks, marksPerSample, 2, 3 + between)),
                             median(io), samples};
   for (size_t layer = 0; layer < layers; ++layer)
     measured.layerInstructions.push_back(

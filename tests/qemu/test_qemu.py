@@ -89,8 +89,7 @@ class QemuCase(CliTestCase):
         tolerance = SOFT_FLOAT_COST_TOLERANCE if soft_float else COST_TOLERANCE
         counts = measured["layer_instructions"]
         self.assertEqual(len(counts), len(layers))
-        # The layers make up the inference: the per-layer markers add an instruction each, the
-        # code after the last layer's marker (the run function's return) a few.
+        # The layers make up the inference: the markers between them add an instruction each.
         self.assertAlmostEqual(sum(counts), measured["instructions_per_inference"],
                                delta=len(layers) + 4)
         checked, off = 0, []
