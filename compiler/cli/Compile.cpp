@@ -9,6 +9,7 @@
 #include "frontend/OnnxExporter.h"
 #include "interp/Batching.h"
 #include "quantize/AbsorbQdq.h"
+#include "quantize/Calibration.h"
 #include "quantize/EmitQdq.h"
 #include "report/MemoryPicture.h"
 #include "report/PartitionPicture.h"
@@ -26,6 +27,17 @@
 
 namespace edgesplit::cli {
 namespace {
+
+// Each call's inputZeroShares from the shares measured per value name (an activation the samples
+// never reached, e.g. one a pass created, counts as without zeros).
+void setInputZeroShares(Program &program, const llvm::StringMap<double> &zeros) {
+  for (KernelCall &call : program.calls)
+    for (const KernelArg &arg : call.args)
+      if (arg.kind == KernelArg::Kind::Input && arg.value) {
+        auto share = zeros.find(arg.value->name);
+        call.inputZeroShares.push_back(share == zeros.end() ? 0.0 : share->second);
+      }
+}
 
 struct Options {
   std::string model;
@@ -227,6 +239,7 @@ void runCompile(const Options &options) {
   std::vector<std::vector<Tensor>> samples;
   if (!options.calibration.empty()) samples = readCalibrationSamples(*graph, options.calibration);
 
+  llvm::StringMap<double> zeros; // float32 builds with samples: zeroShares
   std::string qdqModel;
   auto writeQdqModel = [&] {
     if (!options.emitQdq.empty()) writeFileAtomically(options.emitQdq, qdqModel);
@@ -252,6 +265,10 @@ void runCompile(const Options &options) {
     }
   } else {
     if (!options.emitQdq.empty()) failUsage("--emit-qdq needs --precision int8");
+    // A float build on a core without an FPU computes in library routines that take a short
+    // path for a zero operand: its estimates follow the zeros the samples give (docs/report.md),
+    // counted on the model as written (a QDQ model's quantisation included).
+    if (!samples.empty()) zeros = zeroShares(*graph, samples);
     // The quantisation of a QDQ model stays part of its float semantics (fake quantisation).
     absorbQdq(*graph);
   }
@@ -289,6 +306,7 @@ void runCompile(const Options &options) {
   } catch (const Error &error) {
     fail("{}: {}", source, error.what());
   }
+  if (!zeros.empty()) setInputZeroShares(device.program, zeros);
   const std::string &deviceName = options.name;
   EmitOptions emit;
   emit.device = deviceName;
