@@ -16,6 +16,7 @@
 #include "report/Report.h"
 #include "support/Error.h"
 #include "support/Npy.h"
+#include "target/CostFeatures.h"
 
 #include <fmt/format.h>
 
@@ -27,17 +28,6 @@
 
 namespace edgesplit::cli {
 namespace {
-
-// Each call's inputZeroShares from the shares measured per value name (an activation the samples
-// never reached, e.g. one a pass created, counts as without zeros).
-void setInputZeroShares(Program &program, const llvm::StringMap<double> &zeros) {
-  for (KernelCall &call : program.calls)
-    for (const KernelArg &arg : call.args)
-      if (arg.kind == KernelArg::Kind::Input && arg.value) {
-        auto share = zeros.find(arg.value->name);
-        call.inputZeroShares.push_back(share == zeros.end() ? 0.0 : share->second);
-      }
-}
 
 struct Options {
   std::string model;
@@ -288,6 +278,7 @@ void runCompile(const Options &options) {
          // How the links are keyed, never the key: the fingerprint is public.
          topology->keyed ? "keyed:" + options.keyProvisioning : "unkeyed"});
     request.calibrationSamples = options.calibration.empty() ? nullptr : &samples;
+    request.zeroShares = zeros.empty() ? nullptr : &zeros;
     request.outputDir = options.outputDir;
     compileFleet(request);
     writeQdqModel();

@@ -392,6 +392,15 @@ CostFeatures costFeatures(const KernelCall &call) {
   return features;
 }
 
+void setInputZeroShares(Program &program, const llvm::StringMap<double> &shares) {
+  for (KernelCall &call : program.calls) {
+    call.inputZeroShares.clear();
+    for (const KernelArg &arg : call.args)
+      if (arg.kind == KernelArg::Kind::Input && arg.value)
+        call.inputZeroShares.push_back(shares.lookup(arg.value->name));
+  }
+}
+
 const std::vector<std::string_view> &costFeatureNames() {
   static const std::vector<std::string_view> names = {
       "macs",        "outputs",          "output_rows",  "pixels",      "window_taps",

@@ -152,6 +152,32 @@ class CompileTest(CliTestCase):
                          conv_layer(self.tmp / "m4_half", "cortex-m4", "--calibration",
                                     sparse)["est_cycles"])
 
+    def test_fleet_float32_estimates_without_an_fpu_follow_the_samples_zeros(self):
+        """A float32 fleet of riscv32 devices prices its float layers by the samples' zeros too
+        (the second convolution of each sensor reads a ReLU's output)."""
+        example = SOURCE / "examples" / "two_imu"
+        topology = self.tmp / "topology.json"
+        result = run("topology-init", example / "model.onnx", "--sensor-target", "riscv32",
+                     "--aggregator-target", "riscv32", "-o", topology)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        samples = self.tmp / "two_imu.npz"
+        np.savez(samples, **{g: np.load(example / f"{g}.npy")[:4]
+                             for g in ("wrist_imu", "ankle_imu")})
+
+        def conv2(out, *extra):
+            result = run("compile", example / "model.onnx", "--topology", topology,
+                         "--precision", "float32", *extra, "-o", out)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            report = json.loads((out / "report.json").read_text())
+            return next(layer for device in report["devices"] for layer in device["layers"]
+                        if layer["node"] == "wrist_imu_conv2")
+
+        dense = conv2(self.tmp / "dense")
+        given = conv2(self.tmp / "given", "--calibration", samples)
+        self.assertEqual(dense["cost_features"]["nonzero_macs"], dense["macs"])
+        self.assertLess(given["cost_features"]["nonzero_macs"], 0.8 * given["macs"])
+        self.assertLess(given["est_cycles"], dense["est_cycles"])
+
     def test_generated_code_builds_strictly_with_every_compiler(self):
         for precision in ("int8", "float32"):
             out = self.tmp / precision
