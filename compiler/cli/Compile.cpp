@@ -9,12 +9,14 @@
 #include "frontend/OnnxExporter.h"
 #include "interp/Batching.h"
 #include "quantize/AbsorbQdq.h"
+#include "quantize/Calibration.h"
 #include "quantize/EmitQdq.h"
 #include "report/MemoryPicture.h"
 #include "report/PartitionPicture.h"
 #include "report/Report.h"
 #include "support/Error.h"
 #include "support/Npy.h"
+#include "target/CostFeatures.h"
 
 #include <fmt/format.h>
 
@@ -227,6 +229,7 @@ void runCompile(const Options &options) {
   std::vector<std::vector<Tensor>> samples;
   if (!options.calibration.empty()) samples = readCalibrationSamples(*graph, options.calibration);
 
+  llvm::StringMap<double> zeros; // float32 builds with samples: zeroShares
   std::string qdqModel;
   auto writeQdqModel = [&] {
     if (!options.emitQdq.empty()) writeFileAtomically(options.emitQdq, qdqModel);
@@ -252,6 +255,10 @@ void runCompile(const Options &options) {
     }
   } else {
     if (!options.emitQdq.empty()) failUsage("--emit-qdq needs --precision int8");
+    // A float build on a core without an FPU computes in library routines that take a short
+    // path for a zero operand: its estimates follow the zeros the samples give (docs/report.md),
+    // counted on the model as written (a QDQ model's quantisation included).
+    if (!samples.empty()) zeros = zeroShares(*graph, samples);
     // The quantisation of a QDQ model stays part of its float semantics (fake quantisation).
     absorbQdq(*graph);
   }
@@ -271,6 +278,7 @@ void runCompile(const Options &options) {
          // How the links are keyed, never the key: the fingerprint is public.
          topology->keyed ? "keyed:" + options.keyProvisioning : "unkeyed"});
     request.calibrationSamples = options.calibration.empty() ? nullptr : &samples;
+    request.zeroShares = zeros.empty() ? nullptr : &zeros;
     request.outputDir = options.outputDir;
     compileFleet(request);
     writeQdqModel();
@@ -289,6 +297,7 @@ void runCompile(const Options &options) {
   } catch (const Error &error) {
     fail("{}: {}", source, error.what());
   }
+  if (!zeros.empty()) setInputZeroShares(device.program, zeros);
   const std::string &deviceName = options.name;
   EmitOptions emit;
   emit.device = deviceName;

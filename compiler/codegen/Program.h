@@ -100,6 +100,11 @@ struct KernelCall {
   std::function<void(const KernelArgs &)> invoke;
   int64_t macs = 0;
   std::string kernelClass; // cost-table key of the target (e.g. "conv", "fully_connected")
+  // The share of exact zeros in each activation the call reads (its Input args, in order), from
+  // the reference interpreter over the compile's samples (zeroShares, --calibration); empty
+  // without samples. Software floating point takes a short path for a zero operand, so the cost
+  // of a float call on a core without an FPU follows them (CostFeatures.cpp).
+  llvm::SmallVector<double, 2> inputZeroShares;
 };
 
 // How the program's inputs and outputs are quantised (Int8) — float programs ignore it.

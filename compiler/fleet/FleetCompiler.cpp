@@ -16,6 +16,7 @@
 #include "report/PartitionPicture.h"
 #include "report/Report.h"
 #include "support/Error.h"
+#include "target/CostFeatures.h"
 
 #include "es_wire.h"
 
@@ -132,8 +133,9 @@ public:
     for (const TopologyDevice &device : topology_.devices) {
       const KernelIsa isa = kernelIsaOf(device.target.features);
       if (lowered.count(isa)) continue;
-      const Program &program =
+      Program &program =
           lowered.emplace(isa, lowerGraph(graph_, precision_, isa, order, fused_)).first->second;
+      if (request_.zeroShares) setInputZeroShares(program, *request_.zeroShares);
       llvm::StringMap<int64_t> &scratch = scratchByIsa[isa];
       for (const auto &[node, bytes] : program.scratchBytesByNode())
         scratch[node->outputs[0]->name] = bytes;
@@ -504,6 +506,7 @@ private:
     } catch (const Error &error) {
       fail("{}: device '{}': {}", request_.modelPath, topology_.devices[device].name, error.what());
     }
+    if (request_.zeroShares) setInputZeroShares(build.compiled.program, *request_.zeroShares);
     const TopologyLink *link =
         topology_.link(topology_.devices[device].name, topology_.devices[aggregatorIndex()].name);
     SensorFleetSpec spec;
@@ -550,6 +553,7 @@ private:
     } catch (const Error &error) {
       fail("{}: device '{}': {}", request_.modelPath, topology_.devices[device].name, error.what());
     }
+    if (request_.zeroShares) setInputZeroShares(build.compiled.program, *request_.zeroShares);
   }
 
   ReceivedTensor receivedTensor(const Send &send, size_t programInput) const {

@@ -6,6 +6,8 @@
 #include "partition/FleetKeys.h"
 #include "partition/Topology.h"
 
+#include <llvm/ADT/StringMap.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +26,9 @@ struct FleetCompileRequest {
   bool keyHook = false;
   // Impute fallback: the calibration samples whose means replace a missing group's tensors.
   const std::vector<std::vector<Tensor>> *calibrationSamples = nullptr;
+  // float32: the shares of exact zeros in the activations over those samples (zeroShares), which
+  // the estimates of float layers on a core without an FPU follow (the partitioner's too).
+  const llvm::StringMap<double> *zeroShares = nullptr;
   std::string outputDir;
 };
 

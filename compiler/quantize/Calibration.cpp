@@ -75,4 +75,44 @@ calibrate(const Graph &graph, const std::vector<std::vector<Tensor>> &samples,
   return ranges;
 }
 
+llvm::StringMap<double> zeroShares(const Graph &graph,
+                                   const std::vector<std::vector<Tensor>> &samples) {
+  struct Count {
+    int64_t zeros = 0, values = 0;
+  };
+  llvm::StringMap<Count> counts;
+  auto observe = [&](const Value &value, const Tensor &tensor) {
+    if (!isFloatingPoint(tensor.dtype())) return;
+    Count &count = counts[value.name];
+    const Tensor wide = tensor.castTo(DType::Float64);
+    for (double element : wide.values<double>()) count.zeros += element == 0.0;
+    count.values += tensor.numElements();
+  };
+  Interpreter interpreter(graph);
+  interpreter.setObserver(observe);
+  for (const std::vector<Tensor> &sample : samples) {
+    for (size_t k = 0; k < graph.inputs.size() && k < sample.size(); ++k)
+      observe(*graph.inputs[k], sample[k]);
+    interpreter.run(sample);
+  }
+  llvm::StringMap<double> shares;
+  for (const auto &entry : counts)
+    if (entry.second.values > 0)
+      shares[entry.first()] =
+          static_cast<double>(entry.second.zeros) / static_cast<double>(entry.second.values);
+  // A QuantizeLinear -> DequantizeLinear pair becomes its input's fake quantisation in place
+  // (absorbQdq), which holds the pair's output values: the input takes their zeros (a QDQ model
+  // clamps a ReLU's negatives this way).
+  for (const auto &node : graph.nodes()) {
+    if (node->opType != "DequantizeLinear" || !node->input(0) || !node->input(0)->producer ||
+        node->input(0)->producer->opType != "QuantizeLinear" || node->outputs.empty() ||
+        !node->outputs[0])
+      continue;
+    const Value *quantized = node->input(0)->producer->input(0);
+    if (auto share = shares.find(node->outputs[0]->name); quantized && share != shares.end())
+      shares[quantized->name] = share->second;
+  }
+  return shares;
+}
+
 } // namespace edgesplit

@@ -305,14 +305,35 @@ CostFeatures elementwise(const KernelCall &call) {
   return {{"elements", std::max(read, written)}, {"rows", rows}};
 }
 
+// The share of a float call's work whose operands are all nonzero: the product over the first
+// `reads` activations it reads (constants count as nonzero) of one minus their share of zeros
+// (inputZeroShares, from the compile's samples; without samples, 1). A core without an FPU
+// multiplies and adds in library routines (libgcc's __mulsf3, __addsf3, ...) that return at once
+// for a zero operand: a multiply-add on a zero activation takes about two thirds of the
+// instructions of one on two nonzero values.
+double nonzeroShare(const KernelCall &call, size_t reads) {
+  double share = 1.0;
+  for (size_t k = 0; k < reads && k < call.inputZeroShares.size(); ++k)
+    share *= 1.0 - call.inputZeroShares[k];
+  return share;
+}
+
+bool computesInFloat(const KernelCall &call) {
+  return call.result && call.result->dtype == DType::Float32;
+}
+
 } // namespace
 
 CostFeatures costFeatures(const KernelCall &call) {
   if (call.isCopy) return {};
   if (auto *p = paramsAs<es_conv2d_s8_params_t>(call))
     return convolution(convWindow(*p), call.macs, call.function, narrowRange(*p));
-  if (auto *p = paramsAs<es_conv2d_f32_params_t>(call))
-    return convolution(convWindow(*p), call.macs, call.function, false, kFloatConvTableTaps);
+  if (auto *p = paramsAs<es_conv2d_f32_params_t>(call)) {
+    CostFeatures features =
+        convolution(convWindow(*p), call.macs, call.function, false, kFloatConvTableTaps);
+    features.emplace_back("nonzero_macs", static_cast<double>(call.macs) * nonzeroShare(call, 1));
+    return features;
+  }
   if (auto *p = paramsAs<es_conv1d_s8_params_t>(call)) return conv1d(*p, call.macs);
   if (auto *p = paramsAs<es_depthwise_conv3x3_s8_params_t>(call)) {
     Window w;
@@ -337,8 +358,12 @@ CostFeatures costFeatures(const KernelCall &call) {
             {"elements", double(p->batch) * p->channels * p->size}};
   if (auto *p = paramsAs<es_fully_connected_s8_params_t>(call))
     return fullyConnected(p->batch, p->in_features, p->out_features, call.macs, true);
-  if (auto *p = paramsAs<es_fully_connected_f32_params_t>(call))
-    return fullyConnected(p->batch, p->in_features, p->out_features, call.macs, false);
+  if (auto *p = paramsAs<es_fully_connected_f32_params_t>(call)) {
+    CostFeatures features =
+        fullyConnected(p->batch, p->in_features, p->out_features, call.macs, false);
+    features.emplace_back("nonzero_macs", static_cast<double>(call.macs) * nonzeroShare(call, 1));
+    return features;
+  }
   if (auto *p = paramsAs<es_add_s8_params_t>(call)) {
     // Operands of one shape are both rescaled element by element (rescaled_elements), a
     // repeated one once per channel (planes).
@@ -358,12 +383,22 @@ CostFeatures costFeatures(const KernelCall &call) {
             {"rescaled_elements", rescaled},
             {"rows", double(p->outer) * p->input_count}};
   }
-  if (call.macs > 0) {
-    CostFeatures features = elementwise(call);
-    features.insert(features.begin(), {"macs", static_cast<double>(call.macs)});
-    return features;
+  CostFeatures features = elementwise(call);
+  // The elements whose operands (every activation the call reads) are all nonzero.
+  if (computesInFloat(call))
+    features.emplace_back("nonzero_elements",
+                          features.front().second * nonzeroShare(call, call.args.size()));
+  if (call.macs > 0) features.insert(features.begin(), {"macs", static_cast<double>(call.macs)});
+  return features;
+}
+
+void setInputZeroShares(Program &program, const llvm::StringMap<double> &shares) {
+  for (KernelCall &call : program.calls) {
+    call.inputZeroShares.clear();
+    for (const KernelArg &arg : call.args)
+      if (arg.kind == KernelArg::Kind::Input && arg.value)
+        call.inputZeroShares.push_back(shares.lookup(arg.value->name));
   }
-  return elementwise(call);
 }
 
 const std::vector<std::string_view> &costFeatureNames() {
@@ -375,7 +410,8 @@ const std::vector<std::string_view> &costFeatureNames() {
       "looped_window_taps", "output_blocks", "column_outputs", "short_row_outputs",
       "wide_row_blocks", "wide_block_macs", "wide_edge_macs", "single_row_macs",
       "table_taps", "strided_block_macs", "wide_planes", "clamped_outputs", "inside_rows",
-      "inside_macs", "output_columns", "tap_table_entries", "unrolled_window_taps"};
+      "inside_macs", "output_columns", "tap_table_entries", "unrolled_window_taps",
+      "nonzero_macs", "nonzero_elements"};
   return names;
 }
 

@@ -4,6 +4,8 @@
 
 #include "codegen/Program.h"
 
+#include <llvm/ADT/StringMap.h>
+
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -23,5 +25,10 @@ CostFeatures costFeatures(const KernelCall &call);
 
 // Every name costFeatures can return, for checking a target's kernel_costs.
 const std::vector<std::string_view> &costFeatureNames();
+
+// Sets each call's inputZeroShares from the shares of exact zeros measured per value name
+// (zeroShares in quantize/Calibration.h); an activation the samples never reached (one a pass
+// created) counts as without zeros.
+void setInputZeroShares(Program &program, const llvm::StringMap<double> &shares);
 
 } // namespace edgesplit

@@ -121,6 +121,63 @@ class CompileTest(CliTestCase):
             self.assertGreater(device["flash_bytes"], device["weights_bytes"])
         self.assertIn("es_conv2d_gemm_s8", (self.tmp / "c" / "report.md").read_text())
 
+    def test_float32_estimates_without_an_fpu_follow_the_samples_zeros(self):
+        """A float32 compile prices its layers on riscv32 (software float: a zero operand takes a
+        short path) by the zeros of the activations over its --calibration samples; its code does
+        not change, nor do the estimates on a core with an FPU."""
+        half_zero = np.load(self.x)
+        half_zero[..., ::2] = 0.0
+        sparse = self.tmp / "sparse.npz"
+        np.savez(sparse, x=half_zero)
+
+        def conv_layer(out, target, *extra):
+            result = run("compile", self.model, "--precision", "float32", "--target", target,
+                         *extra, "-o", out)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            layers = json.loads((out / "report.json").read_text())["devices"][0]["layers"]
+            return next(layer for layer in layers if layer["op"] == "Conv")
+
+        macs = 4 * 8 * 8 * 27
+        dense = conv_layer(self.tmp / "dense", "riscv32")
+        self.assertEqual(dense["cost_features"]["nonzero_macs"], macs)  # no samples: all nonzero
+        given = conv_layer(self.tmp / "given", "riscv32", "--calibration", self.calib)
+        self.assertEqual(given["cost_features"]["nonzero_macs"], macs)
+        self.assertEqual(given["est_cycles"], dense["est_cycles"])
+        half = conv_layer(self.tmp / "half", "riscv32", "--calibration", sparse)
+        self.assertEqual(half["cost_features"]["nonzero_macs"], macs / 2)
+        self.assertLess(half["est_cycles"], 0.9 * dense["est_cycles"])
+        comparison = filecmp.dircmp(self.tmp / "dense" / "main", self.tmp / "half" / "main")
+        self.assertFalse(comparison.diff_files or comparison.left_only or comparison.right_only)
+        self.assertEqual(conv_layer(self.tmp / "m4_dense", "cortex-m4")["est_cycles"],
+                         conv_layer(self.tmp / "m4_half", "cortex-m4", "--calibration",
+                                    sparse)["est_cycles"])
+
+    def test_fleet_float32_estimates_without_an_fpu_follow_the_samples_zeros(self):
+        """A float32 fleet of riscv32 devices prices its float layers by the samples' zeros too
+        (the second convolution of each sensor reads a ReLU's output)."""
+        example = SOURCE / "examples" / "two_imu"
+        topology = self.tmp / "topology.json"
+        result = run("topology-init", example / "model.onnx", "--sensor-target", "riscv32",
+                     "--aggregator-target", "riscv32", "-o", topology)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        samples = self.tmp / "two_imu.npz"
+        np.savez(samples, **{g: np.load(example / f"{g}.npy")[:4]
+                             for g in ("wrist_imu", "ankle_imu")})
+
+        def conv2(out, *extra):
+            result = run("compile", example / "model.onnx", "--topology", topology,
+                         "--precision", "float32", *extra, "-o", out)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            report = json.loads((out / "report.json").read_text())
+            return next(layer for device in report["devices"] for layer in device["layers"]
+                        if layer["node"] == "wrist_imu_conv2")
+
+        dense = conv2(self.tmp / "dense")
+        given = conv2(self.tmp / "given", "--calibration", samples)
+        self.assertEqual(dense["cost_features"]["nonzero_macs"], dense["macs"])
+        self.assertLess(given["cost_features"]["nonzero_macs"], 0.8 * given["macs"])
+        self.assertLess(given["est_cycles"], dense["est_cycles"])
+
     def test_generated_code_builds_strictly_with_every_compiler(self):
         for precision in ("int8", "float32"):
             out = self.tmp / precision

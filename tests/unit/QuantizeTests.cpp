@@ -90,6 +90,31 @@ TEST_CASE("calibration records min/max and percentile ranges of every tensor", "
   CHECK(plain[wideGraph->inputs[0]].hi == 1e6);
 }
 
+TEST_CASE("zero shares count every activation's exact zeros over the samples", "[quantize]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 4});
+  b.node("Relu", {x}, {"y"});
+  Value *scale = b.constant("s", Tensor::scalar<float>(1.0f));
+  Value *zero = b.constant("z", Tensor::scalar<uint8_t>(0));
+  b.node("QuantizeLinear", {b.value("y"), scale, zero}, {"yq"});
+  b.node("DequantizeLinear", {b.value("yq"), scale, zero}, {"yd"});
+  b.node("Neg", {b.value("yd")}, {"n"});
+  b.output(b.value("n"));
+  auto graph = b.finish();
+  const std::vector<std::vector<Tensor>> samples = {{floats({1, 4}, {-2, 1, 0.3f, 3})},
+                                                    {floats({1, 4}, {-1, 2, 5, -0.2f})}};
+  const llvm::StringMap<double> shares = zeroShares(*graph, samples);
+  CHECK(shares.lookup("x") == 0.0);
+  // -0 counts as a zero too (Neg of the pair's zeros).
+  CHECK(shares.lookup("n") == 0.5);
+  CHECK(shares.lookup("yd") == 0.5);
+  // The Relu gives three zeros of eight, but the pair rounds 0.3 to 0 as well, and absorbQdq
+  // makes the pair the Relu output's fake quantisation in place: it takes the pair's share.
+  CHECK(shares.lookup("y") == 0.5);
+  // Integer values are not counted.
+  CHECK(shares.count("yq") == 0);
+}
+
 TEST_CASE("calibration rejects an empty set and a bad percentile", "[quantize]") {
   GraphBuilder b;
   Value *x = b.input("x", DType::Float32, {1});

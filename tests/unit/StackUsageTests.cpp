@@ -276,6 +276,48 @@ TEST_CASE("cost features: the float32 blocked convolution's tap table and row lo
     CHECK(name != "table_taps");
 }
 
+TEST_CASE("cost features: a float layer's MACs and elements on nonzero activations") {
+  es_conv2d_s8_params_t q = conv3x3Pad1();
+  es_conv2d_f32_params_t p{};
+  p.batch = q.batch, p.in_channels = q.in_channels, p.in_h = q.in_h, p.in_w = q.in_w;
+  p.out_channels = q.out_channels, p.out_h = q.out_h, p.out_w = q.out_w;
+  p.kernel_h = q.kernel_h, p.kernel_w = q.kernel_w, p.stride_h = q.stride_h;
+  p.stride_w = q.stride_w, p.dilation_h = q.dilation_h, p.dilation_w = q.dilation_w;
+  p.pad_top = q.pad_top, p.pad_left = q.pad_left, p.groups = 1;
+  ConvCall conv(p, "es_conv2d_f32_params_t", "es_conv2d_blocked_f32");
+  // Without samples every activation counts as nonzero.
+  CHECK(feature(costFeatures(conv.call), "nonzero_macs") == 16 * 100 * 72);
+  // A quarter of the input's values nonzero: a quarter of the MACs on two nonzero operands.
+  conv.call.inputZeroShares = {0.75};
+  CHECK(feature(costFeatures(conv.call), "nonzero_macs") == 16 * 100 * 72 / 4);
+
+  es_fully_connected_f32_params_t fc{};
+  fc.batch = 1, fc.in_features = 64, fc.out_features = 10;
+  conv.call.function = "es_fully_connected_blocked_f32";
+  conv.call.macs = 640;
+  conv.call.params = KernelParams{"es_fully_connected_f32_params_t", CInit(),
+                                  std::make_shared<es_fully_connected_f32_params_t>(fc)};
+  conv.call.inputZeroShares = {0.5};
+  CHECK(feature(costFeatures(conv.call), "nonzero_macs") == 320);
+
+  // An element-wise float call: elements whose operands are both nonzero (independent shares).
+  KernelCall &add = conv.call;
+  add.function = "es_binary_fast_f32";
+  add.params.reset();
+  add.macs = 0;
+  Value *sum = conv.graph.findValue("y");
+  sum->dtype = DType::Float32;
+  add.args.assign(2, KernelArg{});
+  add.args[0].kind = add.args[1].kind = KernelArg::Kind::Input;
+  add.args[0].value = add.args[1].value = add.result;
+  add.inputZeroShares = {0.5, 0.2};
+  CHECK(feature(costFeatures(add), "elements") == 1600);
+  CHECK(feature(costFeatures(add), "nonzero_elements") == Approx(1600 * 0.5 * 0.8));
+  // An int8 one has no such feature: its arithmetic is integer.
+  sum->dtype = DType::Int8;
+  for (const auto &[name, value] : costFeatures(add)) CHECK(name != "nonzero_elements");
+}
+
 TEST_CASE("cost features: the gemm kernel's channel pairs and clamped outputs") {
   es_conv2d_s8_params_t p = conv3x3Pad1();
   p.out_channels = 15;
