@@ -18,6 +18,15 @@
 # library links: one copy of each kernel however many models a firmware links.
 include_guard(GLOBAL)
 
+# The int8 kernels' rescaling rule (docs/int8.md, "Fixed-point rescaling"). edgesplit::runtime is
+# one library for every model of the project, so the rule is one per project: each int8 compile
+# gets `--rounding ${EDGESPLIT_ROUNDING}` and the library is built for it. double (TFLite's, the
+# rule of pre-quantised models) unless the project sets single (onnxruntime's, the rule
+# `edgesplit compile` chooses by itself for calibrated models).
+set(EDGESPLIT_ROUNDING "double" CACHE STRING
+    "Rescaling rule of the int8 kernels of every edgesplit model: double or single")
+set_property(CACHE EDGESPLIT_ROUNDING PROPERTY STRINGS double single)
+
 # An absolute path for a file argument, relative ones taken from the calling CMakeLists.txt's
 # folder (the custom command runs elsewhere).
 function(_edgesplit_absolute out path)
@@ -48,6 +57,12 @@ function(_edgesplit_runtime_library)
   add_library(edgesplit_runtime STATIC ${sources})
   add_library(edgesplit::runtime ALIAS edgesplit_runtime)
   target_include_directories(edgesplit_runtime PUBLIC "${EDGESPLIT_RUNTIME_DIR}/include")
+  # The rule every int8 compile of the project was given (src/s8_rounding.h).
+  if(EDGESPLIT_ROUNDING STREQUAL "single")
+    target_compile_definitions(edgesplit_runtime PRIVATE ES_S8_SINGLE_ROUNDING=1)
+  else()
+    target_compile_definitions(edgesplit_runtime PRIVATE ES_S8_SINGLE_ROUNDING=0)
+  endif()
   set_target_properties(edgesplit_runtime PROPERTIES
     C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
   # The float32 kernels call expf, tanhf, ...; int8 code leaves libm unused.
@@ -98,6 +113,18 @@ macro(_edgesplit_common_arguments name)
                           "expected int8 or float32")
     endif()
     list(APPEND command --precision ${arg_PRECISION})
+  endif()
+  if(NOT EDGESPLIT_ROUNDING MATCHES "^(double|single)$")
+    message(FATAL_ERROR "${CMAKE_CURRENT_FUNCTION}(${name}): EDGESPLIT_ROUNDING "
+                        "'${EDGESPLIT_ROUNDING}': expected double or single")
+  endif()
+  if("--rounding" IN_LIST arg_OPTIONS)
+    message(FATAL_ERROR "${CMAKE_CURRENT_FUNCTION}(${name}): set EDGESPLIT_ROUNDING instead of "
+                        "OPTIONS --rounding: edgesplit::runtime, shared by every model, is built "
+                        "for that one rule")
+  endif()
+  if(NOT arg_PRECISION STREQUAL "float32")
+    list(APPEND command --rounding ${EDGESPLIT_ROUNDING})
   endif()
 endmacro()
 

@@ -37,6 +37,7 @@ struct Options {
   std::string observer = "minmax";
   double percentile = 99.99;
   std::string emitQdq;
+  std::string rounding = "auto";
   std::string outputDir;
   std::string topology;
   std::string name = "main";
@@ -206,7 +207,17 @@ void runCompile(const Options &options) {
     for (const GraphOutput &output : graph->outputs) outputs.push_back(output.name);
     checkTopologyAgainstModel(*topology, inputs, outputs);
   }
-  if (precision == Precision::Int8 && options.calibration.empty() && !isPreQuantized(*graph))
+  const bool preQuantized = isPreQuantized(*graph);
+  if (options.rounding != "auto" && precision != Precision::Int8)
+    failUsage("--rounding needs --precision int8: it chooses how the int8 kernels rescale");
+  // Models that carry their own parameters keep TFLite's double rounding, so that they compute
+  // what TFLite Micro and CMSIS-NN compute; the compiler's own parameters get onnxruntime's single
+  // rounding, which the --emit-qdq file then reproduces (docs/int8.md).
+  const S8Rounding rounding = options.rounding == "single"   ? S8Rounding::Single
+                              : options.rounding == "double" ? S8Rounding::Double
+                              : preQuantized                 ? S8Rounding::Double
+                                                             : S8Rounding::Single;
+  if (precision == Precision::Int8 && options.calibration.empty() && !preQuantized)
     fail("{}: is a float model; int8 needs calibration data: pass --calibration CALIB.npz "
          "(one array per model input, keyed by input name), or use --precision float32",
          source);
@@ -270,13 +281,17 @@ void runCompile(const Options &options) {
     request.masterKey = masterKey;
     request.keyHook = hookKeys;
     request.precision = precision;
+    request.rounding = rounding;
     request.modelPath = source;
-    request.fingerprint = fleetFingerprint(
-        {readBytes(options.model), topology->canonical, options.precision,
-         options.calibration.empty() ? "" : readBytes(options.calibration), options.observer,
-         fmt::format("{}", options.percentile), EDGESPLIT_VERSION,
-         // How the links are keyed, never the key: the fingerprint is public.
-         topology->keyed ? "keyed:" + options.keyProvisioning : "unkeyed"});
+    std::vector<std::string> fingerprinted = {
+        readBytes(options.model), topology->canonical, options.precision,
+        options.calibration.empty() ? "" : readBytes(options.calibration), options.observer,
+        fmt::format("{}", options.percentile), EDGESPLIT_VERSION,
+        // How the links are keyed, never the key: the fingerprint is public.
+        topology->keyed ? "keyed:" + options.keyProvisioning : "unkeyed"};
+    // The automatic rule follows from the model; an explicit one changes the fleet's numbers.
+    if (options.rounding != "auto") fingerprinted.push_back("rounding:" + options.rounding);
+    request.fingerprint = fleetFingerprint(fingerprinted);
     request.calibrationSamples = options.calibration.empty() ? nullptr : &samples;
     request.zeroShares = zeros.empty() ? nullptr : &zeros;
     request.outputDir = options.outputDir;
@@ -294,6 +309,7 @@ void runCompile(const Options &options) {
   CompiledDevice device;
   try {
     device = compileDevice(*graph, precision, isa);
+    device.program.rounding = rounding;
   } catch (const Error &error) {
     fail("{}: {}", source, error.what());
   }
@@ -365,6 +381,11 @@ void registerCompile(CLI::App &app) {
       ->capture_default_str();
   command->add_option("--emit-qdq", options->emitQdq,
                       "Also write the model as quantised, as a QDQ ONNX file");
+  command->add_option("--rounding", options->rounding,
+                      "int8 rescaling: auto (single rounding for calibrated models, TFLite's "
+                      "double rounding for pre-quantised ones), single or double")
+      ->check(CLI::IsMember({"auto", "single", "double"}))
+      ->capture_default_str();
   command->add_option("--topology", options->topology,
                       "Topology JSON (docs/topology.md): compile for a fleet of devices");
   // Several models in one firmware need distinct symbols (the CMake module names each after

@@ -6,7 +6,27 @@
 #include <cmath>
 #include <cstring>
 
+// The rescaling rule of the runtime-c kernels linked into the compiler, which are built with
+// ES_S8_ROUNDING_AT_RUN_TIME (runtime-c/src/s8_rounding.h).
+extern "C" int es_s8_single_rounding;
+
 namespace edgesplit {
+
+namespace {
+// Sets the kernels' rounding rule for one run, restoring the previous one after it.
+class ScopedS8Rounding {
+public:
+  explicit ScopedS8Rounding(S8Rounding rounding) : saved_(es_s8_single_rounding) {
+    es_s8_single_rounding = rounding == S8Rounding::Single;
+  }
+  ~ScopedS8Rounding() { es_s8_single_rounding = saved_; }
+  ScopedS8Rounding(const ScopedS8Rounding &) = delete;
+  ScopedS8Rounding &operator=(const ScopedS8Rounding &) = delete;
+
+private:
+  int saved_;
+};
+} // namespace
 
 int8_t quantizeInputValue(float value, float scale, int32_t zeroPoint) {
   float scaled = value / scale;
@@ -40,6 +60,7 @@ Executor::runRaw(const std::vector<std::vector<uint8_t>> &inputs) {
            inputs[i].size(), bytes.size());
     bytes = inputs[i];
   }
+  const ScopedS8Rounding rounding(program_.rounding);
   for (const KernelCall &call : program_.calls) {
     if (call.isCopy) {
       const std::vector<uint8_t> source = buffer(call.args[0].value);

@@ -21,6 +21,11 @@ namespace edgesplit {
 enum class Precision { Int8, Float32 };
 std::string_view precisionName(Precision precision);
 
+// How the int8 kernels rescale (docs/int8.md "Fixed-point rescaling"): TFLite's double rounding
+// for models that carry their own parameters, one rounding of the exact product, as onnxruntime
+// requantises, for the layers whose parameters the compiler chose. One rule per build.
+enum class S8Rounding { Double, Single };
+
 // The instruction set the target's runtime-c kernels are built for, from its features: the
 // runtime picks each kernel's body by it anyway (docs/performance.md); the compiler consults it
 // only where one kernel suits an instruction set better than another.
@@ -120,6 +125,7 @@ class Program {
 public:
   Precision precision = Precision::Int8;
   KernelIsa isa = KernelIsa::Plain;
+  S8Rounding rounding = S8Rounding::Double;
   std::vector<ProgramPort> inputs;
   std::vector<ProgramPort> outputs;
   std::vector<ConstantArray> constants;

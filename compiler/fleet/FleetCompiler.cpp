@@ -516,6 +516,7 @@ private:
     spec.mtu = link->mtu;
     EmitOptions options = emitOptions(device);
     options.extraFiles = emitSensorFleet(spec, build.compiled.program);
+    build.compiled.program.rounding = request_.rounding;
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
     build.entryPoints = {"fleet_init", "on_beacon", "step", "step_raw"};
     build.hooks = {"send"};
@@ -681,6 +682,7 @@ private:
     EmitOptions options = emitOptions(device);
     options.extraRuntimeFunctions.push_back("es_route_forward");
     options.extraFiles = emitRoutedDeviceFleet(spec, build.compiled.program);
+    build.compiled.program.rounding = request_.rounding;
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
     build.entryPoints = {"fleet_init", "on_frame", "round"};
     if (spec.sensor) build.entryPoints.insert(build.entryPoints.end(), {"step", "step_raw"});
@@ -758,6 +760,7 @@ private:
     if (routed_) options.extraRuntimeFunctions.push_back("es_route_forward");
     options.callMasks = headCallMasks(build);
     options.extraFiles = emitAggregatorFleet(spec);
+    build.compiled.program.rounding = request_.rounding;
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
     build.entryPoints = {"fleet_init", "begin_round", "on_frame", "predict", "head_output_f32",
                          "head_output", "wire_counters", "arrived_groups"};

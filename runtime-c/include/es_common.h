@@ -40,7 +40,9 @@ typedef struct {
   int32_t shift;
 } es_requant_t;
 
-/* docs/int8.md "Fixed-point rescaling": rounding_doubling_high_mul then rounding_divide_by_pot. */
+/* docs/int8.md "Fixed-point rescaling": es_requantize is rounding_doubling_high_mul then
+ * rounding_divide_by_pot (TFLite's double rounding), or one rounding of the exact product where
+ * the build uses single rounding (src/s8_rounding.h). */
 int32_t es_rounding_doubling_high_mul(int32_t a, int32_t b);
 int32_t es_rounding_divide_by_pot(int32_t x, int32_t exponent);
 int32_t es_requantize(int32_t x, es_requant_t m);

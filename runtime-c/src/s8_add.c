@@ -2,8 +2,8 @@
  * (es_s8.h). The arithmetic is docs/int8.md's "Add / Sub", done in int32 without
  * es_requantize's range checks: the compiler picks this kernel only when a_requant and b_requant
  * are at most 1/2 and output_requant's left shift at most 1. Then |(q - Z) * 2^20| < 2^28, each
- * rescaled operand is below 2^27 and their sum, shifted, below 2^29, so 2 * x fits int32 for
- * es_s8_high_mul and nothing saturates.
+ * rescaled operand is below 2^27 and their sum, shifted (by at most 2 in single rounding, see
+ * add_rescale_of), below 2^30, so 2 * x fits int32 for es_s8_high_mul and nothing saturates.
  *
  * The loops take every parameter by value (add_plan_t): read through the params pointer, gcc
  * reloads them after each int8 store, which may alias anything. */
@@ -45,11 +45,17 @@ static add_operand_rescale_t add_operand_rescale_of(es_requant_t m) {
   return r;
 }
 
+/* In single rounding the division rounds, so it needs right >= 1: a factor with right 0 is
+ * applied as x * 2^(left + 1) and right 1, the same value (|x| * 2^(left + 1) < 2^30). */
 static add_rescale_t add_rescale_of(es_requant_t m) {
   add_rescale_t r;
   r.multiplier = m.multiplier;
   r.left = m.shift > 0 ? m.shift : 0;
   r.right = m.shift < 0 ? -m.shift : 0;
+  if (ES_S8_SINGLE_ROUNDING && r.right == 0) {
+    r.left += 1;
+    r.right = 1;
+  }
   r.half = r.right > 0 ? (int32_t)1 << (r.right - 1) : 0;
   r.negative = r.right > 0;
   return r;
@@ -58,6 +64,7 @@ static add_rescale_t add_rescale_of(es_requant_t m) {
 #if !ES_S8_USE_MVE
 static inline int32_t add_rescale(int32_t x, add_rescale_t r) {
   const int32_t high = es_s8_high_mul(x * ((int32_t)1 << r.left), r.multiplier);
+  if (ES_S8_SINGLE_ROUNDING) return es_s8_round_shift(high, r.half, r.right);
   return (high + r.half - ((int32_t)((uint32_t)high >> 31) & r.negative)) >> r.right;
 }
 #endif
@@ -67,15 +74,16 @@ static inline int32_t add_rescale(int32_t x, add_rescale_t r) {
 /* The rescaled operand: (q - Z) * 2^20 times its factor, rounded as requantize does. */
 static inline int32_t add_operand(int32_t q, int32_t zp, add_operand_rescale_t r) {
   const int32_t high = es_s8_high_mul((q - zp) * ADD_S8_SCALE, r.multiplier);
-  return (high + r.half - (int32_t)((uint32_t)high >> 31)) >> r.right;
+  return es_s8_round_shift(high, r.half, r.right);
 }
 
 #if ES_S8_USE_MVE
-/* add_rescale of four lanes: VQRDMULH is the spec's rounding doubling high multiply (it
- * saturates only for INT32_MIN squared); VRSHL by -right rounds halves up, so negative values
- * lose 1 first where right > 0, which rounds them away from zero. */
+/* add_rescale of four lanes: in double rounding, VRSHL by -right rounds halves up, so negative
+ * values lose 1 first where right > 0, which rounds them away from zero (es_s8_round_shift4_n
+ * cannot, as right may be 0 there). */
 static inline int32x4_t add_rescale4(int32x4_t x, add_rescale_t r, int32x4_t negative_mask) {
-  const int32x4_t high = vqrdmulhq_n_s32(vshlq_r_s32(x, r.left), r.multiplier);
+  const int32x4_t high = es_s8_high_mul4_n(vshlq_r_s32(x, r.left), r.multiplier);
+  if (ES_S8_SINGLE_ROUNDING) return es_s8_round_shift4_n(high, -r.right);
   const int32x4_t negative = vandq_s32(vshrq_n_s32(high, 31), negative_mask);
   return vrshlq_n_s32(vsubq_s32(high, negative), -r.right);
 }
@@ -85,8 +93,7 @@ static inline int32x4_t add_operand4(const int8_t *q, int32_t zp, add_operand_re
                                      mve_pred16_t lanes) {
   const int32x4_t x =
       vshlq_n_s32(vsubq_n_s32(vldrbq_z_s32(q, lanes), zp), ES_S8_ADD_LEFT_SHIFT);
-  const int32x4_t high = vqrdmulhq_n_s32(x, r.multiplier);
-  return vrshlq_n_s32(vaddq_s32(high, vshrq_n_s32(high, 31)), -r.right);
+  return es_s8_round_shift4_n(es_s8_high_mul4_n(x, r.multiplier), -r.right);
 }
 
 /* count elements of a with, per element, b[i] (b_step 1) or b_term (b_step 0). */

@@ -228,7 +228,7 @@ ES_S8_ALWAYS_INLINE void edge_pair(const es_conv1d_s8_params_t *p, const int8_t 
 /* es_s8_rescale_output for an activation whose range is all of int8: one SSAT clamps. */
 static inline int8_t rescale_full_range(int32_t acc, es_s8_rescale_t r, int32_t output_zp) {
   const int32_t high = es_s8_high_mul(acc, r.multiplier);
-  return (int8_t)__ssat(((high + r.half - (high < 0)) >> r.right) + output_zp, 8);
+  return (int8_t)__ssat(es_s8_round_shift(high, r.half, r.right) + output_zp, 8);
 }
 
 /* A block's four outputs, (x, x + 1) of two channels. Most layers' activation ranges are all of

@@ -59,25 +59,44 @@ static inline es_s8_rescale_t es_s8_rescale_of(es_requant_t m) {
   return r;
 }
 
-/* rounding_doubling_high_mul is (p + nudge) / 2^31 truncated, which for either sign of p equals
- * floor((p + 2^30) / 2^31); rounding_divide_by_pot rounds halves away from zero, which is
- * floor((x + half - (x < 0)) / 2^right). Both shifts are arithmetic (as in common.c). */
+/* The rescaling of docs/int8.md, in the build's rule (s8_rounding.h), as two steps: a high
+ * multiply of p = acc * multiplier and a division by 2^right. Every specialised kernel rescales
+ * through the helpers below, so that the rule lives here alone.
+ * - Double rounding (TFLite's): rounding_doubling_high_mul is (p + nudge) / 2^31 truncated,
+ *   which for either sign of p equals floor((p + 2^30) / 2^31); rounding_divide_by_pot rounds
+ *   halves away from zero, which is floor((x + half - (x < 0)) / 2^right).
+ * - Single rounding: the high multiply truncates, h = floor(p / 2^31), and the division rounds
+ *   halves up, floor((h + half) / 2^right); nested floors make that floor((p + 2^(30 + right)) /
+ *   2^(31 + right)), one rounding of the exact product. No sign correction: fewer instructions.
+ * Both shifts are arithmetic (as in common.c). */
 static inline int32_t es_s8_high_mul(int32_t acc, int32_t multiplier) {
 #if ES_S8_USE_DSP
   /* floor((p + 2^30) / 2^31) is floor((2 * acc * multiplier + 2^31) / 2^32), one SMMULR, and
-   * 2 * acc fits int32 as |acc| < 2^29. ACLE has no intrinsic for it. */
+   * floor(p / 2^31) one SMMUL; 2 * acc fits int32 as |acc| < 2^29. ACLE has no intrinsic for
+   * either. */
   int32_t high;
-  __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc * 2), "r"(multiplier));
+  if (ES_S8_SINGLE_ROUNDING)
+    __asm__("smmul %0, %1, %2" : "=r"(high) : "r"(acc * 2), "r"(multiplier));
+  else
+    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc * 2), "r"(multiplier));
   return high;
 #else
-  return (int32_t)(((int64_t)acc * multiplier + ((int64_t)1 << 30)) >> 31);
+  const int64_t product = (int64_t)acc * multiplier;
+  if (ES_S8_SINGLE_ROUNDING) return (int32_t)(product >> 31);
+  return (int32_t)((product + ((int64_t)1 << 30)) >> 31);
 #endif
+}
+
+/* The division of es_s8_high_mul's result by 2^right (right >= 1, half = 2^(right - 1)). */
+static inline int32_t es_s8_round_shift(int32_t high, int32_t half, int32_t right) {
+  if (ES_S8_SINGLE_ROUNDING) return (high + half) >> right;
+  return (high + half - (high < 0)) >> right;
 }
 
 static inline int8_t es_s8_rescale_output(int32_t acc, es_s8_rescale_t r, int32_t output_zp,
                                           int32_t act_min, int32_t act_max) {
   const int32_t high = es_s8_high_mul(acc, r.multiplier);
-  int32_t y = ((high + r.half - (high < 0)) >> r.right) + output_zp;
+  int32_t y = es_s8_round_shift(high, r.half, r.right) + output_zp;
   /* Two independent selections: gcc makes them conditional moves, not branches. */
   y = y > act_min ? y : act_min;
   y = y < act_max ? y : act_max;
@@ -86,11 +105,13 @@ static inline int8_t es_s8_rescale_output(int32_t acc, es_s8_rescale_t r, int32_
 
 /* es_s8_rescale_output's rounding of high = es_s8_high_mul(acc, multiplier), doubled, plus
  * `offset` = 2 Zy + 1: halved (an arithmetic shift right by one) it is the output before the
- * clamp. With u = high - (high < 0) and right = -shift of the factor, floor((u + 2^(right-1)) /
- * 2^right) = floor((floor(u / 2^(right-1)) + 1) / 2), so the zero point joins the + 1 and the
- * shift is by `shift` = right - 1 (~ of the factor's shift). Fewer instructions than
- * es_s8_rescale_output where the factor changes with every output. */
+ * clamp. With right = -shift of the factor, floor((u + 2^(right-1)) / 2^right) =
+ * floor((floor(u / 2^(right-1)) + 1) / 2), so the zero point joins the + 1 and the shift is by
+ * `shift` = right - 1 (~ of the factor's shift); u = high - (high < 0) in double rounding, high
+ * itself in single rounding. Fewer instructions than es_s8_rescale_output where the factor
+ * changes with every output. */
 static inline int32_t es_s8_doubled_output(int32_t high, int32_t shift, int32_t offset) {
+  if (ES_S8_SINGLE_ROUNDING) return (high >> shift) + offset;
   return ((high + (high >> 31)) >> shift) + offset;
 }
 
@@ -149,14 +170,32 @@ static inline int32x4_t es_s8_vector4(int32_t a0, int32_t a1, int32_t a2, int32_
   return vsetq_lane_s32(a3, v, 3);
 }
 
-/* es_s8_rescale_output of four accumulators of one channel: VQRDMULH is the spec's rounding
- * doubling high multiply (it saturates only for INT32_MIN squared), and VRSHL by the negative
- * shift rounds halves up, so subtracting 1 from negative values first rounds them away from
- * zero. */
+/* es_s8_high_mul and es_s8_round_shift of four lanes, with one factor (_n: a scalar multiplier,
+ * shift = -right) or one per lane. VQRDMULH is the spec's rounding doubling high multiply (it
+ * saturates only for INT32_MIN squared), VQDMULH the truncating one of single rounding. VRSHL by
+ * the negative shift rounds halves up, single rounding's division; double rounding subtracts 1
+ * from negative values first, which rounds them away from zero. */
+static inline int32x4_t es_s8_high_mul4_n(int32x4_t acc, int32_t multiplier) {
+  return ES_S8_SINGLE_ROUNDING ? vqdmulhq_n_s32(acc, multiplier)
+                               : vqrdmulhq_n_s32(acc, multiplier);
+}
+static inline int32x4_t es_s8_high_mul4(int32x4_t acc, int32x4_t multiplier) {
+  return ES_S8_SINGLE_ROUNDING ? vqdmulhq_s32(acc, multiplier) : vqrdmulhq_s32(acc, multiplier);
+}
+static inline int32x4_t es_s8_round_shift4_n(int32x4_t high, int32_t shift) {
+  if (ES_S8_SINGLE_ROUNDING) return vrshlq_n_s32(high, shift);
+  return vrshlq_n_s32(vaddq_s32(high, vshrq_n_s32(high, 31)), shift);
+}
+static inline int32x4_t es_s8_round_shift4(int32x4_t high, int32x4_t shift) {
+  if (ES_S8_SINGLE_ROUNDING) return vrshlq_s32(high, shift);
+  return vrshlq_s32(vaddq_s32(high, vshrq_n_s32(high, 31)), shift);
+}
+
+/* es_s8_rescale_output of four accumulators of one channel. */
 static inline int32x4_t es_s8_rescale4(int32x4_t acc, es_requant_t factor, int32_t output_zp,
                                        int32x4_t act_min, int32x4_t act_max) {
-  int32x4_t y = vqrdmulhq_n_s32(acc, factor.multiplier);
-  y = vrshlq_n_s32(vaddq_s32(y, vshrq_n_s32(y, 31)), factor.shift);
+  const int32x4_t y =
+      es_s8_round_shift4_n(es_s8_high_mul4_n(acc, factor.multiplier), factor.shift);
   return vminq_s32(vmaxq_s32(vaddq_n_s32(y, output_zp), act_min), act_max);
 }
 #endif

@@ -47,8 +47,7 @@ static void mve_store_four(const int32_t acc[4], const es_requant_t *per_channel
   const int32_t *fields = &per_channel->multiplier;
   const int32x4_t multiplier = vldrwq_gather_shifted_offset_s32(fields, vidupq_n_u32(0, 2));
   const int32x4_t shift = vldrwq_gather_shifted_offset_s32(fields, vidupq_n_u32(1, 2));
-  int32x4_t y = vqrdmulhq_s32(vld1q_s32(acc), multiplier);
-  y = vrshlq_s32(vaddq_s32(y, vshrq_n_s32(y, 31)), shift);
+  int32x4_t y = es_s8_round_shift4(es_s8_high_mul4(vld1q_s32(acc), multiplier), shift);
   y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, output_zp), vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
   vstrbq_s32(out, y);
 }

@@ -4,6 +4,7 @@
 
 #include "es_index_internal.h"
 #include "es_s8.h"
+#include "s8_rounding.h"
 
 #include <stddef.h>
 

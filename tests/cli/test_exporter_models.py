@@ -21,38 +21,40 @@ from test_qoperator import ORT
 EXPORTERS = SOURCE / "tests" / "data" / "exporters"
 
 # Per model: (share of int8 outputs equal to onnxruntime's, largest difference in LSB).
-# Against the emitted QDQ file, the layers' fixed-point rescaling rounds twice where onnxruntime
-# rounds once (docs/int8.md): ~0.2 % of a layer's values move by 1 LSB, and every layer after
-# passes such a difference on. A Softmax at 1/256 magnifies a 1-LSB difference of its input
-# (scale ~ 8/255) into up to 2-3 of its own. tf2onnx's NHWC BiasAdd, Keras' non-fused batchnorm
-# (Mul, Add) and the Relu after them fold into the Conv once the Transpose between sinks below
-# them; left in place they were int8 steps of their own, the Relu quantised at the Add's range and
-# again at its own (cnn_bn: 3 LSB off the QDQ file, 5 off float). ONNX has no integer GRU/LSTM: the QDQ file runs them
-# in float between quantisers, the C in integers (docs/int8.md "LSTM and GRU"). Against
-# onnxruntime on a pre-quantised file the same holds for its QLinear kernels (tests/cli/
-# test_prequantised.py): each layer within 1 LSB, the Softmax outputs up to 3.
+# Against the emitted QDQ file: the float models are calibrated, so their layers rescale with one
+# rounding as onnxruntime does (docs/int8.md "Fixed-point rescaling"), and every output is within
+# 1 LSB; with TFLite's double rounding ~0.2 % of a layer's values moved by 1 LSB and a Softmax at
+# 1/256 magnified that into 2 (tf2onnx_cnn_bn_7, the conv1d models: 85 % exact). tf2onnx's NHWC
+# BiasAdd, Keras' non-fused batchnorm (Mul, Add) and the Relu after them fold into the Conv once
+# the Transpose between sinks below them; left in place they were int8 steps of their own, the
+# Relu quantised at the Add's range and again at its own (cnn_bn: 3 LSB off the QDQ file, 5 off
+# float). ONNX has no integer GRU/LSTM: the QDQ file runs them in float between quantisers, the C
+# in integers (docs/int8.md "LSTM and GRU"), and the Dense after them turns a 1 LSB difference
+# of the hidden state into up to 2 (the recurrent models, 54-65 % exact). Against onnxruntime on
+# a pre-quantised file (TFLite's double rounding, kept for them) the same holds for its QLinear
+# kernels (tests/cli/test_prequantised.py): each layer within 1 LSB, the Softmax outputs up to 3.
 FLOAT_EXPECTED = {
-    "keras2onnx_upsample_7": (0.9, 1),
-    "tf2onnx_cnn_bn_7": (0.85, 2),
-    "keras2onnx_upsample_8": (0.9, 1),
-    "tf2onnx_cnn_8": (0.9, 1),
-    "keras2onnx_upsample_10": (0.9, 1),
-    "tf2onnx_pool_keepdims_10": (0.95, 1),
-    "tf2onnx_cnn_bn_14": (0.7, 1),
-    "keras2onnx_upsample_14": (0.9, 1),
-    "tf2onnx_conv1d_16": (0.85, 2),
-    "tf2onnx_pool_keepdims_16": (0.95, 1),
-    "tf2onnx_cnn_9": (0.9, 1),
-    "tf2onnx_cnn_bn_9": (0.7, 1),
-    "keras2onnx_conv1d_9": (0.9, 1),
-    "keras2onnx_gru_9": (0.4, 2),
-    "tf2onnx_cnn_bn_11": (0.7, 1),
-    "tf2onnx_pool_keepdims_11": (0.95, 1),
-    "tf2onnx_lstm_11": (0.5, 2),
-    "tf2onnx_cnn_15": (0.9, 1),
-    "tf2onnx_conv1d_15": (0.85, 2),
-    "tf2onnx_gru_15": (0.5, 2),
-    "tf2onnx_pool_keepdims_15": (0.95, 1),
+    "keras2onnx_upsample_7": (0.99, 1),
+    "tf2onnx_cnn_bn_7": (0.97, 1),
+    "keras2onnx_upsample_8": (0.99, 1),
+    "tf2onnx_cnn_8": (0.99, 1),
+    "keras2onnx_upsample_10": (0.99, 1),
+    "tf2onnx_pool_keepdims_10": (0.99, 1),
+    "tf2onnx_cnn_bn_14": (0.99, 1),
+    "keras2onnx_upsample_14": (0.99, 1),
+    "tf2onnx_conv1d_16": (0.99, 1),
+    "tf2onnx_pool_keepdims_16": (0.99, 1),
+    "tf2onnx_cnn_9": (0.99, 1),
+    "tf2onnx_cnn_bn_9": (0.99, 1),
+    "keras2onnx_conv1d_9": (0.99, 1),
+    "keras2onnx_gru_9": (0.5, 2),
+    "tf2onnx_cnn_bn_11": (0.99, 1),
+    "tf2onnx_pool_keepdims_11": (0.99, 1),
+    "tf2onnx_lstm_11": (0.55, 2),
+    "tf2onnx_cnn_15": (0.99, 1),
+    "tf2onnx_conv1d_15": (0.99, 1),
+    "tf2onnx_gru_15": (0.6, 2),
+    "tf2onnx_pool_keepdims_15": (0.99, 1),
 }
 QUANTISED_EXPECTED = {
     "ort_qdq_u8s8_asymmetric_per_channel_13": (0.85, 3),
@@ -242,7 +244,7 @@ class ExporterModelsTest(OpCodegenCase):
         result = run("compile", EXPORTERS / f"{DYNAMIC_FILE}.onnx", "--target", "host",
                      "-o", self.tmp / "uncalibrated")
         self.assert_fails(result, 1, "--calibration")
-        self.check_int8(DYNAMIC_FILE, min_exact=0.9, float_lsb=3.0)
+        self.check_int8(DYNAMIC_FILE, min_exact=0.99, float_lsb=3.0)
 
 
 def dequantised(model, value):

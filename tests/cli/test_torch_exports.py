@@ -21,7 +21,7 @@ class TorchExportTest(OpCodegenCase):
     models = TORCH_MODELS
     qdq_from_opset = 0  # --emit-qdq upgrades the opset 9 and 11 exports itself
 
-    def check(self, name, min_exact=0.9, max_lsb=1, float_lsb=2.5):
+    def check(self, name, min_exact=0.99, max_lsb=1, float_lsb=2.5):
         # float32 kernels accumulate in another order than onnxruntime: a few float32 steps.
         self.check_float32(name, tolerance=1e-6)
         self.check_int8(name, min_exact=min_exact, max_lsb=max_lsb, float_lsb=float_lsb)
@@ -48,7 +48,10 @@ class TorchExportTest(OpCodegenCase):
         self.check_int8("conv_gru_9", min_exact=0.2, max_lsb=4, float_lsb=4)
 
     def test_conv1d_lstm_last_state(self):
-        self.check("conv_lstm_17", min_exact=0.6, max_lsb=2)
+        # ONNX has no integer LSTM: the QDQ file runs it in float between quantisers (as for the
+        # GRU above), so 1 LSB differences remain, but the layers around it round once, as
+        # onnxruntime does (docs/int8.md): within 1 LSB, 83 % exact (was 2 LSB, 60 %).
+        self.check("conv_lstm_17", min_exact=0.75, max_lsb=1)
 
     def test_conv2d_batchnorm_relu6_adaptive_pool_linear(self):
         self.check("conv_bn_pool_11")
@@ -57,16 +60,16 @@ class TorchExportTest(OpCodegenCase):
         # Opset 9 writes chunk as Split, opset 13 as Slices with computed bounds.
         for name in ("reshapes_9", "reshapes_13"):
             with self.subTest(name):
-                self.check(name, min_exact=0.9)
+                self.check(name)
 
     def test_hardswish_silu_gelu(self):
         # Opset 11 writes Hardswish as HardSigmoid * x, opset 17 as HardSwish; GELU as Erf. Four
-        # Linear layers, each 1 LSB off onnxruntime on about 0.2 % of its values (docs/int8.md),
-        # and three table activations, which round halves away from zero where onnxruntime's Q
-        # rounds them to even: 86-97 % of the 64 outputs exact.
+        # Linear layers rounding once as onnxruntime does (docs/int8.md; with TFLite's double
+        # rounding each was 1 LSB off on about 0.2 % of its values, 86-97 % of the 64 outputs
+        # exact) and three table activations.
         for name in ("activations_11", "activations_17"):
             with self.subTest(name):
-                self.check(name, min_exact=0.8)
+                self.check(name)
 
     def test_expand_and_arange_fold(self):
         # expand(-1, ...) exports ConstantOfShape, Equal and Where; arange a Range and a Cast.
@@ -79,7 +82,7 @@ class TorchExportTest(OpCodegenCase):
         # int8 quantises the token in the Concat's output parameters (docs/int8.md "Concat"), and
         # the QDQ file holds it so quantised.
         self.check_float32("class_token_13", tolerance=1e-6)
-        self.check_int8("class_token_13", min_exact=0.9, max_lsb=1, float_lsb=2.5)
+        self.check_int8("class_token_13", min_exact=0.99, max_lsb=1, float_lsb=2.5)
 
     def test_layer_norm_in_float32_and_int8(self):
         # Opset 13's ReduceMean, Sub, Pow(2), ReduceMean, Add, Sqrt, Div, Mul, Add fold into the
@@ -182,7 +185,7 @@ class SharedBiasTest(OpCodegenCase):
         np.savez(self.tmp / "shared_bias.npz", x=rng.normal(0, 1, (16, 6)).astype(np.float32),
                  seq=rng.normal(0, 1, (16, 3, 6)).astype(np.float32))
         self.check_float32("shared_bias", tolerance=1e-6)
-        self.check_int8("shared_bias", min_exact=0.95, float_lsb=2.0)
+        self.check_int8("shared_bias", min_exact=0.99, float_lsb=2.0)
 
 
 class LayerNormRefusalTest(OpCodegenCase):
@@ -228,7 +231,7 @@ class LayerNormRefusalTest(OpCodegenCase):
         np.savez(self.tmp / "ln_scale_input.npz", x=rng.normal(0, 2, (16, 3, 4)).astype(np.float32),
                  s=rng.uniform(-1.5, 1.5, (16, 4)).astype(np.float32))
         self.check_float32("ln_scale_input", tolerance=1e-6)
-        self.check_int8("ln_scale_input", min_exact=0.95, float_lsb=3.0)
+        self.check_int8("ln_scale_input", min_exact=0.99, float_lsb=3.0)
 
 
 class ConstantOfShapeTest(OpCodegenCase):

@@ -102,11 +102,20 @@ class KernelsOnBoards(unittest.TestCase):
     def test_cortex_m4_plain(self):
         self.run_on("cortex-m4", "-DES_REFERENCE_KERNELS")
 
+    def test_cortex_m4_dsp_single_rounding(self):
+        """The builds of calibrated models (runtime/src/s8_rounding.h): SMMUL and a half-up shift
+        against the plain reference kernels' one rounding of the exact product."""
+        self.run_on("cortex-m4", "-DES_S8_SINGLE_ROUNDING=1")
+
     def test_cortex_m7_dsp(self):
         self.run_on("cortex-m7")
 
     def test_cortex_m55(self):
         self.run_on("cortex-m55")
+
+    def test_cortex_m55_single_rounding(self):
+        """VQDMULH and VRSHL (single rounding) against the reference kernels."""
+        self.run_on("cortex-m55", "-DES_S8_SINGLE_ROUNDING=1")
 
     def test_cortex_m55_four_tap_gathers(self):
         """es_conv2d_gemm_s8 gathers eight taps at a time when every tap lies within 2^16 bytes

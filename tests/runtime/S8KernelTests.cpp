@@ -10,9 +10,13 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
+
+extern "C" int es_s8_single_rounding; // runtime-c/src/s8_rounding.h
 
 namespace {
 
@@ -30,11 +34,32 @@ Int128 floorDiv(Int128 numerator, Int128 denominator) { // denominator > 0
 
 Int128 clampInt32(Int128 x) { return std::clamp<Int128>(x, kInt32Min, kInt32Max); }
 
+// The rescaling rule the kernels run with (runtime-c/src/s8_rounding.h: the test binary links
+// the runtime built for the compiler, where it is a variable). EDGESPLIT_TEST_SINGLE_ROUNDING=1
+// runs every test of this binary in single rounding (ctest's runtime_single_rounding).
+const bool kSingleRoundingRun = [] {
+  const char *value = std::getenv("EDGESPLIT_TEST_SINGLE_ROUNDING");
+  es_s8_single_rounding = value != nullptr && std::string(value) == "1";
+  return es_s8_single_rounding != 0;
+}();
+
+// Single rounding from its definition: x * multiplier / 2^(31 - shift) rounded to nearest, halves
+// toward +infinity, saturated to int32.
+int32_t referenceRequantizeOnce(int32_t x, es_requant_t m) {
+  const Int128 product = Int128(x) * m.multiplier;
+  const int right = 31 - m.shift;
+  if (right <= 0) return static_cast<int32_t>(clampInt32(product * (Int128(1) << -right)));
+  return static_cast<int32_t>(
+      clampInt32(floorDiv(product + (Int128(1) << (right - 1)), Int128(1) << right)));
+}
+
 // requantize() from the rational values it rounds rather than from its bit manipulations:
 // the doubling high multiply is p / 2^31 rounded to nearest with halves toward +infinity (that is
 // what its nudge and truncating division amount to), and the power-of-two division rounds to
-// nearest with halves away from zero. Two roundings, as documented.
+// nearest with halves away from zero. Two roundings, as documented; in a single-rounding run,
+// referenceRequantizeOnce.
 int32_t referenceRequantize(int32_t x, es_requant_t m) {
+  if (es_s8_single_rounding) return referenceRequantizeOnce(x, m);
   const int left = std::max(m.shift, 0);
   const int right = std::max(-m.shift, 0);
   const Int128 scaled = clampInt32(Int128(x) * (Int128(1) << left));
@@ -220,8 +245,48 @@ TEST_CASE("requantize matches the exact two-rounding reference on edge and rando
   }
 }
 
+TEST_CASE("single-rounding requantize rounds the exact product once, halves up",
+          "[s8][requant]") {
+  const int saved = es_s8_single_rounding;
+  es_s8_single_rounding = 1;
+  // x / 4: one rounding of 0.25 gives 0, of 0.5 gives 1 (half up), of -0.5 gives 0, of -0.75 -1.
+  const es_requant_t quarter{1 << 30, -1};
+  CHECK(es_requantize(1, quarter) == 0);
+  CHECK(es_requantize(2, quarter) == 1);
+  CHECK(es_requantize(-2, quarter) == 0);
+  CHECK(es_requantize(-3, quarter) == -1);
+  CHECK(es_requantize(6, quarter) == 2);
+  // Where the two rules part: 14.49963 steps (layer_norm_keras' Dense output), factor 0.00315
+  // with shift -8. The high multiply rounds it to exactly 14.5, which double rounding sends to
+  // 15; one rounding gives 14.
+  const es_requant_t factor = quantizeMultiplier(0.00315);
+  const int32_t acc = static_cast<int32_t>(std::floor(14.49963 / 0.00315));
+  const long double exact = std::ldexp(static_cast<long double>(acc) * factor.multiplier,
+                                       factor.shift - 31);
+  CHECK(es_requantize(acc, factor) == std::lround(static_cast<double>(exact)));
+  // Saturation instead of the left shift's: a factor of 2^20 on +-2^20 and on 2^8.
+  CHECK(es_requantize(1 << 20, es_requant_t{1 << 30, 21}) == kInt32Max);
+  CHECK(es_requantize(-(1 << 20), es_requant_t{1 << 30, 21}) == kInt32Min);
+  CHECK(es_requantize(1 << 8, es_requant_t{1 << 30, 21}) == 1 << 28);
+  CHECK(es_requantize(-1, es_requant_t{kInt32Max, 31}) == -kInt32Max);
+  CHECK(es_requantize(5, es_requant_t{kInt32Max, 33}) == kInt32Max);
+  CHECK(es_requantize(kInt32Max, quantizeMultiplier(std::ldexp(1.0, -40))) == 0);
+  for (int32_t x = -300; x <= 300; ++x) CHECK(es_requantize(x, kOne) == x);
+
+  Random random(14);
+  for (int32_t shift = -31; shift <= 33; ++shift)
+    for (int i = 0; i < 400; ++i) {
+      const es_requant_t m{random.between(1 << 30, kInt32Max), shift};
+      const int32_t x = i % 2 ? random.between(-70000, 70000) : random.between(kInt32Min, kInt32Max);
+      INFO("x = " << x << ", multiplier = " << m.multiplier << ", shift = " << m.shift);
+      CHECK(es_requantize(x, m) == referenceRequantizeOnce(x, m));
+    }
+  es_s8_single_rounding = saved;
+}
+
 TEST_CASE("requantize stays within 1 of the real product and rounds twice as documented",
           "[s8][requant]") {
+  if (kSingleRoundingRun) return; // double rounding's cases; single rounding has its own
   // x * 0.25 with M = 2^30 * 2^(-1 - 31): the high multiply gives x / 2 rounded (halves toward
   // +infinity), the shift halves that again rounding away from zero. One rounding of 0.25 would
   // give 0; the documented two give 1.
@@ -1267,9 +1332,9 @@ TEST_CASE("reduce_mean: hand-computed middle-axis mean and random blocks", "[s8]
     const std::vector<int8_t> x = int8s({-2, 0, 1, 3, 3, -2}); // x + 2: 0 2 | 3 5 | 5 0
     std::vector<int8_t> y(2);
     es_reduce_mean_s8(&p, x.data(), y.data());
-    // 8 / 3 = 2.67 -> 3, 7 / 3 = 2.33 -> 2, then + 1. requantize() would give 3 for 7: 1/3 is
-    // (1431655765, -1), its high multiply rounds 4.67 to 5 and its shift 2.5 to 3.
-    CHECK(es_requantize(7, p.requant) == 3);
+    // 8 / 3 = 2.67 -> 3, 7 / 3 = 2.33 -> 2, then + 1. Double-rounding requantize() would give 3
+    // for 7: 1/3 is (1431655765, -1), its high multiply rounds 4.67 to 5 and its shift 2.5 to 3.
+    CHECK(es_requantize(7, p.requant) == (kSingleRoundingRun ? 2 : 3));
     CHECK(ints(y) == std::vector<int>{4, 3});
     p.act_max = 3;
     es_reduce_mean_s8(&p, x.data(), y.data());
