@@ -130,15 +130,15 @@ void es_conv1d_k7_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const 
 void es_conv1d_k9_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output);
 
-/* A 1-D convolution whose input is channels-last (an NWC Transpose folded into it) and whose only
- * reader is a GlobalAveragePool, in one call: input [batch, in_w, in_channels], output [batch,
- * out_channels] (the pool's). Each convolution output is rescaled with per_channel and clamped
+/* A 1-D convolution whose only reader is a GlobalAveragePool, in one call: input [batch, in_w,
+ * in_channels] when channels_last (an NWC Transpose folded into it), else [batch, in_channels,
+ * in_w]; output [batch, out_channels] (the pool's). Each convolution output is rescaled with per_channel and clamped
  * to [act_min, act_max] in the convolution's output parameters (conv_zp), exactly as
  * es_conv1d_s8 writes it, and summed per channel instead of being stored; the pool then
  * rescales each sum minus conv_zp * out_w once with pool_requant (= Sc / (out_w * Sy)) as
- * es_global_avg_pool_s8 does, and clamps it to [pool_act_min, pool_act_max]. The window of
- * output x is the in_channels * kernel_w contiguous values from (x * stride - pad_left) *
- * in_channels on, positions outside the row reading input_zp. */
+ * es_global_avg_pool_s8 does, and clamps it to [pool_act_min, pool_act_max]. In the
+ * channels-last order the window of output x is the in_channels * kernel_w values from
+ * (x * stride - pad_left) * in_channels on, positions outside the row reading input_zp. */
 typedef struct {
   int32_t batch;
   int32_t in_w;
@@ -148,6 +148,7 @@ typedef struct {
   int32_t kernel_w;
   int32_t stride;
   int32_t pad_left;
+  int32_t channels_last;
   int32_t input_zp;
   int32_t conv_zp;
   int32_t act_min;
@@ -162,8 +163,9 @@ typedef struct {
  * input's order (tap k of input channel c at k * in_channels + c, ONNX's w[m][c][k]) as int16
  * pairs, first in the low half, an odd count completed by a zero. */
 #define ES_CONV1D_NWC_MEAN_S8_WORDS(p) (((p)->in_channels * (p)->kernel_w + 1) / 2)
-/* The values of one input row with its padding, widened to int16 (the DSP body reads every
- * window from it as int16 pairs), and one more for a window of odd length. */
+/* The positions of one input row with its padding: the DSP body widens them to int16, channels
+ * last, and reads every window from there as int16 pairs (one more value for a window of odd
+ * length). */
 #define ES_CONV1D_NWC_MEAN_S8_ROW(p)                                                          \
   (((p)->out_w - 1) * (p)->stride + (p)->kernel_w > (p)->pad_left + (p)->in_w                  \
        ? ((p)->out_w - 1) * (p)->stride + (p)->kernel_w                                        \

@@ -366,9 +366,10 @@ static inline int8_t nwc_mean_output(const es_conv1d_nwc_mean_s8_params_t *p, in
 }
 
 #if ES_S8_USE_DSP
-/* Row n of the input with its padding as int16, padding positions input_zp, and a zero after
- * the last value (the partner of an odd window's last tap, whose weight is zero): four values a
- * pass, SXTB16 twice and two PKHs. */
+/* Row n of the input with its padding as int16 in the channels-last order, padding positions
+ * input_zp, and a zero after the last value (the partner of an odd window's last tap, whose
+ * weight is zero). A channels-last row goes four values a pass (SXTB16 twice and two PKHs), a
+ * channels-first one is transposed value by value. */
 static void widen_row(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *in, int8_t *scratch) {
   const int32_t channels = p->in_channels;
   const int32_t before = p->pad_left * channels, values = p->in_w * channels;
@@ -378,6 +379,14 @@ static void widen_row(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *in,
   for (; i < before; ++i) memcpy(scratch + 2 * i, &zp, sizeof zp);
   int8_t *values_at = scratch + 2 * before;
   int32_t k = 0;
+  if (!p->channels_last) {
+    for (int32_t x = 0; x < p->in_w; ++x)
+      for (int32_t c = 0; c < channels; ++c) {
+        const int16_t value = in[c * p->in_w + x];
+        memcpy(values_at + 2 * (x * channels + c), &value, sizeof value);
+      }
+    k = values;
+  }
   for (; k + 4 <= values; k += 4) {
     const int32_t word = es_s8_load4(in + k);
     const int32_t even = __sxtb16(word), odd = es_s8_sxtb16_odd(word);
@@ -465,8 +474,10 @@ ES_S8_ALWAYS_INLINE void conv1d_nwc_mean(const es_conv1d_nwc_mean_s8_params_t *p
         const int32_t first = (x * p->stride - p->pad_left) * channels;
         int32_t acc = bias_folded[m];
         for (int32_t t = 0; t < taps; ++t) {
-          const int32_t at = first + t;
-          const int32_t value = at >= 0 && at < in_w * channels ? in[at] : p->input_zp;
+          const int32_t at = first + t, x_at = at / channels, c_at = at - x_at * channels;
+          const int32_t value = at < 0 || at >= in_w * channels ? p->input_zp
+                                : p->channels_last              ? in[at]
+                                                                : in[c_at * in_w + x_at];
           acc += value * nwc_tap_weight(w, t);
         }
         sum += es_s8_rescale_output(acc, r, p->conv_zp, p->act_min, p->act_max);

@@ -172,8 +172,9 @@ static int fk_conv1d_case(int32_t index) {
   return fk_compare(kernel, index, fk_expected, fk_actual, count);
 }
 
-/* es_conv1d_nwc_mean_s8 against what it replaces: the NWC input transposed, es_conv2d_s8 (the
- * reference convolution, clamped to the fused activation) and es_global_avg_pool_s8. */
+/* es_conv1d_nwc_mean_s8 against what it replaces: the NWC input transposed (in about half the
+ * cases; the others give the kernel the NCW input), es_conv2d_s8 (the reference convolution,
+ * clamped to the fused activation) and es_global_avg_pool_s8. */
 static int fk_conv1d_nwc_mean_case(int32_t index) {
   es_conv1d_nwc_mean_s8_params_t p;
   p.batch = fk_range(1, 2);
@@ -183,6 +184,7 @@ static int fk_conv1d_nwc_mean_case(int32_t index) {
   p.kernel_w = fk_range(1, 5);
   p.stride = fk_range(1, 3);
   p.pad_left = fk_range(0, 2);
+  p.channels_last = fk_range(0, 1);
   const int32_t pad_right = fk_range(0, 2);
   if (p.in_w + p.pad_left + pad_right < p.kernel_w) p.kernel_w = p.in_w + p.pad_left + pad_right;
   p.out_w = (p.in_w + p.pad_left + pad_right - p.kernel_w) / p.stride + 1;
@@ -220,7 +222,8 @@ static int fk_conv1d_nwc_mean_case(int32_t index) {
   for (int32_t n = 0; n < p.batch; ++n)
     for (int32_t x = 0; x < p.in_w; ++x)
       for (int32_t c = 0; c < p.in_channels; ++c)
-        ncw[n * row + c * p.in_w + x] = fk_input[n * row + x * p.in_channels + c];
+        ncw[n * row + c * p.in_w + x] =
+            p.channels_last ? fk_input[n * row + x * p.in_channels + c] : fk_input[n * row + c * p.in_w + x];
   es_conv2d_s8_params_t r;
   memset(&r, 0, sizeof r);
   r.batch = p.batch;
