@@ -177,11 +177,11 @@ typedef struct {
 void es_conv1d_nwc_mean_s8(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *input,
                            const int32_t *weights, const int32_t *bias_folded,
                            const es_requant_t *per_channel, int8_t *scratch, int8_t *output);
-/* The same for windows of five weight words (9 or 10 taps: 3 taps of 3 channels, 5 taps of 2),
- * the words held in registers over each channel's outputs. */
-void es_conv1d_nwc_mean_5w_s8(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *input,
-                              const int32_t *weights, const int32_t *bias_folded,
-                              const es_requant_t *per_channel, int8_t *scratch, int8_t *output);
+/* The same for 3 input channels, 3 taps and stride 1 (Keras' Conv1D over 3-axis motion
+ * windows), the five weight words held in registers over each channel's outputs. */
+void es_conv1d_nwc_mean_3x3_s8(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *input,
+                               const int32_t *weights, const int32_t *bias_folded,
+                               const es_requant_t *per_channel, int8_t *scratch, int8_t *output);
 
 /* Depthwise 3x3 convolution, stride 1, dilation 1, one output channel per input channel, pads
  * of 0 or 1 on each side: input [batch, channels, in_h, in_w], output [batch, channels, out_h,

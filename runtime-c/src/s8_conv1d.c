@@ -1,5 +1,6 @@
 /* 1-D int8 convolution, specialised (es_s8.h "Specialised convolutions"). */
 #include "s8_fast_internal.h"
+#include "s8_mean_internal.h"
 
 /* Where tap k of a `kernel_w`-tap window lies among one (output, input) channel pair's words
  * (es_s8.h's ES_CONV1D_S8_WORDS layout): the word, and whether it is the word's high half. */
@@ -359,10 +360,18 @@ static inline int32_t nwc_tap_weight(const int32_t *words, int32_t t) {
 #endif
 
 /* The pool's ending: the channel's sum of clamped convolution outputs, less the convolution's
- * zero point over the row, rescaled once as es_global_avg_pool_s8 rescales a plane's sum. */
-static inline int8_t nwc_mean_output(const es_conv1d_nwc_mean_s8_params_t *p, int32_t sum) {
-  return es_s8_rescale_once_output((int64_t)sum - (int64_t)p->conv_zp * p->out_w, p->pool_requant,
-                                   p->output_zp, p->pool_act_min, p->pool_act_max);
+ * zero point over the row, rescaled once as es_global_avg_pool_s8 rescales a plane's sum: by
+ * `once` (once_rescale_of(p->pool_requant)) where es_global_avg_pool_s8 takes that int32
+ * rescaling (`int32_rescale`: the factor below 1/2, the row under 2^23 outputs). */
+static inline int8_t nwc_mean_output(const es_conv1d_nwc_mean_s8_params_t *p,
+                                     const once_rescale_t *once, int int32_rescale, int32_t sum) {
+  if (!int32_rescale)
+    return es_s8_rescale_once_output((int64_t)sum - (int64_t)p->conv_zp * p->out_w,
+                                     p->pool_requant, p->output_zp, p->pool_act_min,
+                                     p->pool_act_max);
+  int32_t y = once_rescale(sum - p->conv_zp * p->out_w, once) + p->output_zp;
+  y = y > p->pool_act_min ? y : p->pool_act_min;
+  return (int8_t)(y < p->pool_act_max ? y : p->pool_act_max);
 }
 
 #if ES_S8_USE_DSP
@@ -409,25 +418,45 @@ static void widen_row(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *in,
  * weight words stay in registers over the row), rescaled and saturated by
  * es_s8_rescale_saturated and clamped to the activation where it is narrower than int8
  * (`clamp`, a constant in each caller, so the loop has no branch for it). */
+ES_S8_ALWAYS_INLINE int32_t nwc_window(const int8_t *row, const int32_t *w, int32_t acc,
+                                       const int32_t words) {
+  ES_UNROLL_TAPS
+  for (int32_t j = 0; j < words; ++j) acc = __smlad(es_s8_load4(row + 4 * j), w[j], acc);
+  return acc;
+}
+
+ES_S8_ALWAYS_INLINE int32_t nwc_output(int32_t acc, int32_t multiplier, int32_t shift,
+                                       int32_t offset, int32_t act_min, int32_t act_max,
+                                       const int clamp) {
+  int32_t y = es_s8_rescale_saturated(acc, multiplier, shift, offset);
+  if (clamp) {
+    y = y > act_min ? y : act_min;
+    y = y < act_max ? y : act_max;
+  }
+  return y;
+}
+
+/* Two outputs a pass, so the rescaling's operands and the weight words that do not fit in
+ * registers are loaded once per pair. `step` is the bytes between windows in the widened row:
+ * a constant in the 3x3 entry point, whose second window then lies at a constant offset from
+ * the first (no second pointer, so the weight words keep their registers). */
 ES_S8_ALWAYS_INLINE int32_t nwc_channel_sum(const es_conv1d_nwc_mean_s8_params_t *p,
                                             const int8_t *row, const int32_t *w, int32_t bias,
                                             es_requant_t factor, const int32_t words,
-                                            const int clamp) {
+                                            const int32_t step, const int clamp) {
   const int32_t multiplier = factor.multiplier, shift = -factor.shift - 1;
   const int32_t offset = 2 * p->conv_zp + 1, act_min = p->act_min, act_max = p->act_max;
-  const int32_t step = 2 * p->stride * p->in_channels, out_w = p->out_w;
+  const int8_t *const pairs_end = row + (p->out_w & ~1) * step;
   int32_t sum = 0;
-  for (int32_t x = 0; x < out_w; ++x, row += step) {
-    int32_t acc = bias;
-    ES_UNROLL_TAPS
-    for (int32_t j = 0; j < words; ++j) acc = __smlad(es_s8_load4(row + 4 * j), w[j], acc);
-    int32_t y = es_s8_rescale_saturated(acc, multiplier, shift, offset);
-    if (clamp) {
-      y = y > act_min ? y : act_min;
-      y = y < act_max ? y : act_max;
-    }
-    sum += y;
+  for (; row != pairs_end; row += 2 * step) {
+    const int32_t first = nwc_window(row, w, bias, words);
+    const int32_t second = nwc_window(row + step, w, bias, words);
+    sum += nwc_output(first, multiplier, shift, offset, act_min, act_max, clamp);
+    sum += nwc_output(second, multiplier, shift, offset, act_min, act_max, clamp);
   }
+  if (p->out_w & 1)
+    sum += nwc_output(nwc_window(row, w, bias, words), multiplier, shift, offset, act_min,
+                      act_max, clamp);
   return sum;
 }
 
@@ -435,17 +464,25 @@ ES_S8_NOINLINE static int32_t nwc_channel_sum_clamped(const es_conv1d_nwc_mean_s
                                                       const int8_t *row, const int32_t *w,
                                                       int32_t bias, es_requant_t factor,
                                                       int32_t words) {
-  return nwc_channel_sum(p, row, w, bias, factor, words, 1);
+  return nwc_channel_sum(p, row, w, bias, factor, words, 2 * p->stride * p->in_channels, 1);
 }
 #endif
 
-/* `words` is ES_CONV1D_NWC_MEAN_S8_WORDS(p): a constant in the specialised entry points. */
+/* `words` is ES_CONV1D_NWC_MEAN_S8_WORDS(p) and `step` 2 * stride * in_channels: constants in
+ * the specialised entry point. */
 ES_S8_ALWAYS_INLINE void conv1d_nwc_mean(const es_conv1d_nwc_mean_s8_params_t *p,
                                          const int8_t *input, const int32_t *weights,
                                          const int32_t *bias_folded,
                                          const es_requant_t *per_channel, int8_t *scratch,
-                                         int8_t *output, const int32_t words) {
+                                         int8_t *output, const int32_t words,
+                                         const int32_t step) {
+  /* A local copy, as in conv1d: the output stores could alias *p for all the compiler knows. */
+  const es_conv1d_nwc_mean_s8_params_t params = *p;
+  p = &params;
   const int32_t channels = p->in_channels, taps = channels * p->kernel_w;
+  const int int32_rescale = p->out_w < (1 << 23) && once_rescale_applies(p->pool_requant);
+  const es_requant_t half = {1 << 30, -1}; /* any factor once_rescale_of takes */
+  const once_rescale_t once = once_rescale_of(int32_rescale ? p->pool_requant : half);
 #if ES_S8_USE_DSP
   (void)taps;
   const int full_range = p->act_min == -128 && p->act_max == 127;
@@ -455,14 +492,15 @@ ES_S8_ALWAYS_INLINE void conv1d_nwc_mean(const es_conv1d_nwc_mean_s8_params_t *p
       const int32_t *w = weights + m * words;
       const int32_t sum =
           full_range
-              ? nwc_channel_sum(p, scratch, w, bias_folded[m], per_channel[m], words, 0)
+              ? nwc_channel_sum(p, scratch, w, bias_folded[m], per_channel[m], words, step, 0)
               : nwc_channel_sum_clamped(p, scratch, w, bias_folded[m], per_channel[m], words);
-      output[n * p->out_channels + m] = nwc_mean_output(p, sum);
+      output[n * p->out_channels + m] = nwc_mean_output(p, &once, int32_rescale, sum);
     }
   }
 #else
   (void)scratch;
   (void)words;
+  (void)step;
   const int32_t in_w = p->in_w;
   for (int32_t n = 0; n < p->batch; ++n) {
     const int8_t *in = input + n * in_w * channels;
@@ -482,7 +520,7 @@ ES_S8_ALWAYS_INLINE void conv1d_nwc_mean(const es_conv1d_nwc_mean_s8_params_t *p
         }
         sum += es_s8_rescale_output(acc, r, p->conv_zp, p->act_min, p->act_max);
       }
-      output[n * p->out_channels + m] = nwc_mean_output(p, sum);
+      output[n * p->out_channels + m] = nwc_mean_output(p, &once, int32_rescale, sum);
     }
   }
 #endif
@@ -492,11 +530,11 @@ void es_conv1d_nwc_mean_s8(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t
                            const int32_t *weights, const int32_t *bias_folded,
                            const es_requant_t *per_channel, int8_t *scratch, int8_t *output) {
   conv1d_nwc_mean(p, input, weights, bias_folded, per_channel, scratch, output,
-                  ES_CONV1D_NWC_MEAN_S8_WORDS(p));
+                  ES_CONV1D_NWC_MEAN_S8_WORDS(p), 2 * p->stride * p->in_channels);
 }
 
-void es_conv1d_nwc_mean_5w_s8(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *input,
-                              const int32_t *weights, const int32_t *bias_folded,
-                              const es_requant_t *per_channel, int8_t *scratch, int8_t *output) {
-  conv1d_nwc_mean(p, input, weights, bias_folded, per_channel, scratch, output, 5);
+void es_conv1d_nwc_mean_3x3_s8(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *input,
+                               const int32_t *weights, const int32_t *bias_folded,
+                               const es_requant_t *per_channel, int8_t *scratch, int8_t *output) {
+  conv1d_nwc_mean(p, input, weights, bias_folded, per_channel, scratch, output, 5, 2 * 3);
 }

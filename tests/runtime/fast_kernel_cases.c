@@ -178,11 +178,13 @@ static int fk_conv1d_case(int32_t index) {
 static int fk_conv1d_nwc_mean_case(int32_t index) {
   es_conv1d_nwc_mean_s8_params_t p;
   p.batch = fk_range(1, 2);
-  p.in_channels = fk_range(1, 5);
+  /* One case in three has the 3x3 entry point's shape. */
+  const int three_by_three = fk_range(0, 2) == 0;
+  p.in_channels = three_by_three ? 3 : fk_range(1, 5);
   p.in_w = fk_range(1, 40);
   p.out_channels = fk_range(1, 9);
-  p.kernel_w = fk_range(1, 5);
-  p.stride = fk_range(1, 3);
+  p.kernel_w = three_by_three ? 3 : fk_range(1, 5);
+  p.stride = three_by_three ? 1 : fk_range(1, 3);
   p.pad_left = fk_range(0, 2);
   p.channels_last = fk_range(0, 1);
   const int32_t pad_right = fk_range(0, 2);
@@ -258,9 +260,9 @@ static int fk_conv1d_nwc_mean_case(int32_t index) {
   g.act_max = p.pool_act_max;
   es_global_avg_pool_s8(&g, convolved, fk_expected);
   const char *kernel = "es_conv1d_nwc_mean_s8";
-  if (words == 5 && index % 2 == 0) {
-    es_conv1d_nwc_mean_5w_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_scratch, fk_actual);
-    kernel = "es_conv1d_nwc_mean_5w_s8";
+  if (p.in_channels == 3 && p.kernel_w == 3 && p.stride == 1 && index % 2 == 0) {
+    es_conv1d_nwc_mean_3x3_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_scratch, fk_actual);
+    kernel = "es_conv1d_nwc_mean_3x3_s8";
   } else {
     es_conv1d_nwc_mean_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_scratch, fk_actual);
   }
