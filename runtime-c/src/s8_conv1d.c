@@ -443,9 +443,10 @@ ES_S8_ALWAYS_INLINE int32_t nwc_output(int32_t acc, int32_t multiplier, int32_t 
 ES_S8_ALWAYS_INLINE int32_t nwc_channel_sum(const es_conv1d_nwc_mean_s8_params_t *p,
                                             const int8_t *row, const int32_t *w, int32_t bias,
                                             es_requant_t factor, const int32_t words,
-                                            const int32_t step, const int clamp) {
+                                            const int32_t step, const int clamp,
+                                            const int32_t conv_zp) {
   const int32_t multiplier = factor.multiplier, shift = -factor.shift - 1;
-  const int32_t offset = 2 * p->conv_zp + 1, act_min = p->act_min, act_max = p->act_max;
+  const int32_t offset = 2 * conv_zp + 1, act_min = p->act_min, act_max = p->act_max;
   const int8_t *const pairs_end = row + (p->out_w & ~1) * step;
   int32_t sum = 0;
   for (; row != pairs_end; row += 2 * step) {
@@ -464,7 +465,8 @@ ES_S8_NOINLINE static int32_t nwc_channel_sum_clamped(const es_conv1d_nwc_mean_s
                                                       const int8_t *row, const int32_t *w,
                                                       int32_t bias, es_requant_t factor,
                                                       int32_t words) {
-  return nwc_channel_sum(p, row, w, bias, factor, words, 2 * p->stride * p->in_channels, 1);
+  return nwc_channel_sum(p, row, w, bias, factor, words, 2 * p->stride * p->in_channels, 1,
+                         p->conv_zp);
 }
 #endif
 
@@ -476,24 +478,26 @@ ES_S8_ALWAYS_INLINE void conv1d_nwc_mean(const es_conv1d_nwc_mean_s8_params_t *p
                                          const es_requant_t *per_channel, int8_t *scratch,
                                          int8_t *output, const int32_t words,
                                          const int32_t step) {
-  /* A local copy, as in conv1d: the output stores could alias *p for all the compiler knows. */
-  const es_conv1d_nwc_mean_s8_params_t params = *p;
-  p = &params;
   const int32_t channels = p->in_channels, taps = channels * p->kernel_w;
   const int int32_rescale = p->out_w < (1 << 23) && once_rescale_applies(p->pool_requant);
   const es_requant_t half = {1 << 30, -1}; /* any factor once_rescale_of takes */
   const once_rescale_t once = once_rescale_of(int32_rescale ? p->pool_requant : half);
 #if ES_S8_USE_DSP
   (void)taps;
+  /* A Relu as calibration makes it (output zero point -128, so its range is all of int8) needs
+   * no clamp and has a constant zero point, which leaves the loop a register. */
   const int full_range = p->act_min == -128 && p->act_max == 127;
+  const int relu = full_range && p->conv_zp == -128;
   for (int32_t n = 0; n < p->batch; ++n) {
     widen_row(p, input + n * p->in_w * channels, scratch);
     for (int32_t m = 0; m < p->out_channels; ++m) {
       const int32_t *w = weights + m * words;
+      const int32_t bias = bias_folded[m];
+      const es_requant_t factor = per_channel[m];
       const int32_t sum =
-          full_range
-              ? nwc_channel_sum(p, scratch, w, bias_folded[m], per_channel[m], words, step, 0)
-              : nwc_channel_sum_clamped(p, scratch, w, bias_folded[m], per_channel[m], words);
+          relu         ? nwc_channel_sum(p, scratch, w, bias, factor, words, step, 0, -128)
+          : full_range ? nwc_channel_sum(p, scratch, w, bias, factor, words, step, 0, p->conv_zp)
+                       : nwc_channel_sum_clamped(p, scratch, w, bias, factor, words);
       output[n * p->out_channels + m] = nwc_mean_output(p, &once, int32_rescale, sum);
     }
   }
