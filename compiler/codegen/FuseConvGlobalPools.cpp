@@ -43,7 +43,10 @@ bool isFusableConv(const Node &conv) {
     return false;
   if (conv.attributes.getInt("group").value_or(1) != 1) return false;
   const auto dilations = conv.attributes.getInts("dilations");
-  return !dilations || llvm::all_of(*dilations, [](int64_t d) { return d == 1; });
+  if (dilations && !llvm::all_of(*dilations, [](int64_t d) { return d == 1; })) return false;
+  const auto strides = conv.attributes.getInts("strides");
+  return ops::conv1dMeanHasFastEntry((*w->shape)[1], (*w->shape)[2],
+                                     strides && strides->size() == 1 ? (*strides)[0] : 1);
 }
 
 // es_conv1d_nwc_mean_s8's arithmetic is exact for the Conv as annotated (the condition the

@@ -75,7 +75,7 @@ void lower(LowerContext &ctx) {
                          const int32_t *, const es_requant_t *, int8_t *, int8_t *);
   // 3 taps of 3 channels at stride 1 (Keras' Conv1D over 3-axis motion windows) have an entry
   // point that keeps the weights in registers.
-  const bool threeByThree = p.in_channels == 3 && p.kernel_w == 3 && p.stride == 1;
+  const bool threeByThree = conv1dMeanHasFastEntry(p.in_channels, p.kernel_w, p.stride);
   const std::string function =
       threeByThree ? "es_conv1d_nwc_mean_3x3_s8" : "es_conv1d_nwc_mean_s8";
   const Entry entry = threeByThree ? es_conv1d_nwc_mean_3x3_s8 : es_conv1d_nwc_mean_s8;

@@ -74,13 +74,23 @@ TEST_CASE("an NWC Transpose, a 1-D Conv, its Relu and a global average pool are 
 TEST_CASE("a 1-D Conv read only by a global average pool fuses without a Transpose",
           "[fusion]") {
   ChainShape shape;
-  shape.input = {2, 4, 21};
-  shape.channels = 4;
+  shape.input = {2, 3, 21};
   shape.outChannels = 5;
-  shape.kernel = 5;
+  shape.pad = 1;
+  checkAgainstUnfused(shape, KernelIsa::Dsp, {"es_conv1d_nwc_mean_3x3_s8"});
+}
+
+TEST_CASE("1-D Convs that es_conv1d_k*_s8 runs faster than the fused body stay apart",
+          "[fusion]") {
+  ChainShape shape;
+  shape.input = {1, 8, 32};
+  shape.channels = 8; // two_imu's second layer: 8 channels, 3 taps
+  shape.pad = 1;
+  checkAgainstUnfused(shape, KernelIsa::Dsp, {"es_conv1d_k3_s8", "es_global_avg_pool_s8"});
+  shape.input = {1, 3, 40};
+  shape.channels = 3;
   shape.stride = 2;
-  shape.pad = 2;
-  checkAgainstUnfused(shape, KernelIsa::Dsp, {"es_conv1d_nwc_mean_s8"});
+  checkAgainstUnfused(shape, KernelIsa::Dsp, {"es_conv1d_k3_s8", "es_global_avg_pool_s8"});
 }
 
 TEST_CASE("a Transpose other than NWC stays a layer of its own before the fused call",
