@@ -17,15 +17,15 @@ bool sameQuant(const Value &a, const Value &b) {
 bool onlyReadBy(const Graph &graph, const Value *value, const Node &reader) {
   const auto users = graph.users(value);
   return !graph.isGraphOutput(value) && users.size() == 1 && users[0] == &reader &&
-         reader.input(0) == value &&
-         llvm::count(reader.inputs, value) == 1;
+         reader.input(0) == value && llvm::count(reader.inputs, value) == 1;
 }
 
 bool isDefaultDomain(const Node &node) { return node.domain.empty() || node.domain == "ai.onnx"; }
 
 // A Transpose (0, 2, 1) of a rank-3 value with the same int8 parameters on both sides.
 bool isNwcTranspose(const Node &node) {
-  if (node.opType != "Transpose" || !isDefaultDomain(node) || node.outputs.size() != 1) return false;
+  if (node.opType != "Transpose" || !isDefaultDomain(node) || node.outputs.size() != 1)
+    return false;
   const Value *in = node.input(0), *out = node.outputs[0];
   return in && out && in->shape && in->shape->size() == 3 && !in->isConstant() &&
          node.attributes.getInts("perm") == std::vector<int64_t>{0, 2, 1} &&
@@ -78,8 +78,8 @@ int fuseConvGlobalPools(Graph &graph, llvm::DenseMap<const Node *, ActivationCla
         !kernelIsExact(*conv, isa))
       continue;
     Node *transpose = conv->input(0)->producer;
-    if (transpose && !(isNwcTranspose(*transpose) &&
-                       onlyReadBy(graph, transpose->outputs[0], *conv)))
+    if (transpose &&
+        !(isNwcTranspose(*transpose) && onlyReadBy(graph, transpose->outputs[0], *conv)))
       transpose = nullptr;
     matches.push_back({transpose, conv, pool});
   }
@@ -94,10 +94,9 @@ int fuseConvGlobalPools(Graph &graph, llvm::DenseMap<const Node *, ActivationCla
     node->attributes = match.conv->attributes;
     node->attributes.set(std::string(ops::kChannelsLastAttr), int64_t{match.transpose != nullptr});
     node->attributes.set(std::string(ops::kConvScaleAttr), convOutput.quant->scales[0]);
-    node->attributes.set(std::string(ops::kConvZeroPointAttr),
-                         int64_t{convOutput.quant->zeroPoints.empty()
-                                     ? 0
-                                     : convOutput.quant->zeroPoints[0]});
+    node->attributes.set(
+        std::string(ops::kConvZeroPointAttr),
+        int64_t{convOutput.quant->zeroPoints.empty() ? 0 : convOutput.quant->zeroPoints[0]});
     if (auto clamp = fused.find(match.conv); clamp != fused.end()) {
       node->attributes.set(std::string(ops::kConvClampLoAttr), clamp->second.lo);
       node->attributes.set(std::string(ops::kConvClampHiAttr), clamp->second.hi);

@@ -9,7 +9,7 @@ namespace {
 ConvGeometry geometryOf(const NodeContext &ctx, llvm::ArrayRef<int64_t> input,
                         llvm::ArrayRef<int64_t> weight) {
   if (input.size() != 3 || weight.size() != 3)
-    ctx.fail("expects a 1-D convolution (X and W of rank 3), got X {} and W {}",
+    ctx.fail("internal error: the fused 1-D convolution needs X and W of rank 3, got X {} and W {}",
              formatShape(input), formatShape(weight));
   Shape ncw(input.begin(), input.end());
   if (ctx.node().attributes.getInt(kChannelsLastAttr).value_or(0) != 0) std::swap(ncw[1], ncw[2]);
@@ -19,7 +19,8 @@ ConvGeometry geometryOf(const NodeContext &ctx, llvm::ArrayRef<int64_t> input,
 void infer(InferContext &ctx) {
   const DType type = checkFloatConvolutionTypes(ctx);
   const ConvGeometry g = geometryOf(ctx, ctx.inputShape(0), ctx.inputShape(1));
-  if (g.window.group != 1) ctx.fail("expects group 1, got {}", g.window.group);
+  if (g.window.group != 1)
+    ctx.fail("internal error: the fused 1-D convolution needs group 1, got {}", g.window.group);
   checkChannelBias(ctx, 2, type, g.outputChannels);
   ctx.setOutput(0, type, {g.batch, g.outputChannels, 1});
 }
@@ -66,18 +67,16 @@ void lower(LowerContext &ctx) {
       for (int32_t k = 0; k < p.kernel_w; ++k)
         window[k * p.in_channels + c] = weights->values[(m * p.in_channels + c) * p.kernel_w + k];
     for (int32_t j = 0; j < words; ++j)
-      packed.push_back(static_cast<int32_t>(static_cast<uint16_t>(window[2 * j]) |
-                                            static_cast<uint32_t>(static_cast<uint16_t>(
-                                                window[2 * j + 1]))
-                                                << 16));
+      packed.push_back(static_cast<int32_t>(
+          static_cast<uint16_t>(window[2 * j]) |
+          static_cast<uint32_t>(static_cast<uint16_t>(window[2 * j + 1])) << 16));
   }
   using Entry = void (*)(const es_conv1d_nwc_mean_s8_params_t *, const int8_t *, const int32_t *,
                          const int32_t *, const es_requant_t *, int8_t *, int8_t *);
   // 3 taps of 3 channels at stride 1 (Keras' Conv1D over 3-axis motion windows) have an entry
   // point that keeps the weights in registers.
   const bool threeByThree = conv1dMeanHasFastEntry(p.in_channels, p.kernel_w, p.stride);
-  const std::string function =
-      threeByThree ? "es_conv1d_nwc_mean_3x3_s8" : "es_conv1d_nwc_mean_s8";
+  const std::string function = threeByThree ? "es_conv1d_nwc_mean_3x3_s8" : "es_conv1d_nwc_mean_s8";
   const Entry entry = threeByThree ? es_conv1d_nwc_mean_3x3_s8 : es_conv1d_nwc_mean_s8;
   ctx.call<es_conv1d_nwc_mean_s8_params_t>(
       function, p,
@@ -108,9 +107,8 @@ std::optional<Conv1dMeanWeights> conv1dMeanWeights(const LowerContext &ctx, Tens
   Conv1dMeanWeights result;
   for (double scale : weights.scales)
     result.perChannel.push_back(ctx.requant(input.scale * scale / conv.scale));
-  const std::vector<int32_t> bias = ctx.hasInput(2)
-                                        ? ctx.int32Bias(2, input.scale, weights.scales)
-                                        : std::vector<int32_t>{};
+  const std::vector<int32_t> bias =
+      ctx.hasInput(2) ? ctx.int32Bias(2, input.scale, weights.scales) : std::vector<int32_t>{};
   std::optional<std::vector<int32_t>> folded =
       foldedFastKernelBias(weights.values, bias, result.perChannel, input.zeroPoint);
   if (!folded) return std::nullopt;

@@ -132,13 +132,16 @@ void es_conv1d_k9_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const 
 
 /* A 1-D convolution whose only reader is a GlobalAveragePool, in one call: input [batch, in_w,
  * in_channels] when channels_last (an NWC Transpose folded into it), else [batch, in_channels,
- * in_w]; output [batch, out_channels] (the pool's). Each convolution output is rescaled with per_channel and clamped
- * to [act_min, act_max] in the convolution's output parameters (conv_zp), exactly as
- * es_conv1d_s8 writes it, and summed per channel instead of being stored; the pool then
- * rescales each sum minus conv_zp * out_w once with pool_requant (= Sc / (out_w * Sy)) as
+ * in_w]; output [batch, out_channels] (the pool's). Each convolution output is rescaled with
+ * per_channel and clamped to [act_min, act_max] in the convolution's output parameters (conv_zp),
+ * exactly as es_conv1d_s8 writes it, and summed per channel instead of being stored; the pool
+ * then rescales each sum minus conv_zp * out_w once with pool_requant (= Sc / (out_w * Sy)) as
  * es_global_avg_pool_s8 does, and clamps it to [pool_act_min, pool_act_max]. In the
  * channels-last order the window of output x is the in_channels * kernel_w values from
- * (x * stride - pad_left) * in_channels on, positions outside the row reading input_zp. */
+ * (x * stride - pad_left) * in_channels on, positions outside the row reading input_zp. The
+ * compiler calls it only through es_conv1d_nwc_mean_3x3_s8 (docs/performance.md: elsewhere
+ * es_conv1d_k*_s8 and the pool apart are faster); this generic entry is that one's reference
+ * shape-for-shape and takes any window. */
 typedef struct {
   int32_t batch;
   int32_t in_w;

@@ -1,5 +1,6 @@
 /* Randomised cases for the specialised int8 kernels (es_s8.h "Specialised convolutions",
- * es_conv1d_nwc_mean_s8, es_add_s8, es_global_avg_pool_s8, es_max_pool2d_fast_s8, es_avg_pool2d_same_scale_s8): each
+ * es_conv1d_nwc_mean_s8, es_add_s8, es_global_avg_pool_s8, es_max_pool2d_fast_s8,
+ * es_avg_pool2d_same_scale_s8): each
  * case runs the reference kernel (es_conv2d_s8, es_fully_connected_s8, es_binary_s8,
  * es_reduce_mean_s8, es_max_pool2d_s8; for the same-scale average pool, its definition tap by
  * tap, fk_same_scale_average) and the specialised one on the same data, weights re-arranged and
@@ -214,7 +215,8 @@ static int fk_conv1d_nwc_mean_case(int32_t index) {
     fk_folded[m] = fk_bias_values[m] - p.input_zp * sum;
     int16_t window[2 * 45 + 2] = {0};
     for (int32_t c = 0; c < p.in_channels; ++c)
-      for (int32_t k = 0; k < p.kernel_w; ++k) window[k * p.in_channels + c] = w[c * p.kernel_w + k];
+      for (int32_t k = 0; k < p.kernel_w; ++k)
+        window[k * p.in_channels + c] = w[c * p.kernel_w + k];
     for (int32_t j = 0; j < words; ++j)
       fk_words[m * words + j] = (int32_t)(((uint32_t)(uint16_t)window[2 * j]) |
                                           ((uint32_t)(uint16_t)window[2 * j + 1] << 16));
@@ -224,8 +226,8 @@ static int fk_conv1d_nwc_mean_case(int32_t index) {
   for (int32_t n = 0; n < p.batch; ++n)
     for (int32_t x = 0; x < p.in_w; ++x)
       for (int32_t c = 0; c < p.in_channels; ++c)
-        ncw[n * row + c * p.in_w + x] =
-            p.channels_last ? fk_input[n * row + x * p.in_channels + c] : fk_input[n * row + c * p.in_w + x];
+        ncw[n * row + c * p.in_w + x] = p.channels_last ? fk_input[n * row + x * p.in_channels + c]
+                                                        : fk_input[n * row + c * p.in_w + x];
   es_conv2d_s8_params_t r;
   memset(&r, 0, sizeof r);
   r.batch = p.batch;

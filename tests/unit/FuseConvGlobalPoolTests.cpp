@@ -19,8 +19,8 @@ Tensor randomTensor(llvm::ArrayRef<int64_t> shape, uint32_t seed) {
 }
 
 struct ChainShape {
-  std::vector<int64_t> input;  // as the graph's input
-  std::vector<int64_t> perm;   // of the Transpose before the Conv; empty: none
+  std::vector<int64_t> input; // as the graph's input
+  std::vector<int64_t> perm;  // of the Transpose before the Conv; empty: none
   int64_t channels = 3, outChannels = 8, kernel = 3, stride = 1, pad = 0;
   bool poolReadsConvTwice = false; // the Conv's output also a graph output
 };
@@ -30,8 +30,7 @@ std::function<std::unique_ptr<Graph>()> chain(ChainShape s) {
   return [s] {
     GraphBuilder b;
     Value *x = b.input("x", DType::Float32, llvm::ArrayRef<int64_t>(s.input));
-    if (!s.perm.empty())
-      x = b.node("Transpose", {x}, {"t"}, attrs({{"perm", s.perm}}))->outputs[0];
+    if (!s.perm.empty()) x = b.node("Transpose", {x}, {"t"}, attrs({{"perm", s.perm}}))->outputs[0];
     Value *w = b.constant("w", randomTensor({s.outChannels, s.channels, s.kernel}, 1));
     Value *bias = b.constant("b", randomTensor({s.outChannels}, 2));
     Node *conv = b.node("Conv", {x, w, bias}, {"c"},
@@ -71,8 +70,7 @@ TEST_CASE("an NWC Transpose, a 1-D Conv, its Relu and a global average pool are 
   checkAgainstUnfused(shape, KernelIsa::Plain, {"es_conv1d_nwc_mean_3x3_s8"});
 }
 
-TEST_CASE("a 1-D Conv read only by a global average pool fuses without a Transpose",
-          "[fusion]") {
+TEST_CASE("a 1-D Conv read only by a global average pool fuses without a Transpose", "[fusion]") {
   ChainShape shape;
   shape.input = {2, 3, 21};
   shape.outChannels = 5;
@@ -80,8 +78,7 @@ TEST_CASE("a 1-D Conv read only by a global average pool fuses without a Transpo
   checkAgainstUnfused(shape, KernelIsa::Dsp, {"es_conv1d_nwc_mean_3x3_s8"});
 }
 
-TEST_CASE("1-D Convs that es_conv1d_k*_s8 runs faster than the fused body stay apart",
-          "[fusion]") {
+TEST_CASE("1-D Convs that es_conv1d_k*_s8 runs faster than the fused body stay apart", "[fusion]") {
   ChainShape shape;
   shape.input = {1, 8, 32};
   shape.channels = 8; // two_imu's second layer: 8 channels, 3 taps
@@ -93,8 +90,7 @@ TEST_CASE("1-D Convs that es_conv1d_k*_s8 runs faster than the fused body stay a
   checkAgainstUnfused(shape, KernelIsa::Dsp, {"es_conv1d_k3_s8", "es_global_avg_pool_s8"});
 }
 
-TEST_CASE("a Transpose other than NWC stays a layer of its own before the fused call",
-          "[fusion]") {
+TEST_CASE("a Transpose other than NWC stays a layer of its own before the fused call", "[fusion]") {
   ChainShape shape;
   shape.input = {3, 1, 17};
   shape.perm = {1, 0, 2}; // batch and channels swapped: not a layout the kernel reads
