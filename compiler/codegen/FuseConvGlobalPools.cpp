@@ -63,7 +63,6 @@ bool kernelIsExact(const Node &conv, KernelIsa isa) {
 
 int fuseConvGlobalPools(Graph &graph, llvm::DenseMap<const Node *, ActivationClamp> &fused,
                         KernelIsa isa) {
-  if (isa == KernelIsa::Mve) return 0;
   struct Match {
     Node *transpose, *conv, *pool;
   };
