@@ -1,6 +1,7 @@
 #include "codegen/CodegenCheck.h"
 
 #include "codegen/FuseActivations.h"
+#include "codegen/FuseConvGlobalPools.h"
 #include "codegen/Lowering.h"
 #include "ir/Verifier.h"
 #include "quantize/AbsorbQdq.h"
@@ -94,6 +95,8 @@ CodegenCheck checkCodegen(Graph &graph, Precision precision, KernelIsa isa, bool
   if (!recorder.attempt(nullptr, [&] {
         fused = fuseActivations(graph);
         verifyGraph(graph);
+        if (precision == Precision::Int8 && fuseConvGlobalPools(graph, fused, isa) > 0)
+          verifyGraph(graph, {}, "fuse-conv-global-pools");
       })) {
     check.reachedNodes = false;
     return check;

@@ -1,5 +1,6 @@
 #include "codegen/DeviceCompiler.h"
 
+#include "codegen/FuseConvGlobalPools.h"
 #include "ir/Verifier.h"
 #include "quantize/AbsorbQdq.h"
 #include "quantize/FoldQuantizedBias.h"
@@ -24,6 +25,8 @@ CompiledDevice compileDevice(Graph &graph, Precision precision, KernelIsa isa) {
 CompiledDevice compileFusedDevice(Graph &graph, Precision precision, KernelIsa isa,
                                   llvm::DenseMap<const Node *, ActivationClamp> fused) {
   CompiledDevice device;
+  if (precision == Precision::Int8 && fuseConvGlobalPools(graph, fused, isa) > 0)
+    verifyGraph(graph, {}, "fuse-conv-global-pools");
   device.fused = std::move(fused);
   // The kernels a lowering picks decide the scratch each node needs, which the plan must know
   // and whose order the final lowering follows: lower once in graph order to learn it.

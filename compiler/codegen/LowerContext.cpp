@@ -52,15 +52,21 @@ std::pair<float, float> LowerContext::floatActivationRange() const {
 }
 
 std::pair<int32_t, int32_t> LowerContext::int8ActivationRange(const TensorQuant &output) const {
+  return int8ActivationRange(clamp_, output);
+}
+
+std::pair<int32_t, int32_t>
+LowerContext::int8ActivationRange(const std::optional<ActivationClamp> &clamp,
+                                  const TensorQuant &output) {
   int32_t lo = -128, hi = 127;
-  if (clamp_) {
-    if (std::isfinite(clamp_->lo))
+  if (clamp) {
+    if (std::isfinite(clamp->lo))
       lo = std::max<int32_t>(
-          lo, static_cast<int32_t>(roundHalfAway(clamp_->lo / output.scale, -1000, 1000)) +
+          lo, static_cast<int32_t>(roundHalfAway(clamp->lo / output.scale, -1000, 1000)) +
                   output.zeroPoint);
-    if (std::isfinite(clamp_->hi))
+    if (std::isfinite(clamp->hi))
       hi = std::min<int32_t>(
-          hi, static_cast<int32_t>(roundHalfAway(clamp_->hi / output.scale, -1000, 1000)) +
+          hi, static_cast<int32_t>(roundHalfAway(clamp->hi / output.scale, -1000, 1000)) +
                   output.zeroPoint);
     lo = std::clamp(lo, -128, 127);
     hi = std::clamp(hi, lo, 127);

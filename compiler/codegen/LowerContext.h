@@ -45,6 +45,9 @@ public:
   std::pair<float, float> floatActivationRange() const;
   // int8 act_min/act_max: [-128, 127] narrowed by the fused activation in `output`'s parameters.
   std::pair<int32_t, int32_t> int8ActivationRange(const TensorQuant &output) const;
+  // The same for any clamp (none: all of int8), e.g. one fused inside a fused layer.
+  static std::pair<int32_t, int32_t>
+  int8ActivationRange(const std::optional<ActivationClamp> &clamp, const TensorQuant &output);
 
   // Per-tensor parameters of an activation or constant; fails when it has none (or per-axis).
   TensorQuant quant(const Value &value) const;

@@ -86,6 +86,12 @@ CInit describe(const es_conv1d_s8_params_t &p) {
                         F(kernel_w), F(stride), F(pad_left), F(input_zp), F(output_zp),
                         F(act_min), F(act_max)});
 }
+CInit describe(const es_conv1d_nwc_mean_s8_params_t &p) {
+  return CInit::fields({F(batch), F(in_w), F(in_channels), F(out_channels), F(out_w), F(kernel_w),
+                        F(stride), F(pad_left), F(channels_last), F(input_zp), F(conv_zp),
+                        F(act_min), F(act_max), F(pool_requant), F(output_zp), F(pool_act_min),
+                        F(pool_act_max)});
+}
 CInit describe(const es_depthwise_conv3x3_s8_params_t &p) {
   return CInit::fields({F(batch), F(channels), F(in_h), F(in_w), F(out_h), F(out_w), F(pad_top),
                         F(pad_left), F(input_zp), F(output_zp), F(act_min), F(act_max)});

@@ -23,6 +23,7 @@ template <typename T> struct CTypeName;
   X(es_strided_copy_params_t)                                                                      \
   X(es_conv2d_s8_params_t)                                                                         \
   X(es_conv1d_s8_params_t)                                                                         \
+  X(es_conv1d_nwc_mean_s8_params_t)                                                                \
   X(es_depthwise_conv3x3_s8_params_t)                                                              \
   X(es_fully_connected_s8_params_t)                                                                \
   X(es_batch_matmul_s8_params_t)                                                                   \

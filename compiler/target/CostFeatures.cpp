@@ -217,6 +217,20 @@ CostFeatures conv1d(const es_conv1d_s8_params_t &p, int64_t macs) {
           {"narrow_macs", batch * (p.out_channels % 2) * p.out_w * windowMacs}};
 }
 
+// es_conv1d_nwc_mean*_s8 (the convolution with its global average pool): the MACs (SMLADs over
+// int16 pairs, two taps each), one rescaled output summed per window, one pass and one pool
+// rescaling per output channel (output_rows), the padded row widened to int16 once per batch
+// (elements), and the outputs clamped apart where the activation is narrower than int8.
+CostFeatures conv1dMean(const es_conv1d_nwc_mean_s8_params_t &p, int64_t macs) {
+  const double batch = p.batch, outputs = batch * p.out_channels * p.out_w;
+  const bool narrow = p.act_min != -128 || p.act_max != 127;
+  return {{"macs", static_cast<double>(macs)},
+          {"outputs", outputs},
+          {"output_rows", batch * p.out_channels},
+          {"elements", batch * ES_CONV1D_NWC_MEAN_S8_ROW(&p) * p.in_channels},
+          {"clamped_outputs", narrow ? outputs : 0.0}};
+}
+
 // Fully connected: the MACs, the inputs' unpacking, one rescaled output per row; the passes of
 // four rows (row_blocks) of the float32 blocked and int8 MVE bodies, at any width, over the
 // inputs in groups of four (their remainder: edge_macs) or padded to 16 (padded_macs: MVE), the
@@ -335,6 +349,7 @@ CostFeatures costFeatures(const KernelCall &call) {
     return features;
   }
   if (auto *p = paramsAs<es_conv1d_s8_params_t>(call)) return conv1d(*p, call.macs);
+  if (auto *p = paramsAs<es_conv1d_nwc_mean_s8_params_t>(call)) return conv1dMean(*p, call.macs);
   if (auto *p = paramsAs<es_depthwise_conv3x3_s8_params_t>(call)) {
     Window w;
     w.batch = p->batch, w.inChannels = w.outChannels = w.groups = p->channels;

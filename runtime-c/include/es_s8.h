@@ -130,6 +130,62 @@ void es_conv1d_k7_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const 
 void es_conv1d_k9_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output);
 
+/* A 1-D convolution whose only reader is a GlobalAveragePool, in one call: input [batch, in_w,
+ * in_channels] when channels_last (an NWC Transpose folded into it), else [batch, in_channels,
+ * in_w]; output [batch, out_channels] (the pool's). Each convolution output is rescaled with
+ * per_channel and clamped to [act_min, act_max] in the convolution's output parameters (conv_zp),
+ * exactly as es_conv1d_s8 writes it, and summed per channel instead of being stored; the pool
+ * then rescales each sum minus conv_zp * out_w once with pool_requant (= Sc / (out_w * Sy)) as
+ * es_global_avg_pool_s8 does, and clamps it to [pool_act_min, pool_act_max]. In the
+ * channels-last order the window of output x is the in_channels * kernel_w values from
+ * (x * stride - pad_left) * in_channels on, positions outside the row reading input_zp. The
+ * compiler calls it only through es_conv1d_nwc_mean_3x3_s8 (docs/performance.md: elsewhere
+ * es_conv1d_k*_s8 and the pool apart are faster); this generic entry is that one's reference
+ * shape-for-shape and takes any window. */
+typedef struct {
+  int32_t batch;
+  int32_t in_w;
+  int32_t in_channels;
+  int32_t out_channels;
+  int32_t out_w;
+  int32_t kernel_w;
+  int32_t stride;
+  int32_t pad_left;
+  int32_t channels_last;
+  int32_t input_zp;
+  int32_t conv_zp;
+  int32_t act_min;
+  int32_t act_max;
+  es_requant_t pool_requant;
+  int32_t output_zp;
+  int32_t pool_act_min;
+  int32_t pool_act_max;
+} es_conv1d_nwc_mean_s8_params_t;
+
+/* Weights [out_channels][ES_CONV1D_NWC_MEAN_S8_WORDS(p)]: a channel's window taps in the
+ * input's order (tap k of input channel c at k * in_channels + c, ONNX's w[m][c][k]) as int16
+ * pairs, first in the low half, an odd count completed by a zero. */
+#define ES_CONV1D_NWC_MEAN_S8_WORDS(p) (((p)->in_channels * (p)->kernel_w + 1) / 2)
+/* The positions of one input row with its padding: the DSP body widens them to int16, channels
+ * last, and reads every window from there as int16 pairs (one more value for a window of odd
+ * length). */
+#define ES_CONV1D_NWC_MEAN_S8_ROW(p)                                                          \
+  (((p)->out_w - 1) * (p)->stride + (p)->kernel_w > (p)->pad_left + (p)->in_w                  \
+       ? ((p)->out_w - 1) * (p)->stride + (p)->kernel_w                                        \
+       : (p)->pad_left + (p)->in_w)
+#define ES_CONV1D_NWC_MEAN_S8_SCRATCH_BYTES(p) \
+  ((2 * ES_CONV1D_NWC_MEAN_S8_ROW(p) * (p)->in_channels + 2 + 3) / 4 * 4)
+/* scratch: ES_CONV1D_NWC_MEAN_S8_SCRATCH_BYTES(p) bytes, 4-byte aligned, contents undefined on
+ * entry and on return (the plain body does not use it). */
+void es_conv1d_nwc_mean_s8(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *input,
+                           const int32_t *weights, const int32_t *bias_folded,
+                           const es_requant_t *per_channel, int8_t *scratch, int8_t *output);
+/* The same for 3 input channels, 3 taps and stride 1 (Keras' Conv1D over 3-axis motion
+ * windows), the five weight words held in registers over each channel's outputs. */
+void es_conv1d_nwc_mean_3x3_s8(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *input,
+                               const int32_t *weights, const int32_t *bias_folded,
+                               const es_requant_t *per_channel, int8_t *scratch, int8_t *output);
+
 /* Depthwise 3x3 convolution, stride 1, dilation 1, one output channel per input channel, pads
  * of 0 or 1 on each side: input [batch, channels, in_h, in_w], output [batch, channels, out_h,
  * out_w]. */

@@ -1,5 +1,6 @@
 /* 1-D int8 convolution, specialised (es_s8.h "Specialised convolutions"). */
 #include "s8_fast_internal.h"
+#include "s8_mean_internal.h"
 
 /* Where tap k of a `kernel_w`-tap window lies among one (output, input) channel pair's words
  * (es_s8.h's ES_CONV1D_S8_WORDS layout): the word, and whether it is the word's high half. */
@@ -359,4 +360,197 @@ void es_conv1d_k7_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const 
 void es_conv1d_k9_s8(const es_conv1d_s8_params_t *p, const int8_t *input, const int32_t *weights,
                      const int32_t *bias_folded, const es_requant_t *per_channel, int8_t *output) {
   conv1d(p, input, weights, bias_folded, per_channel, output, 9, 1);
+}
+
+/* ---- es_conv1d_nwc_mean_s8: channels-last input, the global average pool fused ------------- */
+
+#if !ES_S8_USE_DSP
+/* Tap t of channel m's window (es_s8.h's ES_CONV1D_NWC_MEAN_S8_WORDS layout). */
+static inline int32_t nwc_tap_weight(const int32_t *words, int32_t t) {
+  return (t & 1) ? es_s8_high_half(words[t / 2]) : es_s8_low_half(words[t / 2]);
+}
+#endif
+
+/* The pool's ending: the channel's sum of clamped convolution outputs, less the convolution's
+ * zero point over the row, rescaled once as es_global_avg_pool_s8 rescales a plane's sum: by
+ * `once` (once_rescale_of(p->pool_requant)) where es_global_avg_pool_s8 takes that int32
+ * rescaling (`int32_rescale`: the factor below 1/2, the row under 2^23 outputs). */
+static inline int8_t nwc_mean_output(const es_conv1d_nwc_mean_s8_params_t *p,
+                                     const once_rescale_t *once, int int32_rescale, int32_t sum) {
+  if (!int32_rescale)
+    return es_s8_rescale_once_output((int64_t)sum - (int64_t)p->conv_zp * p->out_w,
+                                     p->pool_requant, p->output_zp, p->pool_act_min,
+                                     p->pool_act_max);
+  int32_t y = once_rescale(sum - p->conv_zp * p->out_w, once) + p->output_zp;
+  y = y > p->pool_act_min ? y : p->pool_act_min;
+  return (int8_t)(y < p->pool_act_max ? y : p->pool_act_max);
+}
+
+#if ES_S8_USE_DSP
+/* Row n of the input with its padding as int16 in the channels-last order, padding positions
+ * input_zp, and a zero after the last value (the partner of an odd window's last tap, whose
+ * weight is zero). A channels-last row goes four values a pass (SXTB16 twice and two PKHs), a
+ * channels-first one is transposed value by value. */
+static void widen_row(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *in, int8_t *scratch) {
+  const int32_t channels = p->in_channels;
+  const int32_t before = p->pad_left * channels, values = p->in_w * channels;
+  const int32_t total = ES_CONV1D_NWC_MEAN_S8_ROW(p) * channels;
+  const int16_t zp = (int16_t)p->input_zp;
+  int32_t i = 0;
+  for (; i < before; ++i) memcpy(scratch + 2 * i, &zp, sizeof zp);
+  int8_t *values_at = scratch + 2 * before;
+  int32_t k = 0;
+  if (!p->channels_last) {
+    for (int32_t x = 0; x < p->in_w; ++x)
+      for (int32_t c = 0; c < channels; ++c) {
+        const int16_t value = in[c * p->in_w + x];
+        memcpy(values_at + 2 * (x * channels + c), &value, sizeof value);
+      }
+    k = values;
+  }
+  for (; k + 4 <= values; k += 4) {
+    const int32_t word = es_s8_load4(in + k);
+    const int32_t even = __sxtb16(word), odd = es_s8_sxtb16_odd(word);
+    const int32_t low = es_s8_pack_pair(even, odd);
+    const int32_t high = (int32_t)(((uint32_t)even >> 16) | ((uint32_t)odd & 0xffff0000u));
+    memcpy(values_at + 2 * k, &low, sizeof low);
+    memcpy(values_at + 2 * k + 4, &high, sizeof high);
+  }
+  for (; k < values; ++k) {
+    const int16_t value = in[k];
+    memcpy(values_at + 2 * k, &value, sizeof value);
+  }
+  for (i = before + values; i < total; ++i) memcpy(scratch + 2 * i, &zp, sizeof zp);
+  const int16_t zero = 0;
+  memcpy(scratch + 2 * total, &zero, sizeof zero);
+}
+
+/* Channel m's outputs summed: each window `words` SMLADs over int16 pairs of the widened row
+ * (pairs at any 2-byte alignment: LDR takes unaligned addresses; with `words` a constant the
+ * weight words stay in registers over the row), rescaled and saturated by
+ * es_s8_rescale_saturated and clamped to the activation where it is narrower than int8
+ * (`clamp`, a constant in each caller, so the loop has no branch for it). */
+ES_S8_ALWAYS_INLINE int32_t nwc_window(const int8_t *row, const int32_t *w, int32_t acc,
+                                       const int32_t words) {
+  ES_UNROLL_TAPS
+  for (int32_t j = 0; j < words; ++j) acc = __smlad(es_s8_load4(row + 4 * j), w[j], acc);
+  return acc;
+}
+
+ES_S8_ALWAYS_INLINE int32_t nwc_output(int32_t acc, int32_t multiplier, int32_t shift,
+                                       int32_t offset, int32_t act_min, int32_t act_max,
+                                       const int clamp) {
+  int32_t y = es_s8_rescale_saturated(acc, multiplier, shift, offset);
+  if (clamp) {
+    y = y > act_min ? y : act_min;
+    y = y < act_max ? y : act_max;
+  }
+  return y;
+}
+
+/* Two outputs a pass, so the rescaling's operands and the weight words that do not fit in
+ * registers are loaded once per pair. `step` is the bytes between windows in the widened row:
+ * a constant in the 3x3 entry point, whose second window then lies at a constant offset from
+ * the first (no second pointer, so the weight words keep their registers). */
+ES_S8_ALWAYS_INLINE int32_t nwc_channel_sum(const es_conv1d_nwc_mean_s8_params_t *p,
+                                            const int8_t *row, const int32_t *w, int32_t bias,
+                                            es_requant_t factor, const int32_t words,
+                                            const int32_t step, const int clamp,
+                                            const int32_t conv_zp) {
+  const int32_t multiplier = factor.multiplier, shift = -factor.shift - 1;
+  const int32_t offset = 2 * conv_zp + 1, act_min = p->act_min, act_max = p->act_max;
+  const int8_t *const pairs_end = row + (p->out_w & ~1) * step;
+  int32_t sum = 0;
+  for (; row != pairs_end; row += 2 * step) {
+    const int32_t first = nwc_window(row, w, bias, words);
+    const int32_t second = nwc_window(row + step, w, bias, words);
+    sum += nwc_output(first, multiplier, shift, offset, act_min, act_max, clamp);
+    sum += nwc_output(second, multiplier, shift, offset, act_min, act_max, clamp);
+  }
+  if (p->out_w & 1)
+    sum += nwc_output(nwc_window(row, w, bias, words), multiplier, shift, offset, act_min,
+                      act_max, clamp);
+  return sum;
+}
+
+ES_S8_NOINLINE static int32_t nwc_channel_sum_clamped(const es_conv1d_nwc_mean_s8_params_t *p,
+                                                      const int8_t *row, const int32_t *w,
+                                                      int32_t bias, es_requant_t factor,
+                                                      int32_t words) {
+  return nwc_channel_sum(p, row, w, bias, factor, words, 2 * p->stride * p->in_channels, 1,
+                         p->conv_zp);
+}
+#endif
+
+/* `words` is ES_CONV1D_NWC_MEAN_S8_WORDS(p) and `step` 2 * stride * in_channels: constants in
+ * the specialised entry point. */
+ES_S8_ALWAYS_INLINE void conv1d_nwc_mean(const es_conv1d_nwc_mean_s8_params_t *p,
+                                         const int8_t *input, const int32_t *weights,
+                                         const int32_t *bias_folded,
+                                         const es_requant_t *per_channel, int8_t *scratch,
+                                         int8_t *output, const int32_t words,
+                                         const int32_t step) {
+  const int32_t channels = p->in_channels, taps = channels * p->kernel_w;
+  const int int32_rescale = p->out_w < (1 << 23) && once_rescale_applies(p->pool_requant);
+  const es_requant_t half = {1 << 30, -1}; /* any factor once_rescale_of takes */
+  const once_rescale_t once = once_rescale_of(int32_rescale ? p->pool_requant : half);
+#if ES_S8_USE_DSP
+  (void)taps;
+  /* A Relu as calibration makes it (output zero point -128, so its range is all of int8) needs
+   * no clamp and has a constant zero point, which leaves the loop a register. */
+  const int full_range = p->act_min == -128 && p->act_max == 127;
+  const int relu = full_range && p->conv_zp == -128;
+  for (int32_t n = 0; n < p->batch; ++n) {
+    widen_row(p, input + n * p->in_w * channels, scratch);
+    for (int32_t m = 0; m < p->out_channels; ++m) {
+      const int32_t *w = weights + m * words;
+      const int32_t bias = bias_folded[m];
+      const es_requant_t factor = per_channel[m];
+      const int32_t sum =
+          relu         ? nwc_channel_sum(p, scratch, w, bias, factor, words, step, 0, -128)
+          : full_range ? nwc_channel_sum(p, scratch, w, bias, factor, words, step, 0, p->conv_zp)
+                       : nwc_channel_sum_clamped(p, scratch, w, bias, factor, words);
+      output[n * p->out_channels + m] = nwc_mean_output(p, &once, int32_rescale, sum);
+    }
+  }
+#else
+  (void)scratch;
+  (void)words;
+  (void)step;
+  const int32_t in_w = p->in_w;
+  for (int32_t n = 0; n < p->batch; ++n) {
+    const int8_t *in = input + n * in_w * channels;
+    for (int32_t m = 0; m < p->out_channels; ++m) {
+      const int32_t *w = weights + m * ES_CONV1D_NWC_MEAN_S8_WORDS(p);
+      const es_s8_rescale_t r = es_s8_rescale_of(per_channel[m]);
+      int32_t sum = 0;
+      for (int32_t x = 0; x < p->out_w; ++x) {
+        const int32_t first = (x * p->stride - p->pad_left) * channels;
+        int32_t acc = bias_folded[m];
+        for (int32_t t = 0; t < taps; ++t) {
+          const int32_t at = first + t, x_at = at / channels, c_at = at - x_at * channels;
+          const int32_t value = at < 0 || at >= in_w * channels ? p->input_zp
+                                : p->channels_last              ? in[at]
+                                                                : in[c_at * in_w + x_at];
+          acc += value * nwc_tap_weight(w, t);
+        }
+        sum += es_s8_rescale_output(acc, r, p->conv_zp, p->act_min, p->act_max);
+      }
+      output[n * p->out_channels + m] = nwc_mean_output(p, &once, int32_rescale, sum);
+    }
+  }
+#endif
+}
+
+void es_conv1d_nwc_mean_s8(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *input,
+                           const int32_t *weights, const int32_t *bias_folded,
+                           const es_requant_t *per_channel, int8_t *scratch, int8_t *output) {
+  conv1d_nwc_mean(p, input, weights, bias_folded, per_channel, scratch, output,
+                  ES_CONV1D_NWC_MEAN_S8_WORDS(p), 2 * p->stride * p->in_channels);
+}
+
+void es_conv1d_nwc_mean_3x3_s8(const es_conv1d_nwc_mean_s8_params_t *p, const int8_t *input,
+                               const int32_t *weights, const int32_t *bias_folded,
+                               const es_requant_t *per_channel, int8_t *scratch, int8_t *output) {
+  conv1d_nwc_mean(p, input, weights, bias_folded, per_channel, scratch, output, 5, 2 * 3);
 }

@@ -1,5 +1,6 @@
 /* Randomised cases for the specialised int8 kernels (es_s8.h "Specialised convolutions",
- * es_add_s8, es_global_avg_pool_s8, es_max_pool2d_fast_s8, es_avg_pool2d_same_scale_s8): each
+ * es_conv1d_nwc_mean_s8, es_add_s8, es_global_avg_pool_s8, es_max_pool2d_fast_s8,
+ * es_avg_pool2d_same_scale_s8): each
  * case runs the reference kernel (es_conv2d_s8, es_fully_connected_s8, es_binary_s8,
  * es_reduce_mean_s8, es_max_pool2d_s8; for the same-scale average pool, its definition tap by
  * tap, fk_same_scale_average) and the specialised one on the same data, weights re-arranged and
@@ -170,6 +171,104 @@ static int fk_conv1d_case(int32_t index) {
     es_conv1d_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_actual);
   }
   return fk_compare(kernel, index, fk_expected, fk_actual, count);
+}
+
+/* es_conv1d_nwc_mean_s8 against what it replaces: the NWC input transposed (in about half the
+ * cases; the others give the kernel the NCW input), es_conv2d_s8 (the reference convolution,
+ * clamped to the fused activation) and es_global_avg_pool_s8. */
+static int fk_conv1d_nwc_mean_case(int32_t index) {
+  es_conv1d_nwc_mean_s8_params_t p;
+  p.batch = fk_range(1, 2);
+  /* One case in three has the 3x3 entry point's shape. */
+  const int three_by_three = fk_range(0, 2) == 0;
+  p.in_channels = three_by_three ? 3 : fk_range(1, 5);
+  p.in_w = fk_range(1, 40);
+  p.out_channels = fk_range(1, 9);
+  p.kernel_w = three_by_three ? 3 : fk_range(1, 5);
+  p.stride = three_by_three ? 1 : fk_range(1, 3);
+  p.pad_left = fk_range(0, 2);
+  p.channels_last = fk_range(0, 1);
+  const int32_t pad_right = fk_range(0, 2);
+  if (p.in_w + p.pad_left + pad_right < p.kernel_w) p.kernel_w = p.in_w + p.pad_left + pad_right;
+  p.out_w = (p.in_w + p.pad_left + pad_right - p.kernel_w) / p.stride + 1;
+  fk_quantisation(p.out_channels, fk_requant, &p.input_zp, &p.conv_zp, &p.act_min, &p.act_max);
+  /* A Relu fused as calibration makes it (conv_zp -128, full range) in some cases. */
+  if (fk_range(0, 2) == 0) {
+    p.conv_zp = -128;
+    p.act_min = -128;
+    p.act_max = 127;
+  }
+  p.output_zp = fk_range(-128, 127);
+  p.pool_act_min = fk_range(0, 3) == 0 ? fk_range(-128, 127) : -128;
+  p.pool_act_max = fk_range(0, 3) == 0 ? fk_range(p.pool_act_min, 127) : 127;
+  p.pool_requant.multiplier = (int32_t)(0x40000000u + (fk_next() & 0x3fffffffu));
+  p.pool_requant.shift = fk_range(-12, 0);
+  const int32_t taps = p.in_channels * p.kernel_w, words = ES_CONV1D_NWC_MEAN_S8_WORDS(&p);
+  const int32_t row = p.in_w * p.in_channels;
+  fk_fill(fk_input, p.batch * row, -128, 127);
+  fk_fill(fk_weights, p.out_channels * taps, -127, 127);
+  for (int32_t m = 0; m < p.out_channels; ++m) {
+    int32_t sum;
+    const int8_t *w = fk_weights + m * taps; /* ONNX's [m][c][k] */
+    const int32_t abs_sum = fk_abs_sum(w, taps, &sum);
+    fk_bias_values[m] = fk_bias(abs_sum);
+    fk_folded[m] = fk_bias_values[m] - p.input_zp * sum;
+    int16_t window[2 * 45 + 2] = {0};
+    for (int32_t c = 0; c < p.in_channels; ++c)
+      for (int32_t k = 0; k < p.kernel_w; ++k)
+        window[k * p.in_channels + c] = w[c * p.kernel_w + k];
+    for (int32_t j = 0; j < words; ++j)
+      fk_words[m * words + j] = (int32_t)(((uint32_t)(uint16_t)window[2 * j]) |
+                                          ((uint32_t)(uint16_t)window[2 * j + 1] << 16));
+  }
+  /* The reference's NCW input, then its convolution into fk_expected's second half. */
+  static int8_t ncw[FK_MAX];
+  for (int32_t n = 0; n < p.batch; ++n)
+    for (int32_t x = 0; x < p.in_w; ++x)
+      for (int32_t c = 0; c < p.in_channels; ++c)
+        ncw[n * row + c * p.in_w + x] = p.channels_last ? fk_input[n * row + x * p.in_channels + c]
+                                                        : fk_input[n * row + c * p.in_w + x];
+  es_conv2d_s8_params_t r;
+  memset(&r, 0, sizeof r);
+  r.batch = p.batch;
+  r.in_channels = p.in_channels;
+  r.in_h = 1;
+  r.in_w = p.in_w;
+  r.out_channels = p.out_channels;
+  r.out_h = 1;
+  r.out_w = p.out_w;
+  r.kernel_h = 1;
+  r.kernel_w = p.kernel_w;
+  r.stride_h = 1;
+  r.stride_w = p.stride;
+  r.dilation_h = 1;
+  r.dilation_w = 1;
+  r.pad_left = p.pad_left;
+  r.groups = 1;
+  r.input_zp = p.input_zp;
+  r.output_zp = p.conv_zp;
+  r.act_min = p.act_min;
+  r.act_max = p.act_max;
+  int8_t *convolved = fk_expected + FK_MAX / 2;
+  es_conv2d_s8(&r, ncw, fk_weights, fk_bias_values, fk_requant, convolved);
+  es_global_avg_pool_s8_params_t g;
+  g.batch = p.batch;
+  g.channels = p.out_channels;
+  g.size = p.out_w;
+  g.input_zp = p.conv_zp;
+  g.output_zp = p.output_zp;
+  g.requant = p.pool_requant;
+  g.act_min = p.pool_act_min;
+  g.act_max = p.pool_act_max;
+  es_global_avg_pool_s8(&g, convolved, fk_expected);
+  const char *kernel = "es_conv1d_nwc_mean_s8";
+  if (p.in_channels == 3 && p.kernel_w == 3 && p.stride == 1 && index % 2 == 0) {
+    es_conv1d_nwc_mean_3x3_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_scratch, fk_actual);
+    kernel = "es_conv1d_nwc_mean_3x3_s8";
+  } else {
+    es_conv1d_nwc_mean_s8(&p, fk_input, fk_words, fk_folded, fk_requant, fk_scratch, fk_actual);
+  }
+  return fk_compare(kernel, index, fk_expected, fk_actual, p.batch * p.out_channels);
 }
 
 static int fk_depthwise_case(int32_t index) {
@@ -509,6 +608,7 @@ static int fk_run_cases(uint32_t seed, int32_t cases) {
   fk_state = seed != 0 ? seed : 1;
   for (int32_t i = 0; i < cases; ++i) {
     failures += fk_conv1d_case(i);
+    failures += fk_conv1d_nwc_mean_case(i);
     failures += fk_depthwise_case(i);
     failures += fk_fully_connected_case(i);
     failures += fk_conv2d_gemm_case(i);
