@@ -170,6 +170,10 @@ ReportJson deviceReport(const DeviceReportInput &input) {
   device["name"] = input.device;
   device["target"] = target.name;
   device["precision"] = precisionName(program.precision);
+  // Which rescaling rule the int8 kernels were built with (docs/int8.md): it decides the last
+  // bit of every result, so a report diff must show a change of it.
+  if (program.precision == Precision::Int8)
+    device["int8_rounding"] = program.rounding == S8Rounding::Single ? "single" : "double";
   device["folder"] = input.device;
   if (input.flash) {
     device["flash_bytes"] = input.flash->textBytes + input.flash->dataBytes;

@@ -452,6 +452,12 @@ ReportDiff diffReports(const LoadedReport &oldReport, const LoadedReport &newRep
     EntityChange entity = compareEntity(kDeviceMetrics, name, deviceDescription(device), &device,
                                         match, limits);
     if (match) {
+      const ReportJson &oldRounding = device.value("int8_rounding", ReportJson());
+      const ReportJson &newRounding = match->value("int8_rounding", ReportJson());
+      if (oldRounding.is_string() && newRounding.is_string() && oldRounding != newRounding)
+        diff.notes.push_back(fmt::format("{}: int8_rounding {} (was {})", name,
+                                         newRounding.get<std::string>(),
+                                         oldRounding.get<std::string>()));
       const ReportJson *oldMeasured = figure(&device, "measured");
       const ReportJson *newMeasured = figure(match, "measured");
       // Instructions of two boards are not the same measure.

@@ -285,6 +285,8 @@ class EmitQdqTest(CliTestCase):
                 self.assertEqual(result.returncode, 0, result.stderr)
                 header = (out / "main" / "runtime" / "src" / "s8_rounding.h").read_text()
                 self.assertIn(f"#define ES_S8_SINGLE_ROUNDING {single}\n", header)
+                device = json.loads((out / "report.json").read_text())["devices"][0]
+                self.assertEqual(device["int8_rounding"], "single" if single else "double")
         for flags, message in ((["--precision", "float32", "--rounding", "single"],
                                 "--rounding needs --precision int8"),
                                (["--rounding", "half"], "--rounding")):

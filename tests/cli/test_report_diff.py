@@ -231,6 +231,18 @@ class DiffTest(ReportTestCase):
         # Unchanged devices are named, not tabulated.
         self.assertIn("Unchanged devices: wrist, ankle, chest.", result.stdout)
 
+    def test_a_changed_rounding_rule_is_noted(self):
+        """The rescaling rule moves the last bit of int8 results, so a diff names it."""
+        def flip(report):
+            for device in report["devices"]:
+                device["int8_rounding"] = "double" if device["int8_rounding"] == "single" \
+                    else "single"
+        before = self.report("har")
+        self.assertEqual({d["int8_rounding"] for d in before["devices"]}, {"single"})
+        result = run("diff", self.out("har"), self.grown("har", flip), "--format", "json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("hub: int8_rounding double (was single)", json.loads(result.stdout)["notes"])
+
     def test_absolute_limits(self):
         base = self.report("har")
         def grow(by):
