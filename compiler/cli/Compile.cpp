@@ -210,12 +210,14 @@ void runCompile(const Options &options) {
   const bool preQuantized = isPreQuantized(*graph);
   if (options.rounding != "auto" && precision != Precision::Int8)
     failUsage("--rounding needs --precision int8: it chooses how the int8 kernels rescale");
-  // Models that carry their own parameters keep TFLite's double rounding, so that they compute
-  // what TFLite Micro and CMSIS-NN compute; the compiler's own parameters get onnxruntime's single
-  // rounding, which the --emit-qdq file then reproduces (docs/int8.md).
+  // The compiler's own parameters get onnxruntime's single rounding, which the --emit-qdq file
+  // then reproduces; a model that carries its own parameters gets the rule of the kernels it was
+  // quantised for: onnxruntime's and PyTorch's round once, TFLite's twice, so that it computes
+  // what TFLite Micro and CMSIS-NN compute (docs/int8.md).
+  const bool roundsTwice = preQuantized && !quantizedForSingleRounding(*graph);
   const S8Rounding rounding = options.rounding == "single"   ? S8Rounding::Single
                               : options.rounding == "double" ? S8Rounding::Double
-                              : preQuantized                 ? S8Rounding::Double
+                              : roundsTwice                  ? S8Rounding::Double
                                                              : S8Rounding::Single;
   if (precision == Precision::Int8 && options.calibration.empty() && !preQuantized)
     fail("{}: is a float model; int8 needs calibration data: pass --calibration CALIB.npz "
@@ -382,8 +384,9 @@ void registerCompile(CLI::App &app) {
   command->add_option("--emit-qdq", options->emitQdq,
                       "Also write the model as quantised, as a QDQ ONNX file");
   command->add_option("--rounding", options->rounding,
-                      "int8 rescaling: auto (single rounding for calibrated models, TFLite's "
-                      "double rounding for pre-quantised ones), single or double")
+                      "int8 rescaling: auto (single rounding for calibrated models and those "
+                      "onnxruntime or PyTorch quantised, TFLite's double rounding for other "
+                      "pre-quantised ones), single or double")
       ->check(CLI::IsMember({"auto", "single", "double"}))
       ->capture_default_str();
   command->add_option("--topology", options->topology,

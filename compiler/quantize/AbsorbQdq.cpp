@@ -203,6 +203,11 @@ std::optional<QuantParams> givenParamsDownstream(const Graph &graph, const Value
   return current->quant;
 }
 
+bool quantizedForSingleRounding(const Graph &graph) {
+  const llvm::StringRef producer = graph.producer;
+  return producer.startswith("onnx.quantize") || producer.startswith("pytorch");
+}
+
 bool isPreQuantized(const Graph &graph) {
   for (const auto &node : graph.nodes())
     if ((node->domain.empty() &&

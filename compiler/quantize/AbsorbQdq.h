@@ -39,4 +39,11 @@ std::optional<QuantParams> givenParamsDownstream(const Graph &graph, const Value
 // Whether the model carries its own quantisation (so int8 needs no calibration data).
 bool isPreQuantized(const Graph &graph);
 
+// Whether a pre-quantised model was quantised for kernels that rescale with one rounding, as
+// onnxruntime's QLinear kernels and PyTorch's quantised kernels do (float multiplier, round to
+// nearest): its producer is onnxruntime's quantiser ("onnx.quantize") or PyTorch's exporter.
+// Other pre-quantised models (TFLite's, converted by tf2onnx or tflite2onnx, and unknown
+// producers) are taken to be made for TFLite's double rounding (docs/int8.md).
+bool quantizedForSingleRounding(const Graph &graph);
+
 } // namespace edgesplit

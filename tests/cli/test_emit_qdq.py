@@ -266,18 +266,25 @@ class EmitQdqTest(CliTestCase):
         self.assertGreater(twice_differ, 0)
 
     def test_the_rounding_rule_follows_where_the_parameters_came_from(self):
-        """Calibrated models round once, pre-quantised ones twice (TFLite's rule, which they were
-        quantised for); --rounding overrides, for int8 only. The rule is fixed in the generated
+        """Calibrated models round once, pre-quantised ones as the kernels they were quantised for
+        (onnxruntime's quantiser's once, TFLite's twice); --rounding overrides, for int8 only. The rule is fixed in the generated
         runtime/src/s8_rounding.h."""
         x = np.random.default_rng(0).standard_normal((16, 16)).astype(np.float32)
         model = self.save_model("rule.onnx", matmul_add_model())
         np.savez(self.tmp / "rule_calib.npz", x=x)
+        # onnxruntime's quantiser names itself "onnx.quantize"; the same graph as a TFLite
+        # conversion names its converter.
         quantised = SOURCE / "tests" / "data" / "exporters" / "quantised_opset17.onnx"
+        self.assertEqual(onnx.load(quantised).producer_name, "onnx.quantize")
+        tflite = onnx.load(quantised)
+        tflite.producer_name = "tflite2onnx_qdq"
+        tflite = self.save_model("rule_tflite.onnx", tflite)
         cases = [("calibrated", model, ["--calibration", self.tmp / "rule_calib.npz"], 1),
                  ("forced", model, ["--calibration", self.tmp / "rule_calib.npz", "--rounding",
                                     "double"], 0),
-                 ("quantised", quantised, [], 0),
-                 ("quantised_forced", quantised, ["--rounding", "single"], 1)]
+                 ("onnxruntime_quantised", quantised, [], 1),
+                 ("tflite_quantised", tflite, [], 0),
+                 ("tflite_forced", tflite, ["--rounding", "single"], 1)]
         for name, path, flags, single in cases:
             with self.subTest(name):
                 out = self.tmp / f"rule_{name}"

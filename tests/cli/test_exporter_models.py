@@ -56,14 +56,17 @@ FLOAT_EXPECTED = {
     "tf2onnx_gru_15": (0.6, 2),
     "tf2onnx_pool_keepdims_15": (0.99, 1),
 }
+# onnxruntime's quantiser's models (producer "onnx.quantize") rescale with one rounding, as
+# onnxruntime's kernels do (docs/int8.md, "Which rule"): with TFLite's two roundings they were
+# 85-94 % exact and up to 3 LSB off.
 QUANTISED_EXPECTED = {
-    "ort_qdq_u8s8_asymmetric_per_channel_13": (0.85, 3),
-    "ort_qdq_s8s8_symmetric_per_tensor_13": (0.9, 2),
-    "ort_qdq_mlp_u8s8_reduce_range_13": (0.9, 1),
-    "tflite_int8_13": (0.9, 3),
-    "ort_qdq_u8u8_asymmetric_per_tensor_reduce_range_12": (0.85, 3),
-    "ort_qdq_mlp_s8s8_12": (0.95, 1),
-    "ort_qoperator_cnn_12": (0.95, 1),
+    "ort_qdq_u8s8_asymmetric_per_channel_13": (0.98, 1),
+    "ort_qdq_s8s8_symmetric_per_tensor_13": (0.98, 1),
+    "ort_qdq_mlp_u8s8_reduce_range_13": (0.98, 1),
+    "tflite_int8_13": (0.98, 1),
+    "ort_qdq_u8u8_asymmetric_per_tensor_reduce_range_12": (0.98, 1),
+    "ort_qdq_mlp_s8s8_12": (0.98, 1),
+    "ort_qoperator_cnn_12": (0.98, 1),
 }
 FLOAT_FILES = ("float_opset7", "float_opset8", "float_opset9", "float_opset10", "float_opset11",
                "float_opset14", "float_opset15", "float_opset16")
