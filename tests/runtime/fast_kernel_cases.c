@@ -84,6 +84,33 @@ static int32_t fk_scratch_words[FK_MAX / 4]; /* 4-byte aligned, as kernels requi
 static int8_t *const fk_scratch = (int8_t *)fk_scratch_words;
 static es_requant_t fk_requant[64];
 
+/* The parameters of es_conv2d_s8, the reference, for the 1-D convolution `p` describes (any of
+ * the 1-D kernels' parameter structs: they name the shape alike) as a one-row image whose
+ * convolution writes `conv_output_zp`. */
+#define FK_CONV1D_REFERENCE(r, p, conv_output_zp)                                                  \
+  do {                                                                                             \
+    memset(&(r), 0, sizeof(r));                                                                    \
+    (r).batch = (p).batch;                                                                         \
+    (r).in_channels = (p).in_channels;                                                             \
+    (r).in_h = 1;                                                                                  \
+    (r).in_w = (p).in_w;                                                                           \
+    (r).out_channels = (p).out_channels;                                                           \
+    (r).out_h = 1;                                                                                 \
+    (r).out_w = (p).out_w;                                                                         \
+    (r).kernel_h = 1;                                                                              \
+    (r).kernel_w = (p).kernel_w;                                                                   \
+    (r).stride_h = 1;                                                                              \
+    (r).stride_w = (p).stride;                                                                     \
+    (r).dilation_h = 1;                                                                            \
+    (r).dilation_w = 1;                                                                            \
+    (r).pad_left = (p).pad_left;                                                                   \
+    (r).groups = 1;                                                                                \
+    (r).input_zp = (p).input_zp;                                                                   \
+    (r).output_zp = (conv_output_zp);                                                              \
+    (r).act_min = (p).act_min;                                                                     \
+    (r).act_max = (p).act_max;                                                                     \
+  } while (0)
+
 static int fk_conv1d_case(int32_t index) {
   es_conv1d_s8_params_t p;
   p.batch = fk_range(1, 2);
@@ -126,26 +153,7 @@ static int fk_conv1d_case(int32_t index) {
     }
   }
   es_conv2d_s8_params_t r;
-  r.batch = p.batch;
-  r.in_channels = p.in_channels;
-  r.in_h = 1;
-  r.in_w = p.in_w;
-  r.out_channels = p.out_channels;
-  r.out_h = 1;
-  r.out_w = p.out_w;
-  r.kernel_h = 1;
-  r.kernel_w = p.kernel_w;
-  r.stride_h = 1;
-  r.stride_w = p.stride;
-  r.dilation_h = 1;
-  r.dilation_w = 1;
-  r.pad_top = 0;
-  r.pad_left = p.pad_left;
-  r.groups = 1;
-  r.input_zp = p.input_zp;
-  r.output_zp = p.output_zp;
-  r.act_min = p.act_min;
-  r.act_max = p.act_max;
+  FK_CONV1D_REFERENCE(r, p, p.output_zp);
   const int32_t count = p.batch * p.out_channels * p.out_w;
   es_conv2d_s8(&r, fk_input, fk_weights, fk_bias_values, fk_requant, fk_expected);
   /* The width's own entry point where it has one, as the compiler calls them; the others and,
@@ -229,26 +237,7 @@ static int fk_conv1d_nwc_mean_case(int32_t index) {
         ncw[n * row + c * p.in_w + x] = p.channels_last ? fk_input[n * row + x * p.in_channels + c]
                                                         : fk_input[n * row + c * p.in_w + x];
   es_conv2d_s8_params_t r;
-  memset(&r, 0, sizeof r);
-  r.batch = p.batch;
-  r.in_channels = p.in_channels;
-  r.in_h = 1;
-  r.in_w = p.in_w;
-  r.out_channels = p.out_channels;
-  r.out_h = 1;
-  r.out_w = p.out_w;
-  r.kernel_h = 1;
-  r.kernel_w = p.kernel_w;
-  r.stride_h = 1;
-  r.stride_w = p.stride;
-  r.dilation_h = 1;
-  r.dilation_w = 1;
-  r.pad_left = p.pad_left;
-  r.groups = 1;
-  r.input_zp = p.input_zp;
-  r.output_zp = p.conv_zp;
-  r.act_min = p.act_min;
-  r.act_max = p.act_max;
+  FK_CONV1D_REFERENCE(r, p, p.conv_zp);
   int8_t *convolved = fk_expected + FK_MAX / 2;
   es_conv2d_s8(&r, ncw, fk_weights, fk_bias_values, fk_requant, convolved);
   es_global_avg_pool_s8_params_t g;
