@@ -2,6 +2,7 @@
 // program's int8 outputs equal the unfused program's byte for byte.
 #include "GraphBuilder.h"
 #include "LoweringHarness.h"
+#include "codegen/CodegenCheck.h"
 
 #include <catch2/catch.hpp>
 
@@ -120,6 +121,22 @@ TEST_CASE("fuseConvGlobalPools leaves float32 programs alone", "[fusion]") {
   const LoweredRun run =
       runLowered(chain(shape), {randomTensor(shape.input, 3)}, Precision::Float32, KernelIsa::Dsp);
   CHECK(llvm::is_contained(run.functions, "es_global_avg_pool_f32"));
+}
+
+TEST_CASE("the codegen check says which nodes the fused call computes", "[fusion][codegen]") {
+  // What `inspect` reports: the Transpose and the pool run inside the convolution's call, the
+  // Relu is the convolution's clamp.
+  ChainShape shape;
+  shape.input = {1, 32, 3};
+  shape.perm = {0, 2, 1};
+  auto graph = chain(shape)();
+  const CodegenCheck check = checkCodegen(*graph, Precision::Int8, KernelIsa::Dsp, true);
+  REQUIRE(check.ok());
+  const std::string fusedCall =
+      "computed by one call with the 1-D convolution and global average pool around it";
+  CHECK(check.absorbedNodes.lookup("Transpose_0") == fusedCall);
+  CHECK(check.absorbedNodes.lookup("GlobalAveragePool_3") == fusedCall);
+  CHECK(check.absorbedNodes.lookup("Relu_2") == "fused into the node that produces its input");
 }
 
 } // namespace
