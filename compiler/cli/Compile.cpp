@@ -264,6 +264,7 @@ void runCompile(const Options &options) {
         if (const Value *annotated = graph->findValue(value->name))
           if (annotated->quant) value->quant = annotated->quant;
       insertQdq(*exported);
+      spellOutInt8Softmax(*exported);
       qdqModel = onnxModelBytes(*exported);
     }
   } else {

@@ -1,3 +1,5 @@
+#include "ops/Softmax.h"
+
 #include "ops/Layout.h"
 #include "ops/Reduction.h"
 
@@ -8,6 +10,21 @@
 #include <cmath>
 
 namespace edgesplit::ops {
+
+std::vector<uint32_t> softmaxExpTable(double inputScale) {
+  std::vector<uint32_t> table;
+  for (int d = 0; d < 256; ++d)
+    table.push_back(
+        static_cast<uint32_t>(roundHalfAway(65536.0 * std::exp(inputScale * (d - 255)), 0, 65536)));
+  return table;
+}
+
+int8_t softmaxOutputCode(int64_t quotient, double outputScale, int32_t outputZeroPoint) {
+  const int64_t probability = std::min<int64_t>(quotient, 255);
+  return static_cast<int8_t>(
+      roundHalfAway(probability / 256.0 / outputScale + outputZeroPoint, -128, 127));
+}
+
 namespace {
 void run(KernelContext &ctx) { runSoftmax(ctx, /*logarithm=*/false); }
 
@@ -48,14 +65,10 @@ void lower(LowerContext &ctx) {
              "the model for float32",
              p.length);
   const TensorQuant out = ctx.outputQuant();
-  // docs/int8.md: e[d] = 2^16 exp(Sx (d - 255)), d - 255 being qx minus the line's maximum.
-  const double inputScale = ctx.inputQuant(0).scale;
-  std::vector<uint32_t> table;
-  for (int d = 0; d < 256; ++d)
-    table.push_back(
-        static_cast<uint32_t>(roundHalfAway(65536.0 * std::exp(inputScale * (d - 255)), 0, 65536)));
   ctx.call<es_softmax_s8_params_t>(
-      "es_softmax_s8", p, {ctx.constantArray("exp", std::move(table)), ctx.input(0), ctx.output()},
+      "es_softmax_s8", p,
+      {ctx.constantArray("exp", softmaxExpTable(ctx.inputQuant(0).scale)), ctx.input(0),
+       ctx.output()},
       [](const es_softmax_s8_params_t &p, const KernelArgs &a) {
         es_softmax_s8(&p, a.in<uint32_t>(1), a.in<int8_t>(2), a.out<int8_t>(3));
       },
@@ -64,9 +77,8 @@ void lower(LowerContext &ctx) {
   // A pre-quantised model may give other output parameters (onnxruntime's quantiser uses 1/255):
   // the kernel's fixed-parameter result is requantised in place by a table.
   std::vector<int8_t> requantise;
-  for (int q = -128; q < 128; ++q)
-    requantise.push_back(static_cast<int8_t>(
-        roundHalfAway((q + 128) / 256.0 / out.scale + out.zeroPoint, -128, 127)));
+  for (int quotient = 0; quotient < 256; ++quotient)
+    requantise.push_back(softmaxOutputCode(quotient, out.scale, out.zeroPoint));
   ctx.callPlain(
       "es_lut_s8",
       {ctx.constantArray("requantise", std::move(requantise)), ctx.output(), ctx.output(),
@@ -81,7 +93,7 @@ void lower(LowerContext &ctx) {
 void quantize(QuantizeContext &ctx) { ctx.annotateOutputFixed(0, 1.0 / 256.0, -128); }
 } // namespace
 
-extern const OpDef kSoftmax{.name = "Softmax", .infer = inferSoftmax, .run = run,
-                            .quantize = quantize, .lower = lower};
+extern const OpDef kSoftmax{
+    .name = "Softmax", .infer = inferSoftmax, .run = run, .quantize = quantize, .lower = lower};
 
 } // namespace edgesplit::ops

@@ -14,4 +14,9 @@ namespace edgesplit {
 // imports the model converted to it (ImportOptions::upgradeToOpset).
 void insertQdq(Graph &graph);
 
+// After insertQdq: each int8 Softmax becomes the integer steps its kernel computes (docs/int8.md
+// "Softmax"), as Cast, ReduceMax, Gather, ReduceSum and integer Mul/Div, so onnxruntime on the
+// file gives the C's bits where a float Softmax would round some probabilities the other way.
+void spellOutInt8Softmax(Graph &graph);
+
 } // namespace edgesplit

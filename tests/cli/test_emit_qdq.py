@@ -196,6 +196,27 @@ class EmitQdqTest(CliTestCase):
         self.compare("conv_add", self.save_model("conv_add.onnx", conv_add_model()),
                      {"x": x}, {"x": x[:8]}, single_layer=True)
 
+    def test_softmax_is_written_as_its_integer_steps(self):
+        """The int8 Softmax sums a table of 2^16 exp(Sx d) and divides in integers (docs/int8.md);
+        a float Softmax in the file rounds a probability within float32's error of a half-step
+        either way (the attention probe: 1 of 12,800, then 2 LSB after the Gemm). The file holds
+        the kernel's steps, on the last axis and on an inner one, so every output is exact."""
+        rng = np.random.default_rng(3)
+        for axis in (-1, 1):
+            with self.subTest(axis=axis):
+                b = Builder(11)
+                b.node("MatMul", ["x", b.weights("w", 20, 20, gain=1.5)], "logits")
+                b.node("Softmax", ["logits"], "y", axis=axis)
+                name = f"softmax_axis{axis}"
+                model = self.save_model(f"{name}.onnx", b.model(13, [1, 6, 20], [1, 6, 20]))
+                x = rng.standard_normal((64, 6, 20)).astype(np.float32)
+                differences = self.compare(name, model, {"x": x}, {"x": x[:16]},
+                                           single_layer=True)
+                self.assertEqual(differences["y"].max(), 0)
+                ops = [n.op_type for n in onnx.load(self.tmp / f"{name}_qdq.onnx").graph.node]
+                self.assertNotIn("Softmax", ops)
+                self.assertIn("ReduceSum", ops)
+
     def test_means_round_once_as_onnxruntime_does(self):
         """The int8 means rescale their sum with one rounding, as DQ -> float mean -> Q does; a
         fixed-point multiply then a shift (two roundings) left 11-23 % of these 1 LSB off."""
