@@ -5,7 +5,8 @@ and 17, for tests/cli/test_torch_exports.py. These are the graphs edgesplit has 
 designed around: the exporter's own shape arithmetic (Shape, Gather, Unsqueeze, Concat,
 ConstantOfShape, Reshape with a computed shape), its spellings of ReLU6, Hardswish, SiLU and
 GELU at each opset, recurrent layers whose zero initial state is built at run time, and a Cast to
-int32 and back that truncates, expand(-1, ...) and torch.arange (Equal, Where, Range), torch.cat with a learned token, and LayerNorm.
+int32 and back that truncates, expand(-1, ...) and torch.arange (Equal, Where, Range), torch.cat with a learned token,
+LayerNorm, multi-head self-attention, a bidirectional LSTM and stacked GRUs.
 
     /usr/bin/python3 tools/make_torch_models.py [NAME...]   (default: every model)
 
@@ -188,6 +189,48 @@ class SequenceLayerNorm(nn.Module):
         return self.norm(self.fc(x))
 
 
+class SelfAttention(nn.Module):
+    """nn.MultiheadAttention over a [steps, features] sequence (a keyword transformer's block):
+    the exporter's projections, head reshapes, scaled MatMul, Softmax and output projection.
+    Called through F.multi_head_attention_forward: under no_grad the module takes a fused path
+    the exporter does not know."""
+
+    def __init__(self):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(8, 2)
+
+    def forward(self, x):
+        a = self.attention
+        steps = x.transpose(0, 1)
+        y = nn.functional.multi_head_attention_forward(
+            steps, steps, steps, a.embed_dim, a.num_heads, a.in_proj_weight, a.in_proj_bias,
+            None, None, False, 0.0, a.out_proj.weight, a.out_proj.bias, training=False,
+            need_weights=False)[0]
+        return y.transpose(0, 1)
+
+
+class BidirectionalLstm(nn.Module):
+    """A bidirectional LSTM over a sensor window, every step's output of both directions."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 6, batch_first=True, bidirectional=True)
+
+    def forward(self, x):
+        return self.lstm(x)[0]
+
+
+class StackedGru(nn.Module):
+    """Two stacked GRU layers (one ONNX GRU each), the last step of the second."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(8, 6, num_layers=2, batch_first=True)
+
+    def forward(self, x):
+        return self.gru(x)[0][:, -1]
+
+
 # name, module, input shape (batch 1), opset
 MODELS = [
     ("conv_gru_9", ConvGru, (1, 3, 32), 9),
@@ -205,6 +248,9 @@ MODELS = [
     ("layer_norm_17", LayerNorm, (1, 8), 17),
     ("layer_norm_seq_13", SequenceLayerNorm, (1, 6, 12), 13),
     ("layer_norm_seq_17", SequenceLayerNorm, (1, 6, 12), 17),
+    ("attention_13", SelfAttention, (1, 20, 8), 13),
+    ("bilstm_11", BidirectionalLstm, (1, 20, 8), 11),
+    ("stacked_gru_13", StackedGru, (1, 20, 8), 13),
 ]
 
 
