@@ -97,8 +97,9 @@ void spellOutLinearResizes(Graph &graph) {
     if (node->opType == "Resize" && node->domain.empty()) resizes.push_back(node.get());
   for (Node *resize : resizes) {
     const Node *dequantize = resize->input(0)->producer;
-    if (!dequantize || dequantize->opType != "DequantizeLinear" ||
-        dequantize->input(0)->dtype != DType::Int8 || !dequantize->input(0)->shape)
+    if (resize->attributes.getString("mode").value_or("nearest") != "linear" || !dequantize ||
+        dequantize->opType != "DequantizeLinear" || dequantize->input(0)->dtype != DType::Int8 ||
+        !dequantize->input(0)->shape)
       continue;
     ops::ResamplingPlan plan;
     try {
@@ -106,7 +107,6 @@ void spellOutLinearResizes(Graph &graph) {
     } catch (const NeedsRuntimeValue &) {
       // An operand computed at run time, which the lowering refuses too: no axes, refused below.
     }
-    if (!plan.axes.empty() && plan.options.mode != ops::InterpolationMode::Linear) continue;
     // What the lowering accepts (lowerResample), which the compile that writes the file checked.
     const size_t rank = plan.axes.size();
     if (rank < 2 || plan.options.transformation == ops::CoordinateTransformation::TfCropAndResize ||
