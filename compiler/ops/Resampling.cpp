@@ -323,6 +323,17 @@ AxisTable axisTable(const ResampledAxis &axis, const ResamplingOptions &options)
 }
 } // namespace
 
+std::vector<int64_t> linearFixedWeightMatrix(const ResampledAxis &axis,
+                                             const ResamplingOptions &options) {
+  const AxisTable table = axisTable(axis, options);
+  std::vector<int64_t> matrix(static_cast<size_t>(axis.outputLength * axis.inputLength), 0);
+  for (int64_t o = 0; o < axis.outputLength; ++o)
+    for (int64_t k = 2 * o; k < 2 * o + 2; ++k)
+      matrix[static_cast<size_t>(o * axis.inputLength + table.indices[k])] +=
+          table.fixedWeights[k];
+  return matrix;
+}
+
 // Cost classes: nearest gathers like a transpose, linear and cubic blend four or sixteen taps per
 // output like an element-wise op.
 void lowerResample(LowerContext &ctx, llvm::ArrayRef<ResampledAxis> axes,

@@ -90,6 +90,24 @@ struct Taps {
 // The taps of every output coordinate of `axis`, in order.
 std::vector<Taps> axisTaps(const ResampledAxis &axis, const ResamplingOptions &options);
 
+// A resampling node's interpolation and its axes.
+struct ResamplingPlan {
+  ResamplingOptions options;
+  llvm::SmallVector<ResampledAxis, 4> axes;
+};
+// The plan of a Resize node (any opset) from the static shape of its input and its constant
+// operands, read as shape inference and the lowering read them; throws NeedsRuntimeValue when an
+// operand is not constant. For --emit-qdq's int8 expansion (quantize/ResizeBlendQdq.h).
+ResamplingPlan resizePlanOf(const Node &node);
+
+// The int8 linear kernel's Q20 weights along one axis as a dense [output, input] matrix
+// (docs/int8.md "Resize"): row o holds output o's two weights at their input indices (added up
+// where the border clamps both to one element), so that a matrix product with the int8 codes is
+// exactly the kernel's blend along that axis, times 2^20. The same weights the lowering passes to
+// es_resize_linear_s8.
+std::vector<int64_t> linearFixedWeightMatrix(const ResampledAxis &axis,
+                                             const ResamplingOptions &options);
+
 // Code generation of Resize and Upsample (docs/int8.md "Resize"): nearest and linear on the last
 // two axes, every other axis unchanged; float32 and int8 (with the input's parameters).
 void lowerResample(LowerContext &ctx, llvm::ArrayRef<ResampledAxis> axes,

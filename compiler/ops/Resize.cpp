@@ -6,11 +6,6 @@
 
 namespace edgesplit::ops {
 namespace {
-struct ResizePlan {
-  ResamplingOptions options;
-  llvm::SmallVector<ResampledAxis, 4> axes;
-};
-
 // Opset 11 makes roi and scales mandatory inputs even when unused; models then pass empty tensors.
 const Tensor *nonEmpty(const Tensor *operand) {
   return operand && operand->numElements() > 0 ? operand : nullptr;
@@ -18,8 +13,8 @@ const Tensor *nonEmpty(const Tensor *operand) {
 
 // Resize-10: X and scales only, coordinates mapped like Upsample's.
 template <typename Context>
-ResizePlan planResize10(const Context &ctx, llvm::ArrayRef<int64_t> inputShape) {
-  ResizePlan plan;
+ResamplingPlan planResize10(const Context &ctx, llvm::ArrayRef<int64_t> inputShape) {
+  ResamplingPlan plan;
   plan.options.mode = parseInterpolationMode(ctx, /*allowCubic=*/false);
   plan.options.transformation = CoordinateTransformation::Asymmetric;
   plan.options.rounding = NearestRounding::Legacy;
@@ -30,9 +25,9 @@ ResizePlan planResize10(const Context &ctx, llvm::ArrayRef<int64_t> inputShape) 
 }
 
 template <typename Context>
-ResizePlan planResize(const Context &ctx, llvm::ArrayRef<int64_t> inputShape) {
+ResamplingPlan planResize(const Context &ctx, llvm::ArrayRef<int64_t> inputShape) {
   if (ctx.opset() < 11) return planResize10(ctx, inputShape);
-  ResizePlan plan;
+  ResamplingPlan plan;
   ResamplingOptions &options = plan.options;
   options.mode = parseInterpolationMode(ctx, /*allowCubic=*/true);
   options.transformation = parseCoordinateTransformation(ctx);
@@ -76,18 +71,18 @@ ResizePlan planResize(const Context &ctx, llvm::ArrayRef<int64_t> inputShape) {
 void infer(InferContext &ctx) {
   const DType type = ctx.inputType(0);
   if (type == DType::Bool) ctx.fail("bool input is not supported");
-  const ResizePlan plan = planResize(ctx, ctx.inputShape(0));
+  const ResamplingPlan plan = planResize(ctx, ctx.inputShape(0));
   ctx.setOutput(0, type, resampledShape(plan.axes));
 }
 
 void run(KernelContext &ctx) {
   const Tensor &input = ctx.input(0);
-  const ResizePlan plan = planResize(ctx, input.shape());
+  const ResamplingPlan plan = planResize(ctx, input.shape());
   resample(input, plan.axes, plan.options, ctx.output(0));
 }
 
 void lower(LowerContext &ctx) {
-  const ResizePlan plan = planResize(ctx, ctx.inputShape(0));
+  const ResamplingPlan plan = planResize(ctx, ctx.inputShape(0));
   lowerResample(ctx, plan.axes, plan.options);
 }
 // docs/int8.md "Resize": nearest and linear stay inside the input's range and keep its
@@ -99,6 +94,16 @@ void quantize(QuantizeContext &ctx) {
     annotateSameAsInput(ctx);
 }
 } // namespace
+
+ResamplingPlan resizePlanOf(const Node &node) {
+  llvm::SmallVector<InferInput, 4> inputs;
+  for (const Value *input : node.inputs)
+    inputs.push_back(input ? InferInput{true, input->dtype, input->shape ? &*input->shape : nullptr,
+                                        input->constant.get()}
+                           : InferInput{});
+  const InferContext ctx(node, inputs);
+  return planResize(ctx, ctx.inputShape(0));
+}
 
 // int8: the output keeps the input's parameters, as nearest copies values and linear blends them
 // (docs/int8.md "Resize").

@@ -3,6 +3,7 @@
 #include "ops/OpDef.h"
 #include "passes/Passes.h"
 #include "quantize/QuantMath.h"
+#include "quantize/ResizeBlendQdq.h"
 #include "support/Error.h"
 
 namespace edgesplit {
@@ -127,6 +128,7 @@ void insertQdq(Graph &graph) {
       if (output.value == value) output.value = dequantized;
     value->quant.reset();
   }
+  spellOutLinearResizes(graph);
   graph.removeUnusedValues();
 }
 
