@@ -124,6 +124,8 @@ void checkNames(const onnx::ModelProto &model, const std::string &modelName) {
 // coordinate_transformation_mode or nearest_mode, whose defaults (half_pixel,
 // round_prefer_floor) resample differently: spell out the old behaviour on each such Resize.
 // (A Resize-10 that downscales one axis and upscales another has no single nearest_mode: ceil.)
+// The Upsample adapter also gives its Resize's output a new name: it gets the old one back, which
+// --emit-qdq finds the compiled graph's quantisation parameters under.
 void keepLegacyResampling(const onnx::ModelProto &original, onnx::ModelProto &converted) {
   // A constant scales input (an initialiser or a Constant node's value) with a value below 1.
   auto downscales = [&](const std::string &name) {
@@ -141,13 +143,21 @@ void keepLegacyResampling(const onnx::ModelProto &original, onnx::ModelProto &co
   // Whether each resampling node, in order, downscales some axis. The converter renames values
   // and nodes but keeps their order.
   std::vector<bool> legacy;
+  std::vector<std::string> outputNames;
   for (const auto &node : original.graph().node())
-    if (node.domain().empty() && (node.op_type() == "Upsample" || node.op_type() == "Resize"))
+    if (node.domain().empty() && (node.op_type() == "Upsample" || node.op_type() == "Resize")) {
       legacy.push_back(node.op_type() == "Resize" && node.input_size() > 1 &&
                        downscales(node.input(1)));
+      outputNames.push_back(node.output(0));
+    }
+  llvm::StringSet<> written; // a name the converter gave another value stays that value's
+  for (const auto &node : converted.graph().node())
+    for (const auto &name : node.output()) written.insert(name);
+  llvm::StringMap<std::string> renamed; // converter's name -> the model's
   size_t next = 0;
   for (auto &node : *converted.mutable_graph()->mutable_node()) {
     if (node.op_type() != "Resize" || !node.domain().empty() || next == legacy.size()) continue;
+    if (!written.contains(outputNames[next])) renamed[node.output(0)] = outputNames[next];
     const bool down = legacy[next++];
     auto setString = [&](const char *name, const char *value) {
       for (auto &attribute : *node.mutable_attribute())
@@ -163,6 +173,16 @@ void keepLegacyResampling(const onnx::ModelProto &original, onnx::ModelProto &co
     setString("coordinate_transformation_mode", "asymmetric");
     setString("nearest_mode", down ? "ceil" : "floor");
   }
+  auto restore = [&](std::string &name) {
+    if (auto found = renamed.find(name); found != renamed.end()) name = found->second;
+  };
+  onnx::GraphProto &graph = *converted.mutable_graph();
+  for (auto &node : *graph.mutable_node()) {
+    for (auto &name : *node.mutable_input()) restore(name);
+    for (auto &name : *node.mutable_output()) restore(name);
+  }
+  for (auto *infos : {graph.mutable_output(), graph.mutable_value_info()})
+    for (auto &info : *infos) restore(*info.mutable_name());
 }
 
 // Softmax, LogSoftmax and Hardmax before opset 13 work on the input flattened to 2-D at `axis`;

@@ -7,6 +7,7 @@
 #include "quantize/Annotate.h"
 #include "quantize/QuantMath.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace edgesplit::ops {
@@ -93,7 +94,7 @@ void lower(LowerContext &ctx) {
 void quantize(QuantizeContext &ctx) { ctx.annotateOutputFixed(0, 1.0 / 256.0, -128); }
 } // namespace
 
-extern const OpDef kSoftmax{
-    .name = "Softmax", .infer = inferSoftmax, .run = run, .quantize = quantize, .lower = lower};
+extern const OpDef kSoftmax{.name = "Softmax", .infer = inferSoftmax, .run = run,
+                            .quantize = quantize, .lower = lower};
 
 } // namespace edgesplit::ops

@@ -50,6 +50,24 @@ class ResizeTest(OpCodegenCase):
                 if name in NEAREST_INT8:
                     self.check_int8(name, float_lsb=3.0)
 
+    def test_upsample_output_keeps_its_name_through_the_opset_upgrade(self):
+        # ONNX's Upsample adapter names its Resize's output anew; the importer gives the model's
+        # name back, under which --emit-qdq finds the compiled graph's parameters, so the file
+        # quantises it as the C does (it was left in float32).
+        for name in ("torch_nearest_9", "torch_bilinear_9"):
+            with self.subTest(name):
+                model = RESIZE_MODELS / f"{name}.onnx"
+                upsampled = next(n.output[0] for n in onnx.load(model).graph.node
+                                 if n.op_type == "Upsample")
+                qdq = self.tmp / f"{name}_renamed_qdq.onnx"
+                result = run("compile", model, "--target", "host", "--calibration",
+                             RESIZE_MODELS / f"{name}.npz", "--emit-qdq", qdq, "-o",
+                             self.tmp / f"{name}_renamed")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                nodes = onnx.load(qdq).graph.node
+                self.assertIn(upsampled, [n.input[0] for n in nodes
+                                          if n.op_type == "QuantizeLinear"])
+
     def test_linear(self):
         # Linear blends the int8 codes with Q20 weights and rounds once, ties to even
         # (docs/int8.md "Resize"), and the emitted file spells that blend out in exact double
