@@ -252,15 +252,24 @@ void flattenSoftmaxesOfUnknownRank(onnx::ModelProto &model) {
 onnx::ModelProto upgradeOpset(onnx::ModelProto model, int target, int opset,
                               const std::string &modelName) {
   // Some adapters need what they change spelt out: Softmax's (12 -> 13) the input's shape, Pad's
-  // (10 -> 11) the padding value, which the ONNX 1.12 adapter reads without its default.
+  // (10 -> 11) the padding value of a constant Pad, which the ONNX 1.12 adapter reads without its
+  // default. It leaves the value of a reflect or edge Pad an attribute, which Pad-11 does not
+  // have: such a Pad, which never reads it, loses it.
   for (auto &node : *model.mutable_graph()->mutable_node()) {
-    const bool hasValue =
-        llvm::any_of(node.attribute(), [](const auto &a) { return a.name() == "value"; });
-    if (node.op_type() == "Pad" && node.domain().empty() && opset < 11 && !hasValue) {
-      auto *value = node.add_attribute();
-      value->set_name("value");
-      value->set_type(onnx::AttributeProto::FLOAT);
-      value->set_f(0.0f);
+    if (node.op_type() != "Pad" || !node.domain().empty() || opset >= 11) continue;
+    auto &attributes = *node.mutable_attribute();
+    const auto value =
+        llvm::find_if(attributes, [](const auto &a) { return a.name() == "value"; });
+    const bool constant = llvm::none_of(attributes, [](const auto &a) {
+      return a.name() == "mode" && a.s() != "constant";
+    });
+    if (!constant && value != attributes.end()) {
+      attributes.erase(value);
+    } else if (constant && value == attributes.end()) {
+      auto *added = node.add_attribute();
+      added->set_name("value");
+      added->set_type(onnx::AttributeProto::FLOAT);
+      added->set_f(0.0f);
     }
   }
   onnx::ModelProto converted;

@@ -239,6 +239,17 @@ class EmitQdqTest(CliTestCase):
                 self.compare(f"legacy{opset}", self.save_model(f"legacy{opset}.onnx", model),
                              {"x": x}, {"x": x})
 
+    def test_reflect_and_edge_pads_of_opset_2_are_upgraded(self):
+        """Pad-2's reflect and edge modes, one with the value attribute it ignores: the upgrade
+        to opset 13 drops that value (Pad-11 has no such attribute, and ONNX's adapter left it
+        there), and the file pads as the C does."""
+        x = np.random.default_rng(2).standard_normal((8, 3, 6, 6)).astype(np.float32)
+        b = Builder(9)
+        b.node("Pad", ["x"], "reflected", mode="reflect", pads=[0, 0, 1, 1, 0, 0, 1, 1])
+        b.node("Pad", ["reflected"], "y", mode="edge", value=0.0, pads=[0, 0, 2, 0, 0, 0, 0, 1])
+        model = self.save_model("pads9.onnx", b.model(9, [1, 3, 6, 6], [1, 3, 10, 9]))
+        self.compare("pads9", model, {"x": x}, {"x": x}, single_layer=True)
+
     def test_two_imu_example(self):
         two_imu = EXAMPLES / "two_imu"
         inputs = {k: np.load(two_imu / f"{k}.npy")[:8] for k in ("wrist_imu", "ankle_imu")}
