@@ -3,6 +3,7 @@
 // run by onnxruntime exactly as edgesplit quantised it — an independent check of the int8 path.
 #pragma once
 
+#include "codegen/Program.h"
 #include "ir/Graph.h"
 
 namespace edgesplit {
@@ -11,7 +12,8 @@ namespace edgesplit {
 // DequantizeLinear; activations get a QuantizeLinear -> DequantizeLinear pair that every
 // consumer (and a graph output, under its own name) reads instead. Parameters are written as
 // int8 zero points (docs/int8.md). Per-axis parameters need opset 13 or newer: the caller
-// imports the model converted to it (ImportOptions::upgradeToOpset).
-void insertQdq(Graph &graph);
+// imports the model converted to it (ImportOptions::upgradeToOpset). LSTM and GRU become the
+// integer cell the C runs, rescaling with `rounding` (EmitRecurrentQdq.h).
+void insertQdq(Graph &graph, S8Rounding rounding);
 
 } // namespace edgesplit
