@@ -191,9 +191,8 @@ public:
     const std::string base(name);
     Value *position = b_.add(z, b_.scalar(32768), base + "_position");
     Value *index = b_.div(position, b_.scalar(256), base + "_index");
-    Value *fraction =
-        b_.sub(position, b_.mul(index, b_.scalar(256), base + "_floor"), base + "_fraction");
-    if (!llvm::all_of(tables, [](int64_t t) { return t == 0; }))
+    Value *fraction = b_.mod(position, b_.scalar(256), base + "_fraction");
+    if (!llvm::all_of(tables, [](int64_t t) { return t == kSigmoidTable; }))
       index = b_.add(index, b_.perRow(base + "_table", tables), base + "_entry");
     Value *entry = b_.emit("Gather", {tables_, index}, base + "_base");
     Value *step = b_.emit("Gather", {steps_, index}, base + "_step");
