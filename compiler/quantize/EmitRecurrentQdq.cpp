@@ -428,7 +428,7 @@ private:
     if (bias) product = b_.add(product, bias, name + "h_biased");
     Value *accumulator = b_.clip(product, kInt32Min, kInt32Max, name + "h_accumulator");
     return fixed_.requantize(accumulator, recurrentFactors(first + begin, end - begin),
-                            name + "h_part");
+                             name + "h_part");
   }
 
   // R's rows [begin, end) of direction d, transposed, one constant per layer.
@@ -461,10 +461,10 @@ private:
     Value *inputGate = gates[0], *outputGate = gates[1], *forgetGate = gates[2],
           *candidate = gates[3];
     const int64_t cs = p_.cell_shift;
-    Value *kept = fixed_.roundingDivideByPot(b_.mul(forgetGate, cell, name + "forget_product"), {15},
-                                            name + "kept");
+    Value *kept = fixed_.roundingDivideByPot(b_.mul(forgetGate, cell, name + "forget_product"),
+                                             {15}, name + "kept");
     Value *added = fixed_.roundingDivideByPot(b_.mul(inputGate, candidate, name + "input_product"),
-                                             {30 - cs}, name + "added");
+                                              {30 - cs}, name + "added");
     Value *nextCell =
         b_.clip(b_.add(kept, added, name + "cell_sum"), kInt16Min, kInt16Max, name + "cell");
     Value *tanhInput =
@@ -474,7 +474,7 @@ private:
     Value *squashed = fixed_.lookup(tanhInput, {kTanhTable}, name + "cell_tanh");
     Value *nextHidden =
         b_.clip(fixed_.roundingDivideByPot(b_.mul(outputGate, squashed, name + "output_product"),
-                                          {23}, name + "hidden_rounded"),
+                                           {23}, name + "hidden_rounded"),
                 -128, 127, name + "hidden");
     return {nextHidden, nextCell};
   }
@@ -496,15 +496,15 @@ private:
       Value *product = b_.clip(recurrentPart(hidden, d, 2 * h, 3 * h, bias, name + "n_"), -65536,
                                65536, name + "n_product");
       recurrent = fixed_.roundingDivideByPot(b_.mul(reset, product, name + "n_reset_product"), {15},
-                                            name + "n_recurrent");
+                                             name + "n_recurrent");
     } else {
       Value *resetHidden = fixed_.roundingDivideByPot(b_.mul(reset, hidden, name + "reset_product"),
-                                                     {15}, name + "reset_hidden");
+                                                      {15}, name + "reset_hidden");
       recurrent = recurrentPart(resetHidden, d, 2 * h, 3 * h, bias, name + "n_");
     }
     Value *candidate =
         fixed_.lookup(clipGate(b_.add(inputs[1], recurrent, name + "n_sum"), name + "n_pre"),
-                     {kTanhTable}, name + "n");
+                      {kTanhTable}, name + "n");
     Value *keep = b_.sub(b_.scalar(32768), update, name + "update_complement");
     Value *blend = b_.add(
         b_.mul(keep, candidate, name + "new_part"),
