@@ -263,8 +263,7 @@ void runCompile(const Options &options) {
       for (const auto &value : exported->values())
         if (const Value *annotated = graph->findValue(value->name))
           if (annotated->quant) value->quant = annotated->quant;
-      insertQdq(*exported);
-      spellOutInt8Softmax(*exported);
+      insertQdq(*exported, rounding);
       qdqModel = onnxModelBytes(*exported);
     }
   } else {

@@ -102,17 +102,26 @@ std::vector<int32_t> quantisedBias(const LowerContext &ctx, const RecurrentLower
   return quantised;
 }
 
-void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
+RecurrentS8Layer s8Layer(LowerContext &ctx, const RecurrentLowering &lowering) {
   RowQuantizedWeights w = quantizeRows(ctx, kInputWeights);
   RowQuantizedWeights r = quantizeRows(ctx, kRecurrentWeights);
   std::vector<int32_t> bias = quantisedBias(ctx, lowering, w, r);
-  RecurrentS8Operands operands = recurrentS8Operands(ctx, lowering, w, r);
+  RecurrentS8Layer layer;
+  layer.operands = recurrentS8Operands(ctx, lowering, w, r);
+  RecurrentS8Operands &operands = layer.operands;
   operands.bias = std::move(bias);
   es_recurrent_s8_params_t &p = operands.params;
   p.linear_before_reset = parseLinearBeforeReset(ctx);
-  const QuantizedState initialHidden = quantizedState(ctx, kInitialHidden, "initial_h");
-  p.initial_h_zp = initialHidden.zeroPoint;
-  p.initial_h_requant = ctx.requant(initialHidden.scale * 128.0);
+  layer.initialHidden = quantizedState(ctx, kInitialHidden, "initial_h");
+  p.initial_h_zp = layer.initialHidden.zeroPoint;
+  p.initial_h_requant = ctx.requant(layer.initialHidden.scale * 128.0);
+  return layer;
+}
+
+void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
+  RecurrentS8Layer layer = s8Layer(ctx, lowering);
+  RecurrentS8Operands &operands = layer.operands;
+  const es_recurrent_s8_params_t &p = operands.params;
   ctx.call<es_recurrent_s8_params_t>(
       "es_gru_s8", p,
       {ctx.input(kSequence), ctx.constantArray("w", std::move(operands.w)),
@@ -120,7 +129,7 @@ void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
        ctx.constantArray("bias", std::move(operands.bias)),
        ctx.constantArray("input_requant", std::move(operands.inputRequant)),
        ctx.constantArray("recurrent_requant", std::move(operands.recurrentRequant)),
-       ctx.constantArray("tables", std::move(operands.tables)), initialHidden.arg,
+       ctx.constantArray("tables", std::move(operands.tables)), layer.initialHidden.arg,
        LowerContext::scratch(ES_RECURRENT_S8_SCRATCH_BYTES(&p)), optionalOutput(ctx, 0),
        optionalOutput(ctx, 1)},
       [](const es_recurrent_s8_params_t &p, const KernelArgs &a) {
@@ -139,6 +148,10 @@ void lower(LowerContext &ctx) {
 
 void quantize(QuantizeContext &ctx) { quantizeRecurrent(ctx, kTraits); }
 } // namespace
+
+RecurrentS8Layer gruS8Layer(LowerContext &ctx) {
+  return s8Layer(ctx, checkRecurrentLowering(ctx, kTraits));
+}
 
 RecurrentS8Outputs referenceGruS8(const RecurrentS8Operands &operands, llvm::ArrayRef<int8_t> x,
                                   const int8_t *initialHidden, bool wantY, bool wantHidden) {

@@ -111,7 +111,7 @@ void lowerFloat(LowerContext &ctx, const RecurrentLowering &lowering) {
       kRecurrentKernelClass);
 }
 
-void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
+RecurrentS8Layer s8Layer(LowerContext &ctx, const RecurrentLowering &lowering) {
   RowQuantizedWeights w = quantizeRows(ctx, kInputWeights);
   RowQuantizedWeights r = quantizeRows(ctx, kRecurrentWeights);
   const double inputScale = ctx.inputQuant(kSequence).scale;
@@ -121,11 +121,13 @@ void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
   for (size_t row = 0; row < bias.size(); ++row)
     quantisedBias.push_back(quantizeBiasValue(bias[row], inputScale * w.scales[row]));
 
-  RecurrentS8Operands operands = recurrentS8Operands(ctx, lowering, w, r);
+  RecurrentS8Layer layer{.operands = recurrentS8Operands(ctx, lowering, w, r),
+                         .initialHidden = quantizedState(ctx, kInitialHidden, "initial_h"),
+                         .initialCell = quantizedState(ctx, kInitialCell, "initial_c")};
+  RecurrentS8Operands &operands = layer.operands;
   operands.bias = std::move(quantisedBias);
   es_recurrent_s8_params_t &p = operands.params;
-  const QuantizedState initialHidden = quantizedState(ctx, kInitialHidden, "initial_h");
-  const QuantizedState initialCell = quantizedState(ctx, kInitialCell, "initial_c");
+  const QuantizedState &initialHidden = layer.initialHidden, &initialCell = layer.initialCell;
   p.cell_shift = cellShift(lowering.seqLength, initialCell.maxMagnitude);
   p.initial_h_zp = initialHidden.zeroPoint;
   p.initial_h_requant = ctx.requant(initialHidden.scale * 128.0);
@@ -136,6 +138,13 @@ void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
     p.y_c_zp = cell.zeroPoint;
     p.y_c_requant = ctx.requant(std::ldexp(1.0, -p.cell_shift) / cell.scale);
   }
+  return layer;
+}
+
+void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
+  RecurrentS8Layer layer = s8Layer(ctx, lowering);
+  RecurrentS8Operands &operands = layer.operands;
+  const es_recurrent_s8_params_t &p = operands.params;
   ctx.call<es_recurrent_s8_params_t>(
       "es_lstm_s8", p,
       {ctx.input(kSequence), ctx.constantArray("w", std::move(operands.w)),
@@ -143,9 +152,9 @@ void lowerInt8(LowerContext &ctx, const RecurrentLowering &lowering) {
        ctx.constantArray("bias", std::move(operands.bias)),
        ctx.constantArray("input_requant", std::move(operands.inputRequant)),
        ctx.constantArray("recurrent_requant", std::move(operands.recurrentRequant)),
-       ctx.constantArray("tables", std::move(operands.tables)), initialHidden.arg, initialCell.arg,
-       LowerContext::scratch(ES_RECURRENT_S8_SCRATCH_BYTES(&p)), optionalOutput(ctx, 0),
-       optionalOutput(ctx, 1), optionalOutput(ctx, 2)},
+       ctx.constantArray("tables", std::move(operands.tables)), layer.initialHidden.arg,
+       layer.initialCell.arg, LowerContext::scratch(ES_RECURRENT_S8_SCRATCH_BYTES(&p)),
+       optionalOutput(ctx, 0), optionalOutput(ctx, 1), optionalOutput(ctx, 2)},
       [](const es_recurrent_s8_params_t &p, const KernelArgs &a) {
         es_lstm_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int8_t>(3), a.in<int32_t>(4),
                    a.in<es_requant_t>(5), a.in<es_requant_t>(6), a.in<int32_t>(7), a.in<int8_t>(8),
@@ -167,6 +176,10 @@ void lower(LowerContext &ctx) {
 
 void quantize(QuantizeContext &ctx) { quantizeRecurrent(ctx, kTraits); }
 } // namespace
+
+RecurrentS8Layer lstmS8Layer(LowerContext &ctx) {
+  return s8Layer(ctx, checkRecurrentLowering(ctx, kTraits));
+}
 
 RecurrentS8Outputs referenceLstmS8(const RecurrentS8Operands &operands, llvm::ArrayRef<int8_t> x,
                                    const int8_t *initialHidden, const int8_t *initialCell,

@@ -173,6 +173,17 @@ QuantizedState quantizedState(LowerContext &ctx, size_t index, const std::string
 // The sigmoid and tanh tables of docs/int8.md (ES_RECURRENT_TABLE_SIZE entries each).
 std::vector<int32_t> recurrentGateTables();
 
+// Everything an int8 layer's kernel call reads besides its activations, as its lowering builds
+// it; --emit-qdq spells the same integers out in ONNX (quantize/EmitRecurrentQdq.cpp).
+struct RecurrentS8Layer {
+  RecurrentS8Operands operands;
+  QuantizedState initialHidden;
+  QuantizedState initialCell; // LSTM only
+};
+// Reads the node through `ctx` (constant initial states become arrays of its program).
+RecurrentS8Layer lstmS8Layer(LowerContext &ctx);
+RecurrentS8Layer gruS8Layer(LowerContext &ctx);
+
 // cs of docs/int8.md: the LSTM cell state's scale 2^-cs from the bound T + max|c0|.
 int32_t cellShift(int64_t seqLength, double initialCellBound);
 

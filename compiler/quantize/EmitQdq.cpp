@@ -2,6 +2,7 @@
 
 #include "ops/OpDef.h"
 #include "passes/Passes.h"
+#include "quantize/EmitRecurrentQdq.h"
 #include "quantize/QuantMath.h"
 #include "quantize/ResizeBlendQdq.h"
 #include "support/Error.h"
@@ -69,7 +70,9 @@ Tensor quantizeConstant(const Tensor &real, const QuantParams &params) {
 
 } // namespace
 
-void insertQdq(Graph &graph) {
+void insertQdq(Graph &graph, S8Rounding rounding) {
+  // LSTM and GRU are lowered while their values carry parameters, spelled out once quantised.
+  RecurrentQdqExpansion recurrent(graph);
   llvm::SmallVector<Value *, 16> annotated;
   for (const auto &value : graph.values())
     if (value->quant && isFloatingPoint(value->dtype)) annotated.push_back(value.get());
@@ -128,7 +131,9 @@ void insertQdq(Graph &graph) {
       if (output.value == value) output.value = dequantized;
     value->quant.reset();
   }
+  recurrent.expand(rounding);
   spellOutLinearResizes(graph);
+  spellOutInt8Softmax(graph);
   graph.removeUnusedValues();
 }
 

@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from helpers import SOURCE, CliTestCase, run, run_onnxruntime
+from helpers import SOURCE, CliTestCase, onnxruntime_codes, run, run_onnxruntime
 
 DATA = SOURCE / "tests" / "data" / "rnn"
 MODELS = sorted(p.stem for p in DATA.glob("*.onnx"))
@@ -21,8 +21,10 @@ ORT_UNSUPPORTED = {"helper_layout1"}
 # int8 on one export of each op and on every helper layer (each compile builds the C: a few
 # seconds, so not every model twice).
 INT8_MODELS = {"torch_lstm_op9", "torch_gru_bf_op13", "helper_variants", "helper_layout1"}
-# The int8 compile that also writes --emit-qdq (an opset 13 model: opset 9 is refused there).
-QDQ_MODEL = "helper_variants"
+# Every int8 compile also writes --emit-qdq: between them, every variant the int8 cells support
+# (both directions, layout 1, clip, constant and computed initial states, linear_before_reset 0
+# and 1, each output), and an opset 9 export the file upgrades to 13.
+QDQ_MODELS = INT8_MODELS
 # float32: the kernels accumulate in float like onnxruntime, in another order.
 FLOAT_TOLERANCE = 2e-5
 # int8 against float (outputs within [-1, 1]): the hidden state is kept at 2^-7 and the gates in
@@ -56,7 +58,7 @@ class RecurrentCodegenTest(unittest.TestCase):
                 cls.inputs[name][key] = cls.tmp / f"{name}_{key}.npy"
             cls.expected[name] = cls.expected_outputs(name)
             for precision in ("float32", "int8") if name in INT8_MODELS else ("float32",):
-                emits = precision == "int8" and name == QDQ_MODEL
+                emits = precision == "int8" and name in QDQ_MODELS
                 extra = ["--emit-qdq", cls.tmp / f"{name}_qdq.onnx"] if emits else []
                 cls.compile_and_run(name, precision, *extra)
 
@@ -134,27 +136,41 @@ class RecurrentCodegenTest(unittest.TestCase):
         self.assertEqual(lstm["kernel"], "es_lstm_f32")
         self.assertEqual(lstm["scratch_bytes"], 6 * 16 * 4)  # ES_RECURRENT_F32_SCRATCH_BYTES
 
-    def test_emitted_qdq_keeps_the_layers_float_between_quantisers(self):
-        """ONNX has no integer LSTM/GRU: the emitted file keeps each layer as a float op whose
-        inputs and outputs are quantised as edgesplit's (docs/int8.md). onnxruntime on it then
-        differs from the integer layers only by the gates' and cell's arithmetic."""
-        name = QDQ_MODEL
-        qdq = self.tmp / f"{name}_qdq.onnx"
-        model = onnx.load(qdq)
-        producers = {o: n for n in model.graph.node for o in n.output}
-        layers = [n for n in model.graph.node if n.op_type in ("LSTM", "GRU")]
-        self.assertEqual(len(layers), 3)
-        for layer in layers:
-            self.assertEqual(producers[layer.input[0]].op_type, "DequantizeLinear")
-        run_onnxruntime(qdq, self.tmp / "ort_qdq", **self.inputs[name])
-        out = self.compiled[name, "int8"]
-        for port in json.loads((out / "report.json").read_text())["devices"][0]["outputs"]:
-            ours = np.load(self.ran[name, "int8"] / f"{safe(port['name'])}.npy")
-            theirs = np.load(self.tmp / "ort_qdq" / f"{safe(port['name'])}.npy")
-            steps = np.abs(ours - theirs) / port["scale"]
-            print(f"\n{port['name']}: onnxruntime on the QDQ file vs int8: max {steps.max():.2f} "
-                  f"LSB, {(steps <= 0.001).mean():.1%} exact, {(steps <= 1.001).mean():.1%} within 1")
-            self.assertLessEqual(steps.max(), 1.001, port["name"])
+    def test_emitted_qdq_spells_out_the_integer_cells(self):
+        """ONNX has no integer LSTM/GRU: the emitted file writes each layer out as the int8 cell
+        of docs/int8.md in standard integer ops (compiler/quantize/EmitRecurrentQdq.cpp), which
+        onnxruntime runs, layout 1 included (its own LSTM and GRU refuse that), and computes
+        every output code the C computes. Kept as a float op between quantisers, the layers were
+        up to 2 LSB off (62-100 % exact), and onnxruntime could not run helper_layout1."""
+        for name in sorted(QDQ_MODELS):
+            with self.subTest(name):
+                qdq = self.tmp / f"{name}_qdq.onnx"
+                onnx.checker.check_model(str(qdq), full_check=True)
+                model = onnx.load(qdq)
+                source = onnx.load(DATA / f"{name}.onnx")
+                self.assertEqual(model.opset_import[0].version,
+                                 max(13, source.opset_import[0].version))
+                ops = {n.op_type for n in model.graph.node}
+                self.assertFalse(ops & {"LSTM", "GRU"}, ops)
+                self.assertTrue({"MatMul", "Gather", "Mod"} <= ops, ops)
+                assert_emitted_file_matches(self, qdq, self.compiled[name, "int8"],
+                                            self.inputs[name], self.tmp / f"{name}_ort_qdq")
+
+
+def assert_emitted_file_matches(test, qdq, compiled, inputs, folder):
+    """onnxruntime on the emitted file gives every output code `run --raw` gives."""
+    raw = folder.with_name(folder.name + "_raw")
+    must(run("run", compiled, *[a for k, p in inputs.items() for a in ("--input", f"{k}={p}")],
+             "-o", raw, "--raw"))
+    run_onnxruntime(qdq, folder, **inputs)
+    for port in json.loads((compiled / "report.json").read_text())["devices"][0]["outputs"]:
+        ours = np.load(raw / f"{safe(port['name'])}.npy")
+        theirs = np.load(folder / f"{safe(port['name'])}.npy")
+        codes = onnxruntime_codes(theirs, port["scale"], port["zero_point"])
+        exact = (codes == ours).mean()
+        print(f"\n{port['name']}: onnxruntime on the QDQ file vs int8: {exact:.1%} exact, max "
+              f"{np.abs(codes - ours.astype(np.int32)).max()} LSB")
+        test.assertEqual(exact, 1.0, port["name"])
 
 
 def lstm_model(name, **attributes):
@@ -247,6 +263,45 @@ class PrequantisedRecurrentTest(CliTestCase):
         ours, theirs = np.load(self.tmp / "r" / "y.npy"), np.load(self.tmp / "ort" / "y.npy")
         # The hidden state (2^-7) rescaled to 0.006: within two output steps of float.
         self.assertLessEqual(np.abs(ours - theirs).max(), 2 * 0.006 + 1e-6)
+
+    def test_emitted_qdq_follows_the_rounding_rule(self):
+        """A pre-quantised model of an unknown producer rescales with TFLite's double rounding
+        (docs/int8.md, "Which rule"); --rounding single overrides it. Its output scale, 2.6 times
+        the hidden state's, makes the rules give other codes, and the emitted file follows the
+        one the C was built with, to the last code."""
+        rng = np.random.default_rng(5)
+        hidden, steps = 6, 8
+        initializers = [
+            numpy_helper.from_array(rng.uniform(-0.8, 0.8, (2, 3 * hidden, 3)).astype(np.float32), "W"),
+            numpy_helper.from_array(rng.uniform(-0.8, 0.8, (2, 3 * hidden, hidden)).astype(np.float32), "R"),
+            numpy_helper.from_array(rng.uniform(-0.3, 0.3, (2, 6 * hidden)).astype(np.float32), "B"),
+            numpy_helper.from_array(np.float32(0.02), "sx"), numpy_helper.from_array(np.int8(3), "zx"),
+            numpy_helper.from_array(np.float32(0.0203), "sy"), numpy_helper.from_array(np.int8(2), "zy")]
+        nodes = [helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+                 helper.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
+                 helper.make_node("GRU", ["xd", "W", "R", "B"], ["h"], name="qdq_gru",
+                                  hidden_size=hidden, direction="bidirectional"),
+                 helper.make_node("QuantizeLinear", ["h", "sy", "zy"], ["hq"]),
+                 helper.make_node("DequantizeLinear", ["hq", "sy", "zy"], ["y"])]
+        graph = helper.make_graph(
+            nodes, "qdq_gru", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [steps, 1, 3])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [steps, 2, 1, hidden])], initializers)
+        model = self.save_model("qdq_gru.onnx", helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", 13)]))
+        x = self.save_npy("x.npy", rng.normal(0, 1, (steps, 1, 3)).astype(np.float32))
+        codes = {}
+        for rule in ("auto", "single"):
+            out, qdq = self.tmp / rule, self.tmp / f"{rule}.onnx"
+            result = run("compile", model, "--precision", "int8", "--rounding", rule, "-o", out,
+                         "--emit-qdq", qdq)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            report = json.loads((out / "report.json").read_text())["devices"][0]
+            self.assertEqual(report["int8_rounding"], "double" if rule == "auto" else "single")
+            assert_emitted_file_matches(self, qdq, out, {"x": x}, self.tmp / f"{rule}_ort")
+            codes[rule] = np.load(self.tmp / f"{rule}_ort_raw" / "y.npy")
+        differing = int((codes["auto"] != codes["single"]).sum())
+        print(f"{differing} of {codes['auto'].size} output codes differ between the rules")
+        self.assertGreater(differing, 0)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ TEST_CASE("insert-qdq writes annotations back as Q/DQ nodes", "[quantize]") {
   x->quant = QuantParams{{0.5f}, {2}, -1, DType::Int8};
   graph->findValue("w")->quant = QuantParams{{0.25f, 0.5f}, {0, 0}, 1, DType::Int8};
 
-  insertQdq(*graph);
+  insertQdq(*graph, S8Rounding::Single);
   verifyGraph(*graph);
   CHECK(countOps(*graph, "QuantizeLinear") == 1);
   CHECK(countOps(*graph, "DequantizeLinear") == 2);
@@ -63,7 +63,7 @@ TEST_CASE("absorb then insert QDQ reproduces the pre-quantised KWS model", "[qua
   auto graph = importOnnxModel(dir / "model.onnx");
   normalizeGraph(*graph);
   absorbQdq(*graph);
-  insertQdq(*graph);
+  insertQdq(*graph, S8Rounding::Single);
   verifyGraph(*graph);
   const fs::path emitted = fs::temp_directory_path() / "edgesplit-emitted-kws-qdq.onnx";
   saveOnnxModel(*graph, emitted);
