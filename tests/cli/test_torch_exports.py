@@ -63,9 +63,11 @@ class TorchExportTest(OpCodegenCase):
 
     def test_bidirectional_lstm_and_stacked_gru(self):
         # Both directions' outputs of every step (Y with a direction axis, transposed back to
-        # batch-first), and two GRU nodes in a row, the second reading the first's Y.
-        self.check("bilstm_11", min_exact=0.9, max_lsb=1)
-        self.check("stacked_gru_13", min_exact=0.8, max_lsb=1)
+        # batch-first), and two GRU nodes in a row, the second reading the first's Y. The QDQ
+        # file spells the integer cells out (docs/int8.md "LSTM and GRU") and only copies follow
+        # them, so every code is onnxruntime's (with float cells in the file: 93.7 % and 81.3 %).
+        self.check("bilstm_11", min_exact=1.0, max_lsb=0)
+        self.check("stacked_gru_13", min_exact=1.0, max_lsb=0)
 
     def test_conv2d_batchnorm_relu6_adaptive_pool_linear(self):
         self.check("conv_bn_pool_11")
