@@ -248,6 +248,7 @@ MODELS = [
     ("layer_norm_17", LayerNorm, (1, 8), 17),
     ("layer_norm_seq_13", SequenceLayerNorm, (1, 6, 12), 13),
     ("layer_norm_seq_17", SequenceLayerNorm, (1, 6, 12), 17),
+    ("attention_9", SelfAttention, (1, 20, 8), 9),
     ("attention_13", SelfAttention, (1, 20, 8), 13),
     ("bilstm_11", BidirectionalLstm, (1, 20, 8), 11),
     ("stacked_gru_13", StackedGru, (1, 20, 8), 13),

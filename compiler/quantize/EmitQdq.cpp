@@ -68,9 +68,29 @@ Tensor quantizeConstant(const Tensor &real, const QuantParams &params) {
   return quantized;
 }
 
+// The importer wraps a Softmax of unknown rank below opset 13 in Flatten -> Softmax -> Reshape
+// for the version converter (frontend/OnnxImporter.cpp): the compiled graph, which has no such
+// values, gives their parameters under no name. A reshape copies int8 codes, so a float value
+// without parameters takes those of the value it reshapes or is reshaped into.
+void adoptReshapedParameters(Graph &graph) {
+  const auto reshapes = [](const Node &node) {
+    return (node.opType == "Flatten" || node.opType == "Reshape") && node.domain.empty();
+  };
+  const auto bare = [](const Value *value) {
+    return value && !value->quant && !value->isConstant() && isFloatingPoint(value->dtype);
+  };
+  for (const auto &node : graph.nodes())
+    if (reshapes(*node) && bare(node->outputs.front()) && node->input(0)->quant)
+      node->outputs.front()->quant = node->input(0)->quant;
+  for (auto it = graph.nodes().rbegin(); it != graph.nodes().rend(); ++it)
+    if (reshapes(**it) && bare((*it)->input(0)) && (*it)->outputs.front()->quant)
+      (*it)->input(0)->quant = (*it)->outputs.front()->quant;
+}
+
 } // namespace
 
 void insertQdq(Graph &graph, S8Rounding rounding) {
+  adoptReshapedParameters(graph);
   // LSTM and GRU are lowered while their values carry parameters, spelled out once quantised.
   RecurrentQdqExpansion recurrent(graph);
   llvm::SmallVector<Value *, 16> annotated;
