@@ -63,10 +63,7 @@ void spellOut(Graph &graph, Node &softmax) {
                          Tensor::fromVector<int8_t>({static_cast<int64_t>(codes.size())}, codes)),
               quotient},
              "output_codes", firstAxis, DType::Int8);
-  Value *probabilities =
-      b.emit("DequantizeLinear", {outputCodes, quantize->input(1), quantize->input(2)},
-             "probabilities", {}, DType::Float32);
-  graph.replaceAllUsesWith(y, probabilities);
+  b.emitInto("DequantizeLinear", {outputCodes, quantize->input(1), quantize->input(2)}, y);
   graph.eraseNode(&softmax);
 }
 

@@ -23,19 +23,16 @@ public:
   llvm::SmallVector<Value *, 4> emitMany(std::string_view opType, llvm::ArrayRef<Value *> inputs,
                                          std::string_view name, size_t outputs,
                                          AttributeMap attributes = {}, DType type = DType::Int64) {
-    auto node = std::make_unique<Node>();
-    node->opType = std::string(opType);
-    node->opset = graph_.opset;
-    node->inputs.assign(inputs.begin(), inputs.end());
+    llvm::SmallVector<Value *, 4> results;
     for (size_t i = 0; i < outputs; ++i)
-      node->outputs.push_back(
-          graph_.createValue(graph_.uniqueName(prefix_ + std::string(name)), type));
-    node->name = node->outputs.front()->name;
-    node->attributes = std::move(attributes);
-    node->op = findOp("", opType);
-    llvm::SmallVector<Value *, 4> results(node->outputs.begin(), node->outputs.end());
-    graph_.insertNodeBefore(&position_, std::move(node));
+      results.push_back(graph_.createValue(graph_.uniqueName(prefix_ + std::string(name)), type));
+    insert(opType, inputs, results, results.front()->name, std::move(attributes));
     return results;
+  }
+  // A node writing an existing value: the spelled-out op's own output keeps its name in the file.
+  void emitInto(std::string_view opType, llvm::ArrayRef<Value *> inputs, Value *output,
+                AttributeMap attributes = {}) {
+    insert(opType, inputs, {output}, prefix_ + "to_" + output->name, std::move(attributes));
   }
   Value *emit(std::string_view opType, llvm::ArrayRef<Value *> inputs, std::string_view name,
               AttributeMap attributes = {}, DType type = DType::Int64) {
@@ -118,6 +115,19 @@ public:
   }
 
 private:
+  void insert(std::string_view opType, llvm::ArrayRef<Value *> inputs,
+              llvm::ArrayRef<Value *> outputs, std::string name, AttributeMap attributes) {
+    auto node = std::make_unique<Node>();
+    node->opType = std::string(opType);
+    node->name = std::move(name);
+    node->opset = graph_.opset;
+    node->inputs.assign(inputs.begin(), inputs.end());
+    node->outputs.assign(outputs.begin(), outputs.end());
+    node->attributes = std::move(attributes);
+    node->op = findOp("", opType);
+    graph_.insertNodeBefore(&position_, std::move(node));
+  }
+
   Graph &graph_;
   const Node &position_;
   std::string prefix_;

@@ -1,20 +1,13 @@
 #include "quantize/ResizeBlendQdq.h"
 
 #include "ops/Resampling.h"
-#include "passes/InsertNode.h"
-
-#include <llvm/ADT/StringSet.h>
+#include "quantize/IntegerBuilder.h"
 
 #include <cmath>
 
 namespace edgesplit {
 
 namespace {
-
-Value *doubleConstant(Graph &graph, const std::string &base, llvm::ArrayRef<int64_t> shape,
-                      llvm::ArrayRef<double> values) {
-  return graph.createConstant(graph.uniqueName(base), Tensor::fromVector<double>(shape, values));
-}
 
 // The kernel's Q20 weights of one axis as doubles, [output, input] or transposed.
 std::vector<double> weightMatrix(const ops::ResampledAxis &axis,
@@ -32,60 +25,33 @@ std::vector<double> weightMatrix(const ops::ResampledAxis &axis,
 void spellOut(Graph &graph, Node &resize, const Node &dequantize, const ops::ResamplingPlan &plan) {
   const size_t rank = plan.axes.size();
   const ops::ResampledAxis &height = plan.axes[rank - 2], &width = plan.axes[rank - 1];
-  Value *codes = dequantize.input(0);
-  Value *output = resize.outputs[0];
-  const Shape &inputShape = *codes->shape;
-  Shape acrossShape(inputShape.begin(), inputShape.end());
-  acrossShape[rank - 1] = width.outputLength;
-  const Shape outputShape = ops::resampledShape(plan.axes);
-
-  auto value = [&](const char *suffix, DType dtype, const Shape &shape) {
-    Value *created = graph.createValue(graph.uniqueName(output->name + suffix), dtype);
-    created->shape = shape;
-    return created;
+  IntegerBuilder b(graph, resize);
+  const auto doubles = [&](std::string_view name, const ops::ResampledAxis &axis,
+                           bool transposed) {
+    const Shape shape = transposed ? Shape{axis.inputLength, axis.outputLength}
+                                   : Shape{axis.outputLength, axis.inputLength};
+    return b.constant(name, Tensor::fromVector<double>(
+                                shape, weightMatrix(axis, plan.options, transposed)));
   };
-  // onnxruntime refuses two nodes of one name (insertQdq names its own after the values).
-  llvm::StringSet<> nodeNames;
-  for (const auto &node : graph.nodes()) nodeNames.insert(node->name);
-  auto insert = [&](const char *opType, const char *suffix, llvm::ArrayRef<Value *> inputs,
-                    Value *result, AttributeMap attributes = {}) {
-    const std::string base = output->name + "_int8_blend" + suffix;
-    std::string name = base;
-    for (int i = 1; nodeNames.contains(name); ++i) name = base + "_" + std::to_string(i);
-    nodeNames.insert(name);
-    insertNodeBefore(graph, resize, name, opType, 0, inputs, result, std::move(attributes));
-  };
-  auto castTo = [](DType type) {
-    AttributeMap attributes;
-    attributes.set("to", static_cast<int64_t>(type));
-    return attributes;
+  const auto step = [&](std::string_view opType, llvm::ArrayRef<Value *> inputs,
+                        std::string_view name) {
+    return b.emit(opType, inputs, name, {}, DType::Float64);
   };
 
   // Exact in double: |code| <= 128 and each output's two Q20 weights sum to 2^20, so the blend
   // along the columns stays within 2^27 and along the rows within 2^47 (below 2^53), both whole
   // numbers; times 2^-40 is exact too, and Round sends ties to even as the kernel does.
-  Value *wide = value("_codes_double", DType::Float64, inputShape);
-  insert("Cast", "_cast_to_double", {codes}, wide, castTo(DType::Float64));
-  Value *columns = doubleConstant(graph, output->name + "_column_weights",
-                                  {width.inputLength, width.outputLength},
-                                  weightMatrix(width, plan.options, /*transposed=*/true));
-  Value *across = value("_blend_columns", DType::Float64, acrossShape);
-  insert("MatMul", "_columns", {wide, columns}, across);
-  Value *rows = doubleConstant(graph, output->name + "_row_weights",
-                               {height.outputLength, height.inputLength},
-                               weightMatrix(height, plan.options, /*transposed=*/false));
-  Value *blended = value("_blend_rows", DType::Float64, outputShape);
-  insert("MatMul", "_rows", {rows, across}, blended);
-  Value *unit = doubleConstant(graph, output->name + "_q40", {}, {std::ldexp(1.0, -40)});
-  Value *scaled = value("_blend", DType::Float64, outputShape);
-  insert("Mul", "_scale", {blended, unit}, scaled);
-  Value *rounded = value("_blend_rounded", DType::Float64, outputShape);
-  insert("Round", "_round", {scaled}, rounded);
+  Value *wide = b.cast(dequantize.input(0), DType::Float64, "codes_double");
+  Value *across =
+      step("MatMul", {wide, doubles("column_weights", width, /*transposed=*/true)}, "columns");
+  Value *blended =
+      step("MatMul", {doubles("row_weights", height, /*transposed=*/false), across}, "rows");
+  Value *unit = b.constant("q40", Tensor::scalar<double>(std::ldexp(1.0, -40)));
+  Value *rounded = step("Round", {step("Mul", {blended, unit}, "blend")}, "blend_rounded");
   // The weights sum to 2^40, so the result is within the codes' range: no Clip needed.
-  Value *outputCodes = value("_codes", DType::Int8, outputShape);
-  insert("Cast", "_cast_to_int8", {rounded}, outputCodes, castTo(DType::Int8));
-  insert("DequantizeLinear", "_dequantize", {outputCodes, dequantize.input(1), dequantize.input(2)},
-         output);
+  Value *outputCodes = b.cast(rounded, DType::Int8, "codes");
+  b.emitInto("DequantizeLinear", {outputCodes, dequantize.input(1), dequantize.input(2)},
+             resize.outputs[0]);
   graph.eraseNode(&resize);
 }
 
