@@ -26,12 +26,11 @@ void spellOut(Graph &graph, Node &resize, const Node &dequantize, const ops::Res
   const size_t rank = plan.axes.size();
   const ops::ResampledAxis &height = plan.axes[rank - 2], &width = plan.axes[rank - 1];
   IntegerBuilder b(graph, resize);
-  const auto doubles = [&](std::string_view name, const ops::ResampledAxis &axis,
-                           bool transposed) {
+  const auto doubles = [&](std::string_view name, const ops::ResampledAxis &axis, bool transposed) {
     const Shape shape = transposed ? Shape{axis.inputLength, axis.outputLength}
                                    : Shape{axis.outputLength, axis.inputLength};
-    return b.constant(name, Tensor::fromVector<double>(
-                                shape, weightMatrix(axis, plan.options, transposed)));
+    return b.constant(
+        name, Tensor::fromVector<double>(shape, weightMatrix(axis, plan.options, transposed)));
   };
   const auto step = [&](std::string_view opType, llvm::ArrayRef<Value *> inputs,
                         std::string_view name) {
