@@ -76,8 +76,9 @@ void adoptReshapedParameters(Graph &graph) {
   const auto reshapes = [](const Node &node) {
     return (node.opType == "Flatten" || node.opType == "Reshape") && node.domain.empty();
   };
+  // Only values the nodes compute: a graph input's parameters are the compiled graph's own.
   const auto bare = [](const Value *value) {
-    return value && !value->quant && !value->isConstant() && isFloatingPoint(value->dtype);
+    return value && value->producer && !value->quant && isFloatingPoint(value->dtype);
   };
   for (const auto &node : graph.nodes())
     if (reshapes(*node) && bare(node->outputs.front()) && node->input(0)->quant)
