@@ -31,12 +31,15 @@ EXPORTERS = SOURCE / "tests" / "data" / "exporters"
 # float). ONNX has no integer GRU/LSTM: the QDQ file spells each one out as the integer cell the
 # C runs (docs/int8.md "LSTM and GRU"), and the recurrent models meet the others' bounds (100 %
 # exact measured); run there in float between quantisers, the layers were 1 LSB off the C and the
-# Dense after them made that up to 2 (54-65 % exact). Against onnxruntime on
+# Dense after them made that up to 2 (54-65 % exact). The Softmax heads are written as the
+# kernel's integer steps too: at opset 7 the upgrade wraps tf2onnx_cnn_bn_7's Softmax in a
+# Flatten and a Reshape, which were left in float, and its float Softmax rounded 1 of the 64
+# probabilities the other way (98.4 % exact; now 100 %). Against onnxruntime on
 # a pre-quantised file (TFLite's double rounding, kept for them) the same holds for its QLinear
 # kernels (tests/cli/test_prequantised.py): each layer within 1 LSB, the Softmax outputs up to 3.
 FLOAT_EXPECTED = {
     "keras2onnx_upsample_7": (0.99, 1),
-    "tf2onnx_cnn_bn_7": (0.97, 1),
+    "tf2onnx_cnn_bn_7": (0.99, 1),
     "keras2onnx_upsample_8": (0.99, 1),
     "tf2onnx_cnn_8": (0.99, 1),
     "keras2onnx_upsample_10": (0.99, 1),
