@@ -310,8 +310,7 @@ void runCompile(const Options &options) {
   for (const std::string &request : options.sliceChannels) sliceOnRequest(*graph, request);
   CompiledDevice device;
   try {
-    device = compileDevice(*graph, precision, isa);
-    device.program.rounding = rounding;
+    device = compileDevice(*graph, precision, isa, rounding);
   } catch (const Error &error) {
     fail("{}: {}", source, error.what());
   }

@@ -16,13 +16,15 @@ void prepareInt8(Graph &graph, const ValueRanges &ranges) {
   annotateQuantization(graph, ranges);
 }
 
-CompiledDevice compileDevice(Graph &graph, Precision precision, KernelIsa isa) {
+CompiledDevice compileDevice(Graph &graph, Precision precision, KernelIsa isa,
+                             S8Rounding rounding) {
   auto fused = fuseActivations(graph);
   verifyGraph(graph);
-  return compileFusedDevice(graph, precision, isa, std::move(fused));
+  return compileFusedDevice(graph, precision, isa, rounding, std::move(fused));
 }
 
 CompiledDevice compileFusedDevice(Graph &graph, Precision precision, KernelIsa isa,
+                                  S8Rounding rounding,
                                   llvm::DenseMap<const Node *, ActivationClamp> fused) {
   CompiledDevice device;
   if (precision == Precision::Int8 && fuseConvGlobalPools(graph, fused, isa) > 0)
@@ -33,13 +35,13 @@ CompiledDevice compileFusedDevice(Graph &graph, Precision precision, KernelIsa i
   std::vector<const Node *> graphOrder;
   for (const auto &node : graph.nodes()) graphOrder.push_back(node.get());
   const llvm::DenseMap<const Node *, int64_t> scratch =
-      lowerGraph(graph, precision, isa, graphOrder, device.fused).scratchBytesByNode();
+      lowerGraph(graph, precision, isa, rounding, graphOrder, device.fused).scratchBytesByNode();
   MemoryPlanOptions options;
   options.valueBytes = bytesPerElement(elementBytes(precision));
   if (!scratch.empty())
     options.scratchBytes = [&scratch](const Node &node) { return scratch.lookup(&node); };
   device.plan = planMemory(graph, options);
-  device.program = lowerGraph(graph, precision, isa, device.plan.order, device.fused);
+  device.program = lowerGraph(graph, precision, isa, rounding, device.plan.order, device.fused);
   return device;
 }
 

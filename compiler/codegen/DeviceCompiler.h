@@ -20,10 +20,12 @@ struct CompiledDevice {
   llvm::DenseMap<const Node *, ActivationClamp> fused;
 };
 
-// Fuses activations into `graph`, plans its arena and lowers it for kernels built for `isa`.
-CompiledDevice compileDevice(Graph &graph, Precision precision, KernelIsa isa);
+// Fuses activations into `graph`, plans its arena and lowers it for kernels built for `isa`
+// that rescale by `rounding` (the build's rule, which the int8 tables follow too).
+CompiledDevice compileDevice(Graph &graph, Precision precision, KernelIsa isa, S8Rounding rounding);
 // The same for a graph whose activations were fused already (a device's share of a fleet).
 CompiledDevice compileFusedDevice(Graph &graph, Precision precision, KernelIsa isa,
+                                  S8Rounding rounding,
                                   llvm::DenseMap<const Node *, ActivationClamp> fused);
 
 } // namespace edgesplit

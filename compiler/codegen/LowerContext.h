@@ -31,6 +31,8 @@ public:
   Precision precision() const { return program_.precision; }
   bool isInt8() const { return program_.precision == Precision::Int8; }
   KernelIsa isa() const { return program_.isa; }
+  // The build's int8 rescaling rule, which the int8 tables follow too (docs/int8.md).
+  S8Rounding rounding() const { return program_.rounding; }
   const Value &inputValue(size_t index) const;
   const Value &outputValue(size_t index = 0) const;
   llvm::ArrayRef<int64_t> inputShape(size_t index) const;

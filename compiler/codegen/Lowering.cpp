@@ -89,12 +89,13 @@ void lowerNode(const Graph &graph, const Node &node, Program &program,
       if (output && output->quant) context.fakeQuantize(*output);
 }
 
-Program lowerGraph(const Graph &graph, Precision precision, KernelIsa isa,
+Program lowerGraph(const Graph &graph, Precision precision, KernelIsa isa, S8Rounding rounding,
                    llvm::ArrayRef<const Node *> order,
                    const llvm::DenseMap<const Node *, ActivationClamp> &fused) {
   Program program;
   program.precision = precision;
   program.isa = isa;
+  program.rounding = rounding;
   lowerPorts(graph, program);
   llvm::SmallPtrSet<const Value *, 4> fakeQuantized;
   for (const Node *node : order) lowerNode(graph, *node, program, fused, fakeQuantized);

@@ -10,13 +10,15 @@
 namespace edgesplit {
 
 // `order` holds every node of `graph` (the memory plan's). Fails naming the first node whose op
-// has no lowering or whose shapes are not static.
-Program lowerGraph(const Graph &graph, Precision precision, KernelIsa isa,
+// has no lowering or whose shapes are not static. `rounding` is the build's int8 rule: the
+// kernels' and the tables' the lowering computes.
+Program lowerGraph(const Graph &graph, Precision precision, KernelIsa isa, S8Rounding rounding,
                    llvm::ArrayRef<const Node *> order,
                    const llvm::DenseMap<const Node *, ActivationClamp> &fused);
 
 // lowerGraph's steps, for a caller that goes on past a failing node (codegen/CodegenCheck.h):
-// the input/output ports of `program` (whose precision and isa are set), then each node in order.
+// the input/output ports of `program` (whose precision, isa and rounding are set), then each node
+// in order.
 // `fakeQuantized` collects the graph inputs a float32 lowering has fake-quantised already.
 void lowerPorts(const Graph &graph, Program &program);
 void lowerNode(const Graph &graph, const Node &node, Program &program,

@@ -134,7 +134,9 @@ public:
       const KernelIsa isa = kernelIsaOf(device.target.features);
       if (lowered.count(isa)) continue;
       Program &program =
-          lowered.emplace(isa, lowerGraph(graph_, precision_, isa, order, fused_)).first->second;
+          lowered
+              .emplace(isa, lowerGraph(graph_, precision_, isa, request_.rounding, order, fused_))
+              .first->second;
       if (request_.zeroShares) setInputZeroShares(program, *request_.zeroShares);
       llvm::StringMap<int64_t> &scratch = scratchByIsa[isa];
       for (const auto &[node, bytes] : program.scratchBytesByNode())
@@ -502,7 +504,7 @@ private:
     try {
       build.compiled = compileFusedDevice(*build.subgraph.graph, precision_,
                                           kernelIsaOf(topology_.devices[device].target.features),
-                                          build.subgraph.fused);
+                                          request_.rounding, build.subgraph.fused);
     } catch (const Error &error) {
       fail("{}: device '{}': {}", request_.modelPath, topology_.devices[device].name, error.what());
     }
@@ -516,7 +518,6 @@ private:
     spec.mtu = link->mtu;
     EmitOptions options = emitOptions(device);
     options.extraFiles = emitSensorFleet(spec, build.compiled.program);
-    build.compiled.program.rounding = request_.rounding;
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
     build.entryPoints = {"fleet_init", "on_beacon", "step", "step_raw"};
     build.hooks = {"send"};
@@ -550,7 +551,7 @@ private:
     try {
       build.compiled = compileFusedDevice(*build.subgraph.graph, precision_,
                                           kernelIsaOf(topology_.devices[device].target.features),
-                                          build.subgraph.fused);
+                                          request_.rounding, build.subgraph.fused);
     } catch (const Error &error) {
       fail("{}: device '{}': {}", request_.modelPath, topology_.devices[device].name, error.what());
     }
@@ -682,7 +683,6 @@ private:
     EmitOptions options = emitOptions(device);
     options.extraRuntimeFunctions.push_back("es_route_forward");
     options.extraFiles = emitRoutedDeviceFleet(spec, build.compiled.program);
-    build.compiled.program.rounding = request_.rounding;
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
     build.entryPoints = {"fleet_init", "on_frame", "round"};
     if (spec.sensor) build.entryPoints.insert(build.entryPoints.end(), {"step", "step_raw"});
@@ -760,7 +760,6 @@ private:
     if (routed_) options.extraRuntimeFunctions.push_back("es_route_forward");
     options.callMasks = headCallMasks(build);
     options.extraFiles = emitAggregatorFleet(spec);
-    build.compiled.program.rounding = request_.rounding;
     build.files = emitDevice(build.compiled.program, build.compiled.plan, options);
     build.entryPoints = {"fleet_init", "begin_round", "on_frame", "predict", "head_output_f32",
                          "head_output", "wire_counters", "arrived_groups"};

@@ -18,7 +18,7 @@ struct FleetCompileRequest {
   Graph *graph = nullptr; // int8-annotated (or float), activations not fused yet
   const Topology *topology = nullptr;
   Precision precision = Precision::Int8;
-  S8Rounding rounding = S8Rounding::Double; // of every device's int8 kernels
+  S8Rounding rounding = S8Rounding::Double; // of every device's int8 kernels and tables
   std::string modelPath;
   uint32_t fingerprint = 0;
   // Keyed links (topology->keyed): link keys derived from the master key and written into each

@@ -15,6 +15,30 @@ void inferFloatUnary(InferContext &ctx) { inferSameAsInput(ctx, isFloatingPoint)
 void inferNumericUnary(InferContext &ctx) { inferSameAsInput(ctx, isNumeric); }
 void inferSignedUnary(InferContext &ctx) { inferSameAsInput(ctx, isSignedNumber); }
 
+std::vector<int8_t> quantizeLookupTable(llvm::ArrayRef<float> values, const TensorQuant &output,
+                                        S8Rounding rounding) {
+  std::vector<int8_t> table;
+  table.reserve(values.size());
+  if (rounding == S8Rounding::Double) {
+    for (float y : values)
+      table.push_back(static_cast<int8_t>(std::clamp<int64_t>(
+          roundHalfAway(y / output.scale, -256, 256) + output.zeroPoint, -128, 127)));
+    return table;
+  }
+  // onnxruntime's QuantizeLinear (and the QLinearSigmoid / QLinearLeakyRelu tables it fuses a
+  // DQ -> op -> Q into) divides by the float32 scale in float32, clamps to the codes' range
+  // before rounding (its MAXPS keeps the bound for a NaN) and rounds ties to even.
+  const float scale = static_cast<float>(output.scale);
+  const float lo = static_cast<float>(-128 - output.zeroPoint);
+  const float hi = static_cast<float>(127 - output.zeroPoint);
+  for (float y : values) {
+    const float ratio = y / scale;
+    const float clamped = std::isnan(ratio) ? lo : std::clamp(ratio, lo, hi);
+    table.push_back(static_cast<int8_t>(std::nearbyint(clamped) + output.zeroPoint));
+  }
+  return table;
+}
+
 void lowerLookupTable(LowerContext &ctx) {
   const TensorQuant out = ctx.outputQuant();
   lowerLookupTable(ctx, out.scale, out.zeroPoint);
@@ -22,6 +46,8 @@ void lowerLookupTable(LowerContext &ctx) {
 
 void lowerLookupTable(LowerContext &ctx, double outputScale, int32_t outputZeroPoint) {
   const TensorQuant in = ctx.inputQuant(0), out{outputScale, outputZeroPoint};
+  // The float32 scale times an int8 difference is exact in double: rounded once to float32, it
+  // is what onnxruntime's DequantizeLinear computes in float32.
   Tensor x(DType::Float32, {256});
   float *values = x.data<float>();
   for (int32_t q = -128; q < 128; ++q)
@@ -29,11 +55,8 @@ void lowerLookupTable(LowerContext &ctx, double outputScale, int32_t outputZeroP
   llvm::SmallVector<const Tensor *, 3> inputs{&x};
   for (size_t i = 1; i < ctx.numInputs(); ++i)
     inputs.push_back(ctx.hasInput(i) ? &ctx.constantInput(i) : nullptr);
-  const Tensor y = evaluateNode(ctx.node(), inputs)[0].castTo(DType::Float64);
-  std::vector<int8_t> table;
-  for (double fx : y.values<double>())
-    table.push_back(static_cast<int8_t>(
-        std::clamp<int64_t>(roundHalfAway(fx / out.scale, -256, 256) + out.zeroPoint, -128, 127)));
+  const Tensor y = evaluateNode(ctx.node(), inputs)[0].castTo(DType::Float32);
+  std::vector<int8_t> table = quantizeLookupTable(y.values<float>(), out, ctx.rounding());
   const int32_t count = kernelInt(ctx, numElements(ctx.outputShape()), "element count");
   ctx.callPlain(
       "es_lut_s8",

@@ -1,6 +1,7 @@
 // Shared machinery of the one-input elementwise ops (Abs, Neg, Exp, Sigmoid, Elu, Clip, ...).
 #pragma once
 
+#include "codegen/LowerContext.h"
 #include "ops/OpKit.h"
 
 #include "es_f32.h"
@@ -46,6 +47,13 @@ inline double hardSigmoid(double x, double alpha, double beta) {
 }
 
 // --- Code generation ---
+
+// The entries of an int8 table (docs/int8.md "Element-wise functions of one input"): the
+// function's float32 values at the 256 dequantised inputs, quantised to `output` by the build's
+// rule. Single rounding quantises as onnxruntime's QuantizeLinear does (float32 division, ties to
+// even, NaN to -128), double rounding in double with ties away from zero (NaN to the zero point).
+std::vector<int8_t> quantizeLookupTable(llvm::ArrayRef<float> values, const TensorQuant &output,
+                                        S8Rounding rounding);
 
 // int8: the op as a lookup table (es_lut_s8) that its own reference kernel fills from the 256
 // dequantised input values, its other inputs read as constants (docs/int8.md).

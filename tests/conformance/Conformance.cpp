@@ -123,7 +123,7 @@ std::string runCase(const fs::path &caseDir, const Tolerance &tol, bool codegen)
     for (const GraphOutput &output : graph->outputs)
       if (output.value->dtype != DType::Float32) throw NotExpressible{"non-float output"};
     try {
-      device = compileDevice(*graph, Precision::Float32, KernelIsa::Plain);
+      device = compileDevice(*graph, Precision::Float32, KernelIsa::Plain, S8Rounding::Double);
     } catch (const Error &error) {
       throw NotExpressible{error.what()};
     }

@@ -315,7 +315,8 @@ TEST_CASE("absorb-qoperator runs int8 ops between QOperator nodes in float", "[q
   auto original = qoperatorChain();
   const Tensor expected = Interpreter(*original).run({input})[0];
   prepareInt8(*graph, ValueRanges{});
-  CompiledDevice device = compileDevice(*graph, Precision::Int8, KernelIsa::Plain);
+  CompiledDevice device =
+      compileDevice(*graph, Precision::Int8, KernelIsa::Plain, S8Rounding::Double);
   Executor executor(device.program);
   const Tensor actual =
       executor.dequantizeOutputs(executor.runRaw(executor.quantizeInputs({input})))[0];

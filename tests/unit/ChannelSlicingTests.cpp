@@ -178,7 +178,7 @@ std::unique_ptr<Graph> slicedModel(const ModelMaker &make, int64_t k, bool int8)
 std::vector<std::vector<std::vector<uint8_t>>> programOutputs(Graph &graph, Precision precision,
                                                               KernelIsa isa) {
   const auto samples = samplesFor(graph);
-  CompiledDevice device = compileDevice(graph, precision, isa);
+  CompiledDevice device = compileDevice(graph, precision, isa, S8Rounding::Double);
   std::vector<std::vector<std::vector<uint8_t>>> outputs;
   for (const auto &sample : samples) {
     Executor executor(device.program);
@@ -572,7 +572,8 @@ TEST_CASE("sliceOversizedLayers sizes slices with the placement's estimate", "[s
   const auto fused = fuseActivations(*graph);
   std::vector<const Node *> order;
   for (const auto &node : graph->nodes()) order.push_back(node.get());
-  const Program whole = lowerGraph(*graph, Precision::Int8, kernelIsaOf({}), order, fused);
+  const Program whole =
+      lowerGraph(*graph, Precision::Int8, kernelIsaOf({}), S8Rounding::Double, order, fused);
   PartitionRequest request;
   request.graph = graph.get();
   request.topology = &topology;

@@ -95,11 +95,12 @@ void checkModel(const std::string &name, Precision precision) {
     }
     prepareInt8(*graph, ranges);
   }
-  CompiledDevice device = compileDevice(*graph, precision, KernelIsa::Plain);
   // The rule `compile` chooses: single rounding where calibration chose the parameters. The
   // executor reads it at run time, the generated C has it fixed in runtime/src/s8_rounding.h.
-  if (precision == Precision::Int8 && name.find("qdq") == std::string::npos)
-    device.program.rounding = S8Rounding::Single;
+  const S8Rounding rounding = precision == Precision::Int8 && name.find("qdq") == std::string::npos
+                                  ? S8Rounding::Single
+                                  : S8Rounding::Double;
+  CompiledDevice device = compileDevice(*graph, precision, KernelIsa::Plain, rounding);
   INFO(name << " " << precisionName(precision));
   CHECK(device.plan.arenaBytes <= 1.05 * static_cast<double>(device.plan.lowerBoundBytes));
 

@@ -1,9 +1,11 @@
 #include "GraphBuilder.h"
 #include "LoweringHarness.h"
+#include "ops/Unary.h"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 namespace edgesplit::testing {
@@ -310,6 +312,51 @@ TEST_CASE("int8 Sigmoid, Tanh and Softmax outputs use the fixed parameters", "[l
         {randomTensor({4, 5}, 12, -3.0f, 3.0f)}, Precision::Int8);
     CHECK(run.outputScales[0] == scale);
   }
+}
+
+TEST_CASE("int8 tables round ties by the build's rule", "[lowering]") {
+  // Floor from a grid of halves (S = 1/2) onto one of twos (S = 2): every odd whole number
+  // lands halfway between two codes. Double rounding (TFLite's tables) sends those away from
+  // zero, single rounding to even, as onnxruntime's QuantizeLinear does on the emitted file.
+  const S8Rounding rounding = GENERATE(S8Rounding::Double, S8Rounding::Single);
+  const bool single = rounding == S8Rounding::Single;
+  CAPTURE(single);
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {256});
+  b.output(b.node("Floor", {x}, {"y"})->outputs[0]);
+  auto graph = b.finish();
+  x->quant = QuantParams{{0.5f}, {0}, -1, DType::Int8};
+  graph->findValue("y")->quant = QuantParams{{2.0f}, {0}, -1, DType::Int8};
+  CompiledDevice device = compileDevice(*graph, Precision::Int8, KernelIsa::Plain, rounding);
+  REQUIRE(device.program.calls.size() == 1);
+  CHECK(device.program.calls[0].function == "es_lut_s8");
+
+  std::vector<uint8_t> codes;
+  for (int q = -128; q < 128; ++q) codes.push_back(static_cast<uint8_t>(static_cast<int8_t>(q)));
+  Executor executor(device.program);
+  const std::vector<uint8_t> out = executor.runRaw({codes})[0];
+  auto output = [&](int q) { return static_cast<int8_t>(out[static_cast<size_t>(q + 128)]); };
+  // floor(0.5 q) / 2 for q = 2, 10, -1, -6: 0.5, 2.5, -0.5 and -1.5 steps.
+  CHECK(output(2) == (single ? 0 : 1));
+  CHECK(output(10) == (single ? 2 : 3));
+  CHECK(output(-1) == (single ? 0 : -1));
+  CHECK(output(-6) == -2);
+  for (int q = -128; q < 128; ++q) {
+    const double steps = std::floor(0.5 * q) / 2.0;
+    CHECK(output(q) == (single ? std::nearbyint(steps) : std::round(steps)));
+  }
+}
+
+TEST_CASE("int8 table entries saturate, and NaN takes each rule's code", "[lowering]") {
+  const TensorQuant output{0.25, 10};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> values = {nan, INFINITY, -INFINITY, 1000.0f, -1000.0f, 0.625f, -0.625f};
+  // 0.625 / 0.25 = 2.5 steps: 13 away from zero, 12 to even; -2.5: 7 and 8.
+  CHECK(ops::quantizeLookupTable(values, output, S8Rounding::Double) ==
+        std::vector<int8_t>{10, 127, -128, 127, -128, 13, 7});
+  // onnxruntime's QuantizeLinear clamps a NaN to its lowest code.
+  CHECK(ops::quantizeLookupTable(values, output, S8Rounding::Single) ==
+        std::vector<int8_t>{-128, 127, -128, 127, -128, 12, 8});
 }
 
 TEST_CASE("Clip with run-time bounds is rejected", "[lowering]") {

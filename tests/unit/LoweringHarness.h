@@ -28,7 +28,8 @@ struct LoweredRun {
 // `build` is called twice (the reference and the compiled graph). int8 calibrates on `inputs`.
 inline LoweredRun runLowered(const std::function<std::unique_ptr<Graph>()> &build,
                              const std::vector<Tensor> &inputs, Precision precision,
-                             KernelIsa isa = KernelIsa::Plain) {
+                             KernelIsa isa = KernelIsa::Plain,
+                             S8Rounding rounding = S8Rounding::Double) {
   LoweredRun run;
   const std::unique_ptr<Graph> reference = build();
   run.reference = Interpreter(*reference).run(inputs);
@@ -38,7 +39,7 @@ inline LoweredRun runLowered(const std::function<std::unique_ptr<Graph>()> &buil
     const auto ranges = calibrate(*graph, {inputs}, ObserverOptions{});
     prepareInt8(*graph, ranges);
   }
-  CompiledDevice device = compileDevice(*graph, precision, isa);
+  CompiledDevice device = compileDevice(*graph, precision, isa, rounding);
   Executor executor(device.program);
   run.raw = executor.runRaw(executor.quantizeInputs(inputs));
   run.lowered = executor.dequantizeOutputs(run.raw);

@@ -73,8 +73,8 @@ Placed place(const Json &document, std::vector<std::vector<std::string>> separat
   const auto fused = fuseActivations(*placed.graph);
   std::vector<const Node *> order;
   for (const auto &node : placed.graph->nodes()) order.push_back(node.get());
-  const Program whole =
-      lowerGraph(*placed.graph, Precision::Float32, kernelIsaOf({}), order, fused);
+  const Program whole = lowerGraph(*placed.graph, Precision::Float32, kernelIsaOf({}),
+                                   S8Rounding::Double, order, fused);
   PartitionRequest request;
   request.graph = placed.graph.get();
   request.topology = &placed.topology;
