@@ -150,6 +150,12 @@ def helper_models():
         helper.make_node("ReduceL2", ["x"], ["y"], axes=[-1], keepdims=0),
     ], ["x"], ["y"], 13, {"x": x})
 
+    # Expand (F.normalize's, here alone): axis 2 broadcast from 1 to 3; int8 codes are copied.
+    helper_model("expand_13", [
+        helper.make_node("Constant", [], ["shape"], value=axes(1, 1, 3, 1)),
+        helper.make_node("Expand", ["x", "shape"], ["y"]),
+    ], ["x"], ["y"], 13, {"x": x[:, :, :1, :]})
+
     # Bad input: reduced axes that are not adjacent, and an ArgMax too long for an int8 index.
     helper_model("reduce_max_split_axes_13", [
         helper.make_node("ReduceMax", ["x"], ["y"], axes=[1, 3], keepdims=0),

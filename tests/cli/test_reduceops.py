@@ -104,11 +104,14 @@ class ReduceOpsTest(OpCodegenCase):
                 self.check_float32(name)
                 self.check_int8(name, min_exact=0.99)
 
-    def test_reduce_l2_and_normalize_in_float32(self):
+    def test_reduce_l2_normalize_and_expand(self):
         # F.normalize: ReduceL2 -> Clip (fused) -> Expand (a strided copy) -> Div.
         for name in ("l2_normalize_11", "l2_normalize_17", "reduce_l2_axes_13"):
             with self.subTest(name):
                 self.check_float32(name)
+        # Expand alone moves int8 codes unchanged.
+        self.check_float32("expand_13", tolerance=0)
+        self.check_int8("expand_13", min_exact=1.0, max_lsb=0)
         result = run("compile", self.models / "reduce_l2_axes_13.onnx", "--target", "host",
                      "--precision", "int8", "--calibration", self.models / "reduce_l2_axes_13.npz",
                      "-o", self.tmp / "l2_int8")
