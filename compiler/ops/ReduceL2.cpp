@@ -7,7 +7,7 @@ constexpr int kAxesInputOpset = 18;
 
 void infer(InferContext &ctx) { inferReduceOp(ctx, kAxesInputOpset); }
 void run(KernelContext &ctx) { runReduceOp(ctx, kAxesInputOpset, Reduction::L2); }
-// float32 only: int8 is refused with a message (F.normalize's ReduceL2 -> Clip -> Expand -> Div).
+// int8: the output in its calibrated parameters (docs/int8.md).
 void lower(LowerContext &ctx) { lowerReduceOp(ctx, kAxesInputOpset, Reduction::L2); }
 } // namespace
 

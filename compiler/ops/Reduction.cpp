@@ -214,22 +214,31 @@ void lowerReduceMaxS8(LowerContext &ctx, const AxisSplit &split) {
       "reduce");
 }
 
-// Mean and Sum: sum (qx - Zx) rescaled once by Sx / (n Sy), or Sx / Sy for the sum.
-void lowerReduceSumS8(LowerContext &ctx, const AxisSplit &split, Reduction kind) {
+// Mean and Sum: sum (qx - Zx) rescaled once by Sx / (n Sy), or Sx / Sy for the sum; L2: the root
+// of the sum of squares in Q16 rescaled once by Sx / (2^16 Sy).
+void lowerRescaledReduceS8(LowerContext &ctx, const AxisSplit &split, Reduction kind) {
   const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  if (kind == Reduction::L2 && split.length > ES_S8_REDUCE_L2_MAX_LENGTH)
+    ctx.fail("int8 ReduceL2 reduces at most {} elements, got {}; compile the model for float32",
+             ES_S8_REDUCE_L2_MAX_LENGTH, split.length);
   es_reduce_mean_s8_params_t p{};
   p.outer = kernelInt(ctx, split.outer, "size");
   p.reduce = kernelInt(ctx, split.length, "reduced size");
   p.inner = kernelInt(ctx, split.inner, "size");
   p.input_zp = in.zeroPoint;
   p.output_zp = out.zeroPoint;
-  const double count = kind == Reduction::Mean ? static_cast<double>(split.length) : 1.0;
-  p.requant = ctx.requant(in.scale / (count * out.scale));
+  const double divisor = kind == Reduction::Mean ? static_cast<double>(split.length)
+                        : kind == Reduction::L2  ? 65536.0
+                                                 : 1.0;
+  p.requant = ctx.requant(in.scale / (divisor * out.scale));
   std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
+  using Kernel = void (*)(const es_reduce_mean_s8_params_t *, const int8_t *, int8_t *);
+  const Kernel kernel = kind == Reduction::L2 ? es_reduce_l2_s8 : es_reduce_mean_s8;
   ctx.call<es_reduce_mean_s8_params_t>(
-      "es_reduce_mean_s8", p, {ctx.input(0), ctx.output()},
-      [](const es_reduce_mean_s8_params_t &p, const KernelArgs &a) {
-        es_reduce_mean_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+      kind == Reduction::L2 ? "es_reduce_l2_s8" : "es_reduce_mean_s8", p,
+      {ctx.input(0), ctx.output()},
+      [kernel](const es_reduce_mean_s8_params_t &p, const KernelArgs &a) {
+        kernel(&p, a.in<int8_t>(1), a.out<int8_t>(2));
       },
       "reduce");
 }
@@ -240,14 +249,8 @@ void lowerReduceOp(LowerContext &ctx, int axesInputOpset, Reduction kind) {
   const AxisSplit split =
       reduceSplit(ctx, shape, loweredReductionAxes(ctx, shape.size(), axesInputOpset));
   if (!ctx.isInt8()) return lowerReduceF32(ctx, split, kind);
-  switch (kind) {
-  case Reduction::Max: return lowerReduceMaxS8(ctx, split);
-  case Reduction::Sum:
-  case Reduction::Mean: return lowerReduceSumS8(ctx, split, kind);
-  case Reduction::L2:
-    ctx.fail("int8 code generation does not support {}; compile the model for float32",
-             ctx.node().opType);
-  }
+  if (kind == Reduction::Max) return lowerReduceMaxS8(ctx, split);
+  lowerRescaledReduceS8(ctx, split, kind);
 }
 
 AxisSplit splitAtAxis(llvm::ArrayRef<int64_t> shape, int64_t axis) {

@@ -32,7 +32,8 @@ void inferReduceOp(InferContext &ctx, int axesInputOpset);
 void runReduceOp(KernelContext &ctx, int axesInputOpset, Reduction kind);
 // Their code generation: the input as the kernels' [outer, reduce, inner] (the reduced axes
 // adjacent, axes of size 1 aside, the axes input a constant), one es_reduce_*_f32 call, or in
-// int8 es_reduce_mean_s8 (Mean, and Sum with the factor Sx / Sy) or es_reduce_max_s8 (docs/int8.md).
+// int8 es_reduce_mean_s8 (Mean, and Sum with the factor Sx / Sy), es_reduce_max_s8 or
+// es_reduce_l2_s8 (docs/int8.md).
 void lowerReduceOp(LowerContext &ctx, int axesInputOpset, Reduction kind);
 
 // A tensor seen as [outer, length, inner] around one axis, for ops that walk along that axis.

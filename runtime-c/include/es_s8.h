@@ -487,6 +487,11 @@ typedef struct {
  * (docs/int8.md "Rescaling once"); GlobalAveragePool is the same mean. */
 void es_reduce_mean_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
 
+/* ReduceL2 with the same parameters, requant = Sx / (2^16 * Sy) and reduce <= 16384:
+ * qy = clamp(rescale_once(floor(sqrt(2^32 * sum (qx - Zx)^2)), requant) + Zy) (docs/int8.md). */
+#define ES_S8_REDUCE_L2_MAX_LENGTH 16384
+void es_reduce_l2_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
+
 /* [outer, reduce, inner] as above; the output keeps the input's parameters. */
 typedef struct {
   int32_t outer;

@@ -105,19 +105,30 @@ class ReduceOpsTest(OpCodegenCase):
                 self.check_int8(name, min_exact=0.99)
 
     def test_reduce_l2_normalize_and_expand(self):
-        # F.normalize: ReduceL2 -> Clip (fused) -> Expand (a strided copy) -> Div.
+        # F.normalize: ReduceL2 -> Clip (fused) -> Expand (a strided copy) -> Div (float32 only:
+        # int8 has no division of two activations).
         for name in ("l2_normalize_11", "l2_normalize_17", "reduce_l2_axes_13"):
             with self.subTest(name):
                 self.check_float32(name)
         # Expand alone moves int8 codes unchanged.
         self.check_float32("expand_13", tolerance=0)
         self.check_int8("expand_13", min_exact=1.0, max_lsb=0)
-        result = run("compile", self.models / "reduce_l2_axes_13.onnx", "--target", "host",
-                     "--precision", "int8", "--calibration", self.models / "reduce_l2_axes_13.npz",
-                     "-o", self.tmp / "l2_int8")
-        self.assert_fails(result, 1, "(ReduceL2)",
-                          "int8 code generation does not support ReduceL2; compile the model "
-                          "for float32")
+        # int8: an integer square root of the sum of squares, rescaled once.
+        self.check_int8("reduce_l2_axes_13", min_exact=0.99)
+        # Longer lines could overflow the kernel's exact sum of squares.
+        model = onnx.helper.make_model(onnx.helper.make_graph(
+            [onnx.helper.make_node("ReduceL2", ["x"], ["y"], name="norm", axes=[1])], "long",
+            [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 16385])],
+            [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 1])]),
+            opset_imports=[onnx.helper.make_opsetid("", 13)])
+        calibration = self.tmp / "long.npz"
+        np.savez(calibration, x=np.linspace(-1, 1, 16385, dtype=np.float32)[None])
+        out = self.tmp / "long_int8"
+        result = run("compile", self.save_model("long.onnx", model), "--target", "host",
+                     "--precision", "int8", "--calibration", calibration, "-o", out)
+        self.assert_fails(result, 1, "node 'norm' (ReduceL2)",
+                          "int8 ReduceL2 reduces at most 16384 elements, got 16385")
+        self.assertFalse(out.exists(), "no partial output")
 
     def compile_fails(self, name, precision, *fragments):
         flags = ["--calibration", self.models / f"{name}.npz"] if precision == "int8" else []

@@ -1399,6 +1399,55 @@ TEST_CASE("reduce_max and argmax: hand-computed blocks, ties, clamp", "[s8][redu
   }
 }
 
+TEST_CASE("reduce_l2: the nearest code of the real norm, rescaled once", "[s8][reduce]") {
+  SECTION("hand") {
+    // [outer 1, reduce 2, inner 2] with Zx = 1: (3, 4) and (0, 0) from the zero point.
+    es_reduce_mean_s8_params_t p{1, 2, 2, 1, -3, quantizeMultiplier(1.0 / 65536), -128, 127};
+    const std::vector<int8_t> x = int8s({4, 1, 5, 1});
+    std::vector<int8_t> y(2);
+    es_reduce_l2_s8(&p, x.data(), y.data());
+    CHECK(ints(y) == std::vector<int>{5 - 3, 0 - 3});
+  }
+  SECTION("random") {
+    Random random(71);
+    int total = 0, exact = 0;
+    for (int trial = 0; trial < 300; ++trial) {
+      es_reduce_mean_s8_params_t p{};
+      p.outer = random.between(1, 3);
+      p.reduce = trial == 0 ? ES_S8_REDUCE_L2_MAX_LENGTH : random.between(1, 60);
+      p.inner = random.between(1, 3);
+      p.input_zp = random.between(-128, 127);
+      p.output_zp = random.between(-128, 127);
+      const double factor = random.real(0.005, 0.3);
+      p.requant = quantizeMultiplier(factor / 65536);
+      p.act_min = -128;
+      p.act_max = 127;
+      const auto x = random.int8s(p.outer * p.reduce * p.inner);
+      std::vector<int8_t> y(p.outer * p.inner);
+      es_reduce_l2_s8(&p, x.data(), y.data());
+      for (int o = 0; o < p.outer; ++o)
+        for (int i = 0; i < p.inner; ++i) {
+          double squares = 0;
+          for (int r = 0; r < p.reduce; ++r) {
+            const double d = x[(o * p.reduce + r) * p.inner + i] - p.input_zp;
+            squares += d * d;
+          }
+          const double real = factor * std::sqrt(squares) + p.output_zp;
+          const double ideal = std::clamp(std::nearbyint(real), -128.0, 127.0);
+          const int got = y[o * p.inner + i];
+          INFO("trial " << trial << " real " << real);
+          CHECK(std::fabs(got - ideal) <= 1);
+          // The root truncated to 2^-16 and the factor's 31 bits: only that close to a half may
+          // round the other way.
+          if (std::fabs(real - std::floor(real) - 0.5) > 1e-4) CHECK(got == ideal);
+          exact += got == ideal;
+          ++total;
+        }
+    }
+    CHECK(exact >= total * 99 / 100);
+  }
+}
+
 // docs/int8.md "Softmax / LogSoftmax": the log-softmax of the dequantised line in units of Sy.
 double realLogSoftmax(const std::vector<int8_t> &x, const std::vector<int> &line, int k,
                       double scale) {
