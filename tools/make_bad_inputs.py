@@ -88,10 +88,10 @@ def write_models():
     good = relu_model()
     save_model("relu.onnx", good)
     # Loads and runs in the reference, but code generation refuses it.
-    save_model("argmax_codegen.onnx",
-               model([helper.make_node("ArgMax", ["x"], ["i"], name="argmax", axis=1),
-                      helper.make_node("Cast", ["i"], ["y"], name="cast", to=TensorProto.FLOAT)],
-                     [tensor_info("x", [1, 4])], [tensor_info("y", [1, 1])]))
+    save_model("equal_codegen.onnx",
+               model([helper.make_node("Equal", ["x", "x"], ["same"], name="equal"),
+                      helper.make_node("Cast", ["same"], ["y"], name="cast", to=TensorProto.FLOAT)],
+                     [tensor_info("x", [1, 4])], [tensor_info("y", [1, 4])]))
     save_model("int64_add.onnx",
                model([helper.make_node("Add", ["x", "one"], ["y"], name="add")],
                      [tensor_info("x", [1, 4], TensorProto.INT64)],
@@ -159,7 +159,7 @@ def write_models():
     save_model("unknown_op.onnx", model([helper.make_node("FooBar", ["x"], ["y"], name="foo")],
                                         [tensor_info("x", [1, 4])], [tensor_info("y", [1, 4])]))
     save_model("unsupported_op.onnx",
-               model([helper.make_node("Softplus", ["x"], ["y"], name="softplus")],
+               model([helper.make_node("Softsign", ["x"], ["y"], name="softsign")],
                      [tensor_info("x", [1, 4])], [tensor_info("y", [1, 4])]))
     custom = model([helper.make_node("Gelu", ["x"], ["y"], name="gelu", domain="com.example")],
                    [tensor_info("x", [1, 4])], [tensor_info("y", [1, 4])])

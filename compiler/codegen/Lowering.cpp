@@ -18,7 +18,10 @@ ProgramPort makePort(const Graph &graph, std::string name, const Value &value,
   port.name = std::move(name);
   port.value = &value;
   port.shape = *value.shape;
-  if (precision == Precision::Int8) {
+  if (precision == Precision::Int8 && isIndexOutput(graph, value)) {
+    port.scale = 1.0f;
+    port.zeroPoint = kInt8IndexZeroPoint;
+  } else if (precision == Precision::Int8) {
     if (!value.quant || value.quant->scales.size() != 1)
       fail("{}: '{}' has no int8 parameters: compile with --calibration, or give a quantised "
            "model",
@@ -48,6 +51,12 @@ bool isCastRoundTripValue(const Graph &graph, const Value &value) {
 
 } // namespace
 
+bool isIndexOutput(const Graph &graph, const Value &value) {
+  const Node *producer = value.producer;
+  return producer && producer->opType == "ArgMax" && producer->domain.empty() &&
+         value.dtype == DType::Int64 && graph.isGraphOutput(&value) && graph.users(&value).empty();
+}
+
 void lowerPorts(const Graph &graph, Program &program) {
   for (const Value *input : graph.inputs)
     program.inputs.push_back(makePort(graph, input->name, *input, program.precision));
@@ -67,7 +76,8 @@ void lowerNode(const Graph &graph, const Node &node, Program &program,
     if (!value) continue;
     if (!value->shape)
       nodeContext.fail("output '{}' has no static shape; pass --input-shape", value->name);
-    if (value->dtype != DType::Float32 && !isCastRoundTripValue(graph, *value))
+    if (value->dtype != DType::Float32 && !isCastRoundTripValue(graph, *value) &&
+        !isIndexOutput(graph, *value))
       nodeContext.fail("output '{}' is {} at run time; generated code computes float32 "
                        "tensors (int8 when quantised) only",
                        value->name, dtypeName(value->dtype));

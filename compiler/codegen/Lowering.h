@@ -9,6 +9,12 @@
 
 namespace edgesplit {
 
+// An index a graph output holds (ArgMax's int64 result, read by nothing else): generated code
+// writes it in the program's element type, a float, or in int8 the code index + this zero point
+// at scale 1 (indices 0 to 255), which the output port's parameters say.
+constexpr int32_t kInt8IndexZeroPoint = -128;
+bool isIndexOutput(const Graph &graph, const Value &value);
+
 // `order` holds every node of `graph` (the memory plan's). Fails naming the first node whose op
 // has no lowering or whose shapes are not static. `rounding` is the build's int8 rule: the
 // kernels' and the tables' the lowering computes.

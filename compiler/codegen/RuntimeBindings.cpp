@@ -65,6 +65,7 @@ CInit field(es_unary_f32_op_t op) {
   case ES_F32_SQRT: return CInit::symbol("ES_F32_SQRT");
   case ES_F32_POW: return CInit::symbol("ES_F32_POW");
   case ES_F32_RECIPROCAL: return CInit::symbol("ES_F32_RECIPROCAL");
+  case ES_F32_SOFTPLUS: return CInit::symbol("ES_F32_SOFTPLUS");
   }
   return CInit::integer(op);
 }
@@ -149,6 +150,15 @@ CInit describe(const es_reduce_mean_s8_params_t &p) {
   return CInit::fields({F(outer), F(reduce), F(inner), F(input_zp), F(output_zp), F(requant),
                         F(act_min), F(act_max)});
 }
+CInit describe(const es_reduce_max_s8_params_t &p) {
+  return CInit::fields({F(outer), F(reduce), F(inner), F(act_min), F(act_max)});
+}
+CInit describe(const es_argmax_s8_params_t &p) {
+  return CInit::fields({F(outer), F(length), F(inner), F(select_last_index), F(output_zp)});
+}
+CInit describe(const es_log_softmax_s8_params_t &p) {
+  return CInit::fields({F(outer), F(length), F(inner), F(log_factor), F(output_zp)});
+}
 CInit describe(const es_layer_norm_s8_params_t &p) {
   return CInit::fields(
       {F(outer), F(length), F(input_zp), F(epsilon), F(act_min), F(act_max)});
@@ -203,6 +213,9 @@ CInit describe(const es_transpose_f32_params_t &p) {
 }
 CInit describe(const es_reduce_mean_f32_params_t &p) {
   return CInit::fields({F(outer), F(reduce), F(inner), F(act_min), F(act_max)});
+}
+CInit describe(const es_argmax_f32_params_t &p) {
+  return CInit::fields({F(outer), F(length), F(inner), F(select_last_index)});
 }
 CInit describe(const es_layer_norm_f32_params_t &p) {
   return CInit::fields({F(outer), F(length), F(epsilon)});

@@ -32,11 +32,14 @@ template <typename T> struct CTypeName;
   X(es_binary_s8_params_t)                                                                         \
   X(es_add_s8_params_t)                                                                            \
   X(es_softmax_s8_params_t)                                                                        \
+  X(es_log_softmax_s8_params_t)                                                                    \
   X(es_concat_s8_input_t)                                                                          \
   X(es_concat_s8_params_t)                                                                         \
   X(es_pad_s8_params_t)                                                                            \
   X(es_transpose_s8_params_t)                                                                      \
   X(es_reduce_mean_s8_params_t)                                                                    \
+  X(es_reduce_max_s8_params_t)                                                                     \
+  X(es_argmax_s8_params_t)                                                                         \
   X(es_layer_norm_s8_params_t)                                                                     \
   X(es_recurrent_s8_params_t)                                                                      \
   X(es_conv2d_f32_params_t)                                                                        \
@@ -53,6 +56,7 @@ template <typename T> struct CTypeName;
   X(es_pad_f32_params_t)                                                                           \
   X(es_transpose_f32_params_t)                                                                     \
   X(es_reduce_mean_f32_params_t)                                                                   \
+  X(es_argmax_f32_params_t)                                                                        \
   X(es_layer_norm_f32_params_t)                                                                    \
   X(es_recurrent_f32_params_t)
 

@@ -89,13 +89,16 @@ public:
            "again with this edgesplit",
            compiled_.string(), bytes.size(), name, tensor.byteSize());
     std::memcpy(tensor.rawData(), bytes.data(), bytes.size());
+    // An ArgMax index, which the program holds exactly as a float (or as an int8 code that
+    // dequantises to it), is written as the model's int64 unless --raw asks for the codes.
+    if (type_ == DType::Float32 && port.value("index", false)) tensor = tensor.castTo(DType::Int64);
     const std::string file = sanitizeFileName(name) + ".npy";
     if (!fileNames_.insert(file).second)
       fail("two outputs map to the file name '{}'; rename one of them", file);
     Json entry;
     entry["name"] = name;
     entry["file"] = file;
-    entry["dtype"] = dtypeName(type_);
+    entry["dtype"] = dtypeName(tensor.dtype());
     entry["shape"] = tensor.shape();
     if (int8_) {
       entry["scale"] = port["scale"];

@@ -1,4 +1,8 @@
+#include "ops/Layout.h"
 #include "ops/OpKit.h"
+
+#include "codegen/LowerContext.h"
+#include "quantize/Annotate.h"
 
 #include <cstring>
 
@@ -30,9 +34,21 @@ void run(KernelContext &ctx) {
     std::memcpy(output.rawData() + i * elementSize, input.rawData() + sourceOf(i) * elementSize,
                 elementSize);
 }
+
+// A strided copy whose input strides are 0 along the broadcast axes (PyTorch's F.normalize
+// expands the norm to the input's shape before its Div); int8 values are moved unchanged.
+void lower(LowerContext &ctx) {
+  const llvm::ArrayRef<int64_t> in = ctx.inputShape(0), out = ctx.outputShape();
+  StridedLayout from = denseLayout(in);
+  // The input's axes align with the output's last ones; leading and size-1 axes repeat.
+  from.strides.insert(from.strides.begin(), out.size() - in.size(), 0);
+  for (size_t axis = out.size() - in.size(); axis < out.size(); ++axis)
+    if (in[axis - (out.size() - in.size())] == 1) from.strides[axis] = 0;
+  lowerStridedCopy(ctx, out, from, denseLayout(out));
+}
 } // namespace
 
-extern const OpDef kExpand{
-    .name = "Expand", .minInputs = 2, .maxInputs = 2, .infer = infer, .run = run};
+extern const OpDef kExpand{.name = "Expand", .minInputs = 2, .maxInputs = 2, .infer = infer,
+                           .run = run, .quantize = annotateSameAsInput, .lower = lower};
 
 } // namespace edgesplit::ops

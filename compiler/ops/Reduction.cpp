@@ -1,4 +1,9 @@
 #include "ops/Reduction.h"
+#include "ops/Softmax.h"
+
+#include "codegen/LowerContext.h"
+#include "ops/Layout.h"
+#include "quantize/QuantMath.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -48,8 +53,11 @@ void reduceValues(llvm::ArrayRef<T> input, llvm::ArrayRef<int64_t> inputShape,
   for (size_t i = 0; i < input.size(); ++i) {
     Acc &total = totals[outputIndexOf(static_cast<int64_t>(i))];
     const Acc value = static_cast<Acc>(input[i]);
-    if (kind != Reduction::Max) total = addWrapping(total, value);
-    else if (ranksAbove(value, total)) total = value;
+    if (kind == Reduction::Max) {
+      if (ranksAbove(value, total)) total = value;
+    } else {
+      total = addWrapping(total, kind == Reduction::L2 ? value * value : value);
+    }
   }
   for (size_t o = 0; o < output.size(); ++o) {
     Acc result = totals[o];
@@ -57,6 +65,7 @@ void reduceValues(llvm::ArrayRef<T> input, llvm::ArrayRef<int64_t> inputShape,
       if constexpr (std::is_floating_point_v<Acc>) result /= static_cast<double>(groupSize);
       else result = groupSize == 0 ? 0 : result / static_cast<Acc>(groupSize);
     }
+    if (kind == Reduction::L2) result = static_cast<Acc>(std::sqrt(static_cast<double>(result)));
     output[o] = static_cast<T>(result);
   }
 }
@@ -118,6 +127,133 @@ void runReduceOp(KernelContext &ctx, int axesInputOpset, Reduction kind) {
   reduce(data, reduced, kind, ctx.output(0));
 }
 
+namespace {
+// The reduced axes as inferReduceOp() reads them, the axes input having to be a constant.
+llvm::SmallVector<bool, 6> loweredReductionAxes(const LowerContext &ctx, size_t rank,
+                                                int axesInputOpset) {
+  const std::vector<int64_t> axes =
+      ctx.opset() < axesInputOpset
+          ? ctx.attrInts("axes")
+          : (ctx.hasInput(1) ? ctx.constantInput(1).toInt64Vector() : std::vector<int64_t>{});
+  const bool noopWithoutAxes = ctx.attrInt("noop_with_empty_axes", 0) != 0;
+  llvm::SmallVector<bool, 6> reduced(rank, axes.empty() && !noopWithoutAxes);
+  for (int64_t axis : axes)
+    reduced[ctx.normalizeAxis(axis, static_cast<int64_t>(rank), "axes value")] = true;
+  return reduced;
+}
+
+// The input as the kernels' [outer, reduce, inner]. Axes of size 1 may sit on either side of the
+// reduced block, so only the others must be adjacent.
+AxisSplit reduceSplit(const LowerContext &ctx, llvm::ArrayRef<int64_t> shape,
+                      llvm::ArrayRef<bool> reduced) {
+  enum class Part { Outer, Reduced, Inner } part = Part::Outer;
+  AxisSplit split;
+  for (size_t axis = 0; axis < shape.size(); ++axis) {
+    if (shape[axis] == 1) continue;
+    if (reduced[axis]) {
+      if (part == Part::Inner) {
+        std::vector<size_t> axes;
+        for (size_t i = 0; i < reduced.size(); ++i)
+          if (reduced[i]) axes.push_back(i);
+        ctx.fail("code generation needs the reduced axes to be adjacent (axes of size 1 aside); "
+                 "axes [{}] of shape {} are not; transpose them next to each other first",
+                 fmt::join(axes, ", "), formatShape(shape));
+      }
+      part = Part::Reduced;
+      split.length *= shape[axis];
+    } else {
+      if (part == Part::Reduced) part = Part::Inner;
+      (part == Part::Outer ? split.outer : split.inner) *= shape[axis];
+    }
+  }
+  return split;
+}
+
+using ReduceF32Kernel = void (*)(const es_reduce_mean_f32_params_t *, const float *, float *);
+
+void lowerReduceF32(LowerContext &ctx, const AxisSplit &split, Reduction kind) {
+  static constexpr struct {
+    Reduction kind;
+    const char *function;
+    ReduceF32Kernel kernel;
+  } kKernels[] = {{Reduction::Sum, "es_reduce_sum_f32", es_reduce_sum_f32},
+                  {Reduction::Mean, "es_reduce_mean_f32", es_reduce_mean_f32},
+                  {Reduction::Max, "es_reduce_max_f32", es_reduce_max_f32},
+                  {Reduction::L2, "es_reduce_l2_f32", es_reduce_l2_f32}};
+  const auto *entry = llvm::find_if(kKernels, [kind](const auto &k) { return k.kind == kind; });
+  es_reduce_mean_f32_params_t p{};
+  p.outer = kernelInt(ctx, split.outer, "size");
+  p.reduce = kernelInt(ctx, split.length, "reduced size");
+  p.inner = kernelInt(ctx, split.inner, "size");
+  std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
+  ctx.call<es_reduce_mean_f32_params_t>(
+      entry->function, p, {ctx.input(0), ctx.output()},
+      [kernel = entry->kernel](const es_reduce_mean_f32_params_t &p, const KernelArgs &a) {
+        kernel(&p, a.in<float>(1), a.out<float>(2));
+      },
+      "reduce");
+}
+
+// ReduceMax moves the largest code: the output has the input's parameters (its quantisation rule).
+void lowerReduceMaxS8(LowerContext &ctx, const AxisSplit &split) {
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  if (in.scale != out.scale || in.zeroPoint != out.zeroPoint)
+    ctx.fail("int8 ReduceMax moves values without rescaling them, so the output needs the "
+             "input's parameters (scale {}, zero point {}), got scale {}, zero point {}; "
+             "quantise the model again so that they match",
+             in.scale, in.zeroPoint, out.scale, out.zeroPoint);
+  es_reduce_max_s8_params_t p{};
+  p.outer = kernelInt(ctx, split.outer, "size");
+  p.reduce = kernelInt(ctx, split.length, "reduced size");
+  p.inner = kernelInt(ctx, split.inner, "size");
+  std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
+  ctx.call<es_reduce_max_s8_params_t>(
+      "es_reduce_max_s8", p, {ctx.input(0), ctx.output()},
+      [](const es_reduce_max_s8_params_t &p, const KernelArgs &a) {
+        es_reduce_max_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+      },
+      "reduce");
+}
+
+// Mean and Sum: sum (qx - Zx) rescaled once by Sx / (n Sy), or Sx / Sy for the sum; L2: the root
+// of the sum of squares in Q16 rescaled once by Sx / (2^16 Sy).
+void lowerRescaledReduceS8(LowerContext &ctx, const AxisSplit &split, Reduction kind) {
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  if (kind == Reduction::L2 && split.length > ES_S8_REDUCE_L2_MAX_LENGTH)
+    ctx.fail("int8 ReduceL2 reduces at most {} elements, got {}; compile the model for float32",
+             ES_S8_REDUCE_L2_MAX_LENGTH, split.length);
+  es_reduce_mean_s8_params_t p{};
+  p.outer = kernelInt(ctx, split.outer, "size");
+  p.reduce = kernelInt(ctx, split.length, "reduced size");
+  p.inner = kernelInt(ctx, split.inner, "size");
+  p.input_zp = in.zeroPoint;
+  p.output_zp = out.zeroPoint;
+  const double divisor = kind == Reduction::Mean ? static_cast<double>(split.length)
+                        : kind == Reduction::L2  ? 65536.0
+                                                 : 1.0;
+  p.requant = ctx.requant(in.scale / (divisor * out.scale));
+  std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
+  using Kernel = void (*)(const es_reduce_mean_s8_params_t *, const int8_t *, int8_t *);
+  const Kernel kernel = kind == Reduction::L2 ? es_reduce_l2_s8 : es_reduce_mean_s8;
+  ctx.call<es_reduce_mean_s8_params_t>(
+      kind == Reduction::L2 ? "es_reduce_l2_s8" : "es_reduce_mean_s8", p,
+      {ctx.input(0), ctx.output()},
+      [kernel](const es_reduce_mean_s8_params_t &p, const KernelArgs &a) {
+        kernel(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+      },
+      "reduce");
+}
+} // namespace
+
+void lowerReduceOp(LowerContext &ctx, int axesInputOpset, Reduction kind) {
+  const llvm::ArrayRef<int64_t> shape = ctx.inputShape(0);
+  const AxisSplit split =
+      reduceSplit(ctx, shape, loweredReductionAxes(ctx, shape.size(), axesInputOpset));
+  if (!ctx.isInt8()) return lowerReduceF32(ctx, split, kind);
+  if (kind == Reduction::Max) return lowerReduceMaxS8(ctx, split);
+  lowerRescaledReduceS8(ctx, split, kind);
+}
+
 AxisSplit splitAtAxis(llvm::ArrayRef<int64_t> shape, int64_t axis) {
   const size_t index = static_cast<size_t>(axis);
   return {numElements(shape.take_front(index)), shape[index],
@@ -134,8 +270,6 @@ void assignResult(Tensor &output, Tensor result) {
   output = result.dtype() == output.dtype() ? std::move(result) : result.castTo(output.dtype());
 }
 
-namespace {
-// The [outer, length, inner] view of `shape` whose middle part one softmax normalises.
 AxisSplit softmaxSplit(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape) {
   const int64_t rank = static_cast<int64_t>(shape.size());
   if (rank == 0) ctx.fail("input must have rank >= 1, got a scalar");
@@ -145,7 +279,16 @@ AxisSplit softmaxSplit(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape) {
   const size_t index = static_cast<size_t>(axis);
   return {numElements(shape.take_front(index)), numElements(shape.drop_front(index)), 1};
 }
-} // namespace
+
+std::vector<uint32_t> softmaxExpTable(const NodeContext &ctx, double inputScale,
+                                      int64_t lineLength) {
+  // A longer line could overflow the kernels' uint32 sum of entries up to 2^16.
+  if (lineLength > 65535)
+    ctx.fail("int8 {} normalises lines of at most 65535 elements, got {}; compile "
+             "the model for float32",
+             ctx.node().opType, lineLength);
+  return softmaxExpTable(inputScale);
+}
 
 void inferSoftmax(InferContext &ctx) {
   inferSameAsInput(ctx);

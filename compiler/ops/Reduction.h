@@ -2,11 +2,17 @@
 // pools) and of the softmax family, which normalises along an axis with the same max and sum.
 #pragma once
 
+#include "ops/Layout.h"
 #include "ops/OpKit.h"
+
+namespace edgesplit {
+class LowerContext;
+}
 
 namespace edgesplit::ops {
 
-enum class Reduction { Sum, Mean, Max };
+// L2: the square root of the sum of squares (ReduceL2).
+enum class Reduction { Sum, Mean, Max, L2 };
 
 // The shape of reducing `inputShape` over the axes flagged in `reduced`: they become 1 when
 // `keepDims`, else they disappear.
@@ -15,7 +21,8 @@ Shape reducedShape(llvm::ArrayRef<int64_t> inputShape, llvm::ArrayRef<bool> redu
 // Reduces `input` over the axes flagged in `reduced` into `output`, which holds the reduced
 // element count (keepdims only changes its shape). Floats of every precision accumulate in double
 // and round once; integers accumulate in 64 bits and sums wrap to the element type like numpy. An
-// empty reduction gives 0 for Sum, NaN (floats) or 0 (integers) for Mean, the lowest value for Max.
+// empty reduction gives 0 for Sum and L2, NaN (floats) or 0 (integers) for Mean, the lowest value
+// for Max.
 void reduce(const Tensor &input, llvm::ArrayRef<bool> reduced, Reduction kind, Tensor &output);
 
 // The Reduce* operators: input 0 reduced over 'axes', read from the attribute before opset
@@ -23,6 +30,11 @@ void reduce(const Tensor &input, llvm::ArrayRef<bool> reduced, Reduction kind, T
 // noop_with_empty_axes (no axes: every axis, or none when noop_with_empty_axes is set).
 void inferReduceOp(InferContext &ctx, int axesInputOpset);
 void runReduceOp(KernelContext &ctx, int axesInputOpset, Reduction kind);
+// Their code generation: the input as the kernels' [outer, reduce, inner] (the reduced axes
+// adjacent, axes of size 1 aside, the axes input a constant), one es_reduce_*_f32 call, or in
+// int8 es_reduce_mean_s8 (Mean, and Sum with the factor Sx / Sy), es_reduce_max_s8 or
+// es_reduce_l2_s8 (docs/int8.md).
+void lowerReduceOp(LowerContext &ctx, int axesInputOpset, Reduction kind);
 
 // A tensor seen as [outer, length, inner] around one axis, for ops that walk along that axis.
 struct AxisSplit {
@@ -52,5 +64,21 @@ void assignResult(Tensor &output, Tensor result);
 // normalised over the whole trailing block; from opset 13 over the single 'axis' (default -1).
 void inferSoftmax(InferContext &ctx);
 void runSoftmax(KernelContext &ctx, bool logarithm);
+// The lines a softmax normalises as [outer, length, inner]: the whole trailing block from 'axis'
+// before opset 13, the single 'axis' from then on.
+AxisSplit softmaxSplit(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape);
+// A softmax kernel's parameter struct with its lines filled in.
+template <typename P> P softmaxParams(const NodeContext &ctx, llvm::ArrayRef<int64_t> shape) {
+  const AxisSplit lines = softmaxSplit(ctx, shape);
+  P p{};
+  p.outer = kernelInt(ctx, lines.outer, "size");
+  p.length = kernelInt(ctx, lines.length, "softmax length");
+  p.inner = kernelInt(ctx, lines.inner, "size");
+  return p;
+}
+// The int8 softmax kernels' table e[d] = round_half_away(2^16 exp(Sx (d - 255))), d in [0, 255]
+// (docs/int8.md "Softmax / LogSoftmax"); fails for lines longer than its uint32 sum allows.
+std::vector<uint32_t> softmaxExpTable(const NodeContext &ctx, double inputScale,
+                                      int64_t lineLength);
 
 } // namespace edgesplit::ops

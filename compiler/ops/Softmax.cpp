@@ -29,47 +29,23 @@ int8_t softmaxOutputCode(int64_t quotient, double outputScale, int32_t outputZer
 namespace {
 void run(KernelContext &ctx) { runSoftmax(ctx, /*logarithm=*/false); }
 
-// The lines the reference kernel normalises, as [outer, length, inner]: before opset 13 the whole
-// trailing block from 'axis' (default 1), from 13 on the single 'axis' (default -1).
-AxisSplit softmaxLines(const LowerContext &ctx) {
-  const llvm::ArrayRef<int64_t> shape = ctx.inputShape(0);
-  const int64_t rank = static_cast<int64_t>(shape.size());
-  if (ctx.opset() >= 13)
-    return splitAtAxis(shape, ctx.normalizeAxis(ctx.attrInt("axis", -1), rank));
-  const size_t axis = static_cast<size_t>(ctx.normalizeAxis(ctx.attrInt("axis", 1), rank));
-  return {numElements(shape.take_front(axis)), numElements(shape.drop_front(axis)), 1};
-}
-
-template <typename P> P softmaxParams(const LowerContext &ctx) {
-  const AxisSplit lines = softmaxLines(ctx);
-  P p{};
-  p.outer = kernelInt(ctx, lines.outer, "size");
-  p.length = kernelInt(ctx, lines.length, "softmax length");
-  p.inner = kernelInt(ctx, lines.inner, "size");
-  return p;
-}
-
 void lower(LowerContext &ctx) {
   if (!ctx.isInt8()) {
     ctx.call<es_softmax_f32_params_t>(
-        "es_softmax_f32", softmaxParams<es_softmax_f32_params_t>(ctx), {ctx.input(0), ctx.output()},
+        "es_softmax_f32", softmaxParams<es_softmax_f32_params_t>(ctx, ctx.inputShape(0)),
+        {ctx.input(0), ctx.output()},
         [](const es_softmax_f32_params_t &p, const KernelArgs &a) {
           es_softmax_f32(&p, a.in<float>(1), a.out<float>(2));
         },
         "softmax");
     return;
   }
-  const auto p = softmaxParams<es_softmax_s8_params_t>(ctx);
-  // A longer line could overflow the kernel's uint32 sum of entries up to 2^16.
-  if (p.length > 65535)
-    ctx.fail("int8 softmax normalises lines of at most 65535 elements, got {}; compile "
-             "the model for float32",
-             p.length);
+  const auto p = softmaxParams<es_softmax_s8_params_t>(ctx, ctx.inputShape(0));
   const TensorQuant out = ctx.outputQuant();
   ctx.call<es_softmax_s8_params_t>(
       "es_softmax_s8", p,
-      {ctx.constantArray("exp", softmaxExpTable(ctx.inputQuant(0).scale)), ctx.input(0),
-       ctx.output()},
+      {ctx.constantArray("exp", softmaxExpTable(ctx, ctx.inputQuant(0).scale, p.length)),
+       ctx.input(0), ctx.output()},
       [](const es_softmax_s8_params_t &p, const KernelArgs &a) {
         es_softmax_s8(&p, a.in<uint32_t>(1), a.in<int8_t>(2), a.out<int8_t>(3));
       },

@@ -161,6 +161,8 @@ ReportJson deviceReport(const DeviceReportInput &input) {
         entry["scale"] = port.scale;
         entry["zero_point"] = port.zeroPoint;
       }
+      // The only ports that are not float32 tensors: ArgMax indices (codegen/Lowering.h).
+      if (port.value && port.value->dtype == DType::Int64) entry["index"] = true;
       result.push_back(std::move(entry));
     }
     return result;

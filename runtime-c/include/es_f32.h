@@ -202,7 +202,8 @@ typedef enum {
                         * saturated to [alpha, beta] (the integer type's range), NaN -> 0 */
   ES_F32_SQRT,         /* sqrt(x) */
   ES_F32_POW,          /* x^alpha (Pow by a constant exponent) */
-  ES_F32_RECIPROCAL    /* 1 / x */
+  ES_F32_RECIPROCAL,   /* 1 / x */
+  ES_F32_SOFTPLUS      /* log(1 + e^x), as max(x, 0) + log1p(e^-|x|) so that no e^x overflows */
 } es_unary_f32_op_t;
 
 typedef struct {
@@ -293,6 +294,24 @@ typedef struct {
 
 /* ReduceMean: clamp(mean) over each reduced block. */
 void es_reduce_mean_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
+/* ReduceSum, ReduceMax and ReduceL2 with the same parameters: clamp(sum), clamp(max) (NaN
+ * propagates) and clamp(sqrt(sum of squares)) over each reduced block. */
+void es_reduce_sum_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
+void es_reduce_max_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
+void es_reduce_l2_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
+
+/* The input seen as [outer, length, inner]; output [outer, inner]: the index along the middle
+ * axis of each line's largest element (NaN above every number), the first of equal ones or,
+ * with select_last_index, the last. */
+typedef struct {
+  int32_t outer;
+  int32_t length;
+  int32_t inner;
+  int32_t select_last_index;
+} es_argmax_f32_params_t;
+
+/* ArgMax: the index written as a float (exact: length <= 2^24). */
+void es_argmax_f32(const es_argmax_f32_params_t *p, const float *input, float *output);
 
 /* ---- Layer normalisation ----------------------------------------------------------------- */
 

@@ -404,6 +404,22 @@ typedef struct {
 void es_softmax_s8(const es_softmax_s8_params_t *p, const uint32_t exp_table[256],
                    const int8_t *input, int8_t *output);
 
+typedef struct {
+  int32_t outer;
+  int32_t length; /* <= 65535 */
+  int32_t inner;
+  int32_t log_factor; /* round_half_away(2^16 * ln(2) / Sy) */
+  int32_t output_zp;
+} es_log_softmax_s8_params_t;
+
+/* LogSoftmax (docs/int8.md "Softmax / LogSoftmax"): with m the line's maximum, d = qx - m + 255,
+ * sum = sum of exp_table[d] (as es_softmax_s8) and L = log2(sum) in Q16 (a 257-entry table of
+ * log2(1 + i/256), interpolated), qy = clamp(floor((shift_table[d] - lse + 2^15) / 2^16) + Zy)
+ * with lse = floor(((L - 16 * 2^16) * log_factor + 2^15) / 2^16) and shift_table[d] =
+ * 2^16 * Sx * (d - 255) / Sy from the compiler. */
+void es_log_softmax_s8(const es_log_softmax_s8_params_t *p, const uint32_t exp_table[256],
+                       const int32_t shift_table[256], const int8_t *input, int8_t *output);
+
 /* ---- Layout ------------------------------------------------------------------------------ */
 
 /* One input of a Concat: its extent along the axis and how it maps to the output's
@@ -470,6 +486,36 @@ typedef struct {
 /* ReduceMean: qy = clamp(rescale_once(sum (qx - Zx), requant) + Zy) over each reduced block
  * (docs/int8.md "Rescaling once"); GlobalAveragePool is the same mean. */
 void es_reduce_mean_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
+
+/* ReduceL2 with the same parameters, requant = Sx / (2^16 * Sy) and reduce <= 16384:
+ * qy = clamp(rescale_once(floor(sqrt(2^32 * sum (qx - Zx)^2)), requant) + Zy) (docs/int8.md). */
+#define ES_S8_REDUCE_L2_MAX_LENGTH 16384
+void es_reduce_l2_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
+
+/* [outer, reduce, inner] as above; the output keeps the input's parameters. */
+typedef struct {
+  int32_t outer;
+  int32_t reduce;
+  int32_t inner;
+  int32_t act_min;
+  int32_t act_max;
+} es_reduce_max_s8_params_t;
+
+/* ReduceMax: qy = clamp(max qx) over each reduced block (docs/int8.md). */
+void es_reduce_max_s8(const es_reduce_max_s8_params_t *p, const int8_t *input, int8_t *output);
+
+/* The input seen as [outer, length, inner] (length <= 256); output [outer, inner]. */
+typedef struct {
+  int32_t outer;
+  int32_t length;
+  int32_t inner;
+  int32_t select_last_index;
+  int32_t output_zp; /* the index k is written as k + output_zp (scale 1, docs/int8.md) */
+} es_argmax_s8_params_t;
+
+/* ArgMax of the int8 codes (the dequantisation is monotonic: the same index as on the values
+ * they stand for), the first of equal codes or, with select_last_index, the last. */
+void es_argmax_s8(const es_argmax_s8_params_t *p, const int8_t *input, int8_t *output);
 
 /* ---- Layer normalisation ----------------------------------------------------------------- */
 

@@ -83,6 +83,8 @@ static float apply_unary(const es_unary_f32_params_t *p, float x) {
     return p->alpha == 2.0f ? x * x : powf(x, p->alpha);
   case ES_F32_RECIPROCAL:
     return 1.0f / x;
+  case ES_F32_SOFTPLUS:
+    return (x > 0.0f ? x : 0.0f) + log1pf(expf(-fabsf(x)));
   }
   return NAN; /* not an es_unary_f32_op_t */
 }

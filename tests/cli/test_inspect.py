@@ -42,13 +42,13 @@ class InspectTest(CliTestCase):
         self.assertEqual(summary["inputs"][0]["shape"], [1, 6, 128])
 
     def test_lists_unsupported_ops_with_node_and_opset(self):
-        model = self.save_model("softplus.onnx", single_op_model("Softplus", opset=13))
+        model = self.save_model("softplus.onnx", single_op_model("Softsign", opset=13))
         result = run("inspect", model)
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn("node 'the_node': Softplus (opset 13)", result.stdout)
+        self.assertIn("node 'the_node': Softsign (opset 13)", result.stdout)
         summary = json.loads(run("inspect", model, "--json").stdout)
         self.assertEqual(summary["unsupported_ops"],
-                         [{"node": "the_node", "op": "Softplus", "domain": "", "opset": 13}])
+                         [{"node": "the_node", "op": "Softsign", "domain": "", "opset": 13}])
 
     def test_bad_input_shape_is_a_usage_error(self):
         self.assert_fails(run("inspect", EXAMPLE / "model.onnx", "--input-shape", "wrist_imu=1xfoo"),
@@ -58,13 +58,15 @@ class InspectTest(CliTestCase):
 
 
 def argmax_model():
-    """x -> Relu -> ArgMax: the reference runs it; code generation refuses the int64 result in
-    either precision, whichever kernels exist."""
+    """x -> Relu -> ArgMax -> Cast: the reference runs it; code generation refuses the int64
+    index another node reads in either precision, whichever kernels exist (an index that is a
+    graph output is generated)."""
     graph = helper.make_graph(
         [helper.make_node("Relu", ["x"], ["r"], name="relu"),
-         helper.make_node("ArgMax", ["r"], ["y"], name="argmax", axis=1, keepdims=0)], "argmax",
+         helper.make_node("ArgMax", ["r"], ["i"], name="argmax", axis=1, keepdims=0),
+         helper.make_node("Cast", ["i"], ["y"], name="cast", to=TensorProto.FLOAT)], "argmax",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
-        [helper.make_tensor_value_info("y", TensorProto.INT64, [1])])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
@@ -98,7 +100,7 @@ class InspectPredictsCompileTest(CliTestCase):
             for model_dir in sorted(p for p in REAL.iterdir() if (p / "model.onnx").exists()):
                 yield model_dir.name, model_dir / "model.onnx", []
         yield "argmax", self.save_model("argmax.onnx", argmax_model()), []
-        yield "softplus", self.save_model("softplus.onnx", single_op_model("Softplus")), []
+        yield "softsign", self.save_model("softsign.onnx", single_op_model("Softsign")), []
         qlinear = self.save_model("qlinear.onnx", qlinear_model(1, np.uint8, np.int8, True, True))
         yield "qlinear_dynamic_batch", qlinear, []
         yield "qlinear", qlinear, ["--input-shape", "x=1x3x8x8"]

@@ -736,6 +736,8 @@ TEST_CASE("unary f32: hand-computed values of each function", "[f32][elementwise
   requireEqual(runUnary(ES_F32_POW, 2, 0, {-3, 0.5f, kInf}), {9, 0.25f, kInf});
   requireEqual(runUnary(ES_F32_POW, 0.5f, 0, {4, 0, 2.25f}), {2, 0, 1.5f});
   requireEqual(runUnary(ES_F32_RECIPROCAL, 0, 0, {4, -0.5f, kInf, 0}), {0.25f, -2, 0, kInf});
+  // No overflow of e^x: softplus(x) = x for large x, 0 at -inf.
+  requireEqual(runUnary(ES_F32_SOFTPLUS, 0, 0, {-kInf, 200, kInf}), {0, 200, kInf});
   // An int8 round trip: toward zero, saturated, NaN to 0.
   requireEqual(runUnary(ES_F32_TRUNC, -128, 127, {-1.5f, 2.9f, -0.5f, 300, -kInf, kNaN}),
                {-1, 2, -0.0f, 127, -128, 0});
@@ -767,6 +769,7 @@ Expected referenceUnary(es_unary_f32_op_t op, double alpha, double beta, double 
   case ES_F32_SQRT: return exact(std::sqrt(x));
   case ES_F32_POW: return exact(std::pow(x, alpha));
   case ES_F32_RECIPROCAL: return exact(1.0 / x);
+  case ES_F32_SOFTPLUS: return exact(std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))));
   }
   return exact(std::nan(""));
 }
@@ -777,7 +780,7 @@ TEST_CASE("unary f32: random inputs against a double reference", "[f32][elementw
                                    ES_F32_HARD_SWISH, ES_F32_LEAKY_RELU, ES_F32_ELU,
                                    ES_F32_SELU,       ES_F32_EXP,        ES_F32_FLOOR,
                                    ES_F32_ERF,        ES_F32_TRUNC,      ES_F32_SQRT,
-                                   ES_F32_POW,        ES_F32_RECIPROCAL};
+                                   ES_F32_POW,        ES_F32_RECIPROCAL, ES_F32_SOFTPLUS};
   for (es_unary_f32_op_t op : ops) {
     float alpha = random.real(0.05f, 2.0f), beta = random.real(0.0f, 1.0f);
     // TRUNC's bounds are an integer type's range, within which most inputs fall.
@@ -1074,6 +1077,39 @@ std::vector<float> runReduceMean(const es_reduce_mean_f32_params_t &p,
 
 es_reduce_mean_f32_params_t reduceMeanParams(int32_t outer, int32_t reduce, int32_t inner) {
   return {.outer = outer, .reduce = reduce, .inner = inner, .act_min = -kInf, .act_max = kInf};
+}
+
+TEST_CASE("reduce sum, max, l2 and argmax f32: hand-computed blocks", "[f32][reduce]") {
+  const std::vector<float> x{1, -2, 3, 4, -5, 6};
+  std::vector<float> y(3);
+  const es_reduce_mean_f32_params_t rows = reduceMeanParams(2, 3, 1);
+  es_reduce_sum_f32(&rows, x.data(), y.data());
+  requireEqual({y[0], y[1]}, {2, 5});
+  es_reduce_max_f32(&rows, x.data(), y.data());
+  requireEqual({y[0], y[1]}, {3, 6});
+  const es_reduce_mean_f32_params_t columns = reduceMeanParams(1, 2, 3);
+  es_reduce_l2_f32(&columns, x.data(), y.data());
+  requireClose(y, {exact(std::sqrt(17.0)), exact(std::sqrt(29.0)), exact(std::sqrt(45.0))});
+  es_reduce_mean_f32_params_t relu = rows;
+  relu.act_min = 0.0f;
+  relu.act_max = 5.5f;
+  es_reduce_sum_f32(&relu, std::vector<float>{-1, -2, 0, 3, 3, 3}.data(), y.data());
+  requireEqual({y[0], y[1]}, {0, 5.5f});
+  // NaN propagates through max and is the largest for argmax.
+  es_reduce_max_f32(&rows, std::vector<float>{1, kNaN, 3, -kInf, -kInf, -kInf}.data(), y.data());
+  CHECK(std::isnan(y[0]));
+  CHECK(y[1] == -kInf);
+  // ArgMax along the middle axis of [1, 3, 2]: ties to the first, or the last.
+  const std::vector<float> ties{5, 1, 5, 7, 2, 7};
+  es_argmax_f32_params_t argmax{1, 3, 2, 0};
+  es_argmax_f32(&argmax, ties.data(), y.data());
+  requireEqual({y[0], y[1]}, {0, 1});
+  argmax.select_last_index = 1;
+  es_argmax_f32(&argmax, ties.data(), y.data());
+  requireEqual({y[0], y[1]}, {1, 2});
+  const es_argmax_f32_params_t line{1, 3, 1, 0};
+  es_argmax_f32(&line, std::vector<float>{1, kNaN, 2}.data(), y.data());
+  CHECK(y[0] == 1);
 }
 
 TEST_CASE("reduce mean f32: hand-computed axes and activation clamp", "[f32][reduce]") {

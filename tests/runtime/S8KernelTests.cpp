@@ -1369,4 +1369,154 @@ TEST_CASE("reduce_mean: hand-computed middle-axis mean and random blocks", "[s8]
   }
 }
 
+TEST_CASE("reduce_max and argmax: hand-computed blocks, ties, clamp", "[s8][reduce]") {
+  // [outer 2, reduce 3, inner 2].
+  const std::vector<int8_t> x = int8s({-5, 7, 3, 7, -128, 2, 0, 0, 127, -1, 127, -1});
+  SECTION("reduce_max keeps the codes, clamped to a fused activation") {
+    es_reduce_max_s8_params_t p{2, 3, 2, -128, 127};
+    std::vector<int8_t> y(4);
+    es_reduce_max_s8(&p, x.data(), y.data());
+    CHECK(ints(y) == std::vector<int>{3, 7, 127, 0});
+    p.act_min = 1;
+    p.act_max = 100;
+    es_reduce_max_s8(&p, x.data(), y.data());
+    CHECK(ints(y) == std::vector<int>{3, 7, 100, 1});
+  }
+  SECTION("argmax: the first of equal codes, or the last, written k + zero point") {
+    es_argmax_s8_params_t p{2, 3, 2, 0, -128};
+    std::vector<int8_t> y(4);
+    es_argmax_s8(&p, x.data(), y.data());
+    CHECK(ints(y) == std::vector<int>{1 - 128, 0 - 128, 1 - 128, 0 - 128});
+    p.select_last_index = 1;
+    es_argmax_s8(&p, x.data(), y.data());
+    CHECK(ints(y) == std::vector<int>{1 - 128, 1 - 128, 2 - 128, 0 - 128});
+    // 256 elements: the last index is code 127.
+    std::vector<int8_t> line(256, 0);
+    line[255] = 1;
+    const es_argmax_s8_params_t longest{1, 256, 1, 0, -128};
+    es_argmax_s8(&longest, line.data(), y.data());
+    CHECK(int(y[0]) == 127);
+  }
+}
+
+TEST_CASE("reduce_l2: the nearest code of the real norm, rescaled once", "[s8][reduce]") {
+  SECTION("hand") {
+    // [outer 1, reduce 2, inner 2] with Zx = 1: (3, 4) and (0, 0) from the zero point.
+    es_reduce_mean_s8_params_t p{1, 2, 2, 1, -3, quantizeMultiplier(1.0 / 65536), -128, 127};
+    const std::vector<int8_t> x = int8s({4, 1, 5, 1});
+    std::vector<int8_t> y(2);
+    es_reduce_l2_s8(&p, x.data(), y.data());
+    CHECK(ints(y) == std::vector<int>{5 - 3, 0 - 3});
+  }
+  SECTION("random") {
+    Random random(71);
+    int total = 0, exact = 0;
+    for (int trial = 0; trial < 300; ++trial) {
+      es_reduce_mean_s8_params_t p{};
+      p.outer = random.between(1, 3);
+      p.reduce = trial == 0 ? ES_S8_REDUCE_L2_MAX_LENGTH : random.between(1, 60);
+      p.inner = random.between(1, 3);
+      p.input_zp = random.between(-128, 127);
+      p.output_zp = random.between(-128, 127);
+      const double factor = random.real(0.005, 0.3);
+      p.requant = quantizeMultiplier(factor / 65536);
+      p.act_min = -128;
+      p.act_max = 127;
+      const auto x = random.int8s(p.outer * p.reduce * p.inner);
+      std::vector<int8_t> y(p.outer * p.inner);
+      es_reduce_l2_s8(&p, x.data(), y.data());
+      for (int o = 0; o < p.outer; ++o)
+        for (int i = 0; i < p.inner; ++i) {
+          double squares = 0;
+          for (int r = 0; r < p.reduce; ++r) {
+            const double d = x[(o * p.reduce + r) * p.inner + i] - p.input_zp;
+            squares += d * d;
+          }
+          const double real = factor * std::sqrt(squares) + p.output_zp;
+          const double ideal = std::clamp(std::nearbyint(real), -128.0, 127.0);
+          const int got = y[o * p.inner + i];
+          INFO("trial " << trial << " real " << real);
+          CHECK(std::fabs(got - ideal) <= 1);
+          // The root truncated to 2^-16 and the factor's 31 bits: only that close to a half may
+          // round the other way.
+          if (std::fabs(real - std::floor(real) - 0.5) > 1e-4) CHECK(got == ideal);
+          exact += got == ideal;
+          ++total;
+        }
+    }
+    CHECK(exact >= total * 99 / 100);
+  }
+}
+
+// docs/int8.md "Softmax / LogSoftmax": the log-softmax of the dequantised line in units of Sy.
+double realLogSoftmax(const std::vector<int8_t> &x, const std::vector<int> &line, int k,
+                      double scale) {
+  int largest = -128;
+  for (int at : line) largest = std::max(largest, int(x[at]));
+  double sum = 0;
+  for (int at : line) sum += std::exp(scale * (x[at] - largest));
+  return scale * (x[line[k]] - largest) - std::log(sum);
+}
+
+TEST_CASE("log_softmax: random lines are the nearest code of the real log-softmax",
+          "[s8][softmax]") {
+  Random random(67);
+  int total = 0, exact = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    es_log_softmax_s8_params_t p{random.between(1, 3), random.between(1, 300),
+                                 random.between(1, 3), 0, 0};
+    const double inputScale = random.real(0.002, 0.3);
+    const double outputScale = trial % 3 == 0 ? random.real(0.01, 0.2) : 16.0 / 256;
+    p.output_zp = trial % 3 == 0 ? random.between(0, 127) : 127;
+    p.log_factor = static_cast<int32_t>(std::llround(65536.0 * std::log(2.0) / outputScale));
+    const auto table = expTable(inputScale);
+    std::array<int32_t, 256> shifts{};
+    for (int d = 0; d < 256; ++d)
+      shifts[d] = static_cast<int32_t>(std::max<double>(
+          std::llround(65536.0 * inputScale * (d - 255) / outputScale), -(1 << 30)));
+    const auto x = random.int8s(p.outer * p.length * p.inner);
+    std::vector<int8_t> y(x.size());
+    es_log_softmax_s8(&p, table.data(), shifts.data(), x.data(), y.data());
+    for (int o = 0; o < p.outer; ++o)
+      for (int i = 0; i < p.inner; ++i) {
+        std::vector<int> line;
+        for (int k = 0; k < p.length; ++k) line.push_back((o * p.length + k) * p.inner + i);
+        for (int k = 0; k < p.length; ++k) {
+          const double real = realLogSoftmax(x, line, k, inputScale) / outputScale + p.output_zp;
+          const double ideal = std::clamp(std::floor(real + 0.5), -128.0, 127.0);
+          INFO("trial " << trial << " real " << real);
+          CHECK(std::fabs(y[line[k]] - ideal) <= 1);
+          // The table's sum is within length * 2^-17 of the exact one relative to it (each entry
+          // within 1/2 of 2^16 e^..., the sum at least 2^16), the logarithm within 2^-16: only a
+          // value that close to a half (in steps of Sy) may round the other way.
+          const double margin = (p.length * std::ldexp(1.0, -17) + std::ldexp(1.0, -15)) /
+                                outputScale;
+          if (std::fabs(real - std::floor(real) - 0.5) > margin) CHECK(y[line[k]] == ideal);
+          exact += y[line[k]] == ideal;
+          ++total;
+        }
+      }
+  }
+  CHECK(total > 10000);
+  INFO(exact << " of " << total);
+  CHECK(exact >= total * 99 / 100);
+}
+
+TEST_CASE("log_softmax: a single element is log(1) = 0, equal elements log(1/n)", "[s8][softmax]") {
+  const auto table = expTable(0.05);
+  std::array<int32_t, 256> shifts{};
+  for (int d = 0; d < 256; ++d)
+    shifts[d] = static_cast<int32_t>(std::llround(65536.0 * 0.05 * (d - 255) * 16));
+  const int32_t factor = static_cast<int32_t>(std::llround(65536.0 * std::log(2.0) * 16));
+  es_log_softmax_s8_params_t p{1, 1, 1, factor, 127};
+  const std::vector<int8_t> x = int8s({-7, -7, -7, -7});
+  std::vector<int8_t> y(4);
+  es_log_softmax_s8(&p, table.data(), shifts.data(), x.data(), y.data());
+  CHECK(int(y[0]) == 127);
+  p.length = 4;
+  es_log_softmax_s8(&p, table.data(), shifts.data(), x.data(), y.data());
+  // ln(1/4) * 16 = -22.18: 127 - 22 = 105.
+  CHECK(ints(y) == std::vector<int>(4, 105));
+}
+
 } // namespace

@@ -1,0 +1,17 @@
+#include "ops/Reduction.h"
+
+namespace edgesplit::ops {
+namespace {
+// Opset 18 moved the axes from an attribute to an optional input.
+constexpr int kAxesInputOpset = 18;
+
+void infer(InferContext &ctx) { inferReduceOp(ctx, kAxesInputOpset); }
+void run(KernelContext &ctx) { runReduceOp(ctx, kAxesInputOpset, Reduction::L2); }
+// int8: the output in its calibrated parameters (docs/int8.md).
+void lower(LowerContext &ctx) { lowerReduceOp(ctx, kAxesInputOpset, Reduction::L2); }
+} // namespace
+
+extern const OpDef kReduceL2{.name = "ReduceL2", .maxInputs = 2, .infer = infer, .run = run,
+                             .lower = lower, .fusesActivation = true};
+
+} // namespace edgesplit::ops

@@ -1,0 +1,50 @@
+/* Float32 ReduceSum, ReduceMax and ReduceL2 over the middle axis of [outer, reduce, inner], and
+ * ArgMax along the middle axis of [outer, length, inner]. */
+#include "f32_internal.h"
+
+void es_reduce_sum_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {
+  for (int32_t o = 0; o < p->outer; ++o)
+    for (int32_t i = 0; i < p->inner; ++i) {
+      const float *first = input + o * p->reduce * p->inner + i;
+      float sum = 0.0f;
+      for (int32_t r = 0; r < p->reduce; ++r) sum += first[r * p->inner];
+      *output++ = es_f32_clamp(sum, p->act_min, p->act_max);
+    }
+}
+
+void es_reduce_max_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {
+  for (int32_t o = 0; o < p->outer; ++o)
+    for (int32_t i = 0; i < p->inner; ++i) {
+      const float *first = input + o * p->reduce * p->inner + i;
+      float largest = -INFINITY;
+      for (int32_t r = 0; r < p->reduce; ++r)
+        if (es_f32_ranks_above(first[r * p->inner], largest)) largest = first[r * p->inner];
+      *output++ = es_f32_clamp(largest, p->act_min, p->act_max);
+    }
+}
+
+void es_reduce_l2_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {
+  for (int32_t o = 0; o < p->outer; ++o)
+    for (int32_t i = 0; i < p->inner; ++i) {
+      const float *first = input + o * p->reduce * p->inner + i;
+      float sum = 0.0f;
+      for (int32_t r = 0; r < p->reduce; ++r)
+        sum = es_f32_multiply_add(sum, first[r * p->inner], first[r * p->inner]);
+      *output++ = es_f32_clamp(sqrtf(sum), p->act_min, p->act_max);
+    }
+}
+
+void es_argmax_f32(const es_argmax_f32_params_t *p, const float *input, float *output) {
+  for (int32_t o = 0; o < p->outer; ++o)
+    for (int32_t i = 0; i < p->inner; ++i) {
+      const float *line = input + o * p->length * p->inner + i;
+      int32_t best = 0;
+      for (int32_t k = 1; k < p->length; ++k) {
+        const float candidate = line[k * p->inner], current = line[best * p->inner];
+        if (p->select_last_index ? !es_f32_ranks_above(current, candidate)
+                                 : es_f32_ranks_above(candidate, current))
+          best = k;
+      }
+      *output++ = (float)best;
+    }
+}
