@@ -29,6 +29,9 @@ CInit field(es_binary_s8_op_t op) {
   case ES_S8_ADD: return CInit::symbol("ES_S8_ADD");
   case ES_S8_SUB: return CInit::symbol("ES_S8_SUB");
   case ES_S8_MUL: return CInit::symbol("ES_S8_MUL");
+  case ES_S8_MAX: return CInit::symbol("ES_S8_MAX");
+  case ES_S8_MIN: return CInit::symbol("ES_S8_MIN");
+  case ES_S8_PRELU: return CInit::symbol("ES_S8_PRELU");
   }
   return CInit::integer(op);
 }
@@ -46,6 +49,9 @@ CInit field(es_binary_f32_op_t op) {
   case ES_F32_SUB: return CInit::symbol("ES_F32_SUB");
   case ES_F32_MUL: return CInit::symbol("ES_F32_MUL");
   case ES_F32_DIV: return CInit::symbol("ES_F32_DIV");
+  case ES_F32_MAX: return CInit::symbol("ES_F32_MAX");
+  case ES_F32_MIN: return CInit::symbol("ES_F32_MIN");
+  case ES_F32_PRELU: return CInit::symbol("ES_F32_PRELU");
   }
   return CInit::integer(op);
 }
@@ -65,6 +71,8 @@ CInit field(es_unary_f32_op_t op) {
   case ES_F32_SQRT: return CInit::symbol("ES_F32_SQRT");
   case ES_F32_POW: return CInit::symbol("ES_F32_POW");
   case ES_F32_RECIPROCAL: return CInit::symbol("ES_F32_RECIPROCAL");
+  case ES_F32_ABS: return CInit::symbol("ES_F32_ABS");
+  case ES_F32_NEG: return CInit::symbol("ES_F32_NEG");
   }
   return CInit::integer(op);
 }

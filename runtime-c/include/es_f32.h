@@ -156,7 +156,10 @@ typedef enum {
   ES_F32_ADD,
   ES_F32_SUB,
   ES_F32_MUL,
-  ES_F32_DIV /* IEEE semantics: x / 0 is ±inf or NaN */
+  ES_F32_DIV,  /* IEEE semantics: x / 0 is ±inf or NaN */
+  ES_F32_MAX,  /* a > b or a is NaN ? a : b (a NaN operand gives NaN) */
+  ES_F32_MIN,  /* a < b or a is NaN ? a : b */
+  ES_F32_PRELU /* a < 0 ? a * b : a (b the slope) */
 } es_binary_f32_op_t;
 
 /* Operand and output shapes as 4-D (see ES_MAX_RANK); each operand dimension is either the
@@ -170,7 +173,8 @@ typedef struct {
   float act_max;
 } es_binary_f32_params_t;
 
-/* output = clamp(a op b) with numpy broadcasting: ONNX Add, Sub, Mul, Div. */
+/* output = clamp(a op b) with numpy broadcasting: ONNX Add, Sub, Mul, Div, two-input Max and Min,
+ * PRelu. */
 void es_binary_f32(const es_binary_f32_params_t *p, const float *a, const float *b, float *output);
 /* The same where a has the output's shape and b's axes of size above 1, if any, are one run of
  * consecutive axes of the output's size (b is a scalar, a per-channel vector or a's shape): one
@@ -202,7 +206,9 @@ typedef enum {
                         * saturated to [alpha, beta] (the integer type's range), NaN -> 0 */
   ES_F32_SQRT,         /* sqrt(x) */
   ES_F32_POW,          /* x^alpha (Pow by a constant exponent) */
-  ES_F32_RECIPROCAL    /* 1 / x */
+  ES_F32_RECIPROCAL,   /* 1 / x */
+  ES_F32_ABS,          /* |x| */
+  ES_F32_NEG           /* -x */
 } es_unary_f32_op_t;
 
 typedef struct {

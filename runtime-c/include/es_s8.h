@@ -329,7 +329,12 @@ void es_global_avg_pool_s8(const es_global_avg_pool_s8_params_t *p, const int8_t
 typedef enum {
   ES_S8_ADD, /* a = requantize((qa - Za) * 2^20, a_requant), b likewise, then a + b */
   ES_S8_SUB, /* as Add, then a - b */
-  ES_S8_MUL  /* (qa - Za) * (qb - Zb); a_requant and b_requant are not read */
+  ES_S8_MUL,  /* (qa - Za) * (qb - Zb); a_requant and b_requant are not read */
+  ES_S8_MAX,  /* max of each operand in the output's parameters: rescale_once(qa - Za, a_requant)
+               * + Zy and likewise b with b_requant (Sa / Sy, Sb / Sy); output_requant not read */
+  ES_S8_MIN,  /* the same with min */
+  ES_S8_PRELU /* qa - Za >= 0 ? requantize(qa - Za, a_requant = Sa / Sy)
+               *              : requantize((qa - Za) * (qb - Zb), output_requant = Sa * Sb / Sy) */
 } es_binary_s8_op_t;
 
 /* Operand and output shapes as 4-D (see ES_MAX_RANK); each operand dimension is either the
@@ -350,7 +355,8 @@ typedef struct {
 } es_binary_s8_params_t;
 
 /* qy = clamp(requantize(combined, output_requant) + Zy) with numpy broadcasting: ONNX Add, Sub,
- * Mul as docs/int8.md rescales them. */
+ * Mul as docs/int8.md rescales them; two-input Max and Min, and PRelu (b the slope), as the ops
+ * above describe. */
 void es_binary_s8(const es_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *output);
 
 /* How the second operand of es_add_s8 lines up with the first (and the output). */

@@ -658,6 +658,9 @@ double applyBinary(es_binary_f32_op_t op, double a, double b) {
   case ES_F32_SUB: return a - b;
   case ES_F32_MUL: return a * b;
   case ES_F32_DIV: return a / b;
+  case ES_F32_MAX: return std::max(a, b);
+  case ES_F32_MIN: return std::min(a, b);
+  case ES_F32_PRELU: return a < 0.0 ? a * b : a;
   }
   return std::nan("");
 }
@@ -665,9 +668,10 @@ double applyBinary(es_binary_f32_op_t op, double a, double b) {
 TEST_CASE("binary f32: random broadcast shapes against a double reference",
           "[f32][elementwise]") {
   Random random(5);
-  const es_binary_f32_op_t ops[] = {ES_F32_ADD, ES_F32_SUB, ES_F32_MUL, ES_F32_DIV};
-  for (int trial = 0; trial < 200; ++trial) {
-    const es_binary_f32_op_t op = ops[trial % 4];
+  const es_binary_f32_op_t ops[] = {ES_F32_ADD, ES_F32_SUB, ES_F32_MUL,  ES_F32_DIV,
+                                    ES_F32_MAX, ES_F32_MIN, ES_F32_PRELU};
+  for (int trial = 0; trial < 350; ++trial) {
+    const es_binary_f32_op_t op = ops[trial % 7];
     Shape4 out, a, b;
     for (int axis = 0; axis < 4; ++axis) {
       out[axis] = random.integer(1, 4);
@@ -736,6 +740,8 @@ TEST_CASE("unary f32: hand-computed values of each function", "[f32][elementwise
   requireEqual(runUnary(ES_F32_POW, 2, 0, {-3, 0.5f, kInf}), {9, 0.25f, kInf});
   requireEqual(runUnary(ES_F32_POW, 0.5f, 0, {4, 0, 2.25f}), {2, 0, 1.5f});
   requireEqual(runUnary(ES_F32_RECIPROCAL, 0, 0, {4, -0.5f, kInf, 0}), {0.25f, -2, 0, kInf});
+  requireEqual(runUnary(ES_F32_ABS, 0, 0, {-1.5f, -0.0f, 2, -kInf}), {1.5f, 0, 2, kInf});
+  requireEqual(runUnary(ES_F32_NEG, 0, 0, {-1.5f, 0, 2, -kInf}), {1.5f, -0.0f, -2, kInf});
   // An int8 round trip: toward zero, saturated, NaN to 0.
   requireEqual(runUnary(ES_F32_TRUNC, -128, 127, {-1.5f, 2.9f, -0.5f, 300, -kInf, kNaN}),
                {-1, 2, -0.0f, 127, -128, 0});
@@ -767,6 +773,8 @@ Expected referenceUnary(es_unary_f32_op_t op, double alpha, double beta, double 
   case ES_F32_SQRT: return exact(std::sqrt(x));
   case ES_F32_POW: return exact(std::pow(x, alpha));
   case ES_F32_RECIPROCAL: return exact(1.0 / x);
+  case ES_F32_ABS: return exact(std::abs(x));
+  case ES_F32_NEG: return exact(-x);
   }
   return exact(std::nan(""));
 }
@@ -777,7 +785,8 @@ TEST_CASE("unary f32: random inputs against a double reference", "[f32][elementw
                                    ES_F32_HARD_SWISH, ES_F32_LEAKY_RELU, ES_F32_ELU,
                                    ES_F32_SELU,       ES_F32_EXP,        ES_F32_FLOOR,
                                    ES_F32_ERF,        ES_F32_TRUNC,      ES_F32_SQRT,
-                                   ES_F32_POW,        ES_F32_RECIPROCAL};
+                                   ES_F32_POW,        ES_F32_RECIPROCAL, ES_F32_ABS,
+                                   ES_F32_NEG};
   for (es_unary_f32_op_t op : ops) {
     float alpha = random.real(0.05f, 2.0f), beta = random.real(0.0f, 1.0f);
     // TRUNC's bounds are an integer type's range, within which most inputs fall.

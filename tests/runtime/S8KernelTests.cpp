@@ -993,6 +993,72 @@ TEST_CASE("binary: random broadcasts and scales match the reference and the real
   }
 }
 
+TEST_CASE("binary: Max, Min and PRelu match the reference and the real result",
+          "[s8][elementwise]") {
+  Random random(53);
+  const es_binary_s8_op_t ops[] = {ES_S8_MAX, ES_S8_MIN, ES_S8_PRELU};
+  for (int trial = 0; trial < 300; ++trial) {
+    const es_binary_s8_op_t op = ops[trial % 3];
+    std::array<int32_t, 4> out{}, bShape{};
+    for (int axis = 0; axis < 4; ++axis) {
+      out[axis] = random.between(1, 3);
+      bShape[axis] = random.chance() ? out[axis] : 1;
+    }
+    // a has the output's shape (PRelu's x); b broadcasts (the slope, or Max's other operand).
+    es_binary_s8_params_t p = binaryParams(op, out, bShape, out);
+    const double sa = random.real(0.01, 0.2), sb = random.real(0.01, 0.2);
+    const double sy = random.real(0.5, 2.0) * std::max(sa, sb);
+    p.a_zp = random.between(-128, 127);
+    p.b_zp = random.between(-128, 127);
+    p.output_zp = random.between(-128, 127);
+    random.activationRange(p.act_min, p.act_max);
+    p.a_requant = quantizeMultiplier(sa / sy);
+    if (op == ES_S8_PRELU) p.output_requant = quantizeMultiplier(sa * sb / sy);
+    else p.b_requant = quantizeMultiplier(sb / sy);
+
+    auto count = [](const std::array<int32_t, 4> &s) { return s[0] * s[1] * s[2] * s[3]; };
+    const auto a = random.int8s(count(out));
+    const auto b = random.int8s(count(bShape));
+    std::vector<int8_t> y(count(out));
+    es_binary_s8(&p, a.data(), b.data(), y.data());
+
+    std::vector<int> expected;
+    int farFromReal = 0;
+    for (int i = 0; i < count(out); ++i) {
+      int rest = i, bIndex = 0, stride = 1;
+      for (int axis = 3; axis >= 0; --axis) {
+        const int position = rest % out[axis];
+        rest /= out[axis];
+        bIndex += (bShape[axis] == 1 ? 0 : position) * stride;
+        stride *= bShape[axis];
+      }
+      const int da = a[i] - p.a_zp, db = b[bIndex] - p.b_zp;
+      int q;
+      double real;
+      if (op == ES_S8_PRELU) {
+        q = da >= 0 ? referenceOutput(da, p.a_requant, p.output_zp, p.act_min, p.act_max)
+                    : referenceOutput(double(da) * db, p.output_requant, p.output_zp, p.act_min,
+                                      p.act_max);
+        real = da >= 0 ? sa * da : sa * da * sb * db;
+      } else {
+        const int qa = referenceRescaleOnceOutput(da, p.a_requant, p.output_zp, p.act_min,
+                                                  p.act_max);
+        const int qb = referenceRescaleOnceOutput(db, p.b_requant, p.output_zp, p.act_min,
+                                                  p.act_max);
+        q = op == ES_S8_MAX ? std::max(qa, qb) : std::min(qa, qb);
+        real = op == ES_S8_MAX ? std::max(sa * da, sb * db) : std::min(sa * da, sb * db);
+      }
+      expected.push_back(q);
+      const double ideal = std::clamp(std::round(real / sy) + p.output_zp, double(p.act_min),
+                                      double(p.act_max));
+      farFromReal += std::fabs(q - ideal) > 1;
+    }
+    INFO("trial " << trial << ", op " << op);
+    CHECK(ints(y) == expected);
+    CHECK(farFromReal == 0);
+  }
+}
+
 TEST_CASE("lut: every int8 value reads its table entry", "[s8][lut]") {
   int8_t table[256];
   for (int i = 0; i < 256; ++i) table[i] = static_cast<int8_t>(127 - i); // q -> -1 - q
