@@ -173,6 +173,21 @@ def helper_models():
     yield "prelu_last_axis", *graph_model(
         "prelu_last_axis", [helper.make_node("PRelu", ["x", "slope"], ["y"])],
         [("x", [1, 4, 6])], [1, 4, 6], {"slope": np.linspace(-0.5, 0.5, 6)})
+    rng = np.random.default_rng(7)
+    # ConvTranspose as the exporter never writes it: output_shape (pads derived, the end enlarged
+    # past the natural size), a dilation, a bias.
+    yield "conv_transpose_output_shape", *graph_model(
+        "conv_transpose_output_shape",
+        [helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2],
+                          dilations=[1, 2], output_shape=[10, 14])],
+        [("x", [1, 3, 5, 5])], [1, 4, 10, 14],
+        {"w": rng.standard_normal((3, 4, 3, 3)) * 0.3, "b": rng.standard_normal(4) * 0.1})
+    # Two groups: float32 compiles it; int8 has one weight scale per slice of W's axis 1, which
+    # is not one per output channel, and is refused.
+    yield "conv_transpose_grouped", *graph_model(
+        "conv_transpose_grouped",
+        [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2], group=2)],
+        [("x", [1, 4, 4, 4])], [1, 6, 9, 9], {"w": rng.standard_normal((4, 3, 3, 3)) * 0.3})
     # Max and Min with three inputs: the reference runs them, code generation asks for a chain.
     yield "max_three_inputs", *graph_model(
         "max_three_inputs", [helper.make_node("Max", ["x", "a", "b"], ["y"])],

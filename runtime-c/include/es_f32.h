@@ -50,6 +50,15 @@ typedef struct {
 /* Grouped 2-D convolution (ONNX Conv) with optional bias and the fused activation clamp. */
 void es_conv2d_f32(const es_conv2d_f32_params_t *p, const float *input, const float *weights,
                    const float *bias, float *output);
+/* ConvTranspose with es_conv2d_f32's parameters: in_h/in_w the input X, out_h/out_w the output,
+ * pad_top/pad_left the pads cut from the start of the natural output (negative when ONNX's
+ * output_shape enlarges it), weights [out_channels / groups, in_channels, kernel_h, kernel_w]
+ * (ONNX's W [in_channels, out_channels / groups, k...] with its two channel axes swapped).
+ * y[m, o] = bias[m] + sum over the channels c of m's group and the taps k with
+ * o + pad - k * dilation = i * stride for an input position i of x[c, i] * w[m % (out_channels /
+ * groups), c, k]: each output gathers the inputs that scatter into it. */
+void es_conv_transpose2d_f32(const es_conv2d_f32_params_t *p, const float *input,
+                             const float *weights, const float *bias, float *output);
 /* The same convolution, register-blocked (four output channels by four pixels per pass, input
  * read in place): equal to es_conv2d_f32 bit for bit, faster, larger. */
 void es_conv2d_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,

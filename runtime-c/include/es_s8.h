@@ -58,6 +58,13 @@ typedef struct {
  * per_channel [out_channels] holds Sx * Sw[m] / Sy. */
 void es_conv2d_s8(const es_conv2d_s8_params_t *p, const int8_t *input, const int8_t *weights,
                   const int32_t *bias, const es_requant_t *per_channel, int8_t *output);
+/* ConvTranspose with es_conv2d_s8's parameters, shapes and weight layout as es_f32.h's
+ * es_conv_transpose2d_f32 describes them (weights [out_channels / groups, in_channels, kernel_h,
+ * kernel_w]); acc[m] = bias[m] + sum of (qx - Zx) * qw over the taps that reach the output,
+ * qy = clamp(requantize(acc, requant[m]) + Zy), as Conv (docs/int8.md "ConvTranspose"). */
+void es_conv_transpose2d_s8(const es_conv2d_s8_params_t *p, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias,
+                            const es_requant_t *requant, int8_t *output);
 
 /* ---- Specialised convolutions ------------------------------------------------------------ */
 

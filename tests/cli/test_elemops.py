@@ -62,5 +62,19 @@ class ElemOpsTest(OpCodegenCase):
                          "code generation supports Max of two inputs, and this one has 3")
 
 
+    def test_conv_transpose(self):
+        # nn.ConvTranspose2d (stride 2, padding 1, output_padding 1) after a strided Conv2d and
+        # ReLU, at opsets 11 and 13; a ConvTranspose1d; an onnx.helper node with output_shape and
+        # a dilation. int8 weights per output channel, W's axis 1 (docs/int8.md).
+        for name in ("conv_transpose2d_11", "conv_transpose2d_13", "conv_transpose1d_13",
+                     "conv_transpose_output_shape"):
+            self.check(name)
+
+    def test_grouped_conv_transpose_float32_only(self):
+        self.check_float32("conv_transpose_grouped")
+        self.refused("conv_transpose_grouped", "int8", "(ConvTranspose)",
+                     "int8 code generation supports ConvTranspose with group 1, and this one has "
+                     "group 2; compile the model for float32")
+
 if __name__ == "__main__":
     unittest.main()

@@ -273,6 +273,80 @@ TEST_CASE("conv2d f32: random geometries against a double reference", "[f32][con
   }
 }
 
+// ---- Transposed convolution --------------------------------------------------------------
+
+// ConvTranspose as ONNX defines it, scattering each input element through its window: output
+// o = i * stride + k * dilation - pad, weights [out_channels / groups, in_channels, kh, kw].
+std::vector<Expected> referenceConvTranspose(const es_conv2d_f32_params_t &p,
+                                             const std::vector<float> &input,
+                                             const std::vector<float> &weights,
+                                             const float *bias) {
+  const int32_t inPerGroup = p.in_channels / p.groups, outPerGroup = p.out_channels / p.groups;
+  std::vector<Expected> output;
+  for (int32_t n = 0; n < p.batch; ++n)
+    for (int32_t m = 0; m < p.out_channels; ++m)
+      for (int32_t i = 0; i < p.out_h * p.out_w; ++i)
+        output.push_back({bias ? bias[m] : 0.0, bias ? std::abs(bias[m]) : 0.0});
+  for (int32_t n = 0; n < p.batch; ++n)
+    for (int32_t c = 0; c < p.in_channels; ++c)
+      for (int32_t iy = 0; iy < p.in_h; ++iy)
+        for (int32_t ix = 0; ix < p.in_w; ++ix)
+          for (int32_t j = 0; j < outPerGroup; ++j)
+            for (int32_t ky = 0; ky < p.kernel_h; ++ky)
+              for (int32_t kx = 0; kx < p.kernel_w; ++kx) {
+                const int32_t oy = iy * p.stride_h + ky * p.dilation_h - p.pad_top;
+                const int32_t ox = ix * p.stride_w + kx * p.dilation_w - p.pad_left;
+                if (oy < 0 || oy >= p.out_h || ox < 0 || ox >= p.out_w) continue;
+                const int32_t m = c / inPerGroup * outPerGroup + j;
+                const double term =
+                    double(input[((n * p.in_channels + c) * p.in_h + iy) * p.in_w + ix]) *
+                    weights[((j * p.in_channels + c) * p.kernel_h + ky) * p.kernel_w + kx];
+                Expected &sum = output[((n * p.out_channels + m) * p.out_h + oy) * p.out_w + ox];
+                sum.value += term;
+                sum.scale += std::abs(term);
+              }
+  for (Expected &sum : output) sum = clampExpected(sum, p.act_min, p.act_max);
+  return output;
+}
+
+TEST_CASE("conv_transpose2d f32: random geometries against a scattering reference",
+          "[f32][conv]") {
+  Random random(4321);
+  for (int trial = 0; trial < 300; ++trial) {
+    es_conv2d_f32_params_t p{};
+    p.groups = random.integer(1, 2);
+    p.batch = random.integer(1, 2);
+    p.in_channels = p.groups * random.integer(1, 3);
+    p.out_channels = p.groups * random.integer(1, 3);
+    p.in_h = random.coin() ? 1 : random.integer(1, 5);
+    p.in_w = random.integer(1, 6);
+    p.kernel_h = p.in_h == 1 ? 1 : random.integer(1, 3);
+    p.kernel_w = random.integer(1, 4);
+    p.stride_h = random.integer(1, 3);
+    p.stride_w = random.integer(1, 3);
+    p.dilation_h = random.integer(1, 2);
+    p.dilation_w = random.integer(1, 2);
+    // Pads from -1 (an output_shape past the natural size) to the kernel's span.
+    p.pad_top = p.in_h == 1 ? 0 : random.integer(-1, p.kernel_h);
+    p.pad_left = random.integer(-1, p.kernel_w);
+    p.out_h = p.in_h == 1 ? 1 : p.stride_h * (p.in_h - 1) + (p.kernel_h - 1) * p.dilation_h + 1 -
+                                     p.pad_top - random.integer(0, 1);
+    p.out_w = p.stride_w * (p.in_w - 1) + (p.kernel_w - 1) * p.dilation_w + 1 - p.pad_left -
+              random.integer(0, 1);
+    if (p.out_h < 1 || p.out_w < 1) continue;
+    std::tie(p.act_min, p.act_max) = randomActivation(random);
+    const std::vector<float> input = random.reals(p.batch * p.in_channels * p.in_h * p.in_w);
+    const std::vector<float> weights = random.reals(
+        p.out_channels / p.groups * p.in_channels * p.kernel_h * p.kernel_w);
+    const std::vector<float> bias = random.reals(p.out_channels);
+    const float *biasOrNull = random.coin() ? bias.data() : nullptr;
+    std::vector<float> output(static_cast<size_t>(p.batch * p.out_channels * p.out_h * p.out_w));
+    es_conv_transpose2d_f32(&p, input.data(), weights.data(), biasOrNull, output.data());
+    INFO("trial " << trial);
+    requireClose(output, referenceConvTranspose(p, input, weights, biasOrNull));
+  }
+}
+
 // ---- Fully connected and MatMul -----------------------------------------------------------
 
 std::vector<float> runFullyConnected(const es_fully_connected_f32_params_t &p,
