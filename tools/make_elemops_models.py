@@ -188,6 +188,19 @@ def helper_models():
         "conv_transpose_grouped",
         [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2], group=2)],
         [("x", [1, 4, 4, 4])], [1, 6, 9, 9], {"w": rng.standard_normal((4, 3, 3, 3)) * 0.3})
+    # InstanceNormalization whose scale is a model input: the reference runs it, code
+    # generation needs constants.
+    graph = helper.make_graph(
+        [helper.make_node("InstanceNormalization", ["x", "scale", "b"], ["y"])],
+        "instance_norm_runtime_scale",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2, 4, 4]),
+         helper.make_tensor_value_info("scale", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2, 4, 4])],
+        [numpy_helper.from_array(np.zeros(2, np.float32), "b")])
+    yield "instance_norm_runtime_scale", helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 13)]), {
+            "x": rng.standard_normal((SAMPLES, 2, 4, 4)).astype(np.float32),
+            "scale": rng.standard_normal((SAMPLES, 2)).astype(np.float32)}
     # Max and Min with three inputs: the reference runs them, code generation asks for a chain.
     yield "max_three_inputs", *graph_model(
         "max_three_inputs", [helper.make_node("Max", ["x", "a", "b"], ["y"])],

@@ -159,7 +159,7 @@ CInit describe(const es_reduce_mean_s8_params_t &p) {
 }
 CInit describe(const es_layer_norm_s8_params_t &p) {
   return CInit::fields(
-      {F(outer), F(length), F(input_zp), F(epsilon), F(act_min), F(act_max)});
+      {F(outer), F(length), F(input_zp), F(epsilon), F(act_min), F(act_max), F(channels)});
 }
 
 CInit describe(const es_conv2d_f32_params_t &p) {
@@ -213,7 +213,7 @@ CInit describe(const es_reduce_mean_f32_params_t &p) {
   return CInit::fields({F(outer), F(reduce), F(inner), F(act_min), F(act_max)});
 }
 CInit describe(const es_layer_norm_f32_params_t &p) {
-  return CInit::fields({F(outer), F(length), F(epsilon)});
+  return CInit::fields({F(outer), F(length), F(epsilon), F(channels)});
 }
 CInit describe(const es_recurrent_s8_params_t &p) {
   return CInit::fields({F(seq_length), F(batch), F(input_size), F(hidden_size), F(directions),

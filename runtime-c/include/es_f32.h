@@ -312,15 +312,18 @@ void es_reduce_mean_f32(const es_reduce_mean_f32_params_t *p, const float *input
 /* ---- Layer normalisation ----------------------------------------------------------------- */
 
 /* The input seen as [outer, length]: each row normalised (ONNX LayerNormalization over the
- * trailing axes from `axis`). */
+ * trailing axes from `axis`; InstanceNormalization over each channel's plane). */
 typedef struct {
   int32_t outer;
   int32_t length;
   float epsilon;
+  int32_t channels; /* 0: gamma and beta per element of a row (LayerNormalization); else one per
+                     * row, row r reading entry r % channels (InstanceNormalization's [N, C]) */
 } es_layer_norm_f32_params_t;
 
 /* y = (x - mean) / sqrt(variance + epsilon) * gamma + beta per row, the mean and the (biased)
- * variance over the row; gamma and beta hold `length` values, beta may be NULL (zero). */
+ * variance over the row; gamma and beta hold `length` values (`channels` values when it is not
+ * 0), beta may be NULL (zero). */
 void es_layer_norm_f32(const es_layer_norm_f32_params_t *p, const float *input, const float *gamma,
                        const float *beta, float *output);
 

@@ -496,9 +496,11 @@ typedef struct {
   int64_t epsilon; /* round_half_away(2^8 * length^3 * epsilon / Sx^2), at most 2^61 */
   int32_t act_min;
   int32_t act_max;
+  int32_t channels; /* 0: scale and bias per element of a row (LayerNormalization); else one per
+                     * row, row r reading entry r % channels (InstanceNormalization's [N, C]) */
 } es_layer_norm_s8_params_t;
 
-/* docs/int8.md "LayerNormalization": per row, c = length * (qx - Zx) - sum (qx - Zx),
+/* docs/int8.md "LayerNormalization" (and "InstanceNormalization"): per row, c = length * (qx - Zx) - sum (qx - Zx),
  * W = 2^8 * sum c^2 + epsilon, u = 2^31 * 16 c / sqrt(W) from an integer square root; then per
  * element k, qy = clamp(round_half_even((rescale(u, scale[k]) + bias[k]) / 2^16)) with scale[k]
  * (a signed multiplier) = gamma[k] * sqrt(length) / Sy and bias[k] = 2^16 (beta[k] / Sy + Zy). */

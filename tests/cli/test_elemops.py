@@ -3,6 +3,7 @@ tools/make_elemops_models.py): PReLU, torch.max/min/abs/neg/clamp, ConvTranspose
 InstanceNormalization (GroupNorm's export), each in float32 against onnxruntime on the model and
 in int8 against onnxruntime on the emitted QDQ file and against the float result; and the
 variants code generation refuses, with the message docs/errors.md lists."""
+import json
 import unittest
 
 import onnx
@@ -75,6 +76,35 @@ class ElemOpsTest(OpCodegenCase):
         self.refused("conv_transpose_grouped", "int8", "(ConvTranspose)",
                      "int8 code generation supports ConvTranspose with group 1, and this one has "
                      "group 2; compile the model for float32")
+
+    def test_instance_norm_and_group_norm(self):
+        # nn.InstanceNorm2d(affine=True) as InstanceNormalization at opsets 13 and 17, and
+        # nn.GroupNorm, which the exporter writes as Reshape, InstanceNormalization (unit scale),
+        # Reshape, Mul and Add. int8 is LayerNormalization's integer normalisation of each plane
+        # with per-channel factors (docs/int8.md "InstanceNormalization").
+        for name in ("instance_norm_13", "instance_norm_17", "group_norm_13"):
+            self.check(name)
+
+    def test_instance_norm_with_a_computed_scale_is_refused(self):
+        for precision in ("float32", "int8"):
+            self.refused("instance_norm_runtime_scale", precision, "(InstanceNormalization)",
+                         "code generation needs InstanceNormalization's scale and B to be "
+                         "constants; 'scale' is computed at run time")
+
+    def test_inspect_reports_the_ops_as_compile_finds_them(self):
+        # Every model: float32 and int8 supported, but the refused ones, each for its reason.
+        refused = {"max_three_inputs": {"float32", "int8"},
+                   "instance_norm_runtime_scale": {"float32", "int8"},
+                   "conv_transpose_grouped": {"int8"}}
+        for path in sorted(ELEMOPS_MODELS.glob("*.onnx")):
+            result = run("inspect", "--json", path)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            support = json.loads(result.stdout)["support"]
+            self.assertTrue(support["reference"]["supported"], path.name)
+            for precision in ("float32", "int8"):
+                expected = precision not in refused.get(path.stem, set())
+                self.assertEqual(support[precision]["supported"], expected,
+                                 f"{path.name} {precision}")
 
 if __name__ == "__main__":
     unittest.main()
