@@ -175,11 +175,12 @@ def helper_models():
         [("x", [1, 4, 6])], [1, 4, 6], {"slope": np.linspace(-0.5, 0.5, 6)})
     rng = np.random.default_rng(7)
     # ConvTranspose as the exporter never writes it: output_shape (pads derived, the end enlarged
-    # past the natural size), a dilation, a bias.
+    # past the natural size), a dilation, a bias, and a Relu that fuses into it.
     yield "conv_transpose_output_shape", *graph_model(
         "conv_transpose_output_shape",
-        [helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2],
-                          dilations=[1, 2], output_shape=[10, 14])],
+        [helper.make_node("ConvTranspose", ["x", "w", "b"], ["t"], strides=[2, 2],
+                          dilations=[1, 2], output_shape=[10, 14]),
+         helper.make_node("Relu", ["t"], ["y"])],
         [("x", [1, 3, 5, 5])], [1, 4, 10, 14],
         {"w": rng.standard_normal((3, 4, 3, 3)) * 0.3, "b": rng.standard_normal(4) * 0.1})
     # Two groups: float32 compiles it; int8 has one weight scale per slice of W's axis 1, which
