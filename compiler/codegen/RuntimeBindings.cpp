@@ -29,6 +29,9 @@ CInit field(es_binary_s8_op_t op) {
   case ES_S8_ADD: return CInit::symbol("ES_S8_ADD");
   case ES_S8_SUB: return CInit::symbol("ES_S8_SUB");
   case ES_S8_MUL: return CInit::symbol("ES_S8_MUL");
+  case ES_S8_MAX: return CInit::symbol("ES_S8_MAX");
+  case ES_S8_MIN: return CInit::symbol("ES_S8_MIN");
+  case ES_S8_PRELU: return CInit::symbol("ES_S8_PRELU");
   }
   return CInit::integer(op);
 }
@@ -46,6 +49,9 @@ CInit field(es_binary_f32_op_t op) {
   case ES_F32_SUB: return CInit::symbol("ES_F32_SUB");
   case ES_F32_MUL: return CInit::symbol("ES_F32_MUL");
   case ES_F32_DIV: return CInit::symbol("ES_F32_DIV");
+  case ES_F32_MAX: return CInit::symbol("ES_F32_MAX");
+  case ES_F32_MIN: return CInit::symbol("ES_F32_MIN");
+  case ES_F32_PRELU: return CInit::symbol("ES_F32_PRELU");
   }
   return CInit::integer(op);
 }
@@ -66,6 +72,8 @@ CInit field(es_unary_f32_op_t op) {
   case ES_F32_POW: return CInit::symbol("ES_F32_POW");
   case ES_F32_RECIPROCAL: return CInit::symbol("ES_F32_RECIPROCAL");
   case ES_F32_SOFTPLUS: return CInit::symbol("ES_F32_SOFTPLUS");
+  case ES_F32_ABS: return CInit::symbol("ES_F32_ABS");
+  case ES_F32_NEG: return CInit::symbol("ES_F32_NEG");
   }
   return CInit::integer(op);
 }
@@ -161,7 +169,7 @@ CInit describe(const es_log_softmax_s8_params_t &p) {
 }
 CInit describe(const es_layer_norm_s8_params_t &p) {
   return CInit::fields(
-      {F(outer), F(length), F(input_zp), F(epsilon), F(act_min), F(act_max)});
+      {F(outer), F(length), F(input_zp), F(epsilon), F(act_min), F(act_max), F(channels)});
 }
 
 CInit describe(const es_conv2d_f32_params_t &p) {
@@ -218,7 +226,7 @@ CInit describe(const es_argmax_f32_params_t &p) {
   return CInit::fields({F(outer), F(length), F(inner), F(select_last_index)});
 }
 CInit describe(const es_layer_norm_f32_params_t &p) {
-  return CInit::fields({F(outer), F(length), F(epsilon)});
+  return CInit::fields({F(outer), F(length), F(epsilon), F(channels)});
 }
 CInit describe(const es_recurrent_s8_params_t &p) {
   return CInit::fields({F(seq_length), F(batch), F(input_size), F(hidden_size), F(directions),

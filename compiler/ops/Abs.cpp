@@ -1,5 +1,7 @@
 #include "ops/Unary.h"
 
+#include "codegen/LowerContext.h"
+
 namespace edgesplit::ops {
 namespace {
 void run(KernelContext &ctx) {
@@ -10,8 +12,12 @@ void run(KernelContext &ctx) {
         else return x;
       });
 }
+
+// float32 es_unary_f32, int8 a table (docs/int8.md).
+void lower(LowerContext &ctx) { lowerActivation(ctx, ES_F32_ABS); }
 } // namespace
 
-extern const OpDef kAbs{.name = "Abs", .infer = inferNumericUnary, .run = run};
+extern const OpDef kAbs{.name = "Abs", .infer = inferNumericUnary, .run = run,
+                      .lower = lower};
 
 } // namespace edgesplit::ops

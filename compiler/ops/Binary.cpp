@@ -170,6 +170,9 @@ es_binary_f32_op_t floatOp(ArithmeticKind kind) {
   case ArithmeticKind::Sub: return ES_F32_SUB;
   case ArithmeticKind::Mul: return ES_F32_MUL;
   case ArithmeticKind::Div: return ES_F32_DIV;
+  case ArithmeticKind::Max: return ES_F32_MAX;
+  case ArithmeticKind::Min: return ES_F32_MIN;
+  case ArithmeticKind::PRelu: return ES_F32_PRELU;
   }
   return ES_F32_ADD;
 }
@@ -204,6 +207,10 @@ void annotateScalarScaling(QuantizeContext &ctx, ArithmeticKind kind) {
 }
 
 void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
+  if (ctx.numInputs() != 2)
+    ctx.fail("code generation supports {} of two inputs, and this one has {}; write it as a "
+             "chain of two-input {} nodes",
+             ctx.node().opType, ctx.numInputs(), ctx.node().opType);
   if (!ctx.isInt8()) {
     auto p = binaryParams<es_binary_f32_params_t>(ctx);
     p.op = floatOp(kind);
@@ -264,6 +271,15 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
   std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(y);
   if (kind == ArithmeticKind::Mul) {
     p.op = ES_S8_MUL;
+    p.output_requant = ctx.requant(a.scale * b.scale / y.scale);
+  } else if (kind == ArithmeticKind::Max || kind == ArithmeticKind::Min) {
+    // docs/int8.md: each operand moves to the output's parameters, then the two compare.
+    p.op = kind == ArithmeticKind::Max ? ES_S8_MAX : ES_S8_MIN;
+    p.a_requant = ctx.requant(a.scale / y.scale);
+    p.b_requant = ctx.requant(b.scale / y.scale);
+  } else if (kind == ArithmeticKind::PRelu) {
+    p.op = ES_S8_PRELU;
+    p.a_requant = ctx.requant(a.scale / y.scale);
     p.output_requant = ctx.requant(a.scale * b.scale / y.scale);
   } else {
     // docs/int8.md: both operands are brought to a common scale with 20 bits of headroom.

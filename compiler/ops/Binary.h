@@ -73,13 +73,14 @@ void runBroadcastBinary(KernelContext &ctx, FloatOp floatOp, IntOp intOp) {
 
 // --- Code generation ---
 
-enum class ArithmeticKind { Add, Sub, Mul, Div };
+enum class ArithmeticKind { Add, Sub, Mul, Div, Max, Min, PRelu };
 
-// Add, Sub, Mul and Div (float32 only) as es_binary_f32 / es_binary_s8: numpy broadcasting within
-// the kernels' 4-D, the fused activation's clamp, constant operands as constant arrays (int8 in
-// their own parameters).
+// Add, Sub, Mul, Div (float32 only), two-input Max and Min, and PRelu as es_binary_f32 /
+// es_binary_s8: numpy broadcasting within the kernels' 4-D, the fused activation's clamp,
+// constant operands as constant arrays (int8 in their own parameters).
 void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind);
-// int8 rule of Add, Sub and Mul: the output from its range, a constant operand in its own.
+// int8 rule of Add, Sub, Mul, Max, Min and PRelu: the output from its range, a constant operand
+// in its own.
 void quantizeArithmetic(QuantizeContext &ctx);
 // int8 rule of Mul and Div: by a positive constant scalar the output keeps the input's int8
 // values and zero point, its scale multiplied (divided) by the constant, so the rescaling is exact

@@ -21,39 +21,6 @@ void run(KernelContext &ctx) {
                       });
 }
 
-// Conv1-D is the 2-D kernel with H = 1; 3-D and wider windows have no kernel.
-template <typename P> P windowParams(const LowerContext &ctx, const ConvGeometry &g) {
-  const size_t rank = g.window.spatialRank();
-  if (rank < 1 || rank > 2)
-    ctx.fail("code generation supports 1-D and 2-D convolutions, not {}-D", rank);
-  auto at = [&](llvm::ArrayRef<int64_t> values, size_t axis2d) -> int32_t {
-    if (rank == 1) return axis2d == 0 ? 1 : static_cast<int32_t>(values[0]);
-    return static_cast<int32_t>(values[axis2d]);
-  };
-  auto padAt = [&](llvm::ArrayRef<int64_t> values, size_t axis2d) -> int32_t {
-    if (rank == 1) return axis2d == 0 ? 0 : static_cast<int32_t>(values[0]);
-    return static_cast<int32_t>(values[axis2d]);
-  };
-  P p{};
-  p.batch = static_cast<int32_t>(g.batch);
-  p.in_channels = static_cast<int32_t>(g.inputChannels);
-  p.in_h = at(g.inputSize, 0);
-  p.in_w = at(g.inputSize, 1);
-  p.out_channels = static_cast<int32_t>(g.outputChannels);
-  p.out_h = at(g.outputSize, 0);
-  p.out_w = at(g.outputSize, 1);
-  p.kernel_h = at(g.window.kernel, 0);
-  p.kernel_w = at(g.window.kernel, 1);
-  p.stride_h = at(g.window.strides, 0);
-  p.stride_w = at(g.window.strides, 1);
-  p.dilation_h = at(g.window.dilations, 0);
-  p.dilation_w = at(g.window.dilations, 1);
-  p.pad_top = padAt(g.window.padsBegin, 0);
-  p.pad_left = padAt(g.window.padsBegin, 1);
-  p.groups = static_cast<int32_t>(g.window.group);
-  return p;
-}
-
 // The kernels of es_s8.h that can run an int8 Conv.
 enum class ConvKernel { Reference, Conv1d, Depthwise3x3, Gemm };
 

@@ -1,5 +1,8 @@
 #include "ops/ConvGeometry.h"
 
+#include "codegen/LowerContext.h"
+#include "quantize/Annotate.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -97,12 +100,70 @@ void run(KernelContext &ctx) {
                         scatterGrouped(geometry, input, weight, output);
                       });
 }
+
+// W's output channels are its axis 1: the kernels read W with that axis first (es_f32.h).
+constexpr int64_t kWeightChannelAxis = 1;
+
+void lower(LowerContext &ctx) {
+  const ConvGeometry g = resolveTransposeGeometry(ctx, ctx.inputShape(0), ctx.inputShape(1));
+  const bool hasBias = ctx.hasInput(2);
+  if (!ctx.isInt8()) {
+    auto p = windowParams<es_conv2d_f32_params_t>(ctx, g);
+    std::tie(p.act_min, p.act_max) = ctx.floatActivationRange();
+    ctx.call<es_conv2d_f32_params_t>(
+        "es_conv_transpose2d_f32", p,
+        {ctx.input(0), ctx.constantArray("weights", ctx.floatWeights(1, kWeightChannelAxis)),
+         hasBias ? ctx.constantArray("bias", ctx.floatConstant(2)) : LowerContext::null(),
+         ctx.output()},
+        [](const es_conv2d_f32_params_t &p, const KernelArgs &a) {
+          es_conv_transpose2d_f32(&p, a.in<float>(1), a.in<float>(2), a.in<float>(3),
+                                  a.out<float>(4));
+        },
+        "conv");
+    return;
+  }
+  // One weight scale per slice of W's axis 1 is one per output channel only without groups.
+  if (g.window.group != 1)
+    ctx.fail("int8 code generation supports ConvTranspose with group 1, and this one has group "
+             "{}; compile the model for float32",
+             g.window.group);
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  LowerContext::Weights weights = ctx.int8Weights(1, kWeightChannelAxis);
+  auto p = windowParams<es_conv2d_s8_params_t>(ctx, g);
+  p.input_zp = in.zeroPoint;
+  p.output_zp = out.zeroPoint;
+  std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
+  std::vector<es_requant_t> perChannel;
+  for (double scale : weights.scales)
+    perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
+  std::vector<int32_t> bias =
+      hasBias ? ctx.int32Bias(2, in.scale, weights.scales) : std::vector<int32_t>{};
+  ctx.call<es_conv2d_s8_params_t>(
+      "es_conv_transpose2d_s8", p,
+      {ctx.input(0), ctx.constantArray("weights", std::move(weights.values)),
+       hasBias ? ctx.constantArray("bias", std::move(bias)) : LowerContext::null(),
+       ctx.constantArray("requant", std::move(perChannel)), ctx.output()},
+      [](const es_conv2d_s8_params_t &p, const KernelArgs &a) {
+        es_conv_transpose2d_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3),
+                               a.in<es_requant_t>(4), a.out<int8_t>(5));
+      },
+      "conv");
+}
+
+// As Conv (docs/int8.md): per-output-channel weights, which are W's axis 1.
+void quantize(QuantizeContext &ctx) {
+  ctx.annotateOutputFromRange(0);
+  ctx.annotateWeights(1, kWeightChannelAxis);
+  if (ctx.hasInput(2)) ctx.annotateBias(2, 0, 1);
+}
 } // namespace
 
 extern const OpDef kConvTranspose{.name = "ConvTranspose", .minInputs = 2, .maxInputs = 3,
                                   .infer = infer, .run = run,
                                   .macs = [](const Node &node) {
                                     return convolutionMacs(node.inputs[0], node.inputs[1]);
-                                  }};
+                                  },
+                                  .quantize = quantize, .lower = lower,
+                                  .fusesActivation = true};
 
 } // namespace edgesplit::ops

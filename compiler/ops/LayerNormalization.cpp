@@ -179,8 +179,9 @@ uint64_t floorSqrt(uint64_t x) {
 std::optional<LayerNormS8Tables> layerNormS8Tables(double inputScale, double outputScale,
                                                    int32_t outputZeroPoint, double epsilon,
                                                    llvm::ArrayRef<double> gamma,
-                                                   llvm::ArrayRef<double> beta, std::string &why) {
-  const double n = static_cast<double>(gamma.size());
+                                                   llvm::ArrayRef<double> beta, std::string &why,
+                                                   int64_t rowLength) {
+  const double n = static_cast<double>(rowLength > 0 ? rowLength : int64_t(gamma.size()));
   LayerNormS8Tables tables;
   // epsilon in the units of sum c^2 (c = n (qx - Zx) - sum): n^3 epsilon / Sx^2, times 2^8. A larger
   // one outweighs every row's spread (its outputs are beta): saturating it changes nothing seen.
@@ -190,7 +191,7 @@ std::optional<LayerNormS8Tables> layerNormS8Tables(double inputScale, double out
     const double factor = gamma[k] * std::sqrt(n) / outputScale;
     if (!(std::fabs(factor) < 0x1p40)) {
       why = fmt::format("Scale[{}] * sqrt({}) / Sy = {:g} is beyond the kernel's 2^40 output steps",
-                        k, gamma.size(), factor);
+                        k, n, factor);
       return std::nullopt;
     }
     FixedPointFactor fixed = quantizeMultiplier(std::fabs(factor));
@@ -230,7 +231,7 @@ void referenceLayerNormS8(const es_layer_norm_s8_params_t &p, llvm::ArrayRef<es_
       reciprocal = roundShift((static_cast<__int128>(1) << 62) / root, 1, Ties::AwayFromZero);
     }
     for (int64_t k = 0; k < n; ++k) {
-      const size_t e = static_cast<size_t>(k);
+      const size_t e = static_cast<size_t>(p.channels > 0 ? row % p.channels : k);
       const __int128 u = roundShift(centred(k) * reciprocal, 26 - k4, Ties::AwayFromZero);
       const __int128 q16 = roundShift(u * scale[e].multiplier, 46 - scale[e].shift,
                                       Ties::AwayFromZero) + bias[e];

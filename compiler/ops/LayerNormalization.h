@@ -19,12 +19,14 @@ struct LayerNormS8Tables {
   std::vector<int32_t> bias;        // round_half_away(2^16 (beta[k] / Sy + Zy))
 };
 
-// The tables of a row of n = gamma.size() elements; `why` says which value is out of the
-// kernel's range when it returns nothing.
+// The tables of a row of n = gamma.size() elements, one entry per element; with `rowLength`
+// (InstanceNormalization) rows of that many elements and one entry per channel (gamma, beta one
+// value each). `why` says which value is out of the kernel's range when it returns nothing.
 std::optional<LayerNormS8Tables> layerNormS8Tables(double inputScale, double outputScale,
                                                    int32_t outputZeroPoint, double epsilon,
                                                    llvm::ArrayRef<double> gamma,
-                                                   llvm::ArrayRef<double> beta, std::string &why);
+                                                   llvm::ArrayRef<double> beta, std::string &why,
+                                                   int64_t rowLength = 0);
 
 void referenceLayerNormS8(const es_layer_norm_s8_params_t &p, llvm::ArrayRef<es_requant_t> scale,
                           llvm::ArrayRef<int32_t> bias, llvm::ArrayRef<int8_t> input,

@@ -10,9 +10,13 @@ void run(KernelContext &ctx) {
       ctx, [](double a, double b) { return a > b || std::isnan(a) ? a : b; },
       [](auto a, auto b) { return std::max(a, b); });
 }
+
+void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::Max); }
 } // namespace
 
 extern const OpDef kMax{.name = "Max", .maxInputs = std::numeric_limits<int>::max(),
-                        .infer = inferBroadcastBinary, .run = run};
+                        .infer = inferBroadcastBinary, .run = run,
+                        .quantize = quantizeArithmetic, .lower = lower,
+                        .fusesActivation = true};
 
 } // namespace edgesplit::ops

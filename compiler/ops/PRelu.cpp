@@ -22,9 +22,14 @@ void run(KernelContext &ctx) {
         else return x;
       });
 }
+
+// es_binary_f32 / es_binary_s8 with the slope as operand b: float32 x < 0 ? x * slope : x, int8
+// the two rescalings of docs/int8.md ("PRelu").
+void lower(LowerContext &ctx) { lowerArithmetic(ctx, ArithmeticKind::PRelu); }
 } // namespace
 
 extern const OpDef kPRelu{.name = "PRelu", .minInputs = 2, .maxInputs = 2, .infer = infer,
-                          .run = run};
+                          .run = run, .quantize = quantizeArithmetic, .lower = lower,
+                          .fusesActivation = true};
 
 } // namespace edgesplit::ops

@@ -286,6 +286,14 @@ template <typename Params> Window convWindow(const Params &p) {
   return w;
 }
 
+CostFeatures transposedConvolution(const Window &w, int64_t macs, bool clamped) {
+  const double outputs = double(w.batch) * w.outChannels * w.outH * w.outW;
+  return {{"macs", static_cast<double>(macs)},
+          {"outputs", outputs},
+          {"clamped_outputs", clamped ? outputs : 0.0},
+          {"window_taps", outputs * (w.inChannels / w.groups) * w.kernelH * w.kernelW}};
+}
+
 // Whether an int8 layer's activation range is narrower than int8's (a fused Relu or Clip).
 template <typename Params> bool narrowRange(const Params &p) {
   return p.act_min != -128 || p.act_max != 127;
@@ -340,6 +348,18 @@ bool computesInFloat(const KernelCall &call) {
 
 CostFeatures costFeatures(const KernelCall &call) {
   if (call.isCopy) return {};
+  // The transposed convolutions (es_conv_transpose2d_*) take the forward ones' parameters but
+  // gather: every output tests every tap of its group's input channels (window_taps) and
+  // multiplies on the taps that reach an input (macs).
+  if (auto *p = paramsAs<es_conv2d_s8_params_t>(call);
+      p && call.function == "es_conv_transpose2d_s8")
+    return transposedConvolution(convWindow(*p), call.macs, narrowRange(*p));
+  if (auto *p = paramsAs<es_conv2d_f32_params_t>(call);
+      p && call.function == "es_conv_transpose2d_f32") {
+    CostFeatures features = transposedConvolution(convWindow(*p), call.macs, false);
+    features.emplace_back("nonzero_macs", static_cast<double>(call.macs) * nonzeroShare(call, 1));
+    return features;
+  }
   if (auto *p = paramsAs<es_conv2d_s8_params_t>(call))
     return convolution(convWindow(*p), call.macs, call.function, narrowRange(*p));
   if (auto *p = paramsAs<es_conv2d_f32_params_t>(call)) {

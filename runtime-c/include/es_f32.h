@@ -50,6 +50,15 @@ typedef struct {
 /* Grouped 2-D convolution (ONNX Conv) with optional bias and the fused activation clamp. */
 void es_conv2d_f32(const es_conv2d_f32_params_t *p, const float *input, const float *weights,
                    const float *bias, float *output);
+/* ConvTranspose with es_conv2d_f32's parameters: in_h/in_w the input X, out_h/out_w the output,
+ * pad_top/pad_left the pads cut from the start of the natural output (negative when ONNX's
+ * output_shape enlarges it), weights [out_channels / groups, in_channels, kernel_h, kernel_w]
+ * (ONNX's W [in_channels, out_channels / groups, k...] with its two channel axes swapped).
+ * y[m, o] = bias[m] + sum over the channels c of m's group and the taps k with
+ * o + pad - k * dilation = i * stride for an input position i of x[c, i] * w[m % (out_channels /
+ * groups), c, k]: each output gathers the inputs that scatter into it. */
+void es_conv_transpose2d_f32(const es_conv2d_f32_params_t *p, const float *input,
+                             const float *weights, const float *bias, float *output);
 /* The same convolution, register-blocked (four output channels by four pixels per pass, input
  * read in place): equal to es_conv2d_f32 bit for bit, faster, larger. */
 void es_conv2d_blocked_f32(const es_conv2d_f32_params_t *p, const float *input,
@@ -156,7 +165,10 @@ typedef enum {
   ES_F32_ADD,
   ES_F32_SUB,
   ES_F32_MUL,
-  ES_F32_DIV /* IEEE semantics: x / 0 is ±inf or NaN */
+  ES_F32_DIV,  /* IEEE semantics: x / 0 is ±inf or NaN */
+  ES_F32_MAX,  /* a > b or a is NaN ? a : b (a NaN operand gives NaN) */
+  ES_F32_MIN,  /* a < b or a is NaN ? a : b */
+  ES_F32_PRELU /* a < 0 ? a * b : a (b the slope) */
 } es_binary_f32_op_t;
 
 /* Operand and output shapes as 4-D (see ES_MAX_RANK); each operand dimension is either the
@@ -170,7 +182,8 @@ typedef struct {
   float act_max;
 } es_binary_f32_params_t;
 
-/* output = clamp(a op b) with numpy broadcasting: ONNX Add, Sub, Mul, Div. */
+/* output = clamp(a op b) with numpy broadcasting: ONNX Add, Sub, Mul, Div, two-input Max and Min,
+ * PRelu. */
 void es_binary_f32(const es_binary_f32_params_t *p, const float *a, const float *b, float *output);
 /* The same where a has the output's shape and b's axes of size above 1, if any, are one run of
  * consecutive axes of the output's size (b is a scalar, a per-channel vector or a's shape): one
@@ -203,7 +216,9 @@ typedef enum {
   ES_F32_SQRT,         /* sqrt(x) */
   ES_F32_POW,          /* x^alpha (Pow by a constant exponent) */
   ES_F32_RECIPROCAL,   /* 1 / x */
-  ES_F32_SOFTPLUS      /* log(1 + e^x), as max(x, 0) + log1p(e^-|x|) so that no e^x overflows */
+  ES_F32_SOFTPLUS,     /* log(1 + e^x), as max(x, 0) + log1p(e^-|x|) so that no e^x overflows */
+  ES_F32_ABS,          /* |x| */
+  ES_F32_NEG           /* -x */
 } es_unary_f32_op_t;
 
 typedef struct {
@@ -316,15 +331,18 @@ void es_argmax_f32(const es_argmax_f32_params_t *p, const float *input, float *o
 /* ---- Layer normalisation ----------------------------------------------------------------- */
 
 /* The input seen as [outer, length]: each row normalised (ONNX LayerNormalization over the
- * trailing axes from `axis`). */
+ * trailing axes from `axis`; InstanceNormalization over each channel's plane). */
 typedef struct {
   int32_t outer;
   int32_t length;
   float epsilon;
+  int32_t channels; /* 0: gamma and beta per element of a row (LayerNormalization); else one per
+                     * row, row r reading entry r % channels (InstanceNormalization's [N, C]) */
 } es_layer_norm_f32_params_t;
 
 /* y = (x - mean) / sqrt(variance + epsilon) * gamma + beta per row, the mean and the (biased)
- * variance over the row; gamma and beta hold `length` values, beta may be NULL (zero). */
+ * variance over the row; gamma and beta hold `length` values (`channels` values when it is not
+ * 0), beta may be NULL (zero). */
 void es_layer_norm_f32(const es_layer_norm_f32_params_t *p, const float *input, const float *gamma,
                        const float *beta, float *output);
 

@@ -58,6 +58,13 @@ typedef struct {
  * per_channel [out_channels] holds Sx * Sw[m] / Sy. */
 void es_conv2d_s8(const es_conv2d_s8_params_t *p, const int8_t *input, const int8_t *weights,
                   const int32_t *bias, const es_requant_t *per_channel, int8_t *output);
+/* ConvTranspose with es_conv2d_s8's parameters, shapes and weight layout as es_f32.h's
+ * es_conv_transpose2d_f32 describes them (weights [out_channels / groups, in_channels, kernel_h,
+ * kernel_w]); acc[m] = bias[m] + sum of (qx - Zx) * qw over the taps that reach the output,
+ * qy = clamp(requantize(acc, requant[m]) + Zy), as Conv (docs/int8.md "ConvTranspose"). */
+void es_conv_transpose2d_s8(const es_conv2d_s8_params_t *p, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias,
+                            const es_requant_t *requant, int8_t *output);
 
 /* ---- Specialised convolutions ------------------------------------------------------------ */
 
@@ -329,7 +336,12 @@ void es_global_avg_pool_s8(const es_global_avg_pool_s8_params_t *p, const int8_t
 typedef enum {
   ES_S8_ADD, /* a = requantize((qa - Za) * 2^20, a_requant), b likewise, then a + b */
   ES_S8_SUB, /* as Add, then a - b */
-  ES_S8_MUL  /* (qa - Za) * (qb - Zb); a_requant and b_requant are not read */
+  ES_S8_MUL,  /* (qa - Za) * (qb - Zb); a_requant and b_requant are not read */
+  ES_S8_MAX,  /* max of each operand in the output's parameters: rescale_once(qa - Za, a_requant)
+               * + Zy and likewise b with b_requant (Sa / Sy, Sb / Sy); output_requant not read */
+  ES_S8_MIN,  /* the same with min */
+  ES_S8_PRELU /* qa - Za >= 0 ? requantize(qa - Za, a_requant = Sa / Sy)
+               *              : requantize((qa - Za) * (qb - Zb), output_requant = Sa * Sb / Sy) */
 } es_binary_s8_op_t;
 
 /* Operand and output shapes as 4-D (see ES_MAX_RANK); each operand dimension is either the
@@ -350,7 +362,8 @@ typedef struct {
 } es_binary_s8_params_t;
 
 /* qy = clamp(requantize(combined, output_requant) + Zy) with numpy broadcasting: ONNX Add, Sub,
- * Mul as docs/int8.md rescales them. */
+ * Mul as docs/int8.md rescales them; two-input Max and Min, and PRelu (b the slope), as the ops
+ * above describe. */
 void es_binary_s8(const es_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *output);
 
 /* How the second operand of es_add_s8 lines up with the first (and the output). */
@@ -529,9 +542,11 @@ typedef struct {
   int64_t epsilon; /* round_half_away(2^8 * length^3 * epsilon / Sx^2), at most 2^61 */
   int32_t act_min;
   int32_t act_max;
+  int32_t channels; /* 0: scale and bias per element of a row (LayerNormalization); else one per
+                     * row, row r reading entry r % channels (InstanceNormalization's [N, C]) */
 } es_layer_norm_s8_params_t;
 
-/* docs/int8.md "LayerNormalization": per row, c = length * (qx - Zx) - sum (qx - Zx),
+/* docs/int8.md "LayerNormalization" (and "InstanceNormalization"): per row, c = length * (qx - Zx) - sum (qx - Zx),
  * W = 2^8 * sum c^2 + epsilon, u = 2^31 * 16 c / sqrt(W) from an integer square root; then per
  * element k, qy = clamp(round_half_even((rescale(u, scale[k]) + bias[k]) / 2^16)) with scale[k]
  * (a signed multiplier) = gamma[k] * sqrt(length) / Sy and bias[k] = 2^16 (beta[k] / Sy + Zy). */

@@ -22,6 +22,16 @@ static inline void es_broadcast_strides(const int32_t shape[ES_MAX_RANK],
   }
 }
 
+/* The input position a transposed convolution's output position `out` reads through tap `k`:
+ * the `in` with out + pad - k * dilation = in * stride, or -1 when that is no whole position
+ * inside [0, size). */
+static inline int32_t es_transposed_source(int32_t out, int32_t pad, int32_t k, int32_t dilation,
+                                           int32_t stride, int32_t size) {
+  const int32_t reach = out + pad - k * dilation;
+  if (reach < 0 || reach % stride != 0 || reach / stride >= size) return -1;
+  return reach / stride;
+}
+
 static inline int32_t es_offset(const int32_t index[ES_MAX_RANK],
                                 const int32_t strides[ES_MAX_RANK]) {
   int32_t offset = 0;

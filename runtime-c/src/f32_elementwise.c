@@ -13,6 +13,12 @@ ES_F32_ALWAYS_INLINE float apply_binary(es_binary_f32_op_t op, float a, float b)
     return a * b;
   case ES_F32_DIV:
     return a / b;
+  case ES_F32_MAX:
+    return a > b || a != a ? a : b;
+  case ES_F32_MIN:
+    return a < b || a != a ? a : b;
+  case ES_F32_PRELU:
+    return a < 0.0f ? a * b : a;
   }
   return NAN; /* not an es_binary_f32_op_t */
 }
@@ -85,6 +91,10 @@ static float apply_unary(const es_unary_f32_params_t *p, float x) {
     return 1.0f / x;
   case ES_F32_SOFTPLUS:
     return (x > 0.0f ? x : 0.0f) + log1pf(expf(-fabsf(x)));
+  case ES_F32_ABS:
+    return fabsf(x);
+  case ES_F32_NEG:
+    return -x;
   }
   return NAN; /* not an es_unary_f32_op_t */
 }
@@ -151,6 +161,15 @@ void es_binary_fast_f32(const es_binary_f32_params_t *p, const float *a, const f
     break;
   case ES_F32_DIV:
     binary_repeated(ES_F32_DIV, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_MAX:
+    binary_repeated(ES_F32_MAX, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_MIN:
+    binary_repeated(ES_F32_MIN, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_PRELU:
+    binary_repeated(ES_F32_PRELU, a, b, outer, channels, inner, p->act_min, p->act_max, output);
     break;
   }
 }

@@ -1,4 +1,4 @@
-/* Float32 LayerNormalization over the rows of [outer, length]. */
+/* Float32 LayerNormalization (and InstanceNormalization) over the rows of [outer, length]. */
 #include "f32_internal.h"
 
 #include <math.h>
@@ -18,7 +18,13 @@ void es_layer_norm_f32(const es_layer_norm_f32_params_t *p, const float *input, 
     float squares = 0.0f;
     for (int32_t k = 0; k < n; ++k) squares += (x[k] - mean) * (x[k] - mean);
     const float inverse = 1.0f / sqrtf(squares / (float)n + p->epsilon);
-    for (int32_t k = 0; k < n; ++k)
-      y[k] = (x[k] - mean) * inverse * gamma[k] + (beta ? beta[k] : 0.0f);
+    if (p->channels > 0) {
+      const int32_t c = row % p->channels;
+      const float g = gamma[c], b = beta ? beta[c] : 0.0f;
+      for (int32_t k = 0; k < n; ++k) y[k] = (x[k] - mean) * inverse * g + b;
+    } else {
+      for (int32_t k = 0; k < n; ++k)
+        y[k] = (x[k] - mean) * inverse * gamma[k] + (beta ? beta[k] : 0.0f);
+    }
   }
 }

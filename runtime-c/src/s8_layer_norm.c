@@ -69,11 +69,12 @@ void es_layer_norm_s8(const es_layer_norm_s8_params_t *p, const es_requant_t *sc
       right = 26 - k;
     }
     for (int32_t k = 0; k < n; ++k) {
+      const int32_t e = p->channels > 0 ? row % p->channels : k; /* the scale and bias entry */
       const int64_t c = (int64_t)n * (x[k] - p->input_zp) - sum;
       const int64_t u = round_shift_away(c * reciprocal, right);
       /* |u * multiplier| < 2^62; the compiler keeps shift in [-16, 40]. */
       const int64_t q16 =
-          round_shift_away(u * scale[k].multiplier, 46 - scale[k].shift) + bias[k];
+          round_shift_away(u * scale[e].multiplier, 46 - scale[e].shift) + bias[e];
       const int64_t q = round_q16_even(q16);
       y[k] = (int8_t)(q < p->act_min ? p->act_min : (q > p->act_max ? p->act_max : q));
     }

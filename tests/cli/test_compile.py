@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 
 from helpers import (SHARED, SOURCE, CliTestCase, load_tensor_proto, output_lsb, run,
-                     run_onnxruntime, single_op_model)
+                     run_onnxruntime)
 
 REAL = SHARED / "real-models"
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
@@ -253,9 +253,16 @@ class CompileTest(CliTestCase):
         self.assertIn("QuantizeLinear", {n.op_type for n in onnx.load(qdq).graph.node})
 
     def test_op_without_code_generation_is_refused(self):
-        model = self.save_model("neg.onnx", single_op_model("Neg", output_name="y"))
+        from onnx import TensorProto, helper
+        graph = helper.make_graph(
+            [helper.make_node("Equal", ["x", "x"], ["e"], name="equal"),
+             helper.make_node("Where", ["e", "x", "x"], ["y"], name="where")], "equal",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+        model = self.save_model("equal.onnx", helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", 13)]))
         result = run("compile", model, "--precision", "float32", "-o", self.tmp / "c")
-        self.assert_fails(result, 1, "neg.onnx", "Neg", "code generation")
+        self.assert_fails(result, 1, "equal.onnx", "Equal", "code generation")
         self.assertFalse((self.tmp / "c").exists())
 
     def test_model_that_cannot_be_generated_is_refused_before_calibration(self):

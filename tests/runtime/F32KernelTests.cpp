@@ -273,6 +273,80 @@ TEST_CASE("conv2d f32: random geometries against a double reference", "[f32][con
   }
 }
 
+// ---- Transposed convolution --------------------------------------------------------------
+
+// ConvTranspose as ONNX defines it, scattering each input element through its window: output
+// o = i * stride + k * dilation - pad, weights [out_channels / groups, in_channels, kh, kw].
+std::vector<Expected> referenceConvTranspose(const es_conv2d_f32_params_t &p,
+                                             const std::vector<float> &input,
+                                             const std::vector<float> &weights,
+                                             const float *bias) {
+  const int32_t inPerGroup = p.in_channels / p.groups, outPerGroup = p.out_channels / p.groups;
+  std::vector<Expected> output;
+  for (int32_t n = 0; n < p.batch; ++n)
+    for (int32_t m = 0; m < p.out_channels; ++m)
+      for (int32_t i = 0; i < p.out_h * p.out_w; ++i)
+        output.push_back({bias ? bias[m] : 0.0, bias ? std::abs(bias[m]) : 0.0});
+  for (int32_t n = 0; n < p.batch; ++n)
+    for (int32_t c = 0; c < p.in_channels; ++c)
+      for (int32_t iy = 0; iy < p.in_h; ++iy)
+        for (int32_t ix = 0; ix < p.in_w; ++ix)
+          for (int32_t j = 0; j < outPerGroup; ++j)
+            for (int32_t ky = 0; ky < p.kernel_h; ++ky)
+              for (int32_t kx = 0; kx < p.kernel_w; ++kx) {
+                const int32_t oy = iy * p.stride_h + ky * p.dilation_h - p.pad_top;
+                const int32_t ox = ix * p.stride_w + kx * p.dilation_w - p.pad_left;
+                if (oy < 0 || oy >= p.out_h || ox < 0 || ox >= p.out_w) continue;
+                const int32_t m = c / inPerGroup * outPerGroup + j;
+                const double term =
+                    double(input[((n * p.in_channels + c) * p.in_h + iy) * p.in_w + ix]) *
+                    weights[((j * p.in_channels + c) * p.kernel_h + ky) * p.kernel_w + kx];
+                Expected &sum = output[((n * p.out_channels + m) * p.out_h + oy) * p.out_w + ox];
+                sum.value += term;
+                sum.scale += std::abs(term);
+              }
+  for (Expected &sum : output) sum = clampExpected(sum, p.act_min, p.act_max);
+  return output;
+}
+
+TEST_CASE("conv_transpose2d f32: random geometries against a scattering reference",
+          "[f32][conv]") {
+  Random random(4321);
+  for (int trial = 0; trial < 300; ++trial) {
+    es_conv2d_f32_params_t p{};
+    p.groups = random.integer(1, 2);
+    p.batch = random.integer(1, 2);
+    p.in_channels = p.groups * random.integer(1, 3);
+    p.out_channels = p.groups * random.integer(1, 3);
+    p.in_h = random.coin() ? 1 : random.integer(1, 5);
+    p.in_w = random.integer(1, 6);
+    p.kernel_h = p.in_h == 1 ? 1 : random.integer(1, 3);
+    p.kernel_w = random.integer(1, 4);
+    p.stride_h = random.integer(1, 3);
+    p.stride_w = random.integer(1, 3);
+    p.dilation_h = random.integer(1, 2);
+    p.dilation_w = random.integer(1, 2);
+    // Pads from -1 (an output_shape past the natural size) to the kernel's span.
+    p.pad_top = p.in_h == 1 ? 0 : random.integer(-1, p.kernel_h);
+    p.pad_left = random.integer(-1, p.kernel_w);
+    p.out_h = p.in_h == 1 ? 1 : p.stride_h * (p.in_h - 1) + (p.kernel_h - 1) * p.dilation_h + 1 -
+                                     p.pad_top - random.integer(0, 1);
+    p.out_w = p.stride_w * (p.in_w - 1) + (p.kernel_w - 1) * p.dilation_w + 1 - p.pad_left -
+              random.integer(0, 1);
+    if (p.out_h < 1 || p.out_w < 1) continue;
+    std::tie(p.act_min, p.act_max) = randomActivation(random);
+    const std::vector<float> input = random.reals(p.batch * p.in_channels * p.in_h * p.in_w);
+    const std::vector<float> weights = random.reals(
+        p.out_channels / p.groups * p.in_channels * p.kernel_h * p.kernel_w);
+    const std::vector<float> bias = random.reals(p.out_channels);
+    const float *biasOrNull = random.coin() ? bias.data() : nullptr;
+    std::vector<float> output(static_cast<size_t>(p.batch * p.out_channels * p.out_h * p.out_w));
+    es_conv_transpose2d_f32(&p, input.data(), weights.data(), biasOrNull, output.data());
+    INFO("trial " << trial);
+    requireClose(output, referenceConvTranspose(p, input, weights, biasOrNull));
+  }
+}
+
 // ---- Fully connected and MatMul -----------------------------------------------------------
 
 std::vector<float> runFullyConnected(const es_fully_connected_f32_params_t &p,
@@ -658,6 +732,9 @@ double applyBinary(es_binary_f32_op_t op, double a, double b) {
   case ES_F32_SUB: return a - b;
   case ES_F32_MUL: return a * b;
   case ES_F32_DIV: return a / b;
+  case ES_F32_MAX: return std::max(a, b);
+  case ES_F32_MIN: return std::min(a, b);
+  case ES_F32_PRELU: return a < 0.0 ? a * b : a;
   }
   return std::nan("");
 }
@@ -665,9 +742,10 @@ double applyBinary(es_binary_f32_op_t op, double a, double b) {
 TEST_CASE("binary f32: random broadcast shapes against a double reference",
           "[f32][elementwise]") {
   Random random(5);
-  const es_binary_f32_op_t ops[] = {ES_F32_ADD, ES_F32_SUB, ES_F32_MUL, ES_F32_DIV};
-  for (int trial = 0; trial < 200; ++trial) {
-    const es_binary_f32_op_t op = ops[trial % 4];
+  const es_binary_f32_op_t ops[] = {ES_F32_ADD, ES_F32_SUB, ES_F32_MUL,  ES_F32_DIV,
+                                    ES_F32_MAX, ES_F32_MIN, ES_F32_PRELU};
+  for (int trial = 0; trial < 350; ++trial) {
+    const es_binary_f32_op_t op = ops[trial % 7];
     Shape4 out, a, b;
     for (int axis = 0; axis < 4; ++axis) {
       out[axis] = random.integer(1, 4);
@@ -738,6 +816,8 @@ TEST_CASE("unary f32: hand-computed values of each function", "[f32][elementwise
   requireEqual(runUnary(ES_F32_RECIPROCAL, 0, 0, {4, -0.5f, kInf, 0}), {0.25f, -2, 0, kInf});
   // No overflow of e^x: softplus(x) = x for large x, 0 at -inf.
   requireEqual(runUnary(ES_F32_SOFTPLUS, 0, 0, {-kInf, 200, kInf}), {0, 200, kInf});
+  requireEqual(runUnary(ES_F32_ABS, 0, 0, {-1.5f, -0.0f, 2, -kInf}), {1.5f, 0, 2, kInf});
+  requireEqual(runUnary(ES_F32_NEG, 0, 0, {-1.5f, 0, 2, -kInf}), {1.5f, -0.0f, -2, kInf});
   // An int8 round trip: toward zero, saturated, NaN to 0.
   requireEqual(runUnary(ES_F32_TRUNC, -128, 127, {-1.5f, 2.9f, -0.5f, 300, -kInf, kNaN}),
                {-1, 2, -0.0f, 127, -128, 0});
@@ -770,6 +850,8 @@ Expected referenceUnary(es_unary_f32_op_t op, double alpha, double beta, double 
   case ES_F32_POW: return exact(std::pow(x, alpha));
   case ES_F32_RECIPROCAL: return exact(1.0 / x);
   case ES_F32_SOFTPLUS: return exact(std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))));
+  case ES_F32_ABS: return exact(std::abs(x));
+  case ES_F32_NEG: return exact(-x);
   }
   return exact(std::nan(""));
 }
@@ -780,7 +862,8 @@ TEST_CASE("unary f32: random inputs against a double reference", "[f32][elementw
                                    ES_F32_HARD_SWISH, ES_F32_LEAKY_RELU, ES_F32_ELU,
                                    ES_F32_SELU,       ES_F32_EXP,        ES_F32_FLOOR,
                                    ES_F32_ERF,        ES_F32_TRUNC,      ES_F32_SQRT,
-                                   ES_F32_POW,        ES_F32_RECIPROCAL, ES_F32_SOFTPLUS};
+                                   ES_F32_POW,        ES_F32_RECIPROCAL, ES_F32_SOFTPLUS,
+                                   ES_F32_ABS,        ES_F32_NEG};
   for (es_unary_f32_op_t op : ops) {
     float alpha = random.real(0.05f, 2.0f), beta = random.real(0.0f, 1.0f);
     // TRUNC's bounds are an integer type's range, within which most inputs fall.

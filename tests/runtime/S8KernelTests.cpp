@@ -484,6 +484,77 @@ TEST_CASE("conv2d: random geometries match the reference exactly", "[s8][conv]")
   CHECK(clamped > 50);
 }
 
+TEST_CASE("conv_transpose2d: random geometries match a scattering reference", "[s8][conv]") {
+  Random random(23);
+  int tested = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    es_conv2d_s8_params_t p{};
+    p.groups = 1;
+    p.batch = random.between(1, 2);
+    p.in_channels = random.between(1, 3);
+    p.out_channels = random.between(1, 3);
+    p.in_h = random.between(1, 5);
+    p.in_w = random.between(1, 6);
+    p.kernel_h = random.between(1, 3);
+    p.kernel_w = random.between(1, 4);
+    p.stride_h = random.between(1, 3);
+    p.stride_w = random.between(1, 3);
+    p.dilation_h = random.between(1, 2);
+    p.dilation_w = random.between(1, 2);
+    p.pad_top = random.between(-1, p.kernel_h);
+    p.pad_left = random.between(-1, p.kernel_w);
+    p.out_h = p.stride_h * (p.in_h - 1) + (p.kernel_h - 1) * p.dilation_h + 1 - p.pad_top -
+              random.between(0, 1);
+    p.out_w = p.stride_w * (p.in_w - 1) + (p.kernel_w - 1) * p.dilation_w + 1 - p.pad_left -
+              random.between(0, 1);
+    if (p.out_h < 1 || p.out_w < 1) continue;
+    p.input_zp = random.between(-128, 127);
+    p.output_zp = random.between(-128, 127);
+    random.activationRange(p.act_min, p.act_max);
+    const auto x = random.int8s(p.batch * p.in_channels * p.in_h * p.in_w);
+    const auto w =
+        random.int8s(p.out_channels * p.in_channels * p.kernel_h * p.kernel_w, -127, 127);
+    std::vector<int32_t> bias(p.out_channels);
+    for (int32_t &b : bias) b = random.between(-20000, 20000);
+    std::vector<es_requant_t> perChannel(p.out_channels);
+    for (es_requant_t &m : perChannel) m = random.requant(-12, -6);
+    const int32_t *biasOrNull = random.chance() ? bias.data() : nullptr;
+
+    // Scatter every input element through its window (weights [out, in, kh, kw]).
+    const int plane = p.out_h * p.out_w;
+    std::vector<double> acc(p.batch * p.out_channels * plane);
+    for (int n = 0; n < p.batch; ++n)
+      for (int m = 0; m < p.out_channels; ++m)
+        for (int o = 0; o < plane; ++o)
+          acc[(n * p.out_channels + m) * plane + o] = biasOrNull ? biasOrNull[m] : 0;
+    for (int n = 0; n < p.batch; ++n)
+      for (int c = 0; c < p.in_channels; ++c)
+        for (int iy = 0; iy < p.in_h; ++iy)
+          for (int ix = 0; ix < p.in_w; ++ix)
+            for (int m = 0; m < p.out_channels; ++m)
+              for (int ky = 0; ky < p.kernel_h; ++ky)
+                for (int kx = 0; kx < p.kernel_w; ++kx) {
+                  const int oy = iy * p.stride_h + ky * p.dilation_h - p.pad_top;
+                  const int ox = ix * p.stride_w + kx * p.dilation_w - p.pad_left;
+                  if (oy < 0 || oy >= p.out_h || ox < 0 || ox >= p.out_w) continue;
+                  acc[(n * p.out_channels + m) * plane + oy * p.out_w + ox] +=
+                      double(x[((n * p.in_channels + c) * p.in_h + iy) * p.in_w + ix] -
+                             p.input_zp) *
+                      w[((m * p.in_channels + c) * p.kernel_h + ky) * p.kernel_w + kx];
+                }
+    std::vector<int> expected;
+    for (size_t i = 0; i < acc.size(); ++i)
+      expected.push_back(referenceOutput(acc[i], perChannel[i / plane % p.out_channels],
+                                         p.output_zp, p.act_min, p.act_max));
+    std::vector<int8_t> y(acc.size());
+    es_conv_transpose2d_s8(&p, x.data(), w.data(), biasOrNull, perChannel.data(), y.data());
+    INFO("trial " << trial);
+    CHECK(ints(y) == expected);
+    ++tested;
+  }
+  CHECK(tested > 200);
+}
+
 // =============================================================================================
 // Fully connected and batch MatMul
 // =============================================================================================
@@ -990,6 +1061,72 @@ TEST_CASE("binary: random broadcasts and scales match the reference and the real
     INFO("trial " << trial << ", op " << op);
     CHECK(ints(y) == expected);
     CHECK(farFromReal == 0); // the fixed-point scheme stays within one step of the real result
+  }
+}
+
+TEST_CASE("binary: Max, Min and PRelu match the reference and the real result",
+          "[s8][elementwise]") {
+  Random random(53);
+  const es_binary_s8_op_t ops[] = {ES_S8_MAX, ES_S8_MIN, ES_S8_PRELU};
+  for (int trial = 0; trial < 300; ++trial) {
+    const es_binary_s8_op_t op = ops[trial % 3];
+    std::array<int32_t, 4> out{}, bShape{};
+    for (int axis = 0; axis < 4; ++axis) {
+      out[axis] = random.between(1, 3);
+      bShape[axis] = random.chance() ? out[axis] : 1;
+    }
+    // a has the output's shape (PRelu's x); b broadcasts (the slope, or Max's other operand).
+    es_binary_s8_params_t p = binaryParams(op, out, bShape, out);
+    const double sa = random.real(0.01, 0.2), sb = random.real(0.01, 0.2);
+    const double sy = random.real(0.5, 2.0) * std::max(sa, sb);
+    p.a_zp = random.between(-128, 127);
+    p.b_zp = random.between(-128, 127);
+    p.output_zp = random.between(-128, 127);
+    random.activationRange(p.act_min, p.act_max);
+    p.a_requant = quantizeMultiplier(sa / sy);
+    if (op == ES_S8_PRELU) p.output_requant = quantizeMultiplier(sa * sb / sy);
+    else p.b_requant = quantizeMultiplier(sb / sy);
+
+    auto count = [](const std::array<int32_t, 4> &s) { return s[0] * s[1] * s[2] * s[3]; };
+    const auto a = random.int8s(count(out));
+    const auto b = random.int8s(count(bShape));
+    std::vector<int8_t> y(count(out));
+    es_binary_s8(&p, a.data(), b.data(), y.data());
+
+    std::vector<int> expected;
+    int farFromReal = 0;
+    for (int i = 0; i < count(out); ++i) {
+      int rest = i, bIndex = 0, stride = 1;
+      for (int axis = 3; axis >= 0; --axis) {
+        const int position = rest % out[axis];
+        rest /= out[axis];
+        bIndex += (bShape[axis] == 1 ? 0 : position) * stride;
+        stride *= bShape[axis];
+      }
+      const int da = a[i] - p.a_zp, db = b[bIndex] - p.b_zp;
+      int q;
+      double real;
+      if (op == ES_S8_PRELU) {
+        q = da >= 0 ? referenceOutput(da, p.a_requant, p.output_zp, p.act_min, p.act_max)
+                    : referenceOutput(double(da) * db, p.output_requant, p.output_zp, p.act_min,
+                                      p.act_max);
+        real = da >= 0 ? sa * da : sa * da * sb * db;
+      } else {
+        const int qa = referenceRescaleOnceOutput(da, p.a_requant, p.output_zp, p.act_min,
+                                                  p.act_max);
+        const int qb = referenceRescaleOnceOutput(db, p.b_requant, p.output_zp, p.act_min,
+                                                  p.act_max);
+        q = op == ES_S8_MAX ? std::max(qa, qb) : std::min(qa, qb);
+        real = op == ES_S8_MAX ? std::max(sa * da, sb * db) : std::min(sa * da, sb * db);
+      }
+      expected.push_back(q);
+      const double ideal = std::clamp(std::round(real / sy) + p.output_zp, double(p.act_min),
+                                      double(p.act_max));
+      farFromReal += std::fabs(q - ideal) > 1;
+    }
+    INFO("trial " << trial << ", op " << op);
+    CHECK(ints(y) == expected);
+    CHECK(farFromReal == 0);
   }
 }
 

@@ -208,7 +208,7 @@ static int ff_binary_case(int32_t index) {
   /* b: a scalar, a's shape, or one run of the output's axes */
   const int32_t first = ff_range(0, ES_MAX_RANK), last = ff_range(first, ES_MAX_RANK) - 1;
   for (int32_t axis = first; axis <= last; ++axis) p.b_shape[axis] = p.out_shape[axis];
-  p.op = (es_binary_f32_op_t)ff_range(0, 3);
+  p.op = (es_binary_f32_op_t)ff_range(0, ES_F32_PRELU); /* every operation */
   ff_activation(&p.act_min, &p.act_max);
   ff_fill(ff_input, count, 1);
   ff_fill(ff_operand, count, 1);

@@ -138,3 +138,46 @@ TEST_CASE("int8 layer normalisation tables refuse what the kernel cannot hold", 
   CHECK(tiny->scale[0].multiplier == 0);
   CHECK(tiny->scale[1].multiplier > 0);
 }
+
+TEST_CASE("per-channel rows (InstanceNormalization): kernel, reference and the real result agree",
+          "[layernorm]") {
+  // [N = 2, C = 3] rows of a plane each, one Scale and B per channel (row % 3), the tables built
+  // for the plane's length rather than the number of entries.
+  std::mt19937_64 rng(17);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const int32_t channels = 3, rows = 6;
+  for (int32_t length : {4, 25, 100}) {
+    const double inputScale = 0.04, outputScale = 5.0 / 127, epsilon = 1e-5;
+    const int32_t inputZp = -7, outputZp = 4;
+    const std::vector<double> gamma{0.7, -1.2, 1.5}, beta{0.1, -0.4, 0.25};
+    std::string why;
+    const auto tables = layerNormS8Tables(inputScale, outputScale, outputZp, epsilon, gamma, beta,
+                                          why, length);
+    REQUIRE(tables);
+    REQUIRE(tables->scale.size() == 3);
+    es_layer_norm_s8_params_t p{rows, length, inputZp, tables->epsilon, -128, 127, channels};
+    std::vector<int8_t> x;
+    for (int32_t i = 0; i < rows * length; ++i)
+      x.push_back(static_cast<int8_t>(std::clamp(std::lround(normal(rng) * 40), -128L, 127L)));
+    const std::vector<int8_t> y = runKernel(p, tables->scale, tables->bias, x);
+    CHECK(y == runReference(p, tables->scale, tables->bias, x));
+    for (int32_t row = 0; row < rows; ++row) {
+      double mean = 0, variance = 0;
+      for (int32_t k = 0; k < length; ++k) mean += inputScale * (x[row * length + k] - inputZp);
+      mean /= length;
+      for (int32_t k = 0; k < length; ++k) {
+        const double d = inputScale * (x[row * length + k] - inputZp) - mean;
+        variance += d * d;
+      }
+      variance /= length;
+      for (int32_t k = 0; k < length; ++k) {
+        const double real = (inputScale * (x[row * length + k] - inputZp) - mean) /
+                                std::sqrt(variance + epsilon) * gamma[row % channels] +
+                            beta[row % channels];
+        const double wanted = std::clamp(real / outputScale + outputZp, -128.0, 127.0);
+        INFO("length " << length << ", row " << row << ", element " << k);
+        CHECK(std::fabs(y[row * length + k] - wanted) <= 0.5 + 1e-3);
+      }
+    }
+  }
+}
