@@ -1,6 +1,6 @@
 #include "ops/LayerNormalization.h"
-#include "ops/OpKit.h"
 #include "ops/Layout.h"
+#include "ops/OpKit.h"
 
 #include "codegen/LowerContext.h"
 #include "quantize/Annotate.h"
@@ -21,7 +21,8 @@ std::pair<int64_t, int64_t> rowsAndLength(llvm::ArrayRef<int64_t> shape) {
 
 void infer(InferContext &ctx) {
   const DType type = ctx.inputType(0);
-  if (!isFloatingPoint(type)) ctx.fail("input must be a floating-point tensor, got {}", dtypeName(type));
+  if (!isFloatingPoint(type))
+    ctx.fail("input must be a floating-point tensor, got {}", dtypeName(type));
   const llvm::ArrayRef<int64_t> shape = ctx.inputShape(0);
   if (shape.size() < 3)
     ctx.fail("input of shape {} must be [N, C, D1, ...] with at least one spatial axis",
@@ -38,7 +39,8 @@ void infer(InferContext &ctx) {
 
 void run(KernelContext &ctx) {
   const Tensor x = ctx.input(0).castTo(DType::Float64);
-  const Tensor scale = ctx.input(1).castTo(DType::Float64), bias = ctx.input(2).castTo(DType::Float64);
+  const Tensor scale = ctx.input(1).castTo(DType::Float64),
+               bias = ctx.input(2).castTo(DType::Float64);
   const auto [rows, length] = rowsAndLength(x.shape());
   const int64_t channels = x.shape()[1];
   const double epsilon = ctx.attrFloat("epsilon", 1e-5f);
@@ -51,7 +53,8 @@ void run(KernelContext &ctx) {
     const double mean = sum / static_cast<double>(length);
     for (int64_t k = 0; k < length; ++k) squares += (line[k] - mean) * (line[k] - mean);
     const double inverse = 1.0 / std::sqrt(squares / static_cast<double>(length) + epsilon);
-    const double gamma = scale.data<double>()[row % channels], beta = bias.data<double>()[row % channels];
+    const double gamma = scale.data<double>()[row % channels],
+                 beta = bias.data<double>()[row % channels];
     for (int64_t k = 0; k < length; ++k) out[k] = (line[k] - mean) * inverse * gamma + beta;
   }
   ctx.output(0) = y.castTo(ctx.output(0).dtype());
@@ -74,50 +77,22 @@ void lower(LowerContext &ctx) {
   const int32_t channels = kernelInt(ctx, shape[1], "channel count");
   const double epsilon = ctx.attrFloat("epsilon", 1e-5f);
   const std::vector<float> gamma = ctx.floatConstant(1), beta = ctx.floatConstant(2);
-  // Priced as LayerNormalization is, in the softmax class (a few passes over each row).
-  if (!ctx.isInt8()) {
-    const es_layer_norm_f32_params_t p{rows, length, static_cast<float>(epsilon), channels};
-    ctx.call<es_layer_norm_f32_params_t>(
-        "es_layer_norm_f32", p,
-        {ctx.input(0), ctx.constantArray("gamma", gamma), ctx.constantArray("beta", beta),
-         ctx.output()},
-        [](const es_layer_norm_f32_params_t &p, const KernelArgs &a) {
-          es_layer_norm_f32(&p, a.in<float>(1), a.in<float>(2), a.in<float>(3), a.out<float>(4));
-        },
-        "softmax");
-    return;
-  }
-  if (length > ES_S8_LAYER_NORM_MAX_LENGTH)
-    ctx.fail("int8 InstanceNormalization normalises planes of at most {} elements, got {}; "
-             "compile the model for float32",
-             ES_S8_LAYER_NORM_MAX_LENGTH, length);
-  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
-  std::string why;
-  std::optional<LayerNormS8Tables> tables = layerNormS8Tables(
-      in.scale, out.scale, out.zeroPoint, epsilon, std::vector<double>(gamma.begin(), gamma.end()),
-      std::vector<double>(beta.begin(), beta.end()), why, length);
-  if (!tables) ctx.fail("int8 InstanceNormalization: {}; compile the model for float32", why);
-  es_layer_norm_s8_params_t p{};
-  p.outer = rows;
-  p.length = length;
-  p.input_zp = in.zeroPoint;
-  p.epsilon = tables->epsilon;
-  p.channels = channels;
-  std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
-  ctx.call<es_layer_norm_s8_params_t>(
-      "es_layer_norm_s8", p,
-      {ctx.constantArray("scale", std::move(tables->scale)),
-       ctx.constantArray("bias", std::move(tables->bias)), ctx.input(0), ctx.output()},
-      [](const es_layer_norm_s8_params_t &p, const KernelArgs &a) {
-        es_layer_norm_s8(&p, a.in<es_requant_t>(1), a.in<int32_t>(2), a.in<int8_t>(3),
-                         a.out<int8_t>(4));
-      },
-      "softmax");
+  lowerNormalizedRows(ctx, {.rows = rows,
+                            .length = length,
+                            .channels = channels,
+                            .epsilon = epsilon,
+                            .gamma = std::vector<double>(gamma.begin(), gamma.end()),
+                            .beta = std::vector<double>(beta.begin(), beta.end()),
+                            .rowNoun = "planes"});
 }
 } // namespace
 
-extern const OpDef kInstanceNormalization{.name = "InstanceNormalization", .minInputs = 3,
-                                          .maxInputs = 3, .infer = infer, .run = run,
-                                          .quantize = quantize, .lower = lower};
+extern const OpDef kInstanceNormalization{.name = "InstanceNormalization",
+                                          .minInputs = 3,
+                                          .maxInputs = 3,
+                                          .infer = infer,
+                                          .run = run,
+                                          .quantize = quantize,
+                                          .lower = lower};
 
 } // namespace edgesplit::ops

@@ -107,46 +107,12 @@ void lower(LowerContext &ctx) {
   const std::vector<double> gamma = perElement(&ctx.constantInput(1), normalized, 1.0);
   const std::vector<double> beta =
       perElement(ctx.hasInput(2) ? &ctx.constantInput(2) : nullptr, normalized, 0.0);
-  // A layer normalisation reads its row a few times and does little per element, as a softmax:
-  // it is priced in that kernel class.
-  if (!ctx.isInt8()) {
-    const es_layer_norm_f32_params_t p{outer, length, static_cast<float>(epsilon)};
-    const std::vector<float> gammaF(gamma.begin(), gamma.end());
-    KernelArg betaArg = LowerContext::null();
-    if (ctx.hasInput(2)) betaArg = ctx.constantArray("beta", std::vector<float>(beta.begin(), beta.end()));
-    ctx.call<es_layer_norm_f32_params_t>(
-        "es_layer_norm_f32", p,
-        {ctx.input(0), ctx.constantArray("gamma", gammaF), betaArg, ctx.output()},
-        [](const es_layer_norm_f32_params_t &p, const KernelArgs &a) {
-          es_layer_norm_f32(&p, a.in<float>(1), a.in<float>(2), a.in<float>(3), a.out<float>(4));
-        },
-        "softmax");
-    return;
-  }
-  if (length > ES_S8_LAYER_NORM_MAX_LENGTH)
-    ctx.fail("int8 LayerNormalization normalises rows of at most {} elements, got {}; compile the "
-             "model for float32",
-             ES_S8_LAYER_NORM_MAX_LENGTH, length);
-  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
-  std::string why;
-  std::optional<LayerNormS8Tables> tables =
-      layerNormS8Tables(in.scale, out.scale, out.zeroPoint, epsilon, gamma, beta, why);
-  if (!tables) ctx.fail("int8 LayerNormalization: {}; compile the model for float32", why);
-  es_layer_norm_s8_params_t p{};
-  p.outer = outer;
-  p.length = length;
-  p.input_zp = in.zeroPoint;
-  p.epsilon = tables->epsilon;
-  std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
-  ctx.call<es_layer_norm_s8_params_t>(
-      "es_layer_norm_s8", p,
-      {ctx.constantArray("scale", std::move(tables->scale)),
-       ctx.constantArray("bias", std::move(tables->bias)), ctx.input(0), ctx.output()},
-      [](const es_layer_norm_s8_params_t &p, const KernelArgs &a) {
-        es_layer_norm_s8(&p, a.in<es_requant_t>(1), a.in<int32_t>(2), a.in<int8_t>(3),
-                         a.out<int8_t>(4));
-      },
-      "softmax");
+  lowerNormalizedRows(ctx, {.rows = outer,
+                            .length = length,
+                            .epsilon = epsilon,
+                            .gamma = gamma,
+                            .beta = ctx.hasInput(2) ? std::optional(beta) : std::nullopt,
+                            .rowNoun = "rows"});
 }
 
 // round(x / 2^n) of an exact 128-bit value, halves away from zero or to the even neighbour.
@@ -175,6 +141,56 @@ uint64_t floorSqrt(uint64_t x) {
   return root;
 }
 } // namespace
+
+void lowerNormalizedRows(LowerContext &ctx, const NormalizedRows &rows) {
+  const std::string &op = ctx.node().opType;
+  // A normalisation reads its row a few times and does little per element, as a softmax: it is
+  // priced in that kernel class.
+  if (!ctx.isInt8()) {
+    const es_layer_norm_f32_params_t p{rows.rows, rows.length, static_cast<float>(rows.epsilon),
+                                       rows.channels};
+    const auto floats = [](llvm::ArrayRef<double> values) {
+      return std::vector<float>(values.begin(), values.end());
+    };
+    ctx.call<es_layer_norm_f32_params_t>(
+        "es_layer_norm_f32", p,
+        {ctx.input(0), ctx.constantArray("gamma", floats(rows.gamma)),
+         rows.beta ? ctx.constantArray("beta", floats(*rows.beta)) : LowerContext::null(),
+         ctx.output()},
+        [](const es_layer_norm_f32_params_t &p, const KernelArgs &a) {
+          es_layer_norm_f32(&p, a.in<float>(1), a.in<float>(2), a.in<float>(3), a.out<float>(4));
+        },
+        "softmax");
+    return;
+  }
+  if (rows.length > ES_S8_LAYER_NORM_MAX_LENGTH)
+    ctx.fail("int8 {} normalises {} of at most {} elements, got {}; compile the model for float32",
+             op, rows.rowNoun, ES_S8_LAYER_NORM_MAX_LENGTH, rows.length);
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  std::string why;
+  const std::vector<double> zeros(rows.gamma.size(), 0.0);
+  std::optional<LayerNormS8Tables> tables =
+      layerNormS8Tables(in.scale, out.scale, out.zeroPoint, rows.epsilon, rows.gamma,
+                        rows.beta ? llvm::ArrayRef<double>(*rows.beta) : llvm::ArrayRef<double>(zeros), why,
+                        rows.channels > 0 ? rows.length : 0);
+  if (!tables) ctx.fail("int8 {}: {}; compile the model for float32", op, why);
+  es_layer_norm_s8_params_t p{};
+  p.outer = rows.rows;
+  p.length = rows.length;
+  p.input_zp = in.zeroPoint;
+  p.epsilon = tables->epsilon;
+  p.channels = rows.channels;
+  std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
+  ctx.call<es_layer_norm_s8_params_t>(
+      "es_layer_norm_s8", p,
+      {ctx.constantArray("scale", std::move(tables->scale)),
+       ctx.constantArray("bias", std::move(tables->bias)), ctx.input(0), ctx.output()},
+      [](const es_layer_norm_s8_params_t &p, const KernelArgs &a) {
+        es_layer_norm_s8(&p, a.in<es_requant_t>(1), a.in<int32_t>(2), a.in<int8_t>(3),
+                         a.out<int8_t>(4));
+      },
+      "softmax");
+}
 
 std::optional<LayerNormS8Tables> layerNormS8Tables(double inputScale, double outputScale,
                                                    int32_t outputZeroPoint, double epsilon,

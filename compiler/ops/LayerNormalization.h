@@ -9,7 +9,12 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+namespace edgesplit {
+class LowerContext;
+}
 
 namespace edgesplit::ops {
 
@@ -27,6 +32,18 @@ std::optional<LayerNormS8Tables> layerNormS8Tables(double inputScale, double out
                                                    llvm::ArrayRef<double> gamma,
                                                    llvm::ArrayRef<double> beta, std::string &why,
                                                    int64_t rowLength = 0);
+
+// One normalisation of `rows` rows of `length` values as LayerNormalization and
+// InstanceNormalization lower it (es_layer_norm_f32 / _s8): gamma and beta hold one value per
+// element of a row or, with `channels`, one per channel (row r belongs to channel r % channels).
+struct NormalizedRows {
+  int32_t rows = 0, length = 0, channels = 0;
+  double epsilon = 0.0;
+  std::vector<double> gamma;
+  std::optional<std::vector<double>> beta; // LayerNormalization's B may be absent
+  std::string_view rowNoun;                // "rows" or "planes", for the length limit's message
+};
+void lowerNormalizedRows(LowerContext &ctx, const NormalizedRows &rows);
 
 void referenceLayerNormS8(const es_layer_norm_s8_params_t &p, llvm::ArrayRef<es_requant_t> scale,
                           llvm::ArrayRef<int32_t> bias, llvm::ArrayRef<int8_t> input,
