@@ -263,4 +263,19 @@ std::vector<int64_t> convolveQuantized(const ConvGeometry &geometry, const Tenso
   return y;
 }
 
+S8ConvOperands s8ConvOperands(LowerContext &ctx, const ConvGeometry &g, int64_t weightAxis,
+                              bool hasBias) {
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  LowerContext::Weights weights = ctx.int8Weights(1, weightAxis);
+  S8ConvOperands operands{windowParams<es_conv2d_s8_params_t>(ctx, g), std::move(weights.values),
+                          {}, {}};
+  operands.params.input_zp = in.zeroPoint;
+  operands.params.output_zp = out.zeroPoint;
+  std::tie(operands.params.act_min, operands.params.act_max) = ctx.int8ActivationRange(out);
+  for (double scale : weights.scales)
+    operands.perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
+  if (hasBias) operands.bias = ctx.int32Bias(2, in.scale, weights.scales);
+  return operands;
+}
+
 } // namespace edgesplit::ops

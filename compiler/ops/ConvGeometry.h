@@ -2,6 +2,7 @@
 // window attributes resolved against the input and weight shapes, and the N-d loops built on them.
 #pragma once
 
+#include "codegen/LowerContext.h"
 #include "ops/OpKit.h"
 
 #include <llvm/ADT/STLFunctionalExtras.h>
@@ -157,5 +158,18 @@ void checkQuantParam(const InferContext &ctx, size_t index, std::string_view nam
 std::vector<int64_t> convolveQuantized(const ConvGeometry &geometry, const Tensor &input,
                                        const Tensor *inputZeroPoint, const Tensor &weight,
                                        const Tensor *weightZeroPoint);
+
+// An int8 convolution's operands besides its input (Conv and ConvTranspose): the window's
+// parameters with the zero points and the fused activation's range, W quantised per output
+// channel (slices along `weightAxis`), each channel's rescale Sx * Sw / Sy, and the int32 bias
+// (empty without one).
+struct S8ConvOperands {
+  es_conv2d_s8_params_t params;
+  std::vector<int8_t> weights;
+  std::vector<es_requant_t> perChannel;
+  std::vector<int32_t> bias;
+};
+S8ConvOperands s8ConvOperands(LowerContext &ctx, const ConvGeometry &g, int64_t weightAxis,
+                              bool hasBias);
 
 } // namespace edgesplit::ops

@@ -127,22 +127,12 @@ void lower(LowerContext &ctx) {
     ctx.fail("int8 code generation supports ConvTranspose with group 1, and this one has group "
              "{}; compile the model for float32",
              g.window.group);
-  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
-  LowerContext::Weights weights = ctx.int8Weights(1, kWeightChannelAxis);
-  auto p = windowParams<es_conv2d_s8_params_t>(ctx, g);
-  p.input_zp = in.zeroPoint;
-  p.output_zp = out.zeroPoint;
-  std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
-  std::vector<es_requant_t> perChannel;
-  for (double scale : weights.scales)
-    perChannel.push_back(ctx.requant(in.scale * scale / out.scale));
-  std::vector<int32_t> bias =
-      hasBias ? ctx.int32Bias(2, in.scale, weights.scales) : std::vector<int32_t>{};
+  S8ConvOperands s8 = s8ConvOperands(ctx, g, kWeightChannelAxis, hasBias);
   ctx.call<es_conv2d_s8_params_t>(
-      "es_conv_transpose2d_s8", p,
-      {ctx.input(0), ctx.constantArray("weights", std::move(weights.values)),
-       hasBias ? ctx.constantArray("bias", std::move(bias)) : LowerContext::null(),
-       ctx.constantArray("requant", std::move(perChannel)), ctx.output()},
+      "es_conv_transpose2d_s8", s8.params,
+      {ctx.input(0), ctx.constantArray("weights", std::move(s8.weights)),
+       hasBias ? ctx.constantArray("bias", std::move(s8.bias)) : LowerContext::null(),
+       ctx.constantArray("requant", std::move(s8.perChannel)), ctx.output()},
       [](const es_conv2d_s8_params_t &p, const KernelArgs &a) {
         es_conv_transpose2d_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int32_t>(3),
                                a.in<es_requant_t>(4), a.out<int8_t>(5));
