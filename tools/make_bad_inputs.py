@@ -134,9 +134,11 @@ def write_models():
                       helper.make_node("Relu", ["c"], ["y"], name="relu")],
                      [tensor_info("x", [1, 1, 64, 64])], [tensor_info("y", [1, 8, 64, 64])],
                      [numpy_helper.from_array(np.ones((8, 1, 1, 1), np.float32), "w")]))
-    # int8 divides only by a constant scalar (a table): one activation by another is refused.
-    save_model("div_activations.onnx",
-               model([helper.make_node("Div", ["wrist", "ankle"], ["activity"], name="divide")],
+    # int8 divides one activation by another, but not by a square root outside a LayerNorm.
+    save_model("div_by_root.onnx",
+               model([helper.make_node("Sqrt", ["ankle"], ["deviation"], name="root"),
+                      helper.make_node("Div", ["wrist", "deviation"], ["activity"],
+                                       name="divide")],
                      [tensor_info("wrist", [1, 4]), tensor_info("ankle", [1, 4])],
                      [tensor_info("activity", [1, 4])]))
     serialized = good.SerializeToString()

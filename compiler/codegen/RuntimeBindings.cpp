@@ -32,6 +32,7 @@ CInit field(es_binary_s8_op_t op) {
   case ES_S8_MAX: return CInit::symbol("ES_S8_MAX");
   case ES_S8_MIN: return CInit::symbol("ES_S8_MIN");
   case ES_S8_PRELU: return CInit::symbol("ES_S8_PRELU");
+  case ES_S8_DIV: return CInit::symbol("ES_S8_DIV");
   }
   return CInit::integer(op);
 }

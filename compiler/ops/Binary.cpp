@@ -200,9 +200,11 @@ void annotateScalarScaling(QuantizeContext &ctx, ArithmeticKind kind) {
     ctx.annotateOutputFixed(0, scale,
                            data->quant->zeroPoints.empty() ? 0 : data->quant->zeroPoints[0]);
   }
-  // The int8 Mul kernel reads a constant operand in its own parameters; Div by a scalar is a
-  // table of the other operand and reads none.
-  if (kind == ArithmeticKind::Mul)
+  // The int8 Mul and Div kernel reads a constant operand in its own parameters; Div by a
+  // constant scalar is a table of the other operand and reads none.
+  const bool divisionTable = kind == ArithmeticKind::Div && factor && factor == node.input(1) &&
+                             factor->isConstant() && factor->constant->numElements() == 1;
+  if (!divisionTable)
     for (size_t i = 0; i < ctx.numInputs(); ++i) ctx.annotateConstantOperand(i);
 }
 
@@ -247,7 +249,8 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
       return;
     }
     // A division by a square root is a LayerNorm's, which int8 has as one op: say why these
-    // steps did not fold into it.
+    // steps did not fold into it rather than divide by an int8 standard deviation. Any other
+    // divisor takes es_binary_s8's division below.
     const Node *root = ctx.node().input(1) ? ctx.node().input(1)->producer : nullptr;
     if (root && root->domain.empty() &&
         (root->opType == "Sqrt" ||
@@ -260,8 +263,6 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
                "trailing axes, each step read only by the next, Scale and B constants); compile "
                "the model for float32",
                root->name);
-    ctx.fail("int8 code generation supports Div only by a constant scalar (there is no int8 "
-             "division kernel); compile the model for float32");
   }
   const TensorQuant a = ctx.inputQuant(0), b = ctx.inputQuant(1), y = ctx.outputQuant();
   auto p = binaryParams<es_binary_s8_params_t>(ctx);
@@ -272,6 +273,11 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
   if (kind == ArithmeticKind::Mul) {
     p.op = ES_S8_MUL;
     p.output_requant = ctx.requant(a.scale * b.scale / y.scale);
+  } else if (kind == ArithmeticKind::Div) {
+    // docs/int8.md "Div": the quotient of the codes in Q23, then Mul's rescaling.
+    p.op = ES_S8_DIV;
+    p.output_requant =
+        ctx.requant(a.scale / (b.scale * y.scale * static_cast<double>(1 << ES_S8_DIV_SHIFT)));
   } else if (kind == ArithmeticKind::Max || kind == ArithmeticKind::Min) {
     // docs/int8.md: each operand moves to the output's parameters, then the two compare.
     p.op = kind == ArithmeticKind::Max ? ES_S8_MAX : ES_S8_MIN;

@@ -75,8 +75,8 @@ void runBroadcastBinary(KernelContext &ctx, FloatOp floatOp, IntOp intOp) {
 
 enum class ArithmeticKind { Add, Sub, Mul, Div, Max, Min, PRelu };
 
-// Add, Sub, Mul, Div (float32 only), two-input Max and Min, and PRelu as es_binary_f32 /
-// es_binary_s8: numpy broadcasting within the kernels' 4-D, the fused activation's clamp,
+// Add, Sub, Mul, Div (int8: by a constant scalar a table, docs/int8.md), two-input Max and Min,
+// and PRelu as es_binary_f32 / es_binary_s8: numpy broadcasting within the kernels' 4-D, the fused activation's clamp,
 // constant operands as constant arrays (int8 in their own parameters).
 void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind);
 // int8 rule of Add, Sub, Mul, Max, Min and PRelu: the output from its range, a constant operand

@@ -24,6 +24,8 @@ extern "C" {
 /* The fixed left shift of Add/Sub (docs/int8.md): operands are scaled by 2^20 before their
  * rescaling, and output_requant = twice_max / (2^20 * Sy) is computed with the same constant. */
 #define ES_S8_ADD_LEFT_SHIFT 20
+/* int8 Div of two activations: the quotient (qa - Za) / (qb - Zb) in Q23 (docs/int8.md "Div"). */
+#define ES_S8_DIV_SHIFT 23
 
 /* ---- Convolution ------------------------------------------------------------------------- */
 
@@ -340,8 +342,11 @@ typedef enum {
   ES_S8_MAX,  /* max of each operand in the output's parameters: rescale_once(qa - Za, a_requant)
                * + Zy and likewise b with b_requant (Sa / Sy, Sb / Sy); output_requant not read */
   ES_S8_MIN,  /* the same with min */
-  ES_S8_PRELU /* qa - Za >= 0 ? requantize(qa - Za, a_requant = Sa / Sy)
-               *              : requantize((qa - Za) * (qb - Zb), output_requant = Sa * Sb / Sy) */
+  ES_S8_PRELU, /* qa - Za >= 0 ? requantize(qa - Za, a_requant = Sa / Sy)
+                *              : requantize((qa - Za) * (qb - Zb), output_requant = Sa * Sb / Sy) */
+  ES_S8_DIV    /* a / b: requantize(round((qa - Za) * 2^ES_S8_DIV_SHIFT / (qb - Zb)), output_requant =
+                * Sa / (Sb * Sy * 2^23)), one 32-bit unsigned division; qb == Zb gives act_max
+                * (qa > Za), act_min (qa < Za) or Zy clamped (qa == Za), docs/int8.md "Div" */
 } es_binary_s8_op_t;
 
 /* Operand and output shapes as 4-D (see ES_MAX_RANK); each operand dimension is either the
@@ -356,14 +361,15 @@ typedef struct {
   int32_t output_zp;
   es_requant_t a_requant;      /* Add/Sub: Sa / twice_max */
   es_requant_t b_requant;      /* Add/Sub: Sb / twice_max */
-  es_requant_t output_requant; /* Add/Sub: twice_max / (2^20 * Sy); Mul: Sa * Sb / Sy */
+  es_requant_t output_requant; /* Add/Sub: twice_max / (2^20 * Sy); Mul: Sa * Sb / Sy;
+                                * Div: Sa / (Sb * Sy * 2^23) */
   int32_t act_min;
   int32_t act_max;
 } es_binary_s8_params_t;
 
 /* qy = clamp(requantize(combined, output_requant) + Zy) with numpy broadcasting: ONNX Add, Sub,
- * Mul as docs/int8.md rescales them; two-input Max and Min, and PRelu (b the slope), as the ops
- * above describe. */
+ * Mul and Div as docs/int8.md rescales them; two-input Max and Min, and PRelu (b the slope), as
+ * the ops above describe. */
 void es_binary_s8(const es_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *output);
 
 /* How the second operand of es_add_s8 lines up with the first (and the output). */

@@ -1,12 +1,25 @@
-/* Element-wise kernels: broadcasting Add/Sub/Mul (docs/int8.md "Add / Sub" and "Mul"), Max, Min
- * and PRelu, and the table lookup of every one-input function. */
+/* Element-wise kernels: broadcasting Add/Sub/Mul/Div (docs/int8.md "Add / Sub", "Mul" and "Div"),
+ * Max, Min and PRelu, and the table lookup of every one-input function. */
 #include "s8_internal.h"
+
+/* round(a * 2^ES_S8_DIV_SHIFT / b) for b != 0 (docs/int8.md "Div"). |a|, |b| <= 255, so the
+ * doubled numerator 2 |a| 2^23 + |b| < 2^32 fits uint32 and the quotient, below 255 * 2^23 + 1,
+ * fits int32. The quotient is never exactly a half (b would need 2^23 as a factor), so adding
+ * half the divisor before the truncating division rounds to nearest. */
+static int32_t scaled_quotient(int32_t a, int32_t b) {
+  const uint32_t magnitude_a = (uint32_t)(a < 0 ? -a : a);
+  const uint32_t magnitude_b = (uint32_t)(b < 0 ? -b : b);
+  const uint32_t quotient =
+      ((magnitude_a << (ES_S8_DIV_SHIFT + 1)) + magnitude_b) / (magnitude_b << 1);
+  return (a < 0) != (b < 0) ? -(int32_t)quotient : (int32_t)quotient;
+}
 
 /* The int32 value that output_requant rescales for one pair of elements. */
 static int32_t combine(const es_binary_s8_params_t *p, int8_t qa, int8_t qb) {
   const int32_t a = qa - p->a_zp;
   const int32_t b = qb - p->b_zp;
   if (p->op == ES_S8_MUL) return a * b;
+  if (p->op == ES_S8_DIV) return scaled_quotient(a, b);
   /* |a|, |b| <= 255, so both the scaling by 2^20 and (after factors <= 1/2) the sum fit int32. */
   const int32_t scale = (int32_t)1 << ES_S8_ADD_LEFT_SHIFT;
   const int32_t a_rescaled = es_requantize(a * scale, p->a_requant);
@@ -17,6 +30,12 @@ static int32_t combine(const es_binary_s8_params_t *p, int8_t qa, int8_t qb) {
 /* qy for one pair of elements (es_binary_s8_op_t). */
 static int8_t binary_output(const es_binary_s8_params_t *p, int8_t qa, int8_t qb) {
   const int32_t a = qa - p->a_zp;
+  if (p->op == ES_S8_DIV && qb == p->b_zp) {
+    /* Division by zero: the real quotient's limit, +-infinity saturating by the sign of a (as
+     * QuantizeLinear saturates infinities), and 0 / 0 the output's zero (docs/int8.md "Div"). */
+    const int32_t limit = a > 0 ? p->act_max : (a < 0 ? p->act_min : p->output_zp);
+    return (int8_t)(limit < p->act_min ? p->act_min : (limit > p->act_max ? p->act_max : limit));
+  }
   switch (p->op) {
   case ES_S8_MAX:
   case ES_S8_MIN: {

@@ -105,8 +105,8 @@ class ReduceOpsTest(OpCodegenCase):
                 self.check_int8(name, min_exact=0.99)
 
     def test_reduce_l2_normalize_and_expand(self):
-        # F.normalize: ReduceL2 -> Clip (fused) -> Expand (a strided copy) -> Div (float32 only:
-        # int8 has no division of two activations).
+        # F.normalize: ReduceL2 -> Clip (fused) -> Expand (a strided copy) -> Div (its int8
+        # division of two activations: tests/cli/test_div.py).
         for name in ("l2_normalize_11", "l2_normalize_17", "reduce_l2_axes_13"):
             with self.subTest(name):
                 self.check_float32(name)

@@ -1130,6 +1130,82 @@ TEST_CASE("binary: Max, Min and PRelu match the reference and the real result",
   }
 }
 
+// round(da * 2^23 / db) from the rationals, for the reference of ES_S8_DIV.
+int64_t referenceScaledQuotient(int da, int db) {
+  const Int128 numerator = Int128(da) * (Int128(1) << ES_S8_DIV_SHIFT);
+  const Int128 magnitude = numerator < 0 ? -numerator : numerator;
+  const Int128 divisor = db < 0 ? -db : db;
+  const int64_t rounded = static_cast<int64_t>(floorDiv(2 * magnitude + divisor, 2 * divisor));
+  return (da < 0) != (db < 0) ? -rounded : rounded;
+}
+
+TEST_CASE("binary: hand-computed Div, and division by the zero point", "[s8][elementwise]") {
+  // a - za: -3, 0, 7 (rows); b - zb: 2, 0, -5 (columns); y = 2 a / b (Sa = 1, Sb = 1, Sy = 1/2).
+  es_binary_s8_params_t p = binaryParams(ES_S8_DIV, {1, 1, 3, 1}, {1, 1, 1, 3}, {1, 1, 3, 3});
+  p.a_zp = 1;
+  p.b_zp = -2;
+  p.output_zp = 5;
+  p.output_requant = quantizeMultiplier(2.0 / std::ldexp(1.0, ES_S8_DIV_SHIFT));
+  const std::vector<int8_t> a = int8s({-2, 1, 8}), b = int8s({0, -2, -7});
+  std::vector<int8_t> y(9);
+  es_binary_s8(&p, a.data(), b.data(), y.data());
+  // Quotients -3, -inf, 1.2; 0, 0 / 0 (Zy), 0; 7, +inf, -2.8: the infinities saturate.
+  CHECK(ints(y) == std::vector<int>{2, -128, 6, 5, 5, 5, 12, 127, 2});
+  // A fused activation's range bounds the saturated results, and 0 / 0 clamps into it.
+  p.act_min = 6;
+  p.act_max = 10;
+  es_binary_s8(&p, a.data(), b.data(), y.data());
+  CHECK(ints(y) == std::vector<int>{6, 6, 6, 6, 6, 6, 10, 10, 6});
+}
+
+TEST_CASE("binary: Div over every pair of codes matches the reference and the nearest code",
+          "[s8][elementwise]") {
+  // Every (qa, qb): a as rows [1, 1, 256, 1], b as columns [1, 1, 1, 256].
+  Random random(57);
+  std::vector<int8_t> a(256), b(256), y(256 * 256);
+  for (int q = 0; q < 256; ++q) a[q] = b[q] = static_cast<int8_t>(q - 128);
+  for (int trial = 0; trial < 12; ++trial) {
+    es_binary_s8_params_t p = binaryParams(ES_S8_DIV, {1, 1, 256, 1}, {1, 1, 1, 256},
+                                           {1, 1, 256, 256});
+    const double sa = random.real(0.01, 0.2), sb = random.real(0.01, 0.2);
+    // Quotients of about 1 land from a few to a few hundred steps from the zero point.
+    const double sy = random.real(0.004, 0.2) * sa / sb;
+    p.a_zp = random.between(-128, 127);
+    p.b_zp = random.between(-128, 127);
+    p.output_zp = random.between(-128, 127);
+    if (trial % 2) random.activationRange(p.act_min, p.act_max);
+    p.output_requant = quantizeMultiplier(sa / (sb * sy * std::ldexp(1.0, ES_S8_DIV_SHIFT)));
+    es_binary_s8(&p, a.data(), b.data(), y.data());
+
+    int mismatches = 0, notNearest = 0, nearHalf = 0;
+    for (int i = 0; i < 256; ++i)
+      for (int j = 0; j < 256; ++j) {
+        const int da = a[i] - p.a_zp, db = b[j] - p.b_zp;
+        const int got = y[i * 256 + j];
+        if (db == 0) {
+          const int limit = da > 0 ? p.act_max : (da < 0 ? p.act_min : p.output_zp);
+          mismatches += got != std::clamp(limit, p.act_min, p.act_max);
+          continue;
+        }
+        mismatches += got != referenceOutput(double(referenceScaledQuotient(da, db)),
+                                             p.output_requant, p.output_zp, p.act_min,
+                                             p.act_max);
+        // docs/int8.md "Div": the code nearest the real quotient except within 2^-7 of a half.
+        const double real = sa * da / (sb * db) / sy;
+        if (std::fabs(real - std::floor(real) - 0.5) < 1.0 / 128) {
+          ++nearHalf;
+          continue;
+        }
+        const double ideal = std::clamp(std::round(real) + p.output_zp, double(p.act_min),
+                                        double(p.act_max));
+        notNearest += got != ideal;
+      }
+    INFO("trial " << trial << ", " << nearHalf << " quotients near a half");
+    CHECK(mismatches == 0);
+    CHECK(notNearest == 0);
+  }
+}
+
 TEST_CASE("lut: every int8 value reads its table entry", "[s8][lut]") {
   int8_t table[256];
   for (int i = 0; i < 256; ++i) table[i] = static_cast<int8_t>(127 - i); // q -> -1 - q
