@@ -257,8 +257,8 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
          (root->opType == "Pow" && root->input(1) && root->input(1)->isConstant() &&
           root->input(1)->constant->numElements() == 1 &&
           root->input(1)->constant->elementAsDouble(0) == 0.5)))
-      ctx.fail("int8 code generation supports Div only by a constant scalar, and this one divides "
-               "by the square root '{}' without forming the LayerNorm that folds into one int8 "
+      ctx.fail("int8 code generation divides by a square root only within a LayerNorm, and this "
+               "one divides by '{}' without forming the LayerNorm that folds into one int8 "
                "LayerNormalization (docs/int8.md: the mean and the variance over the same "
                "trailing axes, each step read only by the next, Scale and B constants); compile "
                "the model for float32",
