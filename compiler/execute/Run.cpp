@@ -166,7 +166,8 @@ BoardMeasurement measureInstructions(const Target &target, const fs::path &count
   }
   BoardMeasurement measured{target.name, target.qemu->machine,
                             median(markerWindows(marks, marksPerSample, 2, 3 + between)),
-                            median(io), samples};
+                            median(io), samples, /*stackPeakBytes=*/std::nullopt,
+                            /*layerInstructions=*/{}};
   for (size_t layer = 0; layer < layers; ++layer)
     measured.layerInstructions.push_back(
         median(markerWindows(marks, marksPerSample, 2 + layer, 3 + layer)));
