@@ -61,4 +61,18 @@ static inline void es_s8_window_taps(int32_t start, int32_t dilation, int32_t ke
   if (*end < *first) *end = *first;
 }
 
+/* The softmax family's pass over one line (elements `stride` apart, docs/int8.md "Softmax /
+ * LogSoftmax"): its largest code, and the sum of the exp table's entries e[qx - largest + 255].
+ * At most 65535 entries of at most 2^16, one of them 2^16: 2^16 <= sum < 2^32. */
+static inline uint32_t es_s8_softmax_line_sum(const uint32_t exp_table[256], const int8_t *line,
+                                              int32_t length, int32_t stride, int32_t *largest) {
+  int32_t top = INT8_MIN;
+  for (int32_t k = 0; k < length; ++k)
+    if (line[k * stride] > top) top = line[k * stride];
+  uint32_t sum = 0;
+  for (int32_t k = 0; k < length; ++k) sum += exp_table[line[k * stride] - top + 255];
+  *largest = top;
+  return sum;
+}
+
 #endif /* ES_S8_INTERNAL_H */

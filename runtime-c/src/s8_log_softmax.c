@@ -52,13 +52,9 @@ void es_log_softmax_s8(const es_log_softmax_s8_params_t *p, const uint32_t exp_t
   for (int32_t o = 0; o < p->outer; ++o)
     for (int32_t i = 0; i < p->inner; ++i) {
       const int32_t first = o * p->length * p->inner + i;
-      int32_t largest = INT8_MIN;
-      for (int32_t k = 0; k < p->length; ++k)
-        if (input[first + k * p->inner] > largest) largest = input[first + k * p->inner];
-      /* At most 65535 entries of at most 2^16, one of them 2^16: 2^16 <= sum < 2^32. */
-      uint32_t sum = 0;
-      for (int32_t k = 0; k < p->length; ++k)
-        sum += exp_table[input[first + k * p->inner] - largest + 255];
+      int32_t largest;
+      const uint32_t sum =
+          es_s8_softmax_line_sum(exp_table, input + first, p->length, p->inner, &largest);
       /* ln(sum / 2^16) in Q16 units of Sy; log2(sum) - 16 is in [0, 16]. */
       const int64_t lse = round_q16((int64_t)(log2_q16(sum) - 16 * 65536) * p->log_factor);
       for (int32_t k = 0; k < p->length; ++k) {
