@@ -12,22 +12,19 @@ divisors that quantise to its zero point (division by zero, and 0 / 0), which th
 set div_broadcast_13.npz leaves out (its float quotients would be infinite). Tests read only the
 committed files, so they never need torch. The output is deterministic (fixed seeds).
 """
-import io
 import pathlib
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper
+
+import model_files  # tools/model_files.py
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "div"
 SAMPLES = 16
 
 
 def save(name, model, inputs):
-    model.producer_name = "make_div_models"
-    onnx.checker.check_model(model)
-    (OUT / f"{name}.onnx").write_bytes(model.SerializeToString())
-    np.savez(OUT / f"{name}.npz", **inputs)
+    model_files.save(OUT, "make_div_models", name, model, inputs)
 
 
 def torch_models():
@@ -60,11 +57,8 @@ def torch_models():
             torch.manual_seed(opset)
             net = module().eval()
             x = torch.randn(SAMPLES, 8, 10)
-            buffer = io.BytesIO()
-            torch.onnx.export(net, torch.randn(1, 8, 10), buffer, opset_version=opset,
-                              input_names=["x"], output_names=["y"],
-                              dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
-            save(f"{name}_{opset}", onnx.load_from_string(buffer.getvalue()), {"x": x.numpy()})
+            save(f"{name}_{opset}", model_files.export_torch(net, torch.randn(1, 8, 10), opset),
+                 {"x": x.numpy()})
 
 
 def helper_models():

@@ -10,16 +10,16 @@ unsupported ConvTranspose attribute), for tests/cli/test_elemops.py.
 Each <name>.onnx comes with <name>.npz: SAMPLES inputs (key "x", [SAMPLES, ...]) used both as
 calibration data and as the test batch. Deterministic: fixed seeds, one thread.
 """
-import io
 import pathlib
 import sys
 import zlib
 
 import numpy as np
-import onnx
 import torch
 import torch.nn as nn
 from onnx import TensorProto, helper, numpy_helper
+
+import model_files  # tools/model_files.py
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "elemops"
 SAMPLES = 16
@@ -145,12 +145,7 @@ def export(name, make, shape, opset):
     torch.manual_seed(zlib.crc32(name.encode()))  # a model's data do not depend on the others
     module = make().eval()
     x = torch.randn(SAMPLES, *shape[1:])
-    buffer = io.BytesIO()
-    with torch.no_grad():
-        torch.onnx.export(module, torch.randn(*shape), buffer, opset_version=opset,
-                          input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
-    return onnx.load_from_string(buffer.getvalue()), x.numpy()
+    return model_files.export_torch(module, torch.randn(*shape), opset, batch="batch"), x.numpy()
 
 
 def graph_model(name, nodes, inputs, output_shape, initialisers, opset=13):
@@ -220,10 +215,7 @@ def main(names):
         if not names or name in names:
             models.append((name, model, data))
     for name, model, data in models:
-        model.producer_name = PRODUCER
-        onnx.checker.check_model(model)
-        (OUT / f"{name}.onnx").write_bytes(model.SerializeToString())
-        np.savez(OUT / f"{name}.npz", **data)
+        model_files.save(OUT, PRODUCER, name, model, data)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,13 @@ onnx.helper graphs, plus PyTorch exports (python3-torch) at opsets 9-13 where Py
 pattern itself. Tests read only the committed files, so they never need torch. The output is
 deterministic (fixed seeds), so rerunning it leaves the committed files unchanged.
 """
-import io
 import pathlib
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+import model_files  # tools/model_files.py
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "ops"
 SAMPLES = 16
@@ -26,10 +27,7 @@ def floats(rng, *shape, scale=1.0):
 
 
 def save(name, model, inputs):
-    model.producer_name = "make_op_models"
-    onnx.checker.check_model(model)
-    (OUT / f"{name}.onnx").write_bytes(model.SerializeToString())
-    np.savez(OUT / f"{name}.npz", **inputs)
+    model_files.save(OUT, "make_op_models", name, model, inputs)
 
 
 def helper_model(name, nodes, inputs, outputs, initializers, opset, data):
@@ -57,12 +55,7 @@ def torch_model(name, module, shape, opset, seed):
             parameter.weight.data.uniform_(0.5, 1.5)
             parameter.bias.data.uniform_(-0.5, 0.5)
     x = torch.randn(SAMPLES, *shape[1:])
-    buffer = io.BytesIO()
-    torch.onnx.export(module, torch.randn(*shape), buffer, opset_version=opset,
-                      input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
-    model = onnx.load_from_string(buffer.getvalue())
-    save(name, model, {"x": x.numpy()})
+    save(name, model_files.export_torch(module, torch.randn(*shape), opset), {"x": x.numpy()})
 
 
 def torch_models():

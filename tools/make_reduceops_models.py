@@ -11,22 +11,20 @@ what PyTorch does not write (the axes as an input at opset 18, keepdims, negativ
 select_last_index, LogSoftmax's opset-11 coercion to 2-D). Tests read only the committed files,
 so they never need torch. The output is deterministic (fixed seeds).
 """
-import io
 import pathlib
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+import model_files  # tools/model_files.py
+
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "reduceops"
 SAMPLES = 16
 
 
 def save(name, model, inputs):
-    model.producer_name = "make_reduceops_models"
-    onnx.checker.check_model(model)
-    (OUT / f"{name}.onnx").write_bytes(model.SerializeToString())
-    np.savez(OUT / f"{name}.npz", **inputs)
+    model_files.save(OUT, "make_reduceops_models", name, model, inputs)
 
 
 def helper_model(name, nodes, inputs, outputs, opset, data, initializers=None):
@@ -47,11 +45,7 @@ def torch_model(name, module, shape, opset, seed, data=None):
     torch.manual_seed(seed)
     module.eval()
     x = torch.randn(SAMPLES, *shape[1:]) if data is None else torch.from_numpy(data)
-    buffer = io.BytesIO()
-    torch.onnx.export(module, torch.randn(*shape), buffer, opset_version=opset,
-                      input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
-    save(name, onnx.load_from_string(buffer.getvalue()), {"x": x.numpy()})
+    save(name, model_files.export_torch(module, torch.randn(*shape), opset), {"x": x.numpy()})
 
 
 def torch_models():

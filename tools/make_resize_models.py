@@ -12,7 +12,6 @@ round_prefer_floor, a downscale and a non-integer scale).
 Each <name>.onnx comes with <name>.npz (key "x", SAMPLES inputs: calibration set and test batch).
 Deterministic: fixed seeds, one thread.
 """
-import io
 import pathlib
 import zlib
 
@@ -20,15 +19,14 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+import model_files  # tools/model_files.py
+
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "resize"
 SAMPLES = 16
 
 
 def save(name, model, x):
-    model.producer_name = "make_resize_models"
-    onnx.checker.check_model(model)
-    (OUT / f"{name}.onnx").write_bytes(model.SerializeToString())
-    np.savez(OUT / f"{name}.npz", x=x)
+    model_files.save(OUT, "make_resize_models", name, model, {"x": x})
 
 
 def torch_models():
@@ -65,12 +63,8 @@ def torch_models():
         torch.manual_seed(zlib.crc32(name.encode()))
         module = ConvResizeConv(**interpolate).eval()
         x = torch.randn(SAMPLES, 2, 5, 6)
-        buffer = io.BytesIO()
-        with torch.no_grad():
-            torch.onnx.export(module, torch.randn(1, 2, 5, 6), buffer, opset_version=opset,
-                              input_names=["x"], output_names=["y"],
-                              dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
-        save(name, onnx.load_from_string(buffer.getvalue()), x.numpy())
+        save(name, model_files.export_torch(module, torch.randn(1, 2, 5, 6), opset, batch="batch"),
+             x.numpy())
 
 
 def helper_models():

@@ -13,15 +13,14 @@ LayerNorm, multi-head self-attention, a bidirectional LSTM and stacked GRUs.
 Each <name>.onnx comes with <name>.npz: SAMPLES inputs (key "x", [SAMPLES, ...]) used both as
 calibration data and as the test batch. Deterministic: fixed seeds, one thread.
 """
-import io
 import sys
 import pathlib
 import zlib
 
-import numpy as np
-import onnx
 import torch
 import torch.nn as nn
+
+import model_files  # tools/model_files.py
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "torch"
 SAMPLES = 16
@@ -275,16 +274,8 @@ def main(names):
         torch.manual_seed(zlib.crc32(name.encode()))  # a model's data do not depend on the others
         module = trained_like(make())
         x = torch.randn(SAMPLES, *shape[1:])
-        buffer = io.BytesIO()
-        with torch.no_grad():
-            torch.onnx.export(module, torch.randn(*shape), buffer, opset_version=opset,
-                              input_names=["x"], output_names=["y"],
-                              dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
-        model = onnx.load_from_string(buffer.getvalue())
-        model.producer_name = "make_torch_models"
-        onnx.checker.check_model(model)
-        (OUT / f"{name}.onnx").write_bytes(model.SerializeToString())
-        np.savez(OUT / f"{name}.npz", x=x.numpy())
+        model = model_files.export_torch(module, torch.randn(*shape), opset, batch="batch")
+        model_files.save(OUT, "make_torch_models", name, model, {"x": x.numpy()})
 
 
 if __name__ == "__main__":
