@@ -225,6 +225,12 @@ def write_models():
                model([helper.make_node("DepthToSpace", ["x"], ["y"], name="d2s",
                                        blocksize=1 << 32)],
                      [tensor_info("x", [1, 4, 4, 4])], [tensor_info("y", ["n", "c", "h", "w"])]))
+    # Crashed ONNX 1.12's shape inference, which narrows the axis to a negative int.
+    save_model("layer_norm_huge_axis.onnx",
+               model([helper.make_node("LayerNormalization", ["x", "scale"], ["y"], name="ln",
+                                       axis=1 << 31)],
+                     [tensor_info("x", [1, 4, 4])], [tensor_info("y", [1, 4, 4])],
+                     [numpy_helper.from_array(np.ones(4, np.float32), "scale")], opset=17))
     # Both crashed ONNX 1.12's shape inference (a segfault) before the importer checked them.
     save_model("conv_transpose_rank_1_weight.onnx",
                model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="deconv")],

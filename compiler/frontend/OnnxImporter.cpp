@@ -1,5 +1,6 @@
 #include "frontend/OnnxImporter.h"
 
+#include "frontend/OnnxSandbox.h"
 #include "frontend/TensorProto.h"
 #include "ir/Limits.h"
 #include "ops/OpDef.h"
@@ -17,6 +18,7 @@
 #include <fmt/ranges.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -74,6 +76,25 @@ std::string nodeDisplayName(const onnx::NodeProto &node, int index) {
 
 std::string describeNode(const onnx::NodeProto &node, int index) {
   return fmt::format("node '{}' ({})", nodeDisplayName(node, index), node.op_type());
+}
+
+constexpr std::string_view kReexportFix =
+    "check the node against the ONNX operator's definition and re-export the model";
+
+// Runs one of ONNX's passes in a child process (frontend/OnnxSandbox.h): a crash there is an error
+// that names the node it crashed on; `fix` says what to do. The pass's own exceptions go on.
+void runOnnxPass(onnx::ModelProto &model, std::string_view passName, std::string_view fix,
+                 const std::string &modelName, llvm::function_ref<void(onnx::ModelProto &)> pass) {
+  const IsolatedPassOutcome outcome = runIsolated(model, pass);
+  if (!outcome.crashed) return;
+  const std::string how =
+      outcome.signal != 0 ? fmt::format(" ({})", ::strsignal(outcome.signal)) : std::string();
+  if (outcome.crashingNode < 0)
+    fail("{}: {} crashed on the model{}; {}", modelName, passName, how, fix);
+  fail("{}: {}: {} crashed on this node{}: its attributes or inputs lie outside the operator's "
+       "definition; {}",
+       modelName, describeNode(model.graph().node(outcome.crashingNode), outcome.crashingNode),
+       passName, how, fix);
 }
 
 // Bytes outside printable UTF-8 shown as \xNN, so the message naming them stays one clean line.
@@ -272,19 +293,29 @@ onnx::ModelProto upgradeOpset(onnx::ModelProto model, int target, int opset,
       added->set_f(0.0f);
     }
   }
+  const std::string fix = fmt::format(
+      "export the model at opset {} or newer, or compile it without --emit-qdq", target);
   onnx::ModelProto converted;
   try {
-    onnx::shape_inference::InferShapes(model);
-    if (opset < 13 && target >= 13) {
-      flattenSoftmaxesOfUnknownRank(model);
-      onnx::shape_inference::InferShapes(model);
-    }
-    converted = onnx::version_conversion::ConvertVersion(model, target);
-    onnx::checker::check_model(converted);
+    runOnnxPass(model, "ONNX shape inference", kReexportFix, modelName,
+                [&](onnx::ModelProto &inferred) {
+      onnx::shape_inference::InferShapes(inferred);
+      if (opset < 13 && target >= 13) {
+        flattenSoftmaxesOfUnknownRank(inferred);
+        onnx::shape_inference::InferShapes(inferred);
+      }
+    });
+    converted = model;
+    runOnnxPass(converted, "ONNX's version converter", fix, modelName,
+                [&](onnx::ModelProto &upgraded) {
+                  upgraded = onnx::version_conversion::ConvertVersion(upgraded, target);
+                  onnx::checker::check_model(upgraded);
+                });
+  } catch (const Error &) {
+    throw;
   } catch (const std::exception &error) {
-    fail("{}: ONNX's version converter cannot bring the model from opset {} to {}: {}; export "
-         "the model at opset {} or newer, or compile it without --emit-qdq",
-         modelName, opset, target, firstLine(error.what()), target);
+    fail("{}: ONNX's version converter cannot bring the model from opset {} to {}: {}; {}",
+         modelName, opset, target, firstLine(error.what()), fix);
   }
   if (opset < 11) keepLegacyResampling(model, converted);
   return converted;
@@ -524,6 +555,31 @@ void checkWindowAttributes(const onnx::GraphProto &graph, const std::string &mod
   }
 }
 
+// ONNX 1.12's LayerNormalization inference indexes dimensions by its axis narrowed to 32 bits
+// unchecked (2^31 crashes it); every axis is held to what a tensor of edgesplit's largest rank
+// allows (Flatten's and Unsqueeze's reach one past the input's last axis) before it runs.
+void checkAxisAttributes(const onnx::GraphProto &graph, const std::string &modelName) {
+  constexpr auto kBound = static_cast<int64_t>(kMaxRank);
+  int index = 0;
+  for (const auto &node : graph.node()) {
+    for (const auto &attr : node.attribute()) {
+      if (attr.name() != "axis" && attr.name() != "axes" && attr.name() != "batch_axis" &&
+          attr.name() != "time_axis")
+        continue;
+      const std::vector<int64_t> values =
+          attr.type() == onnx::AttributeProto::INT
+              ? std::vector<int64_t>{attr.i()}
+              : std::vector<int64_t>(attr.ints().begin(), attr.ints().end());
+      for (int64_t value : values)
+        if (value < -kBound || value > kBound)
+          fail("{}: {}: attribute '{}' holds {}; an axis lies in [-{}, {}] (edgesplit's tensors "
+               "have rank {} at most), check the model",
+               modelName, describeNode(node, index), attr.name(), value, kBound, kBound, kBound);
+    }
+    ++index;
+  }
+}
+
 // ONNX 1.12's shape inference of a convolution indexes the weight's dimensions by the input's
 // rank unchecked: a weight of another rank crashes it. Checked here where the ranks are known
 // before inference (graph inputs and initializers), with a clearer message than inference's;
@@ -699,6 +755,7 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
   checkAcyclic(model.graph(), modelName);
   checkNoSubgraphs(model.graph(), modelName);
   checkTensorProtoLimits(model.graph(), modelName);
+  checkAxisAttributes(model.graph(), modelName);
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &error) {
@@ -716,7 +773,12 @@ std::unique_ptr<Graph> importOnnxModel(const std::filesystem::path &path,
   checkShapeInputs(model.graph(), path.parent_path(), modelName);
   makeKernelShapesExplicit(*model.mutable_graph());
   try {
-    onnx::shape_inference::InferShapes(model);
+    runOnnxPass(model, "ONNX shape inference", kReexportFix, modelName,
+                [](onnx::ModelProto &inferred) {
+                  onnx::shape_inference::InferShapes(inferred);
+                });
+  } catch (const Error &) {
+    throw;
   } catch (const std::exception &error) {
     fail("{}: ONNX shape inference failed: {}", modelName, firstLine(error.what()));
   }

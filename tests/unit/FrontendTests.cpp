@@ -151,3 +151,24 @@ TEST_CASE("importer loads external initializer data", "[frontend]") {
   fs::remove(dir / "weights.bin");
   REQUIRE_THROWS_WITH(importOnnxModel(path), Contains("weights.bin"));
 }
+
+TEST_CASE("importer refuses an axis no tensor has before ONNX inference", "[frontend]") {
+  // ONNX 1.12's LayerNormalization inference narrows this axis to a negative int and crashes.
+  for (const int64_t axis : {int64_t(1) << 31, (int64_t(1) << 32) + 1, -(int64_t(1) << 31) - 1,
+                             int64_t(9), int64_t(-9)}) {
+    CAPTURE(axis);
+    onnx::ModelProto model = reluAddModel(17);
+    auto *node = model.mutable_graph()->mutable_node(0);
+    node->set_op_type("LayerNormalization");
+    node->add_input("w");
+    auto *attribute = node->add_attribute();
+    attribute->set_name("axis");
+    attribute->set_type(onnx::AttributeProto::INT);
+    attribute->set_i(axis);
+    auto path = save(model, scratchDir("axis") / "m.onnx");
+    REQUIRE_THROWS_WITH(importOnnxModel(path),
+                        Contains("m.onnx: node 'LayerNormalization_0' (LayerNormalization): "
+                                 "attribute 'axis' holds " +
+                                 std::to_string(axis) + "; an axis lies in [-8, 8]"));
+  }
+}
