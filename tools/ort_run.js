@@ -71,7 +71,10 @@ async function runPerSample(session, feeds) {
 
 async function main() {
   let args = process.argv.slice(2);
-  const options = {};
+  // On x86 CPUs without VNNI, onnxruntime's fast U8S8 integer matrix products add pairs of
+  // products in 16 bits, which saturate (a QDQ Conv or MatMul with full-range int8 weights is
+  // then off by many LSB); the exact U8U8 path makes the reference the same on every machine.
+  const options = { extra: { session: { x64quantprecision: '1' } } };
   let perSample = false;
   for (;;) {
     if (args[0] === '--no-optimizations') options.graphOptimizationLevel = 'disabled';
