@@ -27,7 +27,7 @@ Tensor meanFactor(size_t count, DType type) {
 
 // No lowering of its own: normalisation writes Mean as a chain of two-input Adds and a Mul by
 // 1/n (passes/SumMeanToAdds.cpp), which code generation, int8 and the QDQ file have.
-extern const OpDef kMean{.name = "Mean", .maxInputs = std::numeric_limits<int>::max(),
-                         .infer = infer, .run = run};
+extern const OpDef kMean{
+    .name = "Mean", .maxInputs = std::numeric_limits<int>::max(), .infer = infer, .run = run};
 
 } // namespace edgesplit::ops

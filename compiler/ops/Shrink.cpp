@@ -23,7 +23,6 @@ void lower(LowerContext &ctx) {
 }
 } // namespace
 
-extern const OpDef kShrink{.name = "Shrink", .infer = inferFloatUnary, .run = run,
-                           .lower = lower};
+extern const OpDef kShrink{.name = "Shrink", .infer = inferFloatUnary, .run = run, .lower = lower};
 
 } // namespace edgesplit::ops

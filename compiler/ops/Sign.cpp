@@ -10,11 +10,15 @@ namespace {
 void run(KernelContext &ctx) {
   mapNumeric(
       ctx.input(0), ctx.output(0),
-      [](double x) { return x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : std::isnan(x) ? x : 0.0; },
+      [](double x) {
+        return x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : std::isnan(x) ? x : 0.0;
+      },
       [](auto x) {
         using T = decltype(x);
-        if constexpr (std::is_signed_v<T>) return static_cast<T>((x > 0) - (x < 0));
-        else return static_cast<T>(x > 0);
+        if constexpr (std::is_signed_v<T>)
+          return static_cast<T>((x > 0) - (x < 0));
+        else
+          return static_cast<T>(x > 0);
       });
 }
 

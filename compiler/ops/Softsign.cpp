@@ -14,6 +14,7 @@ void run(KernelContext &ctx) {
 void lower(LowerContext &ctx) { lowerActivation(ctx, ES_F32_SOFTSIGN); }
 } // namespace
 
-extern const OpDef kSoftsign{.name = "Softsign", .infer = inferFloatUnary, .run = run, .lower = lower};
+extern const OpDef kSoftsign{
+    .name = "Softsign", .infer = inferFloatUnary, .run = run, .lower = lower};
 
 } // namespace edgesplit::ops

@@ -15,7 +15,9 @@ void run(KernelContext &ctx) {
 
 // No lowering of its own: normalisation writes Sum as a chain of two-input Adds
 // (passes/SumMeanToAdds.cpp), which code generation, int8 and the QDQ file have.
-extern const OpDef kSum{.name = "Sum", .maxInputs = std::numeric_limits<int>::max(),
-                        .infer = inferBroadcastBinary, .run = run};
+extern const OpDef kSum{.name = "Sum",
+                        .maxInputs = std::numeric_limits<int>::max(),
+                        .infer = inferBroadcastBinary,
+                        .run = run};
 
 } // namespace edgesplit::ops

@@ -15,7 +15,7 @@ void lower(LowerContext &ctx) {
 }
 } // namespace
 
-extern const OpDef kThresholdedRelu{.name = "ThresholdedRelu", .infer = inferFloatUnary,
-                                    .run = run, .lower = lower};
+extern const OpDef kThresholdedRelu{
+    .name = "ThresholdedRelu", .infer = inferFloatUnary, .run = run, .lower = lower};
 
 } // namespace edgesplit::ops

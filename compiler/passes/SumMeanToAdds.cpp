@@ -28,10 +28,11 @@ void sumMeanToAdds(Graph &graph) {
     Value *sum = inputs[0];
     for (size_t k = 1; k < inputs.size(); ++k) {
       const bool last = k + 1 == inputs.size();
-      Value *partial = last && !mean ? output
-                                     : graph.createValue(graph.uniqueName(fmt::format(
-                                                             "{}_sum{}", output->name, k)),
-                                                         output->dtype);
+      Value *partial =
+          last && !mean
+              ? output
+              : graph.createValue(graph.uniqueName(fmt::format("{}_sum{}", output->name, k)),
+                                  output->dtype);
       Node *add = insertNodeBefore(graph, *node, fmt::format("{}_add{}", node->name, k), "Add", 7,
                                    {sum, inputs[k]}, partial);
       inferNodeShapes(*add);
@@ -43,8 +44,8 @@ void sumMeanToAdds(Graph &graph) {
       // multiplied (docs/int8.md).
       Value *reciprocal = graph.createConstant(graph.uniqueName(output->name + "_reciprocal"),
                                                ops::meanFactor(inputs.size(), output->dtype));
-      Node *mul = insertNodeBefore(graph, *node, node->name + "_scale", "Mul", 7,
-                                   {sum, reciprocal}, output);
+      Node *mul = insertNodeBefore(graph, *node, node->name + "_scale", "Mul", 7, {sum, reciprocal},
+                                   output);
       inferNodeShapes(*mul);
     }
     graph.eraseNode(node);
