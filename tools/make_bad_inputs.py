@@ -161,7 +161,7 @@ def write_models():
     save_model("unknown_op.onnx", model([helper.make_node("FooBar", ["x"], ["y"], name="foo")],
                                         [tensor_info("x", [1, 4])], [tensor_info("y", [1, 4])]))
     save_model("unsupported_op.onnx",
-               model([helper.make_node("Softsign", ["x"], ["y"], name="softsign")],
+               model([helper.make_node("Hardmax", ["x"], ["y"], name="hardmax")],
                      [tensor_info("x", [1, 4])], [tensor_info("y", [1, 4])]))
     custom = model([helper.make_node("Gelu", ["x"], ["y"], name="gelu", domain="com.example")],
                    [tensor_info("x", [1, 4])], [tensor_info("y", [1, 4])])

@@ -75,6 +75,16 @@ CInit field(es_unary_f32_op_t op) {
   case ES_F32_SOFTPLUS: return CInit::symbol("ES_F32_SOFTPLUS");
   case ES_F32_ABS: return CInit::symbol("ES_F32_ABS");
   case ES_F32_NEG: return CInit::symbol("ES_F32_NEG");
+  case ES_F32_LOG: return CInit::symbol("ES_F32_LOG");
+  case ES_F32_CEIL: return CInit::symbol("ES_F32_CEIL");
+  case ES_F32_ROUND: return CInit::symbol("ES_F32_ROUND");
+  case ES_F32_SIGN: return CInit::symbol("ES_F32_SIGN");
+  case ES_F32_SOFTSIGN: return CInit::symbol("ES_F32_SOFTSIGN");
+  case ES_F32_THRESHOLDED_RELU: return CInit::symbol("ES_F32_THRESHOLDED_RELU");
+  case ES_F32_CELU: return CInit::symbol("ES_F32_CELU");
+  case ES_F32_SHRINK: return CInit::symbol("ES_F32_SHRINK");
+  case ES_F32_SIN: return CInit::symbol("ES_F32_SIN");
+  case ES_F32_COS: return CInit::symbol("ES_F32_COS");
   }
   return CInit::integer(op);
 }

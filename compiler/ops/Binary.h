@@ -71,6 +71,10 @@ void runBroadcastBinary(KernelContext &ctx, FloatOp floatOp, IntOp intOp) {
   });
 }
 
+// Mean's 1/n as a scalar of `type`: what its reference kernel and the Mul that normalisation
+// writes for it (passes/SumMeanToAdds.cpp) multiply the sum by, as onnxruntime does.
+Tensor meanFactor(size_t count, DType type);
+
 // --- Code generation ---
 
 enum class ArithmeticKind { Add, Sub, Mul, Div, Max, Min, PRelu };

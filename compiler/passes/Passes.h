@@ -27,6 +27,11 @@ void foldBatchNorm(Graph &graph);
 // An Add, Sub or Mul of a constant (one value, or one per output channel) after a Conv,
 // ConvTranspose, Gemm or 2-D MatMul with constant weights is folded into its weights and bias.
 void foldChannelAffine(Graph &graph);
+// Sum and Mean of n inputs (tf2onnx's AddN, Keras' Average) become a chain of n - 1 two-input
+// Adds from the left (Mean then a Mul by 1/n, as onnxruntime computes it), which code generation
+// has in both precisions and the QDQ file spells as it is computed; of one input, their users
+// read that input.
+void sumMeanToAdds(Graph &graph);
 // Min/Max of an activation and a constant scalar become Clip with that bound (Relu6 as
 // Max(Min(x, 6), 0) in TensorFlow graphs), and a Clip of a Clip with constant bounds one Clip, so
 // that it fuses into the layer before it like any Relu6.

@@ -11,6 +11,7 @@ void normalizeGraph(Graph &graph, const NormalizeOptions &options) {
       {"constants-to-initializers", constantsToInitializers},
       {"remove-identities", removeIdentities},
       {"infer-shapes", inferShapes},
+      {"sum-mean-to-adds", sumMeanToAdds},
       {"fold-constants", foldConstants},
       {"min-max-to-clip", minMaxToClip},
       {"sink-transposes", sinkTransposes},

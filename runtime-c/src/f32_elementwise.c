@@ -57,6 +57,12 @@ static float hard_sigmoid(float x, float alpha, float beta) {
   return es_f32_clamp(alpha * x + beta, 0.0f, 1.0f);
 }
 
+/* x rounded half to even: es_f32_round_small where it applies, rintf (the default rounding mode,
+ * to nearest with ties to even) for the larger values, which are whole or halves, and NaN. */
+static float round_half_even(float x) {
+  return fabsf(x) < 4194304.0f ? es_f32_round_small(x) : rintf(x);
+}
+
 static float apply_unary(const es_unary_f32_params_t *p, float x) {
   switch (p->op) {
   case ES_F32_SIGMOID:
@@ -95,6 +101,26 @@ static float apply_unary(const es_unary_f32_params_t *p, float x) {
     return fabsf(x);
   case ES_F32_NEG:
     return -x;
+  case ES_F32_LOG:
+    return logf(x);
+  case ES_F32_CEIL:
+    return ceilf(x);
+  case ES_F32_ROUND:
+    return round_half_even(x);
+  case ES_F32_SIGN:
+    return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x != x ? x : 0.0f;
+  case ES_F32_SOFTSIGN:
+    return x / (1.0f + fabsf(x));
+  case ES_F32_THRESHOLDED_RELU:
+    return x > p->alpha ? x : 0.0f;
+  case ES_F32_CELU: /* alpha * (e^(x / alpha) - 1) is positive exactly where x is */
+    return x > 0.0f ? x : p->alpha * expm1f(x / p->alpha);
+  case ES_F32_SHRINK:
+    return x < -p->alpha ? x + p->beta : x > p->alpha ? x - p->beta : 0.0f;
+  case ES_F32_SIN:
+    return sinf(x);
+  case ES_F32_COS:
+    return cosf(x);
   }
   return NAN; /* not an es_unary_f32_op_t */
 }

@@ -42,13 +42,13 @@ class InspectTest(CliTestCase):
         self.assertEqual(summary["inputs"][0]["shape"], [1, 6, 128])
 
     def test_lists_unsupported_ops_with_node_and_opset(self):
-        model = self.save_model("softplus.onnx", single_op_model("Softsign", opset=13))
+        model = self.save_model("hardmax.onnx", single_op_model("Hardmax", opset=13))
         result = run("inspect", model)
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn("node 'the_node': Softsign (opset 13)", result.stdout)
+        self.assertIn("node 'the_node': Hardmax (opset 13)", result.stdout)
         summary = json.loads(run("inspect", model, "--json").stdout)
         self.assertEqual(summary["unsupported_ops"],
-                         [{"node": "the_node", "op": "Softsign", "domain": "", "opset": 13}])
+                         [{"node": "the_node", "op": "Hardmax", "domain": "", "opset": 13}])
 
     def test_bad_input_shape_is_a_usage_error(self):
         self.assert_fails(run("inspect", EXAMPLE / "model.onnx", "--input-shape", "wrist_imu=1xfoo"),
@@ -100,7 +100,7 @@ class InspectPredictsCompileTest(CliTestCase):
             for model_dir in sorted(p for p in REAL.iterdir() if (p / "model.onnx").exists()):
                 yield model_dir.name, model_dir / "model.onnx", []
         yield "argmax", self.save_model("argmax.onnx", argmax_model()), []
-        yield "softsign", self.save_model("softsign.onnx", single_op_model("Softsign")), []
+        yield "hardmax", self.save_model("hardmax.onnx", single_op_model("Hardmax")), []
         qlinear = self.save_model("qlinear.onnx", qlinear_model(1, np.uint8, np.int8, True, True))
         yield "qlinear_dynamic_batch", qlinear, []
         yield "qlinear", qlinear, ["--input-shape", "x=1x3x8x8"]
@@ -112,7 +112,7 @@ class InspectPredictsCompileTest(CliTestCase):
         for path in sorted((SOURCE / "tests" / "data" / "resize").glob("*.onnx")):
             yield f"resize_{path.stem}", path, []
         # The op and exporter test models of issue 15 and after, each folder whole.
-        for folder in ("ops", "torch", "reduceops", "div", "elemops"):
+        for folder in ("ops", "torch", "reduceops", "div", "elemops", "unaryops"):
             for path in sorted((SOURCE / "tests" / "data" / folder).glob("*.onnx")):
                 yield f"{folder}_{path.stem}", path, []
         # Exporter-style files (tools/make_exporter_models.py): calibrated, pre-quantised and

@@ -818,6 +818,20 @@ TEST_CASE("unary f32: hand-computed values of each function", "[f32][elementwise
   requireEqual(runUnary(ES_F32_SOFTPLUS, 0, 0, {-kInf, 200, kInf}), {0, 200, kInf});
   requireEqual(runUnary(ES_F32_ABS, 0, 0, {-1.5f, -0.0f, 2, -kInf}), {1.5f, 0, 2, kInf});
   requireEqual(runUnary(ES_F32_NEG, 0, 0, {-1.5f, 0, 2, -kInf}), {1.5f, -0.0f, -2, kInf});
+  // Log as onnxruntime: -inf at 0 (either sign), NaN below.
+  requireEqual(runUnary(ES_F32_LOG, 0, 0, {1, 0, -0.0f, -1, kInf}), {0, -kInf, -kInf, kNaN, kInf});
+  requireEqual(runUnary(ES_F32_CEIL, 0, 0, {-1.5f, 0.25f, 2, -kInf}), {-1, 1, 2, -kInf});
+  // Halves to even, also between 2^22 and 2^23 where floats are halves.
+  requireEqual(runUnary(ES_F32_ROUND, 0, 0, {0.5f, 1.5f, 2.5f, -2.5f, 2.6f, 4194305.5f, kInf, kNaN}),
+               {0, 2, 2, -2, 3, 4194306.0f, kInf, kNaN});
+  requireEqual(runUnary(ES_F32_SIGN, 0, 0, {-3, 0, 2e-30f, -kInf, kNaN}), {-1, 0, 1, -1, kNaN});
+  requireEqual(runUnary(ES_F32_SOFTSIGN, 0, 0, {-1, 0, 3}), {-0.5f, 0, 0.75f});
+  requireEqual(runUnary(ES_F32_THRESHOLDED_RELU, 0.5f, 0, {0.5f, 0.75f, -2}), {0, 0.75f, 0});
+  requireEqual(runUnary(ES_F32_CELU, 2, 0, {-kInf, 0, 1.5f}), {-2, 0, 1.5f});
+  // Shrink with lambd 1, bias 0.5; a NaN gives 0 as in onnxruntime.
+  requireEqual(runUnary(ES_F32_SHRINK, 1, 0.5f, {-2, -1, 0.5f, 1, 3, kNaN}), {-1.5f, 0, 0, 0, 2.5f, 0});
+  requireEqual(runUnary(ES_F32_SIN, 0, 0, {0, kInf}), {0, kNaN});
+  requireEqual(runUnary(ES_F32_COS, 0, 0, {0, kInf}), {1, kNaN});
   // An int8 round trip: toward zero, saturated, NaN to 0.
   requireEqual(runUnary(ES_F32_TRUNC, -128, 127, {-1.5f, 2.9f, -0.5f, 300, -kInf, kNaN}),
                {-1, 2, -0.0f, 127, -128, 0});
@@ -852,6 +866,16 @@ Expected referenceUnary(es_unary_f32_op_t op, double alpha, double beta, double 
   case ES_F32_SOFTPLUS: return exact(std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))));
   case ES_F32_ABS: return exact(std::abs(x));
   case ES_F32_NEG: return exact(-x);
+  case ES_F32_LOG: return exact(std::log(x));
+  case ES_F32_CEIL: return exact(std::ceil(x));
+  case ES_F32_ROUND: return exact(std::nearbyint(x));
+  case ES_F32_SIGN: return exact(x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : 0.0);
+  case ES_F32_SOFTSIGN: return exact(x / (1.0 + std::abs(x)));
+  case ES_F32_THRESHOLDED_RELU: return exact(x > alpha ? x : 0.0);
+  case ES_F32_CELU: return exact(x > 0.0 ? x : alpha * std::expm1(x / alpha));
+  case ES_F32_SHRINK: return exact(x < -alpha ? x + beta : x > alpha ? x - beta : 0.0);
+  case ES_F32_SIN: return exact(std::sin(x));
+  case ES_F32_COS: return exact(std::cos(x));
   }
   return exact(std::nan(""));
 }
@@ -863,7 +887,10 @@ TEST_CASE("unary f32: random inputs against a double reference", "[f32][elementw
                                    ES_F32_SELU,       ES_F32_EXP,        ES_F32_FLOOR,
                                    ES_F32_ERF,        ES_F32_TRUNC,      ES_F32_SQRT,
                                    ES_F32_POW,        ES_F32_RECIPROCAL, ES_F32_SOFTPLUS,
-                                   ES_F32_ABS,        ES_F32_NEG};
+                                   ES_F32_ABS,        ES_F32_NEG,        ES_F32_LOG,
+                                   ES_F32_CEIL,       ES_F32_ROUND,      ES_F32_SIGN,
+                                   ES_F32_SOFTSIGN,   ES_F32_THRESHOLDED_RELU, ES_F32_CELU,
+                                   ES_F32_SHRINK,     ES_F32_SIN,        ES_F32_COS};
   for (es_unary_f32_op_t op : ops) {
     float alpha = random.real(0.05f, 2.0f), beta = random.real(0.0f, 1.0f);
     // TRUNC's bounds are an integer type's range, within which most inputs fall.
@@ -871,8 +898,8 @@ TEST_CASE("unary f32: random inputs against a double reference", "[f32][elementw
     std::vector<float> input = random.reals(500, -10.0f, 10.0f);
     // Near 0, where e^x - 1 and the kinks of the hard functions are delicate.
     for (float value : random.reals(100, -1e-3f, 1e-3f)) input.push_back(value);
-    // Square roots and real powers of non-negative numbers.
-    if (op == ES_F32_SQRT || op == ES_F32_POW)
+    // Square roots, real powers and logarithms of non-negative numbers.
+    if (op == ES_F32_SQRT || op == ES_F32_POW || op == ES_F32_LOG)
       for (float &x : input) x = std::abs(x);
     std::vector<Expected> want;
     for (float x : input) want.push_back(referenceUnary(op, alpha, beta, x));

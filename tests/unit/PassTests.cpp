@@ -859,3 +859,39 @@ TEST_CASE("min-max-to-clip makes Relu6 as Max(Min(x, 6), 0) one Clip", "[passes]
   CHECK(countOps(*graph, "Max") == 0);
   CHECK(countOps(*graph, "Min") == 1);
 }
+
+TEST_CASE("sum-mean-to-adds writes Sum and Mean as two-input Adds, Mean then a Mul by 1/n",
+          "[passes]") {
+  GraphBuilder b;
+  Value *x = b.input("x", DType::Float32, {1, 2, 3});
+  b.node("Tanh", {x}, {"t"});
+  // Three inputs broadcast against each other: a row and a column.
+  b.node("Sum", {x, b.value("t"), b.constant("row", floats({3}, {0.5f, -1, 2}))}, {"s"});
+  b.output(b.value("s"));
+  b.node("Mean", {x, b.constant("column", floats({2, 1}, {1, -3})), b.value("t")}, {"m"});
+  b.output(b.value("m"));
+  // Of one input, the graph output reads that input.
+  b.node("Sum", {b.value("t")}, {"one"});
+  b.output(b.value("one"));
+  auto graph = b.finish();
+  // Every output as the ops' own kernels compute it, bit for bit: they add from the left and
+  // multiply by the same 1/n.
+  const std::vector<Tensor> input{ramp({1, 2, 3}, 0.7f)};
+  const std::vector<Tensor> before = Interpreter(*graph).run(input);
+  sumMeanToAdds(*graph);
+  verifyGraph(*graph);
+  const std::vector<Tensor> after = Interpreter(*graph).run(input);
+  REQUIRE(after.size() == 3);
+  for (size_t k = 0; k < after.size(); ++k)
+    CHECK(after[k].values<float>() == before[k].values<float>());
+  CHECK(countOps(*graph, "Sum") == 0);
+  CHECK(countOps(*graph, "Mean") == 0);
+  CHECK(countOps(*graph, "Add") == 4);
+  CHECK(countOps(*graph, "Mul") == 1);
+  CHECK(graph->outputs[2].value == graph->findValue("t"));
+  const Node *mul = graph->findValue("m")->producer;
+  REQUIRE(mul->opType == "Mul");
+  // 1/3 rounded to float32, what onnxruntime's Mean multiplies by.
+  CHECK(mul->input(1)->constant->values<float>()[0] == 1.0f / 3.0f);
+  CHECK(*graph->findValue("m")->shape == Shape{1, 2, 3});
+}

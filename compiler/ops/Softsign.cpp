@@ -1,0 +1,20 @@
+#include "ops/Unary.h"
+
+#include "codegen/LowerContext.h"
+
+#include <cmath>
+
+namespace edgesplit::ops {
+namespace {
+void run(KernelContext &ctx) {
+  mapFloat(ctx.input(0), ctx.output(0), [](double x) { return x / (1.0 + std::abs(x)); });
+}
+
+// float32 es_unary_f32, int8 a table (docs/int8.md).
+void lower(LowerContext &ctx) { lowerActivation(ctx, ES_F32_SOFTSIGN); }
+} // namespace
+
+extern const OpDef kSoftsign{
+    .name = "Softsign", .infer = inferFloatUnary, .run = run, .lower = lower};
+
+} // namespace edgesplit::ops
