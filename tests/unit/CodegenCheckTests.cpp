@@ -7,7 +7,8 @@ using namespace edgesplit;
 using namespace edgesplit::testing;
 
 namespace {
-// x -> Relu -> Add(constant) -> y, and x -> Equal(x, x) -> same (no kernel computes Equal).
+// x -> Relu -> Add(constant) -> y, and x -> Equal(x, x) -> Cast to float -> same (no kernel casts
+// a bool).
 std::unique_ptr<Graph> twoBranches(bool withEqual) {
   GraphBuilder b;
   Value *x = b.input("x", DType::Float32, {1, 4});
@@ -16,7 +17,8 @@ std::unique_ptr<Graph> twoBranches(bool withEqual) {
   b.node("Add", {relu->outputs[0], addend}, {"y"});
   b.output(b.value("y"));
   if (withEqual) {
-    b.node("Equal", {x, x}, {"same"});
+    Node *equal = b.node("Equal", {x, x}, {"mask"});
+    b.node("Cast", {equal->outputs[0]}, {"same"}, attrs({{"to", int64_t{1}}}));
     b.output(b.value("same"));
   }
   return b.finish();
@@ -37,9 +39,9 @@ TEST_CASE("the codegen check records each failing node and goes on", "[codegen]"
   auto graph = twoBranches(true);
   const CodegenCheck check = checkCodegen(*graph, Precision::Float32, KernelIsa::Plain, false);
   REQUIRE(check.errors.size() == 1);
-  CHECK(check.errors[0].find("node 'Equal_2' (Equal)") == 0);
+  CHECK(check.errors[0].find("node 'Cast_3' (Cast)") == 0);
   CHECK(check.nodeErrors.size() == 1);
-  CHECK(check.nodeErrors.count("Equal_2") == 1);
+  CHECK(check.nodeErrors.count("Cast_3") == 1);
   CHECK(check.reachedNodes);
 }
 
