@@ -309,6 +309,37 @@ void lowerRescaledReduceS8(LowerContext &ctx, const AxisSplit &split, Reduction 
       },
       "reduce");
 }
+// docs/int8.md "ReduceLogSumExp": LogSoftmax's sum of exponentials and logarithm, plus the
+// block's largest value, in Q16 steps of Sy.
+void lowerReduceLogSumExpS8(LowerContext &ctx, const AxisSplit &split) {
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  es_log_softmax_s8_params_t p{};
+  p.outer = kernelInt(ctx, split.outer, "size");
+  p.length = kernelInt(ctx, split.length, "reduced size");
+  p.inner = kernelInt(ctx, split.inner, "size");
+  // ln(2) / Sy in Q16 must fit int32: a pre-quantised model's finer output is refused.
+  const double logFactor = 65536.0 * std::log(2.0) / out.scale;
+  if (logFactor >= 2147483647.0)
+    ctx.fail("int8 ReduceLogSumExp needs an output scale of at least ln(2) * 2^-15, got {}; "
+             "compile the model for float32",
+             out.scale);
+  p.log_factor = static_cast<int32_t>(roundHalfAway(logFactor, 0, INT32_MAX));
+  p.output_zp = out.zeroPoint;
+  // Sx (m - Zx) in Q16 steps of Sy; beyond 2^14 steps either way the output saturates anyway.
+  std::vector<int32_t> values;
+  for (int32_t q = -128; q < 128; ++q)
+    values.push_back(static_cast<int32_t>(roundHalfAway(
+        65536.0 * in.scale * (q - in.zeroPoint) / out.scale, -(int64_t{1} << 30), int64_t{1} << 30)));
+  const KernelArg exp = ctx.constantArray("exp", softmaxExpTable(ctx, in.scale, split.length));
+  const KernelArg value = ctx.constantArray("value", std::move(values));
+  ctx.call<es_log_softmax_s8_params_t>(
+      "es_reduce_log_sum_exp_s8", p, {exp, value, ctx.input(0), ctx.output()},
+      [](const es_log_softmax_s8_params_t &p, const KernelArgs &a) {
+        es_reduce_log_sum_exp_s8(&p, a.in<uint32_t>(1), a.in<int32_t>(2), a.in<int8_t>(3),
+                                 a.out<int8_t>(4));
+      },
+      "reduce");
+}
 } // namespace
 
 void lowerReduceOp(LowerContext &ctx, int axesInputOpset, Reduction kind) {
@@ -321,9 +352,7 @@ void lowerReduceOp(LowerContext &ctx, int axesInputOpset, Reduction kind) {
     ctx.fail("int8 code generation does not support ReduceProd (a product of n int8 values has "
              "the scale Sx^n, which no int8 output keeps in range); compile the model for "
              "float32");
-  if (kind == Reduction::LogSumExp)
-    ctx.fail("int8 code generation does not support ReduceLogSumExp yet; compile the model for "
-             "float32");
+  if (kind == Reduction::LogSumExp) return lowerReduceLogSumExpS8(ctx, split);
   lowerRescaledReduceS8(ctx, split, kind);
 }
 

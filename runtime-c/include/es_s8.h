@@ -499,6 +499,15 @@ typedef struct {
 void es_log_softmax_s8(const es_log_softmax_s8_params_t *p, const uint32_t exp_table[256],
                        const int32_t shift_table[256], const int8_t *input, int8_t *output);
 
+/* ReduceLogSumExp over the middle axis of [outer, length, inner] (output [outer, inner]), with
+ * LogSoftmax's parameters, exponential table and logarithm (docs/int8.md): with m the block's
+ * largest code, sum and lse as es_log_softmax_s8 computes them and value_table[m + 128] =
+ * 2^16 * Sx * (m - Zx) / Sy from the compiler, qy = clamp(floor((value_table[m + 128] + lse +
+ * 2^15) / 2^16) + Zy). */
+void es_reduce_log_sum_exp_s8(const es_log_softmax_s8_params_t *p, const uint32_t exp_table[256],
+                              const int32_t value_table[256], const int8_t *input,
+                              int8_t *output);
+
 /* ---- Layout ------------------------------------------------------------------------------ */
 
 /* One input of a Concat: its extent along the axis and how it maps to the output's
