@@ -78,6 +78,12 @@ def torch_models():
                            c=nn.Conv1d(8, 8, 3, padding=1)), seq, opset, opset)
     for opset in (9, 13, 17):
         torch.manual_seed(opset)
+        # Masks cast to float and multiplied: y * (y > 0.1).float() + (x < -1).float().
+        torch_model(f"mask_multiply_{opset}",
+                    Lambda(lambda m, x: m["c"](x) * (m["c"](x) > 0.1).float()
+                           + (x[:, :, 1:-1] < -1.0).float(), c=nn.Conv1d(8, 8, 3)),
+                    seq, opset, opset)
+        torch.manual_seed(opset)
         # ReduceMin (x.amin) and ReduceL1 (a 1-norm) over time after a Conv.
         torch_model(f"min_l1_{opset}",
                     Lambda(lambda m, x: m["c"](x).amin(2) + 0.1 * m["c"](x).norm(p=1, dim=2),

@@ -66,6 +66,14 @@ class SelectOpsTest(OpCodegenCase):
             with self.subTest(opset=opset):
                 self.check(f"masked_fill_{opset}", float_lsb=255)
 
+    def test_masks_cast_to_float(self):
+        # y * (y > 0.1).float() + (x < -1).float(): a Cast of a mask is a copy in float32 and
+        # writes the codes of 1 and 0 in int8; the masks jump, so int8 and float differ by the
+        # jump where a value lies within one LSB of its threshold.
+        for opset in (9, 13, 17):
+            with self.subTest(opset=opset):
+                self.check(f"mask_multiply_{opset}", float_lsb=255)
+
     def test_every_comparison_of_two_activations(self):
         # Greater, Less, GreaterOrEqual, LessOrEqual and Equal of x and y (halves, so with exact
         # ties), each picking x or y: the int8 comparison equals the QDQ file's float one.

@@ -7,8 +7,8 @@ using namespace edgesplit;
 using namespace edgesplit::testing;
 
 namespace {
-// x -> Relu -> Add(constant) -> y, and x -> Equal(x, x) -> Cast to float -> same (no kernel casts
-// a bool).
+// x -> Relu -> Add(constant) -> y, and x -> Equal(x, x) -> Not -> Cast to float -> same (no
+// kernel computes Not, and a Cast to float reads a comparison's mask only).
 std::unique_ptr<Graph> twoBranches(bool withEqual) {
   GraphBuilder b;
   Value *x = b.input("x", DType::Float32, {1, 4});
@@ -18,7 +18,8 @@ std::unique_ptr<Graph> twoBranches(bool withEqual) {
   b.output(b.value("y"));
   if (withEqual) {
     Node *equal = b.node("Equal", {x, x}, {"mask"});
-    b.node("Cast", {equal->outputs[0]}, {"same"}, attrs({{"to", int64_t{1}}}));
+    Node *negated = b.node("Not", {equal->outputs[0]}, {"differ"});
+    b.node("Cast", {negated->outputs[0]}, {"same"}, attrs({{"to", int64_t{1}}}));
     b.output(b.value("same"));
   }
   return b.finish();
@@ -38,10 +39,12 @@ TEST_CASE("the codegen check passes a graph every node of which lowers", "[codeg
 TEST_CASE("the codegen check records each failing node and goes on", "[codegen]") {
   auto graph = twoBranches(true);
   const CodegenCheck check = checkCodegen(*graph, Precision::Float32, KernelIsa::Plain, false);
-  REQUIRE(check.errors.size() == 1);
-  CHECK(check.errors[0].find("node 'Cast_3' (Cast)") == 0);
-  CHECK(check.nodeErrors.size() == 1);
-  CHECK(check.nodeErrors.count("Cast_3") == 1);
+  REQUIRE(check.errors.size() == 2);
+  CHECK(check.errors[0].find("node 'Not_3' (Not)") == 0);
+  CHECK(check.errors[1].find("node 'Cast_4' (Cast)") == 0);
+  CHECK(check.nodeErrors.size() == 2);
+  CHECK(check.nodeErrors.count("Not_3") == 1);
+  CHECK(check.nodeErrors.count("Cast_4") == 1);
   CHECK(check.reachedNodes);
 }
 
