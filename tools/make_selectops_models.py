@@ -95,6 +95,14 @@ def torch_models():
     torch.manual_seed(13)
     # float32 only: a product over time.
     torch_model("prod_13", Lambda(lambda m, x: torch.tanh(x).prod(2)), seq, 13, 13)
+    for opset in (9, 13):
+        torch.manual_seed(opset)
+        # x >= t and x <= t: Not(Less) and Not(Greater) before opset 12, GreaterOrEqual and
+        # LessOrEqual from then on.
+        torch_model(f"where_ge_{opset}",
+                    Lambda(lambda m, x: torch.where(m["c"](x) >= 0.2, m["c"](x), x[:, :, 1:-1])
+                           + (x[:, :, 1:-1] <= -0.5).float(), c=nn.Conv1d(8, 8, 3)),
+                    seq, opset, opset)
     for opset in (13, 17):
         torch.manual_seed(opset)
         # torch.cumsum over time (CumSum from opset 11) after a Conv, and along the channels.

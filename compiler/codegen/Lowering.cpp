@@ -65,8 +65,10 @@ bool isComparisonMask(const Value &value) {
   static constexpr std::string_view kComparisons[] = {"Equal", "Greater", "GreaterOrEqual", "Less",
                                                       "LessOrEqual"};
   const Node *producer = value.producer;
-  return value.dtype == DType::Bool && producer && producer->domain.empty() &&
-         llvm::is_contained(kComparisons, producer->opType);
+  if (value.dtype != DType::Bool || !producer || !producer->domain.empty()) return false;
+  // A Not of a mask is a mask (PyTorch's x >= t before opset 12).
+  if (producer->opType == "Not") return producer->input(0) && isComparisonMask(*producer->input(0));
+  return llvm::is_contained(kComparisons, producer->opType);
 }
 
 void lowerPorts(const Graph &graph, Program &program) {

@@ -48,8 +48,8 @@ KernelArg condition(LowerContext &ctx) {
   }
   if (!isComparisonMask(ctx.inputValue(0)))
     ctx.fail("the condition '{}' is computed by {}; code generation computes a condition with "
-             "Greater, Less, GreaterOrEqual, LessOrEqual or Equal only; compute the mask with "
-             "one of them",
+             "Greater, Less, GreaterOrEqual, LessOrEqual, Equal or a Not of one only; compute "
+             "the mask with one of them",
              ctx.inputValue(0).name,
              ctx.inputValue(0).producer ? ctx.inputValue(0).producer->opType : "the caller");
   return ctx.input(0);

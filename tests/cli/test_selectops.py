@@ -66,6 +66,14 @@ class SelectOpsTest(OpCodegenCase):
             with self.subTest(opset=opset):
                 self.check(f"masked_fill_{opset}", float_lsb=255)
 
+    def test_greater_or_equal_and_its_opset_9_form(self):
+        # torch.where(y >= 0.2, y, x) + (x <= -0.5).float(): Not(Less) and Not(Greater) at opset
+        # 9 (a Not of a mask is the Where picking 0 where it holds), GreaterOrEqual and
+        # LessOrEqual at 13.
+        for opset in (9, 13):
+            with self.subTest(opset=opset):
+                self.check(f"where_ge_{opset}", float_lsb=255)
+
     def test_masks_cast_to_float(self):
         # y * (y > 0.1).float() + (x < -1).float(): a Cast of a mask is a copy in float32 and
         # writes the codes of 1 and 0 in int8; the masks jump, so int8 and float differ by the
