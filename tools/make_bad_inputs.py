@@ -88,9 +88,11 @@ def write_models():
     good = relu_model()
     save_model("relu.onnx", good)
     # Loads and runs in the reference, but code generation refuses it.
-    save_model("equal_codegen.onnx",
+    save_model("or_codegen.onnx",
                model([helper.make_node("Equal", ["x", "x"], ["same"], name="equal"),
-                      helper.make_node("Cast", ["same"], ["y"], name="cast", to=TensorProto.FLOAT)],
+                      helper.make_node("Or", ["same", "same"], ["either"], name="or"),
+                      helper.make_node("Cast", ["either"], ["y"], name="cast",
+                                       to=TensorProto.FLOAT)],
                      [tensor_info("x", [1, 4])], [tensor_info("y", [1, 4])]))
     save_model("int64_add.onnx",
                model([helper.make_node("Add", ["x", "one"], ["y"], name="add")],

@@ -244,6 +244,8 @@ std::string requantLiteral(const es_requant_t &value) { return describe(value).s
                                                cType, printer));                                   \
   }
 ES_CONSTANT_BUILDER(int8_t, "int8_t", [](const int8_t &v) { return cLiteral(v); })
+ES_CONSTANT_BUILDER(int16_t, "int16_t",
+                    [](const int16_t &v) { return cLiteral(static_cast<int32_t>(v)); })
 ES_CONSTANT_BUILDER(int32_t, "int32_t", [](const int32_t &v) { return cLiteral(v); })
 ES_CONSTANT_BUILDER(uint32_t, "uint32_t", [](const uint32_t &v) { return cLiteral(v); })
 ES_CONSTANT_BUILDER(float, "float", [](const float &v) { return cLiteral(v); })

@@ -86,6 +86,7 @@ public:
   // `bytes` of the arena for the call alone, planned with the node (contents undefined).
   static KernelArg scratch(int64_t bytes);
   KernelArg constantArray(const std::string &suffix, std::vector<int8_t> values);
+  KernelArg constantArray(const std::string &suffix, std::vector<int16_t> values);
   KernelArg constantArray(const std::string &suffix, std::vector<int32_t> values);
   KernelArg constantArray(const std::string &suffix, std::vector<uint32_t> values);
   KernelArg constantArray(const std::string &suffix, std::vector<float> values);

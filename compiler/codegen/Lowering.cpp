@@ -14,6 +14,10 @@ ProgramPort makePort(const Graph &graph, std::string name, const Value &value,
          name);
   if (value.isConstant())
     fail("{}: output '{}' is a constant; nothing to generate code for", graph.sourcePath, name);
+  if (value.dtype == DType::Bool)
+    fail("{}: output '{}' is bool (a comparison's mask); generated code keeps a mask only for a "
+         "Where to read; Cast it to float in the model",
+         graph.sourcePath, name);
   ProgramPort port;
   port.name = std::move(name);
   port.value = &value;
@@ -57,6 +61,16 @@ bool isIndexOutput(const Graph &graph, const Value &value) {
          value.dtype == DType::Int64 && graph.isGraphOutput(&value) && graph.users(&value).empty();
 }
 
+bool isComparisonMask(const Value &value) {
+  static constexpr std::string_view kComparisons[] = {"Equal", "Greater", "GreaterOrEqual", "Less",
+                                                      "LessOrEqual"};
+  const Node *producer = value.producer;
+  if (value.dtype != DType::Bool || !producer || !producer->domain.empty()) return false;
+  // A Not of a mask is a mask (PyTorch's x >= t before opset 12).
+  if (producer->opType == "Not") return producer->input(0) && isComparisonMask(*producer->input(0));
+  return llvm::is_contained(kComparisons, producer->opType);
+}
+
 void lowerPorts(const Graph &graph, Program &program) {
   for (const Value *input : graph.inputs)
     program.inputs.push_back(makePort(graph, input->name, *input, program.precision));
@@ -77,7 +91,8 @@ void lowerNode(const Graph &graph, const Node &node, Program &program,
     if (!value->shape)
       nodeContext.fail("output '{}' has no static shape; pass --input-shape", value->name);
     if (value->dtype != DType::Float32 && !isCastRoundTripValue(graph, *value) &&
-        !isIndexOutput(graph, *value))
+        !isIndexOutput(graph, *value) &&
+        !(isComparisonMask(*value) && !graph.isGraphOutput(value)))
       nodeContext.fail("output '{}' is {} at run time; generated code computes float32 "
                        "tensors (int8 when quantised) only",
                        value->name, dtypeName(value->dtype));

@@ -14,6 +14,11 @@ namespace edgesplit {
 // at scale 1 (indices 0 to 255), which the output port's parameters say.
 constexpr int32_t kInt8IndexZeroPoint = -128;
 bool isIndexOutput(const Graph &graph, const Value &value);
+// A bool mask of a comparison (Greater, Less, GreaterOrEqual, LessOrEqual, Equal, or a Not of
+// one), which
+// generated code keeps as one element of the program's type per value, 1 or 0, for a Where to
+// read; as a graph output it is refused (codegen-dtype).
+bool isComparisonMask(const Value &value);
 
 // `order` holds every node of `graph` (the memory plan's). Fails naming the first node whose op
 // has no lowering or whose shapes are not static. `rounding` is the build's int8 rule: the

@@ -36,6 +36,16 @@ CInit field(es_binary_s8_op_t op) {
   }
   return CInit::integer(op);
 }
+CInit field(es_compare_s8_op_t op) {
+  switch (op) {
+  case ES_S8_GREATER: return CInit::symbol("ES_S8_GREATER");
+  case ES_S8_LESS: return CInit::symbol("ES_S8_LESS");
+  case ES_S8_GREATER_OR_EQUAL: return CInit::symbol("ES_S8_GREATER_OR_EQUAL");
+  case ES_S8_LESS_OR_EQUAL: return CInit::symbol("ES_S8_LESS_OR_EQUAL");
+  case ES_S8_EQUAL: return CInit::symbol("ES_S8_EQUAL");
+  }
+  return CInit::integer(op);
+}
 CInit field(es_add_s8_layout_t layout) {
   switch (layout) {
   case ES_ADD_S8_SAME: return CInit::symbol("ES_ADD_S8_SAME");
@@ -53,6 +63,11 @@ CInit field(es_binary_f32_op_t op) {
   case ES_F32_MAX: return CInit::symbol("ES_F32_MAX");
   case ES_F32_MIN: return CInit::symbol("ES_F32_MIN");
   case ES_F32_PRELU: return CInit::symbol("ES_F32_PRELU");
+  case ES_F32_GREATER: return CInit::symbol("ES_F32_GREATER");
+  case ES_F32_LESS: return CInit::symbol("ES_F32_LESS");
+  case ES_F32_GREATER_OR_EQUAL: return CInit::symbol("ES_F32_GREATER_OR_EQUAL");
+  case ES_F32_LESS_OR_EQUAL: return CInit::symbol("ES_F32_LESS_OR_EQUAL");
+  case ES_F32_EQUAL: return CInit::symbol("ES_F32_EQUAL");
   }
   return CInit::integer(op);
 }
@@ -141,6 +156,17 @@ CInit describe(const es_binary_s8_params_t &p) {
                         F(output_zp), F(a_requant), F(b_requant), F(output_requant), F(act_min),
                         F(act_max)});
 }
+CInit describe(const es_compare_s8_params_t &p) {
+  return CInit::fields({F(op), F(a_shape), F(b_shape), F(out_shape)});
+}
+CInit describe(const es_cumsum_s8_params_t &p) {
+  return CInit::fields({F(outer), F(length), F(inner), F(exclusive), F(reverse), F(input_zp),
+                        F(output_zp), F(requant)});
+}
+CInit describe(const es_where_s8_params_t &p) {
+  return CInit::fields({F(condition_shape), F(x_shape), F(y_shape), F(out_shape), F(x_zp),
+                        F(y_zp), F(output_zp), F(x_requant), F(y_requant)});
+}
 CInit describe(const es_add_s8_params_t &p) {
   return CInit::fields({F(outer), F(channels), F(inner), F(b_layout), F(subtract), F(a_zp),
                         F(b_zp), F(output_zp), F(a_requant), F(b_requant), F(output_requant),
@@ -208,6 +234,12 @@ CInit describe(const es_global_pool_f32_params_t &p) {
 CInit describe(const es_binary_f32_params_t &p) {
   return CInit::fields(
       {F(op), F(a_shape), F(b_shape), F(out_shape), F(act_min), F(act_max)});
+}
+CInit describe(const es_cumsum_f32_params_t &p) {
+  return CInit::fields({F(outer), F(length), F(inner), F(exclusive), F(reverse)});
+}
+CInit describe(const es_where_f32_params_t &p) {
+  return CInit::fields({F(condition_shape), F(x_shape), F(y_shape), F(out_shape)});
 }
 CInit describe(const es_clip_f32_params_t &p) {
   return CInit::fields({F(size), F(min), F(max)});

@@ -31,6 +31,9 @@ template <typename T> struct CTypeName;
   X(es_global_avg_pool_s8_params_t)                                                                \
   X(es_binary_s8_params_t)                                                                         \
   X(es_add_s8_params_t)                                                                            \
+  X(es_compare_s8_params_t)                                                                        \
+  X(es_cumsum_s8_params_t)                                                                         \
+  X(es_where_s8_params_t)                                                                          \
   X(es_softmax_s8_params_t)                                                                        \
   X(es_log_softmax_s8_params_t)                                                                    \
   X(es_concat_s8_input_t)                                                                          \
@@ -49,6 +52,8 @@ template <typename T> struct CTypeName;
   X(es_global_pool_f32_params_t)                                                                   \
   X(es_binary_f32_params_t)                                                                        \
   X(es_clip_f32_params_t)                                                                          \
+  X(es_where_f32_params_t)                                                                         \
+  X(es_cumsum_f32_params_t)                                                                        \
   X(es_fake_quant_f32_params_t)                                                                    \
   X(es_unary_f32_params_t)                                                                         \
   X(es_softmax_f32_params_t)                                                                       \

@@ -43,6 +43,13 @@ Shape broadcastOperandShape(const NodeContext &ctx, size_t index, llvm::ArrayRef
   return result;
 }
 
+void inferComparison(InferContext &ctx) {
+  if (ctx.inputType(0) != ctx.inputType(1))
+    ctx.fail("inputs have different types (input 0 is {}, input 1 is {}); insert a Cast",
+             dtypeName(ctx.inputType(0)), dtypeName(ctx.inputType(1)));
+  ctx.setOutput(0, DType::Bool, broadcastShapes(ctx, {ctx.inputShape(0), ctx.inputShape(1)}));
+}
+
 namespace {
 // Operand a, operand b and output shapes, the operands aligned to the output's rank. Above the
 // kernels' 4-D, size-1 output axes drop and neighbouring axes that each operand either spans or
@@ -173,8 +180,64 @@ es_binary_f32_op_t floatOp(ArithmeticKind kind) {
   case ArithmeticKind::Max: return ES_F32_MAX;
   case ArithmeticKind::Min: return ES_F32_MIN;
   case ArithmeticKind::PRelu: return ES_F32_PRELU;
+  case ArithmeticKind::Greater: return ES_F32_GREATER;
+  case ArithmeticKind::Less: return ES_F32_LESS;
+  case ArithmeticKind::GreaterOrEqual: return ES_F32_GREATER_OR_EQUAL;
+  case ArithmeticKind::LessOrEqual: return ES_F32_LESS_OR_EQUAL;
+  case ArithmeticKind::Equal: return ES_F32_EQUAL;
   }
   return ES_F32_ADD;
+}
+
+std::optional<es_compare_s8_op_t> compareOp(ArithmeticKind kind) {
+  switch (kind) {
+  case ArithmeticKind::Greater: return ES_S8_GREATER;
+  case ArithmeticKind::Less: return ES_S8_LESS;
+  case ArithmeticKind::GreaterOrEqual: return ES_S8_GREATER_OR_EQUAL;
+  case ArithmeticKind::LessOrEqual: return ES_S8_LESS_OR_EQUAL;
+  case ArithmeticKind::Equal: return ES_S8_EQUAL;
+  default: return std::nullopt;
+  }
+}
+
+// The value code q of an operand stands for, as onnxruntime's DequantizeLinear computes it on the
+// emitted QDQ file: (q - Z) converted to float and multiplied by the float32 scale, one rounding.
+float dequantized(const TensorQuant &params, int32_t q) {
+  return static_cast<float>(q - params.zeroPoint) * static_cast<float>(params.scale);
+}
+
+// docs/int8.md "Comparisons": a's 256 values placed on b's grid, 2 k where a value equals that of
+// b's code k - 128 and 2 k - 1 between those of codes k - 129 and k - 128. b's values rise
+// strictly with the code (neighbours differ by the scale, far above float32's rounding).
+std::vector<int16_t> comparisonGrid(const TensorQuant &a, const TensorQuant &b) {
+  std::array<float, 256> bValues;
+  for (int32_t k = 0; k < 256; ++k) bValues[k] = dequantized(b, k - 128);
+  std::vector<int16_t> grid(256);
+  for (int32_t k = 0; k < 256; ++k) {
+    const float value = dequantized(a, k - 128);
+    const auto below = std::lower_bound(bValues.begin(), bValues.end(), value);
+    const auto count = static_cast<int32_t>(below - bValues.begin());
+    const bool equal = below != bValues.end() && *below == value;
+    grid[k] = static_cast<int16_t>(equal ? 2 * count : 2 * count - 1);
+  }
+  return grid;
+}
+
+// A comparison in int8: es_compare_s8 on the codes, through a's grid when the parameters differ.
+void lowerComparisonInt8(LowerContext &ctx, es_compare_s8_op_t op) {
+  const TensorQuant a = ctx.inputQuant(0), b = ctx.inputQuant(1);
+  auto p = binaryParams<es_compare_s8_params_t>(ctx);
+  p.op = op;
+  const bool sameGrid = a.scale == b.scale && a.zeroPoint == b.zeroPoint;
+  ctx.call<es_compare_s8_params_t>(
+      "es_compare_s8", p,
+      {operand(ctx, 0), operand(ctx, 1),
+       sameGrid ? LowerContext::null() : ctx.constantArray("grid", comparisonGrid(a, b)),
+       ctx.output()},
+      [](const es_compare_s8_params_t &p, const KernelArgs &a) {
+        es_compare_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int16_t>(3), a.out<int8_t>(4));
+      },
+      "elementwise");
 }
 } // namespace
 
@@ -213,6 +276,10 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
     ctx.fail("code generation supports {} of two inputs, and this one has {}; write it as a "
              "chain of two-input {} nodes",
              ctx.node().opType, ctx.numInputs(), ctx.node().opType);
+  if (compareOp(kind) && ctx.inputValue(0).dtype != DType::Float32)
+    ctx.fail("code generation compares float32 tensors only, and '{}' is {}; compare float32 "
+             "values in the model",
+             ctx.inputValue(0).name, dtypeName(ctx.inputValue(0).dtype));
   if (!ctx.isInt8()) {
     auto p = binaryParams<es_binary_f32_params_t>(ctx);
     p.op = floatOp(kind);
@@ -239,6 +306,10 @@ void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind) {
           es_binary_f32(&p, a.in<float>(1), a.in<float>(2), a.out<float>(3));
         },
         "elementwise");
+    return;
+  }
+  if (const auto op = compareOp(kind)) {
+    lowerComparisonInt8(ctx, *op);
     return;
   }
   if (kind == ArithmeticKind::Div) {

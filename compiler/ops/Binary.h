@@ -75,16 +75,55 @@ void runBroadcastBinary(KernelContext &ctx, FloatOp floatOp, IntOp intOp) {
 // writes for it (passes/SumMeanToAdds.cpp) multiply the sum by, as onnxruntime does.
 Tensor meanFactor(size_t count, DType type);
 
+// The comparisons (Equal, Greater, Less, GreaterOrEqual, LessOrEqual): two inputs of one type, a
+// bool output of their broadcast shape.
+void inferComparison(InferContext &ctx);
+
+// out = compare(a, b) elementwise with broadcasting. Floats compare as doubles (exact for every
+// narrower type); integers and bools as int64, which keeps uint64's equality (its order only
+// below 2^63, where ONNX models keep their integers).
+template <typename Compare> void runComparison(KernelContext &ctx, Compare compare) {
+  const DType common = isFloatingPoint(ctx.input(0).dtype()) ? DType::Float64 : DType::Int64;
+  const Tensor a = ctx.input(0).castTo(common), b = ctx.input(1).castTo(common);
+  Tensor &out = ctx.output(0);
+  const BroadcastIndexer indexA(a.shape(), out.shape()), indexB(b.shape(), out.shape());
+  bool *result = out.data<bool>();
+  dispatchDType(common, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, int64_t>) {
+      const T *x = a.data<T>(), *y = b.data<T>();
+      for (int64_t i = 0; i < out.numElements(); ++i)
+        result[i] = compare(x[indexA(i)], y[indexB(i)]);
+    }
+  });
+}
+
 // --- Code generation ---
 
-enum class ArithmeticKind { Add, Sub, Mul, Div, Max, Min, PRelu };
+enum class ArithmeticKind {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Max,
+  Min,
+  PRelu,
+  // Comparisons: a bool result, which generated code keeps as one element of the program's type
+  // per value (float32 1.0f / 0.0f, int8 codes 1 / 0) for Where to read (docs/int8.md
+  // "Comparisons").
+  Greater,
+  Less,
+  GreaterOrEqual,
+  LessOrEqual,
+  Equal
+};
 
 // Add, Sub, Mul, Div (int8: by a constant scalar a table, docs/int8.md), two-input Max and Min,
 // and PRelu as es_binary_f32 / es_binary_s8: numpy broadcasting within the kernels' 4-D, the fused activation's clamp,
 // constant operands as constant arrays (int8 in their own parameters).
 void lowerArithmetic(LowerContext &ctx, ArithmeticKind kind);
-// int8 rule of Add, Sub, Mul, Max, Min and PRelu: the output from its range, a constant operand
-// in its own.
+// int8 rule of Add, Sub, Mul, Max, Min, PRelu and the comparisons: the output from its range (a
+// comparison's bool output has none), a constant operand in its own.
 void quantizeArithmetic(QuantizeContext &ctx);
 // int8 rule of Mul and Div: by a positive constant scalar the output keeps the input's int8
 // values and zero point, its scale multiplied (divided) by the constant, so the rescaling is exact

@@ -1,7 +1,10 @@
 #include "ops/Unary.h"
 
 #include "codegen/LowerContext.h"
+#include "codegen/Lowering.h"
+#include "ops/Layout.h"
 #include "quantize/Annotate.h"
+#include "quantize/QuantMath.h"
 
 #include <limits>
 
@@ -33,6 +36,35 @@ const Node *roundTripSource(const NodeContext &ctx) {
              : nullptr;
 }
 
+// (x > 0).float(), tf.cast(mask, tf.float32): a comparison's mask already holds 1.0f / 0.0f in
+// float32, so the Cast is a copy; int8 writes the codes of 1 and 0 in the output's parameters
+// (from its calibrated range) with es_where_s8 picking between the two.
+void lowerMaskToFloat(LowerContext &ctx) {
+  if (!ctx.isInt8()) {
+    ctx.copy();
+    return;
+  }
+  const TensorQuant out = ctx.outputQuant();
+  const auto code = [&](double value) {
+    return static_cast<int8_t>(roundHalfAway(value / out.scale + out.zeroPoint, -128, 127));
+  };
+  es_where_s8_params_t p{};
+  kernelShape4D(ctx, ctx.inputShape(0), p.condition_shape);
+  kernelShape4D(ctx, {}, p.x_shape);
+  kernelShape4D(ctx, {}, p.y_shape);
+  kernelShape4D(ctx, ctx.outputShape(), p.out_shape);
+  p.x_zp = p.y_zp = p.output_zp = out.zeroPoint;
+  p.x_requant = p.y_requant = ctx.requant(1.0);
+  ctx.call<es_where_s8_params_t>(
+      "es_where_s8", p,
+      {ctx.input(0), ctx.constantArray("one", std::vector<int8_t>{code(1.0)}),
+       ctx.constantArray("zero", std::vector<int8_t>{code(0.0)}), ctx.output()},
+      [](const es_where_s8_params_t &p, const KernelArgs &a) {
+        es_where_s8(&p, a.in<int8_t>(1), a.in<int8_t>(2), a.in<int8_t>(3), a.out<int8_t>(4));
+      },
+      "elementwise");
+}
+
 // Code generation keeps a Cast's integer result as float32 (codegen/Lowering.cpp allows it only
 // when Casts back to float32 alone read it, as in x.int().float() or an integer-deployable
 // graph's requantisation): the Cast to the integer type truncates and saturates in float, the
@@ -59,8 +91,12 @@ void lower(LowerContext &ctx) {
     ctx.copy();
     return;
   }
+  if (to == DType::Float32 && from == DType::Bool && isComparisonMask(ctx.inputValue(0))) {
+    lowerMaskToFloat(ctx);
+    return;
+  }
   ctx.fail("code generation supports Cast only from float32 to an integer type and back to "
-           "float32, not {} to {}",
+           "float32, or of a comparison's mask to float32, not {} to {}",
            dtypeName(from), dtypeName(to));
 }
 

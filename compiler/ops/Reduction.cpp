@@ -33,6 +33,24 @@ template <typename T> Accumulator<T> lowestValue() {
   if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<double>::infinity();
   else return std::numeric_limits<T>::lowest();
 }
+template <typename T> Accumulator<T> highestValue() {
+  if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<double>::infinity();
+  else return std::numeric_limits<T>::max();
+}
+
+template <typename Acc> Acc multiplyWrapping(Acc a, Acc b) {
+  if constexpr (std::is_floating_point_v<Acc>) return a * b;
+  else return static_cast<Acc>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+}
+
+template <typename T> Accumulator<T> initialTotal(Reduction kind) {
+  switch (kind) {
+  case Reduction::Max: return lowestValue<T>();
+  case Reduction::Min: return highestValue<T>();
+  case Reduction::Prod: return Accumulator<T>(1);
+  default: return Accumulator<T>(0);
+  }
+}
 
 template <typename Acc> Acc addWrapping(Acc a, Acc b) {
   if constexpr (std::is_floating_point_v<Acc>) return a + b;
@@ -49,14 +67,38 @@ void reduceValues(llvm::ArrayRef<T> input, llvm::ArrayRef<int64_t> inputShape,
   // Each input element accumulates into the output element it would be broadcast back from.
   const BroadcastIndexer outputIndexOf(reducedShape(inputShape, reduced, /*keepDims=*/true),
                                        inputShape);
-  std::vector<Acc> totals(output.size(), kind == Reduction::Max ? lowestValue<T>() : Acc(0));
+  std::vector<Acc> totals(output.size(), initialTotal<T>(kind));
+  // LogSumExp sums e^x in double whatever the type, shifted by the block's maximum so that no
+  // e^x overflows.
+  std::vector<double> largest(kind == Reduction::LogSumExp ? output.size() : 0,
+                              -std::numeric_limits<double>::infinity());
+  if (kind == Reduction::LogSumExp)
+    for (size_t i = 0; i < input.size(); ++i) {
+      double &top = largest[outputIndexOf(static_cast<int64_t>(i))];
+      top = std::max(top, static_cast<double>(input[i]));
+    }
+  std::vector<double> exponentials(largest.size(), 0.0);
   for (size_t i = 0; i < input.size(); ++i) {
-    Acc &total = totals[outputIndexOf(static_cast<int64_t>(i))];
+    const int64_t o = outputIndexOf(static_cast<int64_t>(i));
+    Acc &total = totals[o];
     const Acc value = static_cast<Acc>(input[i]);
-    if (kind == Reduction::Max) {
+    switch (kind) {
+    case Reduction::Max:
       if (ranksAbove(value, total)) total = value;
-    } else {
-      total = addWrapping(total, kind == Reduction::L2 ? value * value : value);
+      break;
+    case Reduction::Min:
+      if (ranksBelow(value, total)) total = value;
+      break;
+    case Reduction::L2:
+    case Reduction::SumSquare: total = addWrapping(total, multiplyWrapping(value, value)); break;
+    case Reduction::L1: total = addWrapping(total, value < Acc(0) ? Acc(0) - value : value); break;
+    case Reduction::Prod: total = multiplyWrapping(total, value); break;
+    case Reduction::LogSumExp: {
+      const double shift = std::isinf(largest[o]) ? 0.0 : largest[o];
+      exponentials[o] += std::exp(static_cast<double>(input[i]) - shift);
+      break;
+    }
+    default: total = addWrapping(total, value); break;
     }
   }
   for (size_t o = 0; o < output.size(); ++o) {
@@ -66,6 +108,11 @@ void reduceValues(llvm::ArrayRef<T> input, llvm::ArrayRef<int64_t> inputShape,
       else result = groupSize == 0 ? 0 : result / static_cast<Acc>(groupSize);
     }
     if (kind == Reduction::L2) result = static_cast<Acc>(std::sqrt(static_cast<double>(result)));
+    if (kind == Reduction::LogSumExp) {
+      const double shift = std::isinf(largest[o]) ? 0.0 : largest[o];
+      output[o] = static_cast<T>(std::log(exponentials[o]) + shift);
+      continue;
+    }
     output[o] = static_cast<T>(result);
   }
 }
@@ -179,7 +226,12 @@ void lowerReduceF32(LowerContext &ctx, const AxisSplit &split, Reduction kind) {
   } kKernels[] = {{Reduction::Sum, "es_reduce_sum_f32", es_reduce_sum_f32},
                   {Reduction::Mean, "es_reduce_mean_f32", es_reduce_mean_f32},
                   {Reduction::Max, "es_reduce_max_f32", es_reduce_max_f32},
-                  {Reduction::L2, "es_reduce_l2_f32", es_reduce_l2_f32}};
+                  {Reduction::Min, "es_reduce_min_f32", es_reduce_min_f32},
+                  {Reduction::L2, "es_reduce_l2_f32", es_reduce_l2_f32},
+                  {Reduction::SumSquare, "es_reduce_sum_square_f32", es_reduce_sum_square_f32},
+                  {Reduction::L1, "es_reduce_l1_f32", es_reduce_l1_f32},
+                  {Reduction::LogSumExp, "es_reduce_log_sum_exp_f32", es_reduce_log_sum_exp_f32},
+                  {Reduction::Prod, "es_reduce_prod_f32", es_reduce_prod_f32}};
   const auto *entry = llvm::find_if(kKernels, [kind](const auto &k) { return k.kind == kind; });
   es_reduce_mean_f32_params_t p{};
   p.outer = kernelInt(ctx, split.outer, "size");
@@ -194,34 +246,39 @@ void lowerReduceF32(LowerContext &ctx, const AxisSplit &split, Reduction kind) {
       "reduce");
 }
 
-// ReduceMax moves the largest code: the output has the input's parameters (its quantisation rule).
-void lowerReduceMaxS8(LowerContext &ctx, const AxisSplit &split) {
+// ReduceMax and ReduceMin move the largest (smallest) code: the output has the input's parameters
+// (their quantisation rule).
+void lowerReduceMaxS8(LowerContext &ctx, const AxisSplit &split, Reduction kind) {
   const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
   if (in.scale != out.scale || in.zeroPoint != out.zeroPoint)
-    ctx.fail("int8 ReduceMax moves values without rescaling them, so the output needs the "
+    ctx.fail("int8 {} moves values without rescaling them, so the output needs the "
              "input's parameters (scale {}, zero point {}), got scale {}, zero point {}; "
              "quantise the model again so that they match",
-             in.scale, in.zeroPoint, out.scale, out.zeroPoint);
+             ctx.node().opType, in.scale, in.zeroPoint, out.scale, out.zeroPoint);
   es_reduce_max_s8_params_t p{};
   p.outer = kernelInt(ctx, split.outer, "size");
   p.reduce = kernelInt(ctx, split.length, "reduced size");
   p.inner = kernelInt(ctx, split.inner, "size");
   std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
+  const bool max = kind == Reduction::Max;
   ctx.call<es_reduce_max_s8_params_t>(
-      "es_reduce_max_s8", p, {ctx.input(0), ctx.output()},
-      [](const es_reduce_max_s8_params_t &p, const KernelArgs &a) {
-        es_reduce_max_s8(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+      max ? "es_reduce_max_s8" : "es_reduce_min_s8", p, {ctx.input(0), ctx.output()},
+      [max](const es_reduce_max_s8_params_t &p, const KernelArgs &a) {
+        (max ? es_reduce_max_s8 : es_reduce_min_s8)(&p, a.in<int8_t>(1), a.out<int8_t>(2));
       },
       "reduce");
 }
 
 // Mean and Sum: sum (qx - Zx) rescaled once by Sx / (n Sy), or Sx / Sy for the sum; L2: the root
-// of the sum of squares in Q16 rescaled once by Sx / (2^16 Sy).
+// of the sum of squares in Q16 rescaled once by Sx / (2^16 Sy); SumSquare: the sum of squares by
+// Sx^2 / Sy; L1: sum |qx - Zx| by Sx / Sy.
 void lowerRescaledReduceS8(LowerContext &ctx, const AxisSplit &split, Reduction kind) {
   const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
-  if (kind == Reduction::L2 && split.length > ES_S8_REDUCE_L2_MAX_LENGTH)
-    ctx.fail("int8 ReduceL2 reduces at most {} elements, got {}; compile the model for float32",
-             ES_S8_REDUCE_L2_MAX_LENGTH, split.length);
+  // A longer line could leave the exact sum of squares' int32 range.
+  if ((kind == Reduction::L2 || kind == Reduction::SumSquare) &&
+      split.length > ES_S8_REDUCE_L2_MAX_LENGTH)
+    ctx.fail("int8 {} reduces at most {} elements, got {}; compile the model for float32",
+             ctx.node().opType, ES_S8_REDUCE_L2_MAX_LENGTH, split.length);
   es_reduce_mean_s8_params_t p{};
   p.outer = kernelInt(ctx, split.outer, "size");
   p.reduce = kernelInt(ctx, split.length, "reduced size");
@@ -231,15 +288,55 @@ void lowerRescaledReduceS8(LowerContext &ctx, const AxisSplit &split, Reduction 
   const double divisor = kind == Reduction::Mean ? static_cast<double>(split.length)
                         : kind == Reduction::L2  ? 65536.0
                                                  : 1.0;
-  p.requant = ctx.requant(in.scale / (divisor * out.scale));
+  const double scale = kind == Reduction::SumSquare ? in.scale * in.scale : in.scale;
+  p.requant = ctx.requant(scale / (divisor * out.scale));
   std::tie(p.act_min, p.act_max) = ctx.int8ActivationRange(out);
   using Kernel = void (*)(const es_reduce_mean_s8_params_t *, const int8_t *, int8_t *);
-  const Kernel kernel = kind == Reduction::L2 ? es_reduce_l2_s8 : es_reduce_mean_s8;
+  static constexpr struct {
+    Reduction kind;
+    const char *function;
+    Kernel kernel;
+  } kKernels[] = {{Reduction::L2, "es_reduce_l2_s8", es_reduce_l2_s8},
+                  {Reduction::SumSquare, "es_reduce_sum_square_s8", es_reduce_sum_square_s8},
+                  {Reduction::L1, "es_reduce_l1_s8", es_reduce_l1_s8}};
+  const auto *entry = llvm::find_if(kKernels, [kind](const auto &k) { return k.kind == kind; });
+  const bool mean = entry == std::end(kKernels);
+  const Kernel kernel = mean ? es_reduce_mean_s8 : entry->kernel;
   ctx.call<es_reduce_mean_s8_params_t>(
-      kind == Reduction::L2 ? "es_reduce_l2_s8" : "es_reduce_mean_s8", p,
-      {ctx.input(0), ctx.output()},
+      mean ? "es_reduce_mean_s8" : entry->function, p, {ctx.input(0), ctx.output()},
       [kernel](const es_reduce_mean_s8_params_t &p, const KernelArgs &a) {
         kernel(&p, a.in<int8_t>(1), a.out<int8_t>(2));
+      },
+      "reduce");
+}
+// docs/int8.md "ReduceLogSumExp": LogSoftmax's sum of exponentials and logarithm, plus the
+// block's largest value, in Q16 steps of Sy.
+void lowerReduceLogSumExpS8(LowerContext &ctx, const AxisSplit &split) {
+  const TensorQuant in = ctx.inputQuant(0), out = ctx.outputQuant();
+  es_log_softmax_s8_params_t p{};
+  p.outer = kernelInt(ctx, split.outer, "size");
+  p.length = kernelInt(ctx, split.length, "reduced size");
+  p.inner = kernelInt(ctx, split.inner, "size");
+  // ln(2) / Sy in Q16 must fit int32: a pre-quantised model's finer output is refused.
+  const double logFactor = 65536.0 * std::log(2.0) / out.scale;
+  if (logFactor >= 2147483647.0)
+    ctx.fail("int8 ReduceLogSumExp needs an output scale of at least ln(2) * 2^-15, got {}; "
+             "compile the model for float32",
+             out.scale);
+  p.log_factor = static_cast<int32_t>(roundHalfAway(logFactor, 0, INT32_MAX));
+  p.output_zp = out.zeroPoint;
+  // Sx (m - Zx) in Q16 steps of Sy; beyond 2^14 steps either way the output saturates anyway.
+  std::vector<int32_t> values;
+  for (int32_t q = -128; q < 128; ++q)
+    values.push_back(static_cast<int32_t>(roundHalfAway(
+        65536.0 * in.scale * (q - in.zeroPoint) / out.scale, -(int64_t{1} << 30), int64_t{1} << 30)));
+  const KernelArg exp = ctx.constantArray("exp", softmaxExpTable(ctx, in.scale, split.length));
+  const KernelArg value = ctx.constantArray("value", std::move(values));
+  ctx.call<es_log_softmax_s8_params_t>(
+      "es_reduce_log_sum_exp_s8", p, {exp, value, ctx.input(0), ctx.output()},
+      [](const es_log_softmax_s8_params_t &p, const KernelArgs &a) {
+        es_reduce_log_sum_exp_s8(&p, a.in<uint32_t>(1), a.in<int32_t>(2), a.in<int8_t>(3),
+                                 a.out<int8_t>(4));
       },
       "reduce");
 }
@@ -250,7 +347,12 @@ void lowerReduceOp(LowerContext &ctx, int axesInputOpset, Reduction kind) {
   const AxisSplit split =
       reduceSplit(ctx, shape, loweredReductionAxes(ctx, shape.size(), axesInputOpset));
   if (!ctx.isInt8()) return lowerReduceF32(ctx, split, kind);
-  if (kind == Reduction::Max) return lowerReduceMaxS8(ctx, split);
+  if (kind == Reduction::Max || kind == Reduction::Min) return lowerReduceMaxS8(ctx, split, kind);
+  if (kind == Reduction::Prod)
+    ctx.fail("int8 code generation does not support ReduceProd (a product of n int8 values has "
+             "the scale Sx^n, which no int8 output keeps in range); compile the model for "
+             "float32");
+  if (kind == Reduction::LogSumExp) return lowerReduceLogSumExpS8(ctx, split);
   lowerRescaledReduceS8(ctx, split, kind);
 }
 

@@ -11,8 +11,9 @@ class LowerContext;
 
 namespace edgesplit::ops {
 
-// L2: the square root of the sum of squares (ReduceL2).
-enum class Reduction { Sum, Mean, Max, L2 };
+// L2: the square root of the sum of squares (ReduceL2); SumSquare: the sum of squares; L1: the
+// sum of magnitudes; LogSumExp: the log of the sum of exponentials; Prod: the product.
+enum class Reduction { Sum, Mean, Max, Min, L2, SumSquare, L1, LogSumExp, Prod };
 
 // The shape of reducing `inputShape` over the axes flagged in `reduced`: they become 1 when
 // `keepDims`, else they disappear.
@@ -20,9 +21,10 @@ Shape reducedShape(llvm::ArrayRef<int64_t> inputShape, llvm::ArrayRef<bool> redu
 
 // Reduces `input` over the axes flagged in `reduced` into `output`, which holds the reduced
 // element count (keepdims only changes its shape). Floats of every precision accumulate in double
-// and round once; integers accumulate in 64 bits and sums wrap to the element type like numpy. An
-// empty reduction gives 0 for Sum and L2, NaN (floats) or 0 (integers) for Mean, the lowest value
-// for Max.
+// and round once; integers accumulate in 64 bits and sums and products wrap to the element type
+// like numpy (LogSumExp computes in double). An empty reduction gives 0 for Sum, L2, SumSquare and
+// L1, NaN (floats) or 0 (integers) for Mean, the lowest value for Max, the highest for Min, 1 for
+// Prod and -infinity for LogSumExp.
 void reduce(const Tensor &input, llvm::ArrayRef<bool> reduced, Reduction kind, Tensor &output);
 
 // The Reduce* operators: input 0 reduced over 'axes', read from the attribute before opset
@@ -32,8 +34,9 @@ void inferReduceOp(InferContext &ctx, int axesInputOpset);
 void runReduceOp(KernelContext &ctx, int axesInputOpset, Reduction kind);
 // Their code generation: the input as the kernels' [outer, reduce, inner] (the reduced axes
 // adjacent, axes of size 1 aside, the axes input a constant), one es_reduce_*_f32 call, or in
-// int8 es_reduce_mean_s8 (Mean, and Sum with the factor Sx / Sy), es_reduce_max_s8 or
-// es_reduce_l2_s8 (docs/int8.md).
+// int8 es_reduce_mean_s8 (Mean, and Sum with the factor Sx / Sy), es_reduce_max_s8,
+// es_reduce_min_s8, es_reduce_l2_s8, es_reduce_sum_square_s8 or es_reduce_l1_s8 (docs/int8.md);
+// int8 LogSumExp and Prod are refused.
 void lowerReduceOp(LowerContext &ctx, int axesInputOpset, Reduction kind);
 
 // A tensor seen as [outer, length, inner] around one axis, for ops that walk along that axis.
@@ -52,6 +55,14 @@ template <typename T> bool ranksAbove(T candidate, T best) {
     if (std::isnan(candidate)) return true;
   }
   return candidate > best;
+}
+// The order min-like ops pick by: NaN below every number, so that it propagates as in numpy's min.
+template <typename T> bool ranksBelow(T candidate, T best) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(best)) return false;
+    if (std::isnan(candidate)) return true;
+  }
+  return candidate < best;
 }
 
 // Half and BFloat16 have no C++ arithmetic. Kernels that compare or add elements compute on the

@@ -168,7 +168,14 @@ typedef enum {
   ES_F32_DIV,  /* IEEE semantics: x / 0 is ±inf or NaN */
   ES_F32_MAX,  /* a > b or a is NaN ? a : b (a NaN operand gives NaN) */
   ES_F32_MIN,  /* a < b or a is NaN ? a : b */
-  ES_F32_PRELU /* a < 0 ? a * b : a (b the slope) */
+  ES_F32_PRELU, /* a < 0 ? a * b : a (b the slope) */
+  /* Comparisons: 1.0f where true, else 0.0f (a NaN operand gives 0), the bool tensor a float32
+   * program keeps as one float per element (es_where_f32 reads it). */
+  ES_F32_GREATER,
+  ES_F32_LESS,
+  ES_F32_GREATER_OR_EQUAL,
+  ES_F32_LESS_OR_EQUAL,
+  ES_F32_EQUAL
 } es_binary_f32_op_t;
 
 /* Operand and output shapes as 4-D (see ES_MAX_RANK); each operand dimension is either the
@@ -183,13 +190,37 @@ typedef struct {
 } es_binary_f32_params_t;
 
 /* output = clamp(a op b) with numpy broadcasting: ONNX Add, Sub, Mul, Div, two-input Max and Min,
- * PRelu. */
+ * PRelu, and the comparisons (Greater, Less, GreaterOrEqual, LessOrEqual, Equal). */
 void es_binary_f32(const es_binary_f32_params_t *p, const float *a, const float *b, float *output);
 /* The same where a has the output's shape and b's axes of size above 1, if any, are one run of
  * consecutive axes of the output's size (b is a scalar, a per-channel vector or a's shape): one
  * loop per operation without index arithmetic; equal to es_binary_f32 bit for bit. */
 void es_binary_fast_f32(const es_binary_f32_params_t *p, const float *a, const float *b,
                         float *output);
+
+/* CumSum along the middle axis of [outer, length, inner]: each output the sum of the inputs before
+ * it along the axis, itself included unless `exclusive`, from the end when `reverse`. */
+typedef struct {
+  int32_t outer;
+  int32_t length;
+  int32_t inner;
+  int32_t exclusive;
+  int32_t reverse;
+} es_cumsum_f32_params_t;
+
+void es_cumsum_f32(const es_cumsum_f32_params_t *p, const float *input, float *output);
+
+/* Where: the condition and both values broadcast to the output (4-D, as es_binary_f32). */
+typedef struct {
+  int32_t condition_shape[ES_MAX_RANK];
+  int32_t x_shape[ES_MAX_RANK];
+  int32_t y_shape[ES_MAX_RANK];
+  int32_t out_shape[ES_MAX_RANK];
+} es_where_f32_params_t;
+
+/* output = condition != 0 ? x : y, the condition a comparison's 1.0f / 0.0f (or a constant). */
+void es_where_f32(const es_where_f32_params_t *p, const float *condition, const float *x,
+                  const float *y, float *output);
 
 typedef struct {
   int32_t size;
@@ -324,6 +355,17 @@ void es_reduce_mean_f32(const es_reduce_mean_f32_params_t *p, const float *input
 void es_reduce_sum_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
 void es_reduce_max_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
 void es_reduce_l2_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
+/* ReduceMin, ReduceSumSquare, ReduceL1, ReduceLogSumExp and ReduceProd with the same parameters:
+ * clamp(min) (NaN propagates), clamp(sum of squares), clamp(sum of |x|), clamp(m + log(sum of
+ * e^(x - m))) with m the block's maximum (0 if infinite, as onnxruntime computes it) and
+ * clamp(product) over each reduced block. */
+void es_reduce_min_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
+void es_reduce_sum_square_f32(const es_reduce_mean_f32_params_t *p, const float *input,
+                              float *output);
+void es_reduce_l1_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
+void es_reduce_log_sum_exp_f32(const es_reduce_mean_f32_params_t *p, const float *input,
+                               float *output);
+void es_reduce_prod_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output);
 
 /* The input seen as [outer, length, inner]; output [outer, inner]: the index along the middle
  * axis of each line's largest element (NaN above every number), the first of equal ones or,

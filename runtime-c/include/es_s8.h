@@ -402,6 +402,66 @@ typedef struct {
  * stays the reference): each operand is rescaled once where it repeats. */
 void es_add_s8(const es_add_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *output);
 
+/* CumSum along the middle axis of [outer, length, inner] as es_cumsum_f32 (length at most 2^23,
+ * so that the running sum of (qx - Zx) stays exact in int32):
+ * qy = clamp(rescale_once(running sum of (qx - Zx), requant = Sx / Sy) + Zy) (docs/int8.md). */
+#define ES_S8_CUMSUM_MAX_LENGTH 8388608
+typedef struct {
+  int32_t outer;
+  int32_t length;
+  int32_t inner;
+  int32_t exclusive;
+  int32_t reverse;
+  int32_t input_zp;
+  int32_t output_zp;
+  es_requant_t requant;
+} es_cumsum_s8_params_t;
+
+void es_cumsum_s8(const es_cumsum_s8_params_t *p, const int8_t *input, int8_t *output);
+
+typedef enum {
+  ES_S8_GREATER,
+  ES_S8_LESS,
+  ES_S8_GREATER_OR_EQUAL,
+  ES_S8_LESS_OR_EQUAL,
+  ES_S8_EQUAL
+} es_compare_s8_op_t;
+
+/* Shapes as es_binary_s8's. */
+typedef struct {
+  es_compare_s8_op_t op;
+  int32_t a_shape[ES_MAX_RANK];
+  int32_t b_shape[ES_MAX_RANK];
+  int32_t out_shape[ES_MAX_RANK];
+} es_compare_s8_params_t;
+
+/* Comparison of two int8 tensors by their real values, with numpy broadcasting; writes the bool
+ * result as codes 1 (true) and 0. With a_grid NULL both operands have the same parameters and
+ * their codes compare. Otherwise a_grid[qa + 128] places a's value on b's grid (docs/int8.md
+ * "Comparisons"): 2 k where it equals b's value of code k - 128, 2 k - 1 where it lies between
+ * those of codes k - 129 and k - 128, so that it compares with 2 (qb + 128) as the reals do. */
+void es_compare_s8(const es_compare_s8_params_t *p, const int8_t *a, const int8_t *b,
+                   const int16_t *a_grid, int8_t *output);
+
+/* Where: the condition and both values broadcast to the output (4-D). Each value moves to the
+ * output's parameters as Concat's inputs do: clamp(rescale_once(q - Z, requant) + Zy). */
+typedef struct {
+  int32_t condition_shape[ES_MAX_RANK];
+  int32_t x_shape[ES_MAX_RANK];
+  int32_t y_shape[ES_MAX_RANK];
+  int32_t out_shape[ES_MAX_RANK];
+  int32_t x_zp;
+  int32_t y_zp;
+  int32_t output_zp;
+  es_requant_t x_requant; /* Sx / Sy */
+  es_requant_t y_requant; /* Sy' / Sy (Sy' the second value's scale) */
+} es_where_s8_params_t;
+
+/* output = condition != 0 ? x : y in the output's parameters, the condition a comparison's codes
+ * 1 / 0 (or a constant). */
+void es_where_s8(const es_where_s8_params_t *p, const int8_t *condition, const int8_t *x,
+                 const int8_t *y, int8_t *output);
+
 /* Any element-wise function of one input (Sigmoid, Tanh, LeakyRelu, ...): out[i] =
  * table[in[i] + 128], the 256-entry table docs/int8.md has the compiler compute. */
 void es_lut_s8(const int8_t table[256], const int8_t *in, int8_t *out, int32_t n);
@@ -438,6 +498,15 @@ typedef struct {
  * 2^16 * Sx * (d - 255) / Sy from the compiler. */
 void es_log_softmax_s8(const es_log_softmax_s8_params_t *p, const uint32_t exp_table[256],
                        const int32_t shift_table[256], const int8_t *input, int8_t *output);
+
+/* ReduceLogSumExp over the middle axis of [outer, length, inner] (output [outer, inner]), with
+ * LogSoftmax's parameters, exponential table and logarithm (docs/int8.md): with m the block's
+ * largest code, sum and lse as es_log_softmax_s8 computes them and value_table[m + 128] =
+ * 2^16 * Sx * (m - Zx) / Sy from the compiler, qy = clamp(floor((value_table[m + 128] + lse +
+ * 2^15) / 2^16) + Zy). */
+void es_reduce_log_sum_exp_s8(const es_log_softmax_s8_params_t *p, const uint32_t exp_table[256],
+                              const int32_t value_table[256], const int8_t *input,
+                              int8_t *output);
 
 /* ---- Layout ------------------------------------------------------------------------------ */
 
@@ -511,6 +580,13 @@ void es_reduce_mean_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input,
 #define ES_S8_REDUCE_L2_MAX_LENGTH 16384
 void es_reduce_l2_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
 
+/* ReduceSumSquare with the same parameters, requant = Sx^2 / Sy and reduce <= 16384 (the sum below
+ * 2^30): qy = clamp(rescale_once(sum (qx - Zx)^2, requant) + Zy); ReduceL1 with requant = Sx / Sy:
+ * qy = clamp(rescale_once(sum |qx - Zx|, requant) + Zy) (docs/int8.md). */
+void es_reduce_sum_square_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input,
+                             int8_t *output);
+void es_reduce_l1_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output);
+
 /* [outer, reduce, inner] as above; the output keeps the input's parameters. */
 typedef struct {
   int32_t outer;
@@ -522,6 +598,8 @@ typedef struct {
 
 /* ReduceMax: qy = clamp(max qx) over each reduced block (docs/int8.md). */
 void es_reduce_max_s8(const es_reduce_max_s8_params_t *p, const int8_t *input, int8_t *output);
+/* ReduceMin: qy = clamp(min qx) over each reduced block, the output in the input's parameters. */
+void es_reduce_min_s8(const es_reduce_max_s8_params_t *p, const int8_t *input, int8_t *output);
 
 /* The input seen as [outer, length, inner] (length <= 256); output [outer, inner]. */
 typedef struct {

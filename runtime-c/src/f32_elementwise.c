@@ -19,6 +19,16 @@ ES_F32_ALWAYS_INLINE float apply_binary(es_binary_f32_op_t op, float a, float b)
     return a < b || a != a ? a : b;
   case ES_F32_PRELU:
     return a < 0.0f ? a * b : a;
+  case ES_F32_GREATER:
+    return a > b ? 1.0f : 0.0f;
+  case ES_F32_LESS:
+    return a < b ? 1.0f : 0.0f;
+  case ES_F32_GREATER_OR_EQUAL:
+    return a >= b ? 1.0f : 0.0f;
+  case ES_F32_LESS_OR_EQUAL:
+    return a <= b ? 1.0f : 0.0f;
+  case ES_F32_EQUAL:
+    return a == b ? 1.0f : 0.0f;
   }
   return NAN; /* not an es_binary_f32_op_t */
 }
@@ -34,6 +44,22 @@ void es_binary_f32(const es_binary_f32_params_t *p, const float *a, const float 
     const float value =
         apply_binary(p->op, a[es_offset(index, a_strides)], b[es_offset(index, b_strides)]);
     output[i] = es_f32_clamp(value, p->act_min, p->act_max);
+    es_next_index(index, p->out_shape);
+  }
+}
+
+void es_where_f32(const es_where_f32_params_t *p, const float *condition, const float *x,
+                  const float *y, float *output) {
+  int32_t condition_strides[ES_MAX_RANK], x_strides[ES_MAX_RANK], y_strides[ES_MAX_RANK];
+  int32_t index[ES_MAX_RANK] = {0, 0, 0, 0};
+  es_broadcast_strides(p->condition_shape, condition_strides);
+  es_broadcast_strides(p->x_shape, x_strides);
+  es_broadcast_strides(p->y_shape, y_strides);
+  const int32_t count = es_element_count(p->out_shape);
+  for (int32_t i = 0; i < count; ++i) {
+    output[i] = condition[es_offset(index, condition_strides)] != 0.0f
+                    ? x[es_offset(index, x_strides)]
+                    : y[es_offset(index, y_strides)];
     es_next_index(index, p->out_shape);
   }
 }
@@ -196,6 +222,21 @@ void es_binary_fast_f32(const es_binary_f32_params_t *p, const float *a, const f
     break;
   case ES_F32_PRELU:
     binary_repeated(ES_F32_PRELU, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_GREATER:
+    binary_repeated(ES_F32_GREATER, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_LESS:
+    binary_repeated(ES_F32_LESS, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_GREATER_OR_EQUAL:
+    binary_repeated(ES_F32_GREATER_OR_EQUAL, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_LESS_OR_EQUAL:
+    binary_repeated(ES_F32_LESS_OR_EQUAL, a, b, outer, channels, inner, p->act_min, p->act_max, output);
+    break;
+  case ES_F32_EQUAL:
+    binary_repeated(ES_F32_EQUAL, a, b, outer, channels, inner, p->act_min, p->act_max, output);
     break;
   }
 }

@@ -1,5 +1,6 @@
-/* Float32 ReduceSum, ReduceMax and ReduceL2 over the middle axis of [outer, reduce, inner], and
- * ArgMax along the middle axis of [outer, length, inner]. */
+/* Float32 ReduceSum, ReduceMax, ReduceMin, ReduceL2, ReduceSumSquare, ReduceL1, ReduceLogSumExp
+ * and ReduceProd over the middle axis of [outer, reduce, inner], and ArgMax along the middle axis
+ * of [outer, length, inner]. */
 #include "f32_internal.h"
 
 void es_reduce_sum_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {
@@ -31,6 +32,68 @@ void es_reduce_l2_f32(const es_reduce_mean_f32_params_t *p, const float *input, 
       for (int32_t r = 0; r < p->reduce; ++r)
         sum = es_f32_multiply_add(sum, first[r * p->inner], first[r * p->inner]);
       *output++ = es_f32_clamp(sqrtf(sum), p->act_min, p->act_max);
+    }
+}
+
+void es_reduce_min_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {
+  for (int32_t o = 0; o < p->outer; ++o)
+    for (int32_t i = 0; i < p->inner; ++i) {
+      const float *first = input + o * p->reduce * p->inner + i;
+      float smallest = INFINITY;
+      for (int32_t r = 0; r < p->reduce; ++r) {
+        const float value = first[r * p->inner];
+        /* NaN ranks below every number, so that it propagates as in numpy's min. */
+        if (smallest == smallest && (value != value || value < smallest)) smallest = value;
+      }
+      *output++ = es_f32_clamp(smallest, p->act_min, p->act_max);
+    }
+}
+
+void es_reduce_sum_square_f32(const es_reduce_mean_f32_params_t *p, const float *input,
+                              float *output) {
+  for (int32_t o = 0; o < p->outer; ++o)
+    for (int32_t i = 0; i < p->inner; ++i) {
+      const float *first = input + o * p->reduce * p->inner + i;
+      float sum = 0.0f;
+      for (int32_t r = 0; r < p->reduce; ++r)
+        sum = es_f32_multiply_add(sum, first[r * p->inner], first[r * p->inner]);
+      *output++ = es_f32_clamp(sum, p->act_min, p->act_max);
+    }
+}
+
+void es_reduce_l1_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {
+  for (int32_t o = 0; o < p->outer; ++o)
+    for (int32_t i = 0; i < p->inner; ++i) {
+      const float *first = input + o * p->reduce * p->inner + i;
+      float sum = 0.0f;
+      for (int32_t r = 0; r < p->reduce; ++r) sum += fabsf(first[r * p->inner]);
+      *output++ = es_f32_clamp(sum, p->act_min, p->act_max);
+    }
+}
+
+void es_reduce_log_sum_exp_f32(const es_reduce_mean_f32_params_t *p, const float *input,
+                               float *output) {
+  for (int32_t o = 0; o < p->outer; ++o)
+    for (int32_t i = 0; i < p->inner; ++i) {
+      const float *first = input + o * p->reduce * p->inner + i;
+      /* Shifting by the maximum keeps e^x from overflowing; an infinite maximum shifts by 0. */
+      float largest = -INFINITY;
+      for (int32_t r = 0; r < p->reduce; ++r)
+        if (es_f32_ranks_above(first[r * p->inner], largest)) largest = first[r * p->inner];
+      if (isinf(largest)) largest = 0.0f;
+      float sum = 0.0f;
+      for (int32_t r = 0; r < p->reduce; ++r) sum += expf(first[r * p->inner] - largest);
+      *output++ = es_f32_clamp(logf(sum) + largest, p->act_min, p->act_max);
+    }
+}
+
+void es_reduce_prod_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {
+  for (int32_t o = 0; o < p->outer; ++o)
+    for (int32_t i = 0; i < p->inner; ++i) {
+      const float *first = input + o * p->reduce * p->inner + i;
+      float product = 1.0f;
+      for (int32_t r = 0; r < p->reduce; ++r) product *= first[r * p->inner];
+      *output++ = es_f32_clamp(product, p->act_min, p->act_max);
     }
 }
 

@@ -1,5 +1,6 @@
 /* Element-wise kernels: broadcasting Add/Sub/Mul/Div (docs/int8.md "Add / Sub", "Mul" and "Div"),
- * Max, Min and PRelu, and the table lookup of every one-input function. */
+ * Max, Min and PRelu, the comparisons and Where, and the table lookup of every one-input
+ * function. */
 #include "s8_internal.h"
 
 /* round(a * 2^ES_S8_DIV_SHIFT / b) for b != 0 (docs/int8.md "Div"). |a|, |b| <= 255, so the
@@ -68,6 +69,57 @@ void es_binary_s8(const es_binary_s8_params_t *p, const int8_t *a, const int8_t 
   const int32_t count = es_element_count(p->out_shape);
   for (int32_t i = 0; i < count; ++i) {
     output[i] = binary_output(p, a[es_offset(index, a_strides)], b[es_offset(index, b_strides)]);
+    es_next_index(index, p->out_shape);
+  }
+}
+
+/* a op b on one common integer scale (es_s8.h). */
+static int8_t compare_output(es_compare_s8_op_t op, int32_t a, int32_t b) {
+  switch (op) {
+  case ES_S8_GREATER:
+    return (int8_t)(a > b);
+  case ES_S8_LESS:
+    return (int8_t)(a < b);
+  case ES_S8_GREATER_OR_EQUAL:
+    return (int8_t)(a >= b);
+  case ES_S8_LESS_OR_EQUAL:
+    return (int8_t)(a <= b);
+  case ES_S8_EQUAL:
+    return (int8_t)(a == b);
+  }
+  return 0; /* not an es_compare_s8_op_t */
+}
+
+void es_compare_s8(const es_compare_s8_params_t *p, const int8_t *a, const int8_t *b,
+                   const int16_t *a_grid, int8_t *output) {
+  int32_t a_strides[ES_MAX_RANK], b_strides[ES_MAX_RANK];
+  es_broadcast_strides(p->a_shape, a_strides);
+  es_broadcast_strides(p->b_shape, b_strides);
+  int32_t index[ES_MAX_RANK] = {0, 0, 0, 0};
+  const int32_t count = es_element_count(p->out_shape);
+  for (int32_t i = 0; i < count; ++i) {
+    const int32_t qa = a[es_offset(index, a_strides)];
+    const int32_t qb = b[es_offset(index, b_strides)];
+    output[i] = a_grid ? compare_output(p->op, a_grid[qa + 128], 2 * (qb + 128))
+                       : compare_output(p->op, qa, qb);
+    es_next_index(index, p->out_shape);
+  }
+}
+
+void es_where_s8(const es_where_s8_params_t *p, const int8_t *condition, const int8_t *x,
+                 const int8_t *y, int8_t *output) {
+  int32_t condition_strides[ES_MAX_RANK], x_strides[ES_MAX_RANK], y_strides[ES_MAX_RANK];
+  int32_t index[ES_MAX_RANK] = {0, 0, 0, 0};
+  es_broadcast_strides(p->condition_shape, condition_strides);
+  es_broadcast_strides(p->x_shape, x_strides);
+  es_broadcast_strides(p->y_shape, y_strides);
+  const int32_t count = es_element_count(p->out_shape);
+  for (int32_t i = 0; i < count; ++i) {
+    output[i] = condition[es_offset(index, condition_strides)] != 0
+                    ? es_s8_rescale_once_output(x[es_offset(index, x_strides)] - p->x_zp,
+                                                p->x_requant, p->output_zp, -128, 127)
+                    : es_s8_rescale_once_output(y[es_offset(index, y_strides)] - p->y_zp,
+                                                p->y_requant, p->output_zp, -128, 127);
     es_next_index(index, p->out_shape);
   }
 }

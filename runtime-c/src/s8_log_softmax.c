@@ -1,5 +1,5 @@
-/* LogSoftmax (docs/int8.md "Softmax / LogSoftmax"): integer arithmetic over the compiler's
- * exponential and shift tables and a fixed table of base-2 logarithms. */
+/* LogSoftmax and ReduceLogSumExp (docs/int8.md "Softmax / LogSoftmax"): integer arithmetic over
+ * the compiler's exponential and shift tables and a fixed table of base-2 logarithms. */
 #include "s8_internal.h"
 
 /* round_half_away(2^16 * log2(1 + i / 256)) for i in [0, 256]. */
@@ -62,5 +62,20 @@ void es_log_softmax_s8(const es_log_softmax_s8_params_t *p, const uint32_t exp_t
         const int64_t q = round_q16(shift_table[d] - lse) + p->output_zp;
         output[first + k * p->inner] = (int8_t)(q < INT8_MIN ? INT8_MIN : q > INT8_MAX ? INT8_MAX : q);
       }
+    }
+}
+
+void es_reduce_log_sum_exp_s8(const es_log_softmax_s8_params_t *p, const uint32_t exp_table[256],
+                              const int32_t value_table[256], const int8_t *input,
+                              int8_t *output) {
+  for (int32_t o = 0; o < p->outer; ++o)
+    for (int32_t i = 0; i < p->inner; ++i) {
+      int32_t largest;
+      const uint32_t sum = es_s8_softmax_line_sum(exp_table, input + o * p->length * p->inner + i,
+                                                  p->length, p->inner, &largest);
+      /* m + ln(sum / 2^16) in Q16 units of Sy; log2(sum) - 16 is in [0, 16]. */
+      const int64_t lse = round_q16((int64_t)(log2_q16(sum) - 16 * 65536) * p->log_factor);
+      const int64_t q = round_q16((int64_t)value_table[largest + 128] + lse) + p->output_zp;
+      *output++ = (int8_t)(q < INT8_MIN ? INT8_MIN : q > INT8_MAX ? INT8_MAX : q);
     }
 }

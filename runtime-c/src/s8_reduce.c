@@ -1,4 +1,5 @@
-/* int8 ReduceMax and ArgMax (docs/int8.md): codes are compared, never rescaled; and ReduceL2. */
+/* int8 ReduceMax, ReduceMin and ArgMax (docs/int8.md): codes are compared, never rescaled; and
+ * ReduceL2, ReduceSumSquare and ReduceL1, exact integer sums rescaled once. */
 #include "s8_internal.h"
 
 /* floor(sqrt(x)), bit by bit. */
@@ -28,6 +29,49 @@ void es_reduce_l2_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, i
       }
       const int64_t root = isqrt_u64(squares << 32);
       *output++ = es_s8_rescale_once_output(root, p->requant, p->output_zp, p->act_min, p->act_max);
+    }
+  }
+}
+
+void es_reduce_sum_square_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input,
+                             int8_t *output) {
+  for (int32_t o = 0; o < p->outer; ++o) {
+    const int8_t *block = input + o * p->reduce * p->inner;
+    for (int32_t i = 0; i < p->inner; ++i) {
+      /* At most 16384 squares below 2^16: the sum is below 2^30. */
+      int64_t squares = 0;
+      for (int32_t r = 0; r < p->reduce; ++r) {
+        const int32_t d = block[r * p->inner + i] - p->input_zp;
+        squares += d * d;
+      }
+      *output++ =
+          es_s8_rescale_once_output(squares, p->requant, p->output_zp, p->act_min, p->act_max);
+    }
+  }
+}
+
+void es_reduce_l1_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output) {
+  for (int32_t o = 0; o < p->outer; ++o) {
+    const int8_t *block = input + o * p->reduce * p->inner;
+    for (int32_t i = 0; i < p->inner; ++i) {
+      int64_t sum = 0;
+      for (int32_t r = 0; r < p->reduce; ++r) {
+        const int32_t d = block[r * p->inner + i] - p->input_zp;
+        sum += d < 0 ? -d : d;
+      }
+      *output++ = es_s8_rescale_once_output(sum, p->requant, p->output_zp, p->act_min, p->act_max);
+    }
+  }
+}
+
+void es_reduce_min_s8(const es_reduce_max_s8_params_t *p, const int8_t *input, int8_t *output) {
+  for (int32_t o = 0; o < p->outer; ++o) {
+    const int8_t *block = input + o * p->reduce * p->inner;
+    for (int32_t i = 0; i < p->inner; ++i) {
+      int32_t smallest = INT8_MAX;
+      for (int32_t r = 0; r < p->reduce; ++r)
+        if (block[r * p->inner + i] < smallest) smallest = block[r * p->inner + i];
+      *output++ = (int8_t)es_clamp_i32(smallest, p->act_min, p->act_max);
     }
   }
 }

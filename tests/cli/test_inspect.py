@@ -112,7 +112,7 @@ class InspectPredictsCompileTest(CliTestCase):
         for path in sorted((SOURCE / "tests" / "data" / "resize").glob("*.onnx")):
             yield f"resize_{path.stem}", path, []
         # The op and exporter test models of issue 15 and after, each folder whole.
-        for folder in ("ops", "torch", "reduceops", "div", "elemops", "unaryops"):
+        for folder in ("ops", "torch", "reduceops", "div", "elemops", "unaryops", "selectops"):
             for path in sorted((SOURCE / "tests" / "data" / folder).glob("*.onnx")):
                 yield f"{folder}_{path.stem}", path, []
         # Exporter-style files (tools/make_exporter_models.py): calibrated, pre-quantised and

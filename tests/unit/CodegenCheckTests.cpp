@@ -7,7 +7,8 @@ using namespace edgesplit;
 using namespace edgesplit::testing;
 
 namespace {
-// x -> Relu -> Add(constant) -> y, and x -> Equal(x, x) -> same (no kernel computes Equal).
+// x -> Relu -> Add(constant) -> y, and x -> Equal(x, x) -> Or -> Cast to float -> same (no kernel
+// computes Or, and a Cast to float reads a comparison's mask only).
 std::unique_ptr<Graph> twoBranches(bool withEqual) {
   GraphBuilder b;
   Value *x = b.input("x", DType::Float32, {1, 4});
@@ -16,7 +17,9 @@ std::unique_ptr<Graph> twoBranches(bool withEqual) {
   b.node("Add", {relu->outputs[0], addend}, {"y"});
   b.output(b.value("y"));
   if (withEqual) {
-    b.node("Equal", {x, x}, {"same"});
+    Node *equal = b.node("Equal", {x, x}, {"mask"});
+    Node *either = b.node("Or", {equal->outputs[0], equal->outputs[0]}, {"either"});
+    b.node("Cast", {either->outputs[0]}, {"same"}, attrs({{"to", int64_t{1}}}));
     b.output(b.value("same"));
   }
   return b.finish();
@@ -36,10 +39,12 @@ TEST_CASE("the codegen check passes a graph every node of which lowers", "[codeg
 TEST_CASE("the codegen check records each failing node and goes on", "[codegen]") {
   auto graph = twoBranches(true);
   const CodegenCheck check = checkCodegen(*graph, Precision::Float32, KernelIsa::Plain, false);
-  REQUIRE(check.errors.size() == 1);
-  CHECK(check.errors[0].find("node 'Equal_2' (Equal)") == 0);
-  CHECK(check.nodeErrors.size() == 1);
-  CHECK(check.nodeErrors.count("Equal_2") == 1);
+  REQUIRE(check.errors.size() == 2);
+  CHECK(check.errors[0].find("node 'Or_3' (Or)") == 0);
+  CHECK(check.errors[1].find("node 'Cast_4' (Cast)") == 0);
+  CHECK(check.nodeErrors.size() == 2);
+  CHECK(check.nodeErrors.count("Or_3") == 1);
+  CHECK(check.nodeErrors.count("Cast_4") == 1);
   CHECK(check.reachedNodes);
 }
 
