@@ -5,10 +5,12 @@
 namespace edgesplit::ops {
 namespace {
 void run(KernelContext &ctx) {
-  const double alpha = ctx.attrFloat("alpha", 0.2f);
-  const double beta = ctx.attrFloat("beta", 0.5f);
-  mapFloat(ctx.input(0), ctx.output(0),
-           [alpha, beta](double x) { return hardSigmoid(x, alpha, beta); });
+  const float alpha = ctx.attrFloat("alpha", 0.2f);
+  const float beta = ctx.attrFloat("beta", 0.5f);
+  mapFloatInOwnType(ctx.input(0), ctx.output(0), [alpha, beta](auto x) {
+    using T = decltype(x);
+    return hardSigmoid<T>(x, alpha, beta);
+  });
 }
 
 void lower(LowerContext &ctx) {

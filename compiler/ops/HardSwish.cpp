@@ -3,8 +3,11 @@
 namespace edgesplit::ops {
 namespace {
 void run(KernelContext &ctx) {
-  mapFloat(ctx.input(0), ctx.output(0),
-           [](double x) { return x * hardSigmoid(x, 1.0 / 6.0, 0.5); });
+  // alpha is 1/6 in float32 for a float32 input, as the runtime's kernel and onnxruntime have it.
+  mapFloatInOwnType(ctx.input(0), ctx.output(0), [](auto x) {
+    using T = decltype(x);
+    return x * hardSigmoid<T>(x, T(1) / T(6), T(0.5));
+  });
 }
 
 void lower(LowerContext &ctx) { lowerActivation(ctx, ES_F32_HARD_SWISH); }

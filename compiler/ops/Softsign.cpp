@@ -7,7 +7,12 @@
 namespace edgesplit::ops {
 namespace {
 void run(KernelContext &ctx) {
-  mapFloat(ctx.input(0), ctx.output(0), [](double x) { return x / (1.0 + std::abs(x)); });
+  // Times the reciprocal, in the input's own type, as onnxruntime and the runtime's kernel
+  // compute it: a division by 1 + |x| rounds some float32 results the other way.
+  mapFloatInOwnType(ctx.input(0), ctx.output(0), [](auto x) {
+    using T = decltype(x);
+    return x * (T(1) / (T(1) + std::abs(x)));
+  });
 }
 
 // float32 es_unary_f32, int8 a table (docs/int8.md).

@@ -41,9 +41,31 @@ template <typename T> T wrappingNegate(T value) {
   return static_cast<T>(uint64_t{0} - static_cast<uint64_t>(value));
 }
 
-// max(0, min(1, alpha * x + beta)): HardSigmoid, and HardSwish's gate.
-inline double hardSigmoid(double x, double alpha, double beta) {
-  return std::clamp(alpha * x + beta, 0.0, 1.0);
+// max(0, min(1, alpha * x + beta)): HardSigmoid, and HardSwish's gate, in the type of x.
+template <typename T> T hardSigmoid(T x, T alpha, T beta) {
+  return std::clamp(alpha * x + beta, T(0), T(1));
+}
+
+// As mapFloat, but `f`, generic, computes in the tensor's own type (other floating-point types
+// in float32). For the piecewise-linear ops that onnxruntime computes step by step in float32:
+// their values at the 256 inputs of an int8 table are then those of the emitted QDQ file, where
+// the same steps in double round the other way for some inputs (HardSwish: 1 LSB in 5,000).
+template <typename F> void mapFloatInOwnType(const Tensor &input, Tensor &output, F f) {
+  if (input.dtype() != DType::Float32 && input.dtype() != DType::Float64) {
+    Tensor narrow = input.castTo(DType::Float32);
+    Tensor narrowOut(DType::Float32, input.shape());
+    mapFloatInOwnType(narrow, narrowOut, f);
+    output = narrowOut.castTo(input.dtype());
+    return;
+  }
+  dispatchDType(input.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      const T *in = input.data<T>();
+      T *out = output.data<T>();
+      for (int64_t i = 0; i < input.numElements(); ++i) out[i] = f(in[i]);
+    }
+  });
 }
 
 // --- Code generation ---

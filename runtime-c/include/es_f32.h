@@ -254,7 +254,7 @@ typedef enum {
   ES_F32_CEIL,         /* ceil(x) */
   ES_F32_ROUND,        /* x rounded to the nearest whole number, halves to even (ONNX's Round) */
   ES_F32_SIGN,         /* 1, -1 or 0 as x > 0, x < 0 or neither (NaN stays NaN, as in onnxruntime) */
-  ES_F32_SOFTSIGN,     /* x / (1 + |x|) */
+  ES_F32_SOFTSIGN,     /* x * (1 / (1 + |x|)) */
   ES_F32_THRESHOLDED_RELU, /* x > alpha ? x : 0 */
   ES_F32_CELU,         /* x > 0 ? x : alpha * (e^(x / alpha) - 1) */
   ES_F32_SHRINK,       /* x < -alpha ? x + beta : x > alpha ? x - beta : 0 (ONNX's lambd, bias) */

@@ -135,8 +135,8 @@ static float apply_unary(const es_unary_f32_params_t *p, float x) {
     return round_half_even(x);
   case ES_F32_SIGN:
     return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x != x ? x : 0.0f;
-  case ES_F32_SOFTSIGN:
-    return x / (1.0f + fabsf(x));
+  case ES_F32_SOFTSIGN: /* times the reciprocal, as onnxruntime rounds it */
+    return x * (1.0f / (1.0f + fabsf(x)));
   case ES_F32_THRESHOLDED_RELU:
     return x > p->alpha ? x : 0.0f;
   case ES_F32_CELU: /* alpha * (e^(x / alpha) - 1) is positive exactly where x is */

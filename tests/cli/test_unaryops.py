@@ -10,7 +10,7 @@ import unittest
 import numpy as np
 import onnx
 
-from helpers import SOURCE, run
+from helpers import SOURCE, run, single_op_model
 from test_op_codegen import OpCodegenCase
 
 UNARYOPS_MODELS = SOURCE / "tests" / "data" / "unaryops"
@@ -125,3 +125,30 @@ class UnaryOpsTest(OpCodegenCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PiecewiseFunctionsAsOnnxruntimeTest(OpCodegenCase):
+    """The reference interpreter computes HardSigmoid, HardSwish and Softsign in float32 steps as
+    onnxruntime and the runtime's kernels do, so the 256 entries of an int8 table are the values
+    of the emitted QDQ file: in double, about 1 float32 result in 6 (HardSwish) to 1 in 3
+    (Softsign) rounds the other way."""
+
+    def test_reference_and_float32_code_equal_onnxruntime_bit_for_bit(self):
+        rng = np.random.default_rng(7)
+        x = np.concatenate([rng.uniform(-8, 8, 20000), rng.uniform(-0.01, 0.01, 5000)])
+        path = self.save_npy("x.npy", x.astype(np.float32).reshape(1, -1))
+        for op, attributes, opset in (("HardSigmoid", {}, 13),
+                                      ("HardSigmoid", {"alpha": 0.3, "beta": 0.4}, 13),
+                                      ("HardSwish", {}, 14), ("Softsign", {}, 13)):
+            with self.subTest(op=op, **attributes):
+                model = single_op_model(op, (1, x.size), opset=opset, **attributes)
+                name = f"{op}_{len(attributes)}"
+                onnx.save(model, self.tmp / f"{name}.onnx")
+                theirs = self.onnxruntime(self.tmp / f"{name}.onnx", {"x": path}, "float")["y"]
+                out = self.tmp / f"{name}_reference"
+                result = run("reference", self.tmp / f"{name}.onnx", "--input", f"x={path}",
+                             "-o", out)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                np.testing.assert_array_equal(np.load(out / "y.npy"), theirs)
+                ours = self.compile_and_run(self.tmp / f"{name}.onnx", {"x": path}, "float32")
+                np.testing.assert_array_equal(ours["y"][0], theirs)
