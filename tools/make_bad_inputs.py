@@ -15,7 +15,6 @@ import struct
 import zipfile
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "bad-inputs"

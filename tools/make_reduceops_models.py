@@ -14,7 +14,6 @@ so they never need torch. The output is deterministic (fixed seeds).
 import pathlib
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import model_files  # tools/model_files.py
@@ -28,24 +27,12 @@ def save(name, model, inputs):
 
 
 def helper_model(name, nodes, inputs, outputs, opset, data, initializers=None):
-    graph = helper.make_graph(
-        nodes, name,
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["n", *data[n].shape[1:]])
-         for n in inputs],
-        [], [numpy_helper.from_array(v, k) for k, v in (initializers or {}).items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = 8
-    inferred = onnx.shape_inference.infer_shapes(model).graph.value_info
-    model.graph.output.extend(next(v for v in inferred if v.name == n) for n in outputs)
-    save(name, model, data)
+    save(name, model_files.inferred_outputs_model(name, nodes, inputs, outputs, opset, data,
+                                                  initializers), data)
 
 
 def torch_model(name, module, shape, opset, seed, data=None):
-    import torch
-    torch.manual_seed(seed)
-    module.eval()
-    x = torch.randn(SAMPLES, *shape[1:]) if data is None else torch.from_numpy(data)
-    save(name, model_files.export_torch(module, torch.randn(*shape), opset), {"x": x.numpy()})
+    save(name, *model_files.export_seeded(module, shape, opset, seed, SAMPLES, data))
 
 
 def torch_models():
@@ -64,14 +51,6 @@ def torch_models():
         def forward(self, x):
             return self.last(self.linear(x.mean(2)))
 
-    class Lambda(nn.Module):
-        def __init__(self, f, **modules):
-            super().__init__()
-            self.m = nn.ModuleDict(modules)
-            self.f = f
-
-        def forward(self, x):
-            return self.f(self.m, x)
 
     seq = (1, 8, 20)
     for opset in (9, 17):
@@ -82,17 +61,17 @@ def torch_models():
     torch.manual_seed(13)
     # ReduceMax (attribute axes until 18) and ReduceSum (axes input from 13) side by side.
     torch_model("max_sum_13",
-                Lambda(lambda m, x: x.amax(2) + 0.25 * x.sum(2, keepdim=True).squeeze(2)),
+                model_files.lambda_module(lambda m, x: x.amax(2) + 0.25 * x.sum(2, keepdim=True).squeeze(2)),
                 seq, 13, 13)
     torch.manual_seed(13)
-    torch_model("softplus_13", Lambda(lambda m, x: F.softplus(3 * x)), seq, 13, 13)
+    torch_model("softplus_13", model_files.lambda_module(lambda m, x: F.softplus(3 * x)), seq, 13, 13)
     torch.manual_seed(11)
-    torch_model("mish_conv_11", Lambda(lambda m, x: F.mish(m["c"](x)), c=nn.Conv1d(8, 8, 3)), seq,
+    torch_model("mish_conv_11", model_files.lambda_module(lambda m, x: F.mish(m["c"](x)), c=nn.Conv1d(8, 8, 3)), seq,
                 11, 11)
     for opset in (11, 17):
         torch.manual_seed(opset)
         torch_model(f"l2_normalize_{opset}",
-                    Lambda(lambda m, x: F.normalize(m["l"](x.transpose(1, 2)), dim=-1),
+                    model_files.lambda_module(lambda m, x: F.normalize(m["l"](x.transpose(1, 2)), dim=-1),
                            l=nn.Linear(8, 6)), seq, opset, opset)
 
 

@@ -14,8 +14,7 @@ committed files, so they never need torch. The output is deterministic (fixed se
 import pathlib
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 import model_files  # tools/model_files.py
 
@@ -28,86 +27,66 @@ def save(name, model, inputs):
 
 
 def helper_model(name, nodes, inputs, outputs, opset, data, initializers=None):
-    graph = helper.make_graph(
-        nodes, name,
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["n", *data[n].shape[1:]])
-         for n in inputs],
-        [], [numpy_helper.from_array(v, k) for k, v in (initializers or {}).items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = 8
-    inferred = onnx.shape_inference.infer_shapes(model).graph.value_info
-    model.graph.output.extend(next(v for v in inferred if v.name == n) for n in outputs)
-    save(name, model, data)
+    save(name, model_files.inferred_outputs_model(name, nodes, inputs, outputs, opset, data,
+                                                  initializers), data)
 
 
 def torch_model(name, module, shape, opset, seed):
-    import torch
-    torch.manual_seed(seed)
-    module.eval()
-    x = torch.randn(SAMPLES, *shape[1:])
-    save(name, model_files.export_torch(module, torch.randn(*shape), opset), {"x": x.numpy()})
+    save(name, *model_files.export_seeded(module, shape, opset, seed, SAMPLES))
 
 
 def torch_models():
     import torch
     from torch import nn
 
-    class Lambda(nn.Module):
-        def __init__(self, f, **modules):
-            super().__init__()
-            self.m = nn.ModuleDict(modules)
-            self.f = f
-
-        def forward(self, x):
-            return self.f(self.m, x)
 
     seq = (1, 8, 20)
     for opset in (9, 13, 17):
         torch.manual_seed(opset)
         # A leaky ReLU written as a select after a Conv: Greater of a constant 0, Mul, Where.
         torch_model(f"leaky_where_{opset}",
-                    Lambda(lambda m, x: torch.where(m["c"](x) > 0, m["c"](x), 0.1 * m["c"](x)),
+                    model_files.lambda_module(lambda m, x: torch.where(m["c"](x) > 0, m["c"](x), 0.1 * m["c"](x)),
                            c=nn.Conv1d(8, 8, 3)), seq, opset, opset)
         torch.manual_seed(opset)
         # torch.where(x > t, a, b): a learned per-channel threshold [8, 1] broadcast along time,
         # a Conv's output and the row mean broadcast back along time.
         threshold = torch.randn(8, 1) * 0.5
         torch_model(f"where_threshold_{opset}",
-                    Lambda(lambda m, x: torch.where(x > threshold, m["c"](x),
+                    model_files.lambda_module(lambda m, x: torch.where(x > threshold, m["c"](x),
                                                     x.mean(2, keepdim=True)),
                            c=nn.Conv1d(8, 8, 3, padding=1)), seq, opset, opset)
     for opset in (9, 13, 17):
         torch.manual_seed(opset)
         # Masks cast to float and multiplied: y * (y > 0.1).float() + (x < -1).float().
         torch_model(f"mask_multiply_{opset}",
-                    Lambda(lambda m, x: m["c"](x) * (m["c"](x) > 0.1).float()
+                    model_files.lambda_module(lambda m, x: m["c"](x) * (m["c"](x) > 0.1).float()
                            + (x[:, :, 1:-1] < -1.0).float(), c=nn.Conv1d(8, 8, 3)),
                     seq, opset, opset)
         torch.manual_seed(opset)
         # ReduceMin (x.amin) and ReduceL1 (a 1-norm) over time after a Conv.
         torch_model(f"min_l1_{opset}",
-                    Lambda(lambda m, x: m["c"](x).amin(2) + 0.1 * m["c"](x).norm(p=1, dim=2),
+                    model_files.lambda_module(lambda m, x: m["c"](x).amin(2) + 0.1 * m["c"](x).norm(p=1, dim=2),
                            c=nn.Conv1d(8, 8, 3)), seq, opset, opset)
         # torch.logsumexp over time after a Conv.
         torch_model(f"logsumexp_{opset}",
-                    Lambda(lambda m, x: torch.logsumexp(m["c"](x), 2), c=nn.Conv1d(8, 8, 3)),
+                    model_files.lambda_module(lambda m, x: torch.logsumexp(m["c"](x), 2), c=nn.Conv1d(8, 8, 3)),
                     seq, opset, opset)
     torch.manual_seed(13)
     # float32 only: a product over time.
-    torch_model("prod_13", Lambda(lambda m, x: torch.tanh(x).prod(2)), seq, 13, 13)
+    torch_model("prod_13", model_files.lambda_module(lambda m, x: torch.tanh(x).prod(2)), seq, 13, 13)
     for opset in (9, 13):
         torch.manual_seed(opset)
         # x >= t and x <= t: Not(Less) and Not(Greater) before opset 12, GreaterOrEqual and
         # LessOrEqual from then on.
         torch_model(f"where_ge_{opset}",
-                    Lambda(lambda m, x: torch.where(m["c"](x) >= 0.2, m["c"](x), x[:, :, 1:-1])
+                    model_files.lambda_module(lambda m, x: torch.where(m["c"](x) >= 0.2, m["c"](x), x[:, :, 1:-1])
                            + (x[:, :, 1:-1] <= -0.5).float(), c=nn.Conv1d(8, 8, 3)),
                     seq, opset, opset)
     for opset in (13, 17):
         torch.manual_seed(opset)
         # torch.cumsum over time (CumSum from opset 11) after a Conv, and along the channels.
         torch_model(f"cumsum_{opset}",
-                    Lambda(lambda m, x: torch.cumsum(m["c"](x), 2) * 0.25
+                    model_files.lambda_module(lambda m, x: torch.cumsum(m["c"](x), 2) * 0.25
                            + torch.cumsum(m["c"](x), 1), c=nn.Conv1d(8, 8, 3, padding=1)),
                     seq, opset, opset)
     for opset in (13, 17):
@@ -115,7 +94,7 @@ def torch_models():
         # masked_fill on a comparison of two activations of different ranges (a Linear's output
         # and the input), then a fill of a constant below a threshold.
         torch_model(f"masked_fill_{opset}",
-                    Lambda(lambda m, x: m["l"](x).masked_fill(m["l"](x) <= x, 0.0)
+                    model_files.lambda_module(lambda m, x: m["l"](x).masked_fill(m["l"](x) <= x, 0.0)
                            .masked_fill(x < -1.0, -0.5), l=nn.Linear(20, 20)), seq, opset, opset)
 
 

@@ -24,15 +24,22 @@ void es_reduce_max_f32(const es_reduce_mean_f32_params_t *p, const float *input,
     }
 }
 
-void es_reduce_l2_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {
+/* The sum of squares of each line of p->reduce values p->inner apart; with root, its square root
+ * (ReduceL2 and ReduceSumSquare differ only there). */
+static void reduce_sum_of_squares(const es_reduce_mean_f32_params_t *p, const float *input,
+                                  float *output, int root) {
   for (int32_t o = 0; o < p->outer; ++o)
     for (int32_t i = 0; i < p->inner; ++i) {
       const float *first = input + o * p->reduce * p->inner + i;
       float sum = 0.0f;
       for (int32_t r = 0; r < p->reduce; ++r)
         sum = es_f32_multiply_add(sum, first[r * p->inner], first[r * p->inner]);
-      *output++ = es_f32_clamp(sqrtf(sum), p->act_min, p->act_max);
+      *output++ = es_f32_clamp(root ? sqrtf(sum) : sum, p->act_min, p->act_max);
     }
+}
+
+void es_reduce_l2_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {
+  reduce_sum_of_squares(p, input, output, 1);
 }
 
 void es_reduce_min_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {
@@ -51,14 +58,7 @@ void es_reduce_min_f32(const es_reduce_mean_f32_params_t *p, const float *input,
 
 void es_reduce_sum_square_f32(const es_reduce_mean_f32_params_t *p, const float *input,
                               float *output) {
-  for (int32_t o = 0; o < p->outer; ++o)
-    for (int32_t i = 0; i < p->inner; ++i) {
-      const float *first = input + o * p->reduce * p->inner + i;
-      float sum = 0.0f;
-      for (int32_t r = 0; r < p->reduce; ++r)
-        sum = es_f32_multiply_add(sum, first[r * p->inner], first[r * p->inner]);
-      *output++ = es_f32_clamp(sum, p->act_min, p->act_max);
-    }
+  reduce_sum_of_squares(p, input, output, 0);
 }
 
 void es_reduce_l1_f32(const es_reduce_mean_f32_params_t *p, const float *input, float *output) {

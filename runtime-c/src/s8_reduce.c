@@ -17,17 +17,23 @@ static uint32_t isqrt_u64(uint64_t x) {
   return (uint32_t)root;
 }
 
+/* The sum of (q - Zx)^2 over the p->reduce codes of one line, p->inner apart: at most 16384
+ * squares below 2^16, so below 2^30. */
+static uint64_t line_sum_of_squares(const int8_t *first, const es_reduce_mean_s8_params_t *p) {
+  uint64_t squares = 0;
+  for (int32_t r = 0; r < p->reduce; ++r) {
+    const int32_t d = first[r * p->inner] - p->input_zp;
+    squares += (uint64_t)(d * d);
+  }
+  return squares;
+}
+
 void es_reduce_l2_s8(const es_reduce_mean_s8_params_t *p, const int8_t *input, int8_t *output) {
   for (int32_t o = 0; o < p->outer; ++o) {
     const int8_t *block = input + o * p->reduce * p->inner;
     for (int32_t i = 0; i < p->inner; ++i) {
-      /* At most 16384 squares below 2^16: the sum is below 2^30, its root times 2^16 below 2^31. */
-      uint64_t squares = 0;
-      for (int32_t r = 0; r < p->reduce; ++r) {
-        const int32_t d = block[r * p->inner + i] - p->input_zp;
-        squares += (uint64_t)(d * d);
-      }
-      const int64_t root = isqrt_u64(squares << 32);
+      /* The sum is below 2^30, its root times 2^16 below 2^31. */
+      const int64_t root = isqrt_u64(line_sum_of_squares(block + i, p) << 32);
       *output++ = es_s8_rescale_once_output(root, p->requant, p->output_zp, p->act_min, p->act_max);
     }
   }
@@ -38,12 +44,7 @@ void es_reduce_sum_square_s8(const es_reduce_mean_s8_params_t *p, const int8_t *
   for (int32_t o = 0; o < p->outer; ++o) {
     const int8_t *block = input + o * p->reduce * p->inner;
     for (int32_t i = 0; i < p->inner; ++i) {
-      /* At most 16384 squares below 2^16: the sum is below 2^30. */
-      int64_t squares = 0;
-      for (int32_t r = 0; r < p->reduce; ++r) {
-        const int32_t d = block[r * p->inner + i] - p->input_zp;
-        squares += d * d;
-      }
+      const int64_t squares = (int64_t)line_sum_of_squares(block + i, p);
       *output++ =
           es_s8_rescale_once_output(squares, p->requant, p->output_zp, p->act_min, p->act_max);
     }

@@ -8,7 +8,6 @@ whose frames all arrived (most groups, then higher priority, then model output o
 The rule is computed here from the topology and the model, not from the compiler's head order."""
 import itertools
 import json
-import pathlib
 import re
 import subprocess
 

@@ -1,5 +1,3 @@
-import pathlib
-import subprocess
 import unittest
 
 import numpy as np
