@@ -1,9 +1,18 @@
 #!/usr/bin/env node
 // Runs a model with onnxruntime-node (the independent executor tests compare against).
-// usage: node tools/ort_run.js [--no-optimizations] [--per-sample] MODEL.onnx OUTDIR NAME=FILE.npy...
+// usage: node tools/ort_run.js [--optimized] [--per-sample] MODEL.onnx OUTDIR NAME=FILE.npy...
 // Writes OUTDIR/<sanitized output name>.npy for each output. float32/int8/uint8/int32/int64 only.
-// --no-optimizations runs the graph as written: a QDQ model then keeps float semantics instead of
-// being fused into onnxruntime's integer kernels.
+// By default a QDQ model (what edgesplit's --emit-qdq writes) keeps its float semantics,
+// DequantizeLinear, the float op, QuantizeLinear, and integer matrix products are exact, so that
+// the reference is the same on every CPU. With its default options onnxruntime fuses QDQ
+// patterns into its integer kernels, and on x86 without VNNI those add pairs of U8S8 products in
+// 16 bits, which saturate (a Conv with full-range int8 weights then differs by tens of LSB).
+// So the session disables QDQ fusion (session.disable_quant_qdq) and takes the exact U8U8 path
+// for the QOperator ops a model is made of (session.x64quantprecision); where onnxruntime 1.30
+// cannot build such a session (no kernel for a QLinearConv with int8 activations once its weights
+// are made uint8; "Attempt to replace the existing tensor" on some QDQ files) the graph runs
+// without optimisations, as written.
+// --optimized runs it with onnxruntime's default options, as an application would.
 // --per-sample runs a model whose batch is fixed at 1 (as edgesplit's --emit-qdq writes it) once
 // per row of the inputs' first axis, and concatenates the outputs along it.
 'use strict';
@@ -69,15 +78,22 @@ async function runPerSample(session, feeds) {
   return joined;
 }
 
+async function createSession(model, optimized) {
+  if (optimized) return ort.InferenceSession.create(model);
+  try {
+    return await ort.InferenceSession.create(
+      model, { extra: { session: { disable_quant_qdq: '1', x64quantprecision: '1' } } });
+  } catch (error) {
+    return ort.InferenceSession.create(model, { graphOptimizationLevel: 'disabled' });
+  }
+}
+
 async function main() {
   let args = process.argv.slice(2);
-  // On x86 CPUs without VNNI, onnxruntime's fast U8S8 integer matrix products add pairs of
-  // products in 16 bits, which saturate (a QDQ Conv or MatMul with full-range int8 weights is
-  // then off by many LSB); the exact U8U8 path makes the reference the same on every machine.
-  const options = { extra: { session: { x64quantprecision: '1' } } };
+  let optimized = false;
   let perSample = false;
   for (;;) {
-    if (args[0] === '--no-optimizations') options.graphOptimizationLevel = 'disabled';
+    if (args[0] === '--optimized') optimized = true;
     else if (args[0] === '--per-sample') perSample = true;
     else break;
     args = args.slice(1);
@@ -89,7 +105,7 @@ async function main() {
     const [name, file] = [assignment.slice(0, split), assignment.slice(split + 1)];
     feeds[name] = readNpy(file);
   }
-  const session = await ort.InferenceSession.create(model, options);
+  const session = await createSession(model, optimized);
   const results = perSample ? await runPerSample(session, feeds) : await session.run(feeds);
   fs.mkdirSync(outDir, { recursive: true });
   for (const name of session.outputNames)

@@ -114,7 +114,6 @@ class RealModelsTest(CliTestCase):
                         np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-6)
                         continue
                     np.testing.assert_allclose(ours, expected, rtol=0, atol=lsb * 1.001)
-                    run_onnxruntime(model_dir / "model.onnx", out / "ort", "--no-optimizations",
-                                    **{input_name: x})
+                    run_onnxruntime(model_dir / "model.onnx", out / "ort", **{input_name: x})
                     np.testing.assert_allclose(ours, np.load(out / "ort" / f"{safe}.npy"),
                                                rtol=1e-6, atol=1e-7)

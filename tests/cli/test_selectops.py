@@ -18,14 +18,6 @@ class SelectOpsTest(OpCodegenCase):
     models = MODELS
     qdq_from_opset = 0  # --emit-qdq upgrades the opset 9 exports itself
 
-    def onnxruntime(self, model, inputs, tag, *flags):
-        # The emitted file as written: with its optimisations onnxruntime fuses a QDQ Conv into
-        # its own integer kernel, whose rounding is not the file's (the torch.logsumexp exports
-        # then differ by up to 19 LSB, the C agreeing with the file run as written).
-        if tag == "qdq":
-            flags = ("--no-optimizations", *flags)
-        return super().onnxruntime(model, inputs, tag, *flags)
-
     def check(self, name, float_lsb=4.0, min_exact=1.0, max_lsb=0):
         self.check_float32(name)
         self.check_int8(name, min_exact=min_exact, float_lsb=float_lsb, max_lsb=max_lsb)
