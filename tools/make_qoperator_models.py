@@ -32,10 +32,10 @@ class Builder(ModelBuilder):
         xs, xz, x_scale = self.activation("x", -4, 4)
         return self.node("QuantizeLinear", ["x", xs, xz], "xq"), (xs, xz, x_scale)
 
-    def qlinear_conv(self, source, params, name, lo, hi, channels=3):
+    def qlinear_conv(self, source, params, name, lo, hi, channels=3, weight_bound=127):
         """A 3x3 QLinearConv (padded) of `source` to `channels` channels: its output parameters."""
         xs, xz, x_scale = params
-        w, ws, wz, w_scales = self.weights(f"{name}_w", (channels, 3, 3, 3), 0, 0.5)
+        w, ws, wz, w_scales = self.weights(f"{name}_w", (channels, 3, 3, 3), 0, 0.5, weight_bound)
         ys, yz, y_scale = self.activation(name, lo, hi)
         self.node("QLinearConv", [source, xs, xz, w, ws, wz, ys, yz,
                                   self.int32_bias(f"{name}_b", x_scale, w_scales)],
@@ -108,7 +108,11 @@ def qlinear_binary(seed, act_type, op_type, output_range):
 def qlinear_concat(seed, act_type):
     b = Builder(seed, act_type)
     xq, xp = b.quantised_input()
-    cq, cp = b.qlinear_conv(xq, xp, "c", -5, 5, channels=4)
+    # uint8 activations take 7-bit weights, as onnxruntime's quantiser's reduce_range gives them
+    # for x86 without VNNI: there onnxruntime's U8S8 products of full-range weights saturate, and
+    # its exact path has no kernel for the int8 QLinearConvs sharing the file.
+    cq, cp = b.qlinear_conv(xq, xp, "c", -5, 5, channels=4,
+                            weight_bound=63 if act_type == np.uint8 else 127)
     yp = b.activation("y", -5, 5)
     b.node("QLinearConcat", [yp[0], yp[1], xq, xp[0], xp[1], cq, cp[0], cp[1]], "yq",
            domain=MICROSOFT, axis=1)

@@ -41,15 +41,15 @@ class ModelBuilder:
         return (self.const(f"{name}_scale", scale), self.const(f"{name}_zp", self.act_type(zero)),
                 scale)
 
-    def weights(self, name, shape, axis, largest):
-        """Quantised weights (real values up to about `largest`), their scale and zero point names,
-        and the scales as floats (one per output channel)."""
-        q = self.rng.integers(-127, 128, shape)
+    def weights(self, name, shape, axis, largest, bound=127):
+        """Quantised weights in [-bound, bound] (real values up to about `largest`), their scale and
+        zero point names, and the scales as floats (one per output channel)."""
+        q = self.rng.integers(-bound, bound + 1, shape)
         channels = shape[axis]
         if self.per_channel:
-            scales = (self.rng.uniform(0.5, 1.5, channels) * largest / 127).astype(np.float32)
+            scales = (self.rng.uniform(0.5, 1.5, channels) * largest / bound).astype(np.float32)
         else:
-            scales = np.full(channels, self.rng.uniform(0.5, 1.5) * largest / 127, np.float32)
+            scales = np.full(channels, self.rng.uniform(0.5, 1.5) * largest / bound, np.float32)
         offset = 128 if self.weight_type == np.uint8 else 0
         stored_scale = scales if self.per_channel else scales[:1].reshape(())
         zero = np.full(stored_scale.shape, offset, self.weight_type)
